@@ -1,0 +1,334 @@
+// Exception-free wrappers over the C++ core; see core_api.hpp.
+#include "bridge/core_api.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crypto/hash.hpp"
+#include "crypto/int128_text.hpp"
+#include "crypto/random.hpp"
+#include "crypto/share_text.hpp"
+#include "crypto/sharing.hpp"
+#include "protocol/aggregation_job.hpp"
+#include "protocol/federation.hpp"
+#include "protocol/message.hpp"
+#include "protocol/protocol_error.hpp"
+
+using smpc::crypto::Fp;
+using smpc::protocol::ErrorKind;
+using smpc::protocol::ProtocolError;
+
+struct SmpcJob {
+  smpc::crypto::OpenSslRandom rng;
+  std::unique_ptr<smpc::protocol::AggregationJob> job;
+  std::vector<std::pair<int, std::vector<std::uint8_t>>> outbox;
+};
+
+namespace {
+
+void copy_text(char* dst, std::size_t cap, const std::string& src) {
+  std::size_t n = src.size() < cap - 1 ? src.size() : cap - 1;
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+void set_status(SmpcStatus* st, int kind, const std::string& msg, const std::string& detail = {},
+                const std::string& hint = {}) {
+  st->kind = kind;
+  copy_text(st->message, sizeof st->message, msg);
+  copy_text(st->detail, sizeof st->detail, detail);
+  copy_text(st->hint, sizeof st->hint, hint);
+}
+
+int kind_of(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::kMalformed: return SMPC_MALFORMED;
+    case ErrorKind::kInvalidArgument: return SMPC_INVALID_ARGUMENT;
+    case ErrorKind::kFederationMismatch: return SMPC_FEDERATION_MISMATCH;
+    case ErrorKind::kJobMismatch: return SMPC_JOB_MISMATCH;
+    case ErrorKind::kInconsistent: return SMPC_INCONSISTENT;
+    case ErrorKind::kAborted: return SMPC_ABORTED;
+    case ErrorKind::kRange: return SMPC_RANGE;
+  }
+  return SMPC_INTERNAL;
+}
+
+// Runs f, turning every exception into a status. Returns true on success.
+template <typename F>
+bool guarded(SmpcStatus* st, F&& f) noexcept {
+  st->kind = SMPC_OK;
+  st->message[0] = st->detail[0] = st->hint[0] = '\0';
+  try {
+    f();
+    return true;
+  } catch (const ProtocolError& e) {
+    set_status(st, kind_of(e.kind()), e.what(), e.detail(), e.hint());
+  } catch (const smpc::crypto::RangeError& e) {
+    set_status(st, SMPC_RANGE, e.what());
+  } catch (const smpc::crypto::SharingError& e) {
+    set_status(st, SMPC_INVALID_ARGUMENT, e.what());
+  } catch (const std::bad_alloc&) {
+    set_status(st, SMPC_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    set_status(st, SMPC_INTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    set_status(st, SMPC_INTERNAL, "internal error: unknown exception");
+  }
+  return false;
+}
+
+smpc::protocol::FederationDef to_def(const SmpcFederation* fed) {
+  smpc::protocol::FederationDef def;
+  def.name = fed->name;
+  for (int i = 0; i < fed->nparties; i++) def.parties.emplace_back(fed->parties[i]);
+  def.scale = fed->scale;
+  return def;
+}
+
+void fill_outbox(SmpcJob* job, std::vector<smpc::protocol::Outgoing>&& out) {
+  for (auto& o : out) job->outbox.emplace_back(o.to, smpc::protocol::encode(o.message));
+}
+
+}  // namespace
+
+extern "C" {
+
+bool smpc_job_key(const char* federation, const char* job_id, std::size_t job_id_len,
+                  std::uint8_t out[32], SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    smpc::crypto::Sha256 h;
+    h.update_field("smpc-job-key-v1");
+    h.update_field(federation);
+    h.update_field(std::string_view(job_id, job_id_len));
+    auto d = h.finish();
+    std::memcpy(out, d.data(), d.size());
+  });
+}
+
+bool smpc_federation_check(const SmpcFederation* fed, char hex_out[65], SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    auto def = to_def(fed);
+    smpc::protocol::validate(def);
+    copy_text(hex_out, 65, smpc::crypto::to_hex(smpc::protocol::fingerprint(def)));
+  });
+}
+
+bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessageInfo* info,
+                          SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    auto m = smpc::protocol::decode(data, len);
+    info->type = static_cast<int>(m.type);
+    info->sender = m.sender;
+    info->receiver = m.receiver;
+    copy_text(info->federation, sizeof info->federation, m.federation);
+    std::memcpy(info->nonce, m.nonce.data(), m.nonce.size());
+    info->job_id_len = m.job_id.size();
+    SmpcStatus inner;
+    if (!smpc_job_key(m.federation.c_str(), m.job_id.data(), m.job_id.size(), info->job_key,
+                      &inner))
+      throw std::runtime_error(inner.message);
+  });
+}
+
+bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
+                                   const SmpcFederation* local, SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    auto m = smpc::protocol::decode(data, len);
+    auto here = to_def(local);
+    if (m.fingerprint == smpc::protocol::fingerprint(here)) return;
+    std::string sender = m.sender < here.parties.size() ? here.parties[m.sender] : "?";
+    std::string detail;
+    if (m.type == smpc::protocol::MessageType::kShare) {
+      try {
+        detail = smpc::protocol::describe_difference(here,
+                                                     smpc::protocol::parse_canonical(m.definition));
+      } catch (const ProtocolError&) {
+        detail = "The partner's definition could not be read.";
+      }
+    }
+    throw ProtocolError(ErrorKind::kFederationMismatch,
+                        "federation \"" + here.name + "\" is defined differently at party " +
+                            sender + " and at party " + here.parties[local->self],
+                        detail.empty() ? detail : "Differences: " + detail + ".",
+                        "Every party must register the same federation with "
+                        "smpc.create_federation(); compare smpc.federation_fingerprint().");
+  });
+}
+
+bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender, int receiver,
+                       std::uint8_t** out, std::size_t* out_len, SmpcStatus* st) noexcept {
+  *out = nullptr;
+  return guarded(st, [&] {
+    auto def = to_def(fed);
+    smpc::protocol::Message m;
+    m.type = smpc::protocol::MessageType::kShare;
+    m.federation = def.name;
+    m.job_id = job_id;
+    m.sender = static_cast<std::uint16_t>(sender);
+    m.receiver = static_cast<std::uint16_t>(receiver);
+    m.fingerprint = smpc::protocol::fingerprint(def);
+    m.descriptor = "sum(integer)";
+    m.definition = smpc::protocol::canonical_text(def);
+    m.values.assign(1, Fp());
+    auto bytes = smpc::protocol::encode(m);
+    auto* p = static_cast<std::uint8_t*>(std::malloc(bytes.size()));
+    if (!p) throw std::bad_alloc();
+    std::memcpy(p, bytes.data(), bytes.size());
+    *out = p;
+    *out_len = bytes.size();
+  });
+}
+
+void smpc_free_bytes(std::uint8_t* p) noexcept { std::free(p); }
+
+SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
+                      const char* descriptor, const __int128* inputs, int width,
+                      SmpcStatus* st) noexcept {
+  SmpcJob* result = nullptr;
+  guarded(st, [&] {
+    auto job = std::make_unique<SmpcJob>();
+    smpc::protocol::JobParams params;
+    params.federation = to_def(fed);
+    params.self = static_cast<std::uint16_t>(fed->self);
+    params.job_id.assign(job_id, job_id_len);
+    params.descriptor = descriptor;
+    std::vector<Fp> values;
+    for (int i = 0; i < width; i++)
+      values.push_back(smpc::crypto::encode_summand(inputs[i], params.federation.parties.size()));
+    job->job = std::make_unique<smpc::protocol::AggregationJob>(std::move(params),
+                                                                 std::move(values), job->rng);
+    result = job.release();
+  });
+  return result;
+}
+
+void smpc_job_free(SmpcJob* job) noexcept { delete job; }
+
+bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept {
+  return guarded(st, [&] { fill_outbox(job, job->job->start()); });
+}
+
+bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
+                      SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    auto m = smpc::protocol::decode(data, len);
+    fill_outbox(job, job->job->receive(m));
+  });
+}
+
+bool smpc_job_abort(SmpcJob* job, const char* reason, SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    job->outbox.clear();
+    const auto& params = job->job->params();
+    for (std::size_t to = 0; to < params.federation.parties.size(); to++) {
+      if (to == params.self) continue;
+      auto m = job->job->abort_message(static_cast<std::uint16_t>(to), reason);
+      job->outbox.emplace_back(static_cast<int>(to), smpc::protocol::encode(m));
+    }
+  });
+}
+
+int smpc_job_outbox_size(const SmpcJob* job) noexcept {
+  return static_cast<int>(job->outbox.size());
+}
+
+void smpc_job_outbox_item(const SmpcJob* job, int i, int* to, const std::uint8_t** data,
+                          std::size_t* len) noexcept {
+  const auto& item = job->outbox[static_cast<std::size_t>(i)];
+  *to = item.first;
+  *data = item.second.data();
+  *len = item.second.size();
+}
+
+void smpc_job_outbox_clear(SmpcJob* job) noexcept { job->outbox.clear(); }
+
+bool smpc_job_finished(const SmpcJob* job) noexcept { return job->job->finished(); }
+
+int smpc_job_round(const SmpcJob* job) noexcept { return job->job->round(); }
+
+__int128 smpc_job_result(const SmpcJob* job, int i) noexcept {
+  return job->job->result()[static_cast<std::size_t>(i)].to_signed();
+}
+
+void smpc_job_describe_missing(const SmpcJob* job, char* buf, std::size_t len) noexcept {
+  try {
+    copy_text(buf, len, job->job->describe_missing());
+  } catch (...) {
+    copy_text(buf, len, "(unknown)");
+  }
+}
+
+std::uint64_t smpc_job_missing_mask(const SmpcJob* job) noexcept {
+  std::uint64_t mask = 0;
+  try {
+    for (auto i : job->job->missing()) mask |= std::uint64_t{1} << i;
+  } catch (...) {
+  }
+  return mask;
+}
+
+bool smpc_share_value(__int128 scaled, int scale, int n, int threshold, char*** out,
+                      SmpcStatus* st) noexcept {
+  *out = nullptr;
+  return guarded(st, [&] {
+    if (n < 2 || n > static_cast<int>(smpc::crypto::kMaxTextParties))
+      throw smpc::crypto::SharingError("parties must be between 2 and " +
+                                       std::to_string(smpc::crypto::kMaxTextParties));
+    if (threshold < 0 || threshold > n)
+      throw smpc::crypto::SharingError("threshold must be between 1 and the number of parties");
+    smpc::crypto::OpenSslRandom rng;
+    auto shares = smpc::crypto::share_value(scaled, static_cast<std::uint32_t>(scale),
+                                            static_cast<std::uint32_t>(n),
+                                            static_cast<std::uint32_t>(threshold), rng);
+    auto** arr = static_cast<char**>(std::calloc(shares.size(), sizeof(char*)));
+    if (!arr) throw std::bad_alloc();
+    for (std::size_t i = 0; i < shares.size(); i++) {
+      arr[i] = static_cast<char*>(std::malloc(shares[i].size() + 1));
+      if (!arr[i]) {
+        smpc_free_strings(arr, static_cast<int>(i));
+        throw std::bad_alloc();
+      }
+      std::memcpy(arr[i], shares[i].c_str(), shares[i].size() + 1);
+    }
+    *out = arr;
+  });
+}
+
+void smpc_free_strings(char** strings, int n) noexcept {
+  if (!strings) return;
+  for (int i = 0; i < n; i++) std::free(strings[i]);
+  std::free(strings);
+}
+
+bool smpc_reconstruct_value(const char* const* shares, int n, __int128* out, int* scale,
+                            SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    std::vector<std::string> v(shares, shares + n);
+    std::uint32_t s = 0;
+    *out = smpc::crypto::reconstruct_value(v, &s);
+    *scale = static_cast<int>(s);
+  });
+}
+
+bool smpc_parse_scaled(const char* text, int scale, __int128* out) noexcept {
+  try {
+    return smpc::crypto::parse_scaled_decimal(text, scale, out);
+  } catch (...) {
+    return false;
+  }
+}
+
+void smpc_format_scaled(__int128 v, int scale, char* buf, std::size_t len) noexcept {
+  try {
+    copy_text(buf, len, smpc::crypto::format_scaled_decimal(v, scale));
+  } catch (...) {
+    copy_text(buf, len, "");
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,119 @@
+// The face of the C++ core (crypto, protocol) that PostgreSQL glue calls.
+//
+// Every function here is noexcept: exceptions are caught inside and turned
+// into an SmpcStatus with fixed-size text, so no C++ exception ever reaches a
+// PostgreSQL frame and the caller can ereport() after the call has returned,
+// with no C++ frame alive (STYLE.md rules 1-2). Nothing here allocates with
+// palloc or calls PostgreSQL; no PostgreSQL header is included.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+extern "C" {
+
+// Status kinds; values above SMPC_OK mirror protocol::ErrorKind.
+enum SmpcStatusKind {
+  SMPC_OK = 0,
+  SMPC_MALFORMED,
+  SMPC_INVALID_ARGUMENT,
+  SMPC_FEDERATION_MISMATCH,
+  SMPC_JOB_MISMATCH,
+  SMPC_INCONSISTENT,
+  SMPC_ABORTED,
+  SMPC_RANGE,
+  SMPC_OUT_OF_MEMORY,
+  SMPC_INTERNAL,
+};
+
+struct SmpcStatus {
+  int kind;
+  char message[512];
+  char detail[2048];
+  char hint[512];
+};
+
+// A federation as the glue reads it from smpc.federations.
+struct SmpcFederation {
+  const char* name;
+  const char* const* parties;
+  int nparties;
+  int scale;
+  int self;  // index of this party in parties
+};
+
+struct SmpcMessageInfo {
+  int type;  // 1 share, 2 partial, 3 confirm, 4 abort
+  int sender;
+  int receiver;
+  char federation[64];
+  std::uint8_t job_key[32];  // smpc_job_key(federation, job id)
+  std::uint8_t nonce[16];
+  std::size_t job_id_len;
+};
+
+typedef struct SmpcJob SmpcJob;
+
+// Key under which a job's messages are filed: SHA-256 over the federation
+// name and job id (length-prefixed).
+bool smpc_job_key(const char* federation, const char* job_id, std::size_t job_id_len,
+                  std::uint8_t out[32], SmpcStatus* st) noexcept;
+
+// Checks a federation definition and writes its fingerprint as 64 hex digits
+// plus NUL.
+bool smpc_federation_check(const SmpcFederation* fed, char hex_out[65], SmpcStatus* st) noexcept;
+
+// Decodes a received message far enough to file it: header fields, job key.
+bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessageInfo* info,
+                          SmpcStatus* st) noexcept;
+// Compares the message's federation fingerprint with the local definition;
+// on mismatch fills st with SMPC_FEDERATION_MISMATCH and, for share messages,
+// a detail naming what differs.
+bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
+                                   const SmpcFederation* local, SmpcStatus* st) noexcept;
+// A valid share message with zero shares, for tests of the deliver endpoint.
+// *out is malloc'd; free it with smpc_free_bytes.
+bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender, int receiver,
+                       std::uint8_t** out, std::size_t* out_len, SmpcStatus* st) noexcept;
+void smpc_free_bytes(std::uint8_t* p) noexcept;
+
+// Jobs. inputs are signed, already scaled integers (one per vector slot).
+SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
+                      const char* descriptor, const __int128* inputs, int width,
+                      SmpcStatus* st) noexcept;
+void smpc_job_free(SmpcJob* job) noexcept;
+// Fills the outbox with the round-1 messages.
+bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept;
+// Feeds one received message; may add messages to the outbox.
+bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
+                      SmpcStatus* st) noexcept;
+// Replaces the outbox with an abort message to every partner.
+bool smpc_job_abort(SmpcJob* job, const char* reason, SmpcStatus* st) noexcept;
+
+int smpc_job_outbox_size(const SmpcJob* job) noexcept;
+void smpc_job_outbox_item(const SmpcJob* job, int i, int* to, const std::uint8_t** data,
+                          std::size_t* len) noexcept;
+void smpc_job_outbox_clear(SmpcJob* job) noexcept;
+
+bool smpc_job_finished(const SmpcJob* job) noexcept;
+int smpc_job_round(const SmpcJob* job) noexcept;
+// Signed joint result for slot i (only when finished).
+__int128 smpc_job_result(const SmpcJob* job, int i) noexcept;
+// Which parties the job still waits for, and in which round.
+void smpc_job_describe_missing(const SmpcJob* job, char* buf, std::size_t len) noexcept;
+// Bitmask of the parties the job still waits for (bit i = party i).
+std::uint64_t smpc_job_missing_mask(const SmpcJob* job) noexcept;
+
+// Text shares (SQL smpc_share / smpc_reconstruct). share_value writes n
+// NUL-terminated strings into a malloc'd array (free with smpc_free_strings).
+bool smpc_share_value(__int128 scaled, int scale, int n, int threshold, char*** out,
+                      SmpcStatus* st) noexcept;
+void smpc_free_strings(char** strings, int n) noexcept;
+bool smpc_reconstruct_value(const char* const* shares, int n, __int128* out, int* scale,
+                            SmpcStatus* st) noexcept;
+
+// Decimal text <-> scaled integers (crypto/int128_text.hpp), exception-free.
+bool smpc_parse_scaled(const char* text, int scale, __int128* out) noexcept;
+// Writes v / 10^scale as decimal text; buf needs 64 bytes.
+void smpc_format_scaled(__int128 v, int scale, char* buf, std::size_t len) noexcept;
+}

@@ -1,0 +1,37 @@
+// Additive n-of-n and Shamir t-of-n secret sharing over GF(2^127 - 1).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "crypto/field.hpp"
+#include "crypto/random.hpp"
+
+namespace smpc::crypto {
+
+// Bad sharing parameters (n < 2, t out of range, duplicate x, too few shares).
+class SharingError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// n uniformly random elements whose sum is `secret`. Any n-1 of them are
+// independent of the secret. Requires n >= 2.
+std::vector<Fp> additive_split(Fp secret, std::size_t n, RandomSource& rng);
+Fp additive_combine(const std::vector<Fp>& shares);
+
+struct ShamirShare {
+  std::uint32_t x;  // evaluation point, 1..n (party index + 1); never 0
+  Fp y;
+};
+
+// Points (1, f(1)) .. (n, f(n)) of a random polynomial f of degree t-1 with
+// f(0) = secret. Requires 1 <= t <= n and n >= 2.
+std::vector<ShamirShare> shamir_split(Fp secret, std::size_t n, std::size_t t, RandomSource& rng);
+// Lagrange interpolation at 0 over all given shares (x distinct and nonzero).
+// With at least t shares of a degree t-1 polynomial this is the secret.
+Fp shamir_reconstruct(const std::vector<ShamirShare>& shares);
+
+}  // namespace smpc::crypto

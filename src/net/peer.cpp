@@ -1,0 +1,523 @@
+/*
+ * Connections to partner databases and parallel delivery of messages.
+ *
+ * A partner is a foreign server of wrapper smpc whose name is the partner's
+ * party name. Connection options come from the server, credentials from the
+ * user mapping of the current user (or PUBLIC), as in postgres_fdw.
+ * Connections are cached per (server, user) so a warm job opens none; they
+ * are dropped when the server or mapping changes and when a transaction
+ * aborts while a delivery was in flight (its state is then unknown).
+ *
+ * Delivery is a call of smpc.deliver($1) on the partner. All calls of a round
+ * are sent first and then awaited together on one WaitEventSet, so partners
+ * are never contacted one at a time, and every wait can be cancelled and has
+ * a deadline.
+ */
+#include "pg/smpc_pg.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "libpq-fe.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/fd.h"
+#include "storage/latch.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+}
+
+typedef struct SmpcConnKey
+{
+	Oid			serverid;
+	Oid			userid;
+} SmpcConnKey;
+
+typedef struct SmpcConn
+{
+	SmpcConnKey key;
+	PGconn	   *conn;
+	bool		busy;			/* a delivery is in flight */
+	bool		stale;			/* server or mapping changed */
+} SmpcConn;
+
+static HTAB *smpc_conns = NULL;
+
+static void
+smpc_conn_close(SmpcConn *entry)
+{
+	if (entry->conn)
+	{
+		PQfinish(entry->conn);
+		ReleaseExternalFD();
+		entry->conn = NULL;
+	}
+	entry->busy = false;
+	entry->stale = false;
+}
+
+/* At abort, close connections whose delivery did not finish. */
+static void
+smpc_peer_xact_callback(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	SmpcConn   *entry;
+
+	if (smpc_conns == NULL || (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT))
+		return;
+	hash_seq_init(&scan, smpc_conns);
+	while ((entry = (SmpcConn *) hash_seq_search(&scan)) != NULL)
+		if (entry->busy)
+			smpc_conn_close(entry);
+}
+
+/* Any change to a server or user mapping: reconnect before the next use. */
+static void
+smpc_peer_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS scan;
+	SmpcConn   *entry;
+
+	if (smpc_conns == NULL)
+		return;
+	hash_seq_init(&scan, smpc_conns);
+	while ((entry = (SmpcConn *) hash_seq_search(&scan)) != NULL)
+		entry->stale = true;
+}
+
+void
+smpc_peer_init(void)
+{
+	RegisterXactCallback(smpc_peer_xact_callback, NULL);
+	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, smpc_peer_inval_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(USERMAPPINGOID, smpc_peer_inval_callback, (Datum) 0);
+}
+
+static bool
+smpc_is_verifying_sslmode(const char *mode)
+{
+	return strcmp(mode, "verify-full") == 0 || strcmp(mode, "verify-ca") == 0;
+}
+
+/*
+ * Opens a connection to the partner, polling until deadline. Applies the
+ * TLS policy and, for non-superusers, the password rules of dblink.
+ */
+static PGconn *
+smpc_peer_connect(ForeignServer *server, UserMapping *um, TimestampTz deadline)
+{
+	int			nopts = list_length(server->options) + list_length(um->options) + 4;
+	const char **keywords = (const char **) palloc0(sizeof(char *) * nopts);
+	const char **values = (const char **) palloc0(sizeof(char *) * nopts);
+	const char *sslmode = "verify-full";
+	bool		has_password = false;
+	int			n = 0;
+	ListCell   *lc;
+	PGconn	   *volatile conn = NULL;
+
+	foreach(lc, server->options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+
+		if (strcmp(d->defname, "peer_role") == 0)
+			continue;
+		if (strcmp(d->defname, "sslmode") == 0)
+		{
+			sslmode = defGetString(d);
+			continue;
+		}
+		keywords[n] = d->defname;
+		values[n++] = defGetString(d);
+	}
+	foreach(lc, um->options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+
+		if (strcmp(d->defname, "password") == 0 && defGetString(d)[0] != '\0')
+			has_password = true;
+		keywords[n] = d->defname;
+		values[n++] = defGetString(d);
+	}
+	keywords[n] = "sslmode";
+	values[n++] = sslmode;
+	keywords[n] = "fallback_application_name";
+	values[n++] = "smpc";
+	keywords[n] = "client_encoding";
+	values[n++] = GetDatabaseEncodingName();
+	keywords[n] = NULL;
+	values[n] = NULL;
+
+	if (!smpc_is_verifying_sslmode(sslmode))
+	{
+		if (!smpc_allow_insecure_transport)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("connection to party \"%s\" would not verify its certificate",
+						   server->servername),
+					errdetail("The server's sslmode is \"%s\".", sslmode),
+					errhint("Use sslmode 'verify-full' or 'verify-ca' with sslrootcert; "
+							"a superuser can allow this with smpc.allow_insecure_transport."));
+		ereport(LOG,
+				errmsg("smpc: connecting to party \"%s\" without certificate verification (sslmode %s) "
+					   "because smpc.allow_insecure_transport is on",
+					   server->servername, sslmode));
+	}
+	if (!superuser() && !has_password)
+		ereport(ERROR,
+				errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				errmsg("password is required to connect to party \"%s\"", server->servername),
+				errdetail("Non-superusers must give a password in the user mapping."));
+
+	if (!AcquireExternalFD())
+		ereport(ERROR,
+				errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				errmsg("could not connect to party \"%s\"", server->servername),
+				errdetail("There are too many open files on the local server."),
+				errhint("Raise max_files_per_process and/or \"ulimit -n\"."));
+	conn = PQconnectStartParams(keywords, values, false);
+	if (conn == NULL)
+	{
+		ReleaseExternalFD();
+		ereport(ERROR, errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"));
+	}
+	PG_TRY();
+	{
+		PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+
+		while (PQstatus(conn) != CONNECTION_BAD &&
+			   status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED)
+		{
+			long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+			int			io = status == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+			int			rc;
+
+			if (remaining <= 0)
+				ereport(ERROR,
+						errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+						errmsg("timed out connecting to party \"%s\"", server->servername),
+						errhint("Check that the partner's server is up, or raise smpc.timeout."));
+			rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH | io,
+								   PQsocket(conn), remaining, PG_WAIT_EXTENSION);
+			if (rc & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
+			if (rc & io)
+				status = PQconnectPoll(conn);
+		}
+		if (PQstatus(conn) != CONNECTION_OK)
+		{
+			char	   *msg = pchomp(PQerrorMessage(conn));
+
+			ereport(ERROR,
+					errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					errmsg("could not connect to party \"%s\"", server->servername),
+					errdetail_internal("%s", msg),
+					errhint("Check the options of server \"%s\" and its user mapping.",
+							server->servername));
+		}
+		if (!superuser() && !PQconnectionUsedPassword(conn))
+			ereport(ERROR,
+					errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+					errmsg("party \"%s\" did not ask for the password", server->servername),
+					errdetail("Non-superusers may only use connections that authenticate with a password."));
+		if (PQsetnonblocking(conn, 1) != 0)
+			elog(ERROR, "could not set connection to party \"%s\" nonblocking", server->servername);
+	}
+	PG_CATCH();
+	{
+		PQfinish(conn);
+		ReleaseExternalFD();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return conn;
+}
+
+/* The cached connection for the current user to a party, opened if needed. */
+static SmpcConn *
+smpc_peer_get(const char *party, TimestampTz deadline, bool *reused)
+{
+	ForeignServer *server = GetForeignServerByName(party, true);
+	UserMapping *um;
+	SmpcConnKey key;
+	SmpcConn   *entry;
+	bool		found;
+
+	if (server == NULL || server->fdwid != GetForeignDataWrapperByName("smpc", false)->fdwid)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("no smpc server for party \"%s\"", party),
+				errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (...).",
+						party));
+	um = GetUserMapping(GetUserId(), server->serverid);
+
+	if (smpc_conns == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(SmpcConnKey);
+		ctl.entrysize = sizeof(SmpcConn);
+		ctl.hcxt = TopMemoryContext;
+		smpc_conns = hash_create("smpc connections", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	key.serverid = server->serverid;
+	key.userid = um->userid;
+	entry = (SmpcConn *) hash_search(smpc_conns, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->conn = NULL;
+		entry->busy = false;
+		entry->stale = false;
+	}
+	if (entry->conn && (entry->stale || PQstatus(entry->conn) != CONNECTION_OK ||
+						PQtransactionStatus(entry->conn) != PQTRANS_IDLE))
+		smpc_conn_close(entry);
+	*reused = entry->conn != NULL;
+	if (entry->conn == NULL)
+		entry->conn = smpc_peer_connect(server, um, deadline);
+	return entry;
+}
+
+typedef struct SmpcPending
+{
+	SmpcConn   *entry;
+	bool		reused;
+	bool		done;
+	bool		flushing;
+	bool		failed;
+	bool		broken;			/* the connection itself failed */
+	char	   *error_message;
+	char	   *error_detail;
+	char	   *error_hint;
+	int			error_code;
+} SmpcPending;
+
+/* Starts one delivery on the entry's connection. */
+static void
+smpc_peer_start(SmpcPending *p, const SmpcSend *send)
+{
+	const char *values[1] = {(const char *) send->data};
+	int			lengths[1] = {(int) send->len};
+	int			formats[1] = {1};
+	Oid			types[1] = {BYTEAOID};
+	int			rc;
+
+	p->done = p->failed = p->broken = false;
+	p->entry->busy = true;
+	if (!PQsendQueryParams(p->entry->conn, "SELECT smpc.deliver($1)", 1, types, values,
+						   lengths, formats, 0))
+	{
+		p->failed = p->broken = p->done = true;
+		p->error_code = ERRCODE_CONNECTION_FAILURE;
+		p->error_message = pchomp(PQerrorMessage(p->entry->conn));
+		return;
+	}
+	rc = PQflush(p->entry->conn);
+	p->flushing = rc == 1;
+	if (rc < 0)
+	{
+		p->failed = p->broken = p->done = true;
+		p->error_code = ERRCODE_CONNECTION_FAILURE;
+		p->error_message = pchomp(PQerrorMessage(p->entry->conn));
+	}
+}
+
+/* Reads whatever results are ready; marks the delivery done at the end. */
+static void
+smpc_peer_consume(SmpcPending *p)
+{
+	PGconn	   *conn = p->entry->conn;
+
+	if (p->flushing)
+	{
+		int			rc = PQflush(conn);
+
+		p->flushing = rc == 1;
+		if (rc < 0)
+		{
+			p->failed = p->broken = p->done = true;
+			p->error_code = ERRCODE_CONNECTION_FAILURE;
+			p->error_message = pchomp(PQerrorMessage(conn));
+			return;
+		}
+	}
+	if (!PQconsumeInput(conn))
+	{
+		p->failed = p->broken = p->done = true;
+		p->error_code = ERRCODE_CONNECTION_FAILURE;
+		p->error_message = pchomp(PQerrorMessage(conn));
+		return;
+	}
+	while (!PQisBusy(conn))
+	{
+		PGresult   *res = PQgetResult(conn);
+
+		if (res == NULL)
+		{
+			p->done = true;
+			p->entry->busy = false;
+			return;
+		}
+		if (PQresultStatus(res) != PGRES_TUPLES_OK && !p->failed)
+		{
+			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+			const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+
+			p->failed = true;
+			p->broken = state == NULL;
+			p->error_code = state && strlen(state) == 5
+				? MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])
+				: ERRCODE_CONNECTION_FAILURE;
+			p->error_message = pstrdup(msg ? msg : pchomp(PQerrorMessage(conn)));
+			p->error_detail = detail ? pstrdup(detail) : NULL;
+			p->error_hint = hint ? pstrdup(hint) : NULL;
+		}
+		PQclear(res);
+	}
+}
+
+/*
+ * One wait on the latch and every pending connection; consumes whatever
+ * became readable. The wait event set is freed on every path.
+ */
+static void
+smpc_peer_wait_once(SmpcPending *pending, int n, int nwaiting, long timeout_ms)
+{
+	WaitEventSet *set = CreateWaitEventSet(CurrentMemoryContext, nwaiting + 2);
+
+	PG_TRY();
+	{
+		WaitEvent	events[64];
+		int			nevents;
+
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		for (int i = 0; i < n; i++)
+			if (pending[i].entry && !pending[i].done)
+				AddWaitEventToSet(set,
+								  WL_SOCKET_READABLE |
+								  (pending[i].flushing ? WL_SOCKET_WRITEABLE : 0),
+								  PQsocket(pending[i].entry->conn), NULL, &pending[i]);
+		nevents = WaitEventSetWait(set, timeout_ms, events, lengthof(events), PG_WAIT_EXTENSION);
+		for (int e = 0; e < nevents; e++)
+		{
+			if (events[e].events & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
+			else if (events[e].user_data)
+				smpc_peer_consume((SmpcPending *) events[e].user_data);
+		}
+	}
+	PG_FINALLY();
+	{
+		FreeWaitEventSet(set);
+	}
+	PG_END_TRY();
+}
+
+/* Waits until every pending delivery is done or the deadline passes. */
+static void
+smpc_peer_wait(SmpcPending *pending, SmpcSend *sends, int n, TimestampTz deadline)
+{
+	for (;;)
+	{
+		int			nwaiting = 0;
+		long		remaining;
+
+		for (int i = 0; i < n; i++)
+			if (pending[i].entry && !pending[i].done)
+				nwaiting++;
+		if (nwaiting == 0)
+			return;
+		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (remaining <= 0)
+		{
+			for (int i = 0; i < n; i++)
+				if (pending[i].entry && !pending[i].done)
+					ereport(ERROR,
+							errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+							errmsg("timed out waiting for party \"%s\" to accept the %s message",
+								   sends[i].party, sends[i].what),
+							errhint("Check that the partner's server is up, or raise smpc.timeout."));
+		}
+		smpc_peer_wait_once(pending, n, nwaiting, remaining);
+	}
+}
+
+/*
+ * Delivers sends[0..n) in parallel and waits for every acknowledgement. A
+ * cached connection that turns out to be dead (the partner restarted) is
+ * reopened and the message sent once more.
+ */
+void
+smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, bool best_effort)
+{
+	SmpcPending *pending = (SmpcPending *) palloc0(sizeof(SmpcPending) * n);
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		for (int attempt = 0; attempt < 2; attempt++)
+		{
+			bool		retry = false;
+
+			for (int i = 0; i < n; i++)
+			{
+				if (attempt > 0 && !(pending[i].failed && pending[i].broken && pending[i].reused))
+					continue;
+				if (attempt > 0)
+				{
+					smpc_conn_close(pending[i].entry);
+					retry = true;
+				}
+				pending[i].entry = smpc_peer_get(sends[i].party, deadline, &pending[i].reused);
+				smpc_peer_start(&pending[i], &sends[i]);
+			}
+			if (attempt > 0 && !retry)
+				break;
+			smpc_peer_wait(pending, sends, n, deadline);
+		}
+		for (int i = 0; i < n; i++)
+		{
+			if (!pending[i].failed)
+				continue;
+			if (pending[i].broken)
+				smpc_conn_close(pending[i].entry);
+			ereport(ERROR,
+					errcode(pending[i].error_code),
+					errmsg("party \"%s\" rejected the %s message: %s",
+						   sends[i].party, sends[i].what, pending[i].error_message),
+					pending[i].error_detail ? errdetail_internal("%s", pending[i].error_detail) : 0,
+					pending[i].error_hint ? errhint("%s", pending[i].error_hint) : 0);
+		}
+	}
+	PG_CATCH();
+	{
+		if (!best_effort)
+			PG_RE_THROW();
+		/* Best effort (abort notices): log the failure and carry on. */
+		MemoryContextSwitchTo(cxt);
+		{
+			ErrorData  *edata = CopyErrorData();
+
+			FlushErrorState();
+			for (int i = 0; i < n; i++)
+				if (pending[i].entry && !pending[i].done)
+					smpc_conn_close(pending[i].entry);
+			ereport(LOG, errmsg("smpc: could not notify partners: %s", edata->message));
+			FreeErrorData(edata);
+		}
+	}
+	PG_END_TRY();
+}

@@ -1,0 +1,492 @@
+/*
+ * smpc_sum, smpc_count, smpc_avg: the local phase and the final functions.
+ *
+ * The local phase is ordinary aggregation (transition, combine, serialize,
+ * deserialize; parallel safe, no network). Its state holds this party's
+ * partial aggregate:
+ *   integer types: exact 128-bit sum and count;
+ *   numeric:       exact 128-bit sum scaled by 10^nscale (the largest display
+ *                  scale seen so far) and count;
+ *   float8:        double-precision sum (as PostgreSQL's sum) and count.
+ * The final function encodes it as signed integers in the federation's fixed
+ * point (integers at scale 0; numeric and float8 at the federation's scale),
+ * runs the job with the partners once, and decodes the joint result.
+ */
+#include "pg/smpc_pg.h"
+
+#include <math.h>
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/execnodes.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/plannodes.h"
+#include "optimizer/optimizer.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+
+PGDLLEXPORT Datum smpc_accum_int2(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_accum_int4(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_accum_int8(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_accum_numeric(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_accum_float8(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_count_accum(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_combine(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_serialize(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_deserialize(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_sum_int_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_sum_numeric_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_sum_float8_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_count_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_avg_numeric_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_avg_float8_final(PG_FUNCTION_ARGS);
+
+PG_FUNCTION_INFO_V1(smpc_accum_int2);
+PG_FUNCTION_INFO_V1(smpc_accum_int4);
+PG_FUNCTION_INFO_V1(smpc_accum_int8);
+PG_FUNCTION_INFO_V1(smpc_accum_numeric);
+PG_FUNCTION_INFO_V1(smpc_accum_float8);
+PG_FUNCTION_INFO_V1(smpc_count_accum);
+PG_FUNCTION_INFO_V1(smpc_combine);
+PG_FUNCTION_INFO_V1(smpc_serialize);
+PG_FUNCTION_INFO_V1(smpc_deserialize);
+PG_FUNCTION_INFO_V1(smpc_sum_int_final);
+PG_FUNCTION_INFO_V1(smpc_sum_numeric_final);
+PG_FUNCTION_INFO_V1(smpc_sum_float8_final);
+PG_FUNCTION_INFO_V1(smpc_count_final);
+PG_FUNCTION_INFO_V1(smpc_avg_numeric_final);
+PG_FUNCTION_INFO_V1(smpc_avg_float8_final);
+}
+
+typedef struct SmpcAggState
+{
+	int64		count;
+	__int128	isum;			/* integer sum, or numeric sum * 10^nscale */
+	int32		nscale;
+	double		fsum;
+} SmpcAggState;
+
+/* 10^k as a 128-bit integer, k <= 38. */
+static __int128
+smpc_pow10(int k)
+{
+	__int128	r = 1;
+
+	for (int i = 0; i < k; i++)
+		r *= 10;
+	return r;
+}
+
+static void
+smpc_numeric_overflow(void)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			errmsg("numeric sum is too large or has too many fractional digits for smpc"),
+			errdetail("Partial sums are kept exactly in 128 bits."));
+}
+
+/* Rescales the numeric sum to at least `scale` fractional digits. */
+static void
+smpc_raise_nscale(SmpcAggState *s, int scale)
+{
+	if (scale <= s->nscale)
+		return;
+	if (scale > 38 || __builtin_mul_overflow(s->isum, smpc_pow10(scale - s->nscale), &s->isum))
+		smpc_numeric_overflow();
+	s->nscale = scale;
+}
+
+/* Adds v * 10^-vscale to the numeric sum. */
+static void
+smpc_add_scaled(SmpcAggState *s, __int128 v, int vscale)
+{
+	smpc_raise_nscale(s, vscale);
+	if (__builtin_mul_overflow(v, smpc_pow10(s->nscale - vscale), &v) ||
+		__builtin_add_overflow(s->isum, v, &s->isum))
+		smpc_numeric_overflow();
+}
+
+/* The state, created in the aggregate context on the first row. */
+static SmpcAggState *
+smpc_state(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "smpc aggregate function called in non-aggregate context");
+	if (!PG_ARGISNULL(0))
+		return (SmpcAggState *) PG_GETARG_POINTER(0);
+	return (SmpcAggState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcAggState));
+}
+
+Datum
+smpc_accum_int2(PG_FUNCTION_ARGS)
+{
+	SmpcAggState *s = smpc_state(fcinfo);
+
+	if (!PG_ARGISNULL(1))
+	{
+		s->isum += PG_GETARG_INT16(1);
+		s->count++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+smpc_accum_int4(PG_FUNCTION_ARGS)
+{
+	SmpcAggState *s = smpc_state(fcinfo);
+
+	if (!PG_ARGISNULL(1))
+	{
+		s->isum += PG_GETARG_INT32(1);
+		s->count++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+smpc_accum_int8(PG_FUNCTION_ARGS)
+{
+	SmpcAggState *s = smpc_state(fcinfo);
+
+	if (!PG_ARGISNULL(1))
+	{
+		s->isum += PG_GETARG_INT64(1);
+		s->count++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+smpc_accum_numeric(PG_FUNCTION_ARGS)
+{
+	SmpcAggState *s = smpc_state(fcinfo);
+
+	if (!PG_ARGISNULL(1))
+	{
+		Numeric		num = PG_GETARG_NUMERIC(1);
+		char	   *text;
+		const char *dot;
+		int			vscale;
+		__int128	v;
+
+		if (numeric_is_nan(num) || numeric_is_inf(num))
+			ereport(ERROR,
+					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					errmsg("cannot aggregate NaN or infinity with smpc"));
+		text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+		dot = strchr(text, '.');
+		vscale = dot ? (int) strlen(dot + 1) : 0;
+		if (vscale > 38 || !smpc_parse_scaled(text, vscale, &v))
+			smpc_numeric_overflow();
+		smpc_add_scaled(s, v, vscale);
+		s->count++;
+		pfree(text);
+	}
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+smpc_accum_float8(PG_FUNCTION_ARGS)
+{
+	SmpcAggState *s = smpc_state(fcinfo);
+
+	if (!PG_ARGISNULL(1))
+	{
+		s->fsum += PG_GETARG_FLOAT8(1);
+		s->count++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+/* smpc_count: counts non-NULL values of any type. */
+Datum
+smpc_count_accum(PG_FUNCTION_ARGS)
+{
+	SmpcAggState *s = smpc_state(fcinfo);
+
+	if (!PG_ARGISNULL(1))
+		s->count++;
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+smpc_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	SmpcAggState *a;
+	SmpcAggState *b;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "smpc aggregate function called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
+	b = (SmpcAggState *) PG_GETARG_POINTER(1);
+	if (PG_ARGISNULL(0))
+	{
+		a = (SmpcAggState *) MemoryContextAlloc(aggcxt, sizeof(SmpcAggState));
+		*a = *b;
+		PG_RETURN_POINTER(a);
+	}
+	a = (SmpcAggState *) PG_GETARG_POINTER(0);
+	a->count += b->count;
+	a->fsum += b->fsum;
+	smpc_add_scaled(a, b->isum, b->nscale);
+	PG_RETURN_POINTER(a);
+}
+
+Datum
+smpc_serialize(PG_FUNCTION_ARGS)
+{
+	SmpcAggState *s = (SmpcAggState *) PG_GETARG_POINTER(0);
+	bytea	   *out = (bytea *) palloc(VARHDRSZ + sizeof(SmpcAggState));
+
+	SET_VARSIZE(out, VARHDRSZ + sizeof(SmpcAggState));
+	memcpy(VARDATA(out), s, sizeof(SmpcAggState));
+	PG_RETURN_BYTEA_P(out);
+}
+
+Datum
+smpc_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	SmpcAggState *s;
+
+	if (VARSIZE_ANY_EXHDR(in) != sizeof(SmpcAggState))
+		elog(ERROR, "invalid smpc aggregate state");
+	s = (SmpcAggState *) palloc(sizeof(SmpcAggState));
+	memcpy(s, VARDATA_ANY(in), sizeof(SmpcAggState));
+	PG_RETURN_POINTER(s);
+}
+
+/*
+ * The job id: the aggregate's last argument, which must be the same for every
+ * row. It is read from the Aggref (a constant, or an expression without
+ * columns such as a parameter) so that it is known even when no row reached
+ * the transition function.
+ */
+static char *
+smpc_job_id(FunctionCallInfo fcinfo)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	AggState   *aggstate;
+	Expr	   *expr;
+	Datum		value;
+	bool		isnull;
+
+	if (aggref == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("smpc aggregates cannot be used as window functions"));
+	aggstate = (AggState *) fcinfo->context;
+	if (((Agg *) aggstate->ss.ps.plan)->numCols > 0 || aggstate->maxsets > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("smpc aggregates cannot be used with GROUP BY"),
+				errdetail("Each group would run a separate job under the same job id."),
+				errhint("Run one query per group, each with its own job id."));
+	expr = ((TargetEntry *) llast(aggref->args))->expr;
+	if (IsA(expr, Const))
+	{
+		value = ((Const *) expr)->constvalue;
+		isnull = ((Const *) expr)->constisnull;
+	}
+	else
+	{
+		ExprState  *state;
+
+		if (contain_var_clause((Node *) expr) || contain_volatile_functions((Node *) expr))
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("the job id of an smpc aggregate must be the same for every row"),
+					errhint("Pass a constant or a query parameter as the job id."));
+		state = ExecInitExpr(expr, &aggstate->ss.ps);
+		value = ExecEvalExpr(state, aggstate->ss.ps.ps_ExprContext, &isnull);
+	}
+	if (isnull)
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("the job id of an smpc aggregate must not be NULL"));
+	return TextDatumGetCString(value);
+}
+
+/* "integer", "numeric" or "float8": how values are encoded. */
+static const char *
+smpc_value_class(FunctionCallInfo fcinfo)
+{
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+
+	switch (type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return "integer";
+		case NUMERICOID:
+			return "numeric";
+		case FLOAT8OID:
+			return "float8";
+		default:
+			elog(ERROR, "smpc aggregate called with unexpected type %u", type);
+	}
+	return NULL;
+}
+
+/* This party's partial sum in the job's fixed point. */
+static __int128
+smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
+{
+	SmpcAggState zero;
+
+	if (s == NULL)
+	{
+		memset(&zero, 0, sizeof zero);
+		s = &zero;
+	}
+	if (strcmp(value_class, "integer") == 0)
+		return s->isum;
+	if (strcmp(value_class, "numeric") == 0)
+	{
+		__int128	v = s->isum;
+
+		if (s->nscale > scale)
+		{
+			__int128	div = smpc_pow10(s->nscale - scale);
+
+			if (v % div != 0)
+				ereport(ERROR,
+						errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						errmsg("numeric values have more than %d fractional digits", scale),
+						errdetail("The federation's scale is %d; smpc does not round numeric values.", scale),
+						errhint("Round the input, e.g. round(value, %d), or register the federation with a larger scale.", scale));
+			return v / div;
+		}
+		if (__builtin_mul_overflow(v, smpc_pow10(scale - s->nscale), &v))
+			smpc_numeric_overflow();
+		return v;
+	}
+	/* float8: round to the federation's scale */
+	{
+		double		x = s->fsum * pow(10.0, scale);
+
+		if (!isfinite(x) || fabs(x) >= 1.0e37)
+			ereport(ERROR,
+					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					errmsg("double precision sum is out of range for smpc"));
+		return (__int128) rint(x);
+	}
+}
+
+/* Runs the job for this aggregate; returns the joint values. */
+static void
+smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value_class,
+			   __int128 *out, int *scale)
+{
+	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
+	SmpcJobRequest req;
+	SmpcFederationRow *fed;
+
+	memset(&req, 0, sizeof req);
+	req.job_id = smpc_job_id(fcinfo);
+	req.aggregate = aggregate;
+	req.value_class = value_class;
+	fed = smpc_load_federation(smpc_default_federation_name(), false);
+	*scale = strcmp(value_class, "integer") == 0 ? 0 : fed->scale;
+	if (strcmp(aggregate, "count") == 0)
+	{
+		req.width = 1;
+		req.inputs[0] = s ? s->count : 0;
+	}
+	else
+	{
+		req.width = strcmp(aggregate, "avg") == 0 ? 2 : 1;
+		req.inputs[0] = smpc_local_sum(s, value_class, *scale);
+		req.inputs[1] = s ? s->count : 0;
+	}
+	smpc_run_job(fed, &req, out);
+}
+
+/* A scaled 128-bit value as numeric. */
+static Datum
+smpc_to_numeric(__int128 v, int scale)
+{
+	char		buf[64];
+
+	smpc_format_scaled(v, scale, buf, sizeof buf);
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
+							   Int32GetDatum(-1));
+}
+
+Datum
+smpc_sum_int_final(PG_FUNCTION_ARGS)
+{
+	__int128	out[2];
+	int			scale;
+
+	smpc_final_run(fcinfo, "sum", "integer", out, &scale);
+	if (out[0] > PG_INT64_MAX || out[0] < PG_INT64_MIN)
+		ereport(ERROR,
+				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				errmsg("bigint out of range"));
+	PG_RETURN_INT64((int64) out[0]);
+}
+
+Datum
+smpc_sum_numeric_final(PG_FUNCTION_ARGS)
+{
+	__int128	out[2];
+	int			scale;
+
+	smpc_final_run(fcinfo, "sum", smpc_value_class(fcinfo), out, &scale);
+	PG_RETURN_DATUM(smpc_to_numeric(out[0], scale));
+}
+
+Datum
+smpc_sum_float8_final(PG_FUNCTION_ARGS)
+{
+	__int128	out[2];
+	int			scale;
+
+	smpc_final_run(fcinfo, "sum", "float8", out, &scale);
+	PG_RETURN_FLOAT8((double) out[0] / pow(10.0, scale));
+}
+
+Datum
+smpc_count_final(PG_FUNCTION_ARGS)
+{
+	__int128	out[2];
+	int			scale;
+
+	smpc_final_run(fcinfo, "count", "any", out, &scale);
+	PG_RETURN_INT64((int64) out[0]);
+}
+
+Datum
+smpc_avg_numeric_final(PG_FUNCTION_ARGS)
+{
+	__int128	out[2];
+	int			scale;
+
+	smpc_final_run(fcinfo, "avg", smpc_value_class(fcinfo), out, &scale);
+	if (out[1] == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(DirectFunctionCall2(numeric_div, smpc_to_numeric(out[0], scale),
+										smpc_to_numeric(out[1], 0)));
+}
+
+Datum
+smpc_avg_float8_final(PG_FUNCTION_ARGS)
+{
+	__int128	out[2];
+	int			scale;
+
+	smpc_final_run(fcinfo, "avg", "float8", out, &scale);
+	if (out[1] == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(((double) out[0] / pow(10.0, scale)) / (double) out[1]);
+}

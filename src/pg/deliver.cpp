@@ -1,0 +1,130 @@
+/*
+ * smpc.deliver(message bytea): the endpoint partners call to hand us a
+ * protocol message, and smpc._test_message() for tests of it.
+ *
+ * Checks, in order, before anything is stored: the message decodes; its
+ * federation exists here; it is addressed to this party; its sender is a
+ * party of the federation and is the party whose foreign server names the
+ * authenticated login role as peer_role (so one partner cannot pose as
+ * another); its federation fingerprint equals ours. Only then is it filed in
+ * the inbox, which wakes the job waiting for it.
+ */
+#include "pg/smpc_pg.h"
+
+extern "C" {
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+PGDLLEXPORT Datum smpc_deliver(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_sql_test_message(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(smpc_deliver);
+PG_FUNCTION_INFO_V1(smpc_sql_test_message);
+}
+
+/* peer_role option of the smpc server named party, or NULL. */
+static char *
+smpc_peer_role_of(const char *party)
+{
+	ForeignServer *server = GetForeignServerByName(party, true);
+	ListCell   *lc;
+
+	if (server == NULL || server->fdwid != GetForeignDataWrapperByName("smpc", false)->fdwid)
+		return NULL;
+	foreach(lc, server->options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+
+		if (strcmp(d->defname, "peer_role") == 0)
+			return defGetString(d);
+	}
+	return NULL;
+}
+
+Datum
+smpc_deliver(PG_FUNCTION_ARGS)
+{
+	bytea	   *msg = PG_GETARG_BYTEA_PP(0);
+	const uint8 *data = (const uint8 *) VARDATA_ANY(msg);
+	size_t		len = VARSIZE_ANY_EXHDR(msg);
+	SmpcMessageInfo info;
+	SmpcStatus	st;
+	SmpcFederationRow *fed;
+	SmpcFederation core;
+	const char *sender;
+	char	   *peer_role;
+	char	   *login_role;
+
+	smpc_inbox_require();
+	if (!smpc_message_inspect(data, len, &info, &st))
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+				errmsg("invalid smpc message: %s", st.message));
+	fed = smpc_load_federation(info.federation, true);
+	if (fed == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("federation \"%s\" does not exist at this party", info.federation));
+	if (info.receiver != fed->self)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+				errmsg("message is addressed to party number %d, but this is party \"%s\" (number %d)",
+					   info.receiver, fed->self_name, fed->self));
+	if (info.sender < 0 || info.sender >= fed->nparties || info.sender == fed->self)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+				errmsg("message names sender number %d, which is not a partner in federation \"%s\"",
+					   info.sender, fed->name));
+
+	sender = fed->parties[info.sender];
+	peer_role = smpc_peer_role_of(sender);
+	login_role = GetUserNameFromId(GetAuthenticatedUserId(), false);
+	if (peer_role == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("no smpc server with a peer_role is declared for party \"%s\"", sender),
+				errhint("CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (..., peer_role '...').",
+						sender));
+	if (strcmp(peer_role, login_role) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("role \"%s\" may not send messages as party \"%s\"", login_role, sender),
+				errdetail("Server \"%s\" names role \"%s\" as the peer_role of party \"%s\".",
+						  sender, peer_role, sender));
+
+	smpc_federation_as_core(fed, &core);
+	if (!smpc_message_check_federation(data, len, &core, &st))
+		smpc_raise_status(&st);
+	smpc_inbox_put(info.job_key, &info, data, len);
+	PG_RETURN_VOID();
+}
+
+/* smpc._test_message(federation, job_id, sender, receiver) */
+Datum
+smpc_sql_test_message(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *job_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int			sender = PG_GETARG_INT32(2);
+	int			receiver = PG_GETARG_INT32(3);
+	SmpcFederationRow *fed = smpc_load_federation(name, false);
+	SmpcFederation core;
+	SmpcStatus	st;
+	uint8_t    *bytes;
+	size_t		len;
+	bytea	   *out;
+
+	if (!superuser())
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("only superusers may build test messages"));
+	smpc_federation_as_core(fed, &core);
+	if (!smpc_test_message(&core, job_id, sender, receiver, &bytes, &len, &st))
+		smpc_raise_status(&st);
+	out = (bytea *) palloc(VARHDRSZ + len);
+	SET_VARSIZE(out, VARHDRSZ + len);
+	memcpy(VARDATA(out), bytes, len);
+	smpc_free_bytes(bytes);
+	PG_RETURN_BYTEA_P(out);
+}

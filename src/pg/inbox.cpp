@@ -1,0 +1,354 @@
+/*
+ * The inbox: messages from partners, held in shared memory until the local
+ * backend running the job takes them.
+ *
+ * Why shared memory: the deliver endpoint runs in the partner's connection
+ * (another backend) while the job waits in the analyst's backend, in the
+ * middle of a query. A table would need a new snapshot and a commit per
+ * message; shared memory plus the waiter's latch wakes the job within
+ * microseconds, with no polling.
+ *
+ * Locking: one LWLock guards the whole inbox; it is held only for memcpy and
+ * scans, never across anything that can raise an error. The latch of the
+ * waiting backend is set after the lock is released.
+ *
+ * Layout: header, then MaxBackends waiter entries (one per running job, keyed
+ * by the job key), then smpc.max_messages fixed-size message slots.
+ */
+#include "pg/smpc_pg.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/timestamp.h"
+}
+
+/* Largest message a slot holds: job ids up to 16 KiB plus headers. */
+#define SMPC_SLOT_PAYLOAD (32 * 1024)
+/* Unclaimed messages older than this may be evicted when the inbox is full. */
+#define SMPC_UNCLAIMED_MAX_AGE_MS (10 * 60 * 1000)
+
+typedef struct SmpcWaiter
+{
+	bool		used;
+	int			pid;
+	int			procno;
+	uint8		key[32];
+} SmpcWaiter;
+
+typedef struct SmpcSlot
+{
+	bool		used;
+	uint8		key[32];
+	int			sender;
+	int			type;
+	uint8		nonce[16];
+	uint64		seq;
+	TimestampTz received;
+	uint32		len;
+	uint8		data[SMPC_SLOT_PAYLOAD];
+} SmpcSlot;
+
+typedef struct SmpcInbox
+{
+	LWLock	   *lock;
+	uint64		next_seq;
+	int			nwaiters;
+	int			nslots;
+} SmpcInbox;
+
+static SmpcInbox *smpc_inbox = NULL;
+static bool smpc_inbox_exit_registered = false;
+
+static inline SmpcWaiter *
+smpc_waiters(void)
+{
+	return (SmpcWaiter *) ((char *) smpc_inbox + MAXALIGN(sizeof(SmpcInbox)));
+}
+
+static inline SmpcSlot *
+smpc_slots(void)
+{
+	return (SmpcSlot *) ((char *) smpc_waiters() +
+						 MAXALIGN(sizeof(SmpcWaiter) * smpc_inbox->nwaiters));
+}
+
+static Size
+smpc_inbox_size(void)
+{
+	Size		size = MAXALIGN(sizeof(SmpcInbox));
+
+	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcWaiter), MaxBackends)));
+	size = add_size(size, mul_size(sizeof(SmpcSlot), smpc_max_messages));
+	return size;
+}
+
+void
+smpc_inbox_shmem_request(void)
+{
+	RequestAddinShmemSpace(smpc_inbox_size());
+	RequestNamedLWLockTranche("smpc", 1);
+}
+
+void
+smpc_inbox_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	smpc_inbox = (SmpcInbox *) ShmemInitStruct("smpc inbox", smpc_inbox_size(), &found);
+	if (!found)
+	{
+		memset(smpc_inbox, 0, smpc_inbox_size());
+		smpc_inbox->lock = &(GetNamedLWLockTranche("smpc"))->lock;
+		smpc_inbox->nwaiters = MaxBackends;
+		smpc_inbox->nslots = smpc_max_messages;
+		smpc_inbox->next_seq = 1;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+bool
+smpc_inbox_ready(void)
+{
+	return smpc_inbox != NULL;
+}
+
+/* Errors out unless the library was preloaded (the inbox exists). */
+void
+smpc_inbox_require(void)
+{
+	if (smpc_inbox == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("smpc must be loaded via shared_preload_libraries"),
+				errdetail("Secure jobs exchange messages through shared memory that is set up at server start."),
+				errhint("Add smpc to shared_preload_libraries in postgresql.conf and restart the server."));
+}
+
+/* On backend exit, drop the waiter entries this backend still holds. */
+static void
+smpc_inbox_on_exit(int code, Datum arg)
+{
+	SmpcWaiter *w;
+
+	if (smpc_inbox == NULL)
+		return;
+	w = smpc_waiters();
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+		if (w[i].used && w[i].pid == MyProcPid)
+			w[i].used = false;
+	LWLockRelease(smpc_inbox->lock);
+}
+
+/*
+ * Claims the job key for this backend. False when another live backend is
+ * already running the same job.
+ */
+bool
+smpc_inbox_register(const uint8 *key)
+{
+	SmpcWaiter *w;
+	int			free_index = -1;
+	bool		ok = true;
+
+	smpc_inbox_require();
+	if (!smpc_inbox_exit_registered)
+	{
+		before_shmem_exit(smpc_inbox_on_exit, 0);
+		smpc_inbox_exit_registered = true;
+	}
+	w = smpc_waiters();
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+	{
+		if (!w[i].used)
+		{
+			if (free_index < 0)
+				free_index = i;
+		}
+		else if (memcmp(w[i].key, key, 32) == 0)
+			ok = false;
+	}
+	if (ok && free_index >= 0)
+	{
+		w[free_index].used = true;
+		w[free_index].pid = MyProcPid;
+		w[free_index].procno = MyProc->pgprocno;
+		memcpy(w[free_index].key, key, 32);
+	}
+	LWLockRelease(smpc_inbox->lock);
+	if (ok && free_index < 0)
+		elog(ERROR, "smpc inbox has no free waiter entry");
+	return ok;
+}
+
+/* Releases the job key and discards any messages still filed under it. */
+void
+smpc_inbox_unregister(const uint8 *key)
+{
+	SmpcWaiter *w;
+	SmpcSlot   *s;
+
+	if (smpc_inbox == NULL)
+		return;
+	w = smpc_waiters();
+	s = smpc_slots();
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+		if (w[i].used && w[i].pid == MyProcPid && memcmp(w[i].key, key, 32) == 0)
+			w[i].used = false;
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+		if (s[i].used && memcmp(s[i].key, key, 32) == 0)
+			s[i].used = false;
+	LWLockRelease(smpc_inbox->lock);
+}
+
+/*
+ * Files a message and wakes the backend waiting for its job, if any. A share
+ * message (round 1) from a sender replaces that sender's messages from an
+ * earlier run of the same job (a retry), so stale rounds are never mixed in.
+ */
+void
+smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data, size_t len)
+{
+	SmpcWaiter *w;
+	SmpcSlot   *s;
+	int			target = -1;
+	int			oldest = -1;
+	int			waiter_procno = -1;
+	TimestampTz now = GetCurrentTimestamp();
+
+	smpc_inbox_require();
+	if (len > SMPC_SLOT_PAYLOAD)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes",
+					   len, SMPC_SLOT_PAYLOAD));
+	w = smpc_waiters();
+	s = smpc_slots();
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+	{
+		if (s[i].used && info->type == 1 && s[i].sender == info->sender &&
+			memcmp(s[i].key, key, 32) == 0 && memcmp(s[i].nonce, info->nonce, 16) != 0)
+			s[i].used = false;	/* from an earlier run of the job */
+	}
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+		if (w[i].used && memcmp(w[i].key, key, 32) == 0)
+			waiter_procno = w[i].procno;
+	for (int i = 0; i < smpc_inbox->nslots && target < 0; i++)
+		if (!s[i].used)
+			target = i;
+	if (target < 0)
+	{
+		/* Full: evict the oldest message that no running job has claimed. */
+		for (int i = 0; i < smpc_inbox->nslots; i++)
+		{
+			bool		claimed = false;
+
+			if (!TimestampDifferenceExceeds(s[i].received, now, SMPC_UNCLAIMED_MAX_AGE_MS))
+				continue;
+			for (int j = 0; j < smpc_inbox->nwaiters && !claimed; j++)
+				claimed = w[j].used && memcmp(w[j].key, s[i].key, 32) == 0;
+			if (!claimed && (oldest < 0 || s[i].seq < s[oldest].seq))
+				oldest = i;
+		}
+		target = oldest;
+	}
+	if (target >= 0)
+	{
+		SmpcSlot   *slot = &s[target];
+
+		slot->used = true;
+		memcpy(slot->key, key, 32);
+		slot->sender = info->sender;
+		slot->type = info->type;
+		memcpy(slot->nonce, info->nonce, 16);
+		slot->seq = smpc_inbox->next_seq++;
+		slot->received = now;
+		slot->len = (uint32) len;
+		memcpy(slot->data, data, len);
+	}
+	LWLockRelease(smpc_inbox->lock);
+
+	if (target < 0)
+		ereport(ERROR,
+				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				errmsg("smpc inbox is full"),
+				errdetail("All %d message slots hold messages of running jobs.", smpc_max_messages),
+				errhint("Raise smpc.max_messages and restart the server."));
+	if (waiter_procno >= 0)
+		SetLatch(&GetPGProcByNumber(waiter_procno)->procLatch);
+}
+
+/* Takes every message filed under key, oldest first, as a List of bytea. */
+List *
+smpc_inbox_take(const uint8 *key)
+{
+	SmpcSlot   *s;
+	List	   *result = NIL;
+	int		   *found;
+	int			nfound = 0;
+
+	smpc_inbox_require();
+	s = smpc_slots();
+	found = (int *) palloc(sizeof(int) * smpc_inbox->nslots);
+	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+		if (s[i].used && memcmp(s[i].key, key, 32) == 0)
+			found[nfound++] = i;
+	LWLockRelease(smpc_inbox->lock);
+	if (nfound == 0)
+	{
+		pfree(found);
+		return NIL;
+	}
+
+	/* Copy out under the exclusive lock (palloc first: it may fail). */
+	{
+		bytea	  **copies = (bytea **) palloc(sizeof(bytea *) * nfound);
+		uint64	   *seqs = (uint64 *) palloc(sizeof(uint64) * nfound);
+		int			ncopies = 0;
+
+		for (int k = 0; k < nfound; k++)
+			copies[k] = (bytea *) palloc(VARHDRSZ + SMPC_SLOT_PAYLOAD);
+		LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+		for (int k = 0; k < nfound; k++)
+		{
+			SmpcSlot   *slot = &s[found[k]];
+
+			if (!slot->used || memcmp(slot->key, key, 32) != 0)
+				continue;
+			SET_VARSIZE(copies[ncopies], VARHDRSZ + slot->len);
+			memcpy(VARDATA(copies[ncopies]), slot->data, slot->len);
+			seqs[ncopies] = slot->seq;
+			ncopies++;
+			slot->used = false;
+		}
+		LWLockRelease(smpc_inbox->lock);
+
+		/* Arrival order (insertion sort: a handful of messages). */
+		for (int a = 1; a < ncopies; a++)
+			for (int b = a; b > 0 && seqs[b - 1] > seqs[b]; b--)
+			{
+				uint64		ts = seqs[b];
+				bytea	   *tc = copies[b];
+
+				seqs[b] = seqs[b - 1];
+				copies[b] = copies[b - 1];
+				seqs[b - 1] = ts;
+				copies[b - 1] = tc;
+			}
+		for (int k = 0; k < ncopies; k++)
+			result = lappend(result, copies[k]);
+	}
+	pfree(found);
+	return result;
+}

@@ -1,0 +1,338 @@
+/*
+ * Running one secure job: claim the job id, exchange with the partners,
+ * store the released result.
+ *
+ * The protocol itself is the C++ state machine behind bridge/core_api.hpp;
+ * this file is its I/O loop. It is written in C style: the job handle is a
+ * raw pointer freed in PG_CATCH and on success, and every PostgreSQL call
+ * (waits, libpq, SPI) happens here, with no C++ frame below us that an
+ * ereport() could unwind.
+ *
+ * Job ids: the row in smpc.jobs is inserted as 'running' before any message
+ * leaves (a concurrent run of the same id at this party waits for it, or is
+ * refused if still in progress) and set to 'released' with the result. A
+ * released job id is never computed again: running it again returns the
+ * stored result. A job that fails leaves no row (the transaction aborts), so
+ * it can simply be run again.
+ */
+#include "pg/smpc_pg.h"
+
+extern "C" {
+#include "access/parallel.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+}
+
+#define SMPC_ABORT_NOTICE_MS 1000
+
+/* "round 1 (share)" style names for error messages, by message type. */
+static const char *
+smpc_round_name(int type)
+{
+	switch (type)
+	{
+		case 1:
+			return "round 1 (share)";
+		case 2:
+			return "round 2 (partial)";
+		case 3:
+			return "round 3 (confirm)";
+		default:
+			return "abort";
+	}
+}
+
+static char *
+smpc_format_timeout(void)
+{
+	if (smpc_timeout_ms % 1000 == 0)
+		return psprintf("%d s", smpc_timeout_ms / 1000);
+	return psprintf("%d ms", smpc_timeout_ms);
+}
+
+/* Sends everything in the job's outbox (in parallel) and clears it. */
+static void
+smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline,
+				  bool best_effort)
+{
+	int			n = smpc_job_outbox_size(job);
+	SmpcSend   *sends;
+
+	if (n == 0)
+		return;
+	sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * n);
+	for (int i = 0; i < n; i++)
+	{
+		int			to;
+		const uint8_t *data;
+		size_t		len;
+
+		smpc_job_outbox_item(job, i, &to, &data, &len);
+		sends[i].party = fed->parties[to];
+		sends[i].data = data;
+		sends[i].len = len;
+		sends[i].what = smpc_round_name(data[5]);
+	}
+	smpc_peer_send_all(sends, n, deadline, best_effort);
+	smpc_job_outbox_clear(job);
+	pfree(sends);
+}
+
+/*
+ * The exchange: round 1 out, then feed every message that arrives in the
+ * inbox to the state machine and send what it answers, until it finishes.
+ * Waits sleep on the latch that the deliver endpoint sets.
+ */
+static void
+smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+			  const SmpcJobRequest *req, const uint8 *key, __int128 *outputs)
+{
+	SmpcFederation core;
+	SmpcStatus	st;
+	SmpcJob    *volatile job;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	smpc_federation_as_core(fed, &core);
+	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, req->inputs, req->width, &st);
+	if (job == NULL)
+		smpc_raise_status(&st);
+
+	PG_TRY();
+	{
+		int			round;
+		TimestampTz deadline;
+
+		if (!smpc_job_start(job, &st))
+			smpc_raise_status(&st);
+		round = smpc_job_round(job);
+		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
+		smpc_flush_outbox(job, fed, deadline, false);
+
+		while (!smpc_job_finished(job))
+		{
+			List	   *msgs = smpc_inbox_take(key);
+			ListCell   *lc;
+
+			foreach(lc, msgs)
+			{
+				bytea	   *m = (bytea *) lfirst(lc);
+
+				if (!smpc_job_receive(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
+					smpc_raise_status(&st);
+			}
+			list_free_deep(msgs);
+			if (smpc_job_round(job) != round)
+			{
+				/* Each round gets the full timeout. */
+				round = smpc_job_round(job);
+				deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
+			}
+			smpc_flush_outbox(job, fed, deadline, false);
+			if (smpc_job_finished(job) || msgs != NIL)
+				continue;
+
+			{
+				long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+				char		missing[1024];
+
+				if (remaining <= 0)
+				{
+					smpc_job_describe_missing(job, missing, sizeof missing);
+					ereport(ERROR,
+							errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+							errmsg("timed out after %s waiting for %s", smpc_format_timeout(), missing),
+							errdetail("No result was released."),
+							errhint("The job can be run again once every party runs it within smpc.timeout of the others."));
+				}
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 remaining, PG_WAIT_EXTENSION);
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
+		}
+		for (int i = 0; i < req->width; i++)
+			outputs[i] = smpc_job_result(job, i);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		SmpcStatus	st2;
+
+		/* Tell the partners, so they stop waiting, then re-raise. */
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		HOLD_INTERRUPTS();
+		if (smpc_job_abort(job, edata->message, &st2))
+			smpc_flush_outbox(job, fed,
+							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS),
+							  true);
+		RESUME_INTERRUPTS();
+		smpc_job_free(job);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	smpc_job_free(job);
+}
+
+/* Decodes a stored result ("v1,v2") into outputs. */
+static void
+smpc_parse_stored(const char *text, __int128 *outputs, int width)
+{
+	char	   *copy = pstrdup(text);
+	char	   *save = NULL;
+	char	   *tok = strtok_r(copy, ",", &save);
+
+	for (int i = 0; i < width; i++)
+	{
+		if (tok == NULL || !smpc_parse_scaled(tok, 0, &outputs[i]))
+			elog(ERROR, "corrupt stored smpc result \"%s\"", text);
+		tok = strtok_r(NULL, ",", &save);
+	}
+}
+
+/*
+ * Claims the job id for this party. Returns true (with outputs filled) when
+ * the job was released before and its stored result is to be returned.
+ */
+static bool
+smpc_claim_job(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+			   __int128 *outputs, int width)
+{
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+	Oid			save_userid;
+	int			save_sec;
+	bool		stored = false;
+	char	   *other_descriptor = NULL;
+	char	   *result_text = NULL;
+	char	   *state = NULL;
+	MemoryContext callercxt = CurrentMemoryContext;
+
+	args[0] = CStringGetTextDatum(fed->name);
+	args[1] = CStringGetTextDatum(job_id);
+	args[2] = CStringGetTextDatum(descriptor);
+	smpc_begin_as_owner(&save_userid, &save_sec);
+	SPI_connect();
+	SPI_execute_with_args("INSERT INTO smpc.jobs (federation, job_id, descriptor, state) "
+						  "VALUES ($1, $2, $3, 'running') ON CONFLICT DO NOTHING",
+						  3, argtypes, args, NULL, false, 0);
+	if (SPI_processed == 0)
+	{
+		SPI_execute_with_args("SELECT descriptor, state, result FROM smpc.jobs "
+							  "WHERE federation = $1 AND job_id = $2",
+							  2, argtypes, args, NULL, false, 1);
+		if (SPI_processed == 1)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[0];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			char	   *r = SPI_getvalue(tup, desc, 3);
+
+			other_descriptor = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
+			state = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 2));
+			result_text = r ? MemoryContextStrdup(callercxt, r) : NULL;
+		}
+	}
+	SPI_finish();
+	smpc_end_as_owner(save_userid, save_sec);
+
+	if (state == NULL)
+		return false;			/* claimed */
+	if (strcmp(state, "released") != 0 || result_text == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_JOB_CONFLICT),
+				errmsg("job \"%s\" of federation \"%s\" is already running", job_id, fed->name),
+				errhint("Wait for it to finish, or choose another job id."));
+	if (strcmp(other_descriptor, descriptor) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_JOB_CONFLICT),
+				errmsg("job id \"%s\" was already used in federation \"%s\" for %s",
+					   job_id, fed->name, other_descriptor),
+				errdetail("This call computes %s. A job id is run once; its result is kept.",
+						  descriptor),
+				errhint("Choose a new job id."));
+	smpc_parse_stored(result_text, outputs, width);
+	stored = true;
+	ereport(NOTICE,
+			errmsg("job \"%s\" was already released; returning the stored result", job_id));
+	return stored;
+}
+
+/* Marks the job released with its result. */
+static void
+smpc_store_result(const SmpcFederationRow *fed, const char *job_id, const __int128 *outputs,
+				  int width)
+{
+	StringInfoData buf;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+	Oid			save_userid;
+	int			save_sec;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < width; i++)
+	{
+		char		num[64];
+
+		smpc_format_scaled(outputs[i], 0, num, sizeof num);
+		appendStringInfo(&buf, "%s%s", i ? "," : "", num);
+	}
+	args[0] = CStringGetTextDatum(fed->name);
+	args[1] = CStringGetTextDatum(job_id);
+	args[2] = CStringGetTextDatum(buf.data);
+	smpc_begin_as_owner(&save_userid, &save_sec);
+	SPI_connect();
+	SPI_execute_with_args("UPDATE smpc.jobs SET state = 'released', result = $3, "
+						  "finished_at = clock_timestamp() "
+						  "WHERE federation = $1 AND job_id = $2",
+						  3, argtypes, args, NULL, false, 0);
+	SPI_finish();
+	smpc_end_as_owner(save_userid, save_sec);
+}
+
+void
+smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *outputs)
+{
+	char	   *descriptor;
+	uint8		key[32];
+	SmpcStatus	st;
+	size_t		job_id_len = strlen(req->job_id);
+
+	smpc_inbox_require();
+	if (IsParallelWorker())
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				errmsg("smpc jobs cannot run in a parallel worker"));
+	if (job_id_len == 0 || job_id_len > 16384)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("job id must be between 1 and 16384 bytes long"));
+
+	descriptor = psprintf("%s(%s)", req->aggregate, req->value_class);
+
+	if (smpc_claim_job(fed, req->job_id, descriptor, outputs, req->width))
+		return;
+
+	if (!smpc_job_key(fed->name, req->job_id, job_id_len, key, &st))
+		smpc_raise_status(&st);
+	if (!smpc_inbox_register(key))
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_JOB_CONFLICT),
+				errmsg("job \"%s\" of federation \"%s\" is already running in another session",
+					   req->job_id, fed->name));
+	PG_TRY();
+	{
+		smpc_exchange(fed, req->job_id, descriptor, req, key, outputs);
+	}
+	PG_FINALLY();
+	{
+		smpc_inbox_unregister(key);
+	}
+	PG_END_TRY();
+	smpc_store_result(fed, req->job_id, outputs, req->width);
+}

@@ -1,0 +1,84 @@
+/*
+ * Module entry: PG_MODULE_MAGIC, GUCs and shared-memory hooks.
+ */
+#include "pg/smpc_pg.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+}
+
+int			smpc_timeout_ms = 30000;
+char	   *smpc_federation_name = NULL;
+bool		smpc_allow_insecure_transport = false;
+int			smpc_max_messages = 256;
+
+static shmem_request_hook_type smpc_prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type smpc_prev_shmem_startup_hook = NULL;
+
+static void
+smpc_shmem_request(void)
+{
+	if (smpc_prev_shmem_request_hook)
+		smpc_prev_shmem_request_hook();
+	smpc_inbox_shmem_request();
+}
+
+static void
+smpc_shmem_startup(void)
+{
+	if (smpc_prev_shmem_startup_hook)
+		smpc_prev_shmem_startup_hook();
+	smpc_inbox_shmem_startup();
+}
+
+/* Defines the smpc.* settings; installs the inbox when preloaded. */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("smpc.timeout",
+							"How long a job waits for partners in each round.",
+							"A partner that has not answered by then makes the job fail "
+							"with an error naming it.",
+							&smpc_timeout_ms,
+							30000, 100, 24 * 3600 * 1000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("smpc.federation",
+							   "Federation that smpc aggregates run in.",
+							   "Empty means the only registered federation.",
+							   &smpc_federation_name,
+							   "",
+							   PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("smpc.allow_insecure_transport",
+							 "Allows partner connections without TLS certificate verification.",
+							 "Off by default: partner servers must use sslmode verify-full "
+							 "or verify-ca. Every connection made without it is logged.",
+							 &smpc_allow_insecure_transport,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("smpc.max_messages",
+							"Number of partner messages the inbox can hold at once.",
+							NULL,
+							&smpc_max_messages,
+							256, 16, 65536,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("smpc");
+
+	smpc_peer_init();
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	smpc_prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = smpc_shmem_request;
+	smpc_prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = smpc_shmem_startup;
+}

@@ -1,0 +1,105 @@
+/*
+ * Declarations shared by the PostgreSQL-side files of smpc (src/pg, src/net).
+ *
+ * These files are C++ only for the compiler: they are written in C style, hold
+ * no objects with destructors in frames that can ereport(), and reach the
+ * C++ core only through the noexcept functions of bridge/core_api.hpp.
+ */
+#ifndef SMPC_PG_H
+#define SMPC_PG_H
+
+extern "C" {
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/timestamp.h"
+}
+
+#include "bridge/core_api.hpp"
+
+/* SQLSTATEs of our own (class SM), documented in README.md. */
+#define ERRCODE_SMPC_PARTNER_TIMEOUT MAKE_SQLSTATE('S', 'M', '0', '0', '1')
+#define ERRCODE_SMPC_FEDERATION_MISMATCH MAKE_SQLSTATE('S', 'M', '0', '0', '2')
+#define ERRCODE_SMPC_PROTOCOL_VIOLATION MAKE_SQLSTATE('S', 'M', '0', '0', '3')
+#define ERRCODE_SMPC_PARTNER_ABORTED MAKE_SQLSTATE('S', 'M', '0', '0', '4')
+#define ERRCODE_SMPC_JOB_CONFLICT MAKE_SQLSTATE('S', 'M', '0', '0', '5')
+#define ERRCODE_SMPC_PARTNER_UNREACHABLE MAKE_SQLSTATE('S', 'M', '0', '0', '6')
+
+/* GUCs (module.cpp) */
+extern int	smpc_timeout_ms;
+extern char *smpc_federation_name;
+extern bool smpc_allow_insecure_transport;
+extern int	smpc_max_messages;
+
+/* errors.cpp: raise a core status as a PostgreSQL error (never returns). */
+extern void smpc_raise_status(const SmpcStatus *st) pg_attribute_noreturn();
+
+/* catalog.cpp: federations from smpc.federations. */
+typedef struct SmpcFederationRow
+{
+	char	   *name;
+	char	   *self_name;
+	int			nparties;
+	char	  **parties;
+	int			scale;
+	int			self;
+} SmpcFederationRow;
+
+extern SmpcFederationRow *smpc_load_federation(const char *name, bool missing_ok);
+extern char *smpc_default_federation_name(void);
+extern void smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
+extern Oid	smpc_schema_owner(void);
+extern void smpc_begin_as_owner(Oid *save_userid, int *save_sec);
+extern void smpc_end_as_owner(Oid save_userid, int save_sec);
+
+/* inbox.cpp: messages from partners, in shared memory. */
+extern void smpc_inbox_shmem_request(void);
+extern void smpc_inbox_shmem_startup(void);
+extern bool smpc_inbox_ready(void);
+extern void smpc_inbox_require(void);
+extern bool smpc_inbox_register(const uint8 *key);
+extern void smpc_inbox_unregister(const uint8 *key);
+extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info,
+						   const uint8 *data, size_t len);
+/* Moves every message filed under key into *msgs (a List of bytea *). */
+extern List *smpc_inbox_take(const uint8 *key);
+
+/* net/peer.cpp: connections to partners and parallel delivery. */
+typedef struct SmpcSend
+{
+	const char *party;			/* server name = party name */
+	const uint8 *data;
+	size_t		len;
+	const char *what;			/* e.g. "round 1 (share)" for errors */
+} SmpcSend;
+
+extern void smpc_peer_init(void);
+/*
+ * Delivers each message to its party (all in parallel) and waits for all
+ * acknowledgements until deadline. With best_effort, failures are logged
+ * and ignored; otherwise the first failure is raised as an error.
+ */
+extern void smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline,
+							   bool best_effort);
+
+/* job_runner.cpp: the exchange for one aggregate job. */
+typedef struct SmpcJobRequest
+{
+	const char *job_id;
+	const char *aggregate;		/* "sum", "count", "avg" */
+	const char *value_class;	/* "integer", "numeric", "float8" */
+	int			width;
+	__int128	inputs[2];
+} SmpcJobRequest;
+
+/*
+ * Runs the job in federation fed (or returns its stored result); fills
+ * outputs[0..width) with the joint values, in the same fixed point as the
+ * inputs.
+ */
+extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req,
+						 __int128 *outputs);
+
+#endif							/* SMPC_PG_H */

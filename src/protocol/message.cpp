@@ -1,0 +1,245 @@
+// Encoding and strict decoding of the wire format documented in message.hpp.
+// decode() is a fuzzing target: every length is checked before it is used,
+// and errors name the field at fault but never echo bytes or values.
+#include "protocol/message.hpp"
+
+#include <cstring>
+
+#include "protocol/federation.hpp"
+#include "protocol/protocol_error.hpp"
+
+namespace smpc::protocol {
+
+namespace {
+
+constexpr std::uint8_t kMagic[4] = {'S', 'M', 'P', 'C'};
+constexpr std::uint8_t kVersion = 1;
+
+// Appends little-endian integers and byte strings to a buffer.
+class Writer {
+ public:
+  explicit Writer(std::vector<std::uint8_t>& out) : out_(out) {}
+
+  void u8(std::uint8_t v) { out_.push_back(v); }
+  void u16(std::uint16_t v) {
+    out_.push_back(static_cast<std::uint8_t>(v));
+    out_.push_back(static_cast<std::uint8_t>(v >> 8));
+  }
+  void u32(std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  void bytes(const void* data, std::size_t len) {
+    const auto* p = static_cast<const std::uint8_t*>(data);
+    out_.insert(out_.end(), p, p + len);
+  }
+  // A string with a u8 or u16 length prefix, bounded by [min, max].
+  void string8(const std::string& s, std::size_t min, std::size_t max, const char* what) {
+    check(s, min, max, what);
+    u8(static_cast<std::uint8_t>(s.size()));
+    bytes(s.data(), s.size());
+  }
+  void string16(const std::string& s, std::size_t min, std::size_t max, const char* what) {
+    check(s, min, max, what);
+    u16(static_cast<std::uint16_t>(s.size()));
+    bytes(s.data(), s.size());
+  }
+  void values(const std::vector<crypto::Fp>& values) {
+    if (values.empty() || values.size() > kMaxValues) {
+      throw ProtocolError(
+          ErrorKind::kInvalidArgument,
+          "cannot encode a message with " + std::to_string(values.size()) + " values");
+    }
+    u32(static_cast<std::uint32_t>(values.size()));
+    std::size_t at = out_.size();
+    out_.resize(at + values.size() * crypto::Fp::kBytes);
+    for (const crypto::Fp& v : values) {
+      v.to_bytes(out_.data() + at);
+      at += crypto::Fp::kBytes;
+    }
+  }
+
+ private:
+  static void check(const std::string& s, std::size_t min, std::size_t max, const char* what) {
+    if (s.size() < min || s.size() > max) {
+      throw ProtocolError(ErrorKind::kInvalidArgument,
+                          std::string("cannot encode a message: ") + what + " has " +
+                              std::to_string(s.size()) + " bytes, allowed are " +
+                              std::to_string(min) + " to " + std::to_string(max));
+    }
+  }
+
+  std::vector<std::uint8_t>& out_;
+};
+
+// Reads the wire format front to back; every read checks the remaining length
+// first and names the field in its error.
+class Reader {
+ public:
+  Reader(const std::uint8_t* data, std::size_t len) : p_(data), left_(len) {}
+
+  const std::uint8_t* take(std::size_t n, const char* what) {
+    if (n > left_) {
+      throw ProtocolError(ErrorKind::kMalformed, std::string("message truncated in ") + what);
+    }
+    const std::uint8_t* at = p_;
+    p_ += n;
+    left_ -= n;
+    return at;
+  }
+  std::uint8_t u8(const char* what) { return *take(1, what); }
+  std::uint16_t u16(const char* what) {
+    const std::uint8_t* b = take(2, what);
+    return static_cast<std::uint16_t>(b[0] | (b[1] << 8));
+  }
+  std::uint32_t u32(const char* what) {
+    const std::uint8_t* b = take(4, what);
+    return static_cast<std::uint32_t>(b[0]) | (static_cast<std::uint32_t>(b[1]) << 8) |
+           (static_cast<std::uint32_t>(b[2]) << 16) | (static_cast<std::uint32_t>(b[3]) << 24);
+  }
+  // A length-prefixed string; the length must lie in [min, max].
+  std::string string(std::size_t length, std::size_t min, std::size_t max, const char* what) {
+    if (length < min || length > max) {
+      throw ProtocolError(ErrorKind::kMalformed,
+                          std::string("message has an invalid length for ") + what);
+    }
+    const std::uint8_t* b = take(length, what);
+    return std::string(reinterpret_cast<const char*>(b), length);
+  }
+  std::string string8(std::size_t min, std::size_t max, const char* what) {
+    return string(u8(what), min, max, what);
+  }
+  std::string string16(std::size_t min, std::size_t max, const char* what) {
+    return string(u16(what), min, max, what);
+  }
+  template <std::size_t N>
+  void array(std::array<std::uint8_t, N>& out, const char* what) {
+    std::memcpy(out.data(), take(N, what), N);
+  }
+  std::vector<crypto::Fp> values() {
+    std::uint32_t count = u32("value count");
+    if (count == 0 || count > kMaxValues) {
+      throw ProtocolError(ErrorKind::kMalformed, "message has an invalid value count");
+    }
+    // Check the whole length before allocating anything.
+    const std::uint8_t* b = take(static_cast<std::size_t>(count) * crypto::Fp::kBytes, "values");
+    std::vector<crypto::Fp> out;
+    out.reserve(count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      try {
+        out.push_back(crypto::Fp::from_bytes(b + static_cast<std::size_t>(i) * crypto::Fp::kBytes));
+      } catch (const crypto::RangeError&) {
+        throw ProtocolError(ErrorKind::kMalformed, "message holds a value outside the field");
+      }
+    }
+    return out;
+  }
+  std::size_t left() const { return left_; }
+
+ private:
+  const std::uint8_t* p_;
+  std::size_t left_;
+};
+
+}  // namespace
+
+bool Message::operator==(const Message& o) const {
+  return type == o.type && federation == o.federation && job_id == o.job_id && sender == o.sender &&
+         receiver == o.receiver && nonce == o.nonce && fingerprint == o.fingerprint &&
+         descriptor == o.descriptor && definition == o.definition && values == o.values &&
+         digest == o.digest && reason == o.reason;
+}
+
+std::vector<std::uint8_t> encode(const Message& m) {
+  std::vector<std::uint8_t> out;
+  Writer w(out);
+  w.bytes(kMagic, sizeof kMagic);
+  w.u8(kVersion);
+  w.u8(static_cast<std::uint8_t>(m.type));
+  w.string8(m.federation, 1, kMaxNameBytes, "federation name");
+  w.string16(m.job_id, 1, kMaxJobIdBytes, "job id");
+  w.u16(m.sender);
+  w.u16(m.receiver);
+  w.bytes(m.nonce.data(), m.nonce.size());
+  w.bytes(m.fingerprint.data(), m.fingerprint.size());
+  w.string8(m.descriptor, 0, kMaxDescriptorBytes, "descriptor");
+  switch (m.type) {
+    case MessageType::kShare:
+      w.string16(m.definition, 0, kMaxDefinitionBytes, "definition");
+      w.values(m.values);
+      break;
+    case MessageType::kPartial:
+      w.values(m.values);
+      break;
+    case MessageType::kConfirm:
+      w.bytes(m.digest.data(), m.digest.size());
+      break;
+    case MessageType::kAbort:
+      w.string16(m.reason, 0, kMaxReasonBytes, "abort reason");
+      break;
+    default:
+      throw ProtocolError(ErrorKind::kInvalidArgument, "cannot encode a message of unknown type");
+  }
+  return out;
+}
+
+Message decode(const std::uint8_t* data, std::size_t len) {
+  if (len > kMaxMessageBytes) {
+    throw ProtocolError(ErrorKind::kMalformed, "message is too long");
+  }
+  Reader r(data, len);
+  if (std::memcmp(r.take(sizeof kMagic, "magic"), kMagic, sizeof kMagic) != 0) {
+    throw ProtocolError(ErrorKind::kMalformed, "message does not start with the smpc magic");
+  }
+  if (r.u8("version") != kVersion) {
+    throw ProtocolError(ErrorKind::kMalformed, "message has an unsupported version");
+  }
+  Message m;
+  std::uint8_t type = r.u8("type");
+  if (type < static_cast<std::uint8_t>(MessageType::kShare) ||
+      type > static_cast<std::uint8_t>(MessageType::kAbort)) {
+    throw ProtocolError(ErrorKind::kMalformed, "message has an unknown type");
+  }
+  m.type = static_cast<MessageType>(type);
+  m.federation = r.string8(1, kMaxNameBytes, "federation name");
+  m.job_id = r.string16(1, kMaxJobIdBytes, "job id");
+  m.sender = r.u16("sender");
+  m.receiver = r.u16("receiver");
+  r.array(m.nonce, "nonce");
+  r.array(m.fingerprint, "fingerprint");
+  m.descriptor = r.string8(0, kMaxDescriptorBytes, "descriptor");
+  switch (m.type) {
+    case MessageType::kShare:
+      m.definition = r.string16(0, kMaxDefinitionBytes, "definition");
+      m.values = r.values();
+      break;
+    case MessageType::kPartial:
+      m.values = r.values();
+      break;
+    case MessageType::kConfirm:
+      r.array(m.digest, "digest");
+      break;
+    case MessageType::kAbort:
+      m.reason = r.string16(0, kMaxReasonBytes, "abort reason");
+      break;
+  }
+  if (r.left() != 0) {
+    throw ProtocolError(ErrorKind::kMalformed, "message has trailing bytes");
+  }
+  return m;
+}
+
+const char* type_name(MessageType t) {
+  switch (t) {
+    case MessageType::kShare:
+      return "share";
+    case MessageType::kPartial:
+      return "partial";
+    case MessageType::kConfirm:
+      return "confirm";
+    case MessageType::kAbort:
+      return "abort";
+  }
+  return "unknown";
+}
+
+}  // namespace smpc::protocol

@@ -1,0 +1,113 @@
+# The ICO example end to end: three organisations, one expenditure each,
+# compute the joint average without any of them seeing another's figure.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use SmpcTest;
+
+my $fed = SmpcTest->new(parties => [qw(a b c)], timeout => '20s');
+
+my %input = (a => 10000, b => 15000, c => 20000);
+for my $p ($fed->names)
+{
+	$fed->psql($p, "CREATE TABLE expenses(expenditure bigint);"
+		  . "INSERT INTO expenses VALUES ($input{$p});");
+}
+
+# Federation registered at every party.
+for my $p ($fed->names)
+{
+	my $r = $fed->run_all({ $p => 'SELECT 1' });
+	is($r->{$p}{rc}, 0, "party $p answers");
+}
+
+my $job = 'ico-avg-1';
+my $res = $fed->run_all("SELECT smpc_avg(expenditure, '$job') FROM expenses");
+my $out = $fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], '15000') },
+	'joint average');
+is(scalar(keys %$out), 3, 'all three parties got a result');
+my %distinct = map { $_ => 1 } values %$out;
+is(scalar(keys %distinct), 1, 'all parties print the same result')
+  or diag explain $out;
+cmp_ok($res->{$_}{secs}, '<', 15, "party $_ finished well within smpc.timeout")
+  for $fed->names;
+
+# Sum and count over the same data, one job each.
+$res = $fed->run_all("SELECT smpc_sum(expenditure, 'ico-sum-1') FROM expenses");
+$fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], '45000') }, 'joint sum');
+$res = $fed->run_all("SELECT smpc_count(expenditure, 'ico-count-1') FROM expenses");
+$fed->expect_all_ok($res, '3', 'joint count');
+
+# The released result is recorded at every party, once.
+for my $p ($fed->names)
+{
+	my $row = $fed->psql($p,
+		"SELECT federation, state, result FROM smpc.jobs WHERE job_id = '$job'");
+	my ($federation, $state, $result) = split /\|/, $row, -1;
+	is($federation, 'ico', "party $p: job row names the federation");
+	is($state, 'released', "party $p: job state is released");
+	ok($fed->numeric_eq('a', $result, '15000'), "party $p: stored result is 15000")
+	  or diag("stored: [$row]");
+	is($fed->psql($p, "SELECT count(*) FROM smpc.jobs WHERE job_id = '$job'"),
+		'1', "party $p: exactly one job row");
+}
+
+# Party a's database holds nothing of b's (15000) or c's (20000) inputs,
+# except the released average itself, which happens to equal b's figure.
+# Checked twice: in a pg_dump of org_a, and by reading every row of every
+# table (extension tables too, which pg_dump may leave out) as text.
+my $node_a = $fed->node('a');
+
+# Lines of $text (from $table) that mention 15000 or 20000, other than the
+# released average of $job in smpc.jobs.
+sub foreign_hits
+{
+	my ($table, $text) = @_;
+	return () unless $text =~ /(?<![0-9A-Za-z])(15000|20000)(?![0-9A-Za-z])/;
+	my @nums = $text =~ /(?<![0-9A-Za-z])(15000|20000)(?![0-9A-Za-z])/g;
+	return ()
+	  if $table eq 'smpc.jobs'
+	  && $text =~ /\Q$job\E/
+	  && !grep { $_ ne '15000' } @nums;
+	return ("$table: $text");
+}
+
+my ($dump, $dump_err) = ('', '');
+IPC::Run::run(
+	[ $node_a->installed_command('pg_dump'), '--data-only', '-d', $node_a->connstr('org_a') ],
+	'>', \$dump, '2>', \$dump_err)
+  or die "pg_dump failed: $dump_err";
+my @hits;
+my $table = '';
+for my $line (split /\n/, $dump)
+{
+	$table = $1 if $line =~ /^COPY (\S+)/;
+	$table = '' if $line eq '\\.';
+	push @hits, foreign_hits($table, $line);
+}
+ok(length($dump) > 0, 'pg_dump of org_a produced output');
+is_deeply(\@hits, [], "org_a's dump holds no trace of b's or c's inputs")
+  or diag join("\n", @hits);
+like($dump, qr/(?<![0-9])10000(?![0-9])/, "org_a's dump does hold a's own input");
+
+my @tables = split /\n/, $fed->psql('a', q{
+	SELECT format('%I.%I', n.nspname, c.relname)
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'p', 'm')
+	  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+	ORDER BY 1});
+ok((grep { $_ eq 'smpc.jobs' } @tables), 'smpc.jobs is among the tables read')
+  or diag "tables: @tables";
+@hits = ();
+for my $t (@tables)
+{
+	my $rows = $fed->psql('a', "SELECT x::text FROM $t AS x");
+	push @hits, foreign_hits($t, $_) for split /\n/, $rows;
+}
+is_deeply(\@hits, [], "no table in org_a holds b's or c's inputs")
+  or diag join("\n", @hits);
+
+$fed->stop_all;
+done_testing();

@@ -1,0 +1,453 @@
+# Shared setup for the smpc TAP tests: several PostgreSQL servers ("parties")
+# that talk TLS to each other, wired into one federation, plus a helper that
+# runs the same SQL at several parties at once and collects what each said.
+#
+#   my $fed = SmpcTest->new(parties => [qw(a b c)], timeout => '3s');
+#   $fed->psql('a', "CREATE TABLE t(x int)");        # superuser, org_a
+#   my $r = $fed->run_all("SELECT smpc_sum(x, 'j1') FROM t");
+#   is($r->{b}{stdout}, '6');                        # also rc, stderr, secs
+#
+# Each party X is a PostgreSQL::Test::Cluster node with database org_X,
+# ssl = on (certificates from scripts/make-certs.sh), listen_addresses =
+# 127.0.0.1, shared_preload_libraries = 'smpc', CREATE EXTENSION smpc, a login
+# role smpc_peer_Y for every partner Y (may only call smpc.deliver), a
+# foreign server Y (sslmode verify-full) and a user mapping holding the
+# password of the role that Y created for X.  pg_hba: the test's own
+# superuser connects over the Unix socket (trust); TCP needs TLS and SCRAM.
+package SmpcTest;
+
+use strict;
+use warnings;
+
+use Carp;
+use Cwd qw(abs_path);
+use File::Temp ();
+use File::Basename qw(dirname);
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+# Repository root: $SMPC_SRCDIR, else two levels above this file.
+our $SRCDIR = $ENV{SMPC_SRCDIR} // abs_path(dirname(abs_path(__FILE__)) . '/../..');
+
+# Make a CA and server certificates for @names in $dir (scripts/make-certs.sh).
+sub make_certs
+{
+	my ($dir, @names) = @_;
+	my $script = "$SRCDIR/scripts/make-certs.sh";
+	-f $script or BAIL_OUT("cannot find $script (set SMPC_SRCDIR)");
+	PostgreSQL::Test::Utils::system_or_bail('bash', $script, $dir, @names);
+	return;
+}
+
+# Role that party $from logs in as at every partner.
+sub peer_role { return "smpc_peer_$_[1]" }
+
+# Database of party $name.
+sub db { return "org_$_[1]" }
+
+# Quote a SQL string literal.
+sub quote_literal
+{
+	my ($s) = @_;
+	$s =~ s/'/''/g;
+	return "'$s'";
+}
+
+sub _random_password
+{
+	my @c = ('a' .. 'z', 'A' .. 'Z', '0' .. '9');
+	return join '', map { $c[ int rand @c ] } 1 .. 24;
+}
+
+=pod
+
+SmpcTest->new(%opts): start the parties and (unless federation => undef)
+register the federation at each.  Options:
+
+  parties     ordered party names (default a b c)
+  federation  federation name (default 'ico'); undef: servers and roles only
+  scale       passed to smpc.create_federation when given
+  timeout     smpc.timeout for every party (default '20s')
+  conf        extra postgresql.conf text for every party
+
+=cut
+
+sub new
+{
+	my ($class, %opts) = @_;
+	my @names = @{ $opts{parties} // [qw(a b c)] };
+	my $self = bless {
+		names => \@names,
+		federation => exists $opts{federation} ? $opts{federation} : 'ico',
+		scale => $opts{scale},
+		nodes => {},
+		password => {},
+	}, $class;
+
+	$self->{certdir} = PostgreSQL::Test::Utils::tempdir('certs');
+	make_certs($self->{certdir}, @names);
+
+	for my $from (@names)
+	{
+		for my $to (grep { $_ ne $from } @names)
+		{
+			$self->{password}{$from}{$to} = _random_password();
+		}
+	}
+
+	for my $name (@names)
+	{
+		my $node = PostgreSQL::Test::Cluster->new("party_$name");
+		$node->init;
+		my $timeout = $opts{timeout} // '20s';
+		my $cert = "$self->{certdir}/$name";
+		$node->append_conf(
+			'postgresql.conf', <<"EOC" . ($opts{conf} // ''));
+listen_addresses = '127.0.0.1'
+ssl = on
+ssl_cert_file = '$cert.crt'
+ssl_key_file = '$cert.key'
+shared_preload_libraries = 'smpc'
+smpc.timeout = '$timeout'
+max_connections = 40
+log_statement = 'none'
+log_min_messages = 'debug1'
+log_connections = on
+log_disconnections = on
+EOC
+		my $dbname = $self->db($name);
+		my $hba = "local all all trust\n";
+		for my $peer (grep { $_ ne $name } @names)
+		{
+			$hba .= "hostssl $dbname " . $self->peer_role($peer)
+			  . " 127.0.0.1/32 scram-sha-256\n";
+		}
+		$hba .= "hostssl all all 127.0.0.1/32 scram-sha-256\n";
+		$hba .= "host all all 0.0.0.0/0 reject\n";
+		PostgreSQL::Test::Utils::append_to_file($node->data_dir . '/pg_hba.conf.new', $hba);
+		rename($node->data_dir . '/pg_hba.conf.new', $node->data_dir . '/pg_hba.conf')
+		  or BAIL_OUT("rename pg_hba.conf: $!");
+		$node->start;
+		$self->{nodes}{$name} = $node;
+	}
+
+	for my $name (@names)
+	{
+		my $node = $self->{nodes}{$name};
+		my $dbname = $self->db($name);
+		$node->safe_psql('postgres', "CREATE DATABASE $dbname");
+		my $sql = "CREATE EXTENSION smpc;\n";
+		for my $peer (grep { $_ ne $name } @names)
+		{
+			my $role = $self->peer_role($peer);
+			my $port = $self->{nodes}{$peer}->port;
+			$sql .= sprintf(
+				"CREATE ROLE %s LOGIN PASSWORD %s;\n"
+				  . "GRANT USAGE ON SCHEMA smpc TO %s;\n"
+				  . "GRANT EXECUTE ON FUNCTION smpc.deliver(bytea) TO %s;\n",
+				$role, quote_literal($self->{password}{$peer}{$name}),
+				$role, $role);
+			$sql .= sprintf(
+				"CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (host '127.0.0.1', port '%d', dbname '%s', sslmode 'verify-full', sslrootcert %s, peer_role '%s');\n",
+				$peer, $port, $self->db($peer),
+				quote_literal("$self->{certdir}/ca.crt"), $role);
+			$sql .= sprintf(
+				"CREATE USER MAPPING FOR PUBLIC SERVER %s OPTIONS (user '%s', password %s);\n",
+				$peer, $self->peer_role($name),
+				quote_literal($self->{password}{$name}{$peer}));
+		}
+		$self->psql($name, $sql);
+	}
+
+	if (defined $self->{federation})
+	{
+		$self->register_federation($_) for @names;
+	}
+	return $self;
+}
+
+sub names { return @{ $_[0]{names} } }
+sub node { return $_[0]{nodes}{ $_[1] } }
+sub certdir { return $_[0]{certdir} }
+sub federation { return $_[0]{federation} }
+
+# Password of the role that party $from uses at party $to.
+sub password { return $_[0]{password}{ $_[1] }{ $_[2] } }
+
+=pod
+
+$fed->register_federation($name, %override): smpc.create_federation at
+party $name.  Overrides: federation, parties (array ref), scale.
+
+=cut
+
+sub register_federation
+{
+	my ($self, $name, %o) = @_;
+	my $fedname = $o{federation} // $self->{federation} // 'ico';
+	my @parties = @{ $o{parties} // $self->{names} };
+	my $scale = exists $o{scale} ? $o{scale} : $self->{scale};
+	my $sql = sprintf("SELECT smpc.create_federation(%s, %s, ARRAY[%s]%s)",
+		quote_literal($fedname), quote_literal($name),
+		join(',', map { quote_literal($_) } @parties),
+		defined $scale ? ", $scale" : '');
+	$self->psql($name, $sql);
+	return;
+}
+
+# smpc.drop_federation at party $name.
+sub drop_federation
+{
+	my ($self, $name, $fedname) = @_;
+	$fedname //= $self->{federation} // 'ico';
+	$self->psql($name, 'SELECT smpc.drop_federation(' . quote_literal($fedname) . ')');
+	return;
+}
+
+# Run $sql as superuser in party $name's database; die on error; return
+# stdout (psql -XAtq).
+sub psql
+{
+	my ($self, $name, $sql, %params) = @_;
+	return $self->{nodes}{$name}->safe_psql($self->db($name), $sql, %params);
+}
+
+# Like psql, but returns ($rc, $stdout, $stderr) instead of dying.
+sub try_psql
+{
+	my ($self, $name, $sql) = @_;
+	my ($out, $err);
+	my $rc = $self->{nodes}{$name}->psql(
+		$self->db($name), $sql,
+		stdout => \$out,
+		stderr => \$err,
+		extra_params => [ '-v', 'VERBOSITY=verbose' ],
+		on_error_stop => 1);
+	return ($rc, $out // '', $err // '');
+}
+
+# Superuser psql command line for party $name's database.
+sub _psql_cmd
+{
+	my ($self, $name) = @_;
+	my $node = $self->{nodes}{$name};
+	return [
+		$node->installed_command('psql'), '-XAtq',
+		'-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose',
+		'-d', $node->connstr($self->db($name)),
+		'-f', '-'
+	];
+}
+
+=pod
+
+$fed->run_all($sql, %opts): run $sql (a string, or a hash ref party => SQL)
+in a separate psql at each party, all started before any is waited for.
+Returns { party => { rc, stdout, stderr, secs } } where secs is the time
+from the start until that psql was reaped (the psqls are reaped in order, so
+for all but the first it is an upper bound).
+Options: parties (array ref, default: all; with a hash ref $sql, its keys),
+timeout (seconds, default 120: a psql still running then is killed and
+reported with rc 'timeout').
+
+=cut
+
+sub run_all
+{
+	my ($self, $sql, %opts) = @_;
+	my @parties =
+	    $opts{parties} ? @{ $opts{parties} }
+	  : ref $sql eq 'HASH' ? sort keys %$sql
+	  : $self->names;
+	my $limit = $opts{timeout} // 120;
+	my %run;
+	my $t0 = time;
+	# SQL goes through files, not stdin: IPC::Run feeds stdin only while a
+	# harness is pumped, and we must not make one party wait for another's
+	# input to be written.
+	for my $p (@parties)
+	{
+		my $in = ref $sql eq 'HASH' ? $sql->{$p} : $sql;
+		croak "no SQL for party $p" unless defined $in;
+		my ($fh, $file) = File::Temp::tempfile('run_all_XXXX',
+			DIR => $PostgreSQL::Test::Utils::tmp_check, UNLINK => 1);
+		print $fh $in;
+		close $fh;
+		my $r = $run{$p} = { stdout => '', stderr => '' };
+		my @cmd = @{ $self->_psql_cmd($p) };
+		$cmd[-1] = $file;    # -f FILE instead of -f -
+		$r->{h} = IPC::Run::start(\@cmd, '<', '/dev/null', '>', \$r->{stdout},
+			'2>', \$r->{stderr}, IPC::Run::timeout($limit));
+	}
+	for my $p (@parties)
+	{
+		my $r = $run{$p};
+		eval {
+			$r->{h}->finish;
+			$r->{rc} = $r->{h}->result(0);
+			1;
+		} or do {
+			my $e = $@;
+			$r->{h}->kill_kill;
+			$r->{rc} = 'timeout';
+			$r->{stderr} .= "\n[SmpcTest::run_all: $e]";
+		};
+		$r->{secs} = time - $t0;
+	}
+	my %res;
+	for my $p (@parties)
+	{
+		my $r = $run{$p};
+		chomp(my $out = $r->{stdout});
+		$res{$p} = { rc => $r->{rc}, stdout => $out, stderr => $r->{stderr}, secs => $r->{secs} };
+		note sprintf("run_all %s: rc=%s %.2fs stdout=[%s] stderr=[%s]",
+			$p, $r->{rc}, $r->{secs}, $out, $r->{stderr});
+	}
+	return \%res;
+}
+
+=pod
+
+$fed->expect_all_ok($res, $want, $label): every party in $res succeeded and
+printed $want (a string, or a code ref called with the output that returns
+true when it is right).  Returns the outputs as a hash ref.
+
+=cut
+
+sub expect_all_ok
+{
+	my ($self, $res, $want, $label) = @_;
+	my %out;
+	for my $p (sort keys %$res)
+	{
+		my $r = $res->{$p};
+		my $ok = ($r->{rc} // '') eq '0';
+		ok($ok, "$label: party $p succeeded")
+		  or diag("party $p: rc=$r->{rc} stderr: $r->{stderr}");
+		next unless $ok;
+		if (ref $want eq 'CODE')
+		{
+			ok($want->($r->{stdout}), "$label: party $p result is right")
+			  or diag("party $p printed: [$r->{stdout}]");
+		}
+		elsif (defined $want)
+		{
+			is($r->{stdout}, $want, "$label: party $p result");
+		}
+		$out{$p} = $r->{stdout};
+	}
+	return \%out;
+}
+
+# Every party in $res failed and its stderr matches every regex in @$like.
+sub expect_all_fail
+{
+	my ($self, $res, $like, $label) = @_;
+	for my $p (sort keys %$res)
+	{
+		my $r = $res->{$p};
+		isnt($r->{rc} // '', '0', "$label: party $p failed")
+		  or diag("party $p unexpectedly printed: [$r->{stdout}]");
+		isnt($r->{rc} // '', 'timeout', "$label: party $p ended by itself");
+		for my $re (@{ $like // [] })
+		{
+			like($r->{stderr}, $re, "$label: party $p error matches $re");
+		}
+	}
+	return;
+}
+
+# Number of released rows for $job_id in smpc.jobs at party $name.
+sub released_count
+{
+	my ($self, $name, $job_id) = @_;
+	return $self->psql($name,
+		"SELECT count(*) FROM smpc.jobs WHERE job_id = "
+		  . quote_literal($job_id)
+		  . " AND state = 'released'");
+}
+
+# Check that no party stored a released result for $job_id.
+sub expect_nothing_released
+{
+	my ($self, $job_id, $label) = @_;
+	for my $p ($self->names)
+	{
+		my $node = $self->{nodes}{$p};
+		next unless defined $node->{_pid};    # stopped on purpose
+		is($self->released_count($p, $job_id), '0',
+			"$label: no released result for $job_id at party $p");
+	}
+	return;
+}
+
+# libpq connection string for logging in at party $at as the peer role that
+# party $as uses there (TLS, verify-full), optionally with another password.
+sub peer_connstr
+{
+	my ($self, $at, $as, $password) = @_;
+	$password //= $self->password($as, $at);
+	return sprintf(
+		"host=127.0.0.1 port=%d dbname=%s user=%s password=%s sslmode=verify-full sslrootcert=%s",
+		$self->{nodes}{$at}->port, $self->db($at), $self->peer_role($as),
+		$password, "$self->{certdir}/ca.crt");
+}
+
+# Run $sql with an arbitrary libpq connection string; returns ($rc, $stdout,
+# $stderr).
+sub psql_connstr
+{
+	my ($self, $connstr, $sql) = @_;
+	my ($out, $err) = ('', '');
+	my $node = $self->{nodes}{ $self->{names}[0] };
+	IPC::Run::run(
+		[
+			$node->installed_command('psql'), '-XAtq',
+			'-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose',
+			'-d', $connstr, '-f', '-'
+		],
+		'<', \$sql, '>', \$out, '2>', \$err,
+		IPC::Run::timeout(60));
+	chomp $out;
+	return ($? >> 8, $out, $err);
+}
+
+# Compare two numbers given as text exactly, by asking party $name's server
+# (numeric comparison: '45000' equals '45000.000000').
+sub numeric_eq
+{
+	my ($self, $name, $got, $want) = @_;
+	return 0 unless defined $got && defined $want;
+	return 1 if $got eq '' && $want eq '';
+	return 0 if $got eq '' || $want eq '';
+	return $self->psql($name,
+		'SELECT ' . quote_literal($got) . '::numeric = ' . quote_literal($want) . '::numeric') eq 't';
+}
+
+# Compare two float8 values given as text within a relative tolerance.
+sub float_close
+{
+	my ($got, $want, $rel) = @_;
+	$rel //= 1e-9;
+	return 0 unless defined $got && defined $want;
+	return $got eq $want if $got eq '' || $want eq '';
+	my $scale = abs($want) > 1 ? abs($want) : 1;
+	return abs($got - $want) <= $rel * $scale;
+}
+
+# Stop every party (done automatically at exit too).
+sub stop_all
+{
+	my ($self) = @_;
+	for my $p ($self->names)
+	{
+		my $node = $self->{nodes}{$p};
+		$node->stop('fast') if defined $node->{_pid};
+	}
+	return;
+}
+
+1;

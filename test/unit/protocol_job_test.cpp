@@ -1,0 +1,678 @@
+// The aggregation protocol, run in memory: a simulated network delivers the
+// messages the jobs return (through the wire encoding) in FIFO, LIFO or
+// random order, optionally dropping, duplicating or tampering with them.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "crypto/field.hpp"
+#include "protocol/aggregation_job.hpp"
+#include "protocol/federation.hpp"
+#include "protocol/message.hpp"
+#include "protocol/protocol_error.hpp"
+#include "test_random.hpp"
+
+namespace smpc::protocol {
+namespace {
+
+using crypto::Fp;
+using crypto::i128;
+using test::DeterministicRandom;
+
+const char* const kNames[] = {"alpha", "beta", "gamma", "delta", "epsilon",
+                              "zeta",  "eta",  "theta", "iota",  "kappa"};
+
+FederationDef federation(std::size_t n) {
+  FederationDef def;
+  def.name = "acme";
+  for (std::size_t i = 0; i < n; ++i) def.parties.push_back(kNames[i]);
+  def.scale = 6;
+  return def;
+}
+
+JobParams params(const FederationDef& def, std::uint16_t self,
+                 const std::string& descriptor = "avg(integer)") {
+  JobParams p;
+  p.federation = def;
+  p.self = self;
+  p.job_id = "job-42";
+  p.descriptor = descriptor;
+  return p;
+}
+
+std::vector<Fp> embed(const std::vector<i128>& values, std::size_t parties) {
+  std::vector<Fp> out;
+  for (i128 v : values) out.push_back(crypto::encode_summand(v, parties));
+  return out;
+}
+
+// A set of parties and the network between them.
+class Network {
+ public:
+  enum class Order { kFifo, kLifo, kRandom };
+
+  struct Party {
+    std::unique_ptr<DeterministicRandom> rng;
+    std::unique_ptr<AggregationJob> job;
+    std::vector<i128> input;
+    std::optional<ProtocolError> error;
+  };
+
+  // One party per params entry; inputs are signed values of width 2.
+  Network(const std::vector<JobParams>& all, std::uint64_t seed) : order_rng_(seed) {
+    const std::size_t n = all.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      Party p;
+      p.rng = std::make_unique<DeterministicRandom>(seed * 1000 + i);
+      std::uniform_int_distribution<std::int64_t> small(-1000000000000LL, 1000000000000LL);
+      p.input = {small(order_rng_), small(order_rng_)};
+      // Every third party contributes a value at the per-party bound, so the
+      // sum comes close to the edge of the field without wrapping.
+      if (i % 3 == 1) p.input[1] = -(Fp::kSignedMax / static_cast<i128>(n));
+      p.job = std::make_unique<AggregationJob>(all[i], embed(p.input, n), *p.rng);
+      parties.push_back(std::move(p));
+    }
+  }
+
+  static std::vector<JobParams> uniform(std::size_t n) {
+    std::vector<JobParams> all;
+    for (std::size_t i = 0; i < n; ++i) all.push_back(params(federation(n), i));
+    return all;
+  }
+
+  void start(std::size_t i) { send(parties[i].job->start()); }
+  void start_all() {
+    for (std::size_t i = 0; i < parties.size(); ++i) start(i);
+  }
+
+  // Delivers until the queue is empty.
+  void run() {
+    while (!queue_.empty()) {
+      Message m;
+      if (order == Order::kFifo) {
+        m = std::move(queue_.front());
+        queue_.pop_front();
+      } else if (order == Order::kLifo) {
+        m = std::move(queue_.back());
+        queue_.pop_back();
+      } else {
+        std::size_t k =
+            std::uniform_int_distribution<std::size_t>(0, queue_.size() - 1)(order_rng_);
+        m = std::move(queue_[k]);
+        queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(k));
+      }
+      deliver(m);
+      if (duplicate) deliver(m);
+    }
+  }
+
+  std::vector<i128> expected_sum() const {
+    std::vector<i128> sum(2, 0);
+    for (const Party& p : parties) {
+      for (std::size_t k = 0; k < 2; ++k) sum[k] += p.input[k];
+    }
+    return sum;
+  }
+
+  static std::vector<i128> decode_result(const AggregationJob& job) {
+    std::vector<i128> out;
+    for (Fp v : job.result()) out.push_back(v.to_signed());
+    return out;
+  }
+
+  std::vector<Party> parties;
+  Order order = Order::kRandom;
+  bool duplicate = false;       // deliver every message twice
+  bool abort_on_error = false;  // a failing party sends kAbort to all others
+  // Sees every message sent; may change it, or return false to drop it.
+  std::function<bool(Message&)> on_send;
+  std::vector<Message> sent;  // every message sent, after on_send
+
+ private:
+  void send(std::vector<Outgoing> out) {
+    for (Outgoing& o : out) {
+      EXPECT_EQ(o.to, o.message.receiver);
+      if (on_send && !on_send(o.message)) continue;
+      sent.push_back(o.message);
+      queue_.push_back(std::move(o.message));
+    }
+  }
+
+  void deliver(const Message& m) {
+    Party& to = parties[m.receiver];
+    if (to.error) return;
+    // Through the wire format, as the transport would.
+    std::vector<std::uint8_t> wire = encode(m);
+    Message received = decode(wire.data(), wire.size());
+    EXPECT_EQ(received, m);
+    try {
+      send(to.job->receive(received));
+    } catch (const ProtocolError& e) {
+      to.error = e;
+      // A party that was itself aborted has nothing to add.
+      if (abort_on_error && e.kind() != ErrorKind::kAborted) {
+        std::vector<Outgoing> aborts;
+        for (std::size_t j = 0; j < parties.size(); ++j) {
+          if (j == m.receiver) continue;
+          auto id = static_cast<std::uint16_t>(j);
+          aborts.push_back(Outgoing{id, to.job->abort_message(id, e.what())});
+        }
+        send(std::move(aborts));
+      }
+    }
+  }
+
+  std::mt19937_64 order_rng_;
+  std::deque<Message> queue_;
+};
+
+void expect_all_finished_with_sum(Network& net) {
+  const std::vector<i128> want = net.expected_sum();
+  for (std::size_t i = 0; i < net.parties.size(); ++i) {
+    const Network::Party& p = net.parties[i];
+    ASSERT_FALSE(p.error) << "party " << i << ": " << p.error->what() << " / " << p.error->detail();
+    ASSERT_TRUE(p.job->finished()) << "party " << i << " " << p.job->describe_missing();
+    EXPECT_EQ(Network::decode_result(*p.job), want) << "party " << i;
+    EXPECT_TRUE(p.job->missing().empty());
+    EXPECT_EQ(p.job->describe_missing(), "");
+  }
+}
+
+class ProtocolJobSizes : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(ProtocolJobSizes, EveryPartyGetsTheJointSum) {
+  const std::size_t n = GetParam();
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Network net(Network::uniform(n), seed);
+    net.start_all();
+    net.run();
+    expect_all_finished_with_sum(net);
+  }
+}
+
+TEST_P(ProtocolJobSizes, FifoLifoAndDuplicateDelivery) {
+  const std::size_t n = GetParam();
+  for (Network::Order order : {Network::Order::kFifo, Network::Order::kLifo}) {
+    for (bool duplicate : {false, true}) {
+      Network net(Network::uniform(n), 7);
+      net.order = order;
+      net.duplicate = duplicate;
+      net.start_all();
+      net.run();
+      expect_all_finished_with_sum(net);
+    }
+  }
+}
+
+// Parties start one after another, each after delivering everything sent so
+// far: later parties find all rounds' messages already waiting.
+TEST_P(ProtocolJobSizes, LateStartersUseBufferedMessages) {
+  const std::size_t n = GetParam();
+  Network net(Network::uniform(n), 11);
+  for (std::size_t i = 0; i < n; ++i) {
+    net.start(n - 1 - i);
+    net.run();
+  }
+  expect_all_finished_with_sum(net);
+}
+
+TEST_P(ProtocolJobSizes, SharesAreMasked) {
+  const std::size_t n = GetParam();
+  Network net(Network::uniform(n), 3);
+  net.start_all();
+  net.run();
+  expect_all_finished_with_sum(net);
+  std::size_t shares = 0;
+  for (const Message& m : net.sent) {
+    if (m.type != MessageType::kShare) continue;
+    ++shares;
+    const std::vector<Fp> input = embed(net.parties[m.sender].input, n);
+    EXPECT_NE(m.values, input);
+    for (std::size_t k = 0; k < input.size(); ++k) EXPECT_NE(m.values[k], input[k]);
+  }
+  EXPECT_EQ(shares, n * (n - 1));
+}
+
+// One party sends a different partial to party 0 than to the others: every
+// honest party detects it at the confirm round and none releases a result.
+TEST_P(ProtocolJobSizes, EquivocationIsDetectedAtConfirm) {
+  const std::size_t n = GetParam();
+  const std::uint16_t liar = static_cast<std::uint16_t>(n - 1);
+  Network net(Network::uniform(n), 5);
+  net.order = Network::Order::kFifo;
+  net.on_send = [liar](Message& m) {
+    if (m.type == MessageType::kPartial && m.sender == liar && m.receiver == 0) {
+      m.values[0] += Fp::from_signed(1);
+    }
+    return true;
+  };
+  net.start_all();
+  net.run();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i == liar) continue;
+    const Network::Party& p = net.parties[i];
+    EXPECT_FALSE(p.job->finished()) << i;
+    ASSERT_TRUE(p.error) << i;
+    EXPECT_EQ(p.error->kind(), ErrorKind::kInconsistent) << i;
+    EXPECT_NE(std::string(p.error->what())
+                  .find("holds a different result (transcript digest "
+                        "mismatch)"),
+              std::string::npos)
+        << p.error->what();
+    EXPECT_EQ(p.job->round(), 3);
+  }
+}
+
+// The same in random order, with failing parties aborting the job: every
+// honest party fails, either by its own check or by a partner's abort.
+TEST_P(ProtocolJobSizes, EquivocationInRandomOrderReleasesNothing) {
+  const std::size_t n = GetParam();
+  const std::uint16_t liar = 1;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    Network net(Network::uniform(n), seed);
+    net.abort_on_error = true;
+    net.on_send = [liar](Message& m) {
+      if (m.type == MessageType::kPartial && m.sender == liar && m.receiver == 0) {
+        m.values[1] -= Fp::from_signed(1000);
+      }
+      return true;
+    };
+    net.start_all();
+    net.run();
+    // Some party (the liar runs honest code too) detects the mismatch
+    // itself; the others learn of it from its abort.
+    std::size_t inconsistent = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Network::Party& p = net.parties[i];
+      if (p.error && p.error->kind() == ErrorKind::kInconsistent) ++inconsistent;
+      if (i == liar) continue;
+      EXPECT_FALSE(p.job->finished()) << "seed " << seed << " party " << i;
+      ASSERT_TRUE(p.error) << "seed " << seed << " party " << i;
+      if (p.error->kind() != ErrorKind::kInconsistent) {
+        EXPECT_EQ(p.error->kind(), ErrorKind::kAborted);
+        EXPECT_NE(p.error->detail().find("transcript digest mismatch"), std::string::npos)
+            << p.error->detail();
+      }
+    }
+    EXPECT_GE(inconsistent, 1u);
+  }
+}
+
+// A partial altered in transit between two honest parties is detected.
+TEST_P(ProtocolJobSizes, TamperedPartialIsDetected) {
+  const std::size_t n = GetParam();
+  Network net(Network::uniform(n), 9);
+  net.order = Network::Order::kFifo;
+  net.on_send = [](Message& m) {
+    if (m.type == MessageType::kPartial && m.sender == 0 && m.receiver == 1) {
+      m.values[1] = m.values[1] * Fp::from_signed(2);
+    }
+    return true;
+  };
+  net.start_all();
+  net.run();
+  for (const Network::Party& p : net.parties) {
+    EXPECT_FALSE(p.job->finished());
+    ASSERT_TRUE(p.error);
+    EXPECT_EQ(p.error->kind(), ErrorKind::kInconsistent);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Parties, ProtocolJobSizes, ::testing::Values(3, 5, 10),
+                         [](const ::testing::TestParamInfo<std::size_t>& info) {
+                           return "n" + std::to_string(info.param);
+                         });
+
+TEST(ProtocolJob, TwoPartiesWork) {
+  Network net(Network::uniform(2), 1);
+  net.start_all();
+  net.run();
+  expect_all_finished_with_sum(net);
+}
+
+TEST(ProtocolJob, FederationMismatchNamesTheDifference) {
+  FederationDef other = federation(3);
+  other.scale = 2;
+  other.parties[2] = "delta";
+  std::vector<JobParams> all = Network::uniform(3);
+  all[2] = params(other, 2);
+  Network net(all, 4);
+  net.start_all();
+  net.run();
+
+  for (std::size_t i = 0; i < 2; ++i) {
+    const Network::Party& p = net.parties[i];
+    ASSERT_TRUE(p.error);
+    EXPECT_EQ(p.error->kind(), ErrorKind::kFederationMismatch);
+    EXPECT_STREQ(p.error->what(), "federation \"acme\" differs at party gamma");
+    EXPECT_EQ(p.error->detail(),
+              "parties: here (alpha, beta, gamma), at the partner (alpha, beta, delta); "
+              "scale: here 6, at the partner 2");
+    EXPECT_FALSE(p.error->hint().empty());
+  }
+  const Network::Party& odd = net.parties[2];
+  ASSERT_TRUE(odd.error);
+  EXPECT_EQ(odd.error->kind(), ErrorKind::kFederationMismatch);
+  EXPECT_TRUE(std::string(odd.error->what()) == "federation \"acme\" differs at party alpha" ||
+              std::string(odd.error->what()) == "federation \"acme\" differs at party beta")
+      << odd.error->what();
+  EXPECT_EQ(odd.error->detail(),
+            "parties: here (alpha, beta, delta), at the partner (alpha, beta, gamma); "
+            "scale: here 2, at the partner 6");
+}
+
+TEST(ProtocolJob, FederationMismatchWithoutDefinitionIsGeneric) {
+  FederationDef def = federation(3);
+  DeterministicRandom r0(1), r1(2);
+  AggregationJob a(params(def, 0), embed({1}, 3), r0);
+  AggregationJob b(params(def, 1), embed({2}, 3), r1);
+  a.start();
+  std::vector<Outgoing> out = b.start();
+  Message m = out[0].message;
+  ASSERT_EQ(m.receiver, 0);
+  m.fingerprint[0] ^= 1;
+  m.definition = "garbage";
+  try {
+    a.receive(m);
+    FAIL();
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kFederationMismatch);
+    EXPECT_STREQ(e.what(), "federation \"acme\" differs at party beta");
+    EXPECT_EQ(e.detail(), "The federation fingerprints differ.");
+  }
+}
+
+TEST(ProtocolJob, DescriptorMismatchIsDetected) {
+  std::vector<JobParams> all = Network::uniform(3);
+  all[1].descriptor = "avg(numeric)";
+  Network net(all, 6);
+  net.start_all();
+  net.run();
+  for (std::size_t i : {0, 2}) {
+    const Network::Party& p = net.parties[i];
+    ASSERT_TRUE(p.error);
+    EXPECT_EQ(p.error->kind(), ErrorKind::kJobMismatch);
+    EXPECT_STREQ(p.error->what(),
+                 "party beta computes avg(numeric) under this job id, this party computes "
+                 "avg(integer)");
+    EXPECT_FALSE(p.job->finished());
+  }
+  ASSERT_TRUE(net.parties[1].error);
+  EXPECT_EQ(net.parties[1].error->kind(), ErrorKind::kJobMismatch);
+}
+
+TEST(ProtocolJob, AbortPropagates) {
+  Network net(Network::uniform(3), 8);
+  net.start(0);
+  net.start(1);
+  net.run();
+  std::vector<Outgoing> aborts;
+  for (std::uint16_t j : {0, 1}) {
+    Message m = net.parties[2].job->abort_message(j, "input query failed");
+    EXPECT_EQ(m.type, MessageType::kAbort);
+    EXPECT_EQ(m.receiver, j);
+    EXPECT_EQ(m.sender, 2);
+    aborts.push_back(Outgoing{j, m});
+  }
+  for (const Outgoing& o : aborts) {
+    try {
+      net.parties[o.to].job->receive(o.message);
+      FAIL();
+    } catch (const ProtocolError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kAborted);
+      EXPECT_STREQ(e.what(), "party gamma aborted the job");
+      EXPECT_EQ(e.detail(), "input query failed");
+    }
+    EXPECT_FALSE(net.parties[o.to].job->finished());
+  }
+}
+
+TEST(ProtocolJob, AbortReasonIsTruncated) {
+  DeterministicRandom r(1);
+  AggregationJob a(params(federation(3), 0), embed({1}, 3), r);
+  // Multi-byte characters straddling the limit are cut whole.
+  std::string reason(kMaxReasonBytes - 1, 'x');
+  reason += "\xC3\xA9\xC3\xA9";
+  Message m = a.abort_message(1, reason);
+  EXPECT_EQ(m.reason, std::string(kMaxReasonBytes - 1, 'x'));
+  EXPECT_EQ(a.abort_message(1, "short").reason, "short");
+  std::vector<std::uint8_t> wire = encode(m);
+  EXPECT_EQ(decode(wire.data(), wire.size()), m);
+}
+
+TEST(ProtocolJob, MissingNamesTheSilentParty) {
+  Network net(Network::uniform(4), 10);
+  net.start(0);
+  net.start(1);
+  net.start(3);
+  net.run();
+  for (std::size_t i : {0, 1, 3}) {
+    const AggregationJob& job = *net.parties[i].job;
+    EXPECT_FALSE(job.finished());
+    EXPECT_EQ(job.round(), 1);
+    EXPECT_EQ(job.missing(), std::vector<std::uint16_t>{2});
+    EXPECT_EQ(job.describe_missing(), "round 1 (share) from party gamma");
+  }
+  // The silent party has everything it needs for round 1, once it starts.
+  EXPECT_EQ(net.parties[2].job->round(), 0);
+  EXPECT_TRUE(net.parties[2].job->missing().empty());
+  net.start(2);
+  net.run();
+  expect_all_finished_with_sum(net);
+}
+
+TEST(ProtocolJob, MissingInLaterRounds) {
+  Network net(Network::uniform(3), 12);
+  net.on_send = [](Message& m) {
+    return !(m.sender != 0 && m.receiver == 0 && m.type == MessageType::kPartial);
+  };
+  net.start_all();
+  net.run();
+  EXPECT_EQ(net.parties[0].job->round(), 2);
+  EXPECT_EQ(net.parties[0].job->missing(), (std::vector<std::uint16_t>{1, 2}));
+  EXPECT_EQ(net.parties[0].job->describe_missing(),
+            "round 2 (partial) from party beta, party gamma");
+  for (std::size_t i : {1, 2}) {
+    EXPECT_EQ(net.parties[i].job->round(), 3);
+    EXPECT_EQ(net.parties[i].job->describe_missing(), "round 3 (confirm) from party alpha");
+    EXPECT_THROW(net.parties[i].job->result(), std::logic_error);
+  }
+}
+
+// Helpers for tests that drive two or three jobs by hand.
+struct Trio {
+  FederationDef def = federation(3);
+  DeterministicRandom r0{100}, r1{101}, r2{102};
+  AggregationJob a{params(def, 0), embed({1, -2}, 3), r0};
+  AggregationJob b{params(def, 1), embed({3, -4}, 3), r1};
+  AggregationJob c{params(def, 2), embed({5, -6}, 3), r2};
+
+  // The message in `out` addressed to `to`.
+  static Message to(const std::vector<Outgoing>& out, std::uint16_t to) {
+    for (const Outgoing& o : out) {
+      if (o.to == to) return o.message;
+    }
+    ADD_FAILURE() << "no message to " << to;
+    return {};
+  }
+};
+
+ErrorKind receive_error(AggregationJob& job, const Message& m, std::string* what = nullptr) {
+  try {
+    job.receive(m);
+  } catch (const ProtocolError& e) {
+    if (what != nullptr) *what = e.what();
+    return e.kind();
+  }
+  ADD_FAILURE() << "receive accepted the message";
+  return ErrorKind::kInvalidArgument;
+}
+
+TEST(ProtocolJob, ShareMessagesCarryTheDefinition) {
+  Trio t;
+  std::vector<Outgoing> out = t.a.start();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(t.a.round(), 1);
+  for (const Outgoing& o : out) {
+    EXPECT_EQ(o.message.type, MessageType::kShare);
+    EXPECT_EQ(o.message.definition, canonical_text(t.def));
+    EXPECT_EQ(o.message.fingerprint, fingerprint(t.def));
+    EXPECT_EQ(o.message.nonce, t.a.nonce());
+    EXPECT_EQ(o.message.federation, "acme");
+    EXPECT_EQ(o.message.job_id, "job-42");
+    EXPECT_EQ(o.message.descriptor, "avg(integer)");
+    EXPECT_EQ(o.message.sender, 0);
+    EXPECT_EQ(o.message.values.size(), 2u);
+  }
+  EXPECT_NE(t.a.nonce(), t.b.nonce());
+  EXPECT_THROW(t.a.start(), std::logic_error);
+  EXPECT_THROW(t.a.result(), std::logic_error);
+}
+
+TEST(ProtocolJob, RejectsMisaddressedMessages) {
+  Trio t;
+  t.a.start();
+  const Message good = Trio::to(t.b.start(), 0);
+  Message m = good;
+  m.job_id = "job-43";
+  EXPECT_EQ(receive_error(t.a, m), ErrorKind::kMalformed);
+  m = good;
+  m.federation = "globex";
+  EXPECT_EQ(receive_error(t.a, m), ErrorKind::kMalformed);
+  m = good;
+  m.receiver = 2;
+  EXPECT_EQ(receive_error(t.a, m), ErrorKind::kMalformed);
+  m = good;
+  m.sender = 3;
+  EXPECT_EQ(receive_error(t.a, m), ErrorKind::kMalformed);
+  m = good;
+  m.sender = 0;
+  EXPECT_EQ(receive_error(t.a, m), ErrorKind::kMalformed);
+  m = good;
+  m.values.push_back(Fp());
+  std::string what;
+  EXPECT_EQ(receive_error(t.a, m, &what), ErrorKind::kMalformed);
+  EXPECT_EQ(what, "party beta sent 3 values, this party expects 2");
+  // None of these changed the job: the genuine message is still accepted.
+  EXPECT_NO_THROW(t.a.receive(good));
+  EXPECT_EQ(t.a.missing(), std::vector<std::uint16_t>{2});
+}
+
+TEST(ProtocolJob, DuplicateIsIgnoredAndEquivocationDetected) {
+  Trio t;
+  t.a.start();
+  const Message share = Trio::to(t.b.start(), 0);
+  EXPECT_TRUE(t.a.receive(share).empty());
+  EXPECT_TRUE(t.a.receive(share).empty());
+  Message other = share;
+  other.values[0] += Fp::from_signed(1);
+  std::string what;
+  EXPECT_EQ(receive_error(t.a, other, &what), ErrorKind::kInconsistent);
+  EXPECT_EQ(what, "party beta sent two different share messages");
+}
+
+TEST(ProtocolJob, EquivocatingPartialToOnePartyIsDetected) {
+  Trio t;
+  std::vector<Outgoing> oa = t.a.start(), ob = t.b.start(), oc = t.c.start();
+  t.a.receive(Trio::to(ob, 0));
+  std::vector<Outgoing> partials = t.a.receive(Trio::to(oc, 0));
+  ASSERT_EQ(partials.size(), 2u);
+  EXPECT_EQ(t.a.round(), 2);
+  t.b.receive(Trio::to(oa, 1));
+  std::vector<Outgoing> pb = t.b.receive(Trio::to(oc, 1));
+  Message p = Trio::to(pb, 0);
+  t.a.receive(p);
+  p.values[1] += Fp::from_signed(1);
+  std::string what;
+  EXPECT_EQ(receive_error(t.a, p, &what), ErrorKind::kInconsistent);
+  EXPECT_EQ(what, "party beta sent two different partial messages");
+}
+
+TEST(ProtocolJob, RestartedPartnerIsDetected) {
+  Trio t;
+  t.a.start();
+  t.a.receive(Trio::to(t.b.start(), 0));
+  // Party beta starts the same job again: a new run has a new nonce.
+  DeterministicRandom r(999);
+  AggregationJob again(params(t.def, 1), embed({3, -4}, 3), r);
+  Message m = Trio::to(again.start(), 0);
+  ASSERT_NE(m.nonce, t.b.nonce());
+  std::string what;
+  EXPECT_EQ(receive_error(t.a, m, &what), ErrorKind::kInconsistent);
+  EXPECT_EQ(what, "party beta restarted the job while it was running");
+}
+
+// A confirm that arrives early is kept and only checked in round 3.
+TEST(ProtocolJob, EarlyWrongConfirmIsCheckedInRoundThree) {
+  FederationDef def = federation(2);
+  DeterministicRandom r0(1), r1(2);
+  AggregationJob a(params(def, 0), embed({10, 20}, 2), r0);
+  AggregationJob b(params(def, 1), embed({-1, -2}, 2), r1);
+  std::vector<Outgoing> oa = a.start();
+  std::vector<Outgoing> ob = b.start();
+  Message forged = ob[0].message;
+  forged.type = MessageType::kConfirm;
+  forged.values.clear();
+  forged.definition.clear();
+  forged.digest.fill(0x42);
+  EXPECT_TRUE(a.receive(forged).empty());
+  EXPECT_EQ(a.round(), 1);
+  std::vector<Outgoing> pa = a.receive(ob[0].message);  // share: a sends its partial
+  ASSERT_EQ(pa.size(), 1u);
+  EXPECT_EQ(a.round(), 2);
+  std::vector<Outgoing> pb = b.receive(oa[0].message);
+  ASSERT_EQ(pb.size(), 1u);
+  std::string what;
+  EXPECT_EQ(receive_error(a, pb[0].message, &what), ErrorKind::kInconsistent);
+  EXPECT_EQ(what, "party beta holds a different result (transcript digest mismatch)");
+  EXPECT_FALSE(a.finished());
+  // b has no early confirm: it reaches round 3 and waits for a's confirm.
+  std::vector<Outgoing> cb = b.receive(pa[0].message);
+  ASSERT_EQ(cb.size(), 1u);
+  EXPECT_EQ(cb[0].message.type, MessageType::kConfirm);
+  EXPECT_FALSE(b.finished());
+  EXPECT_EQ(b.describe_missing(), "round 3 (confirm) from party alpha");
+}
+
+TEST(ProtocolJob, ConstructorValidates) {
+  DeterministicRandom r(1);
+  auto expect_invalid = [&r](const JobParams& p, std::vector<Fp> input) {
+    try {
+      AggregationJob job(p, std::move(input), r);
+      ADD_FAILURE() << "constructor accepted invalid parameters";
+    } catch (const ProtocolError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    }
+  };
+  const FederationDef def = federation(3);
+  const std::vector<Fp> one = embed({1}, 3);
+  expect_invalid(params(def, 3), one);
+  JobParams p = params(def, 0);
+  p.job_id = "";
+  expect_invalid(p, one);
+  p.job_id = std::string(kMaxJobIdBytes + 1, 'j');
+  expect_invalid(p, one);
+  p = params(def, 0, "");
+  expect_invalid(p, one);
+  p = params(def, 0, std::string(kMaxDescriptorBytes + 1, 'd'));
+  expect_invalid(p, one);
+  expect_invalid(params(def, 0), {});
+  expect_invalid(params(def, 0), std::vector<Fp>(kMaxValues + 1));
+  FederationDef bad = def;
+  bad.parties = {"alpha"};
+  expect_invalid(params(bad, 0), one);
+
+  p = params(def, 2, std::string(kMaxDescriptorBytes, 'd'));
+  p.job_id = std::string(kMaxJobIdBytes, 'j');
+  EXPECT_NO_THROW(AggregationJob(p, one, r));
+}
+
+}  // namespace
+}  // namespace smpc::protocol

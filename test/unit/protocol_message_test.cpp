@@ -1,0 +1,368 @@
+// Wire format of protocol messages: round trips, and a strict decoder that
+// rejects every truncation, bad length, out-of-field element and trailing
+// byte with kMalformed.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "crypto/field.hpp"
+#include "protocol/federation.hpp"
+#include "protocol/message.hpp"
+#include "protocol/protocol_error.hpp"
+
+namespace smpc::protocol {
+namespace {
+
+using crypto::Fp;
+using Bytes = std::vector<std::uint8_t>;
+
+Message base(MessageType type) {
+  Message m;
+  m.type = type;
+  m.federation = "acme";
+  m.job_id = "2024-06/payroll";
+  m.sender = 2;
+  m.receiver = 1;
+  for (std::size_t i = 0; i < m.nonce.size(); ++i) m.nonce[i] = static_cast<std::uint8_t>(i + 1);
+  for (std::size_t i = 0; i < m.fingerprint.size(); ++i) {
+    m.fingerprint[i] = static_cast<std::uint8_t>(0xA0 + i);
+  }
+  m.descriptor = "avg(integer)";
+  switch (type) {
+    case MessageType::kShare:
+      m.definition = "smpc-federation-v1\nname=acme\nparties=a,b,c\nscale=6\n";
+      m.values = {Fp::from_signed(-5), Fp::from_canonical(Fp::kModulus - 1)};
+      break;
+    case MessageType::kPartial:
+      m.values = {Fp::from_signed(123456789), Fp::from_signed(0), Fp::from_signed(-1)};
+      break;
+    case MessageType::kConfirm:
+      for (std::size_t i = 0; i < m.digest.size(); ++i) m.digest[i] = static_cast<std::uint8_t>(i);
+      break;
+    case MessageType::kAbort:
+      m.reason = "statement timeout";
+      break;
+  }
+  return m;
+}
+
+const MessageType kAllTypes[] = {MessageType::kShare, MessageType::kPartial, MessageType::kConfirm,
+                                 MessageType::kAbort};
+
+ErrorKind decode_error(const Bytes& b, std::size_t len, std::string* what = nullptr) {
+  try {
+    decode(b.data(), len);
+  } catch (const ProtocolError& e) {
+    if (what != nullptr) *what = e.what();
+    return e.kind();
+  }
+  ADD_FAILURE() << "decode accepted an invalid message of " << len << " bytes";
+  return ErrorKind::kInvalidArgument;
+}
+ErrorKind decode_error(const Bytes& b, std::string* what = nullptr) {
+  return decode_error(b, b.size(), what);
+}
+
+// Offsets of the length fields of an encoded message built by base().
+struct Layout {
+  std::size_t federation_len = 6;  // u8
+  std::size_t job_len;             // u16
+  std::size_t descriptor_len;      // u8
+  std::size_t body;                // first byte after the descriptor
+};
+
+Layout layout_of(const Message& m) {
+  Layout l;
+  l.job_len = 7 + m.federation.size();
+  l.descriptor_len = l.job_len + 2 + m.job_id.size() + 2 + 2 + 16 + 32;
+  l.body = l.descriptor_len + 1 + m.descriptor.size();
+  return l;
+}
+
+void put_u16(Bytes& b, std::size_t at, std::uint16_t v) {
+  b[at] = static_cast<std::uint8_t>(v);
+  b[at + 1] = static_cast<std::uint8_t>(v >> 8);
+}
+void put_u32(Bytes& b, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+TEST(ProtocolMessage, RoundTripEachType) {
+  for (MessageType t : kAllTypes) {
+    Message m = base(t);
+    Bytes b = encode(m);
+    EXPECT_EQ(decode(b.data(), b.size()), m) << type_name(t);
+  }
+}
+
+TEST(ProtocolMessage, EncodingIsExact) {
+  Message m = base(MessageType::kConfirm);
+  Bytes b = encode(m);
+  ASSERT_EQ(b.size(), 4 + 1 + 1 + 1 + 4 + 2 + 15 + 2 + 2 + 16 + 32 + 1 + 12 + 32u);
+  EXPECT_EQ(std::memcmp(b.data(), "SMPC", 4), 0);
+  EXPECT_EQ(b[4], 1);    // version
+  EXPECT_EQ(b[5], 3);    // type
+  EXPECT_EQ(b[6], 4);    // federation length
+  EXPECT_EQ(b[11], 15);  // job id length, little-endian
+  EXPECT_EQ(b[12], 0);
+  EXPECT_EQ(b[28], 2);  // sender
+  EXPECT_EQ(b[30], 1);  // receiver
+}
+
+TEST(ProtocolMessage, RoundTripLimits) {
+  Message m = base(MessageType::kShare);
+  m.federation = std::string(kMaxNameBytes, 'f');
+  m.job_id = std::string(kMaxJobIdBytes, 'j');
+  m.descriptor = std::string(kMaxDescriptorBytes, 'd');
+  m.definition = std::string(kMaxDefinitionBytes, 'x');
+  m.sender = 0xFFFF;
+  m.receiver = 0xFFFE;
+  m.values.assign(kMaxValues, Fp::from_canonical(Fp::kModulus - 1));
+  Bytes b = encode(m);
+  EXPECT_LE(b.size(), kMaxMessageBytes);
+  EXPECT_EQ(decode(b.data(), b.size()), m);
+
+  Message a = base(MessageType::kAbort);
+  a.reason = std::string(kMaxReasonBytes, 'r');
+  a.descriptor.clear();
+  b = encode(a);
+  EXPECT_EQ(decode(b.data(), b.size()), a);
+}
+
+TEST(ProtocolMessage, EncodeRejectsOversizeFields) {
+  auto expect_invalid = [](const Message& m) {
+    try {
+      encode(m);
+      ADD_FAILURE() << "encode accepted an invalid message";
+    } catch (const ProtocolError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    }
+  };
+  Message m = base(MessageType::kShare);
+  m.federation = "";
+  expect_invalid(m);
+  m = base(MessageType::kShare);
+  m.federation = std::string(kMaxNameBytes + 1, 'f');
+  expect_invalid(m);
+  m = base(MessageType::kShare);
+  m.job_id = "";
+  expect_invalid(m);
+  m.job_id = std::string(kMaxJobIdBytes + 1, 'j');
+  expect_invalid(m);
+  m = base(MessageType::kShare);
+  m.descriptor = std::string(kMaxDescriptorBytes + 1, 'd');
+  expect_invalid(m);
+  m = base(MessageType::kShare);
+  m.definition = std::string(kMaxDefinitionBytes + 1, 'x');
+  expect_invalid(m);
+  m = base(MessageType::kPartial);
+  m.values.clear();
+  expect_invalid(m);
+  m.values.assign(kMaxValues + 1, Fp());
+  expect_invalid(m);
+  m = base(MessageType::kAbort);
+  m.reason = std::string(kMaxReasonBytes + 1, 'r');
+  expect_invalid(m);
+}
+
+TEST(ProtocolMessage, EveryTruncationFails) {
+  for (MessageType t : kAllTypes) {
+    Bytes b = encode(base(t));
+    for (std::size_t len = 0; len < b.size(); ++len) {
+      EXPECT_EQ(decode_error(b, len), ErrorKind::kMalformed) << type_name(t) << " " << len;
+    }
+  }
+}
+
+TEST(ProtocolMessage, TruncationNamesTheField) {
+  Message m = base(MessageType::kPartial);
+  Bytes b = encode(m);
+  Layout l = layout_of(m);
+  std::string what;
+  decode_error(b, l.job_len + 2 + 3, &what);
+  EXPECT_EQ(what, "message truncated in job id");
+  decode_error(b, 2, &what);
+  EXPECT_EQ(what, "message truncated in magic");
+  decode_error(b, b.size() - 1, &what);
+  EXPECT_EQ(what, "message truncated in values");
+}
+
+TEST(ProtocolMessage, TrailingByteFails) {
+  for (MessageType t : kAllTypes) {
+    Bytes b = encode(base(t));
+    b.push_back(0);
+    std::string what;
+    EXPECT_EQ(decode_error(b, &what), ErrorKind::kMalformed) << type_name(t);
+    EXPECT_EQ(what, "message has trailing bytes");
+  }
+}
+
+TEST(ProtocolMessage, CorruptedHeaderFails) {
+  Bytes good = encode(base(MessageType::kPartial));
+  Bytes b = good;
+  b[0] = 'X';
+  EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
+  b = good;
+  b[4] = 2;  // version
+  EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
+  for (std::uint8_t type : {0, 5, 0xFF}) {
+    b = good;
+    b[5] = type;
+    std::string what;
+    EXPECT_EQ(decode_error(b, &what), ErrorKind::kMalformed);
+    EXPECT_EQ(what, "message has an unknown type");
+  }
+}
+
+// Every length field, set to a few wrong values, makes decode fail.
+TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
+  for (MessageType t : kAllTypes) {
+    const Message m = base(t);
+    const Bytes good = encode(m);
+    const Layout l = layout_of(m);
+
+    for (std::uint8_t v :
+         {std::uint8_t{0}, std::uint8_t(m.federation.size() - 1),
+          std::uint8_t(m.federation.size() + 1), std::uint8_t{64}, std::uint8_t{0xFF}}) {
+      Bytes b = good;
+      b[l.federation_len] = v;
+      EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "federation length " << int(v);
+    }
+    for (std::uint16_t v :
+         {std::uint16_t{0}, std::uint16_t(m.job_id.size() - 1), std::uint16_t(m.job_id.size() + 1),
+          std::uint16_t(kMaxJobIdBytes + 1), std::uint16_t{0xFFFF}}) {
+      Bytes b = good;
+      put_u16(b, l.job_len, v);
+      EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "job id length " << v;
+    }
+    for (std::uint8_t v :
+         {std::uint8_t(m.descriptor.size() - 1), std::uint8_t(m.descriptor.size() + 1),
+          std::uint8_t(kMaxDescriptorBytes + 1), std::uint8_t{0xFF}}) {
+      Bytes b = good;
+      b[l.descriptor_len] = v;
+      EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "descriptor length " << int(v);
+    }
+
+    std::size_t count_at = 0;
+    std::size_t count = 0;
+    if (t == MessageType::kShare) {
+      for (std::uint16_t v :
+           {std::uint16_t(m.definition.size() - 1), std::uint16_t(m.definition.size() + 1),
+            std::uint16_t(kMaxDefinitionBytes + 1), std::uint16_t{0xFFFF}}) {
+        Bytes b = good;
+        put_u16(b, l.body, v);
+        EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "definition length " << v;
+      }
+      count_at = l.body + 2 + m.definition.size();
+      count = m.values.size();
+    } else if (t == MessageType::kPartial) {
+      count_at = l.body;
+      count = m.values.size();
+    } else if (t == MessageType::kAbort) {
+      for (std::uint16_t v :
+           {std::uint16_t(m.reason.size() - 1), std::uint16_t(m.reason.size() + 1),
+            std::uint16_t(kMaxReasonBytes + 1), std::uint16_t{0xFFFF}}) {
+        Bytes b = good;
+        put_u16(b, l.body, v);
+        EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "reason length " << v;
+      }
+    }
+    if (count_at != 0) {
+      for (std::uint32_t v : {std::uint32_t{0}, std::uint32_t(count - 1), std::uint32_t(count + 1),
+                              std::uint32_t(kMaxValues + 1), std::uint32_t{0xFFFFFFFF}}) {
+        Bytes b = good;
+        put_u32(b, count_at, v);
+        EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "value count " << v;
+      }
+    }
+  }
+}
+
+TEST(ProtocolMessage, ElementOutsideFieldFails) {
+  Message m = base(MessageType::kPartial);
+  const Bytes good = encode(m);
+  const std::size_t values_at = layout_of(m).body + 4;
+  // p = 2^127 - 1, little-endian: fifteen 0xFF then 0x7F.
+  Bytes p(16, 0xFF);
+  p[15] = 0x7F;
+  for (std::size_t k = 0; k < m.values.size(); ++k) {
+    Bytes b = good;
+    std::memcpy(b.data() + values_at + 16 * k, p.data(), 16);
+    std::string what;
+    EXPECT_EQ(decode_error(b, &what), ErrorKind::kMalformed);
+    EXPECT_EQ(what, "message holds a value outside the field");
+    b[values_at + 16 * k + 15] = 0xFF;  // 2^128 - 1
+    EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
+  }
+  // p - 1 is the largest element and decodes.
+  Bytes b = good;
+  p[0] = 0xFE;
+  std::memcpy(b.data() + values_at, p.data(), 16);
+  EXPECT_EQ(decode(b.data(), b.size()).values[0], Fp::from_canonical(Fp::kModulus - 1));
+}
+
+TEST(ProtocolMessage, EmptyFederationOrJobIdFails) {
+  Message m = base(MessageType::kConfirm);
+  Bytes b = encode(m);
+  // Remove the federation name bytes and set its length to 0.
+  Bytes no_federation = b;
+  no_federation[6] = 0;
+  no_federation.erase(no_federation.begin() + 7, no_federation.begin() + 7 + 4);
+  EXPECT_EQ(decode_error(no_federation), ErrorKind::kMalformed);
+
+  Layout l = layout_of(m);
+  Bytes no_job = b;
+  put_u16(no_job, l.job_len, 0);
+  no_job.erase(no_job.begin() + l.job_len + 2, no_job.begin() + l.job_len + 2 + m.job_id.size());
+  std::string what;
+  EXPECT_EQ(decode_error(no_job, &what), ErrorKind::kMalformed);
+  EXPECT_EQ(what, "message has an invalid length for job id");
+}
+
+TEST(ProtocolMessage, TooLongInputFails) {
+  Bytes b(kMaxMessageBytes + 1, 0);
+  EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
+}
+
+TEST(ProtocolMessage, ErrorsNeverEchoContent) {
+  Message m = base(MessageType::kShare);
+  m.job_id = "secret-job-id";
+  Bytes good = encode(m);
+  for (std::size_t len = 0; len < good.size(); ++len) {
+    std::string what;
+    decode_error(good, len, &what);
+    EXPECT_EQ(what.find("secret"), std::string::npos);
+    EXPECT_EQ(what.find("acme"), std::string::npos);
+  }
+}
+
+TEST(ProtocolMessage, EqualityComparesAllFields) {
+  const Message a = base(MessageType::kShare);
+  EXPECT_EQ(a, a);
+  std::vector<Message> variants(12, a);
+  variants[0].type = MessageType::kPartial;
+  variants[1].federation += "x";
+  variants[2].job_id += "x";
+  variants[3].sender++;
+  variants[4].receiver++;
+  variants[5].nonce[3] ^= 1;
+  variants[6].fingerprint[31] ^= 1;
+  variants[7].descriptor += "x";
+  variants[8].definition += "x";
+  variants[9].values[1] += Fp::from_signed(1);
+  variants[10].digest[0] ^= 1;
+  variants[11].reason = "x";
+  for (std::size_t i = 0; i < variants.size(); ++i) EXPECT_FALSE(variants[i] == a) << i;
+}
+
+TEST(ProtocolMessage, TypeNames) {
+  EXPECT_STREQ(type_name(MessageType::kShare), "share");
+  EXPECT_STREQ(type_name(MessageType::kPartial), "partial");
+  EXPECT_STREQ(type_name(MessageType::kConfirm), "confirm");
+  EXPECT_STREQ(type_name(MessageType::kAbort), "abort");
+}
+
+}  // namespace
+}  // namespace smpc::protocol
