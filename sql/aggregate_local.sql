@@ -1,0 +1,68 @@
+-- What an smpc aggregate checks before it contacts any partner.
+CREATE TABLE expenses (expenditure bigint, label text);
+INSERT INTO expenses VALUES (10000, 'x'), (NULL, 'y');
+
+-- Needs exactly one federation (or smpc.federation).
+SELECT smpc.drop_federation('ico');
+SELECT smpc_sum(expenditure, 'j1') FROM expenses;
+SELECT smpc.create_federation('one', 'a', ARRAY['a', 'b']);
+SELECT smpc.create_federation('two', 'a', ARRAY['a', 'b', 'c']);
+SELECT smpc_sum(expenditure, 'j1') FROM expenses;
+SET smpc.federation = 'nope';
+SELECT smpc_sum(expenditure, 'j1') FROM expenses;
+SET smpc.federation = 'one';
+
+-- Every partner needs a server.
+SELECT smpc_sum(expenditure, 'j1') FROM expenses;
+-- The failed job left no record: it can be run again.
+SELECT count(*) FROM smpc.jobs;
+
+-- The job id must be one value for all rows, and not NULL.
+SELECT smpc_sum(expenditure, label) FROM expenses;
+SELECT smpc_sum(expenditure, NULL) FROM expenses;
+SELECT smpc_sum(expenditure, random()::text) FROM expenses;
+SELECT smpc_sum(expenditure, '') FROM expenses;
+SELECT smpc_sum(expenditure, repeat('x', 16385)) FROM expenses;
+
+-- Not with GROUP BY or as a window function (one job per query).
+SELECT label, smpc_sum(expenditure, 'j2') FROM expenses GROUP BY label;
+SELECT smpc_sum(expenditure, 'j3') OVER () FROM expenses;
+
+-- Every supported input type resolves.
+SELECT p.oid::regprocedure AS aggregate, p.prorettype::regtype AS returns, p.proparallel
+FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
+WHERE p.proname LIKE 'smpc\_%' ORDER BY 1::text;
+SELECT smpc_sum('t'::text, 'x');
+
+-- The deliver endpoint only takes well-formed messages from the role that
+-- the sending party's server names.
+SELECT smpc.deliver('\x00');
+SELECT smpc.deliver(smpc._test_message('one', 'job', 1, 0));
+SELECT smpc.deliver(smpc._test_message('one', 'job', 0, 1));
+SELECT smpc.deliver(smpc._test_message('one', 'job', 1, 1));
+CREATE SERVER b FOREIGN DATA WRAPPER smpc
+    OPTIONS (host '127.0.0.1', port '1', dbname 'org_b', peer_role 'peer_b');
+SELECT smpc.deliver(smpc._test_message('one', 'job', 1, 0));
+DROP SERVER b;
+
+-- SQLSTATEs a client can act on (README lists them).
+CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE q;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $$;
+SELECT pg_temp.sqlstate_of($$SELECT smpc_sum(expenditure, NULL) FROM expenses$$) AS null_job_id,
+       pg_temp.sqlstate_of($$SELECT smpc.deliver('\x00')$$) AS malformed_message,
+       pg_temp.sqlstate_of($$SELECT smpc_share(1::bigint, 1)$$) AS bad_parties,
+       pg_temp.sqlstate_of($$SELECT smpc_share(1e40, 3)$$) AS too_large,
+       pg_temp.sqlstate_of($$SELECT smpc_reconstruct(ARRAY['x'])$$) AS bad_share,
+       pg_temp.sqlstate_of($$SELECT smpc.federation_fingerprint('nope')$$) AS no_federation;
+
+-- DROP EXTENSION removes everything it created.
+DROP EXTENSION smpc;
+SELECT count(*) FROM pg_namespace WHERE nspname = 'smpc';
+SELECT count(*) FROM pg_foreign_data_wrapper WHERE fdwname = 'smpc';
+SELECT count(*) FROM pg_proc WHERE proname LIKE 'smpc%';
+CREATE EXTENSION smpc;

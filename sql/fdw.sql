@@ -1,0 +1,59 @@
+-- Partners are foreign servers of wrapper smpc; the validator checks options.
+CREATE SERVER b FOREIGN DATA WRAPPER smpc
+    OPTIONS (host '127.0.0.1', port '5432', dbname 'org_b', sslmode 'verify-full',
+             sslrootcert '/nonexistent/ca.crt', peer_role 'peer_b');
+-- sslmode defaults to verify-full.
+CREATE SERVER c FOREIGN DATA WRAPPER smpc
+    OPTIONS (host '127.0.0.1', port '5432', dbname 'org_c', peer_role 'peer_c');
+
+-- Missing, unknown and bad options.
+CREATE SERVER x FOREIGN DATA WRAPPER smpc;
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', dbname 'd', peer_role 'r');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', bogus 'x');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '70000', dbname 'd', peer_role 'r');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', password 'p');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'sometimes');
+ALTER SERVER b OPTIONS (DROP peer_role);
+CREATE FOREIGN DATA WRAPPER smpc2 VALIDATOR smpc.fdw_validator OPTIONS (host 'x');
+
+-- TLS without certificate verification needs an explicit superuser setting.
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'require');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'disable');
+SET smpc.allow_insecure_transport = on;
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'disable');
+RESET smpc.allow_insecure_transport;
+DROP SERVER x;
+
+-- User mappings hold the credentials.
+CREATE USER MAPPING FOR PUBLIC SERVER b OPTIONS (user 'peer_a', password 'secret');
+CREATE USER MAPPING FOR CURRENT_USER SERVER c OPTIONS (password 'secret');
+CREATE USER MAPPING FOR CURRENT_USER SERVER c OPTIONS (user 'peer_a', host 'evil');
+CREATE USER MAPPING FOR CURRENT_USER SERVER c OPTIONS (user 'peer_a', password 'secret', sslcert '/x.crt', sslkey '/x.key');
+
+-- Credentials are hidden from users who may not see them.
+CREATE ROLE smpc_regress_other;
+SET ROLE smpc_regress_other;
+SELECT srvname, umoptions FROM pg_user_mappings ORDER BY srvname, usename;
+SELECT umoptions FROM pg_user_mapping;
+RESET ROLE;
+
+-- A non-superuser setting can not enable insecure transport.
+SET ROLE smpc_regress_other;
+SET smpc.allow_insecure_transport = on;
+RESET ROLE;
+DROP ROLE smpc_regress_other;
+
+-- GUCs.
+SHOW smpc.timeout;
+SET smpc.timeout = '3s';
+SHOW smpc.timeout;
+SET smpc.timeout = 0;
+RESET smpc.timeout;
+SET smpc.no_such_setting = 1;
+SHOW smpc.max_messages;
+
+DROP USER MAPPING FOR CURRENT_USER SERVER c;
+DROP USER MAPPING FOR PUBLIC SERVER b;
+DROP SERVER b;
+DROP SERVER c;
