@@ -61,10 +61,15 @@ PG_FUNCTION_INFO_V1(smpc_avg_numeric_final);
 PG_FUNCTION_INFO_V1(smpc_avg_float8_final);
 }
 
+/*
+ * int128 (not __int128): PostgreSQL's typedef is only MAXALIGN-aligned, which
+ * is what palloc gives; a plain __int128 member would let the compiler use
+ * 16-byte aligned loads on 8-byte aligned memory.
+ */
 typedef struct SmpcAggState
 {
 	int64		count;
-	__int128	isum;			/* integer sum, or numeric sum * 10^nscale */
+	int128		isum;			/* integer sum, or numeric sum * 10^nscale */
 	int32		nscale;
 	double		fsum;
 } SmpcAggState;

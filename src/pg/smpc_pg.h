@@ -91,7 +91,7 @@ typedef struct SmpcJobRequest
 	const char *aggregate;		/* "sum", "count", "avg" */
 	const char *value_class;	/* "integer", "numeric", "float8" */
 	int			width;
-	__int128	inputs[2];
+	int128		inputs[2];	/* PostgreSQL's int128: only 8-byte aligned */
 } SmpcJobRequest;
 
 /*
