@@ -55,32 +55,58 @@ smpc_format_timeout(void)
 	return psprintf("%d ms", smpc_timeout_ms);
 }
 
-/* Sends everything in the job's outbox (in parallel) and clears it. */
+/*
+ * Sends everything in the job's outbox and clears it. Messages to different
+ * partners go out in parallel; several messages to one partner (a partial
+ * and a confirm produced by the same step) share its connection, so they go
+ * in successive batches, in order.
+ */
 static void
 smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline,
 				  bool best_effort)
 {
 	int			n = smpc_job_outbox_size(job);
 	SmpcSend   *sends;
+	bool	   *sent;
+	bool	   *in_batch;
+	int			nsent = 0;
 
 	if (n == 0)
 		return;
 	sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * n);
-	for (int i = 0; i < n; i++)
+	sent = (bool *) palloc0(sizeof(bool) * n);
+	in_batch = (bool *) palloc(sizeof(bool) * fed->nparties);
+	while (nsent < n)
 	{
-		int			to;
-		const uint8_t *data;
-		size_t		len;
+		int			nbatch = 0;
 
-		smpc_job_outbox_item(job, i, &to, &data, &len);
-		sends[i].party = fed->parties[to];
-		sends[i].data = data;
-		sends[i].len = len;
-		sends[i].what = smpc_round_name(data[5]);
+		memset(in_batch, 0, sizeof(bool) * fed->nparties);
+		for (int i = 0; i < n; i++)
+		{
+			int			to;
+			const uint8_t *data;
+			size_t		len;
+
+			if (sent[i])
+				continue;
+			smpc_job_outbox_item(job, i, &to, &data, &len);
+			if (in_batch[to])
+				continue;
+			in_batch[to] = true;
+			sent[i] = true;
+			sends[nbatch].party = fed->parties[to];
+			sends[nbatch].data = data;
+			sends[nbatch].len = len;
+			sends[nbatch].what = smpc_round_name(data[5]);
+			nbatch++;
+		}
+		smpc_peer_send_all(sends, nbatch, deadline, best_effort);
+		nsent += nbatch;
 	}
-	smpc_peer_send_all(sends, n, deadline, best_effort);
 	smpc_job_outbox_clear(job);
 	pfree(sends);
+	pfree(sent);
+	pfree(in_batch);
 }
 
 /*
