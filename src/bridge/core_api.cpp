@@ -141,19 +141,22 @@ bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
     auto m = smpc::protocol::decode(data, len);
     auto here = to_def(local);
     if (m.fingerprint == smpc::protocol::fingerprint(here)) return;
-    std::string sender = m.sender < here.parties.size() ? here.parties[m.sender] : "?";
+    // Name the sender by its own definition when it sent one: with a
+    // different party order, our index would name the wrong party.
+    std::string sender = "a partner";
     std::string detail;
     if (m.type == smpc::protocol::MessageType::kShare) {
       try {
-        detail = smpc::protocol::describe_difference(here,
-                                                     smpc::protocol::parse_canonical(m.definition));
+        auto theirs = smpc::protocol::parse_canonical(m.definition);
+        if (m.sender < theirs.parties.size()) sender = "party " + theirs.parties[m.sender];
+        detail = smpc::protocol::describe_difference(here, theirs);
       } catch (const ProtocolError&) {
         detail = "The partner's definition could not be read.";
       }
     }
     throw ProtocolError(ErrorKind::kFederationMismatch,
-                        "federation \"" + here.name + "\" is defined differently at party " +
-                            sender + " and at party " + here.parties[local->self],
+                        "federation \"" + here.name + "\" is defined differently at " + sender +
+                            " and at party " + here.parties[local->self],
                         detail.empty() ? detail : "Differences: " + detail + ".",
                         "Every party must register the same federation with "
                         "smpc.create_federation(); compare smpc.federation_fingerprint().");

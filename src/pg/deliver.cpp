@@ -3,10 +3,11 @@
  * protocol message, and smpc._test_message() for tests of it.
  *
  * Checks, in order, before anything is stored: the message decodes; its
- * federation exists here; it is addressed to this party; its sender is a
+ * federation exists here; its federation fingerprint equals ours (else the
+ * error lists what differs); it is addressed to this party; its sender is a
  * party of the federation and is the party whose foreign server names the
  * authenticated login role as peer_role (so one partner cannot pose as
- * another); its federation fingerprint equals ours. Only then is it filed in
+ * another). Only then is it filed in
  * the inbox, which wakes the job waiting for it.
  */
 #include "pg/smpc_pg.h"
@@ -66,6 +67,10 @@ smpc_deliver(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("federation \"%s\" does not exist at this party", info.federation));
+	/* First the definition: a different party order would make the indexes below meaningless. */
+	smpc_federation_as_core(fed, &core);
+	if (!smpc_message_check_federation(data, len, &core, &st))
+		smpc_raise_status(&st);
 	if (info.receiver != fed->self)
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
@@ -93,9 +98,6 @@ smpc_deliver(PG_FUNCTION_ARGS)
 				errdetail("Server \"%s\" names role \"%s\" as the peer_role of party \"%s\".",
 						  sender, peer_role, sender));
 
-	smpc_federation_as_core(fed, &core);
-	if (!smpc_message_check_federation(data, len, &core, &st))
-		smpc_raise_status(&st);
 	smpc_inbox_put(info.job_key, &info, data, len);
 	PG_RETURN_VOID();
 }

@@ -213,7 +213,10 @@ smpc_inbox_unregister(const uint8 *key)
 /*
  * Files a message and wakes the backend waiting for its job, if any. A share
  * message (round 1) from a sender replaces that sender's messages from an
- * earlier run of the same job (a retry), so stale rounds are never mixed in.
+ * earlier run of the same job (a retry), so stale rounds are never mixed in;
+ * an abort for a job no local backend is running discards that run's
+ * messages. (The job itself also ignores messages of other runs, see
+ * protocol/aggregation_job.hpp.)
  */
 void
 smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data, size_t len)
@@ -243,6 +246,20 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
 		if (w[i].used && memcmp(w[i].key, key, 32) == 0)
 			waiter_procno = w[i].procno;
+	if (info->type == 4 && waiter_procno < 0)
+	{
+		/*
+		 * An abort for a job nobody here is running: that run is dead, so
+		 * drop what its sender filed for it instead of keeping it to confuse
+		 * a later retry.
+		 */
+		for (int i = 0; i < smpc_inbox->nslots; i++)
+			if (s[i].used && s[i].sender == info->sender &&
+				memcmp(s[i].key, key, 32) == 0 && memcmp(s[i].nonce, info->nonce, 16) == 0)
+				s[i].used = false;
+		LWLockRelease(smpc_inbox->lock);
+		return;
+	}
 	for (int i = 0; i < smpc_inbox->nslots && target < 0; i++)
 		if (!s[i].used)
 			target = i;

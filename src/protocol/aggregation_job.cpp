@@ -65,6 +65,7 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   partials_.resize(n);
   confirms_.resize(n);
   nonces_.resize(n);
+  early_.resize(n);
   rng_.fill(nonce_.data(), nonce_.size());
 }
 
@@ -127,6 +128,19 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   }
   const std::string party = "party " + fed.parties[m.sender];
 
+  // A sender's run of the job is fixed by its share (round 1). Messages of
+  // another run (a failed earlier attempt whose abort or partial arrived
+  // late) are ignored; messages that arrive before the sender's share are
+  // held back until it shows which run is current.
+  const std::optional<Nonce>& known = nonces_[m.sender];
+  if (m.type != MessageType::kShare) {
+    if (!known) {
+      early_[m.sender].push_back(m);
+      return {};
+    }
+    if (*known != m.nonce) return {};
+  }
+
   if (m.type == MessageType::kAbort) {
     throw ProtocolError(ErrorKind::kAborted, party + " aborted the job",
                         m.reason.empty() ? std::string("no reason was given") : m.reason);
@@ -156,7 +170,6 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
                         {}, "Use a distinct job id for each computation.");
   }
 
-  const std::optional<Nonce>& known = nonces_[m.sender];
   if (known && *known != m.nonce) {
     throw ProtocolError(ErrorKind::kInconsistent, party + " restarted the job while it was running",
                         "A message arrived with a different run nonce than earlier messages "
@@ -195,7 +208,16 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   }
   *slot = m;
   nonces_[m.sender] = m.nonce;
-  return advance();
+  std::vector<Outgoing> out = advance();
+  if (m.type == MessageType::kShare && !early_[m.sender].empty()) {
+    // Replay what this sender sent before its share, now that its run is known.
+    std::vector<Message> held = std::move(early_[m.sender]);
+    early_[m.sender].clear();
+    for (const Message& e : held) {
+      for (Outgoing& o : receive(e)) out.push_back(std::move(o));
+    }
+  }
+  return out;
 }
 
 // Moves through as many rounds as the stored messages allow, returning the

@@ -16,6 +16,14 @@
 // same sender, a digest that differs, a partner's abort) throws
 // ProtocolError; the caller then aborts the job everywhere. Messages from a
 // later round may arrive early and are buffered.
+//
+// Runs: each run of a job draws a fresh nonce, and a sender's share fixes
+// which of its runs this job is talking to. Later messages carrying another
+// nonce belong to an earlier, failed run (a late abort or partial) and are
+// ignored, so a retry is never killed or polluted by its predecessor; a
+// second share with another nonce means the sender restarted mid-run, which
+// is an error. Messages that arrive before the sender's share are held until
+// the share shows whether they belong to the current run.
 #pragma once
 
 #include <cstdint>
@@ -87,6 +95,8 @@ class AggregationJob {
   // Per sender, the message received for each round (index 0..2), if any.
   std::vector<std::optional<Message>> shares_, partials_, confirms_;
   std::vector<std::optional<Nonce>> nonces_;
+  // Per sender, messages that arrived before its share (run not yet known).
+  std::vector<std::vector<Message>> early_;
   std::vector<crypto::Fp> partial_;  // y_self
   std::vector<crypto::Fp> result_;
   crypto::Digest digest_{};

@@ -25,7 +25,7 @@ sub federation_with_c
 
 # Sanity: the definitions agree to begin with.
 my $res = $fed->run_all($query->('mm-ok-0'));
-$fed->expect_all_ok($res, '6', 'matching federations');
+$fed->expect_all_ok($res, '9', 'matching federations');
 
 # c uses another fixed-point scale.
 my $set = federation_with_c('mm_scale', scale => 4);
@@ -42,7 +42,7 @@ $fed->expect_nothing_released('mm-parties-1', 'party list mismatch');
 
 # With several federations registered, smpc.federation picks one.
 $res = $fed->run_all("SET smpc.federation = 'ico';\n" . $query->('mm-ok-1'));
-$fed->expect_all_ok($res, '6', 'smpc.federation = ico');
+$fed->expect_all_ok($res, '9', 'smpc.federation = ico');
 
 # Same job id, different computations.
 my $use_ico = "SET smpc.federation = 'ico';\n";
@@ -56,7 +56,7 @@ $fed->expect_nothing_released('mm-agg-1', 'computation mismatch');
 
 # Agreement again: works.
 $res = $fed->run_all($use_ico . $query->('mm-ok-2'));
-$fed->expect_all_ok($res, '6', 'after the failed jobs');
+$fed->expect_all_ok($res, '9', 'after the failed jobs');
 
 $fed->stop_all;
 done_testing();

@@ -32,6 +32,27 @@ use Time::HiRes qw(time);
 # Repository root: $SMPC_SRCDIR, else two levels above this file.
 our $SRCDIR = $ENV{SMPC_SRCDIR} // abs_path(dirname(abs_path(__FILE__)) . '/../..');
 
+# Every federation made, for the END block.
+my @all_feds;
+
+# A server that died (a backend crash stops it: restart_after_crash = off)
+# would make PostgreSQL::Test::Cluster's own END block bail out of the whole
+# prove run when it fails to stop it.  So stop every node here first, with
+# fail_ok (which forgets a dead server); this END block runs before
+# Cluster's, which was compiled earlier.
+END
+{
+	my $exit_code = $?;
+	for my $fed (@all_feds)
+	{
+		for my $node (values %{ $fed->{nodes} })
+		{
+			$node->stop('immediate', fail_ok => 1) if defined $node->{_pid};
+		}
+	}
+	$? = $exit_code;
+}
+
 # Make a CA and server certificates for @names in $dir (scripts/make-certs.sh).
 sub make_certs
 {
@@ -86,6 +107,7 @@ sub new
 		nodes => {},
 		password => {},
 	}, $class;
+	push @all_feds, $self;
 
 	$self->{certdir} = PostgreSQL::Test::Utils::tempdir('certs');
 	make_certs($self->{certdir}, @names);
@@ -113,7 +135,7 @@ ssl_key_file = '$cert.key'
 shared_preload_libraries = 'smpc'
 smpc.timeout = '$timeout'
 max_connections = 40
-log_statement = 'none'
+log_statement = 'all'
 log_min_messages = 'debug1'
 log_connections = on
 log_disconnections = on
@@ -438,14 +460,19 @@ sub float_close
 	return abs($got - $want) <= $rel * $scale;
 }
 
-# Stop every party (done automatically at exit too).
+# Stop every party, checking that each server was still up (a backend crash
+# takes the whole server down, as the nodes run with restart_after_crash =
+# off): a crash fails a test instead of bailing out of the whole run.
 sub stop_all
 {
 	my ($self) = @_;
 	for my $p ($self->names)
 	{
 		my $node = $self->{nodes}{$p};
-		$node->stop('fast') if defined $node->{_pid};
+		next unless defined $node->{_pid};
+		ok($node->stop('fast', fail_ok => 1),
+			"party $p: server still up at the end (no crash)")
+		  or diag('server log: ' . $node->logfile);
 	}
 	return;
 }

