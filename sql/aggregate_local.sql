@@ -45,6 +45,47 @@ CREATE SERVER b FOREIGN DATA WRAPPER smpc
 SELECT smpc.deliver(smpc._test_message('one', 'job', 1, 0));
 DROP SERVER b;
 
+-- Who may run a job: USAGE on every partner's server and a user mapping are
+-- needed; a partner's login role may never run one.
+CREATE SERVER b FOREIGN DATA WRAPPER smpc
+    OPTIONS (host '127.0.0.1', port '1', dbname 'org_b', peer_role 'peer_b');
+CREATE ROLE smpc_regress_analyst;
+CREATE ROLE peer_b;
+GRANT SELECT ON expenses TO smpc_regress_analyst, peer_b;
+SET ROLE smpc_regress_analyst;
+SELECT smpc_sum(expenditure, 'j4') FROM expenses;
+RESET ROLE;
+GRANT USAGE ON FOREIGN SERVER b TO smpc_regress_analyst, peer_b;
+SET ROLE smpc_regress_analyst;
+SELECT smpc_sum(expenditure, 'j4') FROM expenses;
+RESET ROLE;
+SET ROLE peer_b;
+SELECT smpc_sum(expenditure, 'j4') FROM expenses;
+RESET ROLE;
+
+-- The catalog queries run as the extension owner with a fixed search_path:
+-- an operator planted in the caller's search_path is never called by them.
+CREATE SCHEMA evil;
+GRANT USAGE ON SCHEMA evil TO smpc_regress_analyst;
+CREATE FUNCTION evil.text_eq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'hijacked as %', current_user;
+END $$;
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.text_eq);
+CREATE USER MAPPING FOR smpc_regress_analyst SERVER b OPTIONS (user 'peer_a', password 'x');
+SET ROLE smpc_regress_analyst;
+SET search_path = evil, pg_catalog, public;
+SELECT smpc_sum(expenditure, 'j5') FROM expenses;
+RESET search_path;
+RESET ROLE;
+DROP USER MAPPING FOR smpc_regress_analyst SERVER b;
+DROP SCHEMA evil CASCADE;
+REVOKE ALL ON expenses FROM smpc_regress_analyst, peer_b;
+REVOKE ALL ON FOREIGN SERVER b FROM smpc_regress_analyst, peer_b;
+DROP ROLE smpc_regress_analyst;
+DROP ROLE peer_b;
+DROP SERVER b;
+
 -- SQLSTATEs a client can act on (README lists them).
 CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

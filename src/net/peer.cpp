@@ -26,6 +26,8 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/fd.h"
 #include "storage/latch.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -240,17 +242,88 @@ smpc_peer_connect(ForeignServer *server, UserMapping *um, TimestampTz deadline)
 	return conn;
 }
 
+/* The smpc server of a party, or NULL when there is none. */
+static ForeignServer *
+smpc_party_server(const char *party)
+{
+	ForeignServer *server = GetForeignServerByName(party, true);
+
+	if (server == NULL || server->fdwid != GetForeignDataWrapperByName("smpc", false)->fdwid)
+		return NULL;
+	return server;
+}
+
+/* peer_role option of the smpc server named party, or NULL. */
+char *
+smpc_peer_role_of(const char *party)
+{
+	ForeignServer *server = smpc_party_server(party);
+	ListCell   *lc;
+
+	if (server == NULL)
+		return NULL;
+	foreach(lc, server->options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+
+		if (strcmp(d->defname, "peer_role") == 0)
+			return defGetString(d);
+	}
+	return NULL;
+}
+
+/*
+ * Checks, before any message leaves, that the current user may run a job
+ * with every partner: the partner's server exists, the user has USAGE on it
+ * and a user mapping for it, and the user is not a partner's login role
+ * (partners may deliver messages, never start jobs in our name).
+ */
+void
+smpc_peer_check_partners(const SmpcFederationRow *fed)
+{
+	const char *current = GetUserNameFromId(GetUserId(), false);
+	const char *login = GetUserNameFromId(GetAuthenticatedUserId(), false);
+
+	for (int i = 0; i < fed->nparties; i++)
+	{
+		ForeignServer *server;
+		char	   *peer_role;
+		AclResult	aclresult;
+
+		if (i == fed->self)
+			continue;
+		server = smpc_party_server(fed->parties[i]);
+		if (server == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_OBJECT),
+					errmsg("no smpc server for party \"%s\"", fed->parties[i]),
+					errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (...).",
+							fed->parties[i]));
+		peer_role = smpc_peer_role_of(fed->parties[i]);
+		if (peer_role && (strcmp(peer_role, current) == 0 || strcmp(peer_role, login) == 0))
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("role \"%s\" is the login role of party \"%s\" and may not run jobs",
+						   strcmp(peer_role, current) == 0 ? current : login, fed->parties[i]),
+					errdetail("Partners' login roles may only deliver messages."));
+		aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+		(void) GetUserMapping(GetUserId(), server->serverid);
+	}
+}
+
 /* The cached connection for the current user to a party, opened if needed. */
 static SmpcConn *
 smpc_peer_get(const char *party, TimestampTz deadline, bool *reused)
 {
-	ForeignServer *server = GetForeignServerByName(party, true);
+	ForeignServer *server = smpc_party_server(party);
 	UserMapping *um;
 	SmpcConnKey key;
 	SmpcConn   *entry;
 	bool		found;
 
-	if (server == NULL || server->fdwid != GetForeignDataWrapperByName("smpc", false)->fdwid)
+	if (server == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("no smpc server for party \"%s\"", party),
@@ -267,8 +340,13 @@ smpc_peer_get(const char *party, TimestampTz deadline, bool *reused)
 		ctl.hcxt = TopMemoryContext;
 		smpc_conns = hash_create("smpc connections", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
+	/*
+	 * One connection per local role, not per mapping: a PUBLIC mapping's
+	 * connection opened by a superuser (who may skip the password rules) is
+	 * never reused by another role after SET ROLE.
+	 */
 	key.serverid = server->serverid;
-	key.userid = um->userid;
+	key.userid = GetUserId();
 	entry = (SmpcConn *) hash_search(smpc_conns, &key, HASH_ENTER, &found);
 	if (!found)
 	{

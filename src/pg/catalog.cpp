@@ -16,6 +16,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -41,22 +42,30 @@ smpc_schema_owner(void)
 }
 
 /*
- * Switches to the schema owner for catalog access; an error in between is
- * fine, transaction abort restores the user id.
+ * Switches to the schema owner for catalog access, with a safe search_path
+ * (pg_catalog, pg_temp) so that no object of the caller's can be picked up
+ * by our queries while they run with the owner's rights, and as a
+ * security-restricted operation. An error in between is fine: transaction
+ * abort restores the user id and the settings.
  */
 void
-smpc_begin_as_owner(Oid *save_userid, int *save_sec)
+smpc_begin_as_owner(SmpcOwnerContext *ctx)
 {
 	Oid			owner = smpc_schema_owner();
 
-	GetUserIdAndSecContext(save_userid, save_sec);
-	SetUserIdAndSecContext(owner, *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec);
+	SetUserIdAndSecContext(owner, ctx->save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	ctx->nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 }
 
 void
-smpc_end_as_owner(Oid save_userid, int save_sec)
+smpc_end_as_owner(const SmpcOwnerContext *ctx)
 {
-	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, ctx->nestlevel);
+	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec);
 }
 
 /* Fills the core's view of a federation (pointers into row). */
@@ -79,13 +88,12 @@ smpc_load_federation(const char *name, bool missing_ok)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	SmpcFederationRow *row = NULL;
-	Oid			save_userid;
-	int			save_sec;
+	SmpcOwnerContext owner;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
 	args[0] = CStringGetTextDatum(name);
-	smpc_begin_as_owner(&save_userid, &save_sec);
+	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	SPI_execute_with_args("SELECT self_name, parties, scale FROM smpc.federations "
 						  "WHERE name = $1",
@@ -122,7 +130,7 @@ smpc_load_federation(const char *name, bool missing_ok)
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();
-	smpc_end_as_owner(save_userid, save_sec);
+	smpc_end_as_owner(&owner);
 
 	if (row == NULL && !missing_ok)
 		ereport(ERROR,
@@ -142,13 +150,12 @@ smpc_default_federation_name(void)
 	MemoryContext callercxt = CurrentMemoryContext;
 	char	   *result = NULL;
 	uint64		count;
-	Oid			save_userid;
-	int			save_sec;
+	SmpcOwnerContext owner;
 
 	if (smpc_federation_name && smpc_federation_name[0])
 		return pstrdup(smpc_federation_name);
 
-	smpc_begin_as_owner(&save_userid, &save_sec);
+	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	SPI_execute("SELECT name FROM smpc.federations ORDER BY name LIMIT 2", true, 0);
 	count = SPI_processed;
@@ -156,7 +163,7 @@ smpc_default_federation_name(void)
 		result = MemoryContextStrdup(callercxt,
 									 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 	SPI_finish();
-	smpc_end_as_owner(save_userid, save_sec);
+	smpc_end_as_owner(&owner);
 
 	if (count == 0)
 		ereport(ERROR,
@@ -189,8 +196,7 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			nelems;
-	Oid			save_userid;
-	int			save_sec;
+	SmpcOwnerContext owner;
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID};
 	Datum		args[4];
 
@@ -229,7 +235,7 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 	args[1] = PointerGetDatum(cstring_to_text(self_name));
 	args[2] = PointerGetDatum(arr);
 	args[3] = Int32GetDatum(scale);
-	smpc_begin_as_owner(&save_userid, &save_sec);
+	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	SPI_execute_with_args("INSERT INTO smpc.federations (name, self_name, parties, scale) "
 						  "VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
@@ -240,7 +246,7 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 				errmsg("federation \"%s\" already exists", name),
 				errhint("Drop it first with smpc.drop_federation('%s').", name));
 	SPI_finish();
-	smpc_end_as_owner(save_userid, save_sec);
+	smpc_end_as_owner(&owner);
 	PG_RETURN_VOID();
 }
 

@@ -24,25 +24,6 @@ PG_FUNCTION_INFO_V1(smpc_deliver);
 PG_FUNCTION_INFO_V1(smpc_sql_test_message);
 }
 
-/* peer_role option of the smpc server named party, or NULL. */
-static char *
-smpc_peer_role_of(const char *party)
-{
-	ForeignServer *server = GetForeignServerByName(party, true);
-	ListCell   *lc;
-
-	if (server == NULL || server->fdwid != GetForeignDataWrapperByName("smpc", false)->fdwid)
-		return NULL;
-	foreach(lc, server->options)
-	{
-		DefElem    *d = (DefElem *) lfirst(lc);
-
-		if (strcmp(d->defname, "peer_role") == 0)
-			return defGetString(d);
-	}
-	return NULL;
-}
-
 Datum
 smpc_deliver(PG_FUNCTION_ARGS)
 {
@@ -98,6 +79,21 @@ smpc_deliver(PG_FUNCTION_ARGS)
 				errdetail("Server \"%s\" names role \"%s\" as the peer_role of party \"%s\".",
 						  sender, peer_role, sender));
 
+	/* A login role that several parties' servers name could pose as any of them. */
+	for (int i = 0; i < fed->nparties; i++)
+	{
+		char	   *other;
+
+		if (i == info.sender || i == fed->self)
+			continue;
+		other = smpc_peer_role_of(fed->parties[i]);
+		if (other && strcmp(other, login_role) == 0)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("role \"%s\" is the peer_role of both party \"%s\" and party \"%s\"",
+						   login_role, sender, fed->parties[i]),
+					errhint("Give every partner its own login role."));
+	}
 	smpc_inbox_put(info.job_key, &info, data, len);
 	PG_RETURN_VOID();
 }

@@ -13,7 +13,8 @@
  * waiting backend is set after the lock is released.
  *
  * Layout: header, then MaxBackends waiter entries (one per running job, keyed
- * by the job key), then smpc.max_messages fixed-size message slots.
+ * by database and job key), then smpc.max_messages fixed-size message slots.
+ * The inbox serves the whole cluster: every match compares the database too.
  */
 #include "pg/smpc_pg.h"
 
@@ -36,6 +37,7 @@ extern "C" {
 typedef struct SmpcWaiter
 {
 	bool		used;
+	Oid			dbid;			/* jobs are per database */
 	int			pid;
 	int			procno;
 	uint8		key[32];
@@ -44,6 +46,7 @@ typedef struct SmpcWaiter
 typedef struct SmpcSlot
 {
 	bool		used;
+	Oid			dbid;			/* database the message was delivered to */
 	uint8		key[32];
 	int			sender;
 	int			type;
@@ -64,6 +67,10 @@ typedef struct SmpcInbox
 
 static SmpcInbox *smpc_inbox = NULL;
 static bool smpc_inbox_exit_registered = false;
+
+/* Whether an entry belongs to this database's job `key`. */
+#define SMPC_MATCHES(entry, key_) \
+	((entry).used && (entry).dbid == MyDatabaseId && memcmp((entry).key, (key_), 32) == 0)
 
 static inline SmpcWaiter *
 smpc_waiters(void)
@@ -173,12 +180,13 @@ smpc_inbox_register(const uint8 *key)
 			if (free_index < 0)
 				free_index = i;
 		}
-		else if (memcmp(w[i].key, key, 32) == 0)
+		else if (SMPC_MATCHES(w[i], key))
 			ok = false;
 	}
 	if (ok && free_index >= 0)
 	{
 		w[free_index].used = true;
+		w[free_index].dbid = MyDatabaseId;
 		w[free_index].pid = MyProcPid;
 		w[free_index].procno = MyProc->pgprocno;
 		memcpy(w[free_index].key, key, 32);
@@ -189,24 +197,24 @@ smpc_inbox_register(const uint8 *key)
 	return ok;
 }
 
-/* Releases the job key and discards any messages still filed under it. */
+/*
+ * Releases the job key. Messages still filed under it are left alone: one
+ * may already be a partner's share for the next run of the job (a retry),
+ * and leftovers of this run are ignored by any later run (their nonce
+ * differs) and replaced when their sender starts a new run.
+ */
 void
 smpc_inbox_unregister(const uint8 *key)
 {
 	SmpcWaiter *w;
-	SmpcSlot   *s;
 
 	if (smpc_inbox == NULL)
 		return;
 	w = smpc_waiters();
-	s = smpc_slots();
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
-		if (w[i].used && w[i].pid == MyProcPid && memcmp(w[i].key, key, 32) == 0)
+		if (SMPC_MATCHES(w[i], key) && w[i].pid == MyProcPid)
 			w[i].used = false;
-	for (int i = 0; i < smpc_inbox->nslots; i++)
-		if (s[i].used && memcmp(s[i].key, key, 32) == 0)
-			s[i].used = false;
 	LWLockRelease(smpc_inbox->lock);
 }
 
@@ -239,12 +247,12 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < smpc_inbox->nslots; i++)
 	{
-		if (s[i].used && info->type == 1 && s[i].sender == info->sender &&
-			memcmp(s[i].key, key, 32) == 0 && memcmp(s[i].nonce, info->nonce, 16) != 0)
+		if (info->type == 1 && SMPC_MATCHES(s[i], key) && s[i].sender == info->sender &&
+			memcmp(s[i].nonce, info->nonce, 16) != 0)
 			s[i].used = false;	/* from an earlier run of the job */
 	}
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
-		if (w[i].used && memcmp(w[i].key, key, 32) == 0)
+		if (SMPC_MATCHES(w[i], key))
 			waiter_procno = w[i].procno;
 	if (info->type == 4 && waiter_procno < 0)
 	{
@@ -254,8 +262,8 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 		 * a later retry.
 		 */
 		for (int i = 0; i < smpc_inbox->nslots; i++)
-			if (s[i].used && s[i].sender == info->sender &&
-				memcmp(s[i].key, key, 32) == 0 && memcmp(s[i].nonce, info->nonce, 16) == 0)
+			if (SMPC_MATCHES(s[i], key) && s[i].sender == info->sender &&
+				memcmp(s[i].nonce, info->nonce, 16) == 0)
 				s[i].used = false;
 		LWLockRelease(smpc_inbox->lock);
 		return;
@@ -273,7 +281,8 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 			if (!TimestampDifferenceExceeds(s[i].received, now, SMPC_UNCLAIMED_MAX_AGE_MS))
 				continue;
 			for (int j = 0; j < smpc_inbox->nwaiters && !claimed; j++)
-				claimed = w[j].used && memcmp(w[j].key, s[i].key, 32) == 0;
+				claimed = w[j].used && w[j].dbid == s[i].dbid &&
+					memcmp(w[j].key, s[i].key, 32) == 0;
 			if (!claimed && (oldest < 0 || s[i].seq < s[oldest].seq))
 				oldest = i;
 		}
@@ -284,6 +293,7 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 		SmpcSlot   *slot = &s[target];
 
 		slot->used = true;
+		slot->dbid = MyDatabaseId;
 		memcpy(slot->key, key, 32);
 		slot->sender = info->sender;
 		slot->type = info->type;
@@ -319,7 +329,7 @@ smpc_inbox_take(const uint8 *key)
 	found = (int *) palloc(sizeof(int) * smpc_inbox->nslots);
 	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
 	for (int i = 0; i < smpc_inbox->nslots; i++)
-		if (s[i].used && memcmp(s[i].key, key, 32) == 0)
+		if (SMPC_MATCHES(s[i], key))
 			found[nfound++] = i;
 	LWLockRelease(smpc_inbox->lock);
 	if (nfound == 0)
@@ -341,7 +351,7 @@ smpc_inbox_take(const uint8 *key)
 		{
 			SmpcSlot   *slot = &s[found[k]];
 
-			if (!slot->used || memcmp(slot->key, key, 32) != 0)
+			if (!SMPC_MATCHES(*slot, key))
 				continue;
 			SET_VARSIZE(copies[ncopies], VARHDRSZ + slot->len);
 			memcpy(VARDATA(copies[ncopies]), slot->data, slot->len);

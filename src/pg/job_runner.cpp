@@ -19,6 +19,7 @@
 
 extern "C" {
 #include "access/parallel.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -26,6 +27,7 @@ extern "C" {
 #include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 }
 
 #define SMPC_ABORT_NOTICE_MS 1000
@@ -110,9 +112,123 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadli
 }
 
 /*
- * The exchange: round 1 out, then feed every message that arrives in the
- * inbox to the state machine and send what it answers, until it finishes.
- * Waits sleep on the latch that the deliver endpoint sets.
+ * The reason sent to partners when this party aborts. Errors of the
+ * protocol itself (timeouts, mismatches, a partner's abort) are shared as
+ * they are, since partners need them to understand the failure; any other
+ * local error is reduced to its SQLSTATE, so that nothing about this party's
+ * data or configuration leaves in an error text.
+ */
+static char *
+smpc_abort_reason(const SmpcFederationRow *fed, const ErrorData *edata)
+{
+	char		code[6];
+
+	memcpy(code, unpack_sql_state(edata->sqlerrcode), 6);
+	if (code[0] == 'S' && code[1] == 'M')
+		return pstrdup(edata->message);
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		return psprintf("the job was cancelled at party %s", fed->self_name);
+	return psprintf("an error occurred at party %s (SQLSTATE %s)", fed->self_name, code);
+}
+
+/* Tells every partner that this party aborted the job; never raises. */
+static void
+smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const ErrorData *edata)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	HOLD_INTERRUPTS();
+	PG_TRY();
+	{
+		SmpcStatus	st;
+
+		if (smpc_job_abort(job, smpc_abort_reason(fed, edata), &st))
+			smpc_flush_outbox(job, fed,
+							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS),
+							  true);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	RESUME_INTERRUPTS();
+}
+
+/*
+ * The exchange loop: round 1 out, then feed every message that arrives in
+ * the inbox to the state machine and send what it answers, until it
+ * finishes. Waits sleep on the latch that the deliver endpoint sets. Every
+ * iteration checks the deadline and interrupts, so a partner that keeps
+ * sending messages cannot hold the job past smpc.timeout.
+ */
+static void
+smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
+{
+	SmpcStatus	st;
+	int			round;
+	TimestampTz deadline;
+
+	if (!smpc_job_start(job, &st))
+		smpc_raise_status(&st);
+	round = smpc_job_round(job);
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
+	smpc_flush_outbox(job, fed, deadline, false);
+
+	while (!smpc_job_finished(job))
+	{
+		List	   *msgs;
+		ListCell   *lc;
+		long		remaining;
+
+		CHECK_FOR_INTERRUPTS();
+		msgs = smpc_inbox_take(key);
+		foreach(lc, msgs)
+		{
+			bytea	   *m = (bytea *) lfirst(lc);
+
+			if (!smpc_job_receive(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
+				smpc_raise_status(&st);
+		}
+		list_free_deep(msgs);
+		if (smpc_job_round(job) != round)
+		{
+			/* Each round gets the full timeout. */
+			round = smpc_job_round(job);
+			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
+		}
+		smpc_flush_outbox(job, fed, deadline, false);
+		if (smpc_job_finished(job))
+			break;
+
+		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (remaining <= 0)
+		{
+			char		missing[1024];
+
+			smpc_job_describe_missing(job, missing, sizeof missing);
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+					errmsg("timed out after %s waiting for %s", smpc_format_timeout(), missing),
+					errdetail("No result was released."),
+					errhint("The job can be run again once every party runs it within smpc.timeout of the others."));
+		}
+		if (msgs == NIL)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 remaining, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+	}
+}
+
+/*
+ * Runs the exchange inside an internal subtransaction. If it fails, the
+ * subtransaction is rolled back first (releasing any lock, buffer pin or
+ * other resource the failing code held), then the partners are told, then
+ * the error is raised again. The job handle, which holds this party's
+ * shares, is freed on every path.
  */
 static void
 smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
@@ -121,84 +237,41 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	SmpcFederation core;
 	SmpcStatus	st;
 	SmpcJob    *volatile job;
+	__int128	inputs[2];
 	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
 
+	/* int128 in the request is only 8-byte aligned: copy before use. */
+	for (int i = 0; i < req->width; i++)
+		inputs[i] = req->inputs[i];
 	smpc_federation_as_core(fed, &core);
-	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, req->inputs, req->width, &st);
+	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, inputs, req->width, &st);
 	if (job == NULL)
 		smpc_raise_status(&st);
 
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		int			round;
-		TimestampTz deadline;
-
-		if (!smpc_job_start(job, &st))
-			smpc_raise_status(&st);
-		round = smpc_job_round(job);
-		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
-		smpc_flush_outbox(job, fed, deadline, false);
-
-		while (!smpc_job_finished(job))
-		{
-			List	   *msgs = smpc_inbox_take(key);
-			ListCell   *lc;
-
-			foreach(lc, msgs)
-			{
-				bytea	   *m = (bytea *) lfirst(lc);
-
-				if (!smpc_job_receive(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
-					smpc_raise_status(&st);
-			}
-			list_free_deep(msgs);
-			if (smpc_job_round(job) != round)
-			{
-				/* Each round gets the full timeout. */
-				round = smpc_job_round(job);
-				deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
-			}
-			smpc_flush_outbox(job, fed, deadline, false);
-			if (smpc_job_finished(job) || msgs != NIL)
-				continue;
-
-			{
-				long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
-				char		missing[1024];
-
-				if (remaining <= 0)
-				{
-					smpc_job_describe_missing(job, missing, sizeof missing);
-					ereport(ERROR,
-							errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
-							errmsg("timed out after %s waiting for %s", smpc_format_timeout(), missing),
-							errdetail("No result was released."),
-							errhint("The job can be run again once every party runs it within smpc.timeout of the others."));
-				}
-				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-								 remaining, PG_WAIT_EXTENSION);
-				ResetLatch(MyLatch);
-				CHECK_FOR_INTERRUPTS();
-			}
-		}
+		smpc_exchange_loop(job, fed, key);
 		for (int i = 0; i < req->width; i++)
 			outputs[i] = smpc_job_result(job, i);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
-		SmpcStatus	st2;
 
-		/* Tell the partners, so they stop waiting, then re-raise. */
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		HOLD_INTERRUPTS();
-		if (smpc_job_abort(job, edata->message, &st2))
-			smpc_flush_outbox(job, fed,
-							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS),
-							  true);
-		RESUME_INTERRUPTS();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+
+		smpc_notify_abort(job, fed, edata);
 		smpc_job_free(job);
 		ReThrowError(edata);
 	}
@@ -232,9 +305,8 @@ smpc_claim_job(const SmpcFederationRow *fed, const char *job_id, const char *des
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[3];
-	Oid			save_userid;
-	int			save_sec;
-	bool		stored = false;
+	SmpcOwnerContext owner;
+	bool		inserted;
 	char	   *other_descriptor = NULL;
 	char	   *result_text = NULL;
 	char	   *state = NULL;
@@ -243,12 +315,13 @@ smpc_claim_job(const SmpcFederationRow *fed, const char *job_id, const char *des
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = CStringGetTextDatum(job_id);
 	args[2] = CStringGetTextDatum(descriptor);
-	smpc_begin_as_owner(&save_userid, &save_sec);
+	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	SPI_execute_with_args("INSERT INTO smpc.jobs (federation, job_id, descriptor, state) "
 						  "VALUES ($1, $2, $3, 'running') ON CONFLICT DO NOTHING",
 						  3, argtypes, args, NULL, false, 0);
-	if (SPI_processed == 0)
+	inserted = SPI_processed == 1;
+	if (!inserted)
 	{
 		SPI_execute_with_args("SELECT descriptor, state, result FROM smpc.jobs "
 							  "WHERE federation = $1 AND job_id = $2",
@@ -265,10 +338,16 @@ smpc_claim_job(const SmpcFederationRow *fed, const char *job_id, const char *des
 		}
 	}
 	SPI_finish();
-	smpc_end_as_owner(save_userid, save_sec);
+	smpc_end_as_owner(&owner);
 
-	if (state == NULL)
+	if (inserted)
 		return false;			/* claimed */
+	if (state == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_JOB_CONFLICT),
+				errmsg("job \"%s\" of federation \"%s\" changed while it was being claimed",
+					   job_id, fed->name),
+				errhint("Run the job again."));
 	if (strcmp(state, "released") != 0 || result_text == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_JOB_CONFLICT),
@@ -283,10 +362,9 @@ smpc_claim_job(const SmpcFederationRow *fed, const char *job_id, const char *des
 						  descriptor),
 				errhint("Choose a new job id."));
 	smpc_parse_stored(result_text, outputs, width);
-	stored = true;
 	ereport(NOTICE,
 			errmsg("job \"%s\" was already released; returning the stored result", job_id));
-	return stored;
+	return true;
 }
 
 /* Marks the job released with its result. */
@@ -297,8 +375,7 @@ smpc_store_result(const SmpcFederationRow *fed, const char *job_id, const __int1
 	StringInfoData buf;
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[3];
-	Oid			save_userid;
-	int			save_sec;
+	SmpcOwnerContext owner;
 
 	initStringInfo(&buf);
 	for (int i = 0; i < width; i++)
@@ -311,14 +388,16 @@ smpc_store_result(const SmpcFederationRow *fed, const char *job_id, const __int1
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = CStringGetTextDatum(job_id);
 	args[2] = CStringGetTextDatum(buf.data);
-	smpc_begin_as_owner(&save_userid, &save_sec);
+	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	SPI_execute_with_args("UPDATE smpc.jobs SET state = 'released', result = $3, "
 						  "finished_at = clock_timestamp() "
 						  "WHERE federation = $1 AND job_id = $2",
 						  3, argtypes, args, NULL, false, 0);
+	if (SPI_processed != 1)
+		elog(ERROR, "smpc job \"%s\" lost its row before its result was stored", job_id);
 	SPI_finish();
-	smpc_end_as_owner(save_userid, save_sec);
+	smpc_end_as_owner(&owner);
 }
 
 void
@@ -339,13 +418,16 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("job id must be between 1 and 16384 bytes long"));
 
+	/* Everything that can be checked locally is checked before any message leaves. */
+	smpc_peer_check_partners(fed);
 	descriptor = psprintf("%s(%s)", req->aggregate, req->value_class);
-
-	if (smpc_claim_job(fed, req->job_id, descriptor, outputs, req->width))
-		return;
-
 	if (!smpc_job_key(fed->name, req->job_id, job_id_len, key, &st))
 		smpc_raise_status(&st);
+
+	/*
+	 * Claim the key in shared memory first: a second session running the
+	 * same job here is refused at once instead of waiting on the row lock.
+	 */
 	if (!smpc_inbox_register(key))
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_JOB_CONFLICT),
@@ -353,12 +435,15 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 					   req->job_id, fed->name));
 	PG_TRY();
 	{
-		smpc_exchange(fed, req->job_id, descriptor, req, key, outputs);
+		if (!smpc_claim_job(fed, req->job_id, descriptor, outputs, req->width))
+		{
+			smpc_exchange(fed, req->job_id, descriptor, req, key, outputs);
+			smpc_store_result(fed, req->job_id, outputs, req->width);
+		}
 	}
 	PG_FINALLY();
 	{
 		smpc_inbox_unregister(key);
 	}
 	PG_END_TRY();
-	smpc_store_result(fed, req->job_id, outputs, req->width);
 }

@@ -64,6 +64,17 @@ _PG_init(void)
 							 false,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
+	smpc_peer_init();
+
+	/*
+	 * Without preloading there is no inbox (jobs then fail with a clear
+	 * error), and a server-start setting cannot be defined any more.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+	{
+		MarkGUCPrefixReserved("smpc");
+		return;
+	}
 	DefineCustomIntVariable("smpc.max_messages",
 							"Number of partner messages the inbox can hold at once.",
 							NULL,
@@ -72,11 +83,6 @@ _PG_init(void)
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("smpc");
-
-	smpc_peer_init();
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 	smpc_prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = smpc_shmem_request;
 	smpc_prev_shmem_startup_hook = shmem_startup_hook;

@@ -51,8 +51,15 @@ extern SmpcFederationRow *smpc_load_federation(const char *name, bool missing_ok
 extern char *smpc_default_federation_name(void);
 extern void smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
 extern Oid	smpc_schema_owner(void);
-extern void smpc_begin_as_owner(Oid *save_userid, int *save_sec);
-extern void smpc_end_as_owner(Oid save_userid, int save_sec);
+typedef struct SmpcOwnerContext
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			nestlevel;
+} SmpcOwnerContext;
+
+extern void smpc_begin_as_owner(SmpcOwnerContext *ctx);
+extern void smpc_end_as_owner(const SmpcOwnerContext *ctx);
 
 /* inbox.cpp: messages from partners, in shared memory. */
 extern void smpc_inbox_shmem_request(void);
@@ -76,6 +83,8 @@ typedef struct SmpcSend
 } SmpcSend;
 
 extern void smpc_peer_init(void);
+extern char *smpc_peer_role_of(const char *party);
+extern void smpc_peer_check_partners(const SmpcFederationRow *fed);
 /*
  * Delivers each message to its party (all in parallel) and waits for all
  * acknowledgements until deadline. With best_effort, failures are logged

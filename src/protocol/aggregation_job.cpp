@@ -20,6 +20,7 @@ namespace smpc::protocol {
 namespace {
 
 constexpr std::string_view kTranscriptDomain = "smpc-transcript-v1";
+constexpr std::size_t kMaxEarlyMessages = 16;
 
 // Adds b to a element by element; both have the same width.
 void add_into(std::vector<crypto::Fp>& a, const std::vector<crypto::Fp>& b) {
@@ -135,7 +136,9 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   const std::optional<Nonce>& known = nonces_[m.sender];
   if (m.type != MessageType::kShare) {
     if (!known) {
-      early_[m.sender].push_back(m);
+      // Bounded: a sender has at most a partial, a confirm and an abort per
+      // run; more are junk from a misbehaving sender and are dropped.
+      if (early_[m.sender].size() < kMaxEarlyMessages) early_[m.sender].push_back(m);
       return {};
     }
     if (*known != m.nonce) return {};

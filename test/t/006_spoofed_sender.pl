@@ -94,6 +94,15 @@ isnt($rc, 0, 'peer role with a wrong password cannot log in');
   $fed->psql_connstr($fed->peer_connstr('b', 'a'), 'SELECT count(*) FROM smpc.jobs');
 isnt($rc, 0, "a's peer role cannot read smpc.jobs at b");
 
+# A partner's login role may deliver messages, never start a job in our name
+# (it would send our shares to the others and learn their inputs).
+($rc, $out, $err) = $fed->psql_connstr($fed->peer_connstr('b', 'a'),
+	"SELECT smpc_sum(0::bigint, 'peer-started-1')");
+isnt($rc, 0, "a's peer role cannot run a job at b");
+like($err, qr/login role of party "a" and may not run jobs/, 'peer role: refused by name');
+is($fed->psql('b', "SELECT count(*) FROM smpc.jobs WHERE job_id = 'peer-started-1'"),
+	'0', 'peer role: no job row at b');
+
 # The job named in the spoofed messages still computes the right result.
 my $res = $fed->run_all("SELECT smpc_sum(x, 'spoof-1') FROM t");
 $fed->expect_all_ok($res, '15', 'job spoof-1 after the spoofing attempts');
