@@ -32,7 +32,7 @@ CREATE TABLE smpc.jobs (
     federation   text NOT NULL REFERENCES smpc.federations (name) ON DELETE CASCADE,
     job_id       text NOT NULL,
     descriptor   text NOT NULL,
-    state        text NOT NULL CHECK (state IN ('running', 'released')),
+    state        text NOT NULL CHECK (state = 'released'),
     result       text,
     started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at  timestamptz,

@@ -23,6 +23,7 @@ extern "C" {
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
 #include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
@@ -270,6 +271,44 @@ smpc_deserialize(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The expression of the job id argument. In a Finalize Aggregate (parallel
+ * or partitionwise aggregation) the Aggref's only argument is a Var for the
+ * partial aggregate's output, so follow it down the child plans' target
+ * lists (through Gather, Append and the like) to the partial Aggref, whose
+ * arguments are the original ones. NULL if it cannot be found.
+ */
+static Expr *
+smpc_job_id_expr(AggState *aggstate, Aggref *aggref)
+{
+	Expr	   *expr = ((TargetEntry *) llast(aggref->args))->expr;
+	Plan	   *plan;
+
+	if (!DO_AGGSPLIT_COMBINE(aggref->aggsplit))
+		return expr;
+	plan = outerPlan(aggstate->ss.ps.plan);
+	for (int depth = 0; depth < 32 && plan != NULL; depth++)
+	{
+		TargetEntry *te;
+
+		if (!IsA(expr, Var) || ((Var *) expr)->varno != OUTER_VAR)
+			return NULL;
+		te = get_tle_by_resno(plan->targetlist, ((Var *) expr)->varattno);
+		if (te == NULL)
+			return NULL;
+		expr = te->expr;
+		if (IsA(expr, Aggref))
+			return ((TargetEntry *) llast(((Aggref *) expr)->args))->expr;
+		if (IsA(plan, Append))
+			plan = (Plan *) linitial(((Append *) plan)->appendplans);
+		else if (IsA(plan, MergeAppend))
+			plan = (Plan *) linitial(((MergeAppend *) plan)->mergeplans);
+		else
+			plan = outerPlan(plan);
+	}
+	return NULL;
+}
+
+/*
  * The job id: the aggregate's last argument, which must be the same for every
  * row. It is read from the Aggref (a constant, or an expression without
  * columns such as a parameter) so that it is known even when no row reached
@@ -295,7 +334,12 @@ smpc_job_id(FunctionCallInfo fcinfo)
 				errmsg("smpc aggregates cannot be used with GROUP BY"),
 				errdetail("Each group would run a separate job under the same job id."),
 				errhint("Run one query per group, each with its own job id."));
-	expr = ((TargetEntry *) llast(aggref->args))->expr;
+	expr = smpc_job_id_expr(aggstate, aggref);
+	if (expr == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("could not find the job id of this smpc aggregate in the query plan"),
+				errhint("Run the query with max_parallel_workers_per_gather = 0."));
 	if (IsA(expr, Const))
 	{
 		value = ((Const *) expr)->constvalue;

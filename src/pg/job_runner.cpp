@@ -8,12 +8,11 @@
  * (waits, libpq, SPI) happens here, with no C++ frame below us that an
  * ereport() could unwind.
  *
- * Job ids: the row in smpc.jobs is inserted as 'running' before any message
- * leaves (a concurrent run of the same id at this party waits for it, or is
- * refused if still in progress) and set to 'released' with the result. A
- * released job id is never computed again: running it again returns the
- * stored result. A job that fails leaves no row (the transaction aborts), so
- * it can simply be run again.
+ * Job ids: the job is claimed in shared memory before any message leaves (a
+ * second session running it here is refused) and stays claimed until the
+ * transaction ends. A released job id is never computed again: running it
+ * again returns the stored result (job_records.cpp). A job that fails leaves
+ * no row, so it can simply be run again.
  */
 #include "pg/smpc_pg.h"
 
@@ -224,11 +223,12 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
 }
 
 /*
- * Runs the exchange inside an internal subtransaction. If it fails, the
- * subtransaction is rolled back first (releasing any lock, buffer pin or
- * other resource the failing code held), then the partners are told, then
- * the error is raised again. The job handle, which holds this party's
- * shares, is freed on every path.
+ * Runs the exchange. If it fails, the partners are told before the error is
+ * raised again, and the job handle (which holds this party's shares) is
+ * freed on every path. No subtransaction: the final function may run while
+ * a parallel plan is active, where subtransactions are not allowed. Instead
+ * the catch block releases LWLocks first (the failing code may have held
+ * one) and the notices never raise.
  */
 static void
 smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
@@ -239,7 +239,6 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	SmpcJob    *volatile job;
 	__int128	inputs[2];
 	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 
 	/* int128 in the request is only 8-byte aligned: copy before use. */
 	for (int i = 0; i < req->width; i++)
@@ -249,16 +248,11 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	if (job == NULL)
 		smpc_raise_status(&st);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
 		smpc_exchange_loop(job, fed, key);
 		for (int i = 0; i < req->width; i++)
 			outputs[i] = smpc_job_result(job, i);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
 	}
 	PG_CATCH();
 	{
@@ -267,137 +261,13 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-
+		LWLockReleaseAll();
 		smpc_notify_abort(job, fed, edata);
 		smpc_job_free(job);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
 	smpc_job_free(job);
-}
-
-/* Decodes a stored result ("v1,v2") into outputs. */
-static void
-smpc_parse_stored(const char *text, __int128 *outputs, int width)
-{
-	char	   *copy = pstrdup(text);
-	char	   *save = NULL;
-	char	   *tok = strtok_r(copy, ",", &save);
-
-	for (int i = 0; i < width; i++)
-	{
-		if (tok == NULL || !smpc_parse_scaled(tok, 0, &outputs[i]))
-			elog(ERROR, "corrupt stored smpc result \"%s\"", text);
-		tok = strtok_r(NULL, ",", &save);
-	}
-}
-
-/*
- * Claims the job id for this party. Returns true (with outputs filled) when
- * the job was released before and its stored result is to be returned.
- */
-static bool
-smpc_claim_job(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-			   __int128 *outputs, int width)
-{
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[3];
-	SmpcOwnerContext owner;
-	bool		inserted;
-	char	   *other_descriptor = NULL;
-	char	   *result_text = NULL;
-	char	   *state = NULL;
-	MemoryContext callercxt = CurrentMemoryContext;
-
-	args[0] = CStringGetTextDatum(fed->name);
-	args[1] = CStringGetTextDatum(job_id);
-	args[2] = CStringGetTextDatum(descriptor);
-	smpc_begin_as_owner(&owner);
-	SPI_connect();
-	SPI_execute_with_args("INSERT INTO smpc.jobs (federation, job_id, descriptor, state) "
-						  "VALUES ($1, $2, $3, 'running') ON CONFLICT DO NOTHING",
-						  3, argtypes, args, NULL, false, 0);
-	inserted = SPI_processed == 1;
-	if (!inserted)
-	{
-		SPI_execute_with_args("SELECT descriptor, state, result FROM smpc.jobs "
-							  "WHERE federation = $1 AND job_id = $2",
-							  2, argtypes, args, NULL, false, 1);
-		if (SPI_processed == 1)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[0];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			char	   *r = SPI_getvalue(tup, desc, 3);
-
-			other_descriptor = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
-			state = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 2));
-			result_text = r ? MemoryContextStrdup(callercxt, r) : NULL;
-		}
-	}
-	SPI_finish();
-	smpc_end_as_owner(&owner);
-
-	if (inserted)
-		return false;			/* claimed */
-	if (state == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_JOB_CONFLICT),
-				errmsg("job \"%s\" of federation \"%s\" changed while it was being claimed",
-					   job_id, fed->name),
-				errhint("Run the job again."));
-	if (strcmp(state, "released") != 0 || result_text == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_JOB_CONFLICT),
-				errmsg("job \"%s\" of federation \"%s\" is already running", job_id, fed->name),
-				errhint("Wait for it to finish, or choose another job id."));
-	if (strcmp(other_descriptor, descriptor) != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_JOB_CONFLICT),
-				errmsg("job id \"%s\" was already used in federation \"%s\" for %s",
-					   job_id, fed->name, other_descriptor),
-				errdetail("This call computes %s. A job id is run once; its result is kept.",
-						  descriptor),
-				errhint("Choose a new job id."));
-	smpc_parse_stored(result_text, outputs, width);
-	ereport(NOTICE,
-			errmsg("job \"%s\" was already released; returning the stored result", job_id));
-	return true;
-}
-
-/* Marks the job released with its result. */
-static void
-smpc_store_result(const SmpcFederationRow *fed, const char *job_id, const __int128 *outputs,
-				  int width)
-{
-	StringInfoData buf;
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[3];
-	SmpcOwnerContext owner;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < width; i++)
-	{
-		char		num[64];
-
-		smpc_format_scaled(outputs[i], 0, num, sizeof num);
-		appendStringInfo(&buf, "%s%s", i ? "," : "", num);
-	}
-	args[0] = CStringGetTextDatum(fed->name);
-	args[1] = CStringGetTextDatum(job_id);
-	args[2] = CStringGetTextDatum(buf.data);
-	smpc_begin_as_owner(&owner);
-	SPI_connect();
-	SPI_execute_with_args("UPDATE smpc.jobs SET state = 'released', result = $3, "
-						  "finished_at = clock_timestamp() "
-						  "WHERE federation = $1 AND job_id = $2",
-						  3, argtypes, args, NULL, false, 0);
-	if (SPI_processed != 1)
-		elog(ERROR, "smpc job \"%s\" lost its row before its result was stored", job_id);
-	SPI_finish();
-	smpc_end_as_owner(&owner);
 }
 
 void
@@ -407,6 +277,8 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	uint8		key[32];
 	SmpcStatus	st;
 	size_t		job_id_len = strlen(req->job_id);
+	volatile bool stored = false;
+	TimestampTz started = GetCurrentTimestamp();
 
 	smpc_inbox_require();
 	if (IsParallelWorker())
@@ -424,26 +296,36 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	if (!smpc_job_key(fed->name, req->job_id, job_id_len, key, &st))
 		smpc_raise_status(&st);
 
+	/* Released earlier in this transaction? */
+	if (smpc_job_lookup_pending(fed, req->job_id, descriptor, outputs, req->width))
+		return;
+
 	/*
-	 * Claim the key in shared memory first: a second session running the
-	 * same job here is refused at once instead of waiting on the row lock.
+	 * Claim the job in shared memory: a second session running the same job
+	 * here is refused at once. A released job stays claimed until this
+	 * transaction ends and its row is visible to others.
 	 */
 	if (!smpc_inbox_register(key))
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_JOB_CONFLICT),
-				errmsg("job \"%s\" of federation \"%s\" is already running in another session",
-					   req->job_id, fed->name));
+				errmsg("job \"%s\" of federation \"%s\" is running in another session",
+					   req->job_id, fed->name),
+				errhint("Wait for it to finish, or choose another job id."));
 	PG_TRY();
 	{
-		if (!smpc_claim_job(fed, req->job_id, descriptor, outputs, req->width))
+		stored = smpc_job_lookup_stored(fed, req->job_id, descriptor, outputs, req->width);
+		if (!stored)
 		{
 			smpc_exchange(fed, req->job_id, descriptor, req, key, outputs);
-			smpc_store_result(fed, req->job_id, outputs, req->width);
+			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started);
 		}
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		smpc_inbox_unregister(key);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	if (stored)
+		smpc_inbox_unregister(key);
 }

@@ -65,6 +65,7 @@ _PG_init(void)
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 	smpc_peer_init();
+	smpc_job_records_init();
 
 	/*
 	 * Without preloading there is no inbox (jobs then fail with a clear

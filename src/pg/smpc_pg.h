@@ -111,4 +111,18 @@ typedef struct SmpcJobRequest
 extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 						 __int128 *outputs);
 
+/*
+ * job_records.cpp: released jobs in smpc.jobs. Lookups only read, so they
+ * work while a parallel plan runs; the row of a job released by this
+ * transaction is written when the query's executor finishes.
+ */
+extern void smpc_job_records_init(void);
+extern bool smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id,
+									const char *descriptor, __int128 *outputs, int width);
+extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id,
+								   const char *descriptor, __int128 *outputs, int width);
+extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
+							const char *descriptor, const uint8 *key, const __int128 *outputs,
+							int width, TimestampTz started);
+
 #endif							/* SMPC_PG_H */

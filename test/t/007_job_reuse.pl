@@ -57,5 +57,31 @@ $fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], '5303') },
 $res = $fed->run_all("SELECT smpc_sum(x, 'reuse-1') FROM t");
 $fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], $first) }, 'reuse-1 re-read everywhere');
 
+# Twice in one transaction (and twice in one query): computed once, the
+# second call answers from the job released earlier in the transaction.
+$res = $fed->run_all(
+	"BEGIN; SELECT smpc_sum(x, 'tx-1') FROM t; SELECT smpc_sum(x, 'tx-1'), smpc_sum(x, 'tx-1') FROM t; COMMIT;");
+$fed->expect_all_ok($res, sub { $_[0] =~ /\A(\d+)\n\1\|\1\z/ }, 'same job id twice in one transaction');
+is($fed->psql($_, "SELECT count(*) FROM smpc.jobs WHERE job_id = 'tx-1'"), '1',
+	"party $_: one row for tx-1") for $fed->names;
+
+# A different aggregate under that id in the same transaction is refused.
+$res = $fed->run_all(
+	"BEGIN; SELECT smpc_sum(x, 'tx-2') FROM t; SELECT smpc_avg(x, 'tx-2') FROM t; COMMIT;");
+$fed->expect_all_fail($res, [qr/SM005: job id "tx-2" was already used/], 'another aggregate under tx-2 in the same transaction');
+is($fed->psql($_, "SELECT count(*) FROM smpc.jobs WHERE job_id = 'tx-2'"), '0',
+	"party $_: the failed transaction left no row") for $fed->names;
+
+# A job is recorded in the caller's transaction: rolled back, the row is gone.
+$res = $fed->run_all({
+	a => "BEGIN; SELECT smpc_sum(x, 'tx-3') FROM t; ROLLBACK;",
+	b => "SELECT smpc_sum(x, 'tx-3') FROM t",
+	c => "SELECT smpc_sum(x, 'tx-3') FROM t" });
+$fed->expect_all_ok($res, sub { 1 }, 'tx-3 with a rollback at a');
+is($fed->psql('a', "SELECT count(*) FROM smpc.jobs WHERE job_id = 'tx-3'"), '0',
+	'a rolled back: no row at a');
+is($fed->psql('b', "SELECT count(*) FROM smpc.jobs WHERE job_id = 'tx-3'"), '1',
+	'b keeps its row');
+
 $fed->stop_all;
 done_testing();

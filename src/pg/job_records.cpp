@@ -1,0 +1,278 @@
+/*
+ * Released jobs: the rows of smpc.jobs, and the rule that a job id runs once.
+ *
+ * Why the row is written late: an smpc aggregate's final function may run
+ * while a parallel plan is active (the local phase runs in workers), and in
+ * parallel mode a backend may read but not write. So the final function
+ * only reads (has this job been released before?), the released job is kept
+ * in a per-transaction list, and its row is inserted by an ExecutorFinish
+ * hook, after the executor has left parallel mode, or at the latest before
+ * commit. Until the transaction ends the job stays claimed in shared memory
+ * (inbox.cpp), so no other session here can run it meanwhile; at commit or
+ * abort the claim is released.
+ *
+ * The row is written in the caller's transaction: rolling it back removes
+ * this party's record (README, "Job ids").
+ */
+#include "pg/smpc_pg.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+}
+
+typedef struct SmpcPendingJob
+{
+	char	   *federation;
+	char	   *job_id;
+	char	   *descriptor;
+	char	   *result;			/* "v1,v2": joint values in fixed point */
+	uint8		key[32];
+	TimestampTz started;
+	TimestampTz finished;
+	bool		written;
+} SmpcPendingJob;
+
+/* Jobs released by this transaction (in TopTransactionContext). */
+static List *smpc_pending = NIL;
+/* Set while writing: our own INSERT's ExecutorFinish must not write again. */
+static bool smpc_writing = false;
+static ExecutorFinish_hook_type smpc_prev_executor_finish = NULL;
+
+/* "v1,v2" from outputs. */
+static char *
+smpc_result_text(const __int128 *outputs, int width)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < width; i++)
+	{
+		char		num[64];
+
+		smpc_format_scaled(outputs[i], 0, num, sizeof num);
+		appendStringInfo(&buf, "%s%s", i ? "," : "", num);
+	}
+	return buf.data;
+}
+
+/* Decodes a stored result ("v1,v2") into outputs. */
+static void
+smpc_parse_result(const char *text, __int128 *outputs, int width)
+{
+	char	   *copy = pstrdup(text);
+	char	   *save = NULL;
+	char	   *tok = strtok_r(copy, ",", &save);
+
+	for (int i = 0; i < width; i++)
+	{
+		if (tok == NULL || !smpc_parse_scaled(tok, 0, &outputs[i]))
+			elog(ERROR, "corrupt stored smpc result \"%s\"", text);
+		tok = strtok_r(NULL, ",", &save);
+	}
+}
+
+/* The error for a job id reused for another computation. */
+static void
+smpc_job_conflict(const char *fedname, const char *job_id, const char *used_for,
+				  const char *descriptor)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_SMPC_JOB_CONFLICT),
+			errmsg("job id \"%s\" was already used in federation \"%s\" for %s",
+				   job_id, fedname, used_for),
+			errdetail("This call computes %s. A job id is run once; its result is kept.",
+					  descriptor),
+			errhint("Choose a new job id."));
+}
+
+/* A job this transaction released already: its result. */
+bool
+smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+						__int128 *outputs, int width)
+{
+	ListCell   *lc;
+
+	foreach(lc, smpc_pending)
+	{
+		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
+
+		if (strcmp(p->federation, fed->name) != 0 || strcmp(p->job_id, job_id) != 0)
+			continue;
+		if (strcmp(p->descriptor, descriptor) != 0)
+			smpc_job_conflict(fed->name, job_id, p->descriptor, descriptor);
+		smpc_parse_result(p->result, outputs, width);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A job released before (a committed row): its stored result, with a
+ * NOTICE. Read-only, so it works in parallel mode.
+ */
+bool
+smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+					   __int128 *outputs, int width)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	SmpcOwnerContext owner;
+	char	   *used_for = NULL;
+	char	   *result = NULL;
+	MemoryContext callercxt = CurrentMemoryContext;
+
+	args[0] = CStringGetTextDatum(fed->name);
+	args[1] = CStringGetTextDatum(job_id);
+	smpc_begin_as_owner(&owner);
+	SPI_connect();
+	SPI_execute_with_args("SELECT descriptor, result FROM smpc.jobs "
+						  "WHERE federation = $1 AND job_id = $2",
+						  2, argtypes, args, NULL, true, 1);
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		used_for = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
+		result = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 2));
+	}
+	SPI_finish();
+	smpc_end_as_owner(&owner);
+
+	if (used_for == NULL)
+		return false;
+	if (strcmp(used_for, descriptor) != 0)
+		smpc_job_conflict(fed->name, job_id, used_for, descriptor);
+	smpc_parse_result(result, outputs, width);
+	ereport(NOTICE,
+			errmsg("job \"%s\" was already released; returning the stored result", job_id));
+	return true;
+}
+
+/* Inserts the rows of released jobs not written yet. */
+static void
+smpc_write_pending(void)
+{
+	ListCell   *lc;
+
+	bool		pushed = false;
+
+	if (smpc_pending == NIL || smpc_writing || IsInParallelMode())
+		return;
+	smpc_writing = true;
+	/* A portal's cleanup and pre-commit run without an active snapshot. */
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed = true;
+	}
+	foreach(lc, smpc_pending)
+	{
+		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
+		Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID};
+		Datum		args[6];
+		SmpcOwnerContext owner;
+		uint64		inserted;
+
+		if (p->written)
+			continue;
+		args[0] = CStringGetTextDatum(p->federation);
+		args[1] = CStringGetTextDatum(p->job_id);
+		args[2] = CStringGetTextDatum(p->descriptor);
+		args[3] = CStringGetTextDatum(p->result);
+		args[4] = TimestampTzGetDatum(p->started);
+		args[5] = TimestampTzGetDatum(p->finished);
+		smpc_begin_as_owner(&owner);
+		SPI_connect();
+		SPI_execute_with_args("INSERT INTO smpc.jobs (federation, job_id, descriptor, state, "
+							  "result, started_at, finished_at) "
+							  "VALUES ($1, $2, $3, 'released', $4, $5, $6) "
+							  "ON CONFLICT DO NOTHING",
+							  6, argtypes, args, NULL, false, 0);
+		inserted = SPI_processed;
+		SPI_finish();
+		smpc_end_as_owner(&owner);
+		if (inserted != 1)
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_JOB_CONFLICT),
+					errmsg("job \"%s\" of federation \"%s\" was recorded by another session meanwhile",
+						   p->job_id, p->federation));
+		p->written = true;
+	}
+	if (pushed)
+		PopActiveSnapshot();
+	smpc_writing = false;
+}
+
+/*
+ * Keeps a released job for this transaction; its row is written when the
+ * current query's executor finishes. The job key stays claimed until the
+ * transaction ends.
+ */
+void
+smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+				const uint8 *key, const __int128 *outputs, int width, TimestampTz started)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	SmpcPendingJob *p = (SmpcPendingJob *) palloc0(sizeof(SmpcPendingJob));
+
+	p->federation = pstrdup(fed->name);
+	p->job_id = pstrdup(job_id);
+	p->descriptor = pstrdup(descriptor);
+	p->result = smpc_result_text(outputs, width);
+	memcpy(p->key, key, 32);
+	p->started = started;
+	p->finished = GetCurrentTimestamp();
+	smpc_pending = lappend(smpc_pending, p);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+smpc_executor_finish(QueryDesc *queryDesc)
+{
+	if (smpc_prev_executor_finish)
+		smpc_prev_executor_finish(queryDesc);
+	else
+		standard_ExecutorFinish(queryDesc);
+	smpc_write_pending();
+}
+
+/* Before commit: write what is left; at the end: release the claims. */
+static void
+smpc_records_xact_callback(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			smpc_write_pending();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+			foreach(lc, smpc_pending)
+				smpc_inbox_unregister(((SmpcPendingJob *) lfirst(lc))->key);
+			smpc_pending = NIL;	/* memory goes with TopTransactionContext */
+			smpc_writing = false;
+			break;
+		default:
+			break;
+	}
+}
+
+void
+smpc_job_records_init(void)
+{
+	smpc_prev_executor_finish = ExecutorFinish_hook;
+	ExecutorFinish_hook = smpc_executor_finish;
+	RegisterXactCallback(smpc_records_xact_callback, NULL);
+}
