@@ -107,11 +107,13 @@ smpc_is_verifying_sslmode(const char *mode)
 }
 
 /*
- * Opens a connection to the partner, polling until deadline. Applies the
- * TLS policy and, for non-superusers, the password rules of dblink.
+ * Starts connecting to the partner (non-blocking; PQconnectPoll finishes it
+ * in the wait loop, together with every other partner). Applies the TLS
+ * policy and, for non-superusers, dblink's password rule before anything is
+ * sent. Returns NULL with *error set when libpq failed at once.
  */
 static PGconn *
-smpc_peer_connect(ForeignServer *server, UserMapping *um, TimestampTz deadline)
+smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 {
 	int			nopts = list_length(server->options) + list_length(um->options) + 4;
 	const char **keywords = (const char **) palloc0(sizeof(char *) * nopts);
@@ -120,7 +122,7 @@ smpc_peer_connect(ForeignServer *server, UserMapping *um, TimestampTz deadline)
 	bool		has_password = false;
 	int			n = 0;
 	ListCell   *lc;
-	PGconn	   *volatile conn = NULL;
+	PGconn	   *conn;
 
 	foreach(lc, server->options)
 	{
@@ -187,58 +189,13 @@ smpc_peer_connect(ForeignServer *server, UserMapping *um, TimestampTz deadline)
 		ReleaseExternalFD();
 		ereport(ERROR, errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"));
 	}
-	PG_TRY();
+	if (PQstatus(conn) == CONNECTION_BAD)
 	{
-		PostgresPollingStatusType status = PGRES_POLLING_WRITING;
-
-		while (PQstatus(conn) != CONNECTION_BAD &&
-			   status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED)
-		{
-			long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
-			int			io = status == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
-			int			rc;
-
-			if (remaining <= 0)
-				ereport(ERROR,
-						errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
-						errmsg("timed out connecting to party \"%s\"", server->servername),
-						errhint("Check that the partner's server is up, or raise smpc.timeout."));
-			rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH | io,
-								   PQsocket(conn), remaining, PG_WAIT_EXTENSION);
-			if (rc & WL_LATCH_SET)
-			{
-				ResetLatch(MyLatch);
-				CHECK_FOR_INTERRUPTS();
-			}
-			if (rc & io)
-				status = PQconnectPoll(conn);
-		}
-		if (PQstatus(conn) != CONNECTION_OK)
-		{
-			char	   *msg = pchomp(PQerrorMessage(conn));
-
-			ereport(ERROR,
-					errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-					errmsg("could not connect to party \"%s\"", server->servername),
-					errdetail_internal("%s", msg),
-					errhint("Check the options of server \"%s\" and its user mapping.",
-							server->servername));
-		}
-		if (!superuser() && !PQconnectionUsedPassword(conn))
-			ereport(ERROR,
-					errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
-					errmsg("party \"%s\" did not ask for the password", server->servername),
-					errdetail("Non-superusers may only use connections that authenticate with a password."));
-		if (PQsetnonblocking(conn, 1) != 0)
-			elog(ERROR, "could not set connection to party \"%s\" nonblocking", server->servername);
-	}
-	PG_CATCH();
-	{
+		*error = pchomp(PQerrorMessage(conn));
 		PQfinish(conn);
 		ReleaseExternalFD();
-		PG_RE_THROW();
+		return NULL;
 	}
-	PG_END_TRY();
 	return conn;
 }
 
@@ -313,9 +270,13 @@ smpc_peer_check_partners(const SmpcFederationRow *fed)
 	}
 }
 
-/* The cached connection for the current user to a party, opened if needed. */
+/*
+ * The cache entry of the current user's connection to a party. A cached
+ * connection that is stale, broken or not idle is closed here; the caller
+ * opens a new one when entry->conn is NULL.
+ */
 static SmpcConn *
-smpc_peer_get(const char *party, TimestampTz deadline, bool *reused)
+smpc_peer_entry(const char *party, ForeignServer **server_out, UserMapping **um_out)
 {
 	ForeignServer *server = smpc_party_server(party);
 	UserMapping *um;
@@ -340,6 +301,7 @@ smpc_peer_get(const char *party, TimestampTz deadline, bool *reused)
 		ctl.hcxt = TopMemoryContext;
 		smpc_conns = hash_create("smpc connections", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
+
 	/*
 	 * One connection per local role, not per mapping: a PUBLIC mapping's
 	 * connection opened by a superuser (who may skip the password rules) is
@@ -357,17 +319,26 @@ smpc_peer_get(const char *party, TimestampTz deadline, bool *reused)
 	if (entry->conn && (entry->stale || PQstatus(entry->conn) != CONNECTION_OK ||
 						PQtransactionStatus(entry->conn) != PQTRANS_IDLE))
 		smpc_conn_close(entry);
-	*reused = entry->conn != NULL;
-	if (entry->conn == NULL)
-		entry->conn = smpc_peer_connect(server, um, deadline);
+	*server_out = server;
+	*um_out = um;
 	return entry;
 }
+
+/* Where one delivery stands. */
+typedef enum SmpcPeerState
+{
+	SMPC_PEER_CONNECTING,		/* PQconnectPoll until OK */
+	SMPC_PEER_SENDING,			/* query sent; flushing and/or awaiting results */
+	SMPC_PEER_DONE,
+} SmpcPeerState;
 
 typedef struct SmpcPending
 {
 	SmpcConn   *entry;
-	bool		reused;
-	bool		done;
+	const SmpcSend *send;
+	SmpcPeerState state;
+	PostgresPollingStatusType poll;
+	bool		reused;			/* the connection came from the cache */
 	bool		flushing;
 	bool		failed;
 	bool		broken;			/* the connection itself failed */
@@ -377,34 +348,95 @@ typedef struct SmpcPending
 	int			error_code;
 } SmpcPending;
 
-/* Starts one delivery on the entry's connection. */
 static void
-smpc_peer_start(SmpcPending *p, const SmpcSend *send)
+smpc_peer_fail(SmpcPending *p, int code, char *message, bool broken)
 {
-	const char *values[1] = {(const char *) send->data};
-	int			lengths[1] = {(int) send->len};
+	p->failed = true;
+	p->broken = broken;
+	p->error_code = code;
+	p->error_message = message;
+	p->state = SMPC_PEER_DONE;
+}
+
+/* Sends the delivery query on a connected entry. */
+static void
+smpc_peer_start_send(SmpcPending *p)
+{
+	const char *values[1] = {(const char *) p->send->data};
+	int			lengths[1] = {(int) p->send->len};
 	int			formats[1] = {1};
 	Oid			types[1] = {BYTEAOID};
 	int			rc;
 
-	p->done = p->failed = p->broken = false;
+	p->state = SMPC_PEER_SENDING;
 	p->entry->busy = true;
 	if (!PQsendQueryParams(p->entry->conn, "SELECT smpc.deliver($1)", 1, types, values,
 						   lengths, formats, 0))
 	{
-		p->failed = p->broken = p->done = true;
-		p->error_code = ERRCODE_CONNECTION_FAILURE;
-		p->error_message = pchomp(PQerrorMessage(p->entry->conn));
+		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
 		return;
 	}
 	rc = PQflush(p->entry->conn);
 	p->flushing = rc == 1;
 	if (rc < 0)
+		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
+}
+
+/* Opens (starts opening) the connection if needed, else sends at once. */
+static void
+smpc_peer_begin(SmpcPending *p)
+{
+	ForeignServer *server;
+	UserMapping *um;
+	char	   *error = NULL;
+
+	p->entry = smpc_peer_entry(p->send->party, &server, &um);
+	p->failed = p->broken = p->flushing = false;
+	p->reused = p->entry->conn != NULL;
+	if (p->reused)
 	{
-		p->failed = p->broken = p->done = true;
-		p->error_code = ERRCODE_CONNECTION_FAILURE;
-		p->error_message = pchomp(PQerrorMessage(p->entry->conn));
+		smpc_peer_start_send(p);
+		return;
 	}
+	p->entry->conn = smpc_peer_connect_start(server, um, &error);
+	if (p->entry->conn == NULL)
+	{
+		smpc_peer_fail(p, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION, error, true);
+		return;
+	}
+	p->entry->busy = true;		/* closed at abort if we give up midway */
+	p->state = SMPC_PEER_CONNECTING;
+	p->poll = PGRES_POLLING_WRITING;
+}
+
+/* Advances a connection attempt; sends once it is established. */
+static void
+smpc_peer_advance_connect(SmpcPending *p)
+{
+	PGconn	   *conn = p->entry->conn;
+
+	p->poll = PQconnectPoll(conn);
+	if (p->poll == PGRES_POLLING_FAILED)
+	{
+		smpc_peer_fail(p, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+					   pchomp(PQerrorMessage(conn)), true);
+		return;
+	}
+	if (p->poll != PGRES_POLLING_OK)
+		return;
+	if (!superuser() && !PQconnectionUsedPassword(conn))
+	{
+		smpc_peer_fail(p, ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
+					   pstrdup("the partner did not ask for the password, which non-superusers must use"),
+					   true);
+		return;
+	}
+	if (PQsetnonblocking(conn, 1) != 0)
+	{
+		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(conn)), true);
+		return;
+	}
+	smpc_peer_start_send(p);
 }
 
 /* Reads whatever results are ready; marks the delivery done at the end. */
@@ -420,17 +452,13 @@ smpc_peer_consume(SmpcPending *p)
 		p->flushing = rc == 1;
 		if (rc < 0)
 		{
-			p->failed = p->broken = p->done = true;
-			p->error_code = ERRCODE_CONNECTION_FAILURE;
-			p->error_message = pchomp(PQerrorMessage(conn));
+			smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(conn)), true);
 			return;
 		}
 	}
 	if (!PQconsumeInput(conn))
 	{
-		p->failed = p->broken = p->done = true;
-		p->error_code = ERRCODE_CONNECTION_FAILURE;
-		p->error_message = pchomp(PQerrorMessage(conn));
+		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(conn)), true);
 		return;
 	}
 	while (!PQisBusy(conn))
@@ -439,7 +467,7 @@ smpc_peer_consume(SmpcPending *p)
 
 		if (res == NULL)
 		{
-			p->done = true;
+			p->state = SMPC_PEER_DONE;
 			p->entry->busy = false;
 			return;
 		}
@@ -450,6 +478,7 @@ smpc_peer_consume(SmpcPending *p)
 			const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 			const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 
+			/* Not done yet: the connection is fine, read up to the end. */
 			p->failed = true;
 			p->broken = state == NULL;
 			p->error_code = state && strlen(state) == 5
@@ -464,8 +493,8 @@ smpc_peer_consume(SmpcPending *p)
 }
 
 /*
- * One wait on the latch and every pending connection; consumes whatever
- * became readable. The wait event set is freed on every path.
+ * One wait on the latch and every unfinished connection; advances whatever
+ * became ready. The wait event set is freed on every path.
  */
 static void
 smpc_peer_wait_once(SmpcPending *pending, int n, int nwaiting, long timeout_ms)
@@ -480,21 +509,32 @@ smpc_peer_wait_once(SmpcPending *pending, int n, int nwaiting, long timeout_ms)
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		for (int i = 0; i < n; i++)
-			if (pending[i].entry && !pending[i].done)
-				AddWaitEventToSet(set,
-								  WL_SOCKET_READABLE |
-								  (pending[i].flushing ? WL_SOCKET_WRITEABLE : 0),
-								  PQsocket(pending[i].entry->conn), NULL, &pending[i]);
+		{
+			SmpcPending *p = &pending[i];
+			uint32		io;
+
+			if (p->state == SMPC_PEER_DONE)
+				continue;
+			if (p->state == SMPC_PEER_CONNECTING)
+				io = p->poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+			else
+				io = WL_SOCKET_READABLE | (p->flushing ? WL_SOCKET_WRITEABLE : 0);
+			AddWaitEventToSet(set, io, PQsocket(p->entry->conn), NULL, p);
+		}
 		nevents = WaitEventSetWait(set, timeout_ms, events, lengthof(events), PG_WAIT_EXTENSION);
 		for (int e = 0; e < nevents; e++)
 		{
+			SmpcPending *p = (SmpcPending *) events[e].user_data;
+
 			if (events[e].events & WL_LATCH_SET)
 			{
 				ResetLatch(MyLatch);
 				CHECK_FOR_INTERRUPTS();
 			}
-			else if (events[e].user_data)
-				smpc_peer_consume((SmpcPending *) events[e].user_data);
+			else if (p && p->state == SMPC_PEER_CONNECTING)
+				smpc_peer_advance_connect(p);
+			else if (p && p->state == SMPC_PEER_SENDING)
+				smpc_peer_consume(p);
 		}
 	}
 	PG_FINALLY();
@@ -504,9 +544,9 @@ smpc_peer_wait_once(SmpcPending *pending, int n, int nwaiting, long timeout_ms)
 	PG_END_TRY();
 }
 
-/* Waits until every pending delivery is done or the deadline passes. */
+/* Waits until every delivery is done or the deadline passes. */
 static void
-smpc_peer_wait(SmpcPending *pending, SmpcSend *sends, int n, TimestampTz deadline)
+smpc_peer_wait(SmpcPending *pending, int n, TimestampTz deadline)
 {
 	for (;;)
 	{
@@ -514,29 +554,68 @@ smpc_peer_wait(SmpcPending *pending, SmpcSend *sends, int n, TimestampTz deadlin
 		long		remaining;
 
 		for (int i = 0; i < n; i++)
-			if (pending[i].entry && !pending[i].done)
+			if (pending[i].state != SMPC_PEER_DONE)
 				nwaiting++;
 		if (nwaiting == 0)
 			return;
 		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
 		if (remaining <= 0)
 		{
+			StringInfoData connecting;
+			StringInfoData sending;
+			const char *what = NULL;
+
+			initStringInfo(&connecting);
+			initStringInfo(&sending);
 			for (int i = 0; i < n; i++)
-				if (pending[i].entry && !pending[i].done)
-					ereport(ERROR,
-							errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
-							errmsg("timed out waiting for party \"%s\" to accept the %s message",
-								   sends[i].party, sends[i].what),
-							errhint("Check that the partner's server is up, or raise smpc.timeout."));
+			{
+				StringInfo	list = pending[i].state == SMPC_PEER_CONNECTING ? &connecting
+					: pending[i].state == SMPC_PEER_SENDING ? &sending : NULL;
+
+				if (list)
+					appendStringInfo(list, "%sparty %s", list->len ? ", " : "", pending[i].send->party);
+				if (pending[i].state == SMPC_PEER_SENDING)
+					what = pending[i].send->what;
+			}
+			if (connecting.len > 0)
+				ereport(ERROR,
+						errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+						errmsg("timed out connecting to %s", connecting.data),
+						errhint("Check that the partner's server is up, or raise smpc.timeout."));
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+					errmsg("timed out waiting for %s to accept the %s message", sending.data, what),
+					errhint("Check that the partner's server is up, or raise smpc.timeout."));
 		}
 		smpc_peer_wait_once(pending, n, nwaiting, remaining);
 	}
 }
 
+/* Raises the first failure, in a form that names the party. */
+static void
+smpc_peer_raise(SmpcPending *p)
+{
+	if (p->error_code == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION ||
+		p->error_code == ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED)
+		ereport(ERROR,
+				errcode(p->error_code),
+				errmsg("could not connect to party \"%s\"", p->send->party),
+				errdetail_internal("%s", p->error_message),
+				errhint("Check the options of server \"%s\" and its user mapping.", p->send->party));
+	ereport(ERROR,
+			errcode(p->error_code),
+			errmsg("party \"%s\" rejected the %s message: %s",
+				   p->send->party, p->send->what, p->error_message),
+			p->error_detail ? errdetail_internal("%s", p->error_detail) : 0,
+			p->error_hint ? errhint("%s", p->error_hint) : 0);
+}
+
 /*
- * Delivers sends[0..n) in parallel and waits for every acknowledgement. A
- * cached connection that turns out to be dead (the partner restarted) is
- * reopened and the message sent once more.
+ * Delivers sends[0..n) in parallel and waits for every acknowledgement:
+ * missing connections are opened together, each message goes out as soon as
+ * its connection is up, and all are awaited on one wait event set. A cached
+ * connection that turns out to be dead (the partner restarted) is reopened
+ * and the message sent once more.
  */
 void
 smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, bool best_effort)
@@ -544,40 +623,29 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, bool best_effor
 	SmpcPending *pending = (SmpcPending *) palloc0(sizeof(SmpcPending) * n);
 	MemoryContext cxt = CurrentMemoryContext;
 
+	for (int i = 0; i < n; i++)
+		pending[i].send = &sends[i];
 	PG_TRY();
 	{
-		for (int attempt = 0; attempt < 2; attempt++)
+		for (int i = 0; i < n; i++)
+			smpc_peer_begin(&pending[i]);
+		smpc_peer_wait(pending, n, deadline);
+		for (int i = 0; i < n; i++)
 		{
-			bool		retry = false;
-
-			for (int i = 0; i < n; i++)
+			if (pending[i].failed && pending[i].broken && pending[i].reused)
 			{
-				if (attempt > 0 && !(pending[i].failed && pending[i].broken && pending[i].reused))
-					continue;
-				if (attempt > 0)
-				{
-					smpc_conn_close(pending[i].entry);
-					retry = true;
-				}
-				pending[i].entry = smpc_peer_get(sends[i].party, deadline, &pending[i].reused);
-				smpc_peer_start(&pending[i], &sends[i]);
+				smpc_conn_close(pending[i].entry);
+				smpc_peer_begin(&pending[i]);
 			}
-			if (attempt > 0 && !retry)
-				break;
-			smpc_peer_wait(pending, sends, n, deadline);
 		}
+		smpc_peer_wait(pending, n, deadline);
 		for (int i = 0; i < n; i++)
 		{
 			if (!pending[i].failed)
 				continue;
 			if (pending[i].broken)
 				smpc_conn_close(pending[i].entry);
-			ereport(ERROR,
-					errcode(pending[i].error_code),
-					errmsg("party \"%s\" rejected the %s message: %s",
-						   sends[i].party, sends[i].what, pending[i].error_message),
-					pending[i].error_detail ? errdetail_internal("%s", pending[i].error_detail) : 0,
-					pending[i].error_hint ? errhint("%s", pending[i].error_hint) : 0);
+			smpc_peer_raise(&pending[i]);
 		}
 	}
 	PG_CATCH();
@@ -591,7 +659,7 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, bool best_effor
 
 			FlushErrorState();
 			for (int i = 0; i < n; i++)
-				if (pending[i].entry && !pending[i].done)
+				if (pending[i].entry && pending[i].state != SMPC_PEER_DONE)
 					smpc_conn_close(pending[i].entry);
 			ereport(LOG, errmsg("smpc: could not notify partners: %s", edata->message));
 			FreeErrorData(edata);
