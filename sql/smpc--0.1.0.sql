@@ -93,15 +93,16 @@ COMMENT ON FUNCTION smpc.fdw_validator(text[], oid) IS 'checks the options of sm
 CREATE FOREIGN DATA WRAPPER smpc VALIDATOR smpc.fdw_validator;
 COMMENT ON FOREIGN DATA WRAPPER smpc IS 'partner databases of secure multi-party jobs';
 
--- Test helper: a well-formed share message, for tests of the deliver
--- endpoint's checks (spoofed senders, unknown jobs). Superuser only.
-CREATE FUNCTION smpc._test_message(federation text, job_id text, sender integer, receiver integer)
+-- Test helper: a well-formed message, for tests of the deliver endpoint's
+-- checks (spoofed senders, unknown jobs, wrong rounds). Superuser only.
+CREATE FUNCTION smpc._test_message(federation text, job_id text, sender integer, receiver integer,
+                                   type text DEFAULT 'share')
 RETURNS bytea
 LANGUAGE C STRICT
 AS 'MODULE_PATHNAME', 'smpc_sql_test_message';
-REVOKE ALL ON FUNCTION smpc._test_message(text, text, integer, integer) FROM PUBLIC;
-COMMENT ON FUNCTION smpc._test_message(text, text, integer, integer) IS
-    'builds a valid share message with zero shares (for tests of smpc.deliver)';
+REVOKE ALL ON FUNCTION smpc._test_message(text, text, integer, integer, text) FROM PUBLIC;
+COMMENT ON FUNCTION smpc._test_message(text, text, integer, integer, text) IS
+    'builds a valid message of type share, partial, confirm or abort with zero values (for tests of smpc.deliver)';
 
 -- Secret sharing as plain SQL functions.
 CREATE FUNCTION smpc_share(value numeric, parties integer)

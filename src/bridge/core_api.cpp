@@ -128,6 +128,9 @@ bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessage
     copy_text(info->federation, sizeof info->federation, m.federation);
     std::memcpy(info->nonce, m.nonce.data(), m.nonce.size());
     info->job_id_len = m.job_id.size();
+    // Layout (message.hpp): magic 4, version 1, type 1, federation u8 length
+    // + bytes, job id u16 length + bytes.
+    info->job_id_offset = 4 + 1 + 1 + 1 + m.federation.size() + 2;
     SmpcStatus inner;
     if (!smpc_job_key(m.federation.c_str(), m.job_id.data(), m.job_id.size(), info->job_key,
                       &inner))
@@ -164,20 +167,26 @@ bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
 }
 
 bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender, int receiver,
-                       std::uint8_t** out, std::size_t* out_len, SmpcStatus* st) noexcept {
+                       int type, std::uint8_t** out, std::size_t* out_len,
+                       SmpcStatus* st) noexcept {
   *out = nullptr;
   return guarded(st, [&] {
     auto def = to_def(fed);
     smpc::protocol::Message m;
-    m.type = smpc::protocol::MessageType::kShare;
+    if (type < 1 || type > 4) throw ProtocolError(ErrorKind::kInvalidArgument, "unknown type");
+    m.type = static_cast<smpc::protocol::MessageType>(type);
     m.federation = def.name;
     m.job_id = job_id;
     m.sender = static_cast<std::uint16_t>(sender);
     m.receiver = static_cast<std::uint16_t>(receiver);
     m.fingerprint = smpc::protocol::fingerprint(def);
     m.descriptor = "sum(integer)";
-    m.definition = smpc::protocol::canonical_text(def);
-    m.values.assign(1, Fp());
+    if (m.type == smpc::protocol::MessageType::kShare)
+      m.definition = smpc::protocol::canonical_text(def);
+    if (m.type == smpc::protocol::MessageType::kShare ||
+        m.type == smpc::protocol::MessageType::kPartial)
+      m.values.assign(1, Fp());
+    if (m.type == smpc::protocol::MessageType::kAbort) m.reason = "test";
     auto bytes = smpc::protocol::encode(m);
     auto* p = static_cast<std::uint8_t*>(std::malloc(bytes.size()));
     if (!p) throw std::bad_alloc();

@@ -49,6 +49,7 @@ struct SmpcMessageInfo {
   char federation[64];
   std::uint8_t job_key[32];  // smpc_job_key(federation, job id)
   std::uint8_t nonce[16];
+  std::size_t job_id_offset;  // the job id's bytes are data[offset .. offset+len)
   std::size_t job_id_len;
 };
 
@@ -71,10 +72,12 @@ bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessage
 // a detail naming what differs.
 bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
                                    const SmpcFederation* local, SmpcStatus* st) noexcept;
-// A valid share message with zero shares, for tests of the deliver endpoint.
-// *out is malloc'd; free it with smpc_free_bytes.
+// A valid message of the given type (1 share, 2 partial, 3 confirm, 4 abort)
+// with zero values, for tests of the deliver endpoint. *out is malloc'd;
+// free it with smpc_free_bytes.
 bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender, int receiver,
-                       std::uint8_t** out, std::size_t* out_len, SmpcStatus* st) noexcept;
+                       int type, std::uint8_t** out, std::size_t* out_len,
+                       SmpcStatus* st) noexcept;
 void smpc_free_bytes(std::uint8_t* p) noexcept;
 
 // Jobs. inputs are signed, already scaled integers (one per vector slot).

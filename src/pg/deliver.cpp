@@ -39,6 +39,11 @@ smpc_deliver(PG_FUNCTION_ARGS)
 	char	   *login_role;
 
 	smpc_inbox_require();
+	if (len > SMPC_MAX_MESSAGE_BYTES)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes",
+					   len, SMPC_MAX_MESSAGE_BYTES));
 	if (!smpc_message_inspect(data, len, &info, &st))
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
@@ -94,11 +99,33 @@ smpc_deliver(PG_FUNCTION_ARGS)
 						   login_role, sender, fed->parties[i]),
 					errhint("Give every partner its own login role."));
 	}
+	/*
+	 * The job's state here. A share may come before the job starts here (the
+	 * partner was quicker) and is kept; anything else needs a run of the job
+	 * that is waiting now: a partial or confirm is only ever sent after the
+	 * sender got this party's share. A job released here takes nothing more.
+	 */
+	if (!smpc_inbox_has_waiter(info.job_key))
+	{
+		char	   *job_id = pnstrdup((const char *) data + info.job_id_offset, info.job_id_len);
+
+		if (smpc_job_is_released(fed, job_id))
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_JOB_CONFLICT),
+					errmsg("job \"%s\" of federation \"%s\" was already released at party \"%s\"",
+						   job_id, fed->name, fed->self_name),
+					errdetail("A released job takes no more messages."));
+		if (info.type == 2 || info.type == 3)
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
+						   job_id, info.type == 2 ? "partial" : "confirm", fed->self_name));
+	}
 	smpc_inbox_put(info.job_key, &info, data, len);
 	PG_RETURN_VOID();
 }
 
-/* smpc._test_message(federation, job_id, sender, receiver) */
+/* smpc._test_message(federation, job_id, sender, receiver, type) */
 Datum
 smpc_sql_test_message(PG_FUNCTION_ARGS)
 {
@@ -106,6 +133,9 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 	char	   *job_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	int			sender = PG_GETARG_INT32(2);
 	int			receiver = PG_GETARG_INT32(3);
+	char	   *type_name = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	int			type = strcmp(type_name, "share") == 0 ? 1 : strcmp(type_name, "partial") == 0 ? 2
+		: strcmp(type_name, "confirm") == 0 ? 3 : strcmp(type_name, "abort") == 0 ? 4 : 0;
 	SmpcFederationRow *fed = smpc_load_federation(name, false);
 	SmpcFederation core;
 	SmpcStatus	st;
@@ -117,8 +147,12 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("only superusers may build test messages"));
+	if (type == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("message type must be share, partial, confirm or abort"));
 	smpc_federation_as_core(fed, &core);
-	if (!smpc_test_message(&core, job_id, sender, receiver, &bytes, &len, &st))
+	if (!smpc_test_message(&core, job_id, sender, receiver, type, &bytes, &len, &st))
 		smpc_raise_status(&st);
 	out = (bytea *) palloc(VARHDRSZ + len);
 	SET_VARSIZE(out, VARHDRSZ + len);

@@ -30,7 +30,7 @@ extern "C" {
 }
 
 /* Largest message a slot holds: job ids up to 16 KiB plus headers. */
-#define SMPC_SLOT_PAYLOAD (32 * 1024)
+#define SMPC_SLOT_PAYLOAD SMPC_MAX_MESSAGE_BYTES
 /* Unclaimed messages older than this may be evicted when the inbox is full. */
 #define SMPC_UNCLAIMED_MAX_AGE_MS (10 * 60 * 1000)
 
@@ -216,6 +216,20 @@ smpc_inbox_unregister(const uint8 *key)
 		if (SMPC_MATCHES(w[i], key) && w[i].pid == MyProcPid)
 			w[i].used = false;
 	LWLockRelease(smpc_inbox->lock);
+}
+
+/* Whether a backend of this database runs (or holds) the job `key`. */
+bool
+smpc_inbox_has_waiter(const uint8 *key)
+{
+	SmpcWaiter *w = smpc_waiters();
+	bool		found = false;
+
+	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
+	for (int i = 0; i < smpc_inbox->nwaiters && !found; i++)
+		found = SMPC_MATCHES(w[i], key);
+	LWLockRelease(smpc_inbox->lock);
+	return found;
 }
 
 /*

@@ -155,6 +155,27 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	return true;
 }
 
+/* Whether the job has a committed row here (the deliver endpoint asks). */
+bool
+smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	SmpcOwnerContext owner;
+	bool		found;
+
+	args[0] = CStringGetTextDatum(fed->name);
+	args[1] = CStringGetTextDatum(job_id);
+	smpc_begin_as_owner(&owner);
+	SPI_connect();
+	SPI_execute_with_args("SELECT 1 FROM smpc.jobs WHERE federation = $1 AND job_id = $2",
+						  2, argtypes, args, NULL, true, 1);
+	found = SPI_processed == 1;
+	SPI_finish();
+	smpc_end_as_owner(&owner);
+	return found;
+}
+
 /* Inserts the rows of released jobs not written yet. */
 static void
 smpc_write_pending(void)

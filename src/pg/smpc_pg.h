@@ -62,12 +62,14 @@ extern void smpc_begin_as_owner(SmpcOwnerContext *ctx);
 extern void smpc_end_as_owner(const SmpcOwnerContext *ctx);
 
 /* inbox.cpp: messages from partners, in shared memory. */
+#define SMPC_MAX_MESSAGE_BYTES (32 * 1024)	/* per message; job ids up to 16 KiB */
 extern void smpc_inbox_shmem_request(void);
 extern void smpc_inbox_shmem_startup(void);
 extern bool smpc_inbox_ready(void);
 extern void smpc_inbox_require(void);
 extern bool smpc_inbox_register(const uint8 *key);
 extern void smpc_inbox_unregister(const uint8 *key);
+extern bool smpc_inbox_has_waiter(const uint8 *key);
 extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info,
 						   const uint8 *data, size_t len);
 /* Moves every message filed under key into *msgs (a List of bytea *). */
@@ -121,6 +123,7 @@ extern bool smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *jo
 									const char *descriptor, __int128 *outputs, int width);
 extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id,
 								   const char *descriptor, __int128 *outputs, int width);
+extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
 extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
 							const char *descriptor, const uint8 *key, const __int128 *outputs,
 							int width, TimestampTz started);
