@@ -21,6 +21,7 @@
 extern "C" {
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "utils/acl.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -31,6 +32,12 @@ extern "C" {
 
 /* Largest message a slot holds: job ids up to 16 KiB plus headers. */
 #define SMPC_SLOT_PAYLOAD SMPC_MAX_MESSAGE_BYTES
+/*
+ * One partner's login role may hold at most this share of the slots with
+ * messages no running job has claimed: a misbehaving partner cannot fill the
+ * inbox for everyone.
+ */
+#define SMPC_UNCLAIMED_SHARE_PER_ROLE 4
 /* Unclaimed messages older than this may be evicted when the inbox is full. */
 #define SMPC_UNCLAIMED_MAX_AGE_MS (10 * 60 * 1000)
 
@@ -47,6 +54,7 @@ typedef struct SmpcSlot
 {
 	bool		used;
 	Oid			dbid;			/* database the message was delivered to */
+	Oid			from_role;		/* authenticated role that delivered it */
 	uint8		key[32];
 	int			sender;
 	int			type;
@@ -282,6 +290,33 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 		LWLockRelease(smpc_inbox->lock);
 		return;
 	}
+	if (waiter_procno < 0)
+	{
+		int			unclaimed = 0;
+		Oid			from = GetAuthenticatedUserId();
+
+		for (int i = 0; i < smpc_inbox->nslots; i++)
+			if (s[i].used && s[i].from_role == from && s[i].dbid == MyDatabaseId)
+			{
+				bool		claimed = false;
+
+				for (int j = 0; j < smpc_inbox->nwaiters && !claimed; j++)
+					claimed = w[j].used && w[j].dbid == s[i].dbid &&
+						memcmp(w[j].key, s[i].key, 32) == 0;
+				if (!claimed)
+					unclaimed++;
+			}
+		if (unclaimed >= smpc_inbox->nslots / SMPC_UNCLAIMED_SHARE_PER_ROLE)
+		{
+			LWLockRelease(smpc_inbox->lock);
+			ereport(ERROR,
+					errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					errmsg("too many messages from this partner wait for jobs that have not started here"),
+					errdetail("%d messages from role \"%s\" wait; the limit is a quarter of smpc.max_messages.",
+							  unclaimed, GetUserNameFromId(from, false)),
+					errhint("Start the waiting jobs here, or raise smpc.max_messages."));
+		}
+	}
 	for (int i = 0; i < smpc_inbox->nslots && target < 0; i++)
 		if (!s[i].used)
 			target = i;
@@ -308,6 +343,7 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 
 		slot->used = true;
 		slot->dbid = MyDatabaseId;
+		slot->from_role = GetAuthenticatedUserId();
 		memcpy(slot->key, key, 32);
 		slot->sender = info->sender;
 		slot->type = info->type;

@@ -105,5 +105,23 @@ is($fed->psql('b', 'SELECT count(*) FROM smpc.jobs'), $jobs_before + 1 + scalar(
 $res = $fed->run_all("SELECT smpc_sum(x, 'hostile-after') FROM t");
 $fed->expect_all_ok($res, '15', 'a job after the hostile input');
 
+# A partner that floods the inbox with shares for jobs that never start here
+# is stopped at a quarter of smpc.max_messages (256 by default); the other
+# partners are not affected.
+my $script = $fed->psql('b',
+	"SELECT string_agg(format('SELECT smpc.deliver(%L::bytea);', "
+	  . "'\\x' || encode(smpc._test_message('ico', 'flood-' || g, 0, 1), 'hex')), E'\n') "
+	  . "FROM generate_series(1, 70) g");
+($rc, $out, $err) = $fed->psql_connstr($fed->peer_connstr('b', 'a'), $script);
+isnt($rc, 0, 'flood: stopped');
+like($err, qr/53400: too many messages from this partner wait for jobs that have not started here/,
+	'flood: clear error');
+like($err, qr/64 messages from role "smpc_peer_a" wait/, 'flood: after 64 messages');
+my $from_c = $fed->psql('b',
+	"SELECT encode(smpc._test_message('ico', 'not-flooded', 2, 1), 'hex')");
+($rc, $out, $err) = $fed->psql_connstr($fed->peer_connstr('b', 'c'),
+	"SELECT smpc.deliver('\\x$from_c'::bytea)");
+is($rc, 0, 'flood: another partner still delivers') or diag $err;
+
 $fed->stop_all;
 done_testing();
