@@ -202,6 +202,7 @@ setup_sql() {
 		cat <<-EOF
 			-- partner $q logs in here as smpc_peer_$q and may only deliver messages
 			CREATE ROLE smpc_peer_$q LOGIN PASSWORD '$pw_in';
+			ALTER ROLE smpc_peer_$q SET log_parameter_max_length = 0;  -- no shares in statement logs
 			GRANT USAGE ON SCHEMA smpc TO smpc_peer_$q;
 			GRANT EXECUTE ON FUNCTION smpc.deliver(bytea) TO smpc_peer_$q;
 			-- how to reach partner $q, and the role $q created for us

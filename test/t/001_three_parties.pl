@@ -114,5 +114,15 @@ for my $t (@tables)
 is_deeply(\@hits, [], "no table in org_a holds b's or c's inputs")
   or diag join("\n", @hits);
 
+# The servers log every statement (log_statement = all in these tests), but
+# partners' login roles have log_parameter_max_length = 0, so no delivered
+# message (they start with "SMPC", hex 534d5043) reaches a server log.
+for my $p ($fed->names)
+{
+	my $log = PostgreSQL::Test::Utils::slurp_file($fed->node($p)->logfile);
+	like($log, qr/SELECT smpc\.deliver/, "party $p logged the deliveries");
+	unlike($log, qr/534d5043/i, "party $p: no message bytes in the server log");
+}
+
 $fed->stop_all;
 done_testing();

@@ -168,10 +168,11 @@ EOC
 			my $port = $self->{nodes}{$peer}->port;
 			$sql .= sprintf(
 				"CREATE ROLE %s LOGIN PASSWORD %s;\n"
+				  . "ALTER ROLE %s SET log_parameter_max_length = 0;\n"
 				  . "GRANT USAGE ON SCHEMA smpc TO %s;\n"
 				  . "GRANT EXECUTE ON FUNCTION smpc.deliver(bytea) TO %s;\n",
 				$role, quote_literal($self->{password}{$peer}{$name}),
-				$role, $role);
+				$role, $role, $role);
 			$sql .= sprintf(
 				"CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (host '127.0.0.1', port '%d', dbname '%s', sslmode 'verify-full', sslrootcert %s, peer_role '%s');\n",
 				$peer, $port, $self->db($peer),
