@@ -1,12 +1,12 @@
 /*
- * Running one secure job: claim the job id, exchange with the partners,
- * store the released result.
+ * Running one secure job: check the partners, claim the job id, exchange
+ * with the partners, hand the released result to job_records.cpp.
  *
  * The protocol itself is the C++ state machine behind bridge/core_api.hpp;
  * this file is its I/O loop. It is written in C style: the job handle is a
  * raw pointer freed in PG_CATCH and on success, and every PostgreSQL call
- * (waits, libpq, SPI) happens here, with no C++ frame below us that an
- * ereport() could unwind.
+ * (waits, libpq, shared memory) happens here, with no C++ frame below us
+ * that an ereport() could unwind.
  *
  * Job ids: the job is claimed in shared memory before any message leaves (a
  * second session running it here is refused) and stays claimed until the
@@ -18,15 +18,11 @@
 
 extern "C" {
 #include "access/parallel.h"
-#include "access/xact.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
-#include "utils/builtins.h"
+#include "storage/lwlock.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 }
 
 #define SMPC_ABORT_NOTICE_MS 1000

@@ -25,7 +25,6 @@ extern "C" {
 #define ERRCODE_SMPC_PROTOCOL_VIOLATION MAKE_SQLSTATE('S', 'M', '0', '0', '3')
 #define ERRCODE_SMPC_PARTNER_ABORTED MAKE_SQLSTATE('S', 'M', '0', '0', '4')
 #define ERRCODE_SMPC_JOB_CONFLICT MAKE_SQLSTATE('S', 'M', '0', '0', '5')
-#define ERRCODE_SMPC_PARTNER_UNREACHABLE MAKE_SQLSTATE('S', 'M', '0', '0', '6')
 
 /* GUCs (module.cpp) */
 extern int	smpc_timeout_ms;
