@@ -1,7 +1,10 @@
 # smpc: PGXS build of the extension, plus the project's entry points.
 #
 #   make demo   install packages, build, run the three-party ICO example
-#   make test   install packages, build, run unit, pg_regress and TAP tests
+#   make test   install packages, build (test build, see SMPC_TEST_BUILD),
+#               run unit, fuzz (15 s per target), pg_regress and TAP tests
+#   make fuzz   run the libFuzzer targets longer (FUZZ_SECONDS per target,
+#               default 300)
 #
 # `make` / `make install` are the usual PGXS targets (need pg_config on PATH
 # or PG_CONFIG=...).
@@ -24,6 +27,19 @@ REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir)
+
+# `make SMPC_TEST_BUILD=1` builds the test build: it adds the superuser-only
+# fault switch smpc.test_fault that the fault-injection tests use. `make test`
+# builds and installs it; `make`, `make install` and `make demo` build without
+# it. The objects of the other mode are removed when the mode changes, so a
+# release build never links a test object.
+SMPC_BUILD_MODE := $(if $(filter 1,$(SMPC_TEST_BUILD)),test,release)
+ifeq ($(SMPC_BUILD_MODE),test)
+PG_CPPFLAGS += -DSMPC_TEST_BUILD
+endif
+ifneq ($(SMPC_BUILD_MODE),$(shell cat .build-mode 2>/dev/null))
+$(shell rm -f $(OBJS) smpc.so; echo $(SMPC_BUILD_MODE) > .build-mode)
+endif
 PG_CXXFLAGS = -std=c++17 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-register -Werror
 SHLIB_LINK = -lstdc++ -lcrypto
@@ -50,7 +66,7 @@ $(CORE_SRCS:.cpp=.o): override CPPFLAGS := -Isrc
 $(CORE_SRCS:.cpp=.o): %.o: %.cpp
 	$(CXX) $(CXXFLAGS) $(PG_CXXFLAGS) -fPIC -Isrc -c -o $@ $<
 
-.PHONY: deps demo test unit regress tap clean-all
+.PHONY: deps demo test unit fuzz regress tap clean-all
 
 deps:
 	bash scripts/install-deps.sh
@@ -61,6 +77,11 @@ unit: deps
 	cmake --build build -j2
 	ctest --test-dir build --output-on-failure
 
+# libFuzzer targets of the core (test/fuzz, clang + ASan/UBSan, build-fuzz/).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
 demo: deps
 	$(MAKE) all
 	$(MAKE) install
@@ -68,6 +89,7 @@ demo: deps
 
 test: deps
 	$(MAKE) unit
-	$(MAKE) all
-	$(MAKE) install
+	bash scripts/fuzz.sh 15
+	$(MAKE) SMPC_TEST_BUILD=1 all
+	$(MAKE) SMPC_TEST_BUILD=1 install
 	bash scripts/test.sh

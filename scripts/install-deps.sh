@@ -7,8 +7,10 @@
 #   scripts/install-deps.sh --check    only report what is missing (exit 1 if any)
 set -euo pipefail
 
+# clang, libclang-rt-dev (libFuzzer and sanitizer runtimes, only recommended
+# by clang) and llvm (llvm-symbolizer for stack traces) are for scripts/fuzz.sh.
 PACKAGES=(
-	build-essential g++ cmake make
+	build-essential g++ clang libclang-rt-dev llvm cmake make
 	libgtest-dev libssl-dev libpq-dev openssl
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-15-cron
 	libipc-run-perl

@@ -54,7 +54,7 @@ else
 fi
 WORK=$(mktemp -d /tmp/smpc-test.XXXXXX)
 tar -C "$ROOT" \
-	--exclude=./.git --exclude=./build --exclude=./tmp_check --exclude=./results \
+	--exclude=./.git --exclude=./build --exclude=./build-fuzz --exclude=./tmp_check --exclude=./results \
 	--exclude=./log --exclude=./.demo --exclude=./regression.diffs --exclude=./regression.out \
 	-cf - . | tar -C "$WORK" -xf -
 chmod 0755 "$WORK"

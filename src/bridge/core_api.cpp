@@ -233,6 +233,12 @@ bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
   });
 }
 
+void smpc_job_set_fault(SmpcJob* job, int fault) noexcept {
+  job->job->set_fault(fault == 1   ? smpc::protocol::Fault::kEquivocatePartial
+                      : fault == 2 ? smpc::protocol::Fault::kWrongConfirm
+                                   : smpc::protocol::Fault::kNone);
+}
+
 bool smpc_job_abort(SmpcJob* job, const char* reason, SmpcStatus* st) noexcept {
   return guarded(st, [&] {
     job->outbox.clear();

@@ -90,6 +90,8 @@ bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept;
 // Feeds one received message; may add messages to the outbox.
 bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
                       SmpcStatus* st) noexcept;
+// Test builds: 0 none, 1 equivocate in round 2, 2 wrong digest in round 3.
+void smpc_job_set_fault(SmpcJob* job, int fault) noexcept;
 // Replaces the outbox with an abort message to every partner.
 bool smpc_job_abort(SmpcJob* job, const char* reason, SmpcStatus* st) noexcept;
 

@@ -243,6 +243,8 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, inputs, req->width, &st);
 	if (job == NULL)
 		smpc_raise_status(&st);
+	if (smpc_test_fault != 0)
+		smpc_job_set_fault(job, smpc_test_fault);
 
 	PG_TRY();
 	{

@@ -17,6 +17,17 @@ int			smpc_timeout_ms = 30000;
 char	   *smpc_federation_name = NULL;
 bool		smpc_allow_insecure_transport = false;
 int			smpc_max_messages = 256;
+int			smpc_test_fault = 0;
+
+#ifdef SMPC_TEST_BUILD
+/* Values of smpc.test_fault; the numbers are the bridge's fault codes. */
+static const struct config_enum_entry smpc_test_fault_options[] = {
+	{"none", 0, false},
+	{"equivocate_partial", 1, false},
+	{"wrong_confirm", 2, false},
+	{NULL, 0, false}
+};
+#endif
 
 static shmem_request_hook_type smpc_prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type smpc_prev_shmem_startup_hook = NULL;
@@ -64,6 +75,16 @@ _PG_init(void)
 							 false,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
+#ifdef SMPC_TEST_BUILD
+	DefineCustomEnumVariable("smpc.test_fault",
+							 "Makes this party misbehave in jobs (test builds only).",
+							 "equivocate_partial sends one partner a wrong partial sum in round 2; "
+							 "wrong_confirm sends one partner a wrong transcript digest in round 3.",
+							 &smpc_test_fault,
+							 0, smpc_test_fault_options,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+#endif
 	smpc_peer_init();
 	smpc_job_records_init();
 

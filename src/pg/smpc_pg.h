@@ -31,6 +31,7 @@ extern int	smpc_timeout_ms;
 extern char *smpc_federation_name;
 extern bool smpc_allow_insecure_transport;
 extern int	smpc_max_messages;
+extern int	smpc_test_fault;	/* test builds (SMPC_TEST_BUILD) only */
 
 /* errors.cpp: raise a core status as a PostgreSQL error (never returns). */
 extern void smpc_raise_status(const SmpcStatus *st) pg_attribute_noreturn();

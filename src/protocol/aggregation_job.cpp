@@ -234,12 +234,18 @@ std::vector<Outgoing> AggregationJob::advance() {
     return true;
   };
   auto send_all = [&](std::vector<Outgoing>& out, MessageType type) {
+    bool first = true;
     for (std::size_t j = 0; j < n; ++j) {
       if (j == params_.self) continue;
       auto to = static_cast<std::uint16_t>(j);
       Message m = header(type, to);
       if (type == MessageType::kPartial) m.values = partial_;
       if (type == MessageType::kConfirm) m.digest = digest_;
+      if (first && fault_ == Fault::kEquivocatePartial && type == MessageType::kPartial)
+        m.values[0] += crypto::Fp::from_signed(1);
+      if (first && fault_ == Fault::kWrongConfirm && type == MessageType::kConfirm)
+        m.digest[0] ^= 0x01;
+      first = false;
       out.push_back(Outgoing{to, std::move(m)});
     }
   };

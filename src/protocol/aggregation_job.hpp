@@ -46,6 +46,14 @@ struct JobParams {
   std::string descriptor;  // e.g. "avg(integer)"; must match at every party
 };
 
+// Deliberate misbehaviour, for tests that prove deviations are caught. Only
+// reachable from SQL in a test build (smpc.test_fault, superuser only).
+enum class Fault {
+  kNone,
+  kEquivocatePartial,  // round 2: the first partner gets a partial sum that is off by one
+  kWrongConfirm,       // round 3: the first partner gets a wrong transcript digest
+};
+
 struct Outgoing {
   std::uint16_t to;
   Message message;
@@ -74,6 +82,9 @@ class AggregationJob {
   // E.g. "round 1 (share) from party c, party d"; for timeout errors.
   std::string describe_missing() const;
 
+  // Makes this party misbehave as described by `fault` (tests only).
+  void set_fault(Fault fault) { fault_ = fault; }
+
   // A kAbort message to party `to` with the given reason.
   Message abort_message(std::uint16_t to, const std::string& reason) const;
   const JobParams& params() const { return params_; }
@@ -100,6 +111,7 @@ class AggregationJob {
   std::vector<crypto::Fp> partial_;  // y_self
   std::vector<crypto::Fp> result_;
   crypto::Digest digest_{};
+  Fault fault_ = Fault::kNone;
 };
 
 }  // namespace smpc::protocol

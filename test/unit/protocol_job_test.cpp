@@ -725,5 +725,45 @@ TEST(ProtocolJob, LatePartialOfAnEarlierRunIsIgnored) {
   EXPECT_EQ(t.a.round(), 1);
 }
 
+// The built-in fault switch (smpc.test_fault in test builds): a party that
+// equivocates in round 2 makes every party fail, in any delivery order, and
+// nobody releases.
+TEST(ProtocolJob, FaultEquivocatePartialStopsEveryone) {
+  for (std::uint64_t seed : {1, 2, 3, 4}) {
+    Network net(Network::uniform(3), seed);
+    net.abort_on_error = true;
+    net.parties[1].job->set_fault(Fault::kEquivocatePartial);
+    net.start_all();
+    net.run();
+    for (const Network::Party& p : net.parties) {
+      EXPECT_FALSE(p.job->finished()) << "seed " << seed;
+      ASSERT_TRUE(p.error.has_value()) << "seed " << seed;
+      EXPECT_TRUE(p.error->kind() == ErrorKind::kInconsistent ||
+                  p.error->kind() == ErrorKind::kAborted)
+          << p.error->what();
+    }
+  }
+}
+
+// A wrong digest in round 3 is caught by the party that receives it, which
+// never releases; the other parties may already have released the (correct)
+// result: a deviating party can make an honest party abort, never release a
+// wrong value (SECURITY.md).
+TEST(ProtocolJob, FaultWrongConfirmIsCaughtByItsReceiver) {
+  Network net(Network::uniform(3), 5);
+  net.order = Network::Order::kFifo;
+  net.parties[1].job->set_fault(Fault::kWrongConfirm);
+  net.start_all();
+  net.run();
+  ASSERT_TRUE(net.parties[0].error.has_value());
+  EXPECT_EQ(net.parties[0].error->kind(), ErrorKind::kInconsistent);
+  EXPECT_FALSE(net.parties[0].job->finished());
+  for (const Network::Party& p : net.parties) {
+    if (p.job->finished()) {
+      EXPECT_EQ(Network::decode_result(*p.job), net.expected_sum());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace smpc::protocol
