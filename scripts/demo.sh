@@ -201,10 +201,8 @@ setup_sql() {
 		[[ $mask == mask ]] && pw_in='***' pw_out='***'
 		cat <<-EOF
 			-- partner $q logs in here as smpc_peer_$q and may only deliver messages
-			CREATE ROLE smpc_peer_$q LOGIN PASSWORD '$pw_in';
+			CREATE ROLE smpc_peer_$q LOGIN PASSWORD '$pw_in' IN ROLE smpc_peer;
 			ALTER ROLE smpc_peer_$q SET log_parameter_max_length = 0;  -- no shares in statement logs
-			GRANT USAGE ON SCHEMA smpc TO smpc_peer_$q;
-			GRANT EXECUTE ON FUNCTION smpc.deliver(bytea) TO smpc_peer_$q;
 			-- how to reach partner $q, and the role $q created for us
 			CREATE SERVER $q FOREIGN DATA WRAPPER smpc OPTIONS (host '127.0.0.1', port '${PORT[$q]}',
 			    dbname 'org_$q', sslmode 'verify-full', sslrootcert '$CERTS/ca.crt', peer_role 'smpc_peer_$q');

@@ -36,7 +36,7 @@ CREATE TABLE smpc.jobs (
     result       text,
     started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at  timestamptz,
-    started_by   name NOT NULL DEFAULT session_user,
+    started_by   name NOT NULL DEFAULT current_user,
     PRIMARY KEY (federation, job_id)
 );
 REVOKE ALL ON smpc.jobs FROM PUBLIC;
@@ -53,7 +53,7 @@ COMMENT ON FUNCTION smpc.create_federation(text, text, text[], integer) IS
 
 CREATE FUNCTION smpc.drop_federation(name text)
 RETURNS void
-LANGUAGE sql STRICT
+LANGUAGE sql STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     DELETE FROM smpc.federations f WHERE f.name = drop_federation.name;
@@ -263,3 +263,78 @@ CREATE AGGREGATE smpc_count("any", text) (
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_count("any", text) IS 'joint count of non-NULL values over all parties of the federation (job id last)';
+
+-- Roles. They are cluster-wide, so they are created only when absent, and
+-- DROP EXTENSION leaves them in place (drop them by hand if no database uses
+-- smpc any more). Nothing above is granted to PUBLIC.
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'smpc_admin') THEN
+        CREATE ROLE smpc_admin NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'smpc_analyst') THEN
+        CREATE ROLE smpc_analyst NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'smpc_peer') THEN
+        CREATE ROLE smpc_peer NOLOGIN;
+    END IF;
+END
+$roles$;
+COMMENT ON ROLE smpc_admin IS 'smpc: registers federations, declares partners, reads every job';
+COMMENT ON ROLE smpc_analyst IS 'smpc: runs jobs and reads the results of its own jobs';
+COMMENT ON ROLE smpc_peer IS 'smpc: group of partners'' login roles; may only call smpc.deliver';
+
+-- Admin: federations, partner servers (USAGE on the wrapper), every job.
+GRANT USAGE ON SCHEMA smpc TO smpc_admin, smpc_analyst, smpc_peer;
+GRANT USAGE ON FOREIGN DATA WRAPPER smpc TO smpc_admin;
+GRANT EXECUTE ON FUNCTION smpc.create_federation(text, text, text[], integer),
+    smpc.drop_federation(text), smpc.federation_fingerprint(text) TO smpc_admin;
+GRANT SELECT ON smpc.federations, smpc.jobs TO smpc_admin;
+
+-- Analyst: the aggregates and share functions, and its own jobs' results
+-- (row-level security on smpc.jobs). Running a job also needs USAGE on every
+-- partner's server and a user mapping, which the admin grants.
+GRANT SELECT ON smpc.jobs TO smpc_analyst;
+ALTER TABLE smpc.jobs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY jobs_admin ON smpc.jobs FOR SELECT TO smpc_admin USING (true);
+CREATE POLICY jobs_own ON smpc.jobs FOR SELECT TO smpc_analyst USING (started_by = current_user);
+REVOKE ALL ON FUNCTION
+    smpc_sum(smallint, text),
+    smpc_avg(smallint, text),
+    smpc_sum(integer, text),
+    smpc_avg(integer, text),
+    smpc_sum(bigint, text),
+    smpc_avg(bigint, text),
+    smpc_sum(numeric, text),
+    smpc_avg(numeric, text),
+    smpc_sum(double precision, text),
+    smpc_avg(double precision, text),
+    smpc_count("any", text),
+    smpc_share(numeric, integer),
+    smpc_share(numeric, integer, integer),
+    smpc_share(bigint, integer),
+    smpc_share(bigint, integer, integer),
+    smpc_reconstruct(text[])
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    smpc_sum(smallint, text),
+    smpc_avg(smallint, text),
+    smpc_sum(integer, text),
+    smpc_avg(integer, text),
+    smpc_sum(bigint, text),
+    smpc_avg(bigint, text),
+    smpc_sum(numeric, text),
+    smpc_avg(numeric, text),
+    smpc_sum(double precision, text),
+    smpc_avg(double precision, text),
+    smpc_count("any", text),
+    smpc_share(numeric, integer),
+    smpc_share(numeric, integer, integer),
+    smpc_share(bigint, integer),
+    smpc_share(bigint, integer, integer),
+    smpc_reconstruct(text[])
+TO smpc_analyst;
+
+-- Peers: the deliver endpoint, nothing else. A partner's login role joins:
+--   CREATE ROLE smpc_peer_b LOGIN PASSWORD '...' IN ROLE smpc_peer;
+GRANT EXECUTE ON FUNCTION smpc.deliver(bytea) TO smpc_peer;

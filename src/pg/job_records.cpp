@@ -21,6 +21,8 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -32,6 +34,7 @@ typedef struct SmpcPendingJob
 	char	   *job_id;
 	char	   *descriptor;
 	char	   *result;			/* "v1,v2": joint values in fixed point */
+	char	   *started_by;		/* role that ran the job (row-level security) */
 	uint8		key[32];
 	TimestampTz started;
 	TimestampTz finished;
@@ -125,13 +128,14 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	SmpcOwnerContext owner;
 	char	   *used_for = NULL;
 	char	   *result = NULL;
+	char	   *started_by = NULL;
 	MemoryContext callercxt = CurrentMemoryContext;
 
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = CStringGetTextDatum(job_id);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT descriptor, result FROM smpc.jobs "
+	SPI_execute_with_args("SELECT descriptor, result, started_by FROM smpc.jobs "
 						  "WHERE federation = $1 AND job_id = $2",
 						  2, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 1)
@@ -141,12 +145,21 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 
 		used_for = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
 		result = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 2));
+		started_by = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 3));
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
 
 	if (used_for == NULL)
 		return false;
+	/* A stored result goes back only to the role that ran the job, or an admin. */
+	if (strcmp(started_by, GetUserNameFromId(GetUserId(), false)) != 0 && !superuser() &&
+		!has_privs_of_role(GetUserId(), get_role_oid("smpc_admin", false)))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("job \"%s\" of federation \"%s\" was released to another role",
+					   job_id, fed->name),
+				errhint("Only the role that ran a job, or smpc_admin, may read its result; choose a new job id."));
 	if (strcmp(used_for, descriptor) != 0)
 		smpc_job_conflict(fed->name, job_id, used_for, descriptor);
 	smpc_parse_result(result, outputs, width);
@@ -196,9 +209,9 @@ smpc_write_pending(void)
 	foreach(lc, smpc_pending)
 	{
 		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
-		Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID};
-		Datum		args[6];
+		Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, TEXTOID};
+		Datum		args[7];
 		SmpcOwnerContext owner;
 		uint64		inserted;
 
@@ -210,13 +223,14 @@ smpc_write_pending(void)
 		args[3] = CStringGetTextDatum(p->result);
 		args[4] = TimestampTzGetDatum(p->started);
 		args[5] = TimestampTzGetDatum(p->finished);
+		args[6] = CStringGetTextDatum(p->started_by);
 		smpc_begin_as_owner(&owner);
 		SPI_connect();
 		SPI_execute_with_args("INSERT INTO smpc.jobs (federation, job_id, descriptor, state, "
-							  "result, started_at, finished_at) "
-							  "VALUES ($1, $2, $3, 'released', $4, $5, $6) "
+							  "result, started_at, finished_at, started_by) "
+							  "VALUES ($1, $2, $3, 'released', $4, $5, $6, $7) "
 							  "ON CONFLICT DO NOTHING",
-							  6, argtypes, args, NULL, false, 0);
+							  7, argtypes, args, NULL, false, 0);
 		inserted = SPI_processed;
 		SPI_finish();
 		smpc_end_as_owner(&owner);
@@ -248,6 +262,7 @@ smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *de
 	p->job_id = pstrdup(job_id);
 	p->descriptor = pstrdup(descriptor);
 	p->result = smpc_result_text(outputs, width);
+	p->started_by = pstrdup(GetUserNameFromId(GetUserId(), false));
 	memcpy(p->key, key, 32);
 	p->started = started;
 	p->finished = GetCurrentTimestamp();

@@ -99,7 +99,14 @@ isnt($rc, 0, "a's peer role cannot read smpc.jobs at b");
 ($rc, $out, $err) = $fed->psql_connstr($fed->peer_connstr('b', 'a'),
 	"SELECT smpc_sum(0::bigint, 'peer-started-1')");
 isnt($rc, 0, "a's peer role cannot run a job at b");
+like($err, qr/permission denied for aggregate smpc_sum/, 'peer role: no EXECUTE on the aggregates');
+# Even if a DBA makes it an analyst by mistake, the job is refused by name.
+$fed->psql('b', 'GRANT smpc_analyst TO smpc_peer_a');
+($rc, $out, $err) = $fed->psql_connstr($fed->peer_connstr('b', 'a'),
+	"SELECT smpc_sum(0::bigint, 'peer-started-1')");
+isnt($rc, 0, "a's peer role, made an analyst, still cannot run a job at b");
 like($err, qr/login role of party "a" and may not run jobs/, 'peer role: refused by name');
+$fed->psql('b', 'REVOKE smpc_analyst FROM smpc_peer_a');
 is($fed->psql('b', "SELECT count(*) FROM smpc.jobs WHERE job_id = 'peer-started-1'"),
 	'0', 'peer role: no job row at b');
 

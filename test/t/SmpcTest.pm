@@ -167,12 +167,9 @@ EOC
 			my $role = $self->peer_role($peer);
 			my $port = $self->{nodes}{$peer}->port;
 			$sql .= sprintf(
-				"CREATE ROLE %s LOGIN PASSWORD %s;\n"
-				  . "ALTER ROLE %s SET log_parameter_max_length = 0;\n"
-				  . "GRANT USAGE ON SCHEMA smpc TO %s;\n"
-				  . "GRANT EXECUTE ON FUNCTION smpc.deliver(bytea) TO %s;\n",
-				$role, quote_literal($self->{password}{$peer}{$name}),
-				$role, $role, $role);
+				"CREATE ROLE %s LOGIN PASSWORD %s IN ROLE smpc_peer;\n"
+				  . "ALTER ROLE %s SET log_parameter_max_length = 0;\n",
+				$role, quote_literal($self->{password}{$peer}{$name}), $role);
 			$sql .= sprintf(
 				"CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (host '127.0.0.1', port '%d', dbname '%s', sslmode 'verify-full', sslrootcert %s, peer_role '%s');\n",
 				$peer, $port, $self->db($peer),
