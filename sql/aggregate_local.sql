@@ -49,6 +49,7 @@ DROP SERVER b;
 -- needed; a partner's login role may never run one.
 CREATE SERVER b FOREIGN DATA WRAPPER smpc
     OPTIONS (host '127.0.0.1', port '1', dbname 'org_b', peer_role 'peer_b');
+SELECT smpc.grant_results('one', 'smpc_analyst');
 CREATE ROLE smpc_regress_analyst IN ROLE smpc_analyst;
 -- peer_b is made an analyst too: even then a partner's login role is refused.
 CREATE ROLE peer_b IN ROLE smpc_analyst;

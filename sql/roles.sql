@@ -43,11 +43,29 @@ CREATE SERVER c FOREIGN DATA WRAPPER smpc
 GRANT USAGE ON FOREIGN SERVER b, c TO smpc_analyst;
 CREATE USER MAPPING FOR PUBLIC SERVER b OPTIONS (user 'x', password 'y');
 CREATE USER MAPPING FOR PUBLIC SERVER c OPTIONS (user 'x', password 'y');
+-- Only roles the admin allowed may receive results of the federation;
+-- others are refused before any partner is contacted.
+SET ROLE regress_alice;
+SELECT smpc_sum(x, 'alice-1') FROM (VALUES (1)) v(x);
+RESET ROLE;
+SET ROLE regress_admin;
+SELECT smpc.grant_results('roles_fed', 'regress_alice');
+SELECT smpc.grant_results('roles_fed', 'regress_bob');
+SELECT smpc.grant_results('roles_fed', 'no_such_role');
+SELECT smpc.grant_results('no_such_federation', 'regress_bob');
+SELECT federation, role_name FROM smpc.result_grants ORDER BY 2;
+RESET ROLE;
 SET ROLE regress_alice;
 SELECT smpc_sum(x, 'alice-1') FROM (VALUES (1)) v(x);
 RESET ROLE;
 SET ROLE regress_bob;
 SELECT smpc_sum(x, 'alice-1') FROM (VALUES (1)) v(x);
+RESET ROLE;
+SET ROLE regress_admin;
+SELECT smpc.revoke_results('roles_fed', 'regress_bob');
+RESET ROLE;
+SET ROLE regress_bob;
+SELECT smpc_sum(x, 'bob-2') FROM (VALUES (1)) v(x);
 RESET ROLE;
 
 -- A partner's login role may only call the deliver endpoint.

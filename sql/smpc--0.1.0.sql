@@ -61,6 +61,52 @@ END;
 REVOKE ALL ON FUNCTION smpc.drop_federation(text) FROM PUBLIC;
 COMMENT ON FUNCTION smpc.drop_federation(text) IS 'removes a federation and its job records';
 
+-- Which roles may run jobs of (and so receive results from) a federation.
+-- Checked before any partner is contacted. Superusers and smpc_admin members
+-- always may.
+CREATE TABLE smpc.result_grants (
+    federation  text NOT NULL REFERENCES smpc.federations (name) ON DELETE CASCADE,
+    role_name   name NOT NULL,
+    granted_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (federation, role_name)
+);
+REVOKE ALL ON smpc.result_grants FROM PUBLIC;
+COMMENT ON TABLE smpc.result_grants IS 'roles allowed to run jobs of a federation and receive their results';
+SELECT pg_catalog.pg_extension_config_dump('smpc.result_grants', '');
+
+CREATE FUNCTION smpc.grant_results(federation text, role_name name)
+RETURNS void
+LANGUAGE plpgsql STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM smpc.federations f WHERE f.name = grant_results.federation) THEN
+        RAISE EXCEPTION 'federation "%" does not exist', grant_results.federation
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = grant_results.role_name) THEN
+        RAISE EXCEPTION 'role "%" does not exist', grant_results.role_name
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO smpc.result_grants (federation, role_name)
+    VALUES (grant_results.federation, grant_results.role_name)
+    ON CONFLICT DO NOTHING;
+END $$;
+REVOKE ALL ON FUNCTION smpc.grant_results(text, name) FROM PUBLIC;
+COMMENT ON FUNCTION smpc.grant_results(text, name) IS
+    'lets a role (and its members) run jobs of the federation and receive their results';
+
+CREATE FUNCTION smpc.revoke_results(federation text, role_name name)
+RETURNS void
+LANGUAGE sql STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    DELETE FROM smpc.result_grants g
+    WHERE g.federation = revoke_results.federation AND g.role_name = revoke_results.role_name;
+END;
+REVOKE ALL ON FUNCTION smpc.revoke_results(text, name) FROM PUBLIC;
+COMMENT ON FUNCTION smpc.revoke_results(text, name) IS 'undoes smpc.grant_results';
+
 CREATE FUNCTION smpc.federation_fingerprint(name text)
 RETURNS text
 LANGUAGE C STRICT STABLE
@@ -288,8 +334,9 @@ COMMENT ON ROLE smpc_peer IS 'smpc: group of partners'' login roles; may only ca
 GRANT USAGE ON SCHEMA smpc TO smpc_admin, smpc_analyst, smpc_peer;
 GRANT USAGE ON FOREIGN DATA WRAPPER smpc TO smpc_admin;
 GRANT EXECUTE ON FUNCTION smpc.create_federation(text, text, text[], integer),
-    smpc.drop_federation(text), smpc.federation_fingerprint(text) TO smpc_admin;
-GRANT SELECT ON smpc.federations, smpc.jobs TO smpc_admin;
+    smpc.drop_federation(text), smpc.federation_fingerprint(text),
+    smpc.grant_results(text, name), smpc.revoke_results(text, name) TO smpc_admin;
+GRANT SELECT ON smpc.federations, smpc.jobs, smpc.result_grants TO smpc_admin;
 
 -- Analyst: the aggregates and share functions, and its own jobs' results
 -- (row-level security on smpc.jobs). Running a job also needs USAGE on every

@@ -15,6 +15,7 @@ extern "C" {
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -66,6 +67,45 @@ smpc_end_as_owner(const SmpcOwnerContext *ctx)
 {
 	AtEOXact_GUC(true, ctx->nestlevel);
 	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec);
+}
+
+/*
+ * Errors out unless the current role may run jobs of the federation and
+ * receive their results: a superuser, a member of smpc_admin, or a member
+ * of a role named by smpc.grant_results. Called before any partner is
+ * contacted.
+ */
+void
+smpc_check_result_grant(const SmpcFederationRow *fed)
+{
+	Oid			userid = GetUserId();
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	SmpcOwnerContext owner;
+	bool		allowed = false;
+
+	if (superuser() || has_privs_of_role(userid, get_role_oid("smpc_admin", false)))
+		return;
+	args[0] = CStringGetTextDatum(fed->name);
+	smpc_begin_as_owner(&owner);
+	SPI_connect();
+	SPI_execute_with_args("SELECT role_name FROM smpc.result_grants WHERE federation = $1",
+						  1, argtypes, args, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed && !allowed; i++)
+	{
+		char	   *role = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		Oid			roleid = get_role_oid(role, true);
+
+		allowed = OidIsValid(roleid) && has_privs_of_role(userid, roleid);
+	}
+	SPI_finish();
+	smpc_end_as_owner(&owner);
+	if (!allowed)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to receive results of federation \"%s\"", fed->name),
+				errdetail("No partner was contacted."),
+				errhint("An smpc_admin can allow it with smpc.grant_results('%s', role).", fed->name));
 }
 
 /* Fills the core's view of a federation (pointers into row). */

@@ -290,6 +290,7 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 
 	/* Everything that can be checked locally is checked before any message leaves. */
 	smpc_peer_check_partners(fed);
+	smpc_check_result_grant(fed);
 	descriptor = psprintf("%s(%s)", req->aggregate, req->value_class);
 	if (!smpc_job_key(fed->name, req->job_id, job_id_len, key, &st))
 		smpc_raise_status(&st);

@@ -51,6 +51,7 @@ extern SmpcFederationRow *smpc_load_federation(const char *name, bool missing_ok
 extern char *smpc_default_federation_name(void);
 extern void smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
 extern Oid	smpc_schema_owner(void);
+extern void smpc_check_result_grant(const SmpcFederationRow *fed);
 typedef struct SmpcOwnerContext
 {
 	Oid			save_userid;
