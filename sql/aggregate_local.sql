@@ -103,6 +103,15 @@ SELECT pg_temp.sqlstate_of($$SELECT smpc_sum(expenditure, NULL) FROM expenses$$)
        pg_temp.sqlstate_of($$SELECT smpc_reconstruct(ARRAY['x'])$$) AS bad_share,
        pg_temp.sqlstate_of($$SELECT smpc.federation_fingerprint('nope')$$) AS no_federation;
 
+-- Every object of the extension has a comment.
+SELECT pg_describe_object(classid, objid, 0) AS without_comment
+FROM pg_depend d
+WHERE d.refclassid = 'pg_extension'::regclass
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'smpc')
+  AND d.deptype = 'e'
+  AND obj_description(objid, classid::regclass::name) IS NULL
+ORDER BY 1;
+
 -- DROP EXTENSION removes everything it created.
 DROP EXTENSION smpc;
 SELECT count(*) FROM pg_namespace WHERE nspname = 'smpc';

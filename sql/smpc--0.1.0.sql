@@ -385,3 +385,27 @@ TO smpc_analyst;
 -- Peers: the deliver endpoint, nothing else. A partner's login role joins:
 --   CREATE ROLE smpc_peer_b LOGIN PASSWORD '...' IN ROLE smpc_peer;
 GRANT EXECUTE ON FUNCTION smpc.deliver(bytea) TO smpc_peer;
+
+-- Comments on the aggregates' support functions.
+COMMENT ON FUNCTION smpc._accum_int2(internal, smallint, text) IS 'smpc aggregates: local transition (exact 128-bit sum and count)';
+COMMENT ON FUNCTION smpc._accum_int4(internal, integer, text) IS 'smpc aggregates: local transition (exact 128-bit sum and count)';
+COMMENT ON FUNCTION smpc._accum_int8(internal, bigint, text) IS 'smpc aggregates: local transition (exact 128-bit sum and count)';
+COMMENT ON FUNCTION smpc._accum_numeric(internal, numeric, text) IS 'smpc aggregates: local transition (exact scaled 128-bit sum and count)';
+COMMENT ON FUNCTION smpc._accum_float8(internal, double precision, text) IS 'smpc aggregates: local transition (double precision sum and count)';
+COMMENT ON FUNCTION smpc._count_accum(internal, "any", text) IS 'smpc_count: local transition (count of non-NULL values)';
+COMMENT ON FUNCTION smpc._combine(internal, internal) IS 'smpc aggregates: combines partial states (parallel aggregation)';
+COMMENT ON FUNCTION smpc._serialize(internal) IS 'smpc aggregates: serializes a partial state for parallel workers';
+COMMENT ON FUNCTION smpc._deserialize(bytea, internal) IS 'smpc aggregates: deserializes a partial state from a parallel worker';
+COMMENT ON FUNCTION smpc._sum_int_final(internal, smallint, text) IS 'smpc_sum(smallint): runs the job with the partners, returns the joint sum';
+COMMENT ON FUNCTION smpc._sum_int_final(internal, integer, text) IS 'smpc_sum(integer): runs the job with the partners, returns the joint sum';
+COMMENT ON FUNCTION smpc._sum_numeric_final(internal, bigint, text) IS 'smpc_sum(bigint): runs the job with the partners, returns the joint sum';
+COMMENT ON FUNCTION smpc._sum_numeric_final(internal, numeric, text) IS 'smpc_sum(numeric): runs the job with the partners, returns the joint sum';
+COMMENT ON FUNCTION smpc._sum_float8_final(internal, double precision, text) IS 'smpc_sum(double precision): runs the job with the partners, returns the joint sum';
+COMMENT ON FUNCTION smpc._count_final(internal, "any", text) IS 'smpc_count: runs the job with the partners, returns the joint count';
+COMMENT ON FUNCTION smpc._avg_numeric_final(internal, smallint, text) IS 'smpc_avg(smallint): runs the job with the partners, returns the joint average';
+COMMENT ON FUNCTION smpc._avg_numeric_final(internal, integer, text) IS 'smpc_avg(integer): runs the job with the partners, returns the joint average';
+COMMENT ON FUNCTION smpc._avg_numeric_final(internal, bigint, text) IS 'smpc_avg(bigint): runs the job with the partners, returns the joint average';
+COMMENT ON FUNCTION smpc._avg_numeric_final(internal, numeric, text) IS 'smpc_avg(numeric): runs the job with the partners, returns the joint average';
+COMMENT ON FUNCTION smpc._avg_float8_final(internal, double precision, text) IS 'smpc_avg(double precision): runs the job with the partners, returns the joint average';
+COMMENT ON POLICY jobs_admin ON smpc.jobs IS 'smpc_admin members read every job';
+COMMENT ON POLICY jobs_own ON smpc.jobs IS 'smpc_analyst members read the jobs they ran';
