@@ -345,42 +345,35 @@ GRANT SELECT ON smpc.jobs TO smpc_analyst;
 ALTER TABLE smpc.jobs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY jobs_admin ON smpc.jobs FOR SELECT TO smpc_admin USING (true);
 CREATE POLICY jobs_own ON smpc.jobs FOR SELECT TO smpc_analyst USING (started_by = current_user);
-REVOKE ALL ON FUNCTION
-    smpc_sum(smallint, text),
-    smpc_avg(smallint, text),
-    smpc_sum(integer, text),
-    smpc_avg(integer, text),
-    smpc_sum(bigint, text),
-    smpc_avg(bigint, text),
-    smpc_sum(numeric, text),
-    smpc_avg(numeric, text),
-    smpc_sum(double precision, text),
-    smpc_avg(double precision, text),
-    smpc_count("any", text),
-    smpc_share(numeric, integer),
-    smpc_share(numeric, integer, integer),
-    smpc_share(bigint, integer),
-    smpc_share(bigint, integer, integer),
-    smpc_reconstruct(text[])
-FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION
-    smpc_sum(smallint, text),
-    smpc_avg(smallint, text),
-    smpc_sum(integer, text),
-    smpc_avg(integer, text),
-    smpc_sum(bigint, text),
-    smpc_avg(bigint, text),
-    smpc_sum(numeric, text),
-    smpc_avg(numeric, text),
-    smpc_sum(double precision, text),
-    smpc_avg(double precision, text),
-    smpc_count("any", text),
-    smpc_share(numeric, integer),
-    smpc_share(numeric, integer, integer),
-    smpc_share(bigint, integer),
-    smpc_share(bigint, integer, integer),
-    smpc_reconstruct(text[])
-TO smpc_analyst;
+
+-- One list for both: the aggregates and share functions move from PUBLIC to smpc_analyst.
+DO $analyst$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        'smpc_sum(smallint, text)',
+        'smpc_avg(smallint, text)',
+        'smpc_sum(integer, text)',
+        'smpc_avg(integer, text)',
+        'smpc_sum(bigint, text)',
+        'smpc_avg(bigint, text)',
+        'smpc_sum(numeric, text)',
+        'smpc_avg(numeric, text)',
+        'smpc_sum(double precision, text)',
+        'smpc_avg(double precision, text)',
+        'smpc_count("any", text)',
+        'smpc_share(numeric, integer)',
+        'smpc_share(numeric, integer, integer)',
+        'smpc_share(bigint, integer)',
+        'smpc_share(bigint, integer, integer)',
+        'smpc_reconstruct(text[])'
+    ]::regprocedure[] LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
+    END LOOP;
+END
+$analyst$;
 
 -- Peers: the deliver endpoint, nothing else. A partner's login role joins:
 --   CREATE ROLE smpc_peer_b LOGIN PASSWORD '...' IN ROLE smpc_peer;
