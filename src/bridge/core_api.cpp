@@ -18,6 +18,7 @@
 #include "protocol/federation.hpp"
 #include "protocol/message.hpp"
 #include "protocol/protocol_error.hpp"
+#include "protocol/release_policy.hpp"
 
 using smpc::crypto::Fp;
 using smpc::protocol::ErrorKind;
@@ -54,6 +55,8 @@ int kind_of(ErrorKind k) {
     case ErrorKind::kInconsistent: return SMPC_INCONSISTENT;
     case ErrorKind::kAborted: return SMPC_ABORTED;
     case ErrorKind::kRange: return SMPC_RANGE;
+    case ErrorKind::kRefused: return SMPC_REFUSED;
+    case ErrorKind::kPolicyMismatch: return SMPC_POLICY_MISMATCH;
   }
   return SMPC_INTERNAL;
 }
@@ -88,6 +91,22 @@ smpc::protocol::FederationDef to_def(const SmpcFederation* fed) {
   for (int i = 0; i < fed->nparties; i++) def.parties.emplace_back(fed->parties[i]);
   def.scale = fed->scale;
   return def;
+}
+
+smpc::protocol::ReleasePolicy to_policy(const SmpcPolicy* p) {
+  smpc::protocol::ReleasePolicy policy;
+  policy.min_parties = static_cast<std::uint32_t>(p->min_parties);
+  policy.min_rows = p->min_rows;
+  if (p->has_bounds) {
+    smpc::protocol::ClipBounds b;
+    b.lo = p->lo;
+    b.hi = p->hi;
+    b.scale = p->scale;
+    b.reject = p->reject;
+    policy.bounds = b;
+  }
+  smpc::protocol::validate(policy);
+  return policy;
 }
 
 void fill_outbox(SmpcJob* job, std::vector<smpc::protocol::Outgoing>&& out) {
@@ -173,7 +192,7 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
   return guarded(st, [&] {
     auto def = to_def(fed);
     smpc::protocol::Message m;
-    if (type < 1 || type > 4) throw ProtocolError(ErrorKind::kInvalidArgument, "unknown type");
+    if (type < 1 || type > 5) throw ProtocolError(ErrorKind::kInvalidArgument, "unknown type");
     m.type = static_cast<smpc::protocol::MessageType>(type);
     m.federation = def.name;
     m.job_id = job_id;
@@ -181,10 +200,15 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
     m.receiver = static_cast<std::uint16_t>(receiver);
     m.fingerprint = smpc::protocol::fingerprint(def);
     m.descriptor = "sum(integer)";
-    if (m.type == smpc::protocol::MessageType::kShare)
+    const smpc::protocol::ReleasePolicy policy;  // the default policy
+    m.policy = smpc::protocol::fingerprint(policy);
+    if (m.type == smpc::protocol::MessageType::kShare) {
       m.definition = smpc::protocol::canonical_text(def);
+      m.policy_text = smpc::protocol::canonical_text(policy);
+    }
     if (m.type == smpc::protocol::MessageType::kShare ||
-        m.type == smpc::protocol::MessageType::kPartial)
+        m.type == smpc::protocol::MessageType::kPartial ||
+        m.type == smpc::protocol::MessageType::kCount)
       m.values.assign(1, Fp());
     if (m.type == smpc::protocol::MessageType::kAbort) m.reason = "test";
     auto bytes = smpc::protocol::encode(m);
@@ -198,9 +222,14 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
 
 void smpc_free_bytes(std::uint8_t* p) noexcept { std::free(p); }
 
+bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,
+                          SmpcStatus* st) noexcept {
+  return guarded(st, [&] { copy_text(buf, len, smpc::protocol::describe(to_policy(policy))); });
+}
+
 SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
-                      const char* descriptor, const __int128* inputs, int width,
-                      SmpcStatus* st) noexcept {
+                      const char* descriptor, const SmpcPolicy* policy, int count_index,
+                      const __int128* inputs, int width, SmpcStatus* st) noexcept {
   SmpcJob* result = nullptr;
   guarded(st, [&] {
     auto job = std::make_unique<SmpcJob>();
@@ -209,6 +238,8 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
     params.self = static_cast<std::uint16_t>(fed->self);
     params.job_id.assign(job_id, job_id_len);
     params.descriptor = descriptor;
+    params.policy = to_policy(policy);
+    if (count_index >= 0) params.count_index = static_cast<std::size_t>(count_index);
     std::vector<Fp> values;
     for (int i = 0; i < width; i++)
       values.push_back(smpc::crypto::encode_summand(inputs[i], params.federation.parties.size()));
@@ -234,9 +265,11 @@ bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
 }
 
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept {
-  job->job->set_fault(fault == 1   ? smpc::protocol::Fault::kEquivocatePartial
-                      : fault == 2 ? smpc::protocol::Fault::kWrongConfirm
-                                   : smpc::protocol::Fault::kNone);
+  using smpc::protocol::Fault;
+  static constexpr Fault kFaults[] = {Fault::kNone, Fault::kEquivocatePartial,
+                                      Fault::kWrongConfirm, Fault::kEquivocateShare,
+                                      Fault::kEquivocateCount};
+  job->job->set_fault(fault > 0 && fault < 5 ? kFaults[fault] : Fault::kNone);
 }
 
 bool smpc_job_abort(SmpcJob* job, const char* reason, SmpcStatus* st) noexcept {
@@ -268,6 +301,15 @@ void smpc_job_outbox_clear(SmpcJob* job) noexcept { job->outbox.clear(); }
 bool smpc_job_finished(const SmpcJob* job) noexcept { return job->job->finished(); }
 
 int smpc_job_round(const SmpcJob* job) noexcept { return job->job->round(); }
+
+void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t len) noexcept {
+  try {
+    copy_text(buf, len,
+              job->job->round_name(static_cast<smpc::protocol::MessageType>(type)));
+  } catch (...) {
+    copy_text(buf, len, "a round");
+  }
+}
 
 __int128 smpc_job_result(const SmpcJob* job, int i) noexcept {
   return job->job->result()[static_cast<std::size_t>(i)].to_signed();

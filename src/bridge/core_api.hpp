@@ -22,6 +22,8 @@ enum SmpcStatusKind {
   SMPC_INCONSISTENT,
   SMPC_ABORTED,
   SMPC_RANGE,
+  SMPC_REFUSED,
+  SMPC_POLICY_MISMATCH,
   SMPC_OUT_OF_MEMORY,
   SMPC_INTERNAL,
 };
@@ -42,8 +44,20 @@ struct SmpcFederation {
   int self;  // index of this party in parties
 };
 
+// The release policy this party applies to a job (protocol/release_policy.hpp).
+// Bounds are fixed point with `scale` fractional digits.
+struct SmpcPolicy {
+  int min_parties;
+  std::uint64_t min_rows;
+  bool has_bounds;
+  bool reject;
+  int scale;
+  __int128 lo;
+  __int128 hi;
+};
+
 struct SmpcMessageInfo {
-  int type;  // 1 share, 2 partial, 3 confirm, 4 abort
+  int type;  // 1 share, 2 partial, 3 confirm, 4 abort, 5 count
   int sender;
   int receiver;
   char federation[64];
@@ -72,7 +86,8 @@ bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessage
 // a detail naming what differs.
 bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
                                    const SmpcFederation* local, SmpcStatus* st) noexcept;
-// A valid message of the given type (1 share, 2 partial, 3 confirm, 4 abort)
+// A valid message of the given type (1 share, 2 partial, 3 confirm, 4 abort,
+// 5 count) under the default release policy,
 // with zero values, for tests of the deliver endpoint. *out is malloc'd;
 // free it with smpc_free_bytes.
 bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender, int receiver,
@@ -80,17 +95,26 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
                        SmpcStatus* st) noexcept;
 void smpc_free_bytes(std::uint8_t* p) noexcept;
 
-// Jobs. inputs are signed, already scaled integers (one per vector slot).
+// Checks a policy and writes its description ("at least 3 parties, ...")
+// into buf.
+bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,
+                          SmpcStatus* st) noexcept;
+
+// Jobs. inputs are signed, already scaled integers (one per vector slot);
+// count_index is the slot holding the row count, or -1. Fails with
+// SMPC_REFUSED when the policy refuses the job before it starts.
 SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
-                      const char* descriptor, const __int128* inputs, int width,
-                      SmpcStatus* st) noexcept;
+                      const char* descriptor, const SmpcPolicy* policy, int count_index,
+                      const __int128* inputs, int width, SmpcStatus* st) noexcept;
 void smpc_job_free(SmpcJob* job) noexcept;
 // Fills the outbox with the round-1 messages.
 bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept;
 // Feeds one received message; may add messages to the outbox.
 bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
                       SmpcStatus* st) noexcept;
-// Test builds: 0 none, 1 equivocate in round 2, 2 wrong digest in round 3.
+// Test builds: 0 none, 1 equivocate in the partial round, 2 wrong digest in
+// the confirm round, 3 equivocate in the share round, 4 equivocate in the
+// count round.
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept;
 // Replaces the outbox with an abort message to every partner.
 bool smpc_job_abort(SmpcJob* job, const char* reason, SmpcStatus* st) noexcept;
@@ -102,6 +126,8 @@ void smpc_job_outbox_clear(SmpcJob* job) noexcept;
 
 bool smpc_job_finished(const SmpcJob* job) noexcept;
 int smpc_job_round(const SmpcJob* job) noexcept;
+// "round 2 (count)": the round of this job in which messages of `type` go.
+void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t len) noexcept;
 // Signed joint result for slot i (only when finished).
 __int128 smpc_job_result(const SmpcJob* job, int i) noexcept;
 // Which parties the job still waits for, and in which round.

@@ -231,6 +231,7 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 			  const SmpcJobRequest *req, const uint8 *key, __int128 *outputs)
 {
 	SmpcFederation core;
+	SmpcPolicy	policy;
 	SmpcStatus	st;
 	SmpcJob    *volatile job;
 	__int128	inputs[2];
@@ -240,7 +241,12 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	for (int i = 0; i < req->width; i++)
 		inputs[i] = req->inputs[i];
 	smpc_federation_as_core(fed, &core);
-	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, inputs, req->width, &st);
+	/* Release policies come from the catalog in the next step; until then
+	 * jobs run as before: any number of parties, no row minimum. */
+	memset(&policy, 0, sizeof policy);
+	policy.min_parties = 2;
+	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, &policy, -1, inputs,
+					   req->width, &st);
 	if (job == NULL)
 		smpc_raise_status(&st);
 	if (smpc_test_fault != 0)

@@ -4,10 +4,13 @@
 //     a rejected message leaves the job as it was;
 //   - per sender and round at most one message is kept; an identical repeat
 //     is ignored, a different one is equivocation;
+//   - nothing but the row count is opened before the row count passed the
+//     release policy;
 //   - the result is only exposed after every partner confirmed the same
 //     transcript digest.
 #include "protocol/aggregation_job.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -19,13 +22,8 @@ namespace smpc::protocol {
 
 namespace {
 
-constexpr std::string_view kTranscriptDomain = "smpc-transcript-v1";
+constexpr std::string_view kTranscriptDomain = "smpc-transcript-v2";
 constexpr std::size_t kMaxEarlyMessages = 16;
-
-// Adds b to a element by element; both have the same width.
-void add_into(std::vector<crypto::Fp>& a, const std::vector<crypto::Fp>& b) {
-  for (std::size_t k = 0; k < a.size(); ++k) a[k] += b[k];
-}
 
 // Cuts a reason to kMaxReasonBytes without splitting a UTF-8 sequence.
 std::string truncate_reason(const std::string& reason) {
@@ -35,12 +33,22 @@ std::string truncate_reason(const std::string& reason) {
   return reason.substr(0, end);
 }
 
+// The elements of `v` at `indexes`, in that order.
+std::vector<crypto::Fp> pick(const std::vector<crypto::Fp>& v,
+                             const std::vector<std::size_t>& indexes) {
+  std::vector<crypto::Fp> out;
+  out.reserve(indexes.size());
+  for (std::size_t i : indexes) out.push_back(v[i]);
+  return out;
+}
+
 }  // namespace
 
 AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
                                crypto::RandomSource& rng)
     : params_(std::move(params)), input_(std::move(input)), rng_(rng) {
   validate(params_.federation);
+  validate(params_.policy);
   const std::size_t n = params_.federation.parties.size();
   if (params_.self >= n) {
     throw ProtocolError(ErrorKind::kInvalidArgument, "party index " + std::to_string(params_.self) +
@@ -60,9 +68,41 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
     throw ProtocolError(ErrorKind::kInvalidArgument,
                         "job input must have 1 to " + std::to_string(kMaxValues) + " values");
   }
-  fingerprint_ = fingerprint(params_.federation);
   width_ = input_.size();
+  if (params_.count_index && *params_.count_index >= width_) {
+    throw ProtocolError(ErrorKind::kInvalidArgument, "the row count index is outside the input");
+  }
+  if (params_.policy.min_rows > 0 && !params_.count_index) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "a minimum row count needs the row count in the job input");
+  }
+  if (n < params_.policy.min_parties) {
+    throw ProtocolError(
+        ErrorKind::kRefused,
+        "federation \"" + params_.federation.name + "\" has " + std::to_string(n) +
+            " parties, but the release policy requires at least " +
+            std::to_string(params_.policy.min_parties),
+        n == 2 ? "With two parties, each party learns the other's input from the joint result."
+               : "",
+        "Lower min_parties with smpc.set_policy() at every party if this is acceptable.");
+  }
+
+  fingerprint_ = fingerprint(params_.federation);
+  policy_fingerprint_ = fingerprint(params_.policy);
+  for (std::size_t k = 0; k < width_; ++k) {
+    if (params_.policy.min_rows > 0 && k == *params_.count_index) {
+      gated_.push_back(k);
+    } else {
+      rest_.push_back(k);
+    }
+  }
+  phases_.push_back(MessageType::kShare);
+  if (!gated_.empty()) phases_.push_back(MessageType::kCount);
+  if (!rest_.empty()) phases_.push_back(MessageType::kPartial);
+  phases_.push_back(MessageType::kConfirm);
+
   shares_.resize(n);
+  counts_.resize(n);
   partials_.resize(n);
   confirms_.resize(n);
   nonces_.resize(n);
@@ -80,12 +120,54 @@ Message AggregationJob::header(MessageType type, std::uint16_t to) const {
   m.receiver = to;
   m.nonce = nonce_;
   m.fingerprint = fingerprint_;
+  m.policy = policy_fingerprint_;
   m.descriptor = params_.descriptor;
   return m;
 }
 
+AggregationJob::Slots& AggregationJob::slots(MessageType type) {
+  return const_cast<Slots&>(static_cast<const AggregationJob*>(this)->slots(type));
+}
+
+const AggregationJob::Slots& AggregationJob::slots(MessageType type) const {
+  switch (type) {
+    case MessageType::kShare:
+      return shares_;
+    case MessageType::kCount:
+      return counts_;
+    case MessageType::kPartial:
+      return partials_;
+    case MessageType::kConfirm:
+      return confirms_;
+    case MessageType::kAbort:
+      break;
+  }
+  throw std::logic_error("no slots for abort messages");
+}
+
+// Number of values a message of `type` carries in this job.
+std::size_t AggregationJob::expected_width(MessageType type) const {
+  switch (type) {
+    case MessageType::kShare:
+      return width_;
+    case MessageType::kCount:
+      return gated_.size();
+    case MessageType::kPartial:
+      return rest_.size();
+    default:
+      return 0;
+  }
+}
+
+bool AggregationJob::complete(const Slots& s) const {
+  for (std::size_t j = 0; j < s.size(); ++j) {
+    if (j != params_.self && !s[j]) return false;
+  }
+  return true;
+}
+
 std::vector<Outgoing> AggregationJob::start() {
-  if (round_ != 0) throw std::logic_error("AggregationJob::start() called twice");
+  if (phase_ != 0) throw std::logic_error("AggregationJob::start() called twice");
   const std::size_t n = params_.federation.parties.size();
   // by_party[j][k]: party j's share of input element k.
   std::vector<std::vector<crypto::Fp>> by_party(n, std::vector<crypto::Fp>(width_));
@@ -95,6 +177,7 @@ std::vector<Outgoing> AggregationJob::start() {
   }
   own_share_ = std::move(by_party[params_.self]);
   const std::string definition = canonical_text(params_.federation);
+  const std::string policy = canonical_text(params_.policy);
 
   std::vector<Outgoing> out;
   for (std::size_t j = 0; j < n; ++j) {
@@ -102,10 +185,16 @@ std::vector<Outgoing> AggregationJob::start() {
     auto to = static_cast<std::uint16_t>(j);
     Message m = header(MessageType::kShare, to);
     m.definition = definition;
+    m.policy_text = policy;
     m.values = std::move(by_party[j]);
+    if (out.empty() && fault_ == Fault::kEquivocateShare) {
+      Message other = m;
+      other.values[0] += crypto::Fp::from_signed(1);
+      out.push_back(Outgoing{to, std::move(other)});
+    }
     out.push_back(Outgoing{to, std::move(m)});
   }
-  round_ = 1;
+  phase_ = 1;
   // Shares that arrived before start() may already complete round 1.
   std::vector<Outgoing> more = advance();
   for (Outgoing& o : more) out.push_back(std::move(o));
@@ -136,8 +225,9 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   const std::optional<Nonce>& known = nonces_[m.sender];
   if (m.type != MessageType::kShare) {
     if (!known) {
-      // Bounded: a sender has at most a partial, a confirm and an abort per
-      // run; more are junk from a misbehaving sender and are dropped.
+      // Bounded: a sender has at most a count, a partial, a confirm and an
+      // abort per run; more are junk from a misbehaving sender and are
+      // dropped.
       if (early_[m.sender].size() < kMaxEarlyMessages) early_[m.sender].push_back(m);
       return {};
     }
@@ -173,43 +263,47 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
                         {}, "Use a distinct job id for each computation.");
   }
 
+  if (m.policy != policy_fingerprint_) {
+    std::string difference;
+    if (m.type == MessageType::kShare) {
+      try {
+        difference = describe_difference(params_.policy, parse_policy(m.policy_text));
+      } catch (const ProtocolError&) {
+        // An unreadable policy: report the generic mismatch below.
+      }
+    }
+    if (difference.empty()) difference = "The release policy fingerprints differ.";
+    throw ProtocolError(ErrorKind::kPolicyMismatch,
+                        "the release policy of job \"" + params_.job_id + "\" differs at " + party,
+                        difference,
+                        "Every party must apply the same release policy to a job: the same "
+                        "min_parties and min_rows, and the same bounds for the aggregated column.");
+  }
+
   if (known && *known != m.nonce) {
     throw ProtocolError(ErrorKind::kInconsistent, party + " restarted the job while it was running",
                         "A message arrived with a different run nonce than earlier messages "
                         "from this party.");
   }
 
-  std::optional<Message>* slot = nullptr;
-  switch (m.type) {
-    case MessageType::kShare:
-      slot = &shares_[m.sender];
-      break;
-    case MessageType::kPartial:
-      slot = &partials_[m.sender];
-      break;
-    case MessageType::kConfirm:
-      slot = &confirms_[m.sender];
-      break;
-    case MessageType::kAbort:
-      break;
+  if (std::find(phases_.begin(), phases_.end(), m.type) == phases_.end()) {
+    throw ProtocolError(ErrorKind::kMalformed, party + " sent a " + type_name(m.type) +
+                                                   " message, which this job has no round for");
   }
-  if (slot == nullptr) {
-    throw ProtocolError(ErrorKind::kMalformed, "message has an unknown type");
-  }
-  if ((m.type == MessageType::kShare || m.type == MessageType::kPartial) &&
-      m.values.size() != width_) {
+  std::optional<Message>& slot = slots(m.type)[m.sender];
+  if (m.type != MessageType::kConfirm && m.values.size() != expected_width(m.type)) {
     throw ProtocolError(ErrorKind::kMalformed, party + " sent " + std::to_string(m.values.size()) +
                                                    " values, this party expects " +
-                                                   std::to_string(width_));
+                                                   std::to_string(expected_width(m.type)));
   }
-  if (slot->has_value()) {
-    if (**slot == m) return {};  // a harmless duplicate delivery
+  if (slot.has_value()) {
+    if (*slot == m) return {};  // a harmless duplicate delivery
     throw ProtocolError(ErrorKind::kInconsistent,
                         party + " sent two different " + type_name(m.type) + " messages",
                         "A party that sends different messages for the same round is "
                         "equivocating; the job cannot be trusted.");
   }
-  *slot = m;
+  slot = m;
   nonces_[m.sender] = m.nonce;
   std::vector<Outgoing> out = advance();
   if (m.type == MessageType::kShare && !early_[m.sender].empty()) {
@@ -223,64 +317,86 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   return out;
 }
 
+// This party's message of round `type` to every partner.
+void AggregationJob::send_round(MessageType type, std::vector<Outgoing>& out) {
+  const std::size_t n = params_.federation.parties.size();
+  bool first = true;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j == params_.self) continue;
+    auto to = static_cast<std::uint16_t>(j);
+    Message m = header(type, to);
+    if (type == MessageType::kCount) m.values = pick(held_, gated_);
+    if (type == MessageType::kPartial) m.values = pick(held_, rest_);
+    if (type == MessageType::kConfirm) m.digest = digest_;
+    if (first) {
+      if ((fault_ == Fault::kEquivocateCount && type == MessageType::kCount) ||
+          (fault_ == Fault::kEquivocatePartial && type == MessageType::kPartial))
+        m.values[0] += crypto::Fp::from_signed(1);
+      if (fault_ == Fault::kWrongConfirm && type == MessageType::kConfirm) m.digest[0] ^= 0x01;
+    }
+    first = false;
+    out.push_back(Outgoing{to, std::move(m)});
+  }
+}
+
+// result_[indexes[k]] = this party's value plus every partner's value k.
+void AggregationJob::open(MessageType type, const std::vector<std::size_t>& indexes) {
+  const Slots& s = slots(type);
+  for (std::size_t k = 0; k < indexes.size(); ++k) {
+    crypto::Fp sum = held_[indexes[k]];
+    for (std::size_t j = 0; j < s.size(); ++j) {
+      if (j != params_.self) sum += s[j]->values[k];
+    }
+    result_[indexes[k]] = sum;
+  }
+}
+
+// The release policy's minimum row count, checked on the opened count.
+void AggregationJob::check_row_count() const {
+  const crypto::i128 rows = result_[*params_.count_index].to_signed();
+  if (rows < static_cast<crypto::i128>(params_.policy.min_rows)) {
+    throw ProtocolError(ErrorKind::kRefused,
+                        "the joint row count is below the release policy's minimum of " +
+                            std::to_string(params_.policy.min_rows) + " rows",
+                        "Only the row count was opened; no other value was revealed.",
+                        "Aggregate over more rows, or lower min_rows with smpc.set_policy() at "
+                        "every party.");
+  }
+}
+
+// digest_ = H(domain, fingerprints, job id, descriptor, every party's count
+// and partial values).
+void AggregationJob::finish_transcript() {
+  crypto::Sha256 h;
+  h.update_field(kTranscriptDomain);
+  h.update(fingerprint_.data(), fingerprint_.size());
+  h.update(policy_fingerprint_.data(), policy_fingerprint_.size());
+  h.update_field(params_.job_id);
+  h.update_field(params_.descriptor);
+  std::uint8_t bytes[crypto::Fp::kBytes];
+  for (MessageType type : {MessageType::kCount, MessageType::kPartial}) {
+    if (std::find(phases_.begin(), phases_.end(), type) == phases_.end()) continue;
+    const Slots& s = slots(type);
+    const std::vector<std::size_t>& indexes = type == MessageType::kCount ? gated_ : rest_;
+    for (std::size_t j = 0; j < s.size(); ++j) {
+      const std::vector<crypto::Fp> own = pick(held_, indexes);
+      for (const crypto::Fp& v : j == params_.self ? own : s[j]->values) {
+        v.to_bytes(bytes);
+        h.update(bytes, sizeof bytes);
+      }
+    }
+  }
+  digest_ = h.finish();
+}
+
 // Moves through as many rounds as the stored messages allow, returning the
 // messages each completed round produces.
 std::vector<Outgoing> AggregationJob::advance() {
   const std::size_t n = params_.federation.parties.size();
-  auto complete = [&](const std::vector<std::optional<Message>>& slots) {
-    for (std::size_t j = 0; j < n; ++j) {
-      if (j != params_.self && !slots[j]) return false;
-    }
-    return true;
-  };
-  auto send_all = [&](std::vector<Outgoing>& out, MessageType type) {
-    bool first = true;
-    for (std::size_t j = 0; j < n; ++j) {
-      if (j == params_.self) continue;
-      auto to = static_cast<std::uint16_t>(j);
-      Message m = header(type, to);
-      if (type == MessageType::kPartial) m.values = partial_;
-      if (type == MessageType::kConfirm) m.digest = digest_;
-      if (first && fault_ == Fault::kEquivocatePartial && type == MessageType::kPartial)
-        m.values[0] += crypto::Fp::from_signed(1);
-      if (first && fault_ == Fault::kWrongConfirm && type == MessageType::kConfirm)
-        m.digest[0] ^= 0x01;
-      first = false;
-      out.push_back(Outgoing{to, std::move(m)});
-    }
-  };
-
   std::vector<Outgoing> out;
-  while (!finished_) {
-    if (round_ == 1) {
-      if (!complete(shares_)) break;
-      partial_ = own_share_;
-      for (std::size_t j = 0; j < n; ++j) {
-        if (j != params_.self) add_into(partial_, shares_[j]->values);
-      }
-      send_all(out, MessageType::kPartial);
-      round_ = 2;
-    } else if (round_ == 2) {
-      if (!complete(partials_)) break;
-      result_ = partial_;
-      crypto::Sha256 h;
-      h.update_field(kTranscriptDomain);
-      h.update(fingerprint_.data(), fingerprint_.size());
-      h.update_field(params_.job_id);
-      h.update_field(params_.descriptor);
-      std::uint8_t bytes[crypto::Fp::kBytes];
-      for (std::size_t j = 0; j < n; ++j) {
-        const std::vector<crypto::Fp>& y = j == params_.self ? partial_ : partials_[j]->values;
-        if (j != params_.self) add_into(result_, y);
-        for (const crypto::Fp& v : y) {
-          v.to_bytes(bytes);
-          h.update(bytes, sizeof bytes);
-        }
-      }
-      digest_ = h.finish();
-      send_all(out, MessageType::kConfirm);
-      round_ = 3;
-    } else if (round_ == 3) {
+  while (!finished_ && phase_ > 0) {
+    const MessageType current = phases_[static_cast<std::size_t>(phase_ - 1)];
+    if (current == MessageType::kConfirm) {
       // Check every confirm that is already here, so a mismatch is reported
       // as soon as it is known rather than after the last confirm arrives.
       for (std::size_t j = 0; j < n; ++j) {
@@ -289,15 +405,32 @@ std::vector<Outgoing> AggregationJob::advance() {
           throw ProtocolError(ErrorKind::kInconsistent,
                               "party " + params_.federation.parties[j] +
                                   " holds a different result (transcript digest mismatch)",
-                              "Some party received inconsistent partial sums; no result is "
+                              "Some party received inconsistent values; no result is "
                               "released.");
         }
       }
       if (!complete(confirms_)) break;
       finished_ = true;
-    } else {
-      break;  // not started
+      break;
     }
+    if (!complete(slots(current))) break;
+    if (current == MessageType::kShare) {
+      held_ = own_share_;
+      result_.assign(width_, crypto::Fp());
+      for (std::size_t j = 0; j < n; ++j) {
+        if (j == params_.self) continue;
+        for (std::size_t k = 0; k < width_; ++k) held_[k] += shares_[j]->values[k];
+      }
+    } else if (current == MessageType::kCount) {
+      open(MessageType::kCount, gated_);
+      check_row_count();
+    } else {
+      open(MessageType::kPartial, rest_);
+    }
+    ++phase_;
+    const MessageType next = phases_[static_cast<std::size_t>(phase_ - 1)];
+    if (next == MessageType::kConfirm) finish_transcript();
+    send_round(next, out);
   }
   return out;
 }
@@ -307,13 +440,21 @@ const std::vector<crypto::Fp>& AggregationJob::result() const {
   return result_;
 }
 
+std::string AggregationJob::round_name(MessageType t) const {
+  for (std::size_t i = 0; i < phases_.size(); ++i) {
+    if (phases_[i] == t) {
+      return "round " + std::to_string(i + 1) + " (" + type_name(t) + ")";
+    }
+  }
+  return type_name(t);
+}
+
 std::vector<std::uint16_t> AggregationJob::missing() const {
   std::vector<std::uint16_t> out;
   if (finished_) return out;
-  const std::vector<std::optional<Message>>& slots =
-      round_ <= 1 ? shares_ : (round_ == 2 ? partials_ : confirms_);
-  for (std::size_t j = 0; j < slots.size(); ++j) {
-    if (j != params_.self && !slots[j]) out.push_back(static_cast<std::uint16_t>(j));
+  const Slots& s = slots(phases_[static_cast<std::size_t>(phase_ == 0 ? 0 : phase_ - 1)]);
+  for (std::size_t j = 0; j < s.size(); ++j) {
+    if (j != params_.self && !s[j]) out.push_back(static_cast<std::uint16_t>(j));
   }
   return out;
 }
@@ -321,11 +462,8 @@ std::vector<std::uint16_t> AggregationJob::missing() const {
 std::string AggregationJob::describe_missing() const {
   std::vector<std::uint16_t> parties = missing();
   if (parties.empty()) return {};
-  int round = round_ == 0 ? 1 : round_;
-  static constexpr MessageType kTypes[] = {MessageType::kShare, MessageType::kPartial,
-                                           MessageType::kConfirm};
   std::string out =
-      "round " + std::to_string(round) + " (" + type_name(kTypes[round - 1]) + ") from ";
+      round_name(phases_[static_cast<std::size_t>(phase_ == 0 ? 0 : phase_ - 1)]) + " from ";
   for (std::size_t i = 0; i < parties.size(); ++i) {
     if (i > 0) out += ", ";
     out += "party " + params_.federation.parties[parties[i]];

@@ -4,18 +4,28 @@
 // keeps network waits (which can raise PostgreSQL errors) out of C++ frames.
 //
 // Rounds, for parties 0..n-1, this party i, local input vector x_i:
-//   1 share:   split x_i additively into n shares; send share j to party j
-//              (with the federation definition, so a mismatch can be named).
-//   2 partial: y_i = sum of the n shares this party holds (its own and the
-//              n-1 received); send y_i to every party.
-//   3 confirm: R = sum of all y_j; send H(transcript) where the transcript is
-//              (fingerprint, job id, descriptor, y_0 .. y_{n-1}).
-//   done:      when every party's confirm digest equals ours, R is released.
+//   share:   split x_i additively into n shares; send share j to party j
+//            (with the federation definition and the release policy, so a
+//            mismatch can be named).
+//   count:   only when the release policy sets a minimum row count: send the
+//            sum of the shares this party holds of the row-count element to
+//            every party. Every party reconstructs the joint row count and
+//            refuses the job when it is below the minimum, before any other
+//            value is opened.
+//   partial: y_i = sum of the n shares this party holds of every other
+//            element (its own and the n-1 received); send y_i to every party.
+//   confirm: R = sum of all y_j; send H(transcript) where the transcript is
+//            (federation fingerprint, policy fingerprint, job id, descriptor,
+//            every party's count and partial values).
+//   done:    when every party's confirm digest equals ours, R is released.
+// A job without a minimum row count has no count round; a job whose only
+// element is the row count (smpc_count) has no partial round.
 //
 // Any inconsistency (a second, different message for the same round from the
-// same sender, a digest that differs, a partner's abort) throws
-// ProtocolError; the caller then aborts the job everywhere. Messages from a
-// later round may arrive early and are buffered.
+// same sender, a digest that differs, a partner's abort, a different
+// federation or release policy) throws ProtocolError; the caller then aborts
+// the job everywhere. Messages from a later round may arrive early and are
+// buffered.
 //
 // Runs: each run of a job draws a fresh nonce, and a sender's share fixes
 // which of its runs this job is talking to. Later messages carrying another
@@ -36,6 +46,7 @@
 #include "crypto/random.hpp"
 #include "protocol/federation.hpp"
 #include "protocol/message.hpp"
+#include "protocol/release_policy.hpp"
 
 namespace smpc::protocol {
 
@@ -44,14 +55,20 @@ struct JobParams {
   std::uint16_t self = 0;
   std::string job_id;
   std::string descriptor;  // e.g. "avg(integer)"; must match at every party
+  ReleasePolicy policy;    // must match at every party
+  // Position of the row count in the input vector; needed when the policy
+  // sets min_rows.
+  std::optional<std::size_t> count_index;
 };
 
 // Deliberate misbehaviour, for tests that prove deviations are caught. Only
 // reachable from SQL in a test build (smpc.test_fault, superuser only).
 enum class Fault {
   kNone,
-  kEquivocatePartial,  // round 2: the first partner gets a partial sum that is off by one
-  kWrongConfirm,       // round 3: the first partner gets a wrong transcript digest
+  kEquivocateShare,    // share round: the first partner gets a second, different share
+  kEquivocateCount,    // count round: the first partner gets a count sum that is off by one
+  kEquivocatePartial,  // partial round: the first partner gets a partial sum that is off by one
+  kWrongConfirm,       // confirm round: the first partner gets a wrong transcript digest
 };
 
 struct Outgoing {
@@ -61,22 +78,29 @@ struct Outgoing {
 
 class AggregationJob {
  public:
-  // Validates params (federation, self index, job id length 1..kMaxJobIdBytes,
-  // descriptor length) and input (1..kMaxValues elements); draws the nonce.
+  // Validates params (federation, policy, self index, job id length
+  // 1..kMaxJobIdBytes, descriptor length, count index) and input
+  // (1..kMaxValues elements); draws the nonce. Throws ProtocolError
+  // (kRefused) when the federation has fewer parties than the policy's
+  // min_parties.
   AggregationJob(JobParams params, std::vector<crypto::Fp> input, crypto::RandomSource& rng);
 
   // Round-1 messages, one per partner. Call once.
   std::vector<Outgoing> start();
   // Feeds one received message; returns what to send as a consequence (maybe
-  // nothing). Throws ProtocolError on any inconsistency.
+  // nothing). Throws ProtocolError on any inconsistency, and kRefused when
+  // the joint row count is below the policy's minimum.
   std::vector<Outgoing> receive(const Message& m);
 
   bool finished() const { return finished_; }
   // The joint result, one element per input element. Only when finished().
   const std::vector<crypto::Fp>& result() const;
 
-  // 1, 2 or 3 while running.
-  int round() const { return round_; }
+  // 1-based number of the current round while running (0 before start()).
+  int round() const { return phase_; }
+  // E.g. "round 2 (count)": the round in which messages of type t are sent
+  // in this job, for errors; "abort" for aborts.
+  std::string round_name(MessageType t) const;
   // Indexes of the parties whose message for the current round is missing.
   std::vector<std::uint16_t> missing() const;
   // E.g. "round 1 (share) from party c, party d"; for timeout errors.
@@ -91,24 +115,40 @@ class AggregationJob {
   const Nonce& nonce() const { return nonce_; }
 
  private:
+  using Slots = std::vector<std::optional<Message>>;
+
   Message header(MessageType type, std::uint16_t to) const;
+  Slots& slots(MessageType type);
+  const Slots& slots(MessageType type) const;
+  std::size_t expected_width(MessageType type) const;
+  bool complete(const Slots& s) const;
+  // Sends this party's message of the round that starts now.
+  void send_round(MessageType type, std::vector<Outgoing>& out);
+  // Joint values of `indexes` from every party's message of `type`.
+  void open(MessageType type, const std::vector<std::size_t>& indexes);
+  void check_row_count() const;
+  void finish_transcript();
   std::vector<Outgoing> advance();
 
   JobParams params_;
   crypto::Digest fingerprint_{};
+  crypto::Digest policy_fingerprint_{};
   std::vector<crypto::Fp> input_;
   crypto::RandomSource& rng_;
   Nonce nonce_{};
-  int round_ = 0;
+  std::vector<MessageType> phases_;  // the rounds of this job, in order
+  int phase_ = 0;                    // 1-based index into phases_ while running
   bool finished_ = false;
   std::size_t width_ = 0;
+  std::vector<std::size_t> gated_;  // elements opened in the count round
+  std::vector<std::size_t> rest_;   // elements opened in the partial round
   std::vector<crypto::Fp> own_share_;
-  // Per sender, the message received for each round (index 0..2), if any.
-  std::vector<std::optional<Message>> shares_, partials_, confirms_;
+  std::vector<crypto::Fp> held_;  // this party's sums of the shares it holds
+  // Per sender, the message received for each round, if any.
+  Slots shares_, counts_, partials_, confirms_;
   std::vector<std::optional<Nonce>> nonces_;
   // Per sender, messages that arrived before its share (run not yet known).
   std::vector<std::vector<Message>> early_;
-  std::vector<crypto::Fp> partial_;  // y_self
   std::vector<crypto::Fp> result_;
   crypto::Digest digest_{};
   Fault fault_ = Fault::kNone;

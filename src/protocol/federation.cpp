@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "protocol/canonical_lines.hpp"
 #include "protocol/protocol_error.hpp"
 
 namespace smpc::protocol {
@@ -39,23 +40,6 @@ std::string join_parties(const std::vector<std::string>& parties) {
     out += parties[i];
   }
   return out;
-}
-
-// Consumes "<key>=<value>\n" from the front of `text` and returns the value.
-std::string_view take_line(std::string_view& text, std::string_view key) {
-  if (text.substr(0, key.size()) != key || text.size() <= key.size() || text[key.size()] != '=') {
-    throw ProtocolError(ErrorKind::kMalformed,
-                        "federation definition: expected line \"" + std::string(key) + "=\"");
-  }
-  text.remove_prefix(key.size() + 1);
-  std::size_t end = text.find('\n');
-  if (end == std::string_view::npos) {
-    throw ProtocolError(ErrorKind::kMalformed, "federation definition: line \"" + std::string(key) +
-                                                   "\" is not terminated");
-  }
-  std::string_view value = text.substr(0, end);
-  text.remove_prefix(end + 1);
-  return value;
 }
 
 }  // namespace
@@ -104,8 +88,9 @@ FederationDef parse_canonical(std::string_view text) {
   text.remove_prefix(kHeaderLine.size());
 
   FederationDef def;
-  def.name = std::string(take_line(text, "name"));
-  std::string_view parties = take_line(text, "parties");
+  constexpr const char* kWhat = "federation definition";
+  def.name = std::string(take_line(text, "name", kWhat));
+  std::string_view parties = take_line(text, "parties", kWhat);
   def.parties.clear();
   while (true) {
     std::size_t comma = parties.find(',');
@@ -113,18 +98,7 @@ FederationDef parse_canonical(std::string_view text) {
     if (comma == std::string_view::npos) break;
     parties.remove_prefix(comma + 1);
   }
-  std::string_view scale = take_line(text, "scale");
-  if (scale.empty() || scale.size() > 2) {
-    throw ProtocolError(ErrorKind::kMalformed, "federation definition: scale is not valid");
-  }
-  int value = 0;
-  for (char c : scale) {
-    if (c < '0' || c > '9') {
-      throw ProtocolError(ErrorKind::kMalformed, "federation definition: scale is not a number");
-    }
-    value = value * 10 + (c - '0');
-  }
-  def.scale = value;
+  def.scale = static_cast<int>(parse_count(take_line(text, "scale", kWhat), 2, kWhat, "scale"));
   if (!text.empty()) {
     throw ProtocolError(ErrorKind::kMalformed,
                         "federation definition has text after the scale line");

@@ -13,7 +13,7 @@ namespace smpc::protocol {
 namespace {
 
 constexpr std::uint8_t kMagic[4] = {'S', 'M', 'P', 'C'};
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
 
 // Appends little-endian integers and byte strings to a buffer.
 class Writer {
@@ -145,8 +145,9 @@ class Reader {
 bool Message::operator==(const Message& o) const {
   return type == o.type && federation == o.federation && job_id == o.job_id && sender == o.sender &&
          receiver == o.receiver && nonce == o.nonce && fingerprint == o.fingerprint &&
-         descriptor == o.descriptor && definition == o.definition && values == o.values &&
-         digest == o.digest && reason == o.reason;
+         policy == o.policy && descriptor == o.descriptor && definition == o.definition &&
+         policy_text == o.policy_text && values == o.values && digest == o.digest &&
+         reason == o.reason;
 }
 
 std::vector<std::uint8_t> encode(const Message& m) {
@@ -161,12 +162,15 @@ std::vector<std::uint8_t> encode(const Message& m) {
   w.u16(m.receiver);
   w.bytes(m.nonce.data(), m.nonce.size());
   w.bytes(m.fingerprint.data(), m.fingerprint.size());
+  w.bytes(m.policy.data(), m.policy.size());
   w.string8(m.descriptor, 0, kMaxDescriptorBytes, "descriptor");
   switch (m.type) {
     case MessageType::kShare:
       w.string16(m.definition, 0, kMaxDefinitionBytes, "definition");
+      w.string16(m.policy_text, 0, kMaxPolicyBytes, "policy");
       w.values(m.values);
       break;
+    case MessageType::kCount:
     case MessageType::kPartial:
       w.values(m.values);
       break;
@@ -196,7 +200,7 @@ Message decode(const std::uint8_t* data, std::size_t len) {
   Message m;
   std::uint8_t type = r.u8("type");
   if (type < static_cast<std::uint8_t>(MessageType::kShare) ||
-      type > static_cast<std::uint8_t>(MessageType::kAbort)) {
+      type > static_cast<std::uint8_t>(MessageType::kCount)) {
     throw ProtocolError(ErrorKind::kMalformed, "message has an unknown type");
   }
   m.type = static_cast<MessageType>(type);
@@ -206,12 +210,15 @@ Message decode(const std::uint8_t* data, std::size_t len) {
   m.receiver = r.u16("receiver");
   r.array(m.nonce, "nonce");
   r.array(m.fingerprint, "fingerprint");
+  r.array(m.policy, "policy fingerprint");
   m.descriptor = r.string8(0, kMaxDescriptorBytes, "descriptor");
   switch (m.type) {
     case MessageType::kShare:
       m.definition = r.string16(0, kMaxDefinitionBytes, "definition");
+      m.policy_text = r.string16(0, kMaxPolicyBytes, "policy");
       m.values = r.values();
       break;
+    case MessageType::kCount:
     case MessageType::kPartial:
       m.values = r.values();
       break;
@@ -232,6 +239,8 @@ const char* type_name(MessageType t) {
   switch (t) {
     case MessageType::kShare:
       return "share";
+    case MessageType::kCount:
+      return "count";
     case MessageType::kPartial:
       return "partial";
     case MessageType::kConfirm:

@@ -1,13 +1,15 @@
 // Wire format of the messages parties deliver to one another (the bytea
 // argument of smpc.deliver). Layout, all integers little-endian:
 //
-//   "SMPC"  magic (4) | version u8 (=1) | type u8
+//   "SMPC"  magic (4) | version u8 (=2) | type u8
 //   federation: u8 length + bytes (<= 63)
 //   job_id:     u16 length + bytes (1..16384)
-//   sender u16 | receiver u16 | nonce (16) | fingerprint (32)
-//   descriptor: u8 length + bytes (<= 64)
+//   sender u16 | receiver u16 | nonce (16) | fingerprint (32) | policy (32)
+//   descriptor: u8 length + bytes (<= 255)
 //   body, by type:
-//     kShare:   definition u16 length + bytes, then values
+//     kShare:   definition u16 length + bytes, policy text u16 length +
+//               bytes (<= 512), then values
+//     kCount:   values (partial sums of the row-count elements)
 //     kPartial: values
 //     kConfirm: digest (32)
 //     kAbort:   reason u16 length + bytes (<= 1024)
@@ -25,20 +27,29 @@
 
 #include "crypto/field.hpp"
 #include "crypto/hash.hpp"
+#include "protocol/release_policy.hpp"
 
 namespace smpc::protocol {
 
-enum class MessageType : std::uint8_t { kShare = 1, kPartial = 2, kConfirm = 3, kAbort = 4 };
+enum class MessageType : std::uint8_t {
+  kShare = 1,
+  kPartial = 2,
+  kConfirm = 3,
+  kAbort = 4,
+  kCount = 5,
+};
 
 constexpr std::size_t kMaxJobIdBytes = 16384;
-constexpr std::size_t kMaxDescriptorBytes = 64;
+constexpr std::size_t kMaxDescriptorBytes = 255;
 constexpr std::size_t kMaxDefinitionBytes = 8192;
 constexpr std::size_t kMaxReasonBytes = 1024;
 constexpr std::size_t kMaxValues = 1 << 16;
-// Largest valid encoding: fixed fields (68 bytes) and the federation name (63),
-// rounded up to 256, plus the variable parts of the largest (share) message.
+// Largest valid encoding: fixed fields (104 bytes) and the federation name
+// (63), rounded up to 256, plus the variable parts of the largest (share)
+// message.
 constexpr std::size_t kMaxMessageBytes = 256 + kMaxJobIdBytes + kMaxDescriptorBytes +
-                                         kMaxDefinitionBytes + kMaxValues * crypto::Fp::kBytes;
+                                         kMaxDefinitionBytes + kMaxPolicyBytes +
+                                         kMaxValues * crypto::Fp::kBytes;
 
 using Nonce = std::array<std::uint8_t, 16>;
 
@@ -50,9 +61,11 @@ struct Message {
   std::uint16_t receiver = 0;
   Nonce nonce{};                   // the sender's random id for this run of the job
   crypto::Digest fingerprint{};    // of the sender's federation definition
+  crypto::Digest policy{};         // of the sender's release policy for this job
   std::string descriptor;          // what is computed, e.g. "avg(integer)"
   std::string definition;          // kShare: sender's canonical federation text
-  std::vector<crypto::Fp> values;  // kShare, kPartial
+  std::string policy_text;         // kShare: sender's canonical release policy
+  std::vector<crypto::Fp> values;  // kShare, kCount, kPartial
   crypto::Digest digest{};         // kConfirm: transcript hash
   std::string reason;              // kAbort
 
@@ -63,6 +76,6 @@ std::vector<std::uint8_t> encode(const Message& m);
 // Throws ProtocolError(kMalformed) naming what is wrong (never echoing values).
 Message decode(const std::uint8_t* data, std::size_t len);
 
-const char* type_name(MessageType t);  // "share", "partial", "confirm", "abort"
+const char* type_name(MessageType t);  // "share", "count", "partial", "confirm", "abort"
 
 }  // namespace smpc::protocol

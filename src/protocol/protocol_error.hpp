@@ -16,6 +16,8 @@ enum class ErrorKind {
   kInconsistent,        // equivocation / confirm hash mismatch
   kAborted,             // a partner aborted the job
   kRange,               // value does not fit the field
+  kRefused,             // this party's release policy refuses the job
+  kPolicyMismatch,      // a partner applies a different release policy to the job
 };
 
 class ProtocolError : public std::runtime_error {

@@ -9,12 +9,13 @@
 //   3. Party 0 of a 3-party federation named like the message, running the
 //      message's job id, descriptor and width, accepts the message or throws
 //      ProtocolError. So do variants of the message whose header is made
-//      acceptable (receiver 0, sender 1 or 2, this federation's fingerprint),
-//      fed as shares, partials and confirms in an order chosen by the
-//      message's receiver field, so that the fuzzer reaches every round,
-//      early (buffered) messages, duplicates and equivocation.
+//      acceptable (receiver 0, sender 1 or 2, this federation's fingerprint
+//      and the job's policy fingerprint), fed as shares, counts, partials and
+//      confirms in an order chosen by the message's receiver field, so that
+//      the fuzzer reaches every round, early (buffered) messages, duplicates
+//      and equivocation.
 //   4. Whatever the job sends in return is addressed to a partner, comes from
-//      party 0, has the job's width and survives the round trip of 2.
+//      party 0, has the width of its round and survives the round trip of 2.
 //
 // Receiver bits used to choose the schedule of variants (3):
 //   bit 0      keep the message's own fingerprint (a federation mismatch,
@@ -22,7 +23,9 @@
 //   bits 1..3  feed this many variants (mod 8) before calling start()
 //   bits 4..6  rotate the list of variants by this many (mod 7)
 //   bit 7      reverse the list
-//   bit 8      give shares and partials one value too many
+//   bit 8      give shares, counts and partials one value too many
+//   bit 9      a job with a minimum row count (a count round; the last
+//              element is the row count)
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -82,16 +85,28 @@ FederationDef federation_for(const Message& m) {
 struct Party0 {
   Party0(const Message& m, const FederationDef& def)
       : width(m.values.empty() ? kDefaultWidth : m.values.size()),
+        gated((m.receiver >> 9) & 1),
         rng(0x5eed),
-        job(params(m, def), input(width), rng) {}
+        job(params(m, def, width, gated), input(width), rng) {}
 
-  static JobParams params(const Message& m, const FederationDef& def) {
+  static JobParams params(const Message& m, const FederationDef& def, std::size_t width,
+                          bool gated) {
     JobParams p;
     p.federation = def;
     p.self = kSelf;
     p.job_id = m.job_id;
     p.descriptor = m.descriptor.empty() ? kDefaultDescriptor : m.descriptor;
+    if (gated) {
+      p.policy.min_rows = 1;
+      p.count_index = width - 1;
+    }
     return p;
+  }
+  // Number of values a message of `type` carries in this job.
+  std::size_t width_of(MessageType type) const {
+    if (type == MessageType::kShare) return width;
+    if (type == MessageType::kCount) return 1;
+    return width - (gated ? 1 : 0);
   }
   static std::vector<Fp> input(std::size_t width) {
     std::vector<Fp> v;
@@ -100,6 +115,7 @@ struct Party0 {
   }
 
   std::size_t width;
+  bool gated;
   test::DeterministicRandom rng;  // declared before job, which keeps a reference
   AggregationJob job;
 };
@@ -111,8 +127,10 @@ void check_outgoing(const Party0& p, const std::vector<Outgoing>& out) {
     check(o.message.receiver == o.to, "outgoing receiver differs from its destination");
     check(o.message.sender == kSelf, "outgoing sender is not this party");
     check(o.message.job_id == p.job.params().job_id, "outgoing job id differs");
-    if (o.message.type == MessageType::kShare || o.message.type == MessageType::kPartial) {
-      check(o.message.values.size() == p.width, "outgoing values have the wrong width");
+    if (o.message.type == MessageType::kShare || o.message.type == MessageType::kCount ||
+        o.message.type == MessageType::kPartial) {
+      check(o.message.values.size() == p.width_of(o.message.type),
+            "outgoing values have the wrong width");
     }
     check_round_trip(o.message);
   }
@@ -160,20 +178,25 @@ void feed_variants(const Message& m, const FederationDef& def) {
   base.federation = def.name;
   base.receiver = kSelf;
   base.descriptor = p.job.params().descriptor;
-  if (!keep_fingerprint) base.fingerprint = protocol::fingerprint(def);
-  base.values.resize(p.width + (extra_value ? 1 : 0));
+  if (!keep_fingerprint) {
+    base.fingerprint = protocol::fingerprint(def);
+    base.policy = protocol::fingerprint(p.job.params().policy);
+  }
 
   std::vector<Message> variants;
-  for (MessageType type : {MessageType::kShare, MessageType::kPartial, MessageType::kConfirm}) {
+  for (MessageType type : {MessageType::kShare, MessageType::kCount, MessageType::kPartial,
+                           MessageType::kConfirm}) {
     for (std::uint16_t sender = 1; sender < kParties; ++sender) {
       Message v = base;
       v.type = type;
       v.sender = sender;
+      v.values.resize(p.width_of(type) + (extra_value ? 1 : 0));
       variants.push_back(v);
     }
   }
   // The message's own type (possibly an abort) from one of the partners.
   Message own = base;
+  own.values.resize(p.width + (extra_value ? 1 : 0));
   own.sender = static_cast<std::uint16_t>(1 + (m.sender & 1));
   variants.push_back(own);
 

@@ -53,9 +53,11 @@ void write_text(const std::string& dir, const std::string& name, const std::stri
 
 // Runs one job among parties a, b, c in memory and writes every message
 // addressed to party a (index 0), named <prefix>-<type>-from-<sender>.
+// With min_rows > 0 the last input element is the row count, so the run has a
+// count round.
 void write_run(const std::string& dir, const std::string& prefix, const std::string& job_id,
                const std::string& descriptor, const std::vector<std::vector<Fp>>& inputs,
-               std::uint64_t seed) {
+               std::uint64_t seed, std::uint64_t min_rows = 0) {
   FederationDef def;
   def.name = "ico";
   def.parties = {"a", "b", "c"};
@@ -70,6 +72,8 @@ void write_run(const std::string& dir, const std::string& prefix, const std::str
     p.self = static_cast<std::uint16_t>(i);
     p.job_id = job_id;
     p.descriptor = descriptor;
+    p.policy.min_rows = min_rows;
+    if (min_rows > 0) p.count_index = inputs[i].size() - 1;
     jobs.emplace_back(p, inputs[i], rngs[i]);
   }
 
@@ -123,6 +127,9 @@ int main(int argc, char** argv) {
             {avg_input(10000), avg_input(15000), avg_input(20000)}, 1);
   write_run(dir, "sum", "nightly-7", "sum(bigint)",
             {{Fp::from_signed(-5)}, {Fp::from_signed(0)}, {Fp::from_signed(42)}}, 4);
+  // A minimum row count: a count round before the partial round.
+  write_run(dir, "gated", "monthly-2026-10", "avg(numeric)",
+            {avg_input(10000), avg_input(15000), avg_input(20000)}, 9, 3);
 
   smpc::test::DeterministicRandom rng(7);
   const std::vector<std::string> additive = smpc::crypto::share_value(15000000000, 6, 3, 0, rng);

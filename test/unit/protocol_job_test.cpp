@@ -1,188 +1,16 @@
-// The aggregation protocol, run in memory: a simulated network delivers the
-// messages the jobs return (through the wire encoding) in FIFO, LIFO or
-// random order, optionally dropping, duplicating or tampering with them.
+// The aggregation protocol, run in memory on the network of job_network.hpp:
+// every delivery order, duplicates, tampering, aborts and retries.
 #include <gtest/gtest.h>
 
-#include <deque>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "crypto/field.hpp"
-#include "protocol/aggregation_job.hpp"
-#include "protocol/federation.hpp"
-#include "protocol/message.hpp"
-#include "protocol/protocol_error.hpp"
-#include "test_random.hpp"
+#include "job_network.hpp"
 
 namespace smpc::protocol {
 namespace {
 
-using crypto::Fp;
-using crypto::i128;
-using test::DeterministicRandom;
-
-const char* const kNames[] = {"alpha", "beta", "gamma", "delta", "epsilon",
-                              "zeta",  "eta",  "theta", "iota",  "kappa"};
-
-FederationDef federation(std::size_t n) {
-  FederationDef def;
-  def.name = "acme";
-  for (std::size_t i = 0; i < n; ++i) def.parties.push_back(kNames[i]);
-  def.scale = 6;
-  return def;
-}
-
-JobParams params(const FederationDef& def, std::uint16_t self,
-                 const std::string& descriptor = "avg(integer)") {
-  JobParams p;
-  p.federation = def;
-  p.self = self;
-  p.job_id = "job-42";
-  p.descriptor = descriptor;
-  return p;
-}
-
-std::vector<Fp> embed(const std::vector<i128>& values, std::size_t parties) {
-  std::vector<Fp> out;
-  for (i128 v : values) out.push_back(crypto::encode_summand(v, parties));
-  return out;
-}
-
-// A set of parties and the network between them.
-class Network {
- public:
-  enum class Order { kFifo, kLifo, kRandom };
-
-  struct Party {
-    std::unique_ptr<DeterministicRandom> rng;
-    std::unique_ptr<AggregationJob> job;
-    std::vector<i128> input;
-    std::optional<ProtocolError> error;
-  };
-
-  // One party per params entry; inputs are signed values of width 2.
-  Network(const std::vector<JobParams>& all, std::uint64_t seed) : order_rng_(seed) {
-    const std::size_t n = all.size();
-    for (std::size_t i = 0; i < n; ++i) {
-      Party p;
-      p.rng = std::make_unique<DeterministicRandom>(seed * 1000 + i);
-      std::uniform_int_distribution<std::int64_t> small(-1000000000000LL, 1000000000000LL);
-      p.input = {small(order_rng_), small(order_rng_)};
-      // Every third party contributes a value at the per-party bound, so the
-      // sum comes close to the edge of the field without wrapping.
-      if (i % 3 == 1) p.input[1] = -(Fp::kSignedMax / static_cast<i128>(n));
-      p.job = std::make_unique<AggregationJob>(all[i], embed(p.input, n), *p.rng);
-      parties.push_back(std::move(p));
-    }
-  }
-
-  static std::vector<JobParams> uniform(std::size_t n) {
-    std::vector<JobParams> all;
-    for (std::size_t i = 0; i < n; ++i) all.push_back(params(federation(n), i));
-    return all;
-  }
-
-  void start(std::size_t i) { send(parties[i].job->start()); }
-  void start_all() {
-    for (std::size_t i = 0; i < parties.size(); ++i) start(i);
-  }
-
-  // Delivers until the queue is empty.
-  void run() {
-    while (!queue_.empty()) {
-      Message m;
-      if (order == Order::kFifo) {
-        m = std::move(queue_.front());
-        queue_.pop_front();
-      } else if (order == Order::kLifo) {
-        m = std::move(queue_.back());
-        queue_.pop_back();
-      } else {
-        std::size_t k =
-            std::uniform_int_distribution<std::size_t>(0, queue_.size() - 1)(order_rng_);
-        m = std::move(queue_[k]);
-        queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(k));
-      }
-      deliver(m);
-      if (duplicate) deliver(m);
-    }
-  }
-
-  std::vector<i128> expected_sum() const {
-    std::vector<i128> sum(2, 0);
-    for (const Party& p : parties) {
-      for (std::size_t k = 0; k < 2; ++k) sum[k] += p.input[k];
-    }
-    return sum;
-  }
-
-  static std::vector<i128> decode_result(const AggregationJob& job) {
-    std::vector<i128> out;
-    for (Fp v : job.result()) out.push_back(v.to_signed());
-    return out;
-  }
-
-  std::vector<Party> parties;
-  Order order = Order::kRandom;
-  bool duplicate = false;       // deliver every message twice
-  bool abort_on_error = false;  // a failing party sends kAbort to all others
-  // Sees every message sent; may change it, or return false to drop it.
-  std::function<bool(Message&)> on_send;
-  std::vector<Message> sent;  // every message sent, after on_send
-
- private:
-  void send(std::vector<Outgoing> out) {
-    for (Outgoing& o : out) {
-      EXPECT_EQ(o.to, o.message.receiver);
-      if (on_send && !on_send(o.message)) continue;
-      sent.push_back(o.message);
-      queue_.push_back(std::move(o.message));
-    }
-  }
-
-  void deliver(const Message& m) {
-    Party& to = parties[m.receiver];
-    if (to.error) return;
-    // Through the wire format, as the transport would.
-    std::vector<std::uint8_t> wire = encode(m);
-    Message received = decode(wire.data(), wire.size());
-    EXPECT_EQ(received, m);
-    try {
-      send(to.job->receive(received));
-    } catch (const ProtocolError& e) {
-      to.error = e;
-      // A party that was itself aborted has nothing to add.
-      if (abort_on_error && e.kind() != ErrorKind::kAborted) {
-        std::vector<Outgoing> aborts;
-        for (std::size_t j = 0; j < parties.size(); ++j) {
-          if (j == m.receiver) continue;
-          auto id = static_cast<std::uint16_t>(j);
-          aborts.push_back(Outgoing{id, to.job->abort_message(id, e.what())});
-        }
-        send(std::move(aborts));
-      }
-    }
-  }
-
-  std::mt19937_64 order_rng_;
-  std::deque<Message> queue_;
-};
-
-void expect_all_finished_with_sum(Network& net) {
-  const std::vector<i128> want = net.expected_sum();
-  for (std::size_t i = 0; i < net.parties.size(); ++i) {
-    const Network::Party& p = net.parties[i];
-    ASSERT_FALSE(p.error) << "party " << i << ": " << p.error->what() << " / " << p.error->detail();
-    ASSERT_TRUE(p.job->finished()) << "party " << i << " " << p.job->describe_missing();
-    EXPECT_EQ(Network::decode_result(*p.job), want) << "party " << i;
-    EXPECT_TRUE(p.job->missing().empty());
-    EXPECT_EQ(p.job->describe_missing(), "");
-  }
-}
+using namespace test_net;  // NOLINT(build/namespaces): the shared harness
 
 class ProtocolJobSizes : public ::testing::TestWithParam<std::size_t> {};
 
@@ -505,17 +333,6 @@ struct Trio {
     return {};
   }
 };
-
-ErrorKind receive_error(AggregationJob& job, const Message& m, std::string* what = nullptr) {
-  try {
-    job.receive(m);
-  } catch (const ProtocolError& e) {
-    if (what != nullptr) *what = e.what();
-    return e.kind();
-  }
-  ADD_FAILURE() << "receive accepted the message";
-  return ErrorKind::kInvalidArgument;
-}
 
 TEST(ProtocolJob, ShareMessagesCarryTheDefinition) {
   Trio t;

@@ -28,12 +28,17 @@ Message base(MessageType type) {
   for (std::size_t i = 0; i < m.nonce.size(); ++i) m.nonce[i] = static_cast<std::uint8_t>(i + 1);
   for (std::size_t i = 0; i < m.fingerprint.size(); ++i) {
     m.fingerprint[i] = static_cast<std::uint8_t>(0xA0 + i);
+    m.policy[i] = static_cast<std::uint8_t>(0x30 + i);
   }
   m.descriptor = "avg(integer)";
   switch (type) {
     case MessageType::kShare:
       m.definition = "smpc-federation-v1\nname=acme\nparties=a,b,c\nscale=6\n";
+      m.policy_text = "smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=none\n";
       m.values = {Fp::from_signed(-5), Fp::from_canonical(Fp::kModulus - 1)};
+      break;
+    case MessageType::kCount:
+      m.values = {Fp::from_signed(42)};
       break;
     case MessageType::kPartial:
       m.values = {Fp::from_signed(123456789), Fp::from_signed(0), Fp::from_signed(-1)};
@@ -48,8 +53,8 @@ Message base(MessageType type) {
   return m;
 }
 
-const MessageType kAllTypes[] = {MessageType::kShare, MessageType::kPartial, MessageType::kConfirm,
-                                 MessageType::kAbort};
+const MessageType kAllTypes[] = {MessageType::kShare, MessageType::kCount, MessageType::kPartial,
+                                 MessageType::kConfirm, MessageType::kAbort};
 
 ErrorKind decode_error(const Bytes& b, std::size_t len, std::string* what = nullptr) {
   try {
@@ -76,7 +81,7 @@ struct Layout {
 Layout layout_of(const Message& m) {
   Layout l;
   l.job_len = 7 + m.federation.size();
-  l.descriptor_len = l.job_len + 2 + m.job_id.size() + 2 + 2 + 16 + 32;
+  l.descriptor_len = l.job_len + 2 + m.job_id.size() + 2 + 2 + 16 + 32 + 32;
   l.body = l.descriptor_len + 1 + m.descriptor.size();
   return l;
 }
@@ -100,9 +105,9 @@ TEST(ProtocolMessage, RoundTripEachType) {
 TEST(ProtocolMessage, EncodingIsExact) {
   Message m = base(MessageType::kConfirm);
   Bytes b = encode(m);
-  ASSERT_EQ(b.size(), 4 + 1 + 1 + 1 + 4 + 2 + 15 + 2 + 2 + 16 + 32 + 1 + 12 + 32u);
+  ASSERT_EQ(b.size(), 4 + 1 + 1 + 1 + 4 + 2 + 15 + 2 + 2 + 16 + 32 + 32 + 1 + 12 + 32u);
   EXPECT_EQ(std::memcmp(b.data(), "SMPC", 4), 0);
-  EXPECT_EQ(b[4], 1);    // version
+  EXPECT_EQ(b[4], 2);    // version
   EXPECT_EQ(b[5], 3);    // type
   EXPECT_EQ(b[6], 4);    // federation length
   EXPECT_EQ(b[11], 15);  // job id length, little-endian
@@ -117,6 +122,7 @@ TEST(ProtocolMessage, RoundTripLimits) {
   m.job_id = std::string(kMaxJobIdBytes, 'j');
   m.descriptor = std::string(kMaxDescriptorBytes, 'd');
   m.definition = std::string(kMaxDefinitionBytes, 'x');
+  m.policy_text = std::string(kMaxPolicyBytes, 'y');
   m.sender = 0xFFFF;
   m.receiver = 0xFFFE;
   m.values.assign(kMaxValues, Fp::from_canonical(Fp::kModulus - 1));
@@ -156,6 +162,12 @@ TEST(ProtocolMessage, EncodeRejectsOversizeFields) {
   expect_invalid(m);
   m = base(MessageType::kShare);
   m.definition = std::string(kMaxDefinitionBytes + 1, 'x');
+  expect_invalid(m);
+  m = base(MessageType::kShare);
+  m.policy_text = std::string(kMaxPolicyBytes + 1, 'y');
+  expect_invalid(m);
+  m = base(MessageType::kCount);
+  m.values.clear();
   expect_invalid(m);
   m = base(MessageType::kPartial);
   m.values.clear();
@@ -205,9 +217,11 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
   b[0] = 'X';
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
   b = good;
-  b[4] = 2;  // version
+  b[4] = 1;  // version 1, before release policies
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
-  for (std::uint8_t type : {0, 5, 0xFF}) {
+  b[4] = 3;
+  EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
+  for (std::uint8_t type : {0, 6, 0xFF}) {
     b = good;
     b[5] = type;
     std::string what;
@@ -239,7 +253,7 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
     }
     for (std::uint8_t v :
          {std::uint8_t(m.descriptor.size() - 1), std::uint8_t(m.descriptor.size() + 1),
-          std::uint8_t(kMaxDescriptorBytes + 1), std::uint8_t{0xFF}}) {
+          std::uint8_t{0xFF}}) {
       Bytes b = good;
       b[l.descriptor_len] = v;
       EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "descriptor length " << int(v);
@@ -255,9 +269,17 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
         put_u16(b, l.body, v);
         EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "definition length " << v;
       }
-      count_at = l.body + 2 + m.definition.size();
+      const std::size_t policy_at = l.body + 2 + m.definition.size();
+      for (std::uint16_t v :
+           {std::uint16_t(m.policy_text.size() - 1), std::uint16_t(m.policy_text.size() + 1),
+            std::uint16_t(kMaxPolicyBytes + 1), std::uint16_t{0xFFFF}}) {
+        Bytes b = good;
+        put_u16(b, policy_at, v);
+        EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "policy length " << v;
+      }
+      count_at = policy_at + 2 + m.policy_text.size();
       count = m.values.size();
-    } else if (t == MessageType::kPartial) {
+    } else if (t == MessageType::kPartial || t == MessageType::kCount) {
       count_at = l.body;
       count = m.values.size();
     } else if (t == MessageType::kAbort) {
@@ -341,7 +363,7 @@ TEST(ProtocolMessage, ErrorsNeverEchoContent) {
 TEST(ProtocolMessage, EqualityComparesAllFields) {
   const Message a = base(MessageType::kShare);
   EXPECT_EQ(a, a);
-  std::vector<Message> variants(12, a);
+  std::vector<Message> variants(14, a);
   variants[0].type = MessageType::kPartial;
   variants[1].federation += "x";
   variants[2].job_id += "x";
@@ -354,11 +376,14 @@ TEST(ProtocolMessage, EqualityComparesAllFields) {
   variants[9].values[1] += Fp::from_signed(1);
   variants[10].digest[0] ^= 1;
   variants[11].reason = "x";
+  variants[12].policy[5] ^= 1;
+  variants[13].policy_text += "x";
   for (std::size_t i = 0; i < variants.size(); ++i) EXPECT_FALSE(variants[i] == a) << i;
 }
 
 TEST(ProtocolMessage, TypeNames) {
   EXPECT_STREQ(type_name(MessageType::kShare), "share");
+  EXPECT_STREQ(type_name(MessageType::kCount), "count");
   EXPECT_STREQ(type_name(MessageType::kPartial), "partial");
   EXPECT_STREQ(type_name(MessageType::kConfirm), "confirm");
   EXPECT_STREQ(type_name(MessageType::kAbort), "abort");
