@@ -227,6 +227,11 @@ bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,
   return guarded(st, [&] { copy_text(buf, len, smpc::protocol::describe(to_policy(policy))); });
 }
 
+bool smpc_policy_admits(const SmpcFederation* fed, const SmpcPolicy* policy,
+                        SmpcStatus* st) noexcept {
+  return guarded(st, [&] { smpc::protocol::check_admits(to_def(fed), to_policy(policy)); });
+}
+
 SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
                       const char* descriptor, const SmpcPolicy* policy, int count_index,
                       const __int128* inputs, int width, SmpcStatus* st) noexcept {
@@ -251,6 +256,19 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
 }
 
 void smpc_job_free(SmpcJob* job) noexcept { delete job; }
+
+bool smpc_job_discard_run(SmpcJob* job, const std::uint8_t* data, std::size_t len,
+                          SmpcStatus* st) noexcept {
+  return guarded(st, [&] { job->job->discard_run(smpc::protocol::decode(data, len)); });
+}
+
+void smpc_job_dead_runs(const SmpcJob* job, char* buf, std::size_t len) noexcept {
+  try {
+    copy_text(buf, len, job->job->dead_runs());
+  } catch (...) {
+    copy_text(buf, len, "");
+  }
+}
 
 bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept {
   return guarded(st, [&] { fill_outbox(job, job->job->start()); });
@@ -299,6 +317,13 @@ void smpc_job_outbox_item(const SmpcJob* job, int i, int* to, const std::uint8_t
 void smpc_job_outbox_clear(SmpcJob* job) noexcept { job->outbox.clear(); }
 
 bool smpc_job_finished(const SmpcJob* job) noexcept { return job->job->finished(); }
+
+bool smpc_job_refused(const SmpcJob* job, SmpcStatus* st) noexcept {
+  const auto& refusal = job->job->refusal();
+  if (!refusal) return false;
+  set_status(st, kind_of(refusal->kind()), refusal->what(), refusal->detail(), refusal->hint());
+  return true;
+}
 
 int smpc_job_round(const SmpcJob* job) noexcept { return job->job->round(); }
 

@@ -100,6 +100,11 @@ void smpc_free_bytes(std::uint8_t* p) noexcept;
 bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,
                           SmpcStatus* st) noexcept;
 
+// Fails with SMPC_REFUSED when the federation has fewer parties than the
+// policy requires.
+bool smpc_policy_admits(const SmpcFederation* fed, const SmpcPolicy* policy,
+                        SmpcStatus* st) noexcept;
+
 // Jobs. inputs are signed, already scaled integers (one per vector slot);
 // count_index is the slot holding the row count, or -1. Fails with
 // SMPC_REFUSED when the policy refuses the job before it starts.
@@ -107,6 +112,15 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
                       const char* descriptor, const SmpcPolicy* policy, int count_index,
                       const __int128* inputs, int width, SmpcStatus* st) noexcept;
 void smpc_job_free(SmpcJob* job) noexcept;
+// Before smpc_job_start only: an abort that was waiting here before this run
+// started ends a partner's run that never involved this one; its messages are
+// ignored and the job waits for the partner's retry. Fails for anything that
+// is not an abort of this job.
+bool smpc_job_discard_run(SmpcJob* job, const std::uint8_t* data, std::size_t len,
+                          SmpcStatus* st) noexcept;
+// "Party b aborted the job before this party started it: <reason>." for each
+// discarded run (empty when none), for the timeout error.
+void smpc_job_dead_runs(const SmpcJob* job, char* buf, std::size_t len) noexcept;
 // Fills the outbox with the round-1 messages.
 bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept;
 // Feeds one received message; may add messages to the outbox.
@@ -125,6 +139,10 @@ void smpc_job_outbox_item(const SmpcJob* job, int i, int* to, const std::uint8_t
 void smpc_job_outbox_clear(SmpcJob* job) noexcept;
 
 bool smpc_job_finished(const SmpcJob* job) noexcept;
+// True when the finished job was refused by the release policy after the
+// count round; fills st with the refusal (SMPC_REFUSED). An abort made
+// afterwards (smpc_job_abort) tells partners that it was a refusal.
+bool smpc_job_refused(const SmpcJob* job, SmpcStatus* st) noexcept;
 int smpc_job_round(const SmpcJob* job) noexcept;
 // "round 2 (count)": the round of this job in which messages of `type` go.
 void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t len) noexcept;

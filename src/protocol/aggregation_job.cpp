@@ -5,7 +5,7 @@
 //   - per sender and round at most one message is kept; an identical repeat
 //     is ignored, a different one is equivocation;
 //   - nothing but the row count is opened before the row count passed the
-//     release policy;
+//     release policy, and a refused job keeps no opened value;
 //   - the result is only exposed after every partner confirmed the same
 //     transcript digest.
 #include "protocol/aggregation_job.hpp"
@@ -76,16 +76,7 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
     throw ProtocolError(ErrorKind::kInvalidArgument,
                         "a minimum row count needs the row count in the job input");
   }
-  if (n < params_.policy.min_parties) {
-    throw ProtocolError(
-        ErrorKind::kRefused,
-        "federation \"" + params_.federation.name + "\" has " + std::to_string(n) +
-            " parties, but the release policy requires at least " +
-            std::to_string(params_.policy.min_parties),
-        n == 2 ? "With two parties, each party learns the other's input from the joint result."
-               : "",
-        "Lower min_parties with smpc.set_policy() at every party if this is acceptable.");
-  }
+  check_admits(params_.federation, params_.policy);
 
   fingerprint_ = fingerprint(params_.federation);
   policy_fingerprint_ = fingerprint(params_.policy);
@@ -107,6 +98,8 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   confirms_.resize(n);
   nonces_.resize(n);
   early_.resize(n);
+  dead_.resize(n);
+  dead_reason_.resize(n);
   rng_.fill(nonce_.data(), nonce_.size());
 }
 
@@ -166,6 +159,34 @@ bool AggregationJob::complete(const Slots& s) const {
   return true;
 }
 
+void AggregationJob::discard_run(const Message& abort) {
+  if (phase_ != 0) throw std::logic_error("AggregationJob::discard_run() after start()");
+  const FederationDef& fed = params_.federation;
+  if (abort.type != MessageType::kAbort || abort.federation != fed.name ||
+      abort.job_id != params_.job_id || abort.receiver != params_.self ||
+      abort.sender >= fed.parties.size() || abort.sender == params_.self) {
+    throw ProtocolError(ErrorKind::kMalformed, "not an abort of this job from a partner");
+  }
+  std::vector<Nonce>& dead = dead_[abort.sender];
+  // Bounded like early messages: a partner's aborted attempts are few.
+  if (std::find(dead.begin(), dead.end(), abort.nonce) == dead.end() &&
+      dead.size() < kMaxEarlyMessages) {
+    dead.push_back(abort.nonce);
+  }
+  dead_reason_[abort.sender] = abort.reason.empty() ? "no reason was given" : abort.reason;
+}
+
+std::string AggregationJob::dead_runs() const {
+  std::string out;
+  for (std::size_t j = 0; j < dead_.size(); ++j) {
+    if (dead_[j].empty()) continue;
+    if (!out.empty()) out += " ";
+    out += "Party " + params_.federation.parties[j] +
+           " aborted the job before this party started it: " + dead_reason_[j] + ".";
+  }
+  return out;
+}
+
 std::vector<Outgoing> AggregationJob::start() {
   if (phase_ != 0) throw std::logic_error("AggregationJob::start() called twice");
   const std::size_t n = params_.federation.parties.size();
@@ -204,6 +225,8 @@ std::vector<Outgoing> AggregationJob::start() {
 std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   const FederationDef& fed = params_.federation;
   const std::size_t n = fed.parties.size();
+  // A job that ended here (released or refused) has nothing left to learn.
+  if (finished_) return {};
   if (m.federation != fed.name || m.job_id != params_.job_id) {
     throw ProtocolError(ErrorKind::kMalformed, "message belongs to a different job");
   }
@@ -217,6 +240,10 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
     throw ProtocolError(ErrorKind::kMalformed, "message claims to come from this party");
   }
   const std::string party = "party " + fed.parties[m.sender];
+
+  // Messages of a run that died before this one started are ignored.
+  const std::vector<Nonce>& dead = dead_[m.sender];
+  if (std::find(dead.begin(), dead.end(), m.nonce) != dead.end()) return {};
 
   // A sender's run of the job is fixed by its share (round 1). Messages of
   // another run (a failed earlier attempt whose abort or partial arrived
@@ -235,6 +262,15 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   }
 
   if (m.type == MessageType::kAbort) {
+    // A partner that opened the row count and found it too low: this party
+    // opens the same count (its own count round may just not be complete
+    // yet), so it reports the same refusal.
+    if (m.refused && !gated_.empty() && phase_ >= 2) {
+      refusal_ = row_count_refusal();
+      result_.assign(width_, crypto::Fp());
+      finished_ = true;
+      return {};
+    }
     throw ProtocolError(ErrorKind::kAborted, party + " aborted the job",
                         m.reason.empty() ? std::string("no reason was given") : m.reason);
   }
@@ -351,17 +387,16 @@ void AggregationJob::open(MessageType type, const std::vector<std::size_t>& inde
   }
 }
 
-// The release policy's minimum row count, checked on the opened count.
-void AggregationJob::check_row_count() const {
-  const crypto::i128 rows = result_[*params_.count_index].to_signed();
-  if (rows < static_cast<crypto::i128>(params_.policy.min_rows)) {
-    throw ProtocolError(ErrorKind::kRefused,
-                        "the joint row count is below the release policy's minimum of " +
-                            std::to_string(params_.policy.min_rows) + " rows",
-                        "Only the row count was opened; no other value was revealed.",
-                        "Aggregate over more rows, or lower min_rows with smpc.set_policy() at "
-                        "every party.");
-  }
+// The error for a joint row count below the release policy's minimum. Built
+// from this party's own policy (which every party shares, by fingerprint),
+// never from a partner's text.
+ProtocolError AggregationJob::row_count_refusal() const {
+  return ProtocolError(ErrorKind::kRefused,
+                       "the joint row count is below the release policy's minimum of " +
+                           std::to_string(params_.policy.min_rows) + " rows",
+                       "Only the row count was opened; no other value was revealed.",
+                       "Aggregate over more rows, or lower min_rows with smpc.set_policy() at "
+                       "every party.");
 }
 
 // digest_ = H(domain, fingerprints, job id, descriptor, every party's count
@@ -423,7 +458,14 @@ std::vector<Outgoing> AggregationJob::advance() {
       }
     } else if (current == MessageType::kCount) {
       open(MessageType::kCount, gated_);
-      check_row_count();
+      const crypto::i128 rows = result_[*params_.count_index].to_signed();
+      if (rows < static_cast<crypto::i128>(params_.policy.min_rows)) {
+        refusal_ = row_count_refusal();
+        // Nothing but the count was opened; drop it with the other values.
+        result_.assign(width_, crypto::Fp());
+        finished_ = true;
+        break;
+      }
     } else {
       open(MessageType::kPartial, rest_);
     }
@@ -437,6 +479,7 @@ std::vector<Outgoing> AggregationJob::advance() {
 
 const std::vector<crypto::Fp>& AggregationJob::result() const {
   if (!finished_) throw std::logic_error("AggregationJob::result() before the job finished");
+  if (refusal_) throw *refusal_;
   return result_;
 }
 
@@ -474,6 +517,7 @@ std::string AggregationJob::describe_missing() const {
 Message AggregationJob::abort_message(std::uint16_t to, const std::string& reason) const {
   Message m = header(MessageType::kAbort, to);
   m.reason = truncate_reason(reason);
+  m.refused = refusal_.has_value();
   return m;
 }
 

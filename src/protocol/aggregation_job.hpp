@@ -34,6 +34,14 @@
 // second share with another nonce means the sender restarted mid-run, which
 // is an error. Messages that arrive before the sender's share are held until
 // the share shows whether they belong to the current run.
+//
+// Dead runs: an abort that was already waiting here before this run started
+// (before this party sent anything) ends a partner's run that never involved
+// this one, typically a failed attempt this party missed. The caller hands
+// such aborts to discard_run() before start(): that run's messages are
+// ignored, the job keeps waiting for the partner's retry, and its reason is
+// kept for the timeout error (dead_runs()).  An abort that arrives after
+// start() aborts the job as usual.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +54,7 @@
 #include "crypto/random.hpp"
 #include "protocol/federation.hpp"
 #include "protocol/message.hpp"
+#include "protocol/protocol_error.hpp"
 #include "protocol/release_policy.hpp"
 
 namespace smpc::protocol {
@@ -85,15 +94,33 @@ class AggregationJob {
   // min_parties.
   AggregationJob(JobParams params, std::vector<crypto::Fp> input, crypto::RandomSource& rng);
 
+  // Marks the run of the abort's sender as dead (see "Dead runs" above).
+  // Only before start(); throws ProtocolError for a message that is not an
+  // abort of this job from a partner.
+  void discard_run(const Message& abort);
+  // E.g. "Party b aborted the job before this party started it: <reason>.",
+  // one sentence per partner with a dead run; empty when there is none.
+  std::string dead_runs() const;
+
   // Round-1 messages, one per partner. Call once.
   std::vector<Outgoing> start();
   // Feeds one received message; returns what to send as a consequence (maybe
-  // nothing). Throws ProtocolError on any inconsistency, and kRefused when
-  // the joint row count is below the policy's minimum.
+  // nothing). Throws ProtocolError on any inconsistency. A joint row count
+  // below the policy's minimum is not thrown but ends the job (refusal()).
   std::vector<Outgoing> receive(const Message& m);
 
+  // True once the job has ended here: released, or refused by the release
+  // policy after the count round (see refusal()).
   bool finished() const { return finished_; }
-  // The joint result, one element per input element. Only when finished().
+  // Set when the joint row count was below the policy's minimum. Every
+  // honest party opens the same count and refuses by itself; the caller
+  // sends what receive() returned (this party's count may be among it), then
+  // aborts as for any error: an abort made after a refusal says so, and a
+  // partner that receives it before its own count round completes reports
+  // the same refusal (same kind, message and detail), not an abort.
+  const std::optional<ProtocolError>& refusal() const { return refusal_; }
+  // The joint result, one element per input element. Only when finished()
+  // and not refused.
   const std::vector<crypto::Fp>& result() const;
 
   // 1-based number of the current round while running (0 before start()).
@@ -109,7 +136,8 @@ class AggregationJob {
   // Makes this party misbehave as described by `fault` (tests only).
   void set_fault(Fault fault) { fault_ = fault; }
 
-  // A kAbort message to party `to` with the given reason.
+  // A kAbort message to party `to` with the given reason; marked as a
+  // refusal when the job was refused.
   Message abort_message(std::uint16_t to, const std::string& reason) const;
   const JobParams& params() const { return params_; }
   const Nonce& nonce() const { return nonce_; }
@@ -126,7 +154,8 @@ class AggregationJob {
   void send_round(MessageType type, std::vector<Outgoing>& out);
   // Joint values of `indexes` from every party's message of `type`.
   void open(MessageType type, const std::vector<std::size_t>& indexes);
-  void check_row_count() const;
+  // The error every party reports when the joint row count is too low.
+  ProtocolError row_count_refusal() const;
   void finish_transcript();
   std::vector<Outgoing> advance();
 
@@ -149,8 +178,12 @@ class AggregationJob {
   std::vector<std::optional<Nonce>> nonces_;
   // Per sender, messages that arrived before its share (run not yet known).
   std::vector<std::vector<Message>> early_;
+  // Per sender, runs that died before this run started, and the last reason.
+  std::vector<std::vector<Nonce>> dead_;
+  std::vector<std::string> dead_reason_;
   std::vector<crypto::Fp> result_;
   crypto::Digest digest_{};
+  std::optional<ProtocolError> refusal_;
   Fault fault_ = Fault::kNone;
 };
 

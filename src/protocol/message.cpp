@@ -147,7 +147,7 @@ bool Message::operator==(const Message& o) const {
          receiver == o.receiver && nonce == o.nonce && fingerprint == o.fingerprint &&
          policy == o.policy && descriptor == o.descriptor && definition == o.definition &&
          policy_text == o.policy_text && values == o.values && digest == o.digest &&
-         reason == o.reason;
+         reason == o.reason && refused == o.refused;
 }
 
 std::vector<std::uint8_t> encode(const Message& m) {
@@ -178,6 +178,7 @@ std::vector<std::uint8_t> encode(const Message& m) {
       w.bytes(m.digest.data(), m.digest.size());
       break;
     case MessageType::kAbort:
+      w.u8(m.refused ? 1 : 0);
       w.string16(m.reason, 0, kMaxReasonBytes, "abort reason");
       break;
     default:
@@ -225,9 +226,13 @@ Message decode(const std::uint8_t* data, std::size_t len) {
     case MessageType::kConfirm:
       r.array(m.digest, "digest");
       break;
-    case MessageType::kAbort:
+    case MessageType::kAbort: {
+      const std::uint8_t refused = r.u8("abort flags");
+      if (refused > 1) throw ProtocolError(ErrorKind::kMalformed, "message has invalid abort flags");
+      m.refused = refused == 1;
       m.reason = r.string16(0, kMaxReasonBytes, "abort reason");
       break;
+    }
   }
   if (r.left() != 0) {
     throw ProtocolError(ErrorKind::kMalformed, "message has trailing bytes");

@@ -12,7 +12,7 @@
 //     kCount:   values (partial sums of the row-count elements)
 //     kPartial: values
 //     kConfirm: digest (32)
-//     kAbort:   reason u16 length + bytes (<= 1024)
+//     kAbort:   refused u8 (0 or 1) | reason u16 length + bytes (<= 1024)
 //   values: u32 count (1..kMaxValues) + count * 16 bytes, each < p
 //
 // decode() is strict: trailing bytes, short input, lengths out of range,
@@ -68,6 +68,7 @@ struct Message {
   std::vector<crypto::Fp> values;  // kShare, kCount, kPartial
   crypto::Digest digest{};         // kConfirm: transcript hash
   std::string reason;              // kAbort
+  bool refused = false;            // kAbort: the release policy refused the job
 
   bool operator==(const Message& o) const;
 };

@@ -84,6 +84,19 @@ void validate(const ReleasePolicy& policy) {
   }
 }
 
+void check_admits(const FederationDef& federation, const ReleasePolicy& policy) {
+  const std::size_t n = federation.parties.size();
+  if (n >= policy.min_parties) return;
+  throw ProtocolError(
+      ErrorKind::kRefused,
+      "federation \"" + federation.name + "\" has " + std::to_string(n) +
+          " parties, but the release policy requires at least " +
+          std::to_string(policy.min_parties),
+      n == 2 ? "With two parties, each party learns the other's input from the joint result."
+             : "",
+      "Lower min_parties with smpc.set_policy() at every party if this is acceptable.");
+}
+
 std::string canonical_text(const ReleasePolicy& policy) {
   std::string out(kHeaderLine);
   out += "min_parties=" + std::to_string(policy.min_parties) + "\n";

@@ -13,6 +13,7 @@
 
 #include "crypto/field.hpp"
 #include "crypto/hash.hpp"
+#include "protocol/federation.hpp"
 
 namespace smpc::protocol {
 
@@ -52,6 +53,10 @@ std::string canonical_text(const ReleasePolicy& policy);
 // Strict inverse of canonical_text; throws ProtocolError(kMalformed).
 ReleasePolicy parse_policy(std::string_view text);
 crypto::Digest fingerprint(const ReleasePolicy& policy);
+
+// Throws ProtocolError(kRefused) when the federation has fewer parties than
+// the policy's min_parties: the check every party makes before a job starts.
+void check_admits(const FederationDef& federation, const ReleasePolicy& policy);
 
 // E.g. "min_rows: here 10, at the partner 5"; empty when equal.
 std::string describe_difference(const ReleasePolicy& here, const ReleasePolicy& there);

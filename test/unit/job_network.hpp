@@ -161,6 +161,8 @@ class Network {
     EXPECT_EQ(received, m);
     try {
       send(to.job->receive(received));
+      // A refusal ends the job; the caller raises it (and aborts) as an error.
+      if (to.job->refusal()) throw *to.job->refusal();
     } catch (const ProtocolError& e) {
       to.error = e;
       // A party that was itself aborted has nothing to add.

@@ -525,6 +525,50 @@ TEST(ProtocolJob, EarlyAbortOfTheCurrentRunApplies) {
   EXPECT_EQ(what, "party beta aborted the job");
 }
 
+// A partner's run that died before this party started (its share and abort
+// were both waiting): discarded, so the partner's retry completes the job,
+// and the reason is kept for the timeout error.
+TEST(ProtocolJob, DeadRunBeforeStartIsDiscardedForTheRetry) {
+  Trio t;
+  DeterministicRandom old_rng(7);
+  AggregationJob old_b(params(t.def, 1), embed({3, -4}, 3), old_rng);
+  std::vector<Outgoing> old_shares = old_b.start();
+  const Message old_share = Trio::to(old_shares, 0);
+  const Message old_abort = old_b.abort_message(0, "timed out waiting for party alpha");
+  t.a.discard_run(old_abort);
+  EXPECT_EQ(t.a.dead_runs(),
+            "Party beta aborted the job before this party started it: timed out waiting for "
+            "party alpha.");
+  t.a.start();
+  // The dead run's messages, fed in arrival order, change nothing.
+  EXPECT_TRUE(t.a.receive(old_share).empty());
+  EXPECT_TRUE(t.a.receive(old_abort).empty());
+  EXPECT_EQ(t.a.describe_missing(), "round 1 (share) from party beta, party gamma");
+  // b's retry and c complete round 1.
+  std::vector<Outgoing> ob = t.b.start();
+  std::vector<Outgoing> oc = t.c.start();
+  t.a.receive(Trio::to(ob, 0));
+  std::vector<Outgoing> partials = t.a.receive(Trio::to(oc, 0));
+  EXPECT_EQ(t.a.round(), 2);
+  EXPECT_EQ(partials.size(), 2u);
+}
+
+// Only aborts of this job from a partner, and only before start().
+TEST(ProtocolJob, DiscardRunChecksItsMessage) {
+  Trio t;
+  std::vector<Outgoing> ob = t.b.start();
+  EXPECT_THROW(t.a.discard_run(Trio::to(ob, 0)), ProtocolError);  // a share
+  Message other = t.b.abort_message(0, "x");
+  other.job_id = "another";
+  EXPECT_THROW(t.a.discard_run(other), ProtocolError);
+  Message own = t.b.abort_message(0, "x");
+  own.sender = 0;
+  EXPECT_THROW(t.a.discard_run(own), ProtocolError);
+  EXPECT_EQ(t.a.dead_runs(), "");
+  t.a.start();
+  EXPECT_THROW(t.a.discard_run(t.b.abort_message(0, "x")), std::logic_error);
+}
+
 // A late partial of an earlier run is ignored once the current run is known.
 TEST(ProtocolJob, LatePartialOfAnEarlierRunIsIgnored) {
   Trio t;

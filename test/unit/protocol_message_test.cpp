@@ -283,11 +283,16 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
       count_at = l.body;
       count = m.values.size();
     } else if (t == MessageType::kAbort) {
+      for (std::uint8_t flags : {std::uint8_t{2}, std::uint8_t{0x80}, std::uint8_t{0xFF}}) {
+        Bytes b = good;
+        b[l.body] = flags;
+        EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "abort flags " << int{flags};
+      }
       for (std::uint16_t v :
            {std::uint16_t(m.reason.size() - 1), std::uint16_t(m.reason.size() + 1),
             std::uint16_t(kMaxReasonBytes + 1), std::uint16_t{0xFFFF}}) {
         Bytes b = good;
-        put_u16(b, l.body, v);
+        put_u16(b, l.body + 1, v);
         EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "reason length " << v;
       }
     }
@@ -363,7 +368,7 @@ TEST(ProtocolMessage, ErrorsNeverEchoContent) {
 TEST(ProtocolMessage, EqualityComparesAllFields) {
   const Message a = base(MessageType::kShare);
   EXPECT_EQ(a, a);
-  std::vector<Message> variants(14, a);
+  std::vector<Message> variants(15, a);
   variants[0].type = MessageType::kPartial;
   variants[1].federation += "x";
   variants[2].job_id += "x";
@@ -378,7 +383,19 @@ TEST(ProtocolMessage, EqualityComparesAllFields) {
   variants[11].reason = "x";
   variants[12].policy[5] ^= 1;
   variants[13].policy_text += "x";
+  variants[14].refused = true;
   for (std::size_t i = 0; i < variants.size(); ++i) EXPECT_FALSE(variants[i] == a) << i;
+}
+
+TEST(ProtocolMessage, AbortCarriesTheRefusedFlag) {
+  for (bool refused : {false, true}) {
+    Message m = base(MessageType::kAbort);
+    m.refused = refused;
+    const Bytes wire = encode(m);
+    const Message back = decode(wire.data(), wire.size());
+    EXPECT_EQ(back.refused, refused);
+    EXPECT_EQ(back, m);
+  }
 }
 
 TEST(ProtocolMessage, TypeNames) {
