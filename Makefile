@@ -11,7 +11,7 @@
 
 EXTENSION = smpc
 MODULE_big = smpc
-DATA = sql/smpc--0.1.0.sql
+DATA = sql/smpc--0.1.0.sql sql/smpc--0.1.0--0.2.0.sql
 PGFILEDESC = "smpc - secure multi-party aggregation"
 
 # Layers, bottom up (DESIGN.md): crypto and protocol are plain C++ with no
@@ -21,7 +21,7 @@ CORE_SRCS = $(sort $(wildcard src/crypto/*.cpp src/protocol/*.cpp src/bridge/*.c
 GLUE_SRCS = $(sort $(wildcard src/net/*.cpp src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
-REGRESS = share federation fdw aggregate_local roles
+REGRESS = share federation fdw aggregate_local roles policy
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
 	--load-extension=smpc
 

@@ -8,6 +8,10 @@
  *   numeric:       exact 128-bit sum scaled by 10^nscale (the largest display
  *                  scale seen so far) and count;
  *   float8:        double-precision sum (as PostgreSQL's sum) and count.
+ * Values outside the clipping bounds of the release policy (looked up at the
+ * first row, release_policy.cpp) are clipped to them as they are added, or
+ * only counted when the bounds reject them.
+ *
  * The final function encodes it as signed integers in the federation's fixed
  * point (integers at scale 0; numeric and float8 at the federation's scale),
  * runs the job with the partners once, and decodes the joint result.
@@ -73,6 +77,8 @@ typedef struct SmpcAggState
 	int128		isum;			/* integer sum, or numeric sum * 10^nscale */
 	int32		nscale;
 	double		fsum;
+	int64		outside;		/* values outside the bounds (clipped or rejected) */
+	SmpcBounds	bounds;
 } SmpcAggState;
 
 /* 10^k as a 128-bit integer, k <= 38. */
@@ -116,27 +122,60 @@ smpc_add_scaled(SmpcAggState *s, __int128 v, int vscale)
 		smpc_numeric_overflow();
 }
 
-/* The state, created in the aggregate context on the first row. */
+/*
+ * The state, created in the aggregate context on the first row. For sums and
+ * averages (integer_class: whether the input is an integer type) it holds
+ * the clipping bounds that apply, looked up once here.
+ */
 static SmpcAggState *
-smpc_state(FunctionCallInfo fcinfo)
+smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 {
 	MemoryContext aggcxt;
+	SmpcAggState *s;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "smpc aggregate function called in non-aggregate context");
 	if (!PG_ARGISNULL(0))
 		return (SmpcAggState *) PG_GETARG_POINTER(0);
-	return (SmpcAggState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcAggState));
+	s = (SmpcAggState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcAggState));
+	if (with_bounds)
+		smpc_bounds_load(fcinfo, smpc_load_federation(smpc_default_federation_name(), false),
+						 integer_class, &s->bounds);
+	return s;
+}
+
+/* Clips an integer input to the bounds (or counts it when they reject). */
+static inline int64
+smpc_clip_int(SmpcAggState *s, int64 v)
+{
+	if (likely(!s->bounds.present) || (v >= s->bounds.lo && v <= s->bounds.hi))
+		return v;
+	s->outside++;
+	if (s->bounds.reject)
+		return v;
+	return v < s->bounds.lo ? (int64) s->bounds.lo : (int64) s->bounds.hi;
+}
+
+/* Compares a at scale as with b at scale bs; a value too large to rescale
+ * compares by its sign. */
+static int
+smpc_cmp_scaled(__int128 a, int as, __int128 b, int bs)
+{
+	if (as < bs && __builtin_mul_overflow(a, smpc_pow10(bs - as), &a))
+		return a < 0 ? -1 : 1;
+	if (bs < as && __builtin_mul_overflow(b, smpc_pow10(as - bs), &b))
+		return b < 0 ? 1 : -1;
+	return a < b ? -1 : (a > b ? 1 : 0);
 }
 
 Datum
 smpc_accum_int2(PG_FUNCTION_ARGS)
 {
-	SmpcAggState *s = smpc_state(fcinfo);
+	SmpcAggState *s = smpc_state(fcinfo, true, true);
 
 	if (!PG_ARGISNULL(1))
 	{
-		s->isum += PG_GETARG_INT16(1);
+		s->isum += smpc_clip_int(s, PG_GETARG_INT16(1));
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -145,11 +184,11 @@ smpc_accum_int2(PG_FUNCTION_ARGS)
 Datum
 smpc_accum_int4(PG_FUNCTION_ARGS)
 {
-	SmpcAggState *s = smpc_state(fcinfo);
+	SmpcAggState *s = smpc_state(fcinfo, true, true);
 
 	if (!PG_ARGISNULL(1))
 	{
-		s->isum += PG_GETARG_INT32(1);
+		s->isum += smpc_clip_int(s, PG_GETARG_INT32(1));
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -158,11 +197,11 @@ smpc_accum_int4(PG_FUNCTION_ARGS)
 Datum
 smpc_accum_int8(PG_FUNCTION_ARGS)
 {
-	SmpcAggState *s = smpc_state(fcinfo);
+	SmpcAggState *s = smpc_state(fcinfo, true, true);
 
 	if (!PG_ARGISNULL(1))
 	{
-		s->isum += PG_GETARG_INT64(1);
+		s->isum += smpc_clip_int(s, PG_GETARG_INT64(1));
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -171,7 +210,7 @@ smpc_accum_int8(PG_FUNCTION_ARGS)
 Datum
 smpc_accum_numeric(PG_FUNCTION_ARGS)
 {
-	SmpcAggState *s = smpc_state(fcinfo);
+	SmpcAggState *s = smpc_state(fcinfo, true, false);
 
 	if (!PG_ARGISNULL(1))
 	{
@@ -190,6 +229,20 @@ smpc_accum_numeric(PG_FUNCTION_ARGS)
 		vscale = dot ? (int) strlen(dot + 1) : 0;
 		if (vscale > 38 || !smpc_parse_scaled(text, vscale, &v))
 			smpc_numeric_overflow();
+		if (s->bounds.present)
+		{
+			bool		below = smpc_cmp_scaled(v, vscale, s->bounds.lo, s->bounds.scale) < 0;
+
+			if (below || smpc_cmp_scaled(v, vscale, s->bounds.hi, s->bounds.scale) > 0)
+			{
+				s->outside++;
+				if (!s->bounds.reject)
+				{
+					v = below ? (__int128) s->bounds.lo : (__int128) s->bounds.hi;
+					vscale = s->bounds.scale;
+				}
+			}
+		}
 		smpc_add_scaled(s, v, vscale);
 		s->count++;
 		pfree(text);
@@ -200,11 +253,20 @@ smpc_accum_numeric(PG_FUNCTION_ARGS)
 Datum
 smpc_accum_float8(PG_FUNCTION_ARGS)
 {
-	SmpcAggState *s = smpc_state(fcinfo);
+	SmpcAggState *s = smpc_state(fcinfo, true, false);
 
 	if (!PG_ARGISNULL(1))
 	{
-		s->fsum += PG_GETARG_FLOAT8(1);
+		double		v = PG_GETARG_FLOAT8(1);
+
+		/* NaN is not outside: it makes the sum NaN, which the final function refuses. */
+		if (s->bounds.present && (v < s->bounds.flo || v > s->bounds.fhi))
+		{
+			s->outside++;
+			if (!s->bounds.reject)
+				v = v < s->bounds.flo ? s->bounds.flo : s->bounds.fhi;
+		}
+		s->fsum += v;
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -214,7 +276,7 @@ smpc_accum_float8(PG_FUNCTION_ARGS)
 Datum
 smpc_count_accum(PG_FUNCTION_ARGS)
 {
-	SmpcAggState *s = smpc_state(fcinfo);
+	SmpcAggState *s = smpc_state(fcinfo, false, false);
 
 	if (!PG_ARGISNULL(1))
 		s->count++;
@@ -240,8 +302,16 @@ smpc_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	}
 	a = (SmpcAggState *) PG_GETARG_POINTER(0);
+	if (!a->bounds.loaded)
+		a->bounds = b->bounds;
+	else if (b->bounds.loaded && !smpc_bounds_equal(&a->bounds, &b->bounds))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the bounds of column \"%s\" changed while the query ran", a->bounds.column),
+				errhint("Run the query again."));
 	a->count += b->count;
 	a->fsum += b->fsum;
+	a->outside += b->outside;
 	smpc_add_scaled(a, b->isum, b->nscale);
 	PG_RETURN_POINTER(a);
 }
@@ -271,20 +341,26 @@ smpc_deserialize(PG_FUNCTION_ARGS)
 }
 
 /*
- * The expression of the job id argument. In a Finalize Aggregate (parallel
- * or partitionwise aggregation) the Aggref's only argument is a Var for the
- * partial aggregate's output, so follow it down the child plans' target
- * lists (through Gather, Append and the like) to the partial Aggref, whose
- * arguments are the original ones. NULL if it cannot be found.
+ * The Aggref whose arguments are the ones written in the query. In a
+ * Finalize Aggregate (parallel or partitionwise aggregation) the Aggref's
+ * only argument is a Var for the partial aggregate's output, so follow it
+ * down the child plans' target lists (through Gather, Append and the like)
+ * to the partial Aggref. NULL if it cannot be found.
  */
-static Expr *
-smpc_job_id_expr(AggState *aggstate, Aggref *aggref)
+Aggref *
+smpc_source_aggref(FunctionCallInfo fcinfo)
 {
-	Expr	   *expr = ((TargetEntry *) llast(aggref->args))->expr;
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	AggState   *aggstate;
+	Expr	   *expr;
 	Plan	   *plan;
 
+	if (aggref == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState))
+		return NULL;
 	if (!DO_AGGSPLIT_COMBINE(aggref->aggsplit))
-		return expr;
+		return aggref;
+	aggstate = (AggState *) fcinfo->context;
+	expr = ((TargetEntry *) llast(aggref->args))->expr;
 	plan = outerPlan(aggstate->ss.ps.plan);
 	for (int depth = 0; depth < 32 && plan != NULL; depth++)
 	{
@@ -297,7 +373,7 @@ smpc_job_id_expr(AggState *aggstate, Aggref *aggref)
 			return NULL;
 		expr = te->expr;
 		if (IsA(expr, Aggref))
-			return ((TargetEntry *) llast(((Aggref *) expr)->args))->expr;
+			return (Aggref *) expr;
 		if (IsA(plan, Append))
 			plan = (Plan *) linitial(((Append *) plan)->appendplans);
 		else if (IsA(plan, MergeAppend))
@@ -318,6 +394,7 @@ static char *
 smpc_job_id(FunctionCallInfo fcinfo)
 {
 	Aggref	   *aggref = AggGetAggref(fcinfo);
+	Aggref	   *source;
 	AggState   *aggstate;
 	Expr	   *expr;
 	Datum		value;
@@ -334,7 +411,8 @@ smpc_job_id(FunctionCallInfo fcinfo)
 				errmsg("smpc aggregates cannot be used with GROUP BY"),
 				errdetail("Each group would run a separate job under the same job id."),
 				errhint("Run one query per group, each with its own job id."));
-	expr = smpc_job_id_expr(aggstate, aggref);
+	source = smpc_source_aggref(fcinfo);
+	expr = source ? ((TargetEntry *) llast(source->args))->expr : NULL;
 	if (expr == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -439,23 +517,37 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
 	SmpcJobRequest req;
 	SmpcFederationRow *fed;
+	SmpcBounds	bounds;
+	bool		gated;
 
 	memset(&req, 0, sizeof req);
+	memset(&bounds, 0, sizeof bounds);
 	req.job_id = smpc_job_id(fcinfo);
 	req.aggregate = aggregate;
 	req.value_class = value_class;
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
 	*scale = strcmp(value_class, "integer") == 0 ? 0 : fed->scale;
+	/* With a minimum row count, the count goes along (and is opened first). */
+	gated = fed->min_rows > 0;
 	if (strcmp(aggregate, "count") == 0)
 	{
 		req.width = 1;
 		req.inputs[0] = s ? s->count : 0;
+		req.count_index = gated ? 0 : -1;
 	}
 	else
 	{
-		req.width = strcmp(aggregate, "avg") == 0 ? 2 : 1;
+		/* The bounds the rows were clipped to; looked up here when there were none. */
+		if (s != NULL && s->bounds.loaded)
+			bounds = s->bounds;
+		else
+			smpc_bounds_load(fcinfo, fed, strcmp(value_class, "integer") == 0, &bounds);
+		req.width = strcmp(aggregate, "avg") == 0 || gated ? 2 : 1;
 		req.inputs[0] = smpc_local_sum(s, value_class, *scale);
 		req.inputs[1] = s ? s->count : 0;
+		req.count_index = gated ? 1 : -1;
+		req.bounds = &bounds;
+		req.outside = s ? s->outside : 0;
 	}
 	smpc_run_job(fed, &req, out);
 }

@@ -135,8 +135,8 @@ smpc_load_federation(const char *name, bool missing_ok)
 	args[0] = CStringGetTextDatum(name);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT self_name, parties, scale FROM smpc.federations "
-						  "WHERE name = $1",
+	SPI_execute_with_args("SELECT self_name, parties, scale, min_parties, min_rows, "
+						  "require_bounds FROM smpc.federations WHERE name = $1",
 						  1, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 1)
 	{
@@ -146,6 +146,9 @@ smpc_load_federation(const char *name, bool missing_ok)
 		char	   *self_name = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
 		ArrayType  *arr = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 2, &isnull));
 		int			scale = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		int			min_parties = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		int64		min_rows = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+		bool		require_bounds = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 		Datum	   *elems;
 		bool	   *nulls;
 		int			nelems;
@@ -157,6 +160,9 @@ smpc_load_federation(const char *name, bool missing_ok)
 		row->name = pstrdup(name);
 		row->self_name = pstrdup(self_name);
 		row->scale = scale;
+		row->min_parties = min_parties;
+		row->min_rows = min_rows;
+		row->require_bounds = require_bounds;
 		row->nparties = nelems;
 		row->parties = (char **) palloc(sizeof(char *) * (nelems + 1));
 		row->self = -1;
@@ -245,6 +251,7 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				errmsg("parties must be a one-dimensional array"));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
+	memset(&row, 0, sizeof row);
 	row.name = name;
 	row.self_name = self_name;
 	row.scale = scale;

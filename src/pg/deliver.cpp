@@ -7,8 +7,9 @@
  * error lists what differs); it is addressed to this party; its sender is a
  * party of the federation and is the party whose foreign server names the
  * authenticated login role as peer_role (so one partner cannot pose as
- * another). Only then is it filed in
- * the inbox, which wakes the job waiting for it.
+ * another). Only then is it filed in the inbox, which wakes the job waiting
+ * for it. (Release policies are compared by the job itself: they depend on
+ * the job.)
  */
 #include "pg/smpc_pg.h"
 
@@ -115,11 +116,13 @@ smpc_deliver(PG_FUNCTION_ARGS)
 					errmsg("job \"%s\" of federation \"%s\" was already released at party \"%s\"",
 						   job_id, fed->name, fed->self_name),
 					errdetail("A released job takes no more messages."));
-		if (info.type == 2 || info.type == 3)
+		if (info.type == 2 || info.type == 3 || info.type == 5)
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
-						   job_id, info.type == 2 ? "partial" : "confirm", fed->self_name));
+						   job_id,
+						   info.type == 2 ? "partial" : info.type == 3 ? "confirm" : "count",
+						   fed->self_name));
 	}
 	smpc_inbox_put(info.job_key, &info, data, len);
 	PG_RETURN_VOID();
@@ -135,7 +138,8 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 	int			receiver = PG_GETARG_INT32(3);
 	char	   *type_name = text_to_cstring(PG_GETARG_TEXT_PP(4));
 	int			type = strcmp(type_name, "share") == 0 ? 1 : strcmp(type_name, "partial") == 0 ? 2
-		: strcmp(type_name, "confirm") == 0 ? 3 : strcmp(type_name, "abort") == 0 ? 4 : 0;
+		: strcmp(type_name, "confirm") == 0 ? 3 : strcmp(type_name, "abort") == 0 ? 4
+		: strcmp(type_name, "count") == 0 ? 5 : 0;
 	SmpcFederationRow *fed = smpc_load_federation(name, false);
 	SmpcFederation core;
 	SmpcStatus	st;
@@ -150,7 +154,7 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 	if (type == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("message type must be share, partial, confirm or abort"));
+				errmsg("message type must be share, count, partial, confirm or abort"));
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_test_message(&core, job_id, sender, receiver, type, &bytes, &len, &st))
 		smpc_raise_status(&st);

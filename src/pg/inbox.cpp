@@ -243,10 +243,11 @@ smpc_inbox_has_waiter(const uint8 *key)
 /*
  * Files a message and wakes the backend waiting for its job, if any. A share
  * message (round 1) from a sender replaces that sender's messages from an
- * earlier run of the same job (a retry), so stale rounds are never mixed in;
- * an abort for a job no local backend is running discards that run's
- * messages. (The job itself also ignores messages of other runs, see
- * protocol/aggregation_job.hpp.)
+ * earlier run of the same job (a retry), so stale rounds are never mixed in.
+ * An abort for a job no local backend is running is kept too: when this
+ * party starts the job later, it learns that the partner's run died, waits
+ * for a retry instead, and says why if none comes. (The job itself also
+ * ignores messages of other runs, see protocol/aggregation_job.hpp.)
  */
 void
 smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data, size_t len)
@@ -276,20 +277,6 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
 		if (SMPC_MATCHES(w[i], key))
 			waiter_procno = w[i].procno;
-	if (info->type == 4 && waiter_procno < 0)
-	{
-		/*
-		 * An abort for a job nobody here is running: that run is dead, so
-		 * drop what its sender filed for it instead of keeping it to confuse
-		 * a later retry.
-		 */
-		for (int i = 0; i < smpc_inbox->nslots; i++)
-			if (SMPC_MATCHES(s[i], key) && s[i].sender == info->sender &&
-				memcmp(s[i].nonce, info->nonce, 16) == 0)
-				s[i].used = false;
-		LWLockRelease(smpc_inbox->lock);
-		return;
-	}
 	if (waiter_procno < 0)
 	{
 		int			unclaimed = 0;

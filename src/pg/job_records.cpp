@@ -64,7 +64,11 @@ smpc_result_text(const __int128 *outputs, int width)
 	return buf.data;
 }
 
-/* Decodes a stored result ("v1,v2") into outputs. */
+/*
+ * Decodes a stored result ("v1,v2") into outputs. A sum stores its row count
+ * as a second value only when the policy had a row minimum, so values the
+ * text lacks are 0 and values beyond width are ignored.
+ */
 static void
 smpc_parse_result(const char *text, __int128 *outputs, int width)
 {
@@ -74,9 +78,11 @@ smpc_parse_result(const char *text, __int128 *outputs, int width)
 
 	for (int i = 0; i < width; i++)
 	{
-		if (tok == NULL || !smpc_parse_scaled(tok, 0, &outputs[i]))
+		if (tok == NULL && i > 0)
+			outputs[i] = 0;
+		else if (tok == NULL || !smpc_parse_scaled(tok, 0, &outputs[i]))
 			elog(ERROR, "corrupt stored smpc result \"%s\"", text);
-		tok = strtok_r(NULL, ",", &save);
+		tok = tok ? strtok_r(NULL, ",", &save) : NULL;
 	}
 }
 

@@ -27,23 +27,6 @@ extern "C" {
 
 #define SMPC_ABORT_NOTICE_MS 1000
 
-/* "round 1 (share)" style names for error messages, by message type. */
-static const char *
-smpc_round_name(int type)
-{
-	switch (type)
-	{
-		case 1:
-			return "round 1 (share)";
-		case 2:
-			return "round 2 (partial)";
-		case 3:
-			return "round 3 (confirm)";
-		default:
-			return "abort";
-	}
-}
-
 static char *
 smpc_format_timeout(void)
 {
@@ -94,7 +77,9 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadli
 			sends[nbatch].party = fed->parties[to];
 			sends[nbatch].data = data;
 			sends[nbatch].len = len;
-			sends[nbatch].what = smpc_round_name(data[5]);
+			/* e.g. "round 2 (count)", for errors */
+			sends[nbatch].what = (char *) palloc(64);
+			smpc_job_round_name(job, data[5], (char *) sends[nbatch].what, 64);
 			nbatch++;
 		}
 		smpc_peer_send_all(sends, nbatch, deadline, best_effort);
@@ -164,7 +149,24 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
 	SmpcStatus	st;
 	int			round;
 	TimestampTz deadline;
+	List	   *waiting;
+	ListCell   *lc;
 
+	/*
+	 * What partners filed before this run sent anything. An abort among it
+	 * ends a partner's run that never involved this one (an attempt this
+	 * party missed): that run is discarded and the job waits for the
+	 * partner's retry (protocol/aggregation_job.hpp, "Dead runs").
+	 */
+	waiting = smpc_inbox_take(key);
+	foreach(lc, waiting)
+	{
+		bytea	   *m = (bytea *) lfirst(lc);
+
+		if (VARSIZE(m) - VARHDRSZ > 5 && ((const uint8 *) VARDATA(m))[5] == 4 &&
+			!smpc_job_discard_run(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
+			smpc_raise_status(&st);
+	}
 	if (!smpc_job_start(job, &st))
 		smpc_raise_status(&st);
 	round = smpc_job_round(job);
@@ -174,11 +176,16 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
 	while (!smpc_job_finished(job))
 	{
 		List	   *msgs;
-		ListCell   *lc;
 		long		remaining;
 
 		CHECK_FOR_INTERRUPTS();
-		msgs = smpc_inbox_take(key);
+		if (waiting != NIL)
+		{
+			msgs = waiting;
+			waiting = NIL;
+		}
+		else
+			msgs = smpc_inbox_take(key);
 		foreach(lc, msgs)
 		{
 			bytea	   *m = (bytea *) lfirst(lc);
@@ -201,12 +208,15 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
 		if (remaining <= 0)
 		{
 			char		missing[1024];
+			char		dead[2048];
 
 			smpc_job_describe_missing(job, missing, sizeof missing);
+			smpc_job_dead_runs(job, dead, sizeof dead);
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
 					errmsg("timed out after %s waiting for %s", smpc_format_timeout(), missing),
-					errdetail("No result was released."),
+					dead[0] ? errdetail("No result was released. %s", dead)
+					: errdetail("No result was released."),
 					errhint("The job can be run again once every party runs it within smpc.timeout of the others."));
 		}
 		if (msgs == NIL)
@@ -228,10 +238,10 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
  */
 static void
 smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-			  const SmpcJobRequest *req, const uint8 *key, __int128 *outputs)
+			  const SmpcJobRequest *req, const SmpcPolicy *policy, const uint8 *key,
+			  __int128 *outputs)
 {
 	SmpcFederation core;
-	SmpcPolicy	policy;
 	SmpcStatus	st;
 	SmpcJob    *volatile job;
 	__int128	inputs[2];
@@ -241,12 +251,8 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	for (int i = 0; i < req->width; i++)
 		inputs[i] = req->inputs[i];
 	smpc_federation_as_core(fed, &core);
-	/* Release policies come from the catalog in the next step; until then
-	 * jobs run as before: any number of parties, no row minimum. */
-	memset(&policy, 0, sizeof policy);
-	policy.min_parties = 2;
-	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, &policy, -1, inputs,
-					   req->width, &st);
+	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, policy, req->count_index,
+					   inputs, req->width, &st);
 	if (job == NULL)
 		smpc_raise_status(&st);
 	if (smpc_test_fault != 0)
@@ -255,6 +261,13 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	PG_TRY();
 	{
 		smpc_exchange_loop(job, fed, key);
+		/*
+		 * Refused after the count round. Our count has gone out, so partners
+		 * refuse by themselves; the abort sent below says "refused" too, so
+		 * a partner that hears it first reports the same refusal.
+		 */
+		if (smpc_job_refused(job, &st))
+			smpc_raise_status(&st);
 		for (int i = 0; i < req->width; i++)
 			outputs[i] = smpc_job_result(job, i);
 	}
@@ -321,7 +334,16 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 		stored = smpc_job_lookup_stored(fed, req->job_id, descriptor, outputs, req->width);
 		if (!stored)
 		{
-			smpc_exchange(fed, req->job_id, descriptor, req, key, outputs);
+			SmpcPolicy	policy;
+			SmpcFederation core;
+
+			/* A new computation: this party's release policy must admit it. */
+			smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds, req->outside);
+			smpc_policy_for_job(fed, req->bounds, &policy);
+			smpc_federation_as_core(fed, &core);
+			if (!smpc_policy_admits(&core, &policy, &st))
+				smpc_raise_status(&st);
+			smpc_exchange(fed, req->job_id, descriptor, req, &policy, key, outputs);
 			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started);
 		}
 	}

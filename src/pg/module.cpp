@@ -23,6 +23,8 @@ int			smpc_test_fault = 0;
 /* Values of smpc.test_fault; the numbers are the bridge's fault codes. */
 static const struct config_enum_entry smpc_test_fault_options[] = {
 	{"none", 0, false},
+	{"equivocate_share", 3, false},
+	{"equivocate_count", 4, false},
 	{"equivocate_partial", 1, false},
 	{"wrong_confirm", 2, false},
 	{NULL, 0, false}
@@ -78,8 +80,10 @@ _PG_init(void)
 #ifdef SMPC_TEST_BUILD
 	DefineCustomEnumVariable("smpc.test_fault",
 							 "Makes this party misbehave in jobs (test builds only).",
-							 "equivocate_partial sends one partner a wrong partial sum in round 2; "
-							 "wrong_confirm sends one partner a wrong transcript digest in round 3.",
+							 "equivocate_share sends one partner two different shares; "
+							 "equivocate_count sends one partner a wrong row-count sum; "
+							 "equivocate_partial sends one partner a wrong partial sum; "
+							 "wrong_confirm sends one partner a wrong transcript digest.",
 							 &smpc_test_fault,
 							 0, smpc_test_fault_options,
 							 PGC_SUSET, 0,

@@ -14,6 +14,7 @@ extern "C" {
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 #include "utils/timestamp.h"
 }
 
@@ -25,6 +26,8 @@ extern "C" {
 #define ERRCODE_SMPC_PROTOCOL_VIOLATION MAKE_SQLSTATE('S', 'M', '0', '0', '3')
 #define ERRCODE_SMPC_PARTNER_ABORTED MAKE_SQLSTATE('S', 'M', '0', '0', '4')
 #define ERRCODE_SMPC_JOB_CONFLICT MAKE_SQLSTATE('S', 'M', '0', '0', '5')
+#define ERRCODE_SMPC_POLICY_REFUSED MAKE_SQLSTATE('S', 'M', '0', '0', '6')
+#define ERRCODE_SMPC_POLICY_MISMATCH MAKE_SQLSTATE('S', 'M', '0', '0', '7')
 
 /* GUCs (module.cpp) */
 extern int	smpc_timeout_ms;
@@ -45,6 +48,10 @@ typedef struct SmpcFederationRow
 	char	  **parties;
 	int			scale;
 	int			self;
+	/* release policy */
+	int			min_parties;
+	int64		min_rows;
+	bool		require_bounds;
 } SmpcFederationRow;
 
 extern SmpcFederationRow *smpc_load_federation(const char *name, bool missing_ok);
@@ -96,6 +103,36 @@ extern void smpc_peer_check_partners(const SmpcFederationRow *fed);
 extern void smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline,
 							   bool best_effort);
 
+/*
+ * release_policy.cpp: the clipping bounds of an aggregate's input and the
+ * policy a job runs under. Kept in the aggregate state (palloc'd), so the
+ * 128-bit members use PostgreSQL's 8-byte aligned int128.
+ */
+typedef struct SmpcBounds
+{
+	bool		loaded;			/* looked up (at the first row, or at the end) */
+	bool		present;		/* bounds apply */
+	bool		reject;			/* values outside refuse the job */
+	int32		scale;			/* fixed point of lo and hi */
+	int128		lo;
+	int128		hi;
+	double		flo;			/* lo and hi as double precision */
+	double		fhi;
+	char		column[NAMEDATALEN];	/* the column the aggregate reads, or "" */
+	char		entry[NAMEDATALEN]; /* the smpc.bounds entry that applies */
+} SmpcBounds;
+
+/* The Aggref whose arguments are the ones written in the query (aggregates.cpp). */
+extern Aggref *smpc_source_aggref(FunctionCallInfo fcinfo);
+extern void smpc_bounds_load(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
+							 bool integer_class, SmpcBounds *out);
+extern bool smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b);
+extern char *smpc_bounds_text(const SmpcBounds *b);
+extern void smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id,
+									const char *aggregate, const SmpcBounds *b, int64 outside);
+extern void smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *b,
+								SmpcPolicy *out);
+
 /* job_runner.cpp: the exchange for one aggregate job. */
 typedef struct SmpcJobRequest
 {
@@ -103,7 +140,10 @@ typedef struct SmpcJobRequest
 	const char *aggregate;		/* "sum", "count", "avg" */
 	const char *value_class;	/* "integer", "numeric", "float8" */
 	int			width;
+	int			count_index;	/* slot holding the row count, or -1 */
 	int128		inputs[2];	/* PostgreSQL's int128: only 8-byte aligned */
+	const SmpcBounds *bounds;	/* that applied to the input (not for count) */
+	int64		outside;		/* input values outside the bounds */
 } SmpcJobRequest;
 
 /*

@@ -47,8 +47,9 @@ rejected(substr($good, 0, length($good) - 2), qr/SM003: invalid smpc message/, '
 rejected(substr($good, 0, 20), qr/SM003: invalid smpc message/, 'truncated header');
 rejected($good . '00', qr/SM003: invalid smpc message/, 'one trailing byte');
 rejected('00' . substr($good, 2), qr/SM003: invalid smpc message/, 'wrong magic');
-(my $badver = $good) =~ s/^(.{8})01/${1}09/;
-rejected($badver, qr/SM003: invalid smpc message/, 'unknown version');
+(my $badver = $good) =~ s/^(.{8}).{2}/${1}09/;
+isnt($badver, $good, 'the version byte was changed');
+rejected($badver, qr/SM003: invalid smpc message: message has an unsupported version/, 'unknown version');
 
 # The last 16 bytes are the one share value: make it >= p, and shorten it.
 (my $big = $good) =~ s/.{32}$/'ff' x 15 . '7f'/e;

@@ -1,11 +1,15 @@
 # A deviating party is caught. With the test-build switch smpc.test_fault
-# (superuser only), party b misbehaves in one round:
-#   round 2, equivocation (a different partial sum to a): every party aborts
-#   with an error naming the inconsistency, and nobody releases anything;
-#   round 3, a wrong transcript digest to a: a aborts and releases nothing;
-#   a party that released did so with the correct result.
-# (Round 1 has no detectable deviation with additive n-of-n sharing: a wrong
-# share is indistinguishable from a different input; see SECURITY.md.)
+# (superuser only), party b misbehaves in one round of each job:
+#   share round: a second, different share to a;
+#   count round (a job under a minimum row count): a wrong row-count sum to a;
+#   partial round: a different partial sum to a;
+#   confirm round: a wrong transcript digest to a.
+# In the share, count and partial rounds every party aborts with an error
+# naming the inconsistency (or the partner that aborted), and nobody releases
+# anything; in the confirm round a aborts and releases nothing, and a party
+# that released did so with the correct result.
+# (A single wrong share, sent once, cannot be detected with additive n-of-n
+# sharing: it is indistinguishable from a different input; see SECURITY.md.)
 use strict;
 use warnings;
 
@@ -39,29 +43,49 @@ sub job_with_fault
 		c => $q });
 }
 
-# Round 2: b sends a a wrong partial sum.
-my $res = job_with_fault('fault-partial', 'equivocate_partial');
-$fed->expect_all_fail($res, [qr/SM00[34]/], 'b equivocates in round 2');
+# Share round: b sends a two different shares.
+my $res = job_with_fault('fault-share', 'equivocate_share');
+$fed->expect_all_fail($res, [qr/SM00[34]/], 'b equivocates in the share round');
+like($res->{a}{stderr}, qr/SM003: party b sent two different share messages/,
+	'share round: a names b and the equivocation');
+like($res->{$_}{stderr}, qr/SM004: party \w aborted the job|SM003/,
+	"share round: party $_ stops") for qw(b c);
+is($fed->released_count($_, 'fault-share'), '0', "share round: nothing released at $_")
+  for $fed->names;
+
+# Count round: under a minimum row count, b sends a a wrong count sum.
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 3)") for $fed->names;
+$res = job_with_fault('fault-count', 'equivocate_count');
+$fed->expect_all_fail($res, [qr/SM00[34]/], 'b equivocates in the count round');
+ok((grep { $res->{$_}{stderr} =~ /SM003: party \w+ holds a different result/ } qw(a b c)),
+	'count round: the inconsistency itself is reported');
+is($fed->released_count($_, 'fault-count'), '0', "count round: nothing released at $_")
+  for $fed->names;
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
+
+# Partial round: b sends a a wrong partial sum.
+$res = job_with_fault('fault-partial', 'equivocate_partial');
+$fed->expect_all_fail($res, [qr/SM00[34]/], 'b equivocates in partial round');
 # Each party says why it stopped: it saw the inconsistency, a partner told it
 # that it aborted, or a partner that had already aborted refused its message.
 like($res->{$_}{stderr},
 	qr/holds a different result|aborted the job|rejected the round \d \(\w+\) message: no run of job/,
-	"round 2: party $_ names the inconsistency or the abort") for qw(a b c);
+	"partial round: party $_ names the inconsistency or the abort") for qw(a b c);
 ok((grep { $res->{$_}{stderr} =~ /SM003: party \w+ holds a different result/ } qw(a b c)),
-	'round 2: the inconsistency itself is reported');
-is($fed->released_count($_, 'fault-partial'), '0', "round 2: nothing released at $_")
+	'partial round: the inconsistency itself is reported');
+is($fed->released_count($_, 'fault-partial'), '0', "partial round: nothing released at $_")
   for $fed->names;
 
-# Round 3: b sends a a wrong digest.
+# Confirm round: b sends a a wrong digest.
 $res = job_with_fault('fault-confirm', 'wrong_confirm');
-isnt($res->{a}{rc}, '0', 'round 3: a, which got the wrong digest, fails');
+isnt($res->{a}{rc}, '0', 'confirm round: a, which got the wrong digest, fails');
 like($res->{a}{stderr}, qr/SM003: party b holds a different result \(transcript digest mismatch\)/,
-	'round 3: a names b and the digest mismatch');
-is($fed->released_count('a', 'fault-confirm'), '0', 'round 3: nothing released at a');
+	'confirm round: a names b and the digest mismatch');
+is($fed->released_count('a', 'fault-confirm'), '0', 'confirm round: nothing released at a');
 for my $p (qw(b c))
 {
 	next if $res->{$p}{rc} ne '0';
-	is($res->{$p}{stdout}, '45000', "round 3: party $p released only the correct result");
+	is($res->{$p}{stdout}, '45000', "confirm round: party $p released only the correct result");
 }
 
 # The switch off again: the same parties compute normally.

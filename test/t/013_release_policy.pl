@@ -1,0 +1,140 @@
+# Release policies, enforced by every party on its own side: clipping bounds
+# applied before sharing (clipped values counted in the local log), bounds
+# that reject, a minimum joint row count checked before anything else is
+# opened, a minimum number of parties, and jobs refused when the parties'
+# policies differ.  Nothing is released by a refused job.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use SmpcTest;
+
+my $fed = SmpcTest->new(parties => [qw(a b c)], timeout => '4s');
+my %rows = (
+	a => '(50, 1.5, 0.5), (150, 7.25, 9), (-10, -1, -2)',
+	b => '(20, 2, 0.25)',
+	c => '(30, 0.5, 0.75)');
+for my $p ($fed->names)
+{
+	$fed->psql($p, "CREATE TABLE t(x integer, n numeric, f double precision);"
+		  . "INSERT INTO t VALUES $rows{$p};");
+}
+
+# Run $sql at every party after $setup (run as its own psql call first).
+sub everywhere { my ($sql) = @_; $fed->psql($_, $sql) for $fed->names; return; }
+
+# Without bounds: the plain joint sum.
+my $res = $fed->run_all("SELECT smpc_sum(x, 'pol-plain') FROM t");
+$fed->expect_all_ok($res, '240', 'no bounds: plain joint sum');
+
+# Clipping to [0, 100] at every party: a's 150 and -10 become 100 and 0.
+everywhere("SELECT smpc.set_bounds('ico', 'x', 0, 100)");
+my $log_a = $fed->node('a')->logfile;
+my $log_offset = -s $log_a;
+$res = $fed->run_all("SELECT smpc_sum(x, 'pol-clip') FROM t");
+$fed->expect_all_ok($res, '200', 'bounds [0, 100]: a contributes 50 + 100 + 0');
+$res = $fed->run_all("SELECT smpc_avg(x, 'pol-clip-avg') FROM t");
+$fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], '40') }, 'bounds [0, 100]: average');
+my $log = slurp_file($log_a, $log_offset);
+like($log, qr/smpc: job "pol-clip" of federation "ico": 2 values of column "x" clipped to \[0, 100\]/,
+	'a logs how many of its values were clipped');
+unlike(slurp_file($fed->node('b')->logfile), qr/clipped to/, 'b clipped nothing and logs nothing');
+
+# numeric and double precision are clipped in the federation's fixed point.
+everywhere("SELECT smpc.set_bounds('ico', 'n', -0.5, 2.5); SELECT smpc.set_bounds('ico', 'f', 0, 1)");
+$res = $fed->run_all("SELECT smpc_sum(n, 'pol-clip-n') FROM t");
+$fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], '6') },
+	'numeric bounds [-0.5, 2.5]: 1.5 + 2.5 - 0.5 + 2 + 0.5');
+$res = $fed->run_all("SELECT smpc_sum(f, 'pol-clip-f') FROM t");
+$fed->expect_all_ok($res, sub { SmpcTest::float_close($_[0], 2.5) },
+	'double precision bounds [0, 1]: 0.5 + 1 + 0 + 0.25 + 0.75');
+
+# Bounds that reject: a refuses at once, before contacting anyone; b and c
+# wait for a until smpc.timeout.  Nobody releases.
+everywhere("SELECT smpc.set_bounds('ico', 'x', 0, 100, 'reject')");
+$res = $fed->run_all("SELECT smpc_sum(x, 'pol-reject') FROM t");
+isnt($res->{a}{rc}, '0', 'reject: a refuses');
+like($res->{a}{stderr}, qr/SM006: 2 values of column "x" lie outside its bounds \[0, 100\]/,
+	'reject: a says how many values are outside');
+cmp_ok($res->{a}{secs}, '<', 3, 'reject: a refused without waiting for partners');
+# Whichever of b and c times out first tells the other, which then reports
+# that partner's abort with the same reason.
+like($res->{$_}{stderr},
+	qr/(SM001: |SM004: party [bc] aborted the job\nDETAIL:  )timed out after 4 s waiting for round 1 \(share\) from party a/,
+	"reject: $_ stops at its timeout, naming a") for qw(b c);
+ok((grep { $res->{$_}{stderr} =~ /SM001/ } qw(b c)), 'reject: one of b and c timed out itself');
+$fed->expect_nothing_released('pol-reject', 'reject');
+
+# Different bounds at b: every party refuses, naming the difference.
+everywhere("SELECT smpc.set_bounds('ico', 'x', 0, 100)");
+$fed->psql('b', "SELECT smpc.set_bounds('ico', 'x', 0, 50)");
+$res = $fed->run_all("SELECT smpc_sum(x, 'pol-mismatch') FROM t");
+$fed->expect_all_fail($res, [qr/SM00[147]/], 'b clips to [0, 50], a and c to [0, 100]');
+# A party that starts after the others already refused learns it from their
+# aborts: it waits for a retry until smpc.timeout, and then says why.
+like($res->{$_}{stderr}, qr/SM00[47]|DETAIL:  No result was released\. Party [ab] aborted the job before this party started it: the release policy of job "pol-mismatch" differs at party/,
+	"mismatch: $_ names the difference, or the partner that refused before it started")
+  for $fed->names;
+like($res->{a}{stderr}, qr/SM007: the release policy of job "pol-mismatch" differs at party b/,
+	'mismatch: a names b');
+like($res->{a}{stderr}, qr/bounds: here clip 0 100, at the partner clip 0 50/,
+	'mismatch: a says what differs');
+like($res->{b}{stderr}, qr/bounds: here clip 0 50, at the partner clip 0 100/,
+	'mismatch: b says what differs');
+$fed->expect_nothing_released('pol-mismatch', 'bounds mismatch');
+$fed->psql('b', "SELECT smpc.set_bounds('ico', 'x', 0, 100)");
+
+# A minimum joint row count.  5 rows: released; the count round runs first.
+everywhere("SELECT smpc.set_policy('ico', min_rows => 5)");
+$res = $fed->run_all("SELECT smpc_sum(x, 'pol-rows-ok') FROM t");
+$fed->expect_all_ok($res, '200', 'min_rows 5 with 5 rows: released');
+$res = $fed->run_all("SELECT smpc_count(x, 'pol-rows-count') FROM t");
+$fed->expect_all_ok($res, '5', 'min_rows 5: a count of 5 is released');
+# 6 rows needed: every party refuses after the count round, at once.
+everywhere("SELECT smpc.set_policy('ico', min_rows => 6)");
+$res = $fed->run_all("SELECT smpc_sum(x, 'pol-rows-few') FROM t");
+$fed->expect_all_fail($res,
+	[qr/SM006: the joint row count is below the release policy's minimum of 6 rows/],
+	'min_rows 6 with 5 rows');
+unlike($res->{$_}{stderr}, qr/\b5\b/, "min_rows: party $_ is not told the count") for $fed->names;
+cmp_ok($res->{$_}{secs}, '<', 3, "min_rows: party $_ refused without waiting") for $fed->names;
+$fed->expect_nothing_released('pol-rows-few', 'too few rows');
+# Rows filtered away count too: 3 rows with x > 0 ... below 6.
+$res = $fed->run_all("SELECT smpc_avg(x, 'pol-rows-where') FROM t WHERE x > 25");
+$fed->expect_all_fail($res, [qr/SM006/], 'min_rows with a WHERE clause');
+
+# Different minimums: refused, naming them.
+$fed->psql('c', "SELECT smpc.set_policy('ico', min_rows => 4)");
+$res = $fed->run_all("SELECT smpc_sum(x, 'pol-rows-mismatch') FROM t");
+$fed->expect_all_fail($res, [qr/SM00[147]/], 'c requires 4 rows, a and b 6');
+like($res->{a}{stderr}, qr/min_rows: here 6, at the partner 4/, 'a names the min_rows difference');
+everywhere("SELECT smpc.set_policy('ico', min_rows => 0)");
+
+# A minimum number of parties above the federation's size: refused at once.
+everywhere("SELECT smpc.set_policy('ico', min_parties => 4)");
+$res = $fed->run_all("SELECT smpc_sum(x, 'pol-parties') FROM t");
+$fed->expect_all_fail($res,
+	[qr/SM006: federation "ico" has 3 parties, but the release policy requires at least 4/],
+	'min_parties 4 in a federation of 3');
+cmp_ok($res->{$_}{secs}, '<', 3, "min_parties: party $_ refused at once") for $fed->names;
+everywhere("SELECT smpc.set_policy('ico', min_parties => 3)");
+
+# Two parties: refused by the default policy, allowed when both lower it.
+$fed->register_federation($_, federation => 'duo', parties => [qw(a b)]) for qw(a b);
+my $duo = "SET smpc.federation = 'duo';\nSELECT smpc_count(x, 'duo-1') FROM t";
+$res = $fed->run_all($duo, parties => [qw(a b)]);
+$fed->expect_all_fail($res,
+	[qr/SM006: federation "duo" has 2 parties, but the release policy requires at least 3/,
+	 qr/each party learns the other's input/],
+	'two parties under the default policy');
+$fed->psql($_, "SELECT smpc.set_policy('duo', min_parties => 2)") for qw(a b);
+$res = $fed->run_all($duo, parties => [qw(a b)]);
+$fed->expect_all_ok($res, '4', 'two parties that both allow it');
+
+# The federation works as before after all the refusals.
+$res = $fed->run_all("SET smpc.federation = 'ico'; SELECT smpc_sum(x, 'pol-after') FROM t");
+$fed->expect_all_ok($res, '200', 'after the refused jobs');
+
+$fed->stop_all;
+done_testing();
