@@ -138,3 +138,91 @@ GRANT EXECUTE ON FUNCTION smpc.set_policy(text, integer, bigint, boolean),
     smpc.set_bounds(text, text, numeric, numeric, text), smpc.drop_bounds(text, text)
     TO smpc_admin;
 GRANT SELECT ON smpc.bounds TO smpc_admin, smpc_analyst;
+
+-- Audit trail ---------------------------------------------------------------
+--
+-- One row per attempt to run a job at this party, whatever the outcome. The
+-- backend that ran the job queues the record in shared memory and a
+-- background worker ("smpc audit writer") inserts it in a transaction of its
+-- own, so failed jobs (whose transaction aborts) and released results whose
+-- caller rolls back are recorded too. Append-only: nobody may update a row,
+-- and only superusers may delete rows (retention). smpc_admin reads every
+-- row, smpc_analyst the rows of its own jobs.
+
+CREATE TABLE smpc.audit_log (
+    event_id      uuid PRIMARY KEY,
+    federation    text NOT NULL,
+    job_id        text NOT NULL,
+    aggregate     text NOT NULL,
+    requested_by  name NOT NULL,
+    login_role    name NOT NULL,
+    query_sha256  text NOT NULL,
+    partners      text[] NOT NULL,
+    outcome       text NOT NULL CHECK (outcome IN ('released', 'returned', 'refused', 'failed')),
+    sqlstate      text,
+    reason        text,
+    result        text,
+    policy        text,
+    started_at    timestamptz NOT NULL,
+    finished_at   timestamptz NOT NULL,
+    outside_bounds bigint NOT NULL DEFAULT 0,
+    backend_pid   integer NOT NULL,
+    logged_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX audit_log_job ON smpc.audit_log (federation, job_id);
+CREATE INDEX audit_log_started ON smpc.audit_log (started_at);
+REVOKE ALL ON smpc.audit_log FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('smpc.audit_log', '');
+COMMENT ON TABLE smpc.audit_log IS
+    'audit trail: every attempt to run a job here (who, what, with whom, when, outcome, what was released); append-only';
+COMMENT ON COLUMN smpc.audit_log.event_id IS 'random id of this record';
+COMMENT ON COLUMN smpc.audit_log.aggregate IS 'what the job computes, e.g. avg(integer)';
+COMMENT ON COLUMN smpc.audit_log.requested_by IS 'the role that ran the job (current_user)';
+COMMENT ON COLUMN smpc.audit_log.login_role IS 'the role that logged in (session_user)';
+COMMENT ON COLUMN smpc.audit_log.query_sha256 IS 'SHA-256 (hex) of the text of the query that ran the job; the text itself is not kept';
+COMMENT ON COLUMN smpc.audit_log.partners IS 'the other parties of the federation';
+COMMENT ON COLUMN smpc.audit_log.outcome IS
+    'released (computed now), returned (an earlier release given back), refused (a policy, permission or job-id rule of this party), failed (anything else)';
+COMMENT ON COLUMN smpc.audit_log.sqlstate IS 'SQLSTATE of the error, for refused and failed attempts';
+COMMENT ON COLUMN smpc.audit_log.reason IS 'error message, for refused and failed attempts';
+COMMENT ON COLUMN smpc.audit_log.result IS 'the joint values released, e.g. "sum 45000, count 3"';
+COMMENT ON COLUMN smpc.audit_log.policy IS 'the release policy the job ran under at this party';
+COMMENT ON COLUMN smpc.audit_log.outside_bounds IS 'local input values outside the clipping bounds (clipped, or refusing the job under reject bounds)';
+COMMENT ON COLUMN smpc.audit_log.backend_pid IS 'process id of the backend that ran the job';
+COMMENT ON COLUMN smpc.audit_log.logged_at IS 'when the audit writer stored the record';
+
+-- Append-only, also against roles someone GRANTs rights to by mistake.
+CREATE FUNCTION smpc._audit_log_append_only()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        RAISE EXCEPTION 'smpc.audit_log is append-only: rows cannot be changed'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'only a superuser may delete rows of smpc.audit_log'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Audit records are kept; a superuser may delete old ones for retention.';
+    END IF;
+    RETURN CASE WHEN TG_LEVEL = 'ROW' THEN OLD ELSE NULL END;
+END $$;
+REVOKE ALL ON FUNCTION smpc._audit_log_append_only() FROM PUBLIC;
+COMMENT ON FUNCTION smpc._audit_log_append_only() IS
+    'trigger: refuses UPDATE on smpc.audit_log, and DELETE or TRUNCATE by non-superusers';
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON smpc.audit_log
+    FOR EACH ROW EXECUTE FUNCTION smpc._audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON smpc.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION smpc._audit_log_append_only();
+COMMENT ON TRIGGER audit_log_append_only ON smpc.audit_log IS 'rows are never changed; only superusers delete';
+COMMENT ON TRIGGER audit_log_no_truncate ON smpc.audit_log IS 'only superusers truncate';
+
+GRANT SELECT ON smpc.audit_log TO smpc_admin, smpc_analyst;
+ALTER TABLE smpc.audit_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY audit_admin ON smpc.audit_log FOR SELECT TO smpc_admin USING (true);
+CREATE POLICY audit_own ON smpc.audit_log FOR SELECT TO smpc_analyst
+    USING (requested_by = current_user);
+COMMENT ON POLICY audit_admin ON smpc.audit_log IS 'smpc_admin members read the whole audit log';
+COMMENT ON POLICY audit_own ON smpc.audit_log IS 'smpc_analyst members read the records of their own jobs';

@@ -220,6 +220,16 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
   });
 }
 
+void smpc_sha256_hex(const void* data, std::size_t len, char hex_out[65]) noexcept {
+  try {
+    smpc::crypto::Sha256 h;
+    h.update(static_cast<const std::uint8_t*>(data), len);
+    copy_text(hex_out, 65, smpc::crypto::to_hex(h.finish()));
+  } catch (...) {
+    copy_text(hex_out, 65, "");
+  }
+}
+
 void smpc_free_bytes(std::uint8_t* p) noexcept { std::free(p); }
 
 bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,

@@ -78,6 +78,10 @@ bool smpc_job_key(const char* federation, const char* job_id, std::size_t job_id
 // plus NUL.
 bool smpc_federation_check(const SmpcFederation* fed, char hex_out[65], SmpcStatus* st) noexcept;
 
+// SHA-256 of data as 64 hex digits plus NUL (e.g. the audit trail's hash of
+// a query's text).
+void smpc_sha256_hex(const void* data, std::size_t len, char hex_out[65]) noexcept;
+
 // Decodes a received message far enough to file it: header fields, job key.
 bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessageInfo* info,
                           SmpcStatus* st) noexcept;

@@ -527,6 +527,7 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 	req.value_class = value_class;
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
 	*scale = strcmp(value_class, "integer") == 0 ? 0 : fed->scale;
+	req.scale = *scale;
 	/* With a minimum row count, the count goes along (and is opened first). */
 	gated = fed->min_rows > 0;
 	if (strcmp(aggregate, "count") == 0)

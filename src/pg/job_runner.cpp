@@ -287,36 +287,29 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	smpc_job_free(job);
 }
 
-void
-smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *outputs)
+/*
+ * The checks, the claim and the exchange of smpc_run_job. Returns true when
+ * the job was computed now, false when an earlier release was returned.
+ * Sets the audit record's policy.
+ */
+static bool
+smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
+					 const char *descriptor, SmpcAuditRecord *audit, __int128 *outputs)
 {
-	char	   *descriptor;
 	uint8		key[32];
 	SmpcStatus	st;
-	size_t		job_id_len = strlen(req->job_id);
 	volatile bool stored = false;
 	TimestampTz started = GetCurrentTimestamp();
-
-	smpc_inbox_require();
-	if (IsParallelWorker())
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_TRANSACTION_STATE),
-				errmsg("smpc jobs cannot run in a parallel worker"));
-	if (job_id_len == 0 || job_id_len > 16384)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("job id must be between 1 and 16384 bytes long"));
 
 	/* Everything that can be checked locally is checked before any message leaves. */
 	smpc_peer_check_partners(fed);
 	smpc_check_result_grant(fed);
-	descriptor = psprintf("%s(%s)", req->aggregate, req->value_class);
-	if (!smpc_job_key(fed->name, req->job_id, job_id_len, key, &st))
+	if (!smpc_job_key(fed->name, req->job_id, strlen(req->job_id), key, &st))
 		smpc_raise_status(&st);
 
 	/* Released earlier in this transaction? */
 	if (smpc_job_lookup_pending(fed, req->job_id, descriptor, outputs, req->width))
-		return;
+		return false;
 
 	/*
 	 * Claim the job in shared memory: a second session running the same job
@@ -336,10 +329,13 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 		{
 			SmpcPolicy	policy;
 			SmpcFederation core;
+			char		described[512];
 
 			/* A new computation: this party's release policy must admit it. */
-			smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds, req->outside);
 			smpc_policy_for_job(fed, req->bounds, &policy);
+			if (smpc_policy_describe(&policy, described, sizeof described, &st))
+				audit->text[SMPC_AUDIT_POLICY] = pstrdup(described);
+			smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds, req->outside);
 			smpc_federation_as_core(fed, &core);
 			if (!smpc_policy_admits(&core, &policy, &st))
 				smpc_raise_status(&st);
@@ -355,4 +351,49 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	PG_END_TRY();
 	if (stored)
 		smpc_inbox_unregister(key);
+	return !stored;
+}
+
+/*
+ * Runs one job (or returns its earlier release) and records the attempt in
+ * the audit trail, whatever its outcome.
+ */
+void
+smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *outputs)
+{
+	char	   *descriptor;
+	size_t		job_id_len = strlen(req->job_id);
+	SmpcAuditRecord audit;
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool computed = false;
+
+	smpc_inbox_require();
+	if (IsParallelWorker())
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				errmsg("smpc jobs cannot run in a parallel worker"));
+	if (job_id_len == 0 || job_id_len > 16384)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("job id must be between 1 and 16384 bytes long"));
+	descriptor = psprintf("%s(%s)", req->aggregate, req->value_class);
+
+	smpc_audit_begin(&audit, fed, req->job_id, descriptor, req->outside);
+	PG_TRY();
+	{
+		computed = smpc_run_job_checked(fed, req, descriptor, &audit, outputs);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		smpc_audit_failed(&audit, edata);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	smpc_audit_released(&audit, computed ? "released" : "returned",
+						smpc_audit_result_text(req->aggregate, outputs, req->width, req->scale));
 }

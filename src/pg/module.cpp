@@ -1,5 +1,6 @@
 /*
- * Module entry: PG_MODULE_MAGIC, GUCs and shared-memory hooks.
+ * Module entry: PG_MODULE_MAGIC, GUCs and shared-memory hooks (the inbox and
+ * the audit queue).
  */
 #include "pg/smpc_pg.h"
 
@@ -18,6 +19,8 @@ char	   *smpc_federation_name = NULL;
 bool		smpc_allow_insecure_transport = false;
 int			smpc_max_messages = 256;
 int			smpc_test_fault = 0;
+int			smpc_audit_queue_kb = 1024;
+bool		smpc_audit_server_log = false;
 
 #ifdef SMPC_TEST_BUILD
 /* Values of smpc.test_fault; the numbers are the bridge's fault codes. */
@@ -40,6 +43,7 @@ smpc_shmem_request(void)
 	if (smpc_prev_shmem_request_hook)
 		smpc_prev_shmem_request_hook();
 	smpc_inbox_shmem_request();
+	smpc_audit_shmem_request();
 }
 
 static void
@@ -48,6 +52,7 @@ smpc_shmem_startup(void)
 	if (smpc_prev_shmem_startup_hook)
 		smpc_prev_shmem_startup_hook();
 	smpc_inbox_shmem_startup();
+	smpc_audit_shmem_startup();
 }
 
 /* Defines the smpc.* settings; installs the inbox when preloaded. */
@@ -74,6 +79,14 @@ _PG_init(void)
 							 "Off by default: partner servers must use sslmode verify-full "
 							 "or verify-ca. Every connection made without it is logged.",
 							 &smpc_allow_insecure_transport,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("smpc.audit_server_log",
+							 "Also writes every audit record to the server log.",
+							 "Each job attempt is recorded in smpc.audit_log; with this on, "
+							 "the same record goes to the server log at once.",
+							 &smpc_audit_server_log,
 							 false,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
@@ -107,6 +120,13 @@ _PG_init(void)
 							&smpc_max_messages,
 							256, 16, 65536,
 							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("smpc.audit_queue_size",
+							"Shared memory for audit records on their way to smpc.audit_log.",
+							"A record that finds no room is written to the server log instead.",
+							&smpc_audit_queue_kb,
+							1024, 64, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("smpc");
 	smpc_prev_shmem_request_hook = shmem_request_hook;

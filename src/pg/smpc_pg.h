@@ -15,6 +15,7 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
+#include "utils/elog.h"
 #include "utils/timestamp.h"
 }
 
@@ -35,6 +36,8 @@ extern char *smpc_federation_name;
 extern bool smpc_allow_insecure_transport;
 extern int	smpc_max_messages;
 extern int	smpc_test_fault;	/* test builds (SMPC_TEST_BUILD) only */
+extern int	smpc_audit_queue_kb;
+extern bool smpc_audit_server_log;
 
 /* errors.cpp: raise a core status as a PostgreSQL error (never returns). */
 extern void smpc_raise_status(const SmpcStatus *st) pg_attribute_noreturn();
@@ -133,6 +136,59 @@ extern void smpc_policy_check_input(const SmpcFederationRow *fed, const char *jo
 extern void smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *b,
 								SmpcPolicy *out);
 
+/*
+ * audit.cpp: the audit record of a job attempt. Texts in the order of the
+ * columns of smpc.audit_log (audit_writer.cpp inserts them in this order).
+ */
+enum SmpcAuditText
+{
+	SMPC_AUDIT_EVENT_ID,
+	SMPC_AUDIT_FEDERATION,
+	SMPC_AUDIT_JOB_ID,
+	SMPC_AUDIT_AGGREGATE,
+	SMPC_AUDIT_REQUESTED_BY,
+	SMPC_AUDIT_LOGIN_ROLE,
+	SMPC_AUDIT_QUERY_SHA256,
+	SMPC_AUDIT_PARTNERS,		/* comma-separated */
+	SMPC_AUDIT_OUTCOME,			/* released, returned, refused, failed */
+	SMPC_AUDIT_SQLSTATE,
+	SMPC_AUDIT_REASON,
+	SMPC_AUDIT_RESULT,
+	SMPC_AUDIT_POLICY,
+	SMPC_AUDIT_NTEXT
+};
+
+typedef struct SmpcAuditRecord
+{
+	const char *text[SMPC_AUDIT_NTEXT];	/* NULL: no value */
+	TimestampTz started;
+	TimestampTz finished;
+	int64		outside;		/* input values outside the clipping bounds */
+	int32		backend_pid;
+} SmpcAuditRecord;
+
+extern void smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed,
+							 const char *job_id, const char *descriptor, int64 outside);
+extern char *smpc_audit_result_text(const char *aggregate, const __int128 *outputs, int width,
+									int scale);
+extern void smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const char *result);
+extern void smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata);
+extern void smpc_audit_emit(SmpcAuditRecord *r);
+extern bool smpc_audit_record_decode(const char *payload, Size len, SmpcAuditRecord *r);
+extern void smpc_audit_log_record(const SmpcAuditRecord *r, const char *why);
+extern void smpc_audit_log_payload(const char *payload, Size len, const char *why);
+
+/* audit_queue.cpp: records on their way to smpc.audit_log, and their writers. */
+#define SMPC_AUDIT_MAX_WRITERS 64	/* databases with a writer at once */
+extern void smpc_audit_shmem_request(void);
+extern void smpc_audit_shmem_startup(void);
+extern bool smpc_audit_queue_ready(void);
+extern bool smpc_audit_enqueue(const void *payload, Size len);
+extern bool smpc_audit_writer_attach(void);
+extern bool smpc_audit_writer_detach(bool force);
+extern int	smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions);
+extern void smpc_audit_mark_taken(const uint64 *positions, int n);
+
 /* job_runner.cpp: the exchange for one aggregate job. */
 typedef struct SmpcJobRequest
 {
@@ -140,6 +196,7 @@ typedef struct SmpcJobRequest
 	const char *aggregate;		/* "sum", "count", "avg" */
 	const char *value_class;	/* "integer", "numeric", "float8" */
 	int			width;
+	int			scale;			/* fixed point of the sum slot */
 	int			count_index;	/* slot holding the row count, or -1 */
 	int128		inputs[2];	/* PostgreSQL's int128: only 8-byte aligned */
 	const SmpcBounds *bounds;	/* that applied to the input (not for count) */

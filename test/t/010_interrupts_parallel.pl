@@ -65,7 +65,8 @@ cmp_ok($run{b}{secs}, '<', 10, "cancel: b stopped $run{b}{secs}s after the cance
 for my $p (qw(a b c))
 {
 	is($fed->psql($p,
-		"SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'Extension'"),
+		"SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'Extension' "
+		  . "AND backend_type = 'client backend'"),
 		'0', "no backend of party $p is still waiting");
 	is($fed->psql($p, "SELECT count(*) FROM smpc.jobs WHERE job_id = 'cancel-1'"),
 		'0', "cancel: no job row at $p");

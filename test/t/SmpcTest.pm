@@ -77,6 +77,27 @@ sub quote_literal
 	return "'$s'";
 }
 
+# Files that record, for test/t/099_no_secrets_in_logs.pl, every secret the
+# tests create (passwords, private key lines) and everything a client was
+# told in an error; it greps every server log of the run for them.
+sub secrets_file { return "$PostgreSQL::Test::Utils::tmp_check/smpc_secrets.txt" }
+sub client_output_file { return "$PostgreSQL::Test::Utils::tmp_check/smpc_client_errors.txt" }
+
+sub record_secret
+{
+	my ($secret) = @_;
+	PostgreSQL::Test::Utils::append_to_file(secrets_file(), "$secret\n");
+	return;
+}
+
+sub _record_client_output
+{
+	my ($text) = @_;
+	return unless defined $text && $text ne '';
+	PostgreSQL::Test::Utils::append_to_file(client_output_file(), "$text\n");
+	return;
+}
+
 sub _random_password
 {
 	my @c = ('a' .. 'z', 'A' .. 'Z', '0' .. '9');
@@ -117,6 +138,15 @@ sub new
 		for my $to (grep { $_ ne $from } @names)
 		{
 			$self->{password}{$from}{$to} = _random_password();
+			record_secret($self->{password}{$from}{$to});
+		}
+	}
+	# Lines of every private key (the CA's and each server's).
+	for my $key (glob("$self->{certdir}/*.key"))
+	{
+		for my $line (split /\n/, PostgreSQL::Test::Utils::slurp_file($key))
+		{
+			record_secret($line) if $line !~ /^-----/ && length($line) >= 40;
 		}
 	}
 
@@ -161,7 +191,10 @@ EOC
 		my $node = $self->{nodes}{$name};
 		my $dbname = $self->db($name);
 		$node->safe_psql('postgres', "CREATE DATABASE $dbname");
-		my $sql = "CREATE EXTENSION smpc;\n";
+		# Passwords go into roles and user mappings: as a DBA should, keep
+		# these statements out of the server log (README, "Quick start").
+		my $sql = "SET log_statement = 'none';\nSET log_min_error_statement = 'panic';\n"
+		  . "CREATE EXTENSION smpc;\n";
 		for my $peer (grep { $_ ne $name } @names)
 		{
 			my $role = $self->peer_role($peer);
@@ -246,6 +279,7 @@ sub try_psql
 		stderr => \$err,
 		extra_params => [ '-v', 'VERBOSITY=verbose' ],
 		on_error_stop => 1);
+	_record_client_output($err);
 	return ($rc, $out // '', $err // '');
 }
 
@@ -323,6 +357,7 @@ sub run_all
 		my $r = $run{$p};
 		chomp(my $out = $r->{stdout});
 		$res{$p} = { rc => $r->{rc}, stdout => $out, stderr => $r->{stderr}, secs => $r->{secs} };
+		_record_client_output($r->{stderr});
 		note sprintf("run_all %s: rc=%s %.2fs stdout=[%s] stderr=[%s]",
 			$p, $r->{rc}, $r->{secs}, $out, $r->{stderr});
 	}
@@ -432,7 +467,38 @@ sub psql_connstr
 		'<', \$sql, '>', \$out, '2>', \$err,
 		IPC::Run::timeout(60));
 	chomp $out;
+	_record_client_output($err);
 	return ($? >> 8, $out, $err);
+}
+
+# Tests that type protocol messages into SQL text (psql cannot bind
+# parameters) would have them logged as any statement text; real partners
+# bind them as parameters, which the log never records (001 and 099 check).
+# So for those tests, the statements of @roles at party $at are kept out of
+# the server log; their errors are still logged, without the statement.
+sub quiet_statement_log
+{
+	my ($self, $at, @roles) = @_;
+	$self->psql($at, join('', map {
+		"ALTER ROLE $_ SET log_statement = 'none'; ALTER ROLE $_ SET log_min_error_statement = 'panic';"
+	} @roles));
+	return;
+}
+
+# Waits (up to 30 s) until party $name's audit writer has stored at least $n
+# rows of smpc.audit_log matching the SQL condition $where; returns the
+# count.
+sub wait_audit
+{
+	my ($self, $name, $where, $n) = @_;
+	my $count = 0;
+	for (1 .. 300)
+	{
+		$count = $self->psql($name, "SELECT count(*) FROM smpc.audit_log WHERE $where");
+		last if $count >= $n;
+		Time::HiRes::sleep(0.1);
+	}
+	return $count;
 }
 
 # Compare two numbers given as text exactly, by asking party $name's server

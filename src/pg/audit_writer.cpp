@@ -1,0 +1,232 @@
+/*
+ * The audit writer: a background worker, one per database with queued audit
+ * records, that inserts them into smpc.audit_log in transactions of its own
+ * (audit_queue.cpp explains why).
+ *
+ * It is started on demand by the backend that queues a record, connects to
+ * that database as the bootstrap superuser, and exits after
+ * SMPC_AUDIT_IDLE_MS without records. A record is marked written only after
+ * its transaction committed; if the writer dies in between, the next one
+ * inserts it again, and the event id (primary key, ON CONFLICT DO NOTHING)
+ * makes that harmless. A record that cannot be inserted even on its own is
+ * written to the server log in full and dropped, so it can neither be lost
+ * silently nor block the queue.
+ */
+#include "pg/smpc_pg.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+PGDLLEXPORT void smpc_audit_writer_main(Datum main_arg);
+}
+
+#define SMPC_AUDIT_IDLE_MS 30000
+#define SMPC_AUDIT_BATCH 64
+
+static const char smpc_audit_insert[] =
+	"INSERT INTO smpc.audit_log (event_id, federation, job_id, aggregate, requested_by, "
+	"login_role, query_sha256, partners, outcome, sqlstate, reason, result, policy, "
+	"started_at, finished_at, outside_bounds, backend_pid) "
+	"VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, pg_catalog.string_to_array($8, ','), $9, $10, "
+	"$11, $12, $13, $14, $15, $16, $17) ON CONFLICT (event_id) DO NOTHING";
+
+/* Inserts one decoded record (inside a transaction, SPI connected). */
+static void
+smpc_audit_insert_record(const SmpcAuditRecord *r)
+{
+	Oid			types[SMPC_AUDIT_NTEXT + 4];
+	Datum		values[SMPC_AUDIT_NTEXT + 4];
+	char		nulls[SMPC_AUDIT_NTEXT + 4];
+
+	for (int i = 0; i < SMPC_AUDIT_NTEXT; i++)
+	{
+		types[i] = TEXTOID;
+		nulls[i] = r->text[i] ? ' ' : 'n';
+		values[i] = r->text[i] ? CStringGetTextDatum(r->text[i]) : (Datum) 0;
+	}
+	{
+		const Oid	fixed_types[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT4OID};
+		const Datum fixed_values[4] = {TimestampTzGetDatum(r->started),
+			TimestampTzGetDatum(r->finished), Int64GetDatum(r->outside),
+		Int32GetDatum(r->backend_pid)};
+
+		for (int i = 0; i < 4; i++)
+		{
+			types[SMPC_AUDIT_NTEXT + i] = fixed_types[i];
+			values[SMPC_AUDIT_NTEXT + i] = fixed_values[i];
+			nulls[SMPC_AUDIT_NTEXT + i] = ' ';
+		}
+	}
+	if (SPI_execute_with_args(smpc_audit_insert, SMPC_AUDIT_NTEXT + 4, types, values, nulls,
+							  false, 0) !=
+		SPI_OK_INSERT)
+		elog(ERROR, "smpc audit insert failed");
+}
+
+/*
+ * Inserts the records not marked skip in one transaction. False when that
+ * failed (the transaction is then rolled back and the error logged).
+ */
+static bool
+smpc_audit_write_batch(const SmpcAuditRecord *records, int n, const bool *skip)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	PG_TRY();
+	{
+		SPI_connect();
+		for (int i = 0; i < n; i++)
+			if (!skip[i])
+				smpc_audit_insert_record(&records[i]);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	return ok;
+}
+
+/* Whether smpc.audit_log exists here (the extension may have been dropped). */
+static bool
+smpc_audit_table_exists(void)
+{
+	bool		exists;
+
+	StartTransactionCommand();
+	exists = OidIsValid(RangeVarGetRelid(makeRangeVar((char *) "smpc", (char *) "audit_log", -1),
+										 NoLock, true));
+	CommitTransactionCommand();
+	return exists;
+}
+
+/*
+ * Writes what is queued for this database. Returns the number of records
+ * handled (written, or logged and dropped).
+ */
+static int
+smpc_audit_drain(MemoryContext batchcxt)
+{
+	char	   *payloads[SMPC_AUDIT_BATCH];
+	Size		lens[SMPC_AUDIT_BATCH];
+	uint64		positions[SMPC_AUDIT_BATCH];
+	SmpcAuditRecord records[SMPC_AUDIT_BATCH];
+	bool		skip[SMPC_AUDIT_BATCH];
+	MemoryContext old = MemoryContextSwitchTo(batchcxt);
+	int			n = smpc_audit_peek(SMPC_AUDIT_BATCH, payloads, lens, positions);
+
+	for (int i = 0; i < n; i++)
+	{
+		skip[i] = !smpc_audit_record_decode(payloads[i], lens[i], &records[i]);
+		if (skip[i])
+			smpc_audit_log_payload(payloads[i], lens[i], "it could not be decoded");
+	}
+	if (n > 0 && !smpc_audit_table_exists())
+	{
+		for (int i = 0; i < n; i++)
+			if (!skip[i])
+				smpc_audit_log_record(&records[i], "smpc.audit_log does not exist in this database");
+	}
+	else if (n > 0 && !smpc_audit_write_batch(records, n, skip))
+	{
+		/* One at a time: only the records that fail on their own are dropped. */
+		for (int i = 0; i < n; i++)
+		{
+			bool		one[SMPC_AUDIT_BATCH];
+
+			if (skip[i])
+				continue;
+			for (int j = 0; j < n; j++)
+				one[j] = j != i;
+			if (!smpc_audit_write_batch(records, n, one))
+				smpc_audit_log_record(&records[i], "it could not be inserted");
+		}
+	}
+	if (n > 0)
+		smpc_audit_mark_taken(positions, n);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(batchcxt);
+	return n;
+}
+
+/* However the writer ends (FATAL included), it leaves its registry slot. */
+static void
+smpc_audit_writer_on_exit(int code, Datum arg)
+{
+	(void) smpc_audit_writer_detach(true);
+}
+
+void
+smpc_audit_writer_main(Datum main_arg)
+{
+	Oid			dbid = DatumGetObjectId(main_arg);
+	MemoryContext batchcxt;
+	TimestampTz last_work = GetCurrentTimestamp();
+
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
+	pgstat_report_appname("smpc audit writer");
+
+	if (!smpc_audit_queue_ready() || !smpc_audit_writer_attach())
+		proc_exit(0);
+	before_shmem_exit(smpc_audit_writer_on_exit, 0);
+	batchcxt = AllocSetContextCreate(TopMemoryContext, "smpc audit batch",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		int			written;
+
+		ResetLatch(MyLatch);
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		written = smpc_audit_drain(batchcxt);
+		if (written > 0)
+		{
+			last_work = GetCurrentTimestamp();
+			continue;
+		}
+		if (ShutdownRequestPending)
+			break;
+		if (TimestampDifferenceExceeds(last_work, GetCurrentTimestamp(), SMPC_AUDIT_IDLE_MS))
+		{
+			if (smpc_audit_writer_detach(false))
+				break;
+			continue;
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 SMPC_AUDIT_IDLE_MS, PG_WAIT_EXTENSION);
+	}
+	proc_exit(0);
+}
