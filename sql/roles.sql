@@ -60,6 +60,9 @@ SELECT smpc_sum(x, 'alice-1') FROM (VALUES (1)) v(x);
 RESET ROLE;
 SET ROLE regress_bob;
 SELECT smpc_sum(x, 'alice-1') FROM (VALUES (1)) v(x);
+-- nor see the partners' credentials, nor make protocol messages.
+SELECT srvname, umoptions FROM pg_user_mappings ORDER BY srvname;
+SELECT smpc._test_message('roles_fed', 'alice-1', 1, 0);
 RESET ROLE;
 SET ROLE regress_admin;
 SELECT smpc.revoke_results('roles_fed', 'regress_bob');

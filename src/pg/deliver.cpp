@@ -2,7 +2,8 @@
  * smpc.deliver(message bytea): the endpoint partners call to hand us a
  * protocol message, and smpc._test_message() for tests of it.
  *
- * Checks, in order, before anything is stored: the message decodes; its
+ * Checks, in order, before anything is stored: the server log would not
+ * record the message (smpc_deliver_check_logging); the message decodes; its
  * federation exists here; its federation fingerprint equals ours (else the
  * error lists what differs); it is addressed to this party; its sender is a
  * party of the federation and is the party whose foreign server names the
@@ -17,12 +18,50 @@ extern "C" {
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 PGDLLEXPORT Datum smpc_deliver(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_sql_test_message(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_deliver);
 PG_FUNCTION_INFO_V1(smpc_sql_test_message);
+}
+
+/*
+ * A delivered message holds a share, bound as a parameter of this call. The
+ * server log records bound parameters when it logs the statement (all
+ * statements, slow ones, sampled ones) unless log_parameter_max_length is 0,
+ * or when the statement fails unless log_parameter_max_length_on_error is 0.
+ * Deliveries are refused while either could happen, so that a misconfigured
+ * peer role is noticed at once instead of filling the log with shares.
+ */
+static void
+smpc_deliver_check_logging(void)
+{
+	const char *setting = NULL;
+
+	if (log_parameter_max_length != 0)
+	{
+		if (log_statement == LOGSTMT_ALL)
+			setting = "log_statement = all";
+		else if (log_min_duration_statement >= 0)
+			setting = "log_min_duration_statement";
+		else if (log_min_duration_sample >= 0 && log_statement_sample_rate > 0)
+			setting = "log_min_duration_sample";
+		else if (log_xact_sample_rate > 0)
+			setting = "log_transaction_sample_rate";
+	}
+	if (setting == NULL && log_parameter_max_length_on_error != 0)
+		setting = "log_parameter_max_length_on_error";
+	if (setting != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("smpc refuses deliveries whose contents the server log would record"),
+				errdetail("With %s, the server log records the parameters of this role's statements, and a delivered message holds a secret share.",
+						  setting),
+				errhint("ALTER ROLE %s SET log_parameter_max_length = 0; and leave log_parameter_max_length_on_error at 0.",
+						quote_identifier(GetUserNameFromId(GetAuthenticatedUserId(), false))));
 }
 
 Datum
@@ -40,6 +79,7 @@ smpc_deliver(PG_FUNCTION_ARGS)
 	char	   *login_role;
 
 	smpc_inbox_require();
+	smpc_deliver_check_logging();
 	if (len > SMPC_MAX_MESSAGE_BYTES)
 		ereport(ERROR,
 				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -28,6 +28,7 @@ sub deliver_at_b_as
 		"SELECT smpc.deliver('\\x$hex'::bytea)");
 }
 
+$fed->quiet_statement_log('b', 'smpc_peer_a', 'smpc_peer_c');
 my $has_helper = $fed->psql('b',
 	"SELECT count(*) FROM pg_proc WHERE proname = '_test_message' "
 	  . "AND pronamespace = 'smpc'::regnamespace");
@@ -75,7 +76,8 @@ note "spoof error: $err";
 is($rc, 0, "c's peer role can deliver a message from c") or diag $err;
 
 # A role that is not a partner cannot call deliver at all.
-$fed->psql('b', "CREATE ROLE mallory LOGIN PASSWORD 'mallory-pw'");
+$fed->psql('b', "SET log_statement = 'none'; SET log_min_error_statement = 'panic'; CREATE ROLE mallory LOGIN PASSWORD 'mallory-pw'");
+$fed->quiet_statement_log('b', 'mallory');
 my $mallory = $fed->peer_connstr('b', 'a');
 $mallory =~ s/user=\S+/user=mallory/;
 $mallory =~ s/password=\S+/password=mallory-pw/;

@@ -38,7 +38,23 @@ sub rejected
 	return;
 }
 
+$fed->quiet_statement_log('b', 'smpc_peer_a', 'smpc_peer_c');
 my $jobs_before = $fed->psql('b', 'SELECT count(*) FROM smpc.jobs');
+
+# A peer role whose statements' parameters the server log would record may
+# not deliver: a message holds a share.
+$fed->psql('b', "ALTER ROLE smpc_peer_a SET log_parameter_max_length = -1; "
+	  . "ALTER ROLE smpc_peer_a SET log_min_duration_statement = 0");
+rejected('00', qr/42501: smpc refuses deliveries whose contents the server log would record\nDETAIL:  With log_min_duration_statement, the server log records the parameters/,
+	'parameters of slow statements logged');
+$fed->psql('b', "ALTER ROLE smpc_peer_a SET log_parameter_max_length = 0");
+rejected('00', qr/SM003: invalid smpc message/, 'parameters not logged: the message itself is checked');
+$fed->psql('b', "ALTER ROLE smpc_peer_a RESET log_min_duration_statement; "
+	  . "ALTER ROLE smpc_peer_a SET log_parameter_max_length_on_error = 64");
+rejected('00', qr/42501: smpc refuses deliveries.*\nDETAIL:  With log_parameter_max_length_on_error,/,
+	'parameters of failing statements logged');
+$fed->psql('b', "ALTER ROLE smpc_peer_a RESET log_parameter_max_length_on_error");
+
 my $good = message_hex('hostile-1', 'share');
 
 rejected('00' x 40000, qr/54000: smpc message of 40000 bytes exceeds the limit/, 'oversized payload');
