@@ -12,7 +12,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential g++ clang libclang-rt-dev llvm cmake make
 	libgtest-dev libssl-dev libpq-dev openssl
-	postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-15-cron
+	postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-15-cron postgresql-15-pgaudit
 	libipc-run-perl
 )
 

@@ -226,3 +226,18 @@ CREATE POLICY audit_own ON smpc.audit_log FOR SELECT TO smpc_analyst
     USING (requested_by = current_user);
 COMMENT ON POLICY audit_admin ON smpc.audit_log IS 'smpc_admin members read the whole audit log';
 COMMENT ON POLICY audit_own ON smpc.audit_log IS 'smpc_analyst members read the records of their own jobs';
+
+-- Deliveries that the server log would record ------------------------------
+--
+-- A delivered message holds a share. smpc.deliver refuses while the server
+-- log (log_statement, log_min_duration_statement, sampling, pgaudit) would
+-- record its parameter; senders ask smpc.deliver_ready() first on every new
+-- connection, so such a refusal costs no share.
+CREATE FUNCTION smpc.deliver_ready()
+RETURNS void
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'smpc_deliver_ready';
+REVOKE ALL ON FUNCTION smpc.deliver_ready() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.deliver_ready() TO smpc_peer;
+COMMENT ON FUNCTION smpc.deliver_ready() IS
+    'fails when the server log would record what this partner login delivers; partners call it on each new connection';

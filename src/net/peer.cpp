@@ -8,7 +8,9 @@
  * are dropped when the server or mapping changes and when a transaction
  * aborts while a delivery was in flight (its state is then unknown).
  *
- * Delivery is a call of smpc.deliver($1) on the partner. All calls of a round
+ * Delivery is a call of smpc.deliver($1) on the partner, preceded on a new
+ * connection by smpc.deliver_ready() (would the partner's log record it?).
+ * All calls of a round
  * are sent first and then awaited together on one WaitEventSet, so partners
  * are never contacted one at a time, and every wait can be cancelled and has
  * a deadline.
@@ -328,6 +330,7 @@ smpc_peer_entry(const char *party, ForeignServer **server_out, UserMapping **um_
 typedef enum SmpcPeerState
 {
 	SMPC_PEER_CONNECTING,		/* PQconnectPoll until OK */
+	SMPC_PEER_PROBING,			/* new connection: smpc.deliver_ready() sent */
 	SMPC_PEER_SENDING,			/* query sent; flushing and/or awaiting results */
 	SMPC_PEER_DONE,
 } SmpcPeerState;
@@ -372,6 +375,30 @@ smpc_peer_start_send(SmpcPending *p)
 	p->entry->busy = true;
 	if (!PQsendQueryParams(p->entry->conn, "SELECT smpc.deliver($1)", 1, types, values,
 						   lengths, formats, 0))
+	{
+		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
+		return;
+	}
+	rc = PQflush(p->entry->conn);
+	p->flushing = rc == 1;
+	if (rc < 0)
+		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
+}
+
+/*
+ * Before the first message on a new connection, asks the partner whether
+ * its server log would record what we deliver (smpc.deliver_ready()): a
+ * refusal then costs no share. An error here closes the connection, so the
+ * next job asks again.
+ */
+static void
+smpc_peer_start_probe(SmpcPending *p)
+{
+	int			rc;
+
+	p->state = SMPC_PEER_PROBING;
+	if (!PQsendQueryParams(p->entry->conn, "SELECT smpc.deliver_ready()", 0, NULL, NULL, NULL,
+						   NULL, 0))
 	{
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
 		return;
@@ -436,7 +463,7 @@ smpc_peer_advance_connect(SmpcPending *p)
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(conn)), true);
 		return;
 	}
-	smpc_peer_start_send(p);
+	smpc_peer_start_probe(p);
 }
 
 /* Reads whatever results are ready; marks the delivery done at the end. */
@@ -467,6 +494,13 @@ smpc_peer_consume(SmpcPending *p)
 
 		if (res == NULL)
 		{
+			if (p->state == SMPC_PEER_PROBING && !p->failed)
+			{
+				smpc_peer_start_send(p);
+				return;
+			}
+			if (p->state == SMPC_PEER_PROBING)
+				p->broken = true;	/* refused: ask again on a new connection */
 			p->state = SMPC_PEER_DONE;
 			p->entry->busy = false;
 			return;
@@ -533,7 +567,7 @@ smpc_peer_wait_once(SmpcPending *pending, int n, int nwaiting, long timeout_ms)
 			}
 			else if (p && p->state == SMPC_PEER_CONNECTING)
 				smpc_peer_advance_connect(p);
-			else if (p && p->state == SMPC_PEER_SENDING)
+			else if (p && (p->state == SMPC_PEER_SENDING || p->state == SMPC_PEER_PROBING))
 				smpc_peer_consume(p);
 		}
 	}
@@ -569,12 +603,14 @@ smpc_peer_wait(SmpcPending *pending, int n, TimestampTz deadline)
 			initStringInfo(&sending);
 			for (int i = 0; i < n; i++)
 			{
+				bool		in_query = pending[i].state == SMPC_PEER_SENDING ||
+					pending[i].state == SMPC_PEER_PROBING;
 				StringInfo	list = pending[i].state == SMPC_PEER_CONNECTING ? &connecting
-					: pending[i].state == SMPC_PEER_SENDING ? &sending : NULL;
+					: in_query ? &sending : NULL;
 
 				if (list)
 					appendStringInfo(list, "%sparty %s", list->len ? ", " : "", pending[i].send->party);
-				if (pending[i].state == SMPC_PEER_SENDING)
+				if (in_query)
 					what = pending[i].send->what;
 			}
 			if (connecting.len > 0)

@@ -23,17 +23,53 @@ extern "C" {
 #include "utils/guc.h"
 
 PGDLLEXPORT Datum smpc_deliver(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_deliver_ready(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(smpc_deliver_ready);
 PGDLLEXPORT Datum smpc_sql_test_message(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_deliver);
 PG_FUNCTION_INFO_V1(smpc_sql_test_message);
 }
 
 /*
+ * Whether pgaudit (when loaded) logs the parameters of this call: session
+ * logging of the READ or FUNCTION class (pgaudit.log, a list where "-class"
+ * removes a class and "all" means every class) with pgaudit.log_parameter.
+ */
+static bool
+smpc_pgaudit_logs_parameters(void)
+{
+	const char *param = GetConfigOption("pgaudit.log_parameter", true, false);
+	const char *classes = GetConfigOption("pgaudit.log", true, false);
+	bool		read = false;
+	bool		function = false;
+	char	   *list;
+	char	   *save = NULL;
+
+	if (param == NULL || strcmp(param, "on") != 0 || classes == NULL)
+		return false;
+	list = pstrdup(classes);
+	for (char *tok = strtok_r(list, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
+	{
+		bool		add = tok[0] != '-';
+		const char *name = add ? tok : tok + 1;
+
+		if (pg_strcasecmp(name, "all") == 0)
+			read = function = add;
+		else if (pg_strcasecmp(name, "read") == 0)
+			read = add;
+		else if (pg_strcasecmp(name, "function") == 0)
+			function = add;
+	}
+	pfree(list);
+	return read || function;
+}
+
+/*
  * A delivered message holds a share, bound as a parameter of this call. The
  * server log records bound parameters when it logs the statement (all
  * statements, slow ones, sampled ones) unless log_parameter_max_length is 0,
- * or when the statement fails unless log_parameter_max_length_on_error is 0.
- * Deliveries are refused while either could happen, so that a misconfigured
+ * or when the statement fails unless log_parameter_max_length_on_error is 0;
+ * pgaudit can log them too. Deliveries are refused while any could happen, so that a misconfigured
  * peer role is noticed at once instead of filling the log with shares.
  */
 static void
@@ -54,6 +90,8 @@ smpc_deliver_check_logging(void)
 	}
 	if (setting == NULL && log_parameter_max_length_on_error != 0)
 		setting = "log_parameter_max_length_on_error";
+	if (setting == NULL && smpc_pgaudit_logs_parameters())
+		setting = "pgaudit.log_parameter and pgaudit.log covering READ or FUNCTION";
 	if (setting != NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -62,6 +100,18 @@ smpc_deliver_check_logging(void)
 						  setting),
 				errhint("ALTER ROLE %s SET log_parameter_max_length = 0; and leave log_parameter_max_length_on_error at 0.",
 						quote_identifier(GetUserNameFromId(GetAuthenticatedUserId(), false))));
+}
+
+/*
+ * smpc.deliver_ready(): what senders call first on a new connection. Fails
+ * like smpc.deliver would if the log would record deliveries, before any
+ * share is sent.
+ */
+Datum
+smpc_deliver_ready(PG_FUNCTION_ARGS)
+{
+	smpc_deliver_check_logging();
+	PG_RETURN_VOID();
 }
 
 Datum

@@ -1,0 +1,62 @@
+# The audit trail through pgaudit (README, "Audit trail"): with pgaudit's
+# object audit logging on smpc.audit_log, each record reaches the server log
+# as pgaudit's AUDIT line with the record's values.  And pgaudit settings
+# that would log delivered shares make the deliver endpoint refuse.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use SmpcTest;
+
+my $pgaudit = `pg_config --pkglibdir 2>/dev/null`;
+chomp $pgaudit;
+plan skip_all => 'pgaudit is not installed (Debian package postgresql-15-pgaudit)'
+  unless -f "$pgaudit/pgaudit.so";
+
+my $fed = SmpcTest->new(
+	parties => [qw(a b c)],
+	timeout => '3s',
+	conf => "shared_preload_libraries = 'smpc, pgaudit'\n"
+	  . "pgaudit.role = 'smpc_auditor'\npgaudit.log_parameter = on\n");
+my %input = (a => 1, b => 2, c => 3);
+for my $p ($fed->names)
+{
+	$fed->psql($p, "CREATE TABLE t(x integer); INSERT INTO t VALUES ($input{$p});"
+		  . "CREATE ROLE smpc_auditor NOLOGIN; GRANT INSERT ON smpc.audit_log TO smpc_auditor;");
+}
+
+my $offset = -s $fed->node('a')->logfile;
+my $res = $fed->run_all("SELECT smpc_sum(x, 'pgaudit-1') FROM t");
+$fed->expect_all_ok($res, '6', 'a job under pgaudit');
+for my $p ($fed->names)
+{
+	$fed->wait_audit($p, "job_id = 'pgaudit-1'", 1);
+}
+my $log = slurp_file($fed->node('a')->logfile, $offset);
+like($log, qr/AUDIT: OBJECT,\d+,\d+,WRITE,INSERT,TABLE,smpc\.audit_log,"INSERT INTO smpc\.audit_log .*","[0-9a-f-]{36},ico,pgaudit-1,sum\(integer\),postgres,postgres,[0-9a-f]{64},""b,c"",released,,,sum 6,at least 3 parties,/,
+	'pgaudit logs the audit record, with its values, at a');
+unlike($log, qr/534d5043/i, 'and no delivered message');
+
+# Session logging of statements of b's login role, with parameters: a
+# refuses b's deliveries when b first asks (smpc.deliver_ready), before any
+# share is sent, and the job stops everywhere.
+$fed->psql('a', "ALTER ROLE smpc_peer_b SET pgaudit.log = 'read'");
+$offset = -s $fed->node('a')->logfile;
+$res = $fed->run_all("SELECT smpc_sum(x, 'pgaudit-2') FROM t");
+$fed->expect_all_fail($res, [], 'pgaudit would log what b delivers to a');
+like($res->{b}{stderr},
+	qr/party "a" rejected the .* message: smpc refuses deliveries whose contents the server log would record/,
+	'b is told why');
+like($res->{b}{stderr}, qr/pgaudit\.log_parameter and pgaudit\.log covering READ or FUNCTION/,
+	'and which setting it is');
+unlike(slurp_file($fed->node('a')->logfile, $offset), qr/534d5043/i,
+	'a logged no message of b');
+
+# Excluding the classes that would log the call lets deliveries through.
+$fed->psql('a', "ALTER ROLE smpc_peer_b SET pgaudit.log = 'all, -read, -function'");
+$res = $fed->run_all("SELECT smpc_sum(x, 'pgaudit-3') FROM t");
+$fed->expect_all_ok($res, '6', 'pgaudit logging without READ and FUNCTION');
+
+$fed->stop_all;
+done_testing();
