@@ -1,0 +1,40 @@
+-- ALTER EXTENSION smpc UPDATE on an installation of 0.1.0 that holds data:
+-- the data stays, the new settings get their defaults, and the objects are
+-- those of a fresh installation (released scripts are never edited;
+-- smpc--0.1.0--0.2.0.sql adds the rest).
+CREATE TEMP TABLE fresh AS
+SELECT pg_describe_object(classid, objid, 0) AS object
+FROM pg_depend
+WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'smpc');
+SELECT extversion FROM pg_extension WHERE extname = 'smpc';
+DROP EXTENSION smpc;
+CREATE EXTENSION smpc VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'smpc';
+SELECT count(*) AS audit_log_in_0_1_0 FROM pg_class WHERE relname = 'audit_log';
+SELECT smpc.create_federation('old', 'a', ARRAY['a', 'b', 'c'], 2);
+INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result)
+VALUES ('old', 'old-1', 'sum(integer)', 'released', '42');
+ALTER EXTENSION smpc UPDATE TO '0.2.0';
+SELECT extversion FROM pg_extension WHERE extname = 'smpc';
+SELECT 'only after the update' AS where_, object FROM (
+    SELECT pg_describe_object(classid, objid, 0) AS object
+    FROM pg_depend
+    WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+      AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'smpc')
+    EXCEPT SELECT object FROM fresh) a
+UNION ALL
+SELECT 'only when fresh', object FROM (
+    SELECT object FROM fresh
+    EXCEPT
+    SELECT pg_describe_object(classid, objid, 0)
+    FROM pg_depend
+    WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+      AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'smpc')) b
+ORDER BY 1, 2;
+SELECT count(*) AS objects FROM fresh;
+-- The data of 0.1.0 is still there, with the default policy.
+SELECT name, scale, min_parties, min_rows, require_bounds FROM smpc.federations;
+SELECT federation, job_id, result FROM smpc.jobs;
+SELECT smpc.federation_fingerprint('old') IS NOT NULL AS fingerprint;
+SELECT smpc.drop_federation('old');
