@@ -251,6 +251,13 @@ psql_at a -d org_a -P pager=off -c \
 	"SELECT job_id, descriptor, state, result, started_at, finished_at FROM smpc.jobs WHERE job_id = '$JOB'" |
 	sed 's/^/    /'
 
+say "party a's audit trail for the job (smpc.audit_log, written by the smpc audit writer):"
+psql_at a -d org_a -P pager=off -c "DO \$\$ BEGIN FOR i IN 1..100 LOOP
+	    EXIT WHEN EXISTS (SELECT FROM smpc.audit_log WHERE job_id = '$JOB'); PERFORM pg_sleep(0.05);
+	  END LOOP; END \$\$" -c \
+	"SELECT job_id, aggregate, requested_by, partners, outcome, result, policy FROM smpc.audit_log WHERE job_id = '$JOB'" |
+	sed 's/^/    /'
+
 say "searching everything in org_a (pg_dump) for b's input 15000 and c's input 20000"
 "$PGBIN/pg_dump" -h "$SOCK" -p "${PORT[a]}" org_a >"$DEMO_DIR/out/org_a.sql"
 lines=$(wc -l <"$DEMO_DIR/out/org_a.sql")
