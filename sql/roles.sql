@@ -82,6 +82,23 @@ SELECT srvname, umoptions FROM pg_user_mappings ORDER BY srvname;
 SELECT smpc.deliver('\x00');
 RESET ROLE;
 
+-- Over every object of the extension: what a partner's login role and an
+-- analyst may use (anything new must be added here on purpose).
+SELECT c.oid::regclass AS relation,
+       has_table_privilege('regress_peer', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE') AS peer,
+       has_table_privilege('regress_alice', c.oid, 'SELECT') AS analyst_reads,
+       has_table_privilege('regress_alice', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') AS analyst_writes
+FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e'
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'smpc')
+ORDER BY 1;
+SELECT p.oid::regprocedure AS function
+FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'smpc')
+  AND has_function_privilege('regress_peer', p.oid, 'EXECUTE')
+ORDER BY 1;
+
 -- Everyone else: nothing.
 SET ROLE regress_nobody;
 SELECT smpc_sum(x, 'nobody-1') FROM (VALUES (1)) v(x);

@@ -241,3 +241,27 @@ REVOKE ALL ON FUNCTION smpc.deliver_ready() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION smpc.deliver_ready() TO smpc_peer;
 COMMENT ON FUNCTION smpc.deliver_ready() IS
     'fails when the server log would record what this partner login delivers; partners call it on each new connection';
+
+-- Support functions of the aggregates and the wrapper's validator: nothing
+-- calls them with the caller's rights (aggregates check them as the
+-- aggregate's owner; the server calls the validator itself), so PUBLIC
+-- needs no EXECUTE on them. With this, partners' login roles may execute
+-- smpc.deliver and smpc.deliver_ready and nothing else of smpc.
+DO $support$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure
+        FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
+          AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'smpc')
+          AND p.prokind = 'f'
+          AND (p.proname LIKE '\_%' OR p.proname = 'fdw_validator')
+          AND p.pronamespace = 'smpc'::regnamespace
+          AND p.proname <> '_test_message' AND p.proname <> '_audit_log_append_only'
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END
+$support$;
