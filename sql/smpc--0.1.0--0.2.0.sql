@@ -158,7 +158,8 @@ CREATE TABLE smpc.audit_log (
     login_role    name NOT NULL,
     query_sha256  text NOT NULL,
     partners      text[] NOT NULL,
-    outcome       text NOT NULL CHECK (outcome IN ('released', 'returned', 'refused', 'failed')),
+    outcome       text NOT NULL
+                  CHECK (outcome IN ('released', 'returned', 'contributed', 'refused', 'failed')),
     sqlstate      text,
     reason        text,
     result        text,
@@ -166,6 +167,8 @@ CREATE TABLE smpc.audit_log (
     started_at    timestamptz NOT NULL,
     finished_at   timestamptz NOT NULL,
     outside_bounds bigint NOT NULL DEFAULT 0,
+    covers        text[],
+    dropouts      text,
     backend_pid   integer NOT NULL,
     logged_at     timestamptz NOT NULL DEFAULT now()
 );
@@ -182,7 +185,9 @@ COMMENT ON COLUMN smpc.audit_log.login_role IS 'the role that logged in (session
 COMMENT ON COLUMN smpc.audit_log.query_sha256 IS 'SHA-256 (hex) of the text of the query that ran the job; the text itself is not kept';
 COMMENT ON COLUMN smpc.audit_log.partners IS 'the other parties of the federation';
 COMMENT ON COLUMN smpc.audit_log.outcome IS
-    'released (computed now), returned (an earlier release given back), refused (a policy, permission or job-id rule of this party), failed (anything else)';
+    'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else)';
+COMMENT ON COLUMN smpc.audit_log.covers IS 'the input parties the released result includes';
+COMMENT ON COLUMN smpc.audit_log.dropouts IS 'the parties the job went on without, and why';
 COMMENT ON COLUMN smpc.audit_log.sqlstate IS 'SQLSTATE of the error, for refused and failed attempts';
 COMMENT ON COLUMN smpc.audit_log.reason IS 'error message, for refused and failed attempts';
 COMMENT ON COLUMN smpc.audit_log.result IS 'the joint values released, e.g. "sum 45000, count 3"';
@@ -265,3 +270,55 @@ BEGIN
     END LOOP;
 END
 $support$;
+
+-- Threshold sharing and roles -------------------------------------------------
+--
+-- threshold 0 keeps additive n-of-n sharing over the compute parties; t >= 2
+-- uses Shamir t-of-n: any t compute parties reconstruct, t - 1 learn
+-- nothing, and a job survives the loss of the others. The role lists (NULL:
+-- every party) give the delegated model (data owners only supply inputs to
+-- two or three compute parties) and the hybrid model (an external provider
+-- runs one compute party, the organisation the other). All of it is part of
+-- the federation's fingerprint.
+ALTER TABLE smpc.federations
+    ADD COLUMN threshold integer NOT NULL DEFAULT 0 CHECK (threshold = 0 OR threshold BETWEEN 2 AND 64),
+    ADD COLUMN compute text[],
+    ADD COLUMN inputs text[],
+    ADD COLUMN outputs text[];
+COMMENT ON COLUMN smpc.federations.threshold IS
+    '0: additive n-of-n sharing (every compute party needed); t >= 2: Shamir t-of-n over the compute parties';
+COMMENT ON COLUMN smpc.federations.compute IS 'parties that hold shares and compute (NULL: every party)';
+COMMENT ON COLUMN smpc.federations.inputs IS 'parties that supply an input (NULL: every party)';
+COMMENT ON COLUMN smpc.federations.outputs IS 'parties that learn the result (NULL: every party)';
+
+DROP FUNCTION smpc.create_federation(text, text, text[], integer);
+CREATE FUNCTION smpc.create_federation(name text, self text, parties text[], scale integer DEFAULT 6,
+                                       threshold integer DEFAULT 0, compute text[] DEFAULT NULL,
+                                       inputs text[] DEFAULT NULL, outputs text[] DEFAULT NULL)
+RETURNS void
+LANGUAGE C CALLED ON NULL INPUT
+AS 'MODULE_PATHNAME', 'smpc_create_federation';
+REVOKE ALL ON FUNCTION smpc.create_federation(text, text, text[], integer, integer, text[], text[], text[])
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.create_federation(text, text, text[], integer, integer, text[], text[], text[])
+    TO smpc_admin;
+COMMENT ON FUNCTION smpc.create_federation(text, text, text[], integer, integer, text[], text[], text[]) IS
+    'registers a federation: its name, this party''s name, the ordered party list, the decimal scale, the threshold (0: n-of-n) and the compute, input and output parties (NULL: all)';
+
+-- Which inputs a released result covers (after dropouts, not every party's).
+ALTER TABLE smpc.jobs ADD COLUMN covers text[];
+COMMENT ON COLUMN smpc.jobs.covers IS 'the input parties whose inputs the released result includes';
+ALTER TABLE smpc.jobs DROP CONSTRAINT jobs_state_check;
+ALTER TABLE smpc.jobs ADD CONSTRAINT jobs_state_check CHECK (state IN ('released', 'contributed'));
+COMMENT ON COLUMN smpc.jobs.state IS
+    'released: this party got the result; contributed: this party only supplied its input (it learns no result)';
+
+-- Taking part without an input (compute-only and output-only parties).
+CREATE FUNCTION smpc_join(aggregate text, value_type regtype, job_id text, column_name text DEFAULT NULL)
+RETURNS numeric
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'smpc_join';
+REVOKE ALL ON FUNCTION smpc_join(text, regtype, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc_join(text, regtype, text, text) TO smpc_analyst;
+COMMENT ON FUNCTION smpc_join(text, regtype, text, text) IS
+    'takes part in job job_id (sum, count or avg over value_type) at a party without an input; returns the joint result, or NULL where this party learns none';

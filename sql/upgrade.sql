@@ -12,7 +12,10 @@ DROP EXTENSION smpc;
 CREATE EXTENSION smpc VERSION '0.1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'smpc';
 SELECT count(*) AS audit_log_in_0_1_0 FROM pg_class WHERE relname = 'audit_log';
+-- The new library refuses to work with the old objects, saying what to do.
 SELECT smpc.create_federation('old', 'a', ARRAY['a', 'b', 'c'], 2);
+-- Data as 0.1.0 kept it.
+INSERT INTO smpc.federations (name, self_name, parties, scale) VALUES ('old', 'a', '{a,b,c}', 2);
 INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result)
 VALUES ('old', 'old-1', 'sum(integer)', 'released', '42');
 ALTER EXTENSION smpc UPDATE TO '0.2.0';
@@ -34,7 +37,7 @@ SELECT 'only when fresh', object FROM (
 ORDER BY 1, 2;
 SELECT count(*) AS objects FROM fresh;
 -- The data of 0.1.0 is still there, with the default policy.
-SELECT name, scale, min_parties, min_rows, require_bounds FROM smpc.federations;
+SELECT name, scale, min_parties, min_rows, require_bounds, threshold, compute FROM smpc.federations;
 SELECT federation, job_id, result FROM smpc.jobs;
 SELECT smpc.federation_fingerprint('old') IS NOT NULL AS fingerprint;
 SELECT smpc.drop_federation('old');

@@ -57,6 +57,7 @@ int kind_of(ErrorKind k) {
     case ErrorKind::kRange: return SMPC_RANGE;
     case ErrorKind::kRefused: return SMPC_REFUSED;
     case ErrorKind::kPolicyMismatch: return SMPC_POLICY_MISMATCH;
+    case ErrorKind::kTooFewParties: return SMPC_TOO_FEW_PARTIES;
   }
   return SMPC_INTERNAL;
 }
@@ -85,11 +86,28 @@ bool guarded(SmpcStatus* st, F&& f) noexcept {
   return false;
 }
 
+std::vector<smpc::protocol::PartyIndex> to_role(const int* list, int n) {
+  std::vector<smpc::protocol::PartyIndex> role;
+  for (int i = 0; i < n; i++) {
+    if (list[i] < 0 || list[i] > 0xFFFF)
+      throw ProtocolError(ErrorKind::kInvalidArgument, "a role names an invalid party index");
+    role.push_back(static_cast<smpc::protocol::PartyIndex>(list[i]));
+  }
+  return role;
+}
+
 smpc::protocol::FederationDef to_def(const SmpcFederation* fed) {
   smpc::protocol::FederationDef def;
   def.name = fed->name;
   for (int i = 0; i < fed->nparties; i++) def.parties.emplace_back(fed->parties[i]);
   def.scale = fed->scale;
+  if (fed->threshold < 0)
+    throw ProtocolError(ErrorKind::kInvalidArgument, "threshold must not be negative");
+  def.threshold = static_cast<std::uint32_t>(fed->threshold);
+  def.compute = to_role(fed->compute, fed->ncompute);
+  def.inputs = to_role(fed->inputs, fed->ninputs);
+  def.outputs = to_role(fed->outputs, fed->noutputs);
+  smpc::protocol::normalize(def);
   return def;
 }
 
@@ -192,7 +210,7 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
   return guarded(st, [&] {
     auto def = to_def(fed);
     smpc::protocol::Message m;
-    if (type < 1 || type > 5) throw ProtocolError(ErrorKind::kInvalidArgument, "unknown type");
+    if (type < 1 || type > 6) throw ProtocolError(ErrorKind::kInvalidArgument, "unknown type");
     m.type = static_cast<smpc::protocol::MessageType>(type);
     m.federation = def.name;
     m.job_id = job_id;
@@ -255,9 +273,11 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
     params.descriptor = descriptor;
     params.policy = to_policy(policy);
     if (count_index >= 0) params.count_index = static_cast<std::size_t>(count_index);
+    params.width = static_cast<std::size_t>(width);
+    const std::size_t summands = smpc::protocol::input_parties(params.federation).size();
     std::vector<Fp> values;
-    for (int i = 0; i < width; i++)
-      values.push_back(smpc::crypto::encode_summand(inputs[i], params.federation.parties.size()));
+    for (int i = 0; inputs != nullptr && i < width; i++)
+      values.push_back(smpc::crypto::encode_summand(inputs[i], summands));
     job->job = std::make_unique<smpc::protocol::AggregationJob>(std::move(params),
                                                                  std::move(values), job->rng);
     result = job.release();
@@ -266,6 +286,41 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
 }
 
 void smpc_job_free(SmpcJob* job) noexcept { delete job; }
+
+bool smpc_federation_roles(const SmpcFederation* fed, int party, bool* is_input, bool* is_compute,
+                           bool* is_output, SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    auto def = to_def(fed);
+    smpc::protocol::validate(def);
+    auto has = [party](const std::vector<smpc::protocol::PartyIndex>& role) {
+      for (auto i : role)
+        if (i == party) return true;
+      return false;
+    };
+    *is_input = has(smpc::protocol::input_parties(def));
+    *is_compute = has(smpc::protocol::compute_parties(def));
+    *is_output = has(smpc::protocol::output_parties(def));
+  });
+}
+
+bool smpc_job_timeout(SmpcJob* job, SmpcStatus* st, bool* went_on) noexcept {
+  *went_on = false;
+  return guarded(st, [&] {
+    std::vector<smpc::protocol::Outgoing> out;
+    *went_on = job->job->timeout(out);
+    fill_outbox(job, std::move(out));
+  });
+}
+
+bool smpc_job_drop(SmpcJob* job, int party, const char* reason, bool* went_on,
+                   SmpcStatus* st) noexcept {
+  *went_on = false;
+  return guarded(st, [&] {
+    std::vector<smpc::protocol::Outgoing> out;
+    *went_on = job->job->drop(static_cast<std::uint16_t>(party), reason, out);
+    fill_outbox(job, std::move(out));
+  });
+}
 
 bool smpc_job_discard_run(SmpcJob* job, const std::uint8_t* data, std::size_t len,
                           SmpcStatus* st) noexcept {
@@ -294,19 +349,17 @@ bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
 
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept {
   using smpc::protocol::Fault;
-  static constexpr Fault kFaults[] = {Fault::kNone, Fault::kEquivocatePartial,
-                                      Fault::kWrongConfirm, Fault::kEquivocateShare,
-                                      Fault::kEquivocateCount};
-  job->job->set_fault(fault > 0 && fault < 5 ? kFaults[fault] : Fault::kNone);
+  static constexpr Fault kFaults[] = {Fault::kNone,           Fault::kEquivocatePartial,
+                                      Fault::kWrongConfirm,    Fault::kEquivocateShare,
+                                      Fault::kEquivocateCount, Fault::kWrongPartial};
+  job->job->set_fault(fault > 0 && fault < 6 ? kFaults[fault] : Fault::kNone);
 }
 
-bool smpc_job_abort(SmpcJob* job, const char* reason, SmpcStatus* st) noexcept {
+bool smpc_job_abort(SmpcJob* job, const char* reason, bool fatal, SmpcStatus* st) noexcept {
   return guarded(st, [&] {
     job->outbox.clear();
-    const auto& params = job->job->params();
-    for (std::size_t to = 0; to < params.federation.parties.size(); to++) {
-      if (to == params.self) continue;
-      auto m = job->job->abort_message(static_cast<std::uint16_t>(to), reason);
+    for (std::uint16_t to : job->job->partners()) {
+      auto m = job->job->abort_message(to, reason, fatal);
       job->outbox.emplace_back(static_cast<int>(to), smpc::protocol::encode(m));
     }
   });
@@ -346,8 +399,29 @@ void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t le
   }
 }
 
+bool smpc_job_has_result(const SmpcJob* job) noexcept { return job->job->has_result(); }
+
 __int128 smpc_job_result(const SmpcJob* job, int i) noexcept {
   return job->job->result()[static_cast<std::size_t>(i)].to_signed();
+}
+
+std::uint64_t smpc_job_covered(const SmpcJob* job) noexcept {
+  std::uint64_t mask = 0;
+  try {
+    for (auto i : job->job->covered()) mask |= std::uint64_t{1} << i;
+  } catch (...) {
+  }
+  return mask;
+}
+
+void smpc_job_dropouts(const SmpcJob* job, char* buf, std::size_t len) noexcept {
+  try {
+    std::string out;
+    for (const std::string& d : job->job->dropouts()) out += (out.empty() ? "" : "; ") + d;
+    copy_text(buf, len, out);
+  } catch (...) {
+    copy_text(buf, len, "");
+  }
 }
 
 void smpc_job_describe_missing(const SmpcJob* job, char* buf, std::size_t len) noexcept {

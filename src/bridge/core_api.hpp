@@ -24,6 +24,7 @@ enum SmpcStatusKind {
   SMPC_RANGE,
   SMPC_REFUSED,
   SMPC_POLICY_MISMATCH,
+  SMPC_TOO_FEW_PARTIES,
   SMPC_OUT_OF_MEMORY,
   SMPC_INTERNAL,
 };
@@ -35,13 +36,21 @@ struct SmpcStatus {
   char hint[512];
 };
 
-// A federation as the glue reads it from smpc.federations.
+// A federation as the glue reads it from smpc.federations. Role lists are
+// party indexes, ascending; empty (n 0) means every party.
 struct SmpcFederation {
   const char* name;
   const char* const* parties;
   int nparties;
   int scale;
-  int self;  // index of this party in parties
+  int self;       // index of this party in parties
+  int threshold;  // 0: additive n-of-n; t >= 2: Shamir t-of-n over the compute parties
+  const int* compute;
+  int ncompute;
+  const int* inputs;
+  int ninputs;
+  const int* outputs;
+  int noutputs;
 };
 
 // The release policy this party applies to a job (protocol/release_policy.hpp).
@@ -57,7 +66,7 @@ struct SmpcPolicy {
 };
 
 struct SmpcMessageInfo {
-  int type;  // 1 share, 2 partial, 3 confirm, 4 abort, 5 count
+  int type;  // 1 share, 2 partial, 3 confirm, 4 abort, 5 count, 6 roster
   int sender;
   int receiver;
   char federation[64];
@@ -109,12 +118,16 @@ bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,
 bool smpc_policy_admits(const SmpcFederation* fed, const SmpcPolicy* policy,
                         SmpcStatus* st) noexcept;
 
-// Jobs. inputs are signed, already scaled integers (one per vector slot);
-// count_index is the slot holding the row count, or -1. Fails with
-// SMPC_REFUSED when the policy refuses the job before it starts.
+// Jobs. inputs are signed, already scaled integers (one per vector slot),
+// or NULL at a party that supplies no input; count_index is the slot
+// holding the row count, or -1. Fails with SMPC_REFUSED when the policy
+// refuses the job before it starts.
 SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
                       const char* descriptor, const SmpcPolicy* policy, int count_index,
                       const __int128* inputs, int width, SmpcStatus* st) noexcept;
+// Roles of party `party` in the federation (for checks before a job).
+bool smpc_federation_roles(const SmpcFederation* fed, int party, bool* is_input, bool* is_compute,
+                           bool* is_output, SmpcStatus* st) noexcept;
 void smpc_job_free(SmpcJob* job) noexcept;
 // Before smpc_job_start only: an abort that was waiting here before this run
 // started ends a partner's run that never involved this one; its messages are
@@ -130,12 +143,21 @@ bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept;
 // Feeds one received message; may add messages to the outbox.
 bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
                       SmpcStatus* st) noexcept;
+// The current round's deadline passed: true when the job goes on without
+// the parties it waited for (new messages may be in the outbox), false when
+// it cannot (the caller reports the timeout).
+bool smpc_job_timeout(SmpcJob* job, SmpcStatus* st, bool* went_on) noexcept;
+// Party `party` could not be reached: *went_on tells whether the job goes on
+// without it.
+bool smpc_job_drop(SmpcJob* job, int party, const char* reason, bool* went_on,
+                   SmpcStatus* st) noexcept;
 // Test builds: 0 none, 1 equivocate in the partial round, 2 wrong digest in
 // the confirm round, 3 equivocate in the share round, 4 equivocate in the
-// count round.
+// count round, 5 the same wrong partial to every partner.
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept;
-// Replaces the outbox with an abort message to every partner.
-bool smpc_job_abort(SmpcJob* job, const char* reason, SmpcStatus* st) noexcept;
+// Replaces the outbox with an abort message to every partner. fatal: the
+// job must stop everywhere (an inconsistency), not only without this party.
+bool smpc_job_abort(SmpcJob* job, const char* reason, bool fatal, SmpcStatus* st) noexcept;
 
 int smpc_job_outbox_size(const SmpcJob* job) noexcept;
 void smpc_job_outbox_item(const SmpcJob* job, int i, int* to, const std::uint8_t** data,
@@ -150,8 +172,16 @@ bool smpc_job_refused(const SmpcJob* job, SmpcStatus* st) noexcept;
 int smpc_job_round(const SmpcJob* job) noexcept;
 // "round 2 (count)": the round of this job in which messages of `type` go.
 void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t len) noexcept;
-// Signed joint result for slot i (only when finished).
+// Whether the finished job gave this party the result (an input-only party
+// gets none).
+bool smpc_job_has_result(const SmpcJob* job) noexcept;
+// Signed joint result for slot i (only when smpc_job_has_result).
 __int128 smpc_job_result(const SmpcJob* job, int i) noexcept;
+// Bit mask of the input parties the result covers (bit i = party i).
+std::uint64_t smpc_job_covered(const SmpcJob* job) noexcept;
+// "party c: did not answer in round 1 (share); ..." for the parties the job
+// went on without; empty when none.
+void smpc_job_dropouts(const SmpcJob* job, char* buf, std::size_t len) noexcept;
 // Which parties the job still waits for, and in which round.
 void smpc_job_describe_missing(const SmpcJob* job, char* buf, std::size_t len) noexcept;
 // Bitmask of the parties the job still waits for (bit i = party i).

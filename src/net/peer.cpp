@@ -212,6 +212,12 @@ smpc_party_server(const char *party)
 	return server;
 }
 
+bool
+smpc_peer_has_server(const char *party)
+{
+	return smpc_party_server(party) != NULL;
+}
+
 /* peer_role option of the smpc server named party, or NULL. */
 char *
 smpc_peer_role_of(const char *party)
@@ -238,7 +244,7 @@ smpc_peer_role_of(const char *party)
  * (partners may deliver messages, never start jobs in our name).
  */
 void
-smpc_peer_check_partners(const SmpcFederationRow *fed)
+smpc_peer_check_partners(const SmpcFederationRow *fed, const bool *needed)
 {
 	const char *current = GetUserNameFromId(GetUserId(), false);
 	const char *login = GetUserNameFromId(GetAuthenticatedUserId(), false);
@@ -252,6 +258,9 @@ smpc_peer_check_partners(const SmpcFederationRow *fed)
 		if (i == fed->self)
 			continue;
 		server = smpc_party_server(fed->parties[i]);
+		/* A partner this party never sends to (delegated model) may have no server. */
+		if (server == NULL && !needed[i])
+			continue;
 		if (server == NULL)
 			ereport(ERROR,
 					errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -388,8 +397,8 @@ smpc_peer_start_send(SmpcPending *p)
 /*
  * Before the first message on a new connection, asks the partner whether
  * its server log would record what we deliver (smpc.deliver_ready()): a
- * refusal then costs no share. An error here closes the connection, so the
- * next job asks again.
+ * refusal then costs no share. After an error here the connection is
+ * replaced at its next use, so the next job asks again.
  */
 static void
 smpc_peer_start_probe(SmpcPending *p)
@@ -500,7 +509,7 @@ smpc_peer_consume(SmpcPending *p)
 				return;
 			}
 			if (p->state == SMPC_PEER_PROBING)
-				p->broken = true;	/* refused: ask again on a new connection */
+				p->entry->stale = true; /* refused: ask again on a new connection */
 			p->state = SMPC_PEER_DONE;
 			p->entry->busy = false;
 			return;
@@ -578,9 +587,13 @@ smpc_peer_wait_once(SmpcPending *pending, int n, int nwaiting, long timeout_ms)
 	PG_END_TRY();
 }
 
-/* Waits until every delivery is done or the deadline passes. */
+/*
+ * Waits until every delivery is done or the deadline passes. At the
+ * deadline, a tolerant caller gets the deliveries still under way marked as
+ * failed with a broken connection; others get the timeout raised.
+ */
 static void
-smpc_peer_wait(SmpcPending *pending, int n, TimestampTz deadline)
+smpc_peer_wait(SmpcPending *pending, int n, TimestampTz deadline, bool tolerant)
 {
 	for (;;)
 	{
@@ -593,6 +606,17 @@ smpc_peer_wait(SmpcPending *pending, int n, TimestampTz deadline)
 		if (nwaiting == 0)
 			return;
 		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (remaining <= 0 && tolerant)
+		{
+			for (int i = 0; i < n; i++)
+				if (pending[i].state != SMPC_PEER_DONE)
+					smpc_peer_fail(&pending[i], ERRCODE_SMPC_PARTNER_TIMEOUT,
+								   pstrdup(pending[i].state == SMPC_PEER_CONNECTING
+										   ? "could not be reached within smpc.timeout"
+										   : "did not accept the message within smpc.timeout"),
+								   true);
+			return;
+		}
 		if (remaining <= 0)
 		{
 			StringInfoData connecting;
@@ -654,39 +678,50 @@ smpc_peer_raise(SmpcPending *p)
  * and the message sent once more.
  */
 void
-smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, bool best_effort)
+smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mode)
 {
 	SmpcPending *pending = (SmpcPending *) palloc0(sizeof(SmpcPending) * n);
 	MemoryContext cxt = CurrentMemoryContext;
+	bool		tolerant = mode == SMPC_SEND_TOLERANT;
 
 	for (int i = 0; i < n; i++)
+	{
 		pending[i].send = &sends[i];
+		sends[i].failure = NULL;
+	}
 	PG_TRY();
 	{
 		for (int i = 0; i < n; i++)
 			smpc_peer_begin(&pending[i]);
-		smpc_peer_wait(pending, n, deadline);
+		smpc_peer_wait(pending, n, deadline, tolerant);
 		for (int i = 0; i < n; i++)
 		{
-			if (pending[i].failed && pending[i].broken && pending[i].reused)
+			if (pending[i].failed && pending[i].broken && pending[i].reused &&
+				pending[i].error_code != ERRCODE_SMPC_PARTNER_TIMEOUT)
 			{
 				smpc_conn_close(pending[i].entry);
 				smpc_peer_begin(&pending[i]);
 			}
 		}
-		smpc_peer_wait(pending, n, deadline);
+		smpc_peer_wait(pending, n, deadline, tolerant);
 		for (int i = 0; i < n; i++)
 		{
 			if (!pending[i].failed)
 				continue;
 			if (pending[i].broken)
 				smpc_conn_close(pending[i].entry);
+			/* A partner that cannot be reached: the job may go on without it. */
+			if (tolerant && pending[i].broken)
+			{
+				sends[i].failure = pending[i].error_message;
+				continue;
+			}
 			smpc_peer_raise(&pending[i]);
 		}
 	}
 	PG_CATCH();
 	{
-		if (!best_effort)
+		if (mode != SMPC_SEND_BEST_EFFORT)
 			PG_RE_THROW();
 		/* Best effort (abort notices): log the failure and carry on. */
 		MemoryContextSwitchTo(cxt);

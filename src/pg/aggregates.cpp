@@ -442,12 +442,13 @@ smpc_job_id(FunctionCallInfo fcinfo)
 	return TextDatumGetCString(value);
 }
 
-/* "integer", "numeric" or "float8": how values are encoded. */
-static const char *
-smpc_value_class(FunctionCallInfo fcinfo)
+/*
+ * "integer", "numeric" or "float8": how values of a type are encoded; NULL
+ * for a type sums and averages do not take.
+ */
+const char *
+smpc_value_class_of(Oid type)
 {
-	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
-
 	switch (type)
 	{
 		case INT2OID:
@@ -459,9 +460,20 @@ smpc_value_class(FunctionCallInfo fcinfo)
 		case FLOAT8OID:
 			return "float8";
 		default:
-			elog(ERROR, "smpc aggregate called with unexpected type %u", type);
+			return NULL;
 	}
-	return NULL;
+}
+
+/* The value class of this aggregate's input. */
+static const char *
+smpc_value_class(FunctionCallInfo fcinfo)
+{
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	const char *value_class = smpc_value_class_of(type);
+
+	if (value_class == NULL)
+		elog(ERROR, "smpc aggregate called with unexpected type %u", type);
+	return value_class;
 }
 
 /* This party's partial sum in the job's fixed point. */
@@ -509,11 +521,15 @@ smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
 	}
 }
 
-/* Runs the job for this aggregate; returns the joint values. */
-static void
+/*
+ * Runs the job for this aggregate; returns the joint values, or false when
+ * this party learns no result (it only supplies its input).
+ */
+static bool
 smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value_class,
 			   __int128 *out, int *scale)
 {
+	SmpcJobResult res;
 	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
 	SmpcJobRequest req;
 	SmpcFederationRow *fed;
@@ -525,6 +541,8 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 	req.job_id = smpc_job_id(fcinfo);
 	req.aggregate = aggregate;
 	req.value_class = value_class;
+	req.inputs_present = true;
+	req.rows = s ? s->count : 0;
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
 	*scale = strcmp(value_class, "integer") == 0 ? 0 : fed->scale;
 	req.scale = *scale;
@@ -550,11 +568,12 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 		req.bounds = &bounds;
 		req.outside = s ? s->outside : 0;
 	}
-	smpc_run_job(fed, &req, out);
+	smpc_run_job(fed, &req, out, &res);
+	return res.has_result;
 }
 
 /* A scaled 128-bit value as numeric. */
-static Datum
+Datum
 smpc_to_numeric(__int128 v, int scale)
 {
 	char		buf[64];
@@ -570,7 +589,8 @@ smpc_sum_int_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	smpc_final_run(fcinfo, "sum", "integer", out, &scale);
+	if (!smpc_final_run(fcinfo, "sum", "integer", out, &scale))
+		PG_RETURN_NULL();
 	if (out[0] > PG_INT64_MAX || out[0] < PG_INT64_MIN)
 		ereport(ERROR,
 				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -584,7 +604,8 @@ smpc_sum_numeric_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	smpc_final_run(fcinfo, "sum", smpc_value_class(fcinfo), out, &scale);
+	if (!smpc_final_run(fcinfo, "sum", smpc_value_class(fcinfo), out, &scale))
+		PG_RETURN_NULL();
 	PG_RETURN_DATUM(smpc_to_numeric(out[0], scale));
 }
 
@@ -594,7 +615,8 @@ smpc_sum_float8_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	smpc_final_run(fcinfo, "sum", "float8", out, &scale);
+	if (!smpc_final_run(fcinfo, "sum", "float8", out, &scale))
+		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8((double) out[0] / pow(10.0, scale));
 }
 
@@ -604,7 +626,8 @@ smpc_count_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	smpc_final_run(fcinfo, "count", "any", out, &scale);
+	if (!smpc_final_run(fcinfo, "count", "any", out, &scale))
+		PG_RETURN_NULL();
 	PG_RETURN_INT64((int64) out[0]);
 }
 
@@ -614,8 +637,7 @@ smpc_avg_numeric_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	smpc_final_run(fcinfo, "avg", smpc_value_class(fcinfo), out, &scale);
-	if (out[1] == 0)
+	if (!smpc_final_run(fcinfo, "avg", smpc_value_class(fcinfo), out, &scale) || out[1] == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(DirectFunctionCall2(numeric_div, smpc_to_numeric(out[0], scale),
 										smpc_to_numeric(out[1], 0)));
@@ -627,8 +649,7 @@ smpc_avg_float8_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	smpc_final_run(fcinfo, "avg", "float8", out, &scale);
-	if (out[1] == 0)
+	if (!smpc_final_run(fcinfo, "avg", "float8", out, &scale) || out[1] == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(((double) out[0] / pow(10.0, scale)) / (double) out[1]);
 }

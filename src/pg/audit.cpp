@@ -24,7 +24,8 @@ extern "C" {
 /* Column names, in payload order (the writer's INSERT uses the same order). */
 static const char *const smpc_audit_names[SMPC_AUDIT_NTEXT] = {
 	"event_id", "federation", "job_id", "aggregate", "requested_by", "login_role",
-	"query_sha256", "partners", "outcome", "sqlstate", "reason", "result", "policy"
+	"query_sha256", "partners", "outcome", "sqlstate", "reason", "result", "policy", "covers",
+	"dropouts"
 };
 
 /* Fixed-size part of a payload; the text fields follow. */

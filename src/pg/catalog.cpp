@@ -27,6 +27,39 @@ PG_FUNCTION_INFO_V1(smpc_create_federation);
 PG_FUNCTION_INFO_V1(smpc_federation_fingerprint);
 }
 
+/*
+ * Errors out unless the extension's SQL objects in this database are the
+ * version this library was built for: after installing a new library, the
+ * old objects lack what it reads until ALTER EXTENSION smpc UPDATE. Checked
+ * until it once succeeds in a backend (updates only go forward).
+ */
+void
+smpc_require_schema_version(void)
+{
+	static bool smpc_schema_ok = false;
+	char	   *installed = NULL;
+	MemoryContext callercxt = CurrentMemoryContext;
+
+	if (smpc_schema_ok)
+		return;
+	SPI_connect();
+	SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'smpc'", true, 1);
+	if (SPI_processed == 1)
+		installed = MemoryContextStrdup(callercxt,
+										SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	if (installed != NULL && strcmp(installed, SMPC_SCHEMA_VERSION) == 0)
+	{
+		smpc_schema_ok = true;
+		return;
+	}
+	ereport(ERROR,
+			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			errmsg("the smpc library is version %s, but extension smpc in this database is %s",
+				   SMPC_SCHEMA_VERSION, installed ? installed : "not installed"),
+			errhint("Run ALTER EXTENSION smpc UPDATE in this database."));
+}
+
 /* The role that owns schema smpc, i.e. installed the extension. */
 Oid
 smpc_schema_owner(void)
@@ -117,6 +150,76 @@ smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out)
 	out->nparties = row->nparties;
 	out->scale = row->scale;
 	out->self = row->self;
+	out->threshold = row->threshold;
+	out->compute = row->compute;
+	out->ncompute = row->ncompute;
+	out->inputs = row->inputs;
+	out->ninputs = row->ninputs;
+	out->outputs = row->outputs;
+	out->noutputs = row->noutputs;
+}
+
+/*
+ * The party indexes of a role list (text[] of party names, NULL for every
+ * party), ascending. `what` names the list in errors.
+ */
+static void
+smpc_role_indexes(const SmpcFederationRow *row, ArrayType *arr, const char *what, int *n,
+				  int **out)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	bool	   *seen;
+
+	*n = 0;
+	*out = NULL;
+	if (arr == NULL)
+		return;
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				errmsg("%s must be a one-dimensional array", what));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
+	seen = (bool *) palloc0(sizeof(bool) * (row->nparties + 1));
+	for (int i = 0; i < nelems; i++)
+	{
+		char	   *party = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+		int			index = -1;
+
+		for (int k = 0; party && k < row->nparties; k++)
+			if (strcmp(row->parties[k], party) == 0)
+				index = k;
+		if (index < 0)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("%s names \"%s\", which is not in the party list", what,
+						   party ? party : "NULL"));
+		if (seen[index])
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("%s names party \"%s\" twice", what, party));
+		seen[index] = true;
+	}
+	*out = (int *) palloc(sizeof(int) * (nelems + 1));
+	for (int k = 0; k < row->nparties; k++)
+		if (seen[k])
+			(*out)[(*n)++] = k;
+}
+
+/* A role list of the row as text[] of names, or NULL for every party. */
+static Datum
+smpc_role_array(const SmpcFederationRow *row, int n, const int *idx, bool *isnull)
+{
+	Datum	   *elems;
+
+	*isnull = n == 0;
+	if (n == 0)
+		return (Datum) 0;
+	elems = (Datum *) palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(row->parties[idx[i]]);
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 /*
@@ -132,11 +235,13 @@ smpc_load_federation(const char *name, bool missing_ok)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
+	smpc_require_schema_version();
 	args[0] = CStringGetTextDatum(name);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	SPI_execute_with_args("SELECT self_name, parties, scale, min_parties, min_rows, "
-						  "require_bounds FROM smpc.federations WHERE name = $1",
+						  "require_bounds, threshold, compute, inputs, outputs "
+						  "FROM smpc.federations WHERE name = $1",
 						  1, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 1)
 	{
@@ -149,6 +254,8 @@ smpc_load_federation(const char *name, bool missing_ok)
 		int			min_parties = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
 		int64		min_rows = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
 		bool		require_bounds = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		int			threshold = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
+		ArrayType  *roles[3];
 		Datum	   *elems;
 		bool	   *nulls;
 		int			nelems;
@@ -173,6 +280,16 @@ smpc_load_federation(const char *name, bool missing_ok)
 				row->self = i;
 		}
 		row->parties[nelems] = NULL;
+		row->threshold = threshold;
+		for (int r = 0; r < 3; r++)
+		{
+			Datum		d = SPI_getbinval(tup, desc, 8 + r, &isnull);
+
+			roles[r] = isnull ? NULL : DatumGetArrayTypePCopy(d);
+		}
+		smpc_role_indexes(row, roles[0], "compute", &row->ncompute, &row->compute);
+		smpc_role_indexes(row, roles[1], "inputs", &row->ninputs, &row->inputs);
+		smpc_role_indexes(row, roles[2], "outputs", &row->noutputs, &row->outputs);
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();
@@ -225,16 +342,20 @@ smpc_default_federation_name(void)
 }
 
 /*
- * smpc.create_federation(name, self, parties, scale): checks the definition
- * with the core (names, duplicates, size, scale) and stores it.
+ * smpc.create_federation(name, self, parties, scale, threshold, compute,
+ * inputs, outputs): checks the definition with the core (names, duplicates,
+ * size, scale, threshold, roles) and stores it. The role lists may be NULL
+ * (every party); the first four arguments may not.
  */
 Datum
 smpc_create_federation(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *self_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);
-	int			scale = PG_GETARG_INT32(3);
+	char	   *name;
+	char	   *self_name;
+	ArrayType  *arr;
+	int			scale;
+	int			threshold = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_INT32(4) : 0;
+	ArrayType  *roles[3] = {NULL, NULL, NULL};
 	SmpcFederationRow row;
 	SmpcFederation core;
 	SmpcStatus	st;
@@ -243,8 +364,29 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 	bool	   *nulls;
 	int			nelems;
 	SmpcOwnerContext owner;
-	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID};
-	Datum		args[4];
+	Oid			argtypes[8] = {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID, INT4OID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		args[8];
+	char		argnulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	smpc_require_schema_version();
+	for (int i = 0; i < 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("name, self, parties and scale must not be NULL"));
+	if (PG_NARGS() > 4 && PG_ARGISNULL(4))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("threshold must not be NULL"),
+				errhint("Use 0 for n-of-n sharing."));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	self_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	arr = PG_GETARG_ARRAYTYPE_P(2);
+	scale = PG_GETARG_INT32(3);
+	for (int r = 0; r < 3; r++)
+		if (PG_NARGS() > 5 + r && !PG_ARGISNULL(5 + r))
+			roles[r] = PG_GETARG_ARRAYTYPE_P(5 + r);
 
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
@@ -273,6 +415,17 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("this party's name \"%s\" is not in the party list", self_name),
 				errhint("List every party, this one included, in the same order at every party."));
+	row.threshold = threshold;
+	smpc_role_indexes(&row, roles[0], "compute", &row.ncompute, &row.compute);
+	smpc_role_indexes(&row, roles[1], "inputs", &row.ninputs, &row.inputs);
+	smpc_role_indexes(&row, roles[2], "outputs", &row.noutputs, &row.outputs);
+	/* A list naming every party is the default. */
+	if (row.ncompute == row.nparties)
+		row.ncompute = 0;
+	if (row.ninputs == row.nparties)
+		row.ninputs = 0;
+	if (row.noutputs == row.nparties)
+		row.noutputs = 0;
 
 	smpc_federation_as_core(&row, &core);
 	if (!smpc_federation_check(&core, hex, &st))
@@ -282,11 +435,23 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 	args[1] = PointerGetDatum(cstring_to_text(self_name));
 	args[2] = PointerGetDatum(arr);
 	args[3] = Int32GetDatum(scale);
+	args[4] = Int32GetDatum(threshold);
+	{
+		bool		isnull;
+
+		args[5] = smpc_role_array(&row, row.ncompute, row.compute, &isnull);
+		argnulls[5] = isnull ? 'n' : ' ';
+		args[6] = smpc_role_array(&row, row.ninputs, row.inputs, &isnull);
+		argnulls[6] = isnull ? 'n' : ' ';
+		args[7] = smpc_role_array(&row, row.noutputs, row.outputs, &isnull);
+		argnulls[7] = isnull ? 'n' : ' ';
+	}
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("INSERT INTO smpc.federations (name, self_name, parties, scale) "
-						  "VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
-						  4, argtypes, args, NULL, false, 0);
+	SPI_execute_with_args("INSERT INTO smpc.federations (name, self_name, parties, scale, "
+						  "threshold, compute, inputs, outputs) "
+						  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING",
+						  8, argtypes, args, argnulls, false, 0);
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				errcode(ERRCODE_DUPLICATE_OBJECT),

@@ -114,6 +114,28 @@ smpc_deliver_ready(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * Whether this party supplies an input in the federation. Partners send
+ * such a party nothing but its share's round before they hold its share,
+ * so any later round for a job not running here is refused. A party without
+ * an input (a compute or output party of the delegated model) may get
+ * rosters, partials and confirms before it has joined the job.
+ */
+static bool
+smpc_deliver_self_is_input(const SmpcFederationRow *fed)
+{
+	SmpcFederation core;
+	SmpcStatus	st;
+	bool		input;
+	bool		compute;
+	bool		output;
+
+	smpc_federation_as_core(fed, &core);
+	if (!smpc_federation_roles(&core, fed->self, &input, &compute, &output, &st))
+		smpc_raise_status(&st);
+	return input;
+}
+
 Datum
 smpc_deliver(PG_FUNCTION_ARGS)
 {
@@ -206,12 +228,13 @@ smpc_deliver(PG_FUNCTION_ARGS)
 					errmsg("job \"%s\" of federation \"%s\" was already released at party \"%s\"",
 						   job_id, fed->name, fed->self_name),
 					errdetail("A released job takes no more messages."));
-		if (info.type == 2 || info.type == 3 || info.type == 5)
+		if (info.type != 1 && info.type != 4 && smpc_deliver_self_is_input(fed))
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
 						   job_id,
-						   info.type == 2 ? "partial" : info.type == 3 ? "confirm" : "count",
+						   info.type == 2 ? "partial" : info.type == 3 ? "confirm"
+						   : info.type == 5 ? "count" : "roster",
 						   fed->self_name));
 	}
 	smpc_inbox_put(info.job_key, &info, data, len);
@@ -229,7 +252,7 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 	char	   *type_name = text_to_cstring(PG_GETARG_TEXT_PP(4));
 	int			type = strcmp(type_name, "share") == 0 ? 1 : strcmp(type_name, "partial") == 0 ? 2
 		: strcmp(type_name, "confirm") == 0 ? 3 : strcmp(type_name, "abort") == 0 ? 4
-		: strcmp(type_name, "count") == 0 ? 5 : 0;
+		: strcmp(type_name, "count") == 0 ? 5 : strcmp(type_name, "roster") == 0 ? 6 : 0;
 	SmpcFederationRow *fed = smpc_load_federation(name, false);
 	SmpcFederation core;
 	SmpcStatus	st;
@@ -244,7 +267,7 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 	if (type == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("message type must be share, count, partial, confirm or abort"));
+				errmsg("message type must be share, roster, count, partial, confirm or abort"));
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_test_message(&core, job_id, sender, receiver, type, &bytes, &len, &st))
 		smpc_raise_status(&st);

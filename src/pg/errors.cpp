@@ -27,6 +27,8 @@ smpc_sqlstate_of(int kind)
 			return ERRCODE_SMPC_POLICY_REFUSED;
 		case SMPC_POLICY_MISMATCH:
 			return ERRCODE_SMPC_POLICY_MISMATCH;
+		case SMPC_TOO_FEW_PARTIES:
+			return ERRCODE_SMPC_PARTNER_TIMEOUT;
 		case SMPC_OUT_OF_MEMORY:
 			return ERRCODE_OUT_OF_MEMORY;
 		default:

@@ -33,7 +33,8 @@ typedef struct SmpcPendingJob
 	char	   *federation;
 	char	   *job_id;
 	char	   *descriptor;
-	char	   *result;			/* "v1,v2": joint values in fixed point */
+	char	   *result;			/* "v1,v2": joint values in fixed point; NULL: contributed */
+	char	   *covers;			/* "a,b,c": input parties covered, or NULL */
 	char	   *started_by;		/* role that ran the job (row-level security) */
 	uint8		key[32];
 	TimestampTz started;
@@ -103,7 +104,7 @@ smpc_job_conflict(const char *fedname, const char *job_id, const char *used_for,
 /* A job this transaction released already: its result. */
 bool
 smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-						__int128 *outputs, int width)
+						__int128 *outputs, int width, SmpcJobResult *res)
 {
 	ListCell   *lc;
 
@@ -115,7 +116,10 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
 			continue;
 		if (strcmp(p->descriptor, descriptor) != 0)
 			smpc_job_conflict(fed->name, job_id, p->descriptor, descriptor);
-		smpc_parse_result(p->result, outputs, width);
+		res->has_result = p->result != NULL;
+		res->covers = p->covers ? pstrdup(p->covers) : NULL;
+		if (p->result)
+			smpc_parse_result(p->result, outputs, width);
 		return true;
 	}
 	return false;
@@ -127,7 +131,7 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
  */
 bool
 smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-					   __int128 *outputs, int width)
+					   __int128 *outputs, int width, SmpcJobResult *res)
 {
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
@@ -135,23 +139,29 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	char	   *used_for = NULL;
 	char	   *result = NULL;
 	char	   *started_by = NULL;
+	char	   *covers = NULL;
 	MemoryContext callercxt = CurrentMemoryContext;
 
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = CStringGetTextDatum(job_id);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT descriptor, result, started_by FROM smpc.jobs "
+	SPI_execute_with_args("SELECT descriptor, result, started_by, "
+						  "pg_catalog.array_to_string(covers, ',') FROM smpc.jobs "
 						  "WHERE federation = $1 AND job_id = $2",
 						  2, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *text;
 
 		used_for = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
-		result = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 2));
+		text = SPI_getvalue(tup, desc, 2);
+		result = text ? MemoryContextStrdup(callercxt, text) : NULL;
 		started_by = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 3));
+		text = SPI_getvalue(tup, desc, 4);
+		covers = text ? MemoryContextStrdup(callercxt, text) : NULL;
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
@@ -168,6 +178,15 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 				errhint("Only the role that ran a job, or smpc_admin, may read its result; choose a new job id."));
 	if (strcmp(used_for, descriptor) != 0)
 		smpc_job_conflict(fed->name, job_id, used_for, descriptor);
+	res->has_result = result != NULL;
+	res->covers = covers;
+	if (result == NULL)
+	{
+		ereport(NOTICE,
+				errmsg("this party already contributed its input to job \"%s\"; it learns no result",
+					   job_id));
+		return true;
+	}
 	smpc_parse_result(result, outputs, width);
 	ereport(NOTICE,
 			errmsg("job \"%s\" was already released; returning the stored result", job_id));
@@ -215,9 +234,10 @@ smpc_write_pending(void)
 	foreach(lc, smpc_pending)
 	{
 		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
-		Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID, TEXTOID};
-		Datum		args[7];
+		Oid			argtypes[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, TEXTOID, TEXTOID};
+		Datum		args[8];
+		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 		SmpcOwnerContext owner;
 		uint64		inserted;
 
@@ -226,17 +246,22 @@ smpc_write_pending(void)
 		args[0] = CStringGetTextDatum(p->federation);
 		args[1] = CStringGetTextDatum(p->job_id);
 		args[2] = CStringGetTextDatum(p->descriptor);
-		args[3] = CStringGetTextDatum(p->result);
+		args[3] = p->result ? CStringGetTextDatum(p->result) : (Datum) 0;
+		nulls[3] = p->result ? ' ' : 'n';
 		args[4] = TimestampTzGetDatum(p->started);
 		args[5] = TimestampTzGetDatum(p->finished);
 		args[6] = CStringGetTextDatum(p->started_by);
+		args[7] = p->covers ? CStringGetTextDatum(p->covers) : (Datum) 0;
+		nulls[7] = p->covers ? ' ' : 'n';
 		smpc_begin_as_owner(&owner);
 		SPI_connect();
 		SPI_execute_with_args("INSERT INTO smpc.jobs (federation, job_id, descriptor, state, "
-							  "result, started_at, finished_at, started_by) "
-							  "VALUES ($1, $2, $3, 'released', $4, $5, $6, $7) "
+							  "result, started_at, finished_at, started_by, covers) "
+							  "VALUES ($1, $2, $3, CASE WHEN $4 IS NULL THEN 'contributed' "
+							  "ELSE 'released' END, $4, $5, $6, $7, "
+							  "pg_catalog.string_to_array($8, ',')) "
 							  "ON CONFLICT DO NOTHING",
-							  7, argtypes, args, NULL, false, 0);
+							  8, argtypes, args, nulls, false, 0);
 		inserted = SPI_processed;
 		SPI_finish();
 		smpc_end_as_owner(&owner);
@@ -259,7 +284,8 @@ smpc_write_pending(void)
  */
 void
 smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-				const uint8 *key, const __int128 *outputs, int width, TimestampTz started)
+				const uint8 *key, const __int128 *outputs, int width, TimestampTz started,
+				const SmpcJobResult *res)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	SmpcPendingJob *p = (SmpcPendingJob *) palloc0(sizeof(SmpcPendingJob));
@@ -267,7 +293,8 @@ smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *de
 	p->federation = pstrdup(fed->name);
 	p->job_id = pstrdup(job_id);
 	p->descriptor = pstrdup(descriptor);
-	p->result = smpc_result_text(outputs, width);
+	p->result = res->has_result ? smpc_result_text(outputs, width) : NULL;
+	p->covers = res->covers ? pstrdup(res->covers) : NULL;
 	p->started_by = pstrdup(GetUserNameFromId(GetUserId(), false));
 	memcpy(p->key, key, 32);
 	p->started = started;

@@ -13,6 +13,13 @@
  * transaction ends. A released job id is never computed again: running it
  * again returns the stored result (job_records.cpp). A job that fails leaves
  * no row, so it can simply be run again.
+ *
+ * Deadlines: round r (1-based) of a job started at time s and entered at
+ * time e waits until max(e + smpc.timeout, s + r * smpc.timeout). A party
+ * that is ahead of a partner still timing out an earlier round thus waits
+ * for it instead of giving up on it. A job that tolerates dropouts (Shamir
+ * sharing, the delegated and hybrid models) then goes on without partners
+ * that did not answer or cannot be reached, as long as enough remain.
  */
 #include "pg/smpc_pg.h"
 
@@ -35,18 +42,33 @@ smpc_format_timeout(void)
 	return psprintf("%d ms", smpc_timeout_ms);
 }
 
+/* The deadline of the job's current round (see the file header). */
+static TimestampTz
+smpc_round_deadline(TimestampTz job_start, int round)
+{
+	TimestampTz by_entry = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
+	TimestampTz by_round = TimestampTzPlusMilliseconds(job_start,
+													   (int64) smpc_timeout_ms * Max(round, 1));
+
+	return Max(by_entry, by_round);
+}
+
 /*
  * Sends everything in the job's outbox and clears it. Messages to different
  * partners go out in parallel; several messages to one partner (a partial
  * and a confirm produced by the same step) share its connection, so they go
- * in successive batches, in order.
+ * in successive batches, in order. Messages to parties without a server
+ * (aborts to data owners this party never talks to) are skipped. With
+ * SMPC_SEND_TOLERANT, an unreachable partner is marked in *unreachable
+ * (bit per party) with its failure in failures[party].
  */
 static void
 smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline,
-				  bool best_effort)
+				  SmpcSendMode mode, uint64 *unreachable, char **failures)
 {
 	int			n = smpc_job_outbox_size(job);
 	SmpcSend   *sends;
+	int		   *dest;
 	bool	   *sent;
 	bool	   *in_batch;
 	int			nsent = 0;
@@ -54,8 +76,22 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadli
 	if (n == 0)
 		return;
 	sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * n);
+	dest = (int *) palloc0(sizeof(int) * n);
 	sent = (bool *) palloc0(sizeof(bool) * n);
 	in_batch = (bool *) palloc(sizeof(bool) * fed->nparties);
+	for (int i = 0; i < n; i++)
+	{
+		int			to;
+		const uint8_t *data;
+		size_t		len;
+
+		smpc_job_outbox_item(job, i, &to, &data, &len);
+		if (mode == SMPC_SEND_BEST_EFFORT && !smpc_peer_has_server(fed->parties[to]))
+		{
+			sent[i] = true;
+			nsent++;
+		}
+	}
 	while (nsent < n)
 	{
 		int			nbatch = 0;
@@ -70,6 +106,13 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadli
 			if (sent[i])
 				continue;
 			smpc_job_outbox_item(job, i, &to, &data, &len);
+			/* After a failure, a partner gets nothing more from this flush. */
+			if (unreachable && (*unreachable & (UINT64CONST(1) << to)))
+			{
+				sent[i] = true;
+				nsent++;
+				continue;
+			}
 			if (in_batch[to])
 				continue;
 			in_batch[to] = true;
@@ -80,13 +123,23 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadli
 			/* e.g. "round 2 (count)", for errors */
 			sends[nbatch].what = (char *) palloc(64);
 			smpc_job_round_name(job, data[5], (char *) sends[nbatch].what, 64);
+			dest[nbatch] = to;
 			nbatch++;
 		}
-		smpc_peer_send_all(sends, nbatch, deadline, best_effort);
+		if (nbatch == 0)
+			break;
+		smpc_peer_send_all(sends, nbatch, deadline, mode);
+		for (int b = 0; b < nbatch; b++)
+			if (sends[b].failure && unreachable)
+			{
+				*unreachable |= UINT64CONST(1) << dest[b];
+				failures[dest[b]] = psprintf("could not be reached: %s", sends[b].failure);
+			}
 		nsent += nbatch;
 	}
 	smpc_job_outbox_clear(job);
 	pfree(sends);
+	pfree(dest);
 	pfree(sent);
 	pfree(in_batch);
 }
@@ -111,6 +164,20 @@ smpc_abort_reason(const SmpcFederationRow *fed, const ErrorData *edata)
 	return psprintf("an error occurred at party %s (SQLSTATE %s)", fed->self_name, code);
 }
 
+/*
+ * Whether partners must stop too: this party saw something inconsistent
+ * (a mismatch, equivocation, a job id clash). Otherwise the abort only says
+ * that this party leaves, and a job that tolerates dropouts goes on.
+ */
+static bool
+smpc_abort_is_fatal(const ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_SMPC_FEDERATION_MISMATCH ||
+		edata->sqlerrcode == ERRCODE_SMPC_PROTOCOL_VIOLATION ||
+		edata->sqlerrcode == ERRCODE_SMPC_JOB_CONFLICT ||
+		edata->sqlerrcode == ERRCODE_SMPC_POLICY_MISMATCH;
+}
+
 /* Tells every partner that this party aborted the job; never raises. */
 static void
 smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const ErrorData *edata)
@@ -122,10 +189,10 @@ smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const ErrorData *e
 	{
 		SmpcStatus	st;
 
-		if (smpc_job_abort(job, smpc_abort_reason(fed, edata), &st))
+		if (smpc_job_abort(job, smpc_abort_reason(fed, edata), smpc_abort_is_fatal(edata), &st))
 			smpc_flush_outbox(job, fed,
 							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS),
-							  true);
+							  SMPC_SEND_BEST_EFFORT, NULL, NULL);
 	}
 	PG_CATCH();
 	{
@@ -137,17 +204,60 @@ smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const ErrorData *e
 }
 
 /*
+ * Sends the outbox; a partner that cannot be reached is dropped from a job
+ * that tolerates it, else its failure is raised.
+ */
+static void
+smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline, bool tolerant)
+{
+	uint64		unreachable = 0;
+	char	  **failures;
+
+	if (!tolerant)
+	{
+		smpc_flush_outbox(job, fed, deadline, SMPC_SEND_STRICT, NULL, NULL);
+		return;
+	}
+	failures = (char **) palloc0(sizeof(char *) * fed->nparties);
+	/* Dropping a partner can complete a round and make more to send. */
+	while (smpc_job_outbox_size(job) > 0)
+	{
+		uint64		before = unreachable;
+
+		smpc_flush_outbox(job, fed, deadline, SMPC_SEND_TOLERANT, &unreachable, failures);
+		for (int i = 0; i < fed->nparties; i++)
+		{
+			SmpcStatus	st;
+			bool		went_on;
+
+			if (!(unreachable & ~before & (UINT64CONST(1) << i)))
+				continue;
+			if (!smpc_job_drop(job, i, failures[i], &went_on, &st))
+				smpc_raise_status(&st);
+			if (!went_on)
+				ereport(ERROR,
+						errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+						errmsg("could not reach party \"%s\"", fed->parties[i]),
+						errdetail_internal("%s", failures[i]),
+						errhint("Too few parties would remain without it; check the options of server \"%s\" and its user mapping.",
+								fed->parties[i]));
+		}
+	}
+}
+
+/*
  * The exchange loop: round 1 out, then feed every message that arrives in
  * the inbox to the state machine and send what it answers, until it
  * finishes. Waits sleep on the latch that the deliver endpoint sets. Every
  * iteration checks the deadline and interrupts, so a partner that keeps
- * sending messages cannot hold the job past smpc.timeout.
+ * sending messages cannot hold the job past its deadline.
  */
 static void
-smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
+smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key, bool tolerant)
 {
 	SmpcStatus	st;
 	int			round;
+	TimestampTz started = GetCurrentTimestamp();
 	TimestampTz deadline;
 	List	   *waiting;
 	ListCell   *lc;
@@ -170,8 +280,8 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
 	if (!smpc_job_start(job, &st))
 		smpc_raise_status(&st);
 	round = smpc_job_round(job);
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
-	smpc_flush_outbox(job, fed, deadline, false);
+	deadline = smpc_round_deadline(started, round);
+	smpc_send_round(job, fed, deadline, tolerant);
 
 	while (!smpc_job_finished(job))
 	{
@@ -196,11 +306,10 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
 		list_free_deep(msgs);
 		if (smpc_job_round(job) != round)
 		{
-			/* Each round gets the full timeout. */
 			round = smpc_job_round(job);
-			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
+			deadline = smpc_round_deadline(started, round);
 		}
-		smpc_flush_outbox(job, fed, deadline, false);
+		smpc_send_round(job, fed, deadline, tolerant);
 		if (smpc_job_finished(job))
 			break;
 
@@ -209,8 +318,22 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
 		{
 			char		missing[1024];
 			char		dead[2048];
+			bool		went_on;
 
 			smpc_job_describe_missing(job, missing, sizeof missing);
+			/* A job that tolerates dropouts may go on without the late ones. */
+			if (!smpc_job_timeout(job, &st, &went_on))
+				smpc_raise_status(&st);
+			if (went_on)
+			{
+				ereport(LOG,
+						errmsg("smpc: job goes on without %s: no answer within %s", missing,
+							   smpc_format_timeout()));
+				round = smpc_job_round(job);
+				deadline = smpc_round_deadline(started, round);
+				smpc_send_round(job, fed, deadline, tolerant);
+				continue;
+			}
 			smpc_job_dead_runs(job, dead, sizeof dead);
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
@@ -228,6 +351,21 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
 	}
 }
 
+/* "a, b, c" of the parties in a bit mask, or NULL for an empty mask. */
+static char *
+smpc_party_list(const SmpcFederationRow *fed, uint64 mask, const char *sep)
+{
+	StringInfoData buf;
+
+	if (mask == 0)
+		return NULL;
+	initStringInfo(&buf);
+	for (int i = 0; i < fed->nparties; i++)
+		if (mask & (UINT64CONST(1) << i))
+			appendStringInfo(&buf, "%s%s", buf.len ? sep : "", fed->parties[i]);
+	return buf.data;
+}
+
 /*
  * Runs the exchange. If it fails, the partners are told before the error is
  * raised again, and the job handle (which holds this party's shares) is
@@ -239,7 +377,7 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
 static void
 smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
 			  const SmpcJobRequest *req, const SmpcPolicy *policy, const uint8 *key,
-			  __int128 *outputs)
+			  bool tolerant, __int128 *outputs, SmpcJobResult *res)
 {
 	SmpcFederation core;
 	SmpcStatus	st;
@@ -252,7 +390,7 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		inputs[i] = req->inputs[i];
 	smpc_federation_as_core(fed, &core);
 	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, policy, req->count_index,
-					   inputs, req->width, &st);
+					   req->inputs_present ? inputs : NULL, req->width, &st);
 	if (job == NULL)
 		smpc_raise_status(&st);
 	if (smpc_test_fault != 0)
@@ -260,7 +398,11 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 
 	PG_TRY();
 	{
-		smpc_exchange_loop(job, fed, key);
+		char		dropouts[2048];
+		uint64		covered;
+		uint64		inputs_all = 0;
+
+		smpc_exchange_loop(job, fed, key, tolerant);
 		/*
 		 * Refused after the count round. Our count has gone out, so partners
 		 * refuse by themselves; the abort sent below says "refused" too, so
@@ -268,8 +410,28 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		 */
 		if (smpc_job_refused(job, &st))
 			smpc_raise_status(&st);
-		for (int i = 0; i < req->width; i++)
+		res->has_result = smpc_job_has_result(job);
+		for (int i = 0; res->has_result && i < req->width; i++)
 			outputs[i] = smpc_job_result(job, i);
+		covered = smpc_job_covered(job);
+		smpc_job_dropouts(job, dropouts, sizeof dropouts);
+		res->dropouts = dropouts[0] ? pstrdup(dropouts) : NULL;
+		for (int i = 0; i < fed->nparties; i++)
+		{
+			bool		in = fed->ninputs == 0;
+
+			for (int k = 0; k < fed->ninputs; k++)
+				in = in || fed->inputs[k] == i;
+			if (in)
+				inputs_all |= UINT64CONST(1) << i;
+		}
+		res->covers = covered ? smpc_party_list(fed, covered, ",") : NULL;
+		if (covered && covered != inputs_all)
+			ereport(NOTICE,
+					errmsg("the result of job \"%s\" covers the inputs of %s only", job_id,
+						   smpc_party_list(fed, covered, ", ")),
+					errdetail("Left out: %s.", smpc_party_list(fed, inputs_all & ~covered, ", ")),
+					res->dropouts ? errhint("The job went on without %s.", res->dropouts) : 0);
 	}
 	PG_CATCH();
 	{
@@ -288,27 +450,75 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 }
 
 /*
+ * The parties this party sends to in this job: compute parties (its shares,
+ * as an input party); compute and output parties (as a compute party, or as
+ * an output party confirming the result). Also checks that a party without
+ * an input role aggregated no rows.
+ */
+static void
+smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *needed,
+			   bool *tolerant)
+{
+	SmpcFederation core;
+	SmpcStatus	st;
+	bool		self_input;
+	bool		self_compute;
+	bool		self_output;
+	bool		inputs_compute = true;
+
+	smpc_federation_as_core(fed, &core);
+	if (!smpc_federation_roles(&core, fed->self, &self_input, &self_compute, &self_output, &st))
+		smpc_raise_status(&st);
+	if (!self_input && req->inputs_present && req->rows > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("party \"%s\" supplies no input in federation \"%s\", but the aggregate read %lld rows",
+					   fed->self_name, fed->name, (long long) req->rows),
+				errdetail("Its role is to compute or to receive the result."),
+				errhint("Run SELECT smpc_join('%s', '%s', job_id) here instead.", req->aggregate,
+						req->value_class));
+	for (int i = 0; i < fed->nparties; i++)
+	{
+		bool		input;
+		bool		compute;
+		bool		output;
+
+		if (!smpc_federation_roles(&core, i, &input, &compute, &output, &st))
+			smpc_raise_status(&st);
+		needed[i] = i != fed->self &&
+			((self_input && compute) || ((self_compute || self_output) && (compute || output)));
+		if (input && !compute)
+			inputs_compute = false;
+	}
+	*tolerant = fed->threshold != 0 || !inputs_compute;
+}
+
+/*
  * The checks, the claim and the exchange of smpc_run_job. Returns true when
  * the job was computed now, false when an earlier release was returned.
  * Sets the audit record's policy.
  */
 static bool
 smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
-					 const char *descriptor, SmpcAuditRecord *audit, __int128 *outputs)
+					 const char *descriptor, SmpcAuditRecord *audit, __int128 *outputs,
+					 SmpcJobResult *res)
 {
 	uint8		key[32];
 	SmpcStatus	st;
 	volatile bool stored = false;
 	TimestampTz started = GetCurrentTimestamp();
+	bool	   *needed = (bool *) palloc0(sizeof(bool) * fed->nparties);
+	bool		tolerant;
 
 	/* Everything that can be checked locally is checked before any message leaves. */
-	smpc_peer_check_partners(fed);
+	smpc_job_peers(fed, req, needed, &tolerant);
+	smpc_peer_check_partners(fed, needed);
 	smpc_check_result_grant(fed);
 	if (!smpc_job_key(fed->name, req->job_id, strlen(req->job_id), key, &st))
 		smpc_raise_status(&st);
 
 	/* Released earlier in this transaction? */
-	if (smpc_job_lookup_pending(fed, req->job_id, descriptor, outputs, req->width))
+	if (smpc_job_lookup_pending(fed, req->job_id, descriptor, outputs, req->width, res))
 		return false;
 
 	/*
@@ -324,7 +534,7 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 				errhint("Wait for it to finish, or choose another job id."));
 	PG_TRY();
 	{
-		stored = smpc_job_lookup_stored(fed, req->job_id, descriptor, outputs, req->width);
+		stored = smpc_job_lookup_stored(fed, req->job_id, descriptor, outputs, req->width, res);
 		if (!stored)
 		{
 			SmpcPolicy	policy;
@@ -339,8 +549,8 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 			smpc_federation_as_core(fed, &core);
 			if (!smpc_policy_admits(&core, &policy, &st))
 				smpc_raise_status(&st);
-			smpc_exchange(fed, req->job_id, descriptor, req, &policy, key, outputs);
-			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started);
+			smpc_exchange(fed, req->job_id, descriptor, req, &policy, key, tolerant, outputs, res);
+			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started, res);
 		}
 	}
 	PG_CATCH();
@@ -359,7 +569,8 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
  * the audit trail, whatever its outcome.
  */
 void
-smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *outputs)
+smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *outputs,
+			 SmpcJobResult *res)
 {
 	char	   *descriptor;
 	size_t		job_id_len = strlen(req->job_id);
@@ -367,6 +578,7 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool computed = false;
 
+	memset(res, 0, sizeof *res);
 	smpc_inbox_require();
 	if (IsParallelWorker())
 		ereport(ERROR,
@@ -381,7 +593,7 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	smpc_audit_begin(&audit, fed, req->job_id, descriptor, req->outside);
 	PG_TRY();
 	{
-		computed = smpc_run_job_checked(fed, req, descriptor, &audit, outputs);
+		computed = smpc_run_job_checked(fed, req, descriptor, &audit, outputs, res);
 	}
 	PG_CATCH();
 	{
@@ -394,6 +606,11 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
-	smpc_audit_released(&audit, computed ? "released" : "returned",
-						smpc_audit_result_text(req->aggregate, outputs, req->width, req->scale));
+	audit.text[SMPC_AUDIT_COVERS] = res->covers;
+	audit.text[SMPC_AUDIT_DROPOUTS] = res->dropouts;
+	if (!res->has_result)
+		smpc_audit_released(&audit, computed ? "contributed" : "returned", NULL);
+	else
+		smpc_audit_released(&audit, computed ? "released" : "returned",
+							smpc_audit_result_text(req->aggregate, outputs, req->width, req->scale));
 }

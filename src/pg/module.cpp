@@ -30,6 +30,7 @@ static const struct config_enum_entry smpc_test_fault_options[] = {
 	{"equivocate_count", 4, false},
 	{"equivocate_partial", 1, false},
 	{"wrong_confirm", 2, false},
+	{"wrong_partial", 5, false},
 	{NULL, 0, false}
 };
 #endif
@@ -96,7 +97,8 @@ _PG_init(void)
 							 "equivocate_share sends one partner two different shares; "
 							 "equivocate_count sends one partner a wrong row-count sum; "
 							 "equivocate_partial sends one partner a wrong partial sum; "
-							 "wrong_confirm sends one partner a wrong transcript digest.",
+							 "wrong_confirm sends one partner a wrong transcript digest; "
+							 "wrong_partial sends every partner the same wrong partial sum.",
 							 &smpc_test_fault,
 							 0, smpc_test_fault_options,
 							 PGC_SUSET, 0,

@@ -89,7 +89,17 @@ void
 smpc_bounds_load(FunctionCallInfo fcinfo, const SmpcFederationRow *fed, bool integer_class,
 				 SmpcBounds *out)
 {
-	char	   *column = smpc_input_column(fcinfo);
+	smpc_bounds_for_column(fed, smpc_input_column(fcinfo), integer_class, out);
+}
+
+/*
+ * The bounds of column `column` (NULL: an expression, only '*' applies) in
+ * federation fed, in the job's fixed point.
+ */
+void
+smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column, bool integer_class,
+					   SmpcBounds *out)
+{
 	int			scale = integer_class ? 0 : fed->scale;
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT4OID};
 	Datum		args[3];

@@ -51,12 +51,23 @@ typedef struct SmpcFederationRow
 	char	  **parties;
 	int			scale;
 	int			self;
+	/* sharing and roles (party indexes, ascending; n 0 = every party) */
+	int			threshold;		/* 0: additive n-of-n */
+	int			ncompute;
+	int		   *compute;
+	int			ninputs;
+	int		   *inputs;
+	int			noutputs;
+	int		   *outputs;
 	/* release policy */
 	int			min_parties;
 	int64		min_rows;
 	bool		require_bounds;
 } SmpcFederationRow;
 
+/* The extension version whose SQL objects this library reads. */
+#define SMPC_SCHEMA_VERSION "0.2.0"
+extern void smpc_require_schema_version(void);
 extern SmpcFederationRow *smpc_load_federation(const char *name, bool missing_ok);
 extern char *smpc_default_federation_name(void);
 extern void smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
@@ -93,18 +104,29 @@ typedef struct SmpcSend
 	const uint8 *data;
 	size_t		len;
 	const char *what;			/* e.g. "round 1 (share)" for errors */
+	char	   *failure;		/* out, SMPC_SEND_TOLERANT: why the party was unreachable */
 } SmpcSend;
+
+/* How smpc_peer_send_all treats failures. */
+typedef enum SmpcSendMode
+{
+	SMPC_SEND_STRICT,			/* raise the first failure */
+	SMPC_SEND_BEST_EFFORT,		/* log failures (abort notices) */
+	SMPC_SEND_TOLERANT			/* unreachable partners go to SmpcSend.failure; a
+								 * partner's refusal is raised */
+} SmpcSendMode;
 
 extern void smpc_peer_init(void);
 extern char *smpc_peer_role_of(const char *party);
-extern void smpc_peer_check_partners(const SmpcFederationRow *fed);
+/* needed[i]: this party will send to party i in this job. */
+extern void smpc_peer_check_partners(const SmpcFederationRow *fed, const bool *needed);
 /*
  * Delivers each message to its party (all in parallel) and waits for all
- * acknowledgements until deadline. With best_effort, failures are logged
- * and ignored; otherwise the first failure is raised as an error.
+ * acknowledgements until deadline; failures as mode says.
  */
-extern void smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline,
-							   bool best_effort);
+extern void smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mode);
+/* Whether an smpc server is declared for the party. */
+extern bool smpc_peer_has_server(const char *party);
 
 /*
  * release_policy.cpp: the clipping bounds of an aggregate's input and the
@@ -125,10 +147,16 @@ typedef struct SmpcBounds
 	char		entry[NAMEDATALEN]; /* the smpc.bounds entry that applies */
 } SmpcBounds;
 
+/* aggregates.cpp: value classes and results shared with smpc_join (join.cpp). */
+extern const char *smpc_value_class_of(Oid type);
+extern Datum smpc_to_numeric(__int128 v, int scale);
+
 /* The Aggref whose arguments are the ones written in the query (aggregates.cpp). */
 extern Aggref *smpc_source_aggref(FunctionCallInfo fcinfo);
 extern void smpc_bounds_load(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
 							 bool integer_class, SmpcBounds *out);
+extern void smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column,
+								   bool integer_class, SmpcBounds *out);
 extern bool smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b);
 extern char *smpc_bounds_text(const SmpcBounds *b);
 extern void smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id,
@@ -150,11 +178,13 @@ enum SmpcAuditText
 	SMPC_AUDIT_LOGIN_ROLE,
 	SMPC_AUDIT_QUERY_SHA256,
 	SMPC_AUDIT_PARTNERS,		/* comma-separated */
-	SMPC_AUDIT_OUTCOME,			/* released, returned, refused, failed */
+	SMPC_AUDIT_OUTCOME,			/* released, returned, contributed, refused, failed */
 	SMPC_AUDIT_SQLSTATE,
 	SMPC_AUDIT_REASON,
 	SMPC_AUDIT_RESULT,
 	SMPC_AUDIT_POLICY,
+	SMPC_AUDIT_COVERS,			/* comma-separated */
+	SMPC_AUDIT_DROPOUTS,
 	SMPC_AUDIT_NTEXT
 };
 
@@ -199,17 +229,28 @@ typedef struct SmpcJobRequest
 	int			scale;			/* fixed point of the sum slot */
 	int			count_index;	/* slot holding the row count, or -1 */
 	int128		inputs[2];	/* PostgreSQL's int128: only 8-byte aligned */
+	bool		inputs_present; /* false: this party supplies no input */
+	int64		rows;			/* local rows aggregated (a non-input party must have none) */
 	const SmpcBounds *bounds;	/* that applied to the input (not for count) */
 	int64		outside;		/* input values outside the bounds */
 } SmpcJobRequest;
 
+/* What a job gave this party. */
+typedef struct SmpcJobResult
+{
+	bool		has_result;		/* false: this party only supplied its input */
+	char	   *covers;			/* input parties covered, comma-separated; NULL: unknown */
+	char	   *dropouts;		/* "party c: ...; ..." or NULL */
+} SmpcJobResult;
+
 /*
  * Runs the job in federation fed (or returns its stored result); fills
  * outputs[0..width) with the joint values, in the same fixed point as the
- * inputs.
+ * inputs, when res->has_result. A request without inputs (inputs_present
+ * false) is that of a party that supplies none.
  */
 extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req,
-						 __int128 *outputs);
+						 __int128 *outputs, SmpcJobResult *res);
 
 /*
  * job_records.cpp: released jobs in smpc.jobs. Lookups only read, so they
@@ -218,12 +259,14 @@ extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req
  */
 extern void smpc_job_records_init(void);
 extern bool smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id,
-									const char *descriptor, __int128 *outputs, int width);
+									const char *descriptor, __int128 *outputs, int width,
+									SmpcJobResult *res);
 extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id,
-								   const char *descriptor, __int128 *outputs, int width);
+								   const char *descriptor, __int128 *outputs, int width,
+								   SmpcJobResult *res);
 extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
 extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
 							const char *descriptor, const uint8 *key, const __int128 *outputs,
-							int width, TimestampTz started);
+							int width, TimestampTz started, const SmpcJobResult *res);
 
 #endif							/* SMPC_PG_H */

@@ -1,13 +1,16 @@
-// The sans-IO peer-to-peer aggregation protocol; see aggregation_job.hpp for
-// the rounds. Invariants kept here:
+// The sans-IO aggregation protocol; see aggregation_job.hpp for the rounds
+// and roles. Invariants kept here:
 //   - a received message is checked completely before any state changes, so
 //     a rejected message leaves the job as it was;
 //   - per sender and round at most one message is kept; an identical repeat
 //     is ignored, a different one is equivocation;
 //   - nothing but the row count is opened before the row count passed the
 //     release policy, and a refused job keeps no opened value;
-//   - the result is only exposed after every partner confirmed the same
-//     transcript digest.
+//   - every value is opened over one set S of inputs, carried in every
+//     count and partial message, and from at least t compute parties;
+//   - the result is only exposed after every partner that answered confirmed
+//     the same digest, and, when parties dropped out, after at least t
+//     compute parties did.
 #include "protocol/aggregation_job.hpp"
 
 #include <algorithm>
@@ -16,13 +19,12 @@
 
 #include "crypto/hash.hpp"
 #include "crypto/sharing.hpp"
-#include "protocol/protocol_error.hpp"
 
 namespace smpc::protocol {
 
 namespace {
 
-constexpr std::string_view kTranscriptDomain = "smpc-transcript-v2";
+constexpr std::string_view kTranscriptDomain = "smpc-transcript-v3";
 constexpr std::size_t kMaxEarlyMessages = 16;
 
 // Cuts a reason to kMaxReasonBytes without splitting a UTF-8 sequence.
@@ -42,6 +44,38 @@ std::vector<crypto::Fp> pick(const std::vector<crypto::Fp>& v,
   return out;
 }
 
+std::uint64_t bit(std::size_t i) { return std::uint64_t{1} << i; }
+
+// f(x) for the polynomial through `points` (distinct x), by Lagrange.
+crypto::Fp interpolate(const std::vector<crypto::ShamirShare>& points, crypto::Fp x) {
+  crypto::Fp sum;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    crypto::Fp num = crypto::Fp::from_signed(1);
+    crypto::Fp den = crypto::Fp::from_signed(1);
+    const crypto::Fp xi = crypto::Fp::from_canonical(points[i].x);
+    for (std::size_t j = 0; j < points.size(); ++j) {
+      if (j == i) continue;
+      const crypto::Fp xj = crypto::Fp::from_canonical(points[j].x);
+      num *= x - xj;
+      den *= xi - xj;
+    }
+    sum += points[i].y * num * den.inverse();
+  }
+  return sum;
+}
+
+// Whether every point lies on the polynomial of degree t - 1 through the
+// first t of them.
+bool on_one_polynomial(const std::vector<crypto::ShamirShare>& points, std::size_t t) {
+  if (points.size() <= t) return true;
+  const std::vector<crypto::ShamirShare> base(points.begin(),
+                                             points.begin() + static_cast<std::ptrdiff_t>(t));
+  for (std::size_t k = t; k < points.size(); ++k) {
+    if (interpolate(base, crypto::Fp::from_canonical(points[k].x)) != points[k].y) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
@@ -49,7 +83,8 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
     : params_(std::move(params)), input_(std::move(input)), rng_(rng) {
   validate(params_.federation);
   validate(params_.policy);
-  const std::size_t n = params_.federation.parties.size();
+  const FederationDef& fed = params_.federation;
+  const std::size_t n = fed.parties.size();
   if (params_.self >= n) {
     throw ProtocolError(ErrorKind::kInvalidArgument, "party index " + std::to_string(params_.self) +
                                                          " is outside the federation of " +
@@ -64,11 +99,37 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
         ErrorKind::kInvalidArgument,
         "job descriptor must have 1 to " + std::to_string(kMaxDescriptorBytes) + " bytes");
   }
-  if (input_.empty() || input_.size() > kMaxValues) {
+
+  compute_ = compute_parties(fed);
+  compute_pos_.assign(n, -1);
+  for (std::size_t k = 0; k < compute_.size(); ++k) compute_pos_[compute_[k]] = static_cast<int>(k);
+  input_role_.assign(n, false);
+  output_role_.assign(n, false);
+  const std::vector<PartyIndex> inputs = input_parties(fed);
+  for (PartyIndex i : inputs) input_role_[i] = true;
+  for (PartyIndex i : output_parties(fed)) output_role_[i] = true;
+  is_input_ = input_role_[params_.self];
+  is_output_ = output_role_[params_.self];
+  threshold_ = reconstruction_threshold(fed);
+  shamir_ = fed.threshold != 0;
+  bool inputs_compute = true;
+  for (PartyIndex i : inputs) inputs_compute = inputs_compute && compute_pos_[i] >= 0;
+  tolerant_ = shamir_ || !inputs_compute;
+
+  width_ = params_.width != 0 ? params_.width : input_.size();
+  if (width_ == 0 || width_ > kMaxValues) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
                         "job input must have 1 to " + std::to_string(kMaxValues) + " values");
   }
-  width_ = input_.size();
+  if (is_input_ && input_.size() != width_) {
+    throw ProtocolError(ErrorKind::kInvalidArgument, "an input party's input must have " +
+                                                         std::to_string(width_) + " values");
+  }
+  if (!is_input_ && !input_.empty()) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "party \"" + fed.parties[params_.self] + "\" supplies no input in federation \"" +
+                            fed.name + "\"");
+  }
   if (params_.count_index && *params_.count_index >= width_) {
     throw ProtocolError(ErrorKind::kInvalidArgument, "the row count index is outside the input");
   }
@@ -76,9 +137,9 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
     throw ProtocolError(ErrorKind::kInvalidArgument,
                         "a minimum row count needs the row count in the job input");
   }
-  check_admits(params_.federation, params_.policy);
+  check_admits(fed, params_.policy);
 
-  fingerprint_ = fingerprint(params_.federation);
+  fingerprint_ = fingerprint(fed);
   policy_fingerprint_ = fingerprint(params_.policy);
   for (std::size_t k = 0; k < width_; ++k) {
     if (params_.policy.min_rows > 0 && k == *params_.count_index) {
@@ -88,15 +149,19 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
     }
   }
   phases_.push_back(MessageType::kShare);
+  if (tolerant_) phases_.push_back(MessageType::kRoster);
   if (!gated_.empty()) phases_.push_back(MessageType::kCount);
   if (!rest_.empty()) phases_.push_back(MessageType::kPartial);
   phases_.push_back(MessageType::kConfirm);
 
   shares_.resize(n);
+  rosters_.resize(n);
   counts_.resize(n);
   partials_.resize(n);
   confirms_.resize(n);
   nonces_.resize(n);
+  dropped_.assign(n, false);
+  drop_reason_.resize(n);
   early_.resize(n);
   dead_.resize(n);
   dead_reason_.resize(n);
@@ -126,6 +191,8 @@ const AggregationJob::Slots& AggregationJob::slots(MessageType type) const {
   switch (type) {
     case MessageType::kShare:
       return shares_;
+    case MessageType::kRoster:
+      return rosters_;
     case MessageType::kCount:
       return counts_;
     case MessageType::kPartial:
@@ -136,6 +203,10 @@ const AggregationJob::Slots& AggregationJob::slots(MessageType type) const {
       break;
   }
   throw std::logic_error("no slots for abort messages");
+}
+
+MessageType AggregationJob::current() const {
+  return phases_[static_cast<std::size_t>(phase_ == 0 ? 0 : phase_ - 1)];
 }
 
 // Number of values a message of `type` carries in this job.
@@ -152,11 +223,55 @@ std::size_t AggregationJob::expected_width(MessageType type) const {
   }
 }
 
-bool AggregationJob::complete(const Slots& s) const {
-  for (std::size_t j = 0; j < s.size(); ++j) {
-    if (j != params_.self && !s[j]) return false;
+std::vector<std::uint16_t> AggregationJob::expected(MessageType type) const {
+  const std::size_t n = params_.federation.parties.size();
+  const std::uint16_t self = params_.self;
+  std::vector<std::uint16_t> out;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j == self || dropped_[j]) continue;
+    bool wanted = false;
+    switch (type) {
+      case MessageType::kShare:
+        wanted = is_compute(self) && input_role_[j];
+        break;
+      case MessageType::kRoster:
+        wanted = is_compute(self) && is_compute(j);
+        break;
+      case MessageType::kCount:
+      case MessageType::kPartial:
+        wanted = (is_compute(self) || is_output_) && is_compute(j);
+        break;
+      case MessageType::kConfirm:
+        wanted = (is_compute(self) || is_output_) && (is_compute(j) || output_role_[j]);
+        break;
+      case MessageType::kAbort:
+        break;
+    }
+    if (wanted) out.push_back(static_cast<std::uint16_t>(j));
+  }
+  return out;
+}
+
+bool AggregationJob::complete(MessageType type) const {
+  const Slots& s = slots(type);
+  for (std::uint16_t j : expected(type)) {
+    if (!s[j]) return false;
   }
   return true;
+}
+
+std::size_t AggregationJob::live_compute() const {
+  std::size_t live = 0;
+  for (std::uint16_t c : compute_) live += dropped_[c] ? 0 : 1;
+  return live;
+}
+
+std::vector<std::uint16_t> AggregationJob::partners() const {
+  std::vector<std::uint16_t> out;
+  for (std::size_t j = 0; j < params_.federation.parties.size(); ++j) {
+    if (j != params_.self) out.push_back(static_cast<std::uint16_t>(j));
+  }
+  return out;
 }
 
 void AggregationJob::discard_run(const Message& abort) {
@@ -189,34 +304,43 @@ std::string AggregationJob::dead_runs() const {
 
 std::vector<Outgoing> AggregationJob::start() {
   if (phase_ != 0) throw std::logic_error("AggregationJob::start() called twice");
-  const std::size_t n = params_.federation.parties.size();
-  // by_party[j][k]: party j's share of input element k.
-  std::vector<std::vector<crypto::Fp>> by_party(n, std::vector<crypto::Fp>(width_));
-  for (std::size_t k = 0; k < width_; ++k) {
-    std::vector<crypto::Fp> split = crypto::additive_split(input_[k], n, rng_);
-    for (std::size_t j = 0; j < n; ++j) by_party[j][k] = split[j];
-  }
-  own_share_ = std::move(by_party[params_.self]);
-  const std::string definition = canonical_text(params_.federation);
-  const std::string policy = canonical_text(params_.policy);
-
   std::vector<Outgoing> out;
-  for (std::size_t j = 0; j < n; ++j) {
-    if (j == params_.self) continue;
-    auto to = static_cast<std::uint16_t>(j);
-    Message m = header(MessageType::kShare, to);
-    m.definition = definition;
-    m.policy_text = policy;
-    m.values = std::move(by_party[j]);
-    if (out.empty() && fault_ == Fault::kEquivocateShare) {
-      Message other = m;
-      other.values[0] += crypto::Fp::from_signed(1);
-      out.push_back(Outgoing{to, std::move(other)});
-    }
-    out.push_back(Outgoing{to, std::move(m)});
-  }
   phase_ = 1;
-  // Shares that arrived before start() may already complete round 1.
+  if (is_input_) {
+    const std::size_t nc = compute_.size();
+    // by_compute[c][k]: compute party c's share of input element k.
+    std::vector<std::vector<crypto::Fp>> by_compute(nc, std::vector<crypto::Fp>(width_));
+    for (std::size_t k = 0; k < width_; ++k) {
+      if (shamir_) {
+        std::vector<crypto::ShamirShare> points =
+            crypto::shamir_split(input_[k], nc, threshold_, rng_);
+        for (std::size_t c = 0; c < nc; ++c) by_compute[c][k] = points[c].y;
+      } else {
+        std::vector<crypto::Fp> split = crypto::additive_split(input_[k], nc, rng_);
+        for (std::size_t c = 0; c < nc; ++c) by_compute[c][k] = split[c];
+      }
+    }
+    const std::string definition = canonical_text(params_.federation);
+    const std::string policy = canonical_text(params_.policy);
+    for (std::size_t c = 0; c < nc; ++c) {
+      const std::uint16_t to = compute_[c];
+      if (to == params_.self) {
+        own_share_ = std::move(by_compute[c]);
+        continue;
+      }
+      Message m = header(MessageType::kShare, to);
+      m.definition = definition;
+      m.policy_text = policy;
+      m.values = std::move(by_compute[c]);
+      if (out.empty() && fault_ == Fault::kEquivocateShare) {
+        Message other = m;
+        other.values[0] += crypto::Fp::from_signed(1);
+        out.push_back(Outgoing{to, std::move(other)});
+      }
+      out.push_back(Outgoing{to, std::move(m)});
+    }
+  }
+  // Messages that arrived before start() may already complete rounds.
   std::vector<Outgoing> more = advance();
   for (Outgoing& o : more) out.push_back(std::move(o));
   return out;
@@ -245,16 +369,17 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   const std::vector<Nonce>& dead = dead_[m.sender];
   if (std::find(dead.begin(), dead.end(), m.nonce) != dead.end()) return {};
 
-  // A sender's run of the job is fixed by its share (round 1). Messages of
-  // another run (a failed earlier attempt whose abort or partial arrived
-  // late) are ignored; messages that arrive before the sender's share are
-  // held back until it shows which run is current.
+  // A sender's run of the job is fixed by its first message of its first
+  // round (its share, for an input party). Messages of another run (a failed
+  // earlier attempt whose abort or partial arrived late) are ignored;
+  // messages that arrive before it are held back until it shows which run is
+  // current.
+  const MessageType first = first_type_from(m.sender);
   const std::optional<Nonce>& known = nonces_[m.sender];
-  if (m.type != MessageType::kShare) {
+  if (m.type != first) {
     if (!known) {
-      // Bounded: a sender has at most a count, a partial, a confirm and an
-      // abort per run; more are junk from a misbehaving sender and are
-      // dropped.
+      // Bounded: a sender has at most one message per round and an abort
+      // per run; more are junk from a misbehaving sender and are dropped.
       if (early_[m.sender].size() < kMaxEarlyMessages) early_[m.sender].push_back(m);
       return {};
     }
@@ -271,15 +396,20 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
       finished_ = true;
       return {};
     }
-    throw ProtocolError(ErrorKind::kAborted, party + " aborted the job",
-                        m.reason.empty() ? std::string("no reason was given") : m.reason);
+    std::vector<Outgoing> out;
+    const std::string why = m.reason.empty() ? std::string("no reason was given") : m.reason;
+    // A partner that leaves for its own reasons is a dropout to a job that
+    // tolerates them; one that saw an inconsistency stops the job everywhere.
+    if (!m.fatal && !dropped_[m.sender] && drop(m.sender, "aborted: " + why, out)) return out;
+    if (dropped_[m.sender] && !m.fatal) return {};
+    throw ProtocolError(ErrorKind::kAborted, party + " aborted the job", why);
   }
 
   if (m.fingerprint != fingerprint_) {
     const std::string message = "federation \"" + fed.name + "\" differs at " + party;
     const std::string hint =
-        "Register the same federation definition (name, parties in order, scale) at every "
-        "party.";
+        "Register the same federation definition (name, parties in order, scale, threshold and "
+        "roles) at every party.";
     std::string difference;
     if (m.type == MessageType::kShare) {
       try {
@@ -317,6 +447,11 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   }
 
   if (known && *known != m.nonce) {
+    // The sender started the job again (it restarted): its run with us is
+    // gone, which a tolerant job survives like any dropout.
+    std::vector<Outgoing> out;
+    if (dropped_[m.sender]) return {};
+    if (drop(m.sender, "restarted the job while it was running", out)) return out;
     throw ProtocolError(ErrorKind::kInconsistent, party + " restarted the job while it was running",
                         "A message arrived with a different run nonce than earlier messages "
                         "from this party.");
@@ -326,8 +461,19 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
     throw ProtocolError(ErrorKind::kMalformed, party + " sent a " + type_name(m.type) +
                                                    " message, which this job has no round for");
   }
+  // Only the roles that send a round may send its messages.
+  const bool sender_may = m.type == MessageType::kShare     ? input_role_[m.sender] && is_compute(params_.self)
+                          : m.type == MessageType::kConfirm ? is_compute(m.sender) || output_role_[m.sender]
+                                                            : is_compute(m.sender);
+  if (!sender_may) {
+    throw ProtocolError(ErrorKind::kMalformed,
+                        party + " sent a " + std::string(type_name(m.type)) +
+                            " message, which its role in federation \"" + fed.name +
+                            "\" does not send to this party");
+  }
   std::optional<Message>& slot = slots(m.type)[m.sender];
-  if (m.type != MessageType::kConfirm && m.values.size() != expected_width(m.type)) {
+  if (m.type != MessageType::kConfirm && m.type != MessageType::kRoster &&
+      m.values.size() != expected_width(m.type)) {
     throw ProtocolError(ErrorKind::kMalformed, party + " sent " + std::to_string(m.values.size()) +
                                                    " values, this party expects " +
                                                    std::to_string(expected_width(m.type)));
@@ -341,9 +487,9 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   }
   slot = m;
   nonces_[m.sender] = m.nonce;
-  std::vector<Outgoing> out = advance();
-  if (m.type == MessageType::kShare && !early_[m.sender].empty()) {
-    // Replay what this sender sent before its share, now that its run is known.
+  std::vector<Outgoing> out = phase_ > 0 ? advance() : std::vector<Outgoing>{};
+  if (m.type == first && !early_[m.sender].empty()) {
+    // Replay what this sender sent before its run was known.
     std::vector<Message> held = std::move(early_[m.sender]);
     early_[m.sender].clear();
     for (const Message& e : held) {
@@ -353,37 +499,242 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   return out;
 }
 
-// This party's message of round `type` to every partner.
+// The type of the first message `sender` sends this party in a run: its
+// share for an input party, else its roster, count or partial for a compute
+// party, else its confirm; an abort from a party that sends this one nothing
+// else.
+MessageType AggregationJob::first_type_from(std::uint16_t sender) const {
+  const bool self_computes = is_compute(params_.self);
+  const bool self_learns = self_computes || is_output_;
+  for (MessageType t : phases_) {
+    bool sends = false;
+    switch (t) {
+      case MessageType::kShare:
+        sends = input_role_[sender] && self_computes;
+        break;
+      case MessageType::kRoster:
+        sends = is_compute(sender) && self_computes;
+        break;
+      case MessageType::kCount:
+      case MessageType::kPartial:
+        sends = is_compute(sender) && self_learns;
+        break;
+      case MessageType::kConfirm:
+        sends = (is_compute(sender) || output_role_[sender]) && self_learns;
+        break;
+      case MessageType::kAbort:
+        break;
+    }
+    if (sends) return t;
+  }
+  return MessageType::kAbort;
+}
+
+bool AggregationJob::can_drop(std::uint16_t party) const {
+  if (!tolerant_ || finished_) return false;
+  // Not a compute party the reconstruction needs: below t, or any in n-of-n.
+  if (is_compute(party) && live_compute() - 1 < threshold_) return false;
+  // An input after S was fixed is already in or out; before, it leaves S.
+  return true;
+}
+
+void AggregationJob::mark_dropped(std::uint16_t party, const std::string& reason) {
+  dropped_[party] = true;
+  drop_reason_[party] = reason;
+}
+
+bool AggregationJob::drop(std::uint16_t party, const std::string& reason,
+                          std::vector<Outgoing>& out) {
+  if (party >= dropped_.size() || party == params_.self) return false;
+  if (dropped_[party]) return true;
+  if (!can_drop(party)) return false;
+  mark_dropped(party, reason);
+  if (phase_ > 0) {
+    for (Outgoing& o : advance()) out.push_back(std::move(o));
+  }
+  return true;
+}
+
+bool AggregationJob::timeout(std::vector<Outgoing>& out) {
+  if (finished_ || phase_ == 0) return false;
+  const std::vector<std::uint16_t> late = missing();
+  if (late.empty()) return false;
+  // All or nothing: a round goes on only if it can go on without every one
+  // of the parties it waits for.
+  std::size_t compute_late = 0;
+  for (std::uint16_t j : late) compute_late += is_compute(j) ? 1 : 0;
+  if (!tolerant_ || live_compute() - compute_late < threshold_) return false;
+  const std::string why = "did not answer in " + round_name(current());
+  for (std::uint16_t j : late) mark_dropped(j, why);
+  for (Outgoing& o : advance()) out.push_back(std::move(o));
+  return true;
+}
+
+// This party's messages of round `type` to every party that expects them.
 void AggregationJob::send_round(MessageType type, std::vector<Outgoing>& out) {
   const std::size_t n = params_.federation.parties.size();
+  const bool sends = type == MessageType::kConfirm ? is_compute(params_.self) || is_output_
+                                                   : is_compute(params_.self);
+  if (!sends) return;
   bool first = true;
   for (std::size_t j = 0; j < n; ++j) {
-    if (j == params_.self) continue;
+    if (j == params_.self || dropped_[j]) continue;
+    const bool receives = type == MessageType::kRoster ? is_compute(j)
+                          : type == MessageType::kConfirm ? is_compute(j) || output_role_[j]
+                                                          : is_compute(j) || output_role_[j];
+    if (!receives) continue;
     auto to = static_cast<std::uint16_t>(j);
     Message m = header(type, to);
+    if (type == MessageType::kRoster) m.included = included_;
+    if (type == MessageType::kCount || type == MessageType::kPartial) m.included = included_;
     if (type == MessageType::kCount) m.values = pick(held_, gated_);
     if (type == MessageType::kPartial) m.values = pick(held_, rest_);
     if (type == MessageType::kConfirm) m.digest = digest_;
-    if (first) {
-      if ((fault_ == Fault::kEquivocateCount && type == MessageType::kCount) ||
-          (fault_ == Fault::kEquivocatePartial && type == MessageType::kPartial))
-        m.values[0] += crypto::Fp::from_signed(1);
-      if (fault_ == Fault::kWrongConfirm && type == MessageType::kConfirm) m.digest[0] ^= 0x01;
+    if ((fault_ == Fault::kEquivocateCount && type == MessageType::kCount && first) ||
+        (fault_ == Fault::kEquivocatePartial && type == MessageType::kPartial && first) ||
+        (fault_ == Fault::kWrongPartial && type == MessageType::kPartial)) {
+      m.values[0] += crypto::Fp::from_signed(1);
     }
+    if (fault_ == Fault::kWrongConfirm && type == MessageType::kConfirm && first) m.digest[0] ^= 0x01;
     first = false;
     out.push_back(Outgoing{to, std::move(m)});
   }
 }
 
-// result_[indexes[k]] = this party's value plus every partner's value k.
+// held_ = sum over the inputs in S of the shares this party holds.
+void AggregationJob::sum_held_shares() {
+  held_.assign(width_, crypto::Fp());
+  for (std::size_t i = 0; i < shares_.size(); ++i) {
+    if ((included_ & bit(i)) == 0) continue;
+    const std::vector<crypto::Fp>& share = i == params_.self ? own_share_ : shares_[i]->values;
+    for (std::size_t k = 0; k < width_; ++k) held_[k] += share[k];
+  }
+}
+
+// S: every input whose share this party holds, narrowed by the rosters of the
+// other live compute parties; at least min_parties of them.
+void AggregationJob::fix_included() {
+  std::uint64_t s = 0;
+  for (std::size_t i = 0; i < input_role_.size(); ++i) {
+    if (!input_role_[i]) continue;
+    if (i == params_.self || shares_[i]) s |= bit(i);
+  }
+  for (std::uint16_t c : compute_) {
+    if (c != params_.self && rosters_[c]) s &= rosters_[c]->included;
+  }
+  included_ = s;
+  included_fixed_ = true;
+  std::size_t count = 0;
+  std::string left_out;
+  for (std::size_t i = 0; i < input_role_.size(); ++i) {
+    if (!input_role_[i]) continue;
+    if ((s & bit(i)) != 0) {
+      ++count;
+    } else {
+      left_out += (left_out.empty() ? "" : ", ") + params_.federation.parties[i];
+    }
+  }
+  if (count < params_.policy.min_parties) {
+    throw ProtocolError(ErrorKind::kTooFewParties,
+                        "too few parties remain in job \"" + params_.job_id + "\": the inputs of " +
+                            std::to_string(count) + " reached every compute party, the release " +
+                            "policy requires at least " + std::to_string(params_.policy.min_parties),
+                        "Missing: " + left_out + ". No result was released.",
+                        "Run the job again when the missing parties are back.");
+  }
+}
+
+// result_[indexes[k]] = the joint value of element indexes[k], reconstructed
+// from the compute parties' messages of `type` over S (and this party's own
+// values, for a compute party). With more than t of them, they are checked
+// to lie on one polynomial, and a single value that does not is attributed.
 void AggregationJob::open(MessageType type, const std::vector<std::size_t>& indexes) {
   const Slots& s = slots(type);
-  for (std::size_t k = 0; k < indexes.size(); ++k) {
-    crypto::Fp sum = held_[indexes[k]];
-    for (std::size_t j = 0; j < s.size(); ++j) {
-      if (j != params_.self) sum += s[j]->values[k];
+  const FederationDef& fed = params_.federation;
+  // A party that computes no shares adopts S from the messages it receives.
+  if (!is_compute(params_.self) && !included_fixed_) {
+    for (std::uint16_t c : compute_) {
+      if (s[c]) {
+        std::size_t agree = 0;
+        for (std::uint16_t d : compute_) agree += s[d] && s[d]->included == s[c]->included ? 1 : 0;
+        if (agree >= threshold_) {
+          included_ = s[c]->included;
+          included_fixed_ = true;
+          break;
+        }
+      }
     }
-    result_[indexes[k]] = sum;
+  }
+  std::vector<std::uint16_t> senders;
+  std::string disagree;
+  for (std::uint16_t c : compute_) {
+    if (c == params_.self) {
+      senders.push_back(c);
+    } else if (s[c] && included_fixed_ && s[c]->included == included_) {
+      senders.push_back(c);
+    } else if (s[c]) {
+      disagree += (disagree.empty() ? "" : ", ") + fed.parties[c];
+    }
+  }
+  if (senders.size() < threshold_) {
+    throw ProtocolError(
+        ErrorKind::kTooFewParties,
+        "too few compute parties agree on the inputs of job \"" + params_.job_id + "\": " +
+            std::to_string(senders.size()) + " of the " + std::to_string(threshold_) + " needed",
+        disagree.empty() ? "No result was released."
+                         : "Included other inputs: " + disagree + ". No result was released.",
+        "Run the job again.");
+  }
+  // The value of sender c for element index position k.
+  auto value_of = [&](std::uint16_t c, std::size_t k) {
+    return c == params_.self ? held_[indexes[k]] : s[c]->values[k];
+  };
+  for (std::size_t k = 0; k < indexes.size(); ++k) {
+    if (!shamir_) {
+      crypto::Fp sum;
+      for (std::uint16_t c : senders) sum += value_of(c, k);
+      result_[indexes[k]] = sum;
+      continue;
+    }
+    std::vector<crypto::ShamirShare> points;
+    for (std::uint16_t c : senders) {
+      points.push_back(crypto::ShamirShare{static_cast<std::uint32_t>(compute_pos_[c] + 1),
+                                           value_of(c, k)});
+    }
+    if (!on_one_polynomial(points, threshold_)) {
+      // Which single sender, left out, makes the others consistent? Only
+      // decidable with t + 2 values or more.
+      std::vector<std::uint16_t> culprits;
+      if (points.size() >= threshold_ + 2) {
+        for (std::size_t drop = 0; drop < points.size(); ++drop) {
+          std::vector<crypto::ShamirShare> rest;
+          for (std::size_t q = 0; q < points.size(); ++q) {
+            if (q != drop) rest.push_back(points[q]);
+          }
+          if (on_one_polynomial(rest, threshold_)) culprits.push_back(senders[drop]);
+        }
+      }
+      std::string names;
+      for (std::uint16_t c : senders) names += (names.empty() ? "" : ", ") + fed.parties[c];
+      if (culprits.size() == 1) {
+        throw ProtocolError(
+            ErrorKind::kInconsistent,
+            "party " + fed.parties[culprits[0]] + " sent a " + type_name(type) +
+                " value that does not fit the others (" + round_name(type) + ")",
+            "The values of " + names + " must lie on one polynomial of degree " +
+                std::to_string(threshold_ - 1) + "; without party " + fed.parties[culprits[0]] +
+                "'s they do. No result was released.");
+      }
+      throw ProtocolError(ErrorKind::kInconsistent,
+                          "the " + std::string(type_name(type)) + " values of " + names +
+                              " do not lie on one polynomial (" + round_name(type) + ")",
+                          "At least one of them is wrong; with " + std::to_string(points.size()) +
+                              " values and threshold " + std::to_string(threshold_) +
+                              " it cannot be told which. No result was released.");
+    }
+    std::vector<crypto::ShamirShare> base(points.begin(),
+                                          points.begin() + static_cast<std::ptrdiff_t>(threshold_));
+    result_[indexes[k]] = crypto::shamir_reconstruct(base);
   }
 }
 
@@ -399,8 +750,7 @@ ProtocolError AggregationJob::row_count_refusal() const {
                        "every party.");
 }
 
-// digest_ = H(domain, fingerprints, job id, descriptor, every party's count
-// and partial values).
+// digest_ = H(domain, fingerprints, job id, descriptor, S, the opened values).
 void AggregationJob::finish_transcript() {
   crypto::Sha256 h;
   h.update_field(kTranscriptDomain);
@@ -409,17 +759,11 @@ void AggregationJob::finish_transcript() {
   h.update_field(params_.job_id);
   h.update_field(params_.descriptor);
   std::uint8_t bytes[crypto::Fp::kBytes];
-  for (MessageType type : {MessageType::kCount, MessageType::kPartial}) {
-    if (std::find(phases_.begin(), phases_.end(), type) == phases_.end()) continue;
-    const Slots& s = slots(type);
-    const std::vector<std::size_t>& indexes = type == MessageType::kCount ? gated_ : rest_;
-    for (std::size_t j = 0; j < s.size(); ++j) {
-      const std::vector<crypto::Fp> own = pick(held_, indexes);
-      for (const crypto::Fp& v : j == params_.self ? own : s[j]->values) {
-        v.to_bytes(bytes);
-        h.update(bytes, sizeof bytes);
-      }
-    }
+  for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(included_ >> (8 * i));
+  h.update(bytes, 8);
+  for (const crypto::Fp& v : result_) {
+    v.to_bytes(bytes);
+    h.update(bytes, sizeof bytes);
   }
   digest_ = h.finish();
 }
@@ -427,50 +771,79 @@ void AggregationJob::finish_transcript() {
 // Moves through as many rounds as the stored messages allow, returning the
 // messages each completed round produces.
 std::vector<Outgoing> AggregationJob::advance() {
-  const std::size_t n = params_.federation.parties.size();
+  const FederationDef& fed = params_.federation;
   std::vector<Outgoing> out;
   while (!finished_ && phase_ > 0) {
-    const MessageType current = phases_[static_cast<std::size_t>(phase_ - 1)];
-    if (current == MessageType::kConfirm) {
+    const MessageType now = current();
+    if (now == MessageType::kConfirm) {
       // Check every confirm that is already here, so a mismatch is reported
       // as soon as it is known rather than after the last confirm arrives.
-      for (std::size_t j = 0; j < n; ++j) {
+      for (std::size_t j = 0; j < confirms_.size(); ++j) {
         if (j == params_.self || !confirms_[j]) continue;
         if (confirms_[j]->digest != digest_) {
           throw ProtocolError(ErrorKind::kInconsistent,
-                              "party " + params_.federation.parties[j] +
+                              "party " + fed.parties[j] +
                                   " holds a different result (transcript digest mismatch)",
                               "Some party received inconsistent values; no result is "
                               "released.");
         }
       }
-      if (!complete(confirms_)) break;
+      if (!complete(now)) break;
+      // After dropouts, at least t compute parties must vouch for the result.
+      std::size_t confirmed = is_compute(params_.self) ? 1 : 0;
+      for (std::uint16_t c : compute_) confirmed += c != params_.self && confirms_[c] ? 1 : 0;
+      if (confirmed < threshold_) {
+        throw ProtocolError(ErrorKind::kTooFewParties,
+                            "too few compute parties confirmed the result of job \"" +
+                                params_.job_id + "\": " + std::to_string(confirmed) + " of the " +
+                                std::to_string(threshold_) + " needed",
+                            "No result was released.");
+      }
       finished_ = true;
       break;
     }
-    if (!complete(slots(current))) break;
-    if (current == MessageType::kShare) {
-      held_ = own_share_;
-      result_.assign(width_, crypto::Fp());
-      for (std::size_t j = 0; j < n; ++j) {
-        if (j == params_.self) continue;
-        for (std::size_t k = 0; k < width_; ++k) held_[k] += shares_[j]->values[k];
-      }
-    } else if (current == MessageType::kCount) {
-      open(MessageType::kCount, gated_);
-      const crypto::i128 rows = result_[*params_.count_index].to_signed();
-      if (rows < static_cast<crypto::i128>(params_.policy.min_rows)) {
-        refusal_ = row_count_refusal();
-        // Nothing but the count was opened; drop it with the other values.
-        result_.assign(width_, crypto::Fp());
+    if (!complete(now)) break;
+    if (now == MessageType::kShare) {
+      if (!is_compute(params_.self) && !is_output_) {
+        // An input party that neither computes nor learns the result is done
+        // once its shares are out.
         finished_ = true;
         break;
       }
+      if (!tolerant_ && is_compute(params_.self)) {
+        fix_included();
+        sum_held_shares();
+      }
+    } else if (now == MessageType::kRoster) {
+      if (is_compute(params_.self)) {
+        fix_included();
+        sum_held_shares();
+      }
     } else {
-      open(MessageType::kPartial, rest_);
+      result_.resize(width_);
+      if (now == MessageType::kCount) {
+        open(MessageType::kCount, gated_);
+        const crypto::i128 rows = result_[*params_.count_index].to_signed();
+        if (rows < static_cast<crypto::i128>(params_.policy.min_rows)) {
+          refusal_ = row_count_refusal();
+          // Nothing but the count was opened; drop it with the other values.
+          result_.assign(width_, crypto::Fp());
+          finished_ = true;
+          break;
+        }
+      } else {
+        open(MessageType::kPartial, rest_);
+      }
     }
     ++phase_;
-    const MessageType next = phases_[static_cast<std::size_t>(phase_ - 1)];
+    const MessageType next = current();
+    if (next == MessageType::kRoster && is_compute(params_.self)) {
+      // The roster: the inputs whose shares this party holds.
+      included_ = 0;
+      for (std::size_t i = 0; i < input_role_.size(); ++i) {
+        if (input_role_[i] && (i == params_.self || shares_[i])) included_ |= bit(i);
+      }
+    }
     if (next == MessageType::kConfirm) finish_transcript();
     send_round(next, out);
   }
@@ -480,7 +853,24 @@ std::vector<Outgoing> AggregationJob::advance() {
 const std::vector<crypto::Fp>& AggregationJob::result() const {
   if (!finished_) throw std::logic_error("AggregationJob::result() before the job finished");
   if (refusal_) throw *refusal_;
+  if (!is_output_) throw std::logic_error("AggregationJob::result() at a party without output");
   return result_;
+}
+
+std::vector<std::uint16_t> AggregationJob::covered() const {
+  std::vector<std::uint16_t> out;
+  for (std::size_t i = 0; i < input_role_.size(); ++i) {
+    if (included_ & bit(i)) out.push_back(static_cast<std::uint16_t>(i));
+  }
+  return out;
+}
+
+std::vector<std::string> AggregationJob::dropouts() const {
+  std::vector<std::string> out;
+  for (std::size_t j = 0; j < dropped_.size(); ++j) {
+    if (dropped_[j]) out.push_back("party " + params_.federation.parties[j] + ": " + drop_reason_[j]);
+  }
+  return out;
 }
 
 std::string AggregationJob::round_name(MessageType t) const {
@@ -495,9 +885,10 @@ std::string AggregationJob::round_name(MessageType t) const {
 std::vector<std::uint16_t> AggregationJob::missing() const {
   std::vector<std::uint16_t> out;
   if (finished_) return out;
-  const Slots& s = slots(phases_[static_cast<std::size_t>(phase_ == 0 ? 0 : phase_ - 1)]);
-  for (std::size_t j = 0; j < s.size(); ++j) {
-    if (j != params_.self && !s[j]) out.push_back(static_cast<std::uint16_t>(j));
+  const MessageType now = current();
+  const Slots& s = slots(now);
+  for (std::uint16_t j : expected(now)) {
+    if (!s[j]) out.push_back(j);
   }
   return out;
 }
@@ -505,8 +896,7 @@ std::vector<std::uint16_t> AggregationJob::missing() const {
 std::string AggregationJob::describe_missing() const {
   std::vector<std::uint16_t> parties = missing();
   if (parties.empty()) return {};
-  std::string out =
-      round_name(phases_[static_cast<std::size_t>(phase_ == 0 ? 0 : phase_ - 1)]) + " from ";
+  std::string out = round_name(current()) + " from ";
   for (std::size_t i = 0; i < parties.size(); ++i) {
     if (i > 0) out += ", ";
     out += "party " + params_.federation.parties[parties[i]];
@@ -514,10 +904,12 @@ std::string AggregationJob::describe_missing() const {
   return out;
 }
 
-Message AggregationJob::abort_message(std::uint16_t to, const std::string& reason) const {
+Message AggregationJob::abort_message(std::uint16_t to, const std::string& reason,
+                                      bool fatal) const {
   Message m = header(MessageType::kAbort, to);
   m.reason = truncate_reason(reason);
   m.refused = refusal_.has_value();
+  m.fatal = fatal && !m.refused;
   return m;
 }
 

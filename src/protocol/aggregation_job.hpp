@@ -1,47 +1,62 @@
-// The peer-to-peer secure aggregation protocol as a state machine without I/O
-// ("sans-IO"): the caller delivers the messages it returns and feeds in the
-// messages it receives. This keeps the protocol unit-testable in memory and
-// keeps network waits (which can raise PostgreSQL errors) out of C++ frames.
+// The secure aggregation protocol as a state machine without I/O ("sans-IO"):
+// the caller delivers the messages it returns and feeds in the messages it
+// receives. This keeps the protocol unit-testable in memory and keeps network
+// waits (which can raise PostgreSQL errors) out of C++ frames.
 //
-// Rounds, for parties 0..n-1, this party i, local input vector x_i:
-//   share:   split x_i additively into n shares; send share j to party j
-//            (with the federation definition and the release policy, so a
-//            mismatch can be named).
-//   count:   only when the release policy sets a minimum row count: send the
-//            sum of the shares this party holds of the row-count element to
-//            every party. Every party reconstructs the joint row count and
-//            refuses the job when it is below the minimum, before any other
-//            value is opened.
-//   partial: y_i = sum of the n shares this party holds of every other
-//            element (its own and the n-1 received); send y_i to every party.
-//   confirm: R = sum of all y_j; send H(transcript) where the transcript is
-//            (federation fingerprint, policy fingerprint, job id, descriptor,
-//            every party's count and partial values).
-//   done:    when every party's confirm digest equals ours, R is released.
-// A job without a minimum row count has no count round; a job whose only
-// element is the row count (smpc_count) has no partial round.
+// Roles (FederationDef): input parties I supply a vector x_i, compute parties
+// C hold shares and compute, output parties O learn the result. Peer to peer,
+// every party is all three. t is the reconstruction threshold: |C| for
+// additive n-of-n sharing, the federation's threshold for Shamir sharing.
+//
+// Rounds, in this order (a job has only those it needs):
+//   share:   each input party splits x_i into one share per compute party
+//            (additive, or points of a random polynomial of degree t - 1
+//            with x_i at 0) and sends share j to compute party j, with the
+//            federation definition and the release policy so a mismatch can
+//            be named.
+//   roster:  only when the job tolerates dropouts (Shamir sharing, or input
+//            parties that do not compute): each compute party tells the
+//            others which inputs' shares it holds. Every compute party then
+//            includes S = the inputs every compute party it heard from
+//            holds; S must cover at least the policy's min_parties.
+//   count:   only under a minimum row count: each compute party sends to
+//            every compute and output party the sum over S of its shares of
+//            the row-count element, with S. The joint count is reconstructed
+//            and the job refused when it is below the minimum, before any
+//            other value is opened.
+//   partial: likewise for every other element.
+//   confirm: every party that reconstructed sends H(fingerprints, job,
+//            descriptor, S, the opened values) to the others, and releases
+//            when every confirm it receives equals its own.
+// Values from more than t compute parties are checked to lie on one
+// polynomial; with at least t + 2 of them a single wrong value is
+// attributed to its sender.
+//
+// Dropouts: a job that tolerates them goes on without a party that stops
+// answering (timeout()) or cannot be reached (drop()) as long as at least t
+// compute parties and min_parties inputs remain; every party includes the
+// same inputs S (rosters), and the result says which (covered()). Without
+// tolerance (peer-to-peer n-of-n) any missing party stops the job.
 //
 // Any inconsistency (a second, different message for the same round from the
-// same sender, a digest that differs, a partner's abort, a different
-// federation or release policy) throws ProtocolError; the caller then aborts
-// the job everywhere. Messages from a later round may arrive early and are
-// buffered.
+// same sender, values that do not fit, a digest that differs, a fatal abort, a
+// different federation or release policy) throws ProtocolError; the caller
+// then aborts the job everywhere. Messages from a later round may arrive early
+// and are buffered.
 //
-// Runs: each run of a job draws a fresh nonce, and a sender's share fixes
-// which of its runs this job is talking to. Later messages carrying another
-// nonce belong to an earlier, failed run (a late abort or partial) and are
-// ignored, so a retry is never killed or polluted by its predecessor; a
-// second share with another nonce means the sender restarted mid-run, which
-// is an error. Messages that arrive before the sender's share are held until
-// the share shows whether they belong to the current run.
+// Runs: each run of a job draws a fresh nonce, and a sender's share (or, from
+// a party that sends no share, its first message) fixes which of its runs this
+// job is talking to. Later messages carrying another nonce belong to an
+// earlier, failed run and are ignored; a party that restarts mid-run is
+// treated as dropped out (or, without tolerance, is an error). Messages that
+// arrive before the sender's run is known are held until it is.
 //
 // Dead runs: an abort that was already waiting here before this run started
 // (before this party sent anything) ends a partner's run that never involved
 // this one, typically a failed attempt this party missed. The caller hands
 // such aborts to discard_run() before start(): that run's messages are
 // ignored, the job keeps waiting for the partner's retry, and its reason is
-// kept for the timeout error (dead_runs()).  An abort that arrives after
-// start() aborts the job as usual.
+// kept for the timeout error (dead_runs()).
 #pragma once
 
 #include <cstdint>
@@ -68,6 +83,9 @@ struct JobParams {
   // Position of the row count in the input vector; needed when the policy
   // sets min_rows.
   std::optional<std::size_t> count_index;
+  // Number of values per input; 0: the size of the input (which a party that
+  // supplies no input leaves empty).
+  std::size_t width = 0;
 };
 
 // Deliberate misbehaviour, for tests that prove deviations are caught. Only
@@ -78,6 +96,7 @@ enum class Fault {
   kEquivocateCount,    // count round: the first partner gets a count sum that is off by one
   kEquivocatePartial,  // partial round: the first partner gets a partial sum that is off by one
   kWrongConfirm,       // confirm round: the first partner gets a wrong transcript digest
+  kWrongPartial,       // partial round: every partner gets the same partial sum, off by one
 };
 
 struct Outgoing {
@@ -88,10 +107,10 @@ struct Outgoing {
 class AggregationJob {
  public:
   // Validates params (federation, policy, self index, job id length
-  // 1..kMaxJobIdBytes, descriptor length, count index) and input
-  // (1..kMaxValues elements); draws the nonce. Throws ProtocolError
-  // (kRefused) when the federation has fewer parties than the policy's
-  // min_parties.
+  // 1..kMaxJobIdBytes, descriptor length, count index, width) and input (1..
+  // kMaxValues elements for an input party, none otherwise); draws the
+  // nonce. Throws ProtocolError (kRefused) when the federation has fewer
+  // input parties than the policy's min_parties.
   AggregationJob(JobParams params, std::vector<crypto::Fp> input, crypto::RandomSource& rng);
 
   // Marks the run of the abort's sender as dead (see "Dead runs" above).
@@ -102,16 +121,26 @@ class AggregationJob {
   // one sentence per partner with a dead run; empty when there is none.
   std::string dead_runs() const;
 
-  // Round-1 messages, one per partner. Call once.
+  // The first round's messages (shares, for an input party). Call once.
   std::vector<Outgoing> start();
   // Feeds one received message; returns what to send as a consequence (maybe
   // nothing). Throws ProtocolError on any inconsistency. A joint row count
   // below the policy's minimum is not thrown but ends the job (refusal()).
   std::vector<Outgoing> receive(const Message& m);
+  // The current round's deadline passed. When the job can go on without the
+  // parties it still waits for, they are dropped, `out` gets what to send
+  // and the result is true; otherwise false (the caller reports the
+  // timeout, naming missing()).
+  bool timeout(std::vector<Outgoing>& out);
+  // Party `party` cannot be reached or has left (its connection failed).
+  // Like timeout(): true when the job goes on without it.
+  bool drop(std::uint16_t party, const std::string& reason, std::vector<Outgoing>& out);
 
-  // True once the job has ended here: released, or refused by the release
-  // policy after the count round (see refusal()).
+  // True once the job has ended here: released, refused by the release
+  // policy after the count round (refusal()), or, for a party that only
+  // supplies an input, once its shares are out (has_result() is false).
   bool finished() const { return finished_; }
+  bool has_result() const { return finished_ && !refusal_ && is_output_; }
   // Set when the joint row count was below the policy's minimum. Every
   // honest party opens the same count and refuses by itself; the caller
   // sends what receive() returned (this party's count may be among it), then
@@ -119,9 +148,13 @@ class AggregationJob {
   // partner that receives it before its own count round completes reports
   // the same refusal (same kind, message and detail), not an abort.
   const std::optional<ProtocolError>& refusal() const { return refusal_; }
-  // The joint result, one element per input element. Only when finished()
-  // and not refused.
+  // The joint result, one element per input element. Only when has_result().
   const std::vector<crypto::Fp>& result() const;
+  // The input parties the result covers (S), ascending. Only when finished.
+  std::vector<std::uint16_t> covered() const;
+  // Parties this job went on without, with why, e.g. "party c: did not answer
+  // in round 1 (share)"; empty when none.
+  std::vector<std::string> dropouts() const;
 
   // 1-based number of the current round while running (0 before start()).
   int round() const { return phase_; }
@@ -137,8 +170,11 @@ class AggregationJob {
   void set_fault(Fault fault) { fault_ = fault; }
 
   // A kAbort message to party `to` with the given reason; marked as a
-  // refusal when the job was refused.
-  Message abort_message(std::uint16_t to, const std::string& reason) const;
+  // refusal when the job was refused. `fatal`: the job must stop everywhere
+  // (this party saw an inconsistency), not just go on without this party.
+  Message abort_message(std::uint16_t to, const std::string& reason, bool fatal = true) const;
+  // Every partner this party sends to (for aborts).
+  std::vector<std::uint16_t> partners() const;
   const JobParams& params() const { return params_; }
   const Nonce& nonce() const { return nonce_; }
 
@@ -148,15 +184,26 @@ class AggregationJob {
   Message header(MessageType type, std::uint16_t to) const;
   Slots& slots(MessageType type);
   const Slots& slots(MessageType type) const;
+  MessageType current() const;
   std::size_t expected_width(MessageType type) const;
-  bool complete(const Slots& s) const;
-  // Sends this party's message of the round that starts now.
+  // The parties this party expects a message of `type` from (live ones only).
+  std::vector<std::uint16_t> expected(MessageType type) const;
+  bool complete(MessageType type) const;
+  bool is_compute(std::size_t party) const { return compute_pos_[party] >= 0; }
+  std::size_t live_compute() const;
+  // Sends this party's messages of the round that starts now.
   void send_round(MessageType type, std::vector<Outgoing>& out);
-  // Joint values of `indexes` from every party's message of `type`.
+  // Sum over S of the shares this party holds (compute parties).
+  void sum_held_shares();
+  // Fixes S from the rosters (or takes every input when there is no roster).
+  void fix_included();
+  // Joint values of `indexes` from the compute parties' messages of `type`.
   void open(MessageType type, const std::vector<std::size_t>& indexes);
-  // The error every party reports when the joint row count is too low.
   ProtocolError row_count_refusal() const;
   void finish_transcript();
+  MessageType first_type_from(std::uint16_t sender) const;
+  bool can_drop(std::uint16_t party) const;
+  void mark_dropped(std::uint16_t party, const std::string& reason);
   std::vector<Outgoing> advance();
 
   JobParams params_;
@@ -165,6 +212,18 @@ class AggregationJob {
   std::vector<crypto::Fp> input_;
   crypto::RandomSource& rng_;
   Nonce nonce_{};
+
+  // Roles.
+  std::vector<std::uint16_t> compute_;  // compute parties, ascending
+  std::vector<int> compute_pos_;        // per party: position in compute_, or -1
+  std::vector<bool> input_role_;        // per party
+  std::vector<bool> output_role_;       // per party
+  bool is_input_ = false;
+  bool is_output_ = false;
+  std::size_t threshold_ = 0;  // compute parties needed to reconstruct
+  bool shamir_ = false;
+  bool tolerant_ = false;  // goes on without parties that drop out
+
   std::vector<MessageType> phases_;  // the rounds of this job, in order
   int phase_ = 0;                    // 1-based index into phases_ while running
   bool finished_ = false;
@@ -172,11 +231,15 @@ class AggregationJob {
   std::vector<std::size_t> gated_;  // elements opened in the count round
   std::vector<std::size_t> rest_;   // elements opened in the partial round
   std::vector<crypto::Fp> own_share_;
-  std::vector<crypto::Fp> held_;  // this party's sums of the shares it holds
+  std::vector<crypto::Fp> held_;  // this party's sums over S of the shares it holds
+  std::uint64_t included_ = 0;    // S, as a bit mask of party indexes
+  bool included_fixed_ = false;
   // Per sender, the message received for each round, if any.
-  Slots shares_, counts_, partials_, confirms_;
+  Slots shares_, rosters_, counts_, partials_, confirms_;
   std::vector<std::optional<Nonce>> nonces_;
-  // Per sender, messages that arrived before its share (run not yet known).
+  std::vector<bool> dropped_;
+  std::vector<std::string> drop_reason_;
+  // Per sender, messages that arrived before its run was known.
   std::vector<std::vector<Message>> early_;
   // Per sender, runs that died before this run started, and the last reason.
   std::vector<std::vector<Nonce>> dead_;

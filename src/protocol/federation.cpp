@@ -2,6 +2,7 @@
 // its strict parser, and a human-readable comparison for mismatch errors.
 #include "protocol/federation.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "protocol/canonical_lines.hpp"
@@ -42,7 +43,73 @@ std::string join_parties(const std::vector<std::string>& parties) {
   return out;
 }
 
+// The names of a role list, joined with `sep`; "all" for the default.
+std::string role_names(const FederationDef& def, const std::vector<PartyIndex>& role,
+                       const char* sep) {
+  if (role.empty()) return "all";
+  std::string out;
+  for (std::size_t i = 0; i < role.size(); ++i) {
+    if (i > 0) out += sep;
+    out += role[i] < def.parties.size() ? def.parties[role[i]] : "?";
+  }
+  return out;
+}
+
+std::vector<PartyIndex> all_or(const FederationDef& def, const std::vector<PartyIndex>& role) {
+  if (!role.empty()) return role;
+  std::vector<PartyIndex> all;
+  for (std::size_t i = 0; i < def.parties.size(); ++i) all.push_back(static_cast<PartyIndex>(i));
+  return all;
+}
+
+// Checks one role list: ascending indexes of parties, no repeats.
+void validate_role(const FederationDef& def, const std::vector<PartyIndex>& role,
+                   const char* what) {
+  for (std::size_t i = 0; i < role.size(); ++i) {
+    if (role[i] >= def.parties.size()) {
+      throw ProtocolError(ErrorKind::kInvalidArgument,
+                          std::string(what) + " names a party outside the federation");
+    }
+    if (i > 0 && role[i] <= role[i - 1]) {
+      throw ProtocolError(ErrorKind::kInvalidArgument,
+                          std::string(what) + " must name each party once, in federation order");
+    }
+  }
+}
+
+// Parses "a,b,c" (party names) into ascending indexes.
+std::vector<PartyIndex> parse_role(const FederationDef& def, std::string_view names,
+                                   const char* what) {
+  std::vector<PartyIndex> role;
+  while (true) {
+    std::size_t comma = names.find(',');
+    int index = party_index(def, names.substr(0, comma));
+    if (index < 0) {
+      throw ProtocolError(ErrorKind::kMalformed,
+                          std::string("federation definition: ") + what + " names an unknown party");
+    }
+    role.push_back(static_cast<PartyIndex>(index));
+    if (comma == std::string_view::npos) break;
+    names.remove_prefix(comma + 1);
+  }
+  return role;
+}
+
 }  // namespace
+
+void normalize(FederationDef& def) {
+  for (std::vector<PartyIndex>* role : {&def.compute, &def.inputs, &def.outputs}) {
+    if (role->size() == def.parties.size()) role->clear();
+  }
+}
+
+std::vector<PartyIndex> compute_parties(const FederationDef& def) { return all_or(def, def.compute); }
+std::vector<PartyIndex> input_parties(const FederationDef& def) { return all_or(def, def.inputs); }
+std::vector<PartyIndex> output_parties(const FederationDef& def) { return all_or(def, def.outputs); }
+
+std::size_t reconstruction_threshold(const FederationDef& def) {
+  return def.threshold == 0 ? compute_parties(def).size() : def.threshold;
+}
 
 void validate(const FederationDef& def) {
   validate_name(def.name, "federation name");
@@ -65,6 +132,29 @@ void validate(const FederationDef& def) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
                         "scale must be between 0 and " + std::to_string(kMaxScale));
   }
+  validate_role(def, def.compute, "the compute list");
+  validate_role(def, def.inputs, "the input list");
+  validate_role(def, def.outputs, "the output list");
+  const std::vector<PartyIndex> compute = compute_parties(def);
+  if (compute.size() < 2) {
+    throw ProtocolError(ErrorKind::kInvalidArgument, "a federation needs at least 2 compute parties");
+  }
+  if (def.threshold == 1 || def.threshold > compute.size()) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "threshold must be between 2 and the number of compute parties (" +
+                            std::to_string(compute.size()) + "), or 0 for n-of-n sharing");
+  }
+  const std::vector<PartyIndex> inputs = input_parties(def);
+  const std::vector<PartyIndex> outputs = output_parties(def);
+  for (std::size_t i = 0; i < def.parties.size(); ++i) {
+    auto has = [i](const std::vector<PartyIndex>& role) {
+      return std::find(role.begin(), role.end(), i) != role.end();
+    };
+    if (!has(compute) && !has(inputs) && !has(outputs)) {
+      throw ProtocolError(ErrorKind::kInvalidArgument,
+                          "party \"" + def.parties[i] + "\" has no role (compute, input or output)");
+    }
+  }
 }
 
 std::string canonical_text(const FederationDef& def) {
@@ -76,6 +166,10 @@ std::string canonical_text(const FederationDef& def) {
     out += def.parties[i];
   }
   out += "\nscale=" + std::to_string(def.scale) + "\n";
+  if (def.threshold != 0) out += "threshold=" + std::to_string(def.threshold) + "\n";
+  if (!def.compute.empty()) out += "compute=" + role_names(def, def.compute, ",") + "\n";
+  if (!def.inputs.empty()) out += "inputs=" + role_names(def, def.inputs, ",") + "\n";
+  if (!def.outputs.empty()) out += "outputs=" + role_names(def, def.outputs, ",") + "\n";
   return out;
 }
 
@@ -99,12 +193,24 @@ FederationDef parse_canonical(std::string_view text) {
     parties.remove_prefix(comma + 1);
   }
   def.scale = static_cast<int>(parse_count(take_line(text, "scale", kWhat), 2, kWhat, "scale"));
+  // Optional lines, in this order.
+  auto next_is = [&text](std::string_view key) {
+    return text.substr(0, key.size()) == key && text.size() > key.size() && text[key.size()] == '=';
+  };
+  if (next_is("threshold")) {
+    def.threshold =
+        static_cast<std::uint32_t>(parse_count(take_line(text, "threshold", kWhat), 2, kWhat, "threshold"));
+  }
+  if (next_is("compute")) def.compute = parse_role(def, take_line(text, "compute", kWhat), "compute");
+  if (next_is("inputs")) def.inputs = parse_role(def, take_line(text, "inputs", kWhat), "inputs");
+  if (next_is("outputs")) def.outputs = parse_role(def, take_line(text, "outputs", kWhat), "outputs");
   if (!text.empty()) {
     throw ProtocolError(ErrorKind::kMalformed,
-                        "federation definition has text after the scale line");
+                        "federation definition has text after its last line");
   }
   try {
     validate(def);
+    normalize(def);
   } catch (const ProtocolError& e) {
     throw ProtocolError(ErrorKind::kMalformed, std::string("federation definition: ") + e.what());
   }
@@ -129,6 +235,22 @@ std::string describe_difference(const FederationDef& here, const FederationDef& 
   }
   if (here.scale != there.scale) {
     add("scale", std::to_string(here.scale), std::to_string(there.scale));
+  }
+  auto threshold = [](const FederationDef& d) {
+    return d.threshold == 0 ? std::string("n-of-n") : std::to_string(d.threshold);
+  };
+  if (here.threshold != there.threshold) add("threshold", threshold(here), threshold(there));
+  if (here.compute != there.compute) {
+    add("compute", "(" + role_names(here, here.compute, ", ") + ")",
+        "(" + role_names(there, there.compute, ", ") + ")");
+  }
+  if (here.inputs != there.inputs) {
+    add("inputs", "(" + role_names(here, here.inputs, ", ") + ")",
+        "(" + role_names(there, there.inputs, ", ") + ")");
+  }
+  if (here.outputs != there.outputs) {
+    add("outputs", "(" + role_names(here, here.outputs, ", ") + ")",
+        "(" + role_names(there, there.outputs, ", ") + ")");
   }
   return out;
 }

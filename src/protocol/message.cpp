@@ -43,6 +43,9 @@ class Writer {
     u16(static_cast<std::uint16_t>(s.size()));
     bytes(s.data(), s.size());
   }
+  void u64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
   void values(const std::vector<crypto::Fp>& values) {
     if (values.empty() || values.size() > kMaxValues) {
       throw ProtocolError(
@@ -96,6 +99,12 @@ class Reader {
     return static_cast<std::uint32_t>(b[0]) | (static_cast<std::uint32_t>(b[1]) << 8) |
            (static_cast<std::uint32_t>(b[2]) << 16) | (static_cast<std::uint32_t>(b[3]) << 24);
   }
+  std::uint64_t u64(const char* what) {
+    const std::uint8_t* b = take(8, what);
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
+    return v;
+  }
   // A length-prefixed string; the length must lie in [min, max].
   std::string string(std::size_t length, std::size_t min, std::size_t max, const char* what) {
     if (length < min || length > max) {
@@ -147,7 +156,8 @@ bool Message::operator==(const Message& o) const {
          receiver == o.receiver && nonce == o.nonce && fingerprint == o.fingerprint &&
          policy == o.policy && descriptor == o.descriptor && definition == o.definition &&
          policy_text == o.policy_text && values == o.values && digest == o.digest &&
-         reason == o.reason && refused == o.refused;
+         reason == o.reason && refused == o.refused && fatal == o.fatal &&
+         included == o.included;
 }
 
 std::vector<std::uint8_t> encode(const Message& m) {
@@ -170,15 +180,19 @@ std::vector<std::uint8_t> encode(const Message& m) {
       w.string16(m.policy_text, 0, kMaxPolicyBytes, "policy");
       w.values(m.values);
       break;
+    case MessageType::kRoster:
+      w.u64(m.included);
+      break;
     case MessageType::kCount:
     case MessageType::kPartial:
+      w.u64(m.included);
       w.values(m.values);
       break;
     case MessageType::kConfirm:
       w.bytes(m.digest.data(), m.digest.size());
       break;
     case MessageType::kAbort:
-      w.u8(m.refused ? 1 : 0);
+      w.u8(static_cast<std::uint8_t>((m.refused ? 1 : 0) | (m.fatal ? 2 : 0)));
       w.string16(m.reason, 0, kMaxReasonBytes, "abort reason");
       break;
     default:
@@ -201,7 +215,7 @@ Message decode(const std::uint8_t* data, std::size_t len) {
   Message m;
   std::uint8_t type = r.u8("type");
   if (type < static_cast<std::uint8_t>(MessageType::kShare) ||
-      type > static_cast<std::uint8_t>(MessageType::kCount)) {
+      type > static_cast<std::uint8_t>(MessageType::kRoster)) {
     throw ProtocolError(ErrorKind::kMalformed, "message has an unknown type");
   }
   m.type = static_cast<MessageType>(type);
@@ -219,17 +233,22 @@ Message decode(const std::uint8_t* data, std::size_t len) {
       m.policy_text = r.string16(0, kMaxPolicyBytes, "policy");
       m.values = r.values();
       break;
+    case MessageType::kRoster:
+      m.included = r.u64("included parties");
+      break;
     case MessageType::kCount:
     case MessageType::kPartial:
+      m.included = r.u64("included parties");
       m.values = r.values();
       break;
     case MessageType::kConfirm:
       r.array(m.digest, "digest");
       break;
     case MessageType::kAbort: {
-      const std::uint8_t refused = r.u8("abort flags");
-      if (refused > 1) throw ProtocolError(ErrorKind::kMalformed, "message has invalid abort flags");
-      m.refused = refused == 1;
+      const std::uint8_t flags = r.u8("abort flags");
+      if (flags > 3) throw ProtocolError(ErrorKind::kMalformed, "message has invalid abort flags");
+      m.refused = (flags & 1) != 0;
+      m.fatal = (flags & 2) != 0;
       m.reason = r.string16(0, kMaxReasonBytes, "abort reason");
       break;
     }
@@ -246,6 +265,8 @@ const char* type_name(MessageType t) {
       return "share";
     case MessageType::kCount:
       return "count";
+    case MessageType::kRoster:
+      return "roster";
     case MessageType::kPartial:
       return "partial";
     case MessageType::kConfirm:

@@ -9,10 +9,12 @@
 //   body, by type:
 //     kShare:   definition u16 length + bytes, policy text u16 length +
 //               bytes (<= 512), then values
-//     kCount:   values (partial sums of the row-count elements)
-//     kPartial: values
+//     kRoster:  included u64 (bit i: this compute party holds party i's share)
+//     kCount:   included u64 | values (partial sums of the row-count elements)
+//     kPartial: included u64 | values
 //     kConfirm: digest (32)
-//     kAbort:   refused u8 (0 or 1) | reason u16 length + bytes (<= 1024)
+//     kAbort:   flags u8 (bit 0 refused, bit 1 fatal; others 0) |
+//               reason u16 length + bytes (<= 1024)
 //   values: u32 count (1..kMaxValues) + count * 16 bytes, each < p
 //
 // decode() is strict: trailing bytes, short input, lengths out of range,
@@ -37,6 +39,7 @@ enum class MessageType : std::uint8_t {
   kConfirm = 3,
   kAbort = 4,
   kCount = 5,
+  kRoster = 6,
 };
 
 constexpr std::size_t kMaxJobIdBytes = 16384;
@@ -66,9 +69,15 @@ struct Message {
   std::string definition;          // kShare: sender's canonical federation text
   std::string policy_text;         // kShare: sender's canonical release policy
   std::vector<crypto::Fp> values;  // kShare, kCount, kPartial
-  crypto::Digest digest{};         // kConfirm: transcript hash
-  std::string reason;              // kAbort
-  bool refused = false;            // kAbort: the release policy refused the job
+  // kRoster, kCount, kPartial: the input parties (bit i: party i) whose
+  // shares the sender holds (roster) or summed (count, partial).
+  std::uint64_t included = 0;
+  crypto::Digest digest{};  // kConfirm: hash of the opened result
+  std::string reason;       // kAbort
+  bool refused = false;     // kAbort: the release policy refused the job
+  // kAbort: the job must stop everywhere (an inconsistency or mismatch). A
+  // job that tolerates dropouts treats other aborts as the sender leaving.
+  bool fatal = false;
 
   bool operator==(const Message& o) const;
 };
@@ -77,6 +86,7 @@ std::vector<std::uint8_t> encode(const Message& m);
 // Throws ProtocolError(kMalformed) naming what is wrong (never echoing values).
 Message decode(const std::uint8_t* data, std::size_t len);
 
-const char* type_name(MessageType t);  // "share", "count", "partial", "confirm", "abort"
+// "share", "roster", "count", "partial", "confirm", "abort"
+const char* type_name(MessageType t);
 
 }  // namespace smpc::protocol

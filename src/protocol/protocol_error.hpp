@@ -18,6 +18,7 @@ enum class ErrorKind {
   kRange,               // value does not fit the field
   kRefused,             // this party's release policy refuses the job
   kPolicyMismatch,      // a partner applies a different release policy to the job
+  kTooFewParties,       // after dropouts, too few parties remain to finish the job
 };
 
 class ProtocolError : public std::runtime_error {

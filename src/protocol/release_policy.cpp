@@ -85,12 +85,13 @@ void validate(const ReleasePolicy& policy) {
 }
 
 void check_admits(const FederationDef& federation, const ReleasePolicy& policy) {
-  const std::size_t n = federation.parties.size();
+  const std::size_t n = input_parties(federation).size();
   if (n >= policy.min_parties) return;
+  const bool all = n == federation.parties.size();
   throw ProtocolError(
       ErrorKind::kRefused,
       "federation \"" + federation.name + "\" has " + std::to_string(n) +
-          " parties, but the release policy requires at least " +
+          (all ? " parties" : " input parties") + ", but the release policy requires at least " +
           std::to_string(policy.min_parties),
       n == 2 ? "With two parties, each party learns the other's input from the joint result."
              : "",

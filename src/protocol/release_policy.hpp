@@ -54,8 +54,9 @@ std::string canonical_text(const ReleasePolicy& policy);
 ReleasePolicy parse_policy(std::string_view text);
 crypto::Digest fingerprint(const ReleasePolicy& policy);
 
-// Throws ProtocolError(kRefused) when the federation has fewer parties than
-// the policy's min_parties: the check every party makes before a job starts.
+// Throws ProtocolError(kRefused) when the federation has fewer input parties
+// than the policy's min_parties: the check every party makes before a job
+// starts. (After dropouts, the job checks the inputs it includes again.)
 void check_admits(const FederationDef& federation, const ReleasePolicy& policy);
 
 // E.g. "min_rows: here 10, at the partner 5"; empty when equal.

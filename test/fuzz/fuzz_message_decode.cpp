@@ -26,6 +26,8 @@
 //   bit 8      give shares, counts and partials one value too many
 //   bit 9      a job with a minimum row count (a count round; the last
 //              element is the row count)
+//   bit 10     a Shamir 2-of-3 federation (a roster round, dropouts)
+//   bit 11     let the deadline pass (timeout()) after every variant
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -72,6 +74,7 @@ FederationDef federation_for(const Message& m) {
   def.name = m.federation;
   def.parties = {"a", "b", "c"};
   def.scale = 6;
+  def.threshold = (m.receiver >> 10) & 1 ? 2 : 0;
   try {
     protocol::validate(def);
   } catch (const ProtocolError&) {
@@ -186,8 +189,8 @@ void feed_variants(const Message& m, const FederationDef& def) {
   }
 
   std::vector<Message> variants;
-  for (MessageType type : {MessageType::kShare, MessageType::kCount, MessageType::kPartial,
-                           MessageType::kConfirm}) {
+  for (MessageType type : {MessageType::kShare, MessageType::kRoster, MessageType::kCount,
+                           MessageType::kPartial, MessageType::kConfirm}) {
     for (std::uint16_t sender = 1; sender < kParties; ++sender) {
       Message v = base;
       v.type = type;
@@ -204,9 +207,18 @@ void feed_variants(const Message& m, const FederationDef& def) {
 
   std::rotate(variants.begin(), variants.begin() + rotate_by, variants.end());
   if (reverse) std::reverse(variants.begin(), variants.end());
+  const bool deadlines = (schedule >> 11) & 1;
   for (std::size_t i = 0; i < variants.size(); ++i) {
     if (i == start_at) start(p);
     feed(p, variants[i]);
+    if (deadlines) {
+      std::vector<Outgoing> out;
+      try {
+        (void)p.job.timeout(out);
+        check_outgoing(p, out);
+      } catch (const ProtocolError&) {
+      }
+    }
   }
   if (start_at >= variants.size()) start(p);
 }

@@ -57,11 +57,12 @@ void write_text(const std::string& dir, const std::string& name, const std::stri
 // count round.
 void write_run(const std::string& dir, const std::string& prefix, const std::string& job_id,
                const std::string& descriptor, const std::vector<std::vector<Fp>>& inputs,
-               std::uint64_t seed, std::uint64_t min_rows = 0) {
+               std::uint64_t seed, std::uint64_t min_rows = 0, std::uint32_t threshold = 0) {
   FederationDef def;
   def.name = "ico";
   def.parties = {"a", "b", "c"};
   def.scale = 6;
+  def.threshold = threshold;
 
   std::vector<smpc::test::DeterministicRandom> rngs;
   for (std::size_t i = 0; i < def.parties.size(); ++i) rngs.emplace_back(seed + i);
@@ -130,6 +131,9 @@ int main(int argc, char** argv) {
   // A minimum row count: a count round before the partial round.
   write_run(dir, "gated", "monthly-2026-10", "avg(numeric)",
             {avg_input(10000), avg_input(15000), avg_input(20000)}, 9, 3);
+  // Shamir 2-of-3: a roster round.
+  write_run(dir, "shamir", "q4-2026", "avg(integer)",
+            {avg_input(10000), avg_input(15000), avg_input(20000)}, 12, 0, 2);
 
   smpc::test::DeterministicRandom rng(7);
   const std::vector<std::string> additive = smpc::crypto::share_value(15000000000, 6, 3, 0, rng);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -65,15 +66,21 @@ class Network {
     std::unique_ptr<DeterministicRandom> rng;
     std::unique_ptr<AggregationJob> job;
     std::vector<i128> input;
+    bool supplies_input = true;
     std::optional<ProtocolError> error;
+    std::string timed_out;  // set when a timeout could not be survived
+    bool silent = false;    // crashed: sends and receives nothing any more
   };
 
   // One party per params entry; inputs are signed values of width 2, random
   // unless `inputs` gives them (one vector per party, any common width).
+  // Parties that the federation gives no input role supply none.
   Network(const std::vector<JobParams>& all, std::uint64_t seed,
           const std::vector<std::vector<i128>>& inputs = {})
       : order_rng_(seed) {
     const std::size_t n = all.size();
+    const std::vector<PartyIndex> input_role = input_parties(all[0].federation);
+    const std::size_t summands = input_role.size();
     for (std::size_t i = 0; i < n; ++i) {
       Party p;
       p.rng = std::make_unique<DeterministicRandom>(seed * 1000 + i);
@@ -81,9 +88,14 @@ class Network {
       p.input = {small(order_rng_), small(order_rng_)};
       // Every third party contributes a value at the per-party bound, so the
       // sum comes close to the edge of the field without wrapping.
-      if (i % 3 == 1) p.input[1] = -(Fp::kSignedMax / static_cast<i128>(n));
+      if (i % 3 == 1) p.input[1] = -(Fp::kSignedMax / static_cast<i128>(summands));
       if (!inputs.empty()) p.input = inputs[i];
-      p.job = std::make_unique<AggregationJob>(all[i], embed(p.input, n), *p.rng);
+      p.supplies_input =
+          std::find(input_role.begin(), input_role.end(), i) != input_role.end();
+      JobParams params = all[i];
+      params.width = p.input.size();
+      p.job = std::make_unique<AggregationJob>(
+          params, p.supplies_input ? embed(p.input, summands) : std::vector<Fp>{}, *p.rng);
       parties.push_back(std::move(p));
     }
   }
@@ -123,9 +135,63 @@ class Network {
   std::vector<i128> expected_sum() const {
     std::vector<i128> sum(parties[0].input.size(), 0);
     for (const Party& p : parties) {
+      if (!p.supplies_input) continue;
       for (std::size_t k = 0; k < sum.size(); ++k) sum[k] += p.input[k];
     }
     return sum;
+  }
+
+  // The sum over the given parties' inputs.
+  std::vector<i128> expected_sum(const std::vector<std::uint16_t>& covered) const {
+    std::vector<i128> sum(parties[0].input.size(), 0);
+    for (std::uint16_t i : covered) {
+      for (std::size_t k = 0; k < sum.size(); ++k) sum[k] += parties[i].input[k];
+    }
+    return sum;
+  }
+
+  // Delivers m now (as if it had just arrived), queueing what it causes.
+  void inject(const Message& m) { deliver(m); }
+
+  // Delivers until the queue is empty, then lets time pass: the party whose
+  // deadline comes first times out (timeout()), what that produces is
+  // delivered, and so on until nothing changes. Deadlines follow the
+  // PostgreSQL glue: round r (1-based), entered at time e, ends at
+  // max(e + 1, r) (in units of smpc.timeout), so a party that is ahead
+  // waits for partners that are still timing out an earlier round.
+  void run_with_timeouts(int max_steps = 64) {
+    double clock = 0;
+    std::vector<int> round(parties.size(), 0);
+    std::vector<double> entered(parties.size(), 0);
+    for (int step = 0; step < max_steps; ++step) {
+      run();
+      double next = -1;
+      for (std::size_t i = 0; i < parties.size(); ++i) {
+        Party& p = parties[i];
+        if (p.job->round() != round[i]) {
+          round[i] = p.job->round();
+          entered[i] = clock;
+        }
+        if (!stuck(p)) continue;
+        const double deadline = std::max(entered[i] + 1, static_cast<double>(round[i]));
+        if (next < 0 || deadline < next) next = deadline;
+      }
+      if (next < 0) break;
+      clock = next;
+      for (std::size_t i = 0; i < parties.size(); ++i) {
+        Party& p = parties[i];
+        if (!stuck(p) || std::max(entered[i] + 1, static_cast<double>(round[i])) > clock) continue;
+        std::vector<Outgoing> out;
+        try {
+          if (!p.job->timeout(out)) p.timed_out = "timed out waiting for " + p.job->describe_missing();
+          if (p.job->refusal()) throw *p.job->refusal();
+        } catch (const ProtocolError& e) {
+          fail(i, e);
+        }
+        send(std::move(out));
+      }
+    }
+    run();
   }
 
   static std::vector<i128> decode_result(const AggregationJob& job) {
@@ -143,9 +209,14 @@ class Network {
   std::vector<Message> sent;  // every message sent, after on_send
 
  private:
+  static bool stuck(const Party& p) {
+    return !p.silent && !p.error && p.timed_out.empty() && !p.job->finished();
+  }
+
   void send(std::vector<Outgoing> out) {
     for (Outgoing& o : out) {
       EXPECT_EQ(o.to, o.message.receiver);
+      if (parties[o.message.sender].silent) continue;
       if (on_send && !on_send(o.message)) continue;
       sent.push_back(o.message);
       queue_.push_back(std::move(o.message));
@@ -154,7 +225,7 @@ class Network {
 
   void deliver(const Message& m) {
     Party& to = parties[m.receiver];
-    if (to.error) return;
+    if (to.error || to.silent) return;
     // Through the wire format, as the transport would.
     std::vector<std::uint8_t> wire = encode(m);
     Message received = decode(wire.data(), wire.size());
@@ -164,17 +235,25 @@ class Network {
       // A refusal ends the job; the caller raises it (and aborts) as an error.
       if (to.job->refusal()) throw *to.job->refusal();
     } catch (const ProtocolError& e) {
-      to.error = e;
-      // A party that was itself aborted has nothing to add.
-      if (abort_on_error && e.kind() != ErrorKind::kAborted) {
-        std::vector<Outgoing> aborts;
-        for (std::size_t j = 0; j < parties.size(); ++j) {
-          if (j == m.receiver) continue;
-          auto id = static_cast<std::uint16_t>(j);
-          aborts.push_back(Outgoing{id, to.job->abort_message(id, e.what())});
-        }
-        send(std::move(aborts));
+      fail(m.receiver, e);
+    }
+  }
+
+  // Party i failed with e; with abort_on_error it tells the others, as the
+  // PostgreSQL glue does (fatal unless it only ran out of partners).
+  void fail(std::size_t i, const ProtocolError& e) {
+    Party& p = parties[i];
+    p.error = e;
+    // A party that was itself aborted has nothing to add.
+    if (abort_on_error && e.kind() != ErrorKind::kAborted) {
+      const bool fatal = e.kind() != ErrorKind::kTooFewParties;
+      std::vector<Outgoing> aborts;
+      for (std::size_t j = 0; j < parties.size(); ++j) {
+        if (j == i) continue;
+        auto id = static_cast<std::uint16_t>(j);
+        aborts.push_back(Outgoing{id, p.job->abort_message(id, e.what(), fatal)});
       }
+      send(std::move(aborts));
     }
   }
 

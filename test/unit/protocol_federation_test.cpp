@@ -179,6 +179,68 @@ TEST(ProtocolFederation, DescribeDifference) {
             "scale: here 6, at the partner 2");
 }
 
+// Threshold and roles: in the canonical text only where they are not the
+// defaults (so earlier federations keep their fingerprint), parsed back
+// exactly, and named when they differ.
+TEST(ProtocolFederation, ThresholdAndRoles) {
+  FederationDef def = acme();
+  def.parties = {"alpha", "beta", "gamma", "delta", "epsilon"};
+  const std::string plain = canonical_text(def);
+  def.threshold = 2;
+  def.compute = {2, 3, 4};
+  def.inputs = {0, 1};
+  EXPECT_NO_THROW(validate(def));
+  const std::string text = canonical_text(def);
+  EXPECT_EQ(text,
+            "smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma,delta,epsilon\nscale=6\n"
+            "threshold=2\ncompute=gamma,delta,epsilon\ninputs=alpha,beta\n");
+  EXPECT_EQ(parse_canonical(text), def);
+  EXPECT_NE(fingerprint(def), crypto::sha256(plain));
+  EXPECT_EQ(compute_parties(def), (std::vector<PartyIndex>{2, 3, 4}));
+  EXPECT_EQ(output_parties(def).size(), 5u);
+  EXPECT_EQ(reconstruction_threshold(def), 2u);
+  def.threshold = 0;
+  EXPECT_EQ(reconstruction_threshold(def), 3u);
+
+  // A role list naming every party is the default.
+  FederationDef full = acme();
+  full.compute = {0, 1, 2};
+  normalize(full);
+  EXPECT_TRUE(full.compute.empty());
+  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+                   "compute=alpha,beta,gamma\n");
+  // Out of order, unknown names, threshold 1 or above the compute parties.
+  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+                   "inputs=beta,alpha\n");
+  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+                   "outputs=zeta\n");
+  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+                   "threshold=1\n");
+  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+                   "threshold=4\n");
+  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+                   "inputs=alpha\nthreshold=2\n");
+
+  FederationDef bad = acme();
+  bad.compute = {1};
+  expect_invalid(bad);  // one compute party
+  bad = acme();
+  bad.compute = {0, 1};
+  bad.inputs = {0};
+  bad.outputs = {1};
+  expect_invalid(bad);  // gamma has no role
+  bad = acme();
+  bad.threshold = 1;
+  expect_invalid(bad);
+
+  FederationDef there = acme();
+  there.threshold = 2;
+  there.compute = {0, 1};
+  EXPECT_EQ(describe_difference(acme(), there),
+            "threshold: here n-of-n, at the partner 2; compute: here (all), at the partner "
+            "(alpha, beta)");
+}
+
 TEST(ProtocolFederation, PartyIndex) {
   EXPECT_EQ(party_index(acme(), "alpha"), 0);
   EXPECT_EQ(party_index(acme(), "gamma"), 2);

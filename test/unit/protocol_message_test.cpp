@@ -37,10 +37,15 @@ Message base(MessageType type) {
       m.policy_text = "smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=none\n";
       m.values = {Fp::from_signed(-5), Fp::from_canonical(Fp::kModulus - 1)};
       break;
+    case MessageType::kRoster:
+      m.included = 0x8000000000000005ULL;
+      break;
     case MessageType::kCount:
+      m.included = 0x7;
       m.values = {Fp::from_signed(42)};
       break;
     case MessageType::kPartial:
+      m.included = 0x6;
       m.values = {Fp::from_signed(123456789), Fp::from_signed(0), Fp::from_signed(-1)};
       break;
     case MessageType::kConfirm:
@@ -53,7 +58,8 @@ Message base(MessageType type) {
   return m;
 }
 
-const MessageType kAllTypes[] = {MessageType::kShare, MessageType::kCount, MessageType::kPartial,
+const MessageType kAllTypes[] = {MessageType::kShare,   MessageType::kRoster,
+                                 MessageType::kCount,   MessageType::kPartial,
                                  MessageType::kConfirm, MessageType::kAbort};
 
 ErrorKind decode_error(const Bytes& b, std::size_t len, std::string* what = nullptr) {
@@ -221,7 +227,7 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
   b[4] = 3;
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
-  for (std::uint8_t type : {0, 6, 0xFF}) {
+  for (std::uint8_t type : {0, 7, 0xFF}) {
     b = good;
     b[5] = type;
     std::string what;
@@ -280,10 +286,10 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
       count_at = policy_at + 2 + m.policy_text.size();
       count = m.values.size();
     } else if (t == MessageType::kPartial || t == MessageType::kCount) {
-      count_at = l.body;
+      count_at = l.body + 8;
       count = m.values.size();
     } else if (t == MessageType::kAbort) {
-      for (std::uint8_t flags : {std::uint8_t{2}, std::uint8_t{0x80}, std::uint8_t{0xFF}}) {
+      for (std::uint8_t flags : {std::uint8_t{4}, std::uint8_t{0x80}, std::uint8_t{0xFF}}) {
         Bytes b = good;
         b[l.body] = flags;
         EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "abort flags " << int{flags};
@@ -310,7 +316,7 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
 TEST(ProtocolMessage, ElementOutsideFieldFails) {
   Message m = base(MessageType::kPartial);
   const Bytes good = encode(m);
-  const std::size_t values_at = layout_of(m).body + 4;
+  const std::size_t values_at = layout_of(m).body + 8 + 4;
   // p = 2^127 - 1, little-endian: fifteen 0xFF then 0x7F.
   Bytes p(16, 0xFF);
   p[15] = 0x7F;
@@ -368,7 +374,7 @@ TEST(ProtocolMessage, ErrorsNeverEchoContent) {
 TEST(ProtocolMessage, EqualityComparesAllFields) {
   const Message a = base(MessageType::kShare);
   EXPECT_EQ(a, a);
-  std::vector<Message> variants(15, a);
+  std::vector<Message> variants(17, a);
   variants[0].type = MessageType::kPartial;
   variants[1].federation += "x";
   variants[2].job_id += "x";
@@ -384,23 +390,30 @@ TEST(ProtocolMessage, EqualityComparesAllFields) {
   variants[12].policy[5] ^= 1;
   variants[13].policy_text += "x";
   variants[14].refused = true;
+  variants[15].fatal = true;
+  variants[16].included = 1;
   for (std::size_t i = 0; i < variants.size(); ++i) EXPECT_FALSE(variants[i] == a) << i;
 }
 
-TEST(ProtocolMessage, AbortCarriesTheRefusedFlag) {
+TEST(ProtocolMessage, AbortCarriesItsFlags) {
   for (bool refused : {false, true}) {
-    Message m = base(MessageType::kAbort);
-    m.refused = refused;
-    const Bytes wire = encode(m);
-    const Message back = decode(wire.data(), wire.size());
-    EXPECT_EQ(back.refused, refused);
-    EXPECT_EQ(back, m);
+    for (bool fatal : {false, true}) {
+      Message m = base(MessageType::kAbort);
+      m.refused = refused;
+      m.fatal = fatal;
+      const Bytes wire = encode(m);
+      const Message back = decode(wire.data(), wire.size());
+      EXPECT_EQ(back.refused, refused);
+      EXPECT_EQ(back.fatal, fatal);
+      EXPECT_EQ(back, m);
+    }
   }
 }
 
 TEST(ProtocolMessage, TypeNames) {
   EXPECT_STREQ(type_name(MessageType::kShare), "share");
   EXPECT_STREQ(type_name(MessageType::kCount), "count");
+  EXPECT_STREQ(type_name(MessageType::kRoster), "roster");
   EXPECT_STREQ(type_name(MessageType::kPartial), "partial");
   EXPECT_STREQ(type_name(MessageType::kConfirm), "confirm");
   EXPECT_STREQ(type_name(MessageType::kAbort), "abort");
