@@ -312,14 +312,10 @@ bool smpc_job_timeout(SmpcJob* job, SmpcStatus* st, bool* went_on) noexcept {
   });
 }
 
-bool smpc_job_drop(SmpcJob* job, int party, const char* reason, bool* went_on,
-                   SmpcStatus* st) noexcept {
+bool smpc_job_unreachable(SmpcJob* job, int party, const char* reason, bool* went_on,
+                          SmpcStatus* st) noexcept {
   *went_on = false;
-  return guarded(st, [&] {
-    std::vector<smpc::protocol::Outgoing> out;
-    *went_on = job->job->drop(static_cast<std::uint16_t>(party), reason, out);
-    fill_outbox(job, std::move(out));
-  });
+  return guarded(st, [&] { *went_on = job->job->unreachable(static_cast<std::uint16_t>(party), reason); });
 }
 
 bool smpc_job_discard_run(SmpcJob* job, const std::uint8_t* data, std::size_t len,
@@ -389,6 +385,11 @@ bool smpc_job_refused(const SmpcJob* job, SmpcStatus* st) noexcept {
 }
 
 int smpc_job_round(const SmpcJob* job) noexcept { return job->job->round(); }
+
+int smpc_job_round_type(const SmpcJob* job) noexcept {
+  if (job->job->finished() || job->job->round() == 0) return 0;
+  return static_cast<int>(job->job->current_round());
+}
 
 void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t len) noexcept {
   try {

@@ -147,13 +147,14 @@ bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
 // the parties it waited for (new messages may be in the outbox), false when
 // it cannot (the caller reports the timeout).
 bool smpc_job_timeout(SmpcJob* job, SmpcStatus* st, bool* went_on) noexcept;
-// Party `party` could not be reached: *went_on tells whether the job goes on
-// without it.
-bool smpc_job_drop(SmpcJob* job, int party, const char* reason, bool* went_on,
-                   SmpcStatus* st) noexcept;
+// Messages to party `party` could not be delivered: *went_on tells whether
+// the job goes on (sending it nothing more, still awaiting its messages).
+bool smpc_job_unreachable(SmpcJob* job, int party, const char* reason, bool* went_on,
+                          SmpcStatus* st) noexcept;
 // Test builds: 0 none, 1 equivocate in the partial round, 2 wrong digest in
 // the confirm round, 3 equivocate in the share round, 4 equivocate in the
-// count round, 5 the same wrong partial to every partner.
+// count round, 5 the same wrong partial to every partner (other values:
+// none; the glue handles its own test faults).
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept;
 // Replaces the outbox with an abort message to every partner. fatal: the
 // job must stop everywhere (an inconsistency), not only without this party.
@@ -170,6 +171,9 @@ bool smpc_job_finished(const SmpcJob* job) noexcept;
 // afterwards (smpc_job_abort) tells partners that it was a refusal.
 bool smpc_job_refused(const SmpcJob* job, SmpcStatus* st) noexcept;
 int smpc_job_round(const SmpcJob* job) noexcept;
+// Message type of the current round (1 share, 6 roster, 5 count, 2 partial,
+// 3 confirm); 0 when finished.
+int smpc_job_round_type(const SmpcJob* job) noexcept;
 // "round 2 (count)": the round of this job in which messages of `type` go.
 void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t len) noexcept;
 // Whether the finished job gave this party the result (an input-only party

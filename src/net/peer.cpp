@@ -670,6 +670,26 @@ smpc_peer_raise(SmpcPending *p)
 			p->error_hint ? errhint("%s", p->error_hint) : 0);
 }
 
+/* libpq's multi-line message on one line (for lists of failures). */
+static char *
+smpc_one_line(char *text)
+{
+	char	   *out = text;
+
+	for (char *in = text; *in; in++)
+	{
+		if (*in == '\n' || *in == '\t')
+		{
+			if (out > text && out[-1] != ' ')
+				*out++ = ' ';
+			continue;
+		}
+		*out++ = *in;
+	}
+	*out = '\0';
+	return text;
+}
+
 /*
  * Delivers sends[0..n) in parallel and waits for every acknowledgement:
  * missing connections are opened together, each message goes out as soon as
@@ -710,10 +730,16 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 				continue;
 			if (pending[i].broken)
 				smpc_conn_close(pending[i].entry);
-			/* A partner that cannot be reached: the job may go on without it. */
-			if (tolerant && pending[i].broken)
+			/*
+			 * A partner that cannot be reached, or no longer runs the job
+			 * (it failed or restarted): the job may go on without it.
+			 */
+			if (tolerant && (pending[i].broken ||
+							 pending[i].error_code == ERRCODE_SMPC_JOB_NOT_RUNNING))
 			{
-				sends[i].failure = pending[i].error_message;
+				sends[i].failure = smpc_one_line(pending[i].error_code == ERRCODE_SMPC_JOB_NOT_RUNNING
+												 ? psprintf("no longer runs the job (%s)", pending[i].error_message)
+												 : psprintf("could not be reached: %s", pending[i].error_message));
 				continue;
 			}
 			smpc_peer_raise(&pending[i]);

@@ -230,7 +230,7 @@ smpc_deliver(PG_FUNCTION_ARGS)
 					errdetail("A released job takes no more messages."));
 		if (info.type != 1 && info.type != 4 && smpc_deliver_self_is_input(fed))
 			ereport(ERROR,
-					errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+					errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
 						   job_id,
 						   info.type == 2 ? "partial" : info.type == 3 ? "confirm"

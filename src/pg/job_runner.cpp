@@ -133,7 +133,7 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadli
 			if (sends[b].failure && unreachable)
 			{
 				*unreachable |= UINT64CONST(1) << dest[b];
-				failures[dest[b]] = psprintf("could not be reached: %s", sends[b].failure);
+				failures[dest[b]] = sends[b].failure;
 			}
 		nsent += nbatch;
 	}
@@ -203,9 +203,57 @@ smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const ErrorData *e
 	RESUME_INTERRUPTS();
 }
 
+#ifdef SMPC_TEST_BUILD
 /*
- * Sends the outbox; a partner that cannot be reached is dropped from a job
- * that tolerates it, else its failure is raised.
+ * Test builds: smpc.test_fault pause_before_roster or pause_before_confirm
+ * makes this party stop for SMPC_TEST_PAUSE_MS just before its roster or
+ * confirm messages go out (its shares, or its partials, are out), so a test
+ * can stop or restart its server there.
+ * Interruptible like any wait.
+ */
+#define SMPC_TEST_PAUSE_MS 3000
+#define SMPC_FAULT_PAUSE_BEFORE_ROSTER 6
+#define SMPC_FAULT_PAUSE_BEFORE_CONFIRM 7
+
+static void
+smpc_test_pause(SmpcJob *job)
+{
+	int			want = smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_ROSTER ? 6
+		: smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_CONFIRM ? 3 : 0;
+	bool		found = false;
+
+	for (int i = 0; want != 0 && i < smpc_job_outbox_size(job) && !found; i++)
+	{
+		int			to;
+		const uint8_t *data;
+		size_t		len;
+
+		smpc_job_outbox_item(job, i, &to, &data, &len);
+		found = len > 5 && data[5] == want;
+	}
+	if (!found)
+		return;
+	ereport(LOG, errmsg("smpc: test fault: pausing for %d ms", SMPC_TEST_PAUSE_MS));
+	{
+		/* Partners' deliveries set the latch: wait out the whole pause. */
+		TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_TEST_PAUSE_MS);
+		long		left;
+
+		while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left,
+							 PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+}
+#endif
+
+/*
+ * Sends the outbox; a partner that cannot be reached gets nothing more in a
+ * job that tolerates dropouts (its messages are still awaited), else its
+ * failure is raised.
  */
 static void
 smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline, bool tolerant)
@@ -213,6 +261,9 @@ smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline
 	uint64		unreachable = 0;
 	char	  **failures;
 
+#ifdef SMPC_TEST_BUILD
+	smpc_test_pause(job);
+#endif
 	if (!tolerant)
 	{
 		smpc_flush_outbox(job, fed, deadline, SMPC_SEND_STRICT, NULL, NULL);
@@ -223,8 +274,10 @@ smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline
 	while (smpc_job_outbox_size(job) > 0)
 	{
 		uint64		before = unreachable;
+		StringInfoData lost;
 
 		smpc_flush_outbox(job, fed, deadline, SMPC_SEND_TOLERANT, &unreachable, failures);
+		initStringInfo(&lost);
 		for (int i = 0; i < fed->nparties; i++)
 		{
 			SmpcStatus	st;
@@ -232,15 +285,23 @@ smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline
 
 			if (!(unreachable & ~before & (UINT64CONST(1) << i)))
 				continue;
-			if (!smpc_job_drop(job, i, failures[i], &went_on, &st))
+			if (!smpc_job_unreachable(job, i, failures[i], &went_on, &st))
 				smpc_raise_status(&st);
 			if (!went_on)
-				ereport(ERROR,
-						errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-						errmsg("could not reach party \"%s\"", fed->parties[i]),
-						errdetail_internal("%s", failures[i]),
-						errhint("Too few parties would remain without it; check the options of server \"%s\" and its user mapping.",
-								fed->parties[i]));
+				appendStringInfo(&lost, "%sparty %s: %s", lost.len ? "; " : "", fed->parties[i],
+								 failures[i]);
+		}
+		if (lost.len > 0)
+		{
+			char		dropouts[2048];
+
+			smpc_job_dropouts(job, dropouts, sizeof dropouts);
+			ereport(ERROR,
+					errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					errmsg("too few parties remain in job: %s", lost.data),
+					dropouts[0] ? errdetail("The job had already gone on without %s.", dropouts)
+					: errdetail("The job cannot go on without them."),
+					errhint("Check that the partners' servers are up, and the options of their smpc servers and user mappings."));
 		}
 	}
 }
@@ -335,10 +396,17 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 				continue;
 			}
 			smpc_job_dead_runs(job, dead, sizeof dead);
+			{
+				char		dropouts[2048];
+
+				smpc_job_dropouts(job, dropouts, sizeof dropouts);
+				if (dropouts[0])
+					strlcat(dead, psprintf(" Without: %s.", dropouts), sizeof dead);
+			}
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
 					errmsg("timed out after %s waiting for %s", smpc_format_timeout(), missing),
-					dead[0] ? errdetail("No result was released. %s", dead)
+					dead[0] ? errdetail("No result was released.%s%s", dead[0] == ' ' ? "" : " ", dead)
 					: errdetail("No result was released."),
 					errhint("The job can be run again once every party runs it within smpc.timeout of the others."));
 		}

@@ -31,6 +31,8 @@ static const struct config_enum_entry smpc_test_fault_options[] = {
 	{"equivocate_partial", 1, false},
 	{"wrong_confirm", 2, false},
 	{"wrong_partial", 5, false},
+	{"pause_before_roster", 6, false},
+	{"pause_before_confirm", 7, false},
 	{NULL, 0, false}
 };
 #endif
@@ -98,7 +100,9 @@ _PG_init(void)
 							 "equivocate_count sends one partner a wrong row-count sum; "
 							 "equivocate_partial sends one partner a wrong partial sum; "
 							 "wrong_confirm sends one partner a wrong transcript digest; "
-							 "wrong_partial sends every partner the same wrong partial sum.",
+							 "wrong_partial sends every partner the same wrong partial sum; "
+							 "pause_before_roster and pause_before_confirm stop this party "
+							 "for 3 s when it reaches that round.",
 							 &smpc_test_fault,
 							 0, smpc_test_fault_options,
 							 PGC_SUSET, 0,

@@ -29,6 +29,7 @@ extern "C" {
 #define ERRCODE_SMPC_JOB_CONFLICT MAKE_SQLSTATE('S', 'M', '0', '0', '5')
 #define ERRCODE_SMPC_POLICY_REFUSED MAKE_SQLSTATE('S', 'M', '0', '0', '6')
 #define ERRCODE_SMPC_POLICY_MISMATCH MAKE_SQLSTATE('S', 'M', '0', '0', '7')
+#define ERRCODE_SMPC_JOB_NOT_RUNNING MAKE_SQLSTATE('S', 'M', '0', '0', '8')
 
 /* GUCs (module.cpp) */
 extern int	smpc_timeout_ms;

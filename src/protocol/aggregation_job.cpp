@@ -161,6 +161,7 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   confirms_.resize(n);
   nonces_.resize(n);
   dropped_.assign(n, false);
+  unreachable_.assign(n, false);
   drop_reason_.resize(n);
   early_.resize(n);
   dead_.resize(n);
@@ -400,7 +401,7 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
     const std::string why = m.reason.empty() ? std::string("no reason was given") : m.reason;
     // A partner that leaves for its own reasons is a dropout to a job that
     // tolerates them; one that saw an inconsistency stops the job everywhere.
-    if (!m.fatal && !dropped_[m.sender] && drop(m.sender, "aborted: " + why, out)) return out;
+    if (!m.fatal && !dropped_[m.sender] && leave(m.sender, "aborted: " + why, out)) return out;
     if (dropped_[m.sender] && !m.fatal) return {};
     throw ProtocolError(ErrorKind::kAborted, party + " aborted the job", why);
   }
@@ -451,7 +452,7 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
     // gone, which a tolerant job survives like any dropout.
     std::vector<Outgoing> out;
     if (dropped_[m.sender]) return {};
-    if (drop(m.sender, "restarted the job while it was running", out)) return out;
+    if (leave(m.sender, "restarted the job while it was running", out)) return out;
     throw ProtocolError(ErrorKind::kInconsistent, party + " restarted the job while it was running",
                         "A message arrived with a different run nonce than earlier messages "
                         "from this party.");
@@ -543,14 +544,29 @@ void AggregationJob::mark_dropped(std::uint16_t party, const std::string& reason
   drop_reason_[party] = reason;
 }
 
-bool AggregationJob::drop(std::uint16_t party, const std::string& reason,
-                          std::vector<Outgoing>& out) {
+bool AggregationJob::leave(std::uint16_t party, const std::string& reason,
+                           std::vector<Outgoing>& out) {
   if (party >= dropped_.size() || party == params_.self) return false;
   if (dropped_[party]) return true;
   if (!can_drop(party)) return false;
   mark_dropped(party, reason);
   if (phase_ > 0) {
     for (Outgoing& o : advance()) out.push_back(std::move(o));
+  }
+  return true;
+}
+
+// Not being able to send to a party says nothing about what it sends: its
+// messages are still awaited (a deadline drops it if they do not come), so
+// every compute party still includes the same inputs. It only gets nothing
+// more from this party.
+bool AggregationJob::unreachable(std::uint16_t party, const std::string& reason) {
+  if (!tolerant_ || finished_ || party >= unreachable_.size() || party == params_.self) {
+    return false;
+  }
+  if (!unreachable_[party]) {
+    unreachable_[party] = true;
+    if (drop_reason_[party].empty()) drop_reason_[party] = reason;
   }
   return true;
 }
@@ -578,7 +594,8 @@ void AggregationJob::send_round(MessageType type, std::vector<Outgoing>& out) {
   if (!sends) return;
   bool first = true;
   for (std::size_t j = 0; j < n; ++j) {
-    if (j == params_.self || dropped_[j]) continue;
+    // A party this one stopped waiting for may still wait for this one.
+    if (j == params_.self || unreachable_[j]) continue;
     const bool receives = type == MessageType::kRoster ? is_compute(j)
                           : type == MessageType::kConfirm ? is_compute(j) || output_role_[j]
                                                           : is_compute(j) || output_role_[j];
@@ -868,7 +885,9 @@ std::vector<std::uint16_t> AggregationJob::covered() const {
 std::vector<std::string> AggregationJob::dropouts() const {
   std::vector<std::string> out;
   for (std::size_t j = 0; j < dropped_.size(); ++j) {
-    if (dropped_[j]) out.push_back("party " + params_.federation.parties[j] + ": " + drop_reason_[j]);
+    if (dropped_[j] || unreachable_[j]) {
+      out.push_back("party " + params_.federation.parties[j] + ": " + drop_reason_[j]);
+    }
   }
   return out;
 }

@@ -33,7 +33,7 @@
 // attributed to its sender.
 //
 // Dropouts: a job that tolerates them goes on without a party that stops
-// answering (timeout()) or cannot be reached (drop()) as long as at least t
+// answering (timeout()) or cannot be reached (unreachable()) as long as at least t
 // compute parties and min_parties inputs remain; every party includes the
 // same inputs S (rosters), and the result says which (covered()). Without
 // tolerance (peer-to-peer n-of-n) any missing party stops the job.
@@ -132,9 +132,11 @@ class AggregationJob {
   // and the result is true; otherwise false (the caller reports the
   // timeout, naming missing()).
   bool timeout(std::vector<Outgoing>& out);
-  // Party `party` cannot be reached or has left (its connection failed).
-  // Like timeout(): true when the job goes on without it.
-  bool drop(std::uint16_t party, const std::string& reason, std::vector<Outgoing>& out);
+  // Messages to party `party` cannot be delivered (its connection failed).
+  // A job that tolerates dropouts sends it nothing more but still awaits
+  // its messages (the deadline drops it if they do not come) and returns
+  // true; otherwise false (the caller reports the failure).
+  bool unreachable(std::uint16_t party, const std::string& reason);
 
   // True once the job has ended here: released, refused by the release
   // policy after the count round (refusal()), or, for a party that only
@@ -158,6 +160,8 @@ class AggregationJob {
 
   // 1-based number of the current round while running (0 before start()).
   int round() const { return phase_; }
+  // The type of messages of the current round (share before start()).
+  MessageType current_round() const { return current(); }
   // E.g. "round 2 (count)": the round in which messages of type t are sent
   // in this job, for errors; "abort" for aborts.
   std::string round_name(MessageType t) const;
@@ -203,6 +207,9 @@ class AggregationJob {
   void finish_transcript();
   MessageType first_type_from(std::uint16_t sender) const;
   bool can_drop(std::uint16_t party) const;
+  // The party left (abort, restart): not awaited any more, if the job can
+  // go on without it.
+  bool leave(std::uint16_t party, const std::string& reason, std::vector<Outgoing>& out);
   void mark_dropped(std::uint16_t party, const std::string& reason);
   std::vector<Outgoing> advance();
 
@@ -237,7 +244,8 @@ class AggregationJob {
   // Per sender, the message received for each round, if any.
   Slots shares_, rosters_, counts_, partials_, confirms_;
   std::vector<std::optional<Nonce>> nonces_;
-  std::vector<bool> dropped_;
+  std::vector<bool> dropped_;      // not awaited any more
+  std::vector<bool> unreachable_;  // sent nothing more
   std::vector<std::string> drop_reason_;
   // Per sender, messages that arrived before its run was known.
   std::vector<std::vector<Message>> early_;

@@ -75,9 +75,9 @@ rejected($short, qr/SM003: invalid smpc message/, 'share value of 15 bytes');
 
 # Wrong round / unknown job: partials and confirms only for a waiting job.
 rejected(message_hex('hostile-2', 'partial'),
-	qr/SM003: no run of job "hostile-2" is waiting for a partial message/, 'partial for a job not running');
+	qr/SM008: no run of job "hostile-2" is waiting for a partial message/, 'partial for a job not running');
 rejected(message_hex('hostile-2', 'confirm'),
-	qr/SM003: no run of job "hostile-2" is waiting for a confirm message/, 'confirm for a job not running');
+	qr/SM008: no run of job "hostile-2" is waiting for a confirm message/, 'confirm for a job not running');
 rejected(message_hex('hostile-3', 'share', 0, 2),
 	qr/SM003: message is addressed to party number 2/, 'addressed to another party');
 

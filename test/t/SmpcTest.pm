@@ -233,7 +233,8 @@ sub password { return $_[0]{password}{ $_[1] }{ $_[2] } }
 =pod
 
 $fed->register_federation($name, %override): smpc.create_federation at
-party $name.  Overrides: federation, parties (array ref), scale.
+party $name.  Overrides: federation, parties (array ref), scale, threshold,
+compute, inputs, outputs (array refs of party names).
 
 =cut
 
@@ -243,10 +244,17 @@ sub register_federation
 	my $fedname = $o{federation} // $self->{federation} // 'ico';
 	my @parties = @{ $o{parties} // $self->{names} };
 	my $scale = exists $o{scale} ? $o{scale} : $self->{scale};
-	my $sql = sprintf("SELECT smpc.create_federation(%s, %s, ARRAY[%s]%s)",
-		quote_literal($fedname), quote_literal($name),
-		join(',', map { quote_literal($_) } @parties),
-		defined $scale ? ", $scale" : '');
+	my $array = sub { 'ARRAY[' . join(',', map { quote_literal($_) } @{ $_[0] }) . ']::text[]' };
+	my @extra;
+	push @extra, "scale => $scale" if defined $scale;
+	push @extra, "threshold => $o{threshold}" if defined $o{threshold};
+	for my $role (qw(compute inputs outputs))
+	{
+		push @extra, "$role => " . $array->($o{$role}) if $o{$role};
+	}
+	my $sql = sprintf("SELECT smpc.create_federation(%s, %s, %s%s)",
+		quote_literal($fedname), quote_literal($name), $array->(\@parties),
+		join('', map { ", $_" } @extra));
 	$self->psql($name, $sql);
 	return;
 }
@@ -305,7 +313,9 @@ from the start until that psql was reaped (the psqls are reaped in order, so
 for all but the first it is an upper bound).
 Options: parties (array ref, default: all; with a hash ref $sql, its keys),
 timeout (seconds, default 120: a psql still running then is killed and
-reported with rc 'timeout').
+reported with rc 'timeout'), stop_after => { party => seconds } (stop that
+party's server, immediate mode, that long after the start: a crash),
+restart_after => { party => seconds } (stop it, fast, and start it again).
 
 =cut
 
@@ -335,6 +345,27 @@ sub run_all
 		$cmd[-1] = $file;    # -f FILE instead of -f -
 		$r->{h} = IPC::Run::start(\@cmd, '<', '/dev/null', '>', \$r->{stdout},
 			'2>', \$r->{stderr}, IPC::Run::timeout($limit));
+	}
+	# Server stops and restarts while the jobs run, in time order.
+	my @actions;
+	push @actions, map { [ $opts{stop_after}{$_}, 'stop', $_ ] } keys %{ $opts{stop_after} // {} };
+	push @actions, map { [ $opts{restart_after}{$_}, 'restart', $_ ] }
+	  keys %{ $opts{restart_after} // {} };
+	for my $a (sort { $a->[0] <=> $b->[0] } @actions)
+	{
+		my ($at, $what, $p) = @$a;
+		my $wait = $t0 + $at - time;
+		Time::HiRes::sleep($wait) if $wait > 0;
+		note "run_all: $what party $p at " . sprintf('%.2f', time - $t0) . 's';
+		if ($what eq 'stop')
+		{
+			$self->{nodes}{$p}->stop('immediate');
+		}
+		else
+		{
+			$self->{nodes}{$p}->stop('fast');
+			$self->{nodes}{$p}->start;
+		}
 	}
 	for my $p (@parties)
 	{
@@ -482,6 +513,24 @@ sub quiet_statement_log
 	$self->psql($at, join('', map {
 		"ALTER ROLE $_ SET log_statement = 'none'; ALTER ROLE $_ SET log_min_error_statement = 'panic';"
 	} @roles));
+	return;
+}
+
+# Checks that party $p's server has no client backend left (other than the
+# one asking) within 10 s: every job's partner connections were closed.
+sub expect_no_backends_left
+{
+	my ($self, $p, $label) = @_;
+	my $n;
+	for (1 .. 100)
+	{
+		$n = $self->psql($p,
+			"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+			  . "AND pid <> pg_backend_pid()");
+		last if $n eq '0';
+		Time::HiRes::sleep(0.1);
+	}
+	is($n, '0', "$label: no backend left at $p (no job stuck, no connection leaked)");
 	return;
 }
 

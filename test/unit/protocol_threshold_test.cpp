@@ -214,6 +214,24 @@ TEST(ProtocolThreshold, DropoutsBelowMinPartiesAreRefusedAtEveryParty) {
   }
 }
 
+// One-way trouble (a cannot reach e, e reaches a, as with a certificate a
+// does not trust): a sends e nothing but still uses what e sends; e never
+// gets a's share, so every compute party leaves a's input out (they all
+// include the same inputs), and every party releases the same result.
+TEST(ProtocolThreshold, OneWayUnreachableStillAgrees) {
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    Network net(make(5, 3), seed);
+    ASSERT_TRUE(net.parties[0].job->unreachable(4, "could not be reached: certificate"));
+    net.on_send = [](Message& m) { return !(m.sender == 0 && m.receiver == 4); };
+    net.start_all();
+    net.run_with_timeouts();
+    expect_live_agree(net, {1, 2, 3, 4});
+    expect_dropout(net, 1, "party epsilon: could not be reached: certificate");
+    EXPECT_EQ(net.parties[4].job->dropouts(),
+              std::vector<std::string>{"party alpha: did not answer in round 1 (share)"});
+  }
+}
+
 // n-of-n peer to peer has no tolerance: a missing party stops the job.
 TEST(ProtocolThreshold, AdditiveJobsDoNotGoOnWithoutAParty) {
   Network net(make(3, 0), 13);
@@ -221,8 +239,7 @@ TEST(ProtocolThreshold, AdditiveJobsDoNotGoOnWithoutAParty) {
   net.start_all();
   net.run_with_timeouts();
   expect_live_fail(net);
-  std::vector<Outgoing> out;
-  EXPECT_FALSE(net.parties[0].job->drop(2, "test", out));
+  EXPECT_FALSE(net.parties[0].job->unreachable(2, "test"));
 }
 
 // A value that does not lie on the polynomial: with t + 2 values or more the
