@@ -518,10 +518,10 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 }
 
 /*
- * The parties this party sends to in this job: compute parties (its shares,
- * as an input party); compute and output parties (as a compute party, or as
- * an output party confirming the result). Also checks that a party without
- * an input role aggregated no rows.
+ * The parties this party exchanges messages with in this job, so needs an
+ * smpc server for (to send, or to authenticate what they deliver): every
+ * party, for a compute party; the compute parties, for any other. Also
+ * checks that a party without an input role aggregated no rows.
  */
 static void
 smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *needed,
@@ -553,8 +553,7 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *ne
 
 		if (!smpc_federation_roles(&core, i, &input, &compute, &output, &st))
 			smpc_raise_status(&st);
-		needed[i] = i != fed->self &&
-			((self_input && compute) || ((self_compute || self_output) && (compute || output)));
+		needed[i] = i != fed->self && (self_compute || compute);
 		if (input && !compute)
 			inputs_compute = false;
 	}

@@ -243,7 +243,9 @@ std::vector<std::uint16_t> AggregationJob::expected(MessageType type) const {
         wanted = (is_compute(self) || is_output_) && is_compute(j);
         break;
       case MessageType::kConfirm:
-        wanted = (is_compute(self) || is_output_) && (is_compute(j) || output_role_[j]);
+        // Compute parties confirm to everyone who learns the result; the
+        // others compare with the compute parties, not with each other.
+        wanted = (is_compute(self) || is_output_) && is_compute(j);
         break;
       case MessageType::kAbort:
         break;
@@ -463,9 +465,9 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
                                                    " message, which this job has no round for");
   }
   // Only the roles that send a round may send its messages.
-  const bool sender_may = m.type == MessageType::kShare     ? input_role_[m.sender] && is_compute(params_.self)
-                          : m.type == MessageType::kConfirm ? is_compute(m.sender) || output_role_[m.sender]
-                                                            : is_compute(m.sender);
+  const bool sender_may =
+      m.type == MessageType::kShare ? input_role_[m.sender] && is_compute(params_.self)
+                                    : is_compute(m.sender);
   if (!sender_may) {
     throw ProtocolError(ErrorKind::kMalformed,
                         party + " sent a " + std::string(type_name(m.type)) +
@@ -521,7 +523,7 @@ MessageType AggregationJob::first_type_from(std::uint16_t sender) const {
         sends = is_compute(sender) && self_learns;
         break;
       case MessageType::kConfirm:
-        sends = (is_compute(sender) || output_role_[sender]) && self_learns;
+        sends = is_compute(sender) && self_learns;
         break;
       case MessageType::kAbort:
         break;
@@ -589,8 +591,7 @@ bool AggregationJob::timeout(std::vector<Outgoing>& out) {
 // This party's messages of round `type` to every party that expects them.
 void AggregationJob::send_round(MessageType type, std::vector<Outgoing>& out) {
   const std::size_t n = params_.federation.parties.size();
-  const bool sends = type == MessageType::kConfirm ? is_compute(params_.self) || is_output_
-                                                   : is_compute(params_.self);
+  const bool sends = is_compute(params_.self);
   if (!sends) return;
   bool first = true;
   for (std::size_t j = 0; j < n; ++j) {

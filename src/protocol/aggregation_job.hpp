@@ -25,9 +25,12 @@
 //            and the job refused when it is below the minimum, before any
 //            other value is opened.
 //   partial: likewise for every other element.
-//   confirm: every party that reconstructed sends H(fingerprints, job,
-//            descriptor, S, the opened values) to the others, and releases
-//            when every confirm it receives equals its own.
+//   confirm: every compute party sends H(fingerprints, job, descriptor, S,
+//            the opened values) to every compute and output party; each
+//            releases when every confirm it receives equals its own digest.
+//            (Output parties that do not compute compare with the compute
+//            parties, not with one another: data owners of the delegated
+//            model never talk to each other.)
 // Values from more than t compute parties are checked to lie on one
 // polynomial; with at least t + 2 of them a single wrong value is
 // attributed to its sender.

@@ -45,7 +45,7 @@ sub job_with_fault
 
 # Share round: b sends a two different shares.
 my $res = job_with_fault('fault-share', 'equivocate_share');
-$fed->expect_all_fail($res, [qr/SM00[34]/], 'b equivocates in the share round');
+$fed->expect_all_fail($res, [qr/SM00[348]/], 'b equivocates in the share round');
 like($res->{a}{stderr}, qr/SM003: party b sent two different share messages/,
 	'share round: a names b and the equivocation');
 like($res->{$_}{stderr}, qr/SM004: party \w aborted the job|SM003/,
@@ -56,7 +56,7 @@ is($fed->released_count($_, 'fault-share'), '0', "share round: nothing released 
 # Count round: under a minimum row count, b sends a a wrong count sum.
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 3)") for $fed->names;
 $res = job_with_fault('fault-count', 'equivocate_count');
-$fed->expect_all_fail($res, [qr/SM00[34]/], 'b equivocates in the count round');
+$fed->expect_all_fail($res, [qr/SM00[348]/], 'b equivocates in the count round');
 ok((grep { $res->{$_}{stderr} =~ /SM003: party \w+ holds a different result/ } qw(a b c)),
 	'count round: the inconsistency itself is reported');
 is($fed->released_count($_, 'fault-count'), '0', "count round: nothing released at $_")
@@ -65,7 +65,7 @@ $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
 
 # Partial round: b sends a a wrong partial sum.
 $res = job_with_fault('fault-partial', 'equivocate_partial');
-$fed->expect_all_fail($res, [qr/SM00[34]/], 'b equivocates in partial round');
+$fed->expect_all_fail($res, [qr/SM00[348]/], 'b equivocates in partial round');
 # Each party says why it stopped: it saw the inconsistency, a partner told it
 # that it aborted, or a partner that had already aborted refused its message.
 like($res->{$_}{stderr},

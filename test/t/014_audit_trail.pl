@@ -106,7 +106,7 @@ $res = $fed->run_all({
 	a => "SELECT smpc_sum(x, 'aud-fault') FROM t",
 	b => "SET smpc.test_fault = 'equivocate_partial'; SELECT smpc_sum(x, 'aud-fault') FROM t",
 	c => "SELECT smpc_sum(x, 'aud-fault') FROM t" });
-$fed->expect_all_fail($res, [qr/SM00[34]/], 'b equivocates');
+$fed->expect_all_fail($res, [qr/SM00[348]/], 'b equivocates');
 wait_job($_, 'aud-fault') for $fed->names;
 ok((grep { $fed->psql($_, "SELECT reason FROM smpc.audit_log WHERE job_id = 'aud-fault'")
 			=~ /holds a different result/ } $fed->names),

@@ -69,7 +69,7 @@ for my $p (qw(a b c d))
 	like($fed->psql($p, "SELECT outcome || ' ' || array_to_string(covers, ',') || ' ' || dropouts "
 			  . "FROM smpc.audit_log WHERE job_id = 'sh-down-before'"),
 		qr/^released a,b,c,d party e: (could not be reached|did not answer)/,
-		"down before: $p's audit trail says who was left out and why");
+		"down before: ${p}'s audit trail says who was left out and why");
 }
 expect_clean('down before', qw(a b c d));
 $fed->node('e')->start;

@@ -1,0 +1,138 @@
+# The delegated and hybrid deployments (README, "Deployment models"), with
+# real servers.
+#
+# Delegated: five data owners secret-share their local aggregate to three
+# compute parties (Shamir 2-of-3) and receive the result, or, configured
+# otherwise, only the compute parties do. Owners never exchange anything
+# with one another; compute parties hold shares of every owner's input but
+# learn no result unless they are outputs; one compute party may be down.
+#
+# Hybrid: one compute party run by the organisation, one by an external
+# provider (n-of-n between the two); the organisation's departments supply
+# inputs. The provider never learns a result; without it, nothing is computed.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use SmpcTest;
+
+# ---- delegated ----------------------------------------------------------
+
+my @owners = qw(o1 o2 o3 o4 o5);
+my @compute = qw(c1 c2 c3);
+my $dg = SmpcTest->new(parties => [ @owners, @compute ], federation => undef, timeout => '4s');
+my %input = (o1 => 100, o2 => 200, o3 => 300, o4 => 400, o5 => 500);
+for my $p (@owners)
+{
+	$dg->psql($p, "CREATE TABLE t(x integer); INSERT INTO t VALUES ($input{$p}), ($input{$p})");
+}
+for my $p (@owners, @compute)
+{
+	$dg->register_federation($p, federation => 'dg', threshold => 2, compute => \@compute,
+		inputs => \@owners, outputs => \@owners);
+	$dg->register_federation($p, federation => 'dg_out', threshold => 2, compute => \@compute,
+		inputs => \@owners, outputs => \@compute);
+}
+is($dg->psql('o1', "SELECT smpc.federation_fingerprint('dg')"),
+	$dg->psql('c3', "SELECT smpc.federation_fingerprint('dg')"),
+	'delegated: every party registered the same definition, roles included');
+
+# Owners aggregate their rows; compute parties join without an input.
+my %owner_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT smpc_avg(x, 'dg-1') FROM t" } @owners;
+my %compute_sql =
+  map { $_ => "SET smpc.federation = 'dg';\nSELECT coalesce(smpc_join('avg', 'integer', 'dg-1', 'x')::text, 'no result')" }
+  @compute;
+my $offset = -s $dg->node('o1')->logfile;
+my $res = $dg->run_all({ %owner_sql, %compute_sql });
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @owners },
+	sub { $dg->numeric_eq('o1', $_[0], '300') }, 'delegated: every owner learns the average');
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @compute }, 'no result',
+	'delegated: compute parties learn no result');
+for my $p (@compute)
+{
+	is($dg->psql($p, "SELECT state || ' ' || array_to_string(covers, ',') FROM smpc.jobs WHERE job_id = 'dg-1'"),
+		'contributed o1,o2,o3,o4,o5', "delegated: $p took part and keeps no result");
+}
+# Owners talk only to compute parties: no owner's login reaches another owner.
+my $log = slurp_file($dg->node('o1')->logfile, $offset);
+unlike($log, qr/connection authorized: user=smpc_peer_o\d/, 'delegated: no other owner connects to o1');
+like($log, qr/connection authorized: user=smpc_peer_c\d/, 'delegated: compute parties send o1 the result');
+like(slurp_file($dg->node('c1')->logfile), qr/connection authorized: user=smpc_peer_o3/,
+	'delegated: c1 got o3\'s share');
+
+# Only the compute parties learn the result.
+%owner_sql = map { $_ => "SET smpc.federation = 'dg_out';\nSELECT coalesce(smpc_sum(x, 'dg-2')::text, 'no result') FROM t" } @owners;
+%compute_sql = map { $_ => "SET smpc.federation = 'dg_out';\nSELECT smpc_join('sum', 'integer', 'dg-2', 'x')" } @compute;
+$res = $dg->run_all({ %owner_sql, %compute_sql });
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @owners }, 'no result',
+	'compute-only outputs: owners contribute and learn nothing');
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @compute }, '3000',
+	'compute-only outputs: the compute parties learn the sum');
+is($dg->psql('o2', "SELECT state FROM smpc.jobs WHERE job_id = 'dg-2'"), 'contributed',
+	'compute-only outputs: o2 records that it contributed');
+
+# A compute party down: two of three still reconstruct.
+$dg->node('c3')->stop('fast');
+%owner_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT smpc_sum(x, 'dg-3') FROM t" } @owners;
+%compute_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT coalesce(smpc_join('sum', 'integer', 'dg-3', 'x')::text, 'no result')" } qw(c1 c2);
+$res = $dg->run_all({ %owner_sql, %compute_sql });
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @owners }, '3000', 'delegated, c3 down: the owners get the sum');
+# An owner that is down is left out, and the result says so.
+$dg->node('o5')->stop('fast');
+delete $owner_sql{o5};
+s/dg-3/dg-4/ for values %owner_sql, values %compute_sql;
+$res = $dg->run_all({ %owner_sql, %compute_sql });
+$dg->expect_all_ok({ map { $_ => $res->{$_} } qw(o1 o2 o3 o4) }, '2000',
+	'delegated, c3 and o5 down: the sum over o1..o4');
+like($res->{o1}{stderr}, qr/covers the inputs of o1, o2, o3, o4 only/, 'delegated: o1 is told o5 was left out');
+$dg->node('c3')->start;
+$dg->node('o5')->start;
+
+# A party without an input role that aggregates rows is stopped before
+# anything is sent.
+$dg->psql('c1', 'CREATE TABLE t(x integer); INSERT INTO t VALUES (1)');
+my ($rc, $out, $err) = $dg->try_psql('c1', "SET smpc.federation = 'dg'; SELECT smpc_sum(x, 'dg-5') FROM t");
+isnt($rc, 0, 'a compute party cannot supply rows');
+like($err, qr/22023: party "c1" supplies no input in federation "dg", but the aggregate read 1 rows.*\nHINT:  Run SELECT smpc_join\('sum', 'integer', job_id\) here instead\./s,
+	'and is told to use smpc_join');
+$dg->stop_all;
+
+# ---- hybrid -------------------------------------------------------------
+
+my $hy = SmpcTest->new(parties => [qw(org prov dept1 dept2)], federation => undef, timeout => '4s');
+my %dept = (org => 7, dept1 => 11, dept2 => 13);
+for my $p (qw(org dept1 dept2))
+{
+	$hy->psql($p, "CREATE TABLE t(x integer); INSERT INTO t VALUES ($dept{$p})");
+}
+for my $p (qw(org prov dept1 dept2))
+{
+	$hy->register_federation($p, federation => 'hy', compute => [qw(org prov)],
+		inputs => [qw(org dept1 dept2)], outputs => [qw(org dept1 dept2)]);
+}
+my %sql = (
+	(map { $_ => "SET smpc.federation = 'hy';\nSELECT smpc_sum(x, 'hy-1') FROM t" } qw(org dept1 dept2)),
+	prov => "SET smpc.federation = 'hy';\nSELECT coalesce(smpc_join('sum', 'integer', 'hy-1', 'x')::text, 'no result')");
+$res = $hy->run_all(\%sql);
+$hy->expect_all_ok({ map { $_ => $res->{$_} } qw(org dept1 dept2) }, '31',
+	'hybrid: the organisation and its departments get the sum');
+is($res->{prov}{stdout}, 'no result', 'hybrid: the provider computes and learns nothing');
+is($hy->psql('prov', "SELECT state FROM smpc.jobs WHERE job_id = 'hy-1'"), 'contributed',
+	'hybrid: the provider records that it took part');
+
+# The provider is down: nothing can be computed (n-of-n between the two).
+$hy->node('prov')->stop('fast');
+delete $sql{prov};
+s/hy-1/hy-2/ for values %sql;
+$res = $hy->run_all(\%sql);
+$hy->expect_all_fail($res, [], 'hybrid, provider down');
+like($res->{$_}{stderr}, qr/party prov|party "prov"/, "hybrid, provider down: $_ names it") for qw(org dept1 dept2);
+$hy->expect_nothing_released('hy-2', 'hybrid, provider down');
+$hy->node('prov')->start;
+$sql{prov} = "SET smpc.federation = 'hy';\nSELECT coalesce(smpc_join('sum', 'integer', 'hy-2', 'x')::text, 'no result')";
+$res = $hy->run_all(\%sql);
+$hy->expect_all_ok({ map { $_ => $res->{$_} } qw(org dept1 dept2) }, '31', 'hybrid: retried with the provider back');
+
+$hy->stop_all;
+done_testing();
