@@ -210,7 +210,7 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
   return guarded(st, [&] {
     auto def = to_def(fed);
     smpc::protocol::Message m;
-    if (type < 1 || type > 6) throw ProtocolError(ErrorKind::kInvalidArgument, "unknown type");
+    if (type < 1 || type > 8) throw ProtocolError(ErrorKind::kInvalidArgument, "unknown type");
     m.type = static_cast<smpc::protocol::MessageType>(type);
     m.federation = def.name;
     m.job_id = job_id;

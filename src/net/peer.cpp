@@ -704,10 +704,13 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 	MemoryContext cxt = CurrentMemoryContext;
 	bool		tolerant = mode == SMPC_SEND_TOLERANT;
 
+	uint32		holdoff = InterruptHoldoffCount;
+
 	for (int i = 0; i < n; i++)
 	{
 		pending[i].send = &sends[i];
 		sends[i].failure = NULL;
+		sends[i].failure_code = 0;
 	}
 	PG_TRY();
 	{
@@ -734,11 +737,18 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 			 * A partner that cannot be reached, or no longer runs the job
 			 * (it failed or restarted): the job may go on without it.
 			 */
-			if (tolerant && (pending[i].broken ||
-							 pending[i].error_code == ERRCODE_SMPC_JOB_NOT_RUNNING))
+			if ((tolerant && pending[i].broken) ||
+				(mode != SMPC_SEND_BEST_EFFORT &&
+				 (pending[i].error_code == ERRCODE_SMPC_JOB_NOT_RUNNING ||
+				  pending[i].error_code == ERRCODE_SMPC_JOB_RELEASED)))
 			{
-				sends[i].failure = smpc_one_line(pending[i].error_code == ERRCODE_SMPC_JOB_NOT_RUNNING
+				int			code = pending[i].error_code;
+
+				sends[i].failure_code = pending[i].broken ? ERRCODE_CONNECTION_FAILURE : code;
+				sends[i].failure = smpc_one_line(code == ERRCODE_SMPC_JOB_NOT_RUNNING
 												 ? psprintf("no longer runs the job (%s)", pending[i].error_message)
+												 : code == ERRCODE_SMPC_JOB_RELEASED
+												 ? psprintf("already released the job (%s)", pending[i].error_message)
 												 : psprintf("could not be reached: %s", pending[i].error_message));
 				continue;
 			}
@@ -749,7 +759,12 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 	{
 		if (mode != SMPC_SEND_BEST_EFFORT)
 			PG_RE_THROW();
-		/* Best effort (abort notices): log the failure and carry on. */
+		/*
+		 * Best effort (abort notices): log the failure and carry on. The
+		 * error reset the interrupt holdoff count; the caller holds
+		 * interrupts, so give it back.
+		 */
+		InterruptHoldoffCount = holdoff;
 		MemoryContextSwitchTo(cxt);
 		{
 			ErrorData  *edata = CopyErrorData();

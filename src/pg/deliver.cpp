@@ -224,7 +224,7 @@ smpc_deliver(PG_FUNCTION_ARGS)
 
 		if (smpc_job_is_released(fed, job_id))
 			ereport(ERROR,
-					errcode(ERRCODE_SMPC_JOB_CONFLICT),
+					errcode(ERRCODE_SMPC_JOB_RELEASED),
 					errmsg("job \"%s\" of federation \"%s\" was already released at party \"%s\"",
 						   job_id, fed->name, fed->self_name),
 					errdetail("A released job takes no more messages."));
@@ -234,7 +234,8 @@ smpc_deliver(PG_FUNCTION_ARGS)
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
 						   job_id,
 						   info.type == 2 ? "partial" : info.type == 3 ? "confirm"
-						   : info.type == 5 ? "count" : "roster",
+						   : info.type == 5 ? "count" : info.type == 6 ? "roster"
+						   : info.type == 7 ? "agree" : "vouch",
 						   fed->self_name));
 	}
 	smpc_inbox_put(info.job_key, &info, data, len);
@@ -252,7 +253,8 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 	char	   *type_name = text_to_cstring(PG_GETARG_TEXT_PP(4));
 	int			type = strcmp(type_name, "share") == 0 ? 1 : strcmp(type_name, "partial") == 0 ? 2
 		: strcmp(type_name, "confirm") == 0 ? 3 : strcmp(type_name, "abort") == 0 ? 4
-		: strcmp(type_name, "count") == 0 ? 5 : strcmp(type_name, "roster") == 0 ? 6 : 0;
+		: strcmp(type_name, "count") == 0 ? 5 : strcmp(type_name, "roster") == 0 ? 6
+		: strcmp(type_name, "agree") == 0 ? 7 : strcmp(type_name, "vouch") == 0 ? 8 : 0;
 	SmpcFederationRow *fed = smpc_load_federation(name, false);
 	SmpcFederation core;
 	SmpcStatus	st;
@@ -267,7 +269,7 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 	if (type == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("message type must be share, roster, count, partial, confirm or abort"));
+				errmsg("message type must be share, roster, agree, count, partial, confirm, vouch or abort"));
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_test_message(&core, job_id, sender, receiver, type, &bytes, &len, &st))
 		smpc_raise_status(&st);

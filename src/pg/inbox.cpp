@@ -352,6 +352,20 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 		SetLatch(&GetPGProcByNumber(waiter_procno)->procLatch);
 }
 
+/* Whether any message is filed under key. */
+bool
+smpc_inbox_pending(const uint8 *key)
+{
+	SmpcSlot   *s = smpc_slots();
+	bool		found = false;
+
+	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
+	for (int i = 0; i < smpc_inbox->nslots && !found; i++)
+		found = SMPC_MATCHES(s[i], key);
+	LWLockRelease(smpc_inbox->lock);
+	return found;
+}
+
 /* Takes every message filed under key, oldest first, as a List of bytea. */
 List *
 smpc_inbox_take(const uint8 *key)

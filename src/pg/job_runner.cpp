@@ -33,6 +33,8 @@ extern "C" {
 }
 
 #define SMPC_ABORT_NOTICE_MS 1000
+/* How long a job waits for the reason of a partner that says it ended. */
+#define SMPC_GONE_GRACE_MS 1000
 
 static char *
 smpc_format_timeout(void)
@@ -64,7 +66,7 @@ smpc_round_deadline(TimestampTz job_start, int round)
  */
 static void
 smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline,
-				  SmpcSendMode mode, uint64 *unreachable, char **failures)
+				  SmpcSendMode mode, uint64 *unreachable, char **failures, int *codes)
 {
 	int			n = smpc_job_outbox_size(job);
 	SmpcSend   *sends;
@@ -134,6 +136,7 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadli
 			{
 				*unreachable |= UINT64CONST(1) << dest[b];
 				failures[dest[b]] = sends[b].failure;
+				codes[dest[b]] = sends[b].failure_code;
 			}
 		nsent += nbatch;
 	}
@@ -184,7 +187,10 @@ smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const ErrorData *e
 {
 	MemoryContext cxt = CurrentMemoryContext;
 
+	uint32		holdoff;
+
 	HOLD_INTERRUPTS();
+	holdoff = InterruptHoldoffCount;
 	PG_TRY();
 	{
 		SmpcStatus	st;
@@ -192,10 +198,12 @@ smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const ErrorData *e
 		if (smpc_job_abort(job, smpc_abort_reason(fed, edata), smpc_abort_is_fatal(edata), &st))
 			smpc_flush_outbox(job, fed,
 							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS),
-							  SMPC_SEND_BEST_EFFORT, NULL, NULL);
+							  SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL);
 	}
 	PG_CATCH();
 	{
+		/* An error resets the holdoff count: restore ours before resuming. */
+		InterruptHoldoffCount = holdoff;
 		MemoryContextSwitchTo(cxt);
 		FlushErrorState();
 	}
@@ -256,27 +264,27 @@ smpc_test_pause(SmpcJob *job)
  * failure is raised.
  */
 static void
-smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline, bool tolerant)
+smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline, bool tolerant,
+				char **gone)
 {
 	uint64		unreachable = 0;
 	char	  **failures;
+	int		   *codes;
 
 #ifdef SMPC_TEST_BUILD
 	smpc_test_pause(job);
 #endif
-	if (!tolerant)
-	{
-		smpc_flush_outbox(job, fed, deadline, SMPC_SEND_STRICT, NULL, NULL);
-		return;
-	}
 	failures = (char **) palloc0(sizeof(char *) * fed->nparties);
+	codes = (int *) palloc0(sizeof(int) * fed->nparties);
 	/* Dropping a partner can complete a round and make more to send. */
 	while (smpc_job_outbox_size(job) > 0)
 	{
 		uint64		before = unreachable;
+		bool		sharing = smpc_job_round(job) <= 1;
 		StringInfoData lost;
 
-		smpc_flush_outbox(job, fed, deadline, SMPC_SEND_TOLERANT, &unreachable, failures);
+		smpc_flush_outbox(job, fed, deadline, tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT,
+						  &unreachable, failures, codes);
 		initStringInfo(&lost);
 		for (int i = 0; i < fed->nparties; i++)
 		{
@@ -285,6 +293,26 @@ smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline
 
 			if (!(unreachable & ~before & (UINT64CONST(1) << i)))
 				continue;
+			/* A partner that released the job before this party shared: too late. */
+			if (codes[i] == ERRCODE_SMPC_JOB_RELEASED && sharing)
+				ereport(ERROR,
+						errcode(ERRCODE_SMPC_JOB_RELEASED),
+						errmsg("job was already released at party \"%s\" without this party",
+							   fed->parties[i]),
+						errdetail_internal("Party %s %s.", fed->parties[i], failures[i]),
+						errhint("This party joined after the others finished; its input is not in their result."));
+			/*
+			 * A partner for which the job has just ended (refused, aborted,
+			 * released without us) says so at once; why it ended may be on
+			 * its way. A job without tolerance keeps the first such answer
+			 * for the caller, which waits a moment for the reason.
+			 */
+			if (!tolerant)
+			{
+				if (*gone == NULL)
+					*gone = psprintf("party %s %s", fed->parties[i], failures[i]);
+				continue;
+			}
 			if (!smpc_job_unreachable(job, i, failures[i], &went_on, &st))
 				smpc_raise_status(&st);
 			if (!went_on)
@@ -303,6 +331,8 @@ smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline
 					: errdetail("The job cannot go on without them."),
 					errhint("Check that the partners' servers are up, and the options of their smpc servers and user mappings."));
 		}
+		if (!tolerant)
+			break;
 	}
 }
 
@@ -322,6 +352,9 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 	TimestampTz deadline;
 	List	   *waiting;
 	ListCell   *lc;
+	char	   *gone = NULL;	/* a partner for which the job ended */
+	bool		gone_grace = false;
+	bool		last_look = false;	/* the inbox was read after the deadline */
 
 	/*
 	 * What partners filed before this run sent anything. An abort among it
@@ -342,7 +375,7 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 		smpc_raise_status(&st);
 	round = smpc_job_round(job);
 	deadline = smpc_round_deadline(started, round);
-	smpc_send_round(job, fed, deadline, tolerant);
+	smpc_send_round(job, fed, deadline, tolerant, &gone);
 
 	while (!smpc_job_finished(job))
 	{
@@ -369,12 +402,36 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 		{
 			round = smpc_job_round(job);
 			deadline = smpc_round_deadline(started, round);
+			last_look = false;
 		}
-		smpc_send_round(job, fed, deadline, tolerant);
+		smpc_send_round(job, fed, deadline, tolerant, &gone);
 		if (smpc_job_finished(job))
 			break;
+		/* A partner said the job ended there: wait a moment for its reason. */
+		if (gone != NULL && !gone_grace)
+		{
+			gone_grace = true;
+			deadline = Min(deadline, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+																	SMPC_GONE_GRACE_MS));
+		}
 
 		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		/*
+		 * Before a deadline counts, take once more what arrived while this
+		 * party was sending (once: a partner that keeps sending cannot hold
+		 * the job past its deadline).
+		 */
+		if (remaining <= 0 && !last_look && smpc_inbox_pending(key))
+		{
+			last_look = true;
+			continue;
+		}
+		if (remaining <= 0 && gone != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_PARTNER_ABORTED),
+					errmsg("the job ended at a partner while it ran here"),
+					errdetail_internal("%s.", gone),
+					errhint("No result was released here; the job can be run again."));
 		if (remaining <= 0)
 		{
 			char		missing[1024];
@@ -392,7 +449,8 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 							   smpc_format_timeout()));
 				round = smpc_job_round(job);
 				deadline = smpc_round_deadline(started, round);
-				smpc_send_round(job, fed, deadline, tolerant);
+				last_look = false;
+				smpc_send_round(job, fed, deadline, tolerant, &gone);
 				continue;
 			}
 			smpc_job_dead_runs(job, dead, sizeof dead);

@@ -30,6 +30,7 @@ extern "C" {
 #define ERRCODE_SMPC_POLICY_REFUSED MAKE_SQLSTATE('S', 'M', '0', '0', '6')
 #define ERRCODE_SMPC_POLICY_MISMATCH MAKE_SQLSTATE('S', 'M', '0', '0', '7')
 #define ERRCODE_SMPC_JOB_NOT_RUNNING MAKE_SQLSTATE('S', 'M', '0', '0', '8')
+#define ERRCODE_SMPC_JOB_RELEASED MAKE_SQLSTATE('S', 'M', '0', '0', '9')
 
 /* GUCs (module.cpp) */
 extern int	smpc_timeout_ms;
@@ -95,6 +96,7 @@ extern void smpc_inbox_unregister(const uint8 *key);
 extern bool smpc_inbox_has_waiter(const uint8 *key);
 extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info,
 						   const uint8 *data, size_t len);
+extern bool smpc_inbox_pending(const uint8 *key);
 /* Moves every message filed under key into *msgs (a List of bytea *). */
 extern List *smpc_inbox_take(const uint8 *key);
 
@@ -105,7 +107,8 @@ typedef struct SmpcSend
 	const uint8 *data;
 	size_t		len;
 	const char *what;			/* e.g. "round 1 (share)" for errors */
-	char	   *failure;		/* out, SMPC_SEND_TOLERANT: why the party was unreachable */
+	char	   *failure;		/* out: why the party was unreachable or gone */
+	int			failure_code;	/* out: the SQLSTATE of that */
 } SmpcSend;
 
 /* How smpc_peer_send_all treats failures. */
@@ -116,6 +119,12 @@ typedef enum SmpcSendMode
 	SMPC_SEND_TOLERANT			/* unreachable partners go to SmpcSend.failure; a
 								 * partner's refusal is raised */
 } SmpcSendMode;
+/*
+ * In STRICT and TOLERANT mode, a partner that answers that the job does not
+ * run there (SM008: it has just ended there, or it restarted) or was already
+ * released there (SM009) is not raised but goes to SmpcSend.failure: its
+ * reason may still be on its way, or it finished without this party.
+ */
 
 extern void smpc_peer_init(void);
 extern char *smpc_peer_role_of(const char *party);

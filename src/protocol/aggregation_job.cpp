@@ -6,10 +6,13 @@
 //     is ignored, a different one is equivocation;
 //   - nothing but the row count is opened before the row count passed the
 //     release policy, and a refused job keeps no opened value;
-//   - every value is opened over one set S of inputs, carried in every
-//     count and partial message, and from at least t compute parties;
+//   - nothing is opened before every compute party this one heard from in
+//     the agree round named the same set S of inputs; every value is opened
+//     over that S, carried in every count and partial message, and from at
+//     least t compute parties;
+//   - shares that arrive after this party's roster went out are never used;
 //   - the result is only exposed after every partner that answered confirmed
-//     the same digest, and, when parties dropped out, after at least t
+//     (or vouched for) the same digest, and after at least a quorum of
 //     compute parties did.
 #include "protocol/aggregation_job.hpp"
 
@@ -113,8 +116,17 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   threshold_ = reconstruction_threshold(fed);
   shamir_ = fed.threshold != 0;
   bool inputs_compute = true;
-  for (PartyIndex i : inputs) inputs_compute = inputs_compute && compute_pos_[i] >= 0;
+  for (PartyIndex i : inputs) {
+    inputs_compute = inputs_compute && compute_pos_[i] >= 0;
+    input_mask_ |= bit(i);
+  }
   tolerant_ = shamir_ || !inputs_compute;
+  // A quorum above half the compute parties: two groups cut off from each
+  // other cannot both go on.
+  quorum_ = tolerant_ ? std::max(threshold_, compute_.size() / 2 + 1) : compute_.size();
+  for (std::size_t j = 0; j < n; ++j) {
+    vouching_ = vouching_ || ((compute_pos_[j] >= 0) != output_role_[j]);
+  }
 
   width_ = params_.width != 0 ? params_.width : input_.size();
   if (width_ == 0 || width_ > kMaxValues) {
@@ -149,16 +161,22 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
     }
   }
   phases_.push_back(MessageType::kShare);
-  if (tolerant_) phases_.push_back(MessageType::kRoster);
+  if (tolerant_) {
+    phases_.push_back(MessageType::kRoster);
+    phases_.push_back(MessageType::kAgree);
+  }
   if (!gated_.empty()) phases_.push_back(MessageType::kCount);
   if (!rest_.empty()) phases_.push_back(MessageType::kPartial);
   phases_.push_back(MessageType::kConfirm);
+  if (vouching_) phases_.push_back(MessageType::kVouch);
 
   shares_.resize(n);
   rosters_.resize(n);
+  agrees_.resize(n);
   counts_.resize(n);
   partials_.resize(n);
   confirms_.resize(n);
+  vouches_.resize(n);
   nonces_.resize(n);
   dropped_.assign(n, false);
   unreachable_.assign(n, false);
@@ -194,12 +212,16 @@ const AggregationJob::Slots& AggregationJob::slots(MessageType type) const {
       return shares_;
     case MessageType::kRoster:
       return rosters_;
+    case MessageType::kAgree:
+      return agrees_;
     case MessageType::kCount:
       return counts_;
     case MessageType::kPartial:
       return partials_;
     case MessageType::kConfirm:
       return confirms_;
+    case MessageType::kVouch:
+      return vouches_;
     case MessageType::kAbort:
       break;
   }
@@ -225,34 +247,58 @@ std::size_t AggregationJob::expected_width(MessageType type) const {
 }
 
 std::vector<std::uint16_t> AggregationJob::expected(MessageType type) const {
-  const std::size_t n = params_.federation.parties.size();
-  const std::uint16_t self = params_.self;
   std::vector<std::uint16_t> out;
-  for (std::size_t j = 0; j < n; ++j) {
-    if (j == self || dropped_[j]) continue;
-    bool wanted = false;
-    switch (type) {
-      case MessageType::kShare:
-        wanted = is_compute(self) && input_role_[j];
-        break;
-      case MessageType::kRoster:
-        wanted = is_compute(self) && is_compute(j);
-        break;
-      case MessageType::kCount:
-      case MessageType::kPartial:
-        wanted = (is_compute(self) || is_output_) && is_compute(j);
-        break;
-      case MessageType::kConfirm:
-        // Compute parties confirm to everyone who learns the result; the
-        // others compare with the compute parties, not with each other.
-        wanted = (is_compute(self) || is_output_) && is_compute(j);
-        break;
-      case MessageType::kAbort:
-        break;
-    }
-    if (wanted) out.push_back(static_cast<std::uint16_t>(j));
+  for (std::size_t j = 0; j < params_.federation.parties.size(); ++j) {
+    const auto sender = static_cast<std::uint16_t>(j);
+    if (j != params_.self && !dropped_[j] && sends_to_me(sender, type)) out.push_back(sender);
   }
   return out;
+}
+
+// Who sends what to whom; see the rounds in aggregation_job.hpp.
+bool AggregationJob::sends_to_me(std::uint16_t sender, MessageType type) const {
+  const std::uint16_t self = params_.self;
+  switch (type) {
+    case MessageType::kShare:
+      return input_role_[sender] && is_compute(self);
+    case MessageType::kRoster:
+    case MessageType::kAgree:
+      return is_compute(sender) && is_compute(self);
+    case MessageType::kCount:
+      return is_compute(sender) && (is_compute(self) || is_output_);
+    case MessageType::kPartial:
+      return is_compute(sender) && is_output_;
+    case MessageType::kConfirm:
+      return vouching_ ? output_role_[sender] && is_compute(self)
+                       : is_compute(sender) && is_compute(self);
+    case MessageType::kVouch:
+      return is_compute(sender) && is_output_;
+    case MessageType::kAbort:
+      break;
+  }
+  return false;
+}
+
+bool AggregationJob::sends_to(std::uint16_t to, MessageType type) const {
+  const std::uint16_t self = params_.self;
+  switch (type) {
+    case MessageType::kShare:
+      return is_input_ && is_compute(to);
+    case MessageType::kRoster:
+    case MessageType::kAgree:
+      return is_compute(self) && is_compute(to);
+    case MessageType::kCount:
+      return is_compute(self) && (is_compute(to) || output_role_[to]);
+    case MessageType::kPartial:
+      return is_compute(self) && output_role_[to];
+    case MessageType::kConfirm:
+      return vouching_ ? is_output_ && is_compute(to) : is_compute(self) && is_compute(to);
+    case MessageType::kVouch:
+      return is_compute(self) && output_role_[to];
+    case MessageType::kAbort:
+      break;
+  }
+  return false;
 }
 
 bool AggregationJob::complete(MessageType type) const {
@@ -381,6 +427,15 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   const std::optional<Nonce>& known = nonces_[m.sender];
   if (m.type != first) {
     if (!known) {
+      // A tolerant job does not wait for a partner that left before it sent
+      // anything here (a non-fatal abort); a fatal one may be stale.
+      if (m.type == MessageType::kAbort && !m.fatal && tolerant_ && phase_ > 0) {
+        std::vector<Outgoing> out;
+        (void)leave(m.sender, "aborted: " + (m.reason.empty() ? std::string("no reason was given")
+                                                             : m.reason),
+                    out);
+        return out;
+      }
       // Bounded: a sender has at most one message per round and an abort
       // per run; more are junk from a misbehaving sender and are dropped.
       if (early_[m.sender].size() < kMaxEarlyMessages) early_[m.sender].push_back(m);
@@ -390,10 +445,13 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   }
 
   if (m.type == MessageType::kAbort) {
-    // A partner that opened the row count and found it too low: this party
-    // opens the same count (its own count round may just not be complete
-    // yet), so it reports the same refusal.
-    if (m.refused && !gated_.empty() && phase_ >= 2) {
+    // A compute partner that opened the row count and found it too low: this
+    // party opens the same count (its own count round may just not be
+    // complete yet), so it reports the same refusal.
+    const auto count_phase = std::find(phases_.begin(), phases_.end(), MessageType::kCount);
+    const bool counting = count_phase != phases_.end() &&
+                          phase_ >= static_cast<int>(count_phase - phases_.begin()) + 1;
+    if (m.refused && counting && is_compute(m.sender)) {
       refusal_ = row_count_refusal();
       result_.assign(width_, crypto::Fp());
       finished_ = true;
@@ -464,18 +522,21 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
     throw ProtocolError(ErrorKind::kMalformed, party + " sent a " + type_name(m.type) +
                                                    " message, which this job has no round for");
   }
-  // Only the roles that send a round may send its messages.
-  const bool sender_may =
-      m.type == MessageType::kShare ? input_role_[m.sender] && is_compute(params_.self)
-                                    : is_compute(m.sender);
-  if (!sender_may) {
+  // Only the roles that send a round may send its messages, and only the
+  // parties that take part as inputs may be included.
+  if (!sends_to_me(m.sender, m.type)) {
     throw ProtocolError(ErrorKind::kMalformed,
                         party + " sent a " + std::string(type_name(m.type)) +
                             " message, which its role in federation \"" + fed.name +
                             "\" does not send to this party");
   }
+  if ((m.included & ~input_mask_) != 0) {
+    throw ProtocolError(ErrorKind::kMalformed,
+                        party + " included parties that supply no input");
+  }
   std::optional<Message>& slot = slots(m.type)[m.sender];
-  if (m.type != MessageType::kConfirm && m.type != MessageType::kRoster &&
+  if ((m.type == MessageType::kShare || m.type == MessageType::kCount ||
+       m.type == MessageType::kPartial) &&
       m.values.size() != expected_width(m.type)) {
     throw ProtocolError(ErrorKind::kMalformed, party + " sent " + std::to_string(m.values.size()) +
                                                    " values, this party expects " +
@@ -502,41 +563,20 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   return out;
 }
 
-// The type of the first message `sender` sends this party in a run: its
-// share for an input party, else its roster, count or partial for a compute
-// party, else its confirm; an abort from a party that sends this one nothing
-// else.
+// The type of the first message `sender` sends this party in a run (its
+// share, for an input party); an abort from a party that sends this one
+// nothing else.
 MessageType AggregationJob::first_type_from(std::uint16_t sender) const {
-  const bool self_computes = is_compute(params_.self);
-  const bool self_learns = self_computes || is_output_;
   for (MessageType t : phases_) {
-    bool sends = false;
-    switch (t) {
-      case MessageType::kShare:
-        sends = input_role_[sender] && self_computes;
-        break;
-      case MessageType::kRoster:
-        sends = is_compute(sender) && self_computes;
-        break;
-      case MessageType::kCount:
-      case MessageType::kPartial:
-        sends = is_compute(sender) && self_learns;
-        break;
-      case MessageType::kConfirm:
-        sends = is_compute(sender) && self_learns;
-        break;
-      case MessageType::kAbort:
-        break;
-    }
-    if (sends) return t;
+    if (sends_to_me(sender, t)) return t;
   }
   return MessageType::kAbort;
 }
 
 bool AggregationJob::can_drop(std::uint16_t party) const {
   if (!tolerant_ || finished_) return false;
-  // Not a compute party the reconstruction needs: below t, or any in n-of-n.
-  if (is_compute(party) && live_compute() - 1 < threshold_) return false;
+  // Not a compute party the job needs: below the quorum, or any in n-of-n.
+  if (is_compute(party) && live_compute() - 1 < quorum_) return false;
   // An input after S was fixed is already in or out; before, it leaves S.
   return true;
 }
@@ -563,9 +603,10 @@ bool AggregationJob::leave(std::uint16_t party, const std::string& reason,
 // every compute party still includes the same inputs. It only gets nothing
 // more from this party.
 bool AggregationJob::unreachable(std::uint16_t party, const std::string& reason) {
-  if (!tolerant_ || finished_ || party >= unreachable_.size() || party == params_.self) {
-    return false;
-  }
+  if (party >= unreachable_.size() || party == params_.self) return false;
+  // A job that has ended here needs nothing more from anyone.
+  if (finished_) return true;
+  if (!tolerant_) return false;
   if (!unreachable_[party]) {
     unreachable_[party] = true;
     if (drop_reason_[party].empty()) drop_reason_[party] = reason;
@@ -581,7 +622,7 @@ bool AggregationJob::timeout(std::vector<Outgoing>& out) {
   // of the parties it waits for.
   std::size_t compute_late = 0;
   for (std::uint16_t j : late) compute_late += is_compute(j) ? 1 : 0;
-  if (!tolerant_ || live_compute() - compute_late < threshold_) return false;
+  if (!tolerant_ || live_compute() - compute_late < quorum_) return false;
   const std::string why = "did not answer in " + round_name(current());
   for (std::uint16_t j : late) mark_dropped(j, why);
   for (Outgoing& o : advance()) out.push_back(std::move(o));
@@ -591,23 +632,21 @@ bool AggregationJob::timeout(std::vector<Outgoing>& out) {
 // This party's messages of round `type` to every party that expects them.
 void AggregationJob::send_round(MessageType type, std::vector<Outgoing>& out) {
   const std::size_t n = params_.federation.parties.size();
-  const bool sends = is_compute(params_.self);
-  if (!sends) return;
   bool first = true;
   for (std::size_t j = 0; j < n; ++j) {
     // A party this one stopped waiting for may still wait for this one.
     if (j == params_.self || unreachable_[j]) continue;
-    const bool receives = type == MessageType::kRoster ? is_compute(j)
-                          : type == MessageType::kConfirm ? is_compute(j) || output_role_[j]
-                                                          : is_compute(j) || output_role_[j];
-    if (!receives) continue;
     auto to = static_cast<std::uint16_t>(j);
+    if (!sends_to(to, type)) continue;
     Message m = header(type, to);
-    if (type == MessageType::kRoster) m.included = included_;
-    if (type == MessageType::kCount || type == MessageType::kPartial) m.included = included_;
+    if (type == MessageType::kRoster || type == MessageType::kAgree ||
+        type == MessageType::kCount || type == MessageType::kPartial) {
+      m.included = included_;
+    }
     if (type == MessageType::kCount) m.values = pick(held_, gated_);
     if (type == MessageType::kPartial) m.values = pick(held_, rest_);
     if (type == MessageType::kConfirm) m.digest = digest_;
+    if (type == MessageType::kVouch) m.digest = vouched_;
     if ((fault_ == Fault::kEquivocateCount && type == MessageType::kCount && first) ||
         (fault_ == Fault::kEquivocatePartial && type == MessageType::kPartial && first) ||
         (fault_ == Fault::kWrongPartial && type == MessageType::kPartial)) {
@@ -629,24 +668,31 @@ void AggregationJob::sum_held_shares() {
   }
 }
 
-// S: every input whose share this party holds, narrowed by the rosters of the
-// other live compute parties; at least min_parties of them.
+// S: this party's roster (the inputs whose shares it held when it sent it),
+// narrowed by every other compute party's roster; at least min_parties.
 void AggregationJob::fix_included() {
-  std::uint64_t s = 0;
-  for (std::size_t i = 0; i < input_role_.size(); ++i) {
-    if (!input_role_[i]) continue;
-    if (i == params_.self || shares_[i]) s |= bit(i);
-  }
+  // Peer to peer n-of-n (no roster round): every input, all shares are here.
+  std::uint64_t s = tolerant_ ? included_ : input_mask_;
   for (std::uint16_t c : compute_) {
     if (c != params_.self && rosters_[c]) s &= rosters_[c]->included;
   }
   included_ = s;
   included_fixed_ = true;
+  check_min_parties();
+}
+
+// Refuses a set S of fewer than min_parties inputs (or one naming a party
+// without an input role, from a misbehaving partner).
+void AggregationJob::check_min_parties() const {
+  if ((included_ & ~input_mask_) != 0) {
+    throw ProtocolError(ErrorKind::kMalformed,
+                        "a compute party included parties that supply no input");
+  }
   std::size_t count = 0;
   std::string left_out;
   for (std::size_t i = 0; i < input_role_.size(); ++i) {
     if (!input_role_[i]) continue;
-    if ((s & bit(i)) != 0) {
+    if ((included_ & bit(i)) != 0) {
       ++count;
     } else {
       left_out += (left_out.empty() ? "" : ", ") + params_.federation.parties[i];
@@ -669,15 +715,17 @@ void AggregationJob::fix_included() {
 void AggregationJob::open(MessageType type, const std::vector<std::size_t>& indexes) {
   const Slots& s = slots(type);
   const FederationDef& fed = params_.federation;
-  // A party that computes no shares adopts S from the messages it receives.
+  // A party that computes no shares adopts S from the messages it receives:
+  // the S that a quorum of compute parties opens over.
   if (!is_compute(params_.self) && !included_fixed_) {
     for (std::uint16_t c : compute_) {
       if (s[c]) {
         std::size_t agree = 0;
         for (std::uint16_t d : compute_) agree += s[d] && s[d]->included == s[c]->included ? 1 : 0;
-        if (agree >= threshold_) {
+        if (agree >= std::max(threshold_, tolerant_ ? quorum_ : threshold_)) {
           included_ = s[c]->included;
           included_fixed_ = true;
+          check_min_parties();
           break;
         }
       }
@@ -793,12 +841,22 @@ std::vector<Outgoing> AggregationJob::advance() {
   std::vector<Outgoing> out;
   while (!finished_ && phase_ > 0) {
     const MessageType now = current();
-    if (now == MessageType::kConfirm) {
-      // Check every confirm that is already here, so a mismatch is reported
-      // as soon as it is known rather than after the last confirm arrives.
-      for (std::size_t j = 0; j < confirms_.size(); ++j) {
-        if (j == params_.self || !confirms_[j]) continue;
-        if (confirms_[j]->digest != digest_) {
+    // Digests are checked as soon as each arrives, so a mismatch is reported
+    // when it is known rather than after the last one.
+    if (now == MessageType::kConfirm || now == MessageType::kVouch) {
+      const Slots& s = slots(now);
+      // What every digest of this round must be: this party's own result
+      // digest, or, at a compute party that learns no result, the first
+      // output's digest (all outputs must hold the same result).
+      const crypto::Digest* want =
+          now == MessageType::kVouch || !vouching_ || is_output_ ? &digest_ : nullptr;
+      for (std::size_t j = 0; j < s.size(); ++j) {
+        if (j == params_.self || !s[j]) continue;
+        if (want == nullptr) {
+          want = &s[j]->digest;
+          continue;
+        }
+        if (s[j]->digest != *want) {
           throw ProtocolError(ErrorKind::kInconsistent,
                               "party " + fed.parties[j] +
                                   " holds a different result (transcript digest mismatch)",
@@ -806,19 +864,15 @@ std::vector<Outgoing> AggregationJob::advance() {
                               "released.");
         }
       }
-      if (!complete(now)) break;
-      // After dropouts, at least t compute parties must vouch for the result.
-      std::size_t confirmed = is_compute(params_.self) ? 1 : 0;
-      for (std::uint16_t c : compute_) confirmed += c != params_.self && confirms_[c] ? 1 : 0;
-      if (confirmed < threshold_) {
-        throw ProtocolError(ErrorKind::kTooFewParties,
-                            "too few compute parties confirmed the result of job \"" +
-                                params_.job_id + "\": " + std::to_string(confirmed) + " of the " +
-                                std::to_string(threshold_) + " needed",
-                            "No result was released.");
+    }
+    if (now == MessageType::kAgree) {
+      for (std::uint16_t c : compute_) {
+        if (c == params_.self || !agrees_[c] || agrees_[c]->included == included_) continue;
+        throw ProtocolError(ErrorKind::kInconsistent,
+                            "party " + fed.parties[c] + " includes other inputs than this party",
+                            "Compute parties must open over the same inputs; nothing was opened.",
+                            "Run the job again.");
       }
-      finished_ = true;
-      break;
     }
     if (!complete(now)) break;
     if (now == MessageType::kShare) {
@@ -833,13 +887,26 @@ std::vector<Outgoing> AggregationJob::advance() {
         sum_held_shares();
       }
     } else if (now == MessageType::kRoster) {
+      if (is_compute(params_.self)) fix_included();
+    } else if (now == MessageType::kAgree) {
       if (is_compute(params_.self)) {
-        fix_included();
+        // Everyone this party heard from agreed; enough of them to go on?
+        std::size_t agreed = 1;
+        for (std::uint16_t c : compute_) agreed += c != params_.self && agrees_[c] ? 1 : 0;
+        if (agreed < quorum_) {
+          throw ProtocolError(ErrorKind::kTooFewParties,
+                              "too few compute parties agree on the inputs of job \"" +
+                                  params_.job_id + "\": " + std::to_string(agreed) + " of the " +
+                                  std::to_string(quorum_) + " needed",
+                              "No result was released.");
+        }
         sum_held_shares();
       }
-    } else {
+    } else if (now == MessageType::kCount || now == MessageType::kPartial) {
+      const bool opens = now == MessageType::kCount ? is_compute(params_.self) || is_output_
+                                                    : is_output_;
       result_.resize(width_);
-      if (now == MessageType::kCount) {
+      if (opens && now == MessageType::kCount) {
         open(MessageType::kCount, gated_);
         const crypto::i128 rows = result_[*params_.count_index].to_signed();
         if (rows < static_cast<crypto::i128>(params_.policy.min_rows)) {
@@ -849,20 +916,66 @@ std::vector<Outgoing> AggregationJob::advance() {
           finished_ = true;
           break;
         }
-      } else {
+      } else if (opens) {
         open(MessageType::kPartial, rest_);
       }
+    } else if (now == MessageType::kConfirm) {
+      if (!vouching_) {
+        // Compute and output parties are the same: their digests agree.
+        std::size_t confirmed = 1;
+        for (std::uint16_t c : compute_) confirmed += c != params_.self && confirms_[c] ? 1 : 0;
+        if (confirmed < quorum_) {
+          throw ProtocolError(ErrorKind::kTooFewParties,
+                              "too few compute parties confirmed the result of job \"" +
+                                  params_.job_id + "\": " + std::to_string(confirmed) + " of the " +
+                                  std::to_string(quorum_) + " needed",
+                              "No result was released.");
+        }
+        finished_ = true;
+        break;
+      }
+      if (is_compute(params_.self)) {
+        // Vouch for the outputs' common digest (every one seen is equal).
+        bool any = is_output_;
+        vouched_ = digest_;
+        for (std::size_t j = 0; j < confirms_.size() && !any; ++j) {
+          if (j != params_.self && confirms_[j]) {
+            vouched_ = confirms_[j]->digest;
+            any = true;
+          }
+        }
+        if (!any) {
+          throw ProtocolError(ErrorKind::kTooFewParties,
+                              "no output party of job \"" + params_.job_id + "\" confirmed a result",
+                              "No result was released.");
+        }
+      }
+    } else if (now == MessageType::kVouch) {
+      if (is_output_) {
+        std::size_t vouched = is_compute(params_.self) ? 1 : 0;
+        for (std::uint16_t c : compute_) vouched += c != params_.self && vouches_[c] ? 1 : 0;
+        if (vouched < quorum_) {
+          throw ProtocolError(ErrorKind::kTooFewParties,
+                              "too few compute parties vouched for the result of job \"" +
+                                  params_.job_id + "\": " + std::to_string(vouched) + " of the " +
+                                  std::to_string(quorum_) + " needed",
+                              "No result was released.");
+        }
+      }
+      finished_ = true;
+      break;
     }
     ++phase_;
     const MessageType next = current();
     if (next == MessageType::kRoster && is_compute(params_.self)) {
-      // The roster: the inputs whose shares this party holds.
+      // The roster: the inputs whose shares this party holds now. Shares
+      // that come later are not used.
       included_ = 0;
       for (std::size_t i = 0; i < input_role_.size(); ++i) {
         if (input_role_[i] && (i == params_.self || shares_[i])) included_ |= bit(i);
       }
     }
-    if (next == MessageType::kConfirm) finish_transcript();
+    if (next == MessageType::kConfirm && is_output_) finish_transcript();
     send_round(next, out);
   }
   return out;

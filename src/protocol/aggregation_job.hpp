@@ -16,30 +16,42 @@
 //            be named.
 //   roster:  only when the job tolerates dropouts (Shamir sharing, or input
 //            parties that do not compute): each compute party tells the
-//            others which inputs' shares it holds. Every compute party then
-//            includes S = the inputs every compute party it heard from
-//            holds; S must cover at least the policy's min_parties.
+//            others which inputs' shares it holds (at that moment; shares
+//            that come later are not used). S = the inputs in every roster.
+//   agree:   likewise: each compute party tells the others the S it will
+//            open over. Nothing is opened until every compute party this
+//            one hears from names the same S, so honest parties never send
+//            partial sums over different sets (two such sums would give away
+//            the difference, an input). S must cover min_parties inputs.
 //   count:   only under a minimum row count: each compute party sends to
 //            every compute and output party the sum over S of its shares of
 //            the row-count element, with S. The joint count is reconstructed
 //            and the job refused when it is below the minimum, before any
-//            other value is opened.
-//   partial: likewise for every other element.
-//   confirm: every compute party sends H(fingerprints, job, descriptor, S,
-//            the opened values) to every compute and output party; each
-//            releases when every confirm it receives equals its own digest.
-//            (Output parties that do not compute compare with the compute
-//            parties, not with one another: data owners of the delegated
-//            model never talk to each other.)
+//            other value is opened. (Compute parties learn the count.)
+//   partial: likewise for every other element, but only to output parties:
+//            a compute party that is not an output learns no result.
+//   confirm: each output party hashes (fingerprints, job, descriptor, S, the
+//            opened values). When the compute and output parties are the
+//            same parties, they send each other this digest and release when
+//            every digest they receive equals their own. Otherwise
+//            outputs send it to the compute parties, and
+//   vouch:   each compute party, once every output's digest is the same,
+//            sends that digest back to the outputs, which release when the
+//            compute parties' vouches equal their own digest. (Outputs that
+//            do not compute never talk to one another: data owners of the
+//            delegated model need no connections among themselves.)
 // Values from more than t compute parties are checked to lie on one
 // polynomial; with at least t + 2 of them a single wrong value is
 // attributed to its sender.
 //
 // Dropouts: a job that tolerates them goes on without a party that stops
-// answering (timeout()) or cannot be reached (unreachable()) as long as at least t
-// compute parties and min_parties inputs remain; every party includes the
-// same inputs S (rosters), and the result says which (covered()). Without
-// tolerance (peer-to-peer n-of-n) any missing party stops the job.
+// answering (timeout()) or leaves (a non-fatal abort, a restart) as long as
+// a quorum of compute parties remains: max(t, a majority), so that two
+// groups cut off from each other can never both release. A party this one
+// cannot send to (unreachable()) gets nothing more but is still awaited.
+// Every party includes the same inputs S, and the result says which
+// (covered()). Without tolerance (peer-to-peer n-of-n) any missing party
+// stops the job.
 //
 // Any inconsistency (a second, different message for the same round from the
 // same sender, values that do not fit, a digest that differs, a fatal abort, a
@@ -173,6 +185,10 @@ class AggregationJob {
   // E.g. "round 1 (share) from party c, party d"; for timeout errors.
   std::string describe_missing() const;
 
+  // Compute parties that must remain for the job to go on (all of them
+  // without tolerance).
+  std::size_t quorum() const { return quorum_; }
+
   // Makes this party misbehave as described by `fault` (tests only).
   void set_fault(Fault fault) { fault_ = fault; }
 
@@ -204,12 +220,17 @@ class AggregationJob {
   void sum_held_shares();
   // Fixes S from the rosters (or takes every input when there is no roster).
   void fix_included();
+  void check_min_parties() const;
   // Joint values of `indexes` from the compute parties' messages of `type`.
   void open(MessageType type, const std::vector<std::size_t>& indexes);
   ProtocolError row_count_refusal() const;
   void finish_transcript();
   MessageType first_type_from(std::uint16_t sender) const;
   bool can_drop(std::uint16_t party) const;
+  // Whether sender may send messages of `type` to this party.
+  bool sends_to_me(std::uint16_t sender, MessageType type) const;
+  // Whether this party sends messages of `type` to party `to`.
+  bool sends_to(std::uint16_t to, MessageType type) const;
   // The party left (abort, restart): not awaited any more, if the job can
   // go on without it.
   bool leave(std::uint16_t party, const std::string& reason, std::vector<Outgoing>& out);
@@ -231,8 +252,11 @@ class AggregationJob {
   bool is_input_ = false;
   bool is_output_ = false;
   std::size_t threshold_ = 0;  // compute parties needed to reconstruct
+  std::size_t quorum_ = 0;     // compute parties needed to go on and release
   bool shamir_ = false;
-  bool tolerant_ = false;  // goes on without parties that drop out
+  bool tolerant_ = false;   // goes on without parties that drop out
+  bool vouching_ = false;   // compute and output parties differ: a vouch round
+  std::uint64_t input_mask_ = 0;
 
   std::vector<MessageType> phases_;  // the rounds of this job, in order
   int phase_ = 0;                    // 1-based index into phases_ while running
@@ -242,10 +266,11 @@ class AggregationJob {
   std::vector<std::size_t> rest_;   // elements opened in the partial round
   std::vector<crypto::Fp> own_share_;
   std::vector<crypto::Fp> held_;  // this party's sums over S of the shares it holds
-  std::uint64_t included_ = 0;    // S, as a bit mask of party indexes
+  std::uint64_t included_ = 0;    // this party's roster, then S (bit i: party i)
   bool included_fixed_ = false;
+  crypto::Digest vouched_{};      // the outputs' common digest (vouch round)
   // Per sender, the message received for each round, if any.
-  Slots shares_, rosters_, counts_, partials_, confirms_;
+  Slots shares_, rosters_, agrees_, counts_, partials_, confirms_, vouches_;
   std::vector<std::optional<Nonce>> nonces_;
   std::vector<bool> dropped_;      // not awaited any more
   std::vector<bool> unreachable_;  // sent nothing more

@@ -181,6 +181,7 @@ std::vector<std::uint8_t> encode(const Message& m) {
       w.values(m.values);
       break;
     case MessageType::kRoster:
+    case MessageType::kAgree:
       w.u64(m.included);
       break;
     case MessageType::kCount:
@@ -189,6 +190,7 @@ std::vector<std::uint8_t> encode(const Message& m) {
       w.values(m.values);
       break;
     case MessageType::kConfirm:
+    case MessageType::kVouch:
       w.bytes(m.digest.data(), m.digest.size());
       break;
     case MessageType::kAbort:
@@ -215,7 +217,7 @@ Message decode(const std::uint8_t* data, std::size_t len) {
   Message m;
   std::uint8_t type = r.u8("type");
   if (type < static_cast<std::uint8_t>(MessageType::kShare) ||
-      type > static_cast<std::uint8_t>(MessageType::kRoster)) {
+      type > static_cast<std::uint8_t>(MessageType::kVouch)) {
     throw ProtocolError(ErrorKind::kMalformed, "message has an unknown type");
   }
   m.type = static_cast<MessageType>(type);
@@ -234,6 +236,7 @@ Message decode(const std::uint8_t* data, std::size_t len) {
       m.values = r.values();
       break;
     case MessageType::kRoster:
+    case MessageType::kAgree:
       m.included = r.u64("included parties");
       break;
     case MessageType::kCount:
@@ -242,6 +245,7 @@ Message decode(const std::uint8_t* data, std::size_t len) {
       m.values = r.values();
       break;
     case MessageType::kConfirm:
+    case MessageType::kVouch:
       r.array(m.digest, "digest");
       break;
     case MessageType::kAbort: {
@@ -267,6 +271,10 @@ const char* type_name(MessageType t) {
       return "count";
     case MessageType::kRoster:
       return "roster";
+    case MessageType::kAgree:
+      return "agree";
+    case MessageType::kVouch:
+      return "vouch";
     case MessageType::kPartial:
       return "partial";
     case MessageType::kConfirm:

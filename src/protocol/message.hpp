@@ -10,9 +10,11 @@
 //     kShare:   definition u16 length + bytes, policy text u16 length +
 //               bytes (<= 512), then values
 //     kRoster:  included u64 (bit i: this compute party holds party i's share)
+//     kAgree:   included u64 (the inputs this compute party will open over)
 //     kCount:   included u64 | values (partial sums of the row-count elements)
 //     kPartial: included u64 | values
 //     kConfirm: digest (32)
+//     kVouch:   digest (32) (the result digest every output sent)
 //     kAbort:   flags u8 (bit 0 refused, bit 1 fatal; others 0) |
 //               reason u16 length + bytes (<= 1024)
 //   values: u32 count (1..kMaxValues) + count * 16 bytes, each < p
@@ -40,6 +42,8 @@ enum class MessageType : std::uint8_t {
   kAbort = 4,
   kCount = 5,
   kRoster = 6,
+  kAgree = 7,
+  kVouch = 8,
 };
 
 constexpr std::size_t kMaxJobIdBytes = 16384;
@@ -69,10 +73,11 @@ struct Message {
   std::string definition;          // kShare: sender's canonical federation text
   std::string policy_text;         // kShare: sender's canonical release policy
   std::vector<crypto::Fp> values;  // kShare, kCount, kPartial
-  // kRoster, kCount, kPartial: the input parties (bit i: party i) whose
-  // shares the sender holds (roster) or summed (count, partial).
+  // kRoster, kAgree, kCount, kPartial: the input parties (bit i: party i)
+  // whose shares the sender holds (roster), will open over (agree) or
+  // summed (count, partial).
   std::uint64_t included = 0;
-  crypto::Digest digest{};  // kConfirm: hash of the opened result
+  crypto::Digest digest{};  // kConfirm, kVouch: hash of the opened result
   std::string reason;       // kAbort
   bool refused = false;     // kAbort: the release policy refused the job
   // kAbort: the job must stop everywhere (an inconsistency or mismatch). A
@@ -86,7 +91,7 @@ std::vector<std::uint8_t> encode(const Message& m);
 // Throws ProtocolError(kMalformed) naming what is wrong (never echoing values).
 Message decode(const std::uint8_t* data, std::size_t len);
 
-// "share", "roster", "count", "partial", "confirm", "abort"
+// "share", "roster", "agree", "count", "partial", "confirm", "vouch", "abort"
 const char* type_name(MessageType t);
 
 }  // namespace smpc::protocol

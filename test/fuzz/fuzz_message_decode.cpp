@@ -189,8 +189,9 @@ void feed_variants(const Message& m, const FederationDef& def) {
   }
 
   std::vector<Message> variants;
-  for (MessageType type : {MessageType::kShare, MessageType::kRoster, MessageType::kCount,
-                           MessageType::kPartial, MessageType::kConfirm}) {
+  for (MessageType type : {MessageType::kShare, MessageType::kRoster, MessageType::kAgree,
+                           MessageType::kCount, MessageType::kPartial, MessageType::kConfirm,
+                           MessageType::kVouch}) {
     for (std::uint16_t sender = 1; sender < kParties; ++sender) {
       Message v = base;
       v.type = type;

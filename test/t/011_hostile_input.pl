@@ -87,7 +87,7 @@ $fed->expect_all_ok($res, '15', 'a job to replay against');
 for my $type (qw(share partial confirm abort))
 {
 	rejected(message_hex('hostile-done', $type),
-		qr/SM005: job "hostile-done" of federation "ico" was already released at party "b"/,
+		qr/SM009: job "hostile-done" of federation "ico" was already released at party "b"/,
 		"$type after the job was released");
 }
 

@@ -40,6 +40,12 @@ Message base(MessageType type) {
     case MessageType::kRoster:
       m.included = 0x8000000000000005ULL;
       break;
+    case MessageType::kAgree:
+      m.included = 0x5;
+      break;
+    case MessageType::kVouch:
+      for (std::size_t i = 0; i < m.digest.size(); ++i) m.digest[i] = static_cast<std::uint8_t>(3 * i);
+      break;
     case MessageType::kCount:
       m.included = 0x7;
       m.values = {Fp::from_signed(42)};
@@ -59,8 +65,9 @@ Message base(MessageType type) {
 }
 
 const MessageType kAllTypes[] = {MessageType::kShare,   MessageType::kRoster,
-                                 MessageType::kCount,   MessageType::kPartial,
-                                 MessageType::kConfirm, MessageType::kAbort};
+                                 MessageType::kAgree,   MessageType::kCount,
+                                 MessageType::kPartial, MessageType::kConfirm,
+                                 MessageType::kVouch,   MessageType::kAbort};
 
 ErrorKind decode_error(const Bytes& b, std::size_t len, std::string* what = nullptr) {
   try {
@@ -227,7 +234,7 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
   b[4] = 3;
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
-  for (std::uint8_t type : {0, 7, 0xFF}) {
+  for (std::uint8_t type : {0, 9, 0xFF}) {
     b = good;
     b[5] = type;
     std::string what;
@@ -414,6 +421,8 @@ TEST(ProtocolMessage, TypeNames) {
   EXPECT_STREQ(type_name(MessageType::kShare), "share");
   EXPECT_STREQ(type_name(MessageType::kCount), "count");
   EXPECT_STREQ(type_name(MessageType::kRoster), "roster");
+  EXPECT_STREQ(type_name(MessageType::kAgree), "agree");
+  EXPECT_STREQ(type_name(MessageType::kVouch), "vouch");
   EXPECT_STREQ(type_name(MessageType::kPartial), "partial");
   EXPECT_STREQ(type_name(MessageType::kConfirm), "confirm");
   EXPECT_STREQ(type_name(MessageType::kAbort), "abort");

@@ -253,7 +253,7 @@ TEST(ProtocolThreshold, AWrongPartialIsAttributedToItsSender) {
     ASSERT_TRUE(net.parties[i].error) << i;
     EXPECT_EQ(net.parties[i].error->kind(), ErrorKind::kInconsistent);
     EXPECT_EQ(std::string(net.parties[i].error->what()),
-              "party delta sent a partial value that does not fit the others (round 3 (partial))");
+              "party delta sent a partial value that does not fit the others (round 4 (partial))");
   }
 }
 
@@ -266,7 +266,7 @@ TEST(ProtocolThreshold, AWrongPartialWithOneSpareValueIsFoundNotNamed) {
     ASSERT_TRUE(net.parties[i].error) << i;
     EXPECT_EQ(std::string(net.parties[i].error->what()),
               "the partial values of alpha, beta, gamma, delta do not lie on one polynomial "
-              "(round 3 (partial))");
+              "(round 4 (partial))");
   }
 }
 
