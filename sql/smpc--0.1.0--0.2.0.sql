@@ -322,3 +322,56 @@ REVOKE ALL ON FUNCTION smpc_join(text, regtype, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION smpc_join(text, regtype, text, text) TO smpc_analyst;
 COMMENT ON FUNCTION smpc_join(text, regtype, text, text) IS
     'takes part in job job_id (sum, count or avg over value_type) at a party without an input; returns the joint result, or NULL where this party learns none';
+
+-- Scheduled reports ------------------------------------------------------------
+--
+-- Every party schedules the same report (for example with pg_cron) and names
+-- the job with smpc.report_job_id: the same id at every party for the same
+-- report and period, whatever the party's time zone (periods are UTC). A job
+-- id runs once, so a retry after a failure computes it and any later run
+-- returns the stored result: nothing is counted twice.
+CREATE FUNCTION smpc.period_start(period text, at timestamptz DEFAULT now())
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF period_start.period IS NULL OR period_start.at IS NULL THEN
+        RAISE EXCEPTION 'period and time must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF period_start.period NOT IN ('hour', 'day', 'week', 'month', 'quarter', 'year') THEN
+        RAISE EXCEPTION 'period must be hour, day, week, month, quarter or year, not "%"', period_start.period
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN date_trunc(period_start.period, period_start.at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+END $$;
+COMMENT ON FUNCTION smpc.period_start(text, timestamptz) IS
+    'start (UTC) of the hour, day, ISO week, month, quarter or year that contains the given time';
+
+CREATE FUNCTION smpc.report_job_id(report text, period text, at timestamptz DEFAULT now())
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t timestamp := smpc.period_start(report_job_id.period, report_job_id.at) AT TIME ZONE 'UTC';
+BEGIN
+    IF report_job_id.report IS NULL OR report_job_id.report = '' THEN
+        RAISE EXCEPTION 'report name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN report_job_id.report || '/' || report_job_id.period || '/' ||
+        CASE report_job_id.period
+            WHEN 'hour' THEN to_char(t, 'YYYY-MM-DD"T"HH24')
+            WHEN 'day' THEN to_char(t, 'YYYY-MM-DD')
+            WHEN 'week' THEN to_char(t, 'IYYY-"W"IW')
+            WHEN 'month' THEN to_char(t, 'YYYY-MM')
+            WHEN 'quarter' THEN to_char(t, 'YYYY-"Q"Q')
+            ELSE to_char(t, 'YYYY')
+        END;
+END $$;
+COMMENT ON FUNCTION smpc.report_job_id(text, text, timestamptz) IS
+    'job id of a report for the period containing the given time, e.g. expenses/month/2026-11: the same at every party';
+REVOKE ALL ON FUNCTION smpc.period_start(text, timestamptz), smpc.report_job_id(text, text, timestamptz)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.period_start(text, timestamptz), smpc.report_job_id(text, text, timestamptz)
+    TO smpc_admin, smpc_analyst;

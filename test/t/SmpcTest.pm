@@ -114,6 +114,7 @@ register the federation at each.  Options:
   scale       passed to smpc.create_federation when given
   timeout     smpc.timeout for every party (default '20s')
   conf        extra postgresql.conf text for every party
+  conf_for    code ref: party name => extra postgresql.conf text for it
 
 =cut
 
@@ -170,6 +171,7 @@ log_min_messages = 'debug1'
 log_connections = on
 log_disconnections = on
 EOC
+		$node->append_conf('postgresql.conf', $opts{conf_for}->($name)) if $opts{conf_for};
 		my $dbname = $self->db($name);
 		my $hba = "local all all trust\n";
 		for my $peer (grep { $_ ne $name } @names)
