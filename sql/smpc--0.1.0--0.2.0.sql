@@ -169,6 +169,7 @@ CREATE TABLE smpc.audit_log (
     outside_bounds bigint NOT NULL DEFAULT 0,
     covers        text[],
     dropouts      text,
+    initiated_by  text,
     backend_pid   integer NOT NULL,
     logged_at     timestamptz NOT NULL DEFAULT now()
 );
@@ -188,6 +189,7 @@ COMMENT ON COLUMN smpc.audit_log.outcome IS
     'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else)';
 COMMENT ON COLUMN smpc.audit_log.covers IS 'the input parties the released result includes';
 COMMENT ON COLUMN smpc.audit_log.dropouts IS 'the parties the job went on without, and why';
+COMMENT ON COLUMN smpc.audit_log.initiated_by IS 'the partner that started the job here through a published dataset (smpc_run), or NULL when a session here ran it';
 COMMENT ON COLUMN smpc.audit_log.sqlstate IS 'SQLSTATE of the error, for refused and failed attempts';
 COMMENT ON COLUMN smpc.audit_log.reason IS 'error message, for refused and failed attempts';
 COMMENT ON COLUMN smpc.audit_log.result IS 'the joint values released, e.g. "sum 45000, count 3"';
@@ -375,3 +377,54 @@ REVOKE ALL ON FUNCTION smpc.period_start(text, timestamptz), smpc.report_job_id(
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION smpc.period_start(text, timestamptz), smpc.report_job_id(text, text, timestamptz)
     TO smpc_admin, smpc_analyst;
+
+-- Job status --------------------------------------------------------------------
+--
+-- Running jobs come from shared memory (each waits here with its round and the
+-- partners it waits for); finished ones from smpc.audit_log. The view runs
+-- with the caller's rights, so the audit log's row security applies: an
+-- analyst sees the jobs they ran, an smpc_admin member all of them.
+CREATE FUNCTION smpc._running_jobs(OUT federation text, OUT job_id text, OUT aggregate text,
+    OUT round text, OUT waiting_for text, OUT started_at timestamptz, OUT requested_by name,
+    OUT initiated_by text, OUT backend_pid integer)
+RETURNS SETOF record
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'smpc_running_jobs';
+REVOKE ALL ON FUNCTION smpc._running_jobs() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc._running_jobs() TO smpc_admin, smpc_analyst;
+COMMENT ON FUNCTION smpc._running_jobs() IS
+    'internal: the jobs running in this database that the caller may see (use smpc.job_status)';
+
+CREATE VIEW smpc.job_status WITH (security_invoker = true) AS
+SELECT r.federation, r.job_id, r.aggregate,
+       CASE WHEN r.waiting_for <> '' THEN 'waiting' ELSE 'running' END AS state,
+       nullif(r.round, '') AS round, pg_catalog.string_to_array(nullif(r.waiting_for, ''), ',') AS waiting_for,
+       NULL::text AS sqlstate, NULL::text AS reason, NULL::text AS result,
+       r.started_at, NULL::timestamptz AS finished_at,
+       pg_catalog.clock_timestamp() - r.started_at AS duration,
+       r.requested_by, nullif(r.initiated_by, '') AS initiated_by, r.backend_pid
+FROM smpc._running_jobs() r
+UNION ALL
+SELECT l.federation, l.job_id, l.aggregate, l.outcome, NULL, NULL::text[],
+       l.sqlstate, l.reason, l.result, l.started_at, l.finished_at,
+       l.finished_at - l.started_at, l.requested_by, l.initiated_by, l.backend_pid
+FROM smpc.audit_log l;
+GRANT SELECT ON smpc.job_status TO smpc_admin, smpc_analyst;
+COMMENT ON VIEW smpc.job_status IS
+    'jobs here: running ones (waiting for which partner, in which round) and every finished attempt (released, returned, contributed, refused, failed and why)';
+COMMENT ON COLUMN smpc.job_status.state IS
+    'waiting (for the partners in waiting_for), running, or the outcome of a finished attempt as in smpc.audit_log';
+COMMENT ON COLUMN smpc.job_status.round IS 'the protocol round a running job is in, e.g. "round 1 (share)"';
+COMMENT ON COLUMN smpc.job_status.waiting_for IS 'the partners a waiting job has not heard from in this round';
+COMMENT ON COLUMN smpc.job_status.duration IS 'how long the attempt took, or has been running';
+COMMENT ON COLUMN smpc.job_status.requested_by IS 'the role that runs or ran the job';
+COMMENT ON COLUMN smpc.job_status.initiated_by IS 'the partner that started the job through a published dataset, or NULL';
+
+CREATE FUNCTION smpc.cancel_job(federation text, job_id text)
+RETURNS boolean
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'smpc_cancel_job';
+REVOKE ALL ON FUNCTION smpc.cancel_job(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.cancel_job(text, text) TO smpc_admin, smpc_analyst;
+COMMENT ON FUNCTION smpc.cancel_job(text, text) IS
+    'cancels a running job here (its own role, an smpc_admin member or a superuser may); the partners are told and the attempt is recorded as failed. False when no such job runs';

@@ -25,7 +25,7 @@ extern "C" {
 static const char *const smpc_audit_names[SMPC_AUDIT_NTEXT] = {
 	"event_id", "federation", "job_id", "aggregate", "requested_by", "login_role",
 	"query_sha256", "partners", "outcome", "sqlstate", "reason", "result", "policy", "covers",
-	"dropouts"
+	"dropouts", "initiated_by"
 };
 
 /* Fixed-size part of a payload; the text fields follow. */
@@ -177,6 +177,7 @@ smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, const char *j
 		if (i != fed->self)
 			appendStringInfo(&partners, "%s%s", partners.len ? "," : "", fed->parties[i]);
 	r->text[SMPC_AUDIT_PARTNERS] = partners.data;
+	r->text[SMPC_AUDIT_INITIATED_BY] = smpc_job_initiator ? pstrdup(smpc_job_initiator) : NULL;
 	r->started = GetCurrentTimestamp();
 	r->outside = outside;
 	r->backend_pid = MyProcPid;

@@ -48,6 +48,7 @@ typedef struct SmpcWaiter
 	int			pid;
 	int			procno;
 	uint8		key[32];
+	SmpcJobStatus status;		/* for smpc.job_status */
 } SmpcWaiter;
 
 typedef struct SmpcSlot
@@ -198,6 +199,7 @@ smpc_inbox_register(const uint8 *key)
 		w[free_index].pid = MyProcPid;
 		w[free_index].procno = MyProc->pgprocno;
 		memcpy(w[free_index].key, key, 32);
+		memset(&w[free_index].status, 0, sizeof(SmpcJobStatus));
 	}
 	LWLockRelease(smpc_inbox->lock);
 	if (ok && free_index < 0)
@@ -224,6 +226,90 @@ smpc_inbox_unregister(const uint8 *key)
 		if (SMPC_MATCHES(w[i], key) && w[i].pid == MyProcPid)
 			w[i].used = false;
 	LWLockRelease(smpc_inbox->lock);
+}
+
+/*
+ * Sets the status of this backend's job `key`, as smpc.job_status shows it;
+ * fields that are NULL (or state 0) keep their value.
+ */
+void
+smpc_inbox_set_status(const uint8 *key, const SmpcJobStatus *status, bool identity)
+{
+	SmpcWaiter *w;
+
+	if (smpc_inbox == NULL)
+		return;
+	w = smpc_waiters();
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+	{
+		SmpcJobStatus *st;
+
+		if (!SMPC_MATCHES(w[i], key) || w[i].pid != MyProcPid)
+			continue;
+		st = &w[i].status;
+		if (identity)
+		{
+			*st = *status;
+			break;
+		}
+		st->state = status->state;
+		memcpy(st->round, status->round, sizeof st->round);
+		memcpy(st->waiting_for, status->waiting_for, sizeof st->waiting_for);
+		break;
+	}
+	LWLockRelease(smpc_inbox->lock);
+}
+
+/*
+ * Copies the status of every job of this database into a palloc'd array,
+ * with the backend's pid; returns how many.
+ */
+int
+smpc_inbox_statuses(SmpcJobStatus **out, int **pids)
+{
+	SmpcWaiter *w;
+	int			n = 0;
+
+	*out = NULL;
+	*pids = NULL;
+	if (smpc_inbox == NULL)
+		return 0;
+	*out = (SmpcJobStatus *) palloc(sizeof(SmpcJobStatus) * smpc_inbox->nwaiters);
+	*pids = (int *) palloc(sizeof(int) * smpc_inbox->nwaiters);
+	w = smpc_waiters();
+	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+	{
+		if (!w[i].used || w[i].dbid != MyDatabaseId || w[i].status.state == 0)
+			continue;
+		(*out)[n] = w[i].status;
+		(*pids)[n] = w[i].pid;
+		n++;
+	}
+	LWLockRelease(smpc_inbox->lock);
+	return n;
+}
+
+/* The backend running job `key` in this database, or 0. */
+int
+smpc_inbox_pid_of(const uint8 *key, Oid *roleid)
+{
+	SmpcWaiter *w;
+	int			pid = 0;
+
+	if (smpc_inbox == NULL)
+		return 0;
+	w = smpc_waiters();
+	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
+	for (int i = 0; i < smpc_inbox->nwaiters && pid == 0; i++)
+		if (SMPC_MATCHES(w[i], key) && w[i].status.state == SMPC_JOB_RUNNING)
+		{
+			pid = w[i].pid;
+			*roleid = w[i].status.roleid;
+		}
+	LWLockRelease(smpc_inbox->lock);
+	return pid;
 }
 
 /* Whether a backend of this database runs (or holds) the job `key`. */

@@ -33,6 +33,8 @@ extern "C" {
 }
 
 #define SMPC_ABORT_NOTICE_MS 1000
+
+const char *smpc_job_initiator = NULL;
 /* How long a job waits for the reason of a partner that says it ended. */
 #define SMPC_GONE_GRACE_MS 1000
 
@@ -337,6 +339,37 @@ smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline
 }
 
 /*
+ * Shows where the job stands in smpc.job_status: its round and whom it
+ * waits for. Only written when it changed since the last call.
+ */
+static void
+smpc_show_progress(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
+				   SmpcJobStatus *shown)
+{
+	SmpcJobStatus now;
+	int			type = smpc_job_round_type(job);
+	uint64		missing = smpc_job_missing_mask(job);
+	StringInfoData names;
+
+	memset(&now, 0, sizeof now);
+	now.state = SMPC_JOB_RUNNING;
+	if (type != 0)
+		smpc_job_round_name(job, type, now.round, sizeof now.round);
+	/* Party names hold no commas (federation.cpp), so a list is unambiguous. */
+	initStringInfo(&names);
+	for (int i = 0; i < fed->nparties && i < 64; i++)
+		if (missing & (UINT64CONST(1) << i))
+			appendStringInfo(&names, "%s%s", names.len ? "," : "", fed->parties[i]);
+	strlcpy(now.waiting_for, names.data, sizeof now.waiting_for);
+	pfree(names.data);
+	if (strcmp(now.round, shown->round) == 0 && strcmp(now.waiting_for, shown->waiting_for) == 0)
+		return;
+	memcpy(shown->round, now.round, sizeof now.round);
+	memcpy(shown->waiting_for, now.waiting_for, sizeof now.waiting_for);
+	smpc_inbox_set_status(key, &now, false);
+}
+
+/*
  * The exchange loop: round 1 out, then feed every message that arrives in
  * the inbox to the state machine and send what it answers, until it
  * finishes. Waits sleep on the latch that the deliver endpoint sets. Every
@@ -355,6 +388,9 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 	char	   *gone = NULL;	/* a partner for which the job ended */
 	bool		gone_grace = false;
 	bool		last_look = false;	/* the inbox was read after the deadline */
+	SmpcJobStatus shown;
+
+	memset(&shown, 0, sizeof shown);
 
 	/*
 	 * What partners filed before this run sent anything. An abort among it
@@ -470,6 +506,7 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 		}
 		if (msgs == NIL)
 		{
+			smpc_show_progress(job, fed, key, &shown);
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 remaining, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
@@ -657,6 +694,20 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 				errmsg("job \"%s\" of federation \"%s\" is running in another session",
 					   req->job_id, fed->name),
 				errhint("Wait for it to finish, or choose another job id."));
+	{
+		SmpcJobStatus status;
+
+		memset(&status, 0, sizeof status);
+		status.state = SMPC_JOB_RUNNING;
+		status.roleid = GetUserId();
+		status.started = started;
+		strlcpy(status.federation, fed->name, sizeof status.federation);
+		strlcpy(status.job_id, req->job_id, sizeof status.job_id);
+		strlcpy(status.aggregate, descriptor, sizeof status.aggregate);
+		strlcpy(status.initiated_by, smpc_job_initiator ? smpc_job_initiator : "",
+				sizeof status.initiated_by);
+		smpc_inbox_set_status(key, &status, true);
+	}
 	PG_TRY();
 	{
 		stored = smpc_job_lookup_stored(fed, req->job_id, descriptor, outputs, req->width, res);
@@ -676,6 +727,13 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 				smpc_raise_status(&st);
 			smpc_exchange(fed, req->job_id, descriptor, req, &policy, key, tolerant, outputs, res);
 			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started, res);
+		}
+		{
+			SmpcJobStatus ended;
+
+			memset(&ended, 0, sizeof ended);
+			ended.state = SMPC_JOB_ENDED;
+			smpc_inbox_set_status(key, &ended, false);
 		}
 	}
 	PG_CATCH();

@@ -38,6 +38,8 @@ extern char *smpc_federation_name;
 extern bool smpc_allow_insecure_transport;
 extern int	smpc_max_messages;
 extern int	smpc_test_fault;	/* test builds (SMPC_TEST_BUILD) only */
+/* The partner that asked for the job this backend runs (job_worker.cpp), or NULL. */
+extern const char *smpc_job_initiator;
 extern int	smpc_audit_queue_kb;
 extern bool smpc_audit_server_log;
 
@@ -97,6 +99,26 @@ extern bool smpc_inbox_has_waiter(const uint8 *key);
 extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info,
 						   const uint8 *data, size_t len);
 extern bool smpc_inbox_pending(const uint8 *key);
+
+/* The status of a running job, kept with its claim (smpc.job_status). */
+#define SMPC_JOB_RUNNING 1
+#define SMPC_JOB_ENDED 2		/* released or failed; the claim ends with the transaction */
+typedef struct SmpcJobStatus
+{
+	int			state;			/* 0: not yet shown */
+	Oid			roleid;
+	TimestampTz started;
+	char		federation[64];
+	char		job_id[256];	/* cut at 255 bytes */
+	char		aggregate[64];
+	char		initiated_by[64];	/* party that asked for the job, or "" */
+	char		round[64];
+	char		waiting_for[512];
+} SmpcJobStatus;
+
+extern void smpc_inbox_set_status(const uint8 *key, const SmpcJobStatus *status, bool identity);
+extern int	smpc_inbox_statuses(SmpcJobStatus **out, int **pids);
+extern int	smpc_inbox_pid_of(const uint8 *key, Oid *roleid);
 /* Moves every message filed under key into *msgs (a List of bytea *). */
 extern List *smpc_inbox_take(const uint8 *key);
 
@@ -195,6 +217,7 @@ enum SmpcAuditText
 	SMPC_AUDIT_POLICY,
 	SMPC_AUDIT_COVERS,			/* comma-separated */
 	SMPC_AUDIT_DROPOUTS,
+	SMPC_AUDIT_INITIATED_BY,	/* the partner that asked for the job, or NULL */
 	SMPC_AUDIT_NTEXT
 };
 

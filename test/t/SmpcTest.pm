@@ -331,22 +331,11 @@ sub run_all
 	my $limit = $opts{timeout} // 120;
 	my %run;
 	my $t0 = time;
-	# SQL goes through files, not stdin: IPC::Run feeds stdin only while a
-	# harness is pumped, and we must not make one party wait for another's
-	# input to be written.
 	for my $p (@parties)
 	{
 		my $in = ref $sql eq 'HASH' ? $sql->{$p} : $sql;
 		croak "no SQL for party $p" unless defined $in;
-		my ($fh, $file) = File::Temp::tempfile('run_all_XXXX',
-			DIR => $PostgreSQL::Test::Utils::tmp_check, UNLINK => 1);
-		print $fh $in;
-		close $fh;
-		my $r = $run{$p} = { stdout => '', stderr => '' };
-		my @cmd = @{ $self->_psql_cmd($p) };
-		$cmd[-1] = $file;    # -f FILE instead of -f -
-		$r->{h} = IPC::Run::start(\@cmd, '<', '/dev/null', '>', \$r->{stdout},
-			'2>', \$r->{stderr}, IPC::Run::timeout($limit));
+		$run{$p} = $self->start_psql($p, $in, timeout => $limit);
 	}
 	# Server stops and restarts while the jobs run, in time order.
 	my @actions;
@@ -369,32 +358,64 @@ sub run_all
 			$self->{nodes}{$p}->start;
 		}
 	}
-	for my $p (@parties)
-	{
-		my $r = $run{$p};
-		eval {
-			$r->{h}->finish;
-			$r->{rc} = $r->{h}->result(0);
-			1;
-		} or do {
-			my $e = $@;
-			$r->{h}->kill_kill;
-			$r->{rc} = 'timeout';
-			$r->{stderr} .= "\n[SmpcTest::run_all: $e]";
-		};
-		$r->{secs} = time - $t0;
-	}
 	my %res;
 	for my $p (@parties)
 	{
-		my $r = $run{$p};
-		chomp(my $out = $r->{stdout});
-		$res{$p} = { rc => $r->{rc}, stdout => $out, stderr => $r->{stderr}, secs => $r->{secs} };
-		_record_client_output($r->{stderr});
+		$res{$p} = finish_psql($run{$p});
+		$res{$p}{secs} = time - $t0;
+	}
+	for my $p (@parties)
+	{
+		my $r = $res{$p};
 		note sprintf("run_all %s: rc=%s %.2fs stdout=[%s] stderr=[%s]",
-			$p, $r->{rc}, $r->{secs}, $out, $r->{stderr});
+			$p, $r->{rc}, $r->{secs}, $r->{stdout}, $r->{stderr});
 	}
 	return \%res;
+}
+
+=pod
+
+$fed->start_psql($p, $sql, %opts): start $sql in a psql at party $p and
+return at once; finish_psql($run) waits for it and returns { rc, stdout,
+stderr } (rc 'timeout' when it was killed).  Options: user (a role to log in
+as, default the superuser), timeout (seconds, default 120).
+
+=cut
+
+sub start_psql
+{
+	my ($self, $p, $sql, %opts) = @_;
+	# SQL goes through a file, not stdin: IPC::Run feeds stdin only while a
+	# harness is pumped, and one party must not wait for another's input.
+	my ($fh, $file) = File::Temp::tempfile('psql_XXXX',
+		DIR => $PostgreSQL::Test::Utils::tmp_check, UNLINK => 1);
+	print $fh $sql;
+	close $fh;
+	my $r = { stdout => '', stderr => '' };
+	my @cmd = @{ $self->_psql_cmd($p) };
+	$cmd[-1] = $file;    # -f FILE instead of -f -
+	$cmd[-3] .= " user=$opts{user}" if $opts{user};
+	$r->{h} = IPC::Run::start(\@cmd, '<', '/dev/null', '>', \$r->{stdout},
+		'2>', \$r->{stderr}, IPC::Run::timeout($opts{timeout} // 120));
+	return $r;
+}
+
+sub finish_psql
+{
+	my ($r) = @_;
+	eval {
+		$r->{h}->finish;
+		$r->{rc} = $r->{h}->result(0);
+		1;
+	} or do {
+		my $e = $@;
+		$r->{h}->kill_kill;
+		$r->{rc} = 'timeout';
+		$r->{stderr} .= "\n[SmpcTest: $e]";
+	};
+	chomp(my $out = $r->{stdout});
+	_record_client_output($r->{stderr});
+	return { rc => $r->{rc}, stdout => $out, stderr => $r->{stderr} };
 }
 
 =pod
