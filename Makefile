@@ -21,7 +21,7 @@ CORE_SRCS = $(sort $(wildcard src/crypto/*.cpp src/protocol/*.cpp src/bridge/*.c
 GLUE_SRCS = $(sort $(wildcard src/net/*.cpp src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
-REGRESS = share federation fdw aggregate_local roles policy audit reports upgrade
+REGRESS = share federation fdw aggregate_local roles policy audit reports datasets upgrade
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
 	--load-extension=smpc
 

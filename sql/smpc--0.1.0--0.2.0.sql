@@ -428,3 +428,80 @@ REVOKE ALL ON FUNCTION smpc.cancel_job(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION smpc.cancel_job(text, text) TO smpc_admin, smpc_analyst;
 COMMENT ON FUNCTION smpc.cancel_job(text, text) IS
     'cancels a running job here (its own role, an smpc_admin member or a superuser may); the partners are told and the attempt is recorded as failed. False when no such job runs';
+
+-- Published datasets and partner-initiated jobs -------------------------------------
+--
+-- A party's admin publishes a named dataset to a federation: the query that
+-- yields its rows, which of its columns may be aggregated with which
+-- aggregates, which partners may start jobs on it, and the role the jobs run
+-- as here. A partner's analyst then runs smpc_run(federation, dataset,
+-- aggregate, column) at their own database; every other party computes its
+-- side from its own publication of that dataset (requests.cpp), with no one
+-- there typing anything. Nothing else of a party can be reached: partners
+-- name a dataset, a column and an aggregate, never SQL.
+CREATE TABLE smpc.datasets (
+    federation     text NOT NULL REFERENCES smpc.federations (name) ON DELETE CASCADE,
+    name           text NOT NULL
+                   CHECK (octet_length(name) BETWEEN 1 AND 63 AND name !~ '[[:cntrl:]]'),
+    query          text,
+    columns        text[] NOT NULL CHECK (cardinality(columns) > 0),
+    aggregates     text[] NOT NULL
+                   CHECK (cardinality(aggregates) > 0 AND aggregates <@ ARRAY['sum', 'count', 'avg']),
+    starters       text[],
+    run_as         regrole NOT NULL,
+    search_path    text NOT NULL,
+    require_bounds boolean NOT NULL,
+    published_by   name NOT NULL,
+    published_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (federation, name)
+);
+REVOKE ALL ON smpc.datasets FROM PUBLIC;
+GRANT SELECT ON smpc.datasets TO smpc_admin, smpc_analyst;
+SELECT pg_catalog.pg_extension_config_dump('smpc.datasets', '');
+COMMENT ON TABLE smpc.datasets IS
+    'datasets this party publishes to a federation: partners may start jobs on them (smpc_run), within these limits';
+COMMENT ON COLUMN smpc.datasets.query IS
+    'the query that yields the rows (NULL at a party that supplies no input: it only computes or receives)';
+COMMENT ON COLUMN smpc.datasets.columns IS 'the columns of the query that may be aggregated';
+COMMENT ON COLUMN smpc.datasets.aggregates IS 'the aggregates allowed on them: sum, count, avg';
+COMMENT ON COLUMN smpc.datasets.starters IS 'the partners that may start jobs on the dataset; NULL: every partner';
+COMMENT ON COLUMN smpc.datasets.run_as IS 'the role partner-started jobs run as here (needs LOGIN, SELECT on the query''s tables and the results grant)';
+COMMENT ON COLUMN smpc.datasets.search_path IS 'the search_path the query runs with (the publisher''s at publishing)';
+COMMENT ON COLUMN smpc.datasets.require_bounds IS 'sums and averages need declared bounds (smpc.set_bounds) for the column';
+
+CREATE FUNCTION smpc.publish(federation text, dataset text, query text, columns text[],
+    aggregates text[] DEFAULT ARRAY['sum', 'count', 'avg'], starters text[] DEFAULT NULL,
+    run_as regrole DEFAULT NULL, require_bounds boolean DEFAULT true)
+RETURNS void
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'smpc_publish';
+REVOKE ALL ON FUNCTION smpc.publish(text, text, text, text[], text[], text[], regrole, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.publish(text, text, text, text[], text[], text[], regrole, boolean) TO smpc_admin;
+COMMENT ON FUNCTION smpc.publish(text, text, text, text[], text[], text[], regrole, boolean) IS
+    'publishes (or re-publishes) a dataset to a federation: its query, the columns and aggregates partners may ask for, who may start jobs, the role they run as (default: the caller)';
+
+CREATE FUNCTION smpc.unpublish(federation text, dataset text)
+RETURNS boolean
+LANGUAGE sql STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH gone AS (
+        DELETE FROM smpc.datasets d
+        WHERE d.federation = unpublish.federation AND d.name = unpublish.dataset
+        RETURNING 1)
+    SELECT count(*) > 0 FROM gone;
+END;
+REVOKE ALL ON FUNCTION smpc.unpublish(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.unpublish(text, text) TO smpc_admin;
+COMMENT ON FUNCTION smpc.unpublish(text, text) IS
+    'stops partners starting new jobs on a dataset (jobs already running finish); true when it was published';
+
+CREATE FUNCTION smpc_run(federation text, dataset text, aggregate text, column_name text,
+    job_id text DEFAULT NULL)
+RETURNS TABLE (job text, value numeric, covers text[])
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'smpc_run';
+REVOKE ALL ON FUNCTION smpc_run(text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc_run(text, text, text, text, text) TO smpc_analyst;
+COMMENT ON FUNCTION smpc_run(text, text, text, text, text) IS
+    'runs aggregate (sum, count, avg) of a column of a published dataset at every party of the federation: the partners take part by themselves; returns the job id, the joint value and the input parties it covers';

@@ -238,6 +238,57 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
   });
 }
 
+bool smpc_request_message(const SmpcFederation* fed, const char* job_id, int receiver,
+                          const SmpcRequest* req, std::uint8_t** out, std::size_t* out_len,
+                          SmpcStatus* st) noexcept {
+  *out = nullptr;
+  return guarded(st, [&] {
+    auto def = to_def(fed);
+    smpc::protocol::Message m;
+    m.type = smpc::protocol::MessageType::kRequest;
+    m.federation = def.name;
+    m.job_id = job_id;
+    m.sender = static_cast<std::uint16_t>(fed->self);
+    m.receiver = static_cast<std::uint16_t>(receiver);
+    std::memcpy(m.nonce.data(), req->nonce, m.nonce.size());
+    m.fingerprint = smpc::protocol::fingerprint(def);
+    m.descriptor = req->descriptor;
+    m.dataset = req->dataset;
+    m.column = req->column;
+    if (req->stage < 1 || req->stage > 4)
+      throw ProtocolError(ErrorKind::kInvalidArgument, "unknown request stage");
+    m.stage = static_cast<smpc::protocol::RequestStage>(req->stage);
+    if (m.stage == smpc::protocol::RequestStage::kFailed) {
+      m.refused = req->refused;
+      m.reason = req->reason;
+    }
+    auto bytes = smpc::protocol::encode(m);
+    auto* p = static_cast<std::uint8_t*>(std::malloc(bytes.size()));
+    if (!p) throw std::bad_alloc();
+    std::memcpy(p, bytes.data(), bytes.size());
+    *out = p;
+    *out_len = bytes.size();
+  });
+}
+
+bool smpc_request_read(const std::uint8_t* data, std::size_t len, SmpcRequest* out,
+                       SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    auto m = smpc::protocol::decode(data, len);
+    if (m.type != smpc::protocol::MessageType::kRequest)
+      throw ProtocolError(ErrorKind::kMalformed, "message is not a request");
+    if (m.descriptor.size() >= sizeof out->descriptor)
+      throw ProtocolError(ErrorKind::kMalformed, "request names an unknown job");
+    copy_text(out->descriptor, sizeof out->descriptor, m.descriptor);
+    copy_text(out->dataset, sizeof out->dataset, m.dataset);
+    copy_text(out->column, sizeof out->column, m.column);
+    out->stage = static_cast<int>(m.stage);
+    std::memcpy(out->nonce, m.nonce.data(), m.nonce.size());
+    out->refused = m.refused;
+    copy_text(out->reason, sizeof out->reason, m.reason);
+  });
+}
+
 void smpc_sha256_hex(const void* data, std::size_t len, char hex_out[65]) noexcept {
   try {
     smpc::crypto::Sha256 h;

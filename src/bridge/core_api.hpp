@@ -66,7 +66,8 @@ struct SmpcPolicy {
 };
 
 struct SmpcMessageInfo {
-  int type;  // 1 share, 2 partial, 3 confirm, 4 abort, 5 count, 6 roster
+  int type;  // 1 share, 2 partial, 3 confirm, 4 abort, 5 count, 6 roster, 7 agree, 8 vouch,
+             // 9 request
   int sender;
   int receiver;
   char federation[64];
@@ -107,6 +108,26 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
                        int type, std::uint8_t** out, std::size_t* out_len,
                        SmpcStatus* st) noexcept;
 void smpc_free_bytes(std::uint8_t* p) noexcept;
+
+// A request (message type 9): that the receiver run job job_id on its
+// published dataset, aggregating column; or, back to the initiator, that it
+// could not (stage 4, with the reason).
+struct SmpcRequest {
+  char descriptor[64];  // the job, e.g. "avg(integer)"
+  char dataset[64];
+  char column[64];
+  int stage;                 // 1 check, 2 launch, 3 withdraw, 4 failed
+  std::uint8_t nonce[16];    // the initiator's call
+  bool refused;              // stage 4: a refusal (policy, permissions)
+  char reason[1025];         // stage 4
+};
+// Encodes this party's request to party `receiver`; *out as smpc_test_message.
+bool smpc_request_message(const SmpcFederation* fed, const char* job_id, int receiver,
+                          const SmpcRequest* req, std::uint8_t** out, std::size_t* out_len,
+                          SmpcStatus* st) noexcept;
+// Reads the request of a message whose type is 9 (fails for any other type).
+bool smpc_request_read(const std::uint8_t* data, std::size_t len, SmpcRequest* out,
+                       SmpcStatus* st) noexcept;
 
 // Checks a policy and writes its description ("at least 3 parties, ...")
 // into buf.

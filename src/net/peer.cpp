@@ -702,7 +702,7 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 {
 	SmpcPending *pending = (SmpcPending *) palloc0(sizeof(SmpcPending) * n);
 	MemoryContext cxt = CurrentMemoryContext;
-	bool		tolerant = mode == SMPC_SEND_TOLERANT;
+	bool		tolerant = mode == SMPC_SEND_TOLERANT || mode == SMPC_SEND_COLLECT;
 
 	uint32		holdoff = InterruptHoldoffCount;
 
@@ -711,6 +711,8 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 		pending[i].send = &sends[i];
 		sends[i].failure = NULL;
 		sends[i].failure_code = 0;
+		sends[i].failure_detail = NULL;
+		sends[i].failure_hint = NULL;
 	}
 	PG_TRY();
 	{
@@ -733,6 +735,16 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 				continue;
 			if (pending[i].broken)
 				smpc_conn_close(pending[i].entry);
+			if (mode == SMPC_SEND_COLLECT)
+			{
+				sends[i].failure_code = pending[i].error_code;
+				sends[i].failure = smpc_one_line(pending[i].broken
+												 ? psprintf("could not be reached: %s", pending[i].error_message)
+												 : pstrdup(pending[i].error_message));
+				sends[i].failure_detail = pending[i].error_detail;
+				sends[i].failure_hint = pending[i].error_hint;
+				continue;
+			}
 			/*
 			 * A partner that cannot be reached, or no longer runs the job
 			 * (it failed or restarted): the job may go on without it.

@@ -141,6 +141,18 @@ smpc_check_result_grant(const SmpcFederationRow *fed)
 				errhint("An smpc_admin can allow it with smpc.grant_results('%s', role).", fed->name));
 }
 
+/* Whether party index `party` supplies an input in fed (no inputs list: every party). */
+bool
+smpc_party_is_input(const SmpcFederationRow *fed, int party)
+{
+	if (fed->ninputs == 0)
+		return true;
+	for (int k = 0; k < fed->ninputs; k++)
+		if (fed->inputs[k] == party)
+			return true;
+	return false;
+}
+
 /* Fills the core's view of a federation (pointers into row). */
 void
 smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out)

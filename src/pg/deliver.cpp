@@ -114,28 +114,6 @@ smpc_deliver_ready(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/*
- * Whether this party supplies an input in the federation. Partners send
- * such a party nothing but its share's round before they hold its share,
- * so any later round for a job not running here is refused. A party without
- * an input (a compute or output party of the delegated model) may get
- * rosters, partials and confirms before it has joined the job.
- */
-static bool
-smpc_deliver_self_is_input(const SmpcFederationRow *fed)
-{
-	SmpcFederation core;
-	SmpcStatus	st;
-	bool		input;
-	bool		compute;
-	bool		output;
-
-	smpc_federation_as_core(fed, &core);
-	if (!smpc_federation_roles(&core, fed->self, &input, &compute, &output, &st))
-		smpc_raise_status(&st);
-	return input;
-}
-
 Datum
 smpc_deliver(PG_FUNCTION_ARGS)
 {
@@ -212,6 +190,12 @@ smpc_deliver(PG_FUNCTION_ARGS)
 						   login_role, sender, fed->parties[i]),
 					errhint("Give every partner its own login role."));
 	}
+	/* Requests are about starting jobs, not messages of a running one. */
+	if (info.type == 9)
+	{
+		smpc_request_receive(fed, &info, data, len);
+		PG_RETURN_VOID();
+	}
 	/*
 	 * The job's state here. A share may come before the job starts here (the
 	 * partner was quicker) and is kept; anything else needs a run of the job
@@ -228,7 +212,13 @@ smpc_deliver(PG_FUNCTION_ARGS)
 					errmsg("job \"%s\" of federation \"%s\" was already released at party \"%s\"",
 						   job_id, fed->name, fed->self_name),
 					errdetail("A released job takes no more messages."));
-		if (info.type != 1 && info.type != 4 && smpc_deliver_self_is_input(fed))
+		/*
+		 * Partners send a party with an input nothing but its share's round
+		 * before they hold its share; a party without one (a compute or
+		 * output party of the delegated model) may get rosters, partials and
+		 * confirms before it has joined the job.
+		 */
+		if (info.type != 1 && info.type != 4 && smpc_party_is_input(fed, fed->self))
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",

@@ -1,7 +1,12 @@
 /*
- * Turning a status from the C++ core into a PostgreSQL error.
+ * Turning a status from the C++ core into a PostgreSQL error, and running
+ * best-effort work (notices to partners) that must never raise.
  */
 #include "pg/smpc_pg.h"
+
+extern "C" {
+#include "miscadmin.h"
+}
 
 /* SQLSTATE for each core status kind. */
 static int
@@ -45,4 +50,32 @@ smpc_raise_status(const SmpcStatus *st)
 			st->detail[0] ? errdetail("%s", st->detail) : 0,
 			st->hint[0] ? errhint("%s", st->hint) : 0);
 	pg_unreachable();
+}
+
+/*
+ * Calls fn(arg) with interrupts held and swallows any error it raises: for
+ * notices to partners on error paths, after the caller's own error was
+ * copied and flushed. An error resets the interrupt holdoff count, so ours
+ * is restored before going on.
+ */
+void
+smpc_never_raise(void (*fn) (void *), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	uint32		holdoff;
+
+	HOLD_INTERRUPTS();
+	holdoff = InterruptHoldoffCount;
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		InterruptHoldoffCount = holdoff;
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	RESUME_INTERRUPTS();
 }

@@ -126,6 +126,45 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
 }
 
 /*
+ * The input parties ("a,b,c") the result of a job released here covers,
+ * whether this transaction released it or an earlier one; NULL if unknown.
+ */
+char *
+smpc_job_covers(const SmpcFederationRow *fed, const char *job_id)
+{
+	ListCell   *lc;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	SmpcOwnerContext owner;
+	char	   *covers = NULL;
+	MemoryContext callercxt = CurrentMemoryContext;
+
+	foreach(lc, smpc_pending)
+	{
+		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
+
+		if (strcmp(p->federation, fed->name) == 0 && strcmp(p->job_id, job_id) == 0)
+			return p->covers ? pstrdup(p->covers) : NULL;
+	}
+	args[0] = CStringGetTextDatum(fed->name);
+	args[1] = CStringGetTextDatum(job_id);
+	smpc_begin_as_owner(&owner);
+	SPI_connect();
+	SPI_execute_with_args("SELECT pg_catalog.array_to_string(covers, ',') FROM smpc.jobs "
+						  "WHERE federation = $1 AND job_id = $2",
+						  2, argtypes, args, NULL, true, 1);
+	if (SPI_processed == 1)
+	{
+		char	   *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		covers = text ? MemoryContextStrdup(callercxt, text) : NULL;
+	}
+	SPI_finish();
+	smpc_end_as_owner(&owner);
+	return covers;
+}
+
+/*
  * A job released before (a committed row): its stored result, with a
  * NOTICE. Read-only, so it works in parallel mode.
  */

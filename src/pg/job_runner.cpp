@@ -35,6 +35,8 @@ extern "C" {
 #define SMPC_ABORT_NOTICE_MS 1000
 
 const char *smpc_job_initiator = NULL;
+bool		smpc_job_entered = false;
+bool		smpc_job_exchanged = false;
 /* How long a job waits for the reason of a partner that says it ended. */
 #define SMPC_GONE_GRACE_MS 1000
 
@@ -183,34 +185,32 @@ smpc_abort_is_fatal(const ErrorData *edata)
 		edata->sqlerrcode == ERRCODE_SMPC_POLICY_MISMATCH;
 }
 
+typedef struct SmpcAbortNotice
+{
+	SmpcJob    *job;
+	const SmpcFederationRow *fed;
+	const ErrorData *edata;
+} SmpcAbortNotice;
+
+static void
+smpc_send_abort(void *arg)
+{
+	SmpcAbortNotice *n = (SmpcAbortNotice *) arg;
+	SmpcStatus	st;
+
+	if (smpc_job_abort(n->job, smpc_abort_reason(n->fed, n->edata), smpc_abort_is_fatal(n->edata), &st))
+		smpc_flush_outbox(n->job, n->fed,
+						  TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS),
+						  SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL);
+}
+
 /* Tells every partner that this party aborted the job; never raises. */
 static void
 smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const ErrorData *edata)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	SmpcAbortNotice n = {job, fed, edata};
 
-	uint32		holdoff;
-
-	HOLD_INTERRUPTS();
-	holdoff = InterruptHoldoffCount;
-	PG_TRY();
-	{
-		SmpcStatus	st;
-
-		if (smpc_job_abort(job, smpc_abort_reason(fed, edata), smpc_abort_is_fatal(edata), &st))
-			smpc_flush_outbox(job, fed,
-							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS),
-							  SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL);
-	}
-	PG_CATCH();
-	{
-		/* An error resets the holdoff count: restore ours before resuming. */
-		InterruptHoldoffCount = holdoff;
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
-	}
-	PG_END_TRY();
-	RESUME_INTERRUPTS();
+	smpc_never_raise(smpc_send_abort, &n);
 }
 
 #ifdef SMPC_TEST_BUILD
@@ -369,6 +369,13 @@ smpc_show_progress(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 	smpc_inbox_set_status(key, &now, false);
 }
 
+/* The message type of a filed message (byte 5 of the wire format), or 0. */
+static int
+smpc_filed_type(const bytea *m)
+{
+	return VARSIZE(m) - VARHDRSZ > 5 ? ((const uint8 *) VARDATA(m))[5] : 0;
+}
+
 /*
  * The exchange loop: round 1 out, then feed every message that arrives in
  * the inbox to the state machine and send what it answers, until it
@@ -377,7 +384,8 @@ smpc_show_progress(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
  * sending messages cannot hold the job past its deadline.
  */
 static void
-smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key, bool tolerant)
+smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_id,
+				   const uint8 *key, bool tolerant)
 {
 	SmpcStatus	st;
 	int			round;
@@ -402,9 +410,12 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 	foreach(lc, waiting)
 	{
 		bytea	   *m = (bytea *) lfirst(lc);
+		int			type = smpc_filed_type(m);
 
-		if (VARSIZE(m) - VARHDRSZ > 5 && ((const uint8 *) VARDATA(m))[5] == 4 &&
-			!smpc_job_discard_run(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
+		if (type == 9)
+			smpc_request_take_report(fed, job_id, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ);
+		else if (type == 4 &&
+				 !smpc_job_discard_run(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
 			smpc_raise_status(&st);
 	}
 	if (!smpc_job_start(job, &st))
@@ -430,7 +441,11 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 		{
 			bytea	   *m = (bytea *) lfirst(lc);
 
-			if (!smpc_job_receive(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
+			/* A partner's report that the job it was asked to run could not begin. */
+			if (smpc_filed_type(m) == 9)
+				smpc_request_take_report(fed, job_id, (const uint8 *) VARDATA(m),
+										 VARSIZE(m) - VARHDRSZ);
+			else if (!smpc_job_receive(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
 				smpc_raise_status(&st);
 		}
 		list_free_deep(msgs);
@@ -558,6 +573,7 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		smpc_raise_status(&st);
 	if (smpc_test_fault != 0)
 		smpc_job_set_fault(job, smpc_test_fault);
+	smpc_job_exchanged = true;
 
 	PG_TRY();
 	{
@@ -565,7 +581,7 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		uint64		covered;
 		uint64		inputs_all = 0;
 
-		smpc_exchange_loop(job, fed, key, tolerant);
+		smpc_exchange_loop(job, fed, job_id, key, tolerant);
 		/*
 		 * Refused after the count round. Our count has gone out, so partners
 		 * refuse by themselves; the abort sent below says "refused" too, so
@@ -580,14 +596,8 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		smpc_job_dropouts(job, dropouts, sizeof dropouts);
 		res->dropouts = dropouts[0] ? pstrdup(dropouts) : NULL;
 		for (int i = 0; i < fed->nparties; i++)
-		{
-			bool		in = fed->ninputs == 0;
-
-			for (int k = 0; k < fed->ninputs; k++)
-				in = in || fed->inputs[k] == i;
-			if (in)
+			if (smpc_party_is_input(fed, i))
 				inputs_all |= UINT64CONST(1) << i;
-		}
 		res->covers = covered ? smpc_party_list(fed, covered, ",") : NULL;
 		if (covered && covered != inputs_all)
 			ereport(NOTICE,
@@ -762,6 +772,8 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	volatile bool computed = false;
 
 	memset(res, 0, sizeof *res);
+	smpc_job_entered = true;
+	smpc_job_exchanged = false;
 	smpc_inbox_require();
 	if (IsParallelWorker())
 		ereport(ERROR,

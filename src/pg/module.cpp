@@ -1,6 +1,6 @@
 /*
- * Module entry: PG_MODULE_MAGIC, GUCs and shared-memory hooks (the inbox and
- * the audit queue).
+ * Module entry: PG_MODULE_MAGIC, GUCs and shared-memory hooks (the inbox,
+ * the audit queue and the partner job slots).
  */
 #include "pg/smpc_pg.h"
 
@@ -47,6 +47,7 @@ smpc_shmem_request(void)
 		smpc_prev_shmem_request_hook();
 	smpc_inbox_shmem_request();
 	smpc_audit_shmem_request();
+	smpc_partner_jobs_shmem_request();
 }
 
 static void
@@ -56,6 +57,7 @@ smpc_shmem_startup(void)
 		smpc_prev_shmem_startup_hook();
 	smpc_inbox_shmem_startup();
 	smpc_audit_shmem_startup();
+	smpc_partner_jobs_shmem_startup();
 }
 
 /* Defines the smpc.* settings; installs the inbox when preloaded. */
@@ -133,6 +135,14 @@ _PG_init(void)
 							&smpc_audit_queue_kb,
 							1024, 64, 1024 * 1024,
 							PGC_POSTMASTER, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("smpc.max_partner_jobs",
+							"Number of jobs partners may have running here at once.",
+							"Each runs in a background worker (max_worker_processes must "
+							"leave room for them); 0 refuses jobs started by partners.",
+							&smpc_max_partner_jobs,
+							8, 0, 1024,
+							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("smpc");
 	smpc_prev_shmem_request_hook = shmem_request_hook;

@@ -223,6 +223,7 @@ const AggregationJob::Slots& AggregationJob::slots(MessageType type) const {
     case MessageType::kVouch:
       return vouches_;
     case MessageType::kAbort:
+    case MessageType::kRequest:
       break;
   }
   throw std::logic_error("no slots for abort messages");
@@ -274,6 +275,7 @@ bool AggregationJob::sends_to_me(std::uint16_t sender, MessageType type) const {
     case MessageType::kVouch:
       return is_compute(sender) && is_output_;
     case MessageType::kAbort:
+    case MessageType::kRequest:
       break;
   }
   return false;
@@ -296,6 +298,7 @@ bool AggregationJob::sends_to(std::uint16_t to, MessageType type) const {
     case MessageType::kVouch:
       return is_compute(self) && output_role_[to];
     case MessageType::kAbort:
+    case MessageType::kRequest:
       break;
   }
   return false;
@@ -411,6 +414,9 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   }
   if (m.sender == params_.self) {
     throw ProtocolError(ErrorKind::kMalformed, "message claims to come from this party");
+  }
+  if (m.type == MessageType::kRequest) {
+    throw ProtocolError(ErrorKind::kMalformed, "a request is not a message of a running job");
   }
   const std::string party = "party " + fed.parties[m.sender];
 

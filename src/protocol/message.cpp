@@ -157,7 +157,8 @@ bool Message::operator==(const Message& o) const {
          policy == o.policy && descriptor == o.descriptor && definition == o.definition &&
          policy_text == o.policy_text && values == o.values && digest == o.digest &&
          reason == o.reason && refused == o.refused && fatal == o.fatal &&
-         included == o.included;
+         included == o.included && dataset == o.dataset && column == o.column &&
+         stage == o.stage;
 }
 
 std::vector<std::uint8_t> encode(const Message& m) {
@@ -197,6 +198,19 @@ std::vector<std::uint8_t> encode(const Message& m) {
       w.u8(static_cast<std::uint8_t>((m.refused ? 1 : 0) | (m.fatal ? 2 : 0)));
       w.string16(m.reason, 0, kMaxReasonBytes, "abort reason");
       break;
+    case MessageType::kRequest: {
+      const bool failed = m.stage == RequestStage::kFailed;
+      if (!failed && (m.refused || !m.reason.empty())) {
+        throw ProtocolError(ErrorKind::kInvalidArgument,
+                            "cannot encode a message: only a failed request has a reason");
+      }
+      w.string8(m.dataset, 1, kMaxNameBytes, "dataset name");
+      w.string8(m.column, 1, kMaxNameBytes, "column name");
+      w.u8(static_cast<std::uint8_t>(m.stage));
+      w.u8(m.refused ? 1 : 0);
+      w.string16(m.reason, 0, kMaxReasonBytes, "request reason");
+      break;
+    }
     default:
       throw ProtocolError(ErrorKind::kInvalidArgument, "cannot encode a message of unknown type");
   }
@@ -217,7 +231,7 @@ Message decode(const std::uint8_t* data, std::size_t len) {
   Message m;
   std::uint8_t type = r.u8("type");
   if (type < static_cast<std::uint8_t>(MessageType::kShare) ||
-      type > static_cast<std::uint8_t>(MessageType::kVouch)) {
+      type > static_cast<std::uint8_t>(MessageType::kRequest)) {
     throw ProtocolError(ErrorKind::kMalformed, "message has an unknown type");
   }
   m.type = static_cast<MessageType>(type);
@@ -256,6 +270,23 @@ Message decode(const std::uint8_t* data, std::size_t len) {
       m.reason = r.string16(0, kMaxReasonBytes, "abort reason");
       break;
     }
+    case MessageType::kRequest: {
+      m.dataset = r.string8(1, kMaxNameBytes, "dataset name");
+      m.column = r.string8(1, kMaxNameBytes, "column name");
+      const std::uint8_t stage = r.u8("request stage");
+      if (stage < 1 || stage > 4) {
+        throw ProtocolError(ErrorKind::kMalformed, "message has an invalid request stage");
+      }
+      m.stage = static_cast<RequestStage>(stage);
+      const bool failed = m.stage == RequestStage::kFailed;
+      const std::uint8_t flags = r.u8("request flags");
+      if (flags > (failed ? 1 : 0)) {
+        throw ProtocolError(ErrorKind::kMalformed, "message has invalid request flags");
+      }
+      m.refused = flags != 0;
+      m.reason = r.string16(0, failed ? kMaxReasonBytes : 0, "request reason");
+      break;
+    }
   }
   if (r.left() != 0) {
     throw ProtocolError(ErrorKind::kMalformed, "message has trailing bytes");
@@ -281,6 +312,8 @@ const char* type_name(MessageType t) {
       return "confirm";
     case MessageType::kAbort:
       return "abort";
+    case MessageType::kRequest:
+      return "request";
   }
   return "unknown";
 }

@@ -17,6 +17,12 @@
 //     kVouch:   digest (32) (the result digest every output sent)
 //     kAbort:   flags u8 (bit 0 refused, bit 1 fatal; others 0) |
 //               reason u16 length + bytes (<= 1024)
+//     kRequest: dataset u8 length + bytes (1..63) | column u8 length +
+//               bytes (1..63) | stage u8 (1 check, 2 launch, 3 withdraw,
+//               4 failed) | flags u8 (bit 0 refused; only when failed) |
+//               reason u16 length + bytes (<= 1024; empty unless failed);
+//               the descriptor names the job, e.g. "avg(integer)", and the
+//               nonce identifies the initiator's call (echoed when failed)
 //   values: u32 count (1..kMaxValues) + count * 16 bytes, each < p
 //
 // decode() is strict: trailing bytes, short input, lengths out of range,
@@ -44,6 +50,20 @@ enum class MessageType : std::uint8_t {
   kRoster = 6,
   kAgree = 7,
   kVouch = 8,
+  // Not a round of a job: asks the receiver to run a job on one of its
+  // published datasets (pg/requests.cpp). Never reaches an AggregationJob.
+  kRequest = 9,
+};
+
+// The stages of a request: may the receiver run the job (nothing changes
+// there), start it, or stop a job it started for this request; and, back
+// from the receiver to the initiator, that the job it started could not
+// begin (with the reason).
+enum class RequestStage : std::uint8_t {
+  kCheck = 1,
+  kLaunch = 2,
+  kWithdraw = 3,
+  kFailed = 4,
 };
 
 constexpr std::size_t kMaxJobIdBytes = 16384;
@@ -78,11 +98,14 @@ struct Message {
   // summed (count, partial).
   std::uint64_t included = 0;
   crypto::Digest digest{};  // kConfirm, kVouch: hash of the opened result
-  std::string reason;       // kAbort
-  bool refused = false;     // kAbort: the release policy refused the job
+  std::string reason;       // kAbort; kRequest when failed
+  bool refused = false;     // kAbort: the release policy refused the job (kRequest: when failed)
   // kAbort: the job must stop everywhere (an inconsistency or mismatch). A
   // job that tolerates dropouts treats other aborts as the sender leaving.
   bool fatal = false;
+  std::string dataset;  // kRequest: the receiver's published dataset
+  std::string column;   // kRequest: its column to aggregate
+  RequestStage stage = RequestStage::kCheck;  // kRequest
 
   bool operator==(const Message& o) const;
 };
@@ -91,7 +114,8 @@ std::vector<std::uint8_t> encode(const Message& m);
 // Throws ProtocolError(kMalformed) naming what is wrong (never echoing values).
 Message decode(const std::uint8_t* data, std::size_t len);
 
-// "share", "roster", "agree", "count", "partial", "confirm", "vouch", "abort"
+// "share", "roster", "agree", "count", "partial", "confirm", "vouch", "abort",
+// "request"
 const char* type_name(MessageType t);
 
 }  // namespace smpc::protocol

@@ -5,7 +5,7 @@
 //
 // Messages come from a real three-party run (federation "ico", parties a, b,
 // c, as fuzz_message_decode.cpp sets up party 0), one of each type addressed
-// to party a; shares from share_value(). A deterministic random source makes
+// to party a, and requests; shares from share_value(). A deterministic random source makes
 // the output the same on every run, so the committed corpus
 // (test/fuzz/corpus) only changes when the formats do.
 #include <cstdint>
@@ -101,6 +101,30 @@ void write_run(const std::string& dir, const std::string& prefix, const std::str
                 jobs[1].abort_message(0, "party b: statement timeout"));
 }
 
+// Requests (not part of a job run): each stage from b to a, and a failure
+// report back.
+void write_requests(const std::string& dir) {
+  Message m;
+  m.type = smpc::protocol::MessageType::kRequest;
+  m.federation = "ico";
+  m.job_id = "expenditure/avg/amount/0123456789abcdef";
+  m.sender = 1;
+  m.receiver = 0;
+  for (std::size_t i = 0; i < m.nonce.size(); ++i) m.nonce[i] = static_cast<std::uint8_t>(7 * i);
+  m.descriptor = "avg(integer)";
+  m.dataset = "expenditure";
+  m.column = "amount";
+  for (auto stage : {smpc::protocol::RequestStage::kCheck, smpc::protocol::RequestStage::kLaunch,
+                     smpc::protocol::RequestStage::kWithdraw}) {
+    m.stage = stage;
+    write_message(dir, "request-" + std::to_string(static_cast<int>(stage)) + "-from-b", m);
+  }
+  m.stage = smpc::protocol::RequestStage::kFailed;
+  m.refused = true;
+  m.reason = "dataset \"expenditure\" is not published to federation \"ico\" at party \"b\"";
+  write_message(dir, "request-failed-from-b", m);
+}
+
 // Joins shares into one text, one per line.
 std::string lines(const std::vector<std::string>& shares, std::size_t count) {
   std::string out;
@@ -134,6 +158,8 @@ int main(int argc, char** argv) {
   // Shamir 2-of-3: a roster round.
   write_run(dir, "shamir", "q4-2026", "avg(integer)",
             {avg_input(10000), avg_input(15000), avg_input(20000)}, 12, 0, 2);
+
+  write_requests(dir);
 
   smpc::test::DeterministicRandom rng(7);
   const std::vector<std::string> additive = smpc::crypto::share_value(15000000000, 6, 3, 0, rng);

@@ -10,6 +10,7 @@
 # Hybrid: one compute party run by the organisation, one by an external
 # provider (n-of-n between the two); the organisation's departments supply
 # inputs. The provider never learns a result; without it, nothing is computed.
+# A job on a published dataset started at one department runs everywhere.
 use strict;
 use warnings;
 
@@ -133,6 +134,22 @@ $hy->node('prov')->start;
 $sql{prov} = "SET smpc.federation = 'hy';\nSELECT coalesce(smpc_join('sum', 'integer', 'hy-2', 'x')::text, 'no result')";
 $res = $hy->run_all(\%sql);
 $hy->expect_all_ok({ map { $_ => $res->{$_} } qw(org dept1 dept2) }, '31', 'hybrid: retried with the provider back');
+
+# One call at a department: the others and the provider take part by
+# themselves, the provider (no input) through a publication without a query.
+for my $p (qw(org dept1 dept2))
+{
+	$hy->psql($p, "SELECT smpc.publish('hy', 'depts', 'SELECT x FROM t', ARRAY['x'], require_bounds => false)");
+}
+$hy->psql('prov', "SELECT smpc.publish('hy', 'depts', NULL, ARRAY['x'], require_bounds => false)");
+my $run = $hy->psql('dept1', "SELECT value, covers FROM smpc_run('hy', 'depts', 'sum', 'x', 'hy-run')");
+is($run, '31|{org,dept1,dept2}', 'hybrid: smpc_run at a department gets the sum from one call');
+is($hy->wait_audit('prov', "job_id = 'hy-run' AND initiated_by = 'dept1'", 1), 1,
+	'hybrid: the provider took part by itself, started by dept1');
+is($hy->psql('prov', "SELECT state FROM smpc.jobs WHERE job_id = 'hy-run'"), 'contributed',
+	'hybrid: and learned nothing');
+is($hy->psql('org', "SELECT initiated_by FROM smpc.audit_log WHERE job_id = 'hy-run' AND outcome = 'released'"),
+	'dept1', 'hybrid: the organisation took part by itself');
 
 $hy->stop_all;
 done_testing();

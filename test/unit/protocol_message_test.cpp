@@ -60,6 +60,12 @@ Message base(MessageType type) {
     case MessageType::kAbort:
       m.reason = "statement timeout";
       break;
+    case MessageType::kRequest:
+      m.descriptor = "avg";
+      m.dataset = "expenditure";
+      m.column = "amount";
+      m.stage = RequestStage::kLaunch;
+      break;
   }
   return m;
 }
@@ -67,7 +73,8 @@ Message base(MessageType type) {
 const MessageType kAllTypes[] = {MessageType::kShare,   MessageType::kRoster,
                                  MessageType::kAgree,   MessageType::kCount,
                                  MessageType::kPartial, MessageType::kConfirm,
-                                 MessageType::kVouch,   MessageType::kAbort};
+                                 MessageType::kVouch,   MessageType::kAbort,
+                                 MessageType::kRequest};
 
 ErrorKind decode_error(const Bytes& b, std::size_t len, std::string* what = nullptr) {
   try {
@@ -234,7 +241,7 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
   b[4] = 3;
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
-  for (std::uint8_t type : {0, 9, 0xFF}) {
+  for (std::uint8_t type : {0, 10, 0xFF}) {
     b = good;
     b[5] = type;
     std::string what;
@@ -381,7 +388,7 @@ TEST(ProtocolMessage, ErrorsNeverEchoContent) {
 TEST(ProtocolMessage, EqualityComparesAllFields) {
   const Message a = base(MessageType::kShare);
   EXPECT_EQ(a, a);
-  std::vector<Message> variants(17, a);
+  std::vector<Message> variants(20, a);
   variants[0].type = MessageType::kPartial;
   variants[1].federation += "x";
   variants[2].job_id += "x";
@@ -399,6 +406,9 @@ TEST(ProtocolMessage, EqualityComparesAllFields) {
   variants[14].refused = true;
   variants[15].fatal = true;
   variants[16].included = 1;
+  variants[17].dataset = "x";
+  variants[18].column = "x";
+  variants[19].stage = RequestStage::kWithdraw;
   for (std::size_t i = 0; i < variants.size(); ++i) EXPECT_FALSE(variants[i] == a) << i;
 }
 
@@ -417,6 +427,69 @@ TEST(ProtocolMessage, AbortCarriesItsFlags) {
   }
 }
 
+TEST(ProtocolMessage, RequestStagesAndNames) {
+  for (RequestStage stage : {RequestStage::kCheck, RequestStage::kLaunch, RequestStage::kWithdraw,
+                             RequestStage::kFailed}) {
+    Message m = base(MessageType::kRequest);
+    m.stage = stage;
+    const Bytes wire = encode(m);
+    EXPECT_EQ(decode(wire.data(), wire.size()).stage, stage);
+  }
+  const Message m = base(MessageType::kRequest);
+  const Bytes good = encode(m);
+  // stage, flags, reason length (u16) end the message.
+  const std::size_t stage_at = good.size() - 4;
+  for (std::uint8_t stage : {0, 5, 0xFF}) {
+    Bytes b = good;
+    b[stage_at] = stage;
+    std::string what;
+    EXPECT_EQ(decode_error(b, &what), ErrorKind::kMalformed);
+    EXPECT_EQ(what, "message has an invalid request stage");
+  }
+  // Only a failed request carries flags and a reason.
+  {
+    Bytes b = good;
+    b[stage_at + 1] = 1;
+    std::string what;
+    EXPECT_EQ(decode_error(b, &what), ErrorKind::kMalformed);
+    EXPECT_EQ(what, "message has invalid request flags");
+    Message bad = m;
+    bad.reason = "why";
+    EXPECT_THROW(encode(bad), ProtocolError);
+    bad = m;
+    bad.refused = true;
+    EXPECT_THROW(encode(bad), ProtocolError);
+  }
+  {
+    Message failed = m;
+    failed.stage = RequestStage::kFailed;
+    failed.refused = true;
+    failed.reason = "dataset \"expenditure\" is not published at party b";
+    const Bytes wire = encode(failed);
+    EXPECT_EQ(decode(wire.data(), wire.size()), failed);
+    Bytes b = wire;
+    b[wire.size() - failed.reason.size() - 3] = 2;  // flags: an unknown bit
+    EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
+    failed.reason.assign(kMaxReasonBytes + 1, 'r');
+    EXPECT_THROW(encode(failed), ProtocolError);
+  }
+  // Dataset and column names: 1 to 63 bytes, on encode and decode.
+  for (std::size_t len : {std::size_t{0}, std::size_t{64}}) {
+    Message bad = m;
+    bad.dataset.assign(len, 'd');
+    EXPECT_THROW(encode(bad), ProtocolError);
+    bad = m;
+    bad.column.assign(len, 'c');
+    EXPECT_THROW(encode(bad), ProtocolError);
+  }
+  const std::size_t dataset_len = layout_of(m).body;
+  for (std::uint8_t v : {0, 64, 0xFF}) {
+    Bytes b = good;
+    b[dataset_len] = v;
+    EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << int(v);
+  }
+}
+
 TEST(ProtocolMessage, TypeNames) {
   EXPECT_STREQ(type_name(MessageType::kShare), "share");
   EXPECT_STREQ(type_name(MessageType::kCount), "count");
@@ -426,6 +499,7 @@ TEST(ProtocolMessage, TypeNames) {
   EXPECT_STREQ(type_name(MessageType::kPartial), "partial");
   EXPECT_STREQ(type_name(MessageType::kConfirm), "confirm");
   EXPECT_STREQ(type_name(MessageType::kAbort), "abort");
+  EXPECT_STREQ(type_name(MessageType::kRequest), "request");
 }
 
 }  // namespace
