@@ -445,6 +445,9 @@ CREATE TABLE smpc.datasets (
                    CHECK (octet_length(name) BETWEEN 1 AND 63 AND name !~ '[[:cntrl:]]'),
     query          text,
     columns        text[] NOT NULL CHECK (cardinality(columns) > 0),
+    column_kinds   text[] NOT NULL
+                   CHECK (cardinality(column_kinds) = cardinality(columns)
+                          AND column_kinds <@ ARRAY['integer', 'numeric', 'float8', 'other']),
     aggregates     text[] NOT NULL
                    CHECK (cardinality(aggregates) > 0 AND aggregates <@ ARRAY['sum', 'count', 'avg']),
     starters       text[],
@@ -463,6 +466,8 @@ COMMENT ON TABLE smpc.datasets IS
 COMMENT ON COLUMN smpc.datasets.query IS
     'the query that yields the rows (NULL at a party that supplies no input: it only computes or receives)';
 COMMENT ON COLUMN smpc.datasets.columns IS 'the columns of the query that may be aggregated';
+COMMENT ON COLUMN smpc.datasets.column_kinds IS
+    'for each column, how its values are encoded (integer, numeric, float8; other: counts only), found when published';
 COMMENT ON COLUMN smpc.datasets.aggregates IS 'the aggregates allowed on them: sum, count, avg';
 COMMENT ON COLUMN smpc.datasets.starters IS 'the partners that may start jobs on the dataset; NULL: every partner';
 COMMENT ON COLUMN smpc.datasets.run_as IS 'the role partner-started jobs run as here (needs LOGIN, SELECT on the query''s tables and the results grant)';

@@ -90,7 +90,7 @@ smpc_dataset_load(const SmpcFederationRow *fed, const char *name)
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	SPI_execute_with_args("SELECT query, columns, aggregates, starters, run_as::oid, "
-						  "search_path, require_bounds "
+						  "search_path, require_bounds, column_kinds "
 						  "FROM smpc.datasets WHERE federation = $1 AND name = $2",
 						  2, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 1)
@@ -107,6 +107,7 @@ smpc_dataset_load(const SmpcFederationRow *fed, const char *name)
 		Oid			run_as = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
 		Datum		search_path = SPI_getbinval(tup, desc, 6, &isnull);
 		bool		require_bounds = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+		Datum		kinds = SPI_getbinval(tup, desc, 8, &isnull);
 		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
 
 		ds = (SmpcDataset *) palloc0(sizeof(SmpcDataset));
@@ -114,6 +115,7 @@ smpc_dataset_load(const SmpcFederationRow *fed, const char *name)
 		ds->name = pstrdup(name);
 		ds->query = no_query ? NULL : TextDatumGetCString(query);
 		ds->columns = smpc_text_list(DatumGetArrayTypeP(columns));
+		ds->column_kinds = smpc_text_list(DatumGetArrayTypeP(kinds));
 		ds->aggregates = smpc_text_list(DatumGetArrayTypeP(aggregates));
 		ds->all_starters = all_starters;
 		ds->starters = all_starters ? NIL : smpc_text_list(DatumGetArrayTypeP(starters));
@@ -170,7 +172,31 @@ smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds, const ch
 	}
 }
 
-/* Runs the query of sql as role `as_role` with the dataset's search_path. */
+/*
+ * How the values of a published column are encoded, as found when it was
+ * published: "integer", "numeric", "float8", or "other" (counts only); for
+ * count, "any". Read from the publication: a partner's request is checked
+ * without running the dataset's query in the partner's session.
+ */
+const char *
+smpc_dataset_column_kind(const SmpcDataset *ds, const char *column, const char *aggregate)
+{
+	ListCell   *c;
+	ListCell   *k;
+
+	if (strcmp(aggregate, "count") == 0)
+		return "any";
+	forboth(c, ds->columns, k, ds->column_kinds)
+		if (strcmp((const char *) lfirst(c), column) == 0)
+			return (const char *) lfirst(k);
+	return "other";
+}
+
+/*
+ * The dataset's query runs as role `as_role` (InvalidOid: the current role)
+ * with the dataset's search_path, as a security-restricted operation (no
+ * temporary objects, no SET ROLE), in federation ds->federation.
+ */
 typedef struct SmpcDatasetContext
 {
 	Oid			save_userid;
@@ -182,8 +208,9 @@ static void
 smpc_dataset_begin(const SmpcDataset *ds, Oid as_role, SmpcDatasetContext *ctx)
 {
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec);
-	if (OidIsValid(as_role))
-		SetUserIdAndSecContext(as_role, ctx->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(OidIsValid(as_role) ? as_role : ctx->save_userid,
+						   ctx->save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	ctx->nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", ds->search_path, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -200,7 +227,8 @@ smpc_dataset_end(const SmpcDatasetContext *ctx)
 
 /*
  * The value class ("integer", "numeric", "float8"; "any" for count) of
- * column `column` of the dataset's query, as role as_role sees it
+ * column `column` of the dataset's query, as role as_role sees it; with
+ * aggregate "any", the column's kind ("other" for a type sums do not take)
  * (InvalidOid: the current role); NULL at a party that publishes no query.
  * Errors when the role may not read the query or the column is missing or
  * of a type the aggregate does not take.
@@ -228,6 +256,8 @@ smpc_dataset_value_class(const SmpcDataset *ds, const char *column, const char *
 	if (strcmp(aggregate, "count") == 0)
 		return "any";
 	value_class = smpc_value_class_of(type);
+	if (value_class == NULL && strcmp(aggregate, "any") == 0)
+		return "other";
 	if (value_class == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -265,6 +295,9 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 	char	   *sql;
 	Datum		value;
 
+	if (strcmp(aggregate, "sum") != 0 && strcmp(aggregate, "count") != 0 &&
+		strcmp(aggregate, "avg") != 0)
+		elog(ERROR, "unexpected smpc aggregate \"%s\"", aggregate);
 	/* The aggregates are in the extension's schema, whatever the search_path. */
 	SPI_connect();
 	SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e "
@@ -286,25 +319,35 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 					   quote_literal_cstr(smpc_join_type_of(value_class)),
 					   quote_literal_cstr(job_id), quote_literal_cstr(column));
 	smpc_dataset_begin(ds, InvalidOid, &ctx);
-	SPI_connect();
-	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("the query of dataset \"%s\" is not a SELECT", ds->name));
-	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
-	if (!*isnull)
+	/* Names the job after the dataset and column (job_runner.cpp). */
+	smpc_job_dataset = psprintf("%s.%s", ds->name, column);
+	PG_TRY();
 	{
-		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+		SPI_connect();
+		if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("the query of dataset \"%s\" is not a SELECT", ds->name));
+		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+		if (!*isnull)
+		{
+			MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
 
-		value = datumCopy(value, false, -1);
-		MemoryContextSwitchTo(spicxt);
+			value = datumCopy(value, false, -1);
+			MemoryContextSwitchTo(spicxt);
+		}
+		SPI_finish();
 	}
-	SPI_finish();
+	PG_FINALLY();
+	{
+		smpc_job_dataset = NULL;
+	}
+	PG_END_TRY();
 	smpc_dataset_end(&ctx);
 	return value;
 }
 
-/* Checks a dataset or column name: 1 to 63 bytes, no control characters or commas. */
+/* Checks a dataset or column name: 1 to 63 bytes, no control characters. */
 static void
 smpc_check_dataset_name(const char *name, const char *what)
 {
@@ -353,6 +396,7 @@ smpc_publish(PG_FUNCTION_ARGS)
 	List	   *columns;
 	List	   *aggregates;
 	List	   *starters = NIL;
+	List	   *kinds = NIL;
 	Oid			run_as;
 	Oid			caller = GetUserId();
 	SmpcFederationRow *fed;
@@ -361,10 +405,10 @@ smpc_publish(PG_FUNCTION_ARGS)
 	bool		can_login;
 	ListCell   *lc;
 	SmpcOwnerContext owner;
-	Oid			argtypes[9] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	OIDOID, TEXTOID, BOOLOID};
-	Datum		args[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[11] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	OIDOID, TEXTOID, BOOLOID, TEXTARRAYOID, NAMEOID};
+	Datum		args[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	for (int i = 0; i < 8; i++)
 		if (PG_ARGISNULL(i) && i != 2 && i != 5 && i != 6)
@@ -464,9 +508,16 @@ smpc_publish(PG_FUNCTION_ARGS)
 	{
 		const char *column = (const char *) lfirst(lc);
 		bool		sums = smpc_list_has(aggregates, "sum") || smpc_list_has(aggregates, "avg");
+		const char *kind = ds.query == NULL ? "other"
+			: smpc_dataset_value_class(&ds, column, sums ? "sum" : "any", run_as);
 
-		(void) smpc_dataset_value_class(&ds, column, sums ? "sum" : "count", run_as);
+		kinds = lappend(kinds, (void *) kind);
 	}
+	if (superuser_arg(run_as))
+		ereport(WARNING,
+				errmsg("partners' jobs on dataset \"%s\" run as superuser \"%s\"", name,
+					   GetUserNameFromId(run_as, false)),
+				errhint("Name a role with only the rights the query needs: run_as => role."));
 	{
 		Oid			save_userid;
 		int			save_sec;
@@ -488,19 +539,29 @@ smpc_publish(PG_FUNCTION_ARGS)
 	args[6] = ObjectIdGetDatum(run_as);
 	args[7] = CStringGetTextDatum(ds.search_path);
 	args[8] = BoolGetDatum(PG_GETARG_BOOL(7));
+	{
+		Datum	   *elems = (Datum *) palloc(sizeof(Datum) * list_length(kinds));
+		int			n = 0;
+
+		foreach(lc, kinds)
+			elems[n++] = CStringGetTextDatum((const char *) lfirst(lc));
+		args[9] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	}
+	args[10] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(caller, false)));
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	if (SPI_execute_with_args("INSERT INTO smpc.datasets AS d (federation, name, query, columns, "
 							  "aggregates, starters, run_as, search_path, require_bounds, "
-							  "published_by) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7::regrole, $8, $9, session_user) "
+							  "column_kinds, published_by) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7::regrole, $8, $9, $10, $11) "
 							  "ON CONFLICT (federation, name) DO UPDATE SET query = excluded.query, "
-							  "columns = excluded.columns, aggregates = excluded.aggregates, "
+							  "columns = excluded.columns, column_kinds = excluded.column_kinds, "
+							  "aggregates = excluded.aggregates, "
 							  "starters = excluded.starters, run_as = excluded.run_as, "
 							  "search_path = excluded.search_path, "
 							  "require_bounds = excluded.require_bounds, "
 							  "published_by = excluded.published_by, published_at = now()",
-							  9, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+							  11, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store the publication of dataset \"%s\"", name);
 	SPI_finish();
 	smpc_end_as_owner(&owner);

@@ -35,6 +35,7 @@ extern "C" {
 #define SMPC_ABORT_NOTICE_MS 1000
 
 const char *smpc_job_initiator = NULL;
+const char *smpc_job_dataset = NULL;
 bool		smpc_job_entered = false;
 bool		smpc_job_exchanged = false;
 /* How long a job waits for the reason of a partner that says it ended. */
@@ -410,12 +411,10 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 	foreach(lc, waiting)
 	{
 		bytea	   *m = (bytea *) lfirst(lc);
-		int			type = smpc_filed_type(m);
 
-		if (type == 9)
-			smpc_request_take_report(fed, job_id, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ);
-		else if (type == 4 &&
-				 !smpc_job_discard_run(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
+		/* (A partner's failure report is raised below, once round 1 is out.) */
+		if (smpc_filed_type(m) == 4 &&
+			!smpc_job_discard_run(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
 			smpc_raise_status(&st);
 	}
 	if (!smpc_job_start(job, &st))
@@ -423,6 +422,8 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 	round = smpc_job_round(job);
 	deadline = smpc_round_deadline(started, round);
 	smpc_send_round(job, fed, deadline, tolerant, &gone);
+	/* From now on an abort reaches the partners (they hold this run's first messages). */
+	smpc_job_exchanged = true;
 
 	while (!smpc_job_finished(job))
 	{
@@ -573,7 +574,6 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		smpc_raise_status(&st);
 	if (smpc_test_fault != 0)
 		smpc_job_set_fault(job, smpc_test_fault);
-	smpc_job_exchanged = true;
 
 	PG_TRY();
 	{
@@ -783,7 +783,14 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("job id must be between 1 and 16384 bytes long"));
-	descriptor = psprintf("%s(%s)", req->aggregate, req->value_class);
+	/*
+	 * A job on a published dataset is named after it: a job id taken by a
+	 * partner's smpc_run can never hand its result to a local aggregate
+	 * under the same id (that is a different computation, SM005).
+	 */
+	descriptor = smpc_job_dataset
+		? psprintf("%s(%s) on %s", req->aggregate, req->value_class, smpc_job_dataset)
+		: psprintf("%s(%s)", req->aggregate, req->value_class);
 
 	smpc_audit_begin(&audit, fed, req->job_id, descriptor, req->outside);
 	PG_TRY();

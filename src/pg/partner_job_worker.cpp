@@ -59,6 +59,7 @@ smpc_worker_run(const SmpcFederationRow *fed, const SmpcPartnerJob *job)
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("dataset \"%s\" at party \"%s\" was published again to run as another role",
 					   job->dataset, fed->self_name));
+	/* The query itself, in this session (the request was checked against the publication). */
 	here = smpc_dataset_value_class(ds, job->column, aggregate, InvalidOid);
 	if (here != NULL && strcmp(here, value_class) != 0)
 		ereport(ERROR,
@@ -99,6 +100,8 @@ smpc_worker_after_failure(const SmpcPartnerJob *job, ErrorData *edata)
 	{
 		EmitErrorReport();
 		FlushErrorState();
+		AbortCurrentTransaction();
+		return;
 	}
 	PG_END_TRY();
 	PopActiveSnapshot();

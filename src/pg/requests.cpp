@@ -27,6 +27,7 @@ extern "C" {
 
 #include "access/htup_details.h"
 #include "catalog/pg_authid.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "utils/builtins.h"
@@ -60,15 +61,33 @@ smpc_request_parse_descriptor(const char *descriptor, char *aggregate, char *val
 		strcmp(value_class, "float8") == 0;
 }
 
-/* Whether an error of a partner's request may go back with its text. */
+/*
+ * Whether an error may go to a partner with its text: smpc's own refusals
+ * and limits, raised by smpc's code (its C++ files), never an error of code
+ * the dataset's query calls, whatever SQLSTATE that chose.
+ */
 static bool
-smpc_request_error_is_shareable(int code)
+smpc_request_error_is_shareable(const ErrorData *edata)
 {
 	char		state[6];
+	size_t		len = edata->filename ? strlen(edata->filename) : 0;
 
-	memcpy(state, unpack_sql_state(code), 6);
+	memcpy(state, unpack_sql_state(edata->sqlerrcode), 6);
+	if (len < 4 || strcmp(edata->filename + len - 4, ".cpp") != 0)
+		return false;
 	return (state[0] == 'S' && state[1] == 'M') ||
-		code == ERRCODE_CONFIGURATION_LIMIT_EXCEEDED || code == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		edata->sqlerrcode == ERRCODE_CONFIGURATION_LIMIT_EXCEEDED ||
+		edata->sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+}
+
+/* Refuses text from a partner that is not valid in the database encoding. */
+static void
+smpc_request_check_text(const char *text, const char *what)
+{
+	if (!pg_verifymbstr(text, strlen(text), true))
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+				errmsg("request holds a %s that is not valid text", what));
 }
 
 /* Refused with: the job id is too long to keep in a partner job slot. */
@@ -86,13 +105,15 @@ smpc_request_check_job_id(const char *job_id)
  * The checks of a request at this party; raises the refusal. Returns the
  * publication.
  */
-static SmpcDataset *
+static void
 smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char *job_id,
 				   const SmpcRequest *rq, const char *aggregate, const char *value_class,
-				   const uint8 *key)
+				   const uint8 *key, SmpcDataset **out)
 {
 	SmpcDataset *ds;
 	const char *here;
+	HeapTuple	role;
+	bool		can_login;
 
 	if (smpc_max_partner_jobs == 0)
 		ereport(ERROR,
@@ -100,7 +121,7 @@ smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char 
 				errmsg("party \"%s\" does not run jobs for partners", fed->self_name),
 				errhint("Its DBA enables them with smpc.max_partner_jobs."));
 	smpc_request_check_job_id(job_id);
-	ds = smpc_dataset_load(fed, rq->dataset);
+	ds = *out = smpc_dataset_load(fed, rq->dataset);
 	if (ds == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
@@ -109,12 +130,21 @@ smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char 
 				errhint("Its admin publishes it with smpc.publish('%s', '%s', ...).", fed->name,
 						rq->dataset));
 	smpc_dataset_admit(fed, ds, aggregate, rq->column, sender);
-	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(ds->run_as)))
+	role = SearchSysCache1(AUTHOID, ObjectIdGetDatum(ds->run_as));
+	can_login = HeapTupleIsValid(role) && ((Form_pg_authid) GETSTRUCT(role))->rolcanlogin;
+	if (HeapTupleIsValid(role))
+		ReleaseSysCache(role);
+	if (!can_login)
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("the role that dataset \"%s\" runs as at party \"%s\" no longer exists",
+				errmsg("the role that dataset \"%s\" runs as at party \"%s\" no longer exists or may not log in",
 					   ds->name, fed->self_name));
-	here = smpc_dataset_value_class(ds, rq->column, aggregate, ds->run_as);
+	/*
+	 * The column's kind as found when it was published: the dataset's query
+	 * never runs in this session, which belongs to the partner. (The worker
+	 * checks the query itself, in a session of its own.)
+	 */
+	here = ds->query ? smpc_dataset_column_kind(ds, rq->column, aggregate) : NULL;
 	if (here != NULL && strcmp(here, value_class) != 0)
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_POLICY_MISMATCH),
@@ -141,7 +171,6 @@ smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char 
 				errcode(ERRCODE_SMPC_JOB_CONFLICT),
 				errmsg("job \"%s\" of federation \"%s\" is running at party \"%s\" already",
 					   job_id, fed->name, fed->self_name));
-	return ds;
 }
 
 /* Starts the background worker of a partner job; raises when it cannot. */
@@ -201,21 +230,32 @@ smpc_request_start_worker(const SmpcFederationRow *fed, const SmpcDataset *ds, c
 					   fed->self_name, job_id),
 				errhint("The DBA of party \"%s\" may raise max_worker_processes.", fed->self_name));
 	}
-	switch (WaitForBackgroundWorkerStartup(handle, &pid))
+	PG_TRY();
 	{
-		case BGWH_STARTED:
+		BgwHandleStatus status = WaitForBackgroundWorkerStartup(handle, &pid);
+		SmpcPartnerJob still;
+
+		if (status == BGWH_STARTED)
 			smpc_partner_job_started(slot, generation, pid);
-			break;
-		case BGWH_STOPPED:
-			/* It ran and ended already, or failed to start; either way it reported. */
-			smpc_partner_job_release(slot, generation);
-			break;
-		default:
-			smpc_partner_job_release(slot, generation);
+		else if (status == BGWH_POSTMASTER_DIED)
 			ereport(ERROR,
 					errcode(ERRCODE_ADMIN_SHUTDOWN),
 					errmsg("party \"%s\" is shutting down", fed->self_name));
+		/* Stopped: it ran and ended already (it released its slot), or never ran. */
+		else if (smpc_partner_job_get(slot, generation, &still))
+			ereport(ERROR,
+					errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					errmsg("party \"%s\" could not start a background worker for job \"%s\"",
+						   fed->self_name, job_id));
 	}
+	PG_CATCH();
+	{
+		/* Cancelled while waiting, or the worker never ran: no slot is left behind. */
+		TerminateBackgroundWorker(handle);
+		smpc_partner_job_release(slot, generation);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 void
@@ -252,6 +292,11 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 
 	if (!smpc_request_read(data, len, &rq, &st))
 		smpc_raise_status(&st);
+	smpc_request_check_text(job_id, "job id");
+	smpc_request_check_text(rq.dataset, "dataset name");
+	smpc_request_check_text(rq.column, "column name");
+	smpc_request_check_text(rq.descriptor, "job descriptor");
+	smpc_request_check_text(rq.reason, "reason");
 	if (rq.stage == 3)
 	{
 		int			pid = smpc_partner_job_withdraw(info->job_key, sender, rq.nonce);
@@ -271,7 +316,18 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 				errmsg("request names an unknown job \"%s\"", rq.descriptor));
 	PG_TRY();
 	{
-		ds = smpc_request_admit(fed, sender, job_id, &rq, aggregate, value_class, info->job_key);
+		SmpcDataset *loaded = NULL;
+
+		PG_TRY();
+		{
+			smpc_request_admit(fed, sender, job_id, &rq, aggregate, value_class, info->job_key,
+							   &loaded);
+		}
+		PG_FINALLY();
+		{
+			ds = loaded;
+		}
+		PG_END_TRY();
 		if (rq.stage == 2)
 			smpc_request_start_worker(fed, ds, sender, job_id, &rq, info->job_key);
 	}
@@ -285,11 +341,17 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 		FlushErrorState();
 		smpc_request_audit_failure(fed, job_id, rq.descriptor, sender,
 								   ds ? GetUserNameFromId(ds->run_as, true) : NULL, edata);
-		if (smpc_request_error_is_shareable(edata->sqlerrcode))
+		if (smpc_request_error_is_shareable(edata))
+		{
+			/* The message, detail and hint; not where in this party's code or SQL. */
+			edata->context = NULL;
+			edata->internalquery = NULL;
+			edata->internalpos = 0;
 			ReThrowError(edata);
+		}
 		/* Kept here (server log, audit trail); the partner learns the SQLSTATE. */
 		memcpy(code, unpack_sql_state(edata->sqlerrcode), 6);
-		ereport(LOG,
+		ereport(LOG_SERVER_ONLY,
 				errmsg("smpc: request of party %s for job \"%s\" on dataset \"%s\" failed: %s",
 					   sender, job_id, rq.dataset, edata->message));
 		ereport(ERROR,
@@ -338,6 +400,14 @@ smpc_request_send(SmpcRequestRun *run, int stage, const bool *to, SmpcSend *send
 	return n;
 }
 
+/* Whether a partner never answered (a broken connection, or smpc.timeout passed). */
+static bool
+smpc_request_unanswered(const SmpcSend *send)
+{
+	return send->failure_code == ERRCODE_CONNECTION_FAILURE ||
+		send->failure_code == ERRCODE_SMPC_PARTNER_TIMEOUT;
+}
+
 /* Whether this party's federation tolerates partners that do not take part. */
 static bool
 smpc_request_tolerant(const SmpcFederationRow *fed)
@@ -365,8 +435,7 @@ smpc_request_raise_failures(SmpcRequestRun *run, SmpcSend *sends, const int *par
 
 		if (sends[k].failure == NULL)
 			continue;
-		unreachable = sends[k].failure_code == ERRCODE_CONNECTION_FAILURE ||
-			sends[k].failure_code == ERRCODE_SMPC_PARTNER_TIMEOUT ||
+		unreachable = smpc_request_unanswered(&sends[k]) ||
 			sends[k].failure_code == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION;
 		if (unreachable && smpc_request_tolerant(run->fed))
 		{
@@ -423,8 +492,9 @@ smpc_request_launch_all(SmpcRequestRun *run)
 	smpc_request_raise_failures(run, sends, party_of, n, to, false);
 
 	n = smpc_request_send(run, 2, to, sends, party_of);
+	/* A launch that got no answer may have started: it is withdrawn like the others. */
 	for (int k = 0; k < n; k++)
-		run->launched[party_of[k]] = sends[k].failure == NULL;
+		run->launched[party_of[k]] = sends[k].failure == NULL || smpc_request_unanswered(&sends[k]);
 	smpc_request_raise_failures(run, sends, party_of, n, to, true);
 }
 
@@ -499,8 +569,14 @@ smpc_request_report_failure(const SmpcFederationRow *fed, const SmpcPartnerJob *
 	rq.refused = edata->sqlerrcode == ERRCODE_SMPC_POLICY_REFUSED ||
 		edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE;
 	memcpy(code, unpack_sql_state(edata->sqlerrcode), 6);
-	if (smpc_request_error_is_shareable(edata->sqlerrcode))
-		strlcpy(rq.reason, edata->message, sizeof rq.reason);
+	if (smpc_request_error_is_shareable(edata))
+	{
+		/* Cut on a character boundary: the reason must stay valid text. */
+		int			n = pg_mbcliplen(edata->message, strlen(edata->message), sizeof rq.reason - 1);
+
+		memcpy(rq.reason, edata->message, n);
+		rq.reason[n] = '\0';
+	}
 	else if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		snprintf(rq.reason, sizeof rq.reason, "the job was cancelled at party %s", fed->self_name);
 	else

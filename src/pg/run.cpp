@@ -13,10 +13,12 @@
 #include "pg/smpc_pg.h"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/resowner.h"
 #include "utils/tuplestore.h"
 
 PGDLLEXPORT Datum smpc_run(PG_FUNCTION_ARGS);
@@ -76,6 +78,7 @@ smpc_run(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
 
 	for (int i = 0; i < 4; i++)
 		if (PG_ARGISNULL(i))
@@ -109,6 +112,12 @@ smpc_run(PG_FUNCTION_ARGS)
 						fed->name, dataset));
 	smpc_dataset_admit(fed, ds, aggregate, column, NULL);
 	value_class = smpc_dataset_value_class(ds, column, aggregate, InvalidOid);
+	if (value_class == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("dataset \"%s\" has no query here", dataset),
+				errhint("Publish it again with its query: party \"%s\" supplies an input in federation \"%s\".",
+						fed->self_name, fed->name));
 	smpc_check_result_grant(fed);
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -131,9 +140,19 @@ smpc_run(PG_FUNCTION_ARGS)
 	smpc_request_nonce = nonce;
 	smpc_job_entered = false;
 	smpc_job_exchanged = false;
+
+	/*
+	 * This party's side, in a subtransaction: if it fails, its state (user,
+	 * settings, SPI, locks) is rolled back before the partners are told.
+	 */
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
 		values[1] = smpc_dataset_run(ds, aggregate, column, value_class, job_id, &nulls[1]);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
 	}
 	PG_CATCH();
 	{
@@ -143,7 +162,10 @@ smpc_run(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		/* Once this party's messages went out, its abort reached the partners. */
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		/* Once this party's round-1 messages went out, its abort reached the partners. */
 		if (!smpc_job_exchanged)
 			smpc_request_withdraw_all(&run);
 		ReThrowError(edata);

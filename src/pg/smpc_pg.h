@@ -40,6 +40,8 @@ extern int	smpc_max_messages;
 extern int	smpc_test_fault;	/* test builds (SMPC_TEST_BUILD) only */
 /* The partner that asked for the job this backend runs (job_worker.cpp), or NULL. */
 extern const char *smpc_job_initiator;
+/* "dataset.column" while a job on a published dataset runs (datasets.cpp), or NULL. */
+extern const char *smpc_job_dataset;
 extern int	smpc_audit_queue_kb;
 extern bool smpc_audit_server_log;
 
@@ -112,7 +114,7 @@ typedef struct SmpcJobStatus
 	TimestampTz started;
 	char		federation[64];
 	char		job_id[256];	/* cut at 255 bytes */
-	char		aggregate[64];
+	char		aggregate[192];	/* descriptor, e.g. "avg(integer) on expenditure.amount" */
 	char		initiated_by[64];	/* party that asked for the job, or "" */
 	char		round[64];
 	char		waiting_for[512];
@@ -316,6 +318,7 @@ typedef struct SmpcDataset
 	char	   *name;
 	char	   *query;			/* NULL: this party supplies no input */
 	List	   *columns;		/* of char * */
+	List	   *column_kinds;	/* per column: "integer", "numeric", "float8", "other" */
 	List	   *aggregates;		/* "sum", "count", "avg" */
 	bool		all_starters;	/* every partner may start jobs */
 	List	   *starters;
@@ -329,6 +332,8 @@ extern void smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *
 							   const char *aggregate, const char *column, const char *starter);
 extern const char *smpc_dataset_value_class(const SmpcDataset *ds, const char *column,
 											const char *aggregate, Oid as_role);
+extern const char *smpc_dataset_column_kind(const SmpcDataset *ds, const char *column,
+											const char *aggregate);
 extern Datum smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *column,
 							  const char *value_class, const char *job_id, bool *isnull);
 
@@ -346,7 +351,7 @@ typedef struct SmpcPartnerJob
 	char		federation[64];
 	char		dataset[64];
 	char		column[64];
-	char		descriptor[64]; /* e.g. "avg(integer)" */
+	char		descriptor[64]; /* of the request, e.g. "avg(integer)" */
 	char		initiator[64];	/* party name */
 	char		job_id[SMPC_PARTNER_JOB_ID_MAX + 1];
 	int			pid;			/* the worker, once started */
@@ -399,6 +404,6 @@ extern void smpc_request_audit_failure(const SmpcFederationRow *fed, const char 
 
 /* job_runner.cpp: how far this backend's latest job got (partner job workers). */
 extern bool smpc_job_entered;	/* smpc_run_job was called */
-extern bool smpc_job_exchanged; /* messages went out */
+extern bool smpc_job_exchanged; /* its round-1 messages went out */
 
 #endif							/* SMPC_PG_H */

@@ -70,7 +70,7 @@ for my $p (qw(b c))
 	is($fed->wait_audit($p, "job_id = '$job'", 1), 1, "$p recorded the job");
 	is($fed->psql($p,
 			"SELECT outcome, requested_by, initiated_by, aggregate FROM smpc.audit_log WHERE job_id = '$job'"),
-		'released|reporting|a|avg(integer)',
+		'released|reporting|a|avg(integer) on expenditure.amount',
 		"$p: released, run as reporting, started by a");
 	is($fed->psql($p, "SELECT state, initiated_by FROM smpc.job_status WHERE job_id = '$job'"),
 		'released|a', "$p shows it in smpc.job_status");
@@ -89,6 +89,12 @@ $fed->wait_audit('b', "job_id = 'hc-2026'", 1);
 sleep 1;
 is($fed->psql('b', "SELECT count(*) FROM smpc.audit_log WHERE job_id = 'hc-2026'"), '1',
 	'b took part once');
+
+# A job id a partner's smpc_run took is not a local aggregate's: the
+# computation differs (a dataset's column), so it is refused, not returned.
+($rc, $out, $err) = $fed->try_psql('b', "SELECT smpc_sum(headcount, 'hc-2026') FROM expenses");
+like($err, qr/SM005: job id "hc-2026" was already used in federation "ico" for sum\(integer\) on expenditure\.headcount/,
+	'a local aggregate under the job id of a dataset job is refused');
 
 # Another party starts a job the same way.
 ($rc, $out, $err) = run_as_alice('c', "SELECT value FROM smpc_run('ico', 'expenditure_2025', 'avg', 'headcount')");
@@ -137,12 +143,15 @@ publish('a', 'expenditure', 2026);
 
 # An error at the partner goes back as its SQLSTATE only: its text stays there.
 $fed->psql('b', 'REVOKE SELECT ON expenses FROM reporting');
-$err = expect_refused('a', "SELECT * FROM smpc_run('ico', 'expenditure', 'sum', 'amount')",
-	qr/42501: party "b" refused job .*: party "b" cannot run job .* on dataset "expenditure": an error occurred there \(SQLSTATE 42501\)/,
+$err = expect_refused('a', "SELECT * FROM smpc_run('ico', 'expenditure', 'sum', 'amount', 'noread-1')",
+	qr/SM006: party "b" could not run job "noread-1": an error occurred at party b \(SQLSTATE 42501\)/,
 	'b\'s role may not read the table');
-unlike($err, qr/expenses/, 'the partner\'s table name does not leave it');
-like(slurp_file($fed->node('b')->logfile), qr/request of party a for job .* failed: permission denied for table expenses/,
+unlike($err, qr/permission denied/, 'the text of the partner\'s error (naming its table) does not leave it');
+like(slurp_file($fed->node('b')->logfile), qr/ERROR:  permission denied for table expenses/,
 	'b logged the error itself');
+is($fed->wait_audit('b', "job_id = 'noread-1' AND outcome = 'refused' AND sqlstate = '42501'", 1), 1,
+	'b recorded the attempt');
+$fed->expect_no_backends_left($_, 'after the failed job') for qw(b c);
 $fed->psql('b', 'GRANT SELECT ON expenses TO reporting');
 
 # A partner that refuses while its worker computes (values outside reject
