@@ -238,6 +238,32 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
   });
 }
 
+// The glue's names for the wire types must be the protocol's.
+static_assert(SMPC_MSG_SHARE == static_cast<int>(smpc::protocol::MessageType::kShare) &&
+                  SMPC_MSG_PARTIAL == static_cast<int>(smpc::protocol::MessageType::kPartial) &&
+                  SMPC_MSG_CONFIRM == static_cast<int>(smpc::protocol::MessageType::kConfirm) &&
+                  SMPC_MSG_ABORT == static_cast<int>(smpc::protocol::MessageType::kAbort) &&
+                  SMPC_MSG_COUNT == static_cast<int>(smpc::protocol::MessageType::kCount) &&
+                  SMPC_MSG_ROSTER == static_cast<int>(smpc::protocol::MessageType::kRoster) &&
+                  SMPC_MSG_AGREE == static_cast<int>(smpc::protocol::MessageType::kAgree) &&
+                  SMPC_MSG_VOUCH == static_cast<int>(smpc::protocol::MessageType::kVouch) &&
+                  SMPC_MSG_REQUEST == static_cast<int>(smpc::protocol::MessageType::kRequest),
+              "SmpcMessageType mirrors protocol::MessageType");
+static_assert(SMPC_REQUEST_FAILED == static_cast<int>(smpc::protocol::RequestStage::kFailed),
+              "SmpcRequestStage mirrors protocol::RequestStage");
+
+const char* smpc_message_type_name(int type) noexcept {
+  if (type < SMPC_MSG_SHARE || type > SMPC_MSG_REQUEST) return "unknown";
+  return smpc::protocol::type_name(static_cast<smpc::protocol::MessageType>(type));
+}
+
+int smpc_message_type_of(const char* name) noexcept {
+  for (int t = SMPC_MSG_SHARE; t <= SMPC_MSG_REQUEST; ++t) {
+    if (std::strcmp(name, smpc_message_type_name(t)) == 0) return t;
+  }
+  return 0;
+}
+
 bool smpc_request_message(const SmpcFederation* fed, const char* job_id, int receiver,
                           const SmpcRequest* req, std::uint8_t** out, std::size_t* out_len,
                           SmpcStatus* st) noexcept {
@@ -304,11 +330,6 @@ void smpc_free_bytes(std::uint8_t* p) noexcept { std::free(p); }
 bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,
                           SmpcStatus* st) noexcept {
   return guarded(st, [&] { copy_text(buf, len, smpc::protocol::describe(to_policy(policy))); });
-}
-
-bool smpc_policy_admits(const SmpcFederation* fed, const SmpcPolicy* policy,
-                        SmpcStatus* st) noexcept {
-  return guarded(st, [&] { smpc::protocol::check_admits(to_def(fed), to_policy(policy)); });
 }
 
 SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
@@ -431,7 +452,14 @@ bool smpc_job_finished(const SmpcJob* job) noexcept { return job->job->finished(
 bool smpc_job_refused(const SmpcJob* job, SmpcStatus* st) noexcept {
   const auto& refusal = job->job->refusal();
   if (!refusal) return false;
-  set_status(st, kind_of(refusal->kind()), refusal->what(), refusal->detail(), refusal->hint());
+  try {
+    set_status(st, kind_of(refusal->kind()), refusal->what(), refusal->detail(), refusal->hint());
+  } catch (...) {
+    // Out of memory while copying the texts: still a refusal, without them.
+    st->kind = SMPC_REFUSED;
+    std::snprintf(st->message, sizeof st->message, "%s", "the release policy refused the job");
+    st->detail[0] = st->hint[0] = '\0';
+  }
   return true;
 }
 
@@ -454,7 +482,11 @@ void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t le
 bool smpc_job_has_result(const SmpcJob* job) noexcept { return job->job->has_result(); }
 
 __int128 smpc_job_result(const SmpcJob* job, int i) noexcept {
-  return job->job->result()[static_cast<std::size_t>(i)].to_signed();
+  try {
+    return job->job->result().at(static_cast<std::size_t>(i)).to_signed();
+  } catch (...) {
+    return 0;  // no result here (callers check smpc_job_has_result first)
+  }
 }
 
 std::uint64_t smpc_job_covered(const SmpcJob* job) noexcept {

@@ -77,6 +77,23 @@ struct SmpcMessageInfo {
   std::size_t job_id_len;
 };
 
+// Message types (protocol/message.hpp), as SmpcMessageInfo.type holds them.
+enum SmpcMessageType {
+  SMPC_MSG_SHARE = 1,
+  SMPC_MSG_PARTIAL = 2,
+  SMPC_MSG_CONFIRM = 3,
+  SMPC_MSG_ABORT = 4,
+  SMPC_MSG_COUNT = 5,
+  SMPC_MSG_ROSTER = 6,
+  SMPC_MSG_AGREE = 7,
+  SMPC_MSG_VOUCH = 8,
+  SMPC_MSG_REQUEST = 9,
+};
+// "share", "partial", ... of a message type; "unknown" for any other number.
+const char* smpc_message_type_name(int type) noexcept;
+// The message type named `name`, or 0.
+int smpc_message_type_of(const char* name) noexcept;
+
 typedef struct SmpcJob SmpcJob;
 
 // Key under which a job's messages are filed: SHA-256 over the federation
@@ -112,11 +129,17 @@ void smpc_free_bytes(std::uint8_t* p) noexcept;
 // A request (message type 9): that the receiver run job job_id on its
 // published dataset, aggregating column; or, back to the initiator, that it
 // could not (stage 4, with the reason).
+enum SmpcRequestStage {
+  SMPC_REQUEST_CHECK = 1,
+  SMPC_REQUEST_LAUNCH = 2,
+  SMPC_REQUEST_WITHDRAW = 3,
+  SMPC_REQUEST_FAILED = 4,
+};
 struct SmpcRequest {
   char descriptor[64];  // the job, e.g. "avg(integer)"
   char dataset[64];
   char column[64];
-  int stage;                 // 1 check, 2 launch, 3 withdraw, 4 failed
+  int stage;                 // SmpcRequestStage
   std::uint8_t nonce[16];    // the initiator's call
   bool refused;              // stage 4: a refusal (policy, permissions)
   char reason[1025];         // stage 4
@@ -133,11 +156,6 @@ bool smpc_request_read(const std::uint8_t* data, std::size_t len, SmpcRequest* o
 // into buf.
 bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,
                           SmpcStatus* st) noexcept;
-
-// Fails with SMPC_REFUSED when the federation has fewer parties than the
-// policy requires.
-bool smpc_policy_admits(const SmpcFederation* fed, const SmpcPolicy* policy,
-                        SmpcStatus* st) noexcept;
 
 // Jobs. inputs are signed, already scaled integers (one per vector slot),
 // or NULL at a party that supplies no input; count_index is the slot
@@ -200,7 +218,7 @@ void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t le
 // Whether the finished job gave this party the result (an input-only party
 // gets none).
 bool smpc_job_has_result(const SmpcJob* job) noexcept;
-// Signed joint result for slot i (only when smpc_job_has_result).
+// Signed joint result for slot i (only when smpc_job_has_result; 0 otherwise).
 __int128 smpc_job_result(const SmpcJob* job, int i) noexcept;
 // Bit mask of the input parties the result covers (bit i = party i).
 std::uint64_t smpc_job_covered(const SmpcJob* job) noexcept;

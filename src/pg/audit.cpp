@@ -126,7 +126,7 @@ smpc_audit_log_record(const SmpcAuditRecord *r, const char *why)
 }
 
 void
-smpc_audit_log_payload(const char *payload, Size len, const char *why)
+smpc_audit_log_payload(Size len, const char *why)
 {
 	ereport(WARNING,
 			errmsg("smpc audit record of %zu bytes dropped, because %s", len, why),
@@ -159,7 +159,8 @@ void
 smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, const char *job_id,
 				 const char *descriptor, int64 outside)
 {
-	StringInfoData partners;
+	char	   *partners;
+	uint64		all;
 	char		hash[65];
 	const char *query = debug_query_string ? debug_query_string : "";
 
@@ -172,11 +173,9 @@ smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, const char *j
 	r->text[SMPC_AUDIT_LOGIN_ROLE] = pstrdup(GetUserNameFromId(GetSessionUserId(), false));
 	smpc_sha256_hex(query, strlen(query), hash);
 	r->text[SMPC_AUDIT_QUERY_SHA256] = pstrdup(hash);
-	initStringInfo(&partners);
-	for (int i = 0; i < fed->nparties; i++)
-		if (i != fed->self)
-			appendStringInfo(&partners, "%s%s", partners.len ? "," : "", fed->parties[i]);
-	r->text[SMPC_AUDIT_PARTNERS] = partners.data;
+	all = fed->nparties >= 64 ? ~UINT64CONST(0) : (UINT64CONST(1) << fed->nparties) - 1;
+	partners = smpc_party_list(fed, all & ~(UINT64CONST(1) << fed->self), ",");
+	r->text[SMPC_AUDIT_PARTNERS] = partners ? partners : "";
 	r->text[SMPC_AUDIT_INITIATED_BY] = smpc_job_initiator ? pstrdup(smpc_job_initiator) : NULL;
 	r->started = GetCurrentTimestamp();
 	r->outside = outside;

@@ -181,14 +181,8 @@ smpc_writer_launch(Oid dbid)
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 
-	memset(&worker, 0, sizeof worker);
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "smpc", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "smpc_audit_writer_main", BGW_MAXLEN);
+	smpc_bgworker_init(&worker, "smpc_audit_writer_main", "smpc audit writer");
 	snprintf(worker.bgw_name, BGW_MAXLEN, "smpc audit writer for database %u", dbid);
-	strlcpy(worker.bgw_type, "smpc audit writer", BGW_MAXLEN);
 	worker.bgw_main_arg = ObjectIdGetDatum(dbid);
 	worker.bgw_notify_pid = 0;
 	return RegisterDynamicBackgroundWorker(&worker, &handle);
@@ -342,7 +336,6 @@ smpc_audit_writer_detach(bool force)
 int
 smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions)
 {
-	int			n = 0;
 	uint64		pos;
 	uint64		head;
 	int			want = 0;
@@ -376,12 +369,11 @@ smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions)
 		smpc_ring_read(at[i] + sizeof(SmpcAuditRecordHeader), payloads[i], sizes[i]);
 		lens[i] = sizes[i];
 		positions[i] = at[i];
-		n++;
 	}
 	LWLockRelease(smpc_audit->lock);
 	pfree(at);
 	pfree(sizes);
-	return n;
+	return want;
 }
 
 /* Marks records (by ring position) as written; frees their space. */

@@ -46,36 +46,47 @@ static const char smpc_audit_insert[] =
 	"$11, $12, $13, pg_catalog.string_to_array($14, ','), $15, $16, $17, $18, $19, $20) "
 	"ON CONFLICT (event_id) DO NOTHING";
 
-/* Inserts one decoded record (inside a transaction, SPI connected). */
-static void
-smpc_audit_insert_record(const SmpcAuditRecord *r)
+#define SMPC_AUDIT_NARGS (SMPC_AUDIT_NTEXT + 4)
+
+/* The INSERT, planned once per batch (inside its transaction, SPI connected). */
+static SPIPlanPtr
+smpc_audit_prepare_insert(void)
 {
-	Oid			types[SMPC_AUDIT_NTEXT + 4];
-	Datum		values[SMPC_AUDIT_NTEXT + 4];
-	char		nulls[SMPC_AUDIT_NTEXT + 4];
+	Oid			types[SMPC_AUDIT_NARGS];
+	SPIPlanPtr	plan;
+
+	for (int i = 0; i < SMPC_AUDIT_NTEXT; i++)
+		types[i] = TEXTOID;
+	types[SMPC_AUDIT_NTEXT] = TIMESTAMPTZOID;
+	types[SMPC_AUDIT_NTEXT + 1] = TIMESTAMPTZOID;
+	types[SMPC_AUDIT_NTEXT + 2] = INT8OID;
+	types[SMPC_AUDIT_NTEXT + 3] = INT4OID;
+	plan = SPI_prepare(smpc_audit_insert, SMPC_AUDIT_NARGS, types);
+	if (plan == NULL)
+		elog(ERROR, "smpc audit insert could not be planned: %s",
+			 SPI_result_code_string(SPI_result));
+	return plan;
+}
+
+/* Inserts one decoded record with the batch's plan. */
+static void
+smpc_audit_insert_record(SPIPlanPtr plan, const SmpcAuditRecord *r)
+{
+	Datum		values[SMPC_AUDIT_NARGS];
+	char		nulls[SMPC_AUDIT_NARGS];
 
 	for (int i = 0; i < SMPC_AUDIT_NTEXT; i++)
 	{
-		types[i] = TEXTOID;
 		nulls[i] = r->text[i] ? ' ' : 'n';
 		values[i] = r->text[i] ? CStringGetTextDatum(r->text[i]) : (Datum) 0;
 	}
-	{
-		const Oid	fixed_types[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT4OID};
-		const Datum fixed_values[4] = {TimestampTzGetDatum(r->started),
-			TimestampTzGetDatum(r->finished), Int64GetDatum(r->outside),
-		Int32GetDatum(r->backend_pid)};
-
-		for (int i = 0; i < 4; i++)
-		{
-			types[SMPC_AUDIT_NTEXT + i] = fixed_types[i];
-			values[SMPC_AUDIT_NTEXT + i] = fixed_values[i];
-			nulls[SMPC_AUDIT_NTEXT + i] = ' ';
-		}
-	}
-	if (SPI_execute_with_args(smpc_audit_insert, SMPC_AUDIT_NTEXT + 4, types, values, nulls,
-							  false, 0) !=
-		SPI_OK_INSERT)
+	values[SMPC_AUDIT_NTEXT] = TimestampTzGetDatum(r->started);
+	values[SMPC_AUDIT_NTEXT + 1] = TimestampTzGetDatum(r->finished);
+	values[SMPC_AUDIT_NTEXT + 2] = Int64GetDatum(r->outside);
+	values[SMPC_AUDIT_NTEXT + 3] = Int32GetDatum(r->backend_pid);
+	for (int i = SMPC_AUDIT_NTEXT; i < SMPC_AUDIT_NARGS; i++)
+		nulls[i] = ' ';
+	if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "smpc audit insert failed");
 }
 
@@ -94,10 +105,13 @@ smpc_audit_write_batch(const SmpcAuditRecord *records, int n, const bool *skip)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	PG_TRY();
 	{
+		SPIPlanPtr	plan;
+
 		SPI_connect();
+		plan = smpc_audit_prepare_insert();
 		for (int i = 0; i < n; i++)
 			if (!skip[i])
-				smpc_audit_insert_record(&records[i]);
+				smpc_audit_insert_record(plan, &records[i]);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -147,7 +161,7 @@ smpc_audit_drain(MemoryContext batchcxt)
 	{
 		skip[i] = !smpc_audit_record_decode(payloads[i], lens[i], &records[i]);
 		if (skip[i])
-			smpc_audit_log_payload(payloads[i], lens[i], "it could not be decoded");
+			smpc_audit_log_payload(lens[i], "it could not be decoded");
 	}
 	if (n > 0 && !smpc_audit_table_exists())
 	{

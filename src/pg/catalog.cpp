@@ -141,6 +141,34 @@ smpc_check_result_grant(const SmpcFederationRow *fed)
 				errhint("An smpc_admin can allow it with smpc.grant_results('%s', role).", fed->name));
 }
 
+/* smpc_check_result_grant for role `role` instead of the current one. */
+void
+smpc_check_result_grant_as(const SmpcFederationRow *fed, Oid role)
+{
+	Oid			save_userid;
+	int			save_sec;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	smpc_check_result_grant(fed);
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+/* "a, b, c" (with separator sep) of the parties in a bit mask, or NULL for an empty mask. */
+char *
+smpc_party_list(const SmpcFederationRow *fed, uint64 mask, const char *sep)
+{
+	StringInfoData buf;
+
+	if (mask == 0)
+		return NULL;
+	initStringInfo(&buf);
+	for (int i = 0; i < fed->nparties; i++)
+		if (mask & (UINT64CONST(1) << i))
+			appendStringInfo(&buf, "%s%s", buf.len ? sep : "", fed->parties[i]);
+	return buf.data;
+}
+
 /* Whether party index `party` supplies an input in fed (no inputs list: every party). */
 bool
 smpc_party_is_input(const SmpcFederationRow *fed, int party)
@@ -297,7 +325,7 @@ smpc_load_federation(const char *name, bool missing_ok)
 		{
 			Datum		d = SPI_getbinval(tup, desc, 8 + r, &isnull);
 
-			roles[r] = isnull ? NULL : DatumGetArrayTypePCopy(d);
+			roles[r] = isnull ? NULL : DatumGetArrayTypeP(d);	/* read before SPI_finish */
 		}
 		smpc_role_indexes(row, roles[0], "compute", &row->ncompute, &row->compute);
 		smpc_role_indexes(row, roles[1], "inputs", &row->ninputs, &row->inputs);

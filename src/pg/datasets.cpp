@@ -193,19 +193,48 @@ smpc_dataset_column_kind(const SmpcDataset *ds, const char *column, const char *
 }
 
 /*
+ * The publication a partner's job on dataset `name` runs under, checked as
+ * smpc_dataset_admit does for party `starter`, and the column's kind against
+ * the initiator's value_class: from the stored publication, or (from_query)
+ * from the query as the current role runs it. *out is set as soon as the
+ * publication is loaded, so a caller can audit a refusal under its role.
+ */
+SmpcDataset *
+smpc_dataset_for_partner(const SmpcFederationRow *fed, const char *name, const char *aggregate,
+						 const char *column, const char *value_class, const char *starter,
+						 bool from_query, SmpcDataset **out)
+{
+	SmpcDataset *ds = *out = smpc_dataset_load(fed, name);
+	const char *here;
+
+	if (ds == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("dataset \"%s\" is not published to federation \"%s\" at party \"%s\"",
+					   name, fed->name, fed->self_name),
+				errhint("Its admin publishes it with smpc.publish('%s', '%s', ...).", fed->name, name));
+	smpc_dataset_admit(fed, ds, aggregate, column, starter);
+	if (ds->query == NULL)
+		return ds;
+	here = from_query ? smpc_dataset_value_class(ds, column, aggregate, InvalidOid)
+		: smpc_dataset_column_kind(ds, column, aggregate);
+	if (strcmp(here, value_class) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_POLICY_MISMATCH),
+				errmsg("column \"%s\" of dataset \"%s\" holds %s values at party \"%s\", but %s values at party \"%s\"",
+					   column, ds->name, here, fed->self_name, value_class, starter),
+				errhint("Every party's query must give the column the same kind of type (integers, numeric or double precision)."));
+	return ds;
+}
+
+/*
  * The dataset's query runs as role `as_role` (InvalidOid: the current role)
  * with the dataset's search_path, as a security-restricted operation (no
- * temporary objects, no SET ROLE), in federation ds->federation.
+ * temporary objects, no SET ROLE), in federation ds->federation, until
+ * smpc_end_as_owner(ctx) (which restores what it saved).
  */
-typedef struct SmpcDatasetContext
-{
-	Oid			save_userid;
-	int			save_sec;
-	int			nestlevel;
-} SmpcDatasetContext;
-
 static void
-smpc_dataset_begin(const SmpcDataset *ds, Oid as_role, SmpcDatasetContext *ctx)
+smpc_dataset_begin(const SmpcDataset *ds, Oid as_role, SmpcOwnerContext *ctx)
 {
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec);
 	SetUserIdAndSecContext(OidIsValid(as_role) ? as_role : ctx->save_userid,
@@ -216,13 +245,6 @@ smpc_dataset_begin(const SmpcDataset *ds, Oid as_role, SmpcDatasetContext *ctx)
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("smpc.federation", ds->federation, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-}
-
-static void
-smpc_dataset_end(const SmpcDatasetContext *ctx)
-{
-	AtEOXact_GUC(true, ctx->nestlevel);
-	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec);
 }
 
 /*
@@ -237,7 +259,7 @@ const char *
 smpc_dataset_value_class(const SmpcDataset *ds, const char *column, const char *aggregate,
 						 Oid as_role)
 {
-	SmpcDatasetContext ctx;
+	SmpcOwnerContext ctx;
 	Oid			type;
 	const char *value_class;
 
@@ -252,7 +274,7 @@ smpc_dataset_value_class(const SmpcDataset *ds, const char *column, const char *
 				errmsg("the query of dataset \"%s\" is not a SELECT", ds->name));
 	type = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
 	SPI_finish();
-	smpc_dataset_end(&ctx);
+	smpc_end_as_owner(&ctx);
 	if (strcmp(aggregate, "count") == 0)
 		return "any";
 	value_class = smpc_value_class_of(type);
@@ -290,7 +312,7 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 				 const char *value_class, const char *job_id, bool *isnull)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
-	SmpcDatasetContext ctx;
+	SmpcOwnerContext ctx;
 	const char *schema;
 	char	   *sql;
 	Datum		value;
@@ -343,7 +365,7 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 		smpc_job_dataset = NULL;
 	}
 	PG_END_TRY();
-	smpc_dataset_end(&ctx);
+	smpc_end_as_owner(&ctx);
 	return value;
 }
 
@@ -518,15 +540,7 @@ smpc_publish(PG_FUNCTION_ARGS)
 				errmsg("partners' jobs on dataset \"%s\" run as superuser \"%s\"", name,
 					   GetUserNameFromId(run_as, false)),
 				errhint("Name a role with only the rights the query needs: run_as => role."));
-	{
-		Oid			save_userid;
-		int			save_sec;
-
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(run_as, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		smpc_check_result_grant(fed);
-		SetUserIdAndSecContext(save_userid, save_sec);
-	}
+	smpc_check_result_grant_as(fed, run_as);
 
 	args[0] = CStringGetTextDatum(federation);
 	args[1] = CStringGetTextDatum(name);

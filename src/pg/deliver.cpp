@@ -191,7 +191,7 @@ smpc_deliver(PG_FUNCTION_ARGS)
 					errhint("Give every partner its own login role."));
 	}
 	/* Requests are about starting jobs, not messages of a running one. */
-	if (info.type == 9)
+	if (info.type == SMPC_MSG_REQUEST)
 	{
 		smpc_request_receive(fed, &info, data, len);
 		PG_RETURN_VOID();
@@ -218,14 +218,13 @@ smpc_deliver(PG_FUNCTION_ARGS)
 		 * output party of the delegated model) may get rosters, partials and
 		 * confirms before it has joined the job.
 		 */
-		if (info.type != 1 && info.type != 4 && smpc_party_is_input(fed, fed->self))
+		if (info.type != SMPC_MSG_SHARE && info.type != SMPC_MSG_ABORT &&
+			smpc_party_is_input(fed, fed->self))
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
 						   job_id,
-						   info.type == 2 ? "partial" : info.type == 3 ? "confirm"
-						   : info.type == 5 ? "count" : info.type == 6 ? "roster"
-						   : info.type == 7 ? "agree" : "vouch",
+						   smpc_message_type_name(info.type),
 						   fed->self_name));
 	}
 	smpc_inbox_put(info.job_key, &info, data, len);
@@ -241,10 +240,7 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 	int			sender = PG_GETARG_INT32(2);
 	int			receiver = PG_GETARG_INT32(3);
 	char	   *type_name = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	int			type = strcmp(type_name, "share") == 0 ? 1 : strcmp(type_name, "partial") == 0 ? 2
-		: strcmp(type_name, "confirm") == 0 ? 3 : strcmp(type_name, "abort") == 0 ? 4
-		: strcmp(type_name, "count") == 0 ? 5 : strcmp(type_name, "roster") == 0 ? 6
-		: strcmp(type_name, "agree") == 0 ? 7 : strcmp(type_name, "vouch") == 0 ? 8 : 0;
+	int			type = smpc_message_type_of(type_name);
 	SmpcFederationRow *fed = smpc_load_federation(name, false);
 	SmpcFederation core;
 	SmpcStatus	st;
@@ -256,7 +252,7 @@ smpc_sql_test_message(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("only superusers may build test messages"));
-	if (type == 0)
+	if (type == 0 || type == SMPC_MSG_REQUEST)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("message type must be share, roster, agree, count, partial, confirm, vouch or abort"));

@@ -349,20 +349,14 @@ smpc_show_progress(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 {
 	SmpcJobStatus now;
 	int			type = smpc_job_round_type(job);
-	uint64		missing = smpc_job_missing_mask(job);
-	StringInfoData names;
+	char	   *missing = smpc_party_list(fed, smpc_job_missing_mask(job), ",");
 
 	memset(&now, 0, sizeof now);
 	now.state = SMPC_JOB_RUNNING;
 	if (type != 0)
 		smpc_job_round_name(job, type, now.round, sizeof now.round);
 	/* Party names hold no commas (federation.cpp), so a list is unambiguous. */
-	initStringInfo(&names);
-	for (int i = 0; i < fed->nparties && i < 64; i++)
-		if (missing & (UINT64CONST(1) << i))
-			appendStringInfo(&names, "%s%s", names.len ? "," : "", fed->parties[i]);
-	strlcpy(now.waiting_for, names.data, sizeof now.waiting_for);
-	pfree(names.data);
+	strlcpy(now.waiting_for, missing ? missing : "", sizeof now.waiting_for);
 	if (strcmp(now.round, shown->round) == 0 && strcmp(now.waiting_for, shown->waiting_for) == 0)
 		return;
 	memcpy(shown->round, now.round, sizeof now.round);
@@ -413,7 +407,7 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 		bytea	   *m = (bytea *) lfirst(lc);
 
 		/* (A partner's failure report is raised below, once round 1 is out.) */
-		if (smpc_filed_type(m) == 4 &&
+		if (smpc_filed_type(m) == SMPC_MSG_ABORT &&
 			!smpc_job_discard_run(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
 			smpc_raise_status(&st);
 	}
@@ -443,7 +437,7 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 			bytea	   *m = (bytea *) lfirst(lc);
 
 			/* A partner's report that the job it was asked to run could not begin. */
-			if (smpc_filed_type(m) == 9)
+			if (smpc_filed_type(m) == SMPC_MSG_REQUEST)
 				smpc_request_take_report(fed, job_id, (const uint8 *) VARDATA(m),
 										 VARSIZE(m) - VARHDRSZ);
 			else if (!smpc_job_receive(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
@@ -488,6 +482,8 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 		{
 			char		missing[1024];
 			char		dead[2048];
+			char		dropouts[2048];
+			StringInfoData detail;
 			bool		went_on;
 
 			smpc_job_describe_missing(job, missing, sizeof missing);
@@ -505,19 +501,18 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 				smpc_send_round(job, fed, deadline, tolerant, &gone);
 				continue;
 			}
+			initStringInfo(&detail);
+			appendStringInfoString(&detail, "No result was released.");
 			smpc_job_dead_runs(job, dead, sizeof dead);
-			{
-				char		dropouts[2048];
-
-				smpc_job_dropouts(job, dropouts, sizeof dropouts);
-				if (dropouts[0])
-					strlcat(dead, psprintf(" Without: %s.", dropouts), sizeof dead);
-			}
+			if (dead[0])
+				appendStringInfo(&detail, " %s", dead);
+			smpc_job_dropouts(job, dropouts, sizeof dropouts);
+			if (dropouts[0])
+				appendStringInfo(&detail, " Without: %s.", dropouts);
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
 					errmsg("timed out after %s waiting for %s", smpc_format_timeout(), missing),
-					dead[0] ? errdetail("No result was released.%s%s", dead[0] == ' ' ? "" : " ", dead)
-					: errdetail("No result was released."),
+					errdetail("%s", detail.data),
 					errhint("The job can be run again once every party runs it within smpc.timeout of the others."));
 		}
 		if (msgs == NIL)
@@ -528,21 +523,6 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 			ResetLatch(MyLatch);
 		}
 	}
-}
-
-/* "a, b, c" of the parties in a bit mask, or NULL for an empty mask. */
-static char *
-smpc_party_list(const SmpcFederationRow *fed, uint64 mask, const char *sep)
-{
-	StringInfoData buf;
-
-	if (mask == 0)
-		return NULL;
-	initStringInfo(&buf);
-	for (int i = 0; i < fed->nparties; i++)
-		if (mask & (UINT64CONST(1) << i))
-			appendStringInfo(&buf, "%s%s", buf.len ? sep : "", fed->parties[i]);
-	return buf.data;
 }
 
 /*
@@ -724,7 +704,6 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 		if (!stored)
 		{
 			SmpcPolicy	policy;
-			SmpcFederation core;
 			char		described[512];
 
 			/* A new computation: this party's release policy must admit it. */
@@ -732,9 +711,7 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 			if (smpc_policy_describe(&policy, described, sizeof described, &st))
 				audit->text[SMPC_AUDIT_POLICY] = pstrdup(described);
 			smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds, req->outside);
-			smpc_federation_as_core(fed, &core);
-			if (!smpc_policy_admits(&core, &policy, &st))
-				smpc_raise_status(&st);
+			/* (The job refuses a federation smaller than min_parties when it is made.) */
 			smpc_exchange(fed, req->job_id, descriptor, req, &policy, key, tolerant, outputs, res);
 			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started, res);
 		}

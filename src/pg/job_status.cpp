@@ -26,12 +26,18 @@ PG_FUNCTION_INFO_V1(smpc_running_jobs);
 PG_FUNCTION_INFO_V1(smpc_cancel_job);
 }
 
+/* Whether the current user may see (and cancel) every job: a superuser or an smpc_admin. */
+static bool
+smpc_sees_all(void)
+{
+	return superuser() || has_privs_of_role(GetUserId(), get_role_oid("smpc_admin", false));
+}
+
 /* Whether the current user may see (and cancel) jobs run by roleid. */
 static bool
-smpc_may_see(Oid roleid)
+smpc_may_see(Oid roleid, bool sees_all)
 {
-	return superuser() || has_privs_of_role(GetUserId(), get_role_oid("smpc_admin", false)) ||
-		has_privs_of_role(GetUserId(), roleid);
+	return sees_all || has_privs_of_role(GetUserId(), roleid);
 }
 
 Datum
@@ -41,8 +47,10 @@ smpc_running_jobs(PG_FUNCTION_ARGS)
 	SmpcJobStatus *rows;
 	int		   *pids;
 	int			n;
+	bool		sees_all;
 
 	InitMaterializedSRF(fcinfo, 0);
+	sees_all = smpc_sees_all();
 	n = smpc_inbox_statuses(&rows, &pids);
 	for (int i = 0; i < n; i++)
 	{
@@ -50,7 +58,7 @@ smpc_running_jobs(PG_FUNCTION_ARGS)
 		bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
 		const char *role;
 
-		if (rows[i].state != SMPC_JOB_RUNNING || !smpc_may_see(rows[i].roleid))
+		if (rows[i].state != SMPC_JOB_RUNNING || !smpc_may_see(rows[i].roleid, sees_all))
 			continue;
 		role = GetUserNameFromId(rows[i].roleid, true);
 		values[0] = CStringGetTextDatum(rows[i].federation);
@@ -90,7 +98,7 @@ smpc_cancel_job(PG_FUNCTION_ARGS)
 	pid = smpc_inbox_pid_of(key, &roleid);
 	if (pid == 0)
 		PG_RETURN_BOOL(false);
-	if (!smpc_may_see(roleid))
+	if (!smpc_may_see(roleid, smpc_sees_all()))
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("permission denied to cancel job \"%s\" of federation \"%s\"",

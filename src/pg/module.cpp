@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "utils/guc.h"
 
@@ -36,6 +37,23 @@ static const struct config_enum_entry smpc_test_fault_options[] = {
 	{NULL, 0, false}
 };
 #endif
+
+/*
+ * The settings every smpc background worker shares: a database connection,
+ * started once (never restarted by the postmaster), running `function` of
+ * this library. Callers add the name, argument and notify pid.
+ */
+void
+smpc_bgworker_init(BackgroundWorker *worker, const char *function, const char *type)
+{
+	memset(worker, 0, sizeof *worker);
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker->bgw_library_name, "smpc", BGW_MAXLEN);
+	strlcpy(worker->bgw_function_name, function, BGW_MAXLEN);
+	strlcpy(worker->bgw_type, type, BGW_MAXLEN);
+}
 
 static shmem_request_hook_type smpc_prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type smpc_prev_shmem_startup_hook = NULL;

@@ -42,30 +42,19 @@ smpc_worker_run(const SmpcFederationRow *fed, const SmpcPartnerJob *job)
 	char		aggregate[16];
 	char		value_class[16];
 	SmpcDataset *ds;
-	const char *here;
+	SmpcDataset *loaded;
 	bool		isnull;
 
 	if (!smpc_request_parse_descriptor(job->descriptor, aggregate, value_class))
 		elog(ERROR, "invalid smpc job descriptor \"%s\"", job->descriptor);
-	ds = smpc_dataset_load(fed, job->dataset);
-	if (ds == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("dataset \"%s\" is not published to federation \"%s\" at party \"%s\"",
-					   job->dataset, fed->name, fed->self_name));
-	smpc_dataset_admit(fed, ds, aggregate, job->column, job->initiator);
+	/* The query itself, in this session; the request was checked against the publication. */
+	ds = smpc_dataset_for_partner(fed, job->dataset, aggregate, job->column, value_class,
+								  job->initiator, true, &loaded);
 	if (ds->run_as != GetUserId())
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("dataset \"%s\" at party \"%s\" was published again to run as another role",
 					   job->dataset, fed->self_name));
-	/* The query itself, in this session (the request was checked against the publication). */
-	here = smpc_dataset_value_class(ds, job->column, aggregate, InvalidOid);
-	if (here != NULL && strcmp(here, value_class) != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_MISMATCH),
-				errmsg("column \"%s\" of dataset \"%s\" holds %s values at party \"%s\", but %s values at party \"%s\"",
-					   job->column, ds->name, here, fed->self_name, value_class, job->initiator));
 	if (smpc_partner_job_withdrawn(smpc_worker_slot, smpc_worker_generation))
 		ereport(ERROR,
 				errcode(ERRCODE_QUERY_CANCELED),

@@ -111,7 +111,6 @@ smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char 
 				   const uint8 *key, SmpcDataset **out)
 {
 	SmpcDataset *ds;
-	const char *here;
 	HeapTuple	role;
 	bool		can_login;
 
@@ -121,15 +120,14 @@ smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char 
 				errmsg("party \"%s\" does not run jobs for partners", fed->self_name),
 				errhint("Its DBA enables them with smpc.max_partner_jobs."));
 	smpc_request_check_job_id(job_id);
-	ds = *out = smpc_dataset_load(fed, rq->dataset);
-	if (ds == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("dataset \"%s\" is not published to federation \"%s\" at party \"%s\"",
-					   rq->dataset, fed->name, fed->self_name),
-				errhint("Its admin publishes it with smpc.publish('%s', '%s', ...).", fed->name,
-						rq->dataset));
-	smpc_dataset_admit(fed, ds, aggregate, rq->column, sender);
+	/*
+	 * Against the publication as stored, with the column kind found when it
+	 * was published: the dataset's query never runs in this session, which
+	 * belongs to the partner. (The worker checks the query itself, in a
+	 * session of its own.)
+	 */
+	ds = smpc_dataset_for_partner(fed, rq->dataset, aggregate, rq->column, value_class, sender,
+								  false, out);
 	role = SearchSysCache1(AUTHOID, ObjectIdGetDatum(ds->run_as));
 	can_login = HeapTupleIsValid(role) && ((Form_pg_authid) GETSTRUCT(role))->rolcanlogin;
 	if (HeapTupleIsValid(role))
@@ -139,27 +137,7 @@ smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char 
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("the role that dataset \"%s\" runs as at party \"%s\" no longer exists or may not log in",
 					   ds->name, fed->self_name));
-	/*
-	 * The column's kind as found when it was published: the dataset's query
-	 * never runs in this session, which belongs to the partner. (The worker
-	 * checks the query itself, in a session of its own.)
-	 */
-	here = ds->query ? smpc_dataset_column_kind(ds, rq->column, aggregate) : NULL;
-	if (here != NULL && strcmp(here, value_class) != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_MISMATCH),
-				errmsg("column \"%s\" of dataset \"%s\" holds %s values at party \"%s\", but %s values at party \"%s\"",
-					   rq->column, ds->name, here, fed->self_name, value_class, sender),
-				errhint("Every party's query must give the column the same kind of type (integers, numeric or double precision)."));
-	{
-		Oid			save_userid;
-		int			save_sec;
-
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(ds->run_as, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		smpc_check_result_grant(fed);
-		SetUserIdAndSecContext(save_userid, save_sec);
-	}
+	smpc_check_result_grant_as(fed, ds->run_as);
 	if (smpc_job_is_released(fed, job_id))
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_JOB_RELEASED),
@@ -210,14 +188,8 @@ smpc_request_start_worker(const SmpcFederationRow *fed, const SmpcDataset *ds, c
 				errhint("Run the job again later; the DBA of party \"%s\" may raise smpc.max_partner_jobs.",
 						fed->self_name));
 
-	memset(&worker, 0, sizeof worker);
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "smpc", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "smpc_partner_job_main", BGW_MAXLEN);
+	smpc_bgworker_init(&worker, "smpc_partner_job_main", "smpc partner job");
 	snprintf(worker.bgw_name, BGW_MAXLEN, "smpc job for party %s", sender);
-	strlcpy(worker.bgw_type, "smpc partner job", BGW_MAXLEN);
 	worker.bgw_main_arg = Int32GetDatum(slot);
 	memcpy(worker.bgw_extra, &generation, sizeof generation);
 	worker.bgw_notify_pid = MyProcPid;
@@ -297,7 +269,7 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 	smpc_request_check_text(rq.column, "column name");
 	smpc_request_check_text(rq.descriptor, "job descriptor");
 	smpc_request_check_text(rq.reason, "reason");
-	if (rq.stage == 3)
+	if (rq.stage == SMPC_REQUEST_WITHDRAW)
 	{
 		int			pid = smpc_partner_job_withdraw(info->job_key, sender, rq.nonce);
 
@@ -305,7 +277,7 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 			(void) kill(pid, SIGINT);
 		return;
 	}
-	if (rq.stage == 4)
+	if (rq.stage == SMPC_REQUEST_FAILED)
 	{
 		smpc_inbox_put(info->job_key, info, data, len);
 		return;
@@ -328,7 +300,7 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 			ds = loaded;
 		}
 		PG_END_TRY();
-		if (rq.stage == 2)
+		if (rq.stage == SMPC_REQUEST_LAUNCH)
 			smpc_request_start_worker(fed, ds, sender, job_id, &rq, info->job_key);
 	}
 	PG_CATCH();
@@ -392,11 +364,12 @@ smpc_request_send(SmpcRequestRun *run, int stage, const bool *to, SmpcSend *send
 		sends[n].party = run->fed->parties[i];
 		sends[n].data = copy;
 		sends[n].len = len;
-		sends[n].what = stage == 1 ? "request (check)" : stage == 2 ? "request (launch)"
+		sends[n].what = stage == SMPC_REQUEST_CHECK ? "request (check)" : stage == SMPC_REQUEST_LAUNCH ? "request (launch)"
 			: "request (withdraw)";
 		party_of[n++] = i;
 	}
-	smpc_peer_send_all(sends, n, deadline, stage == 3 ? SMPC_SEND_BEST_EFFORT : SMPC_SEND_COLLECT);
+	smpc_peer_send_all(sends, n, deadline,
+					   stage == SMPC_REQUEST_WITHDRAW ? SMPC_SEND_BEST_EFFORT : SMPC_SEND_COLLECT);
 	return n;
 }
 
@@ -487,11 +460,11 @@ smpc_request_launch_all(SmpcRequestRun *run)
 	smpc_request_check_job_id(run->job_id);
 	for (int i = 0; i < fed->nparties; i++)
 		to[i] = i != fed->self;
-	n = smpc_request_send(run, 1, to, sends, party_of);
+	n = smpc_request_send(run, SMPC_REQUEST_CHECK, to, sends, party_of);
 	/* "check": nothing was started yet; "launch": those that started are withdrawn. */
 	smpc_request_raise_failures(run, sends, party_of, n, to, false);
 
-	n = smpc_request_send(run, 2, to, sends, party_of);
+	n = smpc_request_send(run, SMPC_REQUEST_LAUNCH, to, sends, party_of);
 	/* A launch that got no answer may have started: it is withdrawn like the others. */
 	for (int k = 0; k < n; k++)
 		run->launched[party_of[k]] = sends[k].failure == NULL || smpc_request_unanswered(&sends[k]);
@@ -505,7 +478,7 @@ smpc_request_send_withdraw(void *arg)
 	SmpcSend   *sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * run->fed->nparties);
 	int		   *party_of = (int *) palloc0(sizeof(int) * run->fed->nparties);
 
-	(void) smpc_request_send(run, 3, run->launched, sends, party_of);
+	(void) smpc_request_send(run, SMPC_REQUEST_WITHDRAW, run->launched, sends, party_of);
 	memset(run->launched, 0, sizeof(bool) * run->fed->nparties);
 }
 
@@ -532,7 +505,7 @@ smpc_request_take_report(const SmpcFederationRow *fed, const char *job_id, const
 	SmpcMessageInfo info;
 	SmpcStatus	st;
 
-	if (smpc_request_nonce == NULL || !smpc_request_read(data, len, &rq, &st) || rq.stage != 4 ||
+	if (smpc_request_nonce == NULL || !smpc_request_read(data, len, &rq, &st) || rq.stage != SMPC_REQUEST_FAILED ||
 		memcmp(rq.nonce, smpc_request_nonce, 16) != 0 || !smpc_message_inspect(data, len, &info, &st))
 		return;					/* not about this call: a stale report */
 	ereport(ERROR,
@@ -565,7 +538,7 @@ smpc_request_report_failure(const SmpcFederationRow *fed, const SmpcPartnerJob *
 	strlcpy(rq.dataset, job->dataset, sizeof rq.dataset);
 	strlcpy(rq.column, job->column, sizeof rq.column);
 	memcpy(rq.nonce, job->nonce, 16);
-	rq.stage = 4;
+	rq.stage = SMPC_REQUEST_FAILED;
 	rq.refused = edata->sqlerrcode == ERRCODE_SMPC_POLICY_REFUSED ||
 		edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE;
 	memcpy(code, unpack_sql_state(edata->sqlerrcode), 6);

@@ -49,6 +49,11 @@ extern bool smpc_audit_server_log;
 extern void smpc_raise_status(const SmpcStatus *st) pg_attribute_noreturn();
 extern void smpc_never_raise(void (*fn) (void *), void *arg);
 
+/* module.cpp: what every smpc background worker shares. */
+struct BackgroundWorker;
+extern void smpc_bgworker_init(struct BackgroundWorker *worker, const char *function,
+							   const char *type);
+
 /* catalog.cpp: federations from smpc.federations. */
 typedef struct SmpcFederationRow
 {
@@ -80,7 +85,9 @@ extern char *smpc_default_federation_name(void);
 extern void smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
 extern Oid	smpc_schema_owner(void);
 extern void smpc_check_result_grant(const SmpcFederationRow *fed);
+extern void smpc_check_result_grant_as(const SmpcFederationRow *fed, Oid role);
 extern bool smpc_party_is_input(const SmpcFederationRow *fed, int party);
+extern char *smpc_party_list(const SmpcFederationRow *fed, uint64 mask, const char *sep);
 typedef struct SmpcOwnerContext
 {
 	Oid			save_userid;
@@ -247,7 +254,7 @@ extern void smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata);
 extern void smpc_audit_emit(SmpcAuditRecord *r);
 extern bool smpc_audit_record_decode(const char *payload, Size len, SmpcAuditRecord *r);
 extern void smpc_audit_log_record(const SmpcAuditRecord *r, const char *why);
-extern void smpc_audit_log_payload(const char *payload, Size len, const char *why);
+extern void smpc_audit_log_payload(Size len, const char *why);
 
 /* audit_queue.cpp: records on their way to smpc.audit_log, and their writers. */
 #define SMPC_AUDIT_MAX_WRITERS 64	/* databases with a writer at once */
@@ -334,6 +341,10 @@ extern const char *smpc_dataset_value_class(const SmpcDataset *ds, const char *c
 											const char *aggregate, Oid as_role);
 extern const char *smpc_dataset_column_kind(const SmpcDataset *ds, const char *column,
 											const char *aggregate);
+extern SmpcDataset *smpc_dataset_for_partner(const SmpcFederationRow *fed, const char *name,
+											 const char *aggregate, const char *column,
+											 const char *value_class, const char *starter,
+											 bool from_query, SmpcDataset **out);
 extern Datum smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *column,
 							  const char *value_class, const char *job_id, bool *isnull);
 

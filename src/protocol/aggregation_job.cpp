@@ -728,7 +728,7 @@ void AggregationJob::open(MessageType type, const std::vector<std::size_t>& inde
       if (s[c]) {
         std::size_t agree = 0;
         for (std::uint16_t d : compute_) agree += s[d] && s[d]->included == s[c]->included ? 1 : 0;
-        if (agree >= std::max(threshold_, tolerant_ ? quorum_ : threshold_)) {
+        if (agree >= (tolerant_ ? quorum_ : threshold_)) {
           included_ = s[c]->included;
           included_fixed_ = true;
           check_min_parties();

@@ -9,10 +9,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use SmpcTest;
 
-my $pgaudit = `pg_config --pkglibdir 2>/dev/null`;
-chomp $pgaudit;
 plan skip_all => 'pgaudit is not installed (Debian package postgresql-15-pgaudit)'
-  unless -f "$pgaudit/pgaudit.so";
+  unless SmpcTest::library_installed('pgaudit');
 
 my $fed = SmpcTest->new(
 	parties => [qw(a b c)],

@@ -12,10 +12,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use SmpcTest;
 
-my $pkglib = `pg_config --pkglibdir 2>/dev/null`;
-chomp $pkglib;
 plan skip_all => 'pg_cron is not installed (Debian package postgresql-15-cron)'
-  unless -f "$pkglib/pg_cron.so";
+  unless SmpcTest::library_installed('pg_cron');
 
 my $fed = SmpcTest->new(
 	parties => [qw(a b c)],

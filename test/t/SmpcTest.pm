@@ -64,6 +64,15 @@ sub make_certs
 }
 
 # Role that party $from logs in as at every partner.
+# Whether the server library $name (e.g. 'pg_cron') is installed.
+sub library_installed
+{
+	my ($name) = @_;
+	my $dir = `pg_config --pkglibdir 2>/dev/null`;
+	chomp $dir;
+	return -f "$dir/$name.so";
+}
+
 sub peer_role { return "smpc_peer_$_[1]" }
 
 # Database of party $name.

@@ -51,6 +51,27 @@ inline JobParams params(const FederationDef& def, std::uint16_t self,
   return p;
 }
 
+// Parties' params for a federation of n with threshold t (0: n-of-n), the
+// given roles (empty: all) and, when not 0, a min_parties policy.
+inline std::vector<JobParams> make_parties(std::size_t n, std::uint32_t t,
+                                           std::vector<PartyIndex> compute = {},
+                                           std::vector<PartyIndex> inputs = {},
+                                           std::vector<PartyIndex> outputs = {},
+                                           std::uint32_t min_parties = 0) {
+  FederationDef def = federation(n);
+  def.threshold = t;
+  def.compute = std::move(compute);
+  def.inputs = std::move(inputs);
+  def.outputs = std::move(outputs);
+  normalize(def);
+  std::vector<JobParams> all;
+  for (std::size_t i = 0; i < n; ++i) {
+    all.push_back(params(def, static_cast<std::uint16_t>(i)));
+    if (min_parties != 0) all.back().policy.min_parties = min_parties;
+  }
+  return all;
+}
+
 inline std::vector<Fp> embed(const std::vector<i128>& values, std::size_t parties) {
   std::vector<Fp> out;
   for (i128 v : values) out.push_back(crypto::encode_summand(v, parties));

@@ -16,23 +16,6 @@ namespace {
 
 using namespace test_net;  // NOLINT(build/namespaces): the shared harness
 
-std::vector<JobParams> make(std::size_t n, std::uint32_t t, std::vector<PartyIndex> compute,
-                            std::vector<PartyIndex> inputs, std::vector<PartyIndex> outputs,
-                            std::uint32_t min_parties) {
-  FederationDef def = federation(n);
-  def.threshold = t;
-  def.compute = std::move(compute);
-  def.inputs = std::move(inputs);
-  def.outputs = std::move(outputs);
-  normalize(def);
-  std::vector<JobParams> all;
-  for (std::size_t i = 0; i < n; ++i) {
-    all.push_back(params(def, static_cast<std::uint16_t>(i)));
-    all.back().policy.min_parties = min_parties;
-  }
-  return all;
-}
-
 std::uint64_t bits(std::initializer_list<int> l) {
   std::uint64_t m = 0;
   for (int i : l) m |= std::uint64_t{1} << i;
@@ -54,7 +37,7 @@ std::vector<std::uint64_t> partial_sets(const Network& net, std::vector<int> hon
 // receiver opens over the set its roster named, like everyone else.
 TEST(ProtocolThresholdAttack, LateShareAfterTheRosterIsNotUsed) {
   // compute 0, 1, 2 (2-of-3), inputs 3, 4, 5, outputs the compute parties.
-  Network net(make(6, 2, {0, 1, 2}, {3, 4, 5}, {0, 1, 2}, 2), 7);
+  Network net(make_parties(6, 2, {0, 1, 2}, {3, 4, 5}, {0, 1, 2}, 2), 7);
   net.order = Network::Order::kFifo;
   std::vector<Message> held;
   net.on_send = [&](Message& m) {
@@ -86,7 +69,7 @@ TEST(ProtocolThresholdAttack, LateShareAfterTheRosterIsNotUsed) {
 // A malicious compute party sends different rosters to two honest ones: the
 // agree round stops them before either opens anything.
 TEST(ProtocolThresholdAttack, RosterEquivocationOpensNothing) {
-  Network net(make(5, 2, {0, 1, 2}, {0, 1, 3, 4}, {0, 1, 2}, 3), 8);
+  Network net(make_parties(5, 2, {0, 1, 2}, {0, 1, 3, 4}, {0, 1, 2}, 3), 8);
   net.on_send = [](Message& m) {
     if (m.sender == 2 && m.type == MessageType::kRoster && m.receiver == 1) m.included &= ~bits({0});
     return true;
@@ -106,7 +89,7 @@ TEST(ProtocolThresholdAttack, RosterEquivocationOpensNothing) {
 // (naming each one's own S) still cannot get partials over two sets: honest
 // parties check each other's agree messages too.
 TEST(ProtocolThresholdAttack, AgreeEquivocationOpensNothing) {
-  Network net(make(5, 2, {0, 1, 2}, {0, 1, 3, 4}, {0, 1, 2}, 3), 9);
+  Network net(make_parties(5, 2, {0, 1, 2}, {0, 1, 3, 4}, {0, 1, 2}, 3), 9);
   net.on_send = [](Message& m) {
     if (m.sender == 2 && m.type == MessageType::kRoster && m.receiver == 1) m.included &= ~bits({0});
     if (m.sender == 2 && m.type == MessageType::kAgree && m.receiver == 1) m.included &= ~bits({0});
@@ -125,7 +108,7 @@ TEST(ProtocolThresholdAttack, AgreeEquivocationOpensNothing) {
 // Two halves cut off from each other (t = 2 of 4): neither has a majority of
 // the compute parties, so neither releases.
 TEST(ProtocolThresholdAttack, NoSplitBrain) {
-  Network net(make(4, 2, {}, {}, {}, 2), 9);
+  Network net(make_parties(4, 2, {}, {}, {}, 2), 9);
   auto side = [](int p) { return p < 2 ? 0 : 1; };
   net.on_send = [&](Message& m) {
     if (side(m.sender) == side(m.receiver)) return true;
@@ -142,7 +125,7 @@ TEST(ProtocolThresholdAttack, NoSplitBrain) {
 // Hybrid: the provider (a compute party, not an output) never gets a partial
 // it could add to its own to reconstruct the result.
 TEST(ProtocolThresholdAttack, ComputePartyWithoutOutputGetsNoPartial) {
-  Network net(make(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}, 2), 12);
+  Network net(make_parties(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}, 2), 12);
   net.start_all();
   net.run();
   EXPECT_TRUE(net.parties[0].job->has_result());
@@ -158,7 +141,7 @@ TEST(ProtocolThresholdAttack, ComputePartyWithoutOutputGetsNoPartial) {
 // A data owner that only supplies its input is done once its shares are
 // out; a compute party it then cannot reach does not make it fail.
 TEST(ProtocolThresholdAttack, FinishedOwnerSurvivesAnUnreachableComputeParty) {
-  Network net(make(6, 2, {0, 1, 2}, {3, 4, 5}, {0, 1, 2}, 2), 11);
+  Network net(make_parties(6, 2, {0, 1, 2}, {3, 4, 5}, {0, 1, 2}, 2), 11);
   std::vector<Outgoing> out = net.parties[3].job->start();
   EXPECT_TRUE(net.parties[3].job->finished());
   EXPECT_TRUE(net.parties[3].job->unreachable(2, "down"));
@@ -166,7 +149,7 @@ TEST(ProtocolThresholdAttack, FinishedOwnerSurvivesAnUnreachableComputeParty) {
 
 // A refusal may only come from a compute party that opened the count.
 TEST(ProtocolThresholdAttack, RefusalFromAnInputPartyIsNotBelieved) {
-  std::vector<JobParams> all = make(6, 2, {0, 1, 2}, {3, 4, 5}, {0, 1, 2}, 2);
+  std::vector<JobParams> all = make_parties(6, 2, {0, 1, 2}, {3, 4, 5}, {0, 1, 2}, 2);
   for (JobParams& p : all) {
     p.policy.min_rows = 1;
     p.count_index = 1;

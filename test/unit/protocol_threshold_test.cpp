@@ -15,21 +15,6 @@ namespace {
 
 using namespace test_net;  // NOLINT(build/namespaces): the shared harness
 
-// Parties' params for a federation of n with threshold t (0: n-of-n) and
-// the given roles (empty: all).
-std::vector<JobParams> make(std::size_t n, std::uint32_t t, std::vector<PartyIndex> compute = {},
-                            std::vector<PartyIndex> inputs = {},
-                            std::vector<PartyIndex> outputs = {}) {
-  FederationDef def = federation(n);
-  def.threshold = t;
-  def.compute = std::move(compute);
-  def.inputs = std::move(inputs);
-  def.outputs = std::move(outputs);
-  normalize(def);
-  std::vector<JobParams> all;
-  for (std::size_t i = 0; i < n; ++i) all.push_back(params(def, static_cast<std::uint16_t>(i)));
-  return all;
-}
 
 // Makes party i crash as soon as it is about to send a message of a type in
 // `from` (or at once, for an empty set): it sends and receives nothing more.
@@ -106,7 +91,7 @@ TEST(ProtocolThreshold, ShamirJobsGiveTheJointSum) {
     for (std::uint64_t seed = 1; seed <= 5; ++seed) {
       SCOPED_TRACE("n " + std::to_string(n) + " t " + std::to_string(t) + " seed " +
                    std::to_string(seed));
-      Network net(make(n, t), seed);
+      Network net(make_parties(n, t), seed);
       net.start_all();
       net.run();
       expect_live_agree(net, all_but(n, {}));
@@ -117,7 +102,7 @@ TEST(ProtocolThreshold, ShamirJobsGiveTheJointSum) {
 // Shares of a Shamir job are points of a polynomial: t - 1 of them say
 // nothing about the input; each one differs from it.
 TEST(ProtocolThreshold, ShamirSharesAreMasked) {
-  Network net(make(5, 3), 4);
+  Network net(make_parties(5, 3), 4);
   net.start_all();
   net.run();
   for (const Message& m : net.sent) {
@@ -128,7 +113,7 @@ TEST(ProtocolThreshold, ShamirSharesAreMasked) {
 
 TEST(ProtocolThreshold, PartnerDownBeforeRoundOneIsExcludedEverywhere) {
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    Network net(make(5, 3), seed);
+    Network net(make_parties(5, 3), seed);
     crash_at(net, 4, {});
     net.start_all();
     net.run_with_timeouts();
@@ -144,7 +129,7 @@ TEST(ProtocolThreshold, PartnerDownBeforeRoundOneIsExcludedEverywhere) {
 // A partner that fails after its shares went out: its input counts.
 TEST(ProtocolThreshold, PartnerDownAfterSharingIsIncluded) {
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    Network net(make(5, 3), seed);
+    Network net(make_parties(5, 3), seed);
     crash_at(net, 4, {MessageType::kRoster, MessageType::kPartial, MessageType::kConfirm});
     net.start_all();
     net.run_with_timeouts();
@@ -153,7 +138,7 @@ TEST(ProtocolThreshold, PartnerDownAfterSharingIsIncluded) {
 }
 
 TEST(ProtocolThreshold, TwoDownOfFiveWithThresholdThreeStillFinish) {
-  Network net(make(5, 3), 9);
+  Network net(make_parties(5, 3), 9);
   crash_at(net, 1, {MessageType::kRoster});
   crash_at(net, 3, {MessageType::kPartial});
   net.start_all();
@@ -162,7 +147,7 @@ TEST(ProtocolThreshold, TwoDownOfFiveWithThresholdThreeStillFinish) {
 }
 
 TEST(ProtocolThreshold, DownDuringTheConfirmRound) {
-  Network net(make(5, 3), 10);
+  Network net(make_parties(5, 3), 10);
   crash_at(net, 2, {MessageType::kConfirm});
   net.start_all();
   net.run_with_timeouts();
@@ -173,7 +158,7 @@ TEST(ProtocolThreshold, DownDuringTheConfirmRound) {
 // failed: every compute party leaves that input out (the rosters agree).
 TEST(ProtocolThreshold, PartlyDeliveredSharesAreLeftOutEverywhere) {
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    Network net(make(5, 3), seed);
+    Network net(make_parties(5, 3), seed);
     crash_at(net, 4, {MessageType::kShare}, {0, 1});
     net.start_all();
     net.run_with_timeouts();
@@ -182,7 +167,7 @@ TEST(ProtocolThreshold, PartlyDeliveredSharesAreLeftOutEverywhere) {
 }
 
 TEST(ProtocolThreshold, TooFewRemainingStopsEveryoneNamingTheMissing) {
-  Network net(make(5, 3), 11);
+  Network net(make_parties(5, 3), 11);
   crash_at(net, 2, {});
   crash_at(net, 3, {});
   crash_at(net, 4, {});
@@ -197,7 +182,7 @@ TEST(ProtocolThreshold, TooFewRemainingStopsEveryoneNamingTheMissing) {
 
 // After dropouts, the included inputs must still meet min_parties.
 TEST(ProtocolThreshold, DropoutsBelowMinPartiesAreRefusedAtEveryParty) {
-  std::vector<JobParams> all = make(3, 2);
+  std::vector<JobParams> all = make_parties(3, 2);
   for (JobParams& p : all) p.policy.min_parties = 3;
   Network net(all, 12);
   crash_at(net, 2, {});
@@ -220,7 +205,7 @@ TEST(ProtocolThreshold, DropoutsBelowMinPartiesAreRefusedAtEveryParty) {
 // include the same inputs), and every party releases the same result.
 TEST(ProtocolThreshold, OneWayUnreachableStillAgrees) {
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    Network net(make(5, 3), seed);
+    Network net(make_parties(5, 3), seed);
     ASSERT_TRUE(net.parties[0].job->unreachable(4, "could not be reached: certificate"));
     net.on_send = [](Message& m) { return !(m.sender == 0 && m.receiver == 4); };
     net.start_all();
@@ -234,7 +219,7 @@ TEST(ProtocolThreshold, OneWayUnreachableStillAgrees) {
 
 // n-of-n peer to peer has no tolerance: a missing party stops the job.
 TEST(ProtocolThreshold, AdditiveJobsDoNotGoOnWithoutAParty) {
-  Network net(make(3, 0), 13);
+  Network net(make_parties(3, 0), 13);
   crash_at(net, 2, {MessageType::kPartial});
   net.start_all();
   net.run_with_timeouts();
@@ -245,7 +230,7 @@ TEST(ProtocolThreshold, AdditiveJobsDoNotGoOnWithoutAParty) {
 // A value that does not lie on the polynomial: with t + 2 values or more the
 // sender is named; with t + 1 the mismatch is found but not attributed.
 TEST(ProtocolThreshold, AWrongPartialIsAttributedToItsSender) {
-  Network net(make(5, 2), 14);
+  Network net(make_parties(5, 2), 14);
   net.parties[3].job->set_fault(Fault::kWrongPartial);
   net.start_all();
   net.run();
@@ -258,7 +243,7 @@ TEST(ProtocolThreshold, AWrongPartialIsAttributedToItsSender) {
 }
 
 TEST(ProtocolThreshold, AWrongPartialWithOneSpareValueIsFoundNotNamed) {
-  Network net(make(4, 3), 15);
+  Network net(make_parties(4, 3), 15);
   net.parties[3].job->set_fault(Fault::kWrongPartial);
   net.start_all();
   net.run();
@@ -273,7 +258,7 @@ TEST(ProtocolThreshold, AWrongPartialWithOneSpareValueIsFoundNotNamed) {
 // Equivocation in a Shamir job still stops every party, nothing released.
 TEST(ProtocolThreshold, EquivocationInAShamirJobReleasesNothing) {
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
-    Network net(make(5, 3), seed);
+    Network net(make_parties(5, 3), seed);
     net.abort_on_error = true;
     net.parties[1].job->set_fault(Fault::kEquivocatePartial);
     net.start_all();
@@ -285,7 +270,7 @@ TEST(ProtocolThreshold, EquivocationInAShamirJobReleasesNothing) {
 // A partner that aborts for its own reasons leaves a tolerant job; one that
 // saw an inconsistency stops it.
 TEST(ProtocolThreshold, NonFatalAbortIsADropoutFatalAbortStops) {
-  Network net(make(5, 3), 16);
+  Network net(make_parties(5, 3), 16);
   // Party 4 sends its shares, then aborts (disk full) instead of its roster.
   net.on_send = [](Message& m) { return m.sender != 4 || m.type == MessageType::kShare; };
   net.start_all();
@@ -298,7 +283,7 @@ TEST(ProtocolThreshold, NonFatalAbortIsADropoutFatalAbortStops) {
   expect_live_agree(net, {0, 1, 2, 3, 4});
   expect_dropout(net, 4, "party epsilon: aborted: disk full");
 
-  Network fatal(make(5, 3), 17);
+  Network fatal(make_parties(5, 3), 17);
   fatal.on_send = [](Message& m) { return m.sender != 4 || m.type == MessageType::kShare; };
   fatal.start_all();
   fatal.run();
@@ -314,7 +299,7 @@ TEST(ProtocolThreshold, NonFatalAbortIsADropoutFatalAbortStops) {
 // but no input of their own.
 TEST(ProtocolThreshold, DelegatedModel) {
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    Network net(make(8, 2, {5, 6, 7}, {0, 1, 2, 3, 4}, {0, 1, 2, 3, 4, 5, 6, 7}), seed);
+    Network net(make_parties(8, 2, {5, 6, 7}, {0, 1, 2, 3, 4}, {0, 1, 2, 3, 4, 5, 6, 7}), seed);
     net.start_all();
     net.run();
     expect_live_agree(net, {0, 1, 2, 3, 4});
@@ -329,7 +314,7 @@ TEST(ProtocolThreshold, DelegatedModel) {
 // Data owners that do not receive the result are done once their shares are
 // out; one that never shared is left out.
 TEST(ProtocolThreshold, DelegatedOwnersWithoutOutputAndADropout) {
-  Network net(make(8, 2, {5, 6, 7}, {0, 1, 2, 3, 4}, {5, 6, 7}), 21);
+  Network net(make_parties(8, 2, {5, 6, 7}, {0, 1, 2, 3, 4}, {5, 6, 7}), 21);
   crash_at(net, 2, {});
   net.start_all();
   net.run_with_timeouts();
@@ -339,7 +324,7 @@ TEST(ProtocolThreshold, DelegatedOwnersWithoutOutputAndADropout) {
     EXPECT_FALSE(net.parties[i].job->has_result()) << i;
   }
   // A compute party down too: 2 of 3 still reconstruct.
-  Network net2(make(8, 2, {5, 6, 7}, {0, 1, 2, 3, 4}, {5, 6, 7}), 22);
+  Network net2(make_parties(8, 2, {5, 6, 7}, {0, 1, 2, 3, 4}, {5, 6, 7}), 22);
   crash_at(net2, 6, {MessageType::kRoster});
   net2.start_all();
   net2.run_with_timeouts();
@@ -351,14 +336,14 @@ TEST(ProtocolThreshold, DelegatedOwnersWithoutOutputAndADropout) {
 // inputs. Neither compute party alone learns anything.
 TEST(ProtocolThreshold, HybridModel) {
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    Network net(make(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}), seed);
+    Network net(make_parties(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}), seed);
     net.start_all();
     net.run();
     expect_live_agree(net, {0, 2, 3});
     EXPECT_FALSE(net.parties[1].job->has_result());
   }
   // The provider down: nothing can be computed.
-  Network net(make(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}), 23);
+  Network net(make_parties(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}), 23);
   crash_at(net, 1, {MessageType::kRoster});
   net.start_all();
   net.run_with_timeouts();
@@ -367,7 +352,7 @@ TEST(ProtocolThreshold, HybridModel) {
 
 // An output-only party (a regulator) learns the result and nothing else.
 TEST(ProtocolThreshold, OutputOnlyParty) {
-  Network net(make(4, 2, {0, 1, 2}, {0, 1, 2}, {}), 24);
+  Network net(make_parties(4, 2, {0, 1, 2}, {0, 1, 2}, {}), 24);
   net.start_all();
   net.run();
   expect_live_agree(net, {0, 1, 2});
@@ -382,7 +367,7 @@ TEST(ProtocolThreshold, OutputOnlyParty) {
 
 // Under a minimum row count, the count round of a Shamir job works the same.
 TEST(ProtocolThreshold, RowCountGateInAShamirJob) {
-  std::vector<JobParams> all = make(5, 3);
+  std::vector<JobParams> all = make_parties(5, 3);
   for (JobParams& p : all) {
     p.policy.min_parties = 3;
     p.policy.min_rows = 10;
@@ -409,7 +394,7 @@ TEST(ProtocolThreshold, RowCountGateInAShamirJob) {
 // A partner that starts the job again while it runs has left it: a tolerant
 // job goes on without it.
 TEST(ProtocolThreshold, RestartedPartnerIsADropout) {
-  std::vector<JobParams> all = make(5, 3);
+  std::vector<JobParams> all = make_parties(5, 3);
   Network net(all, 27);
   // Party 4's first run gets its shares out, then the party restarts.
   net.on_send = [](Message& m) { return m.sender != 4 || m.type == MessageType::kShare; };
