@@ -510,3 +510,278 @@ REVOKE ALL ON FUNCTION smpc_run(text, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION smpc_run(text, text, text, text, text) TO smpc_analyst;
 COMMENT ON FUNCTION smpc_run(text, text, text, text, text) IS
     'runs aggregate (sum, count, avg) of a column of a published dataset at every party of the federation: the partners take part by themselves; returns the job id, the joint value and the input parties it covers';
+
+-- Spread: variance and standard deviation (moments.cpp). One job opens the
+-- joint sum, sum of squares and count; the six aggregates share it.
+CREATE FUNCTION smpc._accum_sq_int2(internal, smallint, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_accum_sq_int2';
+COMMENT ON FUNCTION smpc._accum_sq_int2(internal, smallint, text) IS 'smpc variances: local transition (exact sum, sum of squares and count)';
+CREATE FUNCTION smpc._accum_sq_int4(internal, integer, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_accum_sq_int4';
+COMMENT ON FUNCTION smpc._accum_sq_int4(internal, integer, text) IS 'smpc variances: local transition (exact sum, sum of squares and count)';
+CREATE FUNCTION smpc._accum_sq_int8(internal, bigint, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_accum_sq_int8';
+COMMENT ON FUNCTION smpc._accum_sq_int8(internal, bigint, text) IS 'smpc variances: local transition (exact sum, sum of squares and count)';
+CREATE FUNCTION smpc._accum_sq_numeric(internal, numeric, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_accum_sq_numeric';
+COMMENT ON FUNCTION smpc._accum_sq_numeric(internal, numeric, text) IS 'smpc variances: local transition (exact sum, sum of squares and count)';
+CREATE FUNCTION smpc._accum_sq_float8(internal, double precision, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_accum_sq_float8';
+COMMENT ON FUNCTION smpc._accum_sq_float8(internal, double precision, text) IS 'smpc variances: local transition (exact sum, sum of squares and count)';
+CREATE FUNCTION smpc._moments_final(internal, smallint, text) RETURNS numeric
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_moments_numeric_final';
+COMMENT ON FUNCTION smpc._moments_final(internal, smallint, text) IS 'smpc variances (smallint): runs the job with the partners, returns the statistic the aggregate names';
+CREATE FUNCTION smpc._moments_final(internal, integer, text) RETURNS numeric
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_moments_numeric_final';
+COMMENT ON FUNCTION smpc._moments_final(internal, integer, text) IS 'smpc variances (integer): runs the job with the partners, returns the statistic the aggregate names';
+CREATE FUNCTION smpc._moments_final(internal, bigint, text) RETURNS numeric
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_moments_numeric_final';
+COMMENT ON FUNCTION smpc._moments_final(internal, bigint, text) IS 'smpc variances (bigint): runs the job with the partners, returns the statistic the aggregate names';
+CREATE FUNCTION smpc._moments_final(internal, numeric, text) RETURNS numeric
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_moments_numeric_final';
+COMMENT ON FUNCTION smpc._moments_final(internal, numeric, text) IS 'smpc variances (numeric): runs the job with the partners, returns the statistic the aggregate names';
+CREATE FUNCTION smpc._moments_final(internal, double precision, text) RETURNS double precision
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_moments_float8_final';
+COMMENT ON FUNCTION smpc._moments_final(internal, double precision, text) IS 'smpc variances (double precision): runs the job with the partners, returns the statistic the aggregate names';
+-- Support functions: only through the aggregates (see $support$ above).
+REVOKE ALL ON FUNCTION
+    smpc._accum_sq_int2(internal, smallint, text),
+    smpc._accum_sq_int4(internal, integer, text),
+    smpc._accum_sq_int8(internal, bigint, text),
+    smpc._accum_sq_numeric(internal, numeric, text),
+    smpc._accum_sq_float8(internal, double precision, text),
+    smpc._moments_final(internal, smallint, text),
+    smpc._moments_final(internal, integer, text),
+    smpc._moments_final(internal, bigint, text),
+    smpc._moments_final(internal, numeric, text),
+    smpc._moments_final(internal, double precision, text)
+FROM PUBLIC;
+CREATE AGGREGATE smpc_variance(smallint, text) (
+    SFUNC = smpc._accum_sq_int2, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_variance(smallint, text) IS 'joint sample variance (as variance()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_variance(integer, text) (
+    SFUNC = smpc._accum_sq_int4, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_variance(integer, text) IS 'joint sample variance (as variance()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_variance(bigint, text) (
+    SFUNC = smpc._accum_sq_int8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_variance(bigint, text) IS 'joint sample variance (as variance()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_variance(numeric, text) (
+    SFUNC = smpc._accum_sq_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_variance(numeric, text) IS 'joint sample variance (as variance()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_variance(double precision, text) (
+    SFUNC = smpc._accum_sq_float8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_variance(double precision, text) IS 'joint sample variance (as variance()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_samp(smallint, text) (
+    SFUNC = smpc._accum_sq_int2, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_samp(smallint, text) IS 'joint sample variance (as var_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_samp(integer, text) (
+    SFUNC = smpc._accum_sq_int4, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_samp(integer, text) IS 'joint sample variance (as var_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_samp(bigint, text) (
+    SFUNC = smpc._accum_sq_int8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_samp(bigint, text) IS 'joint sample variance (as var_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_samp(numeric, text) (
+    SFUNC = smpc._accum_sq_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_samp(numeric, text) IS 'joint sample variance (as var_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_samp(double precision, text) (
+    SFUNC = smpc._accum_sq_float8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_samp(double precision, text) IS 'joint sample variance (as var_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_pop(smallint, text) (
+    SFUNC = smpc._accum_sq_int2, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_pop(smallint, text) IS 'joint population variance (as var_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_pop(integer, text) (
+    SFUNC = smpc._accum_sq_int4, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_pop(integer, text) IS 'joint population variance (as var_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_pop(bigint, text) (
+    SFUNC = smpc._accum_sq_int8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_pop(bigint, text) IS 'joint population variance (as var_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_pop(numeric, text) (
+    SFUNC = smpc._accum_sq_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_pop(numeric, text) IS 'joint population variance (as var_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_var_pop(double precision, text) (
+    SFUNC = smpc._accum_sq_float8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_var_pop(double precision, text) IS 'joint population variance (as var_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev(smallint, text) (
+    SFUNC = smpc._accum_sq_int2, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev(smallint, text) IS 'joint sample standard deviation (as stddev()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev(integer, text) (
+    SFUNC = smpc._accum_sq_int4, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev(integer, text) IS 'joint sample standard deviation (as stddev()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev(bigint, text) (
+    SFUNC = smpc._accum_sq_int8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev(bigint, text) IS 'joint sample standard deviation (as stddev()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev(numeric, text) (
+    SFUNC = smpc._accum_sq_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev(numeric, text) IS 'joint sample standard deviation (as stddev()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev(double precision, text) (
+    SFUNC = smpc._accum_sq_float8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev(double precision, text) IS 'joint sample standard deviation (as stddev()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_samp(smallint, text) (
+    SFUNC = smpc._accum_sq_int2, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_samp(smallint, text) IS 'joint sample standard deviation (as stddev_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_samp(integer, text) (
+    SFUNC = smpc._accum_sq_int4, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_samp(integer, text) IS 'joint sample standard deviation (as stddev_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_samp(bigint, text) (
+    SFUNC = smpc._accum_sq_int8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_samp(bigint, text) IS 'joint sample standard deviation (as stddev_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_samp(numeric, text) (
+    SFUNC = smpc._accum_sq_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_samp(numeric, text) IS 'joint sample standard deviation (as stddev_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_samp(double precision, text) (
+    SFUNC = smpc._accum_sq_float8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_samp(double precision, text) IS 'joint sample standard deviation (as stddev_samp()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_pop(smallint, text) (
+    SFUNC = smpc._accum_sq_int2, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_pop(smallint, text) IS 'joint population standard deviation (as stddev_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_pop(integer, text) (
+    SFUNC = smpc._accum_sq_int4, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_pop(integer, text) IS 'joint population standard deviation (as stddev_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_pop(bigint, text) (
+    SFUNC = smpc._accum_sq_int8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_pop(bigint, text) IS 'joint population standard deviation (as stddev_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_pop(numeric, text) (
+    SFUNC = smpc._accum_sq_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_pop(numeric, text) IS 'joint population standard deviation (as stddev_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+CREATE AGGREGATE smpc_stddev_pop(double precision, text) (
+    SFUNC = smpc._accum_sq_float8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._moments_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE smpc_stddev_pop(double precision, text) IS 'joint population standard deviation (as stddev_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
+-- The spread aggregates move from PUBLIC to smpc_analyst, as the others.
+DO $spread$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure
+        FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
+          AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'smpc')
+          AND p.prokind = 'a'
+          AND p.proname IN ('smpc_variance', 'smpc_var_samp', 'smpc_var_pop',
+                            'smpc_stddev', 'smpc_stddev_samp', 'smpc_stddev_pop')
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
+    END LOOP;
+END
+$spread$;

@@ -333,8 +333,8 @@ bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,
 }
 
 SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
-                      const char* descriptor, const SmpcPolicy* policy, int count_index,
-                      const __int128* inputs, int width, SmpcStatus* st) noexcept {
+                      const char* descriptor, const SmpcPolicy* policy, const SmpcJobShape* shape,
+                      const void* inputs, SmpcStatus* st) noexcept {
   SmpcJob* result = nullptr;
   guarded(st, [&] {
     auto job = std::make_unique<SmpcJob>();
@@ -344,12 +344,22 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
     params.job_id.assign(job_id, job_id_len);
     params.descriptor = descriptor;
     params.policy = to_policy(policy);
-    if (count_index >= 0) params.count_index = static_cast<std::size_t>(count_index);
-    params.width = static_cast<std::size_t>(width);
+    if (shape->count_index >= 0) params.count_index = static_cast<std::size_t>(shape->count_index);
+    if (shape->width <= 0 || shape->cells < 0 || shape->cell_width < 0 || shape->cell_count < 0)
+      throw smpc::protocol::ProtocolError(smpc::protocol::ErrorKind::kInvalidArgument,
+                                          "invalid job shape");
+    params.width = static_cast<std::size_t>(shape->width);
+    params.cells = static_cast<std::size_t>(shape->cells);
+    params.cell_width = static_cast<std::size_t>(shape->cell_width);
+    params.cell_count = static_cast<std::size_t>(shape->cell_count);
     const std::size_t summands = smpc::protocol::input_parties(params.federation).size();
     std::vector<Fp> values;
-    for (int i = 0; inputs != nullptr && i < width; i++)
-      values.push_back(smpc::crypto::encode_summand(inputs[i], summands));
+    const auto* bytes = static_cast<const unsigned char*>(inputs);
+    for (int i = 0; inputs != nullptr && i < shape->width; i++) {
+      __int128 v;
+      std::memcpy(&v, bytes + sizeof v * static_cast<std::size_t>(i), sizeof v);
+      values.push_back(smpc::crypto::encode_summand(v, summands));
+    }
     job->job = std::make_unique<smpc::protocol::AggregationJob>(std::move(params),
                                                                  std::move(values), job->rng);
     result = job.release();
@@ -487,6 +497,11 @@ __int128 smpc_job_result(const SmpcJob* job, int i) noexcept {
   } catch (...) {
     return 0;  // no result here (callers check smpc_job_has_result first)
   }
+}
+
+bool smpc_job_suppressed(const SmpcJob* job, int cell) noexcept {
+  const std::vector<bool>& s = job->job->suppressed();
+  return cell >= 0 && static_cast<std::size_t>(cell) < s.size() && s[static_cast<std::size_t>(cell)];
 }
 
 std::uint64_t smpc_job_covered(const SmpcJob* job) noexcept {

@@ -157,13 +157,24 @@ bool smpc_request_read(const std::uint8_t* data, std::size_t len, SmpcRequest* o
 bool smpc_policy_describe(const SmpcPolicy* policy, char* buf, std::size_t len,
                           SmpcStatus* st) noexcept;
 
-// Jobs. inputs are signed, already scaled integers (one per vector slot),
-// or NULL at a party that supplies no input; count_index is the slot
-// holding the row count, or -1. Fails with SMPC_REFUSED when the policy
-// refuses the job before it starts.
+// The layout of a job's vector (protocol::JobParams).
+struct SmpcJobShape {
+  int width;        // values per input
+  int count_index;  // the slot holding the row count, or -1
+  // Grouped jobs: `cells` cells of cell_width values, the count at offset
+  // cell_count of each; a cell below min_rows is suppressed. cells 0: none.
+  int cells;
+  int cell_width;
+  int cell_count;
+};
+
+// Jobs. inputs are signed, already scaled integers (shape->width of them;
+// they may be only 8-byte aligned), or NULL at a party that supplies no
+// input. Fails with SMPC_REFUSED when the policy refuses the job before it
+// starts.
 SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
-                      const char* descriptor, const SmpcPolicy* policy, int count_index,
-                      const __int128* inputs, int width, SmpcStatus* st) noexcept;
+                      const char* descriptor, const SmpcPolicy* policy, const SmpcJobShape* shape,
+                      const void* inputs, SmpcStatus* st) noexcept;
 // Roles of party `party` in the federation (for checks before a job).
 bool smpc_federation_roles(const SmpcFederation* fed, int party, bool* is_input, bool* is_compute,
                            bool* is_output, SmpcStatus* st) noexcept;
@@ -220,6 +231,8 @@ void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t le
 bool smpc_job_has_result(const SmpcJob* job) noexcept;
 // Signed joint result for slot i (only when smpc_job_has_result; 0 otherwise).
 __int128 smpc_job_result(const SmpcJob* job, int i) noexcept;
+// Grouped jobs: whether cell c was suppressed (below min_rows).
+bool smpc_job_suppressed(const SmpcJob* job, int cell) noexcept;
 // Bit mask of the input parties the result covers (bit i = party i).
 std::uint64_t smpc_job_covered(const SmpcJob* job) noexcept;
 // "party c: did not answer in round 1 (share); ..." for the parties the job

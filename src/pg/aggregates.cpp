@@ -17,6 +17,7 @@
  * runs the job with the partners once, and decodes the joint result.
  */
 #include "pg/smpc_pg.h"
+#include "pg/agg_state.h"
 
 #include <math.h>
 
@@ -66,23 +67,8 @@ PG_FUNCTION_INFO_V1(smpc_avg_numeric_final);
 PG_FUNCTION_INFO_V1(smpc_avg_float8_final);
 }
 
-/*
- * int128 (not __int128): PostgreSQL's typedef is only MAXALIGN-aligned, which
- * is what palloc gives; a plain __int128 member would let the compiler use
- * 16-byte aligned loads on 8-byte aligned memory.
- */
-typedef struct SmpcAggState
-{
-	int64		count;
-	int128		isum;			/* integer sum, or numeric sum * 10^nscale */
-	int32		nscale;
-	double		fsum;
-	int64		outside;		/* values outside the bounds (clipped or rejected) */
-	SmpcBounds	bounds;
-} SmpcAggState;
-
 /* 10^k as a 128-bit integer, k <= 38. */
-static __int128
+__int128
 smpc_pow10(int k)
 {
 	__int128	r = 1;
@@ -92,7 +78,7 @@ smpc_pow10(int k)
 	return r;
 }
 
-static void
+void
 smpc_numeric_overflow(void)
 {
 	ereport(ERROR,
@@ -101,25 +87,32 @@ smpc_numeric_overflow(void)
 			errdetail("Partial sums are kept exactly in 128 bits."));
 }
 
-/* Rescales the numeric sum to at least `scale` fractional digits. */
+/* Rescales *sum (at *scale fractional digits) to at least `scale` digits. */
 static void
-smpc_raise_nscale(SmpcAggState *s, int scale)
+smpc_raise_scale(int128 *sum, int32 *sumscale, int scale)
 {
-	if (scale <= s->nscale)
+	if (scale <= *sumscale)
 		return;
-	if (scale > 38 || __builtin_mul_overflow(s->isum, smpc_pow10(scale - s->nscale), &s->isum))
+	if (scale > 38 || __builtin_mul_overflow(*sum, smpc_pow10(scale - *sumscale), sum))
 		smpc_numeric_overflow();
-	s->nscale = scale;
+	*sumscale = scale;
+}
+
+/* Adds v * 10^-vscale to *sum (at *sumscale digits), exactly or not at all. */
+void
+smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale)
+{
+	smpc_raise_scale(sum, sumscale, vscale);
+	if (__builtin_mul_overflow(v, smpc_pow10(*sumscale - vscale), &v) ||
+		__builtin_add_overflow(*sum, v, sum))
+		smpc_numeric_overflow();
 }
 
 /* Adds v * 10^-vscale to the numeric sum. */
 static void
 smpc_add_scaled(SmpcAggState *s, __int128 v, int vscale)
 {
-	smpc_raise_nscale(s, vscale);
-	if (__builtin_mul_overflow(v, smpc_pow10(s->nscale - vscale), &v) ||
-		__builtin_add_overflow(s->isum, v, &s->isum))
-		smpc_numeric_overflow();
+	smpc_add_scaled_to(&s->isum, &s->nscale, v, vscale);
 }
 
 /*
@@ -127,7 +120,7 @@ smpc_add_scaled(SmpcAggState *s, __int128 v, int vscale)
  * averages (integer_class: whether the input is an integer type) it holds
  * the clipping bounds that apply, looked up once here.
  */
-static SmpcAggState *
+SmpcAggState *
 smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 {
 	MemoryContext aggcxt;
@@ -145,7 +138,7 @@ smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 }
 
 /* Clips an integer input to the bounds (or counts it when they reject). */
-static inline int64
+int64
 smpc_clip_int(SmpcAggState *s, int64 v)
 {
 	if (likely(!s->bounds.present) || (v >= s->bounds.lo && v <= s->bounds.hi))
@@ -158,7 +151,7 @@ smpc_clip_int(SmpcAggState *s, int64 v)
 
 /* Compares a at scale as with b at scale bs; a value too large to rescale
  * compares by its sign. */
-static int
+int
 smpc_cmp_scaled(__int128 a, int as, __int128 b, int bs)
 {
 	if (as < bs && __builtin_mul_overflow(a, smpc_pow10(bs - as), &a))
@@ -207,6 +200,53 @@ smpc_accum_int8(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+/* Parses a numeric input and applies the bounds: v * 10^-vscale. */
+void
+smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale)
+{
+	char	   *text;
+	const char *dot;
+
+	if (numeric_is_nan(num) || numeric_is_inf(num))
+		ereport(ERROR,
+				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				errmsg("cannot aggregate NaN or infinity with smpc"));
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	dot = strchr(text, '.');
+	*vscale = dot ? (int) strlen(dot + 1) : 0;
+	if (*vscale > 38 || !smpc_parse_scaled(text, *vscale, v))
+		smpc_numeric_overflow();
+	pfree(text);
+	if (s->bounds.present)
+	{
+		bool		below = smpc_cmp_scaled(*v, *vscale, s->bounds.lo, s->bounds.scale) < 0;
+
+		if (below || smpc_cmp_scaled(*v, *vscale, s->bounds.hi, s->bounds.scale) > 0)
+		{
+			s->outside++;
+			if (!s->bounds.reject)
+			{
+				*v = below ? (__int128) s->bounds.lo : (__int128) s->bounds.hi;
+				*vscale = s->bounds.scale;
+			}
+		}
+	}
+}
+
+/* Applies the bounds to a double precision input. */
+double
+smpc_clip_float8(SmpcAggState *s, double v)
+{
+	/* NaN is not outside: it makes the sum NaN, which the final function refuses. */
+	if (s->bounds.present && (v < s->bounds.flo || v > s->bounds.fhi))
+	{
+		s->outside++;
+		if (!s->bounds.reject)
+			v = v < s->bounds.flo ? s->bounds.flo : s->bounds.fhi;
+	}
+	return v;
+}
+
 Datum
 smpc_accum_numeric(PG_FUNCTION_ARGS)
 {
@@ -214,38 +254,12 @@ smpc_accum_numeric(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 	{
-		Numeric		num = PG_GETARG_NUMERIC(1);
-		char	   *text;
-		const char *dot;
-		int			vscale;
 		__int128	v;
+		int			vscale;
 
-		if (numeric_is_nan(num) || numeric_is_inf(num))
-			ereport(ERROR,
-					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					errmsg("cannot aggregate NaN or infinity with smpc"));
-		text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
-		dot = strchr(text, '.');
-		vscale = dot ? (int) strlen(dot + 1) : 0;
-		if (vscale > 38 || !smpc_parse_scaled(text, vscale, &v))
-			smpc_numeric_overflow();
-		if (s->bounds.present)
-		{
-			bool		below = smpc_cmp_scaled(v, vscale, s->bounds.lo, s->bounds.scale) < 0;
-
-			if (below || smpc_cmp_scaled(v, vscale, s->bounds.hi, s->bounds.scale) > 0)
-			{
-				s->outside++;
-				if (!s->bounds.reject)
-				{
-					v = below ? (__int128) s->bounds.lo : (__int128) s->bounds.hi;
-					vscale = s->bounds.scale;
-				}
-			}
-		}
+		smpc_clip_numeric(s, PG_GETARG_NUMERIC(1), &v, &vscale);
 		smpc_add_scaled(s, v, vscale);
 		s->count++;
-		pfree(text);
 	}
 	PG_RETURN_POINTER(s);
 }
@@ -257,16 +271,7 @@ smpc_accum_float8(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 	{
-		double		v = PG_GETARG_FLOAT8(1);
-
-		/* NaN is not outside: it makes the sum NaN, which the final function refuses. */
-		if (s->bounds.present && (v < s->bounds.flo || v > s->bounds.fhi))
-		{
-			s->outside++;
-			if (!s->bounds.reject)
-				v = v < s->bounds.flo ? s->bounds.flo : s->bounds.fhi;
-		}
-		s->fsum += v;
+		s->fsum += smpc_clip_float8(s, PG_GETARG_FLOAT8(1));
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -311,8 +316,10 @@ smpc_combine(PG_FUNCTION_ARGS)
 				errhint("Run the query again."));
 	a->count += b->count;
 	a->fsum += b->fsum;
+	a->fsq += b->fsq;
 	a->outside += b->outside;
 	smpc_add_scaled(a, b->isum, b->nscale);
+	smpc_add_scaled_to(&a->isq, &a->sqscale, b->isq, b->sqscale);
 	PG_RETURN_POINTER(a);
 }
 
@@ -384,23 +391,13 @@ smpc_source_aggref(FunctionCallInfo fcinfo)
 	return NULL;
 }
 
-/*
- * The job id: the aggregate's last argument, which must be the same for every
- * row. It is read from the Aggref (a constant, or an expression without
- * columns such as a parameter) so that it is known even when no row reached
- * the transition function.
- */
-static char *
-smpc_job_id(FunctionCallInfo fcinfo)
+/* Checks that the aggregate runs once per query, not per group or window. */
+void
+smpc_check_plain_aggregate(FunctionCallInfo fcinfo)
 {
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	Aggref	   *source;
 	AggState   *aggstate;
-	Expr	   *expr;
-	Datum		value;
-	bool		isnull;
 
-	if (aggref == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState))
+	if (AggGetAggref(fcinfo) == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState))
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("smpc aggregates cannot be used as window functions"));
@@ -410,13 +407,40 @@ smpc_job_id(FunctionCallInfo fcinfo)
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("smpc aggregates cannot be used with GROUP BY"),
 				errdetail("Each group would run a separate job under the same job id."),
-				errhint("Run one query per group, each with its own job id."));
+				errhint("Run one query per group, each with its own job id, or use a grouped aggregate such as smpc_sum_by."));
+}
+
+/*
+ * The value of argument argno (0-based; -1: the last) of this aggregate,
+ * which must be the same for every row: the job id, a group domain, bucket
+ * edges. It is read from the Aggref (a constant, or an expression without
+ * columns such as a parameter) so that it is known even when no row reached
+ * the transition function. `what` names it in errors.
+ */
+Datum
+smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	Aggref	   *source;
+	AggState   *aggstate;
+	Expr	   *expr = NULL;
+	Datum		value;
+	bool		isnull;
+
+	smpc_check_plain_aggregate(fcinfo);
+	aggstate = (AggState *) fcinfo->context;
 	source = smpc_source_aggref(fcinfo);
-	expr = source ? ((TargetEntry *) llast(source->args))->expr : NULL;
+	if (source != NULL)
+	{
+		int			n = list_length(source->args);
+		int			k = argno < 0 ? n - 1 : argno;
+
+		if (k < n)
+			expr = ((TargetEntry *) list_nth(source->args, k))->expr;
+	}
 	if (expr == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("could not find the job id of this smpc aggregate in the query plan"),
+				errmsg("could not find the %s of this smpc aggregate in the query plan", what),
 				errhint("Run the query with max_parallel_workers_per_gather = 0."));
 	if (IsA(expr, Const))
 	{
@@ -430,16 +454,23 @@ smpc_job_id(FunctionCallInfo fcinfo)
 		if (contain_var_clause((Node *) expr) || contain_volatile_functions((Node *) expr))
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("the job id of an smpc aggregate must be the same for every row"),
-					errhint("Pass a constant or a query parameter as the job id."));
+					errmsg("the %s of an smpc aggregate must be the same for every row", what),
+					errhint("Pass a constant or a query parameter as the %s.", what));
 		state = ExecInitExpr(expr, &aggstate->ss.ps);
 		value = ExecEvalExpr(state, aggstate->ss.ps.ps_ExprContext, &isnull);
 	}
 	if (isnull)
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("the job id of an smpc aggregate must not be NULL"));
-	return TextDatumGetCString(value);
+				errmsg("the %s of an smpc aggregate must not be NULL", what));
+	return value;
+}
+
+/* The job id: the aggregate's last argument. */
+char *
+smpc_job_id(FunctionCallInfo fcinfo)
+{
+	return TextDatumGetCString(smpc_plan_arg(fcinfo, -1, "job id"));
 }
 
 /*
@@ -465,7 +496,7 @@ smpc_value_class_of(Oid type)
 }
 
 /* The value class of this aggregate's input. */
-static const char *
+const char *
 smpc_value_class(FunctionCallInfo fcinfo)
 {
 	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
@@ -476,26 +507,17 @@ smpc_value_class(FunctionCallInfo fcinfo)
 	return value_class;
 }
 
-/* This party's partial sum in the job's fixed point. */
-static __int128
-smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
+/* A local sum in the job's fixed point (agg_state.h). */
+__int128
+smpc_fixed_point(__int128 v, int vscale, double f, const char *value_class, int scale)
 {
-	SmpcAggState zero;
-
-	if (s == NULL)
-	{
-		memset(&zero, 0, sizeof zero);
-		s = &zero;
-	}
 	if (strcmp(value_class, "integer") == 0)
-		return s->isum;
+		return v;
 	if (strcmp(value_class, "numeric") == 0)
 	{
-		__int128	v = s->isum;
-
-		if (s->nscale > scale)
+		if (vscale > scale)
 		{
-			__int128	div = smpc_pow10(s->nscale - scale);
+			__int128	div = smpc_pow10(vscale - scale);
 
 			if (v % div != 0)
 				ereport(ERROR,
@@ -505,13 +527,13 @@ smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
 						errhint("Round the input, e.g. round(value, %d), or register the federation with a larger scale.", scale));
 			return v / div;
 		}
-		if (__builtin_mul_overflow(v, smpc_pow10(scale - s->nscale), &v))
+		if (__builtin_mul_overflow(v, smpc_pow10(scale - vscale), &v))
 			smpc_numeric_overflow();
 		return v;
 	}
 	/* float8: round to the federation's scale */
 	{
-		double		x = s->fsum * pow(10.0, scale);
+		double		x = f * pow(10.0, scale);
 
 		if (!isfinite(x) || fabs(x) >= 1.0e37)
 			ereport(ERROR,
@@ -519,6 +541,49 @@ smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
 					errmsg("double precision sum is out of range for smpc"));
 		return (__int128) rint(x);
 	}
+}
+
+/* This party's partial sum in the job's fixed point. */
+static __int128
+smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
+{
+	if (s == NULL)
+		return 0;
+	return smpc_fixed_point(s->isum, s->nscale, s->fsum, value_class, scale);
+}
+
+/*
+ * The parts of a job request every aggregate fills alike (agg_state.h):
+ * job id, value class, fixed point, local row count and, with_bounds, the
+ * bounds the rows were clipped to (looked up here when no row came).
+ */
+SmpcFederationRow *
+smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, const char *aggregate,
+				 const char *value_class, bool with_bounds, SmpcJobRequest *req,
+				 SmpcBounds *bounds)
+{
+	SmpcFederationRow *fed;
+
+	memset(req, 0, sizeof *req);
+	memset(bounds, 0, sizeof *bounds);
+	req->job_id = smpc_job_id(fcinfo);
+	req->aggregate = aggregate;
+	req->value_class = value_class;
+	req->inputs_present = true;
+	req->rows = s ? s->count : 0;
+	req->count_index = -1;
+	fed = smpc_load_federation(smpc_default_federation_name(), false);
+	req->scale = strcmp(value_class, "integer") == 0 || !with_bounds ? 0 : fed->scale;
+	if (with_bounds)
+	{
+		if (s != NULL && s->bounds.loaded)
+			*bounds = s->bounds;
+		else
+			smpc_bounds_load(fcinfo, fed, strcmp(value_class, "integer") == 0, bounds);
+		req->bounds = bounds;
+		req->outside = s ? s->outside : 0;
+	}
+	return fed;
 }
 
 /*
@@ -532,23 +597,16 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 	SmpcJobResult res;
 	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
 	SmpcJobRequest req;
-	SmpcFederationRow *fed;
 	SmpcBounds	bounds;
-	bool		gated;
-
-	memset(&req, 0, sizeof req);
-	memset(&bounds, 0, sizeof bounds);
-	req.job_id = smpc_job_id(fcinfo);
-	req.aggregate = aggregate;
-	req.value_class = value_class;
-	req.inputs_present = true;
-	req.rows = s ? s->count : 0;
-	fed = smpc_load_federation(smpc_default_federation_name(), false);
-	*scale = strcmp(value_class, "integer") == 0 ? 0 : fed->scale;
-	req.scale = *scale;
+	bool		count = strcmp(aggregate, "count") == 0;
+	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, aggregate, value_class, !count, &req,
+											  &bounds);
 	/* With a minimum row count, the count goes along (and is opened first). */
-	gated = fed->min_rows > 0;
-	if (strcmp(aggregate, "count") == 0)
+	bool		gated = fed->min_rows > 0;
+
+	*scale = req.scale;
+	req.inputs = smpc_alloc_values(2);
+	if (count)
 	{
 		req.width = 1;
 		req.inputs[0] = s ? s->count : 0;
@@ -556,17 +614,10 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 	}
 	else
 	{
-		/* The bounds the rows were clipped to; looked up here when there were none. */
-		if (s != NULL && s->bounds.loaded)
-			bounds = s->bounds;
-		else
-			smpc_bounds_load(fcinfo, fed, strcmp(value_class, "integer") == 0, &bounds);
 		req.width = strcmp(aggregate, "avg") == 0 || gated ? 2 : 1;
 		req.inputs[0] = smpc_local_sum(s, value_class, *scale);
 		req.inputs[1] = s ? s->count : 0;
 		req.count_index = gated ? 1 : -1;
-		req.bounds = &bounds;
-		req.outside = s ? s->outside : 0;
 	}
 	smpc_run_job(fed, &req, out, &res);
 	return res.has_result;

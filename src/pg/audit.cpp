@@ -182,23 +182,32 @@ smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, const char *j
 	r->backend_pid = MyProcPid;
 }
 
-/* What a job opened, e.g. "sum 45000.000000, count 3", for the record. */
+/*
+ * The released result as the audit log shows it: "sum 45000, count 3" for
+ * the scalar aggregates; for any other job its values in fixed point (the
+ * request's scale for sums, 0 for counts), "-" for suppressed ones.
+ */
 char *
-smpc_audit_result_text(const char *aggregate, const __int128 *outputs, int width, int scale)
+smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs, const bool *suppressed)
 {
 	char		a[64];
 	char		b[64];
 
-	if (strcmp(aggregate, "count") == 0)
+	if (strcmp(req->aggregate, "count") == 0 && req->cells == 0)
 	{
 		smpc_format_scaled(outputs[0], 0, a, sizeof a);
 		return psprintf("count %s", a);
 	}
-	smpc_format_scaled(outputs[0], scale, a, sizeof a);
-	if (width < 2)
-		return psprintf("sum %s", a);
-	smpc_format_scaled(outputs[1], 0, b, sizeof b);
-	return psprintf("sum %s, count %s", a, b);
+	if ((strcmp(req->aggregate, "sum") == 0 || strcmp(req->aggregate, "avg") == 0) &&
+		req->cells == 0)
+	{
+		smpc_format_scaled(outputs[0], req->scale, a, sizeof a);
+		if (req->width < 2)
+			return psprintf("sum %s", a);
+		smpc_format_scaled(outputs[1], 0, b, sizeof b);
+		return psprintf("sum %s, count %s", a, b);
+	}
+	return smpc_result_text(outputs, req->width, suppressed);
 }
 
 /* Finishes the record of a job that gave its caller a result, and emits it. */

@@ -48,9 +48,9 @@ static List *smpc_pending = NIL;
 static bool smpc_writing = false;
 static ExecutorFinish_hook_type smpc_prev_executor_finish = NULL;
 
-/* "v1,v2" from outputs. */
-static char *
-smpc_result_text(const __int128 *outputs, int width)
+/* "v1,v2,-" from outputs; "-" marks a suppressed value. */
+char *
+smpc_result_text(const __int128 *outputs, int width, const bool *suppressed)
 {
 	StringInfoData buf;
 
@@ -59,27 +59,39 @@ smpc_result_text(const __int128 *outputs, int width)
 	{
 		char		num[64];
 
-		smpc_format_scaled(outputs[i], 0, num, sizeof num);
+		if (suppressed && suppressed[i])
+			strlcpy(num, "-", sizeof num);
+		else
+			smpc_format_scaled(outputs[i], 0, num, sizeof num);
 		appendStringInfo(&buf, "%s%s", i ? "," : "", num);
 	}
 	return buf.data;
 }
 
 /*
- * Decodes a stored result ("v1,v2") into outputs. A sum stores its row count
- * as a second value only when the policy had a row minimum, so values the
- * text lacks are 0 and values beyond width are ignored.
+ * Decodes a stored result ("v1,v2,-") into outputs and res->suppressed. A
+ * sum stores its row count as a second value only when the policy had a row
+ * minimum, so values the text lacks are 0 and values beyond width are
+ * ignored.
  */
 static void
-smpc_parse_result(const char *text, __int128 *outputs, int width)
+smpc_parse_result(const char *text, __int128 *outputs, int width, SmpcJobResult *res)
 {
 	char	   *copy = pstrdup(text);
 	char	   *save = NULL;
 	char	   *tok = strtok_r(copy, ",", &save);
 
+	res->suppressed = NULL;
 	for (int i = 0; i < width; i++)
 	{
-		if (tok == NULL && i > 0)
+		if (tok != NULL && strcmp(tok, "-") == 0)
+		{
+			if (res->suppressed == NULL)
+				res->suppressed = (bool *) palloc0(sizeof(bool) * width);
+			res->suppressed[i] = true;
+			outputs[i] = 0;
+		}
+		else if (tok == NULL && i > 0)
 			outputs[i] = 0;
 		else if (tok == NULL || !smpc_parse_scaled(tok, 0, &outputs[i]))
 			elog(ERROR, "corrupt stored smpc result \"%s\"", text);
@@ -119,7 +131,7 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
 		res->has_result = p->result != NULL;
 		res->covers = p->covers ? pstrdup(p->covers) : NULL;
 		if (p->result)
-			smpc_parse_result(p->result, outputs, width);
+			smpc_parse_result(p->result, outputs, width, res);
 		return true;
 	}
 	return false;
@@ -226,7 +238,7 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 					   job_id));
 		return true;
 	}
-	smpc_parse_result(result, outputs, width);
+	smpc_parse_result(result, outputs, width, res);
 	ereport(NOTICE,
 			errmsg("job \"%s\" was already released; returning the stored result", job_id));
 	return true;
@@ -332,7 +344,7 @@ smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *de
 	p->federation = pstrdup(fed->name);
 	p->job_id = pstrdup(job_id);
 	p->descriptor = pstrdup(descriptor);
-	p->result = res->has_result ? smpc_result_text(outputs, width) : NULL;
+	p->result = res->has_result ? smpc_result_text(outputs, width, res->suppressed) : NULL;
 	p->covers = res->covers ? pstrdup(res->covers) : NULL;
 	p->started_by = pstrdup(GetUserNameFromId(GetUserId(), false));
 	memcpy(p->key, key, 32);

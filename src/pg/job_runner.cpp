@@ -41,6 +41,14 @@ bool		smpc_job_exchanged = false;
 /* How long a job waits for the reason of a partner that says it ended. */
 #define SMPC_GONE_GRACE_MS 1000
 
+__int128 *
+smpc_alloc_values(int n)
+{
+	char	   *raw = (char *) palloc0(sizeof(__int128) * (Size) Max(n, 1) + 16);
+
+	return (__int128 *) TYPEALIGN(16, raw);
+}
+
 static char *
 smpc_format_timeout(void)
 {
@@ -541,15 +549,17 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	SmpcFederation core;
 	SmpcStatus	st;
 	SmpcJob    *volatile job;
-	__int128	inputs[2];
+	SmpcJobShape shape;
 	MemoryContext cxt = CurrentMemoryContext;
 
-	/* int128 in the request is only 8-byte aligned: copy before use. */
-	for (int i = 0; i < req->width; i++)
-		inputs[i] = req->inputs[i];
+	shape.width = req->width;
+	shape.count_index = req->count_index;
+	shape.cells = req->cells;
+	shape.cell_width = req->cell_width;
+	shape.cell_count = req->cell_count;
 	smpc_federation_as_core(fed, &core);
-	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, policy, req->count_index,
-					   req->inputs_present ? inputs : NULL, req->width, &st);
+	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, policy, &shape,
+					   req->inputs_present ? req->inputs : NULL, &st);
 	if (job == NULL)
 		smpc_raise_status(&st);
 	if (smpc_test_fault != 0)
@@ -572,6 +582,14 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		res->has_result = smpc_job_has_result(job);
 		for (int i = 0; res->has_result && i < req->width; i++)
 			outputs[i] = smpc_job_result(job, i);
+		for (int c = 0; res->has_result && c < req->cells; c++)
+			if (smpc_job_suppressed(job, c))
+			{
+				if (res->suppressed == NULL)
+					res->suppressed = (bool *) palloc0(sizeof(bool) * req->width);
+				for (int k = 0; k < req->cell_width; k++)
+					res->suppressed[c * req->cell_width + k] = true;
+			}
 		covered = smpc_job_covered(job);
 		smpc_job_dropouts(job, dropouts, sizeof dropouts);
 		res->dropouts = dropouts[0] ? pstrdup(dropouts) : NULL;
@@ -765,9 +783,11 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	 * partner's smpc_run can never hand its result to a local aggregate
 	 * under the same id (that is a different computation, SM005).
 	 */
-	descriptor = smpc_job_dataset
-		? psprintf("%s(%s) on %s", req->aggregate, req->value_class, smpc_job_dataset)
-		: psprintf("%s(%s)", req->aggregate, req->value_class);
+	descriptor = psprintf("%s(%s)%s%s%s", req->aggregate, req->value_class,
+						  req->shape ? req->shape : "", smpc_job_dataset ? " on " : "",
+						  smpc_job_dataset ? smpc_job_dataset : "");
+	if (strlen(descriptor) > 255)
+		elog(ERROR, "smpc job descriptor \"%s\" is too long", descriptor);
 
 	smpc_audit_begin(&audit, fed, req->job_id, descriptor, req->outside);
 	PG_TRY();
@@ -791,5 +811,5 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 		smpc_audit_released(&audit, computed ? "contributed" : "returned", NULL);
 	else
 		smpc_audit_released(&audit, computed ? "released" : "returned",
-							smpc_audit_result_text(req->aggregate, outputs, req->width, req->scale));
+							smpc_audit_result_text(req, outputs, res->suppressed));
 }

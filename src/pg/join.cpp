@@ -11,6 +11,7 @@
  * must share); NULL takes the '*' entry, as for an expression.
  */
 #include "pg/smpc_pg.h"
+#include "pg/agg_state.h"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -42,13 +43,16 @@ Datum
 smpc_join(PG_FUNCTION_ARGS)
 {
 	char	   *aggregate;
+	const char *job_aggregate;
+	bool		moments;
 	Oid			type;
 	SmpcJobRequest req;
 	SmpcJobResult res;
 	SmpcFederationRow *fed;
 	SmpcBounds	bounds;
-	__int128	out[2];
+	__int128	out[3];
 	bool		gated;
+	Datum		stat;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -56,16 +60,22 @@ smpc_join(PG_FUNCTION_ARGS)
 				errmsg("aggregate, value type and job id of smpc_join must not be NULL"));
 	aggregate = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	type = PG_GETARG_OID(1);
+	/* The six spread statistics are one job, "variance" (moments.cpp). */
+	moments = strcmp(aggregate, "variance") == 0 || strcmp(aggregate, "var_samp") == 0 ||
+		strcmp(aggregate, "var_pop") == 0 || strcmp(aggregate, "stddev") == 0 ||
+		strcmp(aggregate, "stddev_samp") == 0 || strcmp(aggregate, "stddev_pop") == 0;
+	job_aggregate = moments ? "variance" : aggregate;
 	if (strcmp(aggregate, "sum") != 0 && strcmp(aggregate, "count") != 0 &&
-		strcmp(aggregate, "avg") != 0)
+		strcmp(aggregate, "avg") != 0 && !moments)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("smpc_join takes part in sum, count or avg jobs, not \"%s\"", aggregate));
+				errmsg("smpc_join takes part in sum, count, avg, variance, var_samp, var_pop, stddev, stddev_samp or stddev_pop jobs, not \"%s\"",
+					   aggregate));
 
 	memset(&req, 0, sizeof req);
 	memset(&bounds, 0, sizeof bounds);
 	req.job_id = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	req.aggregate = aggregate;
+	req.aggregate = job_aggregate;
 	req.value_class = smpc_join_value_class(aggregate, type);
 	req.inputs_present = false;
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
@@ -81,13 +91,19 @@ smpc_join(PG_FUNCTION_ARGS)
 	{
 		smpc_bounds_for_column(fed, PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
 							   strcmp(req.value_class, "integer") == 0, &bounds);
-		req.width = strcmp(aggregate, "avg") == 0 || gated ? 2 : 1;
-		req.count_index = gated ? 1 : -1;
+		req.width = moments ? 3 : strcmp(aggregate, "avg") == 0 || gated ? 2 : 1;
+		req.count_index = moments ? (gated ? 2 : -1) : gated ? 1 : -1;
 		req.bounds = &bounds;
 	}
 	smpc_run_job(fed, &req, out, &res);
 	if (!res.has_result)
 		PG_RETURN_NULL();
+	if (moments)
+	{
+		if (!smpc_moments_numeric(aggregate, out[0], out[1], out[2], req.scale, &stat))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(stat);
+	}
 	if (strcmp(aggregate, "count") == 0)
 		PG_RETURN_DATUM(smpc_to_numeric(out[0], 0));
 	if (strcmp(aggregate, "sum") == 0)

@@ -247,8 +247,9 @@ typedef struct SmpcAuditRecord
 
 extern void smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed,
 							 const char *job_id, const char *descriptor, int64 outside);
-extern char *smpc_audit_result_text(const char *aggregate, const __int128 *outputs, int width,
-									int scale);
+struct SmpcJobRequest;
+extern char *smpc_audit_result_text(const struct SmpcJobRequest *req, const __int128 *outputs,
+									const bool *suppressed);
 extern void smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const char *result);
 extern void smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata);
 extern void smpc_audit_emit(SmpcAuditRecord *r);
@@ -271,17 +272,25 @@ extern void smpc_audit_mark_taken(const uint64 *positions, int n);
 typedef struct SmpcJobRequest
 {
 	const char *job_id;
-	const char *aggregate;		/* "sum", "count", "avg" */
+	const char *aggregate;		/* "sum", "count", "avg", "variance", ... */
 	const char *value_class;	/* "integer", "numeric", "float8" */
+	/* What else the job's descriptor names, e.g. " by 12 groups of domain ab12..." */
+	const char *shape;
 	int			width;
 	int			scale;			/* fixed point of the sum slot */
 	int			count_index;	/* slot holding the row count, or -1 */
-	int128		inputs[2];	/* PostgreSQL's int128: only 8-byte aligned */
+	int			cells;			/* grouped jobs (SmpcJobShape); 0: not grouped */
+	int			cell_width;
+	int			cell_count;
+	__int128   *inputs;			/* width values (smpc_alloc_values) */
 	bool		inputs_present; /* false: this party supplies no input */
 	int64		rows;			/* local rows aggregated (a non-input party must have none) */
 	const SmpcBounds *bounds;	/* that applied to the input (not for count) */
 	int64		outside;		/* input values outside the bounds */
 } SmpcJobRequest;
+
+/* n zeroed 128-bit values, 16-byte aligned (palloc only aligns to 8). */
+extern __int128 *smpc_alloc_values(int n);
 
 /* What a job gave this party. */
 typedef struct SmpcJobResult
@@ -289,6 +298,7 @@ typedef struct SmpcJobResult
 	bool		has_result;		/* false: this party only supplied its input */
 	char	   *covers;			/* input parties covered, comma-separated; NULL: unknown */
 	char	   *dropouts;		/* "party c: ...; ..." or NULL */
+	bool	   *suppressed;		/* per output slot: not released (a small cell); NULL: none */
 } SmpcJobResult;
 
 /*
@@ -312,6 +322,8 @@ extern bool smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *jo
 extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id,
 								   const char *descriptor, __int128 *outputs, int width,
 								   SmpcJobResult *res);
+/* "v1,v2,-": joint values in fixed point, "-" for a suppressed one. */
+extern char *smpc_result_text(const __int128 *outputs, int width, const bool *suppressed);
 extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
 extern char *smpc_job_covers(const SmpcFederationRow *fed, const char *job_id);
 extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,

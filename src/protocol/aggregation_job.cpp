@@ -5,7 +5,8 @@
 //   - per sender and round at most one message is kept; an identical repeat
 //     is ignored, a different one is equivocation;
 //   - nothing but the row count is opened before the row count passed the
-//     release policy, and a refused job keeps no opened value;
+//     release policy, and a refused job keeps no opened value; in a grouped
+//     job, nothing of a cell whose count is below the minimum is opened;
 //   - nothing is opened before every compute party this one heard from in
 //     the agree round named the same set S of inputs; every value is opened
 //     over that S, carried in every count and partial message, and from at
@@ -145,7 +146,13 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   if (params_.count_index && *params_.count_index >= width_) {
     throw ProtocolError(ErrorKind::kInvalidArgument, "the row count index is outside the input");
   }
-  if (params_.policy.min_rows > 0 && !params_.count_index) {
+  if (params_.cells != 0) {
+    if (params_.count_index || params_.cell_width == 0 ||
+        params_.cell_count >= params_.cell_width || params_.cells * params_.cell_width != width_) {
+      throw ProtocolError(ErrorKind::kInvalidArgument,
+                          "the cells of a grouped job must fill its input, each with a row count");
+    }
+  } else if (params_.policy.min_rows > 0 && !params_.count_index) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
                         "a minimum row count needs the row count in the job input");
   }
@@ -154,7 +161,9 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   fingerprint_ = fingerprint(fed);
   policy_fingerprint_ = fingerprint(params_.policy);
   for (std::size_t k = 0; k < width_; ++k) {
-    if (params_.policy.min_rows > 0 && k == *params_.count_index) {
+    const bool count = params_.cells != 0 ? k % params_.cell_width == params_.cell_count
+                                          : params_.count_index && k == *params_.count_index;
+    if (params_.policy.min_rows > 0 && count) {
       gated_.push_back(k);
     } else {
       rest_.push_back(k);
@@ -762,6 +771,10 @@ void AggregationJob::open(MessageType type, const std::vector<std::size_t>& inde
     return c == params_.self ? held_[indexes[k]] : s[c]->values[k];
   };
   for (std::size_t k = 0; k < indexes.size(); ++k) {
+    if (is_suppressed(indexes[k])) {
+      result_[indexes[k]] = crypto::Fp();
+      continue;
+    }
     if (!shamir_) {
       crypto::Fp sum;
       for (std::uint16_t c : senders) sum += value_of(c, k);
@@ -840,6 +853,26 @@ void AggregationJob::finish_transcript() {
   digest_ = h.finish();
 }
 
+void AggregationJob::suppress_small_cells() {
+  const auto min = static_cast<crypto::i128>(params_.policy.min_rows);
+  suppressed_.assign(params_.cells, false);
+  for (std::size_t c = 0; c < params_.cells; ++c) {
+    const std::size_t base = c * params_.cell_width;
+    if (result_[base + params_.cell_count].to_signed() >= min) continue;
+    suppressed_[c] = true;
+    // Nothing of the cell is released, not even its count; what this party
+    // holds of its values never leaves (it sends zero instead).
+    for (std::size_t k = base; k < base + params_.cell_width; ++k) {
+      result_[k] = crypto::Fp();
+      if (k < held_.size()) held_[k] = crypto::Fp();
+    }
+  }
+}
+
+bool AggregationJob::is_suppressed(std::size_t element) const {
+  return !suppressed_.empty() && suppressed_[element / params_.cell_width];
+}
+
 // Moves through as many rounds as the stored messages allow, returning the
 // messages each completed round produces.
 std::vector<Outgoing> AggregationJob::advance() {
@@ -914,8 +947,10 @@ std::vector<Outgoing> AggregationJob::advance() {
       result_.resize(width_);
       if (opens && now == MessageType::kCount) {
         open(MessageType::kCount, gated_);
-        const crypto::i128 rows = result_[*params_.count_index].to_signed();
-        if (rows < static_cast<crypto::i128>(params_.policy.min_rows)) {
+        if (params_.cells != 0) {
+          suppress_small_cells();
+        } else if (result_[*params_.count_index].to_signed() <
+                   static_cast<crypto::i128>(params_.policy.min_rows)) {
           refusal_ = row_count_refusal();
           // Nothing but the count was opened; drop it with the other values.
           result_.assign(width_, crypto::Fp());

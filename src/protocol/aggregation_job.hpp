@@ -101,6 +101,17 @@ struct JobParams {
   // Number of values per input; 0: the size of the input (which a party that
   // supplies no input leaves empty).
   std::size_t width = 0;
+  // Grouped jobs: the input is `cells` cells of `cell_width` values each,
+  // cell c at [c * cell_width, (c + 1) * cell_width), its row count at
+  // offset `cell_count` within it (count_index stays unset). Under a
+  // minimum row count every cell's count is opened in the count round and a
+  // cell below the minimum is suppressed instead of refusing the job: its
+  // other values are never opened (compute parties send zero for them, so
+  // outputs learn nothing of them) and result() holds zero there
+  // (suppressed()). 0: not grouped.
+  std::size_t cells = 0;
+  std::size_t cell_width = 0;
+  std::size_t cell_count = 0;
 };
 
 // Deliberate misbehaviour, for tests that prove deviations are caught. Only
@@ -167,6 +178,10 @@ class AggregationJob {
   const std::optional<ProtocolError>& refusal() const { return refusal_; }
   // The joint result, one element per input element. Only when has_result().
   const std::vector<crypto::Fp>& result() const;
+  // Grouped jobs under a minimum row count: per cell, whether it was
+  // suppressed (its values are zero in result()). Empty otherwise. Every
+  // party that opens the counts finds the same cells.
+  const std::vector<bool>& suppressed() const { return suppressed_; }
   // The input parties the result covers (S), ascending. Only when finished.
   std::vector<std::uint16_t> covered() const;
   // Parties this job went on without, with why, e.g. "party c: did not answer
@@ -224,6 +239,10 @@ class AggregationJob {
   // Joint values of `indexes` from the compute parties' messages of `type`.
   void open(MessageType type, const std::vector<std::size_t>& indexes);
   ProtocolError row_count_refusal() const;
+  // Grouped jobs: marks the cells whose opened count is below min_rows and
+  // zeroes what this party holds of their other values.
+  void suppress_small_cells();
+  bool is_suppressed(std::size_t element) const;
   void finish_transcript();
   MessageType first_type_from(std::uint16_t sender) const;
   bool can_drop(std::uint16_t party) const;
@@ -281,6 +300,7 @@ class AggregationJob {
   std::vector<std::vector<Nonce>> dead_;
   std::vector<std::string> dead_reason_;
   std::vector<crypto::Fp> result_;
+  std::vector<bool> suppressed_;  // per cell (grouped jobs under min_rows)
   crypto::Digest digest_{};
   std::optional<ProtocolError> refusal_;
   Fault fault_ = Fault::kNone;

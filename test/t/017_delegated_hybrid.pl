@@ -55,6 +55,16 @@ for my $p (@compute)
 	is($dg->psql($p, "SELECT state || ' ' || array_to_string(covers, ',') FROM smpc.jobs WHERE job_id = 'dg-1'"),
 		'contributed o1,o2,o3,o4,o5', "delegated: $p took part and keeps no result");
 }
+# Spread in the delegated model: owners run smpc_stddev_pop, compute parties
+# join the same "variance" job.
+%owner_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT smpc_stddev_pop(x, 'dg-var') FROM t" } @owners;
+%compute_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT coalesce(smpc_join('var_pop', 'integer', 'dg-var', 'x')::text, 'no result')" } @compute;
+$res = $dg->run_all({ %owner_sql, %compute_sql });
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @owners },
+	sub { $dg->psql('o1', "SELECT round('$_[0]'::numeric, 12) = round(sqrt(20000::numeric), 12)") eq 't' },
+	'delegated: every owner learns the standard deviation');
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @compute }, 'no result',
+	'delegated: compute parties learn no spread');
 # Owners talk only to compute parties: no owner's login reaches another owner.
 my $log = slurp_file($dg->node('o1')->logfile, $offset);
 unlike($log, qr/connection authorized: user=smpc_peer_o\d/, 'delegated: no other owner connects to o1');

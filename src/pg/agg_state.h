@@ -1,0 +1,68 @@
+/*
+ * The local phase of the smpc aggregates: the transition state and the
+ * helpers that sums, averages, variances, grouped aggregates and histograms
+ * share (aggregates.cpp). Values are kept exactly where PostgreSQL keeps
+ * them exactly: integers and numeric as 128-bit integers at a decimal scale,
+ * double precision as double; every addition that does not fit is an error.
+ */
+#ifndef SMPC_AGG_STATE_H
+#define SMPC_AGG_STATE_H
+
+#include "pg/smpc_pg.h"
+
+extern "C" {
+#include "utils/numeric.h"
+}
+
+/*
+ * int128 (not __int128): PostgreSQL's typedef is only MAXALIGN-aligned, which
+ * is what palloc gives; a plain __int128 member would let the compiler use
+ * 16-byte aligned loads on 8-byte aligned memory.
+ */
+typedef struct SmpcAggState
+{
+	int64		count;
+	int128		isum;			/* integer sum, or numeric sum * 10^nscale */
+	int32		nscale;
+	double		fsum;
+	int128		isq;			/* variances: sum of squares * 10^sqscale */
+	int32		sqscale;
+	double		fsq;
+	int64		outside;		/* values outside the bounds (clipped or rejected) */
+	SmpcBounds	bounds;
+} SmpcAggState;
+
+extern __int128 smpc_pow10(int k);
+extern void smpc_numeric_overflow(void) pg_attribute_noreturn();
+extern void smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale);
+extern int	smpc_cmp_scaled(__int128 a, int as, __int128 b, int bs);
+extern SmpcAggState *smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class);
+/* An input value after the bounds (counted in s->outside when outside them). */
+extern int64 smpc_clip_int(SmpcAggState *s, int64 v);
+extern double smpc_clip_float8(SmpcAggState *s, double v);
+extern void smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale);
+/* An argument that is the same for every row, read from the query plan. */
+extern Datum smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+/* The job id (last argument). */
+extern char *smpc_job_id(FunctionCallInfo fcinfo);
+/* The value class ("integer", "numeric", "float8") of argument 1. */
+extern const char *smpc_value_class(FunctionCallInfo fcinfo);
+/*
+ * A local sum in the job's fixed point `scale`: v at vscale (integer and
+ * numeric classes) or f (float8, rounded). Numeric values with more
+ * fractional digits than the scale are an error, never rounded.
+ */
+extern __int128 smpc_fixed_point(__int128 v, int vscale, double f, const char *value_class,
+								 int scale);
+/* Fills what every aggregate's job request shares; returns the federation. */
+extern SmpcFederationRow *smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s,
+										   const char *aggregate, const char *value_class,
+										   bool with_bounds, SmpcJobRequest *req,
+										   SmpcBounds *bounds);
+/* moments.cpp: a variance or standard deviation from joint S, Q and n. */
+extern bool smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
+								 int scale, Datum *out);
+/* Checks that the aggregate runs once per query, not per group or window. */
+extern void smpc_check_plain_aggregate(FunctionCallInfo fcinfo);
+
+#endif							/* SMPC_AGG_STATE_H */
