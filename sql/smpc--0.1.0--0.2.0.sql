@@ -766,8 +766,150 @@ CREATE AGGREGATE smpc_stddev_pop(double precision, text) (
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_stddev_pop(double precision, text) IS 'joint population standard deviation (as stddev_pop()) over all parties of the federation (job id last); reveals the joint sum, sum of squares and count';
--- The spread aggregates move from PUBLIC to smpc_analyst, as the others.
-DO $spread$
+
+-- Grouped results over a declared key domain (grouped.cpp) ------------------
+
+CREATE TYPE smpc.group_value AS (key text, value numeric, suppressed boolean);
+COMMENT ON TYPE smpc.group_value IS 'one row of a grouped smpc result: the key, its joint value (NULL when suppressed), and whether the release policy suppressed it';
+
+CREATE FUNCTION smpc._group_accum_int2(internal, text, smallint, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_accum_int2';
+COMMENT ON FUNCTION smpc._group_accum_int2(internal, text, smallint, text[], text) IS 'smpc grouped aggregates: local transition (exact sum and count per key)';
+CREATE FUNCTION smpc._group_accum_int4(internal, text, integer, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_accum_int4';
+COMMENT ON FUNCTION smpc._group_accum_int4(internal, text, integer, text[], text) IS 'smpc grouped aggregates: local transition (exact sum and count per key)';
+CREATE FUNCTION smpc._group_accum_int8(internal, text, bigint, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_accum_int8';
+COMMENT ON FUNCTION smpc._group_accum_int8(internal, text, bigint, text[], text) IS 'smpc grouped aggregates: local transition (exact sum and count per key)';
+CREATE FUNCTION smpc._group_accum_numeric(internal, text, numeric, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_accum_numeric';
+COMMENT ON FUNCTION smpc._group_accum_numeric(internal, text, numeric, text[], text) IS 'smpc grouped aggregates: local transition (exact sum and count per key)';
+CREATE FUNCTION smpc._group_accum_float8(internal, text, double precision, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_accum_float8';
+COMMENT ON FUNCTION smpc._group_accum_float8(internal, text, double precision, text[], text) IS 'smpc grouped aggregates: local transition (exact sum and count per key)';
+CREATE FUNCTION smpc._group_count_accum(internal, text, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_count_accum';
+COMMENT ON FUNCTION smpc._group_count_accum(internal, text, text[], text) IS 'smpc_count_by: local transition (rows per key)';
+CREATE FUNCTION smpc._sum_by_final(internal, text, smallint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_sum_by_final';
+COMMENT ON FUNCTION smpc._sum_by_final(internal, text, smallint, text[], text) IS 'smpc_sum_by(smallint): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._sum_by_final(internal, text, integer, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_sum_by_final';
+COMMENT ON FUNCTION smpc._sum_by_final(internal, text, integer, text[], text) IS 'smpc_sum_by(integer): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._sum_by_final(internal, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_sum_by_final';
+COMMENT ON FUNCTION smpc._sum_by_final(internal, text, bigint, text[], text) IS 'smpc_sum_by(bigint): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._sum_by_final(internal, text, numeric, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_sum_by_final';
+COMMENT ON FUNCTION smpc._sum_by_final(internal, text, numeric, text[], text) IS 'smpc_sum_by(numeric): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._sum_by_final(internal, text, double precision, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_sum_by_final';
+COMMENT ON FUNCTION smpc._sum_by_final(internal, text, double precision, text[], text) IS 'smpc_sum_by(double precision): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._avg_by_final(internal, text, smallint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_avg_by_final';
+COMMENT ON FUNCTION smpc._avg_by_final(internal, text, smallint, text[], text) IS 'smpc_avg_by(smallint): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._avg_by_final(internal, text, integer, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_avg_by_final';
+COMMENT ON FUNCTION smpc._avg_by_final(internal, text, integer, text[], text) IS 'smpc_avg_by(integer): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._avg_by_final(internal, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_avg_by_final';
+COMMENT ON FUNCTION smpc._avg_by_final(internal, text, bigint, text[], text) IS 'smpc_avg_by(bigint): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._avg_by_final(internal, text, numeric, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_avg_by_final';
+COMMENT ON FUNCTION smpc._avg_by_final(internal, text, numeric, text[], text) IS 'smpc_avg_by(numeric): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._avg_by_final(internal, text, double precision, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_avg_by_final';
+COMMENT ON FUNCTION smpc._avg_by_final(internal, text, double precision, text[], text) IS 'smpc_avg_by(double precision): runs the job with the partners, returns one row per key';
+CREATE FUNCTION smpc._count_by_final(internal, text, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_count_by_final';
+COMMENT ON FUNCTION smpc._count_by_final(internal, text, text[], text) IS 'smpc_count_by: runs the job with the partners, returns one row per key';
+REVOKE ALL ON FUNCTION
+    smpc._group_accum_int2(internal, text, smallint, text[], text),
+    smpc._group_accum_int4(internal, text, integer, text[], text),
+    smpc._group_accum_int8(internal, text, bigint, text[], text),
+    smpc._group_accum_numeric(internal, text, numeric, text[], text),
+    smpc._group_accum_float8(internal, text, double precision, text[], text),
+    smpc._group_count_accum(internal, text, text[], text),
+    smpc._sum_by_final(internal, text, smallint, text[], text),
+    smpc._sum_by_final(internal, text, integer, text[], text),
+    smpc._sum_by_final(internal, text, bigint, text[], text),
+    smpc._sum_by_final(internal, text, numeric, text[], text),
+    smpc._sum_by_final(internal, text, double precision, text[], text),
+    smpc._avg_by_final(internal, text, smallint, text[], text),
+    smpc._avg_by_final(internal, text, integer, text[], text),
+    smpc._avg_by_final(internal, text, bigint, text[], text),
+    smpc._avg_by_final(internal, text, numeric, text[], text),
+    smpc._avg_by_final(internal, text, double precision, text[], text),
+    smpc._count_by_final(internal, text, text[], text)
+FROM PUBLIC;
+CREATE AGGREGATE smpc_sum_by(key text, value smallint, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_int2, STYPE = internal,
+    FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_sum_by(text, smallint, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_sum_by(key text, value integer, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_int4, STYPE = internal,
+    FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_sum_by(text, integer, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_sum_by(key text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_int8, STYPE = internal,
+    FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_sum_by(text, bigint, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_sum_by(key text, value numeric, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_numeric, STYPE = internal,
+    FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_sum_by(text, numeric, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_sum_by(key text, value double precision, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_float8, STYPE = internal,
+    FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_sum_by(text, double precision, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_avg_by(key text, value smallint, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_int2, STYPE = internal,
+    FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_avg_by(text, smallint, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_avg_by(key text, value integer, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_int4, STYPE = internal,
+    FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_avg_by(text, integer, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_avg_by(key text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_int8, STYPE = internal,
+    FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_avg_by(text, bigint, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_avg_by(key text, value numeric, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_numeric, STYPE = internal,
+    FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_avg_by(text, numeric, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_avg_by(key text, value double precision, domain text[], job_id text) (
+    SFUNC = smpc._group_accum_float8, STYPE = internal,
+    FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_avg_by(text, double precision, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+CREATE AGGREGATE smpc_count_by(key text, domain text[], job_id text) (
+    SFUNC = smpc._group_count_accum, STYPE = internal,
+    FINALFUNC = smpc._count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_count_by(text, text[], text) IS 'joint row count per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
+-- The spread and grouped aggregates move from PUBLIC to smpc_analyst, as the others.
+DO $analyst_0_2$
 DECLARE
     f regprocedure;
 BEGIN
@@ -778,10 +920,11 @@ BEGIN
           AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'smpc')
           AND p.prokind = 'a'
           AND p.proname IN ('smpc_variance', 'smpc_var_samp', 'smpc_var_pop',
-                            'smpc_stddev', 'smpc_stddev_samp', 'smpc_stddev_pop')
+                            'smpc_stddev', 'smpc_stddev_samp', 'smpc_stddev_pop',
+                            'smpc_sum_by', 'smpc_avg_by', 'smpc_count_by')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
     END LOOP;
 END
-$spread$;
+$analyst_0_2$;

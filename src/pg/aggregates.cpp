@@ -411,7 +411,8 @@ smpc_check_plain_aggregate(FunctionCallInfo fcinfo)
 }
 
 /*
- * The value of argument argno (0-based; -1: the last) of this aggregate,
+ * The value of argument argno (0-based; -1: the last, -2 the one before) of
+ * this aggregate,
  * which must be the same for every row: the job id, a group domain, bucket
  * edges. It is read from the Aggref (a constant, or an expression without
  * columns such as a parameter) so that it is known even when no row reached
@@ -432,9 +433,9 @@ smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 	if (source != NULL)
 	{
 		int			n = list_length(source->args);
-		int			k = argno < 0 ? n - 1 : argno;
+		int			k = argno < 0 ? n + argno : argno;
 
-		if (k < n)
+		if (k >= 0 && k < n)
 			expr = ((TargetEntry *) list_nth(source->args, k))->expr;
 	}
 	if (expr == NULL)

@@ -23,6 +23,14 @@ int			smpc_test_fault = 0;
 int			smpc_audit_queue_kb = 1024;
 bool		smpc_audit_server_log = false;
 
+/* Values of smpc.outside_domain. */
+int			smpc_outside_domain = SMPC_OUTSIDE_REJECT;
+static const struct config_enum_entry smpc_outside_domain_options[] = {
+	{"reject", SMPC_OUTSIDE_REJECT, false},
+	{"drop", SMPC_OUTSIDE_DROP, false},
+	{NULL, 0, false}
+};
+
 #ifdef SMPC_TEST_BUILD
 /* Values of smpc.test_fault; the numbers are the bridge's fault codes. */
 static const struct config_enum_entry smpc_test_fault_options[] = {
@@ -112,6 +120,14 @@ _PG_init(void)
 							 &smpc_audit_server_log,
 							 false,
 							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("smpc.outside_domain",
+							 "What grouped aggregates do with a row whose key is not in the job's domain.",
+							 "reject fails the query before anything is sent; drop leaves the "
+							 "row out (a NOTICE says how many were left out).",
+							 &smpc_outside_domain,
+							 SMPC_OUTSIDE_REJECT, smpc_outside_domain_options,
+							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 #ifdef SMPC_TEST_BUILD
 	DefineCustomEnumVariable("smpc.test_fault",

@@ -32,11 +32,11 @@ extern "C" {
 }
 
 /*
- * The name of the column the aggregate's first argument reads, or NULL when
- * it is an expression.
+ * The name of the column the aggregate's argument argno (0-based: the value
+ * aggregated) reads, or NULL when it is an expression.
  */
 static char *
-smpc_input_column(FunctionCallInfo fcinfo)
+smpc_input_column(FunctionCallInfo fcinfo, int argno)
 {
 	Aggref	   *aggref = smpc_source_aggref(fcinfo);
 	AggState   *aggstate = (AggState *) fcinfo->context;
@@ -47,9 +47,9 @@ smpc_input_column(FunctionCallInfo fcinfo)
 	AttrNumber	attno;
 	RangeTblEntry *rte;
 
-	if (aggref == NULL || list_length(aggref->args) < 2)
+	if (aggref == NULL || list_length(aggref->args) < argno + 2)
 		return NULL;
-	expr = ((TargetEntry *) linitial(aggref->args))->expr;
+	expr = ((TargetEntry *) list_nth(aggref->args, argno))->expr;
 	while (IsA(expr, RelabelType))
 		expr = ((RelabelType *) expr)->arg;
 	if (!IsA(expr, Var))
@@ -89,7 +89,15 @@ void
 smpc_bounds_load(FunctionCallInfo fcinfo, const SmpcFederationRow *fed, bool integer_class,
 				 SmpcBounds *out)
 {
-	smpc_bounds_for_column(fed, smpc_input_column(fcinfo), integer_class, out);
+	smpc_bounds_load_arg(fcinfo, fed, integer_class, 0, out);
+}
+
+/* The same for the aggregate's argument argno (grouped aggregates: 1). */
+void
+smpc_bounds_load_arg(FunctionCallInfo fcinfo, const SmpcFederationRow *fed, bool integer_class,
+					 int argno, SmpcBounds *out)
+{
+	smpc_bounds_for_column(fed, smpc_input_column(fcinfo, argno), integer_class, out);
 }
 
 /*

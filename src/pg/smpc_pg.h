@@ -38,6 +38,9 @@ extern char *smpc_federation_name;
 extern bool smpc_allow_insecure_transport;
 extern int	smpc_max_messages;
 extern int	smpc_test_fault;	/* test builds (SMPC_TEST_BUILD) only */
+#define SMPC_OUTSIDE_REJECT 0
+#define SMPC_OUTSIDE_DROP 1
+extern int	smpc_outside_domain;	/* grouped aggregates: keys outside the domain */
 /* The partner that asked for the job this backend runs (job_worker.cpp), or NULL. */
 extern const char *smpc_job_initiator;
 /* "dataset.column" while a job on a published dataset runs (datasets.cpp), or NULL. */
@@ -202,6 +205,8 @@ extern Datum smpc_to_numeric(__int128 v, int scale);
 extern Aggref *smpc_source_aggref(FunctionCallInfo fcinfo);
 extern void smpc_bounds_load(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
 							 bool integer_class, SmpcBounds *out);
+extern void smpc_bounds_load_arg(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
+								 bool integer_class, int argno, SmpcBounds *out);
 extern void smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column,
 								   bool integer_class, SmpcBounds *out);
 extern bool smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b);

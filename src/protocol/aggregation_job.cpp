@@ -499,10 +499,18 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
   }
 
   if (m.descriptor != params_.descriptor) {
-    throw ProtocolError(ErrorKind::kJobMismatch,
-                        party + " computes " + m.descriptor + " under this job id, this party " +
-                            "computes " + params_.descriptor,
-                        {}, "Use a distinct job id for each computation.");
+    // Grouped jobs name their key domain ("... by 5 keys <fingerprint>").
+    const bool grouped = m.descriptor.find(" keys ") != std::string::npos &&
+                         params_.descriptor.find(" keys ") != std::string::npos;
+    throw ProtocolError(
+        ErrorKind::kJobMismatch,
+        party + " computes " + m.descriptor + " under this job id, this party " + "computes " +
+            params_.descriptor,
+        grouped ? "The parties declared different key domains (the number of keys and a "
+                  "fingerprint of them are part of the job)."
+                : "",
+        grouped ? "Declare the same keys at every party; their order does not matter."
+                : "Use a distinct job id for each computation.");
   }
 
   if (m.policy != policy_fingerprint_) {

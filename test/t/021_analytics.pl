@@ -104,4 +104,102 @@ my ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_variance(v, 'huge') FROM
 isnt($rc, 0, 'overflowing sum of squares fails');
 like($err, qr/22003/, 'overflow is SQLSTATE 22003 (numeric value out of range)');
 
+# ---- grouped results over a declared key domain --------------------------
+
+my $domain = "ARRAY['north', 'south', 'east', 'west', 'islands']";
+
+# Runs a grouped aggregate at every party and compares its rows (key, value)
+# with $plain (rows key|value over union_t); keys without rows in $plain
+# must come back as $empty.
+sub compare_groups
+{
+	my ($label, $agg, $plain, %o) = @_;
+	my $res = $fed->run_all(
+		($o{prefix} // '') . "SELECT key, coalesce(value::text, 'NULL'), suppressed FROM unnest((SELECT $agg FROM t)) ORDER BY key COLLATE \"C\"");
+	my %want = map { my ($k, $v) = split /\|/, $_, -1; ($k => $v) }
+	  split /\n/, $fed->psql('a', $plain);
+	for my $p (@names)
+	{
+		is($res->{$p}{rc}, 0, "$label: party $p succeeded") or diag($res->{$p}{stderr});
+		my @rows = split /\n/, $res->{$p}{stdout} // '';
+		is(scalar(@rows), $o{keys} // 5, "$label: party $p has a row per key");
+		for my $row (@rows)
+		{
+			my ($k, $v, $sup) = split /\|/, $row, -1;
+			my $w = $o{suppressed}{$k} ? 'NULL' : $want{$k} // $o{empty} // '0';
+			is($sup, $o{suppressed}{$k} ? 't' : 'f', "$label: party $p, key $k suppressed?");
+			ok($v eq $w || ($v ne 'NULL' && $w ne 'NULL' && close_to($v, $w)),
+				"$label: party $p, key $k") or diag("got [$v], PostgreSQL says [$w]");
+		}
+	}
+	return $res;
+}
+
+for my $col (qw(i2 i4 i8 num f8))
+{
+	compare_groups("smpc_sum_by($col)", "smpc_sum_by(region, $col, $domain, 'g-sum-$col')",
+		"SELECT region, sum($col) FROM union_t GROUP BY region");
+	compare_groups("smpc_avg_by($col)", "smpc_avg_by(region, $col, $domain, 'g-avg-$col')",
+		"SELECT region, avg($col) FROM union_t GROUP BY region", empty => 'NULL');
+}
+compare_groups('smpc_count_by', "smpc_count_by(region, $domain, 'g-count')",
+	"SELECT region, count(*) FROM union_t GROUP BY region");
+
+# The domain from a table, in another order: the same job.
+$fed->psql($_, "CREATE TABLE regions (name text); INSERT INTO regions VALUES ('west'), ('islands'), ('east'), ('south'), ('north')")
+  for @names;
+compare_groups('domain from a table',
+	"smpc_count_by(region, (SELECT array_agg(name) FROM regions), 'g-count-table')",
+	"SELECT region, count(*) FROM union_t GROUP BY region");
+
+# Keys no party has: a row each, zero (sums, counts) or NULL (averages).
+compare_groups('keys without rows',
+	"smpc_avg_by(region, i4, $domain || ARRAY['nowhere', 'atlantis'], 'g-empty')",
+	"SELECT region, avg(i4) FROM union_t GROUP BY region", keys => 7, empty => 'NULL');
+
+# A minimum row count suppresses the small cells: 'islands' has fewer rows
+# than 50 (all at party c); nothing of it is released, the rest is exact.
+my $islands = $fed->psql('a', "SELECT count(*) FROM union_t WHERE region = 'islands'");
+cmp_ok($islands, '<', 50, "'islands' is a small cell ($islands rows)");
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 50)") for @names;
+compare_groups('min_rows suppresses small cells',
+	"smpc_sum_by(region, i8, $domain, 'g-small')",
+	"SELECT region, sum(i8) FROM union_t GROUP BY region", suppressed => { islands => 1 });
+compare_groups('min_rows: counts suppressed too',
+	"smpc_count_by(region, $domain, 'g-small-count')",
+	"SELECT region, count(*) FROM union_t GROUP BY region", suppressed => { islands => 1 });
+for my $p (@names)
+{
+	like($fed->psql($p, "SELECT result FROM smpc.jobs WHERE job_id = 'g-small'"),
+		qr/^[-0-9]+,[0-9]+,-,-,/, "party $p stores the suppressed cell as '-'");
+}
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for @names;
+
+# Keys outside the domain: rejected before anything is sent, or dropped.
+($rc, $out, $err) = $fed->try_psql('c',
+	"SELECT smpc_count_by(region, ARRAY['north', 'south', 'east', 'west'], 'g-out') FROM t");
+isnt($rc, 0, 'a key outside the domain fails the query');
+like($err, qr/22023: group key "islands" is not in the job's key domain/, 'and names the key');
+like($err, qr/HINT:  .*smpc\.outside_domain = drop/, 'and says how to drop such rows');
+my $res4 = compare_groups('smpc.outside_domain = drop',
+	"smpc_count_by(region, ARRAY['north', 'south', 'east', 'west'], 'g-drop')",
+	"SELECT region, count(*) FROM union_t WHERE region <> 'islands' GROUP BY region",
+	keys => 4, prefix => "SET smpc.outside_domain = drop;\n");
+like($res4->{c}{stderr}, qr/NOTICE:  .*rows with a key outside the job's domain were left out/,
+	'party c is told how many rows it left out');
+
+# Different domains at different parties: the job is refused everywhere.
+$res = $fed->run_all({ map { $_ => "SET smpc.outside_domain = drop; SELECT smpc_count_by(region, "
+	  . ($_ eq 'c' ? "ARRAY['north', 'south']" : $domain) . ", 'g-mismatch') FROM t" } @names });
+for my $p (@names)
+{
+	isnt($res->{$p}{rc}, 0, "different domains: party $p fails");
+}
+like($res->{a}{stderr} . $res->{b}{stderr}, qr/declared different key domains/,
+	'different domains: the error says so');
+
+# Duplicate keys in the domain are an error.
+($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_count_by(region, ARRAY['x', 'x'], 'g-dup') FROM t");
+like($err, qr/lists "x" twice/, 'a domain with a key twice is refused');
+
 done_testing();

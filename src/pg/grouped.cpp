@@ -1,0 +1,441 @@
+/*
+ * smpc_sum_by, smpc_avg_by, smpc_count_by: results per group over a public
+ * key domain, in one job whatever the number of groups.
+ *
+ * The domain (the keys a result has rows for) is declared for the job: an
+ * array argument, constant for the query (a literal, a parameter, or a
+ * scalar subquery over a table). Keys are put in byte order without
+ * duplicates; the job's descriptor names their number and a SHA-256
+ * fingerprint of that list, so parties with different domains never
+ * compute together (the job is refused as a mismatch). Cell c of the job's
+ * vector holds key c's partial aggregate: (sum, count) for averages, and for
+ * sums when the release policy sets min_rows; the count alone for counts;
+ * the sum alone otherwise.
+ *
+ * Under min_rows the protocol opens every cell's count first and suppresses
+ * the cells below it: their values are never opened (aggregation_job.hpp).
+ *
+ * A row whose key is NULL or not in the domain fails the query before
+ * anything is sent, or is left out with smpc.outside_domain = drop. The
+ * local phase is not parallel (no combine function): grouped states are
+ * arrays as long as the domain.
+ */
+#include "pg/agg_state.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+PGDLLEXPORT Datum smpc_group_accum_int2(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_accum_int4(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_accum_int8(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_accum_numeric(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_accum_float8(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_count_accum(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_sum_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_avg_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_count_by_final(PG_FUNCTION_ARGS);
+
+PG_FUNCTION_INFO_V1(smpc_group_accum_int2);
+PG_FUNCTION_INFO_V1(smpc_group_accum_int4);
+PG_FUNCTION_INFO_V1(smpc_group_accum_int8);
+PG_FUNCTION_INFO_V1(smpc_group_accum_numeric);
+PG_FUNCTION_INFO_V1(smpc_group_accum_float8);
+PG_FUNCTION_INFO_V1(smpc_group_count_accum);
+PG_FUNCTION_INFO_V1(smpc_sum_by_final);
+PG_FUNCTION_INFO_V1(smpc_avg_by_final);
+PG_FUNCTION_INFO_V1(smpc_count_by_final);
+}
+
+/* A key of the domain: bytes of a text value (not NUL-terminated). */
+typedef struct SmpcKey
+{
+	const char *data;
+	int			len;
+} SmpcKey;
+
+/* The declared domain, in byte order, without duplicates. */
+typedef struct SmpcDomain
+{
+	int			n;
+	SmpcKey    *keys;
+	char		fingerprint[65];	/* SHA-256 of the length-prefixed keys, hex */
+} SmpcDomain;
+
+typedef struct SmpcGroupState
+{
+	SmpcAggState base;			/* bounds, values outside them, rows aggregated */
+	SmpcDomain	domain;
+	int128	   *sums;			/* per key, at scales[k] (integer: 0) */
+	int32	   *scales;
+	double	   *fsums;
+	int64	   *counts;
+	int64		dropped;		/* rows whose key is outside the domain */
+} SmpcGroupState;
+
+static int
+smpc_key_cmp(const void *a, const void *b)
+{
+	const SmpcKey *x = (const SmpcKey *) a;
+	const SmpcKey *y = (const SmpcKey *) b;
+	int			c = memcmp(x->data, y->data, Min(x->len, y->len));
+
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The most keys a domain may have: the job's vector holds two values per key. */
+#define SMPC_MAX_GROUPS 32768
+
+/* Reads, sorts and checks the domain argument (the one before the job id). */
+static void
+smpc_domain_load(FunctionCallInfo fcinfo, SmpcDomain *out)
+{
+	ArrayType  *array = DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "key domain"));
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	StringInfoData canon;
+
+	if (ARR_ELEMTYPE(array) != TEXTOID)
+		elog(ERROR, "smpc key domain must be text[]");
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n == 0 || n > SMPC_MAX_GROUPS)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("the key domain of a grouped smpc aggregate must have 1 to %d keys, not %d",
+					   SMPC_MAX_GROUPS, n));
+	out->n = n;
+	out->keys = (SmpcKey *) palloc(sizeof(SmpcKey) * n);
+	for (int i = 0; i < n; i++)
+	{
+		text	   *t;
+
+		if (nulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("the key domain of a grouped smpc aggregate must not contain NULL"));
+		t = DatumGetTextPP(elems[i]);
+		out->keys[i].data = VARDATA_ANY(t);
+		out->keys[i].len = VARSIZE_ANY_EXHDR(t);
+	}
+	qsort(out->keys, n, sizeof(SmpcKey), smpc_key_cmp);
+	initStringInfo(&canon);
+	for (int i = 0; i < n; i++)
+	{
+		uint32		len = (uint32) out->keys[i].len;
+
+		if (i > 0 && smpc_key_cmp(&out->keys[i - 1], &out->keys[i]) == 0)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("the key domain of a grouped smpc aggregate lists \"%.*s\" twice",
+						   out->keys[i].len, out->keys[i].data));
+		appendBinaryStringInfo(&canon, (const char *) &len, sizeof len);
+		appendBinaryStringInfo(&canon, out->keys[i].data, out->keys[i].len);
+	}
+	smpc_sha256_hex(canon.data, canon.len, out->fingerprint);
+	pfree(canon.data);
+}
+
+/*
+ * The state, on the first row: the domain and per-key arrays in the
+ * aggregate context, and the bounds of the value column (argument 1).
+ */
+static SmpcGroupState *
+smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	SmpcGroupState *s;
+	int			n;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "smpc aggregate function called in non-aggregate context");
+	if (!PG_ARGISNULL(0))
+		return (SmpcGroupState *) PG_GETARG_POINTER(0);
+	old = MemoryContextSwitchTo(aggcxt);
+	s = (SmpcGroupState *) palloc0(sizeof(SmpcGroupState));
+	smpc_domain_load(fcinfo, &s->domain);
+	n = s->domain.n;
+	s->sums = (int128 *) palloc0(sizeof(int128) * n);
+	s->scales = (int32 *) palloc0(sizeof(int32) * n);
+	s->fsums = (double *) palloc0(sizeof(double) * n);
+	s->counts = (int64 *) palloc0(sizeof(int64) * n);
+	MemoryContextSwitchTo(old);
+	if (with_bounds)
+		smpc_bounds_load_arg(fcinfo, smpc_load_federation(smpc_default_federation_name(), false),
+							 integer_class, 1, &s->base.bounds);
+	return s;
+}
+
+/* The cell of this row's key (argument 1), or -1 when the row is left out. */
+static int
+smpc_group_cell(FunctionCallInfo fcinfo, SmpcGroupState *s)
+{
+	SmpcKey		key;
+	SmpcKey    *hit;
+
+	if (!PG_ARGISNULL(1))
+	{
+		text	   *t = PG_GETARG_TEXT_PP(1);
+
+		key.data = VARDATA_ANY(t);
+		key.len = VARSIZE_ANY_EXHDR(t);
+		hit = (SmpcKey *) bsearch(&key, s->domain.keys, s->domain.n, sizeof(SmpcKey),
+								  smpc_key_cmp);
+		if (hit != NULL)
+			return (int) (hit - s->domain.keys);
+	}
+	if (smpc_outside_domain == SMPC_OUTSIDE_DROP)
+	{
+		s->dropped++;
+		return -1;
+	}
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("a row's group key is NULL, which is not in the job's key domain"),
+				errhint("Filter such rows out, or SET smpc.outside_domain = drop."));
+	ereport(ERROR,
+			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			errmsg("group key \"%.*s\" is not in the job's key domain", key.len, key.data),
+			errdetail("The domain has %d keys; every party must declare the same ones.",
+					  s->domain.n),
+			errhint("Add the key to the domain at every party, filter such rows out, or SET smpc.outside_domain = drop."));
+	return -1;					/* not reached */
+}
+
+/* Shared transition of the integer types: v is the value (argument 2). */
+static Datum
+smpc_group_add_int(FunctionCallInfo fcinfo, int64 v)
+{
+	SmpcGroupState *s = smpc_group_state(fcinfo, true, true);
+	int			c = smpc_group_cell(fcinfo, s);
+
+	if (c >= 0)
+	{
+		s->sums[c] += smpc_clip_int(&s->base, v);
+		s->counts[c]++;
+		s->base.count++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+smpc_group_accum_int2(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(2))
+		PG_RETURN_POINTER(smpc_group_state(fcinfo, true, true));
+	return smpc_group_add_int(fcinfo, PG_GETARG_INT16(2));
+}
+
+Datum
+smpc_group_accum_int4(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(2))
+		PG_RETURN_POINTER(smpc_group_state(fcinfo, true, true));
+	return smpc_group_add_int(fcinfo, PG_GETARG_INT32(2));
+}
+
+Datum
+smpc_group_accum_int8(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(2))
+		PG_RETURN_POINTER(smpc_group_state(fcinfo, true, true));
+	return smpc_group_add_int(fcinfo, PG_GETARG_INT64(2));
+}
+
+Datum
+smpc_group_accum_numeric(PG_FUNCTION_ARGS)
+{
+	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
+	int			c;
+	__int128	v;
+	int			vscale;
+
+	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
+		PG_RETURN_POINTER(s);
+	smpc_clip_numeric(&s->base, PG_GETARG_NUMERIC(2), &v, &vscale);
+	smpc_add_scaled_to(&s->sums[c], &s->scales[c], v, vscale);
+	s->counts[c]++;
+	s->base.count++;
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+smpc_group_accum_float8(PG_FUNCTION_ARGS)
+{
+	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
+	int			c;
+
+	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
+		PG_RETURN_POINTER(s);
+	s->fsums[c] += smpc_clip_float8(&s->base, PG_GETARG_FLOAT8(2));
+	s->counts[c]++;
+	s->base.count++;
+	PG_RETURN_POINTER(s);
+}
+
+/* smpc_count_by: rows per key. */
+Datum
+smpc_group_count_accum(PG_FUNCTION_ARGS)
+{
+	SmpcGroupState *s = smpc_group_state(fcinfo, false, false);
+	int			c = smpc_group_cell(fcinfo, s);
+
+	if (c >= 0)
+	{
+		s->counts[c]++;
+		s->base.count++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+/* Which grouped aggregate a final function computes. */
+typedef enum SmpcGroupKind
+{
+	SMPC_GROUP_SUM,
+	SMPC_GROUP_AVG,
+	SMPC_GROUP_COUNT
+} SmpcGroupKind;
+
+/*
+ * Runs the grouped job and builds its result: an array of smpc.group_value
+ * (key, value, suppressed), one per key of the domain, in byte order.
+ */
+static Datum
+smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind, bool *isnull)
+{
+	SmpcGroupState *s = PG_ARGISNULL(0) ? NULL : (SmpcGroupState *) PG_GETARG_POINTER(0);
+	SmpcDomain	domain;
+	const char *value_class = kind == SMPC_GROUP_COUNT ? "any" : smpc_value_class_of(
+		get_fn_expr_argtype(fcinfo->flinfo, 2));
+	SmpcJobRequest req;
+	SmpcJobResult res;
+	SmpcBounds	bounds;
+	SmpcFederationRow *fed;
+	bool		gated;
+	int			width;
+	int			sum_at;
+	int			count_at;
+	__int128   *out;
+	Oid			elemtype;
+	TupleDesc	desc;
+	Datum	   *rows;
+	ArrayType  *array;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	*isnull = false;
+	if (value_class == NULL)
+		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
+	fed = smpc_agg_request(fcinfo, s ? &s->base : NULL,
+						   kind == SMPC_GROUP_SUM ? "sum" : kind == SMPC_GROUP_AVG ? "avg" : "count",
+						   value_class, kind != SMPC_GROUP_COUNT, &req, &bounds);
+	if (s != NULL)
+		domain = s->domain;
+	else
+		smpc_domain_load(fcinfo, &domain);
+	if (s != NULL && s->dropped > 0)
+		ereport(NOTICE,
+				errmsg("%lld rows with a key outside the job's domain were left out",
+					   (long long) s->dropped));
+
+	/* Cell layout: (sum, count), the sum alone, or the count alone. */
+	gated = fed->min_rows > 0;
+	sum_at = kind == SMPC_GROUP_COUNT ? -1 : 0;
+	count_at = kind == SMPC_GROUP_COUNT ? 0 : (kind == SMPC_GROUP_AVG || gated ? 1 : -1);
+	width = (sum_at >= 0) + (count_at >= 0);
+	if (gated)
+	{
+		req.cells = domain.n;
+		req.cell_width = width;
+		req.cell_count = count_at;
+	}
+	req.width = width * domain.n;
+	req.shape = psprintf(" by %d keys %.32s", domain.n, domain.fingerprint);
+	req.inputs = smpc_alloc_values(req.width);
+	for (int c = 0; s != NULL && c < domain.n; c++)
+	{
+		if (sum_at >= 0)
+			req.inputs[c * width + sum_at] = smpc_fixed_point(s->sums[c], s->scales[c], s->fsums[c],
+															  value_class, req.scale);
+		if (count_at >= 0)
+			req.inputs[c * width + count_at] = s->counts[c];
+	}
+	out = smpc_alloc_values(req.width);
+	smpc_run_job(fed, &req, out, &res);
+	if (!res.has_result)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+
+	/* The rows of the result. */
+	elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	desc = lookup_rowtype_tupdesc_copy(elemtype, -1);
+	desc = BlessTupleDesc(desc);
+	rows = (Datum *) palloc(sizeof(Datum) * domain.n);
+	for (int c = 0; c < domain.n; c++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		bool		suppressed = res.suppressed != NULL && res.suppressed[c * width];
+		__int128	count = count_at >= 0 ? out[c * width + count_at] : 1;
+
+		values[0] = PointerGetDatum(cstring_to_text_with_len(domain.keys[c].data,
+															 domain.keys[c].len));
+		values[2] = BoolGetDatum(suppressed);
+		if (suppressed || (kind == SMPC_GROUP_AVG && count <= 0))
+			nulls[1] = true;
+		else if (kind == SMPC_GROUP_COUNT)
+			values[1] = smpc_to_numeric(out[c * width], 0);
+		else if (kind == SMPC_GROUP_SUM)
+			values[1] = smpc_to_numeric(out[c * width], req.scale);
+		else
+			values[1] = DirectFunctionCall2(numeric_div, smpc_to_numeric(out[c * width], req.scale),
+											smpc_to_numeric(count, 0));
+		rows[c] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	}
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	array = construct_array(rows, domain.n, elemtype, typlen, typbyval, typalign);
+	return PointerGetDatum(array);
+}
+
+Datum
+smpc_sum_by_final(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	Datum		d = smpc_group_final(fcinfo, SMPC_GROUP_SUM, &isnull);
+
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(d);
+}
+
+Datum
+smpc_avg_by_final(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	Datum		d = smpc_group_final(fcinfo, SMPC_GROUP_AVG, &isnull);
+
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(d);
+}
+
+Datum
+smpc_count_by_final(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	Datum		d = smpc_group_final(fcinfo, SMPC_GROUP_COUNT, &isnull);
+
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(d);
+}
