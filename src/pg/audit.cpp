@@ -184,28 +184,40 @@ smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, const char *j
 
 /*
  * The released result as the audit log shows it: "sum 45000, count 3" for
- * the scalar aggregates; for any other job its values in fixed point (the
- * request's scale for sums, 0 for counts), "-" for suppressed ones.
+ * the scalar aggregates; for any other job its values in fixed point (as
+ * smpc.jobs stores them), "-" for suppressed ones, or for more than
+ * SMPC_AUDIT_MAX_VALUES values their number and SHA-256.
  */
+#define SMPC_AUDIT_MAX_VALUES 64
+
 char *
 smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs, const bool *suppressed)
 {
 	char		a[64];
 	char		b[64];
 
-	if (strcmp(req->aggregate, "count") == 0 && req->cells == 0)
+	if (strcmp(req->aggregate, "count") == 0 && req->shape == NULL)
 	{
 		smpc_format_scaled(outputs[0], 0, a, sizeof a);
 		return psprintf("count %s", a);
 	}
 	if ((strcmp(req->aggregate, "sum") == 0 || strcmp(req->aggregate, "avg") == 0) &&
-		req->cells == 0)
+		req->shape == NULL)
 	{
 		smpc_format_scaled(outputs[0], req->scale, a, sizeof a);
 		if (req->width < 2)
 			return psprintf("sum %s", a);
 		smpc_format_scaled(outputs[1], 0, b, sizeof b);
 		return psprintf("sum %s, count %s", a, b);
+	}
+	/* Long vectors: their digest (smpc.jobs keeps the values). */
+	if (req->width > SMPC_AUDIT_MAX_VALUES)
+	{
+		char	   *values = smpc_result_text(outputs, req->width, suppressed);
+		char		hash[65];
+
+		smpc_sha256_hex(values, strlen(values), hash);
+		return psprintf("%d values, sha256 %s (in smpc.jobs)", req->width, hash);
 	}
 	return smpc_result_text(outputs, req->width, suppressed);
 }

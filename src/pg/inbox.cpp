@@ -13,8 +13,11 @@
  * waiting backend is set after the lock is released.
  *
  * Layout: header, then MaxBackends waiter entries (one per running job, keyed
- * by database and job key), then smpc.max_messages fixed-size message slots.
- * The inbox serves the whole cluster: every match compares the database too.
+ * by database and job key), then smpc.max_messages fixed-size message slots
+ * of 32 kB. A larger message (a grouped job's vector) takes as many slots as
+ * it needs, all filed at once with one sequence number and a part number
+ * each; it is taken or evicted whole. The inbox serves the whole cluster:
+ * every match compares the database too.
  */
 #include "pg/smpc_pg.h"
 
@@ -30,8 +33,8 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-/* Largest message a slot holds: job ids up to 16 KiB plus headers. */
-#define SMPC_SLOT_PAYLOAD SMPC_MAX_MESSAGE_BYTES
+/* What one slot holds of a message: a job id up to 16 KiB plus headers fit. */
+#define SMPC_SLOT_PAYLOAD (32 * 1024)
 /*
  * One partner's login role may hold at most this share of the slots with
  * messages no running job has claimed: a misbehaving partner cannot fill the
@@ -60,9 +63,11 @@ typedef struct SmpcSlot
 	int			sender;
 	int			type;
 	uint8		nonce[16];
-	uint64		seq;
+	uint64		seq;			/* the message's; all its slots share it */
 	TimestampTz received;
-	uint32		len;
+	uint32		total;			/* the message's length */
+	uint16		part;			/* this slot holds bytes [part * payload, ...) */
+	uint32		len;			/* bytes in this slot */
 	uint8		data[SMPC_SLOT_PAYLOAD];
 } SmpcSlot;
 
@@ -326,6 +331,16 @@ smpc_inbox_has_waiter(const uint8 *key)
 	return found;
 }
 
+/* Whether a running job here has claimed the message in slot `slot`. */
+static bool
+smpc_slot_claimed(const SmpcWaiter *w, const SmpcSlot *slot)
+{
+	for (int j = 0; j < smpc_inbox->nwaiters; j++)
+		if (w[j].used && w[j].dbid == slot->dbid && memcmp(w[j].key, slot->key, 32) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Files a message and wakes the backend waiting for its job, if any. A share
  * message (round 1) from a sender replaces that sender's messages from an
@@ -340,17 +355,20 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 {
 	SmpcWaiter *w;
 	SmpcSlot   *s;
-	int			target = -1;
-	int			oldest = -1;
+	int			nparts;
+	int		   *targets;
+	int			nfree = 0;
 	int			waiter_procno = -1;
 	TimestampTz now = GetCurrentTimestamp();
 
 	smpc_inbox_require();
-	if (len > SMPC_SLOT_PAYLOAD)
+	if (len > SMPC_MAX_MESSAGE_BYTES || len == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes",
-					   len, SMPC_SLOT_PAYLOAD));
+					   len, SMPC_MAX_MESSAGE_BYTES));
+	nparts = (int) ((len + SMPC_SLOT_PAYLOAD - 1) / SMPC_SLOT_PAYLOAD);
+	targets = (int *) palloc(sizeof(int) * nparts);
 	w = smpc_waiters();
 	s = smpc_slots();
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
@@ -369,71 +387,85 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 		Oid			from = GetAuthenticatedUserId();
 
 		for (int i = 0; i < smpc_inbox->nslots; i++)
-			if (s[i].used && s[i].from_role == from && s[i].dbid == MyDatabaseId)
-			{
-				bool		claimed = false;
-
-				for (int j = 0; j < smpc_inbox->nwaiters && !claimed; j++)
-					claimed = w[j].used && w[j].dbid == s[i].dbid &&
-						memcmp(w[j].key, s[i].key, 32) == 0;
-				if (!claimed)
-					unclaimed++;
-			}
-		if (unclaimed >= smpc_inbox->nslots / SMPC_UNCLAIMED_SHARE_PER_ROLE)
+			if (s[i].used && s[i].from_role == from && s[i].dbid == MyDatabaseId &&
+				!smpc_slot_claimed(w, &s[i]))
+				unclaimed++;
+		if (unclaimed + nparts > smpc_inbox->nslots / SMPC_UNCLAIMED_SHARE_PER_ROLE)
 		{
 			LWLockRelease(smpc_inbox->lock);
 			ereport(ERROR,
 					errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 					errmsg("too many messages from this partner wait for jobs that have not started here"),
-					errdetail("%d messages from role \"%s\" wait; the limit is a quarter of smpc.max_messages.",
+					errdetail("%d message slots hold messages from role \"%s\"; the limit is a quarter of smpc.max_messages.",
 							  unclaimed, GetUserNameFromId(from, false)),
 					errhint("Start the waiting jobs here, or raise smpc.max_messages."));
 		}
 	}
-	for (int i = 0; i < smpc_inbox->nslots && target < 0; i++)
+	for (int i = 0; i < smpc_inbox->nslots && nfree < nparts; i++)
 		if (!s[i].used)
-			target = i;
-	if (target < 0)
+			targets[nfree++] = i;
+	while (nfree < nparts)
 	{
 		/* Full: evict the oldest message that no running job has claimed. */
+		int			oldest = -1;
+
 		for (int i = 0; i < smpc_inbox->nslots; i++)
 		{
-			bool		claimed = false;
-
-			if (!TimestampDifferenceExceeds(s[i].received, now, SMPC_UNCLAIMED_MAX_AGE_MS))
+			if (!s[i].used ||
+				!TimestampDifferenceExceeds(s[i].received, now, SMPC_UNCLAIMED_MAX_AGE_MS) ||
+				smpc_slot_claimed(w, &s[i]))
 				continue;
-			for (int j = 0; j < smpc_inbox->nwaiters && !claimed; j++)
-				claimed = w[j].used && w[j].dbid == s[i].dbid &&
-					memcmp(w[j].key, s[i].key, 32) == 0;
-			if (!claimed && (oldest < 0 || s[i].seq < s[oldest].seq))
+			if (oldest < 0 || s[i].seq < s[oldest].seq)
 				oldest = i;
 		}
-		target = oldest;
-	}
-	if (target >= 0)
-	{
-		SmpcSlot   *slot = &s[target];
+		if (oldest < 0)
+			break;
+		{
+			uint64		gone = s[oldest].seq;
 
-		slot->used = true;
-		slot->dbid = MyDatabaseId;
-		slot->from_role = GetAuthenticatedUserId();
-		memcpy(slot->key, key, 32);
-		slot->sender = info->sender;
-		slot->type = info->type;
-		memcpy(slot->nonce, info->nonce, 16);
-		slot->seq = smpc_inbox->next_seq++;
-		slot->received = now;
-		slot->len = (uint32) len;
-		memcpy(slot->data, data, len);
+			for (int i = 0; i < smpc_inbox->nslots; i++)
+				if (s[i].used && s[i].seq == gone)
+				{
+					s[i].used = false;
+					if (nfree < nparts)
+						targets[nfree++] = i;
+				}
+		}
+	}
+	if (nfree == nparts)
+	{
+		uint64		seq = smpc_inbox->next_seq++;
+
+		for (int k = 0; k < nparts; k++)
+		{
+			SmpcSlot   *slot = &s[targets[k]];
+			size_t		off = (size_t) k * SMPC_SLOT_PAYLOAD;
+
+			slot->used = true;
+			slot->dbid = MyDatabaseId;
+			slot->from_role = GetAuthenticatedUserId();
+			memcpy(slot->key, key, 32);
+			slot->sender = info->sender;
+			slot->type = info->type;
+			memcpy(slot->nonce, info->nonce, 16);
+			slot->seq = seq;
+			slot->received = now;
+			slot->total = (uint32) len;
+			slot->part = (uint16) k;
+			slot->len = (uint32) Min(len - off, (size_t) SMPC_SLOT_PAYLOAD);
+			memcpy(slot->data, data + off, slot->len);
+		}
 	}
 	LWLockRelease(smpc_inbox->lock);
 
-	if (target < 0)
+	if (nfree < nparts)
 		ereport(ERROR,
 				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				errmsg("smpc inbox is full"),
-				errdetail("All %d message slots hold messages of running jobs.", smpc_max_messages),
+				errdetail("A message of %zu bytes needs %d of the %d message slots; the others hold messages of running jobs.",
+						  len, nparts, smpc_max_messages),
 				errhint("Raise smpc.max_messages and restart the server."));
+	pfree(targets);
 	if (waiter_procno >= 0)
 		SetLatch(&GetPGProcByNumber(waiter_procno)->procLatch);
 }
@@ -460,59 +492,92 @@ smpc_inbox_take(const uint8 *key)
 	List	   *result = NIL;
 	int		   *found;
 	int			nfound = 0;
+	uint64	   *seqs;
+	bytea	  **copies;
+	uint32	   *copied;
+	int			nmsgs = 0;
 
 	smpc_inbox_require();
 	s = smpc_slots();
 	found = (int *) palloc(sizeof(int) * smpc_inbox->nslots);
+	seqs = (uint64 *) palloc(sizeof(uint64) * smpc_inbox->nslots);
+	copies = (bytea **) palloc(sizeof(bytea *) * smpc_inbox->nslots);
+	copied = (uint32 *) palloc0(sizeof(uint32) * smpc_inbox->nslots);
+
+	/* Which messages there are, and their lengths (palloc before locking). */
 	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
 	for (int i = 0; i < smpc_inbox->nslots; i++)
 		if (SMPC_MATCHES(s[i], key))
+		{
 			found[nfound++] = i;
+			if (s[i].part == 0)
+			{
+				seqs[nmsgs] = s[i].seq;
+				copied[nmsgs] = s[i].total;	/* for now: the length */
+				nmsgs++;
+			}
+		}
 	LWLockRelease(smpc_inbox->lock);
-	if (nfound == 0)
+	if (nmsgs == 0)
 	{
 		pfree(found);
+		pfree(seqs);
+		pfree(copies);
+		pfree(copied);
 		return NIL;
 	}
-
-	/* Copy out under the exclusive lock (palloc first: it may fail). */
+	for (int m = 0; m < nmsgs; m++)
 	{
-		bytea	  **copies = (bytea **) palloc(sizeof(bytea *) * nfound);
-		uint64	   *seqs = (uint64 *) palloc(sizeof(uint64) * nfound);
-		int			ncopies = 0;
-
-		for (int k = 0; k < nfound; k++)
-			copies[k] = (bytea *) palloc(VARHDRSZ + SMPC_SLOT_PAYLOAD);
-		LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
-		for (int k = 0; k < nfound; k++)
-		{
-			SmpcSlot   *slot = &s[found[k]];
-
-			if (!SMPC_MATCHES(*slot, key))
-				continue;
-			SET_VARSIZE(copies[ncopies], VARHDRSZ + slot->len);
-			memcpy(VARDATA(copies[ncopies]), slot->data, slot->len);
-			seqs[ncopies] = slot->seq;
-			ncopies++;
-			slot->used = false;
-		}
-		LWLockRelease(smpc_inbox->lock);
-
-		/* Arrival order (insertion sort: a handful of messages). */
-		for (int a = 1; a < ncopies; a++)
-			for (int b = a; b > 0 && seqs[b - 1] > seqs[b]; b--)
-			{
-				uint64		ts = seqs[b];
-				bytea	   *tc = copies[b];
-
-				seqs[b] = seqs[b - 1];
-				copies[b] = copies[b - 1];
-				seqs[b - 1] = ts;
-				copies[b - 1] = tc;
-			}
-		for (int k = 0; k < ncopies; k++)
-			result = lappend(result, copies[k]);
+		copies[m] = (bytea *) palloc(VARHDRSZ + copied[m]);
+		SET_VARSIZE(copies[m], VARHDRSZ + copied[m]);
+		copied[m] = 0;
 	}
+
+	/* Copy the parts out under the exclusive lock. */
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	for (int k = 0; k < nfound; k++)
+	{
+		SmpcSlot   *slot = &s[found[k]];
+
+		if (!SMPC_MATCHES(*slot, key))
+			continue;
+		for (int m = 0; m < nmsgs; m++)
+			if (seqs[m] == slot->seq &&
+				VARSIZE(copies[m]) - VARHDRSZ == slot->total)
+			{
+				memcpy(VARDATA(copies[m]) + (Size) slot->part * SMPC_SLOT_PAYLOAD, slot->data,
+					   slot->len);
+				copied[m] += slot->len;
+				slot->used = false;
+				break;
+			}
+	}
+	LWLockRelease(smpc_inbox->lock);
+
+	/* Arrival order (insertion sort: a handful of messages). */
+	for (int a = 1; a < nmsgs; a++)
+		for (int b = a; b > 0 && seqs[b - 1] > seqs[b]; b--)
+		{
+			uint64		ts = seqs[b];
+			bytea	   *tc = copies[b];
+			uint32		tn = copied[b];
+
+			seqs[b] = seqs[b - 1];
+			copies[b] = copies[b - 1];
+			copied[b] = copied[b - 1];
+			seqs[b - 1] = ts;
+			copies[b - 1] = tc;
+			copied[b - 1] = tn;
+		}
+	/* A message replaced while this ran (a partner's retry) is incomplete: skip it. */
+	for (int m = 0; m < nmsgs; m++)
+		if (copied[m] == VARSIZE(copies[m]) - VARHDRSZ)
+			result = lappend(result, copies[m]);
+		else
+			pfree(copies[m]);
 	pfree(found);
+	pfree(seqs);
+	pfree(copies);
+	pfree(copied);
 	return result;
 }

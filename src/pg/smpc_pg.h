@@ -102,7 +102,7 @@ extern void smpc_begin_as_owner(SmpcOwnerContext *ctx);
 extern void smpc_end_as_owner(const SmpcOwnerContext *ctx);
 
 /* inbox.cpp: messages from partners, in shared memory. */
-#define SMPC_MAX_MESSAGE_BYTES (32 * 1024)	/* per message; job ids up to 16 KiB */
+#define SMPC_MAX_MESSAGE_BYTES (2 * 1024 * 1024)	/* per message: vectors up to 2^16 values */
 extern void smpc_inbox_shmem_request(void);
 extern void smpc_inbox_shmem_startup(void);
 extern bool smpc_inbox_ready(void);

@@ -202,4 +202,26 @@ like($res->{a}{stderr} . $res->{b}{stderr}, qr/declared different key domains/,
 ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_count_by(region, ARRAY['x', 'x'], 'g-dup') FROM t");
 like($err, qr/lists "x" twice/, 'a domain with a key twice is refused');
 
+# Many groups in one job: 20,000 keys (shares of 640 kB, over several inbox
+# slots), checked against PostgreSQL key by key.
+for my $k (1 .. 3)
+{
+	$fed->psql($names[ $k - 1 ],
+		"CREATE TABLE many AS SELECT 'k' || ((i * 7919 + $k) % 20000) AS key, i AS v FROM generate_series(1, 30000 * $k) i");
+}
+$fed->psql('a', 'CREATE TABLE union_many AS '
+	  . join(' UNION ALL ', map { "SELECT 'k' || ((i * 7919 + $_) % 20000) AS key, i AS v FROM generate_series(1, 30000 * $_) i" } 1 .. 3));
+my $many_domain = "(SELECT array_agg('k' || g) FROM generate_series(0, 19999) g)";
+$res = $fed->run_all("SELECT string_agg(key || '=' || value, ',' ORDER BY key COLLATE \"C\") FROM unnest((SELECT smpc_sum_by(key, v, $many_domain, 'g-many') FROM many))");
+$want = $fed->psql('a', "SELECT string_agg(key || '=' || s, ',' ORDER BY key COLLATE \"C\") FROM (SELECT key, sum(v) s FROM union_many GROUP BY key) x");
+for my $p (@names)
+{
+	is($res->{$p}{rc}, 0, "20,000 groups: party $p succeeded") or diag($res->{$p}{stderr});
+	ok($res->{$p}{stdout} eq $want, "20,000 groups: party $p has every key's exact sum");
+	cmp_ok($res->{$p}{secs}, '<', 10, "20,000 groups: party $p finished in $res->{$p}{secs} s");
+}
+$fed->wait_audit('a', "job_id = 'g-many'", 1);
+like($fed->psql('a', "SELECT result FROM smpc.audit_log WHERE job_id = 'g-many'"),
+	qr/^20000 values, sha256 [0-9a-f]{64} \(in smpc.jobs\)$/, 'the audit log keeps a digest of long results');
+
 done_testing();
