@@ -908,7 +908,158 @@ CREATE AGGREGATE smpc_count_by(key text, domain text[], job_id text) (
     PARALLEL = RESTRICTED
 );
 COMMENT ON AGGREGATE smpc_count_by(text, text[], text) IS 'joint row count per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
--- The spread and grouped aggregates move from PUBLIC to smpc_analyst, as the others.
+
+-- Histograms and percentiles over declared bucket edges (histogram.cpp) -----
+
+CREATE TYPE smpc.bucket AS (lower numeric, upper numeric, count bigint, suppressed boolean);
+COMMENT ON TYPE smpc.bucket IS 'one bucket of an smpc histogram: values from lower (NULL: no lower edge) up to but excluding upper (NULL: no upper edge), the joint count (NULL when suppressed), whether the release policy suppressed it';
+CREATE TYPE smpc.percentile AS (fraction double precision, value numeric, lower numeric, upper numeric);
+COMMENT ON TYPE smpc.percentile IS 'an approximate percentile from an smpc histogram: the estimate, and bucket edges with lower <= percentile_disc(fraction) < upper (NULL: unbounded)';
+
+CREATE FUNCTION smpc._hist_accum_int2(internal, smallint, numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_int2';
+COMMENT ON FUNCTION smpc._hist_accum_int2(internal, smallint, numeric[], text) IS 'smpc_histogram: local transition (count per bucket)';
+CREATE FUNCTION smpc._pct_accum_int2(internal, smallint, double precision[], numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_int2';
+COMMENT ON FUNCTION smpc._pct_accum_int2(internal, smallint, double precision[], numeric[], text) IS 'smpc_percentiles: local transition (count per bucket)';
+CREATE FUNCTION smpc._histogram_final(internal, smallint, numeric[], text) RETURNS smpc.bucket[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_histogram_final';
+COMMENT ON FUNCTION smpc._histogram_final(internal, smallint, numeric[], text) IS 'smpc_histogram(smallint): runs the job with the partners, returns the buckets';
+CREATE FUNCTION smpc._percentiles_final(internal, smallint, double precision[], numeric[], text) RETURNS smpc.percentile[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_percentiles_final';
+COMMENT ON FUNCTION smpc._percentiles_final(internal, smallint, double precision[], numeric[], text) IS 'smpc_percentiles(smallint): runs the histogram job with the partners, returns the percentiles';
+CREATE FUNCTION smpc._hist_accum_int4(internal, integer, numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_int4';
+COMMENT ON FUNCTION smpc._hist_accum_int4(internal, integer, numeric[], text) IS 'smpc_histogram: local transition (count per bucket)';
+CREATE FUNCTION smpc._pct_accum_int4(internal, integer, double precision[], numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_int4';
+COMMENT ON FUNCTION smpc._pct_accum_int4(internal, integer, double precision[], numeric[], text) IS 'smpc_percentiles: local transition (count per bucket)';
+CREATE FUNCTION smpc._histogram_final(internal, integer, numeric[], text) RETURNS smpc.bucket[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_histogram_final';
+COMMENT ON FUNCTION smpc._histogram_final(internal, integer, numeric[], text) IS 'smpc_histogram(integer): runs the job with the partners, returns the buckets';
+CREATE FUNCTION smpc._percentiles_final(internal, integer, double precision[], numeric[], text) RETURNS smpc.percentile[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_percentiles_final';
+COMMENT ON FUNCTION smpc._percentiles_final(internal, integer, double precision[], numeric[], text) IS 'smpc_percentiles(integer): runs the histogram job with the partners, returns the percentiles';
+CREATE FUNCTION smpc._hist_accum_int8(internal, bigint, numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_int8';
+COMMENT ON FUNCTION smpc._hist_accum_int8(internal, bigint, numeric[], text) IS 'smpc_histogram: local transition (count per bucket)';
+CREATE FUNCTION smpc._pct_accum_int8(internal, bigint, double precision[], numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_int8';
+COMMENT ON FUNCTION smpc._pct_accum_int8(internal, bigint, double precision[], numeric[], text) IS 'smpc_percentiles: local transition (count per bucket)';
+CREATE FUNCTION smpc._histogram_final(internal, bigint, numeric[], text) RETURNS smpc.bucket[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_histogram_final';
+COMMENT ON FUNCTION smpc._histogram_final(internal, bigint, numeric[], text) IS 'smpc_histogram(bigint): runs the job with the partners, returns the buckets';
+CREATE FUNCTION smpc._percentiles_final(internal, bigint, double precision[], numeric[], text) RETURNS smpc.percentile[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_percentiles_final';
+COMMENT ON FUNCTION smpc._percentiles_final(internal, bigint, double precision[], numeric[], text) IS 'smpc_percentiles(bigint): runs the histogram job with the partners, returns the percentiles';
+CREATE FUNCTION smpc._hist_accum_numeric(internal, numeric, numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_numeric';
+COMMENT ON FUNCTION smpc._hist_accum_numeric(internal, numeric, numeric[], text) IS 'smpc_histogram: local transition (count per bucket)';
+CREATE FUNCTION smpc._pct_accum_numeric(internal, numeric, double precision[], numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_numeric';
+COMMENT ON FUNCTION smpc._pct_accum_numeric(internal, numeric, double precision[], numeric[], text) IS 'smpc_percentiles: local transition (count per bucket)';
+CREATE FUNCTION smpc._histogram_final(internal, numeric, numeric[], text) RETURNS smpc.bucket[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_histogram_final';
+COMMENT ON FUNCTION smpc._histogram_final(internal, numeric, numeric[], text) IS 'smpc_histogram(numeric): runs the job with the partners, returns the buckets';
+CREATE FUNCTION smpc._percentiles_final(internal, numeric, double precision[], numeric[], text) RETURNS smpc.percentile[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_percentiles_final';
+COMMENT ON FUNCTION smpc._percentiles_final(internal, numeric, double precision[], numeric[], text) IS 'smpc_percentiles(numeric): runs the histogram job with the partners, returns the percentiles';
+CREATE FUNCTION smpc._hist_accum_float8(internal, double precision, numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_float8';
+COMMENT ON FUNCTION smpc._hist_accum_float8(internal, double precision, numeric[], text) IS 'smpc_histogram: local transition (count per bucket)';
+CREATE FUNCTION smpc._pct_accum_float8(internal, double precision, double precision[], numeric[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_accum_float8';
+COMMENT ON FUNCTION smpc._pct_accum_float8(internal, double precision, double precision[], numeric[], text) IS 'smpc_percentiles: local transition (count per bucket)';
+CREATE FUNCTION smpc._histogram_final(internal, double precision, numeric[], text) RETURNS smpc.bucket[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_histogram_final';
+COMMENT ON FUNCTION smpc._histogram_final(internal, double precision, numeric[], text) IS 'smpc_histogram(double precision): runs the job with the partners, returns the buckets';
+CREATE FUNCTION smpc._percentiles_final(internal, double precision, double precision[], numeric[], text) RETURNS smpc.percentile[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_percentiles_final';
+COMMENT ON FUNCTION smpc._percentiles_final(internal, double precision, double precision[], numeric[], text) IS 'smpc_percentiles(double precision): runs the histogram job with the partners, returns the percentiles';
+REVOKE ALL ON FUNCTION
+    smpc._hist_accum_int2(internal, smallint, numeric[], text),
+    smpc._pct_accum_int2(internal, smallint, double precision[], numeric[], text),
+    smpc._histogram_final(internal, smallint, numeric[], text),
+    smpc._percentiles_final(internal, smallint, double precision[], numeric[], text),
+    smpc._hist_accum_int4(internal, integer, numeric[], text),
+    smpc._pct_accum_int4(internal, integer, double precision[], numeric[], text),
+    smpc._histogram_final(internal, integer, numeric[], text),
+    smpc._percentiles_final(internal, integer, double precision[], numeric[], text),
+    smpc._hist_accum_int8(internal, bigint, numeric[], text),
+    smpc._pct_accum_int8(internal, bigint, double precision[], numeric[], text),
+    smpc._histogram_final(internal, bigint, numeric[], text),
+    smpc._percentiles_final(internal, bigint, double precision[], numeric[], text),
+    smpc._hist_accum_numeric(internal, numeric, numeric[], text),
+    smpc._pct_accum_numeric(internal, numeric, double precision[], numeric[], text),
+    smpc._histogram_final(internal, numeric, numeric[], text),
+    smpc._percentiles_final(internal, numeric, double precision[], numeric[], text),
+    smpc._hist_accum_float8(internal, double precision, numeric[], text),
+    smpc._pct_accum_float8(internal, double precision, double precision[], numeric[], text),
+    smpc._histogram_final(internal, double precision, numeric[], text),
+    smpc._percentiles_final(internal, double precision, double precision[], numeric[], text)
+FROM PUBLIC;
+CREATE AGGREGATE smpc_histogram(value smallint, edges numeric[], job_id text) (
+    SFUNC = smpc._hist_accum_int2, STYPE = internal,
+    FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_histogram(smallint, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
+CREATE AGGREGATE smpc_percentiles(value smallint, fractions double precision[], edges numeric[], job_id text) (
+    SFUNC = smpc._pct_accum_int2, STYPE = internal,
+    FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_percentiles(smallint, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
+CREATE AGGREGATE smpc_histogram(value integer, edges numeric[], job_id text) (
+    SFUNC = smpc._hist_accum_int4, STYPE = internal,
+    FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_histogram(integer, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
+CREATE AGGREGATE smpc_percentiles(value integer, fractions double precision[], edges numeric[], job_id text) (
+    SFUNC = smpc._pct_accum_int4, STYPE = internal,
+    FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_percentiles(integer, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
+CREATE AGGREGATE smpc_histogram(value bigint, edges numeric[], job_id text) (
+    SFUNC = smpc._hist_accum_int8, STYPE = internal,
+    FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_histogram(bigint, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
+CREATE AGGREGATE smpc_percentiles(value bigint, fractions double precision[], edges numeric[], job_id text) (
+    SFUNC = smpc._pct_accum_int8, STYPE = internal,
+    FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_percentiles(bigint, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
+CREATE AGGREGATE smpc_histogram(value numeric, edges numeric[], job_id text) (
+    SFUNC = smpc._hist_accum_numeric, STYPE = internal,
+    FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_histogram(numeric, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
+CREATE AGGREGATE smpc_percentiles(value numeric, fractions double precision[], edges numeric[], job_id text) (
+    SFUNC = smpc._pct_accum_numeric, STYPE = internal,
+    FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_percentiles(numeric, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
+CREATE AGGREGATE smpc_histogram(value double precision, edges numeric[], job_id text) (
+    SFUNC = smpc._hist_accum_float8, STYPE = internal,
+    FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_histogram(double precision, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
+CREATE AGGREGATE smpc_percentiles(value double precision, fractions double precision[], edges numeric[], job_id text) (
+    SFUNC = smpc._pct_accum_float8, STYPE = internal,
+    FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_percentiles(double precision, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
+
+-- The spread, grouped and histogram aggregates move from PUBLIC to smpc_analyst, as the others.
 DO $analyst_0_2$
 DECLARE
     f regprocedure;
@@ -921,7 +1072,8 @@ BEGIN
           AND p.prokind = 'a'
           AND p.proname IN ('smpc_variance', 'smpc_var_samp', 'smpc_var_pop',
                             'smpc_stddev', 'smpc_stddev_samp', 'smpc_stddev_pop',
-                            'smpc_sum_by', 'smpc_avg_by', 'smpc_count_by')
+                            'smpc_sum_by', 'smpc_avg_by', 'smpc_count_by',
+                            'smpc_histogram', 'smpc_percentiles')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);

@@ -73,6 +73,16 @@ sub compare_all
 	return;
 }
 
+# Runs $smpc (one value) at every party and compares with $plain at party a.
+sub compare_rows
+{
+	my ($label, $smpc, $plain) = @_;
+	my $res = $fed->run_all($smpc);
+	my $want = $fed->psql('a', $plain);
+	$fed->expect_all_ok($res, $want, $label);
+	return;
+}
+
 # Variances and standard deviations: six aggregates, five types, one job each.
 for my $agg (qw(variance var_samp var_pop stddev stddev_samp stddev_pop))
 {
@@ -223,5 +233,81 @@ for my $p (@names)
 $fed->wait_audit('a', "job_id = 'g-many'", 1);
 like($fed->psql('a', "SELECT result FROM smpc.audit_log WHERE job_id = 'g-many'"),
 	qr/^20000 values, sha256 [0-9a-f]{64} \(in smpc.jobs\)$/, 'the audit log keeps a digest of long results');
+
+# ---- histograms and percentiles ---------------------------------------------
+
+my %edges = (
+	i2 => 'ARRAY[-50, 0, 50, 100, 150]',
+	i4 => 'ARRAY[-2000, -1000, 0, 1000, 2500.5, 5000]',
+	i8 => 'ARRAY[-4000000, 0, 30000000, 60000000]',
+	num => 'ARRAY[-150, -0.01, 0, 99.99, 500]',
+	f8 => 'ARRAY[-20, 0, 10.5, 50, 100]');
+for my $col (sort keys %edges)
+{
+	my $e = $edges{$col};
+	my $k = () = $e =~ /,/g;
+	$k += 1;
+	my $cast = $col eq 'f8' ? 'double precision' : 'numeric';
+	compare_rows("smpc_histogram($col)",
+		"SELECT string_agg(coalesce(count::text, 'NULL') || ':' || suppressed, ',' ORDER BY n) "
+		  . "FROM unnest((SELECT smpc_histogram($col, $e, 'h-$col') FROM t)) WITH ORDINALITY u(lo, hi, count, suppressed, n)",
+		"SELECT string_agg(coalesce(c, 0) || ':false', ',' ORDER BY b) FROM generate_series(0, $k) b "
+		  . "LEFT JOIN (SELECT width_bucket(${col}::$cast, ($e)::${cast}[]) b, count(*) c FROM union_t "
+		  . "WHERE $col IS NOT NULL GROUP BY 1) x USING (b)");
+}
+
+# Under min_rows, small buckets are suppressed; the others stay exact.
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 50)") for @names;
+$res = $fed->run_all("SELECT string_agg(coalesce(count::text, 'NULL'), ',') FROM "
+	  . "unnest((SELECT smpc_histogram(i2, ARRAY[-100, -99, 0, 200], 'h-small') FROM t))");
+$want = $fed->psql('a', "SELECT string_agg(CASE WHEN coalesce(c, 0) < 50 THEN 'NULL' ELSE c::text END, ',' ORDER BY b) "
+	  . "FROM generate_series(0, 4) b LEFT JOIN (SELECT width_bucket(i2, ARRAY[-100, -99, 0, 200]::smallint[]) b, count(*) c "
+	  . "FROM union_t WHERE i2 IS NOT NULL GROUP BY 1) x USING (b)");
+like($want, qr/NULL/, 'some bucket is below 50 rows');
+$fed->expect_all_ok($res, $want, 'min_rows suppresses small buckets');
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for @names;
+
+# Percentiles from a histogram: every bound holds the exact percentile_disc,
+# and the estimate is within the bucket's width of it.
+my $fractions = 'ARRAY[0, 0.1, 0.25, 0.5, 0.9, 0.99, 1]';
+my %grid = (
+	i4 => 'ARRAY(SELECT g::numeric FROM generate_series(-2500, 7500, 250) g)',
+	num => 'ARRAY(SELECT g / 4.0 FROM generate_series(-800, 1200, 10) g)',
+	f8 => 'ARRAY[-25, -10, 0, 10, 20, 40, 60, 80, 95]');
+for my $col (sort keys %grid)
+{
+	$res = $fed->run_all("SELECT fraction, value, coalesce(lower::text, ''), coalesce(upper::text, '') "
+		  . "FROM unnest((SELECT smpc_percentiles($col, $fractions, $grid{$col}, 'p-$col') FROM t))");
+	for my $p (@names)
+	{
+		is($res->{$p}{rc}, 0, "smpc_percentiles($col): party $p succeeded") or diag($res->{$p}{stderr});
+		my @rows = split /\n/, $res->{$p}{stdout} // '';
+		is(scalar(@rows), 7, "smpc_percentiles($col): party $p has every fraction");
+		for my $row (@rows)
+		{
+			my ($f, $v, $lo, $hi) = split /\|/, $row, -1;
+			my $lo_sql = $lo eq '' ? 'NULL' : "${lo}::numeric";
+			my $hi_sql = $hi eq '' ? 'NULL' : "${hi}::numeric";
+			is($fed->psql('a', "SELECT ($lo_sql IS NULL OR $lo_sql <= d) AND ($hi_sql IS NULL OR d < $hi_sql) "
+				  . "AND ($lo_sql IS NULL OR $hi_sql IS NULL OR abs($v - d) <= $hi_sql - $lo_sql) "
+				  . "FROM (SELECT (percentile_disc($f) WITHIN GROUP (ORDER BY $col))::numeric d FROM union_t) x"),
+				't', "smpc_percentiles($col): party $p, fraction $f bounds the exact percentile");
+		}
+	}
+}
+# A histogram's job id answers smpc_percentiles from the same counts.
+$res = $fed->run_all("SELECT count(*) FROM unnest((SELECT smpc_percentiles(i4, ARRAY[0.5], $edges{i4}, 'h-i4') FROM t))");
+$fed->expect_all_ok($res, '1', 'percentiles from a stored histogram');
+
+# Bad edges and fractions are refused before anything is sent.
+for my $bad (["ARRAY[1, 1]", qr/strictly ascending/], ["ARRAY[2, 1]", qr/strictly ascending/],
+	["ARRAY[1, NULL]", qr/must not be NULL/], ["ARRAY[1, 'NaN'::numeric]", qr/finite/],
+	["'{}'::numeric[]", qr/1 to 32767 bucket edges/])
+{
+	($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_histogram(i4, $bad->[0], 'h-bad') FROM t");
+	like($err, $bad->[1], "histogram edges $bad->[0] are refused");
+}
+($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_percentiles(i4, ARRAY[1.5], ARRAY[0], 'p-bad') FROM t");
+like($err, qr/22003: percentile fractions must be between 0 and 1/, 'a fraction above 1 is refused');
 
 done_testing();
