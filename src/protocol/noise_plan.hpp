@@ -1,0 +1,34 @@
+// How the noise of a differentially private job is split among the input
+// parties, so that the noise the honest ones add is enough on its own.
+//
+// Each input party adds one share of discrete Laplace noise
+// (crypto/noise.hpp), split `parts` ways. A party knows its own share, so a
+// coalition can subtract the shares of its members: what is left is the
+// honest input parties' noise. The federation promises privacy against up
+// to c colluding parties: t - 1 for Shamir t-of-n sharing, one fewer than
+// the compute parties for additive sharing. Among the m input parties a
+// result covers at least (all of them, or the policy's min_parties when the
+// job may go on without some), at least m - c are honest, so
+//   parts = max(1, m - min(c, m - 1))
+// and every party draws Polya(1/parts) - Polya(1/parts) per value: the
+// honest parties' shares add up to at least one whole discrete Laplace
+// variable. The price: the total noise has variance (m / parts) times the
+// minimum. Peer to peer with additive sharing (c = n - 1) every party adds
+// the whole noise, n times the variance a trusted curator would add.
+//
+// No PostgreSQL headers here (DESIGN.md layering).
+#pragma once
+
+#include <cstdint>
+
+#include "protocol/federation.hpp"
+#include "protocol/release_policy.hpp"
+
+namespace smpc::protocol {
+
+// The number of colluding parties the federation's sharing tolerates.
+std::size_t collusion_threshold(const FederationDef& federation);
+// The number of shares each party's noise is a fraction of (see above).
+std::uint32_t noise_parts(const FederationDef& federation, const ReleasePolicy& policy);
+
+}  // namespace smpc::protocol
