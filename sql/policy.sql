@@ -120,6 +120,31 @@ SELECT smpc.set_bounds('pol', 'other', 0, 100);
 SELECT smpc.drop_bounds('pol', 'other');
 RESET ROLE;
 
+-- Privacy budgets: set (and change), shown with what remains, dropped.
+SET ROLE regress_pol_admin;
+SELECT smpc.set_privacy_budget('pol', 'amount', 1.0);
+SELECT smpc.set_privacy_budget('pol', 'amount', 2.0);
+SELECT smpc.set_privacy_budget('pol', 'amount', 0.5, 'regress_pol_analyst');
+SELECT smpc.set_privacy_budget('pol', '*', 3);
+SELECT federation, dataset, role, budget, spent, remaining FROM smpc.privacy_budget_left ORDER BY 2, 3;
+SELECT smpc.set_privacy_budget('pol', 'amount', 0);
+SELECT smpc.set_privacy_budget('nowhere', 'amount', 1);
+SELECT smpc.drop_privacy_budget('pol', 'amount', 'regress_pol_analyst');
+SELECT smpc.drop_privacy_budget('pol', 'amount', 'regress_pol_analyst');
+RESET ROLE;
+-- Analysts read budgets but cannot change them.
+SET ROLE regress_pol_analyst;
+SELECT dataset, role FROM smpc.privacy_budgets ORDER BY 1, 2;
+SELECT smpc.set_privacy_budget('pol', 'amount', 100);
+RESET ROLE;
+-- smpc.epsilon: a sum needs bounds, a job needs a budget; refused before any
+-- partner is asked.
+SET smpc.epsilon = 0.5;
+SELECT smpc_sum(other, 'dp-nobounds') FROM spend;
+SELECT smpc.drop_privacy_budget('pol', 'amount'), smpc.drop_privacy_budget('pol', '*');
+SELECT smpc_count(amount, 'dp-nobudget') FROM spend;
+RESET smpc.epsilon;
+
 -- Bounds go with their federation.
 RESET smpc.federation;
 RESET smpc.timeout;
@@ -130,4 +155,5 @@ DROP SERVER b;
 DROP SERVER c;
 SELECT smpc.drop_federation('pol');
 SELECT count(*) FROM smpc.bounds;
+SELECT count(*) FROM smpc.privacy_budgets;
 DROP ROLE regress_pol_admin, regress_pol_analyst;

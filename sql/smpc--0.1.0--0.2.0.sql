@@ -1080,3 +1080,98 @@ BEGIN
     END LOOP;
 END
 $analyst_0_2$;
+
+-- Differential privacy: budgets and the ledger (privacy.cpp) -----------------
+--
+-- SET smpc.epsilon = 0.5 makes the next jobs add distributed discrete Laplace
+-- noise; each is charged to this party's budget for its dataset. The ledger
+-- is smpc.jobs itself (epsilon, budget_dataset): it commits with the result.
+
+ALTER TABLE smpc.jobs ADD COLUMN epsilon double precision, ADD COLUMN budget_dataset text;
+COMMENT ON COLUMN smpc.jobs.epsilon IS 'differential privacy budget the job spent here (smpc.epsilon), or NULL';
+COMMENT ON COLUMN smpc.jobs.budget_dataset IS 'the privacy budget (its dataset name) the job was charged to, or NULL';
+
+CREATE TABLE smpc.privacy_budgets (
+    federation text NOT NULL REFERENCES smpc.federations (name) ON DELETE CASCADE,
+    dataset    text NOT NULL,
+    role       name,
+    epsilon    double precision NOT NULL CHECK (epsilon > 0),
+    UNIQUE NULLS NOT DISTINCT (federation, dataset, role)
+);
+REVOKE ALL ON smpc.privacy_budgets FROM PUBLIC;
+GRANT SELECT ON smpc.privacy_budgets TO smpc_admin, smpc_analyst;
+COMMENT ON TABLE smpc.privacy_budgets IS 'total differential privacy budget per dataset: shared by every role (role NULL) or a role''s own; jobs with smpc.epsilon are refused beyond it';
+COMMENT ON COLUMN smpc.privacy_budgets.dataset IS 'the column a job aggregates (as smpc.bounds names it), or ''*'' for every dataset without an entry of its own';
+COMMENT ON COLUMN smpc.privacy_budgets.role IS 'the role whose own budget this is; NULL: one budget for all roles together';
+SELECT pg_catalog.pg_extension_config_dump('smpc.privacy_budgets', '');
+
+CREATE FUNCTION smpc.set_privacy_budget(federation text, dataset text, epsilon double precision,
+    role name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF set_privacy_budget.federation IS NULL OR set_privacy_budget.dataset IS NULL
+       OR set_privacy_budget.epsilon IS NULL THEN
+        RAISE EXCEPTION 'federation, dataset and epsilon of smpc.set_privacy_budget must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT (set_privacy_budget.epsilon > 0 AND set_privacy_budget.epsilon < 'infinity') THEN
+        RAISE EXCEPTION 'a privacy budget must be a positive number, not %', set_privacy_budget.epsilon
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'To refuse every job with smpc.epsilon on the dataset, drop its budget with smpc.drop_privacy_budget.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM smpc.federations f WHERE f.name = set_privacy_budget.federation) THEN
+        RAISE EXCEPTION 'federation "%" does not exist', set_privacy_budget.federation
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO smpc.privacy_budgets (federation, dataset, role, epsilon)
+    VALUES (set_privacy_budget.federation, set_privacy_budget.dataset, set_privacy_budget.role,
+            set_privacy_budget.epsilon)
+    ON CONFLICT ON CONSTRAINT privacy_budgets_federation_dataset_role_key
+    DO UPDATE SET epsilon = excluded.epsilon;
+END
+$$;
+REVOKE ALL ON FUNCTION smpc.set_privacy_budget(text, text, double precision, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.set_privacy_budget(text, text, double precision, name) TO smpc_admin;
+COMMENT ON FUNCTION smpc.set_privacy_budget(text, text, double precision, name) IS
+    'sets the total differential privacy budget of a dataset (''*'': any without its own), shared by all roles or, with role, that role''s own';
+
+CREATE FUNCTION smpc.drop_privacy_budget(federation text, dataset text, role name DEFAULT NULL)
+RETURNS boolean
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH gone AS (
+        DELETE FROM smpc.privacy_budgets b
+        WHERE b.federation = drop_privacy_budget.federation
+          AND b.dataset = drop_privacy_budget.dataset
+          AND b.role IS NOT DISTINCT FROM drop_privacy_budget.role
+        RETURNING 1)
+    SELECT count(*) > 0 FROM gone;
+END;
+REVOKE ALL ON FUNCTION smpc.drop_privacy_budget(text, text, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.drop_privacy_budget(text, text, name) TO smpc_admin;
+COMMENT ON FUNCTION smpc.drop_privacy_budget(text, text, name) IS
+    'removes a privacy budget (jobs on the dataset with smpc.epsilon are refused unless another applies); true when it existed';
+
+CREATE VIEW smpc.privacy_ledger WITH (security_invoker) AS
+SELECT j.federation, j.budget_dataset AS dataset, j.started_by AS role, j.job_id, j.descriptor,
+       j.epsilon, j.finished_at
+FROM smpc.jobs j
+WHERE j.epsilon IS NOT NULL;
+REVOKE ALL ON smpc.privacy_ledger FROM PUBLIC;
+GRANT SELECT ON smpc.privacy_ledger TO smpc_admin, smpc_analyst;
+COMMENT ON VIEW smpc.privacy_ledger IS 'every differentially private job released here, with the epsilon it spent and the budget it was charged to (analysts see their own)';
+
+CREATE VIEW smpc.privacy_budget_left WITH (security_invoker) AS
+SELECT b.federation, b.dataset, b.role, b.epsilon AS budget, s.spent,
+       greatest(b.epsilon - s.spent, 0) AS remaining
+FROM smpc.privacy_budgets b,
+     LATERAL (SELECT coalesce(sum(j.epsilon), 0) AS spent FROM smpc.jobs j
+              WHERE j.federation = b.federation AND j.budget_dataset = b.dataset
+                AND (b.role IS NULL OR j.started_by = b.role)) s;
+REVOKE ALL ON smpc.privacy_budget_left FROM PUBLIC;
+GRANT SELECT ON smpc.privacy_budget_left TO smpc_admin, smpc_analyst;
+COMMENT ON VIEW smpc.privacy_budget_left IS 'each privacy budget, what has been spent of it and what remains (an analyst''s view counts only the jobs it can see)';

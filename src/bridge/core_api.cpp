@@ -17,6 +17,7 @@
 #include "protocol/aggregation_job.hpp"
 #include "protocol/federation.hpp"
 #include "protocol/message.hpp"
+#include "protocol/noise_plan.hpp"
 #include "protocol/protocol_error.hpp"
 #include "protocol/release_policy.hpp"
 
@@ -352,6 +353,8 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
     params.cells = static_cast<std::size_t>(shape->cells);
     params.cell_width = static_cast<std::size_t>(shape->cell_width);
     params.cell_count = static_cast<std::size_t>(shape->cell_count);
+    if (shape->noise_alpha != nullptr)
+      params.noise_alpha.assign(shape->noise_alpha, shape->noise_alpha + shape->width);
     const std::size_t summands = smpc::protocol::input_parties(params.federation).size();
     std::vector<Fp> values;
     const auto* bytes = static_cast<const unsigned char*>(inputs);
@@ -368,6 +371,14 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
 }
 
 void smpc_job_free(SmpcJob* job) noexcept { delete job; }
+
+int smpc_noise_parts(const SmpcFederation* fed, const SmpcPolicy* policy) noexcept {
+  try {
+    return static_cast<int>(smpc::protocol::noise_parts(to_def(fed), to_policy(policy)));
+  } catch (...) {
+    return 0;
+  }
+}
 
 bool smpc_federation_roles(const SmpcFederation* fed, int party, bool* is_input, bool* is_compute,
                            bool* is_output, SmpcStatus* st) noexcept {

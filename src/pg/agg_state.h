@@ -57,8 +57,8 @@ extern __int128 smpc_fixed_point(__int128 v, int vscale, double f, const char *v
 /* Fills what every aggregate's job request shares; returns the federation. */
 extern SmpcFederationRow *smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s,
 										   const char *aggregate, const char *value_class,
-										   bool with_bounds, SmpcJobRequest *req,
-										   SmpcBounds *bounds);
+										   bool with_bounds, int value_arg,
+										   SmpcJobRequest *req, SmpcBounds *bounds);
 /* moments.cpp: a variance or standard deviation from joint S, Q and n. */
 extern bool smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
 								 int scale, Datum *out);

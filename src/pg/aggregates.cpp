@@ -560,7 +560,7 @@ smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
  */
 SmpcFederationRow *
 smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, const char *aggregate,
-				 const char *value_class, bool with_bounds, SmpcJobRequest *req,
+				 const char *value_class, bool with_bounds, int value_arg, SmpcJobRequest *req,
 				 SmpcBounds *bounds)
 {
 	SmpcFederationRow *fed;
@@ -573,6 +573,7 @@ smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, const char *agg
 	req->inputs_present = true;
 	req->rows = s ? s->count : 0;
 	req->count_index = -1;
+	req->column = smpc_input_column(fcinfo, value_arg);
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
 	req->scale = strcmp(value_class, "integer") == 0 || !with_bounds ? 0 : fed->scale;
 	if (with_bounds)
@@ -580,7 +581,8 @@ smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, const char *agg
 		if (s != NULL && s->bounds.loaded)
 			*bounds = s->bounds;
 		else
-			smpc_bounds_load(fcinfo, fed, strcmp(value_class, "integer") == 0, bounds);
+			smpc_bounds_load_arg(fcinfo, fed, strcmp(value_class, "integer") == 0, value_arg,
+								 bounds);
 		req->bounds = bounds;
 		req->outside = s ? s->outside : 0;
 	}
@@ -600,7 +602,7 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 	SmpcJobRequest req;
 	SmpcBounds	bounds;
 	bool		count = strcmp(aggregate, "count") == 0;
-	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, aggregate, value_class, !count, &req,
+	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, aggregate, value_class, !count, 0, &req,
 											  &bounds);
 	/* With a minimum row count, the count goes along (and is opened first). */
 	bool		gated = fed->min_rows > 0;
@@ -612,10 +614,12 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 		req.width = 1;
 		req.inputs[0] = s ? s->count : 0;
 		req.count_index = gated ? 0 : -1;
+		req.kinds = "c";
 	}
 	else
 	{
 		req.width = strcmp(aggregate, "avg") == 0 || gated ? 2 : 1;
+		req.kinds = req.width == 2 ? "sc" : "s";
 		req.inputs[0] = smpc_local_sum(s, value_class, *scale);
 		req.inputs[1] = s ? s->count : 0;
 		req.count_index = gated ? 1 : -1;
@@ -689,7 +693,7 @@ smpc_avg_numeric_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	if (!smpc_final_run(fcinfo, "avg", smpc_value_class(fcinfo), out, &scale) || out[1] == 0)
+	if (!smpc_final_run(fcinfo, "avg", smpc_value_class(fcinfo), out, &scale) || out[1] <= 0)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(DirectFunctionCall2(numeric_div, smpc_to_numeric(out[0], scale),
 										smpc_to_numeric(out[1], 0)));
@@ -701,7 +705,7 @@ smpc_avg_float8_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	if (!smpc_final_run(fcinfo, "avg", "float8", out, &scale) || out[1] == 0)
+	if (!smpc_final_run(fcinfo, "avg", "float8", out, &scale) || out[1] <= 0)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(((double) out[0] / pow(10.0, scale)) / (double) out[1]);
 }

@@ -336,7 +336,8 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind, bool *isnull)
 		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
 	fed = smpc_agg_request(fcinfo, s ? &s->base : NULL,
 						   kind == SMPC_GROUP_SUM ? "sum" : kind == SMPC_GROUP_AVG ? "avg" : "count",
-						   value_class, kind != SMPC_GROUP_COUNT, &req, &bounds);
+						   value_class, kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1,
+						   &req, &bounds);
 	if (s != NULL)
 		domain = s->domain;
 	else
@@ -358,6 +359,7 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind, bool *isnull)
 		req.cell_count = count_at;
 	}
 	req.width = width * domain.n;
+	req.kinds = kind == SMPC_GROUP_COUNT ? "c" : width == 2 ? "sc" : "s";
 	req.shape = psprintf(" by %d keys %.32s", domain.n, domain.fingerprint);
 	req.inputs = smpc_alloc_values(req.width);
 	for (int c = 0; s != NULL && c < domain.n; c++)

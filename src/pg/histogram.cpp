@@ -270,13 +270,14 @@ smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool
 
 	memset(&base, 0, sizeof base);
 	base.count = s ? s->rows : 0;
-	fed = smpc_agg_request(fcinfo, &base, "histogram", value_class, false, &req, &bounds);
+	fed = smpc_agg_request(fcinfo, &base, "histogram", value_class, false, 0, &req, &bounds);
 	if (s != NULL)
 		*edges = s->edges;
 	else
 		smpc_edges_load(fcinfo, -2, edges);
 	nb = edges->n + 1;
 	req.width = nb;
+	req.kinds = "c";
 	if (fed->min_rows > 0)
 	{
 		req.cells = nb;

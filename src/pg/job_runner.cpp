@@ -543,8 +543,8 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
  */
 static void
 smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-			  const SmpcJobRequest *req, const SmpcPolicy *policy, const uint8 *key,
-			  bool tolerant, __int128 *outputs, SmpcJobResult *res)
+			  const SmpcJobRequest *req, const SmpcPolicy *policy, const double *noise,
+			  const uint8 *key, bool tolerant, __int128 *outputs, SmpcJobResult *res)
 {
 	SmpcFederation core;
 	SmpcStatus	st;
@@ -557,6 +557,7 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	shape.cells = req->cells;
 	shape.cell_width = req->cell_width;
 	shape.cell_count = req->cell_count;
+	shape.noise_alpha = noise;
 	smpc_federation_as_core(fed, &core);
 	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, policy, &shape,
 					   req->inputs_present ? req->inputs : NULL, &st);
@@ -728,10 +729,23 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 			smpc_policy_for_job(fed, req->bounds, &policy);
 			if (smpc_policy_describe(&policy, described, sizeof described, &st))
 				audit->text[SMPC_AUDIT_POLICY] = pstrdup(described);
+			double	   *noise = NULL;
+			char	   *budget = NULL;
+
 			smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds, req->outside);
+			/* Differential privacy: the noise, and (with data here) the budget. */
+			if (smpc_epsilon > 0)
+			{
+				noise = smpc_privacy_noise(fed, req, smpc_epsilon);
+				if (req->inputs_present && smpc_party_is_input(fed, fed->self))
+					budget = smpc_privacy_admit(fed, req->column ? req->column : "*",
+												smpc_epsilon);
+			}
 			/* (The job refuses a federation smaller than min_parties when it is made.) */
-			smpc_exchange(fed, req->job_id, descriptor, req, &policy, key, tolerant, outputs, res);
-			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started, res);
+			smpc_exchange(fed, req->job_id, descriptor, req, &policy, noise, key, tolerant,
+						  outputs, res);
+			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started, res,
+							budget ? smpc_epsilon : 0, budget);
 		}
 		{
 			SmpcJobStatus ended;
@@ -783,9 +797,16 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	 * partner's smpc_run can never hand its result to a local aggregate
 	 * under the same id (that is a different computation, SM005).
 	 */
-	descriptor = psprintf("%s(%s)%s%s%s", req->aggregate, req->value_class,
+	if (smpc_epsilon > 0 && (smpc_job_dataset != NULL || req->kinds == NULL))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("smpc.epsilon does not apply to %s", smpc_job_dataset
+					   ? "jobs on published datasets yet" : "this job"),
+				errhint("SET smpc.epsilon = 0 for this job."));
+	descriptor = psprintf("%s(%s)%s%s%s%s", req->aggregate, req->value_class,
 						  req->shape ? req->shape : "", smpc_job_dataset ? " on " : "",
-						  smpc_job_dataset ? smpc_job_dataset : "");
+						  smpc_job_dataset ? smpc_job_dataset : "",
+						  smpc_epsilon > 0 ? psprintf(" with epsilon %g", smpc_epsilon) : "");
 	if (strlen(descriptor) > 255)
 		elog(ERROR, "smpc job descriptor \"%s\" is too long", descriptor);
 

@@ -86,6 +86,7 @@ smpc_join(PG_FUNCTION_ARGS)
 	{
 		req.width = 1;
 		req.count_index = gated ? 0 : -1;
+		req.kinds = "c";
 	}
 	else
 	{
@@ -93,6 +94,7 @@ smpc_join(PG_FUNCTION_ARGS)
 							   strcmp(req.value_class, "integer") == 0, &bounds);
 		req.width = moments ? 3 : strcmp(aggregate, "avg") == 0 || gated ? 2 : 1;
 		req.count_index = moments ? (gated ? 2 : -1) : gated ? 1 : -1;
+		req.kinds = moments ? "sqc" : req.width == 2 ? "sc" : "s";
 		req.bounds = &bounds;
 	}
 	smpc_run_job(fed, &req, out, &res);
@@ -108,7 +110,7 @@ smpc_join(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(smpc_to_numeric(out[0], 0));
 	if (strcmp(aggregate, "sum") == 0)
 		PG_RETURN_DATUM(smpc_to_numeric(out[0], req.scale));
-	if (out[1] == 0)
+	if (out[1] <= 0)			/* no rows (or, with noise, a count below one) */
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(DirectFunctionCall2(numeric_div, smpc_to_numeric(out[0], req.scale),
 										smpc_to_numeric(out[1], 0)));

@@ -121,6 +121,16 @@ _PG_init(void)
 							 false,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomRealVariable("smpc.epsilon",
+							 "Differential privacy budget each new job spends; 0 adds no noise.",
+							 "Input parties add shares of discrete Laplace noise calibrated to "
+							 "the clipping bounds, and the job is charged to this party's "
+							 "privacy budget (smpc.set_privacy_budget). Every party must use "
+							 "the same value.",
+							 &smpc_epsilon,
+							 0, 0, 100,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	DefineCustomEnumVariable("smpc.outside_domain",
 							 "What grouped aggregates do with a row whose key is not in the job's domain.",
 							 "reject fails the query before anything is sent; drop leaves the "

@@ -11,7 +11,10 @@
  *   var_pop  = (n Q - S^2) / n^2
  *   var_samp = (n Q - S^2) / (n (n - 1))
  * and the standard deviations as their square roots, as PostgreSQL's own
- * aggregates define them (NULL for no rows, and var_samp of one row).
+ * aggregates define them (NULL for no rows, and var_samp of one row). With
+ * noise (smpc.epsilon) n may be off by a few rows and the variance negative:
+ * NULL when the noisy n is below 1 (2 for sample statistics), and a standard
+ * deviation of 0 for a negative variance.
  * Results for integer and numeric inputs are numeric, for double precision
  * inputs double precision.
  */
@@ -150,6 +153,9 @@ smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
 	denominator = DirectFunctionCall2(numeric_mul, dn,
 									  sample ? smpc_to_numeric(n - 1, 0) : dn);
 	var = DirectFunctionCall2(numeric_div, numerator, denominator);
+	/* Exact moments never give a negative variance; noisy ones can (its root is 0). */
+	if (root && DatumGetBool(DirectFunctionCall2(numeric_lt, var, smpc_to_numeric(0, 0))))
+		var = smpc_to_numeric(0, 0);
 	*out = root ? DirectFunctionCall1(numeric_sqrt, var) : var;
 	return true;
 }
@@ -162,12 +168,13 @@ smpc_moments_run(FunctionCallInfo fcinfo, const char *value_class, Datum *out)
 	SmpcJobRequest req;
 	SmpcJobResult res;
 	SmpcBounds	bounds;
-	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, "variance", value_class, true, &req,
+	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, "variance", value_class, true, 0, &req,
 											  &bounds);
 	__int128	outv[3];
 	char	   *name = get_func_name(AggGetAggref(fcinfo)->aggfnoid);
 
 	req.width = 3;
+	req.kinds = "sqc";
 	req.count_index = fed->min_rows > 0 ? 2 : -1;
 	req.inputs = smpc_alloc_values(3);
 	if (s != NULL)

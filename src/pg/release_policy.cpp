@@ -35,7 +35,7 @@ extern "C" {
  * The name of the column the aggregate's argument argno (0-based: the value
  * aggregated) reads, or NULL when it is an expression.
  */
-static char *
+char *
 smpc_input_column(FunctionCallInfo fcinfo, int argno)
 {
 	Aggref	   *aggref = smpc_source_aggref(fcinfo);

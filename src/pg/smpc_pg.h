@@ -41,6 +41,7 @@ extern int	smpc_test_fault;	/* test builds (SMPC_TEST_BUILD) only */
 #define SMPC_OUTSIDE_REJECT 0
 #define SMPC_OUTSIDE_DROP 1
 extern int	smpc_outside_domain;	/* grouped aggregates: keys outside the domain */
+extern double smpc_epsilon;		/* differential privacy per job; 0: off */
 /* The partner that asked for the job this backend runs (job_worker.cpp), or NULL. */
 extern const char *smpc_job_initiator;
 /* "dataset.column" while a job on a published dataset runs (datasets.cpp), or NULL. */
@@ -205,6 +206,7 @@ extern Datum smpc_to_numeric(__int128 v, int scale);
 extern Aggref *smpc_source_aggref(FunctionCallInfo fcinfo);
 extern void smpc_bounds_load(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
 							 bool integer_class, SmpcBounds *out);
+extern char *smpc_input_column(FunctionCallInfo fcinfo, int argno);
 extern void smpc_bounds_load_arg(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
 								 bool integer_class, int argno, SmpcBounds *out);
 extern void smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column,
@@ -292,6 +294,13 @@ typedef struct SmpcJobRequest
 	int64		rows;			/* local rows aggregated (a non-input party must have none) */
 	const SmpcBounds *bounds;	/* that applied to the input (not for count) */
 	int64		outside;		/* input values outside the bounds */
+	/*
+	 * Differential privacy (smpc.epsilon): what each value is, repeated
+	 * for every cell (or once for the whole vector): 'c' a count, 's' a
+	 * sum, 'q' a sum of squares. NULL: the job cannot take noise.
+	 */
+	const char *kinds;
+	const char *column;			/* the column aggregated (privacy budgets), or NULL */
 } SmpcJobRequest;
 
 /* n zeroed 128-bit values, 16-byte aligned (palloc only aligns to 8). */
@@ -331,9 +340,20 @@ extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job
 extern char *smpc_result_text(const __int128 *outputs, int width, const bool *suppressed);
 extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
 extern char *smpc_job_covers(const SmpcFederationRow *fed, const char *job_id);
+/* epsilon > 0: the privacy budget (dataset name) the job is charged to. */
 extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
 							const char *descriptor, const uint8 *key, const __int128 *outputs,
-							int width, TimestampTz started, const SmpcJobResult *res);
+							int width, TimestampTz started, const SmpcJobResult *res,
+							double epsilon, const char *budget_dataset);
+/* Epsilon this transaction's released jobs charged to a budget (role NULL: any role). */
+extern double smpc_job_pending_epsilon(const char *federation, const char *budget_dataset,
+									   const char *role);
+
+/* privacy.cpp: differential privacy for a job (smpc.epsilon). */
+extern double *smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req,
+								  double epsilon);
+extern char *smpc_privacy_admit(const SmpcFederationRow *fed, const char *dataset,
+								double epsilon);
 
 /* datasets.cpp: datasets published to a federation (smpc.datasets). */
 typedef struct SmpcDataset
