@@ -353,8 +353,8 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
     params.cells = static_cast<std::size_t>(shape->cells);
     params.cell_width = static_cast<std::size_t>(shape->cell_width);
     params.cell_count = static_cast<std::size_t>(shape->cell_count);
-    if (shape->noise_alpha != nullptr)
-      params.noise_alpha.assign(shape->noise_alpha, shape->noise_alpha + shape->width);
+    if (shape->noise_exponent != nullptr)
+      params.noise_exponent.assign(shape->noise_exponent, shape->noise_exponent + shape->width);
     const std::size_t summands = smpc::protocol::input_parties(params.federation).size();
     std::vector<Fp> values;
     const auto* bytes = static_cast<const unsigned char*>(inputs);

@@ -166,9 +166,9 @@ struct SmpcJobShape {
   int cells;
   int cell_width;
   int cell_count;
-  // Differential privacy: per value, the discrete Laplace parameter of its
-  // noise (0: none), width of them; NULL: no noise (protocol::JobParams).
-  const double* noise_alpha;
+  // Differential privacy: per value, the exponent epsilon / sensitivity of
+  // its noise (0: none), width of them; NULL: no noise (protocol::JobParams).
+  const double* noise_exponent;
 };
 // The number of parties each party's noise share is a fraction of
 // (protocol/noise_plan.hpp), for the job's policy; 0 when the federation is invalid.

@@ -78,23 +78,34 @@ std::int64_t poisson_variate(RandomSource& rng, double lambda) {
   }
 }
 
-std::int64_t polya_variate(RandomSource& rng, double r, double alpha) {
-  if (!(alpha >= 0 && alpha < 1)) throw RangeError("noise parameter must be in [0, 1)");
-  if (alpha == 0) return 0;
-  return poisson_variate(rng, gamma_variate(rng, r, alpha / (1 - alpha)));
+std::int64_t polya_variate(RandomSource& rng, double r, double x) {
+  if (!(x > 0)) throw RangeError("noise exponent must be positive");
+  const double scale = laplace_scale(x);
+  if (!(scale <= kMaxLaplaceScale)) {
+    throw RangeError("the noise is too large to draw: epsilon is too small for these bounds");
+  }
+  return poisson_variate(rng, gamma_variate(rng, r, scale));
 }
 
-i128 laplace_noise_share(RandomSource& rng, double alpha, std::uint32_t parts) {
+i128 laplace_noise_share(RandomSource& rng, double x, std::uint32_t parts) {
   if (parts == 0) throw RangeError("noise must be split among at least one party");
   const double r = 1.0 / parts;
-  return static_cast<i128>(polya_variate(rng, r, alpha)) - polya_variate(rng, r, alpha);
+  return static_cast<i128>(polya_variate(rng, r, x)) - polya_variate(rng, r, x);
 }
 
-double laplace_alpha(double epsilon, double sensitivity) {
-  if (!(epsilon > 0) || !(sensitivity > 0)) throw RangeError("epsilon and sensitivity must be positive");
-  return std::exp(-epsilon / sensitivity);
+double laplace_exponent(double epsilon, double sensitivity) {
+  if (!(epsilon > 0) || !(sensitivity > 0)) {
+    throw RangeError("epsilon and sensitivity must be positive");
+  }
+  return epsilon / sensitivity;
 }
 
-double laplace_variance(double alpha) { return 2 * alpha / ((1 - alpha) * (1 - alpha)); }
+double laplace_scale(double x) { return 1 / std::expm1(x); }
+
+double laplace_variance(double x) {
+  const double s = laplace_scale(x);
+  // 2 a / (1 - a)^2 = 2 s (1 + s) with s = a / (1 - a).
+  return 2 * s * (1 + s);
+}
 
 }  // namespace smpc::crypto

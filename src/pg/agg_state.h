@@ -27,7 +27,7 @@ typedef struct SmpcAggState
 	double		fsum;
 	int128		isq;			/* variances: sum of squares * 10^sqscale */
 	int32		sqscale;
-	double		fsq;
+	double		fixed_factor;	/* variances of double precision: 10^scale of the federation */
 	int64		outside;		/* values outside the bounds (clipped or rejected) */
 	SmpcBounds	bounds;
 } SmpcAggState;

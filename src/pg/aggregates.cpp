@@ -132,8 +132,18 @@ smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 		return (SmpcAggState *) PG_GETARG_POINTER(0);
 	s = (SmpcAggState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcAggState));
 	if (with_bounds)
-		smpc_bounds_load(fcinfo, smpc_load_federation(smpc_default_federation_name(), false),
-						 integer_class, &s->bounds);
+	{
+		SmpcFederationRow *fed = smpc_load_federation(smpc_default_federation_name(), false);
+
+		smpc_bounds_load(fcinfo, fed, integer_class, &s->bounds);
+		s->fixed_factor = pow(10.0, fed->scale);
+		if (!integer_class)
+		{
+			/* Exact double precision moments are kept at the federation's scale. */
+			s->nscale = fed->scale;
+			s->sqscale = 2 * fed->scale;
+		}
+	}
 	return s;
 }
 
@@ -316,7 +326,6 @@ smpc_combine(PG_FUNCTION_ARGS)
 				errhint("Run the query again."));
 	a->count += b->count;
 	a->fsum += b->fsum;
-	a->fsq += b->fsq;
 	a->outside += b->outside;
 	smpc_add_scaled(a, b->isum, b->nscale);
 	smpc_add_scaled_to(&a->isq, &a->sqscale, b->isq, b->sqscale);

@@ -557,7 +557,7 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 	shape.cells = req->cells;
 	shape.cell_width = req->cell_width;
 	shape.cell_count = req->cell_count;
-	shape.noise_alpha = noise;
+	shape.noise_exponent = noise;
 	smpc_federation_as_core(fed, &core);
 	job = smpc_job_new(&core, job_id, strlen(job_id), descriptor, policy, &shape,
 					   req->inputs_present ? req->inputs : NULL, &st);

@@ -4,7 +4,8 @@
  *
  * One job opens three joint values: the sum S, the sum of squares Q and the
  * count n, exactly (integers at scale 0; numeric and double precision at the
- * federation's scale s for S and 2s for Q). The six aggregates are one
+ * federation's scale s for S and 2s for Q; double precision values are
+ * rounded to scale s row by row, then summed exactly). The six aggregates are one
  * computation (descriptor "variance(<class>)"): a job id released for one of
  * them answers any other from the same stored values. From them, in numeric
  * arithmetic (no cancellation, unlike a double computation of n Q - S^2):
@@ -116,10 +117,23 @@ smpc_accum_sq_float8(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 	{
-		double		v = smpc_clip_float8(s, PG_GETARG_FLOAT8(1));
+		/*
+		 * Each value is rounded to the federation's scale and then summed,
+		 * squares too, exactly: a sum of squares in double precision would
+		 * lose the digits the variance is made of (values near 1e8).
+		 */
+		double		x = smpc_clip_float8(s, PG_GETARG_FLOAT8(1)) * s->fixed_factor;
+		__int128	v;
 
-		s->fsum += v;
-		s->fsq += v * v;
+		if (!isfinite(x) || fabs(x) >= 1.0e18)
+			ereport(ERROR,
+					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					errmsg("double precision value is out of range for smpc variances"),
+					errdetail("Values times 10^scale must stay below 10^18 in magnitude."));
+		v = (__int128) rint(x);
+		if (__builtin_add_overflow(s->isum, v, &s->isum) ||
+			__builtin_add_overflow(s->isq, v * v, &s->isq))
+			smpc_numeric_overflow();
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -179,8 +193,11 @@ smpc_moments_run(FunctionCallInfo fcinfo, const char *value_class, Datum *out)
 	req.inputs = smpc_alloc_values(3);
 	if (s != NULL)
 	{
-		req.inputs[0] = smpc_fixed_point(s->isum, s->nscale, s->fsum, value_class, req.scale);
-		req.inputs[1] = smpc_fixed_point(s->isq, s->sqscale, s->fsq, value_class, 2 * req.scale);
+		/* Double precision moments are exact at the scale already (see above). */
+		const char *exact = strcmp(value_class, "float8") == 0 ? "numeric" : value_class;
+
+		req.inputs[0] = smpc_fixed_point(s->isum, s->nscale, 0, exact, req.scale);
+		req.inputs[1] = smpc_fixed_point(s->isq, s->sqscale, 0, exact, 2 * req.scale);
 		req.inputs[2] = s->count;
 	}
 	smpc_run_job(fed, &req, outv, &res);

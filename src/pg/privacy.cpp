@@ -8,7 +8,7 @@
  * that much (parallel composition). A value of sensitivity D (in its fixed
  * point: 1 for a count, max(|lo|, |hi|) of the clipping bounds for a sum,
  * its square for a sum of squares) gets discrete Laplace noise with
- * alpha = exp(-(epsilon / L) / D), drawn in shares by the input parties
+ * alpha = exp(-x), x = (epsilon / L) / D, drawn in shares by the input parties
  * (protocol/noise_plan.hpp). Sums and sums of squares need bounds: without
  * them the sensitivity is unbounded and the job is refused.
  *
@@ -55,12 +55,12 @@ smpc_sensitivity(char kind, const SmpcBounds *b)
 	return kind == 'q' ? m * m : m;
 }
 
-/* Per value of the job, the alpha of its noise (smpc_pg.h). */
+/* Per value of the job, the exponent epsilon / sensitivity of its noise. */
 double *
 smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, double epsilon)
 {
 	int			stats = (int) strlen(req->kinds);
-	double	   *alpha = (double *) palloc0(sizeof(double) * req->width);
+	double	   *x = (double *) palloc0(sizeof(double) * req->width);
 
 	for (int k = 0; k < req->width; k++)
 	{
@@ -73,9 +73,17 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, doub
 					errdetail("Without bounds one row can change a sum without limit, so no noise is enough."),
 					errhint("Declare them with smpc.set_bounds('%s', '%s', lo, hi) at every party.",
 							fed->name, req->column ? req->column : "*"));
-		alpha[k] = d == 0 ? 0 : exp(-(epsilon / stats) / d);
+		x[k] = d == 0 ? 0 : (epsilon / stats) / d;
+		/* The noise scale 1 / expm1(x): beyond 2^50 no draw is meaningful. */
+		if (d > 0 && !(1 / expm1(x[k]) <= 1125899906842624.0))
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_POLICY_REFUSED),
+					errmsg("smpc.epsilon %g is too small for the bounds of column \"%s\"", epsilon,
+						   req->column ? req->column : "*"),
+					errdetail("The noise would exceed 2^50 units of the job's fixed point."),
+					errhint("Use a larger epsilon or narrower bounds."));
 	}
-	return alpha;
+	return x;
 }
 
 /* Serialises admissions to one dataset's budgets until the transaction ends. */

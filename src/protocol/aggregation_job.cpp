@@ -159,14 +159,15 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
                         "a minimum row count needs the row count in the job input");
   }
   check_admits(fed, params_.policy);
-  if (!params_.noise_alpha.empty()) {
-    if (params_.noise_alpha.size() != width_) {
+  if (!params_.noise_exponent.empty()) {
+    if (params_.noise_exponent.size() != width_) {
       throw ProtocolError(ErrorKind::kInvalidArgument, "the noise must name one parameter per value");
     }
     const std::uint32_t parts = noise_parts(fed, params_.policy);
     for (std::size_t k = 0; is_input_ && k < width_; ++k) {
-      if (params_.noise_alpha[k] > 0) {
-        input_[k] += crypto::Fp::from_signed(crypto::laplace_noise_share(rng_, params_.noise_alpha[k], parts));
+      if (params_.noise_exponent[k] > 0) {
+        input_[k] += crypto::Fp::from_signed(
+            crypto::laplace_noise_share(rng_, params_.noise_exponent[k], parts));
       }
     }
   }

@@ -112,12 +112,13 @@ struct JobParams {
   std::size_t cells = 0;
   std::size_t cell_width = 0;
   std::size_t cell_count = 0;
-  // Differential privacy: per value, the discrete Laplace parameter alpha
-  // of the noise it gets (0: none); empty: no noise. An input party adds its
-  // share of that noise (protocol/noise_plan.hpp) to its input before it is
-  // shared, so nobody sees the exact value and no party knows the total
-  // noise. Every party must use the same (the descriptor names epsilon).
-  std::vector<double> noise_alpha;
+  // Differential privacy: per value, the exponent x = epsilon / sensitivity
+  // of the discrete Laplace(exp(-x)) noise it gets (0: none); empty: no
+  // noise. An input party adds its share of that noise
+  // (protocol/noise_plan.hpp) to its input before it is shared, so nobody
+  // sees the exact value and no party knows the total noise. Every party
+  // must use the same (the descriptor names epsilon).
+  std::vector<double> noise_exponent;
 };
 
 // Deliberate misbehaviour, for tests that prove deviations are caught. Only

@@ -15,7 +15,8 @@ std::uint32_t noise_parts(const FederationDef& federation, const ReleasePolicy& 
   const std::vector<PartyIndex> compute = compute_parties(federation);
   bool inputs_compute = true;
   for (PartyIndex i : inputs) {
-    inputs_compute = inputs_compute && std::find(compute.begin(), compute.end(), i) != compute.end();
+    inputs_compute =
+        inputs_compute && std::find(compute.begin(), compute.end(), i) != compute.end();
   }
   // A job that may go on without some inputs (Shamir, or inputs that do not
   // compute) covers at least min_parties of them; any other covers all.

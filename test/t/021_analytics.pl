@@ -107,6 +107,14 @@ $res = $fed->run_all({ map { $_ => "SELECT smpc_var_samp(i4, 'one-row') IS NULL,
 	  . ($_ eq 'a' ? 'i4 = (SELECT min(i4) FROM t)' : 'false') } @names });
 $fed->expect_all_ok($res, 't|t', 'one row: var_samp NULL, var_pop 0');
 
+# Large double precision values keep their spread (squares summed exactly,
+# not in double precision, where 1e8 + {0, 1, 2} would lose it).
+my %near = (a => 100000000, b => 100000001, c => 100000002);
+$fed->psql($_, "CREATE TABLE near (v double precision); INSERT INTO near VALUES ($near{$_})") for @names;
+$res = $fed->run_all("SELECT smpc_var_samp(v, 'near-1e8'), smpc_stddev_pop(v, 'near-1e8-pop') FROM near");
+$fed->expect_all_ok($res, '1|' . $fed->psql('a', 'SELECT stddev_pop(v) FROM (VALUES (1e8::float8), (100000001), (100000002)) x(v)'),
+	'variance of values near 1e8 is exact');
+
 # Squares that do not fit in 128 bits are an error, never a wrap.
 $fed->psql($_, "CREATE TABLE huge (v bigint); INSERT INTO huge SELECT 9000000000000000000 FROM generate_series(1, 4)")
   for @names;

@@ -99,11 +99,11 @@ TEST(Noise, PolyaMeanAndVariance) {
   const double a = 0.9;
   test::DeterministicRandom rng(6);
   const Moments m =
-      moments(200000, [&] { return static_cast<double>(polya_variate(rng, r, a)); });
+      moments(200000, [&] { return static_cast<double>(polya_variate(rng, r, -std::log(a))); });
   EXPECT_NEAR(m.mean, r * a / (1 - a), 0.05 * r * a / (1 - a));
   EXPECT_NEAR(m.variance, r * a / ((1 - a) * (1 - a)), 0.08 * r * a / ((1 - a) * (1 - a)));
-  EXPECT_EQ(polya_variate(rng, r, 0), 0);
-  EXPECT_THROW(polya_variate(rng, r, 1), RangeError);
+  EXPECT_THROW(polya_variate(rng, r, 0), RangeError);
+  EXPECT_THROW(polya_variate(rng, r, 1e-17), RangeError);  // scale above 2^50
 }
 
 // The shares of `parts` parties add up to discrete Laplace(alpha): mean 0,
@@ -118,14 +118,16 @@ TEST(Noise, SharesAddUpToDiscreteLaplace) {
     const std::size_t n = 100000;
     const Moments m = moments(n, [&] {
       i128 total = 0;
-      for (std::uint32_t p = 0; p < parts; ++p) total += laplace_noise_share(rng, a, parts);
+      for (std::uint32_t p = 0; p < parts; ++p) {
+        total += laplace_noise_share(rng, -std::log(a), parts);
+      }
       zeros += total == 0 ? 1 : 0;
       positive += total > 0 ? 1 : 0;
       negative += total < 0 ? 1 : 0;
       return static_cast<double>(total);
     });
-    const double var = laplace_variance(a);
-    EXPECT_DOUBLE_EQ(var, 40);
+    const double var = laplace_variance(-std::log(a));
+    EXPECT_NEAR(var, 40, 1e-9);
     EXPECT_NEAR(m.mean, 0, 6 * std::sqrt(var / n)) << parts << " parts";
     EXPECT_NEAR(m.variance, var, 0.05 * var) << parts << " parts";
     EXPECT_NEAR(static_cast<double>(zeros) / n, (1 - a) / (1 + a), 0.006) << parts << " parts";
@@ -138,26 +140,36 @@ TEST(Noise, SharesAddUpToDiscreteLaplace) {
 TEST(Noise, OneShareIsAFractionOfTheNoise) {
   const double a = 0.95;
   test::DeterministicRandom rng(11);
-  const Moments m = moments(100000, [&] {
-    return static_cast<double>(laplace_noise_share(rng, a, 4));
-  });
+  const Moments m =
+      moments(100000, [&] { return static_cast<double>(laplace_noise_share(rng, a, 4)); });
   EXPECT_NEAR(m.variance, laplace_variance(a) / 4, 0.06 * laplace_variance(a) / 4);
 }
 
 // Realistic scales: epsilon 1 for a sum with sensitivity 10^6 fixed-point
 // units (bounds of +-1 at scale 6) has variance about 2 10^12.
 TEST(Noise, LargeScaleNoise) {
-  const double a = laplace_alpha(1, 1e6);
+  const double x = laplace_exponent(1, 1e6);
   test::DeterministicRandom rng(12);
   const Moments m = moments(50000, [&] {
     i128 total = 0;
-    for (int p = 0; p < 3; ++p) total += laplace_noise_share(rng, a, 3);
+    for (int p = 0; p < 3; ++p) total += laplace_noise_share(rng, x, 3);
     return static_cast<double>(total);
   });
-  EXPECT_NEAR(m.variance / laplace_variance(a), 1, 0.05);
-  EXPECT_NEAR(laplace_variance(a), 2e12, 1e9);
-  EXPECT_THROW(laplace_alpha(0, 1), RangeError);
-  EXPECT_THROW(laplace_alpha(1, 0), RangeError);
+  EXPECT_NEAR(m.variance / laplace_variance(x), 1, 0.05);
+  EXPECT_NEAR(laplace_variance(x), 2e12, 1e9);
+  EXPECT_THROW(laplace_exponent(0, 1), RangeError);
+  EXPECT_THROW(laplace_exponent(1, 0), RangeError);
+}
+
+// Sensitivities so large that exp(-x) rounds towards 1: the scale still
+// comes from expm1, not from 1 - alpha (which would be off by tens of
+// percent at x = 1.7e-16).
+TEST(Noise, TinyExponentsKeepTheirScale) {
+  const double x = 1.7e-16;
+  EXPECT_NEAR(laplace_scale(x) * x, 1, 1e-9);
+  const double sloppy = std::exp(-x) / (1 - std::exp(-x));
+  EXPECT_GT(std::fabs(sloppy * x - 1), 0.05);
+  EXPECT_NEAR(laplace_variance(1e-9) / 2e18, 1, 1e-6);
 }
 
 }  // namespace

@@ -42,11 +42,11 @@ TEST(NoisePlan, PartsFollowTheCollusionThreshold) {
 
 // Runs `jobs` noisy three-party jobs over (sum, count) and returns the
 // errors of the released sum; every party must release the same values.
-std::vector<double> noisy_errors(std::uint32_t t, double alpha, int jobs) {
+std::vector<double> noisy_errors(std::uint32_t t, double x, int jobs) {
   std::vector<double> errors;
   for (int seed = 1; seed <= jobs; ++seed) {
     std::vector<JobParams> all = make_parties(3, t, {}, {}, {}, 3);
-    for (JobParams& p : all) p.noise_alpha = {alpha, 0};
+    for (JobParams& p : all) p.noise_exponent = {x, 0};
     Network net(all, static_cast<std::uint64_t>(seed), {{100, 1}, {200, 1}, {300, 1}});
     net.start_all();
     net.run();
@@ -55,7 +55,7 @@ std::vector<double> noisy_errors(std::uint32_t t, double alpha, int jobs) {
       EXPECT_FALSE(p.error);
       EXPECT_EQ(Network::decode_result(*p.job), first);
     }
-    EXPECT_EQ(first[1], 3);  // alpha 0: the count is exact
+    EXPECT_EQ(first[1], 3);  // exponent 0: the count is exact
     errors.push_back(static_cast<double>(first[0] - 600));
   }
   return errors;
@@ -72,21 +72,21 @@ double variance(const std::vector<double>& v) {
 
 // Additive 3 parties: each adds a whole discrete Laplace, variance 3 times.
 TEST(NoisyJob, AdditiveNoiseHasThreeTimesTheVariance) {
-  const double alpha = crypto::laplace_alpha(1, 10);
-  const std::vector<double> e = noisy_errors(0, alpha, 3000);
-  EXPECT_NEAR(variance(e) / (3 * crypto::laplace_variance(alpha)), 1, 0.12);
+  const double x = crypto::laplace_exponent(1, 10);
+  const std::vector<double> e = noisy_errors(0, x, 3000);
+  EXPECT_NEAR(variance(e) / (3 * crypto::laplace_variance(x)), 1, 0.12);
 }
 
 // Shamir 2-of-3 (one colluder, three inputs): halves, 3/2 times the variance.
 TEST(NoisyJob, ShamirNoiseIsSplitAmongHonestParties) {
-  const double alpha = crypto::laplace_alpha(1, 10);
-  const std::vector<double> e = noisy_errors(2, alpha, 3000);
-  EXPECT_NEAR(variance(e) / (1.5 * crypto::laplace_variance(alpha)), 1, 0.12);
+  const double x = crypto::laplace_exponent(1, 10);
+  const std::vector<double> e = noisy_errors(2, x, 3000);
+  EXPECT_NEAR(variance(e) / (1.5 * crypto::laplace_variance(x)), 1, 0.12);
 }
 
 TEST(NoisyJob, NoiseNeedsOneParameterPerValue) {
   JobParams p = params(federation(3), 0);
-  p.noise_alpha = {0.5};
+  p.noise_exponent = {0.5};
   DeterministicRandom r(1);
   EXPECT_THROW(AggregationJob(p, embed({1, 2}, 3), r), ProtocolError);
 }
