@@ -408,7 +408,8 @@ UNION ALL
 SELECT l.federation, l.job_id, l.aggregate, l.outcome, NULL, NULL::text[],
        l.sqlstate, l.reason, l.result, l.started_at, l.finished_at,
        l.finished_at - l.started_at, l.requested_by, l.initiated_by, l.backend_pid
-FROM smpc.audit_log l;
+FROM smpc.audit_log l
+WHERE l.outcome NOT IN ('charged', 'refunded');  -- privacy charges are not jobs
 GRANT SELECT ON smpc.job_status TO smpc_admin, smpc_analyst;
 COMMENT ON VIEW smpc.job_status IS
     'jobs here: running ones (waiting for which partner, in which round) and every finished attempt (released, returned, contributed, refused, failed and why)';
@@ -1085,11 +1086,17 @@ $analyst_0_2$;
 --
 -- SET smpc.epsilon = 0.5 makes the next jobs add distributed discrete Laplace
 -- noise; each is charged to this party's budget for its dataset. The ledger
--- is smpc.jobs itself (epsilon, budget_dataset): it commits with the result.
+-- is smpc.audit_log: a job's charge is a record of its own ('charged'),
+-- written and committed by the audit writer before the job sends anything,
+-- so no rollback or failure undoes it; a job that fails before any message
+-- left gets a 'refunded' record.
 
-ALTER TABLE smpc.jobs ADD COLUMN epsilon double precision, ADD COLUMN budget_dataset text;
-COMMENT ON COLUMN smpc.jobs.epsilon IS 'differential privacy budget the job spent here (smpc.epsilon), or NULL';
-COMMENT ON COLUMN smpc.jobs.budget_dataset IS 'the privacy budget (its dataset name) the job was charged to, or NULL';
+ALTER TABLE smpc.audit_log ADD COLUMN epsilon double precision, ADD COLUMN budget_dataset text;
+ALTER TABLE smpc.audit_log DROP CONSTRAINT audit_log_outcome_check;
+ALTER TABLE smpc.audit_log ADD CONSTRAINT audit_log_outcome_check
+    CHECK (outcome IN ('released', 'returned', 'contributed', 'refused', 'failed', 'charged', 'refunded'));
+COMMENT ON COLUMN smpc.audit_log.epsilon IS 'charged and refunded records: the differential privacy budget charged (negative: given back)';
+COMMENT ON COLUMN smpc.audit_log.budget_dataset IS 'charged and refunded records: the privacy budget (its dataset name) charged';
 
 CREATE TABLE smpc.privacy_budgets (
     federation text NOT NULL REFERENCES smpc.federations (name) ON DELETE CASCADE,
@@ -1157,21 +1164,22 @@ COMMENT ON FUNCTION smpc.drop_privacy_budget(text, text, name) IS
     'removes a privacy budget (jobs on the dataset with smpc.epsilon are refused unless another applies); true when it existed';
 
 CREATE VIEW smpc.privacy_ledger WITH (security_invoker) AS
-SELECT j.federation, j.budget_dataset AS dataset, j.started_by AS role, j.job_id, j.descriptor,
-       j.epsilon, j.finished_at
-FROM smpc.jobs j
-WHERE j.epsilon IS NOT NULL;
+SELECT l.federation, l.budget_dataset AS dataset, l.requested_by AS role, l.job_id,
+       l.aggregate AS descriptor, l.outcome, l.epsilon, l.logged_at
+FROM smpc.audit_log l
+WHERE l.outcome IN ('charged', 'refunded');
 REVOKE ALL ON smpc.privacy_ledger FROM PUBLIC;
 GRANT SELECT ON smpc.privacy_ledger TO smpc_admin, smpc_analyst;
-COMMENT ON VIEW smpc.privacy_ledger IS 'every differentially private job released here, with the epsilon it spent and the budget it was charged to (analysts see their own)';
+COMMENT ON VIEW smpc.privacy_ledger IS 'every privacy charge here (and refund of a job that failed before sending anything): the budget, the role, the job and its epsilon (analysts see their own)';
 
 CREATE VIEW smpc.privacy_budget_left WITH (security_invoker) AS
 SELECT b.federation, b.dataset, b.role, b.epsilon AS budget, s.spent,
        greatest(b.epsilon - s.spent, 0) AS remaining
 FROM smpc.privacy_budgets b,
-     LATERAL (SELECT coalesce(sum(j.epsilon), 0) AS spent FROM smpc.jobs j
-              WHERE j.federation = b.federation AND j.budget_dataset = b.dataset
-                AND (b.role IS NULL OR j.started_by = b.role)) s;
+     LATERAL (SELECT coalesce(sum(l.epsilon), 0) AS spent FROM smpc.audit_log l
+              WHERE l.outcome IN ('charged', 'refunded')
+                AND l.federation = b.federation AND l.budget_dataset = b.dataset
+                AND (b.role IS NULL OR l.requested_by = b.role)) s;
 REVOKE ALL ON smpc.privacy_budget_left FROM PUBLIC;
 GRANT SELECT ON smpc.privacy_budget_left TO smpc_admin, smpc_analyst;
 COMMENT ON VIEW smpc.privacy_budget_left IS 'each privacy budget, what has been spent of it and what remains (an analyst''s view counts only the jobs it can see)';

@@ -16,6 +16,8 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
@@ -25,7 +27,7 @@ extern "C" {
 static const char *const smpc_audit_names[SMPC_AUDIT_NTEXT] = {
 	"event_id", "federation", "job_id", "aggregate", "requested_by", "login_role",
 	"query_sha256", "partners", "outcome", "sqlstate", "reason", "result", "policy", "covers",
-	"dropouts", "initiated_by"
+	"dropouts", "initiated_by", "epsilon", "budget_dataset"
 };
 
 /* Fixed-size part of a payload; the text fields follow. */
@@ -222,6 +224,51 @@ smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs, const
 	return smpc_result_text(outputs, req->width, suppressed);
 }
 
+/* Stamps the end of a record, copies it to the server log if asked, encodes it. */
+static void
+smpc_audit_finish(SmpcAuditRecord *r, StringInfo payload)
+{
+	r->finished = GetCurrentTimestamp();
+	if (smpc_audit_server_log)
+		ereport(LOG,
+				errmsg("smpc audit: %s", smpc_audit_record_text(r)),
+				errhidestmt(true));
+	initStringInfo(payload);
+	smpc_audit_record_encode(r, payload);
+}
+
+/*
+ * Emits a record and waits until the writer has handled it (inserted it,
+ * or failed to and logged it): for privacy charges, which must be on disk
+ * before a job may start. False when it could not be queued or the writer
+ * did not get to it within timeout_ms; the caller checks the table.
+ */
+bool
+smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms)
+{
+	StringInfoData payload;
+	uint64		position;
+	bool		queued;
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+
+	smpc_audit_finish(r, &payload);
+	queued = smpc_audit_enqueue_at(payload.data, payload.len, &position);
+	pfree(payload.data);
+	if (!queued)
+		return false;
+	/* The writer sets no latch of ours: look every millisecond (commits take that long). */
+	while (!smpc_audit_handled(position))
+	{
+		if (GetCurrentTimestamp() >= until)
+			return false;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
 /* Finishes the record of a job that gave its caller a result, and emits it. */
 void
 smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const char *result)
@@ -259,13 +306,7 @@ smpc_audit_emit(SmpcAuditRecord *r)
 {
 	StringInfoData payload;
 
-	r->finished = GetCurrentTimestamp();
-	if (smpc_audit_server_log)
-		ereport(LOG,
-				errmsg("smpc audit: %s", smpc_audit_record_text(r)),
-				errhidestmt(true));
-	initStringInfo(&payload);
-	smpc_audit_record_encode(r, &payload);
+	smpc_audit_finish(r, &payload);
 	if (!smpc_audit_enqueue(payload.data, payload.len))
 		smpc_audit_log_record(r, smpc_audit_queue_ready()
 							  ? "the audit queue is full (raise smpc.audit_queue_size)"

@@ -196,6 +196,33 @@ smpc_writer_launch(Oid dbid)
 bool
 smpc_audit_enqueue(const void *payload, Size len)
 {
+	uint64		position;
+
+	return smpc_audit_enqueue_at(payload, len, &position);
+}
+
+/* Whether the record queued at `position` was taken by its writer (or reclaimed). */
+bool
+smpc_audit_handled(uint64 position)
+{
+	SmpcAuditRecordHeader h;
+	bool		handled;
+
+	LWLockAcquire(smpc_audit->lock, LW_SHARED);
+	handled = position < smpc_audit->tail;
+	if (!handled)
+	{
+		smpc_ring_read(position, &h, sizeof h);
+		handled = h.taken;
+	}
+	LWLockRelease(smpc_audit->lock);
+	return handled;
+}
+
+/* Queues a record, as smpc_audit_enqueue, and says where (for smpc_audit_handled). */
+bool
+smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position)
+{
 	SmpcAuditRecordHeader h;
 	SmpcAuditWriter *w;
 	int			wake_procno = -1;
@@ -214,6 +241,7 @@ smpc_audit_enqueue(const void *payload, Size len)
 	smpc_ring_reclaim();
 	if (smpc_audit->head - smpc_audit->tail + h.len <= smpc_audit->size)
 	{
+		*position = smpc_audit->head;
 		smpc_ring_write(smpc_audit->head, &h, sizeof h);
 		smpc_ring_write(smpc_audit->head + sizeof h, payload, len);
 		smpc_audit->head += h.len;

@@ -41,9 +41,11 @@ PGDLLEXPORT void smpc_audit_writer_main(Datum main_arg);
 static const char smpc_audit_insert[] =
 	"INSERT INTO smpc.audit_log (event_id, federation, job_id, aggregate, requested_by, "
 	"login_role, query_sha256, partners, outcome, sqlstate, reason, result, policy, covers, "
-	"dropouts, initiated_by, started_at, finished_at, outside_bounds, backend_pid) "
+	"dropouts, initiated_by, epsilon, budget_dataset, started_at, finished_at, outside_bounds, "
+	"backend_pid) "
 	"VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, pg_catalog.string_to_array($8, ','), $9, $10, "
-	"$11, $12, $13, pg_catalog.string_to_array($14, ','), $15, $16, $17, $18, $19, $20) "
+	"$11, $12, $13, pg_catalog.string_to_array($14, ','), $15, $16, $17::float8, $18, $19, $20, "
+	"$21, $22) "
 	"ON CONFLICT (event_id) DO NOTHING";
 
 #define SMPC_AUDIT_NARGS (SMPC_AUDIT_NTEXT + 4)

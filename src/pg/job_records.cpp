@@ -36,8 +36,6 @@ typedef struct SmpcPendingJob
 	char	   *result;			/* "v1,v2": joint values in fixed point; NULL: contributed */
 	char	   *covers;			/* "a,b,c": input parties covered, or NULL */
 	char	   *started_by;		/* role that ran the job (row-level security) */
-	double		epsilon;		/* differential privacy spent; 0: none */
-	char	   *budget_dataset; /* the budget charged, when epsilon > 0 */
 	uint8		key[32];
 	TimestampTz started;
 	TimestampTz finished;
@@ -267,26 +265,6 @@ smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
 	return found;
 }
 
-/* Epsilon this transaction's released jobs charged to a budget (smpc_pg.h). */
-double
-smpc_job_pending_epsilon(const char *federation, const char *budget_dataset, const char *role)
-{
-	ListCell   *lc;
-	double		sum = 0;
-
-	foreach(lc, smpc_pending)
-	{
-		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
-
-		if (!p->written && p->epsilon > 0 && p->budget_dataset &&
-			strcmp(p->federation, federation) == 0 &&
-			strcmp(p->budget_dataset, budget_dataset) == 0 &&
-			(role == NULL || strcmp(p->started_by, role) == 0))
-			sum += p->epsilon;
-	}
-	return sum;
-}
-
 /* Inserts the rows of released jobs not written yet. */
 static void
 smpc_write_pending(void)
@@ -307,10 +285,10 @@ smpc_write_pending(void)
 	foreach(lc, smpc_pending)
 	{
 		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
-		Oid			argtypes[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID};
-		Datum		args[10];
-		char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Oid			argtypes[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, TEXTOID, TEXTOID};
+		Datum		args[8];
+		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 		SmpcOwnerContext owner;
 		uint64		inserted;
 
@@ -326,20 +304,15 @@ smpc_write_pending(void)
 		args[6] = CStringGetTextDatum(p->started_by);
 		args[7] = p->covers ? CStringGetTextDatum(p->covers) : (Datum) 0;
 		nulls[7] = p->covers ? ' ' : 'n';
-		args[8] = Float8GetDatum(p->epsilon);
-		nulls[8] = p->epsilon > 0 ? ' ' : 'n';
-		args[9] = p->budget_dataset ? CStringGetTextDatum(p->budget_dataset) : (Datum) 0;
-		nulls[9] = p->budget_dataset ? ' ' : 'n';
 		smpc_begin_as_owner(&owner);
 		SPI_connect();
 		SPI_execute_with_args("INSERT INTO smpc.jobs (federation, job_id, descriptor, state, "
-							  "result, started_at, finished_at, started_by, covers, epsilon, "
-							  "budget_dataset) "
+							  "result, started_at, finished_at, started_by, covers) "
 							  "VALUES ($1, $2, $3, CASE WHEN $4 IS NULL THEN 'contributed' "
 							  "ELSE 'released' END, $4, $5, $6, $7, "
-							  "pg_catalog.string_to_array($8, ','), $9, $10) "
+							  "pg_catalog.string_to_array($8, ',')) "
 							  "ON CONFLICT DO NOTHING",
-							  10, argtypes, args, nulls, false, 0);
+							  8, argtypes, args, nulls, false, 0);
 		inserted = SPI_processed;
 		SPI_finish();
 		smpc_end_as_owner(&owner);
@@ -363,7 +336,7 @@ smpc_write_pending(void)
 void
 smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
 				const uint8 *key, const __int128 *outputs, int width, TimestampTz started,
-				const SmpcJobResult *res, double epsilon, const char *budget_dataset)
+				const SmpcJobResult *res)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	SmpcPendingJob *p = (SmpcPendingJob *) palloc0(sizeof(SmpcPendingJob));
@@ -373,8 +346,6 @@ smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *de
 	p->descriptor = pstrdup(descriptor);
 	p->result = res->has_result ? smpc_result_text(outputs, width, res->suppressed) : NULL;
 	p->covers = res->covers ? pstrdup(res->covers) : NULL;
-	p->epsilon = epsilon;
-	p->budget_dataset = budget_dataset ? pstrdup(budget_dataset) : NULL;
 	p->started_by = pstrdup(GetUserNameFromId(GetUserId(), false));
 	memcpy(p->key, key, 32);
 	p->started = started;

@@ -35,6 +35,9 @@ extern "C" {
 #define SMPC_ABORT_NOTICE_MS 1000
 
 const char *smpc_job_initiator = NULL;
+/* The privacy charge of the job this backend runs, if any (privacy.cpp). */
+static SmpcPrivacyCharge smpc_charge;
+static volatile bool smpc_charged = false;
 const char *smpc_job_dataset = NULL;
 bool		smpc_job_entered = false;
 bool		smpc_job_exchanged = false;
@@ -730,7 +733,6 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 			if (smpc_policy_describe(&policy, described, sizeof described, &st))
 				audit->text[SMPC_AUDIT_POLICY] = pstrdup(described);
 			double	   *noise = NULL;
-			char	   *budget = NULL;
 
 			smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds, req->outside);
 			/* Differential privacy: the noise, and (with data here) the budget. */
@@ -738,14 +740,19 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 			{
 				noise = smpc_privacy_noise(fed, req, smpc_epsilon);
 				if (req->inputs_present && smpc_party_is_input(fed, fed->self))
-					budget = smpc_privacy_admit(fed, req->column ? req->column : "*",
-												smpc_epsilon);
+				{
+					smpc_privacy_admit(fed, req->job_id, descriptor,
+									   req->column ? req->column : "*", smpc_epsilon,
+									   &smpc_charge);
+					smpc_charged = true;
+				}
 			}
+			else if (req->inputs_present && smpc_party_is_input(fed, fed->self))
+				smpc_privacy_require_none(fed, req->column ? req->column : "*");
 			/* (The job refuses a federation smaller than min_parties when it is made.) */
 			smpc_exchange(fed, req->job_id, descriptor, req, &policy, noise, key, tolerant,
 						  outputs, res);
-			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started, res,
-							budget ? smpc_epsilon : 0, budget);
+			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started, res);
 		}
 		{
 			SmpcJobStatus ended;
@@ -783,6 +790,7 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	memset(res, 0, sizeof *res);
 	smpc_job_entered = true;
 	smpc_job_exchanged = false;
+	smpc_charged = false;
 	smpc_inbox_require();
 	if (IsParallelWorker())
 		ereport(ERROR,
@@ -823,6 +831,9 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 		edata = CopyErrorData();
 		FlushErrorState();
 		smpc_audit_failed(&audit, edata);
+		/* Charged, but nothing of this party's input left: give the budget back. */
+		if (smpc_charged && !smpc_job_exchanged)
+			smpc_privacy_refund(fed, req->job_id, descriptor, &smpc_charge);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();

@@ -12,17 +12,28 @@
  * (protocol/noise_plan.hpp). Sums and sums of squares need bounds: without
  * them the sensitivity is unbounded and the job is refused.
  *
- * Ledger: released jobs keep their epsilon in smpc.jobs (with the budget
- * they were charged to), so the ledger commits or rolls back with the
- * result, and a stored result returned again costs nothing. A job is
- * admitted by the budgets in smpc.privacy_budgets for its dataset (a
+ * Ledger: smpc.audit_log. Before a job with noise sends anything, its
+ * charge is written there as a record of its own (outcome 'charged',
+ * epsilon, the budget charged) by the audit writer in the writer's own
+ * transaction, and the job waits until it is on disk: rolling back the
+ * caller's transaction, a failure or a partner that withholds its last
+ * message cannot undo it. Only a job that fails before any of its messages
+ * left this party is refunded (a 'refunded' record with -epsilon). A stored
+ * result returned again is not charged.
+ *
+ * A job without smpc.epsilon on a dataset that a budget applies to is
+ * refused: an exact release would spend more than any budget.
+ *
+ * Admission: the budgets in smpc.privacy_budgets for the job's dataset (a
  * published dataset's "dataset.column", else the column the aggregate
- * reads; a dataset without an entry of its own takes the '*' entries): the
+ * reads; a dataset without entries of its own takes the '*' entries): the
  * shared budget (role NULL) counts every role's spending, a role's budget
  * its own; each that exists must still hold epsilon, and at least one must
- * exist. Jobs on one dataset are admitted one at a time (an advisory lock
- * held to the end of the transaction), and spending is read with a fresh
- * snapshot, so two sessions cannot both spend the last of a budget.
+ * exist. Admissions in one federation are serialised by a lock that no SQL
+ * function can take (so no user can hold it), held from reading the
+ * spending until the charge is on disk and released at once after: two
+ * sessions can never both spend the last of a budget, and a job does not
+ * hold it while it waits for partners.
  */
 #include "pg/smpc_pg.h"
 
@@ -86,31 +97,39 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, doub
 	return x;
 }
 
-/* Serialises admissions to one dataset's budgets until the transaction ends. */
-static void
-smpc_privacy_lock(const char *federation, const char *dataset)
-{
-	LOCKTAG		tag;
-	uint32		a = hash_bytes((const unsigned char *) federation, (int) strlen(federation));
-	uint32		b = hash_bytes((const unsigned char *) dataset, (int) strlen(dataset));
+/*
+ * The lock that serialises admissions in a federation: an advisory lock tag
+ * with a field4 that pg_advisory_lock() never uses (it uses 1 and 2).
+ */
+#define SMPC_PRIVACY_LOCK_SPACE 0x534d
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, a, b ^ 0x736d7063, 2);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+static void
+smpc_privacy_locktag(LOCKTAG *tag, const char *federation)
+{
+	uint32		h = hash_bytes((const unsigned char *) federation, (int) strlen(federation));
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, h, 0x736d7063, SMPC_PRIVACY_LOCK_SPACE);
 }
 
-/*
- * Admits a job spending epsilon on `dataset` for the current role, or
- * raises SM006. Returns the budget's dataset name the spending is charged
- * to (the dataset, or '*').
- */
-char *
-smpc_privacy_admit(const SmpcFederationRow *fed, const char *dataset, double epsilon)
+/* Spending per budget that applies, read with a fresh snapshot. */
+typedef struct SmpcBudgetRow
+{
+	char	   *dataset;
+	char	   *role;			/* NULL: the shared budget */
+	double		budget;
+	double		spent;
+} SmpcBudgetRow;
+
+static int
+smpc_privacy_budgets(const SmpcFederationRow *fed, const char *dataset, const char *role,
+					 SmpcBudgetRow **rows)
 {
 	static const char *sql =
 		"SELECT b.dataset, b.role, b.epsilon, "
-		"       coalesce((SELECT sum(j.epsilon) FROM smpc.jobs j "
-		"                 WHERE j.federation = b.federation AND j.budget_dataset = b.dataset "
-		"                   AND (b.role IS NULL OR j.started_by = b.role)), 0) "
+		"       coalesce((SELECT sum(l.epsilon) FROM smpc.audit_log l "
+		"                 WHERE l.outcome IN ('charged', 'refunded') "
+		"                   AND l.federation = b.federation AND l.budget_dataset = b.dataset "
+		"                   AND (b.role IS NULL OR l.requested_by = b.role)), 0) "
 		"FROM smpc.privacy_budgets b "
 		"WHERE b.federation = $1 AND (b.role IS NULL OR b.role = $3) "
 		"  AND b.dataset = CASE WHEN EXISTS (SELECT FROM smpc.privacy_budgets x "
@@ -118,22 +137,18 @@ smpc_privacy_admit(const SmpcFederationRow *fed, const char *dataset, double eps
 		"                       THEN $2 ELSE '*' END";
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, NAMEOID};
 	Datum		args[3];
-	char	   *role = GetUserNameFromId(GetUserId(), false);
 	SmpcOwnerContext owner;
 	MemoryContext callercxt = CurrentMemoryContext;
-	char	   *charged = NULL;
-	char	   *refusal = NULL;
 	Snapshot	snap;
 	SPIPlanPtr	plan;
-	uint64		n;
+	int			n;
 
-	smpc_privacy_lock(fed->name, dataset);
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = CStringGetTextDatum(dataset);
 	args[2] = DirectFunctionCall1(namein, CStringGetDatum(role));
 	/*
-	 * Spending committed up to now, even during a parallel query (where no
-	 * new transaction snapshot may be taken): a fresh catalog snapshot is an
+	 * What is committed now, even during a parallel query (where no new
+	 * transaction snapshot may be taken): a fresh catalog snapshot is an
 	 * MVCC snapshot of this moment.
 	 */
 	InvalidateCatalogSnapshot();
@@ -144,33 +159,86 @@ smpc_privacy_admit(const SmpcFederationRow *fed, const char *dataset, double eps
 	if (plan == NULL)
 		elog(ERROR, "smpc: could not prepare the privacy budget query");
 	SPI_execute_snapshot(plan, args, NULL, snap, InvalidSnapshot, true, false, 0);
-	n = SPI_processed;
-	for (uint64 i = 0; i < n && refusal == NULL; i++)
+	n = (int) SPI_processed;
+	*rows = (SmpcBudgetRow *) MemoryContextAllocZero(callercxt, sizeof(SmpcBudgetRow) * Max(n, 1));
+	for (int i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *name = SPI_getvalue(tup, desc, 1);
 		char	   *who = SPI_getvalue(tup, desc, 2);
-		double		budget = strtod(SPI_getvalue(tup, desc, 3), NULL);
-		double		spent = strtod(SPI_getvalue(tup, desc, 4), NULL) +
-			smpc_job_pending_epsilon(fed->name, name, who);
 
-		charged = MemoryContextStrdup(callercxt, name);
-		if (spent + epsilon > budget * (1 + 1e-12))
-		{
-			double		left = fmax(budget - spent, 0);
-
-			refusal = who
-				? psprintf("Role \"%s\" has %g of its budget of %g left on dataset \"%s\"",
-						   who, left, budget, name)
-				: psprintf("The shared budget of %g on dataset \"%s\" has %g left",
-						   budget, name, left);
-			refusal = MemoryContextStrdup(callercxt, refusal);
-		}
+		(*rows)[i].dataset = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
+		(*rows)[i].role = who ? MemoryContextStrdup(callercxt, who) : NULL;
+		(*rows)[i].budget = strtod(SPI_getvalue(tup, desc, 3), NULL);
+		(*rows)[i].spent = strtod(SPI_getvalue(tup, desc, 4), NULL);
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
 	UnregisterSnapshot(snap);
+	return n;
+}
+
+/* Whether the audit record event_id is in smpc.audit_log (a fresh snapshot). */
+static bool
+smpc_privacy_recorded(const char *event_id)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	SmpcOwnerContext owner;
+	Snapshot	snap;
+	SPIPlanPtr	plan;
+	bool		found;
+
+	args[0] = CStringGetTextDatum(event_id);
+	InvalidateCatalogSnapshot();
+	snap = RegisterSnapshot(GetCatalogSnapshot(RelationRelationId));
+	smpc_begin_as_owner(&owner);
+	SPI_connect();
+	plan = SPI_prepare("SELECT 1 FROM smpc.audit_log WHERE event_id = $1::uuid", 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "smpc: could not prepare the privacy charge query");
+	SPI_execute_snapshot(plan, args, NULL, snap, InvalidSnapshot, true, false, 1);
+	found = SPI_processed == 1;
+	SPI_finish();
+	smpc_end_as_owner(&owner);
+	UnregisterSnapshot(snap);
+	return found;
+}
+
+/* How long a job waits for its charge to be on disk. */
+#define SMPC_PRIVACY_CHARGE_TIMEOUT_MS 10000
+
+/*
+ * Admits a job spending epsilon on `dataset` for the current role and
+ * records the charge durably, or raises SM006 (smpc_pg.h).
+ */
+void
+smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+				   const char *dataset, double epsilon, SmpcPrivacyCharge *charge)
+{
+	char	   *role = GetUserNameFromId(GetUserId(), false);
+	SmpcBudgetRow *rows;
+	char	   *refusal = NULL;
+	LOCKTAG		tag;
+	SmpcAuditRecord rec;
+	int			n;
+	bool		written;
+
+	smpc_privacy_locktag(&tag, fed->name);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	n = smpc_privacy_budgets(fed, dataset, role, &rows);
+	for (int i = 0; i < n && refusal == NULL; i++)
+	{
+		double		left = fmax(rows[i].budget - rows[i].spent, 0);
+
+		if (rows[i].spent + epsilon <= rows[i].budget * (1 + 1e-12))
+			continue;
+		refusal = rows[i].role
+			? psprintf("Role \"%s\" has %g of its budget of %g left on dataset \"%s\"",
+					   rows[i].role, left, rows[i].budget, rows[i].dataset)
+			: psprintf("The shared budget of %g on dataset \"%s\" has %g left",
+					   rows[i].budget, rows[i].dataset, left);
+	}
 	if (n == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
@@ -184,5 +252,73 @@ smpc_privacy_admit(const SmpcFederationRow *fed, const char *dataset, double eps
 				errmsg("privacy budget exhausted: this job needs epsilon %g", epsilon),
 				errdetail("%s.", refusal),
 				errhint("Use a smaller smpc.epsilon, or ask the administrator for more budget (smpc.set_privacy_budget)."));
-	return charged;
+
+	/* The charge, on disk before anything is sent. */
+	charge->budget_dataset = pstrdup(rows[0].dataset);
+	charge->epsilon = epsilon;
+	smpc_audit_begin(&rec, fed, job_id, descriptor, 0);
+	rec.text[SMPC_AUDIT_OUTCOME] = "charged";
+	rec.text[SMPC_AUDIT_EPSILON] = psprintf("%.17g", epsilon);
+	rec.text[SMPC_AUDIT_BUDGET] = charge->budget_dataset;
+	written = smpc_audit_emit_durably(&rec, SMPC_PRIVACY_CHARGE_TIMEOUT_MS) &&
+		smpc_privacy_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);
+	LockRelease(&tag, ExclusiveLock, false);
+	if (!written)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("could not record the privacy charge of job \"%s\" in smpc.audit_log", job_id),
+				errdetail("A job with smpc.epsilon starts only once its charge is on disk."),
+				errhint("Check the server log for errors of the smpc audit writer, and smpc.audit_queue_size."));
+}
+
+/*
+ * An exact job (no smpc.epsilon) spends unlimited budget: refused on a
+ * dataset that a privacy budget applies to (its own, or '*').
+ */
+void
+smpc_privacy_require_none(const SmpcFederationRow *fed, const char *dataset)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	SmpcOwnerContext owner;
+	char	   *budgeted = NULL;
+	MemoryContext callercxt = CurrentMemoryContext;
+
+	args[0] = CStringGetTextDatum(fed->name);
+	args[1] = CStringGetTextDatum(dataset);
+	smpc_begin_as_owner(&owner);
+	SPI_connect();
+	SPI_execute_with_args("SELECT dataset FROM smpc.privacy_budgets "
+						  "WHERE federation = $1 AND dataset IN ($2, '*') ORDER BY dataset = '*'",
+						  2, argtypes, args, NULL, true, 1);
+	if (SPI_processed == 1)
+		budgeted = MemoryContextStrdup(callercxt, SPI_getvalue(SPI_tuptable->vals[0],
+															  SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	smpc_end_as_owner(&owner);
+	if (budgeted != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("dataset \"%s\" has a privacy budget: jobs on it need smpc.epsilon", dataset),
+				errdetail("An exact result spends more than any budget (the budget that applies is \"%s\").",
+						  budgeted),
+				errhint("SET smpc.epsilon to the budget this job may spend, at every party."));
+}
+
+/*
+ * Gives a charge back: for a job that failed before any of its messages
+ * left this party (nothing of its input went anywhere). Best effort: a
+ * refund that is lost only leaves the budget charged.
+ */
+void
+smpc_privacy_refund(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+					const SmpcPrivacyCharge *charge)
+{
+	SmpcAuditRecord rec;
+
+	smpc_audit_begin(&rec, fed, job_id, descriptor, 0);
+	rec.text[SMPC_AUDIT_OUTCOME] = "refunded";
+	rec.text[SMPC_AUDIT_EPSILON] = psprintf("%.17g", -charge->epsilon);
+	rec.text[SMPC_AUDIT_BUDGET] = charge->budget_dataset;
+	smpc_audit_emit(&rec);
 }

@@ -232,7 +232,8 @@ enum SmpcAuditText
 	SMPC_AUDIT_LOGIN_ROLE,
 	SMPC_AUDIT_QUERY_SHA256,
 	SMPC_AUDIT_PARTNERS,		/* comma-separated */
-	SMPC_AUDIT_OUTCOME,			/* released, returned, contributed, refused, failed */
+	SMPC_AUDIT_OUTCOME,			/* released, returned, contributed, refused, failed,
+								 * charged, refunded */
 	SMPC_AUDIT_SQLSTATE,
 	SMPC_AUDIT_REASON,
 	SMPC_AUDIT_RESULT,
@@ -240,6 +241,8 @@ enum SmpcAuditText
 	SMPC_AUDIT_COVERS,			/* comma-separated */
 	SMPC_AUDIT_DROPOUTS,
 	SMPC_AUDIT_INITIATED_BY,	/* the partner that asked for the job, or NULL */
+	SMPC_AUDIT_EPSILON,			/* privacy charged (refunded: negative), as text, or NULL */
+	SMPC_AUDIT_BUDGET,			/* the privacy budget charged, or NULL */
 	SMPC_AUDIT_NTEXT
 };
 
@@ -260,6 +263,7 @@ extern char *smpc_audit_result_text(const struct SmpcJobRequest *req, const __in
 extern void smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const char *result);
 extern void smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata);
 extern void smpc_audit_emit(SmpcAuditRecord *r);
+extern bool smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms);
 extern bool smpc_audit_record_decode(const char *payload, Size len, SmpcAuditRecord *r);
 extern void smpc_audit_log_record(const SmpcAuditRecord *r, const char *why);
 extern void smpc_audit_log_payload(Size len, const char *why);
@@ -270,6 +274,8 @@ extern void smpc_audit_shmem_request(void);
 extern void smpc_audit_shmem_startup(void);
 extern bool smpc_audit_queue_ready(void);
 extern bool smpc_audit_enqueue(const void *payload, Size len);
+extern bool smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position);
+extern bool smpc_audit_handled(uint64 position);
 extern bool smpc_audit_writer_attach(void);
 extern bool smpc_audit_writer_detach(bool force);
 extern int	smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions);
@@ -340,20 +346,25 @@ extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job
 extern char *smpc_result_text(const __int128 *outputs, int width, const bool *suppressed);
 extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
 extern char *smpc_job_covers(const SmpcFederationRow *fed, const char *job_id);
-/* epsilon > 0: the privacy budget (dataset name) the job is charged to. */
 extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
 							const char *descriptor, const uint8 *key, const __int128 *outputs,
-							int width, TimestampTz started, const SmpcJobResult *res,
-							double epsilon, const char *budget_dataset);
-/* Epsilon this transaction's released jobs charged to a budget (role NULL: any role). */
-extern double smpc_job_pending_epsilon(const char *federation, const char *budget_dataset,
-									   const char *role);
+							int width, TimestampTz started, const SmpcJobResult *res);
 
 /* privacy.cpp: differential privacy for a job (smpc.epsilon). */
 extern double *smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 								  double epsilon);
-extern char *smpc_privacy_admit(const SmpcFederationRow *fed, const char *dataset,
-								double epsilon);
+/* A job's charge to a privacy budget, recorded in smpc.audit_log before it starts. */
+typedef struct SmpcPrivacyCharge
+{
+	char	   *budget_dataset; /* the budget charged (the dataset, or '*') */
+	double		epsilon;
+} SmpcPrivacyCharge;
+extern void smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id,
+							   const char *descriptor, const char *dataset, double epsilon,
+							   SmpcPrivacyCharge *charge);
+extern void smpc_privacy_require_none(const SmpcFederationRow *fed, const char *dataset);
+extern void smpc_privacy_refund(const SmpcFederationRow *fed, const char *job_id,
+								const char *descriptor, const SmpcPrivacyCharge *charge);
 
 /* datasets.cpp: datasets published to a federation (smpc.datasets). */
 typedef struct SmpcDataset

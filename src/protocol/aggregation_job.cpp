@@ -882,8 +882,9 @@ void AggregationJob::suppress_small_cells() {
     const std::size_t base = c * params_.cell_width;
     if (result_[base + params_.cell_count].to_signed() >= min) continue;
     suppressed_[c] = true;
-    // Nothing of the cell is released, not even its count; what this party
-    // holds of its values never leaves (it sends zero instead).
+    // The cell is not released: its count (opened to the compute and output
+    // parties to decide this) is dropped from the result, and what this
+    // party holds of its other values never leaves (it sends zero instead).
     for (std::size_t k = base; k < base + params_.cell_width; ++k) {
       result_[k] = crypto::Fp();
       if (k < held_.size()) held_[k] = crypto::Fp();

@@ -26,7 +26,10 @@
 
 namespace smpc::protocol {
 
-// The number of colluding parties the federation's sharing tolerates.
+// The number of colluding parties the federation's sharing tolerates. The
+// same number bounds colluding input parties: in the delegated model more
+// data owners than this colluding (which the sharing itself would survive)
+// could remove more of the noise than the calibration allows for.
 std::size_t collusion_threshold(const FederationDef& federation);
 // The number of shares each party's noise is a fraction of (see above).
 std::uint32_t noise_parts(const FederationDef& federation, const ReleasePolicy& policy);

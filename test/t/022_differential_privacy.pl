@@ -95,6 +95,11 @@ like($res->{a}{stderr}, qr/Role "postgres" has 0\.05 of its budget of 0\.3 left 
 is($fed->psql('a', "SELECT dataset FROM smpc.privacy_ledger WHERE job_id = 'dp-role-1'"), '*',
 	"the ledger names the '*' budget");
 
+# An exact job on a dataset with a budget would spend more than any budget.
+($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_count(y, 'dp-exact') FROM t");
+like($err, qr/SM006: dataset "y" has a privacy budget: jobs on it need smpc\.epsilon/,
+	'an exact job on a budgeted dataset is refused');
+
 # Every party must use the same epsilon: the job is refused as a mismatch.
 everywhere("SELECT smpc.set_privacy_budget('ico', '*', 100, 'postgres')");
 $res = $fed->run_all({ map { $_ => "SET smpc.epsilon = " . ($_ eq 'c' ? '0.2' : '0.1')
@@ -112,8 +117,35 @@ $res = $fed->run_all("SET smpc.epsilon = 1; SELECT sum(count) FROM "
 my $h = $fed->expect_all_ok($res, undef, 'noisy histogram');
 cmp_ok(abs($h->{a} - 600), '<', 100, "noisy histogram total $h->{a} is near 600");
 
+# A charge is on disk before anything is sent: rolling the job's transaction
+# back does not undo it.
+my $before = $fed->psql('a', "SELECT sum(epsilon) FROM smpc.privacy_ledger WHERE role = 'postgres' AND dataset = '*'");
+$res = $fed->run_all("BEGIN; SET LOCAL smpc.epsilon = 0.5; SELECT smpc_count(y, 'dp-rollback') FROM t; ROLLBACK;");
+$fed->expect_all_ok($res, undef, 'a noisy job in a transaction that rolls back');
+for my $p (@names)
+{
+	is($fed->psql($p, "SELECT count(*) FROM smpc.jobs WHERE job_id = 'dp-rollback'"), '0',
+		"party $p: the rollback removed the job's row");
+	is($fed->psql($p, "SELECT outcome, epsilon FROM smpc.privacy_ledger WHERE job_id = 'dp-rollback'"),
+		'charged|0.5', "party $p: but not its charge");
+}
+is($fed->psql('a', "SELECT sum(epsilon) - $before FROM smpc.privacy_ledger WHERE role = 'postgres' AND dataset = '*'"),
+	'0.5', 'the budget stays spent');
+is($fed->psql('a', "SELECT count(*) FROM smpc.job_status WHERE job_id = 'dp-rollback'"), '1',
+	'job status shows the job once, not its charge');
+
 # Published datasets do not take noise yet: a clear error, not a mismatch.
 ($rc, $out, $err) = $fed->try_psql('a', "SET smpc.epsilon = 1; SELECT * FROM smpc_run('ico', 'nothing', 'sum', 'x')");
 isnt($rc, 0, 'smpc_run with smpc.epsilon fails');
+
+# A job that fails before any of its messages left is refunded: party c is
+# down, so a's shares never leave.
+$fed->node('c')->stop('fast');
+($rc, $out, $err) = $fed->try_psql('a', "SET smpc.epsilon = 0.5; SELECT smpc_count(y, 'dp-refund') FROM t");
+isnt($rc, 0, 'with party c down the noisy job fails');
+$fed->wait_audit('a', "job_id = 'dp-refund' AND outcome = 'refunded'", 1);
+is($fed->psql('a', "SELECT string_agg(outcome || ' ' || epsilon, ', ' ORDER BY logged_at) FROM smpc.privacy_ledger WHERE job_id = 'dp-refund'"),
+	'charged 0.5, refunded -0.5', 'its charge is given back');
+$fed->node('c')->start;
 
 done_testing();
