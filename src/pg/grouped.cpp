@@ -203,8 +203,9 @@ smpc_group_cell(FunctionCallInfo fcinfo, SmpcGroupState *s)
 	ereport(ERROR,
 			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			errmsg("group key \"%.*s\" is not in the job's key domain", key.len, key.data),
-			errdetail("The domain has %d keys; every party must declare the same ones.",
-					  s->domain.n),
+			errdetail_plural("The job's domain has %d key; every party must declare the same ones.",
+							 "The job's domain has %d keys; every party must declare the same ones.",
+							 s->domain.n, s->domain.n),
 			errhint("Add the key to the domain at every party, filter such rows out, or SET smpc.outside_domain = drop."));
 	return -1;					/* not reached */
 }

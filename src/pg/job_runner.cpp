@@ -668,6 +668,32 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *ne
 }
 
 /*
+ * Whether this party's inbox can hold the job's messages: each partner
+ * files up to two rounds' messages of the job's width at once (a share and
+ * the next round's), in 32 kB slots. A grouped job with many keys among
+ * many parties can need more than smpc.max_messages; it fails here, before
+ * anything is sent, rather than at a partner's delivery.
+ */
+static void
+smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobRequest *req)
+{
+	/* Values, plus the job id and the federation definition a share carries. */
+	Size		bytes = (Size) req->width * 16 + strlen(req->job_id) + 8192 + 1024;
+	int			slots = (int) ((bytes + 32 * 1024 - 1) / (32 * 1024));
+	int			needed = (fed->nparties - 1) * 2 * slots;
+
+	if (needed > smpc_max_messages)
+		ereport(ERROR,
+				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				errmsg("job \"%s\" needs %d inbox slots, more than smpc.max_messages (%d)",
+					   req->job_id, needed, smpc_max_messages),
+				errdetail("Each of the %d partners may file two messages of %d slots of 32 kB at once.",
+						  fed->nparties - 1, slots),
+				errhint("Raise smpc.max_messages to at least %d at every party (server restart), or use fewer keys or buckets.",
+						needed));
+}
+
+/*
  * The checks, the claim and the exchange of smpc_run_job. Returns true when
  * the job was computed now, false when an earlier release was returned.
  * Sets the audit record's policy.
@@ -687,6 +713,7 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 	/* Everything that can be checked locally is checked before any message leaves. */
 	smpc_job_peers(fed, req, needed, &tolerant);
 	smpc_peer_check_partners(fed, needed);
+	smpc_check_inbox_room(fed, req);
 	smpc_check_result_grant(fed);
 	if (!smpc_job_key(fed->name, req->job_id, strlen(req->job_id), key, &st))
 		smpc_raise_status(&st);
