@@ -141,6 +141,20 @@ RESET ROLE;
 -- partner is asked.
 SET smpc.epsilon = 0.5;
 SELECT smpc_sum(other, 'dp-nobounds') FROM spend;
+-- Admission works inside a parallel plan too (fresh catalog snapshot): the
+-- charge is on disk before the job fails at the unreachable partners.
+SELECT smpc.set_bounds('pol', 'amount', 0, 999);
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT smpc_sum(amount, 'dp-parallel') FROM spend_big;
+SELECT smpc_sum(amount, 'dp-parallel') FROM spend_big;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+SELECT dataset, role = current_user AS mine, outcome, epsilon FROM smpc.privacy_ledger WHERE job_id = 'dp-parallel' AND outcome = 'charged';
 SELECT smpc.drop_privacy_budget('pol', 'amount'), smpc.drop_privacy_budget('pol', '*');
 SELECT smpc_count(amount, 'dp-nobudget') FROM spend;
 RESET smpc.epsilon;
