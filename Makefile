@@ -69,7 +69,7 @@ $(CORE_SRCS:.cpp=.o): override CPPFLAGS := -Isrc
 $(CORE_SRCS:.cpp=.o): %.o: %.cpp
 	$(CXX) $(CXXFLAGS) $(PG_CXXFLAGS) -fPIC -Isrc -c -o $@ $<
 
-.PHONY: deps demo test unit fuzz regress tap clean-all
+.PHONY: deps demo bench test unit fuzz regress tap clean-all
 
 deps:
 	bash scripts/install-deps.sh
@@ -89,6 +89,13 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	bash scripts/demo.sh
+
+# Benchmarks against native PostgreSQL and dblink (bench/bench.sh; about
+# 10 minutes on 2 cores). A release build: the test build's hooks stay out.
+bench: deps
+	$(MAKE) all
+	$(MAKE) install
+	bash bench/bench.sh
 
 test: deps
 	$(MAKE) unit

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# make bench: smpc against native PostgreSQL and an insecure federated
+# baseline (dblink), measured side by side in one run on this machine.
+#
+# Starts ten PostgreSQL servers on loopback (TLS, as in production), one per
+# party p1..p10, registers federations of 3, 5 and 10 of them, and measures:
+#   1. the local phase: smpc_sum against sum() over SMPC_BENCH_ROWS bigint
+#      rows at p1 (with 0 and 2 parallel workers);
+#   2. job latency for 3, 5 and 10 parties on a one-row table, from the
+#      moment the last party was sent the job until every party has its
+#      result, over SMPC_BENCH_JOBS jobs, with warm and cold sessions;
+#   3. the same joint sum pulled insecurely with dblink from p1 (plain sum()
+#      at every partner), warm (connections kept) and cold (new ones);
+#   4. grouped sums over 1 to 1,000,000 groups at 3 parties;
+#   5. the peak memory of p1's backend for 1/10 of the rows and all of them.
+# Prints the table and writes $SMPC_BENCH_DIR/report.md, results.txt and a
+# gnuplot PNG (latency.png). BENCHMARKS.md is made from such a run.
+#
+#   SMPC_BENCH_DIR   where servers and results go (default /tmp/smpc-bench)
+#   SMPC_BENCH_JOBS  jobs per latency measurement (default 50)
+#   SMPC_BENCH_ROWS  rows of the local-phase table (default 10000000)
+set -euo pipefail
+
+BENCH_DIR=${SMPC_BENCH_DIR:-/tmp/smpc-bench}
+JOBS=${SMPC_BENCH_JOBS:-50}
+ROWS=${SMPC_BENCH_ROWS:-10000000}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+NPARTIES=10
+COUNTS=(3 5 10)
+GROUP_COUNTS=(1 1000 100000 1000000)
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { echo "bench.sh: error: $*" >&2; exit 1; }
+[[ $BENCH_DIR == /* && $BENCH_DIR != / ]] || die "SMPC_BENCH_DIR must be an absolute path"
+
+# As root: the plotting tool, the client, then hand over to user postgres.
+if [[ $(id -u) -eq 0 ]]; then
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	if ! command -v gnuplot >/dev/null; then
+		apt-get install -y -q gnuplot-nox >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null && apt-get install -y -q gnuplot-nox >/dev/null; } ||
+			die "could not install gnuplot-nox"
+	fi
+	id postgres >/dev/null 2>&1 || die "user postgres does not exist: run scripts/install-deps.sh"
+	rm -rf "$BENCH_DIR"
+	mkdir -p "$BENCH_DIR/bin"
+	g++ -O2 -std=c++17 -Wall -Wextra -Werror -I"$("$PG_CONFIG" --includedir)" \
+		"$here/bench_client.cpp" -o "$BENCH_DIR/bin/bench_client" -lpq
+	install -m 0755 "$here/bench.sh" "$here/../scripts/make-certs.sh" "$BENCH_DIR/bin/"
+	chown -R postgres: "$BENCH_DIR"
+	chmod 0700 "$BENCH_DIR"
+	exec runuser -u postgres -- env SMPC_BENCH_DIR="$BENCH_DIR" SMPC_BENCH_JOBS="$JOBS" \
+		SMPC_BENCH_ROWS="$ROWS" SMPC_BENCH_KEEP="${SMPC_BENCH_KEEP:-0}" PG_CONFIG="$PG_CONFIG" \
+		bash "$BENCH_DIR/bin/bench.sh"
+fi
+
+PGBIN=$("$PG_CONFIG" --bindir)
+[[ -f $("$PG_CONFIG" --pkglibdir)/smpc.so ]] || die "smpc is not installed: run make install"
+BIN=$BENCH_DIR/bin
+CLIENT=$BIN/bench_client
+SOCK=$BENCH_DIR/sock
+CERTS=$BENCH_DIR/certs
+OUT=$BENCH_DIR/results.txt
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE PGSSLMODE PGOPTIONS
+export LANG=C.UTF-8
+unset LC_ALL
+PARTIES=()
+for i in $(seq 1 $NPARTIES); do PARTIES+=("p$i"); done
+mkdir -p "$SOCK"
+: >"$OUT"
+
+declare -A PORT=()
+free_port() {
+	perl -MIO::Socket::INET -e '
+		my %taken = map { $_ => 1 } @ARGV;
+		for (1 .. 500) {
+			my $port = 20000 + int(rand(30000));
+			next if $taken{$port};
+			my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $port,
+				Proto => "tcp", Listen => 1, ReuseAddr => 1) or next;
+			close $s;
+			print "$port\n";
+			exit 0;
+		}
+		exit 1;' "$@" || die "no free TCP port found"
+}
+local_conn() { echo "host=$SOCK port=${PORT[$1]} dbname=org_$1"; }
+psql_at() {
+	local p=$1
+	shift
+	"$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$SOCK" -p "${PORT[$p]}" -d "org_$p" "$@"
+}
+stop_all() {
+	for p in "${PARTIES[@]}"; do
+		[[ -f $BENCH_DIR/$p/data/postmaster.pid ]] &&
+			"$PGBIN/pg_ctl" -D "$BENCH_DIR/$p/data" -m immediate -w stop >/dev/null 2>&1 || true
+	done
+}
+# SMPC_BENCH_KEEP=1 leaves the servers running (for profiling by hand).
+[[ ${SMPC_BENCH_KEEP:-0} == 1 ]] || trap stop_all EXIT
+record() { echo "$*" | tee -a "$OUT"; }
+
+say "starting $NPARTIES servers in $BENCH_DIR"
+bash "$BIN/make-certs.sh" "$CERTS" "${PARTIES[@]}" >/dev/null
+for p in "${PARTIES[@]}"; do PORT[$p]=$(free_port "${PORT[@]}"); done
+for p in "${PARTIES[@]}"; do
+	dd=$BENCH_DIR/$p/data
+	mkdir -p "$BENCH_DIR/$p"
+	"$PGBIN/initdb" -D "$dd" --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
+		--no-instructions >"$BENCH_DIR/$p/initdb.log" 2>&1 || die "initdb for $p failed"
+	cat >>"$dd/postgresql.conf" <<-EOF
+		listen_addresses = '127.0.0.1'
+		port = ${PORT[$p]}
+		unix_socket_directories = '$SOCK'
+		ssl = on
+		ssl_cert_file = '$CERTS/$p.crt'
+		ssl_key_file = '$CERTS/$p.key'
+		shared_preload_libraries = 'smpc'
+		smpc.timeout = '60s'
+		smpc.max_messages = 512
+		max_connections = 60
+		shared_buffers = $([[ $p == p1 ]] && echo 512MB || echo 32MB)
+		max_parallel_workers_per_gather = 0
+		fsync = off
+		synchronous_commit = off
+		log_min_messages = warning
+	EOF
+	{
+		echo "local   all all peer"
+		echo "hostssl all all 127.0.0.1/32 scram-sha-256"
+	} >"$dd/pg_hba.conf"
+	"$PGBIN/pg_ctl" -D "$dd" -l "$BENCH_DIR/$p/server.log" -w -t 60 start >/dev/null ||
+		{ tail -n 20 "$BENCH_DIR/$p/server.log" >&2; die "server $p did not start"; }
+done
+
+say "setting up parties, federations of 3, 5 and 10, and the data"
+PW=$(openssl rand -hex 16)
+for p in "${PARTIES[@]}"; do
+	"$PGBIN/psql" -X -q -h "$SOCK" -p "${PORT[$p]}" -d postgres -c "CREATE DATABASE org_$p" >/dev/null
+	{
+		echo "SET log_statement = 'none';"
+		echo "CREATE EXTENSION smpc; CREATE EXTENSION dblink;"
+		echo "CREATE ROLE bench_reader LOGIN PASSWORD '$PW';"
+		echo "CREATE TABLE one (x bigint); INSERT INTO one VALUES (${p#p}000);"
+		echo "GRANT SELECT ON one TO bench_reader;"
+		for q in "${PARTIES[@]}"; do
+			[[ $q == "$p" ]] && continue
+			echo "CREATE ROLE smpc_peer_$q LOGIN PASSWORD '$PW' IN ROLE smpc_peer;"
+			echo "ALTER ROLE smpc_peer_$q SET log_parameter_max_length = 0;"
+			echo "CREATE SERVER $q FOREIGN DATA WRAPPER smpc OPTIONS (host '127.0.0.1', port '${PORT[$q]}',"
+			echo "    dbname 'org_$q', sslmode 'verify-full', sslrootcert '$CERTS/ca.crt', peer_role 'smpc_peer_$q');"
+			echo "CREATE USER MAPPING FOR PUBLIC SERVER $q OPTIONS (user 'smpc_peer_$p', password '$PW');"
+		done
+		for n in "${COUNTS[@]}"; do
+			((${p#p} <= n)) || continue
+			echo "SELECT smpc.create_federation('fed$n', '$p', ARRAY(SELECT 'p' || g FROM generate_series(1, $n) g));"
+		done
+	} | psql_at "$p" >/dev/null || die "setup of $p failed"
+done
+# The local-phase table at p1 (and empty ones of the same name elsewhere).
+psql_at p1 -c "CREATE TABLE big AS SELECT g::bigint AS x FROM generate_series(1, $ROWS) g" \
+	-c "CREATE TABLE big_tenth AS SELECT x FROM big WHERE x % 10 = 0" -c "VACUUM ANALYZE big, big_tenth"
+for p in p2 p3; do psql_at "$p" -c "CREATE TABLE big (x bigint); CREATE TABLE big_tenth (x bigint)"; done
+# Grouped tables at p1..p3: k keys, one row per key and party.
+for k in "${GROUP_COUNTS[@]}"; do
+	for p in p1 p2 p3; do
+		psql_at "$p" -c "CREATE TABLE g$k AS SELECT 'k' || g AS key, g::bigint AS v FROM generate_series(1, $k) g" \
+			-c "CREATE TABLE g${k}_keys AS SELECT array_agg(key) AS keys FROM g$k" -c "ANALYZE g$k"
+	done
+done
+psql_at p1 -c "SELECT count(*) FROM big" >/dev/null  # into shared buffers and the OS cache
+
+conns() { local n=$1 i; for i in $(seq 1 "$n"); do printf -- '--conn\n%s\n' "$(local_conn "p$i")"; done; }
+median_of() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# ---- 1. local phase -----------------------------------------------------------
+say "1. local phase over $ROWS bigint rows at p1"
+for workers in 0 2; do
+	setup="SET max_parallel_workers_per_gather = $workers; SET smpc.federation = 'fed3'"
+	native=$("$CLIENT" once --repeat 5 --conn "$(local_conn p1)" --setup "$setup" \
+		--sql "SELECT sum(x) FROM big" | cut -d' ' -f1)
+	mapfile -t c < <(conns 3)
+	smpc=$("$CLIENT" jobs --mode warm --jobs 5 --prefix "local$workers" --setup "$setup" "${c[@]}" \
+		--sql "SELECT smpc_sum(x, '%s') FROM big" | cut -d' ' -f1)
+	ratio=$(awk -v a="$smpc" -v b="$native" 'BEGIN { printf "%.3f", a / b }')
+	record "local workers=$workers native_ms=$native smpc_ms=$smpc ratio=$ratio"
+done
+
+# ---- 2. and 3. latency ---------------------------------------------------------
+say "2./3. latency: $JOBS jobs per measurement, one-row tables"
+for n in "${COUNTS[@]}"; do
+	mapfile -t c < <(conns "$n")
+	for mode in warm cold; do
+		read -r med p95 lo hi < <("$CLIENT" jobs --mode "$mode" --jobs "$JOBS" --prefix "lat$n$mode" \
+			--setup "SET smpc.federation = 'fed$n'" "${c[@]}" --sql "SELECT smpc_sum(x, '%s') FROM one")
+		record "secure parties=$n mode=$mode median_ms=$med p95_ms=$p95 min_ms=$lo max_ms=$hi"
+	done
+	# Insecure: p1 pulls every partner's plain sum() with dblink (TLS, password).
+	remote() { echo "host=127.0.0.1 port=${PORT[$1]} dbname=org_$1 user=bench_reader password=$PW sslmode=verify-full sslrootcert=$CERTS/ca.crt"; }
+	warm_setup="" warm_sql="SELECT (SELECT sum(x) FROM one)" cold_sql="SELECT (SELECT sum(x) FROM one)"
+	for i in $(seq 2 "$n"); do
+		warm_setup+="SELECT dblink_connect('p$i', '$(remote "p$i")');"
+		warm_sql+=" + (SELECT s FROM dblink('p$i', 'SELECT sum(x) FROM one') AS t(s numeric))"
+		cold_sql+=" + (SELECT s FROM dblink('$(remote "p$i")', 'SELECT sum(x) FROM one') AS t(s numeric))"
+	done
+	read -r med p95 lo hi < <("$CLIENT" jobs --mode warm --jobs "$JOBS" --conn "$(local_conn p1)" \
+		--setup "$warm_setup" --sql "$warm_sql")
+	record "insecure parties=$n mode=warm median_ms=$med p95_ms=$p95 min_ms=$lo max_ms=$hi"
+	read -r med p95 lo hi < <("$CLIENT" jobs --mode warm --jobs "$JOBS" --conn "$(local_conn p1)" \
+		--sql "$cold_sql")
+	record "insecure parties=$n mode=cold median_ms=$med p95_ms=$p95 min_ms=$lo max_ms=$hi"
+done
+
+# ---- 4. grouped -----------------------------------------------------------------
+say "4. grouped sums at 3 parties"
+mapfile -t c < <(conns 3)
+for k in "${GROUP_COUNTS[@]}"; do
+	if r=$("$CLIENT" jobs --mode warm --jobs 5 --prefix "grp$k" --setup "SET smpc.federation = 'fed3'" "${c[@]}" \
+		--sql "SELECT count(*) FROM unnest((SELECT smpc_sum_by(key, v, (SELECT keys FROM g${k}_keys), '%s') FROM g$k))" 2>"$BENCH_DIR/grp$k.err"); then
+		record "grouped groups=$k median_ms=$(echo "$r" | cut -d' ' -f1)"
+	else
+		record "grouped groups=$k refused: $(head -c 200 "$BENCH_DIR/grp$k.err" | tr '\n' ' ')"
+	fi
+done
+
+# ---- 5. memory --------------------------------------------------------------------
+say "5. peak memory of p1's backend (VmHWM) over 1/10 of the rows and all of them"
+for t in big_tenth big; do
+	# The job at p2 and p3 in the background; p1's session measures itself.
+	for p in p2 p3; do
+		"$CLIENT" once --conn "$(local_conn "$p")" --setup "SET smpc.federation = 'fed3'" --prefix "mem$t" \
+			--sql "SELECT smpc_sum(x, '%s') FROM $t" >/dev/null &
+	done
+	read -r ms kb < <("$CLIENT" once --conn "$(local_conn p1)" --setup "SET smpc.federation = 'fed3'" --prefix "mem$t" \
+		--sql "SELECT smpc_sum(x, '%s') FROM $t")
+	wait
+	record "memory table=$t rows=$(psql_at p1 -c "SELECT count(*) FROM $t") peak_kb=$kb"
+done
+
+say "results in $OUT"
+cat "$OUT"
