@@ -1183,3 +1183,13 @@ FROM smpc.privacy_budgets b,
 REVOKE ALL ON smpc.privacy_budget_left FROM PUBLIC;
 GRANT SELECT ON smpc.privacy_budget_left TO smpc_admin, smpc_analyst;
 COMMENT ON VIEW smpc.privacy_budget_left IS 'each privacy budget, what has been spent of it and what remains (an analyst''s view counts only the jobs it can see)';
+
+-- Backends cache federation definitions (catalog.cpp); any change to the
+-- table makes every backend read them again.
+CREATE FUNCTION smpc._federations_changed() RETURNS trigger
+LANGUAGE C AS 'MODULE_PATHNAME', 'smpc_federations_changed';
+REVOKE ALL ON FUNCTION smpc._federations_changed() FROM PUBLIC;
+COMMENT ON FUNCTION smpc._federations_changed() IS 'makes every backend drop its cached federation definitions when smpc.federations changes';
+CREATE TRIGGER federations_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON smpc.federations
+    FOR EACH STATEMENT EXECUTE FUNCTION smpc._federations_changed();
+COMMENT ON TRIGGER federations_changed ON smpc.federations IS 'invalidates the federation definitions cached by backends';

@@ -12,16 +12,21 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 PGDLLEXPORT Datum smpc_create_federation(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_federations_changed(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(smpc_federations_changed);
 PGDLLEXPORT Datum smpc_federation_fingerprint(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_create_federation);
 PG_FUNCTION_INFO_V1(smpc_federation_fingerprint);
@@ -263,11 +268,102 @@ smpc_role_array(const SmpcFederationRow *row, int n, const int *idx, bool *isnul
 }
 
 /*
+ * Federations this backend has read, kept across transactions: every job
+ * and every delivered message needs its federation, and reading the table
+ * costs a query each time. Any change to smpc.federations fires a trigger
+ * (smpc._federations_changed) that invalidates the table's relcache entry
+ * at commit; the callback below then drops the whole cache in every
+ * backend. Entries are copied out, so callers own what they get.
+ */
+static SmpcFederationRow *smpc_read_federation(const char *name, bool missing_ok);
+static MemoryContext smpc_fed_cache_cxt = NULL;
+static List *smpc_fed_cache = NIL;		/* of SmpcFederationRow * */
+static Oid	smpc_fed_cache_relid = InvalidOid;
+
+static void
+smpc_fed_cache_invalidate(Datum arg, Oid relid)
+{
+	if (relid != InvalidOid && relid != smpc_fed_cache_relid)
+		return;
+	if (smpc_fed_cache_cxt != NULL)
+		MemoryContextReset(smpc_fed_cache_cxt);
+	smpc_fed_cache = NIL;
+}
+
+/* A deep copy of a federation row in the current memory context. */
+static SmpcFederationRow *
+smpc_federation_copy(const SmpcFederationRow *src)
+{
+	SmpcFederationRow *row = (SmpcFederationRow *) palloc(sizeof(SmpcFederationRow));
+
+	*row = *src;
+	row->name = pstrdup(src->name);
+	row->self_name = pstrdup(src->self_name);
+	row->parties = (char **) palloc(sizeof(char *) * (src->nparties + 1));
+	for (int i = 0; i < src->nparties; i++)
+		row->parties[i] = pstrdup(src->parties[i]);
+	row->parties[src->nparties] = NULL;
+	row->compute = (int *) palloc(sizeof(int) * Max(src->ncompute, 1));
+	memcpy(row->compute, src->compute, sizeof(int) * src->ncompute);
+	row->inputs = (int *) palloc(sizeof(int) * Max(src->ninputs, 1));
+	memcpy(row->inputs, src->inputs, sizeof(int) * src->ninputs);
+	row->outputs = (int *) palloc(sizeof(int) * Max(src->noutputs, 1));
+	memcpy(row->outputs, src->outputs, sizeof(int) * src->noutputs);
+	return row;
+}
+
+/* Called by the trigger on smpc.federations: every backend drops its cache. */
+Datum
+smpc_federations_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "smpc._federations_changed() must be called as a trigger");
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}
+
+/*
  * Loads one federation, allocated in the caller's memory context. With
  * missing_ok, a missing federation gives NULL instead of an error.
  */
 SmpcFederationRow *
 smpc_load_federation(const char *name, bool missing_ok)
+{
+	ListCell   *lc;
+	SmpcFederationRow *row;
+
+	smpc_require_schema_version();
+	if (smpc_fed_cache_cxt == NULL)
+	{
+		smpc_fed_cache_cxt = AllocSetContextCreate(TopMemoryContext, "smpc federations",
+												   ALLOCSET_SMALL_SIZES);
+		CacheRegisterRelcacheCallback(smpc_fed_cache_invalidate, (Datum) 0);
+	}
+	if (!OidIsValid(smpc_fed_cache_relid))
+		smpc_fed_cache_relid = get_relname_relid("federations", get_namespace_oid("smpc", false));
+	foreach(lc, smpc_fed_cache)
+	{
+		SmpcFederationRow *cached = (SmpcFederationRow *) lfirst(lc);
+
+		if (strcmp(cached->name, name) == 0)
+			return smpc_federation_copy(cached);
+	}
+	row = smpc_read_federation(name, missing_ok);
+	if (row != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(smpc_fed_cache_cxt);
+
+		smpc_fed_cache = lappend(smpc_fed_cache, smpc_federation_copy(row));
+		MemoryContextSwitchTo(old);
+	}
+	return row;
+}
+
+/* Reads one federation from smpc.federations (smpc_load_federation). */
+static SmpcFederationRow *
+smpc_read_federation(const char *name, bool missing_ok)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	SmpcFederationRow *row = NULL;
@@ -275,7 +371,6 @@ smpc_load_federation(const char *name, bool missing_ok)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
-	smpc_require_schema_version();
 	args[0] = CStringGetTextDatum(name);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
