@@ -65,6 +65,24 @@ smpc_require_schema_version(void)
 			errhint("Run ALTER EXTENSION smpc UPDATE in this database."));
 }
 
+/* Runs a cached query (smpc_pg.h). */
+int
+smpc_spi_execute(SmpcCachedQuery *q, Datum *args, const char *nulls, bool read_only, long count)
+{
+	if (q->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(q->sql, q->nargs, q->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "smpc: could not prepare \"%s\": %s", q->sql,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "smpc: could not keep the plan of \"%s\"", q->sql);
+		q->plan = plan;
+	}
+	return SPI_execute_plan(q->plan, args, nulls, read_only, count);
+}
+
 /* The role that owns schema smpc, i.e. installed the extension. */
 Oid
 smpc_schema_owner(void)
@@ -117,7 +135,6 @@ void
 smpc_check_result_grant(const SmpcFederationRow *fed)
 {
 	Oid			userid = GetUserId();
-	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	SmpcOwnerContext owner;
 	bool		allowed = false;
@@ -127,8 +144,12 @@ smpc_check_result_grant(const SmpcFederationRow *fed)
 	args[0] = CStringGetTextDatum(fed->name);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT role_name FROM smpc.result_grants WHERE federation = $1",
-						  1, argtypes, args, NULL, true, 0);
+	{
+		static SmpcCachedQuery q = {"SELECT role_name FROM smpc.result_grants WHERE federation = $1",
+		1, {TEXTOID}, NULL};
+
+		smpc_spi_execute(&q, args, NULL, true, 0);
+	}
 	for (uint64 i = 0; i < SPI_processed && !allowed; i++)
 	{
 		char	   *role = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);

@@ -145,7 +145,6 @@ char *
 smpc_job_covers(const SmpcFederationRow *fed, const char *job_id)
 {
 	ListCell   *lc;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	SmpcOwnerContext owner;
 	char	   *covers = NULL;
@@ -162,9 +161,12 @@ smpc_job_covers(const SmpcFederationRow *fed, const char *job_id)
 	args[1] = CStringGetTextDatum(job_id);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT pg_catalog.array_to_string(covers, ',') FROM smpc.jobs "
-						  "WHERE federation = $1 AND job_id = $2",
-						  2, argtypes, args, NULL, true, 1);
+	{
+		static SmpcCachedQuery q = {"SELECT pg_catalog.array_to_string(covers, ',') FROM smpc.jobs "
+			"WHERE federation = $1 AND job_id = $2", 2, {TEXTOID, TEXTOID}, NULL};
+
+		smpc_spi_execute(&q, args, NULL, true, 1);
+	}
 	if (SPI_processed == 1)
 	{
 		char	   *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -184,7 +186,6 @@ bool
 smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
 					   __int128 *outputs, int width, SmpcJobResult *res)
 {
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	SmpcOwnerContext owner;
 	char	   *used_for = NULL;
@@ -197,10 +198,13 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	args[1] = CStringGetTextDatum(job_id);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT descriptor, result, started_by, "
-						  "pg_catalog.array_to_string(covers, ',') FROM smpc.jobs "
-						  "WHERE federation = $1 AND job_id = $2",
-						  2, argtypes, args, NULL, true, 1);
+	{
+		static SmpcCachedQuery q = {"SELECT descriptor, result, started_by, "
+			"pg_catalog.array_to_string(covers, ',') FROM smpc.jobs "
+		"WHERE federation = $1 AND job_id = $2", 2, {TEXTOID, TEXTOID}, NULL};
+
+		smpc_spi_execute(&q, args, NULL, true, 1);
+	}
 	if (SPI_processed == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
@@ -248,7 +252,6 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 bool
 smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
 {
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	SmpcOwnerContext owner;
 	bool		found;
@@ -257,8 +260,12 @@ smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
 	args[1] = CStringGetTextDatum(job_id);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT 1 FROM smpc.jobs WHERE federation = $1 AND job_id = $2",
-						  2, argtypes, args, NULL, true, 1);
+	{
+		static SmpcCachedQuery q = {"SELECT 1 FROM smpc.jobs WHERE federation = $1 AND job_id = $2",
+		2, {TEXTOID, TEXTOID}, NULL};
+
+		smpc_spi_execute(&q, args, NULL, true, 1);
+	}
 	found = SPI_processed == 1;
 	SPI_finish();
 	smpc_end_as_owner(&owner);
@@ -285,8 +292,6 @@ smpc_write_pending(void)
 	foreach(lc, smpc_pending)
 	{
 		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
-		Oid			argtypes[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID, TEXTOID, TEXTOID};
 		Datum		args[8];
 		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 		SmpcOwnerContext owner;
@@ -306,13 +311,17 @@ smpc_write_pending(void)
 		nulls[7] = p->covers ? ' ' : 'n';
 		smpc_begin_as_owner(&owner);
 		SPI_connect();
-		SPI_execute_with_args("INSERT INTO smpc.jobs (federation, job_id, descriptor, state, "
-							  "result, started_at, finished_at, started_by, covers) "
-							  "VALUES ($1, $2, $3, CASE WHEN $4 IS NULL THEN 'contributed' "
-							  "ELSE 'released' END, $4, $5, $6, $7, "
-							  "pg_catalog.string_to_array($8, ',')) "
-							  "ON CONFLICT DO NOTHING",
-							  8, argtypes, args, nulls, false, 0);
+		{
+			static SmpcCachedQuery q = {"INSERT INTO smpc.jobs (federation, job_id, descriptor, "
+				"state, result, started_at, finished_at, started_by, covers) "
+				"VALUES ($1, $2, $3, CASE WHEN $4 IS NULL THEN 'contributed' "
+				"ELSE 'released' END, $4, $5, $6, $7, pg_catalog.string_to_array($8, ',')) "
+				"ON CONFLICT DO NOTHING", 8,
+				{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
+			TEXTOID}, NULL};
+
+			smpc_spi_execute(&q, args, nulls, false, 0);
+		}
 		inserted = SPI_processed;
 		SPI_finish();
 		smpc_end_as_owner(&owner);

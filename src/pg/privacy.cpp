@@ -278,7 +278,6 @@ smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id, const char 
 void
 smpc_privacy_require_none(const SmpcFederationRow *fed, const char *dataset)
 {
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	SmpcOwnerContext owner;
 	char	   *budgeted = NULL;
@@ -288,9 +287,13 @@ smpc_privacy_require_none(const SmpcFederationRow *fed, const char *dataset)
 	args[1] = CStringGetTextDatum(dataset);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT dataset FROM smpc.privacy_budgets "
-						  "WHERE federation = $1 AND dataset IN ($2, '*') ORDER BY dataset = '*'",
-						  2, argtypes, args, NULL, true, 1);
+	{
+		static SmpcCachedQuery q = {"SELECT dataset FROM smpc.privacy_budgets "
+			"WHERE federation = $1 AND dataset IN ($2, '*') ORDER BY dataset = '*'",
+		2, {TEXTOID, TEXTOID}, NULL};
+
+		smpc_spi_execute(&q, args, NULL, true, 1);
+	}
 	if (SPI_processed == 1)
 		budgeted = MemoryContextStrdup(callercxt, SPI_getvalue(SPI_tuptable->vals[0],
 															  SPI_tuptable->tupdesc, 1));

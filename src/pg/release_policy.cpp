@@ -109,7 +109,6 @@ smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column, bool in
 					   SmpcBounds *out)
 {
 	int			scale = integer_class ? 0 : fed->scale;
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT4OID};
 	Datum		args[3];
 	char		nulls[3] = {' ', column ? ' ' : 'n', ' '};
 	SmpcOwnerContext owner;
@@ -129,11 +128,14 @@ smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column, bool in
 	args[2] = Int32GetDatum(scale);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT column_name, ceil(lo * 10::numeric ^ $3)::text, "
-						  "floor(hi * 10::numeric ^ $3)::text, on_violation "
-						  "FROM smpc.bounds WHERE federation = $1 AND column_name IN ($2, '*') "
-						  "ORDER BY column_name = '*' LIMIT 1",
-						  3, argtypes, args, nulls, true, 1);
+	{
+		static SmpcCachedQuery q = {"SELECT column_name, ceil(lo * 10::numeric ^ $3)::text, "
+			"floor(hi * 10::numeric ^ $3)::text, on_violation "
+			"FROM smpc.bounds WHERE federation = $1 AND column_name IN ($2, '*') "
+		"ORDER BY column_name = '*' LIMIT 1", 3, {TEXTOID, TEXTOID, INT4OID}, NULL};
+
+		smpc_spi_execute(&q, args, nulls, true, 1);
+	}
 	if (SPI_processed == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];

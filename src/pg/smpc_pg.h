@@ -17,6 +17,7 @@ extern "C" {
 #include "nodes/primnodes.h"
 #include "utils/elog.h"
 #include "utils/timestamp.h"
+#include "executor/spi.h"
 }
 
 #include "bridge/core_api.hpp"
@@ -92,6 +93,22 @@ extern void smpc_check_result_grant(const SmpcFederationRow *fed);
 extern void smpc_check_result_grant_as(const SmpcFederationRow *fed, Oid role);
 extern bool smpc_party_is_input(const SmpcFederationRow *fed, int party);
 extern char *smpc_party_list(const SmpcFederationRow *fed, uint64 mask, const char *sep);
+/*
+ * A query run through SPI with a plan prepared once per backend (kept with
+ * SPI_keepplan; the plan cache replans it when the tables change): the
+ * catalog lookups of every job would otherwise be parsed and planned each
+ * time. Declare one static per call site; SPI must be connected.
+ */
+typedef struct SmpcCachedQuery
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[10];
+	SPIPlanPtr	plan;
+} SmpcCachedQuery;
+extern int	smpc_spi_execute(SmpcCachedQuery *q, Datum *args, const char *nulls, bool read_only,
+							 long count);
+
 typedef struct SmpcOwnerContext
 {
 	Oid			save_userid;
