@@ -9,7 +9,9 @@
  * aborts while a delivery was in flight (its state is then unknown).
  *
  * Delivery is a call of smpc.deliver($1) on the partner, preceded on a new
- * connection by smpc.deliver_ready() (would the partner's log record it?).
+ * connection by smpc.deliver_ready() (would the partner's log record it?),
+ * which also prepares the delivery statement (smpc_deliver) for that
+ * connection, so messages are not parsed and planned one by one.
  * All calls of a round
  * are sent first and then awaited together on one WaitEventSet, so partners
  * are never contacted one at a time, and every wait can be cancelled and has
@@ -377,13 +379,12 @@ smpc_peer_start_send(SmpcPending *p)
 	const char *values[1] = {(const char *) p->send->data};
 	int			lengths[1] = {(int) p->send->len};
 	int			formats[1] = {1};
-	Oid			types[1] = {BYTEAOID};
 	int			rc;
 
 	p->state = SMPC_PEER_SENDING;
 	p->entry->busy = true;
-	if (!PQsendQueryParams(p->entry->conn, "SELECT smpc.deliver($1)", 1, types, values,
-						   lengths, formats, 0))
+	/* Prepared when the connection was probed: no parsing per message. */
+	if (!PQsendQueryPrepared(p->entry->conn, "smpc_deliver", 1, values, lengths, formats, 0))
 	{
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
 		return;
@@ -406,8 +407,9 @@ smpc_peer_start_probe(SmpcPending *p)
 	int			rc;
 
 	p->state = SMPC_PEER_PROBING;
-	if (!PQsendQueryParams(p->entry->conn, "SELECT smpc.deliver_ready()", 0, NULL, NULL, NULL,
-						   NULL, 0))
+	/* The probe, and (only if it passes) the statement every delivery uses. */
+	if (!PQsendQuery(p->entry->conn, "SELECT smpc.deliver_ready(); "
+					 "PREPARE smpc_deliver(bytea) AS SELECT smpc.deliver($1)"))
 	{
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
 		return;
@@ -514,7 +516,8 @@ smpc_peer_consume(SmpcPending *p)
 			p->entry->busy = false;
 			return;
 		}
-		if (PQresultStatus(res) != PGRES_TUPLES_OK && !p->failed)
+		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK &&
+			!p->failed)
 		{
 			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
