@@ -50,12 +50,20 @@ static const char smpc_audit_insert[] =
 
 #define SMPC_AUDIT_NARGS (SMPC_AUDIT_NTEXT + 4)
 
-/* The INSERT, planned once per batch (inside its transaction, SPI connected). */
+/*
+ * The INSERT, planned once for the writer's life (SPI connected; kept with
+ * SPI_keepplan, replanned by the plan cache if the table is recreated).
+ */
+static SPIPlanPtr smpc_audit_plan = NULL;
+
 static SPIPlanPtr
 smpc_audit_prepare_insert(void)
 {
 	Oid			types[SMPC_AUDIT_NARGS];
 	SPIPlanPtr	plan;
+
+	if (smpc_audit_plan != NULL)
+		return smpc_audit_plan;
 
 	for (int i = 0; i < SMPC_AUDIT_NTEXT; i++)
 		types[i] = TEXTOID;
@@ -67,6 +75,9 @@ smpc_audit_prepare_insert(void)
 	if (plan == NULL)
 		elog(ERROR, "smpc audit insert could not be planned: %s",
 			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "smpc audit insert could not be kept");
+	smpc_audit_plan = plan;
 	return plan;
 }
 
@@ -92,29 +103,40 @@ smpc_audit_insert_record(SPIPlanPtr plan, const SmpcAuditRecord *r)
 		elog(ERROR, "smpc audit insert failed");
 }
 
-/*
- * Inserts the records not marked skip in one transaction. False when that
- * failed (the transaction is then rolled back and the error logged).
- */
-static bool
+/* What writing a batch came to. */
+typedef enum SmpcBatchOutcome
+{
+	SMPC_BATCH_WRITTEN,
+	SMPC_BATCH_FAILED,			/* rolled back, the error logged */
+	SMPC_BATCH_NO_TABLE			/* smpc.audit_log does not exist (extension dropped) */
+} SmpcBatchOutcome;
+
+/* Inserts the records not marked skip in one transaction. */
+static SmpcBatchOutcome
 smpc_audit_write_batch(const SmpcAuditRecord *records, int n, const bool *skip)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool ok = true;
+	volatile SmpcBatchOutcome outcome = SMPC_BATCH_WRITTEN;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	PG_TRY();
 	{
-		SPIPlanPtr	plan;
+		if (!OidIsValid(RangeVarGetRelid(makeRangeVar((char *) "smpc", (char *) "audit_log", -1),
+										 NoLock, true)))
+			outcome = SMPC_BATCH_NO_TABLE;
+		else
+		{
+			SPIPlanPtr	plan;
 
-		SPI_connect();
-		plan = smpc_audit_prepare_insert();
-		for (int i = 0; i < n; i++)
-			if (!skip[i])
-				smpc_audit_insert_record(plan, &records[i]);
-		SPI_finish();
+			SPI_connect();
+			plan = smpc_audit_prepare_insert();
+			for (int i = 0; i < n; i++)
+				if (!skip[i])
+					smpc_audit_insert_record(plan, &records[i]);
+			SPI_finish();
+		}
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
@@ -124,24 +146,11 @@ smpc_audit_write_batch(const SmpcAuditRecord *records, int n, const bool *skip)
 		EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ok = false;
+		outcome = SMPC_BATCH_FAILED;
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
-	return ok;
-}
-
-/* Whether smpc.audit_log exists here (the extension may have been dropped). */
-static bool
-smpc_audit_table_exists(void)
-{
-	bool		exists;
-
-	StartTransactionCommand();
-	exists = OidIsValid(RangeVarGetRelid(makeRangeVar((char *) "smpc", (char *) "audit_log", -1),
-										 NoLock, true));
-	CommitTransactionCommand();
-	return exists;
+	return outcome;
 }
 
 /*
@@ -158,6 +167,7 @@ smpc_audit_drain(MemoryContext batchcxt)
 	bool		skip[SMPC_AUDIT_BATCH];
 	MemoryContext old = MemoryContextSwitchTo(batchcxt);
 	int			n = smpc_audit_peek(SMPC_AUDIT_BATCH, payloads, lens, positions);
+	SmpcBatchOutcome outcome;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -165,13 +175,14 @@ smpc_audit_drain(MemoryContext batchcxt)
 		if (skip[i])
 			smpc_audit_log_payload(lens[i], "it could not be decoded");
 	}
-	if (n > 0 && !smpc_audit_table_exists())
+	outcome = n > 0 ? smpc_audit_write_batch(records, n, skip) : SMPC_BATCH_WRITTEN;
+	if (outcome == SMPC_BATCH_NO_TABLE)
 	{
 		for (int i = 0; i < n; i++)
 			if (!skip[i])
 				smpc_audit_log_record(&records[i], "smpc.audit_log does not exist in this database");
 	}
-	else if (n > 0 && !smpc_audit_write_batch(records, n, skip))
+	else if (outcome == SMPC_BATCH_FAILED)
 	{
 		/* One at a time: only the records that fail on their own are dropped. */
 		for (int i = 0; i < n; i++)
@@ -182,7 +193,7 @@ smpc_audit_drain(MemoryContext batchcxt)
 				continue;
 			for (int j = 0; j < n; j++)
 				one[j] = j != i;
-			if (!smpc_audit_write_batch(records, n, one))
+			if (smpc_audit_write_batch(records, n, one) != SMPC_BATCH_WRITTEN)
 				smpc_audit_log_record(&records[i], "it could not be inserted");
 		}
 	}
