@@ -27,7 +27,7 @@ ROWS=${SMPC_BENCH_ROWS:-10000000}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 NPARTIES=10
 COUNTS=(3 5 10)
-GROUP_COUNTS=(1 1000 100000 1000000)
+GROUP_COUNTS=(1 1000 32768 100000 1000000)
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { echo "bench.sh: error: $*" >&2; exit 1; }
@@ -231,11 +231,70 @@ for t in big_tenth big; do
 		"$CLIENT" once --conn "$(local_conn "$p")" --setup "SET smpc.federation = 'fed3'" --prefix "mem$t" \
 			--sql "SELECT smpc_sum(x, '%s') FROM $t" >/dev/null &
 	done
-	read -r ms kb < <("$CLIENT" once --conn "$(local_conn p1)" --setup "SET smpc.federation = 'fed3'" --prefix "mem$t" \
+	read -r ms hwm anon < <("$CLIENT" once --conn "$(local_conn p1)" --setup "SET smpc.federation = 'fed3'" --prefix "mem$t" \
 		--sql "SELECT smpc_sum(x, '%s') FROM $t")
 	wait
-	record "memory table=$t rows=$(psql_at p1 -c "SELECT count(*) FROM $t") peak_kb=$kb"
+	read -r nms nhwm nanon < <("$CLIENT" once --conn "$(local_conn p1)" --sql "SELECT sum(x) FROM $t")
+	record "memory table=$t rows=$(psql_at p1 -c "SELECT count(*) FROM $t") smpc_hwm_kb=$hwm smpc_anon_kb=$anon native_hwm_kb=$nhwm native_anon_kb=$nanon"
 done
 
-say "results in $OUT"
+# ---- report -------------------------------------------------------------------
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+val() { grep -E "^$1" "$OUT" | head -n 1 | field "$2"; }
+verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && b != "" && a + 0 <= b + 0) ? "met" : "missed" }'; }
+for n in "${COUNTS[@]}"; do
+	printf '%s %s %s %s %s\n' "$n" "$(val "secure parties=$n mode=warm" median_ms)" \
+		"$(val "secure parties=$n mode=cold" median_ms)" "$(val "insecure parties=$n mode=warm" median_ms)" \
+		"$(val "insecure parties=$n mode=cold" median_ms)"
+done >"$BENCH_DIR/latency.dat"
+for k in "${GROUP_COUNTS[@]}"; do
+	ms=$(val "grouped groups=$k " median_ms)
+	[[ -n $ms ]] && echo "$k $ms"
+done >"$BENCH_DIR/grouped.dat"
+gnuplot <<-EOF
+	set terminal pngcairo size 1100,450 noenhanced font ",10"
+	set output '$BENCH_DIR/latency.png'
+	set multiplot layout 1,2 title "smpc on $(nproc) cores, PostgreSQL 15, loopback TLS (make bench)"
+	set logscale y
+	set xlabel 'parties'
+	set ylabel 'median job latency (ms)'
+	set xtics (3, 5, 10)
+	set key top left
+	set grid
+	plot '$BENCH_DIR/latency.dat' using 1:2 with linespoints title 'smpc, warm', \
+	     '' using 1:3 with linespoints title 'smpc, cold', \
+	     '' using 1:4 with linespoints title 'dblink sum(), warm', \
+	     '' using 1:5 with linespoints title 'dblink sum(), cold'
+	set logscale xy
+	set xlabel 'groups (3 parties)'
+	set xtics auto
+	set ylabel 'median smpc_sum_by latency (ms)'
+	plot '$BENCH_DIR/grouped.dat' using 1:2 with linespoints title 'smpc_sum_by, warm'
+	unset multiplot
+EOF
+lw0=$(val "local workers=0" ratio) lw2=$(val "local workers=2" ratio)
+w3=$(val "secure parties=3 mode=warm" median_ms) i3=$(val "insecure parties=3 mode=warm" median_ms)
+w10=$(val "secure parties=10 mode=warm" median_ms)
+g1m=$(val "grouped groups=1000000 " median_ms)
+{
+	echo "| measurement | figure | target | verdict |"
+	echo "| --- | --- | --- | --- |"
+	echo "| local phase, smpc_sum / sum(), $ROWS rows, 0 workers | ${lw0}x | ≤ 1.05x | $(verdict "$lw0" 1.05) |"
+	echo "| local phase, smpc_sum / sum(), 2 workers | ${lw2}x | ≤ 1.05x | $(verdict "$lw2" 1.05) |"
+	echo "| 3 parties, warm, median | $w3 ms | ≤ 1 ms | $(verdict "$w3" 1) |"
+	echo "| 3 parties, warm, vs dblink warm ($i3 ms) | $(awk -v a="$w3" -v b="$i3" 'BEGIN { printf "%.1f", a / b }')x | ≤ 5x | $(verdict "$(awk -v a="$w3" -v b="$i3" 'BEGIN { print a / b }')" 5) |"
+	echo "| 10 parties, warm, median | $w10 ms | ≤ 3 ms | $(verdict "$w10" 3) |"
+	for n in "${COUNTS[@]}"; do
+		c=$(val "secure parties=$n mode=cold" median_ms) ic=$(val "insecure parties=$n mode=cold" median_ms)
+		r=$(awk -v a="$c" -v b="$ic" 'BEGIN { printf "%.1f", a / b }')
+		echo "| $n parties, cold, vs dblink cold ($ic ms) | $c ms, ${r}x | ≤ 1.5x | $(verdict "$r" 1.5) |"
+	done
+	echo "| 1,000,000 groups, 3 parties | ${g1m:-not run: $(grep -E '^grouped groups=1000000 ' "$OUT" | sed 's/.*ERROR: *//' | cut -c1-90)} | < 1 s | $(verdict "$g1m" 1000) |"
+	a1=$(grep '^memory table=big_tenth' "$OUT" | field smpc_anon_kb) a2=$(grep '^memory table=big ' "$OUT" | field smpc_anon_kb)
+	echo "| backend private memory, 1/10 of the rows → all | $a1 kB → $a2 kB | flat | $(verdict "$a2" "$(awk -v a="$a1" 'BEGIN { print a * 1.1 + 1024 }')") |"
+} >"$BENCH_DIR/report.md"
+
+say "results in $OUT, report in $BENCH_DIR/report.md, plot in $BENCH_DIR/latency.png"
 cat "$OUT"
+echo
+cat "$BENCH_DIR/report.md"

@@ -12,7 +12,8 @@
 //   bench_client once  --sql SQL --conn C [--repeat N] [--setup SQL]
 //       runs SQL N times in one session (after the setup SQL) and prints the
 //       median wall time in ms, then the session backend's peak resident
-//       memory (VmHWM, kB, from /proc; 0 when it cannot be read).
+//       memory (VmHWM) and private memory (RssAnon), kB, from /proc (0 when
+//       they cannot be read).
 //
 // Any error stops the program with the server's message (exit 1).
 #include <libpq-fe.h>
@@ -111,15 +112,21 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(k, v.size() - 1)];
 }
 
-long peak_kb(PGconn* c) {
+// A field of the session backend's /proc status in kB (0 if unreadable):
+// VmHWM (peak resident, shared buffers it touched included) or RssAnon
+// (private memory now; glibc keeps what the query's memory contexts took).
+long status_kb(PGconn* c, const char* field) {
   PGresult* r = PQexec(c, "SELECT pg_backend_pid()");
   if (PQresultStatus(r) != PGRES_TUPLES_OK) die("pg_backend_pid failed");
   const std::string pid = PQgetvalue(r, 0, 0);
   PQclear(r);
   std::ifstream status("/proc/" + pid + "/status");
   std::string line;
+  const std::size_t n = std::strlen(field);
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') {
+      return std::strtol(line.c_str() + n + 1, nullptr, 10);
+    }
   }
   return 0;
 }
@@ -195,7 +202,8 @@ int main(int argc, char** argv) {
       exec_ok(c, with_job(o.sql, o.prefix + "-" + std::to_string(i)));
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     }
-    std::printf("%.3f %ld\n", percentile(ms, 0.5), peak_kb(c));
+    std::printf("%.3f %ld %ld\n", percentile(ms, 0.5), status_kb(c, "VmHWM"),
+                status_kb(c, "RssAnon"));
     PQfinish(c);
     return 0;
   }
