@@ -36,9 +36,32 @@ extern __int128 smpc_pow10(int k);
 extern void smpc_numeric_overflow(void) pg_attribute_noreturn();
 extern void smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale);
 extern int	smpc_cmp_scaled(__int128 a, int as, __int128 b, int bs);
-extern SmpcAggState *smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class);
-/* An input value after the bounds (counted in s->outside when outside them). */
-extern int64 smpc_clip_int(SmpcAggState *s, int64 v);
+extern SmpcAggState *smpc_state_create(FunctionCallInfo fcinfo, bool with_bounds,
+									   bool integer_class);
+
+/*
+ * The state of this row's transition: the one passed in, or (first row) a
+ * new one with the bounds that apply. Inline: it runs for every row.
+ */
+static inline SmpcAggState *
+smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
+{
+	if (likely(!PG_ARGISNULL(0)))
+		return (SmpcAggState *) PG_GETARG_POINTER(0);
+	return smpc_state_create(fcinfo, with_bounds, integer_class);
+}
+
+/* An integer input after the bounds (counted in s->outside when outside them). */
+static inline int64
+smpc_clip_int(SmpcAggState *s, int64 v)
+{
+	if (likely(!s->bounds.present) || (v >= s->bounds.lo && v <= s->bounds.hi))
+		return v;
+	s->outside++;
+	if (s->bounds.reject)
+		return v;
+	return v < s->bounds.lo ? (int64) s->bounds.lo : (int64) s->bounds.hi;
+}
 extern double smpc_clip_float8(SmpcAggState *s, double v);
 extern void smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale);
 /* An argument that is the same for every row, read from the query plan. */

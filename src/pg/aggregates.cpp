@@ -121,15 +121,13 @@ smpc_add_scaled(SmpcAggState *s, __int128 v, int vscale)
  * the clipping bounds that apply, looked up once here.
  */
 SmpcAggState *
-smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
+smpc_state_create(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 {
 	MemoryContext aggcxt;
 	SmpcAggState *s;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "smpc aggregate function called in non-aggregate context");
-	if (!PG_ARGISNULL(0))
-		return (SmpcAggState *) PG_GETARG_POINTER(0);
 	s = (SmpcAggState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcAggState));
 	if (with_bounds)
 	{
@@ -145,18 +143,6 @@ smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 		}
 	}
 	return s;
-}
-
-/* Clips an integer input to the bounds (or counts it when they reject). */
-int64
-smpc_clip_int(SmpcAggState *s, int64 v)
-{
-	if (likely(!s->bounds.present) || (v >= s->bounds.lo && v <= s->bounds.hi))
-		return v;
-	s->outside++;
-	if (s->bounds.reject)
-		return v;
-	return v < s->bounds.lo ? (int64) s->bounds.lo : (int64) s->bounds.hi;
 }
 
 /* Compares a at scale as with b at scale bs; a value too large to rescale
