@@ -1193,3 +1193,14 @@ COMMENT ON FUNCTION smpc._federations_changed() IS 'makes every backend drop its
 CREATE TRIGGER federations_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON smpc.federations
     FOR EACH STATEMENT EXECUTE FUNCTION smpc._federations_changed();
 COMMENT ON TRIGGER federations_changed ON smpc.federations IS 'invalidates the federation definitions cached by backends';
+
+-- Grouped jobs at parties without input (the delegated model's compute parties).
+CREATE FUNCTION smpc_join_by(aggregate text, value_type regtype, domain text[], job_id text,
+    column_name text DEFAULT NULL)
+RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'smpc_join_by';
+REVOKE ALL ON FUNCTION smpc_join_by(text, regtype, text[], text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc_join_by(text, regtype, text[], text, text) TO smpc_analyst;
+COMMENT ON FUNCTION smpc_join_by(text, regtype, text[], text, text) IS
+    'takes part in a sum_by, avg_by or count_by job without an input (compute-only and output-only parties); the rows where this party learns the result, else NULL';

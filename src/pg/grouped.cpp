@@ -40,6 +40,7 @@ PGDLLEXPORT Datum smpc_group_count_accum(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_sum_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_avg_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_count_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_join_by(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(smpc_group_accum_int2);
 PG_FUNCTION_INFO_V1(smpc_group_accum_int4);
@@ -50,6 +51,7 @@ PG_FUNCTION_INFO_V1(smpc_group_count_accum);
 PG_FUNCTION_INFO_V1(smpc_sum_by_final);
 PG_FUNCTION_INFO_V1(smpc_avg_by_final);
 PG_FUNCTION_INFO_V1(smpc_count_by_final);
+PG_FUNCTION_INFO_V1(smpc_join_by);
 }
 
 /* A key of the domain: bytes of a text value (not NUL-terminated). */
@@ -91,11 +93,19 @@ smpc_key_cmp(const void *a, const void *b)
 /* The most keys a domain may have: the job's vector holds two values per key. */
 #define SMPC_MAX_GROUPS 32768
 
+static void smpc_domain_from_array(ArrayType *array, SmpcDomain *out);
+
 /* Reads, sorts and checks the domain argument (the one before the job id). */
 static void
 smpc_domain_load(FunctionCallInfo fcinfo, SmpcDomain *out)
 {
-	ArrayType  *array = DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "key domain"));
+	smpc_domain_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "key domain")), out);
+}
+
+/* Sorts and checks a domain given as text[]. */
+static void
+smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
+{
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -304,6 +314,16 @@ typedef enum SmpcGroupKind
 	SMPC_GROUP_COUNT
 } SmpcGroupKind;
 
+static const char *
+smpc_group_kind_name(SmpcGroupKind kind)
+{
+	return kind == SMPC_GROUP_SUM ? "sum" : kind == SMPC_GROUP_AVG ? "avg" : "count";
+}
+
+static Datum smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind,
+							const SmpcFederationRow *fed, const SmpcDomain *domain_in,
+							const SmpcGroupState *s, SmpcJobRequest *reqp, bool *isnull);
+
 /*
  * Runs the grouped job and builds its result: an array of smpc.group_value
  * (key, value, suppressed), one per key of the domain, in byte order.
@@ -316,9 +336,40 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind, bool *isnull)
 	const char *value_class = kind == SMPC_GROUP_COUNT ? "any" : smpc_value_class_of(
 		get_fn_expr_argtype(fcinfo->flinfo, 2));
 	SmpcJobRequest req;
-	SmpcJobResult res;
 	SmpcBounds	bounds;
 	SmpcFederationRow *fed;
+
+	*isnull = false;
+	if (value_class == NULL)
+		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
+	fed = smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_kind_name(kind), value_class,
+						   kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1, &req,
+						   &bounds);
+	if (s != NULL)
+		domain = s->domain;
+	else
+		smpc_domain_load(fcinfo, &domain);
+	if (s != NULL && s->dropped > 0)
+		ereport(NOTICE,
+				errmsg("%lld rows with a key outside the job's domain were left out",
+					   (long long) s->dropped));
+	return smpc_group_run(fcinfo, kind, fed, &domain, s, &req, isnull);
+}
+
+/*
+ * Runs a grouped job whose request has its common parts filled (at an input
+ * party s holds the local partial aggregates; NULL: none) and builds its
+ * result.
+ */
+static Datum
+smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederationRow *fed,
+			   const SmpcDomain *domain_in, const SmpcGroupState *s, SmpcJobRequest *reqp,
+			   bool *isnull)
+{
+	SmpcDomain	domain = *domain_in;
+	SmpcJobRequest req = *reqp;
+	const char *value_class = req.value_class;
+	SmpcJobResult res;
 	bool		gated;
 	int			width;
 	int			sum_at;
@@ -333,20 +384,6 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind, bool *isnull)
 	char		typalign;
 
 	*isnull = false;
-	if (value_class == NULL)
-		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
-	fed = smpc_agg_request(fcinfo, s ? &s->base : NULL,
-						   kind == SMPC_GROUP_SUM ? "sum" : kind == SMPC_GROUP_AVG ? "avg" : "count",
-						   value_class, kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1,
-						   &req, &bounds);
-	if (s != NULL)
-		domain = s->domain;
-	else
-		smpc_domain_load(fcinfo, &domain);
-	if (s != NULL && s->dropped > 0)
-		ereport(NOTICE,
-				errmsg("%lld rows with a key outside the job's domain were left out",
-					   (long long) s->dropped));
 
 	/* Cell layout: (sum, count), the sum alone, or the count alone. */
 	gated = fed->min_rows > 0;
@@ -438,6 +475,70 @@ smpc_count_by_final(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		d = smpc_group_final(fcinfo, SMPC_GROUP_COUNT, &isnull);
 
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(d);
+}
+
+/*
+ * smpc_join_by(aggregate, value_type, domain, job_id, column_name): takes
+ * part in a grouped job without an input (the delegated model's compute
+ * parties, output-only parties), as smpc_join does for single aggregates.
+ */
+Datum
+smpc_join_by(PG_FUNCTION_ARGS)
+{
+	char	   *aggregate;
+	SmpcGroupKind kind;
+	const char *value_class;
+	SmpcFederationRow *fed;
+	SmpcJobRequest req;
+	SmpcBounds	bounds;
+	SmpcDomain	domain;
+	bool		isnull;
+	Datum		d;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("aggregate, value type, domain and job id of smpc_join_by must not be NULL"));
+	aggregate = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strcmp(aggregate, "sum_by") == 0)
+		kind = SMPC_GROUP_SUM;
+	else if (strcmp(aggregate, "avg_by") == 0)
+		kind = SMPC_GROUP_AVG;
+	else if (strcmp(aggregate, "count_by") == 0)
+		kind = SMPC_GROUP_COUNT;
+	else
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("smpc_join_by takes part in sum_by, avg_by or count_by jobs, not \"%s\"",
+					   aggregate));
+	value_class = kind == SMPC_GROUP_COUNT ? "any" : smpc_value_class_of(PG_GETARG_OID(1));
+	if (value_class == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DATATYPE_MISMATCH),
+				errmsg("smpc_%s does not take values of type %s", aggregate,
+					   format_type_be(PG_GETARG_OID(1))),
+				errhint("Use smallint, integer, bigint, numeric or double precision."));
+	smpc_domain_from_array(PG_GETARG_ARRAYTYPE_P(2), &domain);
+
+	memset(&req, 0, sizeof req);
+	memset(&bounds, 0, sizeof bounds);
+	req.job_id = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	req.aggregate = smpc_group_kind_name(kind);
+	req.value_class = value_class;
+	req.inputs_present = false;
+	req.count_index = -1;
+	req.column = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	fed = smpc_load_federation(smpc_default_federation_name(), false);
+	req.scale = kind == SMPC_GROUP_COUNT || strcmp(value_class, "integer") == 0 ? 0 : fed->scale;
+	if (kind != SMPC_GROUP_COUNT)
+	{
+		smpc_bounds_for_column(fed, req.column, strcmp(value_class, "integer") == 0, &bounds);
+		req.bounds = &bounds;
+	}
+	d = smpc_group_run(fcinfo, kind, fed, &domain, NULL, &req, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(d);

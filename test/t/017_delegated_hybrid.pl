@@ -65,6 +65,18 @@ $dg->expect_all_ok({ map { $_ => $res->{$_} } @owners },
 	'delegated: every owner learns the standard deviation');
 $dg->expect_all_ok({ map { $_ => $res->{$_} } @compute }, 'no result',
 	'delegated: compute parties learn no spread');
+# Grouped results in the delegated model: compute parties join with smpc_join_by.
+for my $p (@owners)
+{
+	$dg->psql($p, "CREATE TABLE g(k text, x integer); INSERT INTO g VALUES ('n', $input{$p}), ('s', 1)");
+}
+%owner_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT string_agg(key || '=' || value, ',') FROM unnest((SELECT smpc_sum_by(k, x, ARRAY['n', 's'], 'dg-by') FROM g))" } @owners;
+%compute_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT coalesce(smpc_join_by('sum_by', 'integer', ARRAY['s', 'n'], 'dg-by', 'x')::text, 'no result')" } @compute;
+$res = $dg->run_all({ %owner_sql, %compute_sql });
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @owners }, 'n=1500,s=5',
+	'delegated: every owner learns the grouped sums');
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @compute }, 'no result',
+	'delegated: compute parties join the grouped job and learn nothing');
 # Owners talk only to compute parties: no owner's login reaches another owner.
 my $log = slurp_file($dg->node('o1')->logfile, $offset);
 unlike($log, qr/connection authorized: user=smpc_peer_o\d/, 'delegated: no other owner connects to o1');
