@@ -36,3 +36,20 @@ SELECT smpc.create_federation('y', 'a', ARRAY['a', 'b']);
 SELECT smpc.deliver('\x00');
 RESET ROLE;
 DROP ROLE smpc_regress_nobody;
+
+-- Backends cache federation definitions: every change is seen at once, also
+-- after the extension was dropped and created again in this session.
+SELECT smpc.create_federation('cached', 'a', ARRAY['a', 'b', 'c']);
+SELECT smpc.federation_fingerprint('cached') AS before \gset
+SELECT smpc.drop_federation('cached');
+SELECT smpc.create_federation('cached', 'a', ARRAY['a', 'b', 'c', 'd']);
+SELECT smpc.federation_fingerprint('cached') <> :'before' AS sees_new_parties;
+DROP EXTENSION smpc;
+CREATE EXTENSION smpc;
+SELECT smpc.create_federation('cached', 'a', ARRAY['a', 'b']);
+SELECT smpc.federation_fingerprint('cached') AS recreated \gset
+SELECT smpc.drop_federation('cached');
+SELECT smpc.create_federation('cached', 'a', ARRAY['a', 'b', 'c']);
+SELECT smpc.federation_fingerprint('cached') <> :'recreated' AS sees_change_after_recreate;
+SELECT smpc.federation_fingerprint('cached') = :'before' AS same_definition_same_fingerprint;
+SELECT smpc.drop_federation('cached');

@@ -526,7 +526,16 @@ smpc_peer_consume(SmpcPending *p)
 
 			/* Not done yet: the connection is fine, read up to the end. */
 			p->failed = true;
-			p->broken = state == NULL;
+			/*
+			 * The connection, not the partner, failed: no SQLSTATE, the
+			 * partner shutting down or losing its session (57P, 08), or
+			 * the prepared delivery statement gone or outdated (26000, a
+			 * pooler or an upgrade; 0A000). A reused connection is then
+			 * replaced and the message sent once more.
+			 */
+			p->broken = state == NULL || strncmp(state, "57P", 3) == 0 ||
+				strncmp(state, "08", 2) == 0 || strcmp(state, "26000") == 0 ||
+				strcmp(state, "0A000") == 0 || PQstatus(conn) == CONNECTION_BAD;
 			p->error_code = state && strlen(state) == 5
 				? MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])
 				: ERRCODE_CONNECTION_FAILURE;

@@ -11,16 +11,19 @@ extern "C" {
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -300,6 +303,7 @@ static SmpcFederationRow *smpc_read_federation(const char *name, bool missing_ok
 static MemoryContext smpc_fed_cache_cxt = NULL;
 static List *smpc_fed_cache = NIL;		/* of SmpcFederationRow * */
 static Oid	smpc_fed_cache_relid = InvalidOid;
+static uint64 smpc_fed_cache_generation = 0;	/* counts invalidations */
 
 static void
 smpc_fed_cache_invalidate(Datum arg, Oid relid)
@@ -309,6 +313,9 @@ smpc_fed_cache_invalidate(Datum arg, Oid relid)
 	if (smpc_fed_cache_cxt != NULL)
 		MemoryContextReset(smpc_fed_cache_cxt);
 	smpc_fed_cache = NIL;
+	/* The table may have been dropped and made again (a new OID): look it up anew. */
+	smpc_fed_cache_relid = InvalidOid;
+	smpc_fed_cache_generation++;
 }
 
 /* A deep copy of a federation row in the current memory context. */
@@ -354,6 +361,7 @@ smpc_load_federation(const char *name, bool missing_ok)
 {
 	ListCell   *lc;
 	SmpcFederationRow *row;
+	uint64		generation;
 
 	smpc_require_schema_version();
 	if (smpc_fed_cache_cxt == NULL)
@@ -363,7 +371,16 @@ smpc_load_federation(const char *name, bool missing_ok)
 		CacheRegisterRelcacheCallback(smpc_fed_cache_invalidate, (Datum) 0);
 	}
 	if (!OidIsValid(smpc_fed_cache_relid))
-		smpc_fed_cache_relid = get_relname_relid("federations", get_namespace_oid("smpc", false));
+	{
+		Oid			relid = get_relname_relid("federations", get_namespace_oid("smpc", false));
+
+		/*
+		 * Locking the table takes in every invalidation committed before
+		 * (which may empty the cache); only then is the OID recorded.
+		 */
+		LockRelationOid(relid, AccessShareLock);
+		smpc_fed_cache_relid = relid;
+	}
 	foreach(lc, smpc_fed_cache)
 	{
 		SmpcFederationRow *cached = (SmpcFederationRow *) lfirst(lc);
@@ -371,8 +388,14 @@ smpc_load_federation(const char *name, bool missing_ok)
 		if (strcmp(cached->name, name) == 0)
 			return smpc_federation_copy(cached);
 	}
+	/*
+	 * A miss: read what is committed now (a fresh snapshot, not the
+	 * caller's, which may predate a change whose invalidation was just
+	 * taken in), and keep it only if no invalidation came meanwhile.
+	 */
+	generation = smpc_fed_cache_generation;
 	row = smpc_read_federation(name, missing_ok);
-	if (row != NULL)
+	if (row != NULL && generation == smpc_fed_cache_generation && OidIsValid(smpc_fed_cache_relid))
 	{
 		MemoryContext old = MemoryContextSwitchTo(smpc_fed_cache_cxt);
 
@@ -391,14 +414,21 @@ smpc_read_federation(const char *name, bool missing_ok)
 	SmpcOwnerContext owner;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
+	Snapshot	snap;
+	SPIPlanPtr	plan;
 
 	args[0] = CStringGetTextDatum(name);
+	/* Committed now, also in a parallel query (a catalog snapshot may be taken there). */
+	InvalidateCatalogSnapshot();
+	snap = RegisterSnapshot(GetCatalogSnapshot(RelationRelationId));
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	SPI_execute_with_args("SELECT self_name, parties, scale, min_parties, min_rows, "
-						  "require_bounds, threshold, compute, inputs, outputs "
-						  "FROM smpc.federations WHERE name = $1",
-						  1, argtypes, args, NULL, true, 1);
+	plan = SPI_prepare("SELECT self_name, parties, scale, min_parties, min_rows, "
+					   "require_bounds, threshold, compute, inputs, outputs "
+					   "FROM smpc.federations WHERE name = $1", 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "smpc: could not prepare the federation query");
+	SPI_execute_snapshot(plan, args, NULL, snap, InvalidSnapshot, true, false, 1);
 	if (SPI_processed == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
@@ -450,6 +480,7 @@ smpc_read_federation(const char *name, bool missing_ok)
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
+	UnregisterSnapshot(snap);
 
 	if (row == NULL && !missing_ok)
 		ereport(ERROR,
