@@ -1204,3 +1204,11 @@ REVOKE ALL ON FUNCTION smpc_join_by(text, regtype, text[], text, text) FROM PUBL
 GRANT EXECUTE ON FUNCTION smpc_join_by(text, regtype, text[], text, text) TO smpc_analyst;
 COMMENT ON FUNCTION smpc_join_by(text, regtype, text[], text, text) IS
     'takes part in a sum_by, avg_by or count_by job without an input (compute-only and output-only parties); the rows where this party learns the result, else NULL';
+CREATE FUNCTION smpc_join_histogram(value_type regtype, edges numeric[], job_id text)
+RETURNS smpc.bucket[]
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'smpc_join_histogram';
+REVOKE ALL ON FUNCTION smpc_join_histogram(regtype, numeric[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc_join_histogram(regtype, numeric[], text) TO smpc_analyst;
+COMMENT ON FUNCTION smpc_join_histogram(regtype, numeric[], text) IS
+    'takes part in a histogram (or percentile) job without an input (compute-only and output-only parties); the buckets where this party learns the result, else NULL';

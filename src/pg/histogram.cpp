@@ -44,6 +44,7 @@ PGDLLEXPORT Datum smpc_hist_accum_numeric(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_hist_accum_float8(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_histogram_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_percentiles_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_join_histogram(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(smpc_hist_accum_int2);
 PG_FUNCTION_INFO_V1(smpc_hist_accum_int4);
@@ -52,6 +53,7 @@ PG_FUNCTION_INFO_V1(smpc_hist_accum_numeric);
 PG_FUNCTION_INFO_V1(smpc_hist_accum_float8);
 PG_FUNCTION_INFO_V1(smpc_histogram_final);
 PG_FUNCTION_INFO_V1(smpc_percentiles_final);
+PG_FUNCTION_INFO_V1(smpc_join_histogram);
 }
 
 #define SMPC_MAX_EDGES 32767
@@ -74,11 +76,19 @@ typedef struct SmpcHistState
 	int64		rows;
 } SmpcHistState;
 
+static void smpc_edges_from_array(ArrayType *array, SmpcEdges *out);
+
 /* Reads and checks the edges (argument edges_arg, from the end). */
 static void
 smpc_edges_load(FunctionCallInfo fcinfo, int edges_arg, SmpcEdges *out)
 {
-	ArrayType  *array = DatumGetArrayTypeP(smpc_plan_arg(fcinfo, edges_arg, "bucket edges"));
+	smpc_edges_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, edges_arg, "bucket edges")), out);
+}
+
+/* Checks edges given as numeric[] and puts them in the forms comparisons use. */
+static void
+smpc_edges_from_array(ArrayType *array, SmpcEdges *out)
+{
 	bool	   *nulls;
 	StringInfoData canon;
 
@@ -252,6 +262,10 @@ smpc_hist_accum_float8(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+static bool smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobRequest *reqp,
+							   const SmpcEdges *edges, const SmpcHistState *s,
+							   __int128 **counts, bool **suppressed);
+
 /*
  * Runs the histogram job: joint counts per bucket (n + 1 values) and which
  * were suppressed. False where this party learns no result.
@@ -263,10 +277,8 @@ smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool
 	const char *value_class = smpc_value_class(fcinfo);
 	SmpcAggState base;
 	SmpcJobRequest req;
-	SmpcJobResult res;
 	SmpcBounds	bounds;
 	SmpcFederationRow *fed;
-	int			nb;
 
 	memset(&base, 0, sizeof base);
 	base.count = s ? s->rows : 0;
@@ -275,6 +287,21 @@ smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool
 		*edges = s->edges;
 	else
 		smpc_edges_load(fcinfo, -2, edges);
+	return smpc_hist_exchange(fed, &req, edges, s, counts, suppressed);
+}
+
+/*
+ * The histogram job proper, its request's common parts filled (s: this
+ * party's counts; NULL at a party without input).
+ */
+static bool
+smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobRequest *reqp, const SmpcEdges *edges,
+				   const SmpcHistState *s, __int128 **counts, bool **suppressed)
+{
+	SmpcJobRequest req = *reqp;
+	SmpcJobResult res;
+	int			nb;
+
 	nb = edges->n + 1;
 	req.width = nb;
 	req.kinds = "c";
@@ -313,6 +340,9 @@ smpc_rows_array(Datum *rows, int n, Oid elemtype)
 	return PointerGetDatum(construct_array(rows, n, elemtype, typlen, typbyval, typalign));
 }
 
+static Datum smpc_bucket_rows(FunctionCallInfo fcinfo, const SmpcEdges *edgesp,
+							  const __int128 *counts, const bool *suppressed);
+
 /* smpc.bucket[]: (lower, upper, count, suppressed) per bucket, ascending. */
 Datum
 smpc_histogram_final(PG_FUNCTION_ARGS)
@@ -320,13 +350,23 @@ smpc_histogram_final(PG_FUNCTION_ARGS)
 	SmpcEdges	edges;
 	__int128   *counts;
 	bool	   *suppressed;
+
+	if (!smpc_hist_run(fcinfo, &edges, &counts, &suppressed))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(smpc_bucket_rows(fcinfo, &edges, counts, suppressed));
+}
+
+/* The buckets of a histogram result as smpc.bucket[]. */
+static Datum
+smpc_bucket_rows(FunctionCallInfo fcinfo, const SmpcEdges *edgesp, const __int128 *counts,
+				 const bool *suppressed)
+{
+	const SmpcEdges edges = *edgesp;
 	Oid			elemtype;
 	TupleDesc	desc;
 	Datum	   *rows;
 	int			nb;
 
-	if (!smpc_hist_run(fcinfo, &edges, &counts, &suppressed))
-		PG_RETURN_NULL();
 	desc = smpc_result_rowtype(fcinfo, &elemtype);
 	nb = edges.n + 1;
 	rows = (Datum *) palloc(sizeof(Datum) * nb);
@@ -343,7 +383,7 @@ smpc_histogram_final(PG_FUNCTION_ARGS)
 		values[3] = BoolGetDatum(sup);
 		rows[b] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	}
-	PG_RETURN_DATUM(smpc_rows_array(rows, nb, elemtype));
+	return smpc_rows_array(rows, nb, elemtype);
 }
 
 /*
@@ -421,4 +461,43 @@ smpc_percentiles_final(PG_FUNCTION_ARGS)
 		rows[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	}
 	PG_RETURN_DATUM(smpc_rows_array(rows, nf, elemtype));
+}
+
+/*
+ * smpc_join_histogram(value_type, edges, job_id): takes part in a histogram
+ * job without an input (the delegated model's compute parties, output-only
+ * parties); the buckets where this party learns the result, else NULL.
+ */
+Datum
+smpc_join_histogram(PG_FUNCTION_ARGS)
+{
+	const char *value_class;
+	SmpcFederationRow *fed;
+	SmpcJobRequest req;
+	SmpcEdges	edges;
+	__int128   *counts;
+	bool	   *suppressed;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("value type, edges and job id of smpc_join_histogram must not be NULL"));
+	value_class = smpc_value_class_of(PG_GETARG_OID(0));
+	if (value_class == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DATATYPE_MISMATCH),
+				errmsg("smpc_histogram does not take values of type %s",
+					   format_type_be(PG_GETARG_OID(0))),
+				errhint("Use smallint, integer, bigint, numeric or double precision."));
+	smpc_edges_from_array(PG_GETARG_ARRAYTYPE_P(1), &edges);
+	memset(&req, 0, sizeof req);
+	req.job_id = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	req.aggregate = "histogram";
+	req.value_class = value_class;
+	req.inputs_present = false;
+	req.count_index = -1;
+	fed = smpc_load_federation(smpc_default_federation_name(), false);
+	if (!smpc_hist_exchange(fed, &req, &edges, NULL, &counts, &suppressed))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(smpc_bucket_rows(fcinfo, &edges, counts, suppressed));
 }

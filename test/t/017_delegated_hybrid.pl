@@ -77,6 +77,16 @@ $dg->expect_all_ok({ map { $_ => $res->{$_} } @owners }, 'n=1500,s=5',
 	'delegated: every owner learns the grouped sums');
 $dg->expect_all_ok({ map { $_ => $res->{$_} } @compute }, 'no result',
 	'delegated: compute parties join the grouped job and learn nothing');
+# Histograms and percentiles in the delegated model: smpc_join_histogram.
+%owner_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT string_agg(count::text, ',') FROM unnest((SELECT smpc_histogram(x, ARRAY[150, 350], 'dg-hist') FROM t));\n"
+	  . "SELECT value FROM unnest((SELECT smpc_percentiles(x, ARRAY[0.5], ARRAY[150, 250, 350], 'dg-pct') FROM t))" } @owners;
+%compute_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT coalesce(smpc_join_histogram('integer', ARRAY[150, 350], 'dg-hist')::text, 'no result');\n"
+	  . "SELECT coalesce(smpc_join_histogram('integer', ARRAY[150, 250, 350], 'dg-pct')::text, 'no result')" } @compute;
+$res = $dg->run_all({ %owner_sql, %compute_sql });
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @owners }, "2,4,4\n275.00",
+	'delegated: owners learn the histogram and the median (in its bucket [250, 350))');
+$dg->expect_all_ok({ map { $_ => $res->{$_} } @compute }, "no result\nno result",
+	'delegated: compute parties join histogram jobs and learn nothing');
 # Owners talk only to compute parties: no owner's login reaches another owner.
 my $log = slurp_file($dg->node('o1')->logfile, $offset);
 unlike($log, qr/connection authorized: user=smpc_peer_o\d/, 'delegated: no other owner connects to o1');
