@@ -46,7 +46,7 @@ if [[ $(id -u) -eq 0 ]]; then
 	mkdir -p "$BENCH_DIR/bin"
 	g++ -O2 -std=c++17 -Wall -Wextra -Werror -I"$("$PG_CONFIG" --includedir)" \
 		"$here/bench_client.cpp" -o "$BENCH_DIR/bin/bench_client" -lpq
-	install -m 0755 "$here/bench.sh" "$here/../scripts/make-certs.sh" "$BENCH_DIR/bin/"
+	install -m 0755 "$here/bench.sh" "$here/../scripts/make-certs.sh" "$here/../scripts/free-port.pl" "$BENCH_DIR/bin/"
 	chown -R postgres: "$BENCH_DIR"
 	chmod 0700 "$BENCH_DIR"
 	exec runuser -u postgres -- env SMPC_BENCH_DIR="$BENCH_DIR" SMPC_BENCH_JOBS="$JOBS" \
@@ -70,20 +70,7 @@ mkdir -p "$SOCK"
 : >"$OUT"
 
 declare -A PORT=()
-free_port() {
-	perl -MIO::Socket::INET -e '
-		my %taken = map { $_ => 1 } @ARGV;
-		for (1 .. 500) {
-			my $port = 20000 + int(rand(30000));
-			next if $taken{$port};
-			my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $port,
-				Proto => "tcp", Listen => 1, ReuseAddr => 1) or next;
-			close $s;
-			print "$port\n";
-			exit 0;
-		}
-		exit 1;' "$@" || die "no free TCP port found"
-}
+free_port() { perl "$BIN/free-port.pl" "$@" || die "no free TCP port found"; }
 local_conn() { echo "host=$SOCK port=${PORT[$1]} dbname=org_$1"; }
 psql_at() {
 	local p=$1

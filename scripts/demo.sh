@@ -38,7 +38,7 @@ if [[ $(id -u) -eq 0 ]]; then
 	id postgres >/dev/null 2>&1 || die "user postgres does not exist: run scripts/install-deps.sh"
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 	mkdir -p "$DEMO_DIR/bin"
-	install -m 0755 "$here/demo.sh" "$here/make-certs.sh" "$DEMO_DIR/bin/"
+	install -m 0755 "$here/demo.sh" "$here/make-certs.sh" "$here/free-port.pl" "$DEMO_DIR/bin/"
 	chown -R postgres: "$DEMO_DIR"
 	chmod 0700 "$DEMO_DIR"
 	exec runuser -u postgres -- env SMPC_DEMO_DIR="$DEMO_DIR" PG_CONFIG="$PG_CONFIG" \
@@ -122,20 +122,7 @@ say "throwaway TLS certificates in $CERTS"
 bash "$HERE/make-certs.sh" "$CERTS" "${PARTIES[@]}"
 
 # A TCP port on 127.0.0.1 that nothing uses now and that is not in "$@".
-free_port() {
-	perl -MIO::Socket::INET -e '
-		my %taken = map { $_ => 1 } @ARGV;
-		for (1 .. 500) {
-			my $port = 20000 + int(rand(30000));
-			next if $taken{$port};
-			my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $port,
-				Proto => "tcp", Listen => 1, ReuseAddr => 1) or next;
-			close $s;
-			print "$port\n";
-			exit 0;
-		}
-		exit 1;' "$@" || die "no free TCP port found"
-}
+free_port() { perl "$HERE/free-port.pl" "$@" || die "no free TCP port found"; }
 
 declare -A PORT=()
 for p in "${PARTIES[@]}"; do

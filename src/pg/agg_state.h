@@ -11,6 +11,7 @@
 #include "pg/smpc_pg.h"
 
 extern "C" {
+#include "access/tupdesc.h"
 #include "utils/numeric.h"
 }
 
@@ -85,6 +86,9 @@ extern SmpcFederationRow *smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAg
 /* moments.cpp: a variance or standard deviation from joint S, Q and n. */
 extern bool smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
 								 int scale, Datum *out);
+/* Array-of-rows results (grouped aggregates, histograms, percentiles). */
+extern TupleDesc smpc_result_rowtype(FunctionCallInfo fcinfo, Oid *elemtype);
+extern Datum smpc_rows_array(Datum *rows, int n, Oid elemtype);
 /* Checks that the aggregate runs once per query, not per group or window. */
 extern void smpc_check_plain_aggregate(FunctionCallInfo fcinfo);
 

@@ -24,6 +24,7 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "funcapi.h"
 #include "nodes/execnodes.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
@@ -33,6 +34,8 @@ extern "C" {
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/array.h"
+#include "utils/typcache.h"
 
 PGDLLEXPORT Datum smpc_accum_int2(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_accum_int4(PG_FUNCTION_ARGS);
@@ -621,6 +624,26 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 	}
 	smpc_run_job(fed, &req, out, &res);
 	return res.has_result;
+}
+
+/* The element type of this function's array result, and its row descriptor. */
+TupleDesc
+smpc_result_rowtype(FunctionCallInfo fcinfo, Oid *elemtype)
+{
+	*elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	return BlessTupleDesc(lookup_rowtype_tupdesc_copy(*elemtype, -1));
+}
+
+/* Rows (of that element type) as the array the function returns. */
+Datum
+smpc_rows_array(Datum *rows, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(rows, n, elemtype, typlen, typbyval, typalign));
 }
 
 /* A scaled 128-bit value as numeric. */

@@ -193,10 +193,11 @@ smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, const char *j
 #define SMPC_AUDIT_MAX_VALUES 64
 
 char *
-smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs, const bool *suppressed)
+smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs, const SmpcJobResult *res)
 {
 	char		a[64];
 	char		b[64];
+	const char *values;
 
 	if (strcmp(req->aggregate, "count") == 0 && req->shape == NULL)
 	{
@@ -212,16 +213,18 @@ smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs, const
 		smpc_format_scaled(outputs[1], 0, b, sizeof b);
 		return psprintf("sum %s, count %s", a, b);
 	}
+	/* As smpc.jobs keeps them (formatted once, when the job was recorded). */
+	values = res->result_text ? res->result_text
+		: smpc_result_text(outputs, req->width, res->suppressed);
 	/* Long vectors: their digest (smpc.jobs keeps the values). */
 	if (req->width > SMPC_AUDIT_MAX_VALUES)
 	{
-		char	   *values = smpc_result_text(outputs, req->width, suppressed);
 		char		hash[65];
 
 		smpc_sha256_hex(values, strlen(values), hash);
 		return psprintf("%d values, sha256 %s (in smpc.jobs)", req->width, hash);
 	}
-	return smpc_result_text(outputs, req->width, suppressed);
+	return pstrdup(values);
 }
 
 /* Stamps the end of a record, copies it to the server log if asked, encodes it. */

@@ -68,9 +68,9 @@ smpc_require_schema_version(void)
 			errhint("Run ALTER EXTENSION smpc UPDATE in this database."));
 }
 
-/* Runs a cached query (smpc_pg.h). */
-int
-smpc_spi_execute(SmpcCachedQuery *q, Datum *args, const char *nulls, bool read_only, long count)
+/* The query's plan, prepared and kept on first use. */
+static SPIPlanPtr
+smpc_cached_plan(SmpcCachedQuery *q)
 {
 	if (q->plan == NULL)
 	{
@@ -83,7 +83,34 @@ smpc_spi_execute(SmpcCachedQuery *q, Datum *args, const char *nulls, bool read_o
 			elog(ERROR, "smpc: could not keep the plan of \"%s\"", q->sql);
 		q->plan = plan;
 	}
-	return SPI_execute_plan(q->plan, args, nulls, read_only, count);
+	return q->plan;
+}
+
+/* Runs a cached query (smpc_pg.h). */
+int
+smpc_spi_execute(SmpcCachedQuery *q, Datum *args, const char *nulls, bool read_only, long count)
+{
+	return SPI_execute_plan(smpc_cached_plan(q), args, nulls, read_only, count);
+}
+
+/*
+ * Runs a cached read-only query on what is committed now rather than on the
+ * caller's snapshot (smpc_pg.h). A fresh catalog snapshot is an MVCC
+ * snapshot of this moment that may be taken even during a parallel query,
+ * where no new transaction snapshot may.
+ */
+int
+smpc_spi_execute_now(SmpcCachedQuery *q, Datum *args, const char *nulls, long count)
+{
+	Snapshot	snap;
+	int			rc;
+
+	InvalidateCatalogSnapshot();
+	snap = RegisterSnapshot(GetCatalogSnapshot(RelationRelationId));
+	rc = SPI_execute_snapshot(smpc_cached_plan(q), args, nulls, snap, InvalidSnapshot, true,
+							  false, count);
+	UnregisterSnapshot(snap);
+	return rc;
 }
 
 /* The role that owns schema smpc, i.e. installed the extension. */
@@ -412,23 +439,16 @@ smpc_read_federation(const char *name, bool missing_ok)
 	MemoryContext callercxt = CurrentMemoryContext;
 	SmpcFederationRow *row = NULL;
 	SmpcOwnerContext owner;
-	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
-	Snapshot	snap;
-	SPIPlanPtr	plan;
+	static SmpcCachedQuery q = {"SELECT self_name, parties, scale, min_parties, min_rows, "
+		"require_bounds, threshold, compute, inputs, outputs "
+	"FROM smpc.federations WHERE name = $1", 1, {TEXTOID}, NULL};
 
 	args[0] = CStringGetTextDatum(name);
-	/* Committed now, also in a parallel query (a catalog snapshot may be taken there). */
-	InvalidateCatalogSnapshot();
-	snap = RegisterSnapshot(GetCatalogSnapshot(RelationRelationId));
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	plan = SPI_prepare("SELECT self_name, parties, scale, min_parties, min_rows, "
-					   "require_bounds, threshold, compute, inputs, outputs "
-					   "FROM smpc.federations WHERE name = $1", 1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "smpc: could not prepare the federation query");
-	SPI_execute_snapshot(plan, args, NULL, snap, InvalidSnapshot, true, false, 1);
+	/* What is committed now (see smpc_load_federation). */
+	smpc_spi_execute_now(&q, args, NULL, 1);
 	if (SPI_processed == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
@@ -480,7 +500,6 @@ smpc_read_federation(const char *name, bool missing_ok)
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
-	UnregisterSnapshot(snap);
 
 	if (row == NULL && !missing_ok)
 		ereport(ERROR,

@@ -322,14 +322,14 @@ smpc_group_kind_name(SmpcGroupKind kind)
 
 static Datum smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind,
 							const SmpcFederationRow *fed, const SmpcDomain *domain_in,
-							const SmpcGroupState *s, SmpcJobRequest *reqp, bool *isnull);
+							const SmpcGroupState *s, SmpcJobRequest *reqp);
 
 /*
  * Runs the grouped job and builds its result: an array of smpc.group_value
  * (key, value, suppressed), one per key of the domain, in byte order.
  */
 static Datum
-smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind, bool *isnull)
+smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind)
 {
 	SmpcGroupState *s = PG_ARGISNULL(0) ? NULL : (SmpcGroupState *) PG_GETARG_POINTER(0);
 	SmpcDomain	domain;
@@ -339,7 +339,6 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind, bool *isnull)
 	SmpcBounds	bounds;
 	SmpcFederationRow *fed;
 
-	*isnull = false;
 	if (value_class == NULL)
 		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
 	fed = smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_kind_name(kind), value_class,
@@ -353,7 +352,7 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind, bool *isnull)
 		ereport(NOTICE,
 				errmsg("%lld rows with a key outside the job's domain were left out",
 					   (long long) s->dropped));
-	return smpc_group_run(fcinfo, kind, fed, &domain, s, &req, isnull);
+	return smpc_group_run(fcinfo, kind, fed, &domain, s, &req);
 }
 
 /*
@@ -363,8 +362,7 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind, bool *isnull)
  */
 static Datum
 smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederationRow *fed,
-			   const SmpcDomain *domain_in, const SmpcGroupState *s, SmpcJobRequest *reqp,
-			   bool *isnull)
+			   const SmpcDomain *domain_in, const SmpcGroupState *s, SmpcJobRequest *reqp)
 {
 	SmpcDomain	domain = *domain_in;
 	SmpcJobRequest req = *reqp;
@@ -378,12 +376,7 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 	Oid			elemtype;
 	TupleDesc	desc;
 	Datum	   *rows;
-	ArrayType  *array;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 
-	*isnull = false;
 
 	/* Cell layout: (sum, count), the sum alone, or the count alone. */
 	gated = fed->min_rows > 0;
@@ -411,15 +404,10 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 	out = smpc_alloc_values(req.width);
 	smpc_run_job(fed, &req, out, &res);
 	if (!res.has_result)
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
+		PG_RETURN_NULL();		/* this party learns no result */
 
 	/* The rows of the result. */
-	elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
-	desc = lookup_rowtype_tupdesc_copy(elemtype, -1);
-	desc = BlessTupleDesc(desc);
+	desc = smpc_result_rowtype(fcinfo, &elemtype);
 	rows = (Datum *) palloc(sizeof(Datum) * domain.n);
 	for (int c = 0; c < domain.n; c++)
 	{
@@ -442,42 +430,25 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 											smpc_to_numeric(count, 0));
 		rows[c] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	}
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	array = construct_array(rows, domain.n, elemtype, typlen, typbyval, typalign);
-	return PointerGetDatum(array);
+	return smpc_rows_array(rows, domain.n, elemtype);
 }
 
 Datum
 smpc_sum_by_final(PG_FUNCTION_ARGS)
 {
-	bool		isnull;
-	Datum		d = smpc_group_final(fcinfo, SMPC_GROUP_SUM, &isnull);
-
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(d);
+	return smpc_group_final(fcinfo, SMPC_GROUP_SUM);
 }
 
 Datum
 smpc_avg_by_final(PG_FUNCTION_ARGS)
 {
-	bool		isnull;
-	Datum		d = smpc_group_final(fcinfo, SMPC_GROUP_AVG, &isnull);
-
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(d);
+	return smpc_group_final(fcinfo, SMPC_GROUP_AVG);
 }
 
 Datum
 smpc_count_by_final(PG_FUNCTION_ARGS)
 {
-	bool		isnull;
-	Datum		d = smpc_group_final(fcinfo, SMPC_GROUP_COUNT, &isnull);
-
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(d);
+	return smpc_group_final(fcinfo, SMPC_GROUP_COUNT);
 }
 
 /*
@@ -495,8 +466,6 @@ smpc_join_by(PG_FUNCTION_ARGS)
 	SmpcJobRequest req;
 	SmpcBounds	bounds;
 	SmpcDomain	domain;
-	bool		isnull;
-	Datum		d;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -538,8 +507,5 @@ smpc_join_by(PG_FUNCTION_ARGS)
 		smpc_bounds_for_column(fed, req.column, strcmp(value_class, "integer") == 0, &bounds);
 		req.bounds = &bounds;
 	}
-	d = smpc_group_run(fcinfo, kind, fed, &domain, NULL, &req, &isnull);
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(d);
+	return smpc_group_run(fcinfo, kind, fed, &domain, NULL, &req);
 }

@@ -321,25 +321,6 @@ smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobRequest *reqp, const Smp
 	return res.has_result;
 }
 
-/* The element type of this function's array result, and its row descriptor. */
-static TupleDesc
-smpc_result_rowtype(FunctionCallInfo fcinfo, Oid *elemtype)
-{
-	*elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
-	return BlessTupleDesc(lookup_rowtype_tupdesc_copy(*elemtype, -1));
-}
-
-static Datum
-smpc_rows_array(Datum *rows, int n, Oid elemtype)
-{
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array(rows, n, elemtype, typlen, typbyval, typalign));
-}
-
 static Datum smpc_bucket_rows(FunctionCallInfo fcinfo, const SmpcEdges *edgesp,
 							  const __int128 *counts, const bool *suppressed);
 

@@ -34,7 +34,7 @@ extern "C" {
 }
 
 /* What one slot holds of a message: a job id up to 16 KiB plus headers fit. */
-#define SMPC_SLOT_PAYLOAD (32 * 1024)
+#define SMPC_SLOT_PAYLOAD SMPC_INBOX_SLOT_BYTES
 /*
  * One partner's login role may hold at most this share of the slots with
  * messages no running job has claimed: a misbehaving partner cannot fill the

@@ -130,6 +130,7 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
 			smpc_job_conflict(fed->name, job_id, p->descriptor, descriptor);
 		res->has_result = p->result != NULL;
 		res->covers = p->covers ? pstrdup(p->covers) : NULL;
+		res->result_text = p->result;
 		if (p->result)
 			smpc_parse_result(p->result, outputs, width, res);
 		return true;
@@ -235,6 +236,7 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 		smpc_job_conflict(fed->name, job_id, used_for, descriptor);
 	res->has_result = result != NULL;
 	res->covers = covers;
+	res->result_text = result;
 	if (result == NULL)
 	{
 		ereport(NOTICE,
@@ -345,7 +347,7 @@ smpc_write_pending(void)
 void
 smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
 				const uint8 *key, const __int128 *outputs, int width, TimestampTz started,
-				const SmpcJobResult *res)
+				SmpcJobResult *res)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	SmpcPendingJob *p = (SmpcPendingJob *) palloc0(sizeof(SmpcPendingJob));
@@ -355,6 +357,7 @@ smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *de
 	p->descriptor = pstrdup(descriptor);
 	p->result = res->has_result ? smpc_result_text(outputs, width, res->suppressed) : NULL;
 	p->covers = res->covers ? pstrdup(res->covers) : NULL;
+	res->result_text = p->result;
 	p->started_by = pstrdup(GetUserNameFromId(GetUserId(), false));
 	memcpy(p->key, key, 32);
 	p->started = started;

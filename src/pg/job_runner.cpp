@@ -679,7 +679,7 @@ smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobRequest *req)
 {
 	/* Values, plus the job id and the federation definition a share carries. */
 	Size		bytes = (Size) req->width * 16 + strlen(req->job_id) + 8192 + 1024;
-	int			slots = (int) ((bytes + 32 * 1024 - 1) / (32 * 1024));
+	int			slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
 	int			needed = (fed->nparties - 1) * 2 * slots;
 
 	if (needed > smpc_max_messages)
@@ -754,19 +754,19 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 		{
 			SmpcPolicy	policy;
 			char		described[512];
+			double	   *noise = NULL;
+			bool		holds_data = req->inputs_present && smpc_party_is_input(fed, fed->self);
 
 			/* A new computation: this party's release policy must admit it. */
 			smpc_policy_for_job(fed, req->bounds, &policy);
 			if (smpc_policy_describe(&policy, described, sizeof described, &st))
 				audit->text[SMPC_AUDIT_POLICY] = pstrdup(described);
-			double	   *noise = NULL;
-
 			smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds, req->outside);
 			/* Differential privacy: the noise, and (with data here) the budget. */
 			if (smpc_epsilon > 0)
 			{
 				noise = smpc_privacy_noise(fed, req, smpc_epsilon);
-				if (req->inputs_present && smpc_party_is_input(fed, fed->self))
+				if (holds_data)
 				{
 					smpc_privacy_admit(fed, req->job_id, descriptor,
 									   req->column ? req->column : "*", smpc_epsilon,
@@ -774,7 +774,7 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 					smpc_charged = true;
 				}
 			}
-			else if (req->inputs_present && smpc_party_is_input(fed, fed->self))
+			else if (holds_data)
 				smpc_privacy_require_none(fed, req->column ? req->column : "*");
 			/* (The job refuses a federation smaller than min_parties when it is made.) */
 			smpc_exchange(fed, req->job_id, descriptor, req, &policy, noise, key, tolerant,
@@ -870,5 +870,5 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 		smpc_audit_released(&audit, computed ? "contributed" : "returned", NULL);
 	else
 		smpc_audit_released(&audit, computed ? "released" : "returned",
-							smpc_audit_result_text(req, outputs, res->suppressed));
+							smpc_audit_result_text(req, outputs, res));
 }

@@ -40,14 +40,12 @@
 #include <math.h>
 
 extern "C" {
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
-#include "utils/snapmgr.h"
 }
 
 double		smpc_epsilon = 0;
@@ -71,11 +69,13 @@ double *
 smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, double epsilon)
 {
 	int			stats = (int) strlen(req->kinds);
+	double	   *per_kind = (double *) palloc0(sizeof(double) * stats);
 	double	   *x = (double *) palloc0(sizeof(double) * req->width);
 
-	for (int k = 0; k < req->width; k++)
+	/* One exponent per statistic of a cell; every cell repeats them. */
+	for (int k = 0; k < stats; k++)
 	{
-		double		d = smpc_sensitivity(req->kinds[k % stats], req->bounds);
+		double		d = smpc_sensitivity(req->kinds[k], req->bounds);
 
 		if (d < 0)
 			ereport(ERROR,
@@ -84,9 +84,9 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, doub
 					errdetail("Without bounds one row can change a sum without limit, so no noise is enough."),
 					errhint("Declare them with smpc.set_bounds('%s', '%s', lo, hi) at every party.",
 							fed->name, req->column ? req->column : "*"));
-		x[k] = d == 0 ? 0 : (epsilon / stats) / d;
+		per_kind[k] = d == 0 ? 0 : (epsilon / stats) / d;
 		/* The noise scale 1 / expm1(x): beyond 2^50 no draw is meaningful. */
-		if (d > 0 && !(1 / expm1(x[k]) <= 1125899906842624.0))
+		if (d > 0 && !(1 / expm1(per_kind[k]) <= 1125899906842624.0))
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_POLICY_REFUSED),
 					errmsg("smpc.epsilon %g is too small for the bounds of column \"%s\"", epsilon,
@@ -94,6 +94,9 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, doub
 					errdetail("The noise would exceed 2^50 units of the job's fixed point."),
 					errhint("Use a larger epsilon or narrower bounds."));
 	}
+	for (int k = 0; k < req->width; k++)
+		x[k] = per_kind[k % stats];
+	pfree(per_kind);
 	return x;
 }
 
@@ -124,7 +127,7 @@ static int
 smpc_privacy_budgets(const SmpcFederationRow *fed, const char *dataset, const char *role,
 					 SmpcBudgetRow **rows)
 {
-	static const char *sql =
+	static SmpcCachedQuery q = {
 		"SELECT b.dataset, b.role, b.epsilon, "
 		"       coalesce((SELECT sum(l.epsilon) FROM smpc.audit_log l "
 		"                 WHERE l.outcome IN ('charged', 'refunded') "
@@ -134,31 +137,20 @@ smpc_privacy_budgets(const SmpcFederationRow *fed, const char *dataset, const ch
 		"WHERE b.federation = $1 AND (b.role IS NULL OR b.role = $3) "
 		"  AND b.dataset = CASE WHEN EXISTS (SELECT FROM smpc.privacy_budgets x "
 		"                                    WHERE x.federation = $1 AND x.dataset = $2) "
-		"                       THEN $2 ELSE '*' END";
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, NAMEOID};
+		"                       THEN $2 ELSE '*' END",
+	3, {TEXTOID, TEXTOID, NAMEOID}, NULL};
 	Datum		args[3];
 	SmpcOwnerContext owner;
 	MemoryContext callercxt = CurrentMemoryContext;
-	Snapshot	snap;
-	SPIPlanPtr	plan;
 	int			n;
 
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = CStringGetTextDatum(dataset);
 	args[2] = DirectFunctionCall1(namein, CStringGetDatum(role));
-	/*
-	 * What is committed now, even during a parallel query (where no new
-	 * transaction snapshot may be taken): a fresh catalog snapshot is an
-	 * MVCC snapshot of this moment.
-	 */
-	InvalidateCatalogSnapshot();
-	snap = RegisterSnapshot(GetCatalogSnapshot(RelationRelationId));
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	plan = SPI_prepare(sql, 3, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "smpc: could not prepare the privacy budget query");
-	SPI_execute_snapshot(plan, args, NULL, snap, InvalidSnapshot, true, false, 0);
+	/* Spending committed up to now, not as of the caller's snapshot. */
+	smpc_spi_execute_now(&q, args, NULL, 0);
 	n = (int) SPI_processed;
 	*rows = (SmpcBudgetRow *) MemoryContextAllocZero(callercxt, sizeof(SmpcBudgetRow) * Max(n, 1));
 	for (int i = 0; i < n; i++)
@@ -174,34 +166,26 @@ smpc_privacy_budgets(const SmpcFederationRow *fed, const char *dataset, const ch
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
-	UnregisterSnapshot(snap);
 	return n;
 }
 
-/* Whether the audit record event_id is in smpc.audit_log (a fresh snapshot). */
+/* Whether the audit record event_id is in smpc.audit_log (committed now). */
 static bool
 smpc_privacy_recorded(const char *event_id)
 {
-	Oid			argtypes[1] = {TEXTOID};
+	static SmpcCachedQuery q = {"SELECT 1 FROM smpc.audit_log WHERE event_id = $1::uuid",
+	1, {TEXTOID}, NULL};
 	Datum		args[1];
 	SmpcOwnerContext owner;
-	Snapshot	snap;
-	SPIPlanPtr	plan;
 	bool		found;
 
 	args[0] = CStringGetTextDatum(event_id);
-	InvalidateCatalogSnapshot();
-	snap = RegisterSnapshot(GetCatalogSnapshot(RelationRelationId));
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	plan = SPI_prepare("SELECT 1 FROM smpc.audit_log WHERE event_id = $1::uuid", 1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "smpc: could not prepare the privacy charge query");
-	SPI_execute_snapshot(plan, args, NULL, snap, InvalidSnapshot, true, false, 1);
+	smpc_spi_execute_now(&q, args, NULL, 1);
 	found = SPI_processed == 1;
 	SPI_finish();
 	smpc_end_as_owner(&owner);
-	UnregisterSnapshot(snap);
 	return found;
 }
 

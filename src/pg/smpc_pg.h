@@ -108,6 +108,8 @@ typedef struct SmpcCachedQuery
 } SmpcCachedQuery;
 extern int	smpc_spi_execute(SmpcCachedQuery *q, Datum *args, const char *nulls, bool read_only,
 							 long count);
+/* Read-only, on what is committed now (a fresh snapshot), also in parallel mode. */
+extern int	smpc_spi_execute_now(SmpcCachedQuery *q, Datum *args, const char *nulls, long count);
 
 typedef struct SmpcOwnerContext
 {
@@ -121,6 +123,8 @@ extern void smpc_end_as_owner(const SmpcOwnerContext *ctx);
 
 /* inbox.cpp: messages from partners, in shared memory. */
 #define SMPC_MAX_MESSAGE_BYTES (2 * 1024 * 1024)	/* per message: vectors up to 2^16 values */
+/* One inbox slot; larger messages take several (inbox.cpp). */
+#define SMPC_INBOX_SLOT_BYTES (32 * 1024)
 extern void smpc_inbox_shmem_request(void);
 extern void smpc_inbox_shmem_startup(void);
 extern bool smpc_inbox_ready(void);
@@ -275,8 +279,9 @@ typedef struct SmpcAuditRecord
 extern void smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed,
 							 const char *job_id, const char *descriptor, int64 outside);
 struct SmpcJobRequest;
+struct SmpcJobResult;
 extern char *smpc_audit_result_text(const struct SmpcJobRequest *req, const __int128 *outputs,
-									const bool *suppressed);
+									const struct SmpcJobResult *res);
 extern void smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const char *result);
 extern void smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata);
 extern void smpc_audit_emit(SmpcAuditRecord *r);
@@ -336,6 +341,7 @@ typedef struct SmpcJobResult
 	char	   *covers;			/* input parties covered, comma-separated; NULL: unknown */
 	char	   *dropouts;		/* "party c: ...; ..." or NULL */
 	bool	   *suppressed;		/* per output slot: not released (a small cell); NULL: none */
+	const char *result_text;	/* the values as smpc.jobs keeps them ("v1,v2,-"), or NULL */
 } SmpcJobResult;
 
 /*
@@ -363,9 +369,10 @@ extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job
 extern char *smpc_result_text(const __int128 *outputs, int width, const bool *suppressed);
 extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
 extern char *smpc_job_covers(const SmpcFederationRow *fed, const char *job_id);
+/* Also sets res->result_text. */
 extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
 							const char *descriptor, const uint8 *key, const __int128 *outputs,
-							int width, TimestampTz started, const SmpcJobResult *res);
+							int width, TimestampTz started, SmpcJobResult *res);
 
 /* privacy.cpp: differential privacy for a job (smpc.epsilon). */
 extern double *smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req,
