@@ -255,7 +255,7 @@ smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms)
 	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 
 	smpc_audit_finish(r, &payload);
-	queued = smpc_audit_enqueue_at(payload.data, payload.len, &position);
+	queued = smpc_audit_enqueue_at(payload.data, payload.len, &position, true);
 	pfree(payload.data);
 	if (!queued)
 		return false;

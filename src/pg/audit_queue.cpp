@@ -54,6 +54,7 @@ typedef struct SmpcAuditWriter
 	int			procno;			/* when running */
 	int			pid;
 	TimestampTz since;			/* when it was asked to start */
+	bool		batching;		/* gathering a batch: only urgent records wake it */
 } SmpcAuditWriter;
 
 typedef struct SmpcAuditRecordHeader
@@ -198,7 +199,7 @@ smpc_audit_enqueue(const void *payload, Size len)
 {
 	uint64		position;
 
-	return smpc_audit_enqueue_at(payload, len, &position);
+	return smpc_audit_enqueue_at(payload, len, &position, false);
 }
 
 /* Whether the record queued at `position` was taken by its writer (or reclaimed). */
@@ -219,9 +220,13 @@ smpc_audit_handled(uint64 position)
 	return handled;
 }
 
-/* Queues a record, as smpc_audit_enqueue, and says where (for smpc_audit_handled). */
+/*
+ * Queues a record, as smpc_audit_enqueue, and says where (for
+ * smpc_audit_handled). An urgent record (someone waits for it) wakes a
+ * writer that is gathering a batch; others wait for the batch.
+ */
 bool
-smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position)
+smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position, bool urgent)
 {
 	SmpcAuditRecordHeader h;
 	SmpcAuditWriter *w;
@@ -252,7 +257,7 @@ smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position)
 
 	w = smpc_writer_of(MyDatabaseId);
 	if (w != NULL && w->state == SMPC_WRITER_RUNNING)
-		wake_procno = w->procno;
+		wake_procno = urgent || !w->batching ? w->procno : -1;
 	else if (w != NULL &&
 			 TimestampDifferenceExceeds(w->since, now, SMPC_AUDIT_START_GRACE_MS))
 	{
@@ -321,10 +326,27 @@ smpc_audit_writer_attach(void)
 			w->state = SMPC_WRITER_RUNNING;
 			w->procno = MyProc->pgprocno;
 			w->pid = MyProcPid;
+			w->batching = false;
 		}
 	}
 	LWLockRelease(smpc_audit->lock);
 	return ok;
+}
+
+/*
+ * The writer says whether it is gathering a batch (records queued meanwhile
+ * do not wake it, unless urgent).
+ */
+void
+smpc_audit_writer_batching(bool on)
+{
+	SmpcAuditWriter *w;
+
+	LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
+	w = smpc_writer_of(MyDatabaseId);
+	if (w != NULL && w->pid == MyProcPid)
+		w->batching = on;
+	LWLockRelease(smpc_audit->lock);
 }
 
 /*

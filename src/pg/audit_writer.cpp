@@ -37,6 +37,13 @@ PGDLLEXPORT void smpc_audit_writer_main(Datum main_arg);
 
 #define SMPC_AUDIT_IDLE_MS 30000
 #define SMPC_AUDIT_BATCH 64
+/*
+ * After writing, the writer gathers records this long before its next
+ * transaction, so that a busy server commits one batch per interval instead
+ * of one transaction (and one wakeup) per job. Urgent records (privacy
+ * charges, which a job waits for) cut the wait short.
+ */
+#define SMPC_AUDIT_GATHER_MS 20
 
 static const char smpc_audit_insert[] =
 	"INSERT INTO smpc.audit_log (event_id, federation, job_id, aggregate, requested_by, "
@@ -241,8 +248,18 @@ smpc_audit_writer_main(Datum main_arg)
 		}
 		written = smpc_audit_drain(batchcxt);
 		if (written > 0)
-		{
 			last_work = GetCurrentTimestamp();
+		if (written == SMPC_AUDIT_BATCH)
+			continue;			/* more may be queued */
+		if (written > 0)
+		{
+			if (!ShutdownRequestPending)
+			{
+				smpc_audit_writer_batching(true);
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 SMPC_AUDIT_GATHER_MS, PG_WAIT_EXTENSION);
+				smpc_audit_writer_batching(false);
+			}
 			continue;
 		}
 		if (ShutdownRequestPending)
