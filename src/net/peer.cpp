@@ -53,6 +53,8 @@ typedef struct SmpcConn
 } SmpcConn;
 
 static HTAB *smpc_conns = NULL;
+/* Bumped whenever a connection is opened or closed (for the wait set below). */
+static uint64 smpc_conn_generation = 0;
 
 static void
 smpc_conn_close(SmpcConn *entry)
@@ -62,6 +64,7 @@ smpc_conn_close(SmpcConn *entry)
 		PQfinish(entry->conn);
 		ReleaseExternalFD();
 		entry->conn = NULL;
+		smpc_conn_generation++;
 	}
 	entry->busy = false;
 	entry->stale = false;
@@ -367,6 +370,9 @@ smpc_peer_fail(SmpcPending *p, int code, char *message, bool broken)
 {
 	p->failed = true;
 	p->broken = broken;
+	/* libpq may have closed the socket: the wait set must not keep it. */
+	if (broken)
+		smpc_conn_generation++;
 	p->error_code = code;
 	p->error_message = message;
 	p->state = SMPC_PEER_DONE;
@@ -437,6 +443,7 @@ smpc_peer_begin(SmpcPending *p)
 		return;
 	}
 	p->entry->conn = smpc_peer_connect_start(server, um, &error);
+	smpc_conn_generation++;
 	if (p->entry->conn == NULL)
 	{
 		smpc_peer_fail(p, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION, error, true);
@@ -536,6 +543,8 @@ smpc_peer_consume(SmpcPending *p)
 			p->broken = state == NULL || strncmp(state, "57P", 3) == 0 ||
 				strncmp(state, "08", 2) == 0 || strcmp(state, "26000") == 0 ||
 				strcmp(state, "0A000") == 0 || PQstatus(conn) == CONNECTION_BAD;
+			if (p->broken)
+				smpc_conn_generation++;
 			p->error_code = state && strlen(state) == 5
 				? MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])
 				: ERRCODE_CONNECTION_FAILURE;
@@ -548,55 +557,151 @@ smpc_peer_consume(SmpcPending *p)
 }
 
 /*
- * One wait on the latch and every unfinished connection; advances whatever
- * became ready. The wait event set is freed on every path.
+ * The wait event set of deliveries, kept for the backend's life: building
+ * one per wait (epoll_create, one epoll_ctl per socket, close) cost more
+ * than the wait itself in a warm job. It holds the latch, postmaster death
+ * and the sockets of the last deliveries; a socket with nothing in flight
+ * stays in it, waiting only for a hangup. It is rebuilt when a connection
+ * was opened, closed or broken since (libpq closes a broken connection's
+ * socket, and a new socket may reuse a closed one's number), when a
+ * delivery's socket is not in it, or when an idle socket reported an event.
+ */
+static WaitEventSet *smpc_wait_set = NULL;
+static int	smpc_wait_nsockets = 0;
+static pgsocket *smpc_wait_socket = NULL;	/* per socket position */
+static uint32 *smpc_wait_io = NULL;
+static uint64 smpc_wait_generation = 0;
+
+static void
+smpc_wait_set_free(void)
+{
+	if (smpc_wait_set == NULL)
+		return;
+	FreeWaitEventSet(smpc_wait_set);
+	pfree(smpc_wait_socket);
+	pfree(smpc_wait_io);
+	smpc_wait_set = NULL;
+	smpc_wait_socket = NULL;
+	smpc_wait_io = NULL;
+	smpc_wait_nsockets = 0;
+}
+
+/* The events a delivery waits for on its socket. */
+static uint32
+smpc_pending_io(const SmpcPending *p)
+{
+	if (p->state == SMPC_PEER_CONNECTING)
+		return p->poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+	return WL_SOCKET_READABLE | (p->flushing ? WL_SOCKET_WRITEABLE : 0);
+}
+
+/* The position of socket sock in the wait set, or -1. */
+static int
+smpc_wait_position(pgsocket sock)
+{
+	for (int i = 0; i < smpc_wait_nsockets; i++)
+		if (smpc_wait_socket[i] == sock)
+			return i;
+	return -1;
+}
+
+/*
+ * Makes the wait set wait for exactly what the unfinished deliveries need;
+ * by[position] gets the delivery of each socket (NULL: idle).
  */
 static void
-smpc_peer_wait_once(SmpcPending *pending, int n, int nwaiting, long timeout_ms)
+smpc_wait_set_prepare(SmpcPending *pending, int n, SmpcPending **by)
 {
-	WaitEventSet *set = CreateWaitEventSet(CurrentMemoryContext, nwaiting + 2);
+	bool		fits = smpc_wait_set != NULL && smpc_wait_generation == smpc_conn_generation;
 
-	PG_TRY();
+	/*
+	 * While connecting, libpq may close a socket and open another, which can
+	 * get the same number: build the set anew for every such wait.
+	 */
+	for (int i = 0; i < n && fits; i++)
+		if (pending[i].state == SMPC_PEER_CONNECTING ||
+			(pending[i].state != SMPC_PEER_DONE &&
+			 smpc_wait_position(PQsocket(pending[i].entry->conn)) < 0))
+			fits = false;
+	if (!fits)
 	{
-		WaitEvent	events[64];
-		int			nevents;
+		int			nsockets = 0;
 
-		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		smpc_wait_set_free();
+		for (int i = 0; i < n; i++)
+			if (pending[i].state != SMPC_PEER_DONE)
+				nsockets++;
+		smpc_wait_set = CreateWaitEventSet(TopMemoryContext, nsockets + 2);
+		smpc_wait_socket = (pgsocket *) MemoryContextAlloc(TopMemoryContext,
+														   sizeof(pgsocket) * Max(nsockets, 1));
+		smpc_wait_io = (uint32 *) MemoryContextAlloc(TopMemoryContext, sizeof(uint32) * Max(nsockets, 1));
+		smpc_wait_generation = smpc_conn_generation;
+		AddWaitEventToSet(smpc_wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(smpc_wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		for (int i = 0; i < n; i++)
 		{
-			SmpcPending *p = &pending[i];
-			uint32		io;
-
-			if (p->state == SMPC_PEER_DONE)
+			if (pending[i].state == SMPC_PEER_DONE)
 				continue;
-			if (p->state == SMPC_PEER_CONNECTING)
-				io = p->poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
-			else
-				io = WL_SOCKET_READABLE | (p->flushing ? WL_SOCKET_WRITEABLE : 0);
-			AddWaitEventToSet(set, io, PQsocket(p->entry->conn), NULL, p);
-		}
-		nevents = WaitEventSetWait(set, timeout_ms, events, lengthof(events), PG_WAIT_EXTENSION);
-		for (int e = 0; e < nevents; e++)
-		{
-			SmpcPending *p = (SmpcPending *) events[e].user_data;
-
-			if (events[e].events & WL_LATCH_SET)
-			{
-				ResetLatch(MyLatch);
-				CHECK_FOR_INTERRUPTS();
-			}
-			else if (p && p->state == SMPC_PEER_CONNECTING)
-				smpc_peer_advance_connect(p);
-			else if (p && (p->state == SMPC_PEER_SENDING || p->state == SMPC_PEER_PROBING))
-				smpc_peer_consume(p);
+			smpc_wait_socket[smpc_wait_nsockets] = PQsocket(pending[i].entry->conn);
+			smpc_wait_io[smpc_wait_nsockets] = smpc_pending_io(&pending[i]);
+			/* Positions 0 and 1 are the latch and postmaster death. */
+			AddWaitEventToSet(smpc_wait_set, smpc_wait_io[smpc_wait_nsockets],
+							  smpc_wait_socket[smpc_wait_nsockets], NULL, NULL);
+			smpc_wait_nsockets++;
 		}
 	}
-	PG_FINALLY();
+	for (int k = 0; k < smpc_wait_nsockets; k++)
 	{
-		FreeWaitEventSet(set);
+		uint32		io = WL_SOCKET_CLOSED;
+
+		by[k] = NULL;
+		for (int i = 0; i < n; i++)
+			if (pending[i].state != SMPC_PEER_DONE && PQsocket(pending[i].entry->conn) == smpc_wait_socket[k])
+			{
+				by[k] = &pending[i];
+				io = smpc_pending_io(&pending[i]);
+			}
+		if (io != smpc_wait_io[k])
+		{
+			ModifyWaitEvent(smpc_wait_set, k + 2, io, NULL);
+			smpc_wait_io[k] = io;
+		}
 	}
-	PG_END_TRY();
+}
+
+/* One wait on the latch and every unfinished connection; advances whatever became ready. */
+static void
+smpc_peer_wait_once(SmpcPending *pending, int n, long timeout_ms)
+{
+	/* A rebuilt set holds at most n sockets, a kept one smpc_wait_nsockets. */
+	int			room = Max(n, smpc_wait_nsockets) + 2;
+	SmpcPending **by = (SmpcPending **) palloc(sizeof(SmpcPending *) * room);
+	WaitEvent  *events = (WaitEvent *) palloc(sizeof(WaitEvent) * room);
+	int			nevents;
+	bool		stale = false;
+
+	smpc_wait_set_prepare(pending, n, by);
+	nevents = WaitEventSetWait(smpc_wait_set, timeout_ms, events, room, PG_WAIT_EXTENSION);
+	for (int e = 0; e < nevents; e++)
+	{
+		SmpcPending *p = events[e].pos >= 2 ? by[events[e].pos - 2] : NULL;
+
+		if (events[e].events & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+		else if (p == NULL)
+			stale = true;		/* an idle connection hung up: build the set anew */
+		else if (p->state == SMPC_PEER_CONNECTING)
+			smpc_peer_advance_connect(p);
+		else if (p->state == SMPC_PEER_SENDING || p->state == SMPC_PEER_PROBING)
+			smpc_peer_consume(p);
+	}
+	if (stale)
+		smpc_wait_set_free();
+	pfree(by);
+	pfree(events);
 }
 
 /*
@@ -659,7 +764,7 @@ smpc_peer_wait(SmpcPending *pending, int n, TimestampTz deadline, bool tolerant)
 					errmsg("timed out waiting for %s to accept the %s message", sending.data, what),
 					errhint("Check that the partner's server is up, or raise smpc.timeout."));
 		}
-		smpc_peer_wait_once(pending, n, nwaiting, remaining);
+		smpc_peer_wait_once(pending, n, remaining);
 	}
 }
 

@@ -13,10 +13,13 @@
  * waiting backend is set after the lock is released.
  *
  * Layout: header, then MaxBackends waiter entries (one per running job, keyed
- * by database and job key), then smpc.max_messages fixed-size message slots
- * of 32 kB. A larger message (a grouped job's vector) takes as many slots as
- * it needs, all filed at once with one sequence number and a part number
- * each; it is taken or evicted whole. The inbox serves the whole cluster:
+ * by database and job key) and as many job statuses, then smpc.max_messages
+ * slot headers, then their payloads of 32 kB each. Headers lie apart from
+ * what they describe so that the scans of every delivery and every wakeup
+ * read a few kB, not one cache line per 32 kB. A larger message (a grouped
+ * job's vector) takes as many slots as it needs, all filed at once with one
+ * sequence number and a part number each; it is taken or evicted whole. The
+ * inbox serves the whole cluster:
  * every match compares the database too.
  */
 #include "pg/smpc_pg.h"
@@ -51,7 +54,6 @@ typedef struct SmpcWaiter
 	int			pid;
 	int			procno;
 	uint8		key[32];
-	SmpcJobStatus status;		/* for smpc.job_status */
 } SmpcWaiter;
 
 typedef struct SmpcSlot
@@ -67,8 +69,7 @@ typedef struct SmpcSlot
 	TimestampTz received;
 	uint32		total;			/* the message's length */
 	uint16		part;			/* this slot holds bytes [part * payload, ...) */
-	uint32		len;			/* bytes in this slot */
-	uint8		data[SMPC_SLOT_PAYLOAD];
+	uint32		len;			/* bytes in this slot's payload */
 } SmpcSlot;
 
 typedef struct SmpcInbox
@@ -92,11 +93,27 @@ smpc_waiters(void)
 	return (SmpcWaiter *) ((char *) smpc_inbox + MAXALIGN(sizeof(SmpcInbox)));
 }
 
+/* The status of waiter i's job, for smpc.job_status (apart: it is large). */
+static inline SmpcJobStatus *
+smpc_status_of(int i)
+{
+	return (SmpcJobStatus *) ((char *) smpc_waiters() +
+							  MAXALIGN(sizeof(SmpcWaiter) * smpc_inbox->nwaiters)) + i;
+}
+
 static inline SmpcSlot *
 smpc_slots(void)
 {
-	return (SmpcSlot *) ((char *) smpc_waiters() +
-						 MAXALIGN(sizeof(SmpcWaiter) * smpc_inbox->nwaiters));
+	return (SmpcSlot *) ((char *) smpc_status_of(0) +
+						 MAXALIGN(sizeof(SmpcJobStatus) * smpc_inbox->nwaiters));
+}
+
+/* The payload of slot i. */
+static inline uint8 *
+smpc_slot_data(int i)
+{
+	return (uint8 *) smpc_slots() + MAXALIGN(sizeof(SmpcSlot) * smpc_inbox->nslots) +
+		(Size) i * SMPC_SLOT_PAYLOAD;
 }
 
 static Size
@@ -105,7 +122,9 @@ smpc_inbox_size(void)
 	Size		size = MAXALIGN(sizeof(SmpcInbox));
 
 	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcWaiter), MaxBackends)));
-	size = add_size(size, mul_size(sizeof(SmpcSlot), smpc_max_messages));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcJobStatus), MaxBackends)));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcSlot), smpc_max_messages)));
+	size = add_size(size, mul_size(SMPC_SLOT_PAYLOAD, smpc_max_messages));
 	return size;
 }
 
@@ -204,7 +223,7 @@ smpc_inbox_register(const uint8 *key)
 		w[free_index].pid = MyProcPid;
 		w[free_index].procno = MyProc->pgprocno;
 		memcpy(w[free_index].key, key, 32);
-		memset(&w[free_index].status, 0, sizeof(SmpcJobStatus));
+		memset(smpc_status_of(free_index), 0, sizeof(SmpcJobStatus));
 	}
 	LWLockRelease(smpc_inbox->lock);
 	if (ok && free_index < 0)
@@ -252,7 +271,7 @@ smpc_inbox_set_status(const uint8 *key, const SmpcJobStatus *status, bool identi
 
 		if (!SMPC_MATCHES(w[i], key) || w[i].pid != MyProcPid)
 			continue;
-		st = &w[i].status;
+		st = smpc_status_of(i);
 		if (identity)
 		{
 			*st = *status;
@@ -286,9 +305,9 @@ smpc_inbox_statuses(SmpcJobStatus **out, int **pids)
 	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
 	{
-		if (!w[i].used || w[i].dbid != MyDatabaseId || w[i].status.state == 0)
+		if (!w[i].used || w[i].dbid != MyDatabaseId || smpc_status_of(i)->state == 0)
 			continue;
-		(*out)[n] = w[i].status;
+		(*out)[n] = *smpc_status_of(i);
 		(*pids)[n] = w[i].pid;
 		n++;
 	}
@@ -308,10 +327,10 @@ smpc_inbox_pid_of(const uint8 *key, Oid *roleid)
 	w = smpc_waiters();
 	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
 	for (int i = 0; i < smpc_inbox->nwaiters && pid == 0; i++)
-		if (SMPC_MATCHES(w[i], key) && w[i].status.state == SMPC_JOB_RUNNING)
+		if (SMPC_MATCHES(w[i], key) && smpc_status_of(i)->state == SMPC_JOB_RUNNING)
 		{
 			pid = w[i].pid;
-			*roleid = w[i].status.roleid;
+			*roleid = smpc_status_of(i)->roleid;
 		}
 	LWLockRelease(smpc_inbox->lock);
 	return pid;
@@ -453,7 +472,7 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 			slot->total = (uint32) len;
 			slot->part = (uint16) k;
 			slot->len = (uint32) Min(len - off, (size_t) SMPC_SLOT_PAYLOAD);
-			memcpy(slot->data, data + off, slot->len);
+			memcpy(smpc_slot_data(targets[k]), data + off, slot->len);
 		}
 	}
 	LWLockRelease(smpc_inbox->lock);
@@ -538,6 +557,7 @@ smpc_inbox_take(const uint8 *key)
 	for (int k = 0; k < nfound; k++)
 	{
 		SmpcSlot   *slot = &s[found[k]];
+		const uint8 *payload = smpc_slot_data(found[k]);
 
 		if (!SMPC_MATCHES(*slot, key))
 			continue;
@@ -545,7 +565,7 @@ smpc_inbox_take(const uint8 *key)
 			if (seqs[m] == slot->seq &&
 				VARSIZE(copies[m]) - VARHDRSZ == slot->total)
 			{
-				memcpy(VARDATA(copies[m]) + (Size) slot->part * SMPC_SLOT_PAYLOAD, slot->data,
+				memcpy(VARDATA(copies[m]) + (Size) slot->part * SMPC_SLOT_PAYLOAD, payload,
 					   slot->len);
 				copied[m] += slot->len;
 				slot->used = false;
