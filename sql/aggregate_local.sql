@@ -43,6 +43,9 @@ SELECT smpc.deliver(smpc._test_message('one', 'job', 1, 1));
 CREATE SERVER b FOREIGN DATA WRAPPER smpc
     OPTIONS (host '127.0.0.1', port '1', dbname 'org_b', peer_role 'peer_b');
 SELECT smpc.deliver(smpc._test_message('one', 'job', 1, 0));
+-- smpc.exchange (what partners of this version call) checks the same.
+SELECT smpc.exchange('\x00');
+SELECT smpc.exchange(smpc._test_message('one', 'job', 1, 0));
 DROP SERVER b;
 
 -- Who may run a job: USAGE on every partner's server and a user mapping are

@@ -249,6 +249,23 @@ GRANT EXECUTE ON FUNCTION smpc.deliver_ready() TO smpc_peer;
 COMMENT ON FUNCTION smpc.deliver_ready() IS
     'fails when the server log would record what this partner login delivers; partners call it on each new connection';
 
+-- Deliveries that carry a message back ---------------------------------------
+--
+-- smpc.exchange is smpc.deliver that may return this party's own message of
+-- the same round for the caller, when the job here is about to send it: in
+-- peer-to-peer jobs one call then does for both directions (handover.cpp).
+-- Senders of this version call it; smpc.deliver stays for older ones.
+CREATE FUNCTION smpc.exchange(message bytea)
+RETURNS bytea
+LANGUAGE C STRICT VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'smpc_exchange';
+REVOKE ALL ON FUNCTION smpc.exchange(bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.exchange(bytea) TO smpc_peer;
+COMMENT ON FUNCTION smpc.exchange(bytea) IS
+    'receives a protocol message from a partner, like smpc.deliver, and may return this party''s own message of the same round for that partner';
+COMMENT ON ROLE smpc_peer IS 'smpc: group of partners'' login roles; may only call smpc.exchange, smpc.deliver and smpc.deliver_ready';
+
 -- Support functions of the aggregates and the wrapper's validator: nothing
 -- calls them with the caller's rights (aggregates check them as the
 -- aggregate's owner; the server calls the validator itself), so PUBLIC

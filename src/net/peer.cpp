@@ -8,10 +8,12 @@
  * are dropped when the server or mapping changes and when a transaction
  * aborts while a delivery was in flight (its state is then unknown).
  *
- * Delivery is a call of smpc.deliver($1) on the partner, preceded on a new
+ * Delivery is a call of smpc.exchange($1) on the partner, preceded on a new
  * connection by smpc.deliver_ready() (would the partner's log record it?),
  * which also prepares the delivery statement (smpc_deliver) for that
- * connection, so messages are not parsed and planned one by one.
+ * connection, so messages are not parsed and planned one by one. The call
+ * may return the partner's own message of the round (handover.cpp), which
+ * the caller finds in SmpcSend.reply.
  * All calls of a round
  * are sent first and then awaited together on one WaitEventSet, so partners
  * are never contacted one at a time, and every wait can be cancelled and has
@@ -352,7 +354,7 @@ typedef enum SmpcPeerState
 typedef struct SmpcPending
 {
 	SmpcConn   *entry;
-	const SmpcSend *send;
+	SmpcSend   *send;
 	SmpcPeerState state;
 	PostgresPollingStatusType poll;
 	bool		reused;			/* the connection came from the cache */
@@ -390,7 +392,10 @@ smpc_peer_start_send(SmpcPending *p)
 	p->state = SMPC_PEER_SENDING;
 	p->entry->busy = true;
 	/* Prepared when the connection was probed: no parsing per message. */
-	if (!PQsendQueryPrepared(p->entry->conn, "smpc_deliver", 1, values, lengths, formats, 0))
+	p->send->reply = NULL;
+	p->send->reply_len = 0;
+	/* Binary result: a message handed back (smpc.exchange) comes as raw bytes. */
+	if (!PQsendQueryPrepared(p->entry->conn, "smpc_deliver", 1, values, lengths, formats, 1))
 	{
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
 		return;
@@ -415,7 +420,7 @@ smpc_peer_start_probe(SmpcPending *p)
 	p->state = SMPC_PEER_PROBING;
 	/* The probe, and (only if it passes) the statement every delivery uses. */
 	if (!PQsendQuery(p->entry->conn, "SELECT smpc.deliver_ready(); "
-					 "PREPARE smpc_deliver(bytea) AS SELECT smpc.deliver($1)"))
+					 "PREPARE smpc_deliver(bytea) AS SELECT smpc.exchange($1)"))
 	{
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
 		return;
@@ -522,6 +527,15 @@ smpc_peer_consume(SmpcPending *p)
 			p->state = SMPC_PEER_DONE;
 			p->entry->busy = false;
 			return;
+		}
+		if (p->state == SMPC_PEER_SENDING && PQresultStatus(res) == PGRES_TUPLES_OK &&
+			PQntuples(res) == 1 && PQnfields(res) == 1 && !PQgetisnull(res, 0, 0) &&
+			PQgetlength(res, 0, 0) > 0)
+		{
+			/* The partner's own message of this round, handed back. */
+			p->send->reply_len = (size_t) PQgetlength(res, 0, 0);
+			p->send->reply = (uint8 *) palloc(p->send->reply_len);
+			memcpy(p->send->reply, PQgetvalue(res, 0, 0), p->send->reply_len);
 		}
 		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK &&
 			!p->failed)
@@ -830,6 +844,8 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 		sends[i].failure_code = 0;
 		sends[i].failure_detail = NULL;
 		sends[i].failure_hint = NULL;
+		sends[i].reply = NULL;
+		sends[i].reply_len = 0;
 	}
 	PG_TRY();
 	{

@@ -1,6 +1,7 @@
 /*
- * smpc.deliver(message bytea): the endpoint partners call to hand us a
- * protocol message, and smpc._test_message() for tests of it.
+ * smpc.deliver(message bytea) and smpc.exchange(message bytea): the
+ * endpoints partners call to hand us a protocol message (exchange may hand
+ * one back, handover.cpp), and smpc._test_message() for tests of them.
  *
  * Checks, in order, before anything is stored: the server log would not
  * record the message (smpc_deliver_check_logging); the message decodes; its
@@ -23,6 +24,8 @@ extern "C" {
 #include "utils/guc.h"
 
 PGDLLEXPORT Datum smpc_deliver(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_exchange(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(smpc_exchange);
 PGDLLEXPORT Datum smpc_deliver_ready(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_deliver_ready);
 PGDLLEXPORT Datum smpc_sql_test_message(PG_FUNCTION_ARGS);
@@ -114,10 +117,13 @@ smpc_deliver_ready(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-Datum
-smpc_deliver(PG_FUNCTION_ARGS)
+/*
+ * Checks and files a delivered message (see the top of this file). Returns
+ * false for a request (handled at once, not filed).
+ */
+static bool
+smpc_receive(bytea *msg, SmpcMessageInfo *out)
 {
-	bytea	   *msg = PG_GETARG_BYTEA_PP(0);
 	const uint8 *data = (const uint8 *) VARDATA_ANY(msg);
 	size_t		len = VARSIZE_ANY_EXHDR(msg);
 	SmpcMessageInfo info;
@@ -147,7 +153,11 @@ smpc_deliver(PG_FUNCTION_ARGS)
 	/* First the definition: a different party order would make the indexes below meaningless. */
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_message_check_federation(data, len, &core, &st))
+	{
+		/* A job here may hear of it no other way (handover.cpp, ordered jobs). */
+		smpc_handover_reject(info.job_key, info.sender, &st);
 		smpc_raise_status(&st);
+	}
 	if (info.receiver != fed->self)
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
@@ -194,7 +204,7 @@ smpc_deliver(PG_FUNCTION_ARGS)
 	if (info.type == SMPC_MSG_REQUEST)
 	{
 		smpc_request_receive(fed, &info, data, len);
-		PG_RETURN_VOID();
+		return false;
 	}
 	/*
 	 * The job's state here. A share may come before the job starts here (the
@@ -228,7 +238,73 @@ smpc_deliver(PG_FUNCTION_ARGS)
 						   fed->self_name));
 	}
 	smpc_inbox_put(info.job_key, &info, data, len);
+	*out = info;
+	return true;
+}
+
+Datum
+smpc_deliver(PG_FUNCTION_ARGS)
+{
+	SmpcMessageInfo info;
+
+	(void) smpc_receive(PG_GETARG_BYTEA_PP(0), &info);
 	PG_RETURN_VOID();
+}
+
+/*
+ * smpc.exchange(message bytea): smpc.deliver, returning this party's own
+ * message of the same round for the caller when the job here is about to
+ * send one (handover.cpp); NULL otherwise.
+ */
+Datum
+smpc_exchange(PG_FUNCTION_ARGS)
+{
+	SmpcMessageInfo info;
+	bytea	   *reply;
+
+	if (!smpc_receive(PG_GETARG_BYTEA_PP(0), &info))
+		PG_RETURN_NULL();
+	reply = smpc_handover_collect(info.job_key, info.sender, info.type);
+	if (reply == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(reply);
+}
+
+/*
+ * A message partner `from` handed back on our delivery call (the result of
+ * smpc.exchange there): checked like a delivery, except that the sender is
+ * the partner whose server we called (TLS verified its certificate, as for
+ * every peer connection), and filed in our own inbox for job `key`.
+ */
+void
+smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from, const uint8 *data,
+				   size_t len)
+{
+	SmpcMessageInfo info;
+	SmpcStatus	st;
+	SmpcFederation core;
+	const char *party = fed->parties[from];
+
+	if (len > SMPC_MAX_MESSAGE_BYTES || !smpc_message_inspect(data, len, &info, &st))
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+				errmsg("party \"%s\" answered a delivery with an invalid smpc message", party),
+				len > SMPC_MAX_MESSAGE_BYTES ? 0 : errdetail_internal("%s", st.message));
+	smpc_federation_as_core(fed, &core);
+	if (strcmp(info.federation, fed->name) != 0 || !smpc_message_check_federation(data, len, &core, &st))
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_FEDERATION_MISMATCH),
+				errmsg("party \"%s\" answered a delivery with a message of another federation definition",
+					   party));
+	if (info.sender != from || info.receiver != fed->self || memcmp(info.job_key, key, 32) != 0 ||
+		info.type == SMPC_MSG_ABORT || info.type == SMPC_MSG_REQUEST)
+		ereport(ERROR,
+				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+				errmsg("party \"%s\" answered a delivery with a message that is not its own for this job",
+					   party),
+				errdetail("It names sender %d, receiver %d and type %s.", info.sender, info.receiver,
+						  smpc_message_type_name(info.type)));
+	smpc_inbox_put(key, &info, data, len);
 }
 
 /* smpc._test_message(federation, job_id, sender, receiver, type) */

@@ -244,6 +244,7 @@ smpc_inbox_unregister(const uint8 *key)
 
 	if (smpc_inbox == NULL)
 		return;
+	smpc_handover_end(key);
 	w = smpc_waiters();
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)

@@ -81,8 +81,9 @@ smpc_round_deadline(TimestampTz job_start, int round)
  * (bit per party) with its failure in failures[party].
  */
 static void
-smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline,
-				  SmpcSendMode mode, uint64 *unreachable, char **failures, int *codes)
+smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
+				  TimestampTz deadline, SmpcSendMode mode, uint64 *unreachable, char **failures,
+				  int *codes)
 {
 	int			n = smpc_job_outbox_size(job);
 	SmpcSend   *sends;
@@ -104,8 +105,10 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadli
 		size_t		len;
 
 		smpc_job_outbox_item(job, i, &to, &data, &len);
-		if (mode == SMPC_SEND_BEST_EFFORT && !smpc_peer_has_server(fed->parties[to]))
+		if ((mode == SMPC_SEND_BEST_EFFORT && !smpc_peer_has_server(fed->parties[to])) ||
+			(key != NULL && len > 5 && smpc_handover_offer(key, to, data[5], data, len)))
 		{
+			/* (Or handed back on the partner's own call, which waits for it.) */
 			sent[i] = true;
 			nsent++;
 		}
@@ -148,12 +151,17 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadli
 			break;
 		smpc_peer_send_all(sends, nbatch, deadline, mode);
 		for (int b = 0; b < nbatch; b++)
+		{
 			if (sends[b].failure && unreachable)
 			{
 				*unreachable |= UINT64CONST(1) << dest[b];
 				failures[dest[b]] = sends[b].failure;
 				codes[dest[b]] = sends[b].failure_code;
 			}
+			/* The partner's message of the round, handed back: into the inbox. */
+			if (sends[b].reply != NULL && key != NULL)
+				smpc_receive_reply(fed, key, dest[b], sends[b].reply, sends[b].reply_len);
+		}
 		nsent += nbatch;
 	}
 	smpc_job_outbox_clear(job);
@@ -211,7 +219,7 @@ smpc_send_abort(void *arg)
 	SmpcStatus	st;
 
 	if (smpc_job_abort(n->job, smpc_abort_reason(n->fed, n->edata), smpc_abort_is_fatal(n->edata), &st))
-		smpc_flush_outbox(n->job, n->fed,
+		smpc_flush_outbox(n->job, n->fed, NULL,
 						  TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS),
 						  SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL);
 }
@@ -278,8 +286,8 @@ smpc_test_pause(SmpcJob *job)
  * failure is raised.
  */
 static void
-smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline, bool tolerant,
-				char **gone)
+smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
+				TimestampTz deadline, bool tolerant, char **gone)
 {
 	uint64		unreachable = 0;
 	char	  **failures;
@@ -297,7 +305,7 @@ smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, TimestampTz deadline
 		bool		sharing = smpc_job_round(job) <= 1;
 		StringInfoData lost;
 
-		smpc_flush_outbox(job, fed, deadline, tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT,
+		smpc_flush_outbox(job, fed, key, deadline, tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT,
 						  &unreachable, failures, codes);
 		initStringInfo(&lost);
 		for (int i = 0; i < fed->nparties; i++)
@@ -416,6 +424,13 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 	foreach(lc, waiting)
 	{
 		bytea	   *m = (bytea *) lfirst(lc);
+		SmpcMessageInfo info;
+
+		/* Their calls came before this run: they get this party's share sent. */
+		if (smpc_filed_type(m) == SMPC_MSG_SHARE &&
+			smpc_message_inspect((const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &info, &st) &&
+			info.sender >= 0 && info.sender < 64)
+			smpc_handover_called_early(key, SMPC_MSG_SHARE, UINT64CONST(1) << info.sender);
 
 		/* (A partner's failure report is raised below, once round 1 is out.) */
 		if (smpc_filed_type(m) == SMPC_MSG_ABORT &&
@@ -426,7 +441,7 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 		smpc_raise_status(&st);
 	round = smpc_job_round(job);
 	deadline = smpc_round_deadline(started, round);
-	smpc_send_round(job, fed, deadline, tolerant, &gone);
+	smpc_send_round(job, fed, key, deadline, tolerant, &gone);
 	/* From now on an abort reaches the partners (they hold this run's first messages). */
 	smpc_job_exchanged = true;
 
@@ -455,13 +470,25 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 				smpc_raise_status(&st);
 		}
 		list_free_deep(msgs);
+		{
+			int			from;
+
+			/* (Only a different federation definition is reported this way.) */
+			if (smpc_handover_rejected(key, &from, &st))
+				ereport(ERROR,
+						errcode(ERRCODE_SMPC_FEDERATION_MISMATCH),
+						errmsg("this party refused a message of party \"%s\": %s",
+							   from >= 0 && from < fed->nparties ? fed->parties[from] : "?", st.message),
+						st.detail[0] ? errdetail("%s", st.detail) : 0,
+						st.hint[0] ? errhint("%s", st.hint) : 0);
+		}
 		if (smpc_job_round(job) != round)
 		{
 			round = smpc_job_round(job);
 			deadline = smpc_round_deadline(started, round);
 			last_look = false;
 		}
-		smpc_send_round(job, fed, deadline, tolerant, &gone);
+		smpc_send_round(job, fed, key, deadline, tolerant, &gone);
 		if (smpc_job_finished(job))
 			break;
 		/* A partner said the job ended there: wait a moment for its reason. */
@@ -509,7 +536,7 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 				round = smpc_job_round(job);
 				deadline = smpc_round_deadline(started, round);
 				last_look = false;
-				smpc_send_round(job, fed, deadline, tolerant, &gone);
+				smpc_send_round(job, fed, key, deadline, tolerant, &gone);
 				continue;
 			}
 			initStringInfo(&detail);
@@ -632,7 +659,7 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
  */
 static void
 smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *needed,
-			   bool *tolerant)
+			   bool *tolerant, bool *symmetric)
 {
 	SmpcFederation core;
 	SmpcStatus	st;
@@ -640,6 +667,7 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *ne
 	bool		self_compute;
 	bool		self_output;
 	bool		inputs_compute = true;
+	bool		every_role = true;
 
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_federation_roles(&core, fed->self, &self_input, &self_compute, &self_output, &st))
@@ -663,8 +691,11 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *ne
 		needed[i] = i != fed->self && (self_compute || compute);
 		if (input && !compute)
 			inputs_compute = false;
+		if (!input || !compute || !output)
+			every_role = false;
 	}
 	*tolerant = fed->threshold != 0 || !inputs_compute;
+	*symmetric = every_role;
 }
 
 /*
@@ -709,9 +740,10 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 	TimestampTz started = GetCurrentTimestamp();
 	bool	   *needed = (bool *) palloc0(sizeof(bool) * fed->nparties);
 	bool		tolerant;
+	bool		symmetric;
 
 	/* Everything that can be checked locally is checked before any message leaves. */
-	smpc_job_peers(fed, req, needed, &tolerant);
+	smpc_job_peers(fed, req, needed, &tolerant, &symmetric);
 	smpc_peer_check_partners(fed, needed);
 	smpc_check_inbox_room(fed, req);
 	smpc_check_result_grant(fed);
@@ -733,6 +765,13 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 				errmsg("job \"%s\" of federation \"%s\" is running in another session",
 					   req->job_id, fed->name),
 				errhint("Wait for it to finish, or choose another job id."));
+	/*
+	 * Peer to peer, every round goes both ways between every pair: a
+	 * partner's call may carry this party's message back, and without
+	 * dropout tolerance, after the shares, always does (handover.cpp).
+	 */
+	if (symmetric)
+		smpc_handover_begin(key, !tolerant, fed->self);
 	{
 		SmpcJobStatus status;
 

@@ -72,6 +72,7 @@ smpc_shmem_request(void)
 	if (smpc_prev_shmem_request_hook)
 		smpc_prev_shmem_request_hook();
 	smpc_inbox_shmem_request();
+	smpc_handover_shmem_request();
 	smpc_audit_shmem_request();
 	smpc_partner_jobs_shmem_request();
 }
@@ -82,6 +83,7 @@ smpc_shmem_startup(void)
 	if (smpc_prev_shmem_startup_hook)
 		smpc_prev_shmem_startup_hook();
 	smpc_inbox_shmem_startup();
+	smpc_handover_shmem_startup();
 	smpc_audit_shmem_startup();
 	smpc_partner_jobs_shmem_startup();
 }

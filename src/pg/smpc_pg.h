@@ -136,6 +136,22 @@ extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info,
 						   const uint8 *data, size_t len);
 extern bool smpc_inbox_pending(const uint8 *key);
 
+/* handover.cpp: a message to a partner goes back on the partner's own call. */
+#define SMPC_HANDOVER_BYTES 4096	/* larger messages are always sent */
+#define SMPC_HANDOVER_WAIT_MS 10	/* how long a call waits for the job's message (unordered) */
+extern void smpc_handover_shmem_request(void);
+extern void smpc_handover_shmem_startup(void);
+extern void smpc_handover_begin(const uint8 *key, bool ordered, int self);
+extern void smpc_handover_end(const uint8 *key);
+extern void smpc_handover_called_early(const uint8 *key, int type, uint64 mask);
+extern void smpc_handover_reject(const uint8 *key, int from, const SmpcStatus *why);
+extern bool smpc_handover_rejected(const uint8 *key, int *from, SmpcStatus *why);
+extern bool smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_t len);
+extern bytea *smpc_handover_collect(const uint8 *key, int from, int type);
+/* deliver.cpp: checks a message handed back by partner `from` and files it. */
+extern void smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from,
+							   const uint8 *data, size_t len);
+
 /* The status of a running job, kept with its claim (smpc.job_status). */
 #define SMPC_JOB_RUNNING 1
 #define SMPC_JOB_ENDED 2		/* released or failed; the claim ends with the transaction */
@@ -169,6 +185,8 @@ typedef struct SmpcSend
 	int			failure_code;	/* out: the SQLSTATE of that */
 	char	   *failure_detail; /* out, SMPC_SEND_COLLECT: the partner's DETAIL, or NULL */
 	char	   *failure_hint;	/* out, SMPC_SEND_COLLECT: the partner's HINT, or NULL */
+	uint8	   *reply;			/* out: the partner's message handed back (handover.cpp), or NULL */
+	size_t		reply_len;
 } SmpcSend;
 
 /* How smpc_peer_send_all treats failures. */

@@ -36,23 +36,25 @@ like($log, qr/AUDIT: OBJECT,\d+,\d+,WRITE,INSERT,TABLE,smpc\.audit_log,"INSERT I
 	'pgaudit logs the audit record, with its values, at a');
 unlike($log, qr/534d5043/i, 'and no delivered message');
 
-# Session logging of statements of b's login role, with parameters: a
-# refuses b's deliveries when b first asks (smpc.deliver_ready), before any
-# share is sent, and the job stops everywhere.
-$fed->psql('a', "ALTER ROLE smpc_peer_b SET pgaudit.log = 'read'");
-$offset = -s $fed->node('a')->logfile;
+# Session logging of statements of a's login role at c, with parameters: c
+# refuses a's deliveries when a first asks (smpc.deliver_ready), before any
+# share is sent, and the job stops everywhere. (In this peer-to-peer job a
+# pair's messages travel on the lower-numbered party's calls, README "How it
+# works": a calls c, c never calls a.)
+$fed->psql('c', "ALTER ROLE smpc_peer_a SET pgaudit.log = 'read'");
+$offset = -s $fed->node('c')->logfile;
 $res = $fed->run_all("SELECT smpc_sum(x, 'pgaudit-2') FROM t");
-$fed->expect_all_fail($res, [], 'pgaudit would log what b delivers to a');
-like($res->{b}{stderr},
-	qr/party "a" rejected the .* message: smpc refuses deliveries whose contents the server log would record/,
-	'b is told why');
-like($res->{b}{stderr}, qr/pgaudit\.log_parameter and pgaudit\.log covering READ or FUNCTION/,
+$fed->expect_all_fail($res, [], 'pgaudit would log what a delivers to c');
+like($res->{a}{stderr},
+	qr/party "c" rejected the .* message: smpc refuses deliveries whose contents the server log would record/,
+	'a is told why');
+like($res->{a}{stderr}, qr/pgaudit\.log_parameter and pgaudit\.log covering READ or FUNCTION/,
 	'and which setting it is');
-unlike(slurp_file($fed->node('a')->logfile, $offset), qr/534d5043/i,
-	'a logged no message of b');
+unlike(slurp_file($fed->node('c')->logfile, $offset), qr/534d5043/i,
+	'c logged no message of a');
 
 # Excluding the classes that would log the call lets deliveries through.
-$fed->psql('a', "ALTER ROLE smpc_peer_b SET pgaudit.log = 'all, -read, -function'");
+$fed->psql('c', "ALTER ROLE smpc_peer_a SET pgaudit.log = 'all, -read, -function'");
 $res = $fed->run_all("SELECT smpc_sum(x, 'pgaudit-3') FROM t");
 $fed->expect_all_ok($res, '6', 'pgaudit logging without READ and FUNCTION');
 
