@@ -91,7 +91,7 @@ demo: deps
 	bash scripts/demo.sh
 
 # Benchmarks against native PostgreSQL and dblink (bench/bench.sh; about
-# 10 minutes on 2 cores). A release build: the test build's hooks stay out.
+# 3 minutes on 2 cores). A release build: the test build's hooks stay out.
 bench: deps
 	$(MAKE) all
 	$(MAKE) install

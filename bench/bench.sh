@@ -17,12 +17,12 @@
 # gnuplot PNG (latency.png). BENCHMARKS.md is made from such a run.
 #
 #   SMPC_BENCH_DIR   where servers and results go (default /tmp/smpc-bench)
-#   SMPC_BENCH_JOBS  jobs per latency measurement (default 50)
+#   SMPC_BENCH_JOBS  jobs per latency measurement (default 200)
 #   SMPC_BENCH_ROWS  rows of the local-phase table (default 10000000)
 set -euo pipefail
 
 BENCH_DIR=${SMPC_BENCH_DIR:-/tmp/smpc-bench}
-JOBS=${SMPC_BENCH_JOBS:-50}
+JOBS=${SMPC_BENCH_JOBS:-200}
 ROWS=${SMPC_BENCH_ROWS:-10000000}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 NPARTIES=10

@@ -21,13 +21,13 @@
  * lock, so a message is either handed over or sent, never both or neither.
  *
  * Ordered jobs (peer to peer without dropout tolerance): a pair's messages
- * travel on the lower-numbered party's call. The higher party sends nothing
- * down; it leaves its message here (posted) if the call has not come yet,
- * and the call, when the message is not here yet, waits for it up to half
- * of smpc.timeout (at most 5 s). A round then takes n(n-1)/2 calls instead
- * of n(n-1), and a party opens connections only to higher-numbered ones:
- * n(n-1)/2 in all, which is what a cold job pays for. The exceptions, where
- * the higher party sends after all: a call that gives up tells the job; a
+ * travel on the calls of one of the two (smpc_pair_caller). The other sends
+ * nothing to it; it leaves its message here (posted) if the call has not
+ * come yet, and the call, when the message is not here yet, waits for it up
+ * to half of smpc.timeout (at most 5 s). A round then takes n(n-1)/2 calls
+ * instead of n(n-1), and a party opens connections only to the partners it
+ * calls: n(n-1)/2 in all, which is what a cold job pays for. The
+ * exceptions, where the other party sends after all: a call that gives up tells the job; a
  * share whose call came before the job started here (so returned without
  * one) is told by the job itself (smpc_handover_called_early), since it
  * finds that share among the messages waiting for it when it starts; and
@@ -167,6 +167,22 @@ smpc_handover_type(int type, int party)
 		party < 64;
 }
 
+/*
+ * In an ordered job, whether `party` is the one of the pair {party, other}
+ * that makes the calls: the lower-numbered one when the two numbers add up
+ * to an even number, else the higher. So every party calls about half of
+ * its partners, and the calls (and, cold, the connections) are spread
+ * evenly: with three parties each makes one call a round.
+ */
+static bool
+smpc_pair_caller(int party, int other)
+{
+	int			lo = Min(party, other);
+	int			hi = Max(party, other);
+
+	return party == ((lo + hi) % 2 == 0 ? lo : hi);
+}
+
 /* On backend exit: end this backend's jobs and free its pickups. */
 static void
 smpc_handover_on_exit(int code, Datum arg)
@@ -266,9 +282,10 @@ smpc_drop_posted(const uint8 *key)
 /*
  * The job `key` that this backend has just claimed may hand messages over:
  * a peer-to-peer job, party `self`. `ordered` (a job without dropout
- * tolerance): after the share round, a party sends nothing to lower-numbered
- * parties; it leaves its messages here for their calls, which wait for them
- * (see smpc_handover_collect). Without a free entry it simply sends.
+ * tolerance): a party sends nothing to the partners that call it
+ * (smpc_pair_caller); it leaves its messages here for their calls, which
+ * wait for them (see smpc_handover_collect). Without a free entry it simply
+ * sends.
  */
 void
 smpc_handover_begin(const uint8 *key, bool ordered, int self)
@@ -439,7 +456,7 @@ smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_
 				p = NULL;
 			}
 		}
-		else if (len <= SMPC_HANDOVER_BYTES && job->ordered && to < job->self &&
+		else if (len <= SMPC_HANDOVER_BYTES && job->ordered && smpc_pair_caller(to, job->self) &&
 				 !(job->refused[type] & (UINT64CONST(1) << to)) &&
 				 smpc_find_pickup(key, to, type, SMPC_PICKUP_POSTED) == NULL)
 		{
@@ -588,7 +605,7 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 			job->refused[type] |= UINT64CONST(1) << from;	/* no room to wait: the job sends it */
 		else
 		{
-			if (job->ordered && from < job->self)
+			if (job->ordered && smpc_pair_caller(from, job->self))
 				wait_ms = Min(smpc_timeout_ms / 2, 5000);
 			p->state = SMPC_PICKUP_WAITING;
 			p->dbid = MyDatabaseId;

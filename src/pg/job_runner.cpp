@@ -188,6 +188,14 @@ smpc_abort_reason(const SmpcFederationRow *fed, const ErrorData *edata)
 		return pstrdup(edata->message);
 	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		return psprintf("the job was cancelled at party %s", fed->self_name);
+	/*
+	 * A partner this party could not reach: partners that do not call that
+	 * one themselves (handover.cpp) learn it only this way. The message
+	 * names the party and nothing else (libpq's text is in the detail).
+	 */
+	if (edata->sqlerrcode == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION &&
+		strncmp(edata->message, "could not connect to party \"", 28) == 0)
+		return psprintf("party %s %s (SQLSTATE %s)", fed->self_name, edata->message, code);
 	return psprintf("an error occurred at party %s (SQLSTATE %s)", fed->self_name, code);
 }
 

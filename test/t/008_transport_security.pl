@@ -58,21 +58,23 @@ for my $mode (qw(require disable))
 # A job works, over TLS (pg_hba rejects anything else), as the peer roles.
 my $res = $fed->run_all("SELECT smpc_sum(x, 'tls-ok-1') FROM t");
 $fed->expect_all_ok($res, '3', 'job over verified TLS');
-ok($fed->node('b')->log_contains(
-		qr/connection authorized: user=smpc_peer_a database=org_b.*SSL enabled/),
-	"b's log shows a logging in as smpc_peer_a over SSL");
+# (In this peer-to-peer job a pair's messages travel on the calls of one of
+# the two, README "How it works": a calls c, b calls a, c calls b.)
+ok($fed->node('c')->log_contains(
+		qr/connection authorized: user=smpc_peer_a database=org_c.*SSL enabled/),
+	"c's log shows a logging in as smpc_peer_a over SSL");
 
-# a trusts another CA for b: a cannot talk to b (cached connection or not),
+# a trusts another CA for c: a cannot talk to c (cached connection or not),
 # and nobody releases a result.
 my $other = PostgreSQL::Test::Utils::tempdir('other_ca');
 SmpcTest::make_certs($other);
-$fed->psql('a', "ALTER SERVER b OPTIONS (SET sslrootcert '$other/ca.crt')");
+$fed->psql('a', "ALTER SERVER c OPTIONS (SET sslrootcert '$other/ca.crt')");
 $res = $fed->run_all("SELECT smpc_sum(x, 'tls-wrong-ca-1') FROM t");
-$fed->expect_all_fail($res, [], "a trusts the wrong CA for b");
-like($res->{a}{stderr}, qr/certificate|SSL|TLS/i, "a's error is about b's certificate");
+$fed->expect_all_fail($res, [], "a trusts the wrong CA for c");
+like($res->{a}{stderr}, qr/certificate|SSL|TLS/i, "a's error is about c's certificate");
 $fed->expect_nothing_released('tls-wrong-ca-1', 'wrong CA');
 
-$fed->psql('a', "ALTER SERVER b OPTIONS (SET sslrootcert '$ca')");
+$fed->psql('a', "ALTER SERVER c OPTIONS (SET sslrootcert '$ca')");
 $res = $fed->run_all("SELECT smpc_sum(x, 'tls-ok-2') FROM t");
 $fed->expect_all_ok($res, '3', 'job after restoring the right CA');
 
