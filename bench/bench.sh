@@ -156,6 +156,9 @@ for k in "${GROUP_COUNTS[@]}"; do
 	done
 done
 psql_at p1 -c "SELECT count(*) FROM big" >/dev/null  # into shared buffers and the OS cache
+# Measure servers at rest: no autovacuum of the new tables, no checkpoint of
+# the data just written, while jobs are timed.
+for p in "${PARTIES[@]}"; do psql_at "$p" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null; done
 
 conns() { local n=$1 i; for i in $(seq 1 "$n"); do printf -- '--conn\n%s\n' "$(local_conn "p$i")"; done; }
 median_of() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
