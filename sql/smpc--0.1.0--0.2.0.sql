@@ -254,7 +254,8 @@ COMMENT ON FUNCTION smpc.deliver_ready() IS
 -- smpc.exchange is smpc.deliver that may return this party's own message of
 -- the same round for the caller, when the job here is about to send it: in
 -- peer-to-peer jobs one call then does for both directions (handover.cpp).
--- Senders of this version call it; smpc.deliver stays for older ones.
+-- Senders of this version call it. smpc.deliver stays: it hands nothing
+-- back, and a job here then sends that partner its messages itself.
 CREATE FUNCTION smpc.exchange(message bytea)
 RETURNS bytea
 LANGUAGE C STRICT VOLATILE SECURITY DEFINER

@@ -118,6 +118,35 @@ smpc_deliver_ready(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Whether party `sender` of fed is the one whose server names the
+ * authenticated login role as peer_role, and no other party's does (the
+ * checks below, without raising).
+ */
+static bool
+smpc_sender_is_login(const SmpcFederationRow *fed, int sender)
+{
+	char	   *login_role = GetUserNameFromId(GetAuthenticatedUserId(), false);
+	char	   *peer_role;
+
+	if (sender < 0 || sender >= fed->nparties || sender == fed->self)
+		return false;
+	peer_role = smpc_peer_role_of(fed->parties[sender]);
+	if (peer_role == NULL || strcmp(peer_role, login_role) != 0)
+		return false;
+	for (int i = 0; i < fed->nparties; i++)
+	{
+		char	   *other;
+
+		if (i == sender || i == fed->self)
+			continue;
+		other = smpc_peer_role_of(fed->parties[i]);
+		if (other && strcmp(other, login_role) == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Checks and files a delivered message (see the top of this file). Returns
  * false for a request (handled at once, not filed).
  */
@@ -154,8 +183,13 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_message_check_federation(data, len, &core, &st))
 	{
-		/* A job here may hear of it no other way (handover.cpp, ordered jobs). */
-		smpc_handover_reject(info.job_key, info.sender, &st);
+		/*
+		 * A job here may hear of it no other way (handover.cpp, ordered
+		 * jobs): it is told, but only when the sender named is the login
+		 * role's own party, so nobody can fail others' jobs in its name.
+		 */
+		if (smpc_sender_is_login(fed, info.sender))
+			smpc_handover_reject(info.job_key, info.sender, &st);
 		smpc_raise_status(&st);
 	}
 	if (info.receiver != fed->self)
@@ -247,7 +281,9 @@ smpc_deliver(PG_FUNCTION_ARGS)
 {
 	SmpcMessageInfo info;
 
-	(void) smpc_receive(PG_GETARG_BYTEA_PP(0), &info);
+	/* This caller takes nothing back: the job here must send to it. */
+	if (smpc_receive(PG_GETARG_BYTEA_PP(0), &info))
+		smpc_handover_no_collect(info.job_key, info.sender, info.type);
 	PG_RETURN_VOID();
 }
 

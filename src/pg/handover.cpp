@@ -36,9 +36,9 @@
  * (smpc_handover_reject), which may have nothing on its way to it.
  *
  * Posted messages outlive the job and the session here (the last message is
- * often collected after this party finished): a new run of the job drops
- * those of earlier runs, and a full table reuses the oldest posted more than
- * twice smpc.timeout ago.
+ * often collected after this party finished): a run that fails drops its
+ * own, a new run of the job drops those of earlier runs, and a full table
+ * reuses the oldest posted more than ten minutes ago.
  *
  * Layout: header, then MaxBackends job entries (a running job's notes of
  * what it sent, per message type a bit per party), then MaxBackends pickup
@@ -59,6 +59,7 @@ extern "C" {
 }
 
 /* Round message types are 1..8 (SmpcMessageType); abort (4) never waits. */
+#define SMPC_POSTED_MAX_AGE_MS (10 * 60 * 1000)
 #define SMPC_HANDOVER_TYPES 9
 
 typedef struct SmpcHandoverJob
@@ -192,17 +193,32 @@ smpc_handover_on_exit(int code, Datum arg)
 
 	if (smpc_handover == NULL)
 		return;
+	int			wake[64];
+	int			nwake = 0;
+
 	jobs = smpc_handover_jobs();
 	pickups = smpc_pickups();
 	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < smpc_handover->n; i++)
 	{
-		if (jobs[i].used && jobs[i].pid == MyProcPid)
-			jobs[i].used = false;
 		if (pickups[i].state != SMPC_PICKUP_FREE && pickups[i].owner == MyProcPid)
 			pickups[i].state = SMPC_PICKUP_FREE;
+		if (!jobs[i].used || jobs[i].pid != MyProcPid)
+			continue;
+		/* Calls waiting for this backend's messages get none (it may have died by FATAL). */
+		for (int k = 0; k < smpc_handover->n; k++)
+			if (pickups[k].state == SMPC_PICKUP_WAITING &&
+				smpc_same_job(jobs[i].key, pickups[k].dbid, pickups[k].key))
+			{
+				pickups[k].state = SMPC_PICKUP_GONE;
+				if (nwake < (int) lengthof(wake))
+					wake[nwake++] = pickups[k].procno;
+			}
+		jobs[i].used = false;
 	}
 	LWLockRelease(smpc_handover->lock);
+	for (int i = 0; i < nwake; i++)
+		SetLatch(&GetPGProcByNumber(wake[i])->procLatch);
 }
 
 static void
@@ -243,8 +259,9 @@ smpc_find_pickup(const uint8 *key, int to, int type, int state)
 
 /*
  * A free pickup entry, or NULL (lock held). When there is none, the oldest
- * posted message older than twice smpc.timeout is dropped: its call would
- * have given up long ago.
+ * posted message older than SMPC_POSTED_MAX_AGE_MS is dropped: its call
+ * would have given up long ago (a fixed age: smpc.timeout is a per-session
+ * setting).
  */
 static SmpcPickup *
 smpc_free_pickup(void)
@@ -258,7 +275,7 @@ smpc_free_pickup(void)
 		if (pickups[i].state == SMPC_PICKUP_FREE)
 			return &pickups[i];
 		if (pickups[i].state == SMPC_PICKUP_POSTED &&
-			TimestampDifferenceExceeds(pickups[i].posted, now, 2 * smpc_timeout_ms) &&
+			TimestampDifferenceExceeds(pickups[i].posted, now, SMPC_POSTED_MAX_AGE_MS) &&
 			(oldest == NULL || pickups[i].posted < oldest->posted))
 			oldest = &pickups[i];
 	}
@@ -333,6 +350,36 @@ smpc_handover_called_early(const uint8 *key, int type, uint64 mask)
 	job = smpc_find_job(key, true);
 	if (job != NULL)
 		job->refused[type] |= mask;
+	LWLockRelease(smpc_handover->lock);
+}
+
+/* The run of job `key` in this backend failed: what it posted is of no use to anyone. */
+void
+smpc_handover_drop_posted(const uint8 *key)
+{
+	if (smpc_handover == NULL)
+		return;
+	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
+	smpc_drop_posted(key);
+	LWLockRelease(smpc_handover->lock);
+}
+
+/*
+ * Party `from` delivered through smpc.deliver, which hands nothing back:
+ * the job `key` here sends it its messages (of every type) itself.
+ */
+void
+smpc_handover_no_collect(const uint8 *key, int from, int type)
+{
+	SmpcHandoverJob *job;
+
+	if (smpc_handover == NULL || !smpc_handover_type(type, from))
+		return;
+	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
+	job = smpc_find_job(key, false);
+	if (job != NULL)
+		for (int t = 0; t < SMPC_HANDOVER_TYPES; t++)
+			job->refused[t] |= UINT64CONST(1) << from;
 	LWLockRelease(smpc_handover->lock);
 }
 
@@ -458,7 +505,7 @@ smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_
 		}
 		else if (len <= SMPC_HANDOVER_BYTES && job->ordered && smpc_pair_caller(to, job->self) &&
 				 !(job->refused[type] & (UINT64CONST(1) << to)) &&
-				 smpc_find_pickup(key, to, type, SMPC_PICKUP_POSTED) == NULL)
+				 !(job->sent[type] & (UINT64CONST(1) << to)))
 		{
 			/* (A second message for that party and round is sent: the receiver judges it.) */
 			p = smpc_free_pickup();
@@ -583,6 +630,7 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 	SmpcPickup *p;
 	int			found = -1;
 	int			wait_ms = SMPC_HANDOVER_WAIT_MS;
+	int			wake_dead = -1;
 	uint8		data[SMPC_HANDOVER_BYTES];
 	uint32		len = 0;
 
@@ -600,6 +648,14 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 	else if ((job = smpc_find_job(key, false)) != NULL &&
 			 !(job->sent[type] & (UINT64CONST(1) << from)))
 	{
+		SmpcPickup *dead = smpc_find_pickup(key, from, type, SMPC_PICKUP_WAITING);
+
+		/* An earlier call for the same message (its connection broke): this one waits instead. */
+		if (dead != NULL)
+		{
+			dead->state = SMPC_PICKUP_GONE;
+			wake_dead = dead->procno;
+		}
 		p = smpc_free_pickup();
 		if (p == NULL)
 			job->refused[type] |= UINT64CONST(1) << from;	/* no room to wait: the job sends it */
@@ -619,6 +675,8 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 		}
 	}
 	LWLockRelease(smpc_handover->lock);
+	if (wake_dead >= 0)
+		SetLatch(&GetPGProcByNumber(wake_dead)->procLatch);
 	if (len > 0)
 		return smpc_pickup_copy(data, len);
 	if (found < 0)

@@ -838,6 +838,8 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 	}
 	PG_CATCH();
 	{
+		/* (A failed run's posted messages must not reach a partner's next run.) */
+		smpc_handover_drop_posted(key);
 		smpc_inbox_unregister(key);
 		PG_RE_THROW();
 	}
