@@ -353,6 +353,37 @@ smpc_handover_called_early(const uint8 *key, int type, uint64 mask)
 	LWLockRelease(smpc_handover->lock);
 }
 
+/*
+ * Takes one message that job `key` posted for party `to` and no call took
+ * yet (palloc'd copy); false when there is none. For a job that aborts
+ * (job_runner.cpp sends them before its abort).
+ */
+bool
+smpc_handover_take_posted(const uint8 *key, int to, uint8 **data, size_t *len)
+{
+	SmpcPickup *p;
+	uint8		buf[SMPC_HANDOVER_BYTES];
+	uint32		n = 0;
+
+	if (smpc_handover == NULL)
+		return false;
+	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
+	for (int type = 1; type < SMPC_HANDOVER_TYPES && n == 0; type++)
+		if ((p = smpc_find_pickup(key, to, type, SMPC_PICKUP_POSTED)) != NULL)
+		{
+			n = p->len;
+			memcpy(buf, p->data, n);
+			p->state = SMPC_PICKUP_FREE;
+		}
+	LWLockRelease(smpc_handover->lock);
+	if (n == 0)
+		return false;
+	*data = (uint8 *) palloc(n);
+	memcpy(*data, buf, n);
+	*len = n;
+	return true;
+}
+
 /* The run of job `key` in this backend failed: what it posted is of no use to anyone. */
 void
 smpc_handover_drop_posted(const uint8 *key)

@@ -217,26 +217,64 @@ typedef struct SmpcAbortNotice
 {
 	SmpcJob    *job;
 	const SmpcFederationRow *fed;
+	const uint8 *key;
 	const ErrorData *edata;
 } SmpcAbortNotice;
+
+/*
+ * Messages this party left for partners' calls (handover.cpp) that no call
+ * took yet go out as plain deliveries, before the abort: a partner that
+ * calls this party may have heard nothing of this run, and would take an
+ * abort alone for an earlier, dead run and wait for a retry.
+ */
+static void
+smpc_send_posted(const SmpcFederationRow *fed, const uint8 *key, TimestampTz deadline)
+{
+	SmpcSend   *sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * fed->nparties);
+
+	for (;;)
+	{
+		int			n = 0;
+
+		for (int p = 0; p < fed->nparties; p++)
+		{
+			uint8	   *data;
+			size_t		len;
+
+			if (p == fed->self || !smpc_handover_take_posted(key, p, &data, &len))
+				continue;
+			sends[n].party = fed->parties[p];
+			sends[n].data = data;
+			sends[n].len = len;
+			sends[n].what = "posted";
+			n++;
+		}
+		if (n == 0)
+			break;
+		smpc_peer_send_all(sends, n, deadline, SMPC_SEND_BEST_EFFORT);
+	}
+	pfree(sends);
+}
 
 static void
 smpc_send_abort(void *arg)
 {
 	SmpcAbortNotice *n = (SmpcAbortNotice *) arg;
 	SmpcStatus	st;
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS);
 
+	if (n->key != NULL)
+		smpc_send_posted(n->fed, n->key, deadline);
 	if (smpc_job_abort(n->job, smpc_abort_reason(n->fed, n->edata), smpc_abort_is_fatal(n->edata), &st))
-		smpc_flush_outbox(n->job, n->fed, NULL,
-						  TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS),
-						  SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL);
+		smpc_flush_outbox(n->job, n->fed, NULL, deadline, SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL);
 }
 
 /* Tells every partner that this party aborted the job; never raises. */
 static void
-smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const ErrorData *edata)
+smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
+				  const ErrorData *edata)
 {
-	SmpcAbortNotice n = {job, fed, edata};
+	SmpcAbortNotice n = {job, fed, key, edata};
 
 	smpc_never_raise(smpc_send_abort, &n);
 }
@@ -651,7 +689,7 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		edata = CopyErrorData();
 		FlushErrorState();
 		LWLockReleaseAll();
-		smpc_notify_abort(job, fed, edata);
+		smpc_notify_abort(job, fed, key, edata);
 		smpc_job_free(job);
 		ReThrowError(edata);
 	}

@@ -145,6 +145,7 @@ extern void smpc_handover_begin(const uint8 *key, bool ordered, int self);
 extern void smpc_handover_end(const uint8 *key);
 extern void smpc_handover_called_early(const uint8 *key, int type, uint64 mask);
 extern void smpc_handover_drop_posted(const uint8 *key);
+extern bool smpc_handover_take_posted(const uint8 *key, int to, uint8 **data, size_t *len);
 extern void smpc_handover_no_collect(const uint8 *key, int from, int type);
 extern void smpc_handover_reject(const uint8 *key, int from, const SmpcStatus *why);
 extern bool smpc_handover_rejected(const uint8 *key, int *from, SmpcStatus *why);
