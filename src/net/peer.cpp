@@ -189,7 +189,7 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 	if (!AcquireExternalFD())
 		ereport(ERROR,
 				errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-				errmsg("could not connect to party \"%s\"", server->servername),
+				errmsg(SMPC_CONNECT_FAILED_PREFIX "%s\"", server->servername),
 				errdetail("There are too many open files on the local server."),
 				errhint("Raise max_files_per_process and/or \"ulimit -n\"."));
 	conn = PQconnectStartParams(keywords, values, false);
@@ -790,7 +790,7 @@ smpc_peer_raise(SmpcPending *p)
 		p->error_code == ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED)
 		ereport(ERROR,
 				errcode(p->error_code),
-				errmsg("could not connect to party \"%s\"", p->send->party),
+				errmsg(SMPC_CONNECT_FAILED_PREFIX "%s\"", p->send->party),
 				errdetail_internal("%s", p->error_message),
 				errhint("Check the options of server \"%s\" and its user mapping.", p->send->party));
 	ereport(ERROR,

@@ -117,33 +117,46 @@ smpc_deliver_ready(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/*
- * Whether party `sender` of fed is the one whose server names the
- * authenticated login role as peer_role, and no other party's does (the
- * checks below, without raising).
- */
-static bool
-smpc_sender_is_login(const SmpcFederationRow *fed, int sender)
+/* What is wrong with the sender a message names, if anything. */
+typedef enum SmpcSenderCheck
 {
-	char	   *login_role = GetUserNameFromId(GetAuthenticatedUserId(), false);
-	char	   *peer_role;
+	SMPC_SENDER_OK,
+	SMPC_SENDER_NO_PEER_ROLE,	/* its server names no peer_role */
+	SMPC_SENDER_OTHER_ROLE,		/* its server names another role than the login */
+	SMPC_SENDER_SHARED_ROLE		/* another party's server names the login role too */
+} SmpcSenderCheck;
 
-	if (sender < 0 || sender >= fed->nparties || sender == fed->self)
-		return false;
-	peer_role = smpc_peer_role_of(fed->parties[sender]);
-	if (peer_role == NULL || strcmp(peer_role, login_role) != 0)
-		return false;
+/*
+ * Checks that party `sender` of fed is the one whose server names the
+ * authenticated login role (GetAuthenticatedUserId: unaffected by SET ROLE
+ * and SECURITY DEFINER) as peer_role, and that no other party's server names
+ * it (such a role could pose as any of them). Sets *peer_role and, for a
+ * shared role, *other (the other party's index). The sender index must be a
+ * partner's.
+ */
+static SmpcSenderCheck
+smpc_check_sender(const SmpcFederationRow *fed, int sender, const char *login_role,
+				  char **peer_role, int *other)
+{
+	*peer_role = smpc_peer_role_of(fed->parties[sender]);
+	if (*peer_role == NULL)
+		return SMPC_SENDER_NO_PEER_ROLE;
+	if (strcmp(*peer_role, login_role) != 0)
+		return SMPC_SENDER_OTHER_ROLE;
 	for (int i = 0; i < fed->nparties; i++)
 	{
-		char	   *other;
+		char	   *role;
 
 		if (i == sender || i == fed->self)
 			continue;
-		other = smpc_peer_role_of(fed->parties[i]);
-		if (other && strcmp(other, login_role) == 0)
-			return false;
+		role = smpc_peer_role_of(fed->parties[i]);
+		if (role && strcmp(role, login_role) == 0)
+		{
+			*other = i;
+			return SMPC_SENDER_SHARED_ROLE;
+		}
 	}
-	return true;
+	return SMPC_SENDER_OK;
 }
 
 /*
@@ -162,6 +175,7 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 	const char *sender;
 	char	   *peer_role;
 	char	   *login_role;
+	int			other = -1;
 
 	smpc_inbox_require();
 	smpc_deliver_check_logging();
@@ -179,6 +193,7 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("federation \"%s\" does not exist at this party", info.federation));
+	login_role = GetUserNameFromId(GetAuthenticatedUserId(), false);
 	/* First the definition: a different party order would make the indexes below meaningless. */
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_message_check_federation(data, len, &core, &st))
@@ -188,7 +203,8 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 		 * jobs): it is told, but only when the sender named is the login
 		 * role's own party, so nobody can fail others' jobs in its name.
 		 */
-		if (smpc_sender_is_login(fed, info.sender))
+		if (info.sender >= 0 && info.sender < fed->nparties && info.sender != fed->self &&
+			smpc_check_sender(fed, info.sender, login_role, &peer_role, &other) == SMPC_SENDER_OK)
 			smpc_handover_reject(info.job_key, info.sender, &st);
 		smpc_raise_status(&st);
 	}
@@ -204,35 +220,31 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 					   info.sender, fed->name));
 
 	sender = fed->parties[info.sender];
-	peer_role = smpc_peer_role_of(sender);
-	login_role = GetUserNameFromId(GetAuthenticatedUserId(), false);
-	if (peer_role == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("no smpc server with a peer_role is declared for party \"%s\"", sender),
-				errhint("CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (..., peer_role '...').",
-						sender));
-	if (strcmp(peer_role, login_role) != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("role \"%s\" may not send messages as party \"%s\"", login_role, sender),
-				errdetail("Server \"%s\" names role \"%s\" as the peer_role of party \"%s\".",
-						  sender, peer_role, sender));
-
-	/* A login role that several parties' servers name could pose as any of them. */
-	for (int i = 0; i < fed->nparties; i++)
+	switch (smpc_check_sender(fed, info.sender, login_role, &peer_role, &other))
 	{
-		char	   *other;
-
-		if (i == info.sender || i == fed->self)
-			continue;
-		other = smpc_peer_role_of(fed->parties[i]);
-		if (other && strcmp(other, login_role) == 0)
+		case SMPC_SENDER_OK:
+			break;
+		case SMPC_SENDER_NO_PEER_ROLE:
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("no smpc server with a peer_role is declared for party \"%s\"", sender),
+					errhint("CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (..., peer_role '...').",
+							sender));
+			break;
+		case SMPC_SENDER_OTHER_ROLE:
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("role \"%s\" may not send messages as party \"%s\"", login_role, sender),
+					errdetail("Server \"%s\" names role \"%s\" as the peer_role of party \"%s\".",
+							  sender, peer_role, sender));
+			break;
+		case SMPC_SENDER_SHARED_ROLE:
 			ereport(ERROR,
 					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					errmsg("role \"%s\" is the peer_role of both party \"%s\" and party \"%s\"",
-						   login_role, sender, fed->parties[i]),
+						   login_role, sender, fed->parties[other]),
 					errhint("Give every partner its own login role."));
+			break;
 	}
 	/* Requests are about starting jobs, not messages of a running one. */
 	if (info.type == SMPC_MSG_REQUEST)

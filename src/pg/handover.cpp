@@ -108,6 +108,8 @@ typedef struct SmpcHandover
 
 static SmpcHandover *smpc_handover = NULL;
 static bool smpc_handover_exit_registered = false;
+/* Job entries this backend holds: none, and offers need no lock. */
+static int	smpc_own_jobs = 0;
 
 static inline SmpcHandoverJob *
 smpc_handover_jobs(void)
@@ -329,6 +331,7 @@ smpc_handover_begin(const uint8 *key, bool ordered, int self)
 				jobs[i].procno = MyProc->pgprocno;
 				jobs[i].rejected_from = -1;
 				memcpy(jobs[i].key, key, 32);
+				smpc_own_jobs++;
 				break;
 			}
 	LWLockRelease(smpc_handover->lock);
@@ -448,7 +451,7 @@ smpc_handover_rejected(const uint8 *key, int *from, SmpcStatus *why)
 	SmpcHandoverJob *job;
 	bool		rejected = false;
 
-	if (smpc_handover == NULL)
+	if (smpc_handover == NULL || smpc_own_jobs == 0)
 		return false;
 	LWLockAcquire(smpc_handover->lock, LW_SHARED);
 	job = smpc_find_job(key, true);
@@ -483,6 +486,7 @@ smpc_handover_end(const uint8 *key)
 	if (job != NULL)
 	{
 		job->used = false;
+		smpc_own_jobs--;
 		for (int i = 0; i < smpc_handover->n; i++)
 		{
 			if (pickups[i].state == SMPC_PICKUP_WAITING &&
@@ -517,7 +521,7 @@ smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_
 	int			procno = -1;
 	bool		handed = false;
 
-	if (smpc_handover == NULL || !smpc_handover_type(type, to))
+	if (smpc_handover == NULL || smpc_own_jobs == 0 || !smpc_handover_type(type, to))
 		return false;
 	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
 	job = smpc_find_job(key, true);

@@ -194,7 +194,7 @@ smpc_abort_reason(const SmpcFederationRow *fed, const ErrorData *edata)
 	 * names the party and nothing else (libpq's text is in the detail).
 	 */
 	if (edata->sqlerrcode == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION &&
-		strncmp(edata->message, "could not connect to party \"", 28) == 0)
+		strncmp(edata->message, SMPC_CONNECT_FAILED_PREFIX, strlen(SMPC_CONNECT_FAILED_PREFIX)) == 0)
 		return psprintf("party %s %s (SQLSTATE %s)", fed->self_name, edata->message, code);
 	return psprintf("an error occurred at party %s (SQLSTATE %s)", fed->self_name, code);
 }

@@ -136,6 +136,12 @@ extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info,
 						   const uint8 *data, size_t len);
 extern bool smpc_inbox_pending(const uint8 *key);
 
+/*
+ * peer.cpp's error when a partner cannot be reached begins so, naming only
+ * the party (job_runner.cpp passes such errors on to partners).
+ */
+#define SMPC_CONNECT_FAILED_PREFIX "could not connect to party \""
+
 /* handover.cpp: a message to a partner goes back on the partner's own call. */
 #define SMPC_HANDOVER_BYTES 4096	/* larger messages are always sent */
 #define SMPC_HANDOVER_WAIT_MS 10	/* how long a call waits for the job's message (unordered) */
