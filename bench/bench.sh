@@ -104,7 +104,7 @@ for p in "${PARTIES[@]}"; do
 		ssl_key_file = '$CERTS/$p.key'
 		shared_preload_libraries = 'smpc'
 		smpc.timeout = '60s'
-		smpc.max_messages = 512
+		smpc.max_messages = $([[ $p == p[123] ]] && echo 4200 || echo 512)
 		max_connections = 60
 		shared_buffers = $([[ $p == p1 ]] && echo 512MB || echo 32MB)
 		max_parallel_workers_per_gather = 0

@@ -18,11 +18,11 @@ SET smpc.timeout = '1s';
 CREATE TABLE sales (region text, amount integer, price numeric, ratio double precision);
 INSERT INTO sales VALUES ('north', 10, 1.5, 0.25), ('south', 20, 2.5, 0.5), ('east', 30, -1, 4);
 
--- Key domains: no NULL, no duplicates, 1 to 32768 keys.
+-- Key domains: no NULL, no duplicates, 1 to 1048576 keys.
 SELECT smpc_sum_by(region, amount, ARRAY['north', NULL], 'g1') FROM sales;
 SELECT smpc_sum_by(region, amount, ARRAY['north', 'south', 'north'], 'g1') FROM sales;
 SELECT smpc_count_by(region, '{}'::text[], 'g1') FROM sales;
-SELECT smpc_count_by(region, ARRAY(SELECT 'k' || g FROM generate_series(1, 32769) g), 'g1') FROM sales;
+SELECT smpc_count_by(region, ARRAY(SELECT 'k' || g FROM generate_series(1, 1048577) g), 'g1') FROM sales;
 -- Keys outside the domain, and NULL keys.
 SELECT smpc_count_by(region, ARRAY['north', 'south'], 'g2') FROM sales;
 SELECT smpc_avg_by(NULL::text, amount, ARRAY['north'], 'g2') FROM sales;

@@ -159,7 +159,7 @@ bool smpc_federation_check(const SmpcFederation* fed, char hex_out[65], SmpcStat
 bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessageInfo* info,
                           SmpcStatus* st) noexcept {
   return guarded(st, [&] {
-    auto m = smpc::protocol::decode(data, len);
+    auto m = smpc::protocol::decode(data, len, smpc::protocol::Values::kCheck);
     info->type = static_cast<int>(m.type);
     info->sender = m.sender;
     info->receiver = m.receiver;
@@ -179,7 +179,7 @@ bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessage
 bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
                                    const SmpcFederation* local, SmpcStatus* st) noexcept {
   return guarded(st, [&] {
-    auto m = smpc::protocol::decode(data, len);
+    auto m = smpc::protocol::decode(data, len, smpc::protocol::Values::kCheck);
     auto here = to_def(local);
     if (m.fingerprint == smpc::protocol::fingerprint(here)) return;
     // Name the sender by its own definition when it sent one: with a

@@ -7,6 +7,7 @@
 // subtraction bring below p.
 #include "crypto/field.hpp"
 
+#include <cstring>
 #include <string>
 
 namespace smpc::crypto {
@@ -73,9 +74,13 @@ Fp Fp::from_signed(i128 v) {
 }
 
 // Reads 16 little-endian bytes.
+// The wire format is little-endian, as are the hosts we build for, so a
+// copy is the conversion: a byte loop was 7% of a grouped job's CPU.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "field byte conversion assumes a little-endian host");
+
 Fp Fp::from_bytes(const std::uint8_t* in) {
-  u128 v = 0;
-  for (std::size_t i = kBytes; i-- > 0;) v = (v << 8) | in[i];
+  u128 v;
+  std::memcpy(&v, in, sizeof v);
   if (v >= kP) throw RangeError("byte string is not a field element: value is at least 2^127 - 1");
   return Fp(v);
 }
@@ -87,13 +92,7 @@ i128 Fp::to_signed() const {
 }
 
 // Writes 16 little-endian bytes.
-void Fp::to_bytes(std::uint8_t* out) const {
-  u128 v = v_;
-  for (std::size_t i = 0; i < kBytes; ++i) {
-    out[i] = static_cast<std::uint8_t>(v & 0xff);
-    v >>= 8;
-  }
-}
+void Fp::to_bytes(std::uint8_t* out) const { std::memcpy(out, &v_, sizeof v_); }
 
 Fp Fp::operator+(Fp o) const {
   u128 s = v_ + o.v_;  // < 2^128 - 2, cannot overflow

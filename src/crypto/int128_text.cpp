@@ -3,7 +3,7 @@
 // so INT128_MIN parses and prints without overflow.
 #include "crypto/int128_text.hpp"
 
-#include <algorithm>
+#include <cstdint>
 
 namespace smpc::crypto {
 
@@ -25,14 +25,22 @@ bool push_digit(u128* acc, unsigned digit, u128 limit) {
 u128 magnitude(i128 v) { return v < 0 ? static_cast<u128>(0) - static_cast<u128>(v) : v; }
 
 // Decimal digits of an unsigned value.
+// Values that fit 64 bits (nearly all released ones) are divided in 64-bit
+// arithmetic: a 128-bit division per digit made formatting the result of a
+// million-key job take longer than its exchange.
 std::string u128_digits(u128 v) {
-  std::string out;
-  do {
-    out.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
+  char buf[40];  // 2^128 has 39 digits
+  char* p = buf + sizeof buf;
+  while (v > UINT64_MAX) {
+    *--p = static_cast<char>('0' + static_cast<int>(v % 10));
     v /= 10;
-  } while (v != 0);
-  std::reverse(out.begin(), out.end());
-  return out;
+  }
+  auto w = static_cast<std::uint64_t>(v);
+  do {
+    *--p = static_cast<char>('0' + static_cast<int>(w % 10));
+    w /= 10;
+  } while (w != 0);
+  return std::string(p, static_cast<std::size_t>(buf + sizeof buf - p));
 }
 
 // Converts sign + magnitude (already checked against the sign's limit).

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <climits>
+#include <cstring>
 #include <stdexcept>
 
 namespace smpc::crypto {
@@ -17,6 +18,25 @@ void OpenSslRandom::fill(std::uint8_t* out, std::size_t len) {
     }
     out += chunk;
     len -= chunk;
+  }
+}
+
+// Bytes for this many elements are drawn per CSPRNG call.
+constexpr std::size_t kBlockElements = 4096;
+
+void random_elements(RandomSource& rng, Fp* out, std::size_t n) {
+  std::uint8_t buf[kBlockElements * Fp::kBytes];
+  for (std::size_t done = 0; done < n;) {
+    const std::size_t k = n - done < kBlockElements ? n - done : kBlockElements;
+    rng.fill(buf, k * Fp::kBytes);
+    for (std::size_t i = 0; i < k; ++i) {
+      u128 v;
+      std::memcpy(&v, buf + i * Fp::kBytes, sizeof v);
+      v &= Fp::kModulus;  // the low 127 bits
+      // As random_element: only p itself is rejected, and redrawn.
+      out[done + i] = v != Fp::kModulus ? Fp::from_canonical(v) : random_element(rng);
+    }
+    done += k;
   }
 }
 

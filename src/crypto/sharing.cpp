@@ -32,6 +32,18 @@ void batch_invert(std::vector<Fp>& v) {
   }
 }
 
+void check_shamir(std::size_t n, std::size_t t) {
+  if (n < 2) throw SharingError("shamir sharing needs at least 2 parties");
+  if (n > std::numeric_limits<std::uint32_t>::max()) {
+    throw SharingError("too many parties for shamir sharing");
+  }
+  if (t < 1) throw SharingError("shamir threshold must be at least 1");
+  if (t > n) {
+    throw SharingError("shamir threshold " + std::to_string(t) + " exceeds the number of parties " +
+                       std::to_string(n));
+  }
+}
+
 }  // namespace
 
 // n-1 uniform shares and one that makes the sum come out right.
@@ -48,6 +60,21 @@ std::vector<Fp> additive_split(Fp secret, std::size_t n, RandomSource& rng) {
   return shares;
 }
 
+std::vector<std::vector<Fp>> additive_split(const std::vector<Fp>& secrets, std::size_t n,
+                                            RandomSource& rng) {
+  if (n < 2) throw SharingError("additive sharing needs at least 2 parties");
+  const std::size_t width = secrets.size();
+  std::vector<std::vector<Fp>> out(n);
+  std::vector<Fp> last = secrets;
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    out[i].resize(width);
+    random_elements(rng, out[i].data(), width);
+    for (std::size_t k = 0; k < width; ++k) last[k] -= out[i][k];
+  }
+  out[n - 1] = std::move(last);
+  return out;
+}
+
 Fp additive_combine(const std::vector<Fp>& shares) {
   if (shares.empty()) throw SharingError("no shares to combine");
   Fp sum;
@@ -58,15 +85,7 @@ Fp additive_combine(const std::vector<Fp>& shares) {
 // Random polynomial of degree t-1 with constant term `secret`, evaluated at
 // x = 1..n by Horner's rule.
 std::vector<ShamirShare> shamir_split(Fp secret, std::size_t n, std::size_t t, RandomSource& rng) {
-  if (n < 2) throw SharingError("shamir sharing needs at least 2 parties");
-  if (n > std::numeric_limits<std::uint32_t>::max()) {
-    throw SharingError("too many parties for shamir sharing");
-  }
-  if (t < 1) throw SharingError("shamir threshold must be at least 1");
-  if (t > n) {
-    throw SharingError("shamir threshold " + std::to_string(t) + " exceeds the number of parties " +
-                       std::to_string(n));
-  }
+  check_shamir(n, t);
   // coeffs[0] = secret, coeffs[1..t-1] random.
   std::vector<Fp> coeffs;
   coeffs.reserve(t);
@@ -82,6 +101,26 @@ std::vector<ShamirShare> shamir_split(Fp secret, std::size_t n, std::size_t t, R
     shares.push_back(ShamirShare{static_cast<std::uint32_t>(i), y});
   }
   return shares;
+}
+
+std::vector<std::vector<Fp>> shamir_split(const std::vector<Fp>& secrets, std::size_t n,
+                                          std::size_t t, RandomSource& rng) {
+  check_shamir(n, t);
+  const std::size_t width = secrets.size();
+  // coeffs[k * (t - 1) + j]: coefficient j + 1 of element k's polynomial.
+  std::vector<Fp> coeffs(width * (t - 1));
+  random_elements(rng, coeffs.data(), coeffs.size());
+  std::vector<std::vector<Fp>> out(n, std::vector<Fp>(width));
+  for (std::size_t i = 1; i <= n; ++i) {
+    const Fp x = from_index(i);
+    for (std::size_t k = 0; k < width; ++k) {
+      const Fp* c = coeffs.data() + k * (t - 1);
+      Fp y;
+      for (std::size_t j = t - 1; j-- > 0;) y = (y + c[j]) * x;
+      out[i - 1][k] = y + secrets[k];
+    }
+  }
+  return out;
 }
 
 // Lagrange interpolation at 0 over all given shares.

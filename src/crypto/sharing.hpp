@@ -20,6 +20,10 @@ class SharingError : public std::invalid_argument {
 // n uniformly random elements whose sum is `secret`. Any n-1 of them are
 // independent of the secret. Requires n >= 2.
 std::vector<Fp> additive_split(Fp secret, std::size_t n, RandomSource& rng);
+// The same for a vector: out[i][k] is party i's share of secrets[k]. The
+// randomness is drawn in blocks (random_elements), not per element.
+std::vector<std::vector<Fp>> additive_split(const std::vector<Fp>& secrets, std::size_t n,
+                                            RandomSource& rng);
 Fp additive_combine(const std::vector<Fp>& shares);
 
 struct ShamirShare {
@@ -30,6 +34,10 @@ struct ShamirShare {
 // Points (1, f(1)) .. (n, f(n)) of a random polynomial f of degree t-1 with
 // f(0) = secret. Requires 1 <= t <= n and n >= 2.
 std::vector<ShamirShare> shamir_split(Fp secret, std::size_t n, std::size_t t, RandomSource& rng);
+// The same for a vector, one independent polynomial per element: out[i][k]
+// is f_k(i + 1).
+std::vector<std::vector<Fp>> shamir_split(const std::vector<Fp>& secrets, std::size_t n,
+                                          std::size_t t, RandomSource& rng);
 // Lagrange interpolation at 0 over all given shares (x distinct and nonzero).
 // With at least t shares of a degree t-1 polynomial this is the secret.
 Fp shamir_reconstruct(const std::vector<ShamirShare>& shares);

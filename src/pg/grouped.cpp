@@ -91,7 +91,7 @@ smpc_key_cmp(const void *a, const void *b)
 }
 
 /* The most keys a domain may have: the job's vector holds two values per key. */
-#define SMPC_MAX_GROUPS 32768
+#define SMPC_MAX_GROUPS (1024 * 1024)
 
 static void smpc_domain_from_array(ArrayType *array, SmpcDomain *out);
 

@@ -63,7 +63,9 @@ smpc_result_text(const __int128 *outputs, int width, const bool *suppressed)
 			strlcpy(num, "-", sizeof num);
 		else
 			smpc_format_scaled(outputs[i], 0, num, sizeof num);
-		appendStringInfo(&buf, "%s%s", i ? "," : "", num);
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, num);
 	}
 	return buf.data;
 }

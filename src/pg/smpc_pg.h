@@ -122,7 +122,7 @@ extern void smpc_begin_as_owner(SmpcOwnerContext *ctx);
 extern void smpc_end_as_owner(const SmpcOwnerContext *ctx);
 
 /* inbox.cpp: messages from partners, in shared memory. */
-#define SMPC_MAX_MESSAGE_BYTES (2 * 1024 * 1024)	/* per message: vectors up to 2^16 values */
+#define SMPC_MAX_MESSAGE_BYTES (34 * 1024 * 1024)	/* per message: vectors up to 2^21 values */
 /* One inbox slot; larger messages take several (inbox.cpp). */
 #define SMPC_INBOX_SLOT_BYTES (32 * 1024)
 extern void smpc_inbox_shmem_request(void);

@@ -383,18 +383,11 @@ std::vector<Outgoing> AggregationJob::start() {
   phase_ = 1;
   if (is_input_) {
     const std::size_t nc = compute_.size();
-    // by_compute[c][k]: compute party c's share of input element k.
-    std::vector<std::vector<crypto::Fp>> by_compute(nc, std::vector<crypto::Fp>(width_));
-    for (std::size_t k = 0; k < width_; ++k) {
-      if (shamir_) {
-        std::vector<crypto::ShamirShare> points =
-            crypto::shamir_split(input_[k], nc, threshold_, rng_);
-        for (std::size_t c = 0; c < nc; ++c) by_compute[c][k] = points[c].y;
-      } else {
-        std::vector<crypto::Fp> split = crypto::additive_split(input_[k], nc, rng_);
-        for (std::size_t c = 0; c < nc; ++c) by_compute[c][k] = split[c];
-      }
-    }
+    // by_compute[c][k]: compute party c's share of input element k (Shamir:
+    // the point at x = c + 1).
+    std::vector<std::vector<crypto::Fp>> by_compute =
+        shamir_ ? crypto::shamir_split(input_, nc, threshold_, rng_)
+                : crypto::additive_split(input_, nc, rng_);
     const std::string definition = canonical_text(params_.federation);
     const std::string policy = canonical_text(params_.policy);
     for (std::size_t c = 0; c < nc; ++c) {

@@ -124,7 +124,7 @@ class Reader {
   void array(std::array<std::uint8_t, N>& out, const char* what) {
     std::memcpy(out.data(), take(N, what), N);
   }
-  std::vector<crypto::Fp> values() {
+  std::vector<crypto::Fp> values(Values what) {
     std::uint32_t count = u32("value count");
     if (count == 0 || count > kMaxValues) {
       throw ProtocolError(ErrorKind::kMalformed, "message has an invalid value count");
@@ -132,13 +132,19 @@ class Reader {
     // Check the whole length before allocating anything.
     const std::uint8_t* b = take(static_cast<std::size_t>(count) * crypto::Fp::kBytes, "values");
     std::vector<crypto::Fp> out;
-    out.reserve(count);
-    for (std::uint32_t i = 0; i < count; ++i) {
-      try {
-        out.push_back(crypto::Fp::from_bytes(b + static_cast<std::size_t>(i) * crypto::Fp::kBytes));
-      } catch (const crypto::RangeError&) {
-        throw ProtocolError(ErrorKind::kMalformed, "message holds a value outside the field");
+    try {
+      if (what == Values::kCheck) {
+        for (std::uint32_t i = 0; i < count; ++i) {
+          (void)crypto::Fp::from_bytes(b + static_cast<std::size_t>(i) * crypto::Fp::kBytes);
+        }
+        return out;
       }
+      out.resize(count);
+      for (std::uint32_t i = 0; i < count; ++i) {
+        out[i] = crypto::Fp::from_bytes(b + static_cast<std::size_t>(i) * crypto::Fp::kBytes);
+      }
+    } catch (const crypto::RangeError&) {
+      throw ProtocolError(ErrorKind::kMalformed, "message holds a value outside the field");
     }
     return out;
   }
@@ -217,7 +223,7 @@ std::vector<std::uint8_t> encode(const Message& m) {
   return out;
 }
 
-Message decode(const std::uint8_t* data, std::size_t len) {
+Message decode(const std::uint8_t* data, std::size_t len, Values values) {
   if (len > kMaxMessageBytes) {
     throw ProtocolError(ErrorKind::kMalformed, "message is too long");
   }
@@ -247,7 +253,7 @@ Message decode(const std::uint8_t* data, std::size_t len) {
     case MessageType::kShare:
       m.definition = r.string16(0, kMaxDefinitionBytes, "definition");
       m.policy_text = r.string16(0, kMaxPolicyBytes, "policy");
-      m.values = r.values();
+      m.values = r.values(values);
       break;
     case MessageType::kRoster:
     case MessageType::kAgree:
@@ -256,7 +262,7 @@ Message decode(const std::uint8_t* data, std::size_t len) {
     case MessageType::kCount:
     case MessageType::kPartial:
       m.included = r.u64("included parties");
-      m.values = r.values();
+      m.values = r.values(values);
       break;
     case MessageType::kConfirm:
     case MessageType::kVouch:

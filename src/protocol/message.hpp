@@ -70,7 +70,8 @@ constexpr std::size_t kMaxJobIdBytes = 16384;
 constexpr std::size_t kMaxDescriptorBytes = 255;
 constexpr std::size_t kMaxDefinitionBytes = 8192;
 constexpr std::size_t kMaxReasonBytes = 1024;
-constexpr std::size_t kMaxValues = 1 << 16;
+// Two values per key of a grouped job over 2^20 keys: 32 MB of elements.
+constexpr std::size_t kMaxValues = 1 << 21;
 // Largest valid encoding: fixed fields (104 bytes) and the federation name
 // (63), rounded up to 256, plus the variable parts of the largest (share)
 // message.
@@ -112,7 +113,11 @@ struct Message {
 
 std::vector<std::uint8_t> encode(const Message& m);
 // Throws ProtocolError(kMalformed) naming what is wrong (never echoing values).
-Message decode(const std::uint8_t* data, std::size_t len);
+// With values = kCheck every value is checked as strictly, but none is kept
+// (m.values stays empty): the delivery endpoint, which only files a message,
+// does not build a 32 MB vector to look at the header.
+enum class Values { kKeep, kCheck };
+Message decode(const std::uint8_t* data, std::size_t len, Values values = Values::kKeep);
 
 // "share", "roster", "agree", "count", "partial", "confirm", "vouch", "abort",
 // "request"

@@ -20,12 +20,14 @@ sub message_hex
 		"SELECT encode(smpc._test_message('ico', $lit, ${\($sender // 0)}, ${\($receiver // 1)}, '$type'), 'hex')");
 }
 
-# Deliver hex at b as a's peer role; returns ($rc, $stderr).
+# Deliver hex (or, given as { sql => ... }, a bytea expression) at b as a's
+# peer role; returns ($rc, $stderr).
 sub deliver
 {
 	my ($hex) = @_;
+	my $arg = ref $hex ? $hex->{sql} : "'\\x$hex'::bytea";
 	my ($rc, $out, $err) = $fed->psql_connstr($fed->peer_connstr('b', 'a'),
-		"SELECT smpc.deliver('\\x$hex'::bytea)");
+		"SELECT smpc.deliver($arg)");
 	return ($rc, $err);
 }
 
@@ -57,7 +59,10 @@ $fed->psql('b', "ALTER ROLE smpc_peer_a RESET log_parameter_max_length_on_error"
 
 my $good = message_hex('hostile-1', 'share');
 
-rejected('00' x 2100000, qr/54000: smpc message of 2100000 bytes exceeds the limit/, 'oversized payload');
+# One byte over the limit (34 MiB: a million-key grouped vector fits).
+my $over = 34 * 1024 * 1024 + 1;
+rejected({ sql => "decode(repeat('00', $over), 'hex')" },
+	qr/54000: smpc message of $over bytes exceeds the limit/, 'oversized payload');
 rejected('', qr/SM003: invalid smpc message: message truncated/, 'empty message');
 rejected(substr($good, 0, length($good) - 2), qr/SM003: invalid smpc message/, 'truncated by one byte');
 rejected(substr($good, 0, 20), qr/SM003: invalid smpc message/, 'truncated header');

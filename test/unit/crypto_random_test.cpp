@@ -58,6 +58,38 @@ TEST(Random, LargestElementIsAccepted) {
   EXPECT_TRUE(rng.script_consumed());
 }
 
+TEST(Random, BlockDrawRejectsOnlyTheModulus) {
+  // Three elements in one block: p (redrawn after the block, from the
+  // next 16 bytes), p - 1 and 7.
+  std::vector<std::uint8_t> script(16, 0xff);
+  script.insert(script.end(), 16, 0xff);
+  script[16] = 0xfe;
+  script.push_back(0x07);
+  script.insert(script.end(), 15, 0x00);
+  script.push_back(0x09);  // the redraw: 9
+  script.insert(script.end(), 15, 0x00);
+  test::ScriptedRandom rng(script);
+  Fp out[3];
+  random_elements(rng, out, 3);
+  EXPECT_TRUE(rng.script_consumed());
+  EXPECT_EQ(out[0].value(), 9u);
+  EXPECT_EQ(out[1].value(), kP - 1);
+  EXPECT_EQ(out[2].value(), 7u);
+}
+
+TEST(Random, BlockDrawsAreUniformAcrossBlocks) {
+  // More than one block of 4096: every element below p, none repeated, and
+  // the stream is the same as element-by-element draws would read.
+  test::DeterministicRandom a(5), b(5);
+  std::vector<Fp> block(10000);
+  random_elements(a, block.data(), block.size());
+  for (const Fp& v : block) {
+    Fp one = random_element(b);
+    ASSERT_EQ(v, one);
+    ASSERT_LT(v.value(), kP);
+  }
+}
+
 TEST(Random, ElementsAreBelowModulus) {
   test::DeterministicRandom det(1);
   OpenSslRandom ossl;

@@ -58,6 +58,23 @@ TEST(Additive, MissingShareGivesWrongValue) {
   EXPECT_NE(additive_combine(shares), secret);
 }
 
+TEST(Additive, VectorRoundTripAndFirstSharesIndependent) {
+  test::DeterministicRandom r1(9), r2(9);
+  std::vector<Fp> secrets = sample_secrets(r1);
+  std::vector<Fp> zeros(secrets.size());
+  (void)sample_secrets(r2);
+  const auto a = additive_split(secrets, 4, r1);
+  const auto b = additive_split(zeros, 4, r2);
+  ASSERT_EQ(a.size(), 4u);
+  for (std::size_t k = 0; k < secrets.size(); ++k) {
+    Fp sum;
+    for (const auto& share : a) sum += share[k];
+    EXPECT_EQ(sum, secrets[k]) << k;
+    for (std::size_t i = 0; i + 1 < 4; ++i) EXPECT_EQ(a[i][k], b[i][k]);
+  }
+  EXPECT_THROW(additive_split(secrets, 1, r1), SharingError);
+}
+
 TEST(Additive, Errors) {
   test::DeterministicRandom rng(3);
   EXPECT_THROW(additive_split(F(1), 0, rng), SharingError);
@@ -139,6 +156,30 @@ TEST(Shamir, SharesAreLinear) {
   std::vector<ShamirShare> sum;
   for (std::size_t i = 0; i < 5; ++i) sum.push_back({sa[i].x, sa[i].y + sb[i].y});
   EXPECT_EQ(shamir_reconstruct(subset(sum, 0b10101)).to_signed(), 734);
+}
+
+TEST(Shamir, VectorSharesReconstructPerElement) {
+  test::DeterministicRandom rng(11);
+  const std::vector<Fp> secrets = sample_secrets(rng);
+  for (std::size_t t = 1; t <= 5; ++t) {
+    const auto shares = shamir_split(secrets, 5, t, rng);
+    ASSERT_EQ(shares.size(), 5u);
+    for (std::size_t k = 0; k < secrets.size(); ++k) {
+      std::vector<ShamirShare> points;
+      for (std::uint32_t i = 0; i < 5; ++i) points.push_back(ShamirShare{i + 1, shares[i][k]});
+      // Every t of them give the secret; t - 1 of them (t > 1) do not.
+      for (unsigned mask = 1; mask < 32; ++mask) {
+        const std::size_t size = static_cast<std::size_t>(__builtin_popcount(mask));
+        if (size == t) {
+          EXPECT_EQ(shamir_reconstruct(subset(points, mask)), secrets[k]);
+        }
+      }
+      if (t > 1 && secrets[k] != F(0)) {
+        EXPECT_NE(shamir_reconstruct(subset(points, (1u << (t - 1)) - 1)), secrets[k]);
+      }
+    }
+  }
+  EXPECT_THROW(shamir_split(secrets, 3, 4, rng), SharingError);
 }
 
 TEST(Shamir, SplitErrors) {

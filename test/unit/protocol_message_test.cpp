@@ -76,11 +76,22 @@ const MessageType kAllTypes[] = {MessageType::kShare,   MessageType::kRoster,
                                  MessageType::kVouch,   MessageType::kAbort,
                                  MessageType::kRequest};
 
+// The error decoding b[0..len) raises; checking the values only (as the
+// delivery endpoint does) must raise the same.
 ErrorKind decode_error(const Bytes& b, std::size_t len, std::string* what = nullptr) {
+  std::string checked;
+  try {
+    decode(b.data(), len, Values::kCheck);
+    ADD_FAILURE() << "decode (values checked only) accepted an invalid message of " << len
+                  << " bytes";
+  } catch (const ProtocolError& e) {
+    checked = e.what();
+  }
   try {
     decode(b.data(), len);
   } catch (const ProtocolError& e) {
     if (what != nullptr) *what = e.what();
+    EXPECT_EQ(checked, e.what());
     return e.kind();
   }
   ADD_FAILURE() << "decode accepted an invalid message of " << len << " bytes";
@@ -119,6 +130,17 @@ TEST(ProtocolMessage, RoundTripEachType) {
     Message m = base(t);
     Bytes b = encode(m);
     EXPECT_EQ(decode(b.data(), b.size()), m) << type_name(t);
+  }
+}
+
+TEST(ProtocolMessage, CheckingValuesKeepsEverythingElse) {
+  for (MessageType t : kAllTypes) {
+    Message m = base(t);
+    Bytes b = encode(m);
+    Message checked = decode(b.data(), b.size(), Values::kCheck);
+    EXPECT_TRUE(checked.values.empty()) << type_name(t);
+    m.values.clear();
+    EXPECT_EQ(checked, m) << type_name(t);
   }
 }
 
