@@ -432,7 +432,7 @@ bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
                       SmpcStatus* st) noexcept {
   return guarded(st, [&] {
     auto m = smpc::protocol::decode(data, len);
-    fill_outbox(job, job->job->receive(m));
+    fill_outbox(job, job->job->receive(std::move(m)));
   });
 }
 

@@ -124,7 +124,7 @@ smpc_is_verifying_sslmode(const char *mode)
 static PGconn *
 smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 {
-	int			nopts = list_length(server->options) + list_length(um->options) + 4;
+	int			nopts = list_length(server->options) + list_length(um->options) + 5;
 	const char **keywords = (const char **) palloc0(sizeof(char *) * nopts);
 	const char **values = (const char **) palloc0(sizeof(char *) * nopts);
 	const char *sslmode = "verify-full";
@@ -162,6 +162,13 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 	values[n++] = "smpc";
 	keywords[n] = "client_encoding";
 	values[n++] = GetDatabaseEncodingName();
+
+	/*
+	 * Calls pass one bytea parameter, up to 34 MiB: a custom plan would copy
+	 * it into the plan (and plan again) on every call.
+	 */
+	keywords[n] = "options";
+	values[n++] = "-c plan_cache_mode=force_generic_plan";
 	keywords[n] = NULL;
 	values[n] = NULL;
 

@@ -68,13 +68,18 @@ smpc_require_schema_version(void)
 			errhint("Run ALTER EXTENSION smpc UPDATE in this database."));
 }
 
-/* The query's plan, prepared and kept on first use. */
+/*
+ * The query's plan, prepared and kept on first use. Always the generic plan:
+ * these are key lookups and inserts, and a custom plan would copy every
+ * parameter into the plan, such as a million-key job's 14 MB result text.
+ */
 static SPIPlanPtr
 smpc_cached_plan(SmpcCachedQuery *q)
 {
 	if (q->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(q->sql, q->nargs, q->argtypes);
+		SPIPlanPtr	plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
+											  CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "smpc: could not prepare \"%s\": %s", q->sql,

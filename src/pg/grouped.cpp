@@ -21,6 +21,7 @@
  * arrays as long as the domain.
  */
 #include "pg/agg_state.h"
+#include "pg/key_domain.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -54,101 +55,22 @@ PG_FUNCTION_INFO_V1(smpc_count_by_final);
 PG_FUNCTION_INFO_V1(smpc_join_by);
 }
 
-/* A key of the domain: bytes of a text value (not NUL-terminated). */
-typedef struct SmpcKey
-{
-	const char *data;
-	int			len;
-} SmpcKey;
-
-/* The declared domain, in byte order, without duplicates. */
-typedef struct SmpcDomain
-{
-	int			n;
-	SmpcKey    *keys;
-	char		fingerprint[65];	/* SHA-256 of the length-prefixed keys, hex */
-} SmpcDomain;
-
 typedef struct SmpcGroupState
 {
 	SmpcAggState base;			/* bounds, values outside them, rows aggregated */
 	SmpcDomain	domain;
-	int128	   *sums;			/* per key, at scales[k] (integer: 0) */
-	int32	   *scales;
-	double	   *fsums;
+	int128	   *sums;			/* per key, at scales[k] (integer: 0); NULL for counts */
+	int32	   *scales;			/* numeric and double precision only */
+	double	   *fsums;			/* numeric and double precision only */
 	int64	   *counts;
 	int64		dropped;		/* rows whose key is outside the domain */
 } SmpcGroupState;
-
-static int
-smpc_key_cmp(const void *a, const void *b)
-{
-	const SmpcKey *x = (const SmpcKey *) a;
-	const SmpcKey *y = (const SmpcKey *) b;
-	int			c = memcmp(x->data, y->data, Min(x->len, y->len));
-
-	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-/* The most keys a domain may have: the job's vector holds two values per key. */
-#define SMPC_MAX_GROUPS (1024 * 1024)
-
-static void smpc_domain_from_array(ArrayType *array, SmpcDomain *out);
 
 /* Reads, sorts and checks the domain argument (the one before the job id). */
 static void
 smpc_domain_load(FunctionCallInfo fcinfo, SmpcDomain *out)
 {
 	smpc_domain_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "key domain")), out);
-}
-
-/* Sorts and checks a domain given as text[]. */
-static void
-smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	StringInfoData canon;
-
-	if (ARR_ELEMTYPE(array) != TEXTOID)
-		elog(ERROR, "smpc key domain must be text[]");
-	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	if (n == 0 || n > SMPC_MAX_GROUPS)
-		ereport(ERROR,
-				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("the key domain of a grouped smpc aggregate must have 1 to %d keys, not %d",
-					   SMPC_MAX_GROUPS, n));
-	out->n = n;
-	out->keys = (SmpcKey *) palloc(sizeof(SmpcKey) * n);
-	for (int i = 0; i < n; i++)
-	{
-		text	   *t;
-
-		if (nulls[i])
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					errmsg("the key domain of a grouped smpc aggregate must not contain NULL"));
-		t = DatumGetTextPP(elems[i]);
-		out->keys[i].data = VARDATA_ANY(t);
-		out->keys[i].len = VARSIZE_ANY_EXHDR(t);
-	}
-	qsort(out->keys, n, sizeof(SmpcKey), smpc_key_cmp);
-	initStringInfo(&canon);
-	for (int i = 0; i < n; i++)
-	{
-		uint32		len = (uint32) out->keys[i].len;
-
-		if (i > 0 && smpc_key_cmp(&out->keys[i - 1], &out->keys[i]) == 0)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("the key domain of a grouped smpc aggregate lists \"%.*s\" twice",
-						   out->keys[i].len, out->keys[i].data));
-		appendBinaryStringInfo(&canon, (const char *) &len, sizeof len);
-		appendBinaryStringInfo(&canon, out->keys[i].data, out->keys[i].len);
-	}
-	smpc_sha256_hex(canon.data, canon.len, out->fingerprint);
-	pfree(canon.data);
 }
 
 /*
@@ -171,9 +93,14 @@ smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 	s = (SmpcGroupState *) palloc0(sizeof(SmpcGroupState));
 	smpc_domain_load(fcinfo, &s->domain);
 	n = s->domain.n;
-	s->sums = (int128 *) palloc0(sizeof(int128) * n);
-	s->scales = (int32 *) palloc0(sizeof(int32) * n);
-	s->fsums = (double *) palloc0(sizeof(double) * n);
+	/* Only the arrays the value type uses: a million keys, 36 MB for all. */
+	if (with_bounds)
+		s->sums = (int128 *) palloc0(sizeof(int128) * n);
+	if (with_bounds && !integer_class)
+	{
+		s->scales = (int32 *) palloc0(sizeof(int32) * n);
+		s->fsums = (double *) palloc0(sizeof(double) * n);
+	}
 	s->counts = (int64 *) palloc0(sizeof(int64) * n);
 	MemoryContextSwitchTo(old);
 	if (with_bounds)
@@ -186,19 +113,18 @@ smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 static int
 smpc_group_cell(FunctionCallInfo fcinfo, SmpcGroupState *s)
 {
-	SmpcKey		key;
-	SmpcKey    *hit;
+	SmpcKey		key = {NULL, 0, 0};
 
 	if (!PG_ARGISNULL(1))
 	{
 		text	   *t = PG_GETARG_TEXT_PP(1);
+		int			c;
 
 		key.data = VARDATA_ANY(t);
 		key.len = VARSIZE_ANY_EXHDR(t);
-		hit = (SmpcKey *) bsearch(&key, s->domain.keys, s->domain.n, sizeof(SmpcKey),
-								  smpc_key_cmp);
-		if (hit != NULL)
-			return (int) (hit - s->domain.keys);
+		c = smpc_domain_find(&s->domain, key.data, key.len);
+		if (c >= 0)
+			return c;
 	}
 	if (smpc_outside_domain == SMPC_OUTSIDE_DROP)
 	{
@@ -396,7 +322,8 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 	for (int c = 0; s != NULL && c < domain.n; c++)
 	{
 		if (sum_at >= 0)
-			req.inputs[c * width + sum_at] = smpc_fixed_point(s->sums[c], s->scales[c], s->fsums[c],
+			req.inputs[c * width + sum_at] = smpc_fixed_point(s->sums[c], s->scales ? s->scales[c] : 0,
+															  s->fsums ? s->fsums[c] : 0.0,
 															  value_class, req.scale);
 		if (count_at >= 0)
 			req.inputs[c * width + count_at] = s->counts[c];

@@ -414,7 +414,7 @@ std::vector<Outgoing> AggregationJob::start() {
   return out;
 }
 
-std::vector<Outgoing> AggregationJob::receive(const Message& m) {
+std::vector<Outgoing> AggregationJob::receive(Message m) {
   const FederationDef& fed = params_.federation;
   const std::size_t n = fed.parties.size();
   // A job that ended here (released or refused) has nothing left to learn.
@@ -460,7 +460,7 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
       }
       // Bounded: a sender has at most one message per round and an abort
       // per run; more are junk from a misbehaving sender and are dropped.
-      if (early_[m.sender].size() < kMaxEarlyMessages) early_[m.sender].push_back(m);
+      if (early_[m.sender].size() < kMaxEarlyMessages) early_[m.sender].push_back(std::move(m));
       return {};
     }
     if (*known != m.nonce) return {};
@@ -579,15 +579,18 @@ std::vector<Outgoing> AggregationJob::receive(const Message& m) {
                         "A party that sends different messages for the same round is "
                         "equivocating; the job cannot be trusted.");
   }
-  slot = m;
-  nonces_[m.sender] = m.nonce;
+  // Kept without a copy: a grouped job's vector is up to 32 MB.
+  const std::uint16_t sender = m.sender;
+  const MessageType type = m.type;
+  nonces_[sender] = m.nonce;
+  slot = std::move(m);
   std::vector<Outgoing> out = phase_ > 0 ? advance() : std::vector<Outgoing>{};
-  if (m.type == first && !early_[m.sender].empty()) {
+  if (type == first && !early_[sender].empty()) {
     // Replay what this sender sent before its run was known.
-    std::vector<Message> held = std::move(early_[m.sender]);
-    early_[m.sender].clear();
-    for (const Message& e : held) {
-      for (Outgoing& o : receive(e)) out.push_back(std::move(o));
+    std::vector<Message> held = std::move(early_[sender]);
+    early_[sender].clear();
+    for (Message& e : held) {
+      for (Outgoing& o : receive(std::move(e))) out.push_back(std::move(o));
     }
   }
   return out;

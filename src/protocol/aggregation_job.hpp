@@ -159,7 +159,7 @@ class AggregationJob {
   // Feeds one received message; returns what to send as a consequence (maybe
   // nothing). Throws ProtocolError on any inconsistency. A joint row count
   // below the policy's minimum is not thrown but ends the job (refusal()).
-  std::vector<Outgoing> receive(const Message& m);
+  std::vector<Outgoing> receive(Message m);
   // The current round's deadline passed. When the job can go on without the
   // parties it still waits for, they are dropped, `out` gets what to send
   // and the result is true; otherwise false (the caller reports the

@@ -53,12 +53,12 @@ class Writer {
           "cannot encode a message with " + std::to_string(values.size()) + " values");
     }
     u32(static_cast<std::uint32_t>(values.size()));
-    std::size_t at = out_.size();
-    out_.resize(at + values.size() * crypto::Fp::kBytes);
-    for (const crypto::Fp& v : values) {
-      v.to_bytes(out_.data() + at);
-      at += crypto::Fp::kBytes;
-    }
+    // An element's bytes are its wire form (Fp::to_bytes is a copy of its
+    // value), so the vector is appended as one block: neither zero-filled
+    // first nor written element by element.
+    static_assert(sizeof(crypto::Fp) == crypto::Fp::kBytes, "an element is its 16 bytes");
+    const auto* p = reinterpret_cast<const std::uint8_t*>(values.data());
+    out_.insert(out_.end(), p, p + values.size() * crypto::Fp::kBytes);
   }
 
  private:
@@ -139,9 +139,9 @@ class Reader {
         }
         return out;
       }
-      out.resize(count);
+      out.reserve(count);
       for (std::uint32_t i = 0; i < count; ++i) {
-        out[i] = crypto::Fp::from_bytes(b + static_cast<std::size_t>(i) * crypto::Fp::kBytes);
+        out.push_back(crypto::Fp::from_bytes(b + static_cast<std::size_t>(i) * crypto::Fp::kBytes));
       }
     } catch (const crypto::RangeError&) {
       throw ProtocolError(ErrorKind::kMalformed, "message holds a value outside the field");

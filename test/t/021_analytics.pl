@@ -170,6 +170,24 @@ compare_groups('domain from a table',
 	"smpc_count_by(region, (SELECT array_agg(name) FROM regions), 'g-count-table')",
 	"SELECT region, count(*) FROM union_t GROUP BY region");
 
+# Rows come in byte order of the keys, whatever order the domain lists
+# them in: shorter keys first, ties in the first 8 bytes, multibyte keys.
+my $tricky = "ARRAY['abcdefghb', 'abcdefgh', '', 'é', 'Z', 'abcdefgha', 'ab', 'a', 'zz', 'abcdefghab', 'abcdefgi']";
+# Rows of some of those keys, and of keys that only share a prefix with
+# one, at each party: each key's count is exact.
+my $tricky_rows = "VALUES ('abcdefgh'), ('abcdefgh'), ('abcdefghab'), (''), ('é'), ('abcdefghabc'), ('abcdefg'), ('abcdefghi')";
+$fed->psql($_, "CREATE TABLE tricky AS SELECT column1 AS k FROM ($tricky_rows) v") for @names;
+my $ordered = $fed->psql('a', "SELECT string_agg(k || '=' || (3 * (SELECT count(*) FROM ($tricky_rows) v WHERE column1 = k)), '|' ORDER BY k COLLATE \"C\") FROM unnest($tricky) k");
+$res = $fed->run_all("SET smpc.outside_domain = drop; SELECT string_agg(key || '=' || value, '|' ORDER BY n) "
+	  . "FROM unnest((SELECT smpc_count_by(k, $tricky, 'g-order') FROM tricky)) WITH ORDINALITY AS u(key, value, suppressed, n)");
+for my $p (@names)
+{
+	is($res->{$p}{rc}, 0, "byte order: party $p succeeded") or diag($res->{$p}{stderr});
+	is($res->{$p}{stdout}, $ordered, "byte order: party $p returns the keys in byte order, each with its count");
+	like($res->{$p}{stderr}, qr/3 rows with a key outside the job's domain were left out/,
+		"byte order: party $p left out the keys that only share a prefix");
+}
+
 # Keys no party has: a row each, zero (sums, counts) or NULL (averages).
 compare_groups('keys without rows',
 	"smpc_avg_by(region, i4, $domain || ARRAY['nowhere', 'atlantis'], 'g-empty')",
