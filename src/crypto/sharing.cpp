@@ -75,6 +75,23 @@ std::vector<std::vector<Fp>> additive_split(const std::vector<Fp>& secrets, std:
   return out;
 }
 
+SeededSplit additive_split_seeded(const std::vector<Fp>& secrets, std::size_t n, std::size_t full,
+                                  RandomSource& rng) {
+  if (n < 2) throw SharingError("additive sharing needs at least 2 parties");
+  if (full >= n) throw SharingError("the full share must go to one of the parties");
+  SeededSplit out;
+  out.seeds.resize(n);
+  out.full = secrets;
+  std::vector<Fp> expanded(secrets.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i == full) continue;
+    rng.fill(out.seeds[i].data(), out.seeds[i].size());
+    expand_seed(out.seeds[i], expanded.data(), expanded.size());
+    for (std::size_t k = 0; k < expanded.size(); ++k) out.full[k] -= expanded[k];
+  }
+  return out;
+}
+
 Fp additive_combine(const std::vector<Fp>& shares) {
   if (shares.empty()) throw SharingError("no shares to combine");
   Fp sum;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crypto/field.hpp"
+#include "crypto/prg.hpp"
 #include "crypto/random.hpp"
 
 namespace smpc::crypto {
@@ -24,6 +25,16 @@ std::vector<Fp> additive_split(Fp secret, std::size_t n, RandomSource& rng);
 // randomness is drawn in blocks (random_elements), not per element.
 std::vector<std::vector<Fp>> additive_split(const std::vector<Fp>& secrets, std::size_t n,
                                             RandomSource& rng);
+// The same, with every share but party full's expanded from a fresh seed
+// (prg.hpp): seeds[i] stands for party i's share (seeds[full] is unused),
+// and only party full's share is a vector of its own. Any n - 1 of the
+// shares are as independent of the secrets as the keystream is of random.
+struct SeededSplit {
+  std::vector<Seed> seeds;
+  std::vector<Fp> full;
+};
+SeededSplit additive_split_seeded(const std::vector<Fp>& secrets, std::size_t n, std::size_t full,
+                                  RandomSource& rng);
 Fp additive_combine(const std::vector<Fp>& shares);
 
 struct ShamirShare {

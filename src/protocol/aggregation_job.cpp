@@ -384,25 +384,44 @@ std::vector<Outgoing> AggregationJob::start() {
   if (is_input_) {
     const std::size_t nc = compute_.size();
     // by_compute[c][k]: compute party c's share of input element k (Shamir:
-    // the point at x = c + 1).
-    std::vector<std::vector<crypto::Fp>> by_compute =
-        shamir_ ? crypto::shamir_split(input_, nc, threshold_, rng_)
-                : crypto::additive_split(input_, nc, rng_);
+    // the point at x = c + 1). Additive: every share but one is sent as a
+    // seed; the one in full is this party's own (or, at an input party that
+    // does not compute, the last compute party's).
+    std::vector<std::vector<crypto::Fp>> by_compute;
+    crypto::SeededSplit seeded;
+    std::size_t full = nc - 1;
+    if (shamir_) {
+      by_compute = crypto::shamir_split(input_, nc, threshold_, rng_);
+    } else {
+      if (compute_pos_[params_.self] >= 0) full = static_cast<std::size_t>(compute_pos_[params_.self]);
+      seeded = crypto::additive_split_seeded(input_, nc, full, rng_);
+    }
     const std::string definition = canonical_text(params_.federation);
     const std::string policy = canonical_text(params_.policy);
     for (std::size_t c = 0; c < nc; ++c) {
       const std::uint16_t to = compute_[c];
+      std::vector<crypto::Fp> share =
+          shamir_ ? std::move(by_compute[c]) : c == full ? std::move(seeded.full) : std::vector<crypto::Fp>{};
       if (to == params_.self) {
-        own_share_ = std::move(by_compute[c]);
+        own_share_ = std::move(share);
         continue;
       }
       Message m = header(MessageType::kShare, to);
       m.definition = definition;
       m.policy_text = policy;
-      m.values = std::move(by_compute[c]);
+      if (!shamir_ && c != full) {
+        m.seeded = static_cast<std::uint32_t>(width_);
+        m.seed = seeded.seeds[c];
+      } else {
+        m.values = std::move(share);
+      }
       if (out.empty() && fault_ == Fault::kEquivocateShare) {
         Message other = m;
-        other.values[0] += crypto::Fp::from_signed(1);
+        if (other.seeded != 0) {
+          other.seed[0] ^= 0x01;
+        } else {
+          other.values[0] += crypto::Fp::from_signed(1);
+        }
         out.push_back(Outgoing{to, std::move(other)});
       }
       out.push_back(Outgoing{to, std::move(m)});
@@ -565,12 +584,20 @@ std::vector<Outgoing> AggregationJob::receive(Message m) {
                         party + " included parties that supply no input");
   }
   std::optional<Message>& slot = slots(m.type)[m.sender];
+  const std::size_t sent = m.seeded != 0 ? m.seeded : m.values.size();
   if ((m.type == MessageType::kShare || m.type == MessageType::kCount ||
        m.type == MessageType::kPartial) &&
-      m.values.size() != expected_width(m.type)) {
-    throw ProtocolError(ErrorKind::kMalformed, party + " sent " + std::to_string(m.values.size()) +
+      (sent != expected_width(m.type) || (m.seeded != 0 && m.type != MessageType::kShare))) {
+    throw ProtocolError(ErrorKind::kMalformed, party + " sent " + std::to_string(sent) +
                                                    " values, this party expects " +
                                                    std::to_string(expected_width(m.type)));
+  }
+  // A seeded share is expanded once its size is known to be the job's; from
+  // then on it is the share it stands for.
+  if (m.seeded != 0) {
+    m.values.resize(m.seeded);
+    crypto::expand_seed(m.seed, m.values.data(), m.values.size());
+    m.seeded = 0;
   }
   if (slot.has_value()) {
     if (*slot == m) return {};  // a harmless duplicate delivery

@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::uint8_t kMagic[4] = {'S', 'M', 'P', 'C'};
 constexpr std::uint8_t kVersion = 2;
+// The forms of a share's body.
+constexpr std::uint8_t kExplicitShare = 0;
+constexpr std::uint8_t kSeededShare = 1;
 
 // Appends little-endian integers and byte strings to a buffer.
 class Writer {
@@ -161,7 +164,8 @@ bool Message::operator==(const Message& o) const {
   return type == o.type && federation == o.federation && job_id == o.job_id && sender == o.sender &&
          receiver == o.receiver && nonce == o.nonce && fingerprint == o.fingerprint &&
          policy == o.policy && descriptor == o.descriptor && definition == o.definition &&
-         policy_text == o.policy_text && values == o.values && digest == o.digest &&
+         policy_text == o.policy_text && values == o.values && seeded == o.seeded &&
+         (seeded == 0 || seed == o.seed) && digest == o.digest &&
          reason == o.reason && refused == o.refused && fatal == o.fatal &&
          included == o.included && dataset == o.dataset && column == o.column &&
          stage == o.stage;
@@ -185,7 +189,19 @@ std::vector<std::uint8_t> encode(const Message& m) {
     case MessageType::kShare:
       w.string16(m.definition, 0, kMaxDefinitionBytes, "definition");
       w.string16(m.policy_text, 0, kMaxPolicyBytes, "policy");
-      w.values(m.values);
+      if (m.seeded != 0) {
+        if (m.seeded > kMaxValues || !m.values.empty()) {
+          throw ProtocolError(ErrorKind::kInvalidArgument,
+                              "cannot encode a seeded share of " + std::to_string(m.seeded) +
+                                  " values" + (m.values.empty() ? "" : " that also has values"));
+        }
+        w.u8(kSeededShare);
+        w.u32(m.seeded);
+        w.bytes(m.seed.data(), m.seed.size());
+      } else {
+        w.u8(kExplicitShare);
+        w.values(m.values);
+      }
       break;
     case MessageType::kRoster:
     case MessageType::kAgree:
@@ -253,7 +269,20 @@ Message decode(const std::uint8_t* data, std::size_t len, Values values) {
     case MessageType::kShare:
       m.definition = r.string16(0, kMaxDefinitionBytes, "definition");
       m.policy_text = r.string16(0, kMaxPolicyBytes, "policy");
-      m.values = r.values(values);
+      switch (r.u8("share form")) {
+        case kExplicitShare:
+          m.values = r.values(values);
+          break;
+        case kSeededShare:
+          m.seeded = r.u32("value count");
+          if (m.seeded == 0 || m.seeded > kMaxValues) {
+            throw ProtocolError(ErrorKind::kMalformed, "message has an invalid value count");
+          }
+          r.array(m.seed, "seed");
+          break;
+        default:
+          throw ProtocolError(ErrorKind::kMalformed, "message has an unknown share form");
+      }
       break;
     case MessageType::kRoster:
     case MessageType::kAgree:

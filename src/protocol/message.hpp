@@ -8,7 +8,9 @@
 //   descriptor: u8 length + bytes (<= 255)
 //   body, by type:
 //     kShare:   definition u16 length + bytes, policy text u16 length +
-//               bytes (<= 512), then values
+//               bytes (<= 512), form u8, then by form: 0 values; 1 a
+//               seeded share: u32 count (1..kMaxValues) + seed (32), the
+//               count elements crypto::expand_seed makes of the seed
 //     kRoster:  included u64 (bit i: this compute party holds party i's share)
 //     kAgree:   included u64 (the inputs this compute party will open over)
 //     kCount:   included u64 | values (partial sums of the row-count elements)
@@ -37,6 +39,7 @@
 
 #include "crypto/field.hpp"
 #include "crypto/hash.hpp"
+#include "crypto/prg.hpp"
 #include "protocol/release_policy.hpp"
 
 namespace smpc::protocol {
@@ -94,6 +97,10 @@ struct Message {
   std::string definition;          // kShare: sender's canonical federation text
   std::string policy_text;         // kShare: sender's canonical release policy
   std::vector<crypto::Fp> values;  // kShare, kCount, kPartial
+  // kShare: a seeded share of `seeded` elements (values stay empty until
+  // AggregationJob::receive expands the seed); 0 for explicit values.
+  std::uint32_t seeded = 0;
+  crypto::Seed seed{};
   // kRoster, kAgree, kCount, kPartial: the input parties (bit i: party i)
   // whose shares the sender holds (roster), will open over (agree) or
   // summed (count, partial).

@@ -61,9 +61,14 @@ TEST_P(ProtocolJobSizes, SharesAreMasked) {
   for (const Message& m : net.sent) {
     if (m.type != MessageType::kShare) continue;
     ++shares;
+    // Peer to peer, a party keeps the one share that depends on its input
+    // and sends seeds for the others.
+    ASSERT_TRUE(m.values.empty());
+    ASSERT_EQ(m.seeded, 2u);
+    std::vector<Fp> values(m.seeded);
+    crypto::expand_seed(m.seed, values.data(), values.size());
     const std::vector<Fp> input = embed(net.parties[m.sender].input, n);
-    EXPECT_NE(m.values, input);
-    for (std::size_t k = 0; k < input.size(); ++k) EXPECT_NE(m.values[k], input[k]);
+    for (std::size_t k = 0; k < input.size(); ++k) EXPECT_NE(values[k], input[k]);
   }
   EXPECT_EQ(shares, n * (n - 1));
 }
@@ -348,7 +353,8 @@ TEST(ProtocolJob, ShareMessagesCarryTheDefinition) {
     EXPECT_EQ(o.message.job_id, "job-42");
     EXPECT_EQ(o.message.descriptor, "avg(integer)");
     EXPECT_EQ(o.message.sender, 0);
-    EXPECT_EQ(o.message.values.size(), 2u);
+    EXPECT_EQ(o.message.seeded, 2u);  // a seed standing for 2 values
+    EXPECT_TRUE(o.message.values.empty());
   }
   EXPECT_NE(t.a.nonce(), t.b.nonce());
   EXPECT_THROW(t.a.start(), std::logic_error);
@@ -375,8 +381,13 @@ TEST(ProtocolJob, RejectsMisaddressedMessages) {
   m.sender = 0;
   EXPECT_EQ(receive_error(t.a, m), ErrorKind::kMalformed);
   m = good;
-  m.values.push_back(Fp());
+  m.seeded = 3;
   std::string what;
+  EXPECT_EQ(receive_error(t.a, m, &what), ErrorKind::kMalformed);
+  EXPECT_EQ(what, "party beta sent 3 values, this party expects 2");
+  m = good;
+  m.seeded = 0;
+  m.values.assign(3, Fp());
   EXPECT_EQ(receive_error(t.a, m, &what), ErrorKind::kMalformed);
   EXPECT_EQ(what, "party beta sent 3 values, this party expects 2");
   // None of these changed the job: the genuine message is still accepted.
@@ -390,11 +401,21 @@ TEST(ProtocolJob, DuplicateIsIgnoredAndEquivocationDetected) {
   const Message share = Trio::to(t.b.start(), 0);
   EXPECT_TRUE(t.a.receive(share).empty());
   EXPECT_TRUE(t.a.receive(share).empty());
+  // The share its seed stands for, sent as values: the same share.
+  Message expanded = share;
+  ASSERT_EQ(expanded.seeded, 2u);
+  expanded.values.resize(2);
+  crypto::expand_seed(share.seed, expanded.values.data(), 2);
+  expanded.seeded = 0;
+  EXPECT_TRUE(t.a.receive(expanded).empty());
   Message other = share;
-  other.values[0] += Fp::from_signed(1);
+  other.seed[0] ^= 1;
   std::string what;
   EXPECT_EQ(receive_error(t.a, other, &what), ErrorKind::kInconsistent);
   EXPECT_EQ(what, "party beta sent two different share messages");
+  other = expanded;
+  other.values[0] += Fp::from_signed(1);
+  EXPECT_EQ(receive_error(t.a, other, &what), ErrorKind::kInconsistent);
 }
 
 TEST(ProtocolJob, EquivocatingPartialToOnePartyIsDetected) {

@@ -230,6 +230,55 @@ TEST(ProtocolMessage, EveryTruncationFails) {
   }
 }
 
+// A share sent as a seed: base(kShare) with 3 values standing for a seed.
+Message seeded_share() {
+  Message m = base(MessageType::kShare);
+  m.values.clear();
+  m.seeded = 3;
+  for (std::size_t i = 0; i < m.seed.size(); ++i) m.seed[i] = static_cast<std::uint8_t>(0x50 + i);
+  return m;
+}
+
+TEST(ProtocolMessage, SeededShareRoundTripsAndIsStrict) {
+  const Message m = seeded_share();
+  const Bytes b = encode(m);
+  EXPECT_EQ(decode(b.data(), b.size()), m);
+  EXPECT_EQ(decode(b.data(), b.size(), Values::kCheck), m);
+  EXPECT_TRUE(decode(b.data(), b.size()).values.empty());  // expanded by the job, not here
+  // A seed and an explicit vector are different messages.
+  Message other = m;
+  other.seed[31] ^= 1;
+  EXPECT_FALSE(other == m);
+  for (std::size_t len = 0; len < b.size(); ++len) {
+    EXPECT_EQ(decode_error(b, len), ErrorKind::kMalformed) << len;
+  }
+  const std::size_t form_at = b.size() - 32 - 4 - 1;
+  for (std::uint8_t form : {std::uint8_t{2}, std::uint8_t{0xFF}}) {
+    Bytes c = b;
+    c[form_at] = form;
+    std::string what;
+    EXPECT_EQ(decode_error(c, &what), ErrorKind::kMalformed);
+    EXPECT_EQ(what, "message has an unknown share form");
+  }
+  for (std::uint32_t v : {std::uint32_t{0}, std::uint32_t(kMaxValues + 1), std::uint32_t{0xFFFFFFFF}}) {
+    Bytes c = b;
+    put_u32(c, form_at + 1, v);
+    std::string what;
+    EXPECT_EQ(decode_error(c, &what), ErrorKind::kMalformed) << v;
+    EXPECT_EQ(what, "message has an invalid value count");
+  }
+  Bytes c = b;
+  c.push_back(0);
+  EXPECT_EQ(decode_error(c), ErrorKind::kMalformed);
+  // Encoding refuses a seeded share that also has values, or too many.
+  Message bad = m;
+  bad.values = {Fp()};
+  EXPECT_THROW(encode(bad), ProtocolError);
+  bad = m;
+  bad.seeded = static_cast<std::uint32_t>(kMaxValues + 1);
+  EXPECT_THROW(encode(bad), ProtocolError);
+}
+
 TEST(ProtocolMessage, TruncationNamesTheField) {
   Message m = base(MessageType::kPartial);
   Bytes b = encode(m);
@@ -319,7 +368,7 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
         put_u16(b, policy_at, v);
         EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "policy length " << v;
       }
-      count_at = policy_at + 2 + m.policy_text.size();
+      count_at = policy_at + 2 + m.policy_text.size() + 1;  // after the share form
       count = m.values.size();
     } else if (t == MessageType::kPartial || t == MessageType::kCount) {
       count_at = l.body + 8;
