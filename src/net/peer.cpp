@@ -124,7 +124,7 @@ smpc_is_verifying_sslmode(const char *mode)
 static PGconn *
 smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 {
-	int			nopts = list_length(server->options) + list_length(um->options) + 5;
+	int			nopts = list_length(server->options) + list_length(um->options) + 4;
 	const char **keywords = (const char **) palloc0(sizeof(char *) * nopts);
 	const char **values = (const char **) palloc0(sizeof(char *) * nopts);
 	const char *sslmode = "verify-full";
@@ -162,13 +162,6 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 	values[n++] = "smpc";
 	keywords[n] = "client_encoding";
 	values[n++] = GetDatabaseEncodingName();
-
-	/*
-	 * Calls pass one bytea parameter, up to 34 MiB: a custom plan would copy
-	 * it into the plan (and plan again) on every call.
-	 */
-	keywords[n] = "options";
-	values[n++] = "-c plan_cache_mode=force_generic_plan";
 	keywords[n] = NULL;
 	values[n] = NULL;
 
@@ -425,8 +418,14 @@ smpc_peer_start_probe(SmpcPending *p)
 	int			rc;
 
 	p->state = SMPC_PEER_PROBING;
-	/* The probe, and (only if it passes) the statement every delivery uses. */
+	/*
+	 * The probe, and (only if it passes) the statement every delivery uses,
+	 * always with its generic plan: calls pass one bytea of up to 34 MiB,
+	 * which a custom plan would copy into the plan on every call. (A SET
+	 * here, not a startup option, which poolers such as PgBouncer refuse.)
+	 */
 	if (!PQsendQuery(p->entry->conn, "SELECT smpc.deliver_ready(); "
+					 "SET plan_cache_mode = force_generic_plan; "
 					 "PREPARE smpc_deliver(bytea) AS SELECT smpc.exchange($1)"))
 	{
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);

@@ -454,6 +454,13 @@ std::vector<Outgoing> AggregationJob::receive(Message m) {
     throw ProtocolError(ErrorKind::kMalformed, "a request is not a message of a running job");
   }
   const std::string party = "party " + fed.parties[m.sender];
+  // Values a share, count or partial message carries (a seeded share: the
+  // values its seed stands for); whether that is this job's width.
+  const bool vector = m.type == MessageType::kShare || m.type == MessageType::kCount ||
+                      m.type == MessageType::kPartial;
+  const std::size_t sent = m.seeded != 0 ? m.seeded : m.values.size();
+  const bool width_ok = !vector || (sent == expected_width(m.type) &&
+                                    (m.seeded == 0 || m.type == MessageType::kShare));
 
   // Messages of a run that died before this one started are ignored.
   const std::vector<Nonce>& dead = dead_[m.sender];
@@ -478,8 +485,13 @@ std::vector<Outgoing> AggregationJob::receive(Message m) {
         return out;
       }
       // Bounded: a sender has at most one message per round and an abort
-      // per run; more are junk from a misbehaving sender and are dropped.
-      if (early_[m.sender].size() < kMaxEarlyMessages) early_[m.sender].push_back(std::move(m));
+      // per run; more are junk from a misbehaving sender and are dropped,
+      // as are vectors that are not this job's (up to 32 MB each; the
+      // sender's first message will say what it computes instead).
+      if (early_[m.sender].size() < kMaxEarlyMessages && width_ok &&
+          m.descriptor == params_.descriptor) {
+        early_[m.sender].push_back(std::move(m));
+      }
       return {};
     }
     if (*known != m.nonce) return {};
@@ -583,30 +595,39 @@ std::vector<Outgoing> AggregationJob::receive(Message m) {
     throw ProtocolError(ErrorKind::kMalformed,
                         party + " included parties that supply no input");
   }
-  std::optional<Message>& slot = slots(m.type)[m.sender];
-  const std::size_t sent = m.seeded != 0 ? m.seeded : m.values.size();
-  if ((m.type == MessageType::kShare || m.type == MessageType::kCount ||
-       m.type == MessageType::kPartial) &&
-      (sent != expected_width(m.type) || (m.seeded != 0 && m.type != MessageType::kShare))) {
+  if (!width_ok) {
     throw ProtocolError(ErrorKind::kMalformed, party + " sent " + std::to_string(sent) +
                                                    " values, this party expects " +
                                                    std::to_string(expected_width(m.type)));
   }
-  // A seeded share is expanded once its size is known to be the job's; from
-  // then on it is the share it stands for.
-  if (m.seeded != 0) {
-    m.values.resize(m.seeded);
-    crypto::expand_seed(m.seed, m.values.data(), m.values.size());
-    m.seeded = 0;
-  }
+  std::optional<Message>& slot = slots(m.type)[m.sender];
   if (slot.has_value()) {
-    if (*slot == m) return {};  // a harmless duplicate delivery
+    // A harmless duplicate delivery is the same bytes again: a seeded share
+    // the same seed (compared without expanding it: a resent seed costs
+    // nothing), values the same values. Anything else, the same share in
+    // the other form included, is a second message.
+    bool same = false;
+    if (m.seeded != 0 && slot->seeded == m.seeded) {
+      std::vector<crypto::Fp> expanded = std::move(slot->values);
+      slot->values.clear();
+      same = *slot == m;
+      slot->values = std::move(expanded);
+    } else if (m.seeded == 0 && slot->seeded == 0) {
+      same = *slot == m;
+    }
+    if (same) return {};
     throw ProtocolError(ErrorKind::kInconsistent,
                         party + " sent two different " + type_name(m.type) + " messages",
                         "A party that sends different messages for the same round is "
                         "equivocating; the job cannot be trusted.");
   }
-  // Kept without a copy: a grouped job's vector is up to 32 MB.
+  // A seeded share is expanded into the share it stands for (its seed kept
+  // for duplicates); kept without a copy: a grouped job's vector is up to
+  // 32 MB.
+  if (m.seeded != 0) {
+    m.values.resize(m.seeded);
+    crypto::expand_seed(m.seed, m.values.data(), m.values.size());
+  }
   const std::uint16_t sender = m.sender;
   const MessageType type = m.type;
   nonces_[sender] = m.nonce;

@@ -132,7 +132,10 @@ void check_outgoing(const Party0& p, const std::vector<Outgoing>& out) {
     check(o.message.job_id == p.job.params().job_id, "outgoing job id differs");
     if (o.message.type == MessageType::kShare || o.message.type == MessageType::kCount ||
         o.message.type == MessageType::kPartial) {
-      check(o.message.values.size() == p.width_of(o.message.type),
+      // A share sent as a seed carries its width instead of values.
+      check((o.message.seeded != 0 ? o.message.seeded : o.message.values.size()) ==
+                    p.width_of(o.message.type) &&
+                (o.message.seeded == 0 || o.message.values.empty()),
             "outgoing values have the wrong width");
     }
     check_round_trip(o.message);

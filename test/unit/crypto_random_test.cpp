@@ -78,8 +78,8 @@ TEST(Random, BlockDrawRejectsOnlyTheModulus) {
 }
 
 TEST(Random, BlockDrawsAreUniformAcrossBlocks) {
-  // More than one block of 4096: every element below p, none repeated, and
-  // the stream is the same as element-by-element draws would read.
+  // More than one block of 4096: every element below p, and the stream is
+  // the same as element-by-element draws would read.
   test::DeterministicRandom a(5), b(5);
   std::vector<Fp> block(10000);
   random_elements(a, block.data(), block.size());

@@ -245,7 +245,7 @@ TEST(ProtocolMessage, SeededShareRoundTripsAndIsStrict) {
   EXPECT_EQ(decode(b.data(), b.size()), m);
   EXPECT_EQ(decode(b.data(), b.size(), Values::kCheck), m);
   EXPECT_TRUE(decode(b.data(), b.size()).values.empty());  // expanded by the job, not here
-  // A seed and an explicit vector are different messages.
+  // Another seed is another message.
   Message other = m;
   other.seed[31] ^= 1;
   EXPECT_FALSE(other == m);

@@ -341,6 +341,20 @@ TEST(ProtocolThreshold, HybridModel) {
     net.run();
     expect_live_agree(net, {0, 2, 3});
     EXPECT_FALSE(net.parties[1].job->has_result());
+    // A department sends the organisation a seed and the provider (the last
+    // compute party) the one share that depends on its input: masked.
+    for (const Message& m : net.sent) {
+      if (m.type != MessageType::kShare || m.sender < 2) continue;
+      if (m.receiver == 0) {
+        EXPECT_NE(m.seeded, 0u);
+        EXPECT_TRUE(m.values.empty());
+        continue;
+      }
+      ASSERT_EQ(m.seeded, 0u);
+      const std::vector<Fp> input = embed(net.parties[m.sender].input, 3);
+      ASSERT_EQ(m.values.size(), input.size());
+      for (std::size_t k = 0; k < input.size(); ++k) EXPECT_NE(m.values[k], input[k]);
+    }
   }
   // The provider down: nothing can be computed.
   Network net(make_parties(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}), 23);
