@@ -488,32 +488,29 @@ TEST(ProtocolJob, EarlyWrongConfirmIsCheckedInRoundThree) {
 }
 
 // A vector that is not the job's, arriving before the sender's share, is
-// dropped rather than held back (it could be 32 MB, 16 times per sender);
-// one of the right width is held and replayed.
+// dropped rather than held back (it could be 32 MB, 16 times per sender).
 TEST(ProtocolJob, EarlyVectorsOfAnotherWidthAreNotHeld) {
+  // A partial of `width` zeros with the header of `share`.
+  auto partial_like = [](const Message& share, std::size_t width) {
+    Message p = share;
+    p.type = MessageType::kPartial;
+    p.seeded = 0;
+    p.definition.clear();
+    p.policy_text.clear();
+    p.included = 0x7;
+    p.values.assign(width, Fp());
+    return p;
+  };
   Trio t;
   t.a.start();
   const Message share = Trio::to(t.b.start(), 0);
-  Message partial = share;
-  partial.type = MessageType::kPartial;
-  partial.seeded = 0;
-  partial.definition.clear();
-  partial.policy_text.clear();
-  partial.included = 0x7;
-  partial.values.assign(5, Fp());
-  EXPECT_TRUE(t.a.receive(partial).empty());
+  EXPECT_TRUE(t.a.receive(partial_like(share, 5)).empty());
   // Held, it would be replayed now and refused: "sent 5 values".
   EXPECT_NO_THROW(t.a.receive(share));
   // Another computation's vector: not held either (held, its replay would
   // be refused as a mismatch when gamma's share arrives).
   const Message share_c = Trio::to(t.c.start(), 0);
-  Message other = share_c;
-  other.type = MessageType::kPartial;
-  other.seeded = 0;
-  other.definition.clear();
-  other.policy_text.clear();
-  other.included = 0x7;
-  other.values.assign(2, Fp());
+  Message other = partial_like(share_c, 2);
   other.descriptor = "sum(integer)";
   EXPECT_TRUE(t.a.receive(other).empty());
   EXPECT_NO_THROW(t.a.receive(share_c));
