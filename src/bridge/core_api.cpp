@@ -165,6 +165,7 @@ bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessage
     info->receiver = m.receiver;
     copy_text(info->federation, sizeof info->federation, m.federation);
     std::memcpy(info->nonce, m.nonce.data(), m.nonce.size());
+    std::memcpy(info->fingerprint, m.fingerprint.data(), m.fingerprint.size());
     info->job_id_len = m.job_id.size();
     // Layout (message.hpp): magic 4, version 1, type 1, federation u8 length
     // + bytes, job id u16 length + bytes.
@@ -177,11 +178,13 @@ bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessage
 }
 
 bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
-                                   const SmpcFederation* local, SmpcStatus* st) noexcept {
+                                   const SmpcMessageInfo* info, const SmpcFederation* local,
+                                   SmpcStatus* st) noexcept {
   return guarded(st, [&] {
-    auto m = smpc::protocol::decode(data, len, smpc::protocol::Values::kCheck);
     auto here = to_def(local);
-    if (m.fingerprint == smpc::protocol::fingerprint(here)) return;
+    const auto ours = smpc::protocol::fingerprint(here);
+    if (std::memcmp(info->fingerprint, ours.data(), ours.size()) == 0) return;
+    auto m = smpc::protocol::decode(data, len, smpc::protocol::Values::kCheck);
     // Name the sender by its own definition when it sent one: with a
     // different party order, our index would name the wrong party.
     std::string sender = "a partner";

@@ -73,6 +73,7 @@ struct SmpcMessageInfo {
   char federation[64];
   std::uint8_t job_key[32];  // smpc_job_key(federation, job id)
   std::uint8_t nonce[16];
+  std::uint8_t fingerprint[32];  // of the sender's federation definition
   std::size_t job_id_offset;  // the job id's bytes are data[offset .. offset+len)
   std::size_t job_id_len;
 };
@@ -112,11 +113,13 @@ void smpc_sha256_hex(const void* data, std::size_t len, char hex_out[65]) noexce
 // Decodes a received message far enough to file it: header fields, job key.
 bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessageInfo* info,
                           SmpcStatus* st) noexcept;
-// Compares the message's federation fingerprint with the local definition;
-// on mismatch fills st with SMPC_FEDERATION_MISMATCH and, for share messages,
-// a detail naming what differs.
+// Compares the federation fingerprint of an inspected message (info) with
+// the local definition; on mismatch fills st with SMPC_FEDERATION_MISMATCH
+// and, for share messages, a detail naming what differs (decoding the
+// message again only then).
 bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
-                                   const SmpcFederation* local, SmpcStatus* st) noexcept;
+                                   const SmpcMessageInfo* info, const SmpcFederation* local,
+                                   SmpcStatus* st) noexcept;
 // A valid message of the given type (1 share, 2 partial, 3 confirm, 4 abort,
 // 5 count) under the default release policy,
 // with zero values, for tests of the deliver endpoint. *out is malloc'd;

@@ -60,21 +60,6 @@ std::vector<Fp> additive_split(Fp secret, std::size_t n, RandomSource& rng) {
   return shares;
 }
 
-std::vector<std::vector<Fp>> additive_split(const std::vector<Fp>& secrets, std::size_t n,
-                                            RandomSource& rng) {
-  if (n < 2) throw SharingError("additive sharing needs at least 2 parties");
-  const std::size_t width = secrets.size();
-  std::vector<std::vector<Fp>> out(n);
-  std::vector<Fp> last = secrets;
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    out[i].resize(width);
-    random_elements(rng, out[i].data(), width);
-    for (std::size_t k = 0; k < width; ++k) last[k] -= out[i][k];
-  }
-  out[n - 1] = std::move(last);
-  return out;
-}
-
 SeededSplit additive_split_seeded(const std::vector<Fp>& secrets, std::size_t n, std::size_t full,
                                   RandomSource& rng) {
   if (n < 2) throw SharingError("additive sharing needs at least 2 parties");

@@ -21,13 +21,9 @@ class SharingError : public std::invalid_argument {
 // n uniformly random elements whose sum is `secret`. Any n-1 of them are
 // independent of the secret. Requires n >= 2.
 std::vector<Fp> additive_split(Fp secret, std::size_t n, RandomSource& rng);
-// The same for a vector: out[i][k] is party i's share of secrets[k]. The
-// randomness is drawn in blocks (random_elements), not per element.
-std::vector<std::vector<Fp>> additive_split(const std::vector<Fp>& secrets, std::size_t n,
-                                            RandomSource& rng);
-// The same, with every share but party full's expanded from a fresh seed
-// (prg.hpp): seeds[i] stands for party i's share (seeds[full] is unused),
-// and only party full's share is a vector of its own. Any n - 1 of the
+// The same for a vector, with every share but party full's expanded from a
+// fresh seed (prg.hpp): seeds[i] stands for party i's share (seeds[full] is
+// unused), and only party full's share is a vector of its own. Any n - 1 of the
 // shares are as independent of the secrets as the keystream is of random.
 struct SeededSplit {
   std::vector<Seed> seeds;

@@ -196,7 +196,7 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 	login_role = GetUserNameFromId(GetAuthenticatedUserId(), false);
 	/* First the definition: a different party order would make the indexes below meaningless. */
 	smpc_federation_as_core(fed, &core);
-	if (!smpc_message_check_federation(data, len, &core, &st))
+	if (!smpc_message_check_federation(data, len, &info, &core, &st))
 	{
 		/*
 		 * A job here may hear of it no other way (handover.cpp, ordered
@@ -339,7 +339,7 @@ smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from, con
 				errmsg("party \"%s\" answered a delivery with an invalid smpc message", party),
 				len > SMPC_MAX_MESSAGE_BYTES ? 0 : errdetail_internal("%s", st.message));
 	smpc_federation_as_core(fed, &core);
-	if (strcmp(info.federation, fed->name) != 0 || !smpc_message_check_federation(data, len, &core, &st))
+	if (strcmp(info.federation, fed->name) != 0 || !smpc_message_check_federation(data, len, &info, &core, &st))
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_FEDERATION_MISMATCH),
 				errmsg("party \"%s\" answered a delivery with a message of another federation definition",

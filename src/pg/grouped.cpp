@@ -92,6 +92,7 @@ smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 	old = MemoryContextSwitchTo(aggcxt);
 	s = (SmpcGroupState *) palloc0(sizeof(SmpcGroupState));
 	smpc_domain_load(fcinfo, &s->domain);
+	smpc_domain_index(&s->domain);	/* only rows need it: not the final function or smpc_join_by */
 	n = s->domain.n;
 	/* Only the arrays the value type uses: a million keys, 36 MB for all. */
 	if (with_bounds)

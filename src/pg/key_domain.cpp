@@ -55,7 +55,6 @@ smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
-	uint32		nslots = 2;
 	StringInfoData canon;
 
 	if (ARR_ELEMTYPE(array) != TEXTOID)
@@ -67,6 +66,8 @@ smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 				errmsg("the key domain of a grouped smpc aggregate must have 1 to %d keys, not %d",
 					   SMPC_MAX_GROUPS, n));
 	out->n = n;
+	out->slots = NULL;
+	out->mask = 0;
 	out->keys = (SmpcKey *) palloc(sizeof(SmpcKey) * n);
 	for (int i = 0; i < n; i++)
 	{
@@ -99,24 +100,30 @@ smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 	}
 	smpc_sha256_hex(canon.data, canon.len, out->fingerprint);
 	pfree(canon.data);
+}
+
+void
+smpc_domain_index(SmpcDomain *domain)
+{
+	uint32		nslots = 2;
 
 	/* At most half full, so that probes stay short. */
-	while (nslots < (uint32) n * 2)
+	while (nslots < (uint32) domain->n * 2)
 		nslots *= 2;
-	out->mask = nslots - 1;
-	out->slots = (SmpcDomainSlot *) palloc(sizeof(SmpcDomainSlot) * nslots);
+	domain->mask = nslots - 1;
+	domain->slots = (SmpcDomainSlot *) palloc(sizeof(SmpcDomainSlot) * nslots);
 	for (uint32 h = 0; h < nslots; h++)
-		out->slots[h].pos = -1;
-	for (int i = 0; i < n; i++)
+		domain->slots[h].pos = -1;
+	for (int i = 0; i < domain->n; i++)
 	{
-		uint32		hash = smpc_key_hash(out->keys[i].data, out->keys[i].len);
-		uint32		h = hash & out->mask;
+		uint32		hash = smpc_key_hash(domain->keys[i].data, domain->keys[i].len);
+		uint32		h = hash & domain->mask;
 
-		while (out->slots[h].pos >= 0)
-			h = (h + 1) & out->mask;
-		out->slots[h].prefix = out->keys[i].prefix;
-		out->slots[h].hash = hash;
-		out->slots[h].pos = i;
+		while (domain->slots[h].pos >= 0)
+			h = (h + 1) & domain->mask;
+		domain->slots[h].prefix = domain->keys[i].prefix;
+		domain->slots[h].hash = hash;
+		domain->slots[h].pos = i;
 	}
 }
 

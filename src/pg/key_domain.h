@@ -41,17 +41,20 @@ typedef struct SmpcDomain
 	int			n;
 	SmpcKey    *keys;			/* byte order */
 	char		fingerprint[65];	/* SHA-256 of the length-prefixed keys, hex */
-	SmpcDomainSlot *slots;		/* open addressing, at most half full */
+	SmpcDomainSlot *slots;		/* open addressing, at most half full; NULL
+								 * until smpc_domain_index */
 	uint32		mask;			/* number of slots - 1 (a power of two - 1) */
 } SmpcDomain;
 
 /*
  * Reads a text[] domain: sorts it, refuses NULL, duplicates and sizes
- * outside 1..SMPC_MAX_GROUPS, fingerprints it and builds its index, all in
- * CurrentMemoryContext. The keys point into the array.
+ * outside 1..SMPC_MAX_GROUPS and fingerprints it, in CurrentMemoryContext.
+ * The keys point into the array.
  */
 extern void smpc_domain_from_array(ArrayType *array, SmpcDomain *out);
-/* The position of key (data, len) in the domain, or -1. */
+/* Builds the hash index smpc_domain_find needs (parties that aggregate rows). */
+extern void smpc_domain_index(SmpcDomain *domain);
+/* The position of key (data, len) in an indexed domain, or -1. */
 extern int	smpc_domain_find(const SmpcDomain *domain, const char *data, int len);
 
 #endif							/* SMPC_KEY_DOMAIN_H */

@@ -58,13 +58,24 @@ TEST(Additive, MissingShareGivesWrongValue) {
   EXPECT_NE(additive_combine(shares), secret);
 }
 
+// A vector's shares (all but the last from seeds): they add up, and only
+// the last depends on the secrets.
 TEST(Additive, VectorRoundTripAndFirstSharesIndependent) {
   test::DeterministicRandom r1(9), r2(9);
   std::vector<Fp> secrets = sample_secrets(r1);
   std::vector<Fp> zeros(secrets.size());
   (void)sample_secrets(r2);
-  const auto a = additive_split(secrets, 4, r1);
-  const auto b = additive_split(zeros, 4, r2);
+  const auto shares = [&secrets](const SeededSplit& split) {
+    std::vector<std::vector<Fp>> out;
+    for (std::size_t i = 0; i + 1 < split.seeds.size(); ++i) {
+      out.emplace_back(secrets.size());
+      expand_seed(split.seeds[i], out.back().data(), secrets.size());
+    }
+    out.push_back(split.full);
+    return out;
+  };
+  const auto a = shares(additive_split_seeded(secrets, 4, 3, r1));
+  const auto b = shares(additive_split_seeded(zeros, 4, 3, r2));
   ASSERT_EQ(a.size(), 4u);
   for (std::size_t k = 0; k < secrets.size(); ++k) {
     Fp sum;
@@ -72,7 +83,7 @@ TEST(Additive, VectorRoundTripAndFirstSharesIndependent) {
     EXPECT_EQ(sum, secrets[k]) << k;
     for (std::size_t i = 0; i + 1 < 4; ++i) EXPECT_EQ(a[i][k], b[i][k]);
   }
-  EXPECT_THROW(additive_split(secrets, 1, r1), SharingError);
+  EXPECT_THROW(additive_split_seeded(secrets, 1, 0, r1), SharingError);
 }
 
 TEST(Additive, Errors) {
