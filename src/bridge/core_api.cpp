@@ -257,12 +257,12 @@ static_assert(SMPC_REQUEST_FAILED == static_cast<int>(smpc::protocol::RequestSta
               "SmpcRequestStage mirrors protocol::RequestStage");
 
 const char* smpc_message_type_name(int type) noexcept {
-  if (type < SMPC_MSG_SHARE || type > SMPC_MSG_REQUEST) return "unknown";
+  if (type < SMPC_MSG_SHARE || type > SMPC_MSG_KEY) return "unknown";
   return smpc::protocol::type_name(static_cast<smpc::protocol::MessageType>(type));
 }
 
 int smpc_message_type_of(const char* name) noexcept {
-  for (int t = SMPC_MSG_SHARE; t <= SMPC_MSG_REQUEST; ++t) {
+  for (int t = SMPC_MSG_SHARE; t <= SMPC_MSG_KEY; ++t) {
     if (std::strcmp(name, smpc_message_type_name(t)) == 0) return t;
   }
   return 0;
@@ -441,11 +441,22 @@ bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
 
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept {
   using smpc::protocol::Fault;
+  // 6 and 7 are the glue's own (pauses).
   static constexpr Fault kFaults[] = {Fault::kNone,           Fault::kEquivocatePartial,
                                       Fault::kWrongConfirm,    Fault::kEquivocateShare,
-                                      Fault::kEquivocateCount, Fault::kWrongPartial};
-  job->job->set_fault(fault > 0 && fault < 6 ? kFaults[fault] : Fault::kNone);
+                                      Fault::kEquivocateCount, Fault::kWrongPartial,
+                                      Fault::kNone,            Fault::kNone,
+                                      Fault::kAbortAfterOpen,  Fault::kEquivocateKey};
+  job->job->set_fault(fault > 0 && fault < 10 ? kFaults[fault] : Fault::kNone);
 }
+
+bool smpc_job_committed(const SmpcJob* job) noexcept { return job->job->committed(); }
+
+void smpc_job_acknowledged(SmpcJob* job, int party) noexcept {
+  if (party >= 0) job->job->acknowledged(static_cast<std::uint16_t>(party));
+}
+
+bool smpc_job_verified(const SmpcJob* job) noexcept { return job->job->verified(); }
 
 bool smpc_job_abort(SmpcJob* job, const char* reason, bool fatal, SmpcStatus* st) noexcept {
   return guarded(st, [&] {

@@ -67,7 +67,7 @@ struct SmpcPolicy {
 
 struct SmpcMessageInfo {
   int type;  // 1 share, 2 partial, 3 confirm, 4 abort, 5 count, 6 roster, 7 agree, 8 vouch,
-             // 9 request
+             // 9 request, 10 key
   int sender;
   int receiver;
   char federation[64];
@@ -89,6 +89,7 @@ enum SmpcMessageType {
   SMPC_MSG_AGREE = 7,
   SMPC_MSG_VOUCH = 8,
   SMPC_MSG_REQUEST = 9,
+  SMPC_MSG_KEY = 10,
 };
 // "share", "partial", ... of a message type; "unknown" for any other number.
 const char* smpc_message_type_name(int type) noexcept;
@@ -212,9 +213,19 @@ bool smpc_job_unreachable(SmpcJob* job, int party, const char* reason, bool* wen
                           SmpcStatus* st) noexcept;
 // Test builds: 0 none, 1 equivocate in the partial round, 2 wrong digest in
 // the confirm round, 3 equivocate in the share round, 4 equivocate in the
-// count round, 5 the same wrong partial to every partner (other values:
+// count round, 5 the same wrong partial to every partner, 8 abort as soon as
+// the result is opened here, 9 equivocate in the key round (other values:
 // none; the glue handles its own test faults).
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept;
+// Whether this party has handed out a message that opens values (or lets
+// partners open them): from then on the job id is spent here, and the
+// caller must have recorded that durably before the outbox is sent.
+bool smpc_job_committed(const SmpcJob* job) noexcept;
+// This party's share reached compute party `party` (its server accepted it).
+void smpc_job_acknowledged(SmpcJob* job, int party) noexcept;
+// Whether the released result was checked against a compute party that
+// changed a value (protocol/aggregation_job.hpp, "Verified results").
+bool smpc_job_verified(const SmpcJob* job) noexcept;
 // Replaces the outbox with an abort message to every partner. fatal: the
 // job must stop everywhere (an inconsistency), not only without this party.
 bool smpc_job_abort(SmpcJob* job, const char* reason, bool fatal, SmpcStatus* st) noexcept;

@@ -270,12 +270,13 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 					errdetail("A released job takes no more messages."));
 		/*
 		 * Partners send a party with an input nothing but its share's round
-		 * before they hold its share; a party without one (a compute or
-		 * output party of the delegated model) may get rosters, partials and
-		 * confirms before it has joined the job.
+		 * (and, in jobs with MAC keys, the key round before it) before they
+		 * hold its share; a party without one (a compute or output party of
+		 * the delegated model) may get rosters, partials and confirms before
+		 * it has joined the job.
 		 */
-		if (info.type != SMPC_MSG_SHARE && info.type != SMPC_MSG_ABORT &&
-			smpc_party_is_input(fed, fed->self))
+		if (info.type != SMPC_MSG_SHARE && info.type != SMPC_MSG_KEY &&
+			info.type != SMPC_MSG_ABORT && smpc_party_is_input(fed, fed->self))
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",

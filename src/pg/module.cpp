@@ -42,6 +42,8 @@ static const struct config_enum_entry smpc_test_fault_options[] = {
 	{"wrong_partial", 5, false},
 	{"pause_before_roster", 6, false},
 	{"pause_before_confirm", 7, false},
+	{"abort_after_open", 8, false},
+	{"equivocate_key", 9, false},
 	{NULL, 0, false}
 };
 #endif
@@ -150,7 +152,9 @@ _PG_init(void)
 							 "wrong_confirm sends one partner a wrong transcript digest; "
 							 "wrong_partial sends every partner the same wrong partial sum; "
 							 "pause_before_roster and pause_before_confirm stop this party "
-							 "for 3 s when it reaches that round.",
+							 "for 3 s when it reaches that round; abort_after_open aborts "
+							 "as soon as this party has opened the result; equivocate_key "
+							 "sends one partner another MAC key part.",
 							 &smpc_test_fault,
 							 0, smpc_test_fault_options,
 							 PGC_SUSET, 0,

@@ -14,7 +14,12 @@
 //   - shares that arrive after this party's roster went out are never used;
 //   - the result is only exposed after every partner that answered confirmed
 //     (or vouched for) the same digest, and after at least a quorum of
-//     compute parties did.
+//     compute parties did; a Shamir result only from more than t values, a
+//     result with MAC tags only after every group matched its tag;
+//   - committed() is true before the first message that opens anything (or
+//     lets partners open it) is handed to the caller;
+//   - a compute party that learns no result never holds the salt (it is
+//     opened in the partial round, to outputs only), nor alpha.
 #include "protocol/aggregation_job.hpp"
 
 #include <algorithm>
@@ -30,7 +35,8 @@ namespace smpc::protocol {
 
 namespace {
 
-constexpr std::string_view kTranscriptDomain = "smpc-transcript-v3";
+constexpr std::string_view kTranscriptDomain = "smpc-transcript-v4";
+constexpr std::string_view kMacKeyDomain = "smpc-mac-key-v1";
 constexpr std::size_t kMaxEarlyMessages = 16;
 
 // Cuts a reason to kMaxReasonBytes without splitting a UTF-8 sequence.
@@ -124,12 +130,15 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
     input_mask_ |= bit(i);
   }
   tolerant_ = shamir_ || !inputs_compute;
-  // A quorum above half the compute parties: two groups cut off from each
-  // other cannot both go on.
-  quorum_ = tolerant_ ? std::max(threshold_, compute_.size() / 2 + 1) : compute_.size();
+  // A Byzantine quorum (aggregation_job.hpp, "Dropouts"): any two share t
+  // compute parties. Additive sharing needs all of them (t = n_c).
+  quorum_ = tolerant_ ? (compute_.size() + threshold_ + 1) / 2 : compute_.size();
+  bool blind_compute = false;  // a compute party that neither supplies an input nor learns the result
   for (std::size_t j = 0; j < n; ++j) {
     vouching_ = vouching_ || ((compute_pos_[j] >= 0) != output_role_[j]);
+    blind_compute = blind_compute || (compute_pos_[j] >= 0 && !input_role_[j] && !output_role_[j]);
   }
+  mac_ = !shamir_ && blind_compute;
 
   width_ = params_.width != 0 ? params_.width : input_.size();
   if (width_ == 0 || width_ > kMaxValues) {
@@ -183,6 +192,23 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
       rest_.push_back(k);
     }
   }
+  // The salt and the MAC tags follow the caller's values; all are opened
+  // in the partial round, to output parties only.
+  wide_ = width_;
+  if (vouching_) rest_.push_back(wide_++);
+  if (mac_) {
+    mac_per_cell_ = params_.cells != 0 && params_.policy.min_rows > 0;
+    mac_groups_ = (gated_.empty() ? 0 : 1) + (mac_per_cell_ ? params_.cells : 1);
+    first_tag_ = wide_;
+    for (std::size_t g = 0; g < mac_groups_; ++g) rest_.push_back(wide_++);
+    if (wide_ > kMaxValues) {
+      throw ProtocolError(ErrorKind::kInvalidArgument,
+                          "the job's values with their integrity checks (" + std::to_string(wide_) +
+                              ") exceed the limit of " + std::to_string(kMaxValues));
+    }
+    if (is_compute(params_.self)) key_part_ = crypto::random_element(rng_);
+  }
+  if (mac_) phases_.push_back(MessageType::kKey);
   phases_.push_back(MessageType::kShare);
   if (tolerant_) {
     phases_.push_back(MessageType::kRoster);
@@ -193,6 +219,7 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   phases_.push_back(MessageType::kConfirm);
   if (vouching_) phases_.push_back(MessageType::kVouch);
 
+  keys_.resize(n);
   shares_.resize(n);
   rosters_.resize(n);
   agrees_.resize(n);
@@ -207,6 +234,7 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   early_.resize(n);
   dead_.resize(n);
   dead_reason_.resize(n);
+  acked_.assign(n, false);
   rng_.fill(nonce_.data(), nonce_.size());
 }
 
@@ -231,6 +259,8 @@ AggregationJob::Slots& AggregationJob::slots(MessageType type) {
 
 const AggregationJob::Slots& AggregationJob::slots(MessageType type) const {
   switch (type) {
+    case MessageType::kKey:
+      return keys_;
     case MessageType::kShare:
       return shares_;
     case MessageType::kRoster:
@@ -259,8 +289,10 @@ MessageType AggregationJob::current() const {
 // Number of values a message of `type` carries in this job.
 std::size_t AggregationJob::expected_width(MessageType type) const {
   switch (type) {
+    case MessageType::kKey:
+      return 1;
     case MessageType::kShare:
-      return width_;
+      return wide_;
     case MessageType::kCount:
       return gated_.size();
     case MessageType::kPartial:
@@ -283,6 +315,8 @@ std::vector<std::uint16_t> AggregationJob::expected(MessageType type) const {
 bool AggregationJob::sends_to_me(std::uint16_t sender, MessageType type) const {
   const std::uint16_t self = params_.self;
   switch (type) {
+    case MessageType::kKey:
+      return is_compute(sender) && (is_input_ || is_output_);
     case MessageType::kShare:
       return input_role_[sender] && is_compute(self);
     case MessageType::kRoster:
@@ -307,6 +341,8 @@ bool AggregationJob::sends_to_me(std::uint16_t sender, MessageType type) const {
 bool AggregationJob::sends_to(std::uint16_t to, MessageType type) const {
   const std::uint16_t self = params_.self;
   switch (type) {
+    case MessageType::kKey:
+      return is_compute(self) && (input_role_[to] || output_role_[to]);
     case MessageType::kShare:
       return is_input_ && is_compute(to);
     case MessageType::kRoster:
@@ -381,56 +417,73 @@ std::vector<Outgoing> AggregationJob::start() {
   if (phase_ != 0) throw std::logic_error("AggregationJob::start() called twice");
   std::vector<Outgoing> out;
   phase_ = 1;
-  if (is_input_) {
-    const std::size_t nc = compute_.size();
-    // by_compute[c][k]: compute party c's share of input element k (Shamir:
-    // the point at x = c + 1). Additive: every share but one is sent as a
-    // seed; the one in full is this party's own (or, at an input party that
-    // does not compute, the last compute party's).
-    std::vector<std::vector<crypto::Fp>> by_compute;
-    crypto::SeededSplit seeded;
-    std::size_t full = nc - 1;
-    if (shamir_) {
-      by_compute = crypto::shamir_split(input_, nc, threshold_, rng_);
-    } else {
-      if (compute_pos_[params_.self] >= 0) full = static_cast<std::size_t>(compute_pos_[params_.self]);
-      seeded = crypto::additive_split_seeded(input_, nc, full, rng_);
-    }
-    const std::string definition = canonical_text(params_.federation);
-    const std::string policy = canonical_text(params_.policy);
-    for (std::size_t c = 0; c < nc; ++c) {
-      const std::uint16_t to = compute_[c];
-      std::vector<crypto::Fp> share =
-          shamir_ ? std::move(by_compute[c]) : c == full ? std::move(seeded.full) : std::vector<crypto::Fp>{};
-      if (to == params_.self) {
-        own_share_ = std::move(share);
-        continue;
-      }
-      Message m = header(MessageType::kShare, to);
-      m.definition = definition;
-      m.policy_text = policy;
-      if (!shamir_ && c != full) {
-        m.seeded = static_cast<std::uint32_t>(width_);
-        m.seed = seeded.seeds[c];
-      } else {
-        m.values = std::move(share);
-      }
-      if (out.empty() && fault_ == Fault::kEquivocateShare) {
-        Message other = m;
-        if (other.seeded != 0) {
-          other.seed[0] ^= 0x01;
-        } else {
-          other.values[0] += crypto::Fp::from_signed(1);
-        }
-        out.push_back(Outgoing{to, std::move(other)});
-      }
-      out.push_back(Outgoing{to, std::move(m)});
-    }
-  }
+  send_round(current(), out);
   // Messages that arrived before start() may already complete rounds.
   std::vector<Outgoing> more = advance();
   for (Outgoing& o : more) out.push_back(std::move(o));
   return out;
+}
+
+// input_ (its noise share added), the salt, the MAC tags.
+std::vector<crypto::Fp> AggregationJob::extended_input() const {
+  std::vector<crypto::Fp> x = input_;
+  x.reserve(wide_);
+  if (vouching_) x.push_back(crypto::random_element(rng_));
+  if (mac_) {
+    const std::vector<crypto::Fp> tags = mac_sums(x);
+    x.insert(x.end(), tags.begin(), tags.end());
+  }
+  return x;
+}
+
+void AggregationJob::share_input(std::vector<Outgoing>& out) {
+  const std::size_t nc = compute_.size();
+  const std::vector<crypto::Fp> x = extended_input();
+  // by_compute[c][k]: compute party c's share of input element k (Shamir:
+  // the point at x = c + 1). Additive: every share but one is sent as a
+  // seed; the one in full is this party's own (or, at an input party that
+  // does not compute, the last compute party's).
+  std::vector<std::vector<crypto::Fp>> by_compute;
+  crypto::SeededSplit seeded;
+  std::size_t full = nc - 1;
+  if (shamir_) {
+    by_compute = crypto::shamir_split(x, nc, threshold_, rng_);
+  } else {
+    if (compute_pos_[params_.self] >= 0) full = static_cast<std::size_t>(compute_pos_[params_.self]);
+    seeded = crypto::additive_split_seeded(x, nc, full, rng_);
+  }
+  const std::string definition = canonical_text(params_.federation);
+  const std::string policy = canonical_text(params_.policy);
+  const std::size_t first = out.size();
+  for (std::size_t c = 0; c < nc; ++c) {
+    const std::uint16_t to = compute_[c];
+    std::vector<crypto::Fp> share =
+        shamir_ ? std::move(by_compute[c]) : c == full ? std::move(seeded.full) : std::vector<crypto::Fp>{};
+    if (to == params_.self) {
+      own_share_ = std::move(share);
+      continue;
+    }
+    Message m = header(MessageType::kShare, to);
+    m.definition = definition;
+    m.policy_text = policy;
+    if (mac_) m.digest = key_digest_;
+    if (!shamir_ && c != full) {
+      m.seeded = static_cast<std::uint32_t>(wide_);
+      m.seed = seeded.seeds[c];
+    } else {
+      m.values = std::move(share);
+    }
+    if (out.size() == first && fault_ == Fault::kEquivocateShare) {
+      Message other = m;
+      if (other.seeded != 0) {
+        other.seed[0] ^= 0x01;
+      } else {
+        other.values[0] += crypto::Fp::from_signed(1);
+      }
+      out.push_back(Outgoing{to, std::move(other)});
+    }
+    out.push_back(Outgoing{to, std::move(m)});
+  }
 }
 
 std::vector<Outgoing> AggregationJob::receive(Message m) {
@@ -457,7 +510,7 @@ std::vector<Outgoing> AggregationJob::receive(Message m) {
   // Values a share, count or partial message carries (a seeded share: the
   // values its seed stands for); whether that is this job's width.
   const bool vector = m.type == MessageType::kShare || m.type == MessageType::kCount ||
-                      m.type == MessageType::kPartial;
+                      m.type == MessageType::kPartial || m.type == MessageType::kKey;
   const std::size_t sent = m.seeded != 0 ? m.seeded : m.values.size();
   const bool width_ok = !vector || (sent == expected_width(m.type) &&
                                     (m.seeded == 0 || m.type == MessageType::kShare));
@@ -500,13 +553,14 @@ std::vector<Outgoing> AggregationJob::receive(Message m) {
   if (m.type == MessageType::kAbort) {
     // A compute partner that opened the row count and found it too low: this
     // party opens the same count (its own count round may just not be
-    // complete yet), so it reports the same refusal.
+    // complete yet), so it reports the same refusal. A party that opened
+    // the count itself (and went on) trusts its own count, not the partner.
     const auto count_phase = std::find(phases_.begin(), phases_.end(), MessageType::kCount);
-    const bool counting = count_phase != phases_.end() &&
-                          phase_ >= static_cast<int>(count_phase - phases_.begin()) + 1;
+    const int count_round = static_cast<int>(count_phase - phases_.begin()) + 1;
+    const bool counting = count_phase != phases_.end() && phase_ == count_round;
     if (m.refused && counting && is_compute(m.sender)) {
       refusal_ = row_count_refusal();
-      result_.assign(width_, crypto::Fp());
+      result_.assign(wide_, crypto::Fp());
       finished_ = true;
       return {};
     }
@@ -712,6 +766,15 @@ bool AggregationJob::timeout(std::vector<Outgoing>& out) {
 
 // This party's messages of round `type` to every party that expects them.
 void AggregationJob::send_round(MessageType type, std::vector<Outgoing>& out) {
+  if (type == MessageType::kShare) {
+    if (is_input_) share_input(out);
+    return;
+  }
+  // A compute party that shifts the result for everyone, itself included
+  // (tests only): outputs can only notice through the checks.
+  if (fault_ == Fault::kWrongPartial && type == MessageType::kPartial && !rest_.empty()) {
+    held_[rest_[0]] += crypto::Fp::from_signed(1);
+  }
   const std::size_t n = params_.federation.parties.size();
   bool first = true;
   for (std::size_t j = 0; j < n; ++j) {
@@ -724,28 +787,37 @@ void AggregationJob::send_round(MessageType type, std::vector<Outgoing>& out) {
         type == MessageType::kCount || type == MessageType::kPartial) {
       m.included = included_;
     }
+    if (type == MessageType::kKey) m.values = {key_part_};
     if (type == MessageType::kCount) m.values = pick(held_, gated_);
-    if (type == MessageType::kPartial) m.values = pick(held_, rest_);
+    if (type == MessageType::kPartial) {
+      m.values = pick(held_, rest_);
+      if (mac_ && shares_key_digest_) m.digest = *shares_key_digest_;
+    }
     if (type == MessageType::kConfirm) m.digest = digest_;
     if (type == MessageType::kVouch) m.digest = vouched_;
     if ((fault_ == Fault::kEquivocateCount && type == MessageType::kCount && first) ||
-        (fault_ == Fault::kEquivocatePartial && type == MessageType::kPartial && first) ||
-        (fault_ == Fault::kWrongPartial && type == MessageType::kPartial)) {
+        (fault_ == Fault::kEquivocatePartial && type == MessageType::kPartial && first)) {
       m.values[0] += crypto::Fp::from_signed(1);
     }
     if (fault_ == Fault::kWrongConfirm && type == MessageType::kConfirm && first) m.digest[0] ^= 0x01;
+    if (fault_ == Fault::kEquivocateKey && type == MessageType::kKey && first) {
+      m.values[0] += crypto::Fp::from_signed(1);
+    }
     first = false;
+    committed_ = committed_ || (type != MessageType::kRoster && type != MessageType::kKey);
     out.push_back(Outgoing{to, std::move(m)});
   }
 }
 
 // held_ = sum over the inputs in S of the shares this party holds.
 void AggregationJob::sum_held_shares() {
-  held_.assign(width_, crypto::Fp());
+  held_.assign(wide_, crypto::Fp());
+  if (mac_ && (is_input_ || is_output_)) shares_key_digest_ = key_digest_;
   for (std::size_t i = 0; i < shares_.size(); ++i) {
     if ((included_ & bit(i)) == 0) continue;
+    if (mac_ && i != params_.self) check_share_key(*shares_[i]);
     const std::vector<crypto::Fp>& share = i == params_.self ? own_share_ : shares_[i]->values;
-    for (std::size_t k = 0; k < width_; ++k) held_[k] += share[k];
+    for (std::size_t k = 0; k < wide_; ++k) held_[k] += share[k];
   }
 }
 
@@ -823,11 +895,13 @@ void AggregationJob::open(MessageType type, const std::vector<std::size_t>& inde
       disagree += (disagree.empty() ? "" : ", ") + fed.parties[c];
     }
   }
-  if (senders.size() < threshold_) {
+  // Shamir: more than t values, so that a wrong one cannot go unnoticed.
+  const std::size_t needed = shamir_ ? threshold_ + 1 : threshold_;
+  if (senders.size() < needed) {
     throw ProtocolError(
         ErrorKind::kTooFewParties,
         "too few compute parties agree on the inputs of job \"" + params_.job_id + "\": " +
-            std::to_string(senders.size()) + " of the " + std::to_string(threshold_) + " needed",
+            std::to_string(senders.size()) + " of the " + std::to_string(needed) + " needed",
         disagree.empty() ? "No result was released."
                          : "Included other inputs: " + disagree + ". No result was released.",
         "Run the job again.");
@@ -902,7 +976,10 @@ ProtocolError AggregationJob::row_count_refusal() const {
 }
 
 // digest_ = H(domain, fingerprints, job id, descriptor, S, the opened values).
-void AggregationJob::finish_transcript() {
+void AggregationJob::finish_transcript() { digest_ = transcript_digest(included_, result_); }
+
+crypto::Digest AggregationJob::transcript_digest(std::uint64_t included,
+                                                 const std::vector<crypto::Fp>& values) const {
   crypto::Sha256 h;
   h.update_field(kTranscriptDomain);
   h.update(fingerprint_.data(), fingerprint_.size());
@@ -910,13 +987,17 @@ void AggregationJob::finish_transcript() {
   h.update_field(params_.job_id);
   h.update_field(params_.descriptor);
   std::uint8_t bytes[crypto::Fp::kBytes];
-  for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(included_ >> (8 * i));
+  for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(included >> (8 * i));
   h.update(bytes, 8);
-  for (const crypto::Fp& v : result_) {
+  for (const crypto::Fp& v : values) {
     v.to_bytes(bytes);
     h.update(bytes, sizeof bytes);
   }
-  digest_ = h.finish();
+  return h.finish();
+}
+
+void AggregationJob::acknowledged(std::uint16_t party) {
+  if (party < acked_.size()) acked_[party] = true;
 }
 
 void AggregationJob::suppress_small_cells() {
@@ -933,11 +1014,129 @@ void AggregationJob::suppress_small_cells() {
       result_[k] = crypto::Fp();
       if (k < held_.size()) held_[k] = crypto::Fp();
     }
+    // Its MAC tag, too: it would say something about the cell's values.
+    if (mac_per_cell_) {
+      const std::size_t tag = first_tag_ + static_cast<std::size_t>(mac_group_of(base));
+      result_[tag] = crypto::Fp();
+      if (tag < held_.size()) held_[tag] = crypto::Fp();
+    }
   }
 }
 
 bool AggregationJob::is_suppressed(std::size_t element) const {
-  return !suppressed_.empty() && suppressed_[element / params_.cell_width];
+  if (suppressed_.empty()) return false;
+  if (element < width_) return suppressed_[element / params_.cell_width];
+  if (!mac_per_cell_ || element < first_tag_) return false;
+  // A cell's tag: groups are [counts,] then one per cell.
+  const std::size_t cells_from = first_tag_ + (gated_.empty() ? 0 : 1);
+  return element >= cells_from && suppressed_[element - cells_from];
+}
+
+bool AggregationJob::is_count(std::size_t k) const {
+  if (params_.policy.min_rows == 0 || k >= width_) return false;
+  return params_.cells != 0 ? k % params_.cell_width == params_.cell_count
+                            : params_.count_index && k == *params_.count_index;
+}
+
+int AggregationJob::mac_group_of(std::size_t k) const {
+  if (!mac_ || k >= width_) return -1;
+  const int counts = gated_.empty() ? 0 : 1;
+  if (is_count(k)) return 0;
+  return counts + (mac_per_cell_ ? static_cast<int>(k / params_.cell_width) : 0);
+}
+
+std::vector<crypto::Fp> AggregationJob::mac_sums(const std::vector<crypto::Fp>& v) const {
+  std::vector<crypto::Fp> sums(mac_groups_);
+  crypto::Fp power = key_;
+  for (std::size_t k = 0; k < width_; ++k) {
+    sums[static_cast<std::size_t>(mac_group_of(k))] += power * v[k];
+    power *= key_;
+  }
+  return sums;
+}
+
+void AggregationJob::fix_key() {
+  crypto::Sha256 h;
+  h.update_field(kMacKeyDomain);
+  key_ = crypto::Fp();
+  std::uint8_t bytes[crypto::Fp::kBytes];
+  for (std::uint16_t c : compute_) {
+    const crypto::Fp part = c == params_.self ? key_part_ : keys_[c]->values[0];
+    key_ += part;
+    part.to_bytes(bytes);
+    h.update(bytes, sizeof bytes);
+  }
+  key_digest_ = h.finish();
+}
+
+void AggregationJob::check_share_key(const Message& m) {
+  if (fault_ == Fault::kEquivocateKey) return;  // the liar knows (tests only)
+  const crypto::Digest want = is_input_ || is_output_ ? key_digest_
+                              : shares_key_digest_     ? *shares_key_digest_
+                                                       : m.digest;
+  if (m.digest != want) {
+    throw ProtocolError(ErrorKind::kInconsistent,
+                        "the input parties of job \"" + params_.job_id +
+                            "\" received different MAC key parts",
+                        "Party " + params_.federation.parties[m.sender] +
+                            "'s share names other key parts than the others: a compute party sent "
+                            "different parts to different parties. Nothing was opened.");
+  }
+  shares_key_digest_ = want;
+}
+
+// Outputs: each compute party summed shares made with this party's key,
+// and each opened group of values matches its tag.
+void AggregationJob::check_macs() const {
+  const FederationDef& fed = params_.federation;
+  for (std::uint16_t c : compute_) {
+    const crypto::Digest* d = c == params_.self ? (shares_key_digest_ ? &*shares_key_digest_ : nullptr)
+                              : partials_[c] ? &partials_[c]->digest
+                                             : nullptr;
+    if (d != nullptr && *d != key_digest_) {
+      throw ProtocolError(ErrorKind::kInconsistent,
+                          "party " + fed.parties[c] + " summed shares made with other MAC key parts",
+                          "A compute party sent different key parts to different parties. No "
+                          "result was released.");
+    }
+  }
+  std::vector<crypto::Fp> values = result_;
+  for (std::size_t i = 0; i < gated_.size(); ++i) values[gated_[i]] = gated_open_[i];
+  const std::vector<crypto::Fp> sums = mac_sums(values);
+  for (std::size_t g = 0; g < mac_groups_; ++g) {
+    const std::size_t tag = first_tag_ + g;
+    if (is_suppressed(tag)) continue;
+    if (sums[g] != result_[tag]) {
+      throw ProtocolError(
+          ErrorKind::kInconsistent, "the result of job \"" + params_.job_id + "\" failed its integrity check",
+          "An opened value does not match its MAC tag: a compute party changed a value it sent. "
+          "No result was released.");
+    }
+  }
+}
+
+void AggregationJob::check_own_input_kept() const {
+  if (!is_input_ || !is_compute(params_.self)) return;
+  const FederationDef& fed = params_.federation;
+  for (std::uint16_t c : compute_) {
+    if (c == params_.self || !acked_[c] || !rosters_[c]) continue;
+    if ((rosters_[c]->included & bit(params_.self)) != 0) continue;
+    throw ProtocolError(ErrorKind::kInconsistent,
+                        "party " + fed.parties[c] +
+                            " left this party's input out although it accepted its share",
+                        "Its server accepted this party's share in this run, but its roster names "
+                        "other inputs. Nothing was opened.",
+                        "Run the job again; if it happens again, ask party " + fed.parties[c] +
+                            " why.");
+  }
+}
+
+void AggregationJob::release() {
+  finished_ = true;
+  if (!is_output_) return;
+  // Shamir: opened from more than t values (open()); MAC keys: checked.
+  verified_ = shamir_ || mac_;
+  result_.resize(width_);
 }
 
 // Moves through as many rounds as the stored messages allow, returning the
@@ -971,6 +1170,7 @@ std::vector<Outgoing> AggregationJob::advance() {
         }
       }
     }
+    if (now == MessageType::kRoster) check_own_input_kept();
     if (now == MessageType::kAgree) {
       for (std::uint16_t c : compute_) {
         if (c == params_.self || !agrees_[c] || agrees_[c]->included == included_) continue;
@@ -981,7 +1181,9 @@ std::vector<Outgoing> AggregationJob::advance() {
       }
     }
     if (!complete(now)) break;
-    if (now == MessageType::kShare) {
+    if (now == MessageType::kKey) {
+      if (is_input_ || is_output_) fix_key();
+    } else if (now == MessageType::kShare) {
       if (!is_compute(params_.self) && !is_output_) {
         // An input party that neither computes nor learns the result is done
         // once its shares are out.
@@ -1011,21 +1213,26 @@ std::vector<Outgoing> AggregationJob::advance() {
     } else if (now == MessageType::kCount || now == MessageType::kPartial) {
       const bool opens = now == MessageType::kCount ? is_compute(params_.self) || is_output_
                                                     : is_output_;
-      result_.resize(width_);
+      result_.resize(wide_);
       if (opens && now == MessageType::kCount) {
         open(MessageType::kCount, gated_);
+        gated_open_ = pick(result_, gated_);
         if (params_.cells != 0) {
           suppress_small_cells();
         } else if (result_[*params_.count_index].to_signed() <
                    static_cast<crypto::i128>(params_.policy.min_rows)) {
           refusal_ = row_count_refusal();
           // Nothing but the count was opened; drop it with the other values.
-          result_.assign(width_, crypto::Fp());
+          result_.assign(wide_, crypto::Fp());
           finished_ = true;
           break;
         }
       } else if (opens) {
         open(MessageType::kPartial, rest_);
+        if (mac_) check_macs();
+        if (fault_ == Fault::kAbortAfterOpen) {
+          throw ProtocolError(ErrorKind::kInconsistent, "test fault: aborting after opening the result");
+        }
       }
     } else if (now == MessageType::kConfirm) {
       if (!vouching_) {
@@ -1039,7 +1246,7 @@ std::vector<Outgoing> AggregationJob::advance() {
                                   std::to_string(quorum_) + " needed",
                               "No result was released.");
         }
-        finished_ = true;
+        release();
         break;
       }
       if (is_compute(params_.self)) {
@@ -1070,7 +1277,7 @@ std::vector<Outgoing> AggregationJob::advance() {
                               "No result was released.");
         }
       }
-      finished_ = true;
+      release();
       break;
     }
     ++phase_;

@@ -9,6 +9,8 @@
 // additive n-of-n sharing, the federation's threshold for Shamir sharing.
 //
 // Rounds, in this order (a job has only those it needs):
+//   key:     only in jobs with MAC keys (below): each compute party sends
+//            every input and output party its random part of the key.
 //   share:   each input party splits x_i into one share per compute party
 //            (additive, or points of a random polynomial of degree t - 1
 //            with x_i at 0) and sends share j to compute party j, with the
@@ -40,14 +42,54 @@
 //            compute parties' vouches equal their own digest. (Outputs that
 //            do not compute never talk to one another: data owners of the
 //            delegated model need no connections among themselves.)
+//
+// Hiding digests: where some parties compute without learning the result
+// (the vouch round exists), every input party appends a random salt to its
+// input; the joint salt is opened with the result, to output parties only,
+// and the confirm digest covers it. A compute party that sees digests but
+// no result cannot test candidate results against them.
+//
+// Verified results: an output releases a Shamir result only when more than
+// t compute parties' values lie on one polynomial, so a single wrong value
+// (and up to k - t of k values) is noticed. Additive sharing cannot tell a
+// wrong share sum from a right one, so where compute parties differ from
+// the input and output parties (the delegated and hybrid models), the job
+// adds information-theoretic MACs: the key alpha is the sum of one random
+// part from each compute party (key round), input parties append a tag
+// sum_k alpha^(k+1) x_k per group of values that are opened together (a
+// group per cell where cells may be suppressed), and outputs check every
+// opened group against its tag before they release. A compute party that
+// neither supplies an input nor learns the result does not know alpha and
+// cannot change a value unnoticed (except with probability width / p).
+// Every input party reports the digest of the key parts it received with
+// its share, every compute party the common digest of the shares it summed
+// with its partial; any difference (a compute party that sent different key
+// parts to different parties) stops the job. verified() says whether the
+// released result had either check. Additive peer-to-peer jobs have none:
+// every compute party there is an input party, which can shift the result
+// as it could lie about its input.
+//
+// Spent job ids: committed() turns true when this party first hands out a
+// message that opens values or lets partners open them (agree, count,
+// partial, confirm, vouch). The caller records that durably before the
+// message leaves and never runs the job id again. With the quorum below,
+// the honest compute parties that committed in any run that opened
+// something can never be left out of a later run: no two runs of a job id
+// open over different inputs.
+//
 // Values from more than t compute parties are checked to lie on one
 // polynomial; with at least t + 2 of them a single wrong value is
 // attributed to its sender.
 //
 // Dropouts: a job that tolerates them goes on without a party that stops
 // answering (timeout()) or leaves (a non-fatal abort, a restart) as long as
-// a quorum of compute parties remains: max(t, a majority), so that two
-// groups cut off from each other can never both release. A party this one
+// a quorum of q = ceil((n_c + t) / 2) of the n_c compute parties remains.
+// Any two quorums then share t compute parties, so at least one honest one
+// when at most t - 1 deviate: a party that talks to two groups cut off
+// from each other cannot make both open (each over another input set), and
+// a run can never go on without every honest party that committed in an
+// earlier run. For Shamir sharing the federation refuses t = n_c, so q > t:
+// a quorum always holds more than t values to check. A party this one
 // cannot send to (unreachable()) gets nothing more but is still awaited.
 // Every party includes the same inputs S, and the result says which
 // (covered()). Without tolerance (peer-to-peer n-of-n) any missing party
@@ -130,6 +172,9 @@ enum class Fault {
   kEquivocatePartial,  // partial round: the first partner gets a partial sum that is off by one
   kWrongConfirm,       // confirm round: the first partner gets a wrong transcript digest
   kWrongPartial,       // partial round: every partner gets the same partial sum, off by one
+  kAbortAfterOpen,     // an output party aborts (fatally) as soon as it has opened the result
+  kEquivocateKey,      // key round: the first partner gets a different key part (and this
+                       // party does not check the key digests it then sees differ)
 };
 
 struct Outgoing {
@@ -211,6 +256,23 @@ class AggregationJob {
   // without tolerance).
   std::size_t quorum() const { return quorum_; }
 
+  // True once this party has handed the caller a message that opens values
+  // or lets partners open them (agree, count, partial, confirm, vouch).
+  // From then on the job id is spent here: the caller must record that
+  // durably before those messages leave, and refuse every later run of the
+  // job id (see "Spent job ids" above).
+  bool committed() const { return committed_; }
+  // Whether the released result was checked against a compute party that
+  // changed a value (see "Verified results" above); only once has_result().
+  bool verified() const { return verified_; }
+  // The caller delivered this party's share to compute party `party` (its
+  // server accepted it). A compute party that acknowledged an input party's
+  // share but leaves it out of the inputs stops the job there.
+  void acknowledged(std::uint16_t party);
+  // The confirm digest this party would compute for an opened vector
+  // `values` over input set `included`: public parameters plus the values.
+  crypto::Digest transcript_digest(std::uint64_t included, const std::vector<crypto::Fp>& values) const;
+
   // Makes this party misbehave as described by `fault` (tests only).
   void set_fault(Fault fault) { fault_ = fault; }
 
@@ -250,6 +312,8 @@ class AggregationJob {
   // zeroes what this party holds of their other values.
   void suppress_small_cells();
   bool is_suppressed(std::size_t element) const;
+  // Whether value k is a row count opened in the count round.
+  bool is_count(std::size_t k) const;
   void finish_transcript();
   MessageType first_type_from(std::uint16_t sender) const;
   bool can_drop(std::uint16_t party) const;
@@ -262,6 +326,26 @@ class AggregationJob {
   bool leave(std::uint16_t party, const std::string& reason, std::vector<Outgoing>& out);
   void mark_dropped(std::uint16_t party, const std::string& reason);
   std::vector<Outgoing> advance();
+  // The input with its salt and MAC tags (input parties, after the key round).
+  std::vector<crypto::Fp> extended_input() const;
+  // Shares this party's input among the compute parties.
+  void share_input(std::vector<Outgoing>& out);
+  // After the key round: alpha and the digest of the key parts.
+  void fix_key();
+  // Which MAC group value k belongs to (-1: none).
+  int mac_group_of(std::size_t k) const;
+  // sum_k alpha^(k+1) v[k] per MAC group, from the opened values.
+  std::vector<crypto::Fp> mac_sums(const std::vector<crypto::Fp>& v) const;
+  // Outputs: every opened group matches its tag, or ProtocolError.
+  void check_macs() const;
+  // The input parties' key digest that share m carries, checked against
+  // the others (compute parties in jobs with MAC keys).
+  void check_share_key(const Message& m);
+  // An input and compute party: no compute party that accepted its share
+  // may leave it out of its roster.
+  void check_own_input_kept() const;
+  // Ends the job here with the result (outputs) or without.
+  void release();
 
   JobParams params_;
   crypto::Digest fingerprint_{};
@@ -282,21 +366,33 @@ class AggregationJob {
   bool shamir_ = false;
   bool tolerant_ = false;   // goes on without parties that drop out
   bool vouching_ = false;   // compute and output parties differ: a vouch round
+  bool mac_ = false;        // additive, with compute parties outside inputs and outputs
   std::uint64_t input_mask_ = 0;
 
   std::vector<MessageType> phases_;  // the rounds of this job, in order
   int phase_ = 0;                    // 1-based index into phases_ while running
   bool finished_ = false;
-  std::size_t width_ = 0;
+  std::size_t width_ = 0;  // values per input, as the caller sees them
+  // Values shared: width_, then the salt (vouching jobs), then one MAC tag
+  // per group (jobs with MAC keys).
+  std::size_t wide_ = 0;
+  std::size_t mac_groups_ = 0;
+  std::size_t first_tag_ = 0;        // index of group 0's tag
+  bool mac_per_cell_ = false;        // groups: [counts,] then one per cell
   std::vector<std::size_t> gated_;  // elements opened in the count round
   std::vector<std::size_t> rest_;   // elements opened in the partial round
+  std::vector<crypto::Fp> gated_open_;  // the opened counts, kept for the MAC check
+  crypto::Fp key_part_;                 // this compute party's part of alpha
+  crypto::Fp key_;                      // alpha (input and output parties)
+  crypto::Digest key_digest_{};         // of the key parts this party received
+  std::optional<crypto::Digest> shares_key_digest_;  // what the input parties received
   std::vector<crypto::Fp> own_share_;
   std::vector<crypto::Fp> held_;  // this party's sums over S of the shares it holds
   std::uint64_t included_ = 0;    // this party's roster, then S (bit i: party i)
   bool included_fixed_ = false;
   crypto::Digest vouched_{};      // the outputs' common digest (vouch round)
   // Per sender, the message received for each round, if any.
-  Slots shares_, rosters_, agrees_, counts_, partials_, confirms_, vouches_;
+  Slots keys_, shares_, rosters_, agrees_, counts_, partials_, confirms_, vouches_;
   std::vector<std::optional<Nonce>> nonces_;
   std::vector<bool> dropped_;      // not awaited any more
   std::vector<bool> unreachable_;  // sent nothing more
@@ -309,6 +405,9 @@ class AggregationJob {
   std::vector<crypto::Fp> result_;
   std::vector<bool> suppressed_;  // per cell (grouped jobs under min_rows)
   crypto::Digest digest_{};
+  bool committed_ = false;
+  bool verified_ = false;
+  std::vector<bool> acked_;  // per compute party: it accepted this party's share
   std::optional<ProtocolError> refusal_;
   Fault fault_ = Fault::kNone;
 };

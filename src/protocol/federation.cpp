@@ -144,6 +144,18 @@ void validate(const FederationDef& def) {
                         "threshold must be between 2 and the number of compute parties (" +
                             std::to_string(compute.size()) + "), or 0 for n-of-n sharing");
   }
+  if (def.threshold != 0 && def.threshold == compute.size()) {
+    // Jobs go on with a quorum of ceil((n_c + t) / 2) compute parties and
+    // release only what more than t of them confirm (aggregation_job.hpp).
+    throw ProtocolError(
+        ErrorKind::kInvalidArgument,
+        "threshold " + std::to_string(def.threshold) + " equals the number of compute parties",
+        "With t = n_c every compute party is needed to reconstruct, so no value could be checked "
+        "against another and no compute party could be missing: Shamir sharing would give "
+        "nothing that n-of-n sharing does not.",
+        "Use threshold 0 (n-of-n sharing), or at most " + std::to_string(compute.size() - 1) +
+            " (more compute parties for more room).");
+  }
   const std::vector<PartyIndex> inputs = input_parties(def);
   const std::vector<PartyIndex> outputs = output_parties(def);
   for (std::size_t i = 0; i < def.parties.size(); ++i) {

@@ -189,6 +189,7 @@ std::vector<std::uint8_t> encode(const Message& m) {
     case MessageType::kShare:
       w.string16(m.definition, 0, kMaxDefinitionBytes, "definition");
       w.string16(m.policy_text, 0, kMaxPolicyBytes, "policy");
+      w.bytes(m.digest.data(), m.digest.size());
       if (m.seeded != 0) {
         if (m.seeded > kMaxValues || !m.values.empty()) {
           throw ProtocolError(ErrorKind::kInvalidArgument,
@@ -208,8 +209,18 @@ std::vector<std::uint8_t> encode(const Message& m) {
       w.u64(m.included);
       break;
     case MessageType::kCount:
+      w.u64(m.included);
+      w.values(m.values);
+      break;
     case MessageType::kPartial:
       w.u64(m.included);
+      w.bytes(m.digest.data(), m.digest.size());
+      w.values(m.values);
+      break;
+    case MessageType::kKey:
+      if (m.values.size() != 1) {
+        throw ProtocolError(ErrorKind::kInvalidArgument, "a key message holds one value");
+      }
       w.values(m.values);
       break;
     case MessageType::kConfirm:
@@ -253,7 +264,7 @@ Message decode(const std::uint8_t* data, std::size_t len, Values values) {
   Message m;
   std::uint8_t type = r.u8("type");
   if (type < static_cast<std::uint8_t>(MessageType::kShare) ||
-      type > static_cast<std::uint8_t>(MessageType::kRequest)) {
+      type > static_cast<std::uint8_t>(MessageType::kKey)) {
     throw ProtocolError(ErrorKind::kMalformed, "message has an unknown type");
   }
   m.type = static_cast<MessageType>(type);
@@ -269,6 +280,7 @@ Message decode(const std::uint8_t* data, std::size_t len, Values values) {
     case MessageType::kShare:
       m.definition = r.string16(0, kMaxDefinitionBytes, "definition");
       m.policy_text = r.string16(0, kMaxPolicyBytes, "policy");
+      r.array(m.digest, "key digest");
       switch (r.u8("share form")) {
         case kExplicitShare:
           m.values = r.values(values);
@@ -289,9 +301,24 @@ Message decode(const std::uint8_t* data, std::size_t len, Values values) {
       m.included = r.u64("included parties");
       break;
     case MessageType::kCount:
-    case MessageType::kPartial:
       m.included = r.u64("included parties");
       m.values = r.values(values);
+      break;
+    case MessageType::kPartial:
+      m.included = r.u64("included parties");
+      r.array(m.digest, "key digest");
+      m.values = r.values(values);
+      break;
+    case MessageType::kKey:
+      // One value, checked and kept whatever `values` says: it is small.
+      if (r.u32("value count") != 1) {
+        throw ProtocolError(ErrorKind::kMalformed, "a key message holds one value");
+      }
+      try {
+        m.values.push_back(crypto::Fp::from_bytes(r.take(crypto::Fp::kBytes, "values")));
+      } catch (const crypto::RangeError&) {
+        throw ProtocolError(ErrorKind::kMalformed, "message holds a value outside the field");
+      }
       break;
     case MessageType::kConfirm:
     case MessageType::kVouch:
@@ -349,6 +376,8 @@ const char* type_name(MessageType t) {
       return "abort";
     case MessageType::kRequest:
       return "request";
+    case MessageType::kKey:
+      return "key";
   }
   return "unknown";
 }

@@ -7,14 +7,16 @@
 //   sender u16 | receiver u16 | nonce (16) | fingerprint (32) | policy (32)
 //   descriptor: u8 length + bytes (<= 255)
 //   body, by type:
+//     kKey:     values (one element: the sender's part of the MAC key)
 //     kShare:   definition u16 length + bytes, policy text u16 length +
-//               bytes (<= 512), form u8, then by form: 0 values; 1 a
-//               seeded share: u32 count (1..kMaxValues) + seed (32), the
-//               count elements crypto::expand_seed makes of the seed
+//               bytes (<= 512), key digest (32; zero without MAC keys),
+//               form u8, then by form: 0 values; 1 a seeded share: u32
+//               count (1..kMaxValues) + seed (32), the count elements
+//               crypto::expand_seed makes of the seed
 //     kRoster:  included u64 (bit i: this compute party holds party i's share)
 //     kAgree:   included u64 (the inputs this compute party will open over)
 //     kCount:   included u64 | values (partial sums of the row-count elements)
-//     kPartial: included u64 | values
+//     kPartial: included u64 | key digest (32; zero without MAC keys) | values
 //     kConfirm: digest (32)
 //     kVouch:   digest (32) (the result digest every output sent)
 //     kAbort:   flags u8 (bit 0 refused, bit 1 fatal; others 0) |
@@ -56,6 +58,7 @@ enum class MessageType : std::uint8_t {
   // Not a round of a job: asks the receiver to run a job on one of its
   // published datasets (pg/requests.cpp). Never reaches an AggregationJob.
   kRequest = 9,
+  kKey = 10,
 };
 
 // The stages of a request: may the receiver run the job (nothing changes
@@ -96,7 +99,7 @@ struct Message {
   std::string descriptor;          // what is computed, e.g. "avg(integer)"
   std::string definition;          // kShare: sender's canonical federation text
   std::string policy_text;         // kShare: sender's canonical release policy
-  std::vector<crypto::Fp> values;  // kShare, kCount, kPartial
+  std::vector<crypto::Fp> values;  // kShare, kCount, kPartial, kKey
   // kShare: a seeded share of `seeded` elements (values stay empty until
   // AggregationJob::receive expands the seed); 0 for explicit values.
   std::uint32_t seeded = 0;
@@ -105,7 +108,10 @@ struct Message {
   // whose shares the sender holds (roster), will open over (agree) or
   // summed (count, partial).
   std::uint64_t included = 0;
-  crypto::Digest digest{};  // kConfirm, kVouch: hash of the opened result
+  // kConfirm, kVouch: hash of the opened result. kShare: the digest of the
+  // MAC key parts the sending input party received; kPartial: that of the
+  // input parties' shares the sender summed (jobs with MAC keys only).
+  crypto::Digest digest{};
   std::string reason;       // kAbort; kRequest when failed
   bool refused = false;     // kAbort: the release policy refused the job (kRequest: when failed)
   // kAbort: the job must stop everywhere (an inconsistency or mismatch). A
@@ -126,8 +132,8 @@ std::vector<std::uint8_t> encode(const Message& m);
 enum class Values { kKeep, kCheck };
 Message decode(const std::uint8_t* data, std::size_t len, Values values = Values::kKeep);
 
-// "share", "roster", "agree", "count", "partial", "confirm", "vouch", "abort",
-// "request"
+// "key", "share", "roster", "agree", "count", "partial", "confirm", "vouch",
+// "abort", "request"
 const char* type_name(MessageType t);
 
 }  // namespace smpc::protocol

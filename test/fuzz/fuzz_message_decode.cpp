@@ -108,7 +108,7 @@ struct Party0 {
   // Number of values a message of `type` carries in this job.
   std::size_t width_of(MessageType type) const {
     if (type == MessageType::kShare) return width;
-    if (type == MessageType::kCount) return 1;
+    if (type == MessageType::kCount || type == MessageType::kKey) return 1;
     return width - (gated ? 1 : 0);
   }
   static std::vector<Fp> input(std::size_t width) {
@@ -194,7 +194,7 @@ void feed_variants(const Message& m, const FederationDef& def) {
   std::vector<Message> variants;
   for (MessageType type : {MessageType::kShare, MessageType::kRoster, MessageType::kAgree,
                            MessageType::kCount, MessageType::kPartial, MessageType::kConfirm,
-                           MessageType::kVouch}) {
+                           MessageType::kVouch, MessageType::kKey}) {
     for (std::uint16_t sender = 1; sender < kParties; ++sender) {
       Message v = base;
       v.type = type;

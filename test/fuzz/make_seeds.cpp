@@ -57,12 +57,20 @@ void write_text(const std::string& dir, const std::string& name, const std::stri
 // count round.
 void write_run(const std::string& dir, const std::string& prefix, const std::string& job_id,
                const std::string& descriptor, const std::vector<std::vector<Fp>>& inputs,
-               std::uint64_t seed, std::uint64_t min_rows = 0, std::uint32_t threshold = 0) {
+               std::uint64_t seed, std::uint64_t min_rows = 0, std::uint32_t threshold = 0,
+               bool hybrid = false) {
   FederationDef def;
   def.name = "ico";
   def.parties = {"a", "b", "c"};
   def.scale = 6;
   def.threshold = threshold;
+  if (hybrid) {
+    // a and b compute, b neither supplies an input nor learns the result:
+    // a key round, salts and MAC tags.
+    def.compute = {0, 1};
+    def.inputs = {0, 2};
+    def.outputs = {0, 2};
+  }
 
   std::vector<smpc::test::DeterministicRandom> rngs;
   for (std::size_t i = 0; i < def.parties.size(); ++i) rngs.emplace_back(seed + i);
@@ -74,7 +82,9 @@ void write_run(const std::string& dir, const std::string& prefix, const std::str
     p.job_id = job_id;
     p.descriptor = descriptor;
     p.policy.min_rows = min_rows;
-    if (min_rows > 0) p.count_index = inputs[i].size() - 1;
+    p.policy.min_parties = hybrid ? 2 : p.policy.min_parties;
+    p.width = inputs[0].size();
+    if (min_rows > 0) p.count_index = inputs[0].size() - 1;
     jobs.emplace_back(p, inputs[i], rngs[i]);
   }
 
@@ -158,6 +168,9 @@ int main(int argc, char** argv) {
   // Shamir 2-of-3: a roster round.
   write_run(dir, "shamir", "q4-2026", "avg(integer)",
             {avg_input(10000), avg_input(15000), avg_input(20000)}, 12, 0, 2);
+  // The hybrid model: a key round, salts and MAC tags.
+  write_run(dir, "hybrid", "h-2026-11", "avg(integer)", {avg_input(7), {}, avg_input(11)}, 15, 0,
+            0, true);
 
   write_requests(dir);
 

@@ -36,6 +36,10 @@ Message base(MessageType type) {
       m.definition = "smpc-federation-v1\nname=acme\nparties=a,b,c\nscale=6\n";
       m.policy_text = "smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=none\n";
       m.values = {Fp::from_signed(-5), Fp::from_canonical(Fp::kModulus - 1)};
+      for (std::size_t i = 0; i < m.digest.size(); ++i) m.digest[i] = static_cast<std::uint8_t>(7 * i);
+      break;
+    case MessageType::kKey:
+      m.values = {Fp::from_canonical(Fp::kModulus - 2)};
       break;
     case MessageType::kRoster:
       m.included = 0x8000000000000005ULL;
@@ -52,6 +56,7 @@ Message base(MessageType type) {
       break;
     case MessageType::kPartial:
       m.included = 0x6;
+      for (std::size_t i = 0; i < m.digest.size(); ++i) m.digest[i] = static_cast<std::uint8_t>(5 * i);
       m.values = {Fp::from_signed(123456789), Fp::from_signed(0), Fp::from_signed(-1)};
       break;
     case MessageType::kConfirm:
@@ -74,7 +79,7 @@ const MessageType kAllTypes[] = {MessageType::kShare,   MessageType::kRoster,
                                  MessageType::kAgree,   MessageType::kCount,
                                  MessageType::kPartial, MessageType::kConfirm,
                                  MessageType::kVouch,   MessageType::kAbort,
-                                 MessageType::kRequest};
+                                 MessageType::kRequest, MessageType::kKey};
 
 // The error decoding b[0..len) raises; checking the values only (as the
 // delivery endpoint does) must raise the same.
@@ -138,6 +143,11 @@ TEST(ProtocolMessage, CheckingValuesKeepsEverythingElse) {
     Message m = base(t);
     Bytes b = encode(m);
     Message checked = decode(b.data(), b.size(), Values::kCheck);
+    if (t == MessageType::kKey) {
+      // One value: kept, checked or not.
+      EXPECT_EQ(checked, m);
+      continue;
+    }
     EXPECT_TRUE(checked.values.empty()) << type_name(t);
     m.values.clear();
     EXPECT_EQ(checked, m) << type_name(t);
@@ -312,7 +322,7 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
   b[4] = 3;
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
-  for (std::uint8_t type : {0, 10, 0xFF}) {
+  for (std::uint8_t type : {0, 11, 0xFF}) {
     b = good;
     b[5] = type;
     std::string what;
@@ -368,11 +378,17 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
         put_u16(b, policy_at, v);
         EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "policy length " << v;
       }
-      count_at = policy_at + 2 + m.policy_text.size() + 1;  // after the share form
+      count_at = policy_at + 2 + m.policy_text.size() + 32 + 1;  // after key digest and form
       count = m.values.size();
-    } else if (t == MessageType::kPartial || t == MessageType::kCount) {
+    } else if (t == MessageType::kCount) {
       count_at = l.body + 8;
       count = m.values.size();
+    } else if (t == MessageType::kPartial) {
+      count_at = l.body + 8 + 32;  // after the key digest
+      count = m.values.size();
+    } else if (t == MessageType::kKey) {
+      count_at = l.body;
+      count = 1;
     } else if (t == MessageType::kAbort) {
       for (std::uint8_t flags : {std::uint8_t{4}, std::uint8_t{0x80}, std::uint8_t{0xFF}}) {
         Bytes b = good;
@@ -401,7 +417,7 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
 TEST(ProtocolMessage, ElementOutsideFieldFails) {
   Message m = base(MessageType::kPartial);
   const Bytes good = encode(m);
-  const std::size_t values_at = layout_of(m).body + 8 + 4;
+  const std::size_t values_at = layout_of(m).body + 8 + 32 + 4;
   // p = 2^127 - 1, little-endian: fifteen 0xFF then 0x7F.
   Bytes p(16, 0xFF);
   p[15] = 0x7F;

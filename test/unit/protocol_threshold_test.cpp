@@ -87,7 +87,7 @@ std::vector<std::uint16_t> all_but(std::size_t n, std::vector<std::uint16_t> out
 }
 
 TEST(ProtocolThreshold, ShamirJobsGiveTheJointSum) {
-  for (auto [n, t] : {std::pair<std::size_t, std::uint32_t>{3, 2}, {5, 3}, {5, 5}, {10, 4}}) {
+  for (auto [n, t] : {std::pair<std::size_t, std::uint32_t>{3, 2}, {5, 3}, {5, 4}, {10, 4}}) {
     for (std::uint64_t seed = 1; seed <= 5; ++seed) {
       SCOPED_TRACE("n " + std::to_string(n) + " t " + std::to_string(t) + " seed " +
                    std::to_string(seed));
@@ -137,13 +137,26 @@ TEST(ProtocolThreshold, PartnerDownAfterSharingIsIncluded) {
   }
 }
 
-TEST(ProtocolThreshold, TwoDownOfFiveWithThresholdThreeStillFinish) {
-  Network net(make_parties(5, 3), 9);
+// The quorum is ceil((n_c + t) / 2): 3-of-5 goes on without one compute
+// party, 3-of-7 without two.
+TEST(ProtocolThreshold, TwoDownOfSevenWithThresholdThreeStillFinish) {
+  Network net(make_parties(7, 3), 9);
+  EXPECT_EQ(net.parties[0].job->quorum(), 5u);
   crash_at(net, 1, {MessageType::kRoster});
   crash_at(net, 3, {MessageType::kPartial});
   net.start_all();
   net.run_with_timeouts();
-  expect_live_agree(net, {0, 1, 2, 3, 4});
+  expect_live_agree(net, {0, 1, 2, 3, 4, 5, 6});
+}
+
+TEST(ProtocolThreshold, TwoDownOfFiveWithThresholdThreeStopEveryone) {
+  Network net(make_parties(5, 3), 9);
+  EXPECT_EQ(net.parties[0].job->quorum(), 4u);
+  crash_at(net, 1, {MessageType::kRoster});
+  crash_at(net, 3, {MessageType::kPartial});
+  net.start_all();
+  net.run_with_timeouts();
+  expect_live_fail(net);
 }
 
 TEST(ProtocolThreshold, DownDuringTheConfirmRound) {
@@ -182,20 +195,20 @@ TEST(ProtocolThreshold, TooFewRemainingStopsEveryoneNamingTheMissing) {
 
 // After dropouts, the included inputs must still meet min_parties.
 TEST(ProtocolThreshold, DropoutsBelowMinPartiesAreRefusedAtEveryParty) {
-  std::vector<JobParams> all = make_parties(3, 2);
-  for (JobParams& p : all) p.policy.min_parties = 3;
+  std::vector<JobParams> all = make_parties(4, 2);
+  for (JobParams& p : all) p.policy.min_parties = 4;
   Network net(all, 12);
-  crash_at(net, 2, {});
+  crash_at(net, 3, {});
   net.start_all();
   net.run_with_timeouts();
   expect_live_fail(net);
-  for (std::size_t i : {0u, 1u}) {
+  for (std::size_t i : {0u, 1u, 2u}) {
     ASSERT_TRUE(net.parties[i].error) << i;
     EXPECT_EQ(net.parties[i].error->kind(), ErrorKind::kTooFewParties);
     EXPECT_EQ(std::string(net.parties[i].error->what()),
-              "too few parties remain in job \"job-42\": the inputs of 2 reached every compute "
-              "party, the release policy requires at least 3");
-    EXPECT_EQ(net.parties[i].error->detail(), "Missing: gamma. No result was released.");
+              "too few parties remain in job \"job-42\": the inputs of 3 reached every compute "
+              "party, the release policy requires at least 4");
+    EXPECT_EQ(net.parties[i].error->detail(), "Missing: delta. No result was released.");
   }
 }
 
@@ -323,12 +336,22 @@ TEST(ProtocolThreshold, DelegatedOwnersWithoutOutputAndADropout) {
     EXPECT_TRUE(net.parties[i].job->finished()) << i;
     EXPECT_FALSE(net.parties[i].job->has_result()) << i;
   }
-  // A compute party down too: 2 of 3 still reconstruct.
-  Network net2(make_parties(8, 2, {5, 6, 7}, {0, 1, 2, 3, 4}, {5, 6, 7}), 22);
+  // A compute party down too: with 2-of-4 the other three go on (a quorum
+  // of three, one value to spare).
+  Network net2(make_parties(9, 2, {5, 6, 7, 8}, {0, 1, 2, 3, 4}, {5, 6, 7, 8}), 22);
   crash_at(net2, 6, {MessageType::kRoster});
   net2.start_all();
   net2.run_with_timeouts();
   expect_live_agree(net2, {0, 1, 2, 3, 4});
+  // With 2-of-3 the same is too few: all three are needed.
+  Network net3(make_parties(8, 2, {5, 6, 7}, {0, 1, 2, 3, 4}, {5, 6, 7}), 22);
+  crash_at(net3, 6, {MessageType::kRoster});
+  net3.start_all();
+  net3.run_with_timeouts();
+  for (std::size_t i : {5u, 7u}) {
+    EXPECT_TRUE(net3.parties[i].error || !net3.parties[i].timed_out.empty()) << i;
+    EXPECT_FALSE(net3.parties[i].job->has_result()) << i;
+  }
 }
 
 // Hybrid model: the organisation (0) and an external provider (1) compute,
@@ -352,7 +375,8 @@ TEST(ProtocolThreshold, HybridModel) {
       }
       ASSERT_EQ(m.seeded, 0u);
       const std::vector<Fp> input = embed(net.parties[m.sender].input, 3);
-      ASSERT_EQ(m.values.size(), input.size());
+      // The input, its salt and one MAC tag.
+      ASSERT_EQ(m.values.size(), input.size() + 2);
       for (std::size_t k = 0; k < input.size(); ++k) EXPECT_NE(m.values[k], input[k]);
     }
   }
