@@ -16,6 +16,7 @@
 #                          (default: test/t/*.pl)
 #   SMPC_KEEP_TMP=1        keep the temporary copy even when all passed
 #   SMPC_SKIP_INSTALL_DEPS=1  do not call scripts/install-deps.sh
+#   TMPDIR                 where the temporary copy goes (default /tmp)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,7 +53,7 @@ if [[ $(id -u) -eq 0 ]]; then
 else
 	RUNAS=()
 fi
-WORK=$(mktemp -d /tmp/smpc-test.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/smpc-test.XXXXXX")
 tar -C "$ROOT" \
 	--exclude=./.git --exclude=./build --exclude=./build-fuzz --exclude=./tmp_check --exclude=./results \
 	--exclude=./log --exclude=./.demo --exclude=./regression.diffs --exclude=./regression.out \

@@ -1240,3 +1240,45 @@ REVOKE ALL ON FUNCTION smpc_join_histogram(regtype, numeric[], text) FROM PUBLIC
 GRANT EXECUTE ON FUNCTION smpc_join_histogram(regtype, numeric[], text) TO smpc_analyst;
 COMMENT ON FUNCTION smpc_join_histogram(regtype, numeric[], text) IS
     'takes part in a histogram (or percentile) job without an input (compute-only and output-only parties); the buckets where this party learns the result, else NULL';
+
+-- Against an active partner: spent job ids and verified results -------------
+--
+-- A job id is spent at this party once it has sent anything that opens a
+-- value or lets partners open one (protocol/aggregation_job.hpp, "Spent job
+-- ids"): an 'opened' record, committed by the audit writer before that
+-- message leaves. A later run of the id is refused (job_runner.cpp), so no
+-- two runs of a job id ever open over different inputs. Results say whether
+-- they were verified against a compute party that changed a value.
+
+ALTER TABLE smpc.audit_log DROP CONSTRAINT audit_log_outcome_check;
+ALTER TABLE smpc.audit_log ADD CONSTRAINT audit_log_outcome_check
+    CHECK (outcome IN ('released', 'returned', 'contributed', 'refused', 'failed', 'charged', 'refunded',
+                       'opened'));
+ALTER TABLE smpc.audit_log ADD COLUMN verified boolean;
+COMMENT ON COLUMN smpc.audit_log.outcome IS
+    'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else); charged and refunded (privacy budget), opened (the job id was spent: this party sent a value that opens the result)';
+COMMENT ON COLUMN smpc.audit_log.verified IS
+    'released: true when the result was checked against a compute party that changed a value (Shamir: more than t consistent values; delegated and hybrid models: MAC tags), false when it could not be (additive peer-to-peer jobs)';
+ALTER TABLE smpc.jobs ADD COLUMN verified boolean;
+COMMENT ON COLUMN smpc.jobs.verified IS
+    'true when the released result was checked against a compute party that changed a value; false when the job could not check it (additive peer-to-peer); NULL for contributed jobs';
+
+CREATE OR REPLACE VIEW smpc.job_status WITH (security_invoker = true) AS
+SELECT r.federation, r.job_id, r.aggregate,
+       CASE WHEN r.waiting_for <> '' THEN 'waiting' ELSE 'running' END AS state,
+       nullif(r.round, '') AS round, pg_catalog.string_to_array(nullif(r.waiting_for, ''), ',') AS waiting_for,
+       NULL::text AS sqlstate, NULL::text AS reason, NULL::text AS result,
+       r.started_at, NULL::timestamptz AS finished_at,
+       pg_catalog.clock_timestamp() - r.started_at AS duration,
+       r.requested_by, nullif(r.initiated_by, '') AS initiated_by, r.backend_pid,
+       NULL::boolean AS verified
+FROM smpc._running_jobs() r
+UNION ALL
+SELECT l.federation, l.job_id, l.aggregate, l.outcome, NULL, NULL::text[],
+       l.sqlstate, l.reason, l.result, l.started_at, l.finished_at,
+       l.finished_at - l.started_at, l.requested_by, l.initiated_by, l.backend_pid,
+       l.verified
+FROM smpc.audit_log l
+WHERE l.outcome NOT IN ('charged', 'refunded', 'opened');  -- ledger and spent-id records are not attempts
+COMMENT ON COLUMN smpc.job_status.verified IS
+    'for released attempts: whether the result was verified against a compute party that changed a value';

@@ -27,7 +27,7 @@ extern "C" {
 static const char *const smpc_audit_names[SMPC_AUDIT_NTEXT] = {
 	"event_id", "federation", "job_id", "aggregate", "requested_by", "login_role",
 	"query_sha256", "partners", "outcome", "sqlstate", "reason", "result", "policy", "covers",
-	"dropouts", "initiated_by", "epsilon", "budget_dataset"
+	"dropouts", "initiated_by", "epsilon", "budget_dataset", "verified"
 };
 
 /* Fixed-size part of a payload; the text fields follow. */
@@ -270,6 +270,26 @@ smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms)
 		CHECK_FOR_INTERRUPTS();
 	}
 	return true;
+}
+
+/* Whether the audit record event_id is in smpc.audit_log (committed now). */
+bool
+smpc_audit_recorded(const char *event_id)
+{
+	static SmpcCachedQuery q = {"SELECT 1 FROM smpc.audit_log WHERE event_id = $1::uuid",
+	1, {TEXTOID}, NULL};
+	Datum		args[1];
+	SmpcOwnerContext owner;
+	bool		found;
+
+	args[0] = CStringGetTextDatum(event_id);
+	smpc_begin_as_owner(&owner);
+	SPI_connect();
+	smpc_spi_execute_now(&q, args, NULL, 1);
+	found = SPI_processed == 1;
+	SPI_finish();
+	smpc_end_as_owner(&owner);
+	return found;
 }
 
 /* Finishes the record of a job that gave its caller a result, and emits it. */

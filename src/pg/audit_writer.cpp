@@ -15,6 +15,7 @@
 #include "pg/smpc_pg.h"
 
 extern "C" {
+#include "utils/guc.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -48,11 +49,11 @@ PGDLLEXPORT void smpc_audit_writer_main(Datum main_arg);
 static const char smpc_audit_insert[] =
 	"INSERT INTO smpc.audit_log (event_id, federation, job_id, aggregate, requested_by, "
 	"login_role, query_sha256, partners, outcome, sqlstate, reason, result, policy, covers, "
-	"dropouts, initiated_by, epsilon, budget_dataset, started_at, finished_at, outside_bounds, "
-	"backend_pid) "
+	"dropouts, initiated_by, epsilon, budget_dataset, verified, started_at, finished_at, "
+	"outside_bounds, backend_pid) "
 	"VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, pg_catalog.string_to_array($8, ','), $9, $10, "
-	"$11, $12, $13, pg_catalog.string_to_array($14, ','), $15, $16, $17::float8, $18, $19, $20, "
-	"$21, $22) "
+	"$11, $12, $13, pg_catalog.string_to_array($14, ','), $15, $16, $17::float8, $18, "
+	"$19::boolean, $20, $21, $22, $23) "
 	"ON CONFLICT (event_id) DO NOTHING";
 
 #define SMPC_AUDIT_NARGS (SMPC_AUDIT_NTEXT + 4)
@@ -230,6 +231,12 @@ smpc_audit_writer_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
 	pgstat_report_appname("smpc audit writer");
+	/*
+	 * Privacy charges and spent job ids (spent_ids.cpp) must be on disk
+	 * before the job goes on: whatever the server's setting, this writer's
+	 * commits wait for the WAL flush.
+	 */
+	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
 
 	if (!smpc_audit_queue_ready() || !smpc_audit_writer_attach())
 		proc_exit(0);

@@ -53,6 +53,7 @@ typedef struct SmpcWaiter
 	Oid			dbid;			/* jobs are per database */
 	int			pid;
 	int			procno;
+	bool		shares_closed;	/* the job takes no more shares (smpc_inbox_close_shares) */
 	uint8		key[32];
 } SmpcWaiter;
 
@@ -222,6 +223,7 @@ smpc_inbox_register(const uint8 *key)
 		w[free_index].dbid = MyDatabaseId;
 		w[free_index].pid = MyProcPid;
 		w[free_index].procno = MyProc->pgprocno;
+		w[free_index].shares_closed = false;
 		memcpy(w[free_index].key, key, 32);
 		memset(smpc_status_of(free_index), 0, sizeof(SmpcJobStatus));
 	}
@@ -337,6 +339,24 @@ smpc_inbox_pid_of(const uint8 *key, Oid *roleid)
 	return pid;
 }
 
+/*
+ * The share round of this backend's job `key` is over: deliveries of shares
+ * for it are refused from now on (smpc_inbox_put), so a sender whose share
+ * was accepted knows it was filed before the round ended. Shares filed
+ * before stay for the job to take.
+ */
+void
+smpc_inbox_close_shares(const uint8 *key)
+{
+	SmpcWaiter *w = smpc_waiters();
+
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+		if (SMPC_MATCHES(w[i], key) && w[i].pid == MyProcPid)
+			w[i].shares_closed = true;
+	LWLockRelease(smpc_inbox->lock);
+}
+
 /* Whether a backend of this database runs (or holds) the job `key`. */
 bool
 smpc_inbox_has_waiter(const uint8 *key)
@@ -392,9 +412,21 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 	w = smpc_waiters();
 	s = smpc_slots();
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+	{
+		if (info->type == SMPC_MSG_SHARE && SMPC_MATCHES(w[i], key) && w[i].shares_closed)
+		{
+			LWLockRelease(smpc_inbox->lock);
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
+					errmsg("the job here takes no more shares: its share round is over"),
+					errdetail("This party went on without the inputs whose shares had not come within smpc.timeout."),
+					errhint("The job goes on without this input; run it again (with a new job id if it released) to include it."));
+		}
+	}
 	for (int i = 0; i < smpc_inbox->nslots; i++)
 	{
-		if (info->type == 1 && SMPC_MATCHES(s[i], key) && s[i].sender == info->sender &&
+		if (info->type == SMPC_MSG_SHARE && SMPC_MATCHES(s[i], key) && s[i].sender == info->sender &&
 			memcmp(s[i].nonce, info->nonce, 16) != 0)
 			s[i].used = false;	/* from an earlier run of the job */
 	}

@@ -39,6 +39,7 @@ typedef struct SmpcPendingJob
 	uint8		key[32];
 	TimestampTz started;
 	TimestampTz finished;
+	bool		verified;		/* the released result was verified */
 	bool		written;
 } SmpcPendingJob;
 
@@ -133,6 +134,7 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
 		res->has_result = p->result != NULL;
 		res->covers = p->covers ? pstrdup(p->covers) : NULL;
 		res->result_text = p->result;
+		res->verified = p->verified;
 		if (p->result)
 			smpc_parse_result(p->result, outputs, width, res);
 		return true;
@@ -195,6 +197,7 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	char	   *result = NULL;
 	char	   *started_by = NULL;
 	char	   *covers = NULL;
+	bool		verified = false;
 	MemoryContext callercxt = CurrentMemoryContext;
 
 	args[0] = CStringGetTextDatum(fed->name);
@@ -203,7 +206,7 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	SPI_connect();
 	{
 		static SmpcCachedQuery q = {"SELECT descriptor, result, started_by, "
-			"pg_catalog.array_to_string(covers, ',') FROM smpc.jobs "
+			"pg_catalog.array_to_string(covers, ','), coalesce(verified, false) FROM smpc.jobs "
 		"WHERE federation = $1 AND job_id = $2", 2, {TEXTOID, TEXTOID}, NULL};
 
 		smpc_spi_execute(&q, args, NULL, true, 1);
@@ -220,6 +223,11 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 		started_by = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 3));
 		text = SPI_getvalue(tup, desc, 4);
 		covers = text ? MemoryContextStrdup(callercxt, text) : NULL;
+		{
+			bool		isnull;
+
+			verified = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+		}
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
@@ -239,6 +247,7 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	res->has_result = result != NULL;
 	res->covers = covers;
 	res->result_text = result;
+	res->verified = verified;
 	if (result == NULL)
 	{
 		ereport(NOTICE,
@@ -296,8 +305,8 @@ smpc_write_pending(void)
 	foreach(lc, smpc_pending)
 	{
 		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
-		Datum		args[8];
-		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Datum		args[9];
+		char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 		SmpcOwnerContext owner;
 		uint64		inserted;
 
@@ -313,16 +322,18 @@ smpc_write_pending(void)
 		args[6] = CStringGetTextDatum(p->started_by);
 		args[7] = p->covers ? CStringGetTextDatum(p->covers) : (Datum) 0;
 		nulls[7] = p->covers ? ' ' : 'n';
+		args[8] = BoolGetDatum(p->verified);
+		nulls[8] = p->result ? ' ' : 'n';
 		smpc_begin_as_owner(&owner);
 		SPI_connect();
 		{
 			static SmpcCachedQuery q = {"INSERT INTO smpc.jobs (federation, job_id, descriptor, "
-				"state, result, started_at, finished_at, started_by, covers) "
+				"state, result, started_at, finished_at, started_by, covers, verified) "
 				"VALUES ($1, $2, $3, CASE WHEN $4 IS NULL THEN 'contributed' "
-				"ELSE 'released' END, $4, $5, $6, $7, pg_catalog.string_to_array($8, ',')) "
-				"ON CONFLICT DO NOTHING", 8,
+				"ELSE 'released' END, $4, $5, $6, $7, pg_catalog.string_to_array($8, ','), $9) "
+				"ON CONFLICT DO NOTHING", 9,
 				{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
-			TEXTOID}, NULL};
+			TEXTOID, BOOLOID}, NULL};
 
 			smpc_spi_execute(&q, args, nulls, false, 0);
 		}
@@ -364,6 +375,7 @@ smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *de
 	memcpy(p->key, key, 32);
 	p->started = started;
 	p->finished = GetCurrentTimestamp();
+	p->verified = res->verified;
 	smpc_pending = lappend(smpc_pending, p);
 	MemoryContextSwitchTo(old);
 }

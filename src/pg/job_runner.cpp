@@ -44,6 +44,17 @@ bool		smpc_job_exchanged = false;
 /* How long a job waits for the reason of a partner that says it ended. */
 #define SMPC_GONE_GRACE_MS 1000
 
+/*
+ * The job this backend exchanges messages for: what recording its spent
+ * job id needs (spent_ids.cpp), and whether that is done.
+ */
+static struct
+{
+	const char *job_id;
+	const char *descriptor;
+	bool		spent;
+} smpc_run;
+
 __int128 *
 smpc_alloc_values(int n)
 {
@@ -88,6 +99,7 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 	int			n = smpc_job_outbox_size(job);
 	SmpcSend   *sends;
 	int		   *dest;
+	int		   *types;
 	bool	   *sent;
 	bool	   *in_batch;
 	int			nsent = 0;
@@ -96,6 +108,7 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 		return;
 	sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * n);
 	dest = (int *) palloc0(sizeof(int) * n);
+	types = (int *) palloc0(sizeof(int) * n);
 	sent = (bool *) palloc0(sizeof(bool) * n);
 	in_batch = (bool *) palloc(sizeof(bool) * fed->nparties);
 	for (int i = 0; i < n; i++)
@@ -145,6 +158,7 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 			sends[nbatch].what = (char *) palloc(64);
 			smpc_job_round_name(job, data[5], (char *) sends[nbatch].what, 64);
 			dest[nbatch] = to;
+			types[nbatch] = data[5];
 			nbatch++;
 		}
 		if (nbatch == 0)
@@ -161,12 +175,16 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 			/* The partner's message of the round, handed back: into the inbox. */
 			if (sends[b].reply != NULL && key != NULL)
 				smpc_receive_reply(fed, key, dest[b], sends[b].reply, sends[b].reply_len);
+			/* A share its server accepted: it may not leave this input out. */
+			if (sends[b].failure == NULL && types[b] == SMPC_MSG_SHARE)
+				smpc_job_acknowledged(job, dest[b]);
 		}
 		nsent += nbatch;
 	}
 	smpc_job_outbox_clear(job);
 	pfree(sends);
 	pfree(dest);
+	pfree(types);
 	pfree(sent);
 	pfree(in_batch);
 }
@@ -342,6 +360,12 @@ smpc_send_round(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 #ifdef SMPC_TEST_BUILD
 	smpc_test_pause(job);
 #endif
+	/* The job id is spent before anything that opens values leaves. */
+	if (!smpc_run.spent && smpc_job_committed(job))
+	{
+		smpc_spent_record(fed, smpc_run.job_id, smpc_run.descriptor);
+		smpc_run.spent = true;
+	}
 	failures = (char **) palloc0(sizeof(char *) * fed->nparties);
 	codes = (int *) palloc0(sizeof(int) * fed->nparties);
 	/* Dropping a partner can complete a round and make more to send. */
@@ -456,6 +480,7 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 	char	   *gone = NULL;	/* a partner for which the job ended */
 	bool		gone_grace = false;
 	bool		last_look = false;	/* the inbox was read after the deadline */
+	bool		shares_closed = false;	/* deliveries of shares are refused now */
 	SmpcJobStatus shown;
 
 	memset(&shown, 0, sizeof shown);
@@ -556,6 +581,19 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 			last_look = true;
 			continue;
 		}
+		/*
+		 * Before the share round gives up on late inputs, this party stops
+		 * taking shares (later ones are refused at delivery, so their
+		 * senders never count them as accepted) and takes what came.
+		 */
+		if (remaining <= 0 && tolerant && !shares_closed &&
+			smpc_job_round_type(job) == SMPC_MSG_SHARE)
+		{
+			smpc_inbox_close_shares(key);
+			shares_closed = true;
+			last_look = false;
+			continue;
+		}
 		if (remaining <= 0 && gone != NULL)
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_PARTNER_ABORTED),
@@ -639,6 +677,9 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 					   req->inputs_present ? req->inputs : NULL, &st);
 	if (job == NULL)
 		smpc_raise_status(&st);
+	smpc_run.job_id = job_id;
+	smpc_run.descriptor = descriptor;
+	smpc_run.spent = false;
 	if (smpc_test_fault != 0)
 		smpc_job_set_fault(job, smpc_test_fault);
 
@@ -657,6 +698,7 @@ smpc_exchange(const SmpcFederationRow *fed, const char *job_id, const char *desc
 		if (smpc_job_refused(job, &st))
 			smpc_raise_status(&st);
 		res->has_result = smpc_job_has_result(job);
+		res->verified = res->has_result && smpc_job_verified(job);
 		for (int i = 0; res->has_result && i < req->width; i++)
 			outputs[i] = smpc_job_result(job, i);
 		for (int c = 0; res->has_result && c < req->cells; c++)
@@ -754,8 +796,12 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *ne
 static void
 smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobRequest *req)
 {
-	/* Values, plus the job id and the federation definition a share carries. */
-	Size		bytes = (Size) req->width * 16 + strlen(req->job_id) + 8192 + 1024;
+	/*
+	 * Values (with the salt and MAC tags some models add: at most one per
+	 * cell and two more), plus the job id and the federation definition a
+	 * share carries.
+	 */
+	Size		bytes = (Size) (req->width + req->cells + 2) * 16 + strlen(req->job_id) + 8192 + 1024;
 	int			slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
 	int			needed = (fed->nparties - 1) * 2 * slots;
 
@@ -838,6 +884,9 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 		if (!stored)
 		{
 			SmpcPolicy	policy;
+
+			/* An earlier attempt that opened anything spent the id. */
+			smpc_spent_check(fed, req->job_id);
 			char		described[512];
 			double	   *noise = NULL;
 			bool		holds_data = req->inputs_present && smpc_party_is_input(fed, fed->self);
@@ -953,6 +1002,8 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	PG_END_TRY();
 	audit.text[SMPC_AUDIT_COVERS] = res->covers;
 	audit.text[SMPC_AUDIT_DROPOUTS] = res->dropouts;
+	if (res->has_result)
+		audit.text[SMPC_AUDIT_VERIFIED] = res->verified ? "true" : "false";
 	if (!res->has_result)
 		smpc_audit_released(&audit, computed ? "contributed" : "returned", NULL);
 	else

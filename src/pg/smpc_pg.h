@@ -131,6 +131,7 @@ extern bool smpc_inbox_ready(void);
 extern void smpc_inbox_require(void);
 extern bool smpc_inbox_register(const uint8 *key);
 extern void smpc_inbox_unregister(const uint8 *key);
+extern void smpc_inbox_close_shares(const uint8 *key);
 extern bool smpc_inbox_has_waiter(const uint8 *key);
 extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info,
 						   const uint8 *data, size_t len);
@@ -291,6 +292,7 @@ enum SmpcAuditText
 	SMPC_AUDIT_INITIATED_BY,	/* the partner that asked for the job, or NULL */
 	SMPC_AUDIT_EPSILON,			/* privacy charged (refunded: negative), as text, or NULL */
 	SMPC_AUDIT_BUDGET,			/* the privacy budget charged, or NULL */
+	SMPC_AUDIT_VERIFIED,		/* released: "true" or "false", else NULL */
 	SMPC_AUDIT_NTEXT
 };
 
@@ -313,9 +315,15 @@ extern void smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const c
 extern void smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata);
 extern void smpc_audit_emit(SmpcAuditRecord *r);
 extern bool smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms);
+extern bool smpc_audit_recorded(const char *event_id);
 extern bool smpc_audit_record_decode(const char *payload, Size len, SmpcAuditRecord *r);
 extern void smpc_audit_log_record(const SmpcAuditRecord *r, const char *why);
 extern void smpc_audit_log_payload(Size len, const char *why);
+
+/* spent_ids.cpp: a job id that opened anything here never runs again. */
+extern void smpc_spent_check(const SmpcFederationRow *fed, const char *job_id);
+extern void smpc_spent_record(const SmpcFederationRow *fed, const char *job_id,
+							  const char *descriptor);
 
 /* audit_queue.cpp: records on their way to smpc.audit_log, and their writers. */
 #define SMPC_AUDIT_MAX_WRITERS 64	/* databases with a writer at once */
@@ -370,6 +378,7 @@ typedef struct SmpcJobResult
 	char	   *dropouts;		/* "party c: ...; ..." or NULL */
 	bool	   *suppressed;		/* per output slot: not released (a small cell); NULL: none */
 	const char *result_text;	/* the values as smpc.jobs keeps them ("v1,v2,-"), or NULL */
+	bool		verified;		/* checked against a compute party that changed a value */
 } SmpcJobResult;
 
 /*

@@ -15,19 +15,27 @@ my %input = (a => 10000, b => 15000, c => 20000);
 $fed->psql($_, "CREATE TABLE t(x integer); INSERT INTO t VALUES ($input{$_})") for $fed->names;
 $fed->psql('a', 'ALTER SYSTEM SET smpc.audit_server_log = on; SELECT pg_reload_conf()');
 
-# The audit rows of job $job at party $p, as "outcome|sqlstate|result" lines.
+# The audit rows of the attempts of job $job at party $p, as
+# "outcome|sqlstate|result" lines ('opened' records, which say that the job
+# id was spent, are not attempts: opened_of counts them).
 sub audit_of
 {
 	my ($p, $job) = @_;
 	return $fed->psql($p,
 		"SELECT outcome || '|' || coalesce(sqlstate, '') || '|' || coalesce(result, '') "
-		  . "FROM smpc.audit_log WHERE job_id = '$job' ORDER BY started_at");
+		  . "FROM smpc.audit_log WHERE job_id = '$job' AND outcome <> 'opened' ORDER BY started_at");
+}
+
+sub opened_of
+{
+	my ($p, $job) = @_;
+	return $fed->psql($p, "SELECT count(*) FROM smpc.audit_log WHERE job_id = '$job' AND outcome = 'opened'");
 }
 
 sub wait_job
 {
 	my ($p, $job, $n) = @_;
-	return $fed->wait_audit($p, "job_id = '$job'", $n // 1);
+	return $fed->wait_audit($p, "job_id = '$job' AND outcome <> 'opened'", $n // 1);
 }
 
 # A released job: recorded at every party, with what was opened.
@@ -39,9 +47,10 @@ for my $p ($fed->names)
 	is(wait_job($p, 'aud-ok'), 1, "released: one record at $p");
 	is(audit_of($p, 'aud-ok'), 'released||sum 45000, count 3',
 		"released: $p recorded the outcome and the joint values");
+	is(opened_of($p, 'aud-ok'), '1', "released: $p recorded that it spent the job id, before its partial left");
 	my $row = $fed->psql($p,
 		"SELECT aggregate, requested_by, array_to_string(partners, ','), policy, "
-		  . "finished_at >= started_at FROM smpc.audit_log WHERE job_id = 'aud-ok'");
+		  . "finished_at >= started_at FROM smpc.audit_log WHERE job_id = 'aud-ok' AND outcome = 'released'");
 	my $partners = join ',', grep { $_ ne $p } $fed->names;
 	is($row, "avg(integer)|postgres|$partners|at least 3 parties|t",
 		"released: $p recorded what, who, with whom, under which policy, when");
@@ -81,7 +90,8 @@ for my $p (qw(a b))
 {
 	wait_job($p, 'aud-missing');
 	like(audit_of($p, 'aud-missing'), qr/^failed\|SM00[14]\|$/, "missing partner: $p recorded a failure");
-	like($fed->psql($p, "SELECT reason FROM smpc.audit_log WHERE job_id = 'aud-missing'"),
+	is(opened_of($p, 'aud-missing'), '0', "missing partner: nothing was opened at $p (the job id stays usable)");
+	like($fed->psql($p, "SELECT reason FROM smpc.audit_log WHERE job_id = 'aud-missing' AND outcome <> 'opened'"),
 		qr/timed out after 3 s waiting for round 1 \(share\) from party c|party [ab] aborted the job/,
 		"missing partner: $p recorded why");
 }
@@ -95,7 +105,7 @@ $res = $fed->run_all("SELECT smpc_sum(x, 'aud-refused') FROM t");
 $fed->expect_all_fail($res, [], 'c refuses its own input');
 wait_job($_, 'aud-refused') for $fed->names;
 is(audit_of('c', 'aud-refused'), 'refused|SM006|', 'refused: c recorded its refusal');
-is($fed->psql('c', "SELECT outside_bounds FROM smpc.audit_log WHERE job_id = 'aud-refused'"),
+is($fed->psql('c', "SELECT outside_bounds FROM smpc.audit_log WHERE job_id = 'aud-refused' AND outcome <> 'opened'"),
 	'1', 'refused: c recorded how many values were outside its bounds');
 like(audit_of($_, 'aud-refused'), qr/^failed\|SM00[14]\|$/, "refused: $_ recorded a failure")
   for qw(a b);
@@ -108,7 +118,7 @@ $res = $fed->run_all({
 	c => "SELECT smpc_sum(x, 'aud-fault') FROM t" });
 $fed->expect_all_fail($res, [qr/SM00[348]/], 'b equivocates');
 wait_job($_, 'aud-fault') for $fed->names;
-ok((grep { $fed->psql($_, "SELECT reason FROM smpc.audit_log WHERE job_id = 'aud-fault'")
+ok((grep { $fed->psql($_, "SELECT reason FROM smpc.audit_log WHERE job_id = 'aud-fault' AND outcome <> 'opened'")
 			=~ /holds a different result/ } $fed->names),
 	'equivocation: the inconsistency is in the audit trail');
 

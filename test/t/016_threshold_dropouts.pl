@@ -67,7 +67,7 @@ for my $p (qw(a b c d))
 	is(covers($p, 'sh-down-before'), 'a,b,c,d', "down before: $p stores what the result covers");
 	$fed->wait_audit($p, "job_id = 'sh-down-before'", 1);
 	like($fed->psql($p, "SELECT outcome || ' ' || array_to_string(covers, ',') || ' ' || dropouts "
-			  . "FROM smpc.audit_log WHERE job_id = 'sh-down-before'"),
+			  . "FROM smpc.audit_log WHERE job_id = 'sh-down-before' AND outcome <> 'opened'"),
 		qr/^released a,b,c,d party e: (could not be reached|did not answer)/,
 		"down before: ${p}'s audit trail says who was left out and why");
 }
@@ -155,7 +155,7 @@ $fed->expect_all_ok($res, '30', 'a does not trust e\'s certificate: the sum over
 like($res->{$_}{stderr}, qr/covers the inputs of b, c, d, e only/, "bad certificate: $_ is told a was left out")
   for @names;
 $fed->wait_audit('a', "job_id = 'sh-badcert'", 1);
-like($fed->psql('a', "SELECT dropouts FROM smpc.audit_log WHERE job_id = 'sh-badcert'"),
+like($fed->psql('a', "SELECT dropouts FROM smpc.audit_log WHERE job_id = 'sh-badcert' AND outcome <> 'opened'"),
 	qr/party e: could not be reached: .*certificate/, 'bad certificate: a records why it left e out');
 # The n-of-n federation with the same mismatch: every party fails, clearly.
 $res = $fed->run_all("SET smpc.federation = 'ico';\nSELECT smpc_sum(x, 'ico-badcert') FROM t");

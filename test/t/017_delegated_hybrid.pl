@@ -5,12 +5,17 @@
 # compute parties (Shamir 2-of-3) and receive the result, or, configured
 # otherwise, only the compute parties do. Owners never exchange anything
 # with one another; compute parties hold shares of every owner's input but
-# learn no result unless they are outputs; one compute party may be down.
+# learn no result unless they are outputs. 2-of-3 needs all three compute
+# parties (a quorum of ceil((3 + 2) / 2) = 3: two groups cut off from each
+# other never both open, and a third value checks the other two); an owner
+# may be down. Results are verified.
 #
 # Hybrid: one compute party run by the organisation, one by an external
 # provider (n-of-n between the two); the organisation's departments supply
 # inputs. The provider never learns a result; without it, nothing is computed.
-# A job on a published dataset started at one department runs everywhere.
+# A provider that shifts its partial sum is caught by the MAC tags: nothing
+# is released. A job on a published dataset started at one department runs
+# everywhere.
 use strict;
 use warnings;
 
@@ -55,6 +60,8 @@ for my $p (@compute)
 	is($dg->psql($p, "SELECT state || ' ' || array_to_string(covers, ',') FROM smpc.jobs WHERE job_id = 'dg-1'"),
 		'contributed o1,o2,o3,o4,o5', "delegated: $p took part and keeps no result");
 }
+is($dg->psql($_, "SELECT verified FROM smpc.jobs WHERE job_id = 'dg-1'"), 't',
+	"delegated: $_ records the result as verified (three values of a 2-of-3 sharing)") for @owners;
 # Spread in the delegated model: owners run smpc_stddev_pop, compute parties
 # join the same "variance" job.
 %owner_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT smpc_stddev_pop(x, 'dg-var') FROM t" } @owners;
@@ -105,21 +112,25 @@ $dg->expect_all_ok({ map { $_ => $res->{$_} } @compute }, '3000',
 is($dg->psql('o2', "SELECT state FROM smpc.jobs WHERE job_id = 'dg-2'"), 'contributed',
 	'compute-only outputs: o2 records that it contributed');
 
-# A compute party down: two of three still reconstruct.
+# A compute party down: 2-of-3 needs all three, so nothing is released, and
+# the job id stays usable (nothing was opened).
 $dg->node('c3')->stop('fast');
 %owner_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT smpc_sum(x, 'dg-3') FROM t" } @owners;
 %compute_sql = map { $_ => "SET smpc.federation = 'dg';\nSELECT coalesce(smpc_join('sum', 'integer', 'dg-3', 'x')::text, 'no result')" } qw(c1 c2);
 $res = $dg->run_all({ %owner_sql, %compute_sql });
-$dg->expect_all_ok({ map { $_ => $res->{$_} } @owners }, '3000', 'delegated, c3 down: the owners get the sum');
+$dg->expect_all_fail({ map { $_ => $res->{$_} } qw(c1 c2) }, [qr/SM001|party c3|party "c3"/],
+	'delegated, c3 down: the compute parties stop');
+$dg->expect_nothing_released('dg-3', 'delegated, c3 down');
+$dg->node('c3')->start;
 # An owner that is down is left out, and the result says so.
 $dg->node('o5')->stop('fast');
 delete $owner_sql{o5};
+$compute_sql{c3} = $compute_sql{c1};
 s/dg-3/dg-4/ for values %owner_sql, values %compute_sql;
 $res = $dg->run_all({ %owner_sql, %compute_sql });
 $dg->expect_all_ok({ map { $_ => $res->{$_} } qw(o1 o2 o3 o4) }, '2000',
-	'delegated, c3 and o5 down: the sum over o1..o4');
+	'delegated, o5 down: the sum over o1..o4');
 like($res->{o1}{stderr}, qr/covers the inputs of o1, o2, o3, o4 only/, 'delegated: o1 is told o5 was left out');
-$dg->node('c3')->start;
 $dg->node('o5')->start;
 
 # A party without an input role that aggregates rows is stopped before
@@ -147,14 +158,31 @@ for my $p (qw(org prov dept1 dept2))
 my %sql = (
 	(map { $_ => "SET smpc.federation = 'hy';\nSELECT smpc_sum(x, 'hy-1') FROM t" } qw(org dept1 dept2)),
 	prov => "SET smpc.federation = 'hy';\nSELECT coalesce(smpc_join('sum', 'integer', 'hy-1', 'x')::text, 'no result')");
+my %hy1 = %sql;
 $res = $hy->run_all(\%sql);
 $hy->expect_all_ok({ map { $_ => $res->{$_} } qw(org dept1 dept2) }, '31',
 	'hybrid: the organisation and its departments get the sum');
 is($res->{prov}{stdout}, 'no result', 'hybrid: the provider computes and learns nothing');
 is($hy->psql('prov', "SELECT state FROM smpc.jobs WHERE job_id = 'hy-1'"), 'contributed',
 	'hybrid: the provider records that it took part');
+is($hy->psql($_, "SELECT verified FROM smpc.jobs WHERE job_id = 'hy-1'"), 't',
+	"hybrid: $_ records the result as verified (MAC tags)") for qw(org dept1 dept2);
+
+# The provider shifts the result: it sends every output the same wrong
+# partial sum. The MAC tags do not match; nothing is released.
+%sql = (
+	(map { $_ => "SET smpc.federation = 'hy';\nSELECT smpc_sum(x, 'hy-shift') FROM t" } qw(org dept1 dept2)),
+	prov => "SET smpc.federation = 'hy';\nSET smpc.test_fault = 'wrong_partial';\n"
+	  . "SELECT coalesce(smpc_join('sum', 'integer', 'hy-shift', 'x')::text, 'no result')");
+$res = $hy->run_all(\%sql);
+$hy->expect_all_fail({ map { $_ => $res->{$_} } qw(org dept1 dept2) }, [qr/SM00[34]/],
+	'hybrid: a provider that shifts its partial sum');
+ok((grep { $res->{$_}{stderr} =~ /SM003: the result of job "hy-shift" failed its integrity check/ } qw(org dept1 dept2)),
+	'hybrid, shifted: the outputs name the failed integrity check');
+$hy->expect_nothing_released('hy-shift', 'hybrid, shifted');
 
 # The provider is down: nothing can be computed (n-of-n between the two).
+%sql = %hy1;
 $hy->node('prov')->stop('fast');
 delete $sql{prov};
 s/hy-1/hy-2/ for values %sql;

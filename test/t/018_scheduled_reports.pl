@@ -1,8 +1,9 @@
 # A monthly report scheduled with pg_cron at every party (README,
 # "Scheduled reports"): each party's cron runs the same SQL every minute;
 # smpc.report_job_id gives the same job id everywhere for the month; the
-# first run fails because c has not scheduled it yet; the next run, with all
-# three, computes it; later runs return the stored result; the results table
+# first run fails because c has not scheduled it yet (it opened nothing, so
+# the job id stays usable); the next run, with all three, computes it; later
+# runs return the stored result; the results table
 # holds one row for the period at every party, and nothing is counted twice.
 use strict;
 use warnings;
@@ -98,7 +99,11 @@ is($fed->psql('a', 'SELECT count(*) FROM expense_report'), '1', 'still one row f
 $fed->wait_audit('a', "job_id = '$job_id' AND outcome = 'returned'", 1);
 is($fed->psql('a',
 		"SELECT string_agg(DISTINCT outcome, ',' ORDER BY outcome) FROM smpc.audit_log WHERE job_id = '$job_id'"),
-	'failed,released,returned', "a's audit trail: the failed run, the release, the stored result");
+	'failed,opened,released,returned', "a's audit trail: the failed run, the release, the stored result");
+# The failed run (c had not scheduled it) opened nothing, so the next run
+# could retry the month's job id: one 'opened' record, the released run's.
+is($fed->psql('a', "SELECT count(*) FROM smpc.audit_log WHERE job_id = '$job_id' AND outcome = 'opened'"),
+	'1', "a: only the run that released spent the month's job id");
 is($fed->psql('a', "SELECT count(*) FROM smpc.audit_log WHERE job_id = '$job_id' AND outcome = 'released'"),
 	'1', 'released exactly once');
 

@@ -257,7 +257,7 @@ for my $p (@names)
 	cmp_ok($res->{$p}{secs}, '<', 10, "20,000 groups: party $p finished in $res->{$p}{secs} s");
 }
 $fed->wait_audit('a', "job_id = 'g-many'", 1);
-like($fed->psql('a', "SELECT result FROM smpc.audit_log WHERE job_id = 'g-many'"),
+like($fed->psql('a', "SELECT result FROM smpc.audit_log WHERE job_id = 'g-many' AND outcome <> 'opened'"),
 	qr/^20000 values, sha256 [0-9a-f]{64} \(in smpc.jobs\)$/, 'the audit log keeps a digest of long results');
 
 # ---- histograms and percentiles ---------------------------------------------

@@ -339,6 +339,7 @@ sub run_all
 	  : $self->names;
 	my $limit = $opts{timeout} // 120;
 	my %run;
+	my %log_from = map { $_ => -s $self->{nodes}{$_}->logfile } @parties;
 	my $t0 = time;
 	for my $p (@parties)
 	{
@@ -356,6 +357,18 @@ sub run_all
 		my ($at, $what, $p) = @$a;
 		my $wait = $t0 + $at - time;
 		Time::HiRes::sleep($wait) if $wait > 0;
+		# A party told to pause (smpc.test_fault pause_before_*) is stopped
+		# while it pauses, however long a loaded machine took to get there.
+		my $in = ref $sql eq 'HASH' ? $sql->{$p} : $sql;
+		if ($in =~ /pause_before_/)
+		{
+			for (1 .. 200)
+			{
+				last if slurp_file($self->{nodes}{$p}->logfile, $log_from{$p})
+				  =~ /smpc: test fault: pausing/;
+				Time::HiRes::sleep(0.1);
+			}
+		}
 		note "run_all: $what party $p at " . sprintf('%.2f', time - $t0) . 's';
 		if ($what eq 'stop')
 		{
@@ -573,6 +586,9 @@ sub wait_audit
 {
 	my ($self, $name, $where, $n) = @_;
 	my $count = 0;
+	# Attempts, unless the condition names outcomes: an 'opened' record
+	# (the job id spent) is written before its attempt's own record.
+	$where .= " AND outcome <> 'opened'" unless $where =~ /\boutcome\b/;
 	for (1 .. 300)
 	{
 		$count = $self->psql($name, "SELECT count(*) FROM smpc.audit_log WHERE $where");
