@@ -34,12 +34,16 @@ smpc_share_args(FunctionCallInfo fcinfo, int *parties, int *threshold)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("parties must be between 2 and 1024, not %d", *parties));
-	if (PG_NARGS() > 2 && (*threshold < 1 || *threshold > *parties))
+	if (PG_NARGS() > 2 && (*threshold < 2 || *threshold > *parties))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("threshold must be between 1 and the number of parties (%d), not %d",
+				errmsg("threshold must be between 2 and the number of parties (%d), not %d",
 					   *parties, *threshold),
-				errhint("Any threshold shares reconstruct the value; fewer reveal nothing."));
+				*threshold == 1
+				? errdetail("With threshold 1 every share would be the value itself.")
+				: errdetail("Any threshold shares reconstruct the value; fewer reveal nothing."),
+				errhint("Give a threshold from 2 to %d, or none for additive shares that need all %d.",
+						*parties, *parties));
 }
 
 /* Shares as a text[] result. */
@@ -132,7 +136,14 @@ smpc_reconstruct(PG_FUNCTION_ARGS)
 		texts[i] = TextDatumGetCString(elems[i]);
 	}
 	if (!smpc_reconstruct_value(texts, n, &value, &scale, &st))
+	{
+		/* (Errors about the shares themselves: what they must be.) */
+		if (st.kind == SMPC_INVALID_ARGUMENT && st.hint[0] == '\0')
+			strlcpy(st.hint, "Pass the shares smpc_share() returned for one value, unchanged: all of "
+					"them for additive shares, at least threshold of them for Shamir shares.",
+					sizeof st.hint);
 		smpc_raise_status(&st);
+	}
 	smpc_format_scaled(value, scale, buf, sizeof buf);
 	PG_RETURN_DATUM(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
 										ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
