@@ -566,10 +566,15 @@ smpc_peer_consume(SmpcPending *p)
 			PQntuples(res) == 1 && PQnfields(res) == 1 && !PQgetisnull(res, 0, 0) &&
 			PQgetlength(res, 0, 0) > 0)
 		{
-			/* The partner's own message of this round, handed back. */
+			/*
+			 * The partner's own message of this round, handed back. It holds
+			 * shares: libpq's copy in the result is zeroed before PQclear
+			 * frees it (the copy in libpq's input buffer is out of reach).
+			 */
 			p->send->reply_len = (size_t) PQgetlength(res, 0, 0);
 			p->send->reply = (uint8 *) palloc(p->send->reply_len);
 			memcpy(p->send->reply, PQgetvalue(res, 0, 0), p->send->reply_len);
+			explicit_bzero(PQgetvalue(res, 0, 0), p->send->reply_len);
 		}
 		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK &&
 			!p->failed)

@@ -59,7 +59,10 @@ smpc_shares_result(__int128 scaled, int scale, int parties, int threshold)
 		smpc_raise_status(&st);
 	elems = (Datum *) palloc(sizeof(Datum) * parties);
 	for (int i = 0; i < parties; i++)
+	{
 		elems[i] = CStringGetTextDatum(shares[i]);
+		explicit_bzero(shares[i], strlen(shares[i]));	/* (the result is the caller's copy) */
+	}
 	smpc_free_strings(shares, parties);
 	arr = construct_array(elems, parties, TEXTOID, -1, false, TYPALIGN_INT);
 	PG_RETURN_ARRAYTYPE_P(arr);
@@ -114,6 +117,7 @@ smpc_reconstruct(PG_FUNCTION_ARGS)
 	__int128	value;
 	int			scale;
 	SmpcStatus	st;
+	bool		ok;
 	char		buf[64];
 
 	if (PG_ARGISNULL(0))
@@ -135,7 +139,10 @@ smpc_reconstruct(PG_FUNCTION_ARGS)
 					errmsg("share %d is NULL", i + 1));
 		texts[i] = TextDatumGetCString(elems[i]);
 	}
-	if (!smpc_reconstruct_value(texts, n, &value, &scale, &st))
+	ok = smpc_reconstruct_value(texts, n, &value, &scale, &st);
+	for (int i = 0; i < n; i++)
+		explicit_bzero((char *) texts[i], strlen(texts[i]));
+	if (!ok)
 	{
 		/* (Errors about the shares themselves: what they must be.) */
 		if (st.kind == SMPC_INVALID_ARGUMENT && st.hint[0] == '\0')

@@ -157,6 +157,10 @@ extern void smpc_handover_reject(const uint8 *key, int from, const SmpcStatus *w
 extern bool smpc_handover_rejected(const uint8 *key, int *from, SmpcStatus *why);
 extern bool smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_t len);
 extern bytea *smpc_handover_collect(const uint8 *key, int from, int type);
+#ifdef SMPC_TEST_BUILD
+/* Bytes not zero in free handover entries (a test of their wiping). */
+extern uint64 smpc_handover_residue(void);
+#endif
 /* deliver.cpp: checks a message handed back by partner `from` and files it. */
 extern void smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from,
 							   const uint8 *data, size_t len);
