@@ -65,7 +65,14 @@ GRANT USAGE ON FOREIGN DATA WRAPPER smpc TO smpc_regress_other;
 SET ROLE smpc_regress_other;
 CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-ca', allow_verify_ca 'true');
 CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-full', allow_verify_ca 'true');
+-- Nor change the options of a server that opted in (whoever owns it).
 RESET ROLE;
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-ca', allow_verify_ca 'true');
+ALTER SERVER x OWNER TO smpc_regress_other;
+SET ROLE smpc_regress_other;
+ALTER SERVER x OPTIONS (SET port '2');
+RESET ROLE;
+DROP SERVER x;
 REVOKE USAGE ON FOREIGN DATA WRAPPER smpc FROM smpc_regress_other;
 DROP ROLE smpc_regress_other;
 
