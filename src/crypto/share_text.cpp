@@ -139,8 +139,9 @@ TextShare parse_share(std::string_view text) {
   if (s.n < 2) malformed("number of parties must be at least 2");
   if (s.scheme == 'a' && s.t != s.n)
     malformed("additive share threshold must equal the number of parties");
-  if (s.scheme == 's' && (s.t < 1 || s.t > s.n)) {
-    malformed("threshold must be between 1 and the number of parties");
+  if (s.scheme == 's' && (s.t < 2 || s.t > s.n)) {
+    // (Threshold 1 is not sharing: every share would be the value.)
+    malformed("threshold must be between 2 and the number of parties");
   }
   if (s.x < 1 || s.x > s.n) malformed("share index must be between 1 and the number of parties");
 

@@ -3,10 +3,10 @@
 //
 //   smpc1:<scheme>:<n>:<t>:<x>:<scale>:<32 hex digits, little-endian y>
 //
-// scheme is 'a' (additive n-of-n; t == n) or 's' (Shamir t-of-n); x is the
-// share's index 1..n; scale is the number of decimal fraction digits of the
-// shared value. The parser is strict (it is a fuzzing target): any deviation
-// is an error, never a guess.
+// scheme is 'a' (additive n-of-n; t == n) or 's' (Shamir t-of-n, 2 <= t <=
+// n); x is the share's index 1..n; scale is the number of decimal fraction
+// digits of the shared value. The parser is strict (it is a fuzzing target):
+// any deviation is an error, never a guess.
 #pragma once
 
 #include <cstdint>

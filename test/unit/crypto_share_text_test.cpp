@@ -56,7 +56,7 @@ TEST(ShareText, ParseValid) {
   EXPECT_EQ(s.y, Fp::from_canonical(1));
 
   const std::vector<std::string> valid = {"smpc1:a:2:2:2:30:feffffffffffffffffffffffffffff7f",
-                                          "smpc1:s:1024:1:1024:0:" + kOneHex,
+                                          "smpc1:s:1024:2:1024:0:" + kOneHex,
                                           "smpc1:s:2:2:1:10:00000000000000000000000000000000"};
   for (const std::string& text : valid) {
     EXPECT_EQ(format_share(parse_share(text)), text);
@@ -102,6 +102,7 @@ TEST(ShareText, MalformedStringsAreRejected) {
       "smpc1:a:3:2:1:2:" + h,           // additive t != n
       "smpc1:a:3:4:1:2:" + h,
       "smpc1:s:3:0:1:2:" + h,  // shamir t out of range
+      "smpc1:s:3:1:1:2:" + h,  // threshold 1: the share would be the value
       "smpc1:s:3:4:1:2:" + h,
       "smpc1:a:3:3:0:2:" + h,  // x out of range
       "smpc1:a:3:3:4:2:" + h,
