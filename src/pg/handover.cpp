@@ -738,6 +738,7 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 }
 
 #ifdef SMPC_TEST_BUILD
+/* Test builds: bytes that are not zero in free entries (see smpc_test_shmem_residue). */
 uint64
 smpc_handover_residue(void)
 {
