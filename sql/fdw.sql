@@ -25,6 +25,24 @@ CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd
 RESET smpc.allow_insecure_transport;
 DROP SERVER x;
 
+-- verify-ca checks the CA, not the host name: with one CA for all partners
+-- any partner's certificate passes as another's. Only with the server option
+-- allow_verify_ca, which only a superuser may set, and then with a warning.
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-ca');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-ca', allow_verify_ca 'false');
+ALTER SERVER b OPTIONS (SET sslmode 'verify-ca');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-ca', allow_verify_ca 'maybe');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-ca', allow_verify_ca 'true');
+ALTER SERVER x OPTIONS (SET port '2');
+ALTER SERVER x OPTIONS (DROP allow_verify_ca);
+ALTER SERVER x OPTIONS (SET sslmode 'verify-full');
+DROP SERVER x;
+-- allow_insecure_transport admits verify-ca as it admits any unverified mode.
+SET smpc.allow_insecure_transport = on;
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-ca');
+RESET smpc.allow_insecure_transport;
+DROP SERVER x;
+
 -- User mappings hold the credentials.
 CREATE USER MAPPING FOR PUBLIC SERVER b OPTIONS (user 'peer_a', password 'secret');
 CREATE USER MAPPING FOR CURRENT_USER SERVER c OPTIONS (password 'secret');
@@ -42,6 +60,20 @@ RESET ROLE;
 SET ROLE smpc_regress_other;
 SET smpc.allow_insecure_transport = on;
 RESET ROLE;
+-- Nor opt in to verify-ca.
+GRANT USAGE ON FOREIGN DATA WRAPPER smpc TO smpc_regress_other;
+SET ROLE smpc_regress_other;
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-ca', allow_verify_ca 'true');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-full', allow_verify_ca 'true');
+-- Nor change the options of a server that opted in (whoever owns it).
+RESET ROLE;
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslmode 'verify-ca', allow_verify_ca 'true');
+ALTER SERVER x OWNER TO smpc_regress_other;
+SET ROLE smpc_regress_other;
+ALTER SERVER x OPTIONS (SET port '2');
+RESET ROLE;
+DROP SERVER x;
+REVOKE USAGE ON FOREIGN DATA WRAPPER smpc FROM smpc_regress_other;
 DROP ROLE smpc_regress_other;
 
 -- GUCs.

@@ -30,6 +30,9 @@ SELECT smpc_share(1::bigint, 1);
 SELECT smpc_share(1::bigint, 0);
 SELECT smpc_share(1::bigint, 3, 0);
 SELECT smpc_share(1::bigint, 3, 4);
+-- Threshold 1 would make every share the value itself.
+SELECT smpc_share(1::bigint, 3, 1);
+SELECT smpc_share(1.5, 2, 1);
 SELECT smpc_share(NULL::bigint, 3);
 SELECT smpc_share(1::bigint, NULL);
 SELECT smpc_share(1::numeric, 3, NULL);
@@ -50,3 +53,37 @@ SELECT smpc_reconstruct(s[1:2]) FROM sh;
 WITH sh AS (SELECT smpc_share(5::bigint, 5, 3) AS s)
 SELECT smpc_reconstruct(ARRAY[s[1], s[1], s[2]]) FROM sh;
 SELECT smpc_reconstruct(ARRAY[(smpc_share(5::bigint, 3))[1], (smpc_share(5::bigint, 4))[2]]);
+
+-- The SQLSTATE of refused thresholds and inconsistent shares: 22023.
+CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE q;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $$;
+SELECT pg_temp.sqlstate_of($$SELECT smpc_share(1::bigint, 3, 1)$$) AS threshold_1,
+       pg_temp.sqlstate_of($$WITH sh AS (SELECT smpc_share(5::bigint, 4, 2) AS s,
+                                                smpc_share(6::bigint, 4, 2) AS o)
+                             SELECT smpc_reconstruct(ARRAY[s[1], s[2], o[3], s[4]]) FROM sh$$) AS inconsistent;
+
+-- More than threshold Shamir shares must lie on one polynomial: a share of
+-- another value (here o[k], or a forged one) is refused, not averaged in.
+-- With threshold + 2 shares or more the odd one is named.
+WITH sh AS (SELECT smpc_share(5::bigint, 5, 3) AS s, smpc_share(6::bigint, 5, 3) AS o)
+SELECT smpc_reconstruct(ARRAY[s[1], s[2], s[3], s[4], o[5]]) FROM sh;
+WITH sh AS (SELECT smpc_share(5::bigint, 5, 3) AS s, smpc_share(6::bigint, 5, 3) AS o)
+SELECT smpc_reconstruct(ARRAY[o[1], s[2], s[3], s[4], s[5]]) FROM sh;
+WITH sh AS (SELECT smpc_share(5::bigint, 5, 2) AS s, smpc_share(6::bigint, 5, 2) AS o)
+SELECT smpc_reconstruct(ARRAY[s[1], o[3], s[4], s[5]]) FROM sh;
+-- With threshold + 1 shares it cannot be told which one is wrong.
+WITH sh AS (SELECT smpc_share(5::bigint, 5, 3) AS s, smpc_share(6::bigint, 5, 3) AS o)
+SELECT smpc_reconstruct(ARRAY[s[1], s[2], o[3], s[4]]) FROM sh;
+-- Two wrong shares of five: refused, none named.
+WITH sh AS (SELECT smpc_share(5::bigint, 5, 3) AS s, smpc_share(6::bigint, 5, 3) AS o)
+SELECT smpc_reconstruct(ARRAY[s[1], o[2], s[3], o[4], s[5]]) FROM sh;
+-- Every consistent subset of more than threshold shares works.
+WITH sh AS (SELECT smpc_share(-777::bigint, 5, 3) AS s)
+SELECT smpc_reconstruct(ARRAY[s[1], s[2], s[3], s[4]]) AS four,
+       smpc_reconstruct(s) AS all_five
+FROM sh;

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "crypto/wipe.hpp"
+
 namespace smpc::crypto {
 
 // RAND_bytes takes an int length, so large requests are split.
@@ -25,7 +27,9 @@ void OpenSslRandom::fill(std::uint8_t* out, std::size_t len) {
 constexpr std::size_t kBlockElements = 4096;
 
 void random_elements(RandomSource& rng, Fp* out, std::size_t n) {
+  // (The bytes become shares and coefficients.)
   std::uint8_t buf[kBlockElements * Fp::kBytes];
+  const ScopedWipe wipe_buf(buf, sizeof buf);
   for (std::size_t done = 0; done < n;) {
     const std::size_t k = n - done < kBlockElements ? n - done : kBlockElements;
     rng.fill(buf, k * Fp::kBytes);
@@ -44,6 +48,7 @@ void random_elements(RandomSource& rng, Fp* out, std::size_t n) {
 // (all 127 bits set) is rejected, so a retry happens with probability 2^-127.
 Fp random_element(RandomSource& rng) {
   std::uint8_t buf[Fp::kBytes];
+  const ScopedWipe wipe_buf(buf, sizeof buf);
   for (;;) {
     rng.fill(buf, sizeof buf);
     buf[Fp::kBytes - 1] &= 0x7f;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "crypto/sharing.hpp"
+#include "crypto/wipe.hpp"
 
 namespace smpc::crypto {
 
@@ -63,12 +64,32 @@ void check_parameters(std::uint32_t n, std::uint32_t scale) {
   }
 }
 
+// Throws unless more than t Shamir shares lie on one polynomial, naming
+// the odd one out (by its position among `points`) when that can be told.
+void check_consistent(const std::vector<ShamirShare>& points, std::uint32_t t) {
+  if (shamir_consistent(points, t)) return;
+  const std::optional<std::size_t> odd = shamir_culprit(points, t);
+  const std::string degree = std::to_string(t - 1);
+  if (odd) {
+    throw SharingError("share " + std::to_string(*odd + 1) + " (index " +
+                       std::to_string(points[*odd].x) + ") does not fit the other " +
+                       std::to_string(points.size() - 1) +
+                       " shares, which lie on one polynomial of degree " + degree);
+  }
+  throw SharingError("the " + std::to_string(points.size()) +
+                     " shares do not lie on one polynomial of degree " + degree +
+                     ", and which of them is wrong cannot be told");
+}
+
 }  // namespace
 
 std::string format_share(const TextShare& s) {
   std::uint8_t bytes[Fp::kBytes];
+  const ScopedWipe wipe_bytes(bytes, sizeof bytes);
   s.y.to_bytes(bytes);
-  std::string out(kPrefix);
+  std::string out;
+  out.reserve(96);  // the longest share: never reallocated (and copied) while built
+  out += kPrefix;
   out += ':';
   out += s.scheme;
   for (std::uint32_t v : {s.n, s.t, s.x, s.scale}) {
@@ -118,8 +139,9 @@ TextShare parse_share(std::string_view text) {
   if (s.n < 2) malformed("number of parties must be at least 2");
   if (s.scheme == 'a' && s.t != s.n)
     malformed("additive share threshold must equal the number of parties");
-  if (s.scheme == 's' && (s.t < 1 || s.t > s.n)) {
-    malformed("threshold must be between 1 and the number of parties");
+  if (s.scheme == 's' && (s.t < 2 || s.t > s.n)) {
+    // (Threshold 1 is not sharing: every share would be the value.)
+    malformed("threshold must be between 2 and the number of parties");
   }
   if (s.x < 1 || s.x > s.n) malformed("share index must be between 1 and the number of parties");
 
@@ -127,6 +149,7 @@ TextShare parse_share(std::string_view text) {
     malformed("value must be " + std::to_string(kHexDigits) + " lower-case hex digits");
   }
   std::uint8_t bytes[Fp::kBytes];
+  const ScopedWipe wipe_bytes(bytes, sizeof bytes);
   for (std::size_t i = 0; i < Fp::kBytes; ++i) {
     const int hi = hex_value(hex[2 * i]);
     const int lo = hex_value(hex[2 * i + 1]);
@@ -150,17 +173,22 @@ std::vector<std::string> share_value(i128 scaled_value, std::uint32_t scale, std
     throw SharingError("threshold " + std::to_string(threshold) +
                        " exceeds the number of parties " + std::to_string(n));
   }
+  if (threshold == 1) {
+    throw SharingError("threshold must be at least 2: with threshold 1 every share is the value");
+  }
   const Fp secret = Fp::from_signed(scaled_value);
 
   std::vector<std::string> out;
   out.reserve(n);
   TextShare s;
+  const ScopedWipe wipe_s(&s, sizeof s);
   s.n = n;
   s.scale = scale;
   if (threshold == 0) {
     s.scheme = 'a';
     s.t = n;
-    const std::vector<Fp> ys = additive_split(secret, n, rng);
+    std::vector<Fp> ys = additive_split(secret, n, rng);
+    const ScopedWipe wipe_ys(ys.data(), ys.size() * sizeof(Fp));
     for (std::uint32_t i = 0; i < n; ++i) {
       s.x = i + 1;
       s.y = ys[i];
@@ -169,7 +197,9 @@ std::vector<std::string> share_value(i128 scaled_value, std::uint32_t scale, std
   } else {
     s.scheme = 's';
     s.t = threshold;
-    for (const ShamirShare& sh : shamir_split(secret, n, threshold, rng)) {
+    std::vector<ShamirShare> shares = shamir_split(secret, n, threshold, rng);
+    const ScopedWipe wipe_shares(shares.data(), shares.size() * sizeof(ShamirShare));
+    for (const ShamirShare& sh : shares) {
       s.x = sh.x;
       s.y = sh.y;
       out.push_back(format_share(s));
@@ -180,7 +210,7 @@ std::vector<std::string> share_value(i128 scaled_value, std::uint32_t scale, std
 
 i128 reconstruct_value(const std::vector<std::string>& shares, std::uint32_t* scale) {
   if (shares.empty()) throw SharingError("no shares given");
-  std::vector<TextShare> parsed;
+  SecretVector<TextShare> parsed;
   parsed.reserve(shares.size());
   for (const std::string& text : shares) parsed.push_back(parse_share(text));
 
@@ -210,6 +240,8 @@ i128 reconstruct_value(const std::vector<std::string>& shares, std::uint32_t* sc
     std::vector<ShamirShare> points;
     points.reserve(parsed.size());
     for (const TextShare& s : parsed) points.push_back(ShamirShare{s.x, s.y});
+    const ScopedWipe wipe_points(points.data(), points.size() * sizeof(ShamirShare));
+    check_consistent(points, first.t);
     secret = shamir_reconstruct(points);
   }
   if (scale != nullptr) *scale = first.scale;

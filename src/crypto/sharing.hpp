@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -48,5 +49,19 @@ std::vector<std::vector<Fp>> shamir_split(const std::vector<Fp>& secrets, std::s
 // Lagrange interpolation at 0 over all given shares (x distinct and nonzero).
 // With at least t shares of a degree t-1 polynomial this is the secret.
 Fp shamir_reconstruct(const std::vector<ShamirShare>& shares);
+// f(x) for the polynomial f of degree below points.size() through points
+// (x distinct).
+Fp shamir_interpolate(const std::vector<ShamirShare>& points, Fp x);
+
+// Checking more than t shares (x distinct; t >= 1). Any t points lie on one
+// polynomial of degree t - 1; each point beyond t is a check on the others.
+// Whether every point lies on the polynomial of degree t - 1 through the
+// first t (true when there are at most t points).
+bool shamir_consistent(const std::vector<ShamirShare>& points, std::size_t t);
+// The position in points of the one point whose removal leaves the others
+// consistent; empty when no single point does (and always with fewer than
+// t + 2 points, where any one of them could be the wrong one). A single
+// wrong point among t + 2 or more is always found. Costs O(n t + t^2).
+std::optional<std::size_t> shamir_culprit(const std::vector<ShamirShare>& points, std::size_t t);
 
 }  // namespace smpc::crypto

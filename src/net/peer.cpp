@@ -109,12 +109,6 @@ smpc_peer_init(void)
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, smpc_peer_inval_callback, (Datum) 0);
 }
 
-static bool
-smpc_is_verifying_sslmode(const char *mode)
-{
-	return strcmp(mode, "verify-full") == 0 || strcmp(mode, "verify-ca") == 0;
-}
-
 /*
  * Starts connecting to the partner (non-blocking; PQconnectPoll finishes it
  * in the wait loop, together with every other partner). Applies the TLS
@@ -128,6 +122,7 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 	const char **keywords = (const char **) palloc0(sizeof(char *) * nopts);
 	const char **values = (const char **) palloc0(sizeof(char *) * nopts);
 	const char *sslmode = "verify-full";
+	bool		allow_verify_ca = false;
 	bool		has_password = false;
 	int			n = 0;
 	ListCell   *lc;
@@ -142,6 +137,11 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 		if (strcmp(d->defname, "sslmode") == 0)
 		{
 			sslmode = defGetString(d);
+			continue;
+		}
+		if (strcmp(d->defname, "allow_verify_ca") == 0)
+		{
+			allow_verify_ca = defGetBoolean(d);
 			continue;
 		}
 		keywords[n] = d->defname;
@@ -165,20 +165,48 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 	keywords[n] = NULL;
 	values[n] = NULL;
 
-	if (!smpc_is_verifying_sslmode(sslmode))
+	/* The validator's TLS policy, again: the options may predate it. */
+	switch (smpc_tls_check(sslmode, allow_verify_ca))
 	{
-		if (!smpc_allow_insecure_transport)
-			ereport(ERROR,
-					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					errmsg("connection to party \"%s\" would not verify its certificate",
-						   server->servername),
-					errdetail("The server's sslmode is \"%s\".", sslmode),
-					errhint("Use sslmode 'verify-full' or 'verify-ca' with sslrootcert; "
-							"a superuser can allow this with smpc.allow_insecure_transport."));
-		ereport(LOG,
-				errmsg("smpc: connecting to party \"%s\" without certificate verification (sslmode %s) "
-					   "because smpc.allow_insecure_transport is on",
-					   server->servername, sslmode));
+		case SMPC_TLS_FULL:
+			break;
+		case SMPC_TLS_CA_ONLY:
+			ereport(LOG,
+					errmsg("smpc: connecting to party \"%s\" with sslmode verify-ca: any certificate its CA "
+						   "signed passes as %s's (server option allow_verify_ca)",
+						   server->servername, server->servername));
+			break;
+		case SMPC_TLS_NONE:
+			if (strcmp(sslmode, "verify-ca") == 0)
+			{
+				if (!smpc_allow_insecure_transport)
+					ereport(ERROR,
+							errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							errmsg("connection to party \"%s\" would not check that the certificate is %s's",
+								   server->servername, server->servername),
+							errdetail("The server's sslmode is \"verify-ca\", which accepts any certificate "
+									  "its CA signed, and the server does not set allow_verify_ca."),
+							errhint("Use sslmode 'verify-full'. If the server's sslrootcert signs only this "
+									"partner's certificate, a superuser can add the server option allow_verify_ca 'true'."));
+				ereport(LOG,
+						errmsg("smpc: connecting to party \"%s\" with sslmode verify-ca, which does not check "
+							   "that the certificate is %s's, because smpc.allow_insecure_transport is on",
+							   server->servername, server->servername));
+				break;
+			}
+			if (!smpc_allow_insecure_transport)
+				ereport(ERROR,
+						errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("connection to party \"%s\" would not verify its certificate",
+							   server->servername),
+						errdetail("The server's sslmode is \"%s\".", sslmode),
+						errhint("Use sslmode 'verify-full' with sslrootcert; "
+								"a superuser can allow this with smpc.allow_insecure_transport."));
+			ereport(LOG,
+					errmsg("smpc: connecting to party \"%s\" without certificate verification (sslmode %s) "
+						   "because smpc.allow_insecure_transport is on",
+						   server->servername, sslmode));
+			break;
 	}
 	if (!superuser() && !has_password)
 		ereport(ERROR,
@@ -538,10 +566,15 @@ smpc_peer_consume(SmpcPending *p)
 			PQntuples(res) == 1 && PQnfields(res) == 1 && !PQgetisnull(res, 0, 0) &&
 			PQgetlength(res, 0, 0) > 0)
 		{
-			/* The partner's own message of this round, handed back. */
+			/*
+			 * The partner's own message of this round, handed back. It holds
+			 * shares: libpq's copy in the result is zeroed before PQclear
+			 * frees it (the copy in libpq's input buffer is out of reach).
+			 */
 			p->send->reply_len = (size_t) PQgetlength(res, 0, 0);
 			p->send->reply = (uint8 *) palloc(p->send->reply_len);
 			memcpy(p->send->reply, PQgetvalue(res, 0, 0), p->send->reply_len);
+			explicit_bzero(PQgetvalue(res, 0, 0), p->send->reply_len);
 		}
 		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK &&
 			!p->failed)

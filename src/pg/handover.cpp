@@ -44,6 +44,10 @@
  * what it sent, per message type a bit per party), then MaxBackends pickup
  * entries (a waiting call's or a posted message each, with room for one
  * message of up to SMPC_HANDOVER_BYTES). Larger messages are sent as before.
+ *
+ * Wiping: a pickup's message holds shares, so it is zeroed whenever the
+ * pickup is freed (smpc_pickup_free), and so are the stack copies made to
+ * copy a message out after the lock is released.
  */
 #include "pg/smpc_pg.h"
 
@@ -157,6 +161,15 @@ smpc_handover_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
+/* Frees a pickup, zeroing the message it held (lock held exclusively). */
+static void
+smpc_pickup_free(SmpcPickup *p)
+{
+	explicit_bzero(p->data, Min(p->len, (uint32) SMPC_HANDOVER_BYTES));
+	p->len = 0;
+	p->state = SMPC_PICKUP_FREE;
+}
+
 static bool
 smpc_same_job(const uint8 *key, Oid other_db, const uint8 *other_key)
 {
@@ -204,7 +217,7 @@ smpc_handover_on_exit(int code, Datum arg)
 	for (int i = 0; i < smpc_handover->n; i++)
 	{
 		if (pickups[i].state != SMPC_PICKUP_FREE && pickups[i].owner == MyProcPid)
-			pickups[i].state = SMPC_PICKUP_FREE;
+			smpc_pickup_free(&pickups[i]);
 		if (!jobs[i].used || jobs[i].pid != MyProcPid)
 			continue;
 		/* Calls waiting for this backend's messages get none (it may have died by FATAL). */
@@ -282,7 +295,7 @@ smpc_free_pickup(void)
 			oldest = &pickups[i];
 	}
 	if (oldest != NULL)
-		oldest->state = SMPC_PICKUP_FREE;
+		smpc_pickup_free(oldest);
 	return oldest;
 }
 
@@ -295,7 +308,7 @@ smpc_drop_posted(const uint8 *key)
 	for (int i = 0; i < smpc_handover->n; i++)
 		if (pickups[i].state == SMPC_PICKUP_POSTED &&
 			smpc_same_job(key, pickups[i].dbid, pickups[i].key))
-			pickups[i].state = SMPC_PICKUP_FREE;
+			smpc_pickup_free(&pickups[i]);
 }
 
 /*
@@ -376,13 +389,14 @@ smpc_handover_take_posted(const uint8 *key, int to, uint8 **data, size_t *len)
 		{
 			n = p->len;
 			memcpy(buf, p->data, n);
-			p->state = SMPC_PICKUP_FREE;
+			smpc_pickup_free(p);
 		}
 	LWLockRelease(smpc_handover->lock);
 	if (n == 0)
 		return false;
 	*data = (uint8 *) palloc(n);
 	memcpy(*data, buf, n);
+	explicit_bzero(buf, n);
 	*len = n;
 	return true;
 }
@@ -569,14 +583,18 @@ smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_
 	return handed;
 }
 
-/* A palloc'd bytea of a message copied out of a pickup. */
+/*
+ * A palloc'd bytea of a message copied out of a pickup into `data` (a
+ * stack buffer of the caller), which is zeroed once copied.
+ */
 static bytea *
-smpc_pickup_copy(const uint8 *data, uint32 len)
+smpc_pickup_copy(uint8 *data, uint32 len)
 {
 	bytea	   *out = (bytea *) palloc(VARHDRSZ + len);
 
 	SET_VARSIZE(out, VARHDRSZ + len);
 	memcpy(VARDATA(out), data, len);
+	explicit_bzero(data, len);
 	return out;
 }
 
@@ -605,7 +623,7 @@ smpc_pickup_release(int slot)
 		if (job != NULL)
 			job->refused[p->type] |= UINT64CONST(1) << p->to;
 	}
-	p->state = SMPC_PICKUP_FREE;
+	smpc_pickup_free(p);
 	LWLockRelease(smpc_handover->lock);
 	return len > 0 ? smpc_pickup_copy(data, len) : NULL;
 }
@@ -678,7 +696,7 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 	{
 		len = p->len;
 		memcpy(data, p->data, len);
-		p->state = SMPC_PICKUP_FREE;
+		smpc_pickup_free(p);
 	}
 	else if ((job = smpc_find_job(key, false)) != NULL &&
 			 !(job->sent[type] & (UINT64CONST(1) << from)))
@@ -718,3 +736,24 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 		return NULL;
 	return smpc_pickup_wait(found, wait_ms);
 }
+
+#ifdef SMPC_TEST_BUILD
+/* Test builds: bytes that are not zero in free entries (see smpc_test_shmem_residue). */
+uint64
+smpc_handover_residue(void)
+{
+	SmpcPickup *pickups;
+	uint64		nonzero = 0;
+
+	if (smpc_handover == NULL)
+		return 0;
+	pickups = smpc_pickups();
+	LWLockAcquire(smpc_handover->lock, LW_SHARED);
+	for (int i = 0; i < smpc_handover->n; i++)
+		if (pickups[i].state == SMPC_PICKUP_FREE || pickups[i].state == SMPC_PICKUP_GONE)
+			for (size_t k = 0; k < sizeof pickups[i].data; k++)
+				nonzero += pickups[i].data[k] != 0;
+	LWLockRelease(smpc_handover->lock);
+	return nonzero;
+}
+#endif

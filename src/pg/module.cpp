@@ -111,8 +111,9 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 	DefineCustomBoolVariable("smpc.allow_insecure_transport",
 							 "Allows partner connections without TLS certificate verification.",
-							 "Off by default: partner servers must use sslmode verify-full "
-							 "or verify-ca. Every connection made without it is logged.",
+							 "Off by default: partner servers must use sslmode verify-full, "
+							 "or verify-ca with the server option allow_verify_ca. Every "
+							 "connection made without them is logged.",
 							 &smpc_allow_insecure_transport,
 							 false,
 							 PGC_SUSET, 0,

@@ -188,6 +188,13 @@ smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b)
  * What this party checks before it contacts any partner: bounds that the
  * policy requires, and values that 'reject' bounds refuse. Logs how many
  * values were clipped.
+ *
+ * How many values 'reject' bounds found outside is a fact about this
+ * party's data: it goes into the detail, never the message. The message of
+ * an SM error can reach partners (the failure report of a job on a
+ * published dataset quotes it to the initiator, whose own error then
+ * travels on as its abort reason); the detail stays with the local session
+ * and server log, and the audit trail keeps the count (outside_bounds).
  */
 void
 smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, const char *aggregate,
@@ -211,11 +218,10 @@ smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, const 
 	if (b->reject)
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg_plural("%lld value of column %s lies outside its bounds %s",
-							  "%lld values of column %s lie outside its bounds %s",
-							  outside, (long long) outside, column, smpc_bounds_text(b)),
-				errdetail("The release policy rejects such values (bounds \"%s\"); no partner was contacted.",
-						  b->entry),
+				errmsg("column %s holds values outside its bounds %s", column, smpc_bounds_text(b)),
+				errdetail_plural("%lld value lies outside. The release policy rejects such values (bounds \"%s\"); no partner was contacted.",
+								 "%lld values lie outside. The release policy rejects such values (bounds \"%s\"); no partner was contacted.",
+								 outside, (long long) outside, b->entry),
 				errhint("Correct or filter the values, or have every party clip them with smpc.set_bounds(..., 'clip')."));
 	ereport(LOG,
 			errmsg("smpc: job \"%s\" of federation \"%s\": %lld values of column %s clipped to %s",

@@ -34,12 +34,16 @@ smpc_share_args(FunctionCallInfo fcinfo, int *parties, int *threshold)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("parties must be between 2 and 1024, not %d", *parties));
-	if (PG_NARGS() > 2 && (*threshold < 1 || *threshold > *parties))
+	if (PG_NARGS() > 2 && (*threshold < 2 || *threshold > *parties))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("threshold must be between 1 and the number of parties (%d), not %d",
+				errmsg("threshold must be between 2 and the number of parties (%d), not %d",
 					   *parties, *threshold),
-				errhint("Any threshold shares reconstruct the value; fewer reveal nothing."));
+				*threshold == 1
+				? errdetail("With threshold 1 every share would be the value itself.")
+				: errdetail("Any threshold shares reconstruct the value; fewer reveal nothing."),
+				errhint("Give a threshold from 2 to %d, or none for additive shares that need all %d.",
+						*parties, *parties));
 }
 
 /* Shares as a text[] result. */
@@ -55,7 +59,10 @@ smpc_shares_result(__int128 scaled, int scale, int parties, int threshold)
 		smpc_raise_status(&st);
 	elems = (Datum *) palloc(sizeof(Datum) * parties);
 	for (int i = 0; i < parties; i++)
+	{
 		elems[i] = CStringGetTextDatum(shares[i]);
+		explicit_bzero(shares[i], strlen(shares[i]));	/* (the result is the caller's copy) */
+	}
 	smpc_free_strings(shares, parties);
 	arr = construct_array(elems, parties, TEXTOID, -1, false, TYPALIGN_INT);
 	PG_RETURN_ARRAYTYPE_P(arr);
@@ -110,6 +117,7 @@ smpc_reconstruct(PG_FUNCTION_ARGS)
 	__int128	value;
 	int			scale;
 	SmpcStatus	st;
+	bool		ok;
 	char		buf[64];
 
 	if (PG_ARGISNULL(0))
@@ -131,8 +139,18 @@ smpc_reconstruct(PG_FUNCTION_ARGS)
 					errmsg("share %d is NULL", i + 1));
 		texts[i] = TextDatumGetCString(elems[i]);
 	}
-	if (!smpc_reconstruct_value(texts, n, &value, &scale, &st))
+	ok = smpc_reconstruct_value(texts, n, &value, &scale, &st);
+	for (int i = 0; i < n; i++)
+		explicit_bzero((char *) texts[i], strlen(texts[i]));
+	if (!ok)
+	{
+		/* (Errors about the shares themselves: what they must be.) */
+		if (st.kind == SMPC_INVALID_ARGUMENT && st.hint[0] == '\0')
+			strlcpy(st.hint, "Pass the shares smpc_share() returned for one value, unchanged: all of "
+					"them for additive shares, at least threshold of them for Shamir shares.",
+					sizeof st.hint);
 		smpc_raise_status(&st);
+	}
 	smpc_format_scaled(value, scale, buf, sizeof buf);
 	PG_RETURN_DATUM(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
 										ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));

@@ -158,6 +158,10 @@ extern void smpc_handover_reject(const uint8 *key, int from, const SmpcStatus *w
 extern bool smpc_handover_rejected(const uint8 *key, int *from, SmpcStatus *why);
 extern bool smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_t len);
 extern bytea *smpc_handover_collect(const uint8 *key, int from, int type);
+#ifdef SMPC_TEST_BUILD
+/* Bytes not zero in free handover entries (a test of their wiping). */
+extern uint64 smpc_handover_residue(void);
+#endif
 /* deliver.cpp: checks a message handed back by partner `from` and files it. */
 extern void smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from,
 							   const uint8 *data, size_t len);
@@ -183,6 +187,20 @@ extern int	smpc_inbox_statuses(SmpcJobStatus **out, int **pids);
 extern int	smpc_inbox_pid_of(const uint8 *key, Oid *roleid);
 /* Moves every message filed under key into *msgs (a List of bytea *). */
 extern List *smpc_inbox_take(const uint8 *key);
+
+/*
+ * fdw_validator.cpp: what a partner server's sslmode checks of the
+ * certificate that answers. verify-ca checks only that the partner's CA
+ * signed it: with one CA for several partners, any of them passes as
+ * another, so it counts only when the server opts in (allow_verify_ca).
+ */
+typedef enum SmpcTlsCheck
+{
+	SMPC_TLS_FULL,				/* verify-full: the CA and the host name */
+	SMPC_TLS_CA_ONLY,			/* verify-ca with allow_verify_ca: the CA only */
+	SMPC_TLS_NONE				/* less: only with smpc.allow_insecure_transport */
+} SmpcTlsCheck;
+extern SmpcTlsCheck smpc_tls_check(const char *sslmode, bool allow_verify_ca);
 
 /* net/peer.cpp: connections to partners and parallel delivery. */
 typedef struct SmpcSend

@@ -78,5 +78,54 @@ $fed->psql('a', "ALTER SERVER c OPTIONS (SET sslrootcert '$ca')");
 $res = $fed->run_all("SELECT smpc_sum(x, 'tls-ok-2') FROM t");
 $fed->expect_all_ok($res, '3', 'job after restoring the right CA');
 
+# sslmode verify-ca checks the certificate's chain but not its host name:
+# when one CA signs every partner's certificate, b's passes as c's.  It is
+# refused unless a superuser opts in for that server (allow_verify_ca), and
+# then it is warned about at CREATE/ALTER SERVER and logged at every
+# connection.
+($rc, $out, $err) = create_server('x_ca', 'verify-ca');
+isnt($rc, 0, "CREATE SERVER with sslmode 'verify-ca' is refused without allow_verify_ca");
+like($err, qr/sslmode "verify-ca" does not check that the certificate is this partner's/,
+	'verify-ca: the error says why');
+like($err, qr/allow_verify_ca/, 'verify-ca: the error names the opt-in');
+($rc, $out, $err) = $fed->try_psql('a', "ALTER SERVER c OPTIONS (SET sslmode 'verify-ca')");
+isnt($rc, 0, "ALTER SERVER to sslmode 'verify-ca' is refused without allow_verify_ca");
+$fed->psql('a', 'GRANT USAGE ON FOREIGN DATA WRAPPER smpc TO analyst');
+($rc, $out, $err) = $fed->try_psql('a', "SET ROLE analyst;\n"
+	  . "CREATE SERVER x_ca FOREIGN DATA WRAPPER smpc OPTIONS (host '127.0.0.1', port '5999', "
+	  . "dbname 'org_x', sslmode 'verify-ca', allow_verify_ca 'true', peer_role 'smpc_peer_b');");
+isnt($rc, 0, 'a non-superuser cannot opt in to verify-ca');
+like($err, qr/only a superuser may set allow_verify_ca/, 'non-superuser: the error says so');
+
+# A server whose sslmode became verify-ca without the validator (here: the
+# catalog edited directly, as for a server made by an older version) is
+# refused when a job connects.
+my $set_c_sslmode = sub {
+	my ($from, $to) = @_;
+	$fed->psql('a', "UPDATE pg_foreign_server SET srvoptions = "
+		  . "array_replace(srvoptions, 'sslmode=$from', 'sslmode=$to') WHERE srvname = 'c'");
+};
+$set_c_sslmode->('verify-full', 'verify-ca');
+$res = $fed->run_all("SELECT smpc_sum(x, 'tls-ca-refused-1') FROM t");
+$fed->expect_all_fail($res, [], 'verify-ca without the opt-in, at connection time');
+like($res->{a}{stderr}, qr/connection to party "c" would not check that the certificate is c's/,
+	"a refuses to connect to c with verify-ca");
+$fed->expect_nothing_released('tls-ca-refused-1', 'verify-ca without the opt-in');
+$set_c_sslmode->('verify-ca', 'verify-full');
+
+# With the opt-in: a warning now, a log line at every connection, and jobs work.
+($rc, $out, $err) = $fed->try_psql('a',
+	"ALTER SERVER c OPTIONS (SET sslmode 'verify-ca', ADD allow_verify_ca 'true')");
+is($rc, 0, 'a superuser may opt in to verify-ca for c') or diag $err;
+like($err, qr/WARNING:  .*sslmode "verify-ca" accepts any certificate that the CA in sslrootcert signed/,
+	'the opt-in warns that another partner\'s certificate passes as this one\'s');
+my $log_offset = -s $fed->node('a')->logfile;
+$res = $fed->run_all("SELECT smpc_sum(x, 'tls-ca-ok-1') FROM t");
+$fed->expect_all_ok($res, '3', 'job with verify-ca for c, opted in');
+like(slurp_file($fed->node('a')->logfile, $log_offset),
+	qr/LOG:  smpc: connecting to party "c" with sslmode verify-ca: any certificate its CA signed passes as c's/,
+	'a logs the verify-ca connection to c');
+$fed->psql('a', "ALTER SERVER c OPTIONS (SET sslmode 'verify-full', DROP allow_verify_ca)");
+
 $fed->stop_all;
 done_testing();

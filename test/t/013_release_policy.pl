@@ -55,7 +55,7 @@ $fed->expect_all_ok($res, sub { SmpcTest::float_close($_[0], 2.5) },
 everywhere("SELECT smpc.set_bounds('ico', 'x', 0, 100, 'reject')");
 $res = $fed->run_all("SELECT smpc_sum(x, 'pol-reject') FROM t");
 isnt($res->{a}{rc}, '0', 'reject: a refuses');
-like($res->{a}{stderr}, qr/SM006: 2 values of column "x" lie outside its bounds \[0, 100\]/,
+like($res->{a}{stderr}, qr/SM006: column "x" holds values outside its bounds \[0, 100\]\nDETAIL:  2 values lie outside\./,
 	'reject: a says how many values are outside');
 cmp_ok($res->{a}{secs}, '<', 3, 'reject: a refused without waiting for partners');
 # Whichever of b and c times out first tells the other, which then reports
@@ -138,6 +138,57 @@ $fed->expect_all_ok($res, '4', 'two parties that both allow it');
 # The federation works as before after all the refusals.
 $res = $fed->run_all("SET smpc.federation = 'ico'; SELECT smpc_sum(x, 'pol-after') FROM t");
 $fed->expect_all_ok($res, '200', 'after the refused jobs');
+
+# A partner's 'reject' bounds refuse a job on a published dataset: the
+# initiator learns that the partner's bounds policy refused, never how many
+# of the partner's values lie outside (that is a statement about its data).
+# c holds 29 values above the bounds; 29 must not reach a or b by the error,
+# the audit trail or the server log.  c itself keeps the count.
+my $hidden = 29;
+for my $p ($fed->names)
+{
+	$fed->psql($p, <<"EOS");
+CREATE TABLE r(x integer);
+INSERT INTO r VALUES (5);
+CREATE ROLE reporting LOGIN IN ROLE smpc_analyst;
+CREATE ROLE alice LOGIN IN ROLE smpc_analyst;
+GRANT SELECT ON r TO reporting, alice;
+SELECT smpc.grant_results('ico', 'smpc_analyst');
+GRANT USAGE ON FOREIGN SERVER @{[ join ', ', grep { $_ ne $p } $fed->names ]} TO smpc_analyst;
+SELECT smpc.set_bounds('ico', 'x', 0, 100, 'reject');
+SELECT smpc.publish('ico', 'rdata', 'SELECT x FROM r', ARRAY['x'], run_as => 'reporting');
+EOS
+}
+$fed->psql('c', "INSERT INTO r SELECT 1000 FROM generate_series(1, $hidden)");
+my %log_at = map { ($_ => -s $fed->node($_)->logfile) } $fed->names;
+my $run = SmpcTest::finish_psql($fed->start_psql('a',
+	"SELECT value FROM smpc_run('ico', 'rdata', 'sum', 'x', 'pol-reject-hidden')", user => 'alice'));
+isnt($run->{rc}, 0, 'reject at a partner: the job on a published dataset is refused');
+like($run->{stderr},
+	qr/SM006: party "c" could not run job "pol-reject-hidden": column "x" holds values outside its bounds \[0, 100\]/,
+	'reject at a partner: a learns that c\'s bounds refused');
+# (A verbose error's LOCATION line holds a source line number.)
+(my $said = $run->{stderr}) =~ s/^LOCATION:.*$//mg;
+unlike($said, qr/\b$hidden\b/, 'reject at a partner: a\'s error does not hold c\'s count');
+$fed->wait_audit($_, "job_id = 'pol-reject-hidden'", 1) for $fed->names;
+is($fed->psql('c', "SELECT outcome, outside_bounds FROM smpc.audit_log WHERE job_id = 'pol-reject-hidden'"),
+	"refused|$hidden", 'reject at a partner: c\'s own audit trail keeps the count');
+for my $p (qw(a b))
+{
+	my $rows = $fed->psql($p,
+		"SELECT string_agg(concat_ws('|', outcome, sqlstate, reason, outside_bounds), E'\\n') "
+		  . "FROM smpc.audit_log WHERE job_id = 'pol-reject-hidden'");
+	unlike($rows, qr/\b$hidden\b/, "reject at a partner: $p\'s audit trail does not hold c's count");
+	# Every log line about the job, the refusal or bounds, without its prefix.
+	my @lines = grep { /pol-reject-hidden|outside|bounds|could not run/ }
+	  map { s/^\S+ \S+ \S+ \[\d+\] //r }
+	  split /\n/, slurp_file($fed->node($p)->logfile, $log_at{$p});
+	ok(@lines || $p eq 'b', "reject at a partner: $p logged the failed job");
+	unlike(join("\n", @lines), qr/\b$hidden\b/, "reject at a partner: $p\'s server log does not hold c's count");
+}
+like(slurp_file($fed->node('c')->logfile, $log_at{c}), qr/\b$hidden values lie outside/,
+	'reject at a partner: c\'s own server log keeps the count');
+$fed->expect_nothing_released('pol-reject-hidden', 'reject at a partner');
 
 $fed->stop_all;
 done_testing();

@@ -159,7 +159,7 @@ $fed->psql('b', 'GRANT SELECT ON expenses TO reporting');
 $fed->psql('c', "INSERT INTO expenses (year, amount, headcount) VALUES (2026, 500000, 1);"
 	  . "SELECT smpc.set_bounds('ico', 'amount', 0, 100000, 'reject')");
 expect_refused('a', "SELECT * FROM smpc_run('ico', 'expenditure', 'sum', 'amount', 'reject-1')",
-	qr/SM006: party "c" could not run job "reject-1": 1 value of column "amount" lies outside its bounds/,
+	qr/SM006: party "c" could not run job "reject-1": column "amount" holds values outside its bounds \[0, 100000\]/,
 	'c\'s reject bounds');
 $fed->psql('c', "DELETE FROM expenses WHERE amount = 500000;"
 	  . "SELECT smpc.set_bounds('ico', 'amount', 0, 100000)");
@@ -168,7 +168,8 @@ $fed->psql('c', "DELETE FROM expenses WHERE amount = 500000;"
 $fed->psql('a', "INSERT INTO expenses (year, amount, headcount) VALUES (2026, 500000, 1);"
 	  . "SELECT smpc.set_bounds('ico', 'amount', 0, 100000, 'reject')");
 expect_refused('a', "SELECT * FROM smpc_run('ico', 'expenditure', 'sum', 'amount', 'withdrawn-1')",
-	qr/SM006: 1 value of column "amount" lies outside its bounds/, 'a\'s own reject bounds');
+	qr/SM006: column "amount" holds values outside its bounds \[0, 100000\]\nDETAIL:  1 value lies outside\./,
+	'a\'s own reject bounds');
 for my $p (qw(b c))
 {
 	is($fed->wait_audit($p, "job_id = 'withdrawn-1'", 1), 1, "withdrawn: $p recorded its attempt");

@@ -56,7 +56,7 @@ TEST(ShareText, ParseValid) {
   EXPECT_EQ(s.y, Fp::from_canonical(1));
 
   const std::vector<std::string> valid = {"smpc1:a:2:2:2:30:feffffffffffffffffffffffffffff7f",
-                                          "smpc1:s:1024:1:1024:0:" + kOneHex,
+                                          "smpc1:s:1024:2:1024:0:" + kOneHex,
                                           "smpc1:s:2:2:1:10:00000000000000000000000000000000"};
   for (const std::string& text : valid) {
     EXPECT_EQ(format_share(parse_share(text)), text);
@@ -102,6 +102,7 @@ TEST(ShareText, MalformedStringsAreRejected) {
       "smpc1:a:3:2:1:2:" + h,           // additive t != n
       "smpc1:a:3:4:1:2:" + h,
       "smpc1:s:3:0:1:2:" + h,  // shamir t out of range
+      "smpc1:s:3:1:1:2:" + h,  // threshold 1: the share would be the value
       "smpc1:s:3:4:1:2:" + h,
       "smpc1:a:3:3:0:2:" + h,  // x out of range
       "smpc1:a:3:3:4:2:" + h,
@@ -161,7 +162,7 @@ TEST(ShareText, AdditiveRoundTrip) {
 TEST(ShareText, ShamirRoundTripFromSubsets) {
   test::DeterministicRandom rng(22);
   for (std::uint32_t n = 2; n <= 6; ++n) {
-    for (std::uint32_t t = 1; t <= n; ++t) {
+    for (std::uint32_t t = 2; t <= n; ++t) {
       const i128 v = -987654321;
       const std::vector<std::string> shares = share_value(v, 6, n, t, rng);
       ASSERT_EQ(shares.size(), n);
@@ -189,6 +190,7 @@ TEST(ShareText, ShareValueRejectsBadParameters) {
   EXPECT_THROW(share_value(1, 0, kMaxTextParties + 1, 0, rng), SharingError);
   EXPECT_THROW(share_value(1, kMaxTextScale + 1, 3, 0, rng), SharingError);
   EXPECT_THROW(share_value(1, 0, 3, 4, rng), SharingError);
+  EXPECT_THROW(share_value(1, 0, 3, 1, rng), SharingError);  // every share would be the value
   EXPECT_THROW(share_value(Fp::kSignedMax + 1, 0, 3, 0, rng), RangeError);
   EXPECT_THROW(share_value(-Fp::kSignedMax - 1, 0, 3, 2, rng), RangeError);
   EXPECT_EQ(share_value(1, kMaxTextScale, kMaxTextParties, 0, rng).size(), kMaxTextParties);
@@ -220,6 +222,29 @@ TEST(ShareText, MixingTwoSharingsGivesAnotherValue) {
   const std::vector<std::string> a = share_value(42, 0, 3, 0, rng);
   const std::vector<std::string> b = share_value(42, 0, 3, 0, rng);
   EXPECT_NE(reconstruct_value({a[0], b[1], a[2]}, nullptr), 42);
+}
+
+// More than t Shamir shares must agree: a share of another sharing (or a
+// forged one) is refused, and named when t + 2 shares or more show which.
+TEST(ShareText, InconsistentShamirSharesAreRefused) {
+  test::DeterministicRandom rng(26);
+  const std::vector<std::string> s = share_value(5, 0, 5, 3, rng);
+  const std::vector<std::string> o = share_value(6, 0, 5, 3, rng);
+  expect_reconstruct_error(
+      {s[0], s[1], s[2], s[3], o[4]},
+      "share 5 (index 5) does not fit the other 4 shares, which lie on one polynomial of degree 2");
+  expect_reconstruct_error(
+      {s[4], o[1], s[2], s[0], s[3]},
+      "share 2 (index 2) does not fit the other 4 shares, which lie on one polynomial of degree 2");
+  expect_reconstruct_error({s[0], s[1], o[2], s[3]},
+                           "the 4 shares do not lie on one polynomial of degree 2, and which of "
+                           "them is wrong cannot be told");
+  expect_reconstruct_error({s[0], o[1], s[2], o[3], s[4]},
+                           "the 5 shares do not lie on one polynomial of degree 2, and which of "
+                           "them is wrong cannot be told");
+  // Exactly t shares cannot be checked: they give some value.
+  EXPECT_NE(reconstruct_value({s[0], s[1], o[2]}, nullptr), 5);
+  EXPECT_EQ(reconstruct_value({s[0], s[1], s[2], s[3], s[4]}, nullptr), 5);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "crypto/sharing.hpp"
@@ -210,6 +211,114 @@ TEST(Shamir, ReconstructErrors) {
   } catch (const SharingError& e) {
     EXPECT_STREQ(e.what(), "duplicate share index 2");
   }
+}
+
+TEST(Shamir, InterpolateGivesThePolynomial) {
+  test::DeterministicRandom rng(12);
+  const Fp secret = random_element(rng);
+  const std::vector<ShamirShare> shares = shamir_split(secret, 6, 4, rng);
+  const std::vector<ShamirShare> base(shares.begin(), shares.begin() + 4);
+  EXPECT_EQ(shamir_interpolate(base, Fp()), secret);
+  for (const ShamirShare& s : shares) EXPECT_EQ(shamir_interpolate(base, F(s.x)), s.y);
+  EXPECT_THROW(shamir_interpolate({}, F(1)), SharingError);
+}
+
+// The position whose removal leaves the others consistent, if exactly one
+// does: what shamir_culprit must answer, by trying every position.
+std::optional<std::size_t> culprit_by_removal(const std::vector<ShamirShare>& points,
+                                              std::size_t t) {
+  std::optional<std::size_t> found;
+  for (std::size_t drop = 0; drop < points.size(); ++drop) {
+    std::vector<ShamirShare> rest;
+    for (std::size_t q = 0; q < points.size(); ++q) {
+      if (q != drop) rest.push_back(points[q]);
+    }
+    if (!shamir_consistent(rest, t)) continue;
+    if (found) return std::nullopt;
+    found = drop;
+  }
+  return found;
+}
+
+TEST(Shamir, ConsistentSharesPassEveryCheck) {
+  test::DeterministicRandom rng(13);
+  for (std::size_t n = 2; n <= 7; ++n) {
+    for (std::size_t t = 1; t <= n; ++t) {
+      const std::vector<ShamirShare> shares = shamir_split(random_element(rng), n, t, rng);
+      for (unsigned mask = 1; mask < (1u << n); ++mask) {
+        const std::vector<ShamirShare> sub = subset(shares, mask);
+        ASSERT_TRUE(shamir_consistent(sub, t)) << "n=" << n << " t=" << t << " mask=" << mask;
+        ASSERT_FALSE(shamir_culprit(sub, t).has_value());
+      }
+    }
+  }
+}
+
+// One changed share among more than t is noticed; among t + 2 or more it is
+// named, wherever it is (among the first t too).
+TEST(Shamir, OneWrongShareIsNoticedAndNamed) {
+  test::DeterministicRandom rng(14);
+  for (std::size_t n = 2; n <= 9; ++n) {
+    for (std::size_t t = 1; t < n; ++t) {
+      const std::vector<ShamirShare> shares = shamir_split(random_element(rng), n, t, rng);
+      for (std::size_t bad = 0; bad < n; ++bad) {
+        std::vector<ShamirShare> points = shares;
+        points[bad].y += random_element(rng) + F(1);
+        if (points[bad].y == shares[bad].y) points[bad].y += F(1);
+        ASSERT_FALSE(shamir_consistent(points, t)) << "n=" << n << " t=" << t << " bad=" << bad;
+        const std::optional<std::size_t> odd = shamir_culprit(points, t);
+        if (n >= t + 2) {
+          ASSERT_TRUE(odd.has_value()) << "n=" << n << " t=" << t << " bad=" << bad;
+          EXPECT_EQ(*odd, bad);
+        } else {
+          EXPECT_FALSE(odd.has_value()) << "with t + 1 shares any one of them could be wrong";
+        }
+      }
+    }
+  }
+}
+
+// Two wrong shares: random ones are never blamed on one share; shares
+// forged to agree with each other answer exactly what removing each share in
+// turn answers (a share is named only when it alone breaks consistency).
+TEST(Shamir, CulpritAnswersAsRemovingEachShareInTurn) {
+  test::DeterministicRandom rng(15);
+  for (std::size_t n = 4; n <= 8; ++n) {
+    for (std::size_t t = 1; t + 2 <= n; ++t) {
+      const std::vector<ShamirShare> shares = shamir_split(random_element(rng), n, t, rng);
+      for (std::size_t a = 0; a < n; ++a) {
+        for (std::size_t b = a + 1; b < n; ++b) {
+          std::vector<ShamirShare> points = shares;
+          points[a].y += F(1) + random_element(rng);
+          points[b].y += F(1) + random_element(rng);
+          EXPECT_EQ(shamir_culprit(points, t), culprit_by_removal(points, t))
+              << "random n=" << n << " t=" << t << " a=" << a << " b=" << b;
+          // b forged onto the polynomial through the first t points (a among them or not).
+          std::vector<ShamirShare> base(points.begin(), points.begin() + static_cast<long>(t));
+          if (b >= t) {
+            points[b].y = shamir_interpolate(base, F(points[b].x));
+            EXPECT_EQ(shamir_culprit(points, t), culprit_by_removal(points, t))
+                << "forged n=" << n << " t=" << t << " a=" << a << " b=" << b;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Shamir, CulpritInALargeFederationIsCheap) {
+  test::DeterministicRandom rng(16);
+  std::vector<ShamirShare> shares = shamir_split(random_element(rng), 1024, 600, rng);
+  shares[17].y += F(1);  // among the first t: the hard case
+  ASSERT_FALSE(shamir_consistent(shares, 600));
+  EXPECT_EQ(shamir_culprit(shares, 600), std::optional<std::size_t>(17));
+}
+
+TEST(Shamir, CheckErrors) {
+  EXPECT_THROW(shamir_consistent({{1, F(1)}}, 0), SharingError);
+  EXPECT_THROW(shamir_culprit({{1, F(1)}}, 0), SharingError);
+  EXPECT_THROW(shamir_consistent({{1, F(1)}, {1, F(2)}}, 1), SharingError);
+  EXPECT_THROW(shamir_culprit({{0, F(1)}, {1, F(2)}, {2, F(2)}}, 1), SharingError);
 }
 
 }  // namespace
