@@ -156,6 +156,8 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, doub
 		xk = d > ((unsigned __int128) 1 << 60) ? 0 : (epsilon / stats) / (double) d;
 		while (xk > 0 && !smpc_privacy_within(xk, (uint64) stats * (uint64) d, epsilon))
 			xk = nextafter(xk, 0);
+		while (xk > 0 && smpc_privacy_within(nextafter(xk, HUGE_VAL), (uint64) stats * (uint64) d, epsilon))
+			xk = nextafter(xk, HUGE_VAL);
 		if (!(xk >= SMPC_PRIVACY_MIN_EXPONENT))
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_POLICY_REFUSED),
