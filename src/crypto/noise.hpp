@@ -41,17 +41,18 @@
 //
 // Running time. Every rejection loop ends with probability at least 1/2 per
 // round (after the first), so its length has a geometric tail, and none
-// depends on x beyond the number of bits in a draw. polya walks the cycles,
-// -ln(1 - alpha) of them on average (35 at the largest scale). The loop of geometric that counts whole blocks
-// of t (the one whose length tracks the drawn value: about G / scale rounds)
-// always runs kGeometricRounds rounds, so its length tells nothing unless
-// the draw exceeds kGeometricRounds noise scales (probability below
-// exp(-kGeometricRounds)). What is left depends on the drawn value only
-// weakly: the number of cycles grows like ln G, and rejection steps redraw
-// with probabilities that depend on bit lengths. These are not constant-time
-// implementations.
+// depends on x beyond the number of bits in a draw. The loop of geometric
+// that counts whole blocks of t, V of them (the one whose length tracks
+// the drawn value: G is about V / x), always runs kGeometricRounds rounds,
+// so its length tells nothing unless V reaches kGeometricRounds
+// (probability exp(-kGeometricRounds), about 1e-14). polya walks the
+// cycles, -ln(1 - alpha) of them on average (35 at the largest scale) and
+// about ln G for a given G. So what is left depends on the drawn value only
+// weakly (the number of cycles, and rejection steps that redraw with
+// probabilities that depend on bit lengths), but these are not
+// constant-time implementations.
 //
-// No PostgreSQL headers here (DESIGN.md layering).
+// No PostgreSQL headers here (the layering check in CMakeLists.txt).
 #pragma once
 
 #include <cstdint>

@@ -8,7 +8,7 @@
 // The buffer holds secret bits (they become noise): it is wiped when the
 // reader goes away.
 //
-// No PostgreSQL headers here (DESIGN.md layering).
+// No PostgreSQL headers here (the layering check in CMakeLists.txt).
 #pragma once
 
 #include <cstddef>

@@ -20,7 +20,7 @@
 // joint sum from wrapping around the field (crypto::encode_summand): the
 // noise is unbounded, so it is checked again after it is added.
 //
-// No PostgreSQL headers here (DESIGN.md layering).
+// No PostgreSQL headers here (the layering check in CMakeLists.txt).
 #pragma once
 
 #include <cstdint>

@@ -51,19 +51,12 @@ struct Bins {
 // (whole values only), the tails merged into the first and last bins.
 Bins bins_from_cdf(const std::function<Real(i128)>& cdf, i128 lo, i128 hi, Real min_prob) {
   Bins b;
-  Real below = cdf(lo - 1);  // P(X < lo): the first bin so far
   i128 start = lo;
-  Real last = below;
-  bool first = true;
+  Real last = 0;  // the first bin also holds everything below lo
   for (i128 k = lo; k <= hi; ++k) {
     const Real c = cdf(k);
     if (c - last >= min_prob) {
-      if (first) {
-        // Everything below start joins this bin.
-        first = false;
-      } else {
-        b.edges.push_back(start);
-      }
+      if (!b.probs.empty()) b.edges.push_back(start);
       b.probs.push_back(c - last);
       last = c;
       start = k + 1;
