@@ -94,6 +94,50 @@ DROP ROLE smpc_regress_analyst;
 DROP ROLE peer_b;
 DROP SERVER b;
 
+-- Double precision sums and averages round each value to the federation's
+-- fixed point (scale 6 here) and add exactly, as variances do: one row never
+-- moves a sum by more than its rounded value, and the same rows in any
+-- order, or split among parallel workers, give a bit-identical partial sum.
+-- The local phase alone, seen through its serialized state: 1e11 plus
+-- 99,999 values of 0.3 to 0.5 adds up in double precision to a sum that
+-- depends on the order (after 1e11 each addition rounds to 2^-16).
+CREATE AGGREGATE float8_state(double precision, text) (
+    SFUNC = smpc._accum_float8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._serialize, PARALLEL = SAFE);
+CREATE AGGREGATE float8_sq_state(double precision, text) (
+    SFUNC = smpc._accum_sq_float8, STYPE = internal,
+    COMBINEFUNC = smpc._combine, SERIALFUNC = smpc._serialize, DESERIALFUNC = smpc._deserialize,
+    FINALFUNC = smpc._serialize, PARALLEL = SAFE);
+CREATE TABLE float_rows (v double precision);
+INSERT INTO float_rows SELECT CASE WHEN i = 1 THEN 1e11 ELSE 0.3 + (i % 3) * 0.1 END
+FROM generate_series(1, 100000) i;
+ANALYZE float_rows;
+SET max_parallel_workers_per_gather = 0;
+SELECT (SELECT float8_state(v, 'j' ORDER BY v) FROM float_rows)
+     = (SELECT float8_state(v, 'j' ORDER BY v DESC) FROM float_rows) AS sum_same_in_any_order,
+       (SELECT float8_sq_state(v, 'j' ORDER BY v) FROM float_rows)
+     = (SELECT float8_sq_state(v, 'j' ORDER BY v DESC) FROM float_rows) AS squares_same_in_any_order;
+CREATE TEMP TABLE serial_states AS
+SELECT float8_state(v, 'j') AS sum_state, float8_sq_state(v, 'j') AS sq_state FROM float_rows;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;  -- every row goes through a worker's partial state
+EXPLAIN (COSTS OFF) SELECT float8_state(v, 'j') FROM float_rows;
+SELECT float8_state(v, 'j') = (SELECT sum_state FROM serial_states) AS sum_same_in_parallel,
+       float8_sq_state(v, 'j') = (SELECT sq_state FROM serial_states) AS squares_same_in_parallel
+FROM float_rows;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+DROP TABLE float_rows, serial_states;
+DROP AGGREGATE float8_state(double precision, text);
+DROP AGGREGATE float8_sq_state(double precision, text);
+
 -- SQLSTATEs a client can act on (README lists them).
 CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,96 +1,105 @@
-// Samplers for distributed discrete Laplace noise; see noise.hpp.
+// Exact samplers for distributed discrete Laplace noise; see noise.hpp.
 #include "crypto/noise.hpp"
 
 #include <cmath>
-#include <cstring>
 
 namespace smpc::crypto {
 
-double uniform_open(RandomSource& rng) {
-  std::uint64_t x = 0;
-  rng.fill(reinterpret_cast<std::uint8_t*>(&x), sizeof x);
-  // (k + 1/2) / 2^53 for k in [0, 2^53): never 0, never 1.
-  return (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53;
+LaplaceExponent exact_exponent(double x) {
+  if (!(x >= kMinLaplaceExponent && x <= kMaxLaplaceExponent)) {
+    throw RangeError(
+        "the noise exponent epsilon / sensitivity must be between 2^-50 and 2^32 "
+        "(a noise scale of at most 2^50 units)");
+  }
+  int e = 0;
+  const double m = std::frexp(x, &e);  // x = m 2^e, m in [1/2, 1)
+  // m 2^53 is an integer below 2^53: x = num 2^shift exactly.
+  auto num = static_cast<std::uint64_t>(std::ldexp(m, 53));
+  int shift = e - 53;
+  while (shift < 0 && (num & 1) == 0) {
+    num >>= 1;
+    ++shift;
+  }
+  LaplaceExponent out;
+  // x <= 2^32 keeps num 2^shift below 2^33; x >= 2^-50 keeps -shift <= 102.
+  out.num = shift >= 0 ? num << shift : num;
+  out.den_log2 = shift >= 0 ? 0 : static_cast<unsigned>(-shift);
+  return out;
 }
 
-double standard_normal(RandomSource& rng) {
+bool bernoulli_exp(RandomBits& bits, u128 num, unsigned den_log2) {
+  // K = 1; while Bernoulli(gamma / K): K = K + 1; the result is K odd.
+  // P(K odd) = sum over k of (-gamma)^k / k! = exp(-gamma). Bernoulli(gamma
+  // / K) is Bernoulli(1 / K) and Bernoulli(gamma), independently.
+  std::uint64_t k = 1;
+  while (bits.one_in(k) && bits.less_than(num, den_log2)) ++k;
+  return k % 2 == 1;
+}
+
+// bernoulli_exp with gamma = 1, where each Bernoulli(gamma / K) is Bernoulli(1 / K).
+static bool bernoulli_exp_minus_one(RandomBits& bits) {
+  std::uint64_t k = 1;
+  while (bits.one_in(k)) ++k;
+  return k % 2 == 1;
+}
+
+u128 geometric(RandomBits& bits, const LaplaceExponent& x) {
+  // x = s / t with t = 2^den_log2. X = U + t V with U uniform in [0, t)
+  // kept with probability exp(-U / t), and V counting successes of
+  // Bernoulli(exp(-1)), has P(X = n) proportional to exp(-n / t); then
+  // floor(X / s) is geometric with alpha = exp(-s / t).
+  const u128 t = static_cast<u128>(1) << x.den_log2;
+  const u128 s = x.num;
   for (;;) {
-    const double u = 2 * uniform_open(rng) - 1;
-    const double v = 2 * uniform_open(rng) - 1;
-    const double s = u * u + v * v;
-    if (s > 0 && s < 1) return u * std::sqrt(-2 * std::log(s) / s);
-  }
-}
-
-double gamma_variate(RandomSource& rng, double shape, double scale) {
-  if (!(shape > 0) || !(scale >= 0)) throw RangeError("gamma shape must be positive");
-  if (scale == 0) return 0;
-  if (shape < 1) {
-    // Gamma(a) = Gamma(a + 1) * U^(1/a).
-    return gamma_variate(rng, shape + 1, scale) * std::pow(uniform_open(rng), 1 / shape);
-  }
-  const double d = shape - 1.0 / 3;
-  const double c = 1 / std::sqrt(9 * d);
-  for (;;) {
-    const double x = standard_normal(rng);
-    double v = 1 + c * x;
-    if (v <= 0) continue;
-    v = v * v * v;
-    const double u = uniform_open(rng);
-    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v * scale;
-  }
-}
-
-std::int64_t poisson_variate(RandomSource& rng, double lambda) {
-  if (!(lambda >= 0)) throw RangeError("poisson mean must not be negative");
-  if (lambda > 0x1.0p52) {
-    throw RangeError("the noise is too large to draw: epsilon is too small for these bounds");
-  }
-  if (lambda < 10) {
-    const double limit = std::exp(-lambda);
-    std::int64_t k = 0;
-    double p = uniform_open(rng);
-    while (p > limit) {
-      ++k;
-      p *= uniform_open(rng);
+    const u128 u = bits.bits(x.den_log2);
+    if (!bernoulli_exp(bits, u, x.den_log2)) continue;
+    // V, from a fixed number of rounds however early it ends (noise.hpp).
+    std::uint64_t v = 0;
+    bool counting = true;
+    for (unsigned round = 0; counting || round < kGeometricRounds; ++round) {
+      const bool success = bernoulli_exp_minus_one(bits);
+      if (counting && success) {
+        ++v;
+      } else {
+        counting = false;
+      }
     }
-    return k;
-  }
-  // W. Hormann, "The transformed rejection method for generating Poisson
-  // random variables" (1993), algorithm PTRS.
-  const double slam = std::sqrt(lambda);
-  const double loglam = std::log(lambda);
-  const double b = 0.931 + 2.53 * slam;
-  const double a = -0.059 + 0.02483 * b;
-  const double inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
-  const double vr = 0.9277 - 3.6224 / (b - 2);
-  for (;;) {
-    const double u = uniform_open(rng) - 0.5;
-    const double v = uniform_open(rng);
-    const double us = 0.5 - std::fabs(u);
-    const double k = std::floor((2 * a / us + b) * u + lambda + 0.43);
-    if (us >= 0.07 && v <= vr) return static_cast<std::int64_t>(k);
-    if (k < 0 || (us < 0.013 && v > us)) continue;
-    if (std::log(v) + std::log(inv_alpha) - std::log(a / (us * us) + b) <=
-        -lambda + k * loglam - std::lgamma(k + 1)) {
-      return static_cast<std::int64_t>(k);
-    }
+    // floor((u + t v) / s) without forming t v: t / s <= 1 / x <= 2^50 and
+    // t % s < s < 2^53 (or t = 1), so with v < 2^64 nothing exceeds 2^118.
+    return static_cast<u128>(v) * (t / s) + (u + static_cast<u128>(v) * (t % s)) / s;
   }
 }
 
-std::int64_t polya_variate(RandomSource& rng, double r, double x) {
-  if (!(x > 0)) throw RangeError("noise exponent must be positive");
-  const double scale = laplace_scale(x);
-  if (!(scale <= kMaxLaplaceScale)) {
-    throw RangeError("the noise is too large to draw: epsilon is too small for these bounds");
+i128 discrete_laplace(RandomBits& bits, const LaplaceExponent& x) {
+  for (;;) {
+    const u128 g = geometric(bits, x);
+    const bool negative = bits.bit();
+    if (negative && g == 0) continue;  // zero must not count twice
+    return negative ? -static_cast<i128>(g) : static_cast<i128>(g);
   }
-  return poisson_variate(rng, gamma_variate(rng, r, scale));
+}
+
+u128 polya(RandomBits& bits, const LaplaceExponent& x, std::uint32_t parts) {
+  u128 left = geometric(bits, x);
+  if (parts == 1) return left;
+  // The cycles of a uniformly random permutation of `left` elements, one
+  // at a time; each is kept with probability 1 / parts.
+  u128 kept = 0;
+  while (left > 0) {
+    const u128 length = 1 + bits.below(left);
+    if (bits.one_in(parts)) kept += length;
+    left -= length;
+  }
+  return kept;
 }
 
 i128 laplace_noise_share(RandomSource& rng, double x, std::uint32_t parts) {
   if (parts == 0) throw RangeError("noise must be split among at least one party");
-  const double r = 1.0 / parts;
-  return static_cast<i128>(polya_variate(rng, r, x)) - polya_variate(rng, r, x);
+  const LaplaceExponent exact = exact_exponent(x);
+  RandomBits bits(rng);
+  if (parts == 1) return discrete_laplace(bits, exact);
+  const u128 plus = polya(bits, exact, parts);
+  return static_cast<i128>(plus) - static_cast<i128>(polya(bits, exact, parts));
 }
 
 double laplace_exponent(double epsilon, double sensitivity) {

@@ -1,14 +1,19 @@
 /*
  * The local phase of the smpc aggregates: the transition state and the
  * helpers that sums, averages, variances, grouped aggregates and histograms
- * share (aggregates.cpp). Values are kept exactly where PostgreSQL keeps
- * them exactly: integers and numeric as 128-bit integers at a decimal scale,
- * double precision as double; every addition that does not fit is an error.
+ * share (aggregates.cpp). Values are kept exactly: integers and numeric as
+ * 128-bit integers at a decimal scale, double precision rounded row by row
+ * to the federation's fixed point and then summed as 128-bit integers (so
+ * one row moves a sum by its own rounded value, within the bounds, and the
+ * sum does not depend on the order of the rows or on parallel workers);
+ * every addition that does not fit is an error.
  */
 #ifndef SMPC_AGG_STATE_H
 #define SMPC_AGG_STATE_H
 
 #include "pg/smpc_pg.h"
+
+#include <math.h>
 
 extern "C" {
 #include "access/tupdesc.h"
@@ -23,12 +28,11 @@ extern "C" {
 typedef struct SmpcAggState
 {
 	int64		count;
-	int128		isum;			/* integer sum, or numeric sum * 10^nscale */
+	int128		isum;			/* integer sum, or numeric and double precision sum * 10^nscale */
 	int32		nscale;
-	double		fsum;
 	int128		isq;			/* variances: sum of squares * 10^sqscale */
 	int32		sqscale;
-	double		fixed_factor;	/* variances of double precision: 10^scale of the federation */
+	double		fixed_factor;	/* double precision: 10^scale of the federation (= 10^nscale) */
 	int64		outside;		/* values outside the bounds (clipped or rejected) */
 	SmpcBounds	bounds;
 } SmpcAggState;
@@ -64,6 +68,33 @@ smpc_clip_int(SmpcAggState *s, int64 v)
 	return v < s->bounds.lo ? (int64) s->bounds.lo : (int64) s->bounds.hi;
 }
 extern double smpc_clip_float8(SmpcAggState *s, double v);
+
+/*
+ * A double precision input after the bounds, in the federation's fixed
+ * point (units of 10^-scale, s->fixed_factor = 10^scale) rounded to the
+ * nearest unit, ties to even: what sums, averages, variances and grouped
+ * sums add, exactly. Clipped values are kept within the integer bounds.
+ * False when the value is not finite or its magnitude in units is not below
+ * `limit` (at most 1e37). Inline: it runs for every row.
+ */
+static inline bool
+smpc_float8_fixed(SmpcAggState *s, double v, double limit, __int128 *out)
+{
+	double		x = smpc_clip_float8(s, v) * s->fixed_factor;
+	__int128	r;
+
+	if (unlikely(!(fabs(x) < limit)))
+		return false;
+	x = rint(x);
+	/* The cast to 64 bits is one instruction; to 128 bits a library call. */
+	r = fabs(x) < 9.0e18 ? (__int128) (int64) x : (__int128) x;
+	if (unlikely(s->bounds.present) && !s->bounds.reject)
+		r = r < s->bounds.lo ? (__int128) s->bounds.lo : r > s->bounds.hi ? (__int128) s->bounds.hi : r;
+	*out = r;
+	return true;
+}
+/* The error of a double precision value or local sum beyond 10^37 units. */
+extern void smpc_float8_sum_out_of_range(void) pg_attribute_noreturn();
 extern void smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale);
 /* An argument that is the same for every row, read from the query plan. */
 extern Datum smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what);
@@ -72,12 +103,11 @@ extern char *smpc_job_id(FunctionCallInfo fcinfo);
 /* The value class ("integer", "numeric", "float8") of argument 1. */
 extern const char *smpc_value_class(FunctionCallInfo fcinfo);
 /*
- * A local sum in the job's fixed point `scale`: v at vscale (integer and
- * numeric classes) or f (float8, rounded). Numeric values with more
- * fractional digits than the scale are an error, never rounded.
+ * A local sum in the job's fixed point `scale`: v at vscale (integers at 0,
+ * numeric and double precision at their state's scale). Numeric values with
+ * more fractional digits than the scale are an error, never rounded.
  */
-extern __int128 smpc_fixed_point(__int128 v, int vscale, double f, const char *value_class,
-								 int scale);
+extern __int128 smpc_fixed_point(__int128 v, int vscale, const char *value_class, int scale);
 /* Fills what every aggregate's job request shares; returns the federation. */
 extern SmpcFederationRow *smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s,
 										   const char *aggregate, const char *value_class,

@@ -7,7 +7,11 @@
  *   integer types: exact 128-bit sum and count;
  *   numeric:       exact 128-bit sum scaled by 10^nscale (the largest display
  *                  scale seen so far) and count;
- *   float8:        double-precision sum (as PostgreSQL's sum) and count.
+ *   float8:        each value rounded to the federation's fixed point (ties
+ *                  to even), summed exactly as a 128-bit integer, and count;
+ *                  rounding each row, not the sum, keeps one row's effect
+ *                  within the bounds (the sensitivity that noise is
+ *                  calibrated to) and the sum independent of row order.
  * Values outside the clipping bounds of the release policy (looked up at the
  * first row, release_policy.cpp) are clipped to them as they are added, or
  * only counted when the bounds reject them.
@@ -140,7 +144,7 @@ smpc_state_create(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 		s->fixed_factor = pow(10.0, fed->scale);
 		if (!integer_class)
 		{
-			/* Exact double precision moments are kept at the federation's scale. */
+			/* Double precision sums and moments are kept at the federation's scale. */
 			s->nscale = fed->scale;
 			s->sqscale = 2 * fed->scale;
 		}
@@ -263,6 +267,15 @@ smpc_accum_numeric(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+void
+smpc_float8_sum_out_of_range(void)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			errmsg("double precision sum is out of range for smpc"),
+			errdetail("Each value times 10^scale must be finite and below 10^37 in magnitude, and their sum must fit in 128 bits."));
+}
+
 Datum
 smpc_accum_float8(PG_FUNCTION_ARGS)
 {
@@ -270,7 +283,11 @@ smpc_accum_float8(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 	{
-		s->fsum += smpc_clip_float8(s, PG_GETARG_FLOAT8(1));
+		__int128	v;
+
+		if (!smpc_float8_fixed(s, PG_GETARG_FLOAT8(1), 1.0e37, &v) ||
+			__builtin_add_overflow(s->isum, v, &s->isum))
+			smpc_float8_sum_out_of_range();
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -314,7 +331,6 @@ smpc_combine(PG_FUNCTION_ARGS)
 				errmsg("the bounds of column \"%s\" changed while the query ran", a->bounds.column),
 				errhint("Run the query again."));
 	a->count += b->count;
-	a->fsum += b->fsum;
 	a->outside += b->outside;
 	smpc_add_scaled(a, b->isum, b->nscale);
 	smpc_add_scaled_to(&a->isq, &a->sqscale, b->isq, b->sqscale);
@@ -506,40 +522,30 @@ smpc_value_class(FunctionCallInfo fcinfo)
 	return value_class;
 }
 
-/* A local sum in the job's fixed point (agg_state.h). */
+/*
+ * A local sum in the job's fixed point (agg_state.h). Double precision sums
+ * were rounded row by row, at the federation's scale, which is the job's.
+ */
 __int128
-smpc_fixed_point(__int128 v, int vscale, double f, const char *value_class, int scale)
+smpc_fixed_point(__int128 v, int vscale, const char *value_class, int scale)
 {
 	if (strcmp(value_class, "integer") == 0)
 		return v;
-	if (strcmp(value_class, "numeric") == 0)
+	if (vscale > scale)
 	{
-		if (vscale > scale)
-		{
-			__int128	div = smpc_pow10(vscale - scale);
+		__int128	div = smpc_pow10(vscale - scale);
 
-			if (v % div != 0)
-				ereport(ERROR,
-						errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						errmsg("numeric values have more than %d fractional digits", scale),
-						errdetail("The federation's scale is %d; smpc does not round numeric values.", scale),
-						errhint("Round the input, e.g. round(value, %d), or register the federation with a larger scale.", scale));
-			return v / div;
-		}
-		if (__builtin_mul_overflow(v, smpc_pow10(scale - vscale), &v))
-			smpc_numeric_overflow();
-		return v;
-	}
-	/* float8: round to the federation's scale */
-	{
-		double		x = f * pow(10.0, scale);
-
-		if (!isfinite(x) || fabs(x) >= 1.0e37)
+		if (v % div != 0)
 			ereport(ERROR,
 					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					errmsg("double precision sum is out of range for smpc"));
-		return (__int128) rint(x);
+					errmsg("numeric values have more than %d fractional digits", scale),
+					errdetail("The federation's scale is %d; smpc does not round numeric values.", scale),
+					errhint("Round the input, e.g. round(value, %d), or register the federation with a larger scale.", scale));
+		return v / div;
 	}
+	if (__builtin_mul_overflow(v, smpc_pow10(scale - vscale), &v))
+		smpc_numeric_overflow();
+	return v;
 }
 
 /* This party's partial sum in the job's fixed point. */
@@ -548,7 +554,7 @@ smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
 {
 	if (s == NULL)
 		return 0;
-	return smpc_fixed_point(s->isum, s->nscale, s->fsum, value_class, scale);
+	return smpc_fixed_point(s->isum, s->nscale, value_class, scale);
 }
 
 /*

@@ -60,8 +60,7 @@ typedef struct SmpcGroupState
 	SmpcAggState base;			/* bounds, values outside them, rows aggregated */
 	SmpcDomain	domain;
 	int128	   *sums;			/* per key, at scales[k] (integer: 0); NULL for counts */
-	int32	   *scales;			/* numeric and double precision only */
-	double	   *fsums;			/* numeric and double precision only */
+	int32	   *scales;			/* numeric and double precision (rounded per row, agg_state.h) only */
 	int64	   *counts;
 	int64		dropped;		/* rows whose key is outside the domain */
 } SmpcGroupState;
@@ -98,15 +97,17 @@ smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 	if (with_bounds)
 		s->sums = (int128 *) palloc0(sizeof(int128) * n);
 	if (with_bounds && !integer_class)
-	{
 		s->scales = (int32 *) palloc0(sizeof(int32) * n);
-		s->fsums = (double *) palloc0(sizeof(double) * n);
-	}
 	s->counts = (int64 *) palloc0(sizeof(int64) * n);
 	MemoryContextSwitchTo(old);
 	if (with_bounds)
-		smpc_bounds_load_arg(fcinfo, smpc_load_federation(smpc_default_federation_name(), false),
-							 integer_class, 1, &s->base.bounds);
+	{
+		SmpcFederationRow *fed = smpc_load_federation(smpc_default_federation_name(), false);
+
+		smpc_bounds_load_arg(fcinfo, fed, integer_class, 1, &s->base.bounds);
+		s->base.nscale = fed->scale;
+		s->base.fixed_factor = pow(10.0, fed->scale);
+	}
 	return s;
 }
 
@@ -210,9 +211,14 @@ smpc_group_accum_float8(PG_FUNCTION_ARGS)
 	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
 	int			c;
 
+	__int128	v;
+
 	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
 		PG_RETURN_POINTER(s);
-	s->fsums[c] += smpc_clip_float8(&s->base, PG_GETARG_FLOAT8(2));
+	if (!smpc_float8_fixed(&s->base, PG_GETARG_FLOAT8(2), 1.0e37, &v) ||
+		__builtin_add_overflow(s->sums[c], v, &s->sums[c]))
+		smpc_float8_sum_out_of_range();
+	s->scales[c] = s->base.nscale;
 	s->counts[c]++;
 	s->base.count++;
 	PG_RETURN_POINTER(s);
@@ -324,7 +330,6 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 	{
 		if (sum_at >= 0)
 			req.inputs[c * width + sum_at] = smpc_fixed_point(s->sums[c], s->scales ? s->scales[c] : 0,
-															  s->fsums ? s->fsums[c] : 0.0,
 															  value_class, req.scale);
 		if (count_at >= 0)
 			req.inputs[c * width + count_at] = s->counts[c];

@@ -25,6 +25,7 @@
 
 extern "C" {
 #include "access/parallel.h"
+#include "common/shortest_dec.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -977,7 +978,7 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 	descriptor = psprintf("%s(%s)%s%s%s%s", req->aggregate, req->value_class,
 						  req->shape ? req->shape : "", smpc_job_dataset ? " on " : "",
 						  smpc_job_dataset ? smpc_job_dataset : "",
-						  smpc_epsilon > 0 ? psprintf(" with epsilon %g", smpc_epsilon) : "");
+						  smpc_epsilon > 0 ? psprintf(" with epsilon %s", double_to_shortest_decimal(smpc_epsilon)) : "");
 	if (strlen(descriptor) > 255)
 		elog(ERROR, "smpc job descriptor \"%s\" is too long", descriptor);
 

@@ -119,18 +119,17 @@ smpc_accum_sq_float8(PG_FUNCTION_ARGS)
 	{
 		/*
 		 * Each value is rounded to the federation's scale and then summed,
-		 * squares too, exactly: a sum of squares in double precision would
-		 * lose the digits the variance is made of (values near 1e8).
+		 * squares too, exactly (agg_state.h): a sum of squares in double
+		 * precision would lose the digits the variance is made of (values
+		 * near 1e8). Below 10^18 units a square fits 128 bits.
 		 */
-		double		x = smpc_clip_float8(s, PG_GETARG_FLOAT8(1)) * s->fixed_factor;
 		__int128	v;
 
-		if (!isfinite(x) || fabs(x) >= 1.0e18)
+		if (!smpc_float8_fixed(s, PG_GETARG_FLOAT8(1), 1.0e18, &v))
 			ereport(ERROR,
 					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					errmsg("double precision value is out of range for smpc variances"),
 					errdetail("Values times 10^scale must stay below 10^18 in magnitude."));
-		v = (__int128) rint(x);
 		if (__builtin_add_overflow(s->isum, v, &s->isum) ||
 			__builtin_add_overflow(s->isq, v * v, &s->isq))
 			smpc_numeric_overflow();
@@ -193,11 +192,8 @@ smpc_moments_run(FunctionCallInfo fcinfo, const char *value_class, Datum *out)
 	req.inputs = smpc_alloc_values(3);
 	if (s != NULL)
 	{
-		/* Double precision moments are exact at the scale already (see above). */
-		const char *exact = strcmp(value_class, "float8") == 0 ? "numeric" : value_class;
-
-		req.inputs[0] = smpc_fixed_point(s->isum, s->nscale, 0, exact, req.scale);
-		req.inputs[1] = smpc_fixed_point(s->isq, s->sqscale, 0, exact, 2 * req.scale);
+		req.inputs[0] = smpc_fixed_point(s->isum, s->nscale, value_class, req.scale);
+		req.inputs[1] = smpc_fixed_point(s->isq, s->sqscale, value_class, 2 * req.scale);
 		req.inputs[2] = s->count;
 	}
 	smpc_run_job(fed, &req, outv, &res);

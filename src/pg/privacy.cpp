@@ -8,9 +8,14 @@
  * that much (parallel composition). A value of sensitivity D (in its fixed
  * point: 1 for a count, max(|lo|, |hi|) of the clipping bounds for a sum,
  * its square for a sum of squares) gets discrete Laplace noise with
- * alpha = exp(-x), x = (epsilon / L) / D, drawn in shares by the input parties
- * (protocol/noise_plan.hpp). Sums and sums of squares need bounds: without
- * them the sensitivity is unbounded and the job is refused.
+ * alpha = exp(-x), x the largest double with x * L * D <= epsilon (exactly,
+ * in integers: so x * D never exceeds epsilon / L by a rounding), drawn in
+ * shares by the input parties with exact integer samplers
+ * (protocol/noise_plan.hpp, crypto/noise.hpp). Sums and sums of squares
+ * need bounds: without them the sensitivity is unbounded and the job is
+ * refused. The samplers draw every scale up to 2^50 units, and no draw
+ * fails; a larger scale (x below 2^-50) is refused here, before the job is
+ * charged or sends anything.
  *
  * Ledger: smpc.audit_log. Before a job with noise sends anything, its
  * charge is written there as a record of its own (outcome 'charged',
@@ -18,8 +23,12 @@
  * transaction, and the job waits until it is on disk: rolling back the
  * caller's transaction, a failure or a partner that withholds its last
  * message cannot undo it. Only a job that fails before any of its messages
- * left this party is refunded (a 'refunded' record with -epsilon). A stored
- * result returned again is not charged.
+ * left this party is refunded (a 'refunded' record with -epsilon). No draw
+ * of the samplers fails, so whether a job is refunded does not depend on
+ * its noise, with one exception: a local sum plus its noise share outside
+ * the field's no-wrap bound (protocol/noise_plan.hpp) fails the job before
+ * it sends anything, which takes a local sum within a few noise scales of
+ * +-(2^126 - 1) / n. A stored result returned again is not charged.
  *
  * A job without smpc.epsilon on a dataset that a budget applies to is
  * refused: an exact release would spend more than any budget.
@@ -50,21 +59,77 @@ extern "C" {
 
 double		smpc_epsilon = 0;
 
-/* Sensitivity of a value of kind 'c', 's' or 'q' in its fixed point; < 0: unbounded. */
-static double
-smpc_sensitivity(char kind, const SmpcBounds *b)
+/*
+ * The sensitivity of a value of kind 'c', 's' or 'q' in its fixed point,
+ * exactly: 1 for a count, max(|lo|, |hi|) for a sum, its square for a sum of
+ * squares; UINT128 max when that does not fit 128 bits. False: unbounded.
+ */
+static bool
+smpc_sensitivity(char kind, const SmpcBounds *b, unsigned __int128 *d)
 {
-	double		m;
+	unsigned __int128 lo;
+	unsigned __int128 hi;
+	unsigned __int128 m;
 
 	if (kind == 'c')
-		return 1;
+	{
+		*d = 1;
+		return true;
+	}
 	if (b == NULL || !b->present)
-		return -1;
-	m = fmax(fabs((double) b->lo), fabs((double) b->hi));
-	return kind == 'q' ? m * m : m;
+		return false;
+	lo = b->lo < 0 ? -(unsigned __int128) b->lo : (unsigned __int128) b->lo;
+	hi = b->hi < 0 ? -(unsigned __int128) b->hi : (unsigned __int128) b->hi;
+	m = lo > hi ? lo : hi;
+	if (kind == 'q' && __builtin_mul_overflow(m, m, d))
+		*d = ~(unsigned __int128) 0;
+	else if (kind != 'q')
+		*d = m;
+	return true;
 }
 
-/* Per value of the job, the exponent epsilon / sensitivity of its noise. */
+/* A finite positive double as mant * 2^exp, mant an integer below 2^53. */
+static uint64
+smpc_double_parts(double v, int *exp)
+{
+	int			e;
+	double		m = frexp(v, &e);
+
+	*exp = e - 53;
+	return (uint64) ldexp(m, 53);
+}
+
+/* Whether x * a <= epsilon exactly (x, epsilon positive; a below 2^63). */
+static bool
+smpc_privacy_within(double x, uint64 a, double epsilon)
+{
+	int			ex;
+	int			ee;
+	unsigned __int128 lhs = (unsigned __int128) smpc_double_parts(x, &ex) * a;	/* < 2^116 */
+	uint64		me = smpc_double_parts(epsilon, &ee);
+	int			k = ex - ee;
+
+	/* lhs * 2^k <= me */
+	if (k >= 0)
+		return k < 64 && lhs <= (unsigned __int128) (me >> k);
+	k = -k;
+	if (k >= 128)
+		return true;
+	/* lhs <= me * 2^k, i.e. ceil(lhs / 2^k) <= me */
+	return (lhs >> k) + ((lhs & ((((unsigned __int128) 1) << k) - 1)) != 0) <= me;
+}
+
+/* The samplers' smallest exponent (crypto::kMinLaplaceExponent): a noise scale of at most 2^50. */
+#define SMPC_PRIVACY_MIN_EXPONENT 0x1.0p-50
+
+/*
+ * Per value of the job, the exponent x of its noise, alpha = exp(-x): the
+ * largest double with x * L * d <= epsilon exactly (L statistics per cell, d
+ * the value's sensitivity), so that rounding never spends more than
+ * epsilon / L; 0 for a value that cannot change (d = 0). A scale beyond
+ * what the samplers draw (x below 2^-50) is refused here, before anything
+ * is sent.
+ */
 double *
 smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, double epsilon)
 {
@@ -75,24 +140,33 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, doub
 	/* One exponent per statistic of a cell; every cell repeats them. */
 	for (int k = 0; k < stats; k++)
 	{
-		double		d = smpc_sensitivity(req->kinds[k], req->bounds);
+		unsigned __int128 d;
+		double		xk;
 
-		if (d < 0)
+		if (!smpc_sensitivity(req->kinds[k], req->bounds, &d))
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_POLICY_REFUSED),
 					errmsg("a job with smpc.epsilon needs clipping bounds for the column it sums"),
 					errdetail("Without bounds one row can change a sum without limit, so no noise is enough."),
 					errhint("Declare them with smpc.set_bounds('%s', '%s', lo, hi) at every party.",
 							fed->name, req->column ? req->column : "*"));
-		per_kind[k] = d == 0 ? 0 : (epsilon / stats) / d;
-		/* The noise scale 1 / expm1(x): beyond 2^50 no draw is meaningful. */
-		if (d > 0 && !(1 / expm1(per_kind[k]) <= 1125899906842624.0))
+		if (d == 0)
+			continue;
+		/* epsilon <= 100 and L * d above 2^60 is a scale far beyond 2^50 */
+		xk = d > ((unsigned __int128) 1 << 60) ? 0 : (epsilon / stats) / (double) d;
+		while (xk > 0 && !smpc_privacy_within(xk, (uint64) stats * (uint64) d, epsilon))
+			xk = nextafter(xk, 0);
+		while (xk > 0 && smpc_privacy_within(nextafter(xk, HUGE_VAL), (uint64) stats * (uint64) d, epsilon))
+			xk = nextafter(xk, HUGE_VAL);
+		if (!(xk >= SMPC_PRIVACY_MIN_EXPONENT))
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_POLICY_REFUSED),
 					errmsg("smpc.epsilon %g is too small for the bounds of column \"%s\"", epsilon,
 						   req->column ? req->column : "*"),
-					errdetail("The noise would exceed 2^50 units of the job's fixed point."),
+					errdetail("The noise scale, the sensitivity divided by epsilon / %d, would exceed 2^50 units of the job's fixed point, the largest that is drawn.",
+							  stats),
 					errhint("Use a larger epsilon or narrower bounds."));
+		per_kind[k] = xk;
 	}
 	for (int k = 0; k < req->width; k++)
 		x[k] = per_kind[k % stats];

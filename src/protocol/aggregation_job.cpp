@@ -175,8 +175,8 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
     const std::uint32_t parts = noise_parts(fed, params_.policy);
     for (std::size_t k = 0; is_input_ && k < width_; ++k) {
       if (params_.noise_exponent[k] > 0) {
-        input_[k] += crypto::Fp::from_signed(
-            crypto::laplace_noise_share(rng_, params_.noise_exponent[k], parts));
+        input_[k] = add_noise_share(
+            input_[k], crypto::laplace_noise_share(rng_, params_.noise_exponent[k], parts), fed);
       }
     }
   }

@@ -16,11 +16,16 @@
 // minimum. Peer to peer with additive sharing (c = n - 1) every party adds
 // the whole noise, n times the variance a trusted curator would add.
 //
-// No PostgreSQL headers here (DESIGN.md layering).
+// An input plus its noise share must still satisfy the bound that keeps the
+// joint sum from wrapping around the field (crypto::encode_summand): the
+// noise is unbounded, so it is checked again after it is added.
+//
+// No PostgreSQL headers here (the layering check in CMakeLists.txt).
 #pragma once
 
 #include <cstdint>
 
+#include "crypto/field.hpp"
 #include "protocol/federation.hpp"
 #include "protocol/release_policy.hpp"
 
@@ -33,5 +38,9 @@ namespace smpc::protocol {
 std::size_t collusion_threshold(const FederationDef& federation);
 // The number of shares each party's noise is a fraction of (see above).
 std::uint32_t noise_parts(const FederationDef& federation, const ReleasePolicy& policy);
+// An input party's value with its noise share added, re-encoded under the
+// no-wrap bound for the federation's input parties. Throws ProtocolError
+// (kRange) when the sum leaves that bound.
+crypto::Fp add_noise_share(crypto::Fp input, crypto::i128 share, const FederationDef& federation);
 
 }  // namespace smpc::protocol

@@ -107,6 +107,40 @@ $res = $fed->run_all({ map { $_ => "SET smpc.epsilon = " . ($_ eq 'c' ? '0.2' : 
 like($res->{a}{stderr} . $res->{b}{stderr}, qr/SM005: .*with epsilon 0\.2.*with epsilon 0\.1|SM005: .*with epsilon 0\.1.*with epsilon 0\.2/,
 	'different epsilons are a job mismatch');
 
+# The descriptor names epsilon exactly (shortest round-trip form): parties
+# whose epsilons differ only in the 10th digit are a mismatch too, never a
+# job where each calibrates its noise to its own epsilon.
+$res = $fed->run_all({ map { $_ => "SET smpc.epsilon = " . ($_ eq 'c' ? '0.1000000001' : '0.1')
+	  . "; SELECT smpc_count(y, 'dp-mismatch-10th') FROM t" } @names });
+for my $p (@names)
+{
+	isnt($res->{$p}{rc}, 0, "epsilons differing in the 10th digit: party $p does not release");
+}
+like($res->{a}{stderr} . $res->{b}{stderr},
+	qr/SM005: .*with epsilon 0\.1000000001.*with epsilon 0\.1\b|SM005: .*with epsilon 0\.1\b.*with epsilon 0\.1000000001/,
+	'epsilons differing in the 10th digit are a job mismatch');
+
+# The largest noise scale, 2^50 units, is drawn (no draw fails at any
+# allowed scale); one unit more is refused before anything is sent or
+# charged, with SM006 and a hint.
+everywhere("CREATE TABLE wide (w bigint); INSERT INTO wide VALUES (1), (2); "
+	  . "SELECT smpc.set_bounds('ico', 'w', 0, 1125899906842624); "
+	  . "SELECT smpc.set_privacy_budget('ico', 'w', 100)");
+for my $job (qw(dp-2to50-1 dp-2to50-2 dp-2to50-3))
+{
+	$res = $fed->run_all("SET smpc.epsilon = 1; SELECT smpc_sum(w, '$job') FROM wide");
+	my $got = $fed->expect_all_ok($res, undef, "noise at scale 2^50: $job");
+	is(scalar(keys %{ { map { $_ => 1 } values %$got } }), 1, "$job: the same at every party");
+}
+everywhere("SELECT smpc.set_bounds('ico', 'w', 0, 1125899906842625)");
+($rc, $out, $err) = $fed->try_psql('a', "SET smpc.epsilon = 1; SELECT smpc_sum(w, 'dp-2to50-over') FROM wide");
+like($err, qr/SM006: smpc\.epsilon 1 is too small for the bounds of column "w"/,
+	'a noise scale above 2^50 is refused');
+like($err, qr/would exceed 2\^50 units/, 'and the detail names the limit');
+like($err, qr/HINT:  Use a larger epsilon or narrower bounds/, 'and the hint says what to do');
+is($fed->psql('a', "SELECT count(*) FROM smpc.privacy_ledger WHERE job_id = 'dp-2to50-over'"), '0',
+	'and nothing is charged');
+
 # Grouped sums and histograms take noise too; counts may come out negative.
 $res = $fed->run_all("SET smpc.epsilon = 1; SELECT string_agg(key || '=' || value, ',') FROM "
 	  . "unnest((SELECT smpc_sum_by(region, y, ARRAY['n', 's'], 'dp-grouped') FROM t))");

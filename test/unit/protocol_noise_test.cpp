@@ -84,6 +84,40 @@ TEST(NoisyJob, ShamirNoiseIsSplitAmongHonestParties) {
   EXPECT_NEAR(variance(e) / (1.5 * crypto::laplace_variance(x)), 1, 0.12);
 }
 
+// An input at the no-wrap bound plus a positive noise share would carry the
+// joint sum around the field (a huge negative release): the party refuses
+// to go on instead, before anything is sent.
+TEST(NoisyJob, NoiseNeverCarriesTheSumAroundTheField) {
+  const i128 bound = crypto::Fp::kSignedMax / 3;
+  int refused = 0;
+  for (int seed = 1; seed <= 40; ++seed) {
+    std::vector<JobParams> all = make_parties(3, 0);
+    for (JobParams& p : all) p.noise_exponent = {0.001};
+    try {
+      Network net(all, static_cast<std::uint64_t>(seed), {{bound}, {bound}, {bound}});
+      net.start_all();
+      net.run();
+      EXPECT_GT(Network::decode_result(*net.parties[0].job)[0], 0) << "the sum wrapped, seed " << seed;
+    } catch (const ProtocolError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kRange) << e.what();
+      EXPECT_STREQ(e.what(), "this party's input plus its noise share does not fit the field");
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 20);  // each party's share is positive about half the time
+}
+
+TEST(NoisyJob, NoiseShareKeepsTheNoWrapBound) {
+  const FederationDef def = def_of(4, 0);
+  const i128 bound = crypto::Fp::kSignedMax / 4;
+  EXPECT_EQ(add_noise_share(crypto::Fp::from_signed(bound - 5), 5, def).to_signed(), bound);
+  EXPECT_EQ(add_noise_share(crypto::Fp::from_signed(-bound), 7, def).to_signed(), -bound + 7);
+  EXPECT_THROW(add_noise_share(crypto::Fp::from_signed(bound), 1, def), ProtocolError);
+  EXPECT_THROW(add_noise_share(crypto::Fp::from_signed(-bound), -1, def), ProtocolError);
+  EXPECT_THROW(add_noise_share(crypto::Fp::from_signed(0), crypto::Fp::kSignedMax, def),
+               ProtocolError);
+}
+
 TEST(NoisyJob, NoiseNeedsOneParameterPerValue) {
   JobParams p = params(federation(3), 0);
   p.noise_exponent = {0.5};
