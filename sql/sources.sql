@@ -140,31 +140,46 @@ SELECT pg_temp.outcome($$SELECT spi_sum('spi-1')$$);
 -- column is refused, whatever shape reads it.
 SELECT smpc.drop_bounds('src', 'amount');
 SELECT smpc.set_privacy_budget('src', 'other', 1.0);
+CREATE VIEW other_view AS SELECT other AS o FROM spend;
+CREATE FUNCTION other_rows() RETURNS TABLE (v integer) LANGUAGE sql STABLE
+    AS 'SELECT other FROM spend';
 SELECT q AS "query", pg_temp.outcome(q) FROM (VALUES
     ($$SELECT smpc_count(other, 'b-plain') FROM spend$$),
+    ($$SELECT smpc_count(s.x, 'b-alias') FROM spend AS s(a, x)$$),
     ($$SELECT smpc_count(other + 0, 'b-expr') FROM spend$$),
+    ($$SELECT smpc_count(other * 1.0, 'b-times') FROM spend$$),
+    ($$SELECT smpc_count(CASE WHEN other > 1 THEN 1 END, 'b-case') FROM spend$$),
     ($$SELECT smpc_count(o, 'b-sub') FROM (SELECT other AS o FROM spend LIMIT 10) q$$),
+    ($$WITH c AS MATERIALIZED (SELECT other AS o FROM spend) SELECT smpc_count(o, 'b-cte') FROM c$$),
+    ($$SELECT smpc_count(o, 'b-view') FROM other_view$$),
     ($$SELECT smpc_count(u, 'b-union') FROM (SELECT amount AS u FROM spend2 UNION ALL SELECT other FROM spend) q$$),
+    ($$SELECT smpc_count(same(other), 'b-sqlfunc') FROM spend$$),
+    ($$SELECT smpc_count(v, 'b-srf') FROM other_rows()$$),
+    ($$SELECT smpc_count(s.other, 'b-join') FROM spend s JOIN spend2 t ON true$$),
     ($$SELECT smpc_count_by(other::text, ARRAY['1', '2'], 'b-key') FROM spend WHERE other IS NOT NULL$$),
     ($$SELECT smpc_count(opaque(amount), 'b-opaque') FROM spend$$),
     ($$SELECT smpc_count(amount, 'b-other-column') FROM spend$$)
 ) AS shapes(q);
 -- A noisy job is charged to the budgets of the columns it reads.
 SET smpc.epsilon = 0.25;
-SELECT pg_temp.outcome($$SELECT smpc_count(other + 0, 'n-expr') FROM spend$$);
-SELECT pg_temp.outcome($$SELECT smpc_count(opaque(amount), 'n-opaque') FROM spend$$);
+SELECT q AS "query", pg_temp.outcome(q) FROM (VALUES
+    ($$SELECT smpc_count(other + 0, 'n-expr') FROM spend$$),
+    ($$SELECT smpc_count(o, 'n-view') FROM other_view$$),
+    ($$SELECT smpc_count(u, 'n-union') FROM (SELECT amount AS u FROM spend2 UNION ALL SELECT other FROM spend) q$$),
+    ($$SELECT smpc_count(opaque(amount), 'n-opaque') FROM spend$$)
+) AS shapes(q);
 SELECT job_id, dataset, outcome, epsilon FROM smpc.privacy_ledger
-WHERE job_id IN ('n-expr', 'n-opaque') AND outcome = 'charged' ORDER BY job_id, dataset;
--- Neither sent anything (the partners cannot be reached): both are refunded.
+WHERE job_id LIKE 'n-%' AND outcome = 'charged' ORDER BY job_id, dataset;
+-- None sent anything (the partners cannot be reached): all are refunded.
 DO $$
 BEGIN
     FOR i IN 1 .. 200 LOOP
         EXIT WHEN (SELECT count(*) FROM smpc.privacy_ledger
-                   WHERE job_id IN ('n-expr', 'n-opaque') AND outcome = 'refunded') = 2;
+                   WHERE job_id LIKE 'n-%' AND outcome = 'refunded') = 4;
         PERFORM pg_sleep(0.05);
     END LOOP;
 END $$;
-SELECT sum(epsilon) AS net FROM smpc.privacy_ledger WHERE job_id IN ('n-expr', 'n-opaque');
+SELECT sum(epsilon) AS net FROM smpc.privacy_ledger WHERE job_id LIKE 'n-%';
 
 -- One ledger per column across federations: what federation src spent on
 -- other counts in federation src2 (here a charge recorded as a released
@@ -198,7 +213,8 @@ SELECT smpc_count(amount, 'once') FROM spend;
 RESET smpc.federation;
 RESET smpc.timeout;
 DROP FUNCTION spi_sum(text), same(integer), plus_zero(integer), opaque(integer), spend_rows(),
-    spend_rows_volatile();
+    spend_rows_volatile(), other_rows();
+DROP VIEW other_view;
 DROP TABLE spend, spend2, spend_big CASCADE;
 DROP USER MAPPING FOR PUBLIC SERVER b;
 DROP USER MAPPING FOR PUBLIC SERVER c;
