@@ -49,7 +49,7 @@ SELECT smpc_avg(amount, 'p1') FROM spend WHERE amount < 500;
 SELECT smpc_sum(s.x, 'p1') FROM spend AS s(x);
 CREATE VIEW spend_view AS SELECT amount AS spent FROM spend;
 SELECT smpc_sum(spent, 'p1') FROM spend_view;
--- A subquery's output column is named by the subquery.
+-- An expression over the column escapes its bounds, whatever a subquery names it.
 SELECT smpc_sum(amount, 'p1') FROM (SELECT amount * 2 AS amount FROM spend LIMIT 10) q;
 -- numeric and double precision are compared in the federation's fixed point.
 SELECT smpc.set_bounds('pol', 'price', -2.5, 2, 'reject');

@@ -26,8 +26,10 @@ COMMENT ON COLUMN smpc.federations.min_rows IS
 COMMENT ON COLUMN smpc.federations.require_bounds IS
     'release policy: refuse sums and averages over a column that has no clipping bounds';
 
--- Clipping bounds per column (by the name of the column the aggregate reads;
--- '*' for every column without its own entry, and for expressions).
+-- Clipping bounds per column: by the name of the base column (a table's own
+-- column) that an aggregate's value is, followed through aliases, subqueries,
+-- views and the like; '*' for every column without its own entry. An
+-- expression over a bounded column takes no bounds (release_policy.cpp).
 CREATE TABLE smpc.bounds (
     federation    text NOT NULL REFERENCES smpc.federations (name) ON DELETE CASCADE,
     column_name   text NOT NULL CHECK (column_name <> '' AND octet_length(column_name) <= 63),
@@ -1135,8 +1137,9 @@ CREATE TABLE smpc.privacy_budgets (
 );
 REVOKE ALL ON smpc.privacy_budgets FROM PUBLIC;
 GRANT SELECT ON smpc.privacy_budgets TO smpc_admin, smpc_analyst;
-COMMENT ON TABLE smpc.privacy_budgets IS 'total differential privacy budget per dataset: shared by every role (role NULL) or a role''s own; jobs with smpc.epsilon are refused beyond it';
-COMMENT ON COLUMN smpc.privacy_budgets.dataset IS 'the column a job aggregates (as smpc.bounds names it), or ''*'' for every dataset without an entry of its own';
+COMMENT ON TABLE smpc.privacy_budgets IS 'total differential privacy budget per dataset (a column), at this party: shared by every role (role NULL) or a role''s own; it applies to jobs of every federation, which spend from one ledger; jobs with smpc.epsilon are refused beyond it, exact jobs always';
+COMMENT ON COLUMN smpc.privacy_budgets.federation IS 'the federation the budget was declared in; it applies to the jobs of every federation';
+COMMENT ON COLUMN smpc.privacy_budgets.dataset IS 'a base column a job reads (by name, as smpc.bounds names it, whichever table), or ''*'' for every column without a budget of its own';
 COMMENT ON COLUMN smpc.privacy_budgets.role IS 'the role whose own budget this is; NULL: one budget for all roles together';
 SELECT pg_catalog.pg_extension_config_dump('smpc.privacy_budgets', '');
 
@@ -1206,11 +1209,11 @@ SELECT b.federation, b.dataset, b.role, b.epsilon AS budget, s.spent,
 FROM smpc.privacy_budgets b,
      LATERAL (SELECT coalesce(sum(l.epsilon), 0) AS spent FROM smpc.audit_log l
               WHERE l.outcome IN ('charged', 'refunded')
-                AND l.federation = b.federation AND l.budget_dataset = b.dataset
+                AND l.budget_dataset = b.dataset
                 AND (b.role IS NULL OR l.requested_by = b.role)) s;
 REVOKE ALL ON smpc.privacy_budget_left FROM PUBLIC;
 GRANT SELECT ON smpc.privacy_budget_left TO smpc_admin, smpc_analyst;
-COMMENT ON VIEW smpc.privacy_budget_left IS 'each privacy budget, what has been spent of it and what remains (an analyst''s view counts only the jobs it can see)';
+COMMENT ON VIEW smpc.privacy_budget_left IS 'each privacy budget, what jobs of every federation have spent of it and what remains (an analyst''s view counts only the jobs it can see)';
 
 -- Backends cache federation definitions (catalog.cpp); any change to the
 -- table makes every backend read them again.

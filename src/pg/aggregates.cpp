@@ -578,6 +578,7 @@ smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, const char *agg
 	req->rows = s ? s->count : 0;
 	req->count_index = -1;
 	req->column = smpc_input_column(fcinfo, value_arg);
+	req->sources = smpc_job_sources(fcinfo, value_arg);
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
 	req->scale = strcmp(value_class, "integer") == 0 || !with_bounds ? 0 : fed->scale;
 	if (with_bounds)

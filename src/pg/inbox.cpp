@@ -64,6 +64,8 @@ typedef struct SmpcWaiter
 	int			procno;
 	bool		shares_closed;	/* the job takes no more shares (smpc_inbox_close_shares) */
 	uint8		key[32];
+	uint8		id_key[32];		/* the job id's alone (job ids run once per party) */
+	char		federation[64];
 } SmpcWaiter;
 
 typedef struct SmpcSlot
@@ -96,6 +98,8 @@ static bool smpc_inbox_exit_registered = false;
 /* Whether an entry belongs to this database's job `key`. */
 #define SMPC_MATCHES(entry, key_) \
 	((entry).used && (entry).dbid == MyDatabaseId && memcmp((entry).key, (key_), 32) == 0)
+#define SMPC_MATCHES_ID(entry, id_key_) \
+	((entry).used && (entry).dbid == MyDatabaseId && memcmp((entry).id_key, (id_key_), 32) == 0)
 
 static inline SmpcWaiter *
 smpc_waiters(void)
@@ -209,15 +213,18 @@ smpc_inbox_on_exit(int code, Datum arg)
 }
 
 /*
- * Claims the job key for this backend. False when another live backend is
- * already running the same job.
+ * Claims the job key, and the key of its id alone, for this backend:
+ * SMPC_CLAIM_OK, or SMPC_CLAIM_RUNNING when another live backend is already
+ * running the same job, or SMPC_CLAIM_OTHER_FEDERATION (with the federation
+ * in running_in, 64 bytes) when one runs the same id in another federation.
  */
-bool
-smpc_inbox_register(const uint8 *key)
+int
+smpc_inbox_register(const uint8 *key, const uint8 *id_key, const char *federation,
+					char *running_in)
 {
 	SmpcWaiter *w;
 	int			free_index = -1;
-	bool		ok = true;
+	int			claim = SMPC_CLAIM_OK;
 
 	smpc_inbox_require();
 	if (!smpc_inbox_exit_registered)
@@ -235,9 +242,14 @@ smpc_inbox_register(const uint8 *key)
 				free_index = i;
 		}
 		else if (SMPC_MATCHES(w[i], key))
-			ok = false;
+			claim = SMPC_CLAIM_RUNNING;
+		else if (claim == SMPC_CLAIM_OK && SMPC_MATCHES_ID(w[i], id_key))
+		{
+			claim = SMPC_CLAIM_OTHER_FEDERATION;
+			strlcpy(running_in, w[i].federation, 64);
+		}
 	}
-	if (ok && free_index >= 0)
+	if (claim == SMPC_CLAIM_OK && free_index >= 0)
 	{
 		w[free_index].used = true;
 		w[free_index].dbid = MyDatabaseId;
@@ -245,12 +257,14 @@ smpc_inbox_register(const uint8 *key)
 		w[free_index].procno = MyProc->pgprocno;
 		w[free_index].shares_closed = false;
 		memcpy(w[free_index].key, key, 32);
+		memcpy(w[free_index].id_key, id_key, 32);
+		strlcpy(w[free_index].federation, federation, sizeof w[free_index].federation);
 		memset(smpc_status_of(free_index), 0, sizeof(SmpcJobStatus));
 	}
 	LWLockRelease(smpc_inbox->lock);
-	if (ok && free_index < 0)
+	if (claim == SMPC_CLAIM_OK && free_index < 0)
 		elog(ERROR, "smpc inbox has no free waiter entry");
-	return ok;
+	return claim;
 }
 
 /*

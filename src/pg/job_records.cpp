@@ -13,6 +13,14 @@
  *
  * The row is written in the caller's transaction: rolling it back removes
  * this party's record (README, "Job ids").
+ *
+ * A job id is used once per party, across all its federations: two
+ * federations that share parties could otherwise run one job id over two
+ * sets of inputs and the shared parties would learn the difference, e.g.
+ * the input of the one party in only one of them. So an id released (or
+ * released by this transaction) in one federation is refused in every
+ * other, and so is an id running in another federation here: the claim
+ * (inbox.cpp) takes the job key and the key of the id alone.
  */
 #include "pg/smpc_pg.h"
 
@@ -116,6 +124,19 @@ smpc_job_conflict(const char *fedname, const char *job_id, const char *used_for,
 			errhint("Choose a new job id."));
 }
 
+/* The error for a job id used in another federation. */
+static void
+smpc_job_other_federation(const char *job_id, const char *other, bool running)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_SMPC_JOB_CONFLICT),
+			running
+			? errmsg("job id \"%s\" is running in federation \"%s\" at this party", job_id, other)
+			: errmsg("job id \"%s\" was already used in federation \"%s\"", job_id, other),
+			errdetail("A job id is used once across all federations of a party: the same job over other parties would reveal the difference of the two results."),
+			errhint("Choose a new job id, e.g. one that names the federation."));
+}
+
 /* A job this transaction released already: its result. */
 bool
 smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
@@ -127,8 +148,10 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
 	{
 		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
 
-		if (strcmp(p->federation, fed->name) != 0 || strcmp(p->job_id, job_id) != 0)
+		if (strcmp(p->job_id, job_id) != 0)
 			continue;
+		if (strcmp(p->federation, fed->name) != 0)
+			smpc_job_other_federation(job_id, p->federation, false);
 		if (strcmp(p->descriptor, descriptor) != 0)
 			smpc_job_conflict(fed->name, job_id, p->descriptor, descriptor);
 		res->has_result = p->result != NULL;
@@ -185,7 +208,8 @@ smpc_job_covers(const SmpcFederationRow *fed, const char *job_id)
 
 /*
  * A job released before (a committed row): its stored result, with a
- * NOTICE. Read-only, so it works in parallel mode.
+ * NOTICE; an id released in another federation is refused. Read-only, so
+ * it works in parallel mode.
  */
 bool
 smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
@@ -198,6 +222,7 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	char	   *started_by = NULL;
 	char	   *covers = NULL;
 	bool		verified = false;
+	char	   *federation = NULL;
 	MemoryContext callercxt = CurrentMemoryContext;
 
 	args[0] = CStringGetTextDatum(fed->name);
@@ -205,9 +230,11 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	{
+		/* This federation's row, else another's. */
 		static SmpcCachedQuery q = {"SELECT descriptor, result, started_by, "
-			"pg_catalog.array_to_string(covers, ','), coalesce(verified, false) FROM smpc.jobs "
-		"WHERE federation = $1 AND job_id = $2", 2, {TEXTOID, TEXTOID}, NULL};
+			"pg_catalog.array_to_string(covers, ','), federation, coalesce(verified, false) "
+			"FROM smpc.jobs WHERE job_id = $2 ORDER BY federation <> $1 LIMIT 1", 2,
+		{TEXTOID, TEXTOID}, NULL};
 
 		smpc_spi_execute(&q, args, NULL, true, 1);
 	}
@@ -223,10 +250,11 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 		started_by = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 3));
 		text = SPI_getvalue(tup, desc, 4);
 		covers = text ? MemoryContextStrdup(callercxt, text) : NULL;
+		federation = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 5));
 		{
 			bool		isnull;
 
-			verified = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+			verified = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 		}
 	}
 	SPI_finish();
@@ -234,6 +262,8 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 
 	if (used_for == NULL)
 		return false;
+	if (strcmp(federation, fed->name) != 0)
+		smpc_job_other_federation(job_id, federation, false);
 	/* A stored result goes back only to the role that ran the job, or an admin. */
 	if (strcmp(started_by, GetUserNameFromId(GetUserId(), false)) != 0 && !superuser() &&
 		!has_privs_of_role(GetUserId(), get_role_oid("smpc_admin", false)))
@@ -259,6 +289,38 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	ereport(NOTICE,
 			errmsg("job \"%s\" was already released; returning the stored result", job_id));
 	return true;
+}
+
+/*
+ * Claims job job_id of federation fed (its key: smpc_job_key) for this
+ * backend until the transaction ends, together with the id itself, or
+ * raises SM005: the job runs in another session, or its id in another
+ * federation.
+ */
+void
+smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, const uint8 *key)
+{
+	uint8		id_key[32];
+	char		running_in[64];
+	SmpcStatus	st;
+
+	/* No federation is named "": this key is the id's alone. */
+	if (!smpc_job_key("", job_id, strlen(job_id), id_key, &st))
+		smpc_raise_status(&st);
+	switch (smpc_inbox_register(key, id_key, fed->name, running_in))
+	{
+		case SMPC_CLAIM_OK:
+			return;
+		case SMPC_CLAIM_RUNNING:
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_JOB_CONFLICT),
+					errmsg("job \"%s\" of federation \"%s\" is running in another session",
+						   job_id, fed->name),
+					errhint("Wait for it to finish, or choose another job id."));
+			break;
+		default:
+			smpc_job_other_federation(job_id, running_in, true);
+	}
 }
 
 /* Whether the job has a committed row here (the deliver endpoint asks). */

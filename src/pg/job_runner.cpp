@@ -849,15 +849,11 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 
 	/*
 	 * Claim the job in shared memory: a second session running the same job
-	 * here is refused at once. A released job stays claimed until this
-	 * transaction ends and its row is visible to others.
+	 * here, or its id in another federation, is refused at once. A released
+	 * job stays claimed until this transaction ends and its row is visible
+	 * to others.
 	 */
-	if (!smpc_inbox_register(key))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_JOB_CONFLICT),
-				errmsg("job \"%s\" of federation \"%s\" is running in another session",
-					   req->job_id, fed->name),
-				errhint("Wait for it to finish, or choose another job id."));
+	smpc_job_claim(fed, req->job_id, key);
 	/*
 	 * Peer to peer, every round goes both ways between every pair: a
 	 * partner's call may carry this party's message back, and without
@@ -903,14 +899,13 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 				noise = smpc_privacy_noise(fed, req, smpc_epsilon);
 				if (holds_data)
 				{
-					smpc_privacy_admit(fed, req->job_id, descriptor,
-									   req->column ? req->column : "*", smpc_epsilon,
+					smpc_privacy_admit(fed, req->job_id, descriptor, req->sources, smpc_epsilon,
 									   &smpc_charge);
 					smpc_charged = true;
 				}
 			}
 			else if (holds_data)
-				smpc_privacy_require_none(fed, req->column ? req->column : "*");
+				smpc_privacy_require_none(fed, req->sources);
 			/* (The job refuses a federation smaller than min_parties when it is made.) */
 			smpc_exchange(fed, req->job_id, descriptor, req, &policy, noise, key, tolerant,
 						  outputs, res);

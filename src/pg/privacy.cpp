@@ -30,19 +30,27 @@
  * it sends anything, which takes a local sum within a few noise scales of
  * +-(2^126 - 1) / n. A stored result returned again is not charged.
  *
- * A job without smpc.epsilon on a dataset that a budget applies to is
- * refused: an exact release would spend more than any budget.
+ * A job without smpc.epsilon that a budget applies to is refused: an exact
+ * release would spend more than any budget.
  *
- * Admission: the budgets in smpc.privacy_budgets for the job's dataset (a
- * published dataset's "dataset.column", else the column the aggregate
- * reads; a dataset without entries of its own takes the '*' entries): the
- * shared budget (role NULL) counts every role's spending, a role's budget
- * its own; each that exists must still hold epsilon, and at least one must
- * exist. Admissions in one federation are serialised by a lock that no SQL
+ * Which budgets apply: budgets belong to this party, not to a federation.
+ * A job reads base columns (sources.cpp: its value and a grouped job's key,
+ * followed through renames, subqueries, views, expressions and inlined SQL
+ * functions); each column takes the budgets named after it, declared in any
+ * federation, else the '*' budgets; a job that reads no column takes the '*'
+ * budgets, and one whose columns cannot be followed takes every budget
+ * there is (it may read any column). A budget's ledger is every charge to
+ * its name, through every federation: the shared budget (role NULL) counts
+ * every role's spending, a role's budget its own. Each budget that applies
+ * must still hold epsilon, at least one must apply, and the job is charged
+ * once to each name that applies.
+ *
+ * Admissions are serialised by one lock for the whole database that no SQL
  * function can take (so no user can hold it), held from reading the
- * spending until the charge is on disk and released at once after: two
- * sessions can never both spend the last of a budget, and a job does not
- * hold it while it waits for partners.
+ * spending until the charges are on disk and released at once after: two
+ * sessions can never both spend the last of a budget, through one
+ * federation or two, and a job does not hold it while it waits for
+ * partners.
  */
 #include "pg/smpc_pg.h"
 
@@ -50,10 +58,10 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 }
 
@@ -175,72 +183,144 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req, doub
 }
 
 /*
- * The lock that serialises admissions in a federation: an advisory lock tag
- * with a field4 that pg_advisory_lock() never uses (it uses 1 and 2).
+ * The lock that serialises admissions in this database: an advisory lock
+ * tag with a field4 that pg_advisory_lock() never uses (it uses 1 and 2).
  */
 #define SMPC_PRIVACY_LOCK_SPACE 0x534d
 
 static void
-smpc_privacy_locktag(LOCKTAG *tag, const char *federation)
+smpc_privacy_locktag(LOCKTAG *tag)
 {
-	uint32		h = hash_bytes((const unsigned char *) federation, (int) strlen(federation));
-
-	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, h, 0x736d7063, SMPC_PRIVACY_LOCK_SPACE);
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 0x62756467, 0x736d7063, SMPC_PRIVACY_LOCK_SPACE);
 }
 
-/* Spending per budget that applies, read with a fresh snapshot. */
+/* A budget in smpc.privacy_budgets, with its spending once read. */
 typedef struct SmpcBudgetRow
 {
-	char	   *dataset;
+	char	   *federation;		/* where it was declared */
+	char	   *dataset;		/* a column, or '*' */
 	char	   *role;			/* NULL: the shared budget */
 	double		budget;
 	double		spent;
 } SmpcBudgetRow;
 
-static int
-smpc_privacy_budgets(const SmpcFederationRow *fed, const char *dataset, const char *role,
-					 SmpcBudgetRow **rows)
+/* Every budget at this party, in any federation, as committed now. */
+static List *
+smpc_privacy_budget_rows(void)
 {
 	static SmpcCachedQuery q = {
-		"SELECT b.dataset, b.role, b.epsilon, "
-		"       coalesce((SELECT sum(l.epsilon) FROM smpc.audit_log l "
-		"                 WHERE l.outcome IN ('charged', 'refunded') "
-		"                   AND l.federation = b.federation AND l.budget_dataset = b.dataset "
-		"                   AND (b.role IS NULL OR l.requested_by = b.role)), 0) "
-		"FROM smpc.privacy_budgets b "
-		"WHERE b.federation = $1 AND (b.role IS NULL OR b.role = $3) "
-		"  AND b.dataset = CASE WHEN EXISTS (SELECT FROM smpc.privacy_budgets x "
-		"                                    WHERE x.federation = $1 AND x.dataset = $2) "
-		"                       THEN $2 ELSE '*' END",
-	3, {TEXTOID, TEXTOID, NAMEOID}, NULL};
-	Datum		args[3];
+		"SELECT federation, dataset, role, epsilon FROM smpc.privacy_budgets "
+	"ORDER BY dataset = '*', dataset, role NULLS FIRST, federation", 0, {}, NULL};
 	SmpcOwnerContext owner;
 	MemoryContext callercxt = CurrentMemoryContext;
-	int			n;
+	List	   *rows = NIL;
 
-	args[0] = CStringGetTextDatum(fed->name);
-	args[1] = CStringGetTextDatum(dataset);
-	args[2] = DirectFunctionCall1(namein, CStringGetDatum(role));
+	smpc_begin_as_owner(&owner);
+	SPI_connect();
+	smpc_spi_execute_now(&q, NULL, NULL, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		SmpcBudgetRow *r = (SmpcBudgetRow *) MemoryContextAllocZero(callercxt, sizeof *r);
+		char	   *who = SPI_getvalue(tup, desc, 3);
+
+		r->federation = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
+		r->dataset = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 2));
+		r->role = who ? MemoryContextStrdup(callercxt, who) : NULL;
+		r->budget = strtod(SPI_getvalue(tup, desc, 4), NULL);
+		rows = lappend(rows, r);
+	}
+	SPI_finish();
+	smpc_end_as_owner(&owner);
+	return rows;
+}
+
+/* Whether a budget named dataset is among rows. */
+static bool
+smpc_privacy_named(List *rows, const char *dataset)
+{
+	ListCell   *lc;
+
+	foreach(lc, rows)
+		if (strcmp(((SmpcBudgetRow *) lfirst(lc))->dataset, dataset) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The column among what src reads that budget r applies to (file header):
+ * a column name, "*" for a job that reads no column, "" for one whose
+ * columns cannot be followed; NULL if r does not apply.
+ */
+static const char *
+smpc_privacy_applies_to(List *rows, const SmpcBudgetRow *r, const SmpcSources *src)
+{
+	ListCell   *lc;
+
+	if (src == NULL || src->unknown)
+		return "";
+	if (src->columns == NIL)
+		return strcmp(r->dataset, "*") == 0 ? "*" : NULL;
+	foreach(lc, src->columns)
+	{
+		const char *column = (const char *) lfirst(lc);
+
+		if (strcmp(r->dataset, column) == 0 ||
+			(strcmp(r->dataset, "*") == 0 && !smpc_privacy_named(rows, column)))
+			return column;
+	}
+	return NULL;
+}
+
+/* What src reads, for messages about budgets. */
+static const char *
+smpc_privacy_what(const SmpcSources *src)
+{
+	if (src == NULL)
+		return "an input that was not followed";
+	return src->why;
+}
+
+/* The spending on each of rows (the ledger, through every federation). */
+static void
+smpc_privacy_spending(List *rows)
+{
+	static SmpcCachedQuery q = {
+		"SELECT budget_dataset, requested_by::text, sum(epsilon)::text FROM smpc.audit_log "
+		"WHERE outcome IN ('charged', 'refunded') AND budget_dataset = ANY ($1) "
+	"GROUP BY 1, 2", 1, {TEXTARRAYOID}, NULL};
+	SmpcOwnerContext owner;
+	Datum	   *names = (Datum *) palloc(sizeof(Datum) * Max(list_length(rows), 1));
+	Datum		args[1];
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, rows)
+		names[n++] = CStringGetTextDatum(((SmpcBudgetRow *) lfirst(lc))->dataset);
+	args[0] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	/* Spending committed up to now, not as of the caller's snapshot. */
 	smpc_spi_execute_now(&q, args, NULL, 0);
-	n = (int) SPI_processed;
-	*rows = (SmpcBudgetRow *) MemoryContextAllocZero(callercxt, sizeof(SmpcBudgetRow) * Max(n, 1));
-	for (int i = 0; i < n; i++)
+	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *who = SPI_getvalue(tup, desc, 2);
+		const char *dataset = SPI_getvalue(tup, desc, 1);
+		const char *who = SPI_getvalue(tup, desc, 2);
+		double		spent = strtod(SPI_getvalue(tup, desc, 3), NULL);
 
-		(*rows)[i].dataset = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
-		(*rows)[i].role = who ? MemoryContextStrdup(callercxt, who) : NULL;
-		(*rows)[i].budget = strtod(SPI_getvalue(tup, desc, 3), NULL);
-		(*rows)[i].spent = strtod(SPI_getvalue(tup, desc, 4), NULL);
+		foreach(lc, rows)
+		{
+			SmpcBudgetRow *r = (SmpcBudgetRow *) lfirst(lc);
+
+			if (strcmp(r->dataset, dataset) == 0 && (r->role == NULL || strcmp(r->role, who) == 0))
+				r->spent += spent;
+		}
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
-	return n;
 }
 
 /* Whether the audit record event_id is in smpc.audit_log (committed now). */
@@ -266,60 +346,111 @@ smpc_privacy_recorded(const char *event_id)
 /* How long a job waits for its charge to be on disk. */
 #define SMPC_PRIVACY_CHARGE_TIMEOUT_MS 10000
 
+/* Records the charge of epsilon (negative: a refund) to budget `dataset`. */
+static bool
+smpc_privacy_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+					const char *outcome, const char *dataset, double epsilon, bool durably)
+{
+	SmpcAuditRecord rec;
+
+	smpc_audit_begin(&rec, fed, job_id, descriptor, 0);
+	rec.text[SMPC_AUDIT_OUTCOME] = outcome;
+	rec.text[SMPC_AUDIT_EPSILON] = psprintf("%.17g", epsilon);
+	rec.text[SMPC_AUDIT_BUDGET] = dataset;
+	if (!durably)
+	{
+		smpc_audit_emit(&rec);
+		return true;
+	}
+	return smpc_audit_emit_durably(&rec, SMPC_PRIVACY_CHARGE_TIMEOUT_MS) &&
+		smpc_privacy_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);
+}
+
 /*
- * Admits a job spending epsilon on `dataset` for the current role and
- * records the charge durably, or raises SM006 (smpc_pg.h).
+ * Admits a job that reads src and spends epsilon, for the current role, and
+ * records its charges durably, or raises SM006 (smpc_pg.h).
  */
 void
 smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-				   const char *dataset, double epsilon, SmpcPrivacyCharge *charge)
+				   const SmpcSources *src, double epsilon, SmpcPrivacyCharge *charge)
 {
 	char	   *role = GetUserNameFromId(GetUserId(), false);
-	SmpcBudgetRow *rows;
+	List	   *rows;
+	List	   *applying = NIL;
+	const char *first = NULL;
 	char	   *refusal = NULL;
 	LOCKTAG		tag;
-	SmpcAuditRecord rec;
-	int			n;
-	bool		written;
+	bool		written = true;
+	ListCell   *lc;
 
-	smpc_privacy_locktag(&tag, fed->name);
+	smpc_privacy_locktag(&tag);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
-	n = smpc_privacy_budgets(fed, dataset, role, &rows);
-	for (int i = 0; i < n && refusal == NULL; i++)
+	rows = smpc_privacy_budget_rows();
+	foreach(lc, rows)
 	{
-		double		left = fmax(rows[i].budget - rows[i].spent, 0);
+		SmpcBudgetRow *r = (SmpcBudgetRow *) lfirst(lc);
+		const char *column = smpc_privacy_applies_to(rows, r, src);
 
-		if (rows[i].spent + epsilon <= rows[i].budget * (1 + 1e-12))
+		if (column == NULL || (r->role != NULL && strcmp(r->role, role) != 0))
 			continue;
-		refusal = rows[i].role
-			? psprintf("Role \"%s\" has %g of its budget of %g left on dataset \"%s\"",
-					   rows[i].role, left, rows[i].budget, rows[i].dataset)
-			: psprintf("The shared budget of %g on dataset \"%s\" has %g left",
-					   rows[i].budget, rows[i].dataset, left);
+		applying = lappend(applying, r);
+		if (first == NULL)
+			first = column;
 	}
-	if (n == 0)
+	if (applying == NIL)
+	{
+		const char *dataset = src != NULL && !src->unknown && src->columns != NIL
+			? (const char *) linitial(src->columns) : "*";
+
+		LockRelease(&tag, ExclusiveLock, false);
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("no privacy budget for dataset \"%s\" in federation \"%s\"", dataset, fed->name),
-				errdetail("A job with smpc.epsilon spends privacy budget, which this party's administrator grants per dataset."),
+				src != NULL && !src->unknown
+				? errdetail("A job with smpc.epsilon spends privacy budget, which this party's administrator grants per dataset.")
+				: errdetail("The job's value comes through %s, so it needs a budget for every column, and there is none.",
+							smpc_privacy_what(src)),
 				errhint("An smpc_admin member runs SELECT smpc.set_privacy_budget('%s', '%s', epsilon).",
 						fed->name, dataset));
+	}
+	smpc_privacy_spending(applying);
+	foreach(lc, applying)
+	{
+		SmpcBudgetRow *r = (SmpcBudgetRow *) lfirst(lc);
+		double		left = fmax(r->budget - r->spent, 0);
+
+		if (r->spent + epsilon <= r->budget * (1 + 1e-12))
+			continue;
+		refusal = r->role
+			? psprintf("Role \"%s\" has %g of its budget of %g left on dataset \"%s\"",
+					   r->role, left, r->budget, r->dataset)
+			: psprintf("The shared budget of %g on dataset \"%s\" has %g left",
+					   r->budget, r->dataset, left);
+		break;
+	}
 	if (refusal != NULL)
+	{
+		LockRelease(&tag, ExclusiveLock, false);
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("privacy budget exhausted: this job needs epsilon %g", epsilon),
 				errdetail("%s.", refusal),
 				errhint("Use a smaller smpc.epsilon, or ask the administrator for more budget (smpc.set_privacy_budget)."));
+	}
 
-	/* The charge, on disk before anything is sent. */
-	charge->budget_dataset = pstrdup(rows[0].dataset);
+	/* The charges, on disk before anything is sent: once per budget name. */
+	charge->budget_datasets = NIL;
 	charge->epsilon = epsilon;
-	smpc_audit_begin(&rec, fed, job_id, descriptor, 0);
-	rec.text[SMPC_AUDIT_OUTCOME] = "charged";
-	rec.text[SMPC_AUDIT_EPSILON] = psprintf("%.17g", epsilon);
-	rec.text[SMPC_AUDIT_BUDGET] = charge->budget_dataset;
-	written = smpc_audit_emit_durably(&rec, SMPC_PRIVACY_CHARGE_TIMEOUT_MS) &&
-		smpc_privacy_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);
+	foreach(lc, applying)
+	{
+		const char *dataset = ((SmpcBudgetRow *) lfirst(lc))->dataset;
+
+		if (smpc_names_have(charge->budget_datasets, dataset))
+			continue;
+		charge->budget_datasets = lappend(charge->budget_datasets, pstrdup(dataset));
+		written = written && smpc_privacy_record(fed, job_id, descriptor, "charged", dataset,
+												 epsilon, true);
+	}
 	LockRelease(&tag, ExclusiveLock, false);
 	if (!written)
 		ereport(ERROR,
@@ -330,44 +461,40 @@ smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id, const char 
 }
 
 /*
- * An exact job (no smpc.epsilon) spends unlimited budget: refused on a
- * dataset that a privacy budget applies to (its own, or '*').
+ * An exact job (no smpc.epsilon) spends unlimited budget: refused when a
+ * privacy budget applies to what it reads (src), for any role.
  */
 void
-smpc_privacy_require_none(const SmpcFederationRow *fed, const char *dataset)
+smpc_privacy_require_none(const SmpcFederationRow *fed, const SmpcSources *src)
 {
-	Datum		args[2];
-	SmpcOwnerContext owner;
-	char	   *budgeted = NULL;
-	MemoryContext callercxt = CurrentMemoryContext;
+	List	   *rows = smpc_privacy_budget_rows();
+	ListCell   *lc;
 
-	args[0] = CStringGetTextDatum(fed->name);
-	args[1] = CStringGetTextDatum(dataset);
-	smpc_begin_as_owner(&owner);
-	SPI_connect();
+	foreach(lc, rows)
 	{
-		static SmpcCachedQuery q = {"SELECT dataset FROM smpc.privacy_budgets "
-			"WHERE federation = $1 AND dataset IN ($2, '*') ORDER BY dataset = '*'",
-		2, {TEXTOID, TEXTOID}, NULL};
+		SmpcBudgetRow *r = (SmpcBudgetRow *) lfirst(lc);
+		const char *column = smpc_privacy_applies_to(rows, r, src);
 
-		smpc_spi_execute(&q, args, NULL, true, 1);
-	}
-	if (SPI_processed == 1)
-		budgeted = MemoryContextStrdup(callercxt, SPI_getvalue(SPI_tuptable->vals[0],
-															  SPI_tuptable->tupdesc, 1));
-	SPI_finish();
-	smpc_end_as_owner(&owner);
-	if (budgeted != NULL)
+		if (column == NULL)
+			continue;
+		if (column[0] == '\0')
+			ereport(ERROR,
+					errcode(ERRCODE_SMPC_POLICY_REFUSED),
+					errmsg("smpc cannot tell which columns this job reads, and this party has privacy budgets: it needs smpc.epsilon"),
+					errdetail("The job's value comes through %s, so every budget applies (the first is \"%s\", declared in federation \"%s\").",
+							  smpc_privacy_what(src), r->dataset, r->federation),
+					errhint("SET smpc.epsilon to the budget this job may spend, at every party, or aggregate columns of tables directly."));
 		ereport(ERROR,
 				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("dataset \"%s\" has a privacy budget: jobs on it need smpc.epsilon", dataset),
-				errdetail("An exact result spends more than any budget (the budget that applies is \"%s\").",
-						  budgeted),
+				errmsg("dataset \"%s\" has a privacy budget: jobs on it need smpc.epsilon", column),
+				errdetail("An exact result spends more than any budget (the budget that applies is \"%s\", declared in federation \"%s\").",
+						  r->dataset, r->federation),
 				errhint("SET smpc.epsilon to the budget this job may spend, at every party."));
+	}
 }
 
 /*
- * Gives a charge back: for a job that failed before any of its messages
+ * Gives the charges back: for a job that failed before any of its messages
  * left this party (nothing of its input went anywhere). Best effort: a
  * refund that is lost only leaves the budget charged.
  */
@@ -375,11 +502,9 @@ void
 smpc_privacy_refund(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
 					const SmpcPrivacyCharge *charge)
 {
-	SmpcAuditRecord rec;
+	ListCell   *lc;
 
-	smpc_audit_begin(&rec, fed, job_id, descriptor, 0);
-	rec.text[SMPC_AUDIT_OUTCOME] = "refunded";
-	rec.text[SMPC_AUDIT_EPSILON] = psprintf("%.17g", -charge->epsilon);
-	rec.text[SMPC_AUDIT_BUDGET] = charge->budget_dataset;
-	smpc_audit_emit(&rec);
+	foreach(lc, charge->budget_datasets)
+		(void) smpc_privacy_record(fed, job_id, descriptor, "refunded", (const char *) lfirst(lc),
+								   -charge->epsilon, false);
 }

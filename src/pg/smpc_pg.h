@@ -129,7 +129,12 @@ extern void smpc_inbox_shmem_request(void);
 extern void smpc_inbox_shmem_startup(void);
 extern bool smpc_inbox_ready(void);
 extern void smpc_inbox_require(void);
-extern bool smpc_inbox_register(const uint8 *key);
+/* smpc_inbox_register: the job is now claimed here, or why not. */
+#define SMPC_CLAIM_OK 0
+#define SMPC_CLAIM_RUNNING 1	/* the same job runs in another session */
+#define SMPC_CLAIM_OTHER_FEDERATION 2	/* its id runs in another federation */
+extern int	smpc_inbox_register(const uint8 *key, const uint8 *id_key, const char *federation,
+								char *running_in);
 extern void smpc_inbox_unregister(const uint8 *key);
 extern void smpc_inbox_close_shares(const uint8 *key);
 extern bool smpc_inbox_has_waiter(const uint8 *key);
@@ -263,7 +268,35 @@ typedef struct SmpcBounds
 	double		fhi;
 	char		column[NAMEDATALEN];	/* the column the aggregate reads, or "" */
 	char		entry[NAMEDATALEN]; /* the smpc.bounds entry that applies */
+	/* Why no bounds may apply (sums and averages are refused), or 0. */
+	int32		escape;
+	char		escape_what[2 * NAMEDATALEN];	/* the column(s), or what was not followed */
 } SmpcBounds;
+
+#define SMPC_ESCAPE_EXPRESSION 1	/* an expression over a bounded column */
+#define SMPC_ESCAPE_UNKNOWN 2	/* a value not followed, and bounds exist */
+#define SMPC_ESCAPE_MIXED 3		/* renames of columns whose bounds differ */
+
+/*
+ * sources.cpp: the base columns (a table's own columns) an aggregate's
+ * input reads, followed down the plan through renames, subqueries, CTEs,
+ * views, UNION ALL, inlined SQL functions and joins. Columns are named as
+ * bounds and budgets name them.
+ */
+typedef struct SmpcSources
+{
+	bool		unknown;		/* not everything could be followed: counts as
+								 * reading every column */
+	char		why[128];		/* what could not be followed */
+	bool		rename;			/* the value is base columns' own values (or casts) */
+	List	   *columns;		/* char *: every base column read, distinct */
+	List	   *values;			/* renames: the base columns the value is */
+	List	   *generated;		/* the stored generated columns among values */
+} SmpcSources;
+
+extern void smpc_value_sources(FunctionCallInfo fcinfo, int argno, SmpcSources *out);
+extern SmpcSources *smpc_job_sources(FunctionCallInfo fcinfo, int argno);
+extern bool smpc_names_have(const List *names, const char *name);
 
 /* aggregates.cpp: value classes and results shared with smpc_join (join.cpp). */
 extern const char *smpc_value_class_of(Oid type);
@@ -382,7 +415,8 @@ typedef struct SmpcJobRequest
 	 * sum, 'q' a sum of squares. NULL: the job cannot take noise.
 	 */
 	const char *kinds;
-	const char *column;			/* the column aggregated (privacy budgets), or NULL */
+	const char *column;			/* the column aggregated (for messages), or NULL */
+	const SmpcSources *sources; /* what the job reads (privacy budgets); NULL: unknown */
 } SmpcJobRequest;
 
 /* n zeroed 128-bit values, 16-byte aligned (palloc only aligns to 8). */
@@ -423,6 +457,8 @@ extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job
 /* "v1,v2,-": joint values in fixed point, "-" for a suppressed one. */
 extern char *smpc_result_text(const __int128 *outputs, int width, const bool *suppressed);
 extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
+/* Claims the job here (inbox.cpp), or raises SM005: a job id runs once per party. */
+extern void smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, const uint8 *key);
 extern char *smpc_job_covers(const SmpcFederationRow *fed, const char *job_id);
 /* Also sets res->result_text. */
 extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
@@ -432,16 +468,16 @@ extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
 /* privacy.cpp: differential privacy for a job (smpc.epsilon). */
 extern double *smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcJobRequest *req,
 								  double epsilon);
-/* A job's charge to a privacy budget, recorded in smpc.audit_log before it starts. */
+/* A job's charges to privacy budgets, recorded in smpc.audit_log before it starts. */
 typedef struct SmpcPrivacyCharge
 {
-	char	   *budget_dataset; /* the budget charged (the dataset, or '*') */
+	List	   *budget_datasets;	/* char *: the budgets charged (a column, or '*') */
 	double		epsilon;
 } SmpcPrivacyCharge;
 extern void smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id,
-							   const char *descriptor, const char *dataset, double epsilon,
-							   SmpcPrivacyCharge *charge);
-extern void smpc_privacy_require_none(const SmpcFederationRow *fed, const char *dataset);
+							   const char *descriptor, const SmpcSources *sources,
+							   double epsilon, SmpcPrivacyCharge *charge);
+extern void smpc_privacy_require_none(const SmpcFederationRow *fed, const SmpcSources *sources);
 extern void smpc_privacy_refund(const SmpcFederationRow *fed, const char *job_id,
 								const char *descriptor, const SmpcPrivacyCharge *charge);
 

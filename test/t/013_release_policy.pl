@@ -123,6 +123,26 @@ $fed->expect_all_fail($res,
 cmp_ok($res->{$_}{secs}, '<', 3, "min_parties: party $_ refused at once") for $fed->names;
 everywhere("SELECT smpc.set_policy('ico', min_parties => 3)");
 
+# Bounds follow the column through renames and refuse expressions over it.
+# x + 0 would carry a's 150 and -10 past the bounds [0, 100]: every party
+# refuses it by itself, before contacting anyone, and nobody releases.
+$res = $fed->run_all("SELECT smpc_sum(x + 0, 'pol-expr') FROM t");
+$fed->expect_all_fail($res,
+	[qr/SM006: the value of job "pol-expr" is an expression over column "x", which has clipping bounds/],
+	'an expression over a bounded column');
+cmp_ok($res->{$_}{secs}, '<', 3, "expression: party $_ refused at once") for $fed->names;
+$fed->expect_nothing_released('pol-expr', 'expression');
+# So is a value smpc cannot follow (a function in FROM that is not inlined).
+everywhere("CREATE FUNCTION t_rows() RETURNS TABLE (v integer) LANGUAGE sql VOLATILE AS 'SELECT x FROM t'");
+$res = $fed->run_all("SELECT smpc_sum(v, 'pol-opaque') FROM t_rows()");
+$fed->expect_all_fail($res,
+	[qr/SM006: smpc cannot tell which columns the value of job "pol-opaque" reads/],
+	'a value smpc cannot follow');
+$fed->expect_nothing_released('pol-opaque', 'opaque value');
+# A rename through a subquery the planner keeps (LIMIT) is clipped like x.
+$res = $fed->run_all("SELECT smpc_sum(y, 'pol-rename') FROM (SELECT x AS y FROM t LIMIT 100) q");
+$fed->expect_all_ok($res, '200', 'a renamed column is clipped to its bounds');
+
 # Two parties: refused by the default policy, allowed when both lower it.
 $fed->register_federation($_, federation => 'duo', parties => [qw(a b)]) for qw(a b);
 my $duo = "SET smpc.federation = 'duo';\nSELECT smpc_count(x, 'duo-1') FROM t";

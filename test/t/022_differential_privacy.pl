@@ -182,4 +182,43 @@ is($fed->psql('a', "SELECT string_agg(outcome || ' ' || epsilon, ', ' ORDER BY l
 	'charged 0.5, refunded -0.5', 'its charge is given back');
 $fed->node('c')->start;
 
+
+# One ledger per column, whatever the federation: what federation ico spent
+# on z, federation ico2 (the same parties) cannot spend again.
+$fed->register_federation($_, federation => 'ico2') for @names;
+everywhere("ALTER TABLE t ADD COLUMN z integer; UPDATE t SET z = y; "
+	  . "SELECT smpc.set_bounds('ico', 'z', 0, 6); SELECT smpc.set_bounds('ico2', 'z', 0, 6); "
+	  . "SELECT smpc.set_privacy_budget('ico', 'z', 1); SELECT smpc.set_privacy_budget('ico2', 'z', 1)");
+$res = $fed->run_all("SET smpc.federation = 'ico'; SET smpc.epsilon = 0.75; SELECT smpc_sum(z, 'dp-fed-1') FROM t");
+$fed->expect_all_ok($res, undef, 'federation ico spends 0.75 on z');
+$res = $fed->run_all("SET smpc.federation = 'ico2'; SET smpc.epsilon = 0.5; SELECT smpc_sum(z, 'dp-fed-2') FROM t");
+for my $p (@names)
+{
+	like($res->{$p}{stderr}, qr/SM006: privacy budget exhausted: this job needs epsilon 0\.5/,
+		"federation ico2: party $p refuses what ico already spent");
+	like($res->{$p}{stderr}, qr/The shared budget of 1 on dataset "z" has 0\.25 left/,
+		"federation ico2: party $p counts the spending of ico");
+}
+$fed->expect_nothing_released('dp-fed-2', 'over the budget through another federation');
+$res = $fed->run_all("SET smpc.federation = 'ico2'; SET smpc.epsilon = 0.25; SELECT smpc_sum(z, 'dp-fed-3') FROM t");
+$fed->expect_all_ok($res, undef, 'the rest of the budget, spent through ico2');
+for my $p (@names)
+{
+	is($fed->psql($p, "SELECT string_agg(federation || ' ' || epsilon, ', ' ORDER BY logged_at) "
+		  . "FROM smpc.privacy_ledger WHERE dataset = 'z' AND outcome = 'charged'"),
+		'ico 0.75, ico2 0.25', "party $p: one ledger for z across both federations");
+	is($fed->psql($p, "SELECT string_agg(federation || ' ' || remaining, ', ' ORDER BY federation) "
+		  . "FROM smpc.privacy_budget_left WHERE dataset = 'z'"),
+		'ico 0, ico2 0', "party $p: both budgets on z are spent");
+}
+# An expression over z is charged to z too: nothing is left.
+$res = $fed->run_all("SET smpc.federation = 'ico'; SET smpc.epsilon = 0.25; SELECT smpc_count(z + 0, 'dp-fed-4') FROM t");
+like($res->{$_}{stderr}, qr/SM006: privacy budget exhausted/, "an expression over z: party $_ charges z")
+  for @names;
+# And an exact job over an expression of z is refused like one over z.
+$res = $fed->run_all("SET smpc.federation = 'ico2'; SELECT smpc_count(CASE WHEN z > 3 THEN 1 END, 'dp-fed-5') FROM t");
+like($res->{$_}{stderr}, qr/SM006: dataset "z" has a privacy budget: jobs on it need smpc\.epsilon/,
+	"an exact job on an expression of z: party $_ refuses") for @names;
+$fed->expect_nothing_released($_, 'refused') for qw(dp-fed-4 dp-fed-5);
+
 done_testing();
