@@ -1258,6 +1258,8 @@ ALTER TABLE smpc.audit_log ADD CONSTRAINT audit_log_outcome_check
     CHECK (outcome IN ('released', 'returned', 'contributed', 'refused', 'failed', 'charged', 'refunded',
                        'opened'));
 ALTER TABLE smpc.audit_log ADD COLUMN verified boolean;
+-- Every job start looks up its id here, whatever the federation.
+CREATE INDEX audit_log_opened ON smpc.audit_log (job_id) WHERE outcome = 'opened';
 COMMENT ON COLUMN smpc.audit_log.outcome IS
     'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else); charged and refunded (privacy budget), opened (the job id was spent: this party sent a value that opens the result)';
 COMMENT ON COLUMN smpc.audit_log.verified IS

@@ -14,6 +14,7 @@
 #include "crypto/random.hpp"
 #include "crypto/share_text.hpp"
 #include "crypto/sharing.hpp"
+#include "crypto/wipe.hpp"
 #include "protocol/aggregation_job.hpp"
 #include "protocol/federation.hpp"
 #include "protocol/message.hpp"
@@ -128,8 +129,20 @@ smpc::protocol::ReleasePolicy to_policy(const SmpcPolicy* p) {
   return policy;
 }
 
+// Encodes the job's answers into the outbox; the decoded copies (which may
+// hold shares) are wiped.
 void fill_outbox(SmpcJob* job, std::vector<smpc::protocol::Outgoing>&& out) {
-  for (auto& o : out) job->outbox.emplace_back(o.to, smpc::protocol::encode(o.message));
+  for (auto& o : out) {
+    job->outbox.emplace_back(o.to, smpc::protocol::encode(o.message));
+    smpc::crypto::wipe(o.message.values);
+    smpc::crypto::wipe(o.message.seed.data(), o.message.seed.size());
+  }
+}
+
+// Empties the outbox, wiping the encoded messages (shares among them).
+void clear_outbox(SmpcJob* job) {
+  for (auto& item : job->outbox) smpc::crypto::wipe(item.second);
+  job->outbox.clear();
 }
 
 }  // namespace
@@ -373,7 +386,10 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
   return result;
 }
 
-void smpc_job_free(SmpcJob* job) noexcept { delete job; }
+void smpc_job_free(SmpcJob* job) noexcept {
+  if (job != nullptr) clear_outbox(job);
+  delete job;
+}
 
 int smpc_noise_parts(const SmpcFederation* fed, const SmpcPolicy* policy) noexcept {
   try {
@@ -460,7 +476,7 @@ bool smpc_job_verified(const SmpcJob* job) noexcept { return job->job->verified(
 
 bool smpc_job_abort(SmpcJob* job, const char* reason, bool fatal, SmpcStatus* st) noexcept {
   return guarded(st, [&] {
-    job->outbox.clear();
+    clear_outbox(job);
     for (std::uint16_t to : job->job->partners()) {
       auto m = job->job->abort_message(to, reason, fatal);
       job->outbox.emplace_back(static_cast<int>(to), smpc::protocol::encode(m));
@@ -480,7 +496,7 @@ void smpc_job_outbox_item(const SmpcJob* job, int i, int* to, const std::uint8_t
   *len = item.second.size();
 }
 
-void smpc_job_outbox_clear(SmpcJob* job) noexcept { job->outbox.clear(); }
+void smpc_job_outbox_clear(SmpcJob* job) noexcept { clear_outbox(job); }
 
 bool smpc_job_finished(const SmpcJob* job) noexcept { return job->job->finished(); }
 

@@ -176,6 +176,8 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 			/* The partner's message of the round, handed back: into the inbox. */
 			if (sends[b].reply != NULL && key != NULL)
 				smpc_receive_reply(fed, key, dest[b], sends[b].reply, sends[b].reply_len);
+			if (sends[b].reply != NULL)
+				explicit_bzero(sends[b].reply, sends[b].reply_len);
 			/* A share its server accepted: it may not leave this input out. */
 			if (sends[b].failure == NULL && types[b] == SMPC_MSG_SHARE)
 				smpc_job_acknowledged(job, dest[b]);
@@ -454,6 +456,21 @@ smpc_show_progress(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 	smpc_inbox_set_status(key, &now, false);
 }
 
+/* Frees messages taken from the inbox, zeroing them first (they hold shares). */
+static void
+smpc_free_messages(List *msgs)
+{
+	ListCell   *lc;
+
+	foreach(lc, msgs)
+	{
+		bytea	   *m = (bytea *) lfirst(lc);
+
+		explicit_bzero(m, VARSIZE(m));
+	}
+	list_free_deep(msgs);
+}
+
 /* The message type of a filed message (byte 5 of the wire format), or 0. */
 static int
 smpc_filed_type(const bytea *m)
@@ -541,7 +558,7 @@ smpc_exchange_loop(SmpcJob *job, const SmpcFederationRow *fed, const char *job_i
 			else if (!smpc_job_receive(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
 				smpc_raise_status(&st);
 		}
-		list_free_deep(msgs);
+		smpc_free_messages(msgs);
 		{
 			int			from;
 
@@ -991,7 +1008,13 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *
 		FlushErrorState();
 		smpc_audit_failed(&audit, edata);
 		/* Charged, but nothing of this party's input left: give the budget back. */
-		if (smpc_charged && !smpc_job_exchanged)
+		/*
+		 * (Not when an input plus its noise share left the field's range:
+		 * that failure depends on the noise, and refunding it would make
+		 * the release (epsilon, delta) instead of pure epsilon.)
+		 */
+		if (smpc_charged && !smpc_job_exchanged &&
+			edata->sqlerrcode != ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
 			smpc_privacy_refund(fed, req->job_id, descriptor, &smpc_charge);
 		ReThrowError(edata);
 	}

@@ -31,23 +31,25 @@ extern "C" {
 #define SMPC_SPENT_RECORD_TIMEOUT_MS 10000
 
 /*
- * Raises SM005 when an earlier attempt of the job id opened something here
- * (and no release of it is stored: the caller returns stored results first).
+ * Raises SM005 when an earlier attempt of the job id, in any federation of
+ * this party, opened something here (and no release of it is stored in
+ * this federation: the caller returns stored results first).
  */
 void
 smpc_spent_check(const SmpcFederationRow *fed, const char *job_id)
 {
-	static SmpcCachedQuery q = {"SELECT started_at::text, event_id::text FROM smpc.audit_log "
-		"WHERE federation = $1 AND job_id = $2 AND outcome = 'opened' "
-	"ORDER BY started_at LIMIT 1", 2, {TEXTOID, TEXTOID}, NULL};
-	Datum		args[2];
+	/* Job ids are this party's, across its federations (job_records.cpp). */
+	static SmpcCachedQuery q = {"SELECT started_at::text, event_id::text, federation "
+		"FROM smpc.audit_log WHERE job_id = $1 AND outcome = 'opened' "
+	"ORDER BY started_at LIMIT 1", 1, {TEXTOID}, NULL};
+	Datum		args[1];
 	SmpcOwnerContext owner;
 	MemoryContext callercxt = CurrentMemoryContext;
 	char	   *started = NULL;
 	char	   *event = NULL;
+	char	   *where = NULL;
 
-	args[0] = CStringGetTextDatum(fed->name);
-	args[1] = CStringGetTextDatum(job_id);
+	args[0] = CStringGetTextDatum(job_id);
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	/* Records committed up to now, not as of the caller's snapshot. */
@@ -58,6 +60,8 @@ smpc_spent_check(const SmpcFederationRow *fed, const char *job_id)
 															 SPI_tuptable->tupdesc, 1));
 		event = MemoryContextStrdup(callercxt, SPI_getvalue(SPI_tuptable->vals[0],
 														   SPI_tuptable->tupdesc, 2));
+		where = MemoryContextStrdup(callercxt, SPI_getvalue(SPI_tuptable->vals[0],
+														   SPI_tuptable->tupdesc, 3));
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
@@ -66,8 +70,10 @@ smpc_spent_check(const SmpcFederationRow *fed, const char *job_id)
 				errcode(ERRCODE_SMPC_JOB_CONFLICT),
 				errmsg("job id \"%s\" of federation \"%s\" was spent by an earlier attempt that released nothing here",
 					   job_id, fed->name),
-				errdetail("The attempt started at %s (smpc.audit_log event %s) sent values that open the result before it failed. Running the job again could open it over other inputs, and the two results would give away the difference.",
-						  started, event),
+				errdetail("The attempt started at %s%s%s%s (smpc.audit_log event %s) sent values that open the result before it failed. Running the job again could open it over other inputs, and the two results would give away the difference.",
+						  started, strcmp(where, fed->name) != 0 ? " in federation \"" : "",
+						  strcmp(where, fed->name) != 0 ? where : "",
+						  strcmp(where, fed->name) != 0 ? "\"" : "", event),
 				errhint("Run the job with a new job id at every party."));
 }
 

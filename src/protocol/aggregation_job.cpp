@@ -29,6 +29,7 @@
 #include "crypto/hash.hpp"
 #include "crypto/noise.hpp"
 #include "crypto/sharing.hpp"
+#include "crypto/wipe.hpp"
 #include "protocol/noise_plan.hpp"
 
 namespace smpc::protocol {
@@ -58,34 +59,11 @@ std::vector<crypto::Fp> pick(const std::vector<crypto::Fp>& v,
 
 std::uint64_t bit(std::size_t i) { return std::uint64_t{1} << i; }
 
-// f(x) for the polynomial through `points` (distinct x), by Lagrange.
-crypto::Fp interpolate(const std::vector<crypto::ShamirShare>& points, crypto::Fp x) {
-  crypto::Fp sum;
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    crypto::Fp num = crypto::Fp::from_signed(1);
-    crypto::Fp den = crypto::Fp::from_signed(1);
-    const crypto::Fp xi = crypto::Fp::from_canonical(points[i].x);
-    for (std::size_t j = 0; j < points.size(); ++j) {
-      if (j == i) continue;
-      const crypto::Fp xj = crypto::Fp::from_canonical(points[j].x);
-      num *= x - xj;
-      den *= xi - xj;
-    }
-    sum += points[i].y * num * den.inverse();
-  }
-  return sum;
-}
-
-// Whether every point lies on the polynomial of degree t - 1 through the
-// first t of them.
-bool on_one_polynomial(const std::vector<crypto::ShamirShare>& points, std::size_t t) {
-  if (points.size() <= t) return true;
-  const std::vector<crypto::ShamirShare> base(points.begin(),
-                                             points.begin() + static_cast<std::ptrdiff_t>(t));
-  for (std::size_t k = t; k < points.size(); ++k) {
-    if (interpolate(base, crypto::Fp::from_canonical(points[k].x)) != points[k].y) return false;
-  }
-  return true;
+// Zeroes what a message holds of shares (values, seed) before it goes.
+void wipe_secrets(std::optional<Message>& m) {
+  if (!m) return;
+  crypto::wipe(m->values);
+  crypto::wipe(m->seed.data(), m->seed.size());
 }
 
 }  // namespace
@@ -236,6 +214,27 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   dead_reason_.resize(n);
   acked_.assign(n, false);
   rng_.fill(nonce_.data(), nonce_.size());
+}
+
+// Nothing of the input, the shares, the sums or the key stays behind in
+// freed memory.
+AggregationJob::~AggregationJob() {
+  crypto::wipe(input_);
+  crypto::wipe(own_share_);
+  crypto::wipe(held_);
+  crypto::wipe(result_);
+  crypto::wipe(gated_open_);
+  crypto::wipe(&key_part_, sizeof key_part_);
+  crypto::wipe(&key_, sizeof key_);
+  for (Slots* s : {&shares_, &counts_, &partials_}) {
+    for (std::optional<Message>& m : *s) wipe_secrets(m);
+  }
+  for (std::vector<Message>& held : early_) {
+    for (Message& m : held) {
+      std::optional<Message> slot(std::move(m));
+      wipe_secrets(slot);
+    }
+  }
 }
 
 // The fields every message of this job carries.
@@ -438,7 +437,7 @@ std::vector<crypto::Fp> AggregationJob::extended_input() const {
 
 void AggregationJob::share_input(std::vector<Outgoing>& out) {
   const std::size_t nc = compute_.size();
-  const std::vector<crypto::Fp> x = extended_input();
+  std::vector<crypto::Fp> x = extended_input();
   // by_compute[c][k]: compute party c's share of input element k (Shamir:
   // the point at x = c + 1). Additive: every share but one is sent as a
   // seed; the one in full is this party's own (or, at an input party that
@@ -484,6 +483,8 @@ void AggregationJob::share_input(std::vector<Outgoing>& out) {
     }
     out.push_back(Outgoing{to, std::move(m)});
   }
+  crypto::wipe(x);
+  for (crypto::Seed& seed : seeded.seeds) crypto::wipe(seed.data(), seed.size());
 }
 
 std::vector<Outgoing> AggregationJob::receive(Message m) {
@@ -926,28 +927,20 @@ void AggregationJob::open(MessageType type, const std::vector<std::size_t>& inde
       points.push_back(crypto::ShamirShare{static_cast<std::uint32_t>(compute_pos_[c] + 1),
                                            value_of(c, k)});
     }
-    if (!on_one_polynomial(points, threshold_)) {
+    if (!crypto::shamir_consistent(points, threshold_)) {
       // Which single sender, left out, makes the others consistent? Only
       // decidable with t + 2 values or more.
-      std::vector<std::uint16_t> culprits;
-      if (points.size() >= threshold_ + 2) {
-        for (std::size_t drop = 0; drop < points.size(); ++drop) {
-          std::vector<crypto::ShamirShare> rest;
-          for (std::size_t q = 0; q < points.size(); ++q) {
-            if (q != drop) rest.push_back(points[q]);
-          }
-          if (on_one_polynomial(rest, threshold_)) culprits.push_back(senders[drop]);
-        }
-      }
+      const std::optional<std::size_t> culprit = crypto::shamir_culprit(points, threshold_);
       std::string names;
       for (std::uint16_t c : senders) names += (names.empty() ? "" : ", ") + fed.parties[c];
-      if (culprits.size() == 1) {
+      if (culprit) {
+        const std::string& who = fed.parties[senders[*culprit]];
         throw ProtocolError(
             ErrorKind::kInconsistent,
-            "party " + fed.parties[culprits[0]] + " sent a " + type_name(type) +
-                " value that does not fit the others (" + round_name(type) + ")",
+            "party " + who + " sent a " + type_name(type) + " value that does not fit the others (" +
+                round_name(type) + ")",
             "The values of " + names + " must lie on one polynomial of degree " +
-                std::to_string(threshold_ - 1) + "; without party " + fed.parties[culprits[0]] +
+                std::to_string(threshold_ - 1) + "; without party " + who +
                 "'s they do. No result was released.");
       }
       throw ProtocolError(ErrorKind::kInconsistent,

@@ -190,6 +190,12 @@ class AggregationJob {
   // nonce. Throws ProtocolError (kRefused) when the federation has fewer
   // input parties than the policy's min_parties.
   AggregationJob(JobParams params, std::vector<crypto::Fp> input, crypto::RandomSource& rng);
+  // Wipes the input, the shares and the sums it held. Not copyable (a copy
+  // would be another place for secrets); movable.
+  ~AggregationJob();
+  AggregationJob(const AggregationJob&) = delete;
+  AggregationJob& operator=(const AggregationJob&) = delete;
+  AggregationJob(AggregationJob&&) = default;
 
   // Marks the run of the abort's sender as dead (see "Dead runs" above).
   // Only before start(); throws ProtocolError for a message that is not an
