@@ -14,7 +14,7 @@ MODULE_big = smpc
 DATA = sql/smpc--0.1.0.sql sql/smpc--0.1.0--0.2.0.sql
 PGFILEDESC = "smpc - secure multi-party aggregation"
 
-# Layers, bottom up (DESIGN.md): crypto and protocol are plain C++ with no
+# Layers, bottom up: crypto and protocol are plain C++ with no
 # PostgreSQL headers; bridge is their exception-free face; net and pg are
 # PostgreSQL glue.
 CORE_SRCS = $(sort $(wildcard src/crypto/*.cpp src/protocol/*.cpp src/bridge/*.cpp))
@@ -63,7 +63,7 @@ all install installcheck:
 endif
 
 
-# Core files must stay free of PostgreSQL headers (STYLE.md rule 4): compile
+# Core files must stay free of PostgreSQL headers: compile
 # them without the server include path so an include fails the build.
 $(CORE_SRCS:.cpp=.o): override CPPFLAGS := -Isrc
 $(CORE_SRCS:.cpp=.o): %.o: %.cpp

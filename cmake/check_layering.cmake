@@ -1,5 +1,5 @@
 # Fails when a file under the given directories includes a PostgreSQL header.
-# src/crypto and src/protocol must stay plain C++ (STYLE.md rule 4) so they
+# src/crypto and src/protocol must stay plain C++ (no PostgreSQL header) so they
 # can be unit-tested and fuzzed without a server.
 #
 # Usage: cmake -DDIRS="<dir>;<dir>" -P check_layering.cmake

@@ -173,6 +173,7 @@ CREATE TABLE smpc.audit_log (
     dropouts      text,
     initiated_by  text,
     backend_pid   integer NOT NULL,
+    verified      boolean,
     logged_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX audit_log_job ON smpc.audit_log (federation, job_id);
@@ -432,14 +433,16 @@ SELECT r.federation, r.job_id, r.aggregate,
        NULL::text AS sqlstate, NULL::text AS reason, NULL::text AS result,
        r.started_at, NULL::timestamptz AS finished_at,
        pg_catalog.clock_timestamp() - r.started_at AS duration,
-       r.requested_by, nullif(r.initiated_by, '') AS initiated_by, r.backend_pid
+       r.requested_by, nullif(r.initiated_by, '') AS initiated_by, r.backend_pid,
+       NULL::boolean AS verified
 FROM smpc._running_jobs() r
 UNION ALL
 SELECT l.federation, l.job_id, l.aggregate, l.outcome, NULL, NULL::text[],
        l.sqlstate, l.reason, l.result, l.started_at, l.finished_at,
-       l.finished_at - l.started_at, l.requested_by, l.initiated_by, l.backend_pid
+       l.finished_at - l.started_at, l.requested_by, l.initiated_by, l.backend_pid,
+       l.verified
 FROM smpc.audit_log l
-WHERE l.outcome NOT IN ('charged', 'refunded');  -- privacy charges are not jobs
+WHERE l.outcome NOT IN ('charged', 'refunded', 'opened');  -- ledger and spent-id records are not attempts
 GRANT SELECT ON smpc.job_status TO smpc_admin, smpc_analyst;
 COMMENT ON VIEW smpc.job_status IS
     'jobs here: running ones (waiting for which partner, in which round) and every finished attempt (released, returned, contributed, refused, failed and why)';
@@ -450,6 +453,8 @@ COMMENT ON COLUMN smpc.job_status.waiting_for IS 'the partners a waiting job has
 COMMENT ON COLUMN smpc.job_status.duration IS 'how long the attempt took, or has been running';
 COMMENT ON COLUMN smpc.job_status.requested_by IS 'the role that runs or ran the job';
 COMMENT ON COLUMN smpc.job_status.initiated_by IS 'the partner that started the job through a published dataset, or NULL';
+COMMENT ON COLUMN smpc.job_status.verified IS
+    'for released attempts: whether the result was verified against a compute party that changed a value';
 
 CREATE FUNCTION smpc.cancel_job(federation text, job_id text)
 RETURNS boolean
@@ -1124,7 +1129,8 @@ $analyst_0_2$;
 ALTER TABLE smpc.audit_log ADD COLUMN epsilon double precision, ADD COLUMN budget_dataset text;
 ALTER TABLE smpc.audit_log DROP CONSTRAINT audit_log_outcome_check;
 ALTER TABLE smpc.audit_log ADD CONSTRAINT audit_log_outcome_check
-    CHECK (outcome IN ('released', 'returned', 'contributed', 'refused', 'failed', 'charged', 'refunded'));
+    CHECK (outcome IN ('released', 'returned', 'contributed', 'refused', 'failed', 'charged', 'refunded',
+                       'opened'));
 COMMENT ON COLUMN smpc.audit_log.epsilon IS 'charged and refunded records: the differential privacy budget charged (negative: given back)';
 COMMENT ON COLUMN smpc.audit_log.budget_dataset IS 'charged and refunded records: the privacy budget (its dataset name) charged';
 
@@ -1253,11 +1259,6 @@ COMMENT ON FUNCTION smpc_join_histogram(regtype, numeric[], text) IS
 -- two runs of a job id ever open over different inputs. Results say whether
 -- they were verified against a compute party that changed a value.
 
-ALTER TABLE smpc.audit_log DROP CONSTRAINT audit_log_outcome_check;
-ALTER TABLE smpc.audit_log ADD CONSTRAINT audit_log_outcome_check
-    CHECK (outcome IN ('released', 'returned', 'contributed', 'refused', 'failed', 'charged', 'refunded',
-                       'opened'));
-ALTER TABLE smpc.audit_log ADD COLUMN verified boolean;
 -- Every job start looks up its id here, whatever the federation.
 CREATE INDEX audit_log_opened ON smpc.audit_log (job_id) WHERE outcome = 'opened';
 COMMENT ON COLUMN smpc.audit_log.outcome IS
@@ -1268,22 +1269,3 @@ ALTER TABLE smpc.jobs ADD COLUMN verified boolean;
 COMMENT ON COLUMN smpc.jobs.verified IS
     'true when the released result was checked against a compute party that changed a value; false when the job could not check it (additive peer-to-peer); NULL for contributed jobs';
 
-CREATE OR REPLACE VIEW smpc.job_status WITH (security_invoker = true) AS
-SELECT r.federation, r.job_id, r.aggregate,
-       CASE WHEN r.waiting_for <> '' THEN 'waiting' ELSE 'running' END AS state,
-       nullif(r.round, '') AS round, pg_catalog.string_to_array(nullif(r.waiting_for, ''), ',') AS waiting_for,
-       NULL::text AS sqlstate, NULL::text AS reason, NULL::text AS result,
-       r.started_at, NULL::timestamptz AS finished_at,
-       pg_catalog.clock_timestamp() - r.started_at AS duration,
-       r.requested_by, nullif(r.initiated_by, '') AS initiated_by, r.backend_pid,
-       NULL::boolean AS verified
-FROM smpc._running_jobs() r
-UNION ALL
-SELECT l.federation, l.job_id, l.aggregate, l.outcome, NULL, NULL::text[],
-       l.sqlstate, l.reason, l.result, l.started_at, l.finished_at,
-       l.finished_at - l.started_at, l.requested_by, l.initiated_by, l.backend_pid,
-       l.verified
-FROM smpc.audit_log l
-WHERE l.outcome NOT IN ('charged', 'refunded', 'opened');  -- ledger and spent-id records are not attempts
-COMMENT ON COLUMN smpc.job_status.verified IS
-    'for released attempts: whether the result was verified against a compute party that changed a value';

@@ -3,8 +3,9 @@
 // Every function here is noexcept: exceptions are caught inside and turned
 // into an SmpcStatus with fixed-size text, so no C++ exception ever reaches a
 // PostgreSQL frame and the caller can ereport() after the call has returned,
-// with no C++ frame alive (STYLE.md rules 1-2). Nothing here allocates with
-// palloc or calls PostgreSQL; no PostgreSQL header is included.
+// with no C++ frame alive (the longjmp of ereport would skip destructors).
+// Nothing here allocates with palloc or calls PostgreSQL; no PostgreSQL
+// header is included.
 #pragma once
 
 #include <cstddef>

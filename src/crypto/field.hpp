@@ -5,7 +5,7 @@
 // range is +-(2^126 - 1), about +-8.5e37: bigint sums over 2^40 rows from
 // 2^10 parties still fit. A Mersenne modulus makes reduction two additions.
 //
-// No PostgreSQL headers here (DESIGN.md layering).
+// No PostgreSQL headers here: the core is plain C++, built and tested on its own.
 #pragma once
 
 #include <cstddef>

@@ -259,13 +259,18 @@ smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms)
 	pfree(payload.data);
 	if (!queued)
 		return false;
-	/* The writer sets no latch of ours: look every millisecond (commits take that long). */
+	/*
+	 * The writer sets our latch once the record is committed (so do
+	 * partners' deliveries: the caller takes its inbox afresh after this).
+	 */
 	while (!smpc_audit_handled(position))
 	{
-		if (GetCurrentTimestamp() >= until)
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+
+		if (left <= 0)
 			return false;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1,
-						 PG_WAIT_EXTENSION);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(left, 100), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}

@@ -62,6 +62,7 @@ typedef struct SmpcAuditRecordHeader
 	uint32		len;			/* header + payload, MAXALIGNed */
 	uint32		payload;		/* payload bytes */
 	Oid			dbid;
+	int			waiter;			/* procno of a backend waiting for it, or -1 */
 	bool		taken;
 } SmpcAuditRecordHeader;
 
@@ -241,6 +242,8 @@ smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position, bool urge
 	h.len = (uint32) MAXALIGN(sizeof h + len);
 	h.payload = (uint32) len;
 	h.dbid = MyDatabaseId;
+	/* Whoever waits for its record is woken when it is written. */
+	h.waiter = urgent && MyProc != NULL ? MyProc->pgprocno : -1;
 
 	LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
 	smpc_ring_reclaim();
@@ -426,10 +429,16 @@ smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions)
 	return want;
 }
 
-/* Marks records (by ring position) as written; frees their space. */
+/*
+ * Marks records (by ring position) as written; frees their space and wakes
+ * the backends that wait for them (smpc_audit_emit_durably).
+ */
 void
 smpc_audit_mark_taken(const uint64 *positions, int n)
 {
+	int		   *wake = (int *) palloc(sizeof(int) * Max(n, 1));
+	int			nwake = 0;
+
 	LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < n; i++)
 	{
@@ -440,8 +449,13 @@ smpc_audit_mark_taken(const uint64 *positions, int n)
 		{
 			h.taken = true;
 			smpc_ring_write(positions[i], &h, sizeof h);
+			if (h.waiter >= 0)
+				wake[nwake++] = h.waiter;
 		}
 	}
 	smpc_ring_reclaim();
 	LWLockRelease(smpc_audit->lock);
+	for (int i = 0; i < nwake; i++)
+		SetLatch(&GetPGProcByNumber(wake[i])->procLatch);
+	pfree(wake);
 }

@@ -323,26 +323,6 @@ smpc_privacy_spending(List *rows)
 	smpc_end_as_owner(&owner);
 }
 
-/* Whether the audit record event_id is in smpc.audit_log (committed now). */
-static bool
-smpc_privacy_recorded(const char *event_id)
-{
-	static SmpcCachedQuery q = {"SELECT 1 FROM smpc.audit_log WHERE event_id = $1::uuid",
-	1, {TEXTOID}, NULL};
-	Datum		args[1];
-	SmpcOwnerContext owner;
-	bool		found;
-
-	args[0] = CStringGetTextDatum(event_id);
-	smpc_begin_as_owner(&owner);
-	SPI_connect();
-	smpc_spi_execute_now(&q, args, NULL, 1);
-	found = SPI_processed == 1;
-	SPI_finish();
-	smpc_end_as_owner(&owner);
-	return found;
-}
-
 /* How long a job waits for its charge to be on disk. */
 #define SMPC_PRIVACY_CHARGE_TIMEOUT_MS 10000
 
@@ -363,7 +343,7 @@ smpc_privacy_record(const SmpcFederationRow *fed, const char *job_id, const char
 		return true;
 	}
 	return smpc_audit_emit_durably(&rec, SMPC_PRIVACY_CHARGE_TIMEOUT_MS) &&
-		smpc_privacy_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);
+		smpc_audit_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);
 }
 
 /*

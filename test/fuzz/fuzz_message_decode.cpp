@@ -28,6 +28,9 @@
 //              element is the row count)
 //   bit 10     a Shamir 2-of-3 federation (a roster round, dropouts)
 //   bit 11     let the deadline pass (timeout()) after every variant
+//   bit 13     (without bit 10) the hybrid model: party 0 and party 1
+//              compute, party 1 neither supplies an input nor learns the
+//              result; a key round, salts and MAC tags
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -75,6 +78,11 @@ FederationDef federation_for(const Message& m) {
   def.parties = {"a", "b", "c"};
   def.scale = 6;
   def.threshold = (m.receiver >> 10) & 1 ? 2 : 0;
+  if (def.threshold == 0 && ((m.receiver >> 13) & 1)) {
+    def.compute = {0, 1};
+    def.inputs = {0, 2};
+    def.outputs = {0, 2};
+  }
   try {
     protocol::validate(def);
   } catch (const ProtocolError&) {
@@ -89,6 +97,7 @@ struct Party0 {
   Party0(const Message& m, const FederationDef& def)
       : width(m.values.empty() ? kDefaultWidth : m.values.size()),
         gated((m.receiver >> 9) & 1),
+        hybrid(!def.compute.empty()),
         rng(0x5eed),
         job(params(m, def, width, gated), input(width), rng) {}
 
@@ -103,13 +112,17 @@ struct Party0 {
       p.policy.min_rows = 1;
       p.count_index = width - 1;
     }
+    if (!def.compute.empty()) p.policy.min_parties = 2;  // two input parties
     return p;
   }
   // Number of values a message of `type` carries in this job.
+  // Hybrid: a salt and one MAC tag per group (the count, the rest) follow
+  // the values in shares and partials.
   std::size_t width_of(MessageType type) const {
-    if (type == MessageType::kShare) return width;
+    const std::size_t extra = hybrid ? 1 + (gated ? 2 : 1) : 0;
+    if (type == MessageType::kShare) return width + extra;
     if (type == MessageType::kCount || type == MessageType::kKey) return 1;
-    return width - (gated ? 1 : 0);
+    return width - (gated ? 1 : 0) + extra;
   }
   static std::vector<Fp> input(std::size_t width) {
     std::vector<Fp> v;
@@ -119,6 +132,7 @@ struct Party0 {
 
   std::size_t width;
   bool gated;
+  bool hybrid;
   test::DeterministicRandom rng;  // declared before job, which keeps a reference
   AggregationJob job;
 };

@@ -72,6 +72,13 @@ inline std::vector<JobParams> make_parties(std::size_t n, std::uint32_t t,
   return all;
 }
 
+// The set of parties `l` as a bit mask (bit i: party i), as messages carry it.
+inline std::uint64_t bits(std::initializer_list<int> l) {
+  std::uint64_t m = 0;
+  for (int i : l) m |= std::uint64_t{1} << i;
+  return m;
+}
+
 inline std::vector<Fp> embed(const std::vector<i128>& values, std::size_t parties) {
   std::vector<Fp> out;
   for (i128 v : values) out.push_back(crypto::encode_summand(v, parties));

@@ -27,12 +27,6 @@ namespace {
 
 using namespace test_net;  // NOLINT(build/namespaces): the shared harness
 
-std::uint64_t bits(std::initializer_list<int> l) {
-  std::uint64_t m = 0;
-  for (int i : l) m |= std::uint64_t{1} << i;
-  return m;
-}
-
 bool in(const std::vector<std::uint16_t>& v, std::uint16_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }

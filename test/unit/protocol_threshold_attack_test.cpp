@@ -16,12 +16,6 @@ namespace {
 
 using namespace test_net;  // NOLINT(build/namespaces): the shared harness
 
-std::uint64_t bits(std::initializer_list<int> l) {
-  std::uint64_t m = 0;
-  for (int i : l) m |= std::uint64_t{1} << i;
-  return m;
-}
-
 // Every partial sum honest parties sent (from `honest`), with its S.
 std::vector<std::uint64_t> partial_sets(const Network& net, std::vector<int> honest) {
   std::vector<std::uint64_t> sets;
