@@ -60,10 +60,9 @@ std::vector<crypto::Fp> pick(const std::vector<crypto::Fp>& v,
 std::uint64_t bit(std::size_t i) { return std::uint64_t{1} << i; }
 
 // Zeroes what a message holds of shares (values, seed) before it goes.
-void wipe_secrets(std::optional<Message>& m) {
-  if (!m) return;
-  crypto::wipe(m->values);
-  crypto::wipe(m->seed.data(), m->seed.size());
+void wipe_secrets(Message& m) {
+  crypto::wipe(m.values);
+  crypto::wipe(m.seed.data(), m.seed.size());
 }
 
 }  // namespace
@@ -227,13 +226,12 @@ AggregationJob::~AggregationJob() {
   crypto::wipe(&key_part_, sizeof key_part_);
   crypto::wipe(&key_, sizeof key_);
   for (Slots* s : {&shares_, &counts_, &partials_}) {
-    for (std::optional<Message>& m : *s) wipe_secrets(m);
+    for (std::optional<Message>& m : *s) {
+      if (m) wipe_secrets(*m);
+    }
   }
   for (std::vector<Message>& held : early_) {
-    for (Message& m : held) {
-      std::optional<Message> slot(std::move(m));
-      wipe_secrets(slot);
-    }
+    for (Message& m : held) wipe_secrets(m);
   }
 }
 
