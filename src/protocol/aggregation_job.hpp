@@ -114,6 +114,18 @@
 // such aborts to discard_run() before start(): that run's messages are
 // ignored, the job keeps waiting for the partner's retry, and its reason is
 // kept for the timeout error (dead_runs()).
+//
+// Files: aggregation_job.cpp (construction: roles, rounds, widths; who sends
+// what to whom; start(); what the caller reads; the invariants kept across
+// these files), aggregation_job_receive.cpp (receive() in stages: address,
+// run, abort, same job, restart, round, repeat, accept; dropouts:
+// timeout(), unreachable(), leaving), aggregation_job_rounds.cpp
+// (advance(): per round, the checks as messages arrive, what completes it,
+// the quorum, what starts the next; the shares of the input; S and the sums
+// over it; the transcript digest; release), aggregation_job_open.cpp
+// (reconstruction and its consistency check, the row-count gate and
+// suppressed cells, the MAC keys and tags), aggregation_job_internal.hpp
+// (helpers they share).
 #pragma once
 
 #include <cstdint>
@@ -331,7 +343,47 @@ class AggregationJob {
   // go on without it.
   bool leave(std::uint16_t party, const std::string& reason, std::vector<Outgoing>& out);
   void mark_dropped(std::uint16_t party, const std::string& reason);
+
+  // receive(), stage by stage (aggregation_job_receive.cpp):
+  // 1. the message is for this job and party, from a partner;
+  void check_addressed(const Message& m) const;
+  // 2. it belongs to the sender's current run; false when it ends here
+  //    (ignored, held back until the run is known, or a departure whose
+  //    consequences are in `out`);
+  bool in_current_run(Message& m, std::vector<Outgoing>& out);
+  // 3. an abort: the partner leaves, reports a refusal, or stops the job;
+  std::vector<Outgoing> receive_abort(const Message& m);
+  // 4. the sender runs the same federation, job and release policy;
+  void check_same_job(const Message& m) const;
+  // 5. a first message of another run: the sender restarted;
+  std::vector<Outgoing> restarted(std::uint16_t sender);
+  // 6. the job has the round, the sender's role sends it, the width fits;
+  void check_fits_round(const Message& m) const;
+  bool width_fits(const Message& m) const;
+  // 7. true for an identical repeat of the round's message, throws for a
+  //    different one (equivocation);
+  bool is_repeat(const Message& m);
+  // 8. stored; the job advances and messages held back are replayed.
+  std::vector<Outgoing> accept(Message m);
+
+  // advance(), round by round (aggregation_job_rounds.cpp).
   std::vector<Outgoing> advance();
+  // Checks on the messages of round `now` so far (digests, input sets).
+  void check_round_so_far(MessageType now) const;
+  void check_digests(MessageType now) const;
+  void check_agreed_inputs() const;
+  // Every message of round `now` is here: sets finished_ when the job ends.
+  void finish_round(MessageType now);
+  void finish_share_round();
+  void finish_count_round();
+  void finish_partial_round();
+  void finish_confirm_round();
+  // Throws kTooFewParties unless a quorum of compute parties sent their
+  // message of round `type`; `what` says what they did ("confirmed the
+  // result").
+  void require_quorum(MessageType type, const char* what) const;
+  // What this party fixes and sends as round `next` starts.
+  void begin_round(MessageType next, std::vector<Outgoing>& out);
   // The input with its salt and MAC tags (input parties, after the key round).
   std::vector<crypto::Fp> extended_input() const;
   // Shares this party's input among the compute parties.
