@@ -64,6 +64,22 @@ int kind_of(ErrorKind k) {
   return SMPC_INTERNAL;
 }
 
+// The core's fault for an SmpcFault; none for the glue's own (the pauses)
+// and for any other number.
+smpc::protocol::Fault core_fault(int fault) {
+  using smpc::protocol::Fault;
+  switch (fault) {
+    case SMPC_FAULT_EQUIVOCATE_PARTIAL: return Fault::kEquivocatePartial;
+    case SMPC_FAULT_WRONG_CONFIRM: return Fault::kWrongConfirm;
+    case SMPC_FAULT_EQUIVOCATE_SHARE: return Fault::kEquivocateShare;
+    case SMPC_FAULT_EQUIVOCATE_COUNT: return Fault::kEquivocateCount;
+    case SMPC_FAULT_WRONG_PARTIAL: return Fault::kWrongPartial;
+    case SMPC_FAULT_ABORT_AFTER_OPEN: return Fault::kAbortAfterOpen;
+    case SMPC_FAULT_EQUIVOCATE_KEY: return Fault::kEquivocateKey;
+    default: return Fault::kNone;
+  }
+}
+
 // Runs f, turning every exception into a status. Returns true on success.
 template <typename F>
 bool guarded(SmpcStatus* st, F&& f) noexcept {
@@ -227,7 +243,8 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
   return guarded(st, [&] {
     auto def = to_def(fed);
     smpc::protocol::Message m;
-    if (type < 1 || type > 8) throw ProtocolError(ErrorKind::kInvalidArgument, "unknown type");
+    if (type < SMPC_MSG_SHARE || type > SMPC_MSG_VOUCH)
+      throw ProtocolError(ErrorKind::kInvalidArgument, "unknown type");
     m.type = static_cast<smpc::protocol::MessageType>(type);
     m.federation = def.name;
     m.job_id = job_id;
@@ -255,30 +272,30 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
   });
 }
 
-// The glue's names for the wire types must be the protocol's.
-static_assert(SMPC_MSG_SHARE == static_cast<int>(smpc::protocol::MessageType::kShare) &&
-                  SMPC_MSG_PARTIAL == static_cast<int>(smpc::protocol::MessageType::kPartial) &&
-                  SMPC_MSG_CONFIRM == static_cast<int>(smpc::protocol::MessageType::kConfirm) &&
-                  SMPC_MSG_ABORT == static_cast<int>(smpc::protocol::MessageType::kAbort) &&
-                  SMPC_MSG_COUNT == static_cast<int>(smpc::protocol::MessageType::kCount) &&
-                  SMPC_MSG_ROSTER == static_cast<int>(smpc::protocol::MessageType::kRoster) &&
-                  SMPC_MSG_AGREE == static_cast<int>(smpc::protocol::MessageType::kAgree) &&
-                  SMPC_MSG_VOUCH == static_cast<int>(smpc::protocol::MessageType::kVouch) &&
-                  SMPC_MSG_REQUEST == static_cast<int>(smpc::protocol::MessageType::kRequest),
-              "SmpcMessageType mirrors protocol::MessageType");
-static_assert(SMPC_REQUEST_FAILED == static_cast<int>(smpc::protocol::RequestStage::kFailed),
-              "SmpcRequestStage mirrors protocol::RequestStage");
-
 const char* smpc_message_type_name(int type) noexcept {
-  if (type < SMPC_MSG_SHARE || type > SMPC_MSG_KEY) return "unknown";
+  if (type < SMPC_MSG_FIRST || type > SMPC_MSG_LAST) return "unknown";
   return smpc::protocol::type_name(static_cast<smpc::protocol::MessageType>(type));
 }
 
 int smpc_message_type_of(const char* name) noexcept {
-  for (int t = SMPC_MSG_SHARE; t <= SMPC_MSG_KEY; ++t) {
+  for (int t = SMPC_MSG_FIRST; name != nullptr && t <= SMPC_MSG_LAST; ++t) {
     if (std::strcmp(name, smpc_message_type_name(t)) == 0) return t;
   }
   return 0;
+}
+
+int smpc_message_type(const std::uint8_t* data, std::size_t len, int* type_out) noexcept {
+  if (type_out == nullptr) return SMPC_INVALID_ARGUMENT;
+  *type_out = 0;
+  if (data == nullptr) return SMPC_INVALID_ARGUMENT;
+  try {
+    *type_out = static_cast<int>(smpc::protocol::peek_type(data, len));
+    return SMPC_OK;
+  } catch (const ProtocolError& e) {
+    return kind_of(e.kind());
+  } catch (...) {
+    return SMPC_INTERNAL;
+  }
 }
 
 bool smpc_request_message(const SmpcFederation* fed, const char* job_id, int receiver,
@@ -456,14 +473,7 @@ bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
 }
 
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept {
-  using smpc::protocol::Fault;
-  // 6 and 7 are the glue's own (pauses).
-  static constexpr Fault kFaults[] = {Fault::kNone,           Fault::kEquivocatePartial,
-                                      Fault::kWrongConfirm,    Fault::kEquivocateShare,
-                                      Fault::kEquivocateCount, Fault::kWrongPartial,
-                                      Fault::kNone,            Fault::kNone,
-                                      Fault::kAbortAfterOpen,  Fault::kEquivocateKey};
-  job->job->set_fault(fault > 0 && fault < 10 ? kFaults[fault] : Fault::kNone);
+  job->job->set_fault(core_fault(fault));
 }
 
 bool smpc_job_committed(const SmpcJob* job) noexcept { return job->job->committed(); }

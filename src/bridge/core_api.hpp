@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "protocol/message_type.hpp"
+
 extern "C" {
 
 // Status kinds; values above SMPC_OK mirror protocol::ErrorKind.
@@ -67,8 +69,7 @@ struct SmpcPolicy {
 };
 
 struct SmpcMessageInfo {
-  int type;  // 1 share, 2 partial, 3 confirm, 4 abort, 5 count, 6 roster, 7 agree, 8 vouch,
-             // 9 request, 10 key
+  int type;  // SmpcMessageType
   int sender;
   int receiver;
   char federation[64];
@@ -79,23 +80,36 @@ struct SmpcMessageInfo {
   std::size_t job_id_len;
 };
 
-// Message types (protocol/message.hpp), as SmpcMessageInfo.type holds them.
+// Message types, as SmpcMessageInfo.type holds them: the C names of
+// protocol::MessageType (protocol/message_type.hpp), which defines the numbers.
+#define SMPC_PROTOCOL_TYPE(k) static_cast<int>(smpc::protocol::MessageType::k)
 enum SmpcMessageType {
-  SMPC_MSG_SHARE = 1,
-  SMPC_MSG_PARTIAL = 2,
-  SMPC_MSG_CONFIRM = 3,
-  SMPC_MSG_ABORT = 4,
-  SMPC_MSG_COUNT = 5,
-  SMPC_MSG_ROSTER = 6,
-  SMPC_MSG_AGREE = 7,
-  SMPC_MSG_VOUCH = 8,
-  SMPC_MSG_REQUEST = 9,
-  SMPC_MSG_KEY = 10,
+  SMPC_MSG_SHARE = SMPC_PROTOCOL_TYPE(kShare),
+  SMPC_MSG_PARTIAL = SMPC_PROTOCOL_TYPE(kPartial),
+  SMPC_MSG_CONFIRM = SMPC_PROTOCOL_TYPE(kConfirm),
+  SMPC_MSG_ABORT = SMPC_PROTOCOL_TYPE(kAbort),
+  SMPC_MSG_COUNT = SMPC_PROTOCOL_TYPE(kCount),
+  SMPC_MSG_ROSTER = SMPC_PROTOCOL_TYPE(kRoster),
+  SMPC_MSG_AGREE = SMPC_PROTOCOL_TYPE(kAgree),
+  SMPC_MSG_VOUCH = SMPC_PROTOCOL_TYPE(kVouch),
+  SMPC_MSG_REQUEST = SMPC_PROTOCOL_TYPE(kRequest),
+  SMPC_MSG_KEY = SMPC_PROTOCOL_TYPE(kKey),
+  // Every type lies in [SMPC_MSG_FIRST, SMPC_MSG_LAST].
+  SMPC_MSG_FIRST = static_cast<int>(smpc::protocol::kFirstMessageType),
+  SMPC_MSG_LAST = static_cast<int>(smpc::protocol::kLastMessageType),
 };
+#undef SMPC_PROTOCOL_TYPE
 // "share", "partial", ... of a message type; "unknown" for any other number.
 const char* smpc_message_type_name(int type) noexcept;
-// The message type named `name`, or 0.
+// The message type named `name`, or 0 (also for NULL).
 int smpc_message_type_of(const char* name) noexcept;
+// The type (SmpcMessageType) of an encoded message, read from its header
+// alone (magic, version, type; nothing after them is checked, nothing is
+// decoded): for messages of the outbox or ones smpc_message_inspect accepted.
+// Returns SMPC_OK, SMPC_MALFORMED for a header that is not a valid one (too
+// short, not smpc, another version, an unknown type) or SMPC_INVALID_ARGUMENT
+// for a NULL pointer; *type_out is 0 unless SMPC_OK.
+int smpc_message_type(const std::uint8_t* data, std::size_t len, int* type_out) noexcept;
 
 typedef struct SmpcJob SmpcJob;
 
@@ -122,8 +136,8 @@ bool smpc_message_inspect(const std::uint8_t* data, std::size_t len, SmpcMessage
 bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
                                    const SmpcMessageInfo* info, const SmpcFederation* local,
                                    SmpcStatus* st) noexcept;
-// A valid message of the given type (1 share, 2 partial, 3 confirm, 4 abort,
-// 5 count) under the default release policy,
+// A valid message of the given type (SMPC_MSG_SHARE up to SMPC_MSG_VOUCH)
+// under the default release policy,
 // with zero values, for tests of the deliver endpoint. *out is malloc'd;
 // free it with smpc_free_bytes.
 bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender, int receiver,
@@ -131,14 +145,15 @@ bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender
                        SmpcStatus* st) noexcept;
 void smpc_free_bytes(std::uint8_t* p) noexcept;
 
-// A request (message type 9): that the receiver run job job_id on its
+// A request (SMPC_MSG_REQUEST): that the receiver run job job_id on its
 // published dataset, aggregating column; or, back to the initiator, that it
 // could not (stage 4, with the reason).
+// The C names of protocol::RequestStage (protocol/message_type.hpp).
 enum SmpcRequestStage {
-  SMPC_REQUEST_CHECK = 1,
-  SMPC_REQUEST_LAUNCH = 2,
-  SMPC_REQUEST_WITHDRAW = 3,
-  SMPC_REQUEST_FAILED = 4,
+  SMPC_REQUEST_CHECK = static_cast<int>(smpc::protocol::RequestStage::kCheck),
+  SMPC_REQUEST_LAUNCH = static_cast<int>(smpc::protocol::RequestStage::kLaunch),
+  SMPC_REQUEST_WITHDRAW = static_cast<int>(smpc::protocol::RequestStage::kWithdraw),
+  SMPC_REQUEST_FAILED = static_cast<int>(smpc::protocol::RequestStage::kFailed),
 };
 struct SmpcRequest {
   char descriptor[64];  // the job, e.g. "avg(integer)"
@@ -153,7 +168,7 @@ struct SmpcRequest {
 bool smpc_request_message(const SmpcFederation* fed, const char* job_id, int receiver,
                           const SmpcRequest* req, std::uint8_t** out, std::size_t* out_len,
                           SmpcStatus* st) noexcept;
-// Reads the request of a message whose type is 9 (fails for any other type).
+// Reads the request of an SMPC_MSG_REQUEST message (fails for any other type).
 bool smpc_request_read(const std::uint8_t* data, std::size_t len, SmpcRequest* out,
                        SmpcStatus* st) noexcept;
 
@@ -212,11 +227,23 @@ bool smpc_job_timeout(SmpcJob* job, SmpcStatus* st, bool* went_on) noexcept;
 // the job goes on (sending it nothing more, still awaiting its messages).
 bool smpc_job_unreachable(SmpcJob* job, int party, const char* reason, bool* went_on,
                           SmpcStatus* st) noexcept;
-// Test builds: 0 none, 1 equivocate in the partial round, 2 wrong digest in
-// the confirm round, 3 equivocate in the share round, 4 equivocate in the
-// count round, 5 the same wrong partial to every partner, 8 abort as soon as
-// the result is opened here, 9 equivocate in the key round (other values:
-// none; the glue handles its own test faults).
+// Deliberate misbehaviour for tests (smpc.test_fault, test builds only; the
+// values are the setting's). The core's faults are protocol::Fault
+// (protocol/aggregation_job.hpp); the pauses are the glue's own.
+enum SmpcFault {
+  SMPC_FAULT_NONE = 0,
+  SMPC_FAULT_EQUIVOCATE_PARTIAL = 1,  // partial round: the first partner gets another sum
+  SMPC_FAULT_WRONG_CONFIRM = 2,       // confirm round: the first partner gets a wrong digest
+  SMPC_FAULT_EQUIVOCATE_SHARE = 3,    // share round: the first partner gets a second share
+  SMPC_FAULT_EQUIVOCATE_COUNT = 4,    // count round: the first partner gets another sum
+  SMPC_FAULT_WRONG_PARTIAL = 5,       // partial round: every partner gets the same wrong sum
+  SMPC_FAULT_PAUSE_BEFORE_ROSTER = 6,   // glue: pause just before this party's roster goes out
+  SMPC_FAULT_PAUSE_BEFORE_CONFIRM = 7,  // glue: pause just before its confirm goes out
+  SMPC_FAULT_ABORT_AFTER_OPEN = 8,    // abort (fatally) as soon as the result is opened here
+  SMPC_FAULT_EQUIVOCATE_KEY = 9,      // key round: the first partner gets another key part
+};
+// Makes the job misbehave as `fault` (SmpcFault) says; the glue's own faults
+// and any other value leave it honest.
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept;
 // Whether this party has handed out a message that opens values (or lets
 // partners open them): from then on the job id is spent here, and the
@@ -242,8 +269,8 @@ bool smpc_job_finished(const SmpcJob* job) noexcept;
 // afterwards (smpc_job_abort) tells partners that it was a refusal.
 bool smpc_job_refused(const SmpcJob* job, SmpcStatus* st) noexcept;
 int smpc_job_round(const SmpcJob* job) noexcept;
-// Message type of the current round (1 share, 6 roster, 5 count, 2 partial,
-// 3 confirm); 0 when finished.
+// Message type (SmpcMessageType) of the current round; 0 before the start
+// and when finished.
 int smpc_job_round_type(const SmpcJob* job) noexcept;
 // "round 2 (count)": the round of this job in which messages of `type` go.
 void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t len) noexcept;

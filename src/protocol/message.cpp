@@ -250,24 +250,38 @@ std::vector<std::uint8_t> encode(const Message& m) {
   return out;
 }
 
-Message decode(const std::uint8_t* data, std::size_t len, Values values) {
-  if (len > kMaxMessageBytes) {
-    throw ProtocolError(ErrorKind::kMalformed, "message is too long");
-  }
-  Reader r(data, len);
+namespace {
+
+// Magic, version and type: the part of the header every message shares.
+MessageType read_header(Reader& r) {
   if (std::memcmp(r.take(sizeof kMagic, "magic"), kMagic, sizeof kMagic) != 0) {
     throw ProtocolError(ErrorKind::kMalformed, "message does not start with the smpc magic");
   }
   if (r.u8("version") != kVersion) {
     throw ProtocolError(ErrorKind::kMalformed, "message has an unsupported version");
   }
-  Message m;
   std::uint8_t type = r.u8("type");
-  if (type < static_cast<std::uint8_t>(MessageType::kShare) ||
-      type > static_cast<std::uint8_t>(MessageType::kKey)) {
+  if (type < static_cast<std::uint8_t>(kFirstMessageType) ||
+      type > static_cast<std::uint8_t>(kLastMessageType)) {
     throw ProtocolError(ErrorKind::kMalformed, "message has an unknown type");
   }
-  m.type = static_cast<MessageType>(type);
+  return static_cast<MessageType>(type);
+}
+
+}  // namespace
+
+MessageType peek_type(const std::uint8_t* data, std::size_t len) {
+  Reader r(data, len);
+  return read_header(r);
+}
+
+Message decode(const std::uint8_t* data, std::size_t len, Values values) {
+  if (len > kMaxMessageBytes) {
+    throw ProtocolError(ErrorKind::kMalformed, "message is too long");
+  }
+  Reader r(data, len);
+  Message m;
+  m.type = read_header(r);
   m.federation = r.string8(1, kMaxNameBytes, "federation name");
   m.job_id = r.string16(1, kMaxJobIdBytes, "job id");
   m.sender = r.u16("sender");

@@ -42,35 +42,10 @@
 #include "crypto/field.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/prg.hpp"
+#include "protocol/message_type.hpp"
 #include "protocol/release_policy.hpp"
 
 namespace smpc::protocol {
-
-enum class MessageType : std::uint8_t {
-  kShare = 1,
-  kPartial = 2,
-  kConfirm = 3,
-  kAbort = 4,
-  kCount = 5,
-  kRoster = 6,
-  kAgree = 7,
-  kVouch = 8,
-  // Not a round of a job: asks the receiver to run a job on one of its
-  // published datasets (pg/requests.cpp). Never reaches an AggregationJob.
-  kRequest = 9,
-  kKey = 10,
-};
-
-// The stages of a request: may the receiver run the job (nothing changes
-// there), start it, or stop a job it started for this request; and, back
-// from the receiver to the initiator, that the job it started could not
-// begin (with the reason).
-enum class RequestStage : std::uint8_t {
-  kCheck = 1,
-  kLaunch = 2,
-  kWithdraw = 3,
-  kFailed = 4,
-};
 
 constexpr std::size_t kMaxJobIdBytes = 16384;
 constexpr std::size_t kMaxDescriptorBytes = 255;
@@ -132,8 +107,10 @@ std::vector<std::uint8_t> encode(const Message& m);
 enum class Values { kKeep, kCheck };
 Message decode(const std::uint8_t* data, std::size_t len, Values values = Values::kKeep);
 
-// "key", "share", "roster", "agree", "count", "partial", "confirm", "vouch",
-// "abort", "request"
-const char* type_name(MessageType t);
+// The type of an encoded message from its header alone (magic, version and
+// type; nothing after them is read or checked), without decoding the rest:
+// for a caller that holds messages this code made or decode() accepted.
+// Throws ProtocolError(kMalformed) when the header is not a valid one.
+MessageType peek_type(const std::uint8_t* data, std::size_t len);
 
 }  // namespace smpc::protocol
