@@ -16,6 +16,8 @@
 //      and equivocation.
 //   4. Whatever the job sends in return is addressed to a partner, comes from
 //      party 0, has the width of its round and survives the round trip of 2.
+//   5. peek_type() returns a type or throws ProtocolError, and for every
+//      message decode() accepts it returns that message's type.
 //
 // Receiver bits used to choose the schedule of variants (3):
 //   bit 0      keep the message's own fingerprint (a federation mismatch,
@@ -34,6 +36,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -246,12 +249,19 @@ void feed_variants(const Message& m, const FederationDef& def) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace smpc;
+  std::optional<protocol::MessageType> peeked;
+  try {
+    peeked = protocol::peek_type(data, size);
+  } catch (const protocol::ProtocolError&) {
+    // property 5: a clean rejection (decode() must reject it too)
+  }
   protocol::Message m;
   try {
     m = protocol::decode(data, size);
   } catch (const protocol::ProtocolError&) {
     return 0;  // property 1: a clean rejection
   }
+  fuzz::check(peeked.has_value() && *peeked == m.type, "peek_type(input) != decode(input).type");
 
   // Property 2.
   const std::vector<std::uint8_t> bytes = protocol::encode(m);
