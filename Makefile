@@ -18,11 +18,11 @@ PGFILEDESC = "smpc - secure multi-party aggregation"
 # PostgreSQL headers; bridge is their exception-free face; net and pg are
 # PostgreSQL glue.
 CORE_SRCS = $(sort $(wildcard src/crypto/*.cpp src/protocol/*.cpp src/bridge/*.cpp))
-GLUE_SRCS = $(sort $(wildcard src/net/*.cpp src/pg/*.cpp))
+GLUE_SRCS = $(sort $(wildcard src/net/*.cpp src/pg/*.cpp src/pg/*/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes (a struct in shared memory must have one layout in every object).
-$(OBJS): $(wildcard src/*/*.h src/*/*.hpp)
+$(OBJS): $(wildcard src/*/*.h src/*/*.hpp src/pg/*/*.h)
 
 REGRESS = share federation fdw aggregate_local roles policy sources audit reports datasets upgrade analytics
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf \

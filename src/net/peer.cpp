@@ -19,7 +19,7 @@
  * are never contacted one at a time, and every wait can be cancelled and has
  * a deadline.
  */
-#include "pg/smpc_pg.h"
+#include "net/peer.h"
 
 extern "C" {
 #include "access/xact.h"

@@ -2,7 +2,9 @@
  * Module entry: PG_MODULE_MAGIC, GUCs and shared-memory hooks (the inbox,
  * the audit queue and the partner job slots).
  */
-#include "pg/smpc_pg.h"
+#include "pg/datasets/datasets.h"
+#include "pg/aggregates/aggregates.h"
+#include "net/peer.h"
 
 extern "C" {
 #include "miscadmin.h"
