@@ -13,7 +13,6 @@
  * share, an input or a password: error messages of smpc never contain them.
  */
 #include "pg/audit/audit.h"
-#include "pg/jobs/jobs.h"
 
 extern "C" {
 #include "miscadmin.h"
@@ -160,7 +159,7 @@ smpc_audit_event_id(void)
  */
 void
 smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, const char *job_id,
-				 const char *descriptor, int64 outside)
+				 const char *descriptor, int64 outside, const char *initiator)
 {
 	char	   *partners;
 	uint64		all;
@@ -179,53 +178,10 @@ smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, const char *j
 	all = fed->nparties >= 64 ? ~UINT64CONST(0) : (UINT64CONST(1) << fed->nparties) - 1;
 	partners = smpc_party_list(fed, all & ~(UINT64CONST(1) << fed->self), ",");
 	r->text[SMPC_AUDIT_PARTNERS] = partners ? partners : "";
-	r->text[SMPC_AUDIT_INITIATED_BY] = smpc_job_initiator ? pstrdup(smpc_job_initiator) : NULL;
+	r->text[SMPC_AUDIT_INITIATED_BY] = initiator ? pstrdup(initiator) : NULL;
 	r->started = GetCurrentTimestamp();
 	r->outside = outside;
 	r->backend_pid = MyProcPid;
-}
-
-/*
- * The released result as the audit log shows it: "sum 45000, count 3" for
- * the scalar aggregates; for any other job its values in fixed point (as
- * smpc.jobs stores them), "-" for suppressed ones, or for more than
- * SMPC_AUDIT_MAX_VALUES values their number and SHA-256.
- */
-#define SMPC_AUDIT_MAX_VALUES 64
-
-char *
-smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs, const SmpcJobResult *res)
-{
-	char		a[64];
-	char		b[64];
-	const char *values;
-
-	if (strcmp(req->aggregate, "count") == 0 && req->shape == NULL)
-	{
-		smpc_format_scaled(outputs[0], 0, a, sizeof a);
-		return psprintf("count %s", a);
-	}
-	if ((strcmp(req->aggregate, "sum") == 0 || strcmp(req->aggregate, "avg") == 0) &&
-		req->shape == NULL)
-	{
-		smpc_format_scaled(outputs[0], req->scale, a, sizeof a);
-		if (req->width < 2)
-			return psprintf("sum %s", a);
-		smpc_format_scaled(outputs[1], 0, b, sizeof b);
-		return psprintf("sum %s, count %s", a, b);
-	}
-	/* As smpc.jobs keeps them (formatted once, when the job was recorded). */
-	values = res->result_text ? res->result_text
-		: smpc_result_text(outputs, req->width, res->suppressed);
-	/* Long vectors: their digest (smpc.jobs keeps the values). */
-	if (req->width > SMPC_AUDIT_MAX_VALUES)
-	{
-		char		hash[65];
-
-		smpc_sha256_hex(values, strlen(values), hash);
-		return psprintf("%d values, sha256 %s (in smpc.jobs)", req->width, hash);
-	}
-	return pstrdup(values);
 }
 
 /* Stamps the end of a record, copies it to the server log if asked, encodes it. */

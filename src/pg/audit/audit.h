@@ -46,8 +46,10 @@ typedef struct SmpcAuditRecord
 	int32		backend_pid;
 } SmpcAuditRecord;
 
+/* initiator: the partner that asked for the job, or NULL */
 extern void smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed,
-							 const char *job_id, const char *descriptor, int64 outside);
+							 const char *job_id, const char *descriptor, int64 outside,
+							 const char *initiator);
 extern void smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const char *result);
 extern void smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata);
 extern void smpc_audit_emit(SmpcAuditRecord *r);

@@ -25,7 +25,6 @@
  * smpc.audit_server_log keeps a copy in the server log).
  */
 #include "pg/audit/audit.h"
-#include "pg/jobs/jobs.h"
 
 extern "C" {
 #include "miscadmin.h"

@@ -13,7 +13,6 @@
  * silently nor block the queue.
  */
 #include "pg/audit/audit.h"
-#include "pg/jobs/jobs.h"
 
 extern "C" {
 #include "utils/guc.h"

@@ -36,7 +36,7 @@ extern "C" {
 #define ERRCODE_SMPC_JOB_NOT_RUNNING MAKE_SQLSTATE('S', 'M', '0', '0', '8')
 #define ERRCODE_SMPC_JOB_RELEASED MAKE_SQLSTATE('S', 'M', '0', '0', '9')
 
-/* GUCs (module.cpp) */
+/* Settings (common/settings.cpp; defined as settings by _PG_init, module.cpp) */
 extern int	smpc_timeout_ms;
 extern char *smpc_federation_name;
 extern bool smpc_allow_insecure_transport;
@@ -53,7 +53,7 @@ extern bool smpc_audit_server_log;
 extern void smpc_raise_status(const SmpcStatus *st) pg_attribute_noreturn();
 extern void smpc_never_raise(void (*fn) (void *), void *arg);
 
-/* module.cpp: what every smpc background worker shares. */
+/* settings.cpp: what every smpc background worker shares. */
 struct BackgroundWorker;
 extern void smpc_bgworker_init(struct BackgroundWorker *worker, const char *function,
 							   const char *type);

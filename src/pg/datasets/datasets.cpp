@@ -318,6 +318,7 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 	const char *schema;
 	char	   *sql;
 	Datum		value;
+	SmpcJobContext *jctx = smpc_job_context();
 
 	if (strcmp(aggregate, "sum") != 0 && strcmp(aggregate, "count") != 0 &&
 		strcmp(aggregate, "avg") != 0)
@@ -343,8 +344,8 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 					   quote_literal_cstr(smpc_join_type_of(value_class)),
 					   quote_literal_cstr(job_id), quote_literal_cstr(column));
 	smpc_dataset_begin(ds, InvalidOid, &ctx);
-	/* Names the job after the dataset and column (job_runner.cpp). */
-	smpc_job_dataset = psprintf("%s.%s", ds->name, column);
+	/* Names the job after the dataset and column (jobs/job_runner.cpp). */
+	jctx->dataset = psprintf("%s.%s", ds->name, column);
 	PG_TRY();
 	{
 		SPI_connect();
@@ -364,7 +365,7 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 	}
 	PG_FINALLY();
 	{
-		smpc_job_dataset = NULL;
+		jctx->dataset = NULL;
 	}
 	PG_END_TRY();
 	smpc_end_as_owner(&ctx);

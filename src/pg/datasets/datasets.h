@@ -90,12 +90,13 @@ typedef struct SmpcRequestRun
 } SmpcRequestRun;
 extern void smpc_request_launch_all(SmpcRequestRun *run);
 extern void smpc_request_withdraw_all(SmpcRequestRun *run);
-/* The call whose partners' failure reports the running job heeds, or NULL. */
-extern const uint8 *smpc_request_nonce;
-/* Exchange loop: a request message filed for the job; raises when it is a
- * failure report for the current call, else ignores it. */
+/*
+ * A request message filed for the running job (the job context's
+ * read_report, jobs.h): raises when it is a failure report for the call
+ * `nonce`, else ignores it.
+ */
 extern void smpc_request_take_report(const SmpcFederationRow *fed, const char *job_id,
-									 const uint8 *data, size_t len);
+									 const uint8 *nonce, const uint8 *data, size_t len);
 /* A partner job's worker: tells the initiator why the job could not begin. */
 extern void smpc_request_report_failure(const SmpcFederationRow *fed, const SmpcPartnerJob *job,
 										const ErrorData *edata);

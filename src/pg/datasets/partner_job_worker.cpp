@@ -61,7 +61,7 @@ smpc_worker_run(const SmpcFederationRow *fed, const SmpcPartnerJob *job)
 		ereport(ERROR,
 				errcode(ERRCODE_QUERY_CANCELED),
 				errmsg("party \"%s\" withdrew job \"%s\"", job->initiator, job->job_id));
-	smpc_job_initiator = job->initiator;
+	smpc_job_context()->initiator = job->initiator;
 	(void) smpc_dataset_run(ds, aggregate, job->column, value_class, job->job_id, &isnull);
 }
 
@@ -81,10 +81,10 @@ smpc_worker_after_failure(const SmpcPartnerJob *job, ErrorData *edata)
 	{
 		SmpcFederationRow *fed = smpc_load_federation(job->federation, true);
 
-		if (fed != NULL && !smpc_job_entered)
+		if (fed != NULL && !smpc_job_context()->entered)
 			smpc_request_audit_failure(fed, job->job_id, job->descriptor, job->initiator, NULL,
 									   edata);
-		if (fed != NULL && !smpc_job_exchanged)
+		if (fed != NULL && !smpc_job_context()->exchanged)
 			smpc_request_report_failure(fed, job, edata);
 	}
 	PG_CATCH();

@@ -36,7 +36,6 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-const uint8 *smpc_request_nonce = NULL;
 
 bool
 smpc_request_parse_descriptor(const char *descriptor, char *aggregate, char *value_class)
@@ -239,8 +238,7 @@ smpc_request_audit_failure(const SmpcFederationRow *fed, const char *job_id,
 {
 	SmpcAuditRecord audit;
 
-	smpc_audit_begin(&audit, fed, job_id, descriptor, 0);
-	audit.text[SMPC_AUDIT_INITIATED_BY] = pstrdup(initiator);
+	smpc_audit_begin(&audit, fed, job_id, descriptor, 0, initiator);
 	if (requested_by != NULL)
 		audit.text[SMPC_AUDIT_REQUESTED_BY] = pstrdup(requested_by);
 	smpc_audit_failed(&audit, edata);
@@ -500,15 +498,15 @@ smpc_request_withdraw_all(SmpcRequestRun *run)
 }
 
 void
-smpc_request_take_report(const SmpcFederationRow *fed, const char *job_id, const uint8 *data,
-						 size_t len)
+smpc_request_take_report(const SmpcFederationRow *fed, const char *job_id, const uint8 *nonce,
+						 const uint8 *data, size_t len)
 {
 	SmpcRequest rq;
 	SmpcMessageInfo info;
 	SmpcStatus	st;
 
-	if (smpc_request_nonce == NULL || !smpc_request_read(data, len, &rq, &st) || rq.stage != SMPC_REQUEST_FAILED ||
-		memcmp(rq.nonce, smpc_request_nonce, 16) != 0 || !smpc_message_inspect(data, len, &info, &st))
+	if (nonce == NULL || !smpc_request_read(data, len, &rq, &st) || rq.stage != SMPC_REQUEST_FAILED ||
+		memcmp(rq.nonce, nonce, 16) != 0 || !smpc_message_inspect(data, len, &info, &st))
 		return;					/* not about this call: a stale report */
 	ereport(ERROR,
 			errcode(rq.refused ? ERRCODE_SMPC_POLICY_REFUSED : ERRCODE_SMPC_PARTNER_ABORTED),

@@ -77,6 +77,7 @@ smpc_run(PG_FUNCTION_ARGS)
 	const char *value_class;
 	SmpcRequestRun run;
 	uint8		nonce[16];
+	SmpcJobContext *jctx = smpc_job_context();
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 	MemoryContext cxt = CurrentMemoryContext;
@@ -139,9 +140,11 @@ smpc_run(PG_FUNCTION_ARGS)
 	/* A released job comes back from smpc.jobs; the partners are not asked again. */
 	if (!smpc_job_is_released(fed, job_id))
 		smpc_request_launch_all(&run);
-	smpc_request_nonce = nonce;
-	smpc_job_entered = false;
-	smpc_job_exchanged = false;
+	/* Partners' failure reports for this call end the job here (the exchange loop). */
+	jctx->request_nonce = nonce;
+	jctx->read_report = smpc_request_take_report;
+	jctx->entered = false;
+	jctx->exchanged = false;
 
 	/*
 	 * This party's side, in a subtransaction: if it fails, its state (user,
@@ -160,7 +163,7 @@ smpc_run(PG_FUNCTION_ARGS)
 	{
 		ErrorData  *edata;
 
-		smpc_request_nonce = NULL;
+		jctx->request_nonce = NULL;
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -168,12 +171,12 @@ smpc_run(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
 		/* Once this party's round-1 messages went out, its abort reached the partners. */
-		if (!smpc_job_exchanged)
+		if (!jctx->exchanged)
 			smpc_request_withdraw_all(&run);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
-	smpc_request_nonce = NULL;
+	jctx->request_nonce = NULL;
 	values[0] = CStringGetTextDatum(job_id);
 	values[2] = smpc_run_covers(fed, job_id, &nulls[2]);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -23,8 +23,6 @@
  * (inbox.cpp) takes the job key and the key of the id alone.
  */
 #include "pg/jobs/jobs.h"
-#include "net/peer.h"
-#include "pg/datasets/datasets.h"
 
 extern "C" {
 #include "access/xact.h"
@@ -79,6 +77,49 @@ smpc_result_text(const __int128 *outputs, int width, const bool *suppressed)
 		appendStringInfoString(&buf, num);
 	}
 	return buf.data;
+}
+
+/*
+ * The released result as the audit log shows it: "sum 45000, count 3" for
+ * the scalar aggregates; for any other job its values in fixed point (as
+ * smpc.jobs stores them), "-" for suppressed ones, or for more than
+ * SMPC_AUDIT_MAX_VALUES values their number and SHA-256.
+ */
+#define SMPC_AUDIT_MAX_VALUES 64
+
+char *
+smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs, const SmpcJobResult *res)
+{
+	char		a[64];
+	char		b[64];
+	const char *values;
+
+	if (strcmp(req->aggregate, "count") == 0 && req->shape == NULL)
+	{
+		smpc_format_scaled(outputs[0], 0, a, sizeof a);
+		return psprintf("count %s", a);
+	}
+	if ((strcmp(req->aggregate, "sum") == 0 || strcmp(req->aggregate, "avg") == 0) &&
+		req->shape == NULL)
+	{
+		smpc_format_scaled(outputs[0], req->scale, a, sizeof a);
+		if (req->width < 2)
+			return psprintf("sum %s", a);
+		smpc_format_scaled(outputs[1], 0, b, sizeof b);
+		return psprintf("sum %s, count %s", a, b);
+	}
+	/* As smpc.jobs keeps them (formatted once, when the job was recorded). */
+	values = res->result_text ? res->result_text
+		: smpc_result_text(outputs, req->width, res->suppressed);
+	/* Long vectors: their digest (smpc.jobs keeps the values). */
+	if (req->width > SMPC_AUDIT_MAX_VALUES)
+	{
+		char		hash[65];
+
+		smpc_sha256_hex(values, strlen(values), hash);
+		return psprintf("%d values, sha256 %s (in smpc.jobs)", req->width, hash);
+	}
+	return pstrdup(values);
 }
 
 /*

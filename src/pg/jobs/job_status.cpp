@@ -8,8 +8,6 @@
  * of. Finished jobs come from smpc.audit_log (the view joins both).
  */
 #include "pg/jobs/jobs.h"
-#include "net/peer.h"
-#include "pg/datasets/datasets.h"
 
 extern "C" {
 #include <signal.h>

@@ -1,7 +1,9 @@
 /*
- * jobs/: one aggregate job from its request to its result: the runner
- * (job_runner.cpp), released jobs in smpc.jobs (job_records.cpp), spent job
- * ids (spent_ids.cpp) and smpc.job_status (job_status.cpp).
+ * jobs/: one aggregate job from its request to its result: the
+ * orchestration (job_runner.cpp: checks, claim, privacy, audit), the I/O
+ * loop of the exchange with partners (exchange_loop.cpp) and what it sends
+ * (outbox.cpp), released jobs in smpc.jobs (job_records.cpp), spent job ids
+ * (spent_ids.cpp) and smpc.job_status (job_status.cpp).
  */
 #ifndef SMPC_PG_JOBS_JOBS_H
 #define SMPC_PG_JOBS_JOBS_H
@@ -10,15 +12,37 @@
 #include "pg/messaging/messaging.h"
 #include "pg/policy/policy.h"
 
-/* The partner that asked for the job this backend runs (job_worker.cpp), or NULL. */
-extern const char *smpc_job_initiator;
-/* "dataset.column" while a job on a published dataset runs (datasets.cpp), or NULL. */
-extern const char *smpc_job_dataset;
+/*
+ * A partner's report that the job it was asked to run could not begin
+ * (datasets/requests.cpp reads it): raises when it is one for the call
+ * `nonce`, else ignores it.
+ */
+typedef void (*SmpcReportReader) (const SmpcFederationRow *fed, const char *job_id,
+								  const uint8 *nonce, const uint8 *data, size_t len);
+
+/*
+ * The job this backend runs next, or runs now. The layers above (datasets/)
+ * fill it before they run the query whose aggregate runs the job (the
+ * aggregate cannot pass it on: SQL runs in between); the runner passes it
+ * down explicitly from there and reports in it how far the job got. One
+ * per backend (smpc_job_context()).
+ */
+typedef struct SmpcJobContext
+{
+	const char *initiator;		/* the partner that asked for the job, or NULL */
+	const char *dataset;		/* "dataset.column" of a job on a published dataset, or NULL */
+	const uint8 *request_nonce; /* the call whose partners' failure reports count, or NULL */
+	SmpcReportReader read_report;	/* reads those reports (with request_nonce) */
+	bool		entered;		/* smpc_run_job was called */
+	bool		exchanged;		/* its round-1 messages went out */
+} SmpcJobContext;
+
+extern SmpcJobContext *smpc_job_context(void);
 
 /* spent_ids.cpp: a job id that opened anything here never runs again. */
 extern void smpc_spent_check(const SmpcFederationRow *fed, const char *job_id);
 extern void smpc_spent_record(const SmpcFederationRow *fed, const char *job_id,
-							  const char *descriptor);
+							  const char *descriptor, const char *initiator);
 
 /* job_runner.cpp: the exchange for one aggregate job. */
 typedef struct SmpcJobRequest
@@ -95,13 +119,36 @@ extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
 							const char *descriptor, const uint8 *key, const __int128 *outputs,
 							int width, TimestampTz started, SmpcJobResult *res);
 
-struct SmpcJobRequest;
-struct SmpcJobResult;
-extern char *smpc_audit_result_text(const struct SmpcJobRequest *req, const __int128 *outputs,
-									const struct SmpcJobResult *res);
+/* The released result as the audit log shows it (job_records.cpp). */
+extern char *smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs,
+									const SmpcJobResult *res);
 
-/* job_runner.cpp: how far this backend's latest job got (partner job workers). */
-extern bool smpc_job_entered;	/* smpc_run_job was called */
-extern bool smpc_job_exchanged; /* its round-1 messages went out */
+/*
+ * Inside jobs/ only: the exchange of one job with its partners, as the
+ * runner hands it to the I/O loop (exchange_loop.cpp).
+ */
+typedef struct SmpcExchange
+{
+	const SmpcFederationRow *fed;
+	const char *job_id;
+	const char *descriptor;
+	const SmpcJobRequest *req;
+	const SmpcPolicy *policy;
+	const double *noise;		/* per value, the exponent of its noise, or NULL: none */
+	const uint8 *key;			/* smpc_job_key */
+	bool		tolerant;		/* the job may go on without partners that drop out */
+	SmpcJobContext *ctx;
+	bool		spent;			/* its spent job id is recorded (spent_ids.cpp) */
+	MemoryContext cxt;			/* outlives the loop's passes (exchange_loop.cpp) */
+} SmpcExchange;
+
+/* exchange_loop.cpp: runs the exchange; fills outputs and res. */
+extern void smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res);
+
+/* outbox.cpp: what the exchange loop sends. */
+extern void smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone);
+extern void smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
+							  const ErrorData *edata);
+extern char *smpc_format_timeout(void);
 
 #endif							/* SMPC_PG_JOBS_JOBS_H */

@@ -20,8 +20,6 @@
  * a quorum, even if some partners lie about having committed.
  */
 #include "pg/jobs/jobs.h"
-#include "net/peer.h"
-#include "pg/datasets/datasets.h"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -84,12 +82,13 @@ smpc_spent_check(const SmpcFederationRow *fed, const char *job_id)
  * values of the job; raises (before anything is sent) when it cannot.
  */
 void
-smpc_spent_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor)
+smpc_spent_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+				  const char *initiator)
 {
 	SmpcAuditRecord rec;
 	bool		written;
 
-	smpc_audit_begin(&rec, fed, job_id, descriptor, 0);
+	smpc_audit_begin(&rec, fed, job_id, descriptor, 0, initiator);
 	rec.text[SMPC_AUDIT_OUTCOME] = "opened";
 	written = smpc_audit_emit_durably(&rec, SMPC_SPENT_RECORD_TIMEOUT_MS) &&
 		smpc_audit_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);

@@ -15,7 +15,6 @@
  */
 #include "pg/messaging/messaging.h"
 #include "net/peer.h"
-#include "pg/datasets/datasets.h"
 
 extern "C" {
 #include "commands/defrem.h"
@@ -34,6 +33,8 @@ PGDLLEXPORT Datum smpc_sql_test_message(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_deliver);
 PG_FUNCTION_INFO_V1(smpc_sql_test_message);
 }
+
+SmpcDeliverHooks smpc_deliver_hooks;
 
 /*
  * Whether pgaudit (when loaded) logs the parameters of this call: session
@@ -251,7 +252,7 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 	/* Requests are about starting jobs, not messages of a running one. */
 	if (info.type == SMPC_MSG_REQUEST)
 	{
-		smpc_request_receive(fed, &info, data, len);
+		smpc_deliver_hooks.request_receive(fed, &info, data, len);
 		return false;
 	}
 	/*
@@ -264,7 +265,7 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 	{
 		char	   *job_id = pnstrdup((const char *) data + info.job_id_offset, info.job_id_len);
 
-		if (smpc_job_is_released(fed, job_id))
+		if (smpc_deliver_hooks.job_is_released(fed, job_id))
 			ereport(ERROR,
 					errcode(ERRCODE_SMPC_JOB_RELEASED),
 					errmsg("job \"%s\" of federation \"%s\" was already released at party \"%s\"",

@@ -50,8 +50,6 @@
  * copy a message out after the lock is released.
  */
 #include "pg/messaging/messaging.h"
-#include "net/peer.h"
-#include "pg/datasets/datasets.h"
 
 extern "C" {
 #include "miscadmin.h"

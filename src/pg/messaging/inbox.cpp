@@ -27,8 +27,6 @@
  * free slot holds only zeros.
  */
 #include "pg/messaging/messaging.h"
-#include "net/peer.h"
-#include "pg/datasets/datasets.h"
 
 extern "C" {
 #include "miscadmin.h"

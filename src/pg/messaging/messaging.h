@@ -49,6 +49,20 @@ extern bytea *smpc_handover_collect(const uint8 *key, int from, int type);
 /* Bytes not zero in free handover entries (a test of their wiping). */
 extern uint64 smpc_handover_residue(void);
 #endif
+/*
+ * What deliver.cpp asks of the layers above messaging (src/pg/README.md),
+ * set once by _PG_init (module.cpp): the handler of requests to start a
+ * job (message type 9, datasets/requests.cpp), and whether a job was
+ * released here (jobs/job_records.cpp).
+ */
+typedef struct SmpcDeliverHooks
+{
+	void		(*request_receive) (const SmpcFederationRow *fed, const SmpcMessageInfo *info,
+									const uint8 *data, size_t len);
+	bool		(*job_is_released) (const SmpcFederationRow *fed, const char *job_id);
+} SmpcDeliverHooks;
+extern SmpcDeliverHooks smpc_deliver_hooks;
+
 /* deliver.cpp: checks a message handed back by partner `from` and files it. */
 extern void smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from,
 							   const uint8 *data, size_t len);

@@ -90,11 +90,14 @@ typedef struct SmpcPrivacyCharge
 	List	   *budget_datasets;	/* char *: the budgets charged (a column, or '*') */
 	double		epsilon;
 } SmpcPrivacyCharge;
+/* (initiator: the partner that asked for the job, or NULL, for the audit records) */
 extern void smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id,
-							   const char *descriptor, const SmpcSources *sources,
-							   double epsilon, SmpcPrivacyCharge *charge);
+							   const char *descriptor, const char *initiator,
+							   const SmpcSources *sources, double epsilon,
+							   SmpcPrivacyCharge *charge);
 extern void smpc_privacy_require_none(const SmpcFederationRow *fed, const SmpcSources *sources);
 extern void smpc_privacy_refund(const SmpcFederationRow *fed, const char *job_id,
-								const char *descriptor, const SmpcPrivacyCharge *charge);
+								const char *descriptor, const char *initiator,
+								const SmpcPrivacyCharge *charge);
 
 #endif							/* SMPC_PG_POLICY_POLICY_H */

@@ -53,7 +53,7 @@
  * partners.
  */
 #include "pg/policy/policy.h"
-#include "pg/jobs/jobs.h"
+#include "pg/audit/audit.h"
 
 #include <math.h>
 
@@ -65,8 +65,6 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 }
-
-double		smpc_epsilon = 0;
 
 /*
  * The sensitivity of a value of kind 'c', 's' or 'q' in its fixed point,
@@ -330,11 +328,12 @@ smpc_privacy_spending(List *rows)
 /* Records the charge of epsilon (negative: a refund) to budget `dataset`. */
 static bool
 smpc_privacy_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-					const char *outcome, const char *dataset, double epsilon, bool durably)
+					const char *initiator, const char *outcome, const char *dataset,
+					double epsilon, bool durably)
 {
 	SmpcAuditRecord rec;
 
-	smpc_audit_begin(&rec, fed, job_id, descriptor, 0);
+	smpc_audit_begin(&rec, fed, job_id, descriptor, 0, initiator);
 	rec.text[SMPC_AUDIT_OUTCOME] = outcome;
 	rec.text[SMPC_AUDIT_EPSILON] = psprintf("%.17g", epsilon);
 	rec.text[SMPC_AUDIT_BUDGET] = dataset;
@@ -353,7 +352,8 @@ smpc_privacy_record(const SmpcFederationRow *fed, const char *job_id, const char
  */
 void
 smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-				   const SmpcSources *src, double epsilon, SmpcPrivacyCharge *charge)
+				   const char *initiator, const SmpcSources *src, double epsilon,
+				   SmpcPrivacyCharge *charge)
 {
 	char	   *role = GetUserNameFromId(GetUserId(), false);
 	List	   *rows;
@@ -429,7 +429,7 @@ smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id, const char 
 		if (smpc_names_have(charge->budget_datasets, dataset))
 			continue;
 		charge->budget_datasets = lappend(charge->budget_datasets, pstrdup(dataset));
-		written = written && smpc_privacy_record(fed, job_id, descriptor, "charged", dataset,
+		written = written && smpc_privacy_record(fed, job_id, descriptor, initiator, "charged", dataset,
 												 epsilon, true);
 	}
 	LockRelease(&tag, ExclusiveLock, false);
@@ -481,11 +481,12 @@ smpc_privacy_require_none(const SmpcFederationRow *fed, const SmpcSources *src)
  */
 void
 smpc_privacy_refund(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-					const SmpcPrivacyCharge *charge)
+					const char *initiator, const SmpcPrivacyCharge *charge)
 {
 	ListCell   *lc;
 
 	foreach(lc, charge->budget_datasets)
-		(void) smpc_privacy_record(fed, job_id, descriptor, "refunded", (const char *) lfirst(lc),
+		(void) smpc_privacy_record(fed, job_id, descriptor, initiator, "refunded",
+								   (const char *) lfirst(lc),
 								   -charge->epsilon, false);
 }

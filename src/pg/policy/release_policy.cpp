@@ -23,7 +23,6 @@
  * under looser bounds than its partners without the job being refused.
  */
 #include "pg/policy/policy.h"
-#include "pg/jobs/jobs.h"
 
 #include <math.h>
 

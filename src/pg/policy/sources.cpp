@@ -28,7 +28,6 @@
  * initplan, a lateral reference); a plan node not handled here.
  */
 #include "pg/policy/policy.h"
-#include "pg/jobs/jobs.h"
 
 extern "C" {
 #include "access/relation.h"
