@@ -45,6 +45,8 @@
  * entries (a waiting call's or a posted message each, with room for one
  * message of up to SMPC_HANDOVER_BYTES). Larger messages are sent as before.
  *
+ * The calls' side (collecting, waiting) is handover_collect.cpp.
+ *
  * Wiping: a pickup's message holds shares, so it is zeroed whenever the
  * pickup is freed (smpc_pickup_free), and so are the stack copies made to
  * copy a message out after the lock is released.
@@ -62,71 +64,10 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-/* Round message types are 1..8 (SmpcMessageType); abort (4) never waits. */
-#define SMPC_POSTED_MAX_AGE_MS (10 * 60 * 1000)
-#define SMPC_HANDOVER_TYPES 9
-
-typedef struct SmpcHandoverJob
-{
-	bool		used;
-	bool		ordered;		/* rounds after the share round: lower parties call */
-	int			self;			/* this party's index */
-	Oid			dbid;
-	int			pid;
-	uint8		key[32];
-	uint64		sent[SMPC_HANDOVER_TYPES];	/* per type: bit p, sent (or handed) to party p */
-	uint64		refused[SMPC_HANDOVER_TYPES];	/* party p's call gave up waiting: send */
-	int			procno;
-	int			rejected_from;	/* >= 0: this party refused that party's message */
-	SmpcStatus	rejection;		/* why */
-} SmpcHandoverJob;
-
-typedef enum SmpcPickupState
-{
-	SMPC_PICKUP_FREE = 0,
-	SMPC_PICKUP_WAITING,		/* a delivery call waits for the job's message */
-	SMPC_PICKUP_FILLED,			/* the job put it into the waiting call's entry */
-	SMPC_PICKUP_POSTED,			/* the job left it for a call still to come */
-	SMPC_PICKUP_GONE			/* the job ended without one */
-} SmpcPickupState;
-
-typedef struct SmpcPickup
-{
-	int			state;			/* SmpcPickupState */
-	Oid			dbid;
-	int			owner;			/* pid of the waiting call's backend (0 when posted) */
-	int			procno;			/* of a waiting call */
-	TimestampTz posted;			/* when it was posted */
-	uint8		key[32];
-	int			to;				/* the calling party's index */
-	int			type;
-	uint32		len;
-	uint8		data[SMPC_HANDOVER_BYTES];
-} SmpcPickup;
-
-typedef struct SmpcHandover
-{
-	LWLock	   *lock;
-	int			n;				/* entries of each kind */
-} SmpcHandover;
-
-static SmpcHandover *smpc_handover = NULL;
+SmpcHandover *smpc_handover = NULL;
 static bool smpc_handover_exit_registered = false;
 /* Job entries this backend holds: none, and offers need no lock. */
 static int	smpc_own_jobs = 0;
-
-static inline SmpcHandoverJob *
-smpc_handover_jobs(void)
-{
-	return (SmpcHandoverJob *) ((char *) smpc_handover + MAXALIGN(sizeof(SmpcHandover)));
-}
-
-static inline SmpcPickup *
-smpc_pickups(void)
-{
-	return (SmpcPickup *) ((char *) smpc_handover_jobs() +
-						   MAXALIGN(sizeof(SmpcHandoverJob) * smpc_handover->n));
-}
 
 static Size
 smpc_handover_size(void)
@@ -162,7 +103,7 @@ smpc_handover_shmem_startup(void)
 }
 
 /* Frees a pickup, zeroing the message it held (lock held exclusively). */
-static void
+void
 smpc_pickup_free(SmpcPickup *p)
 {
 	explicit_bzero(p->data, Min(p->len, (uint32) SMPC_HANDOVER_BYTES));
@@ -176,7 +117,7 @@ smpc_same_job(const uint8 *key, Oid other_db, const uint8 *other_key)
 	return other_db == MyDatabaseId && memcmp(key, other_key, 32) == 0;
 }
 
-static bool
+bool
 smpc_handover_type(int type, int party)
 {
 	return type > 0 && type < SMPC_HANDOVER_TYPES && type != SMPC_MSG_ABORT && party >= 0 &&
@@ -190,7 +131,7 @@ smpc_handover_type(int type, int party)
  * its partners, and the calls (and, cold, the connections) are spread
  * evenly: with three parties each makes one call a round.
  */
-static bool
+bool
 smpc_pair_caller(int party, int other)
 {
 	int			lo = Min(party, other);
@@ -236,7 +177,7 @@ smpc_handover_on_exit(int code, Datum arg)
 		SetLatch(&GetPGProcByNumber(wake[i])->procLatch);
 }
 
-static void
+void
 smpc_handover_register_exit(void)
 {
 	if (!smpc_handover_exit_registered)
@@ -247,7 +188,7 @@ smpc_handover_register_exit(void)
 }
 
 /* The entry of job key in this database: this backend's own, or any (caller holds the lock). */
-static SmpcHandoverJob *
+SmpcHandoverJob *
 smpc_find_job(const uint8 *key, bool own)
 {
 	SmpcHandoverJob *jobs = smpc_handover_jobs();
@@ -260,7 +201,7 @@ smpc_find_job(const uint8 *key, bool own)
 }
 
 /* A pickup entry of job key for party `to` and `type` in `state`, or NULL (lock held). */
-static SmpcPickup *
+SmpcPickup *
 smpc_find_pickup(const uint8 *key, int to, int type, int state)
 {
 	SmpcPickup *pickups = smpc_pickups();
@@ -278,7 +219,7 @@ smpc_find_pickup(const uint8 *key, int to, int type, int state)
  * would have given up long ago (a fixed age: smpc.timeout is a per-session
  * setting).
  */
-static SmpcPickup *
+SmpcPickup *
 smpc_free_pickup(void)
 {
 	SmpcPickup *pickups = smpc_pickups();
@@ -582,178 +523,3 @@ smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_
 		SetLatch(&GetPGProcByNumber(procno)->procLatch);
 	return handed;
 }
-
-/*
- * A palloc'd bytea of a message copied out of a pickup into `data` (a
- * stack buffer of the caller), which is zeroed once copied.
- */
-static bytea *
-smpc_pickup_copy(uint8 *data, uint32 len)
-{
-	bytea	   *out = (bytea *) palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(out, VARHDRSZ + len);
-	memcpy(VARDATA(out), data, len);
-	explicit_bzero(data, len);
-	return out;
-}
-
-/*
- * Frees the waiting pickup `slot` and returns its message if it was filled
- * meanwhile. Otherwise, when the job still runs, it is told that this call
- * gave up, so it sends the message itself.
- */
-static bytea *
-smpc_pickup_release(int slot)
-{
-	SmpcPickup *p = &smpc_pickups()[slot];
-	uint8		data[SMPC_HANDOVER_BYTES];
-	uint32		len = 0;
-
-	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
-	if (p->state == SMPC_PICKUP_FILLED)
-	{
-		len = p->len;
-		memcpy(data, p->data, len);
-	}
-	else
-	{
-		SmpcHandoverJob *job = smpc_find_job(p->key, false);
-
-		if (job != NULL)
-			job->refused[p->type] |= UINT64CONST(1) << p->to;
-	}
-	smpc_pickup_free(p);
-	LWLockRelease(smpc_handover->lock);
-	return len > 0 ? smpc_pickup_copy(data, len) : NULL;
-}
-
-/*
- * Waits up to wait_ms for pickup `slot` to be filled or given up by its job;
- * frees it and returns its message, if any. Interruptible.
- */
-static bytea *
-smpc_pickup_wait(int slot, int wait_ms)
-{
-	SmpcPickup *pickups = smpc_pickups();
-	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
-
-	PG_TRY();
-	{
-		for (;;)
-		{
-			long		remaining;
-			int			state;
-
-			LWLockAcquire(smpc_handover->lock, LW_SHARED);
-			state = pickups[slot].state;
-			LWLockRelease(smpc_handover->lock);
-			remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
-			if (state != SMPC_PICKUP_WAITING || remaining <= 0)
-				break;
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining,
-							 PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
-	PG_CATCH();
-	{
-		/* A message filled in meanwhile is lost with this call: its caller sees the error. */
-		(void) smpc_pickup_release(slot);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	return smpc_pickup_release(slot);
-}
-
-/*
- * A delivery call from party `from` brought a message of `type` for job
- * `key`. Returns the job's own message of that type for `from` when the job
- * left it here, or, when the job runs here and has not sent it yet, waits
- * for it: SMPC_HANDOVER_WAIT_MS, or in an ordered job, where a lower party's
- * call is the only way the message travels after the share round, up to
- * half of smpc.timeout (at most 5 s; then the job is told to send it). NULL
- * when there is none.
- */
-bytea *
-smpc_handover_collect(const uint8 *key, int from, int type)
-{
-	SmpcHandoverJob *job;
-	SmpcPickup *p;
-	int			found = -1;
-	int			wait_ms = SMPC_HANDOVER_WAIT_MS;
-	int			wake_dead = -1;
-	uint8		data[SMPC_HANDOVER_BYTES];
-	uint32		len = 0;
-
-	if (smpc_handover == NULL || !smpc_handover_type(type, from))
-		return NULL;
-	smpc_handover_register_exit();
-	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
-	p = smpc_find_pickup(key, from, type, SMPC_PICKUP_POSTED);
-	if (p != NULL)
-	{
-		len = p->len;
-		memcpy(data, p->data, len);
-		smpc_pickup_free(p);
-	}
-	else if ((job = smpc_find_job(key, false)) != NULL &&
-			 !(job->sent[type] & (UINT64CONST(1) << from)))
-	{
-		SmpcPickup *dead = smpc_find_pickup(key, from, type, SMPC_PICKUP_WAITING);
-
-		/* An earlier call for the same message (its connection broke): this one waits instead. */
-		if (dead != NULL)
-		{
-			dead->state = SMPC_PICKUP_GONE;
-			wake_dead = dead->procno;
-		}
-		p = smpc_free_pickup();
-		if (p == NULL)
-			job->refused[type] |= UINT64CONST(1) << from;	/* no room to wait: the job sends it */
-		else
-		{
-			if (job->ordered && smpc_pair_caller(from, job->self))
-				wait_ms = Min(smpc_timeout_ms / 2, 5000);
-			p->state = SMPC_PICKUP_WAITING;
-			p->dbid = MyDatabaseId;
-			p->owner = MyProcPid;
-			p->procno = MyProc->pgprocno;
-			memcpy(p->key, key, 32);
-			p->to = from;
-			p->type = type;
-			p->len = 0;
-			found = (int) (p - smpc_pickups());
-		}
-	}
-	LWLockRelease(smpc_handover->lock);
-	if (wake_dead >= 0)
-		SetLatch(&GetPGProcByNumber(wake_dead)->procLatch);
-	if (len > 0)
-		return smpc_pickup_copy(data, len);
-	if (found < 0)
-		return NULL;
-	return smpc_pickup_wait(found, wait_ms);
-}
-
-#ifdef SMPC_TEST_BUILD
-/* Test builds: bytes that are not zero in free entries (see smpc_test_shmem_residue). */
-uint64
-smpc_handover_residue(void)
-{
-	SmpcPickup *pickups;
-	uint64		nonzero = 0;
-
-	if (smpc_handover == NULL)
-		return 0;
-	pickups = smpc_pickups();
-	LWLockAcquire(smpc_handover->lock, LW_SHARED);
-	for (int i = 0; i < smpc_handover->n; i++)
-		if (pickups[i].state == SMPC_PICKUP_FREE || pickups[i].state == SMPC_PICKUP_GONE)
-			for (size_t k = 0; k < sizeof pickups[i].data; k++)
-				nonzero += pickups[i].data[k] != 0;
-	LWLockRelease(smpc_handover->lock);
-	return nonzero;
-}
-#endif

@@ -178,12 +178,6 @@ smpc_inbox_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-bool
-smpc_inbox_ready(void)
-{
-	return smpc_inbox != NULL;
-}
-
 /* Errors out unless the library was preloaded (the inbox exists). */
 void
 smpc_inbox_require(void)

@@ -9,13 +9,16 @@
 
 #include "pg/common/common.h"
 
+extern "C" {
+#include "storage/lwlock.h"
+}
+
 /* inbox.cpp: messages from partners, in shared memory. */
 #define SMPC_MAX_MESSAGE_BYTES (34 * 1024 * 1024)	/* per message: vectors up to 2^21 values */
 /* One inbox slot; larger messages take several (inbox.cpp). */
 #define SMPC_INBOX_SLOT_BYTES (32 * 1024)
 extern void smpc_inbox_shmem_request(void);
 extern void smpc_inbox_shmem_startup(void);
-extern bool smpc_inbox_ready(void);
 extern void smpc_inbox_require(void);
 /* smpc_inbox_register: the job is now claimed here, or why not. */
 #define SMPC_CLAIM_OK 0
@@ -88,5 +91,80 @@ extern int	smpc_inbox_statuses(SmpcJobStatus **out, int **pids);
 extern int	smpc_inbox_pid_of(const uint8 *key, Oid *roleid);
 /* Moves every message filed under key into *msgs (a List of bytea *). */
 extern List *smpc_inbox_take(const uint8 *key);
+
+/*
+ * Inside messaging/ only: the handover's shared memory, which handover.cpp
+ * (the jobs' side) and handover_collect.cpp (the calls' side) share.
+ */
+/* Round message types are 1..8 (SmpcMessageType); abort (4) never waits. */
+#define SMPC_POSTED_MAX_AGE_MS (10 * 60 * 1000)
+#define SMPC_HANDOVER_TYPES 9
+
+typedef struct SmpcHandoverJob
+{
+	bool		used;
+	bool		ordered;		/* rounds after the share round: lower parties call */
+	int			self;			/* this party's index */
+	Oid			dbid;
+	int			pid;
+	uint8		key[32];
+	uint64		sent[SMPC_HANDOVER_TYPES];	/* per type: bit p, sent (or handed) to party p */
+	uint64		refused[SMPC_HANDOVER_TYPES];	/* party p's call gave up waiting: send */
+	int			procno;
+	int			rejected_from;	/* >= 0: this party refused that party's message */
+	SmpcStatus	rejection;		/* why */
+} SmpcHandoverJob;
+
+typedef enum SmpcPickupState
+{
+	SMPC_PICKUP_FREE = 0,
+	SMPC_PICKUP_WAITING,		/* a delivery call waits for the job's message */
+	SMPC_PICKUP_FILLED,			/* the job put it into the waiting call's entry */
+	SMPC_PICKUP_POSTED,			/* the job left it for a call still to come */
+	SMPC_PICKUP_GONE			/* the job ended without one */
+} SmpcPickupState;
+
+typedef struct SmpcPickup
+{
+	int			state;			/* SmpcPickupState */
+	Oid			dbid;
+	int			owner;			/* pid of the waiting call's backend (0 when posted) */
+	int			procno;			/* of a waiting call */
+	TimestampTz posted;			/* when it was posted */
+	uint8		key[32];
+	int			to;				/* the calling party's index */
+	int			type;
+	uint32		len;
+	uint8		data[SMPC_HANDOVER_BYTES];
+} SmpcPickup;
+
+typedef struct SmpcHandover
+{
+	LWLock	   *lock;
+	int			n;				/* entries of each kind */
+} SmpcHandover;
+
+extern SmpcHandover *smpc_handover;
+
+static inline SmpcHandoverJob *
+smpc_handover_jobs(void)
+{
+	return (SmpcHandoverJob *) ((char *) smpc_handover + MAXALIGN(sizeof(SmpcHandover)));
+}
+
+static inline SmpcPickup *
+smpc_pickups(void)
+{
+	return (SmpcPickup *) ((char *) smpc_handover_jobs() +
+						   MAXALIGN(sizeof(SmpcHandoverJob) * smpc_handover->n));
+}
+
+extern void smpc_pickup_free(SmpcPickup *p);
+extern bool smpc_handover_type(int type, int party);
+extern bool smpc_pair_caller(int party, int other);
+extern void smpc_handover_register_exit(void);
+extern SmpcHandoverJob *smpc_find_job(const uint8 *key, bool own);
+extern SmpcPickup *smpc_find_pickup(const uint8 *key, int to, int type, int state);
+extern SmpcPickup *smpc_free_pickup(void);
 
 #endif							/* SMPC_PG_MESSAGING_MESSAGING_H */
