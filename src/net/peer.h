@@ -1,5 +1,6 @@
 /*
- * Connections to partners (peer.cpp) and what their foreign servers must
+ * Connections to partners (peer.cpp), delivery over them (delivery.cpp)
+ * and what their foreign servers must
  * check of the TLS certificate that answers (fdw_validator.cpp). Below
  * every folder of src/pg but common (src/pg/README.md).
  */
@@ -71,5 +72,32 @@ extern void smpc_peer_check_partners(const SmpcFederationRow *fed, const bool *n
 extern void smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mode);
 /* Whether an smpc server is declared for the party. */
 extern bool smpc_peer_has_server(const char *party);
+
+/*
+ * Inside net/ only: the connection cache of peer.cpp, which delivery.cpp
+ * sends over.
+ */
+struct ForeignServer;
+struct UserMapping;
+typedef struct SmpcConnKey
+{
+	Oid			serverid;
+	Oid			userid;
+} SmpcConnKey;
+
+typedef struct SmpcConn
+{
+	SmpcConnKey key;
+	struct pg_conn *conn;		/* libpq's PGconn */
+	bool		busy;			/* a delivery is in flight */
+	bool		stale;			/* server or mapping changed */
+} SmpcConn;
+
+extern uint64 smpc_conn_generation;
+extern void smpc_conn_close(SmpcConn *entry);
+extern struct pg_conn *smpc_peer_connect_start(struct ForeignServer *server,
+											   struct UserMapping *um, char **error);
+extern SmpcConn *smpc_peer_entry(const char *party, struct ForeignServer **server_out,
+								 struct UserMapping **um_out);
 
 #endif							/* SMPC_NET_PEER_H */
