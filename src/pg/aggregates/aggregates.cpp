@@ -63,7 +63,7 @@ PG_FUNCTION_INFO_V1(smpc_deserialize);
 }
 
 /* 10^k as a 128-bit integer, k <= 38. */
-__int128
+static __int128
 smpc_pow10(int k)
 {
 	__int128	r = 1;
@@ -356,7 +356,7 @@ smpc_deserialize(PG_FUNCTION_ARGS)
  * down the child plans' target lists (through Gather, Append and the like)
  * to the partial Aggref. NULL if it cannot be found.
  */
-Aggref *
+static Aggref *
 smpc_source_aggref(FunctionCallInfo fcinfo)
 {
 	Aggref	   *aggref = AggGetAggref(fcinfo);
@@ -394,7 +394,7 @@ smpc_source_aggref(FunctionCallInfo fcinfo)
 }
 
 /* Checks that the aggregate runs once per query, not per group or window. */
-void
+static void
 smpc_check_plain_aggregate(FunctionCallInfo fcinfo)
 {
 	AggState   *aggstate;
@@ -470,7 +470,7 @@ smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 }
 
 /* The job id: the aggregate's last argument. */
-char *
+static char *
 smpc_job_id(FunctionCallInfo fcinfo)
 {
 	return TextDatumGetCString(smpc_plan_arg(fcinfo, -1, "job id"));
@@ -543,7 +543,7 @@ smpc_fixed_point(__int128 v, int vscale, const char *value_class, int scale)
  */
 SmpcFederationRow *
 smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, const char *aggregate,
-				 const char *value_class, bool with_bounds, int value_arg, SmpcJobRequest *req,
+				 const char *value_class, bool with_bounds, int value_arg, SmpcJobSpec *req,
 				 SmpcBounds *bounds)
 {
 	SmpcFederationRow *fed;

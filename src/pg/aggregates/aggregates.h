@@ -21,8 +21,6 @@ extern "C" {
 extern const char *smpc_value_class_of(Oid type);
 extern Datum smpc_to_numeric(__int128 v, int scale);
 
-/* The Aggref whose arguments are the ones written in the query (aggregates.cpp). */
-extern Aggref *smpc_source_aggref(FunctionCallInfo fcinfo);
 
 
 /*
@@ -42,7 +40,6 @@ typedef struct SmpcAggState
 	SmpcBounds	bounds;
 } SmpcAggState;
 
-extern __int128 smpc_pow10(int k);
 extern void smpc_numeric_overflow(void) pg_attribute_noreturn();
 extern void smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale);
 extern int	smpc_cmp_scaled(__int128 a, int as, __int128 b, int bs);
@@ -103,8 +100,6 @@ extern void smpc_float8_sum_out_of_range(void) pg_attribute_noreturn();
 extern void smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale);
 /* An argument that is the same for every row, read from the query plan. */
 extern Datum smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-/* The job id (last argument). */
-extern char *smpc_job_id(FunctionCallInfo fcinfo);
 /* The value class ("integer", "numeric", "float8") of argument 1. */
 extern const char *smpc_value_class(FunctionCallInfo fcinfo);
 /*
@@ -117,15 +112,13 @@ extern __int128 smpc_fixed_point(__int128 v, int vscale, const char *value_class
 extern SmpcFederationRow *smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s,
 										   const char *aggregate, const char *value_class,
 										   bool with_bounds, int value_arg,
-										   SmpcJobRequest *req, SmpcBounds *bounds);
+										   SmpcJobSpec *req, SmpcBounds *bounds);
 /* moments.cpp: a variance or standard deviation from joint S, Q and n. */
 extern bool smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
 								 int scale, Datum *out);
 /* Array-of-rows results (grouped aggregates, histograms, percentiles). */
 extern TupleDesc smpc_result_rowtype(FunctionCallInfo fcinfo, Oid *elemtype);
 extern Datum smpc_rows_array(Datum *rows, int n, Oid elemtype);
-/* Checks that the aggregate runs once per query, not per group or window. */
-extern void smpc_check_plain_aggregate(FunctionCallInfo fcinfo);
 
 
 /* The most keys a domain may have: the job's vector holds two values per key. */

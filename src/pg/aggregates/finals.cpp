@@ -52,7 +52,7 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 {
 	SmpcJobResult res;
 	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
-	SmpcJobRequest req;
+	SmpcJobSpec req;
 	SmpcBounds	bounds;
 	bool		count = strcmp(aggregate, "count") == 0;
 	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, aggregate, value_class, !count, 0, &req,

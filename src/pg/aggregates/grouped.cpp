@@ -254,7 +254,7 @@ smpc_group_kind_name(SmpcGroupKind kind)
 
 static Datum smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind,
 							const SmpcFederationRow *fed, const SmpcDomain *domain_in,
-							const SmpcGroupState *s, SmpcJobRequest *reqp);
+							const SmpcGroupState *s, SmpcJobSpec *reqp);
 
 /*
  * Runs the grouped job and builds its result: an array of smpc.group_value
@@ -267,7 +267,7 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind)
 	SmpcDomain	domain;
 	const char *value_class = kind == SMPC_GROUP_COUNT ? "any" : smpc_value_class_of(
 		get_fn_expr_argtype(fcinfo->flinfo, 2));
-	SmpcJobRequest req;
+	SmpcJobSpec req;
 	SmpcBounds	bounds;
 	SmpcFederationRow *fed;
 
@@ -294,10 +294,10 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind)
  */
 static Datum
 smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederationRow *fed,
-			   const SmpcDomain *domain_in, const SmpcGroupState *s, SmpcJobRequest *reqp)
+			   const SmpcDomain *domain_in, const SmpcGroupState *s, SmpcJobSpec *reqp)
 {
 	SmpcDomain	domain = *domain_in;
-	SmpcJobRequest req = *reqp;
+	SmpcJobSpec req = *reqp;
 	const char *value_class = req.value_class;
 	SmpcJobResult res;
 	bool		gated;
@@ -395,7 +395,7 @@ smpc_join_by(PG_FUNCTION_ARGS)
 	SmpcGroupKind kind;
 	const char *value_class;
 	SmpcFederationRow *fed;
-	SmpcJobRequest req;
+	SmpcJobSpec req;
 	SmpcBounds	bounds;
 	SmpcDomain	domain;
 

@@ -262,7 +262,7 @@ smpc_hist_accum_float8(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
-static bool smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobRequest *reqp,
+static bool smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobSpec *reqp,
 							   const SmpcEdges *edges, const SmpcHistState *s,
 							   __int128 **counts, bool **suppressed);
 
@@ -276,7 +276,7 @@ smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool
 	SmpcHistState *s = PG_ARGISNULL(0) ? NULL : (SmpcHistState *) PG_GETARG_POINTER(0);
 	const char *value_class = smpc_value_class(fcinfo);
 	SmpcAggState base;
-	SmpcJobRequest req;
+	SmpcJobSpec req;
 	SmpcBounds	bounds;
 	SmpcFederationRow *fed;
 
@@ -295,10 +295,10 @@ smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool
  * party's counts; NULL at a party without input).
  */
 static bool
-smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobRequest *reqp, const SmpcEdges *edges,
+smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobSpec *reqp, const SmpcEdges *edges,
 				   const SmpcHistState *s, __int128 **counts, bool **suppressed)
 {
-	SmpcJobRequest req = *reqp;
+	SmpcJobSpec req = *reqp;
 	SmpcJobResult res;
 	int			nb;
 
@@ -454,7 +454,7 @@ smpc_join_histogram(PG_FUNCTION_ARGS)
 {
 	const char *value_class;
 	SmpcFederationRow *fed;
-	SmpcJobRequest req;
+	SmpcJobSpec req;
 	SmpcEdges	edges;
 	__int128   *counts;
 	bool	   *suppressed;

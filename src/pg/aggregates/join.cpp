@@ -45,7 +45,7 @@ smpc_join(PG_FUNCTION_ARGS)
 	const char *job_aggregate;
 	bool		moments;
 	Oid			type;
-	SmpcJobRequest req;
+	SmpcJobSpec req;
 	SmpcJobResult res;
 	SmpcFederationRow *fed;
 	SmpcBounds	bounds;

@@ -178,7 +178,7 @@ static bool
 smpc_moments_run(FunctionCallInfo fcinfo, const char *value_class, Datum *out)
 {
 	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
-	SmpcJobRequest req;
+	SmpcJobSpec req;
 	SmpcJobResult res;
 	SmpcBounds	bounds;
 	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, "variance", value_class, true, 0, &req,

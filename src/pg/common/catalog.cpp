@@ -41,7 +41,7 @@ PG_FUNCTION_INFO_V1(smpc_federation_fingerprint);
  * old objects lack what it reads until ALTER EXTENSION smpc UPDATE. Checked
  * until it once succeeds in a backend (updates only go forward).
  */
-void
+static void
 smpc_require_schema_version(void)
 {
 	static bool smpc_schema_ok = false;
@@ -119,7 +119,7 @@ smpc_spi_execute_now(SmpcCachedQuery *q, Datum *args, const char *nulls, long co
 }
 
 /* The role that owns schema smpc, i.e. installed the extension. */
-Oid
+static Oid
 smpc_schema_owner(void)
 {
 	Oid			nsp = get_namespace_oid("smpc", false);

@@ -83,11 +83,9 @@ typedef struct SmpcFederationRow
 
 /* The extension version whose SQL objects this library reads. */
 #define SMPC_SCHEMA_VERSION "0.2.0"
-extern void smpc_require_schema_version(void);
 extern SmpcFederationRow *smpc_load_federation(const char *name, bool missing_ok);
 extern char *smpc_default_federation_name(void);
 extern void smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
-extern Oid	smpc_schema_owner(void);
 extern void smpc_check_result_grant(const SmpcFederationRow *fed);
 extern void smpc_check_result_grant_as(const SmpcFederationRow *fed, Oid role);
 extern bool smpc_party_is_input(const SmpcFederationRow *fed, int party);

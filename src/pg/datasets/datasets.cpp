@@ -180,7 +180,7 @@ smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds, const ch
  * count, "any". Read from the publication: a partner's request is checked
  * without running the dataset's query in the partner's session.
  */
-const char *
+static const char *
 smpc_dataset_column_kind(const SmpcDataset *ds, const char *column, const char *aggregate)
 {
 	ListCell   *c;

@@ -30,8 +30,6 @@ extern void smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *
 							   const char *aggregate, const char *column, const char *starter);
 extern const char *smpc_dataset_value_class(const SmpcDataset *ds, const char *column,
 											const char *aggregate, Oid as_role);
-extern const char *smpc_dataset_column_kind(const SmpcDataset *ds, const char *column,
-											const char *aggregate);
 extern SmpcDataset *smpc_dataset_for_partner(const SmpcFederationRow *fed, const char *name,
 											 const char *aggregate, const char *column,
 											 const char *value_class, const char *starter,

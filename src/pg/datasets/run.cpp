@@ -47,7 +47,7 @@ smpc_run_new_job_id(const char *dataset, const char *aggregate, const char *colu
 static Datum
 smpc_run_covers(const SmpcFederationRow *fed, const char *job_id, bool *isnull)
 {
-	char	   *covers = smpc_job_covers(fed, job_id);
+	char	   *covers = smpc_job_stored_covers(fed, job_id);
 	List	   *names = NIL;
 	Datum	   *elems;
 	int			n = 0;

@@ -82,11 +82,11 @@ smpc_free_messages(List *msgs)
 	list_free_deep(msgs);
 }
 
-/* The message type of a filed message (byte 5 of the wire format), or 0. */
+/* The message type of a filed message, or 0. */
 static int
 smpc_filed_type(const bytea *m)
 {
-	return VARSIZE(m) - VARHDRSZ > 5 ? ((const uint8 *) VARDATA(m))[5] : 0;
+	return smpc_wire_type((const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ);
 }
 
 /*
@@ -302,7 +302,7 @@ void
 smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 {
 	const SmpcFederationRow *fed = x->fed;
-	const SmpcJobRequest *req = x->req;
+	const SmpcJobSpec *req = x->req;
 	const char *job_id = x->job_id;
 	SmpcFederation core;
 	SmpcStatus	st;

@@ -58,7 +58,7 @@ static bool smpc_writing = false;
 static ExecutorFinish_hook_type smpc_prev_executor_finish = NULL;
 
 /* "v1,v2,-" from outputs; "-" marks a suppressed value. */
-char *
+static char *
 smpc_result_text(const __int128 *outputs, int width, const bool *suppressed)
 {
 	StringInfoData buf;
@@ -88,7 +88,7 @@ smpc_result_text(const __int128 *outputs, int width, const bool *suppressed)
 #define SMPC_AUDIT_MAX_VALUES 64
 
 char *
-smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs, const SmpcJobResult *res)
+smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const SmpcJobResult *res)
 {
 	char		a[64];
 	char		b[64];
@@ -213,7 +213,7 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
  * whether this transaction released it or an earlier one; NULL if unknown.
  */
 char *
-smpc_job_covers(const SmpcFederationRow *fed, const char *job_id)
+smpc_job_stored_covers(const SmpcFederationRow *fed, const char *job_id)
 {
 	ListCell   *lc;
 	Datum		args[2];

@@ -52,7 +52,7 @@ smpc_alloc_values(int n)
  * checks that a party without an input role aggregated no rows.
  */
 static void
-smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *needed,
+smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobSpec *req, bool *needed,
 			   bool *tolerant, bool *symmetric)
 {
 	SmpcFederation core;
@@ -100,7 +100,7 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobRequest *req, bool *ne
  * anything is sent, rather than at a partner's delivery.
  */
 static void
-smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobRequest *req)
+smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobSpec *req)
 {
 	/*
 	 * Values (with the salt and MAC tags some models add: at most one per
@@ -128,7 +128,7 @@ smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobRequest *req)
  * Sets the audit record's policy.
  */
 static bool
-smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
+smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req,
 					 const char *descriptor, SmpcJobContext *ctx, SmpcAuditRecord *audit,
 					 __int128 *outputs, SmpcJobResult *res)
 {
@@ -259,7 +259,7 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobRequest *req,
  * the audit trail, whatever its outcome.
  */
 void
-smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req, __int128 *outputs,
+smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *outputs,
 			 SmpcJobResult *res)
 {
 	char	   *descriptor;

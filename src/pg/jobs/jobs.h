@@ -44,8 +44,11 @@ extern void smpc_spent_check(const SmpcFederationRow *fed, const char *job_id);
 extern void smpc_spent_record(const SmpcFederationRow *fed, const char *job_id,
 							  const char *descriptor, const char *initiator);
 
-/* job_runner.cpp: the exchange for one aggregate job. */
-typedef struct SmpcJobRequest
+/*
+ * job_runner.cpp: the job an aggregate asks to run, with this party's input
+ * (not a request message between parties: that is the bridge's SmpcRequest).
+ */
+typedef struct SmpcJobSpec
 {
 	const char *job_id;
 	const char *aggregate;		/* "sum", "count", "avg", "variance", ... */
@@ -71,7 +74,7 @@ typedef struct SmpcJobRequest
 	const char *kinds;
 	const char *column;			/* the column aggregated (for messages), or NULL */
 	const SmpcSources *sources; /* what the job reads (privacy budgets); NULL: unknown */
-} SmpcJobRequest;
+} SmpcJobSpec;
 
 /* n zeroed 128-bit values, 16-byte aligned (palloc only aligns to 8). */
 extern __int128 *smpc_alloc_values(int n);
@@ -93,7 +96,7 @@ typedef struct SmpcJobResult
  * inputs, when res->has_result. A request without inputs (inputs_present
  * false) is that of a party that supplies none.
  */
-extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobRequest *req,
+extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req,
 						 __int128 *outputs, SmpcJobResult *res);
 
 /*
@@ -108,19 +111,18 @@ extern bool smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *jo
 extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id,
 								   const char *descriptor, __int128 *outputs, int width,
 								   SmpcJobResult *res);
-/* "v1,v2,-": joint values in fixed point, "-" for a suppressed one. */
-extern char *smpc_result_text(const __int128 *outputs, int width, const bool *suppressed);
 extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
 /* Claims the job here (inbox.cpp), or raises SM005: a job id runs once per party. */
 extern void smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, const uint8 *key);
-extern char *smpc_job_covers(const SmpcFederationRow *fed, const char *job_id);
+/* The covers of a released job as smpc.jobs keeps them (not the bridge's smpc_job_covered). */
+extern char *smpc_job_stored_covers(const SmpcFederationRow *fed, const char *job_id);
 /* Also sets res->result_text. */
 extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
 							const char *descriptor, const uint8 *key, const __int128 *outputs,
 							int width, TimestampTz started, SmpcJobResult *res);
 
 /* The released result as the audit log shows it (job_records.cpp). */
-extern char *smpc_audit_result_text(const SmpcJobRequest *req, const __int128 *outputs,
+extern char *smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs,
 									const SmpcJobResult *res);
 
 /*
@@ -132,7 +134,7 @@ typedef struct SmpcExchange
 	const SmpcFederationRow *fed;
 	const char *job_id;
 	const char *descriptor;
-	const SmpcJobRequest *req;
+	const SmpcJobSpec *req;
 	const SmpcPolicy *policy;
 	const double *noise;		/* per value, the exponent of its noise, or NULL: none */
 	const uint8 *key;			/* smpc_job_key */
@@ -141,6 +143,17 @@ typedef struct SmpcExchange
 	bool		spent;			/* its spent job id is recorded (spent_ids.cpp) */
 	MemoryContext cxt;			/* outlives the loop's passes (exchange_loop.cpp) */
 } SmpcExchange;
+
+/*
+ * The message type of a message in the wire format (byte 5), or 0. The one
+ * place the glue reads the wire format itself; the bridge is to offer an
+ * accessor for it.
+ */
+static inline int
+smpc_wire_type(const uint8 *data, size_t len)
+{
+	return len > 5 ? data[5] : 0;
+}
 
 /* exchange_loop.cpp: runs the exchange; fills outputs and res. */
 extern void smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res);

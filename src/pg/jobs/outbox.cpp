@@ -61,7 +61,8 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 
 		smpc_job_outbox_item(job, i, &to, &data, &len);
 		if ((mode == SMPC_SEND_BEST_EFFORT && !smpc_peer_has_server(fed->parties[to])) ||
-			(key != NULL && len > 5 && smpc_handover_offer(key, to, data[5], data, len)))
+			(key != NULL && len > 5 &&
+			 smpc_handover_offer(key, to, smpc_wire_type(data, len), data, len)))
 		{
 			/* (Or handed back on the partner's own call, which waits for it.) */
 			sent[i] = true;
@@ -98,9 +99,9 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 			sends[nbatch].len = len;
 			/* e.g. "round 2 (count)", for errors */
 			sends[nbatch].what = (char *) palloc(64);
-			smpc_job_round_name(job, data[5], (char *) sends[nbatch].what, 64);
+			smpc_job_round_name(job, smpc_wire_type(data, len), (char *) sends[nbatch].what, 64);
 			dest[nbatch] = to;
-			types[nbatch] = data[5];
+			types[nbatch] = smpc_wire_type(data, len);
 			nbatch++;
 		}
 		if (nbatch == 0)
@@ -267,7 +268,7 @@ smpc_test_pause(SmpcJob *job)
 		size_t		len;
 
 		smpc_job_outbox_item(job, i, &to, &data, &len);
-		found = len > 5 && data[5] == want;
+		found = smpc_wire_type(data, len) == want;
 	}
 	if (!found)
 		return;

@@ -63,7 +63,6 @@ extern void smpc_bounds_load_arg(FunctionCallInfo fcinfo, const SmpcFederationRo
 extern void smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column,
 								   bool integer_class, SmpcBounds *out);
 extern bool smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b);
-extern char *smpc_bounds_text(const SmpcBounds *b);
 extern void smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id,
 									const char *aggregate, const SmpcBounds *b, int64 outside);
 extern void smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *b,
@@ -73,7 +72,7 @@ extern void smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *
 /*
  * What the noise of a job is drawn for (the job's request, jobs.h): what
  * each of its width values is, repeated for every cell, as in
- * SmpcJobRequest.kinds; the bounds that apply; the column (for messages).
+ * SmpcJobSpec.kinds; the bounds that apply; the column (for messages).
  */
 typedef struct SmpcNoiseShape
 {

@@ -48,7 +48,7 @@ smpc_input_column(FunctionCallInfo fcinfo, int argno)
 }
 
 /* "[lo, hi]" of bounds, in their fixed point. */
-char *
+static char *
 smpc_bounds_text(const SmpcBounds *b)
 {
 	char		lo[64];
