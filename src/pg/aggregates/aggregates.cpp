@@ -477,10 +477,10 @@ smpc_job_id(FunctionCallInfo fcinfo)
 }
 
 /*
- * "integer", "numeric" or "float8": how values of a type are encoded; NULL
- * for a type sums and averages do not take.
+ * How values of a type are encoded (integer, numeric or float8);
+ * SMPC_VALUE_NONE for a type sums and averages do not take.
  */
-const char *
+SmpcValueClass
 smpc_value_class_of(Oid type)
 {
 	switch (type)
@@ -488,24 +488,24 @@ smpc_value_class_of(Oid type)
 		case INT2OID:
 		case INT4OID:
 		case INT8OID:
-			return "integer";
+			return SMPC_VALUE_INTEGER;
 		case NUMERICOID:
-			return "numeric";
+			return SMPC_VALUE_NUMERIC;
 		case FLOAT8OID:
-			return "float8";
+			return SMPC_VALUE_FLOAT8;
 		default:
-			return NULL;
+			return SMPC_VALUE_NONE;
 	}
 }
 
 /* The value class of this aggregate's input. */
-const char *
+SmpcValueClass
 smpc_value_class(FunctionCallInfo fcinfo)
 {
 	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
-	const char *value_class = smpc_value_class_of(type);
+	SmpcValueClass value_class = smpc_value_class_of(type);
 
-	if (value_class == NULL)
+	if (value_class == SMPC_VALUE_NONE)
 		elog(ERROR, "smpc aggregate called with unexpected type %u", type);
 	return value_class;
 }
@@ -515,9 +515,9 @@ smpc_value_class(FunctionCallInfo fcinfo)
  * were rounded row by row, at the federation's scale, which is the job's.
  */
 __int128
-smpc_fixed_point(__int128 v, int vscale, const char *value_class, int scale)
+smpc_fixed_point(__int128 v, int vscale, SmpcValueClass value_class, int scale)
 {
-	if (strcmp(value_class, "integer") == 0)
+	if (value_class == SMPC_VALUE_INTEGER)
 		return v;
 	if (vscale > scale)
 	{
@@ -542,8 +542,8 @@ smpc_fixed_point(__int128 v, int vscale, const char *value_class, int scale)
  * bounds the rows were clipped to (looked up here when no row came).
  */
 SmpcFederationRow *
-smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, const char *aggregate,
-				 const char *value_class, bool with_bounds, int value_arg, SmpcJobSpec *req,
+smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, SmpcAggregate aggregate,
+				 SmpcValueClass value_class, bool with_bounds, int value_arg, SmpcJobSpec *req,
 				 SmpcBounds *bounds)
 {
 	SmpcFederationRow *fed;
@@ -559,13 +559,13 @@ smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, const char *agg
 	req->column = smpc_input_column(fcinfo, value_arg);
 	req->sources = smpc_job_sources(fcinfo, value_arg);
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
-	req->scale = strcmp(value_class, "integer") == 0 || !with_bounds ? 0 : fed->scale;
+	req->scale = value_class == SMPC_VALUE_INTEGER || !with_bounds ? 0 : fed->scale;
 	if (with_bounds)
 	{
 		if (s != NULL && s->bounds.loaded)
 			*bounds = s->bounds;
 		else
-			smpc_bounds_load_arg(fcinfo, fed, strcmp(value_class, "integer") == 0, value_arg,
+			smpc_bounds_load_arg(fcinfo, fed, value_class == SMPC_VALUE_INTEGER, value_arg,
 								 bounds);
 		req->bounds = bounds;
 		req->outside = s ? s->outside : 0;

@@ -18,7 +18,7 @@ extern "C" {
 }
 
 /* aggregates.cpp: value classes and results shared with smpc_join (join.cpp). */
-extern const char *smpc_value_class_of(Oid type);
+extern SmpcValueClass smpc_value_class_of(Oid type);
 extern Datum smpc_to_numeric(__int128 v, int scale);
 
 
@@ -101,16 +101,16 @@ extern void smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vs
 /* An argument that is the same for every row, read from the query plan. */
 extern Datum smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what);
 /* The value class ("integer", "numeric", "float8") of argument 1. */
-extern const char *smpc_value_class(FunctionCallInfo fcinfo);
+extern SmpcValueClass smpc_value_class(FunctionCallInfo fcinfo);
 /*
  * A local sum in the job's fixed point `scale`: v at vscale (integers at 0,
  * numeric and double precision at their state's scale). Numeric values with
  * more fractional digits than the scale are an error, never rounded.
  */
-extern __int128 smpc_fixed_point(__int128 v, int vscale, const char *value_class, int scale);
+extern __int128 smpc_fixed_point(__int128 v, int vscale, SmpcValueClass value_class, int scale);
 /* Fills what every aggregate's job request shares; returns the federation. */
 extern SmpcFederationRow *smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s,
-										   const char *aggregate, const char *value_class,
+										   SmpcAggregate aggregate, SmpcValueClass value_class,
 										   bool with_bounds, int value_arg,
 										   SmpcJobSpec *req, SmpcBounds *bounds);
 /* moments.cpp: a variance or standard deviation from joint S, Q and n. */

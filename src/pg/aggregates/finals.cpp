@@ -35,7 +35,7 @@ PG_FUNCTION_INFO_V1(smpc_avg_float8_final);
 
 /* This party's partial sum in the job's fixed point. */
 static __int128
-smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
+smpc_local_sum(const SmpcAggState *s, SmpcValueClass value_class, int scale)
 {
 	if (s == NULL)
 		return 0;
@@ -47,14 +47,14 @@ smpc_local_sum(const SmpcAggState *s, const char *value_class, int scale)
  * this party learns no result (it only supplies its input).
  */
 static bool
-smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value_class,
+smpc_final_run(FunctionCallInfo fcinfo, SmpcAggregate aggregate, SmpcValueClass value_class,
 			   __int128 *out, int *scale)
 {
 	SmpcJobResult res;
 	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
 	SmpcJobSpec req;
 	SmpcBounds	bounds;
-	bool		count = strcmp(aggregate, "count") == 0;
+	bool		count = aggregate == SMPC_AGG_COUNT;
 	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, aggregate, value_class, !count, 0, &req,
 											  &bounds);
 	/* With a minimum row count, the count goes along (and is opened first). */
@@ -71,7 +71,7 @@ smpc_final_run(FunctionCallInfo fcinfo, const char *aggregate, const char *value
 	}
 	else
 	{
-		req.width = strcmp(aggregate, "avg") == 0 || gated ? 2 : 1;
+		req.width = aggregate == SMPC_AGG_AVG || gated ? 2 : 1;
 		req.kinds = req.width == 2 ? "sc" : "s";
 		req.inputs[0] = smpc_local_sum(s, value_class, *scale);
 		req.inputs[1] = s ? s->count : 0;
@@ -122,7 +122,7 @@ smpc_sum_int_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	if (!smpc_final_run(fcinfo, "sum", "integer", out, &scale))
+	if (!smpc_final_run(fcinfo, SMPC_AGG_SUM, SMPC_VALUE_INTEGER, out, &scale))
 		PG_RETURN_NULL();
 	if (out[0] > PG_INT64_MAX || out[0] < PG_INT64_MIN)
 		ereport(ERROR,
@@ -137,7 +137,7 @@ smpc_sum_numeric_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	if (!smpc_final_run(fcinfo, "sum", smpc_value_class(fcinfo), out, &scale))
+	if (!smpc_final_run(fcinfo, SMPC_AGG_SUM, smpc_value_class(fcinfo), out, &scale))
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(smpc_to_numeric(out[0], scale));
 }
@@ -148,7 +148,7 @@ smpc_sum_float8_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	if (!smpc_final_run(fcinfo, "sum", "float8", out, &scale))
+	if (!smpc_final_run(fcinfo, SMPC_AGG_SUM, SMPC_VALUE_FLOAT8, out, &scale))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8((double) out[0] / pow(10.0, scale));
 }
@@ -159,7 +159,7 @@ smpc_count_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	if (!smpc_final_run(fcinfo, "count", "any", out, &scale))
+	if (!smpc_final_run(fcinfo, SMPC_AGG_COUNT, SMPC_VALUE_ANY, out, &scale))
 		PG_RETURN_NULL();
 	PG_RETURN_INT64((int64) out[0]);
 }
@@ -170,7 +170,7 @@ smpc_avg_numeric_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	if (!smpc_final_run(fcinfo, "avg", smpc_value_class(fcinfo), out, &scale) || out[1] <= 0)
+	if (!smpc_final_run(fcinfo, SMPC_AGG_AVG, smpc_value_class(fcinfo), out, &scale) || out[1] <= 0)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(DirectFunctionCall2(numeric_div, smpc_to_numeric(out[0], scale),
 										smpc_to_numeric(out[1], 0)));
@@ -182,7 +182,7 @@ smpc_avg_float8_final(PG_FUNCTION_ARGS)
 	__int128	out[2];
 	int			scale;
 
-	if (!smpc_final_run(fcinfo, "avg", "float8", out, &scale) || out[1] <= 0)
+	if (!smpc_final_run(fcinfo, SMPC_AGG_AVG, SMPC_VALUE_FLOAT8, out, &scale) || out[1] <= 0)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(((double) out[0] / pow(10.0, scale)) / (double) out[1]);
 }

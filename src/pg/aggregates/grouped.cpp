@@ -246,10 +246,11 @@ typedef enum SmpcGroupKind
 	SMPC_GROUP_COUNT
 } SmpcGroupKind;
 
-static const char *
-smpc_group_kind_name(SmpcGroupKind kind)
+/* The aggregate a grouped job computes per key. */
+static SmpcAggregate
+smpc_group_aggregate(SmpcGroupKind kind)
 {
-	return kind == SMPC_GROUP_SUM ? "sum" : kind == SMPC_GROUP_AVG ? "avg" : "count";
+	return kind == SMPC_GROUP_SUM ? SMPC_AGG_SUM : kind == SMPC_GROUP_AVG ? SMPC_AGG_AVG : SMPC_AGG_COUNT;
 }
 
 static Datum smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind,
@@ -265,15 +266,15 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind)
 {
 	SmpcGroupState *s = PG_ARGISNULL(0) ? NULL : (SmpcGroupState *) PG_GETARG_POINTER(0);
 	SmpcDomain	domain;
-	const char *value_class = kind == SMPC_GROUP_COUNT ? "any" : smpc_value_class_of(
+	SmpcValueClass value_class = kind == SMPC_GROUP_COUNT ? SMPC_VALUE_ANY : smpc_value_class_of(
 		get_fn_expr_argtype(fcinfo->flinfo, 2));
 	SmpcJobSpec req;
 	SmpcBounds	bounds;
 	SmpcFederationRow *fed;
 
-	if (value_class == NULL)
+	if (value_class == SMPC_VALUE_NONE)
 		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
-	fed = smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_kind_name(kind), value_class,
+	fed = smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_aggregate(kind), value_class,
 						   kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1, &req,
 						   &bounds);
 	if (s != NULL)
@@ -298,7 +299,7 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 {
 	SmpcDomain	domain = *domain_in;
 	SmpcJobSpec req = *reqp;
-	const char *value_class = req.value_class;
+	SmpcValueClass value_class = req.value_class;
 	SmpcJobResult res;
 	bool		gated;
 	int			width;
@@ -393,7 +394,7 @@ smpc_join_by(PG_FUNCTION_ARGS)
 {
 	char	   *aggregate;
 	SmpcGroupKind kind;
-	const char *value_class;
+	SmpcValueClass value_class;
 	SmpcFederationRow *fed;
 	SmpcJobSpec req;
 	SmpcBounds	bounds;
@@ -415,8 +416,8 @@ smpc_join_by(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("smpc_join_by takes part in sum_by, avg_by or count_by jobs, not \"%s\"",
 					   aggregate));
-	value_class = kind == SMPC_GROUP_COUNT ? "any" : smpc_value_class_of(PG_GETARG_OID(1));
-	if (value_class == NULL)
+	value_class = kind == SMPC_GROUP_COUNT ? SMPC_VALUE_ANY : smpc_value_class_of(PG_GETARG_OID(1));
+	if (value_class == SMPC_VALUE_NONE)
 		ereport(ERROR,
 				errcode(ERRCODE_DATATYPE_MISMATCH),
 				errmsg("smpc_%s does not take values of type %s", aggregate,
@@ -427,16 +428,16 @@ smpc_join_by(PG_FUNCTION_ARGS)
 	memset(&req, 0, sizeof req);
 	memset(&bounds, 0, sizeof bounds);
 	req.job_id = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	req.aggregate = smpc_group_kind_name(kind);
+	req.aggregate = smpc_group_aggregate(kind);
 	req.value_class = value_class;
 	req.inputs_present = false;
 	req.count_index = -1;
 	req.column = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
-	req.scale = kind == SMPC_GROUP_COUNT || strcmp(value_class, "integer") == 0 ? 0 : fed->scale;
+	req.scale = kind == SMPC_GROUP_COUNT || value_class == SMPC_VALUE_INTEGER ? 0 : fed->scale;
 	if (kind != SMPC_GROUP_COUNT)
 	{
-		smpc_bounds_for_column(fed, req.column, strcmp(value_class, "integer") == 0, &bounds);
+		smpc_bounds_for_column(fed, req.column, value_class == SMPC_VALUE_INTEGER, &bounds);
 		req.bounds = &bounds;
 	}
 	return smpc_group_run(fcinfo, kind, fed, &domain, NULL, &req);

@@ -274,7 +274,7 @@ static bool
 smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool **suppressed)
 {
 	SmpcHistState *s = PG_ARGISNULL(0) ? NULL : (SmpcHistState *) PG_GETARG_POINTER(0);
-	const char *value_class = smpc_value_class(fcinfo);
+	SmpcValueClass value_class = smpc_value_class(fcinfo);
 	SmpcAggState base;
 	SmpcJobSpec req;
 	SmpcBounds	bounds;
@@ -282,7 +282,7 @@ smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool
 
 	memset(&base, 0, sizeof base);
 	base.count = s ? s->rows : 0;
-	fed = smpc_agg_request(fcinfo, &base, "histogram", value_class, false, 0, &req, &bounds);
+	fed = smpc_agg_request(fcinfo, &base, SMPC_AGG_HISTOGRAM, value_class, false, 0, &req, &bounds);
 	if (s != NULL)
 		*edges = s->edges;
 	else
@@ -452,7 +452,7 @@ smpc_percentiles_final(PG_FUNCTION_ARGS)
 Datum
 smpc_join_histogram(PG_FUNCTION_ARGS)
 {
-	const char *value_class;
+	SmpcValueClass value_class;
 	SmpcFederationRow *fed;
 	SmpcJobSpec req;
 	SmpcEdges	edges;
@@ -464,7 +464,7 @@ smpc_join_histogram(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("value type, edges and job id of smpc_join_histogram must not be NULL"));
 	value_class = smpc_value_class_of(PG_GETARG_OID(0));
-	if (value_class == NULL)
+	if (value_class == SMPC_VALUE_NONE)
 		ereport(ERROR,
 				errcode(ERRCODE_DATATYPE_MISMATCH),
 				errmsg("smpc_histogram does not take values of type %s",
@@ -473,7 +473,7 @@ smpc_join_histogram(PG_FUNCTION_ARGS)
 	smpc_edges_from_array(PG_GETARG_ARRAYTYPE_P(1), &edges);
 	memset(&req, 0, sizeof req);
 	req.job_id = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	req.aggregate = "histogram";
+	req.aggregate = SMPC_AGG_HISTOGRAM;
 	req.value_class = value_class;
 	req.inputs_present = false;
 	req.count_index = -1;

@@ -22,15 +22,15 @@ PGDLLEXPORT Datum smpc_join(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_join);
 }
 
-/* The value class of a job over values of type `type` ("integer", ...). */
-static const char *
-smpc_join_value_class(const char *aggregate, Oid type)
+/* The value class of a job over values of type `type`. */
+static SmpcValueClass
+smpc_join_value_class(const char *aggregate, SmpcAggregate job_aggregate, Oid type)
 {
-	const char *value_class = smpc_value_class_of(type);
+	SmpcValueClass value_class = smpc_value_class_of(type);
 
-	if (strcmp(aggregate, "count") == 0)
-		return "any";
-	if (value_class == NULL)
+	if (job_aggregate == SMPC_AGG_COUNT)
+		return SMPC_VALUE_ANY;
+	if (value_class == SMPC_VALUE_NONE)
 		ereport(ERROR,
 				errcode(ERRCODE_DATATYPE_MISMATCH),
 				errmsg("smpc_%s does not take values of type %s", aggregate, format_type_be(type)),
@@ -42,7 +42,7 @@ Datum
 smpc_join(PG_FUNCTION_ARGS)
 {
 	char	   *aggregate;
-	const char *job_aggregate;
+	SmpcAggregate job_aggregate;
 	bool		moments;
 	Oid			type;
 	SmpcJobSpec req;
@@ -63,9 +63,9 @@ smpc_join(PG_FUNCTION_ARGS)
 	moments = strcmp(aggregate, "variance") == 0 || strcmp(aggregate, "var_samp") == 0 ||
 		strcmp(aggregate, "var_pop") == 0 || strcmp(aggregate, "stddev") == 0 ||
 		strcmp(aggregate, "stddev_samp") == 0 || strcmp(aggregate, "stddev_pop") == 0;
-	job_aggregate = moments ? "variance" : aggregate;
-	if (strcmp(aggregate, "sum") != 0 && strcmp(aggregate, "count") != 0 &&
-		strcmp(aggregate, "avg") != 0 && !moments)
+	job_aggregate = moments ? SMPC_AGG_VARIANCE : smpc_aggregate_parse(aggregate);
+	if (job_aggregate != SMPC_AGG_SUM && job_aggregate != SMPC_AGG_COUNT &&
+		job_aggregate != SMPC_AGG_AVG && !moments)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("smpc_join takes part in sum, count, avg, variance, var_samp, var_pop, stddev, stddev_samp or stddev_pop jobs, not \"%s\"",
@@ -75,13 +75,13 @@ smpc_join(PG_FUNCTION_ARGS)
 	memset(&bounds, 0, sizeof bounds);
 	req.job_id = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	req.aggregate = job_aggregate;
-	req.value_class = smpc_join_value_class(aggregate, type);
+	req.value_class = smpc_join_value_class(aggregate, job_aggregate, type);
 	req.inputs_present = false;
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
-	req.scale = strcmp(req.value_class, "integer") == 0 || strcmp(aggregate, "count") == 0
+	req.scale = req.value_class == SMPC_VALUE_INTEGER || job_aggregate == SMPC_AGG_COUNT
 		? 0 : fed->scale;
 	gated = fed->min_rows > 0;
-	if (strcmp(aggregate, "count") == 0)
+	if (job_aggregate == SMPC_AGG_COUNT)
 	{
 		req.width = 1;
 		req.count_index = gated ? 0 : -1;
@@ -90,8 +90,8 @@ smpc_join(PG_FUNCTION_ARGS)
 	else
 	{
 		smpc_bounds_for_column(fed, PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
-							   strcmp(req.value_class, "integer") == 0, &bounds);
-		req.width = moments ? 3 : strcmp(aggregate, "avg") == 0 || gated ? 2 : 1;
+							   req.value_class == SMPC_VALUE_INTEGER, &bounds);
+		req.width = moments ? 3 : job_aggregate == SMPC_AGG_AVG || gated ? 2 : 1;
 		req.count_index = moments ? (gated ? 2 : -1) : gated ? 1 : -1;
 		req.kinds = moments ? "sqc" : req.width == 2 ? "sc" : "s";
 		req.bounds = &bounds;
@@ -105,9 +105,9 @@ smpc_join(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(stat);
 	}
-	if (strcmp(aggregate, "count") == 0)
+	if (job_aggregate == SMPC_AGG_COUNT)
 		PG_RETURN_DATUM(smpc_to_numeric(out[0], 0));
-	if (strcmp(aggregate, "sum") == 0)
+	if (job_aggregate == SMPC_AGG_SUM)
 		PG_RETURN_DATUM(smpc_to_numeric(out[0], req.scale));
 	if (out[1] <= 0)			/* no rows (or, with noise, a count below one) */
 		PG_RETURN_NULL();

@@ -175,13 +175,13 @@ smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
 
 /* Runs the job of a variance or standard deviation; false: no result here. */
 static bool
-smpc_moments_run(FunctionCallInfo fcinfo, const char *value_class, Datum *out)
+smpc_moments_run(FunctionCallInfo fcinfo, SmpcValueClass value_class, Datum *out)
 {
 	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
 	SmpcJobSpec req;
 	SmpcJobResult res;
 	SmpcBounds	bounds;
-	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, "variance", value_class, true, 0, &req,
+	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, SMPC_AGG_VARIANCE, value_class, true, 0, &req,
 											  &bounds);
 	__int128	outv[3];
 	char	   *name = get_func_name(AggGetAggref(fcinfo)->aggfnoid);
@@ -220,7 +220,7 @@ smpc_moments_float8_final(PG_FUNCTION_ARGS)
 {
 	Datum		out;
 
-	if (!smpc_moments_run(fcinfo, "float8", &out))
+	if (!smpc_moments_run(fcinfo, SMPC_VALUE_FLOAT8, &out))
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(DirectFunctionCall1(numeric_float8, out));
 }

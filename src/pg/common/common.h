@@ -118,4 +118,34 @@ typedef struct SmpcOwnerContext
 extern void smpc_begin_as_owner(SmpcOwnerContext *ctx);
 extern void smpc_end_as_owner(const SmpcOwnerContext *ctx);
 
+/*
+ * kinds.cpp: what a job computes and how its values are encoded. Inside the
+ * glue they are enums; SQL and the job descriptor every party must share
+ * name them as text, which smpc_aggregate_name and smpc_value_class_name
+ * give unchanged ("sum", "integer", ...) and the _parse functions read.
+ */
+typedef enum SmpcAggregate
+{
+	SMPC_AGG_NONE = 0,			/* not an aggregate of a job */
+	SMPC_AGG_SUM,
+	SMPC_AGG_COUNT,
+	SMPC_AGG_AVG,
+	SMPC_AGG_VARIANCE,			/* S, Q and n of variances and standard deviations */
+	SMPC_AGG_HISTOGRAM			/* also percentiles */
+} SmpcAggregate;
+
+typedef enum SmpcValueClass
+{
+	SMPC_VALUE_NONE = 0,		/* a type sums and averages do not take */
+	SMPC_VALUE_INTEGER,			/* smallint, integer, bigint: exact, at scale 0 */
+	SMPC_VALUE_NUMERIC,			/* exact, at the federation's scale */
+	SMPC_VALUE_FLOAT8,			/* rounded row by row to the federation's scale */
+	SMPC_VALUE_ANY				/* counts: any type */
+} SmpcValueClass;
+
+extern const char *smpc_aggregate_name(SmpcAggregate agg);
+extern SmpcAggregate smpc_aggregate_parse(const char *name);
+extern const char *smpc_value_class_name(SmpcValueClass vc);
+extern SmpcValueClass smpc_value_class_parse(const char *name);
+
 #endif							/* SMPC_PG_COMMON_H */

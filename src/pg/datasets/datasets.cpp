@@ -279,7 +279,7 @@ smpc_dataset_value_class(const SmpcDataset *ds, const char *column, const char *
 	smpc_end_as_owner(&ctx);
 	if (strcmp(aggregate, "count") == 0)
 		return "any";
-	value_class = smpc_value_class_of(type);
+	value_class = smpc_value_class_name(smpc_value_class_of(type));
 	if (value_class == NULL && strcmp(aggregate, "any") == 0)
 		return "other";
 	if (value_class == NULL)

@@ -94,12 +94,12 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 	char		b[64];
 	const char *values;
 
-	if (strcmp(req->aggregate, "count") == 0 && req->shape == NULL)
+	if (req->aggregate == SMPC_AGG_COUNT && req->shape == NULL)
 	{
 		smpc_format_scaled(outputs[0], 0, a, sizeof a);
 		return psprintf("count %s", a);
 	}
-	if ((strcmp(req->aggregate, "sum") == 0 || strcmp(req->aggregate, "avg") == 0) &&
+	if ((req->aggregate == SMPC_AGG_SUM || req->aggregate == SMPC_AGG_AVG) &&
 		req->shape == NULL)
 	{
 		smpc_format_scaled(outputs[0], req->scale, a, sizeof a);

@@ -72,8 +72,8 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobSpec *req, bool *neede
 				errmsg("party \"%s\" supplies no input in federation \"%s\", but the aggregate read %lld rows",
 					   fed->self_name, fed->name, (long long) req->rows),
 				errdetail("Its role is to compute or to receive the result."),
-				errhint("Run SELECT smpc_join('%s', '%s', job_id) here instead.", req->aggregate,
-						req->value_class));
+				errhint("Run SELECT smpc_join('%s', '%s', job_id) here instead.",
+						smpc_aggregate_name(req->aggregate), smpc_value_class_name(req->value_class)));
 	for (int i = 0; i < fed->nparties; i++)
 	{
 		bool		input;
@@ -293,7 +293,8 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 				errmsg("smpc.epsilon does not apply to %s", ctx->dataset
 					   ? "jobs on published datasets yet" : "this job"),
 				errhint("SET smpc.epsilon = 0 for this job."));
-	descriptor = psprintf("%s(%s)%s%s%s%s", req->aggregate, req->value_class,
+	descriptor = psprintf("%s(%s)%s%s%s%s", smpc_aggregate_name(req->aggregate),
+						  smpc_value_class_name(req->value_class),
 						  req->shape ? req->shape : "", ctx->dataset ? " on " : "",
 						  ctx->dataset ? ctx->dataset : "",
 						  smpc_epsilon > 0 ? psprintf(" with epsilon %s", double_to_shortest_decimal(smpc_epsilon)) : "");

@@ -51,8 +51,8 @@ extern void smpc_spent_record(const SmpcFederationRow *fed, const char *job_id,
 typedef struct SmpcJobSpec
 {
 	const char *job_id;
-	const char *aggregate;		/* "sum", "count", "avg", "variance", ... */
-	const char *value_class;	/* "integer", "numeric", "float8" */
+	SmpcAggregate aggregate;
+	SmpcValueClass value_class;
 	/* What else the job's descriptor names, e.g. " by 12 groups of domain ab12..." */
 	const char *shape;
 	int			width;

@@ -64,7 +64,7 @@ extern void smpc_bounds_for_column(const SmpcFederationRow *fed, const char *col
 								   bool integer_class, SmpcBounds *out);
 extern bool smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b);
 extern void smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id,
-									const char *aggregate, const SmpcBounds *b, int64 outside);
+									SmpcAggregate aggregate, const SmpcBounds *b, int64 outside);
 extern void smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *b,
 								SmpcPolicy *out);
 

@@ -333,12 +333,12 @@ smpc_policy_refuse_escape(const SmpcFederationRow *fed, const char *job_id, cons
  * and server log, and the audit trail keeps the count (outside_bounds).
  */
 void
-smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, const char *aggregate,
+smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, SmpcAggregate aggregate,
 						const SmpcBounds *b, int64 outside)
 {
 	const char *column;
 
-	if (b == NULL || strcmp(aggregate, "count") == 0)
+	if (b == NULL || aggregate == SMPC_AGG_COUNT)
 		return;
 	if (b->escape != 0)
 		smpc_policy_refuse_escape(fed, job_id, b);
