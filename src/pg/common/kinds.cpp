@@ -23,6 +23,16 @@ static const char *const smpc_value_class_names[] = {
 	"any",
 };
 
+/* The index of name in names[1..n), or 0 (the enums' NONE). */
+static int
+smpc_name_index(const char *const *names, int n, const char *name)
+{
+	for (int i = 1; name != NULL && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return 0;
+}
+
 /* "sum", ...; NULL for SMPC_AGG_NONE. */
 const char *
 smpc_aggregate_name(SmpcAggregate agg)
@@ -34,10 +44,8 @@ smpc_aggregate_name(SmpcAggregate agg)
 SmpcAggregate
 smpc_aggregate_parse(const char *name)
 {
-	for (int i = 1; name != NULL && i < (int) lengthof(smpc_aggregate_names); i++)
-		if (strcmp(name, smpc_aggregate_names[i]) == 0)
-			return (SmpcAggregate) i;
-	return SMPC_AGG_NONE;
+	return (SmpcAggregate) smpc_name_index(smpc_aggregate_names, lengthof(smpc_aggregate_names),
+										   name);
 }
 
 /* "integer", ...; NULL for SMPC_VALUE_NONE. */
@@ -51,8 +59,6 @@ smpc_value_class_name(SmpcValueClass vc)
 SmpcValueClass
 smpc_value_class_parse(const char *name)
 {
-	for (int i = 1; name != NULL && i < (int) lengthof(smpc_value_class_names); i++)
-		if (strcmp(name, smpc_value_class_names[i]) == 0)
-			return (SmpcValueClass) i;
-	return SMPC_VALUE_NONE;
+	return (SmpcValueClass) smpc_name_index(smpc_value_class_names,
+											lengthof(smpc_value_class_names), name);
 }
