@@ -16,13 +16,17 @@ PGFILEDESC = "smpc - secure multi-party aggregation"
 
 # Layers, bottom up: crypto and protocol are plain C++ with no
 # PostgreSQL headers; bridge is their exception-free face; net and pg are
-# PostgreSQL glue.
+# PostgreSQL glue, itself in layers (src/pg/README.md), bottom up:
+#   pg/common  net  pg/audit  pg/messaging  pg/policy  pg/jobs
+#   pg/aggregates  pg/datasets  pg/module.cpp
+# A file may include the header of its own layer and of layers below it;
+# scripts/check-layers.sh checks that before any file of the glue compiles.
 CORE_SRCS = $(sort $(wildcard src/crypto/*.cpp src/protocol/*.cpp src/bridge/*.cpp))
-GLUE_SRCS = $(sort $(wildcard src/net/*.cpp src/pg/*.cpp))
+GLUE_SRCS = $(sort $(wildcard src/net/*.cpp src/pg/*.cpp src/pg/*/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes (a struct in shared memory must have one layout in every object).
-$(OBJS): $(wildcard src/*/*.h src/*/*.hpp)
+$(OBJS): $(wildcard src/*/*.h src/*/*.hpp src/pg/*/*.h)
 
 REGRESS = share federation fdw aggregate_local roles policy sources audit reports datasets upgrade analytics
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
@@ -62,6 +66,15 @@ all install installcheck:
 	@echo "PostgreSQL 15 server headers not found: run 'make deps' first" >&2; exit 1
 endif
 
+
+# The glue's includes point down (scripts/check-layers.sh): checked before
+# any file of the glue compiles, and again whenever one of them changes.
+LAYER_FILES = $(wildcard src/net/*.h src/net/*.cpp src/pg/*.cpp src/pg/*/*.h src/pg/*/*.cpp)
+.layers-ok: scripts/check-layers.sh $(LAYER_FILES)
+	bash scripts/check-layers.sh
+	@touch $@
+$(GLUE_SRCS:.cpp=.o): | .layers-ok
+EXTRA_CLEAN = .layers-ok
 
 # Core files must stay free of PostgreSQL headers: compile
 # them without the server include path so an include fails the build.

@@ -1,8 +1,13 @@
 /*
- * Module entry: PG_MODULE_MAGIC, GUCs and shared-memory hooks (the inbox,
- * the audit queue and the partner job slots).
+ * Module entry, the top of the PostgreSQL glue (src/pg/README.md):
+ * PG_MODULE_MAGIC, the definitions of the settings (their variables are in
+ * common/settings.cpp), the shared-memory hooks (the inbox, the handover,
+ * the audit queue and the partner job slots), and the hooks through which
+ * lower layers reach upper ones.
  */
-#include "pg/smpc_pg.h"
+#include "pg/datasets/datasets.h"
+#include "pg/aggregates/aggregates.h"
+#include "net/peer.h"
 
 extern "C" {
 #include "miscadmin.h"
@@ -15,16 +20,7 @@ PG_MODULE_MAGIC;
 PGDLLEXPORT void _PG_init(void);
 }
 
-int			smpc_timeout_ms = 30000;
-char	   *smpc_federation_name = NULL;
-bool		smpc_allow_insecure_transport = false;
-int			smpc_max_messages = 256;
-int			smpc_test_fault = 0;
-int			smpc_audit_queue_kb = 1024;
-bool		smpc_audit_server_log = false;
-
 /* Values of smpc.outside_domain. */
-int			smpc_outside_domain = SMPC_OUTSIDE_REJECT;
 static const struct config_enum_entry smpc_outside_domain_options[] = {
 	{"reject", SMPC_OUTSIDE_REJECT, false},
 	{"drop", SMPC_OUTSIDE_DROP, false},
@@ -47,23 +43,6 @@ static const struct config_enum_entry smpc_test_fault_options[] = {
 	{NULL, 0, false}
 };
 #endif
-
-/*
- * The settings every smpc background worker shares: a database connection,
- * started once (never restarted by the postmaster), running `function` of
- * this library. Callers add the name, argument and notify pid.
- */
-void
-smpc_bgworker_init(BackgroundWorker *worker, const char *function, const char *type)
-{
-	memset(worker, 0, sizeof *worker);
-	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker->bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker->bgw_library_name, "smpc", BGW_MAXLEN);
-	strlcpy(worker->bgw_function_name, function, BGW_MAXLEN);
-	strlcpy(worker->bgw_type, type, BGW_MAXLEN);
-}
 
 static shmem_request_hook_type smpc_prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type smpc_prev_shmem_startup_hook = NULL;
@@ -163,6 +142,9 @@ _PG_init(void)
 #endif
 	smpc_peer_init();
 	smpc_job_records_init();
+	/* What the deliver endpoint hands up (messaging/messaging.h). */
+	smpc_deliver_hooks.request_receive = smpc_request_receive;
+	smpc_deliver_hooks.job_is_released = smpc_job_is_released;
 
 	/*
 	 * Without preloading there is no inbox (jobs then fail with a clear

@@ -1,0 +1,169 @@
+/*
+ * aggregates/: the SQL aggregates. The local phase of each (the
+ * transition state and the helpers that sums, averages, variances, grouped
+ * aggregates and histograms share), the declared key domain of grouped
+ * jobs, and the final functions that run a job (src/pg/jobs).
+ */
+#ifndef SMPC_PG_AGGREGATES_AGGREGATES_H
+#define SMPC_PG_AGGREGATES_AGGREGATES_H
+
+#include "pg/jobs/jobs.h"
+
+#include <math.h>
+
+extern "C" {
+#include "access/tupdesc.h"
+#include "utils/array.h"
+#include "utils/numeric.h"
+}
+
+/* aggregates.cpp: value classes and results shared with smpc_join (join.cpp). */
+extern SmpcValueClass smpc_value_class_of(Oid type);
+extern Datum smpc_to_numeric(__int128 v, int scale);
+
+
+
+/*
+ * int128 (not __int128): PostgreSQL's typedef is only MAXALIGN-aligned, which
+ * is what palloc gives; a plain __int128 member would let the compiler use
+ * 16-byte aligned loads on 8-byte aligned memory.
+ */
+typedef struct SmpcAggState
+{
+	int64		count;
+	int128		isum;			/* integer sum, or numeric and double precision sum * 10^nscale */
+	int32		nscale;
+	int128		isq;			/* variances: sum of squares * 10^sqscale */
+	int32		sqscale;
+	double		fixed_factor;	/* double precision: 10^scale of the federation (= 10^nscale) */
+	int64		outside;		/* values outside the bounds (clipped or rejected) */
+	SmpcBounds	bounds;
+} SmpcAggState;
+
+extern void smpc_numeric_overflow(void) pg_attribute_noreturn();
+extern void smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale);
+extern int	smpc_cmp_scaled(__int128 a, int as, __int128 b, int bs);
+extern SmpcAggState *smpc_state_create(FunctionCallInfo fcinfo, bool with_bounds,
+									   bool integer_class);
+
+/*
+ * The state of this row's transition: the one passed in, or (first row) a
+ * new one with the bounds that apply. Inline: it runs for every row.
+ */
+static inline SmpcAggState *
+smpc_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
+{
+	if (likely(!PG_ARGISNULL(0)))
+		return (SmpcAggState *) PG_GETARG_POINTER(0);
+	return smpc_state_create(fcinfo, with_bounds, integer_class);
+}
+
+/* An integer input after the bounds (counted in s->outside when outside them). */
+static inline int64
+smpc_clip_int(SmpcAggState *s, int64 v)
+{
+	if (likely(!s->bounds.present) || (v >= s->bounds.lo && v <= s->bounds.hi))
+		return v;
+	s->outside++;
+	if (s->bounds.reject)
+		return v;
+	return v < s->bounds.lo ? (int64) s->bounds.lo : (int64) s->bounds.hi;
+}
+extern double smpc_clip_float8(SmpcAggState *s, double v);
+
+/*
+ * A double precision input after the bounds, in the federation's fixed
+ * point (units of 10^-scale, s->fixed_factor = 10^scale) rounded to the
+ * nearest unit, ties to even: what sums, averages, variances and grouped
+ * sums add, exactly. Clipped values are kept within the integer bounds.
+ * False when the value is not finite or its magnitude in units is not below
+ * `limit` (at most 1e37). Inline: it runs for every row.
+ */
+static inline bool
+smpc_float8_fixed(SmpcAggState *s, double v, double limit, __int128 *out)
+{
+	double		x = smpc_clip_float8(s, v) * s->fixed_factor;
+	__int128	r;
+
+	if (unlikely(!(fabs(x) < limit)))
+		return false;
+	x = rint(x);
+	/* The cast to 64 bits is one instruction; to 128 bits a library call. */
+	r = fabs(x) < 9.0e18 ? (__int128) (int64) x : (__int128) x;
+	if (unlikely(s->bounds.present) && !s->bounds.reject)
+		r = r < s->bounds.lo ? (__int128) s->bounds.lo : r > s->bounds.hi ? (__int128) s->bounds.hi : r;
+	*out = r;
+	return true;
+}
+/* The error of a double precision value or local sum beyond 10^37 units. */
+extern void smpc_float8_sum_out_of_range(void) pg_attribute_noreturn();
+extern void smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale);
+/* An argument that is the same for every row, read from the query plan. */
+extern Datum smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+/* The value class ("integer", "numeric", "float8") of argument 1. */
+extern SmpcValueClass smpc_value_class(FunctionCallInfo fcinfo);
+/*
+ * A local sum in the job's fixed point `scale`: v at vscale (integers at 0,
+ * numeric and double precision at their state's scale). Numeric values with
+ * more fractional digits than the scale are an error, never rounded.
+ */
+extern __int128 smpc_fixed_point(__int128 v, int vscale, SmpcValueClass value_class, int scale);
+/* Fills what every aggregate's job request shares; returns the federation. */
+extern SmpcFederationRow *smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s,
+										   SmpcAggregate aggregate, SmpcValueClass value_class,
+										   bool with_bounds, int value_arg,
+										   SmpcJobSpec *req, SmpcBounds *bounds);
+/* moments.cpp: a variance or standard deviation from joint S, Q and n. */
+extern bool smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
+								 int scale, Datum *out);
+/* Array-of-rows results (grouped aggregates, histograms, percentiles). */
+extern TupleDesc smpc_result_rowtype(FunctionCallInfo fcinfo, Oid *elemtype);
+extern Datum smpc_rows_array(Datum *rows, int n, Oid elemtype);
+
+
+/* The most keys a domain may have: the job's vector holds two values per key. */
+#define SMPC_MAX_GROUPS (1024 * 1024)
+
+/* A key of the domain: bytes of a text value (not NUL-terminated). */
+typedef struct SmpcKey
+{
+	const char *data;
+	int			len;
+	uint64		prefix;			/* the first 8 bytes, big-endian, zero-padded */
+} SmpcKey;
+
+/*
+ * A slot of the domain's hash index. It holds what decides most probes
+ * without reading the key itself (a cache miss on a million-key domain):
+ * keys shorter than 8 bytes are equal exactly when their prefixes are,
+ * since text holds no NUL.
+ */
+typedef struct SmpcDomainSlot
+{
+	uint64		prefix;
+	uint32		hash;
+	int32		pos;			/* the key's position; -1: empty */
+} SmpcDomainSlot;
+
+typedef struct SmpcDomain
+{
+	int			n;
+	SmpcKey    *keys;			/* byte order */
+	char		fingerprint[65];	/* SHA-256 of the length-prefixed keys, hex */
+	SmpcDomainSlot *slots;		/* open addressing, at most half full; NULL
+								 * until smpc_domain_index */
+	uint32		mask;			/* number of slots - 1 (a power of two - 1) */
+} SmpcDomain;
+
+/*
+ * Reads a text[] domain: sorts it, refuses NULL, duplicates and sizes
+ * outside 1..SMPC_MAX_GROUPS and fingerprints it, in CurrentMemoryContext.
+ * The keys point into the array.
+ */
+extern void smpc_domain_from_array(ArrayType *array, SmpcDomain *out);
+/* Builds the hash index smpc_domain_find needs (parties that aggregate rows). */
+extern void smpc_domain_index(SmpcDomain *domain);
+/* The position of key (data, len) in an indexed domain, or -1. */
+extern int	smpc_domain_find(const SmpcDomain *domain, const char *data, int len);
+
+#endif							/* SMPC_PG_AGGREGATES_AGGREGATES_H */

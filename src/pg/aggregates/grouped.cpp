@@ -1,0 +1,444 @@
+/*
+ * smpc_sum_by, smpc_avg_by, smpc_count_by: results per group over a public
+ * key domain, in one job whatever the number of groups.
+ *
+ * The domain (the keys a result has rows for) is declared for the job: an
+ * array argument, constant for the query (a literal, a parameter, or a
+ * scalar subquery over a table). Keys are put in byte order without
+ * duplicates; the job's descriptor names their number and a SHA-256
+ * fingerprint of that list, so parties with different domains never
+ * compute together (the job is refused as a mismatch). Cell c of the job's
+ * vector holds key c's partial aggregate: (sum, count) for averages, and for
+ * sums when the release policy sets min_rows; the count alone for counts;
+ * the sum alone otherwise.
+ *
+ * Under min_rows the protocol opens every cell's count first and suppresses
+ * the cells below it: their values are never opened (aggregation_job.hpp).
+ *
+ * A row whose key is NULL or not in the domain fails the query before
+ * anything is sent, or is left out with smpc.outside_domain = drop. The
+ * local phase is not parallel (no combine function): grouped states are
+ * arrays as long as the domain.
+ */
+#include "pg/aggregates/aggregates.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+PGDLLEXPORT Datum smpc_group_accum_int2(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_accum_int4(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_accum_int8(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_accum_numeric(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_accum_float8(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_count_accum(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_sum_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_avg_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_count_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_join_by(PG_FUNCTION_ARGS);
+
+PG_FUNCTION_INFO_V1(smpc_group_accum_int2);
+PG_FUNCTION_INFO_V1(smpc_group_accum_int4);
+PG_FUNCTION_INFO_V1(smpc_group_accum_int8);
+PG_FUNCTION_INFO_V1(smpc_group_accum_numeric);
+PG_FUNCTION_INFO_V1(smpc_group_accum_float8);
+PG_FUNCTION_INFO_V1(smpc_group_count_accum);
+PG_FUNCTION_INFO_V1(smpc_sum_by_final);
+PG_FUNCTION_INFO_V1(smpc_avg_by_final);
+PG_FUNCTION_INFO_V1(smpc_count_by_final);
+PG_FUNCTION_INFO_V1(smpc_join_by);
+}
+
+typedef struct SmpcGroupState
+{
+	SmpcAggState base;			/* bounds, values outside them, rows aggregated */
+	SmpcDomain	domain;
+	int128	   *sums;			/* per key, at scales[k] (integer: 0); NULL for counts */
+	int32	   *scales;			/* numeric and double precision (rounded per row, aggregates.h) only */
+	int64	   *counts;
+	int64		dropped;		/* rows whose key is outside the domain */
+} SmpcGroupState;
+
+/* Reads, sorts and checks the domain argument (the one before the job id). */
+static void
+smpc_domain_load(FunctionCallInfo fcinfo, SmpcDomain *out)
+{
+	smpc_domain_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "key domain")), out);
+}
+
+/*
+ * The state, on the first row: the domain and per-key arrays in the
+ * aggregate context, and the bounds of the value column (argument 1).
+ */
+static SmpcGroupState *
+smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	SmpcGroupState *s;
+	int			n;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "smpc aggregate function called in non-aggregate context");
+	if (!PG_ARGISNULL(0))
+		return (SmpcGroupState *) PG_GETARG_POINTER(0);
+	old = MemoryContextSwitchTo(aggcxt);
+	s = (SmpcGroupState *) palloc0(sizeof(SmpcGroupState));
+	smpc_domain_load(fcinfo, &s->domain);
+	smpc_domain_index(&s->domain);	/* only rows need it: not the final function or smpc_join_by */
+	n = s->domain.n;
+	/* Only the arrays the value type uses: a million keys, 36 MB for all. */
+	if (with_bounds)
+		s->sums = (int128 *) palloc0(sizeof(int128) * n);
+	if (with_bounds && !integer_class)
+		s->scales = (int32 *) palloc0(sizeof(int32) * n);
+	s->counts = (int64 *) palloc0(sizeof(int64) * n);
+	MemoryContextSwitchTo(old);
+	if (with_bounds)
+	{
+		SmpcFederationRow *fed = smpc_load_federation(smpc_default_federation_name(), false);
+
+		smpc_bounds_load_arg(fcinfo, fed, integer_class, 1, &s->base.bounds);
+		s->base.nscale = fed->scale;
+		s->base.fixed_factor = pow(10.0, fed->scale);
+	}
+	return s;
+}
+
+/* The cell of this row's key (argument 1), or -1 when the row is left out. */
+static int
+smpc_group_cell(FunctionCallInfo fcinfo, SmpcGroupState *s)
+{
+	SmpcKey		key = {NULL, 0, 0};
+
+	if (!PG_ARGISNULL(1))
+	{
+		text	   *t = PG_GETARG_TEXT_PP(1);
+		int			c;
+
+		key.data = VARDATA_ANY(t);
+		key.len = VARSIZE_ANY_EXHDR(t);
+		c = smpc_domain_find(&s->domain, key.data, key.len);
+		if (c >= 0)
+			return c;
+	}
+	if (smpc_outside_domain == SMPC_OUTSIDE_DROP)
+	{
+		s->dropped++;
+		return -1;
+	}
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("a row's group key is NULL, which is not in the job's key domain"),
+				errhint("Filter such rows out, or SET smpc.outside_domain = drop."));
+	ereport(ERROR,
+			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			errmsg("group key \"%.*s\" is not in the job's key domain", key.len, key.data),
+			errdetail_plural("The job's domain has %d key; every party must declare the same ones.",
+							 "The job's domain has %d keys; every party must declare the same ones.",
+							 s->domain.n, s->domain.n),
+			errhint("Add the key to the domain at every party, filter such rows out, or SET smpc.outside_domain = drop."));
+	return -1;					/* not reached */
+}
+
+/* Shared transition of the integer types: v is the value (argument 2). */
+static Datum
+smpc_group_add_int(FunctionCallInfo fcinfo, int64 v)
+{
+	SmpcGroupState *s = smpc_group_state(fcinfo, true, true);
+	int			c = smpc_group_cell(fcinfo, s);
+
+	if (c >= 0)
+	{
+		s->sums[c] += smpc_clip_int(&s->base, v);
+		s->counts[c]++;
+		s->base.count++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+smpc_group_accum_int2(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(2))
+		PG_RETURN_POINTER(smpc_group_state(fcinfo, true, true));
+	return smpc_group_add_int(fcinfo, PG_GETARG_INT16(2));
+}
+
+Datum
+smpc_group_accum_int4(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(2))
+		PG_RETURN_POINTER(smpc_group_state(fcinfo, true, true));
+	return smpc_group_add_int(fcinfo, PG_GETARG_INT32(2));
+}
+
+Datum
+smpc_group_accum_int8(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(2))
+		PG_RETURN_POINTER(smpc_group_state(fcinfo, true, true));
+	return smpc_group_add_int(fcinfo, PG_GETARG_INT64(2));
+}
+
+Datum
+smpc_group_accum_numeric(PG_FUNCTION_ARGS)
+{
+	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
+	int			c;
+	__int128	v;
+	int			vscale;
+
+	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
+		PG_RETURN_POINTER(s);
+	smpc_clip_numeric(&s->base, PG_GETARG_NUMERIC(2), &v, &vscale);
+	smpc_add_scaled_to(&s->sums[c], &s->scales[c], v, vscale);
+	s->counts[c]++;
+	s->base.count++;
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+smpc_group_accum_float8(PG_FUNCTION_ARGS)
+{
+	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
+	int			c;
+
+	__int128	v;
+
+	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
+		PG_RETURN_POINTER(s);
+	if (!smpc_float8_fixed(&s->base, PG_GETARG_FLOAT8(2), 1.0e37, &v) ||
+		__builtin_add_overflow(s->sums[c], v, &s->sums[c]))
+		smpc_float8_sum_out_of_range();
+	s->scales[c] = s->base.nscale;
+	s->counts[c]++;
+	s->base.count++;
+	PG_RETURN_POINTER(s);
+}
+
+/* smpc_count_by: rows per key. */
+Datum
+smpc_group_count_accum(PG_FUNCTION_ARGS)
+{
+	SmpcGroupState *s = smpc_group_state(fcinfo, false, false);
+	int			c = smpc_group_cell(fcinfo, s);
+
+	if (c >= 0)
+	{
+		s->counts[c]++;
+		s->base.count++;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+/* Which grouped aggregate a final function computes. */
+typedef enum SmpcGroupKind
+{
+	SMPC_GROUP_SUM,
+	SMPC_GROUP_AVG,
+	SMPC_GROUP_COUNT
+} SmpcGroupKind;
+
+/* The aggregate a grouped job computes per key. */
+static SmpcAggregate
+smpc_group_aggregate(SmpcGroupKind kind)
+{
+	return kind == SMPC_GROUP_SUM ? SMPC_AGG_SUM : kind == SMPC_GROUP_AVG ? SMPC_AGG_AVG : SMPC_AGG_COUNT;
+}
+
+static Datum smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind,
+							const SmpcFederationRow *fed, const SmpcDomain *domain_in,
+							const SmpcGroupState *s, SmpcJobSpec *reqp);
+
+/*
+ * Runs the grouped job and builds its result: an array of smpc.group_value
+ * (key, value, suppressed), one per key of the domain, in byte order.
+ */
+static Datum
+smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind)
+{
+	SmpcGroupState *s = PG_ARGISNULL(0) ? NULL : (SmpcGroupState *) PG_GETARG_POINTER(0);
+	SmpcDomain	domain;
+	SmpcValueClass value_class = kind == SMPC_GROUP_COUNT ? SMPC_VALUE_ANY : smpc_value_class_of(
+		get_fn_expr_argtype(fcinfo->flinfo, 2));
+	SmpcJobSpec req;
+	SmpcBounds	bounds;
+	SmpcFederationRow *fed;
+
+	if (value_class == SMPC_VALUE_NONE)
+		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
+	fed = smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_aggregate(kind), value_class,
+						   kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1, &req,
+						   &bounds);
+	if (s != NULL)
+		domain = s->domain;
+	else
+		smpc_domain_load(fcinfo, &domain);
+	if (s != NULL && s->dropped > 0)
+		ereport(NOTICE,
+				errmsg("%lld rows with a key outside the job's domain were left out",
+					   (long long) s->dropped));
+	return smpc_group_run(fcinfo, kind, fed, &domain, s, &req);
+}
+
+/*
+ * Runs a grouped job whose request has its common parts filled (at an input
+ * party s holds the local partial aggregates; NULL: none) and builds its
+ * result.
+ */
+static Datum
+smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederationRow *fed,
+			   const SmpcDomain *domain_in, const SmpcGroupState *s, SmpcJobSpec *reqp)
+{
+	SmpcDomain	domain = *domain_in;
+	SmpcJobSpec req = *reqp;
+	SmpcValueClass value_class = req.value_class;
+	SmpcJobResult res;
+	bool		gated;
+	int			width;
+	int			sum_at;
+	int			count_at;
+	__int128   *out;
+	Oid			elemtype;
+	TupleDesc	desc;
+	Datum	   *rows;
+
+
+	/* Cell layout: (sum, count), the sum alone, or the count alone. */
+	gated = fed->min_rows > 0;
+	sum_at = kind == SMPC_GROUP_COUNT ? -1 : 0;
+	count_at = kind == SMPC_GROUP_COUNT ? 0 : (kind == SMPC_GROUP_AVG || gated ? 1 : -1);
+	width = (sum_at >= 0) + (count_at >= 0);
+	if (gated)
+	{
+		req.cells = domain.n;
+		req.cell_width = width;
+		req.cell_count = count_at;
+	}
+	req.width = width * domain.n;
+	req.kinds = kind == SMPC_GROUP_COUNT ? "c" : width == 2 ? "sc" : "s";
+	req.shape = psprintf(" by %d keys %.32s", domain.n, domain.fingerprint);
+	req.inputs = smpc_alloc_values(req.width);
+	for (int c = 0; s != NULL && c < domain.n; c++)
+	{
+		if (sum_at >= 0)
+			req.inputs[c * width + sum_at] = smpc_fixed_point(s->sums[c], s->scales ? s->scales[c] : 0,
+															  value_class, req.scale);
+		if (count_at >= 0)
+			req.inputs[c * width + count_at] = s->counts[c];
+	}
+	out = smpc_alloc_values(req.width);
+	smpc_run_job(fed, &req, out, &res);
+	if (!res.has_result)
+		PG_RETURN_NULL();		/* this party learns no result */
+
+	/* The rows of the result. */
+	desc = smpc_result_rowtype(fcinfo, &elemtype);
+	rows = (Datum *) palloc(sizeof(Datum) * domain.n);
+	for (int c = 0; c < domain.n; c++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		bool		suppressed = res.suppressed != NULL && res.suppressed[c * width];
+		__int128	count = count_at >= 0 ? out[c * width + count_at] : 1;
+
+		values[0] = PointerGetDatum(cstring_to_text_with_len(domain.keys[c].data,
+															 domain.keys[c].len));
+		values[2] = BoolGetDatum(suppressed);
+		if (suppressed || (kind == SMPC_GROUP_AVG && count <= 0))
+			nulls[1] = true;
+		else if (kind == SMPC_GROUP_COUNT)
+			values[1] = smpc_to_numeric(out[c * width], 0);
+		else if (kind == SMPC_GROUP_SUM)
+			values[1] = smpc_to_numeric(out[c * width], req.scale);
+		else
+			values[1] = DirectFunctionCall2(numeric_div, smpc_to_numeric(out[c * width], req.scale),
+											smpc_to_numeric(count, 0));
+		rows[c] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	}
+	return smpc_rows_array(rows, domain.n, elemtype);
+}
+
+Datum
+smpc_sum_by_final(PG_FUNCTION_ARGS)
+{
+	return smpc_group_final(fcinfo, SMPC_GROUP_SUM);
+}
+
+Datum
+smpc_avg_by_final(PG_FUNCTION_ARGS)
+{
+	return smpc_group_final(fcinfo, SMPC_GROUP_AVG);
+}
+
+Datum
+smpc_count_by_final(PG_FUNCTION_ARGS)
+{
+	return smpc_group_final(fcinfo, SMPC_GROUP_COUNT);
+}
+
+/*
+ * smpc_join_by(aggregate, value_type, domain, job_id, column_name): takes
+ * part in a grouped job without an input (the delegated model's compute
+ * parties, output-only parties), as smpc_join does for single aggregates.
+ */
+Datum
+smpc_join_by(PG_FUNCTION_ARGS)
+{
+	char	   *aggregate;
+	SmpcGroupKind kind;
+	SmpcValueClass value_class;
+	SmpcFederationRow *fed;
+	SmpcJobSpec req;
+	SmpcBounds	bounds;
+	SmpcDomain	domain;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("aggregate, value type, domain and job id of smpc_join_by must not be NULL"));
+	aggregate = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strcmp(aggregate, "sum_by") == 0)
+		kind = SMPC_GROUP_SUM;
+	else if (strcmp(aggregate, "avg_by") == 0)
+		kind = SMPC_GROUP_AVG;
+	else if (strcmp(aggregate, "count_by") == 0)
+		kind = SMPC_GROUP_COUNT;
+	else
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("smpc_join_by takes part in sum_by, avg_by or count_by jobs, not \"%s\"",
+					   aggregate));
+	value_class = kind == SMPC_GROUP_COUNT ? SMPC_VALUE_ANY : smpc_value_class_of(PG_GETARG_OID(1));
+	if (value_class == SMPC_VALUE_NONE)
+		ereport(ERROR,
+				errcode(ERRCODE_DATATYPE_MISMATCH),
+				errmsg("smpc_%s does not take values of type %s", aggregate,
+					   format_type_be(PG_GETARG_OID(1))),
+				errhint("Use smallint, integer, bigint, numeric or double precision."));
+	smpc_domain_from_array(PG_GETARG_ARRAYTYPE_P(2), &domain);
+
+	memset(&req, 0, sizeof req);
+	memset(&bounds, 0, sizeof bounds);
+	req.job_id = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	req.aggregate = smpc_group_aggregate(kind);
+	req.value_class = value_class;
+	req.inputs_present = false;
+	req.count_index = -1;
+	req.column = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	fed = smpc_load_federation(smpc_default_federation_name(), false);
+	req.scale = kind == SMPC_GROUP_COUNT || value_class == SMPC_VALUE_INTEGER ? 0 : fed->scale;
+	if (kind != SMPC_GROUP_COUNT)
+	{
+		smpc_bounds_for_column(fed, req.column, value_class == SMPC_VALUE_INTEGER, &bounds);
+		req.bounds = &bounds;
+	}
+	return smpc_group_run(fcinfo, kind, fed, &domain, NULL, &req);
+}

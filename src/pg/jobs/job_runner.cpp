@@ -1,0 +1,338 @@
+/*
+ * Running one secure job: check the partners, claim the job id, admit it
+ * under this party's release policy and privacy budget, exchange with the
+ * partners (exchange_loop.cpp), hand the released result to
+ * job_records.cpp, and record the attempt in the audit trail.
+ *
+ * Job ids: the job is claimed in shared memory before any message leaves (a
+ * second session running it here is refused) and stays claimed until the
+ * transaction ends. A released job id is never computed again: running it
+ * again returns the stored result (job_records.cpp). A job that fails leaves
+ * no row, so it can simply be run again.
+ */
+#include "pg/jobs/jobs.h"
+#include "net/peer.h"
+
+extern "C" {
+#include "access/parallel.h"
+#include "common/shortest_dec.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "utils/memutils.h"
+}
+
+/*
+ * The job context of this backend (jobs.h), and the privacy charge of the
+ * job it runs, if any (policy/privacy.cpp).
+ */
+static SmpcJobContext smpc_context;
+static SmpcPrivacyCharge smpc_charge;
+static volatile bool smpc_charged = false;
+
+SmpcJobContext *
+smpc_job_context(void)
+{
+	return &smpc_context;
+}
+
+__int128 *
+smpc_alloc_values(int n)
+{
+	char	   *raw = (char *) palloc0(sizeof(__int128) * (Size) Max(n, 1) + 16);
+
+	return (__int128 *) TYPEALIGN(16, raw);
+}
+
+/*
+ * The parties this party exchanges messages with in this job, so needs an
+ * smpc server for (to send, or to authenticate what they deliver): every
+ * party, for a compute party; the compute parties, for any other. Also
+ * checks that a party without an input role aggregated no rows.
+ */
+static void
+smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobSpec *req, bool *needed,
+			   bool *tolerant, bool *symmetric)
+{
+	SmpcFederation core;
+	SmpcStatus	st;
+	bool		self_input;
+	bool		self_compute;
+	bool		self_output;
+	bool		inputs_compute = true;
+	bool		every_role = true;
+
+	smpc_federation_as_core(fed, &core);
+	if (!smpc_federation_roles(&core, fed->self, &self_input, &self_compute, &self_output, &st))
+		smpc_raise_status(&st);
+	if (!self_input && req->inputs_present && req->rows > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("party \"%s\" supplies no input in federation \"%s\", but the aggregate read %lld rows",
+					   fed->self_name, fed->name, (long long) req->rows),
+				errdetail("Its role is to compute or to receive the result."),
+				errhint("Run SELECT smpc_join('%s', '%s', job_id) here instead.",
+						smpc_aggregate_name(req->aggregate), smpc_value_class_name(req->value_class)));
+	for (int i = 0; i < fed->nparties; i++)
+	{
+		bool		input;
+		bool		compute;
+		bool		output;
+
+		if (!smpc_federation_roles(&core, i, &input, &compute, &output, &st))
+			smpc_raise_status(&st);
+		needed[i] = i != fed->self && (self_compute || compute);
+		if (input && !compute)
+			inputs_compute = false;
+		if (!input || !compute || !output)
+			every_role = false;
+	}
+	*tolerant = fed->threshold != 0 || !inputs_compute;
+	*symmetric = every_role;
+}
+
+/*
+ * Whether this party's inbox can hold the job's messages: each partner
+ * files up to two rounds' messages of the job's width at once (a share and
+ * the next round's), in 32 kB slots. A grouped job with many keys among
+ * many parties can need more than smpc.max_messages; it fails here, before
+ * anything is sent, rather than at a partner's delivery.
+ */
+static void
+smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobSpec *req)
+{
+	/*
+	 * Values (with the salt and MAC tags some models add: at most one per
+	 * cell and two more), plus the job id and the federation definition a
+	 * share carries.
+	 */
+	Size		bytes = (Size) (req->width + req->cells + 2) * 16 + strlen(req->job_id) + 8192 + 1024;
+	int			slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
+	int			needed = (fed->nparties - 1) * 2 * slots;
+
+	if (needed > smpc_max_messages)
+		ereport(ERROR,
+				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				errmsg("job \"%s\" needs %d inbox slots, more than smpc.max_messages (%d)",
+					   req->job_id, needed, smpc_max_messages),
+				errdetail("Each of the %d partners may file two messages of %d slots of 32 kB at once.",
+						  fed->nparties - 1, slots),
+				errhint("Raise smpc.max_messages to at least %d at every party (server restart), or use fewer keys or buckets.",
+						needed));
+}
+
+/*
+ * The checks, the claim and the exchange of smpc_run_job. Returns true when
+ * the job was computed now, false when an earlier release was returned.
+ * Sets the audit record's policy.
+ */
+static bool
+smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req,
+					 const char *descriptor, SmpcJobContext *ctx, SmpcAuditRecord *audit,
+					 __int128 *outputs, SmpcJobResult *res)
+{
+	uint8		key[32];
+	SmpcStatus	st;
+	volatile bool stored = false;
+	TimestampTz started = GetCurrentTimestamp();
+	bool	   *needed = (bool *) palloc0(sizeof(bool) * fed->nparties);
+	bool		tolerant;
+	bool		symmetric;
+
+	/* Everything that can be checked locally is checked before any message leaves. */
+	smpc_job_peers(fed, req, needed, &tolerant, &symmetric);
+	smpc_peer_check_partners(fed, needed);
+	smpc_check_inbox_room(fed, req);
+	smpc_check_result_grant(fed);
+	if (!smpc_job_key(fed->name, req->job_id, strlen(req->job_id), key, &st))
+		smpc_raise_status(&st);
+
+	/* Released earlier in this transaction? */
+	if (smpc_job_lookup_pending(fed, req->job_id, descriptor, outputs, req->width, res))
+		return false;
+
+	/*
+	 * Claim the job in shared memory: a second session running the same job
+	 * here, or its id in another federation, is refused at once. A released
+	 * job stays claimed until this transaction ends and its row is visible
+	 * to others.
+	 */
+	smpc_job_claim(fed, req->job_id, key);
+	/*
+	 * Peer to peer, every round goes both ways between every pair: a
+	 * partner's call may carry this party's message back, and without
+	 * dropout tolerance, after the shares, always does (handover.cpp).
+	 */
+	if (symmetric)
+		smpc_handover_begin(key, !tolerant, fed->self);
+	{
+		SmpcJobStatus status;
+
+		memset(&status, 0, sizeof status);
+		status.state = SMPC_JOB_RUNNING;
+		status.roleid = GetUserId();
+		status.started = started;
+		strlcpy(status.federation, fed->name, sizeof status.federation);
+		strlcpy(status.job_id, req->job_id, sizeof status.job_id);
+		strlcpy(status.aggregate, descriptor, sizeof status.aggregate);
+		strlcpy(status.initiated_by, ctx->initiator ? ctx->initiator : "",
+				sizeof status.initiated_by);
+		smpc_inbox_set_status(key, &status, true);
+	}
+	PG_TRY();
+	{
+		stored = smpc_job_lookup_stored(fed, req->job_id, descriptor, outputs, req->width, res);
+		if (!stored)
+		{
+			SmpcPolicy	policy;
+
+			/* An earlier attempt that opened anything spent the id. */
+			smpc_spent_check(fed, req->job_id);
+			char		described[512];
+			double	   *noise = NULL;
+			bool		holds_data = req->inputs_present && smpc_party_is_input(fed, fed->self);
+
+			/* A new computation: this party's release policy must admit it. */
+			smpc_policy_for_job(fed, req->bounds, &policy);
+			if (smpc_policy_describe(&policy, described, sizeof described, &st))
+				audit->text[SMPC_AUDIT_POLICY] = pstrdup(described);
+			smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds, req->outside);
+			/* Differential privacy: the noise, and (with data here) the budget. */
+			if (smpc_epsilon > 0)
+			{
+				{
+					SmpcNoiseShape shape = {req->kinds, req->width, req->bounds, req->column};
+
+					noise = smpc_privacy_noise(fed, &shape, smpc_epsilon);
+				}
+				if (holds_data)
+				{
+					smpc_privacy_admit(fed, req->job_id, descriptor, ctx->initiator, req->sources,
+									   smpc_epsilon, &smpc_charge);
+					smpc_charged = true;
+				}
+			}
+			else if (holds_data)
+				smpc_privacy_require_none(fed, req->sources);
+			/* (The job refuses a federation smaller than min_parties when it is made.) */
+			{
+				SmpcExchange x;
+
+				memset(&x, 0, sizeof x);
+				x.fed = fed;
+				x.job_id = req->job_id;
+				x.descriptor = descriptor;
+				x.req = req;
+				x.policy = &policy;
+				x.noise = noise;
+				x.key = key;
+				x.tolerant = tolerant;
+				x.ctx = ctx;
+				smpc_job_exchange(&x, outputs, res);
+			}
+			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started, res);
+		}
+		{
+			SmpcJobStatus ended;
+
+			memset(&ended, 0, sizeof ended);
+			ended.state = SMPC_JOB_ENDED;
+			smpc_inbox_set_status(key, &ended, false);
+		}
+	}
+	PG_CATCH();
+	{
+		/* (A failed run's posted messages must not reach a partner's next run.) */
+		smpc_handover_drop_posted(key);
+		smpc_inbox_unregister(key);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (stored)
+		smpc_inbox_unregister(key);
+	return !stored;
+}
+
+/*
+ * Runs one job (or returns its earlier release) and records the attempt in
+ * the audit trail, whatever its outcome.
+ */
+void
+smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *outputs,
+			 SmpcJobResult *res)
+{
+	char	   *descriptor;
+	size_t		job_id_len = strlen(req->job_id);
+	SmpcAuditRecord audit;
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool computed = false;
+	SmpcJobContext *ctx = smpc_job_context();
+
+	memset(res, 0, sizeof *res);
+	ctx->entered = true;
+	ctx->exchanged = false;
+	smpc_charged = false;
+	smpc_inbox_require();
+	if (IsParallelWorker())
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				errmsg("smpc jobs cannot run in a parallel worker"));
+	if (job_id_len == 0 || job_id_len > 16384)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("job id must be between 1 and 16384 bytes long"));
+	/*
+	 * A job on a published dataset is named after it: a job id taken by a
+	 * partner's smpc_run can never hand its result to a local aggregate
+	 * under the same id (that is a different computation, SM005).
+	 */
+	if (smpc_epsilon > 0 && (ctx->dataset != NULL || req->kinds == NULL))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("smpc.epsilon does not apply to %s", ctx->dataset
+					   ? "jobs on published datasets yet" : "this job"),
+				errhint("SET smpc.epsilon = 0 for this job."));
+	descriptor = psprintf("%s(%s)%s%s%s%s", smpc_aggregate_name(req->aggregate),
+						  smpc_value_class_name(req->value_class),
+						  req->shape ? req->shape : "", ctx->dataset ? " on " : "",
+						  ctx->dataset ? ctx->dataset : "",
+						  smpc_epsilon > 0 ? psprintf(" with epsilon %s", double_to_shortest_decimal(smpc_epsilon)) : "");
+	if (strlen(descriptor) > 255)
+		elog(ERROR, "smpc job descriptor \"%s\" is too long", descriptor);
+
+	smpc_audit_begin(&audit, fed, req->job_id, descriptor, req->outside, ctx->initiator);
+	PG_TRY();
+	{
+		computed = smpc_run_job_checked(fed, req, descriptor, ctx, &audit, outputs, res);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		smpc_audit_failed(&audit, edata);
+		/* Charged, but nothing of this party's input left: give the budget back. */
+		/*
+		 * (Not when an input plus its noise share left the field's range:
+		 * that failure depends on the noise, and refunding it would make
+		 * the release (epsilon, delta) instead of pure epsilon.)
+		 */
+		if (smpc_charged && !ctx->exchanged &&
+			edata->sqlerrcode != ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
+			smpc_privacy_refund(fed, req->job_id, descriptor, ctx->initiator, &smpc_charge);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	audit.text[SMPC_AUDIT_COVERS] = res->covers;
+	audit.text[SMPC_AUDIT_DROPOUTS] = res->dropouts;
+	if (res->has_result)
+		audit.text[SMPC_AUDIT_VERIFIED] = res->verified ? "true" : "false";
+	if (!res->has_result)
+		smpc_audit_released(&audit, computed ? "contributed" : "returned", NULL);
+	else
+		smpc_audit_released(&audit, computed ? "released" : "returned",
+							smpc_audit_result_text(req, outputs, res));
+}

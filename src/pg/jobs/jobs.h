@@ -1,0 +1,167 @@
+/*
+ * jobs/: one aggregate job from its request to its result: the
+ * orchestration (job_runner.cpp: checks, claim, privacy, audit), the I/O
+ * loop of the exchange with partners (exchange_loop.cpp) and what it sends
+ * (outbox.cpp), released jobs in smpc.jobs (job_records.cpp), spent job ids
+ * (spent_ids.cpp) and smpc.job_status (job_status.cpp).
+ */
+#ifndef SMPC_PG_JOBS_JOBS_H
+#define SMPC_PG_JOBS_JOBS_H
+
+#include "pg/audit/audit.h"
+#include "pg/messaging/messaging.h"
+#include "pg/policy/policy.h"
+
+/*
+ * A partner's report that the job it was asked to run could not begin
+ * (datasets/requests.cpp reads it): raises when it is one for the call
+ * `nonce`, else ignores it.
+ */
+typedef void (*SmpcReportReader) (const SmpcFederationRow *fed, const char *job_id,
+								  const uint8 *nonce, const uint8 *data, size_t len);
+
+/*
+ * The job this backend runs next, or runs now. The layers above (datasets/)
+ * fill it before they run the query whose aggregate runs the job (the
+ * aggregate cannot pass it on: SQL runs in between); the runner passes it
+ * down explicitly from there and reports in it how far the job got. One
+ * per backend (smpc_job_context()).
+ */
+typedef struct SmpcJobContext
+{
+	const char *initiator;		/* the partner that asked for the job, or NULL */
+	const char *dataset;		/* "dataset.column" of a job on a published dataset, or NULL */
+	const uint8 *request_nonce; /* the call whose partners' failure reports count, or NULL */
+	SmpcReportReader read_report;	/* reads those reports (with request_nonce) */
+	bool		entered;		/* smpc_run_job was called */
+	bool		exchanged;		/* its round-1 messages went out */
+} SmpcJobContext;
+
+extern SmpcJobContext *smpc_job_context(void);
+
+/* spent_ids.cpp: a job id that opened anything here never runs again. */
+extern void smpc_spent_check(const SmpcFederationRow *fed, const char *job_id);
+extern void smpc_spent_record(const SmpcFederationRow *fed, const char *job_id,
+							  const char *descriptor, const char *initiator);
+
+/*
+ * job_runner.cpp: the job an aggregate asks to run, with this party's input
+ * (not a request message between parties: that is the bridge's SmpcRequest).
+ */
+typedef struct SmpcJobSpec
+{
+	const char *job_id;
+	SmpcAggregate aggregate;
+	SmpcValueClass value_class;
+	/* What else the job's descriptor names, e.g. " by 12 groups of domain ab12..." */
+	const char *shape;
+	int			width;
+	int			scale;			/* fixed point of the sum slot */
+	int			count_index;	/* slot holding the row count, or -1 */
+	int			cells;			/* grouped jobs (SmpcJobShape); 0: not grouped */
+	int			cell_width;
+	int			cell_count;
+	__int128   *inputs;			/* width values (smpc_alloc_values) */
+	bool		inputs_present; /* false: this party supplies no input */
+	int64		rows;			/* local rows aggregated (a non-input party must have none) */
+	const SmpcBounds *bounds;	/* that applied to the input (not for count) */
+	int64		outside;		/* input values outside the bounds */
+	/*
+	 * Differential privacy (smpc.epsilon): what each value is, repeated
+	 * for every cell (or once for the whole vector): 'c' a count, 's' a
+	 * sum, 'q' a sum of squares. NULL: the job cannot take noise.
+	 */
+	const char *kinds;
+	const char *column;			/* the column aggregated (for messages), or NULL */
+	const SmpcSources *sources; /* what the job reads (privacy budgets); NULL: unknown */
+} SmpcJobSpec;
+
+/* n zeroed 128-bit values, 16-byte aligned (palloc only aligns to 8). */
+extern __int128 *smpc_alloc_values(int n);
+
+/* What a job gave this party. */
+typedef struct SmpcJobResult
+{
+	bool		has_result;		/* false: this party only supplied its input */
+	char	   *covers;			/* input parties covered, comma-separated; NULL: unknown */
+	char	   *dropouts;		/* "party c: ...; ..." or NULL */
+	bool	   *suppressed;		/* per output slot: not released (a small cell); NULL: none */
+	const char *result_text;	/* the values as smpc.jobs keeps them ("v1,v2,-"), or NULL */
+	bool		verified;		/* checked against a compute party that changed a value */
+} SmpcJobResult;
+
+/*
+ * Runs the job in federation fed (or returns its stored result); fills
+ * outputs[0..width) with the joint values, in the same fixed point as the
+ * inputs, when res->has_result. A request without inputs (inputs_present
+ * false) is that of a party that supplies none.
+ */
+extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req,
+						 __int128 *outputs, SmpcJobResult *res);
+
+/*
+ * job_records.cpp: released jobs in smpc.jobs. Lookups only read, so they
+ * work while a parallel plan runs; the row of a job released by this
+ * transaction is written when the query's executor finishes.
+ */
+extern void smpc_job_records_init(void);
+extern bool smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id,
+									const char *descriptor, __int128 *outputs, int width,
+									SmpcJobResult *res);
+extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id,
+								   const char *descriptor, __int128 *outputs, int width,
+								   SmpcJobResult *res);
+extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
+/* Claims the job here (inbox.cpp), or raises SM005: a job id runs once per party. */
+extern void smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, const uint8 *key);
+/* The covers of a released job as smpc.jobs keeps them (not the bridge's smpc_job_covered). */
+extern char *smpc_job_stored_covers(const SmpcFederationRow *fed, const char *job_id);
+/* Also sets res->result_text. */
+extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
+							const char *descriptor, const uint8 *key, const __int128 *outputs,
+							int width, TimestampTz started, SmpcJobResult *res);
+
+/* The released result as the audit log shows it (job_records.cpp). */
+extern char *smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs,
+									const SmpcJobResult *res);
+
+/*
+ * Inside jobs/ only: the exchange of one job with its partners, as the
+ * runner hands it to the I/O loop (exchange_loop.cpp).
+ */
+typedef struct SmpcExchange
+{
+	const SmpcFederationRow *fed;
+	const char *job_id;
+	const char *descriptor;
+	const SmpcJobSpec *req;
+	const SmpcPolicy *policy;
+	const double *noise;		/* per value, the exponent of its noise, or NULL: none */
+	const uint8 *key;			/* smpc_job_key */
+	bool		tolerant;		/* the job may go on without partners that drop out */
+	SmpcJobContext *ctx;
+	bool		spent;			/* its spent job id is recorded (spent_ids.cpp) */
+	MemoryContext cxt;			/* outlives the loop's passes (exchange_loop.cpp) */
+} SmpcExchange;
+
+/*
+ * The message type of a message in the wire format (byte 5), or 0. The one
+ * place the glue reads the wire format itself; the bridge is to offer an
+ * accessor for it.
+ */
+static inline int
+smpc_wire_type(const uint8 *data, size_t len)
+{
+	return len > 5 ? data[5] : 0;
+}
+
+/* exchange_loop.cpp: runs the exchange; fills outputs and res. */
+extern void smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res);
+
+/* outbox.cpp: what the exchange loop sends. */
+extern void smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone);
+extern void smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
+							  const ErrorData *edata);
+extern char *smpc_format_timeout(void);
+
+#endif							/* SMPC_PG_JOBS_JOBS_H */

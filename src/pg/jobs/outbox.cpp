@@ -1,0 +1,377 @@
+/*
+ * What the exchange loop (exchange_loop.cpp) sends: the state machine's
+ * outbox, to partners in parallel or handed back on their own calls
+ * (messaging/handover.cpp), a round at a time; and, when this party
+ * aborts, the notice that tells its partners why (never raising).
+ */
+#include "pg/jobs/jobs.h"
+#include "net/peer.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+}
+
+#define SMPC_ABORT_NOTICE_MS 1000
+
+/* smpc.timeout as messages name it. */
+char *
+smpc_format_timeout(void)
+{
+	if (smpc_timeout_ms % 1000 == 0)
+		return psprintf("%d s", smpc_timeout_ms / 1000);
+	return psprintf("%d ms", smpc_timeout_ms);
+}
+
+/*
+ * Sends everything in the job's outbox and clears it. Messages to different
+ * partners go out in parallel; several messages to one partner (a partial
+ * and a confirm produced by the same step) share its connection, so they go
+ * in successive batches, in order. Messages to parties without a server
+ * (aborts to data owners this party never talks to) are skipped. With
+ * SMPC_SEND_TOLERANT, an unreachable partner is marked in *unreachable
+ * (bit per party) with its failure in failures[party].
+ */
+static void
+smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
+				  TimestampTz deadline, SmpcSendMode mode, uint64 *unreachable, char **failures,
+				  int *codes)
+{
+	int			n = smpc_job_outbox_size(job);
+	SmpcSend   *sends;
+	int		   *dest;
+	int		   *types;
+	bool	   *sent;
+	bool	   *in_batch;
+	int			nsent = 0;
+
+	if (n == 0)
+		return;
+	sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * n);
+	dest = (int *) palloc0(sizeof(int) * n);
+	types = (int *) palloc0(sizeof(int) * n);
+	sent = (bool *) palloc0(sizeof(bool) * n);
+	in_batch = (bool *) palloc(sizeof(bool) * fed->nparties);
+	for (int i = 0; i < n; i++)
+	{
+		int			to;
+		const uint8_t *data;
+		size_t		len;
+
+		smpc_job_outbox_item(job, i, &to, &data, &len);
+		if ((mode == SMPC_SEND_BEST_EFFORT && !smpc_peer_has_server(fed->parties[to])) ||
+			(key != NULL && len > 5 &&
+			 smpc_handover_offer(key, to, smpc_wire_type(data, len), data, len)))
+		{
+			/* (Or handed back on the partner's own call, which waits for it.) */
+			sent[i] = true;
+			nsent++;
+		}
+	}
+	while (nsent < n)
+	{
+		int			nbatch = 0;
+
+		memset(in_batch, 0, sizeof(bool) * fed->nparties);
+		for (int i = 0; i < n; i++)
+		{
+			int			to;
+			const uint8_t *data;
+			size_t		len;
+
+			if (sent[i])
+				continue;
+			smpc_job_outbox_item(job, i, &to, &data, &len);
+			/* After a failure, a partner gets nothing more from this flush. */
+			if (unreachable && (*unreachable & (UINT64CONST(1) << to)))
+			{
+				sent[i] = true;
+				nsent++;
+				continue;
+			}
+			if (in_batch[to])
+				continue;
+			in_batch[to] = true;
+			sent[i] = true;
+			sends[nbatch].party = fed->parties[to];
+			sends[nbatch].data = data;
+			sends[nbatch].len = len;
+			/* e.g. "round 2 (count)", for errors */
+			sends[nbatch].what = (char *) palloc(64);
+			smpc_job_round_name(job, smpc_wire_type(data, len), (char *) sends[nbatch].what, 64);
+			dest[nbatch] = to;
+			types[nbatch] = smpc_wire_type(data, len);
+			nbatch++;
+		}
+		if (nbatch == 0)
+			break;
+		smpc_peer_send_all(sends, nbatch, deadline, mode);
+		for (int b = 0; b < nbatch; b++)
+		{
+			if (sends[b].failure && unreachable)
+			{
+				*unreachable |= UINT64CONST(1) << dest[b];
+				failures[dest[b]] = sends[b].failure;
+				codes[dest[b]] = sends[b].failure_code;
+			}
+			/* The partner's message of the round, handed back: into the inbox. */
+			if (sends[b].reply != NULL && key != NULL)
+				smpc_receive_reply(fed, key, dest[b], sends[b].reply, sends[b].reply_len);
+			if (sends[b].reply != NULL)
+				explicit_bzero(sends[b].reply, sends[b].reply_len);
+			/* A share its server accepted: it may not leave this input out. */
+			if (sends[b].failure == NULL && types[b] == SMPC_MSG_SHARE)
+				smpc_job_acknowledged(job, dest[b]);
+		}
+		nsent += nbatch;
+	}
+	smpc_job_outbox_clear(job);
+	pfree(sends);
+	pfree(dest);
+	pfree(types);
+	pfree(sent);
+	pfree(in_batch);
+}
+
+/*
+ * The reason sent to partners when this party aborts. Errors of the
+ * protocol itself (timeouts, mismatches, a partner's abort) are shared as
+ * they are, since partners need them to understand the failure; any other
+ * local error is reduced to its SQLSTATE, so that nothing about this party's
+ * data or configuration leaves in an error text.
+ */
+static char *
+smpc_abort_reason(const SmpcFederationRow *fed, const ErrorData *edata)
+{
+	char		code[6];
+
+	memcpy(code, unpack_sql_state(edata->sqlerrcode), 6);
+	if (code[0] == 'S' && code[1] == 'M')
+		return pstrdup(edata->message);
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		return psprintf("the job was cancelled at party %s", fed->self_name);
+	/*
+	 * A partner this party could not reach: partners that do not call that
+	 * one themselves (handover.cpp) learn it only this way. The message
+	 * names the party and nothing else (libpq's text is in the detail).
+	 */
+	if (edata->sqlerrcode == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION &&
+		strncmp(edata->message, SMPC_CONNECT_FAILED_PREFIX, strlen(SMPC_CONNECT_FAILED_PREFIX)) == 0)
+		return psprintf("party %s %s (SQLSTATE %s)", fed->self_name, edata->message, code);
+	return psprintf("an error occurred at party %s (SQLSTATE %s)", fed->self_name, code);
+}
+
+/*
+ * Whether partners must stop too: this party saw something inconsistent
+ * (a mismatch, equivocation, a job id clash). Otherwise the abort only says
+ * that this party leaves, and a job that tolerates dropouts goes on.
+ */
+static bool
+smpc_abort_is_fatal(const ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_SMPC_FEDERATION_MISMATCH ||
+		edata->sqlerrcode == ERRCODE_SMPC_PROTOCOL_VIOLATION ||
+		edata->sqlerrcode == ERRCODE_SMPC_JOB_CONFLICT ||
+		edata->sqlerrcode == ERRCODE_SMPC_POLICY_MISMATCH;
+}
+
+typedef struct SmpcAbortNotice
+{
+	SmpcJob    *job;
+	const SmpcFederationRow *fed;
+	const uint8 *key;
+	const ErrorData *edata;
+} SmpcAbortNotice;
+
+/*
+ * Messages this party left for partners' calls (handover.cpp) that no call
+ * took yet go out as plain deliveries, before the abort: a partner that
+ * calls this party may have heard nothing of this run, and would take an
+ * abort alone for an earlier, dead run and wait for a retry.
+ */
+static void
+smpc_send_posted(const SmpcFederationRow *fed, const uint8 *key, TimestampTz deadline)
+{
+	SmpcSend   *sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * fed->nparties);
+
+	for (;;)
+	{
+		int			n = 0;
+
+		for (int p = 0; p < fed->nparties; p++)
+		{
+			uint8	   *data;
+			size_t		len;
+
+			if (p == fed->self || !smpc_handover_take_posted(key, p, &data, &len))
+				continue;
+			sends[n].party = fed->parties[p];
+			sends[n].data = data;
+			sends[n].len = len;
+			sends[n].what = "posted";
+			n++;
+		}
+		if (n == 0)
+			break;
+		smpc_peer_send_all(sends, n, deadline, SMPC_SEND_BEST_EFFORT);
+	}
+	pfree(sends);
+}
+
+static void
+smpc_send_abort(void *arg)
+{
+	SmpcAbortNotice *n = (SmpcAbortNotice *) arg;
+	SmpcStatus	st;
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS);
+
+	if (n->key != NULL)
+		smpc_send_posted(n->fed, n->key, deadline);
+	if (smpc_job_abort(n->job, smpc_abort_reason(n->fed, n->edata), smpc_abort_is_fatal(n->edata), &st))
+		smpc_flush_outbox(n->job, n->fed, NULL, deadline, SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL);
+}
+
+/* Tells every partner that this party aborted the job; never raises. */
+void
+smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
+				  const ErrorData *edata)
+{
+	SmpcAbortNotice n = {job, fed, key, edata};
+
+	smpc_never_raise(smpc_send_abort, &n);
+}
+
+#ifdef SMPC_TEST_BUILD
+/*
+ * Test builds: smpc.test_fault pause_before_roster or pause_before_confirm
+ * makes this party stop for SMPC_TEST_PAUSE_MS just before its roster or
+ * confirm messages go out (its shares, or its partials, are out), so a test
+ * can stop or restart its server there.
+ * Interruptible like any wait.
+ */
+#define SMPC_TEST_PAUSE_MS 3000
+#define SMPC_FAULT_PAUSE_BEFORE_ROSTER 6
+#define SMPC_FAULT_PAUSE_BEFORE_CONFIRM 7
+
+static void
+smpc_test_pause(SmpcJob *job)
+{
+	int			want = smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_ROSTER ? 6
+		: smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_CONFIRM ? 3 : 0;
+	bool		found = false;
+
+	for (int i = 0; want != 0 && i < smpc_job_outbox_size(job) && !found; i++)
+	{
+		int			to;
+		const uint8_t *data;
+		size_t		len;
+
+		smpc_job_outbox_item(job, i, &to, &data, &len);
+		found = smpc_wire_type(data, len) == want;
+	}
+	if (!found)
+		return;
+	ereport(LOG, errmsg("smpc: test fault: pausing for %d ms", SMPC_TEST_PAUSE_MS));
+	{
+		/* Partners' deliveries set the latch: wait out the whole pause. */
+		TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_TEST_PAUSE_MS);
+		long		left;
+
+		while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left,
+							 PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+}
+#endif
+
+/*
+ * Sends the outbox; a partner that cannot be reached gets nothing more in a
+ * job that tolerates dropouts (its messages are still awaited), else its
+ * failure is raised.
+ */
+void
+smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone)
+{
+	const SmpcFederationRow *fed = x->fed;
+	bool		tolerant = x->tolerant;
+	uint64		unreachable = 0;
+	char	  **failures;
+	int		   *codes;
+
+#ifdef SMPC_TEST_BUILD
+	smpc_test_pause(job);
+#endif
+	/* The job id is spent before anything that opens values leaves. */
+	if (!x->spent && smpc_job_committed(job))
+	{
+		smpc_spent_record(fed, x->job_id, x->descriptor, x->ctx->initiator);
+		x->spent = true;
+	}
+	failures = (char **) palloc0(sizeof(char *) * fed->nparties);
+	codes = (int *) palloc0(sizeof(int) * fed->nparties);
+	/* Dropping a partner can complete a round and make more to send. */
+	while (smpc_job_outbox_size(job) > 0)
+	{
+		uint64		before = unreachable;
+		bool		sharing = smpc_job_round(job) <= 1;
+		StringInfoData lost;
+
+		smpc_flush_outbox(job, fed, x->key, deadline, tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT,
+						  &unreachable, failures, codes);
+		initStringInfo(&lost);
+		for (int i = 0; i < fed->nparties; i++)
+		{
+			SmpcStatus	st;
+			bool		went_on;
+
+			if (!(unreachable & ~before & (UINT64CONST(1) << i)))
+				continue;
+			/* A partner that released the job before this party shared: too late. */
+			if (codes[i] == ERRCODE_SMPC_JOB_RELEASED && sharing)
+				ereport(ERROR,
+						errcode(ERRCODE_SMPC_JOB_RELEASED),
+						errmsg("job was already released at party \"%s\" without this party",
+							   fed->parties[i]),
+						errdetail_internal("Party %s %s.", fed->parties[i], failures[i]),
+						errhint("This party joined after the others finished; its input is not in their result."));
+			/*
+			 * A partner for which the job has just ended (refused, aborted,
+			 * released without us) says so at once; why it ended may be on
+			 * its way. A job without tolerance keeps the first such answer
+			 * for the caller, which waits a moment for the reason (in the
+			 * caller's memory: the loop's pass memory is reset each pass).
+			 */
+			if (!tolerant)
+			{
+				if (*gone == NULL)
+					*gone = MemoryContextStrdup(x->cxt, psprintf("party %s %s", fed->parties[i],
+																   failures[i]));
+				continue;
+			}
+			if (!smpc_job_unreachable(job, i, failures[i], &went_on, &st))
+				smpc_raise_status(&st);
+			if (!went_on)
+				appendStringInfo(&lost, "%sparty %s: %s", lost.len ? "; " : "", fed->parties[i],
+								 failures[i]);
+		}
+		if (lost.len > 0)
+		{
+			char		dropouts[2048];
+
+			smpc_job_dropouts(job, dropouts, sizeof dropouts);
+			ereport(ERROR,
+					errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					errmsg("too few parties remain in job: %s", lost.data),
+					dropouts[0] ? errdetail("The job had already gone on without %s.", dropouts)
+					: errdetail("The job cannot go on without them."),
+					errhint("Check that the partners' servers are up, and the options of their smpc servers and user mappings."));
+		}
+		if (!tolerant)
+			break;
+	}
+}

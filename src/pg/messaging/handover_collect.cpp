@@ -1,0 +1,190 @@
+/*
+ * Handover, the calls' side (handover.cpp explains the whole): a partner's
+ * delivery call takes the message the job left for it, or waits a moment
+ * for the job to hand it over.
+ */
+#include "pg/messaging/messaging.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "utils/timestamp.h"
+}
+
+/*
+ * A palloc'd bytea of a message copied out of a pickup into `data` (a
+ * stack buffer of the caller), which is zeroed once copied.
+ */
+static bytea *
+smpc_pickup_copy(uint8 *data, uint32 len)
+{
+	bytea	   *out = (bytea *) palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(out, VARHDRSZ + len);
+	memcpy(VARDATA(out), data, len);
+	explicit_bzero(data, len);
+	return out;
+}
+
+/*
+ * Frees the waiting pickup `slot` and returns its message if it was filled
+ * meanwhile. Otherwise, when the job still runs, it is told that this call
+ * gave up, so it sends the message itself.
+ */
+static bytea *
+smpc_pickup_release(int slot)
+{
+	SmpcPickup *p = &smpc_pickups()[slot];
+	uint8		data[SMPC_HANDOVER_BYTES];
+	uint32		len = 0;
+
+	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
+	if (p->state == SMPC_PICKUP_FILLED)
+	{
+		len = p->len;
+		memcpy(data, p->data, len);
+	}
+	else
+	{
+		SmpcHandoverJob *job = smpc_find_job(p->key, false);
+
+		if (job != NULL)
+			job->refused[p->type] |= UINT64CONST(1) << p->to;
+	}
+	smpc_pickup_free(p);
+	LWLockRelease(smpc_handover->lock);
+	return len > 0 ? smpc_pickup_copy(data, len) : NULL;
+}
+
+/*
+ * Waits up to wait_ms for pickup `slot` to be filled or given up by its job;
+ * frees it and returns its message, if any. Interruptible.
+ */
+static bytea *
+smpc_pickup_wait(int slot, int wait_ms)
+{
+	SmpcPickup *pickups = smpc_pickups();
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+
+	PG_TRY();
+	{
+		for (;;)
+		{
+			long		remaining;
+			int			state;
+
+			LWLockAcquire(smpc_handover->lock, LW_SHARED);
+			state = pickups[slot].state;
+			LWLockRelease(smpc_handover->lock);
+			remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+			if (state != SMPC_PICKUP_WAITING || remaining <= 0)
+				break;
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining,
+							 PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	PG_CATCH();
+	{
+		/* A message filled in meanwhile is lost with this call: its caller sees the error. */
+		(void) smpc_pickup_release(slot);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return smpc_pickup_release(slot);
+}
+
+/*
+ * A delivery call from party `from` brought a message of `type` for job
+ * `key`. Returns the job's own message of that type for `from` when the job
+ * left it here, or, when the job runs here and has not sent it yet, waits
+ * for it: SMPC_HANDOVER_WAIT_MS, or in an ordered job, where a lower party's
+ * call is the only way the message travels after the share round, up to
+ * half of smpc.timeout (at most 5 s; then the job is told to send it). NULL
+ * when there is none.
+ */
+bytea *
+smpc_handover_collect(const uint8 *key, int from, int type)
+{
+	SmpcHandoverJob *job;
+	SmpcPickup *p;
+	int			found = -1;
+	int			wait_ms = SMPC_HANDOVER_WAIT_MS;
+	int			wake_dead = -1;
+	uint8		data[SMPC_HANDOVER_BYTES];
+	uint32		len = 0;
+
+	if (smpc_handover == NULL || !smpc_handover_type(type, from))
+		return NULL;
+	smpc_handover_register_exit();
+	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
+	p = smpc_find_pickup(key, from, type, SMPC_PICKUP_POSTED);
+	if (p != NULL)
+	{
+		len = p->len;
+		memcpy(data, p->data, len);
+		smpc_pickup_free(p);
+	}
+	else if ((job = smpc_find_job(key, false)) != NULL &&
+			 !(job->sent[type] & (UINT64CONST(1) << from)))
+	{
+		SmpcPickup *dead = smpc_find_pickup(key, from, type, SMPC_PICKUP_WAITING);
+
+		/* An earlier call for the same message (its connection broke): this one waits instead. */
+		if (dead != NULL)
+		{
+			dead->state = SMPC_PICKUP_GONE;
+			wake_dead = dead->procno;
+		}
+		p = smpc_free_pickup();
+		if (p == NULL)
+			job->refused[type] |= UINT64CONST(1) << from;	/* no room to wait: the job sends it */
+		else
+		{
+			if (job->ordered && smpc_pair_caller(from, job->self))
+				wait_ms = Min(smpc_timeout_ms / 2, 5000);
+			p->state = SMPC_PICKUP_WAITING;
+			p->dbid = MyDatabaseId;
+			p->owner = MyProcPid;
+			p->procno = MyProc->pgprocno;
+			memcpy(p->key, key, 32);
+			p->to = from;
+			p->type = type;
+			p->len = 0;
+			found = (int) (p - smpc_pickups());
+		}
+	}
+	LWLockRelease(smpc_handover->lock);
+	if (wake_dead >= 0)
+		SetLatch(&GetPGProcByNumber(wake_dead)->procLatch);
+	if (len > 0)
+		return smpc_pickup_copy(data, len);
+	if (found < 0)
+		return NULL;
+	return smpc_pickup_wait(found, wait_ms);
+}
+
+#ifdef SMPC_TEST_BUILD
+/* Test builds: bytes that are not zero in free entries (see smpc_test_shmem_residue). */
+uint64
+smpc_handover_residue(void)
+{
+	SmpcPickup *pickups;
+	uint64		nonzero = 0;
+
+	if (smpc_handover == NULL)
+		return 0;
+	pickups = smpc_pickups();
+	LWLockAcquire(smpc_handover->lock, LW_SHARED);
+	for (int i = 0; i < smpc_handover->n; i++)
+		if (pickups[i].state == SMPC_PICKUP_FREE || pickups[i].state == SMPC_PICKUP_GONE)
+			for (size_t k = 0; k < sizeof pickups[i].data; k++)
+				nonzero += pickups[i].data[k] != 0;
+	LWLockRelease(smpc_handover->lock);
+	return nonzero;
+}
+#endif
