@@ -25,7 +25,7 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 $(OBJS): $(wildcard src/*/*.h src/*/*.hpp)
 
 REGRESS = share federation fdw aggregate_local roles policy sources audit reports datasets upgrade analytics
-REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
+REGRESS_OPTS = --inputdir=test --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
 	--load-extension=smpc
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
