@@ -1,7 +1,7 @@
 -- ALTER EXTENSION smpc UPDATE on an installation of 0.1.0 that holds data:
 -- the data stays, the new settings get their defaults, and the objects are
--- those of a fresh installation (released scripts are never edited;
--- smpc--0.1.0--0.2.0.sql adds the rest).
+-- those of a fresh installation (sql/smpc.sql). The member lists are
+-- compared here; test/t/026_upgrade_compare.pl compares every catalog row.
 CREATE TEMP TABLE fresh AS
 SELECT pg_describe_object(classid, objid, 0) AS object
 FROM pg_depend
