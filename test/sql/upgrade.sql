@@ -8,6 +8,7 @@ FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'smpc');
 SELECT extversion FROM pg_extension WHERE extname = 'smpc';
+TRUNCATE smpc.audit_log;
 DROP EXTENSION smpc;
 CREATE EXTENSION smpc VERSION '0.1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'smpc';
