@@ -2,18 +2,29 @@
 # 0.1.0, upgraded step by step through the frozen upgrade scripts must leave
 # the same catalogs: every object, signature, default, grant, comment, policy,
 # trigger, event trigger, configuration table, role and catalog row
-# (test/upgrade/catalog_snapshot.sql). The comparison is shown to fail: the
-# test build installs upgrade scripts with one deliberate difference each
-# (Makefile, UPGRADE_FIXTURES), and the comparison must name it.
+# (test/upgrade/catalog_snapshot.sql); and the scripts of released versions
+# must be unchanged (test/upgrade/frozen.sha256). The comparison is shown to
+# fail: the test build installs upgrade scripts with one deliberate
+# difference each (Makefile, UPGRADE_FIXTURES), and it must name each.
 use strict;
 use warnings;
 
+use Digest::SHA qw(sha256_hex);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $srcdir = $ENV{SMPC_SRCDIR} // '.';
 my $snapshot_sql = slurp_file("$srcdir/test/upgrade/catalog_snapshot.sql");
+
+# The scripts of released versions are frozen.
+for my $line (split /\n/, slurp_file("$srcdir/test/upgrade/frozen.sha256"))
+{
+	next if $line =~ /^(#|\s*$)/;
+	my ($sum, $file) = $line =~ /^([0-9a-f]{64})  (\S+)$/
+	  or die "bad line in frozen.sha256: $line";
+	is(sha256_hex(slurp_file("$srcdir/$file")), $sum, "$file is frozen (unchanged since its release)");
+}
 
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
 $node->init;
@@ -77,7 +88,8 @@ my $fresh = snapshot();
 cmp_ok(scalar(split /\n/, $fresh), '>', 1000, 'the snapshot covers the catalogs (over 1000 lines)');
 for my $kind (
 	'extension', 'depend', 'schema', 'function', 'aggregate', 'relation', 'column',
-	'constraint', 'trigger', 'policy', 'type', 'fdw', 'comment', 'init privs', 'role', 'rows')
+	'constraint', 'trigger', 'event trigger', 'policy', 'type', 'fdw', 'comment', 'init privs',
+	'role', 'rows')
 {
 	like($fresh, qr/^\Q$kind\E\|/m, "the snapshot has $kind lines");
 }
