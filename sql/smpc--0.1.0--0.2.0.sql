@@ -1,8 +1,9 @@
--- smpc 0.1.0 -> 0.2.0: release policies and the audit trail.
+-- smpc 0.1.0 -> 0.2.0 (the section headers below say what it adds).
 --
--- CREATE EXTENSION smpc installs 0.1.0 and then runs this script; an existing
--- installation gets the same with ALTER EXTENSION smpc UPDATE. Released
--- scripts are never edited.
+-- ALTER EXTENSION smpc UPDATE runs it on an installation of 0.1.0; it leaves
+-- the objects a fresh CREATE EXTENSION smpc makes from sql/smpc.sql
+-- (test/t/026_upgrade_compare.pl). Frozen since 0.2.0 was released: never
+-- edited again (test/upgrade/frozen.sha256).
 
 \echo Use "ALTER EXTENSION smpc UPDATE TO '0.2.0'" to load this file. \quit
 

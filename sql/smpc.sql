@@ -1550,7 +1550,7 @@ CREATE AGGREGATE smpc_percentiles(value double precision, fractions double preci
 COMMENT ON AGGREGATE smpc_percentiles(double precision, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
 
 -- The spread, grouped and histogram aggregates move from PUBLIC to smpc_analyst, as the others.
-DO $analyst_0_2$
+DO $analyst_stats$
 DECLARE
     f regprocedure;
 BEGIN
@@ -1569,7 +1569,7 @@ BEGIN
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
     END LOOP;
 END
-$analyst_0_2$;
+$analyst_stats$;
 
 -- Differential privacy: budgets and the ledger (privacy.cpp) -----------------
 --
