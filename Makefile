@@ -11,7 +11,27 @@
 
 EXTENSION = smpc
 MODULE_big = smpc
-DATA = sql/smpc--0.1.0.sql sql/smpc--0.1.0--0.2.0.sql
+
+# SQL scripts (sql/README.md), as pgvector keeps them:
+# - sql/smpc.sql is the complete install script of the current version
+#   (default_version in smpc.control): the one file to read, and to edit,
+#   for the current definition of any object. The build copies it to
+#   sql/smpc--$(EXTVERSION).sql, the file CREATE EXTENSION runs.
+# - sql/smpc--<old>--<new>.sql are the upgrade scripts. Those of released
+#   versions are frozen (never edited again); a change to sql/smpc.sql after
+#   a release also goes into a new sql/smpc--<released>--<next>.sql.
+# - sql/smpc--0.1.0.sql, the first release, is the base of that chain
+#   (CREATE EXTENSION smpc VERSION '0.1.0'); frozen as well.
+# test/t/026_upgrade_compare.pl requires a fresh install and 0.1.0 upgraded
+# step by step to leave identical catalogs.
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" smpc.control)
+EXTENSION_SCRIPT = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(EXTENSION_SCRIPT) sql/smpc--0.1.0.sql $(sort $(wildcard sql/smpc--*--*.sql))
+# The newest upgrade script, the one that reaches the current version.
+UPGRADE_BASE = $(lastword $(sort $(wildcard sql/smpc--*--$(EXTVERSION).sql)))
+UPGRADE_FROM = $(patsubst sql/smpc--%--$(EXTVERSION).sql,%,$(UPGRADE_BASE))
+UPGRADE_FIXTURES = $(foreach f,default comment grant,test/upgrade/smpc--$(UPGRADE_FROM)--fixture_$(f).sql)
+EXTRA_CLEAN = $(EXTENSION_SCRIPT) $(UPGRADE_FIXTURES)
 PGFILEDESC = "smpc - secure multi-party aggregation"
 
 # Layers, bottom up: crypto and protocol are plain C++ with no
@@ -28,8 +48,8 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 # changes (a struct in shared memory must have one layout in every object).
 $(OBJS): $(wildcard src/*/*.h src/*/*.hpp src/pg/*/*.h)
 
-REGRESS = share federation fdw aggregate_local roles policy sources audit reports datasets upgrade analytics
-REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
+REGRESS = share federation fdw aggregate_local roles policy sources audit reports datasets upgrade analytics drop_guard
+REGRESS_OPTS = --inputdir=test --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
 	--load-extension=smpc
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
@@ -43,7 +63,10 @@ PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir)
 SMPC_BUILD_MODE := $(if $(filter 1,$(SMPC_TEST_BUILD)),test,release)
 ifeq ($(SMPC_BUILD_MODE),test)
 PG_CPPFLAGS += -DSMPC_TEST_BUILD
+# The test build also installs the upgrade fixtures (below).
+DATA_built = $(UPGRADE_FIXTURES)
 endif
+
 ifneq ($(SMPC_BUILD_MODE),$(shell cat .build-mode 2>/dev/null))
 $(shell rm -f $(OBJS) smpc.so; echo $(SMPC_BUILD_MODE) > .build-mode)
 endif
@@ -81,6 +104,22 @@ EXTRA_CLEAN = .layers-ok
 $(CORE_SRCS:.cpp=.o): override CPPFLAGS := -Isrc
 $(CORE_SRCS:.cpp=.o): %.o: %.cpp
 	$(CXX) $(CXXFLAGS) $(PG_CXXFLAGS) -fPIC -Isrc -c -o $@ $<
+
+# The install script CREATE EXTENSION runs: sql/smpc.sql under its versioned name.
+all: $(EXTENSION_SCRIPT)
+$(EXTENSION_SCRIPT): sql/$(EXTENSION).sql smpc.control
+	cp $< $@
+
+# Upgrade fixtures (test build only): the newest upgrade script plus one
+# deliberate difference each, installed as versions fixture_default,
+# fixture_comment and fixture_grant. test/t/026_upgrade_compare.pl requires
+# the catalog comparison to flag each and name the object, so it is known
+# to fail when an upgrade script and sql/smpc.sql disagree.
+FIXTURE_SQL_default = ALTER TABLE smpc.federations ALTER COLUMN min_rows SET DEFAULT 1;
+FIXTURE_SQL_comment = COMMENT ON FUNCTION smpc.drop_bounds(text, text) IS 'removes the bounds of a column';
+FIXTURE_SQL_grant = REVOKE SELECT ON smpc.bounds FROM smpc_analyst;
+test/upgrade/smpc--$(UPGRADE_FROM)--fixture_%.sql: $(UPGRADE_BASE)
+	{ cat $<; echo "-- test fixture: one deliberate difference"; echo "$(FIXTURE_SQL_$*)"; } >$@
 
 .PHONY: deps demo bench test unit fuzz regress tap clean-all
 

@@ -1,8 +1,9 @@
--- smpc 0.1.0 -> 0.2.0: release policies and the audit trail.
+-- smpc 0.1.0 -> 0.2.0 (the section headers below say what it adds).
 --
--- CREATE EXTENSION smpc installs 0.1.0 and then runs this script; an existing
--- installation gets the same with ALTER EXTENSION smpc UPDATE. Released
--- scripts are never edited.
+-- ALTER EXTENSION smpc UPDATE runs it on an installation of 0.1.0; it leaves
+-- the objects a fresh CREATE EXTENSION smpc makes from sql/smpc.sql
+-- (test/t/026_upgrade_compare.pl). Frozen since 0.2.0 was released: never
+-- edited again (test/upgrade/frozen.sha256).
 
 \echo Use "ALTER EXTENSION smpc UPDATE TO '0.2.0'" to load this file. \quit
 
@@ -1269,3 +1270,58 @@ ALTER TABLE smpc.jobs ADD COLUMN verified boolean;
 COMMENT ON COLUMN smpc.jobs.verified IS
     'true when the released result was checked against a compute party that changed a value; false when the job could not check it (additive peer-to-peer); NULL for contributed jobs';
 
+-- The audit trail outlives DROP EXTENSION -------------------------------------
+--
+-- DROP EXTENSION smpc would drop smpc.audit_log with every record in it.
+-- While the log holds records, the drop is refused, naming how to archive
+-- them; once a superuser has archived and emptied the log (TRUNCATE), the
+-- extension drops. An event trigger in SQL sees the query text, not the
+-- parsed statement, so it looks for smpc in the DROP EXTENSION statements
+-- of the text; when it finds none (a drop run by a function), it assumes
+-- smpc when the current user could drop smpc at all.
+CREATE FUNCTION smpc._keep_audit_log()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    dropped text;
+    seen_drop boolean := false;
+    drops_smpc boolean := false;
+    records bigint;
+    first_day text;
+    last_day text;
+BEGIN
+    FOR dropped IN
+        SELECT m[1] FROM regexp_matches(current_query(),
+            'drop\s+extension\s+(?:if\s+exists\s+)?([^;]*)', 'gi') AS m
+    LOOP
+        seen_drop := true;
+        drops_smpc := drops_smpc OR dropped ~* '(^|[\s,"])smpc($|[\s,"])';
+    END LOOP;
+    IF NOT seen_drop THEN
+        drops_smpc := EXISTS (SELECT FROM pg_extension e
+                              WHERE e.extname = 'smpc' AND pg_has_role(e.extowner, 'MEMBER'));
+    END IF;
+    IF NOT drops_smpc THEN
+        RETURN;
+    END IF;
+    SELECT count(*), to_char(min(l.started_at), 'YYYY-MM-DD'), to_char(max(l.started_at), 'YYYY-MM-DD')
+    INTO records, first_day, last_day
+    FROM smpc.audit_log l;
+    IF records > 0 THEN
+        RAISE EXCEPTION 'cannot drop extension smpc while smpc.audit_log holds % audit records', records
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = format('DROP EXTENSION would delete the audit trail of this party (records from %s to %s) and the privacy budget ledger.',
+                                  first_day, last_day),
+                  HINT = 'Archive the records first, e.g. CREATE TABLE audit_archive AS TABLE smpc.audit_log, or COPY smpc.audit_log TO a file; then a superuser empties the log with TRUNCATE smpc.audit_log, and the extension can be dropped.';
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION smpc._keep_audit_log() FROM PUBLIC;
+COMMENT ON FUNCTION smpc._keep_audit_log() IS
+    'event trigger: refuses DROP EXTENSION smpc while smpc.audit_log holds records, naming how to archive them';
+CREATE EVENT TRIGGER smpc_keep_audit_log ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION')
+    EXECUTE FUNCTION smpc._keep_audit_log();
+COMMENT ON EVENT TRIGGER smpc_keep_audit_log IS
+    'refuses DROP EXTENSION smpc while smpc.audit_log holds records (archive them, then TRUNCATE smpc.audit_log)';

@@ -13,7 +13,10 @@ namespace smpc::protocol {
 namespace {
 
 constexpr std::uint8_t kMagic[4] = {'S', 'M', 'P', 'C'};
-constexpr std::uint8_t kVersion = 2;
+// Raised with each release that changes the format: parties of different
+// releases then refuse each other's messages with an error naming both.
+// 2: smpc 0.1.0; 3: smpc 0.2.0.
+constexpr std::uint8_t kVersion = 3;
 // The forms of a share's body.
 constexpr std::uint8_t kExplicitShare = 0;
 constexpr std::uint8_t kSeededShare = 1;
@@ -257,8 +260,11 @@ MessageType read_header(Reader& r) {
   if (std::memcmp(r.take(sizeof kMagic, "magic"), kMagic, sizeof kMagic) != 0) {
     throw ProtocolError(ErrorKind::kMalformed, "message does not start with the smpc magic");
   }
-  if (r.u8("version") != kVersion) {
-    throw ProtocolError(ErrorKind::kMalformed, "message has an unsupported version");
+  if (std::uint8_t version = r.u8("version"); version != kVersion) {
+    throw ProtocolError(ErrorKind::kMalformed,
+                        "message is in wire format version " + std::to_string(version) +
+                            ", this party speaks version " + std::to_string(kVersion) +
+                            " (every party must run an smpc release with the same wire format)");
   }
   std::uint8_t type = r.u8("type");
   if (type < static_cast<std::uint8_t>(kFirstMessageType) ||

@@ -1,7 +1,7 @@
 // Wire format of the messages parties deliver to one another (the bytea
 // argument of smpc.deliver). Layout, all integers little-endian:
 //
-//   "SMPC"  magic (4) | version u8 (=2) | type u8
+//   "SMPC"  magic (4) | version u8 (=3) | type u8
 //   federation: u8 length + bytes (<= 63)
 //   job_id:     u16 length + bytes (1..16384)
 //   sender u16 | receiver u16 | nonce (16) | fingerprint (32) | policy (32)

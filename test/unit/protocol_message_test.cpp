@@ -159,7 +159,7 @@ TEST(ProtocolMessage, EncodingIsExact) {
   Bytes b = encode(m);
   ASSERT_EQ(b.size(), 4 + 1 + 1 + 1 + 4 + 2 + 15 + 2 + 2 + 16 + 32 + 32 + 1 + 12 + 32u);
   EXPECT_EQ(std::memcmp(b.data(), "SMPC", 4), 0);
-  EXPECT_EQ(b[4], 2);    // version
+  EXPECT_EQ(b[4], 3);    // version
   EXPECT_EQ(b[5], 3);    // type
   EXPECT_EQ(b[6], 4);    // federation length
   EXPECT_EQ(b[11], 15);  // job id length, little-endian
@@ -320,7 +320,7 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
   b = good;
   b[4] = 1;  // version 1, before release policies
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
-  b[4] = 3;
+  b[4] = 4;
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
   for (std::uint8_t type : {0, 11, 0xFF}) {
     b = good;
@@ -328,6 +328,27 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
     std::string what;
     EXPECT_EQ(decode_error(b, &what), ErrorKind::kMalformed);
     EXPECT_EQ(what, "message has an unknown type");
+  }
+}
+
+// A message of another release's wire format is refused with an error that
+// names both versions, whatever the message holds after the version byte.
+TEST(ProtocolMessage, OtherWireVersionNamesBoth) {
+  Bytes good = encode(base(MessageType::kShare));
+  const int ours = good[4];
+  EXPECT_EQ(ours, 3);
+  for (int theirs : {2, 4, 0, 255}) {
+    Bytes b = good;
+    b[4] = static_cast<std::uint8_t>(theirs);
+    std::string what;
+    EXPECT_EQ(decode_error(b, &what), ErrorKind::kMalformed) << theirs;
+    EXPECT_EQ(what, "message is in wire format version " + std::to_string(theirs) +
+                        ", this party speaks version " + std::to_string(ours) +
+                        " (every party must run an smpc release with the same wire format)");
+    // Only the header is needed to tell: the rest may be of any format.
+    b.resize(5);
+    EXPECT_EQ(decode_error(b, &what), ErrorKind::kMalformed) << theirs;
+    EXPECT_NE(what.find("wire format version " + std::to_string(theirs)), std::string::npos);
   }
 }
 
