@@ -5,6 +5,8 @@
 #               run unit, fuzz (15 s per target), pg_regress and TAP tests
 #   make fuzz   run the libFuzzer targets longer (FUZZ_SECONDS per target,
 #               default 300)
+#   make deb    build the Debian package build-deb/postgresql-15-smpc_<version>_amd64.deb
+#               (release build; debian/, pg_buildext; scripts/build-deb.sh)
 #
 # `make` / `make install` are the usual PGXS targets (need pg_config on PATH
 # or PG_CONFIG=...).
@@ -69,7 +71,7 @@ $(CORE_SRCS:.cpp=.o): override CPPFLAGS := -Isrc
 $(CORE_SRCS:.cpp=.o): %.o: %.cpp
 	$(CXX) $(CXXFLAGS) $(PG_CXXFLAGS) -fPIC -Isrc -c -o $@ $<
 
-.PHONY: deps demo bench test unit fuzz regress tap clean-all
+.PHONY: deps demo bench test unit fuzz regress tap clean-all deb
 
 deps:
 	bash scripts/install-deps.sh
@@ -96,6 +98,10 @@ bench: deps
 	$(MAKE) all
 	$(MAKE) install
 	bash bench/bench.sh
+
+# The Debian package, built in a copy of the tree (the checkout stays clean).
+deb: deps
+	bash scripts/build-deb.sh
 
 test: deps
 	$(MAKE) unit
