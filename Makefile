@@ -7,6 +7,8 @@
 #               default 300)
 #   make deb    build the Debian package build-deb/postgresql-15-smpc_<version>_amd64.deb
 #               (release build; debian/, pg_buildext; scripts/build-deb.sh)
+#   make test-deb  install that package into the system PostgreSQL 15, run
+#               the ICO example from it, purge it again (scripts/test-deb.sh)
 #
 # `make` / `make install` are the usual PGXS targets (need pg_config on PATH
 # or PG_CONFIG=...).
@@ -71,7 +73,7 @@ $(CORE_SRCS:.cpp=.o): override CPPFLAGS := -Isrc
 $(CORE_SRCS:.cpp=.o): %.o: %.cpp
 	$(CXX) $(CXXFLAGS) $(PG_CXXFLAGS) -fPIC -Isrc -c -o $@ $<
 
-.PHONY: deps demo bench test unit fuzz regress tap clean-all deb
+.PHONY: deps demo bench test unit fuzz regress tap clean-all deb test-deb
 
 deps:
 	bash scripts/install-deps.sh
@@ -103,9 +105,16 @@ bench: deps
 deb: deps
 	bash scripts/build-deb.sh
 
+test-deb: deps
+	bash scripts/test-deb.sh
+
+# The package test runs before the test build is installed: it installs the
+# package into the system PostgreSQL 15 and purges it again, putting back any
+# files of an earlier `make install` it replaced.
 test: deps
 	$(MAKE) unit
 	bash scripts/fuzz.sh 15
+	bash scripts/test-deb.sh
 	$(MAKE) SMPC_TEST_BUILD=1 all
 	$(MAKE) SMPC_TEST_BUILD=1 install
 	bash scripts/test.sh
