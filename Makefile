@@ -10,8 +10,9 @@
 #   make test-deb  install that package into the system PostgreSQL 15, run
 #               the ICO example from it, purge it again (scripts/test-deb.sh)
 #
-# `make` / `make install` are the usual PGXS targets (need pg_config on PATH
-# or PG_CONFIG=...).
+# `make` / `make install` are the usual PGXS targets: they use pg_config on
+# PATH, else Debian's PostgreSQL 15 (/usr/lib/postgresql/15/bin/pg_config),
+# or PG_CONFIG=... .
 
 EXTENSION = smpc
 MODULE_big = smpc
@@ -32,7 +33,10 @@ REGRESS = share federation fdw aggregate_local roles policy sources audit report
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
 	--load-extension=smpc
 
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+# pg_config on PATH as other extensions do, else where Debian puts PostgreSQL
+# 15's. The scripts get its full path (SCRIPT_PG_CONFIG): they test it with -x.
+PG_CONFIG ?= $(if $(shell command -v pg_config 2>/dev/null),pg_config,/usr/lib/postgresql/15/bin/pg_config)
+SCRIPT_PG_CONFIG = PG_CONFIG="$$(command -v '$(PG_CONFIG)' || echo '$(PG_CONFIG)')"
 PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir)
 
 # `make SMPC_TEST_BUILD=1` builds the test build: it adds the superuser-only
@@ -92,14 +96,14 @@ fuzz: deps
 demo: deps
 	$(MAKE) all
 	$(MAKE) install
-	bash scripts/demo.sh
+	$(SCRIPT_PG_CONFIG) bash scripts/demo.sh
 
 # Benchmarks against native PostgreSQL and dblink (bench/bench.sh; about
 # 3 minutes on 2 cores). A release build: the test build's hooks stay out.
 bench: deps
 	$(MAKE) all
 	$(MAKE) install
-	bash bench/bench.sh
+	$(SCRIPT_PG_CONFIG) bash bench/bench.sh
 
 # The Debian package, built in a copy of the tree (the checkout stays clean).
 deb: deps
@@ -117,4 +121,4 @@ test: deps
 	bash scripts/test-deb.sh
 	$(MAKE) SMPC_TEST_BUILD=1 all
 	$(MAKE) SMPC_TEST_BUILD=1 install
-	bash scripts/test.sh
+	$(SCRIPT_PG_CONFIG) bash scripts/test.sh
