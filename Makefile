@@ -1,14 +1,19 @@
 # smpc: PGXS build of the extension, plus the project's entry points.
 #
 #   make demo   install packages, build, run the three-party ICO example
-#   make test   install packages, build (test build, see SMPC_TEST_BUILD),
-#               run unit, fuzz (15 s per target), pg_regress and TAP tests
+#   make test   install packages, check formatting, build (test build, see
+#               SMPC_TEST_BUILD), run unit, fuzz (15 s per target), the
+#               package test (test-deb), pg_regress and TAP tests;
+#               SMPC_SKIP_FORMAT_CHECK=1 skips only the formatting check
 #   make fuzz   run the libFuzzer targets longer (FUZZ_SECONDS per target,
 #               default 300)
 #   make deb    build the Debian package build-deb/postgresql-15-smpc_<version>_amd64.deb
 #               (release build; debian/, pg_buildext; scripts/build-deb.sh)
 #   make test-deb  install that package into the system PostgreSQL 15, run
 #               the ICO example from it, purge it again (scripts/test-deb.sh)
+#   make format        format src/, test/unit, test/fuzz with clang-format
+#   make format-check  fail if clang-format would change any of them
+#                      (scripts/check-format.sh)
 #
 # `make` / `make install` are the usual PGXS targets: they use pg_config on
 # PATH, else Debian's PostgreSQL 15 (/usr/lib/postgresql/15/bin/pg_config),
@@ -77,7 +82,7 @@ $(CORE_SRCS:.cpp=.o): override CPPFLAGS := -Isrc
 $(CORE_SRCS:.cpp=.o): %.o: %.cpp
 	$(CXX) $(CXXFLAGS) $(PG_CXXFLAGS) -fPIC -Isrc -c -o $@ $<
 
-.PHONY: deps demo bench test unit fuzz regress tap clean-all deb test-deb
+.PHONY: deps demo bench test unit fuzz regress tap clean-all deb test-deb format format-check
 
 deps:
 	bash scripts/install-deps.sh
@@ -112,10 +117,20 @@ deb: deps
 test-deb: deps
 	bash scripts/test-deb.sh
 
+# Formatting as .clang-format says (clang-format from install-deps.sh: other
+# versions format differently). SMPC_SKIP_FORMAT_CHECK=1 makes format-check,
+# and so `make test`, skip it.
+format: deps
+	bash scripts/check-format.sh --fix
+
+format-check: deps
+	bash scripts/check-format.sh
+
 # The package test runs before the test build is installed: it installs the
 # package into the system PostgreSQL 15 and purges it again, putting back any
 # files of an earlier `make install` it replaced.
 test: deps
+	$(MAKE) format-check
 	$(MAKE) unit
 	bash scripts/fuzz.sh 15
 	bash scripts/test-deb.sh
