@@ -44,10 +44,14 @@ tar -C "$ROOT" \
 	--exclude='*.o' --exclude='*.so' --exclude='*.bc' \
 	-cf - . | tar -C "$SRC" -xf -
 
-say "dpkg-buildpackage in $SRC (log: $WORK/build.log)"
-if ! (cd "$SRC" && env -u SMPC_TEST_BUILD -u PG_CONFIG dpkg-buildpackage -b -us -uc) >"$WORK/build.log" 2>&1; then
-	tail -n 60 "$WORK/build.log" >&2
-	die "dpkg-buildpackage failed (last lines of its output above)"
+# Without the caller's make variables: `make SMPC_TEST_BUILD=1 deb` must not
+# reach the package's make through MAKEFLAGS.
+say "dpkg-buildpackage in $SRC"
+mkdir -p "$OUT"
+if ! (cd "$SRC" && env -u SMPC_TEST_BUILD -u PG_CONFIG -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	dpkg-buildpackage -b -us -uc) >"$OUT/build.log" 2>&1; then
+	tail -n 60 "$OUT/build.log" >&2
+	die "dpkg-buildpackage failed (last lines above; all of it in $OUT/build.log)"
 fi
 [[ -f $WORK/$DEB ]] || die "dpkg-buildpackage did not produce $DEB: $(cd "$WORK" && ls ./*.deb 2>/dev/null)"
 
@@ -74,7 +78,6 @@ if dpkg-deb --fsys-tarfile "$WORK/$DEB" | tar -xOf - "./usr/lib/postgresql/$PGV/
 	die "$DEB holds a test build (smpc.test_fault is defined): it must be a release build"
 fi
 
-mkdir -p "$OUT"
 rm -f "$OUT/${PKG}"_*.deb "$OUT/${PKG}"-dbgsym_*.deb
 cp "$WORK/$DEB" "$OUT/"
 cp "$WORK/${PKG}"-dbgsym_*.deb "$OUT/" 2>/dev/null || true
