@@ -41,7 +41,7 @@ done
 status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null || true)
 [[ $status == "" || $status == un* || $status == pn* ]] ||
 	die "$PKG is already installed (dpkg status '$status'); remove it first: apt-get purge $PKG"
-pg_lsclusters -h 2>/dev/null | awk -v c="$CLUSTER" '$2 == c' | grep -q . &&
+[[ -z $(pg_lsclusters -h 2>/dev/null | awk -v c="$CLUSTER" '$2 == c') ]] ||
 	die "a cluster $PGV/$CLUSTER exists (left by an interrupted run?); drop it: pg_dropcluster --stop $PGV $CLUSTER"
 
 VERSION=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$ROOT/smpc.control")
