@@ -1,13 +1,23 @@
 # smpc: PGXS build of the extension, plus the project's entry points.
 #
 #   make demo   install packages, build, run the three-party ICO example
-#   make test   install packages, build (test build, see SMPC_TEST_BUILD),
-#               run unit, fuzz (15 s per target), pg_regress and TAP tests
+#   make test   install packages, check formatting, build (test build, see
+#               SMPC_TEST_BUILD), run unit, fuzz (15 s per target), the
+#               package test (test-deb), pg_regress and TAP tests;
+#               SMPC_SKIP_FORMAT_CHECK=1 skips only the formatting check
 #   make fuzz   run the libFuzzer targets longer (FUZZ_SECONDS per target,
 #               default 300)
+#   make deb    build the Debian package build-deb/postgresql-15-smpc_<version>_amd64.deb
+#               (release build; debian/, pg_buildext; scripts/build-deb.sh)
+#   make test-deb  install that package into the system PostgreSQL 15, run
+#               the ICO example from it, purge it again (scripts/test-deb.sh)
+#   make format        format src/, test/unit, test/fuzz with clang-format
+#   make format-check  fail if clang-format would change any of them
+#                      (scripts/check-format.sh)
 #
-# `make` / `make install` are the usual PGXS targets (need pg_config on PATH
-# or PG_CONFIG=...).
+# `make` / `make install` are the usual PGXS targets: they use pg_config on
+# PATH, else Debian's PostgreSQL 15 (/usr/lib/postgresql/15/bin/pg_config),
+# or PG_CONFIG=... .
 
 EXTENSION = smpc
 MODULE_big = smpc
@@ -52,7 +62,10 @@ REGRESS = share federation fdw aggregate_local roles policy sources audit report
 REGRESS_OPTS = --inputdir=test --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
 	--load-extension=smpc
 
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+# pg_config on PATH as other extensions do, else where Debian puts PostgreSQL
+# 15's. The scripts get its full path (SCRIPT_PG_CONFIG): they test it with -x.
+PG_CONFIG ?= $(if $(shell command -v pg_config 2>/dev/null),pg_config,/usr/lib/postgresql/15/bin/pg_config)
+SCRIPT_PG_CONFIG = PG_CONFIG="$$(command -v '$(PG_CONFIG)' || echo '$(PG_CONFIG)')"
 PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir)
 
 # `make SMPC_TEST_BUILD=1` builds the test build: it adds the superuser-only
@@ -121,7 +134,7 @@ FIXTURE_SQL_grant = REVOKE SELECT ON smpc.bounds FROM smpc_analyst;
 test/upgrade/smpc--$(UPGRADE_FROM)--fixture_%.sql: $(UPGRADE_BASE)
 	{ cat $<; echo "-- test fixture: one deliberate difference"; echo "$(FIXTURE_SQL_$*)"; } >$@
 
-.PHONY: deps demo bench test unit fuzz regress tap clean-all
+.PHONY: deps demo bench test unit fuzz regress tap clean-all deb test-deb format format-check
 
 deps:
 	bash scripts/install-deps.sh
@@ -140,18 +153,39 @@ fuzz: deps
 demo: deps
 	$(MAKE) all
 	$(MAKE) install
-	bash scripts/demo.sh
+	$(SCRIPT_PG_CONFIG) bash scripts/demo.sh
 
 # Benchmarks against native PostgreSQL and dblink (bench/bench.sh; about
 # 3 minutes on 2 cores). A release build: the test build's hooks stay out.
 bench: deps
 	$(MAKE) all
 	$(MAKE) install
-	bash bench/bench.sh
+	$(SCRIPT_PG_CONFIG) bash bench/bench.sh
 
+# The Debian package, built in a copy of the tree (the checkout stays clean).
+deb: deps
+	bash scripts/build-deb.sh
+
+test-deb: deps
+	bash scripts/test-deb.sh
+
+# Formatting as .clang-format says (clang-format from install-deps.sh: other
+# versions format differently). SMPC_SKIP_FORMAT_CHECK=1 makes format-check,
+# and so `make test`, skip it.
+format: deps
+	bash scripts/check-format.sh --fix
+
+format-check: deps
+	bash scripts/check-format.sh
+
+# The package test runs before the test build is installed: it installs the
+# package into the system PostgreSQL 15 and purges it again, putting back any
+# files of an earlier `make install` it replaced.
 test: deps
+	$(MAKE) format-check
 	$(MAKE) unit
 	bash scripts/fuzz.sh 15
+	bash scripts/test-deb.sh
 	$(MAKE) SMPC_TEST_BUILD=1 all
 	$(MAKE) SMPC_TEST_BUILD=1 install
-	bash scripts/test.sh
+	$(SCRIPT_PG_CONFIG) bash scripts/test.sh

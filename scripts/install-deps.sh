@@ -9,11 +9,15 @@ set -euo pipefail
 
 # clang, libclang-rt-dev (libFuzzer and sanitizer runtimes, only recommended
 # by clang) and llvm (llvm-symbolizer for stack traces) are for scripts/fuzz.sh.
+# dpkg-dev, debhelper and postgresql-server-dev-all (pg_buildext's dh addon)
+# build the Debian package (scripts/build-deb.sh); clang-format checks the
+# formatting (scripts/check-format.sh).
 PACKAGES=(
 	build-essential g++ clang libclang-rt-dev llvm cmake make
 	libgtest-dev libssl-dev libpq-dev openssl
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-15-cron postgresql-15-pgaudit
 	libipc-run-perl
+	dpkg-dev debhelper postgresql-server-dev-all clang-format
 )
 
 die() { echo "install-deps: error: $*" >&2; exit 1; }
