@@ -59,7 +59,7 @@ for my $mode (qw(require disable))
 my $res = $fed->run_all("SELECT smpc_sum(x, 'tls-ok-1') FROM t");
 $fed->expect_all_ok($res, '3', 'job over verified TLS');
 # (In this peer-to-peer job a pair's messages travel on the calls of one of
-# the two, README "How it works": a calls c, b calls a, c calls b.)
+# the two, docs/architecture.md, "The rounds": a calls c, b calls a, c calls b.)
 ok($fed->node('c')->log_contains(
 		qr/connection authorized: user=smpc_peer_a database=org_c.*SSL enabled/),
 	"c's log shows a logging in as smpc_peer_a over SSL");

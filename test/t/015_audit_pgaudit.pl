@@ -1,4 +1,4 @@
-# The audit trail through pgaudit (README, "Audit trail"): with pgaudit's
+# The audit trail through pgaudit (docs/dba.md, "Audit trail"): with pgaudit's
 # object audit logging on smpc.audit_log, each record reaches the server log
 # as pgaudit's AUDIT line with the record's values.  And pgaudit settings
 # that would log delivered shares make the deliver endpoint refuse.
@@ -39,8 +39,8 @@ unlike($log, qr/534d5043/i, 'and no delivered message');
 # Session logging of statements of a's login role at c, with parameters: c
 # refuses a's deliveries when a first asks (smpc.deliver_ready), before any
 # share is sent, and the job stops everywhere. (In this peer-to-peer job a
-# pair's messages travel on one party's calls, README "How it works": a
-# calls c, c never calls a.)
+# pair's messages travel on one party's calls, docs/architecture.md, "The
+# rounds": a calls c, c never calls a.)
 $fed->psql('c', "ALTER ROLE smpc_peer_a SET pgaudit.log = 'read'");
 $offset = -s $fed->node('c')->logfile;
 $res = $fed->run_all("SELECT smpc_sum(x, 'pgaudit-2') FROM t");

@@ -1,5 +1,5 @@
-# The delegated and hybrid deployments (README, "Deployment models"), with
-# real servers.
+# The delegated and hybrid deployments (docs/dba.md, "Thresholds, dropouts
+# and deployment models"), with real servers.
 #
 # Delegated: five data owners secret-share their local aggregate to three
 # compute parties (Shamir 2-of-3) and receive the result, or, configured

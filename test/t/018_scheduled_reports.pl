@@ -1,5 +1,9 @@
-# A monthly report scheduled with pg_cron at every party (README,
-# "Scheduled reports"): each party's cron runs the same SQL every minute;
+# A monthly report scheduled with pg_cron at every party (docs/analyst.md,
+# "Scheduled reports"), as the recipe there says: pg_cron runs jobs in
+# background workers (cron.use_background_workers = on), and the report runs
+# as a role of its own that pg_hba.conf admits only with a password over TLS
+# (scram-sha-256), which a libpq connection from pg_cron would not have.
+# Each party's cron runs the same SQL every minute;
 # smpc.report_job_id gives the same job id everywhere for the month; the
 # first run fails because c has not scheduled it yet (it opened nothing, so
 # the job id stays usable); the next run, with all three, computes it; later
@@ -25,9 +29,30 @@ my $fed = SmpcTest->new(
 my %input = (a => 10000, b => 15000, c => 20000);
 for my $p ($fed->names)
 {
+	my @partners = grep { $_ ne $p } $fed->names;
 	$fed->psql($p, "CREATE EXTENSION pg_cron;"
 		  . "CREATE TABLE expenses(amount integer); INSERT INTO expenses VALUES ($input{$p});"
-		  . "CREATE TABLE expense_report(period timestamptz PRIMARY KEY, average numeric, stored_at timestamptz DEFAULT now());");
+		  . "CREATE TABLE expense_report(period timestamptz PRIMARY KEY, average numeric, stored_at timestamptz DEFAULT now());"
+		  # The role the report runs as: it may run jobs, and has no password.
+		  . "CREATE ROLE reporter LOGIN IN ROLE smpc_analyst;"
+		  . "GRANT SELECT ON expenses TO reporter;"
+		  . "GRANT SELECT, INSERT ON expense_report TO reporter;"
+		  . "SELECT smpc.grant_results('ico', 'reporter');"
+		  . 'GRANT USAGE ON FOREIGN SERVER ' . join(', ', @partners) . ' TO reporter;'
+		  . 'GRANT USAGE ON SCHEMA cron TO reporter;');
+
+	# pg_hba.conf: only the test's own superuser is trusted (on the Unix
+	# socket); every other role needs a password, locally and over TCP.
+	my $node = $fed->node($p);
+	my $superuser = $fed->psql($p, 'SELECT current_user');
+	my $hba = PostgreSQL::Test::Utils::slurp_file($node->data_dir . '/pg_hba.conf');
+	$hba =~ s/^local all all trust$/local all $superuser trust\nlocal all all scram-sha-256/m
+	  or BAIL_OUT('pg_hba.conf of SmpcTest changed');
+	open(my $fh, '>', $node->data_dir . '/pg_hba.conf') or BAIL_OUT("pg_hba.conf: $!");
+	print $fh $hba;
+	close($fh);
+	$node->reload;
+	is($fed->psql($p, 'SHOW cron.use_background_workers'), 'on', "$p: pg_cron runs jobs in background workers");
 }
 
 my $report = q{
@@ -44,8 +69,10 @@ is($fed->psql('c', "SELECT smpc.report_job_id('expenses', 'month')"), $job_id,
 sub schedule
 {
 	my ($p) = @_;
-	$fed->psql($p, 'SELECT cron.schedule(' . SmpcTest::quote_literal('expenses-monthly')
+	$fed->psql($p, 'SET ROLE reporter; SELECT cron.schedule(' . SmpcTest::quote_literal('expenses-monthly')
 		  . ", '* * * * *', " . SmpcTest::quote_literal($report) . ')');
+	is($fed->psql($p, "SELECT username FROM cron.job WHERE jobname = 'expenses-monthly'"), 'reporter',
+		"$p: the report runs as reporter");
 	return;
 }
 
@@ -107,6 +134,6 @@ is($fed->psql('a', "SELECT count(*) FROM smpc.audit_log WHERE job_id = '$job_id'
 is($fed->psql('a', "SELECT count(*) FROM smpc.audit_log WHERE job_id = '$job_id' AND outcome = 'released'"),
 	'1', 'released exactly once');
 
-$fed->psql($_, "SELECT cron.unschedule('expenses-monthly')") for $fed->names;
+$fed->psql($_, "SET ROLE reporter; SELECT cron.unschedule('expenses-monthly')") for $fed->names;
 $fed->stop_all;
 done_testing();

@@ -203,7 +203,7 @@ EOC
 		my $dbname = $self->db($name);
 		$node->safe_psql('postgres', "CREATE DATABASE $dbname");
 		# Passwords go into roles and user mappings: as a DBA should, keep
-		# these statements out of the server log (README, "Quick start").
+		# these statements out of the server log (docs/dba.md, "Partner roles and passwords").
 		my $sql = "SET log_statement = 'none';\nSET log_min_error_statement = 'panic';\n"
 		  . "CREATE EXTENSION smpc;\n";
 		for my $peer (grep { $_ ne $name } @names)

@@ -83,7 +83,7 @@ TEST(ProtocolActiveAttack, EquivocatorCannotBridgeAPartitionFiveParties) {
   EXPECT_EQ(AggregationJob(make_parties(5, 3)[0], {Fp(), Fp()}, rng).quorum(), 4u);
 }
 
-// The README's delegated example (owners o1..o5, compute c1..c3, 2-of-3):
+// The delegated example of docs/dba.md (owners o1..o5, compute c1..c3, 2-of-3):
 // c3 bridges c1 and c2 and colludes with owner o5, which receives the
 // partials of both sides and learns o1's input.
 TEST(ProtocolActiveAttack, EquivocatorCannotBridgeAPartitionDelegated) {
