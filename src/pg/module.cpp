@@ -28,18 +28,18 @@ static const struct config_enum_entry smpc_outside_domain_options[] = {
 };
 
 #ifdef SMPC_TEST_BUILD
-/* Values of smpc.test_fault; the numbers are the bridge's fault codes. */
+/* Values of smpc.test_fault: the bridge's fault codes by name. */
 static const struct config_enum_entry smpc_test_fault_options[] = {
-	{"none", 0, false},
-	{"equivocate_share", 3, false},
-	{"equivocate_count", 4, false},
-	{"equivocate_partial", 1, false},
-	{"wrong_confirm", 2, false},
-	{"wrong_partial", 5, false},
-	{"pause_before_roster", 6, false},
-	{"pause_before_confirm", 7, false},
-	{"abort_after_open", 8, false},
-	{"equivocate_key", 9, false},
+	{"none", SMPC_FAULT_NONE, false},
+	{"equivocate_share", SMPC_FAULT_EQUIVOCATE_SHARE, false},
+	{"equivocate_count", SMPC_FAULT_EQUIVOCATE_COUNT, false},
+	{"equivocate_partial", SMPC_FAULT_EQUIVOCATE_PARTIAL, false},
+	{"wrong_confirm", SMPC_FAULT_WRONG_CONFIRM, false},
+	{"wrong_partial", SMPC_FAULT_WRONG_PARTIAL, false},
+	{"pause_before_roster", SMPC_FAULT_PAUSE_BEFORE_ROSTER, false},
+	{"pause_before_confirm", SMPC_FAULT_PAUSE_BEFORE_CONFIRM, false},
+	{"abort_after_open", SMPC_FAULT_ABORT_AFTER_OPEN, false},
+	{"equivocate_key", SMPC_FAULT_EQUIVOCATE_KEY, false},
 	{NULL, 0, false}
 };
 #endif

@@ -323,7 +323,7 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 		smpc_raise_status(&st);
 	x->spent = false;
 	x->cxt = cxt;
-	if (smpc_test_fault != 0)
+	if (smpc_test_fault != SMPC_FAULT_NONE)
 		smpc_job_set_fault(job, smpc_test_fault);
 
 	PG_TRY();

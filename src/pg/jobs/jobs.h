@@ -145,14 +145,16 @@ typedef struct SmpcExchange
 } SmpcExchange;
 
 /*
- * The message type of a message in the wire format (byte 5), or 0. The one
- * place the glue reads the wire format itself; the bridge is to offer an
- * accessor for it.
+ * The message type of a message in the wire format, or 0 if its header does
+ * not decode. The core that wrote the message says which type it is: the
+ * glue never reads the wire format itself.
  */
 static inline int
 smpc_wire_type(const uint8 *data, size_t len)
 {
-	return len > 5 ? data[5] : 0;
+	int			type = 0;
+
+	return smpc_message_type(data, len, &type) == SMPC_OK ? type : 0;
 }
 
 /* exchange_loop.cpp: runs the exchange; fills outputs and res. */

@@ -251,14 +251,12 @@ smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
  * Interruptible like any wait.
  */
 #define SMPC_TEST_PAUSE_MS 3000
-#define SMPC_FAULT_PAUSE_BEFORE_ROSTER 6
-#define SMPC_FAULT_PAUSE_BEFORE_CONFIRM 7
 
 static void
 smpc_test_pause(SmpcJob *job)
 {
-	int			want = smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_ROSTER ? 6
-		: smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_CONFIRM ? 3 : 0;
+	int			want = smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_ROSTER ? SMPC_MSG_ROSTER
+		: smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_CONFIRM ? SMPC_MSG_CONFIRM : 0;
 	bool		found = false;
 
 	for (int i = 0; want != 0 && i < smpc_job_outbox_size(job) && !found; i++)
