@@ -50,16 +50,26 @@ void set_status(SmpcStatus* st, int kind, const std::string& msg, const std::str
 
 int kind_of(ErrorKind k) {
   switch (k) {
-    case ErrorKind::kMalformed: return SMPC_MALFORMED;
-    case ErrorKind::kInvalidArgument: return SMPC_INVALID_ARGUMENT;
-    case ErrorKind::kFederationMismatch: return SMPC_FEDERATION_MISMATCH;
-    case ErrorKind::kJobMismatch: return SMPC_JOB_MISMATCH;
-    case ErrorKind::kInconsistent: return SMPC_INCONSISTENT;
-    case ErrorKind::kAborted: return SMPC_ABORTED;
-    case ErrorKind::kRange: return SMPC_RANGE;
-    case ErrorKind::kRefused: return SMPC_REFUSED;
-    case ErrorKind::kPolicyMismatch: return SMPC_POLICY_MISMATCH;
-    case ErrorKind::kTooFewParties: return SMPC_TOO_FEW_PARTIES;
+    case ErrorKind::kMalformed:
+      return SMPC_MALFORMED;
+    case ErrorKind::kInvalidArgument:
+      return SMPC_INVALID_ARGUMENT;
+    case ErrorKind::kFederationMismatch:
+      return SMPC_FEDERATION_MISMATCH;
+    case ErrorKind::kJobMismatch:
+      return SMPC_JOB_MISMATCH;
+    case ErrorKind::kInconsistent:
+      return SMPC_INCONSISTENT;
+    case ErrorKind::kAborted:
+      return SMPC_ABORTED;
+    case ErrorKind::kRange:
+      return SMPC_RANGE;
+    case ErrorKind::kRefused:
+      return SMPC_REFUSED;
+    case ErrorKind::kPolicyMismatch:
+      return SMPC_POLICY_MISMATCH;
+    case ErrorKind::kTooFewParties:
+      return SMPC_TOO_FEW_PARTIES;
   }
   return SMPC_INTERNAL;
 }
@@ -69,14 +79,22 @@ int kind_of(ErrorKind k) {
 smpc::protocol::Fault core_fault(int fault) {
   using smpc::protocol::Fault;
   switch (fault) {
-    case SMPC_FAULT_EQUIVOCATE_PARTIAL: return Fault::kEquivocatePartial;
-    case SMPC_FAULT_WRONG_CONFIRM: return Fault::kWrongConfirm;
-    case SMPC_FAULT_EQUIVOCATE_SHARE: return Fault::kEquivocateShare;
-    case SMPC_FAULT_EQUIVOCATE_COUNT: return Fault::kEquivocateCount;
-    case SMPC_FAULT_WRONG_PARTIAL: return Fault::kWrongPartial;
-    case SMPC_FAULT_ABORT_AFTER_OPEN: return Fault::kAbortAfterOpen;
-    case SMPC_FAULT_EQUIVOCATE_KEY: return Fault::kEquivocateKey;
-    default: return Fault::kNone;
+    case SMPC_FAULT_EQUIVOCATE_PARTIAL:
+      return Fault::kEquivocatePartial;
+    case SMPC_FAULT_WRONG_CONFIRM:
+      return Fault::kWrongConfirm;
+    case SMPC_FAULT_EQUIVOCATE_SHARE:
+      return Fault::kEquivocateShare;
+    case SMPC_FAULT_EQUIVOCATE_COUNT:
+      return Fault::kEquivocateCount;
+    case SMPC_FAULT_WRONG_PARTIAL:
+      return Fault::kWrongPartial;
+    case SMPC_FAULT_ABORT_AFTER_OPEN:
+      return Fault::kAbortAfterOpen;
+    case SMPC_FAULT_EQUIVOCATE_KEY:
+      return Fault::kEquivocateKey;
+    default:
+      return Fault::kNone;
   }
 }
 
@@ -397,7 +415,7 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
       values.push_back(smpc::crypto::encode_summand(v, summands));
     }
     job->job = std::make_unique<smpc::protocol::AggregationJob>(std::move(params),
-                                                                 std::move(values), job->rng);
+                                                                std::move(values), job->rng);
     result = job.release();
   });
   return result;
@@ -444,7 +462,8 @@ bool smpc_job_timeout(SmpcJob* job, SmpcStatus* st, bool* went_on) noexcept {
 bool smpc_job_unreachable(SmpcJob* job, int party, const char* reason, bool* went_on,
                           SmpcStatus* st) noexcept {
   *went_on = false;
-  return guarded(st, [&] { *went_on = job->job->unreachable(static_cast<std::uint16_t>(party), reason); });
+  return guarded(
+      st, [&] { *went_on = job->job->unreachable(static_cast<std::uint16_t>(party), reason); });
 }
 
 bool smpc_job_discard_run(SmpcJob* job, const std::uint8_t* data, std::size_t len,
@@ -533,8 +552,7 @@ int smpc_job_round_type(const SmpcJob* job) noexcept {
 
 void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t len) noexcept {
   try {
-    copy_text(buf, len,
-              job->job->round_name(static_cast<smpc::protocol::MessageType>(type)));
+    copy_text(buf, len, job->job->round_name(static_cast<smpc::protocol::MessageType>(type)));
   } catch (...) {
     copy_text(buf, len, "a round");
   }
@@ -552,7 +570,8 @@ __int128 smpc_job_result(const SmpcJob* job, int i) noexcept {
 
 bool smpc_job_suppressed(const SmpcJob* job, int cell) noexcept {
   const std::vector<bool>& s = job->job->suppressed();
-  return cell >= 0 && static_cast<std::size_t>(cell) < s.size() && s[static_cast<std::size_t>(cell)];
+  return cell >= 0 && static_cast<std::size_t>(cell) < s.size() &&
+         s[static_cast<std::size_t>(cell)];
 }
 
 std::uint64_t smpc_job_covered(const SmpcJob* job) noexcept {

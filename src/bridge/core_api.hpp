@@ -76,7 +76,7 @@ struct SmpcMessageInfo {
   std::uint8_t job_key[32];  // smpc_job_key(federation, job id)
   std::uint8_t nonce[16];
   std::uint8_t fingerprint[32];  // of the sender's federation definition
-  std::size_t job_id_offset;  // the job id's bytes are data[offset .. offset+len)
+  std::size_t job_id_offset;     // the job id's bytes are data[offset .. offset+len)
   std::size_t job_id_len;
 };
 
@@ -141,8 +141,7 @@ bool smpc_message_check_federation(const std::uint8_t* data, std::size_t len,
 // with zero values, for tests of the deliver endpoint. *out is malloc'd;
 // free it with smpc_free_bytes.
 bool smpc_test_message(const SmpcFederation* fed, const char* job_id, int sender, int receiver,
-                       int type, std::uint8_t** out, std::size_t* out_len,
-                       SmpcStatus* st) noexcept;
+                       int type, std::uint8_t** out, std::size_t* out_len, SmpcStatus* st) noexcept;
 void smpc_free_bytes(std::uint8_t* p) noexcept;
 
 // A request (SMPC_MSG_REQUEST): that the receiver run job job_id on its
@@ -159,10 +158,10 @@ struct SmpcRequest {
   char descriptor[64];  // the job, e.g. "avg(integer)"
   char dataset[64];
   char column[64];
-  int stage;                 // SmpcRequestStage
-  std::uint8_t nonce[16];    // the initiator's call
-  bool refused;              // stage 4: a refusal (policy, permissions)
-  char reason[1025];         // stage 4
+  int stage;               // SmpcRequestStage
+  std::uint8_t nonce[16];  // the initiator's call
+  bool refused;            // stage 4: a refusal (policy, permissions)
+  char reason[1025];       // stage 4
 };
 // Encodes this party's request to party `receiver`; *out as smpc_test_message.
 bool smpc_request_message(const SmpcFederation* fed, const char* job_id, int receiver,
@@ -232,15 +231,15 @@ bool smpc_job_unreachable(SmpcJob* job, int party, const char* reason, bool* wen
 // (protocol/aggregation_job.hpp); the pauses are the glue's own.
 enum SmpcFault {
   SMPC_FAULT_NONE = 0,
-  SMPC_FAULT_EQUIVOCATE_PARTIAL = 1,  // partial round: the first partner gets another sum
-  SMPC_FAULT_WRONG_CONFIRM = 2,       // confirm round: the first partner gets a wrong digest
-  SMPC_FAULT_EQUIVOCATE_SHARE = 3,    // share round: the first partner gets a second share
-  SMPC_FAULT_EQUIVOCATE_COUNT = 4,    // count round: the first partner gets another sum
-  SMPC_FAULT_WRONG_PARTIAL = 5,       // partial round: every partner gets the same wrong sum
+  SMPC_FAULT_EQUIVOCATE_PARTIAL = 1,    // partial round: the first partner gets another sum
+  SMPC_FAULT_WRONG_CONFIRM = 2,         // confirm round: the first partner gets a wrong digest
+  SMPC_FAULT_EQUIVOCATE_SHARE = 3,      // share round: the first partner gets a second share
+  SMPC_FAULT_EQUIVOCATE_COUNT = 4,      // count round: the first partner gets another sum
+  SMPC_FAULT_WRONG_PARTIAL = 5,         // partial round: every partner gets the same wrong sum
   SMPC_FAULT_PAUSE_BEFORE_ROSTER = 6,   // glue: pause just before this party's roster goes out
   SMPC_FAULT_PAUSE_BEFORE_CONFIRM = 7,  // glue: pause just before its confirm goes out
-  SMPC_FAULT_ABORT_AFTER_OPEN = 8,    // abort (fatally) as soon as the result is opened here
-  SMPC_FAULT_EQUIVOCATE_KEY = 9,      // key round: the first partner gets another key part
+  SMPC_FAULT_ABORT_AFTER_OPEN = 8,      // abort (fatally) as soon as the result is opened here
+  SMPC_FAULT_EQUIVOCATE_KEY = 9,        // key round: the first partner gets another key part
 };
 // Makes the job misbehave as `fault` (SmpcFault) says; the glue's own faults
 // and any other value leave it honest.

@@ -76,7 +76,8 @@ Fp Fp::from_signed(i128 v) {
 // Reads 16 little-endian bytes.
 // The wire format is little-endian, as are the hosts we build for, so a
 // copy is the conversion: a byte loop was 7% of a grouped job's CPU.
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "field byte conversion assumes a little-endian host");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "field byte conversion assumes a little-endian host");
 
 Fp Fp::from_bytes(const std::uint8_t* in) {
   u128 v;

@@ -40,7 +40,8 @@ SeedStream::~SeedStream() { EVP_CIPHER_CTX_free(as_ctx(ctx_)); }
 void SeedStream::fill(std::uint8_t* out, std::size_t len) {
   std::memset(out, 0, len);
   while (len > 0) {
-    const int chunk = len < static_cast<std::size_t>(INT_MAX / 2) ? static_cast<int>(len) : INT_MAX / 2;
+    const int chunk =
+        len < static_cast<std::size_t>(INT_MAX / 2) ? static_cast<int>(len) : INT_MAX / 2;
     int written = 0;
     if (EVP_EncryptUpdate(as_ctx(ctx_), out, &written, out, chunk) != 1 || written != chunk) {
       throw std::runtime_error("AES-256-CTR failed");

@@ -46,7 +46,8 @@ class WipingAllocator : private Base {
   using value_type = T;
   template <typename U>
   struct rebind {
-    using other = WipingAllocator<U, typename std::allocator_traits<Base>::template rebind_alloc<U>>;
+    using other =
+        WipingAllocator<U, typename std::allocator_traits<Base>::template rebind_alloc<U>>;
   };
 
   WipingAllocator() noexcept = default;

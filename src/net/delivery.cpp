@@ -32,26 +32,26 @@ extern "C" {
 /* Where one delivery stands. */
 typedef enum SmpcPeerState
 {
-	SMPC_PEER_CONNECTING,		/* PQconnectPoll until OK */
-	SMPC_PEER_PROBING,			/* new connection: smpc.deliver_ready() sent */
-	SMPC_PEER_SENDING,			/* query sent; flushing and/or awaiting results */
+	SMPC_PEER_CONNECTING, /* PQconnectPoll until OK */
+	SMPC_PEER_PROBING,	  /* new connection: smpc.deliver_ready() sent */
+	SMPC_PEER_SENDING,	  /* query sent; flushing and/or awaiting results */
 	SMPC_PEER_DONE,
 } SmpcPeerState;
 
 typedef struct SmpcPending
 {
-	SmpcConn   *entry;
-	SmpcSend   *send;
-	SmpcPeerState state;
+	SmpcConn				 *entry;
+	SmpcSend				 *send;
+	SmpcPeerState			  state;
 	PostgresPollingStatusType poll;
-	bool		reused;			/* the connection came from the cache */
-	bool		flushing;
-	bool		failed;
-	bool		broken;			/* the connection itself failed */
-	char	   *error_message;
-	char	   *error_detail;
-	char	   *error_hint;
-	int			error_code;
+	bool					  reused; /* the connection came from the cache */
+	bool					  flushing;
+	bool					  failed;
+	bool					  broken; /* the connection itself failed */
+	char					 *error_message;
+	char					 *error_detail;
+	char					 *error_hint;
+	int						  error_code;
 } SmpcPending;
 
 static void
@@ -102,7 +102,7 @@ smpc_peer_start_send(SmpcPending *p)
 static void
 smpc_peer_start_probe(SmpcPending *p)
 {
-	int			rc;
+	int rc;
 
 	p->state = SMPC_PEER_PROBING;
 	/*
@@ -112,8 +112,8 @@ smpc_peer_start_probe(SmpcPending *p)
 	 * here, not a startup option, which poolers such as PgBouncer refuse.)
 	 */
 	if (!PQsendQuery(p->entry->conn, "SELECT smpc.deliver_ready(); "
-					 "SET plan_cache_mode = force_generic_plan; "
-					 "PREPARE smpc_deliver(bytea) AS SELECT smpc.exchange($1)"))
+									 "SET plan_cache_mode = force_generic_plan; "
+									 "PREPARE smpc_deliver(bytea) AS SELECT smpc.exchange($1)"))
 	{
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
 		return;
@@ -129,8 +129,8 @@ static void
 smpc_peer_begin(SmpcPending *p)
 {
 	ForeignServer *server;
-	UserMapping *um;
-	char	   *error = NULL;
+	UserMapping	  *um;
+	char		  *error = NULL;
 
 	p->entry = smpc_peer_entry(p->send->party, &server, &um);
 	p->failed = p->broken = p->flushing = false;
@@ -147,7 +147,7 @@ smpc_peer_begin(SmpcPending *p)
 		smpc_peer_fail(p, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION, error, true);
 		return;
 	}
-	p->entry->busy = true;		/* closed at abort if we give up midway */
+	p->entry->busy = true; /* closed at abort if we give up midway */
 	p->state = SMPC_PEER_CONNECTING;
 	p->poll = PGRES_POLLING_WRITING;
 }
@@ -156,7 +156,7 @@ smpc_peer_begin(SmpcPending *p)
 static void
 smpc_peer_advance_connect(SmpcPending *p)
 {
-	PGconn	   *conn = p->entry->conn;
+	PGconn *conn = p->entry->conn;
 
 	p->poll = PQconnectPoll(conn);
 	if (p->poll == PGRES_POLLING_FAILED)
@@ -169,9 +169,10 @@ smpc_peer_advance_connect(SmpcPending *p)
 		return;
 	if (!superuser() && !PQconnectionUsedPassword(conn))
 	{
-		smpc_peer_fail(p, ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
-					   pstrdup("the partner did not ask for the password, which non-superusers must use"),
-					   true);
+		smpc_peer_fail(
+			p, ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
+			pstrdup("the partner did not ask for the password, which non-superusers must use"),
+			true);
 		return;
 	}
 	if (PQsetnonblocking(conn, 1) != 0)
@@ -186,11 +187,11 @@ smpc_peer_advance_connect(SmpcPending *p)
 static void
 smpc_peer_consume(SmpcPending *p)
 {
-	PGconn	   *conn = p->entry->conn;
+	PGconn *conn = p->entry->conn;
 
 	if (p->flushing)
 	{
-		int			rc = PQflush(conn);
+		int rc = PQflush(conn);
 
 		p->flushing = rc == 1;
 		if (rc < 0)
@@ -206,7 +207,7 @@ smpc_peer_consume(SmpcPending *p)
 	}
 	while (!PQisBusy(conn))
 	{
-		PGresult   *res = PQgetResult(conn);
+		PGresult *res = PQgetResult(conn);
 
 		if (res == NULL)
 		{
@@ -253,13 +254,13 @@ smpc_peer_consume(SmpcPending *p)
 			 * replaced and the message sent once more.
 			 */
 			p->broken = state == NULL || strncmp(state, "57P", 3) == 0 ||
-				strncmp(state, "08", 2) == 0 || strcmp(state, "26000") == 0 ||
-				strcmp(state, "0A000") == 0 || PQstatus(conn) == CONNECTION_BAD;
+						strncmp(state, "08", 2) == 0 || strcmp(state, "26000") == 0 ||
+						strcmp(state, "0A000") == 0 || PQstatus(conn) == CONNECTION_BAD;
 			if (p->broken)
 				smpc_conn_generation++;
 			p->error_code = state && strlen(state) == 5
-				? MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])
-				: ERRCODE_CONNECTION_FAILURE;
+								? MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])
+								: ERRCODE_CONNECTION_FAILURE;
 			p->error_message = pstrdup(msg ? msg : pchomp(PQerrorMessage(conn)));
 			p->error_detail = detail ? pstrdup(detail) : NULL;
 			p->error_hint = hint ? pstrdup(hint) : NULL;
@@ -279,10 +280,10 @@ smpc_peer_consume(SmpcPending *p)
  * delivery's socket is not in it, or when an idle socket reported an event.
  */
 static WaitEventSet *smpc_wait_set = NULL;
-static int	smpc_wait_nsockets = 0;
-static pgsocket *smpc_wait_socket = NULL;	/* per socket position */
-static uint32 *smpc_wait_io = NULL;
-static uint64 smpc_wait_generation = 0;
+static int			 smpc_wait_nsockets = 0;
+static pgsocket		*smpc_wait_socket = NULL; /* per socket position */
+static uint32		*smpc_wait_io = NULL;
+static uint64		 smpc_wait_generation = 0;
 
 static void
 smpc_wait_set_free(void)
@@ -324,7 +325,7 @@ smpc_wait_position(pgsocket sock)
 static void
 smpc_wait_set_prepare(SmpcPending *pending, int n, SmpcPending **by)
 {
-	bool		fits = smpc_wait_set != NULL && smpc_wait_generation == smpc_conn_generation;
+	bool fits = smpc_wait_set != NULL && smpc_wait_generation == smpc_conn_generation;
 
 	/*
 	 * While connecting, libpq may close a socket and open another, which can
@@ -337,16 +338,17 @@ smpc_wait_set_prepare(SmpcPending *pending, int n, SmpcPending **by)
 			fits = false;
 	if (!fits)
 	{
-		int			nsockets = 0;
+		int nsockets = 0;
 
 		smpc_wait_set_free();
 		for (int i = 0; i < n; i++)
 			if (pending[i].state != SMPC_PEER_DONE)
 				nsockets++;
 		smpc_wait_set = CreateWaitEventSet(TopMemoryContext, nsockets + 2);
-		smpc_wait_socket = (pgsocket *) MemoryContextAlloc(TopMemoryContext,
-														   sizeof(pgsocket) * Max(nsockets, 1));
-		smpc_wait_io = (uint32 *) MemoryContextAlloc(TopMemoryContext, sizeof(uint32) * Max(nsockets, 1));
+		smpc_wait_socket =
+			(pgsocket *) MemoryContextAlloc(TopMemoryContext, sizeof(pgsocket) * Max(nsockets, 1));
+		smpc_wait_io =
+			(uint32 *) MemoryContextAlloc(TopMemoryContext, sizeof(uint32) * Max(nsockets, 1));
 		smpc_wait_generation = smpc_conn_generation;
 		AddWaitEventToSet(smpc_wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		AddWaitEventToSet(smpc_wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
@@ -364,11 +366,12 @@ smpc_wait_set_prepare(SmpcPending *pending, int n, SmpcPending **by)
 	}
 	for (int k = 0; k < smpc_wait_nsockets; k++)
 	{
-		uint32		io = WL_SOCKET_CLOSED;
+		uint32 io = WL_SOCKET_CLOSED;
 
 		by[k] = NULL;
 		for (int i = 0; i < n; i++)
-			if (pending[i].state != SMPC_PEER_DONE && PQsocket(pending[i].entry->conn) == smpc_wait_socket[k])
+			if (pending[i].state != SMPC_PEER_DONE &&
+				PQsocket(pending[i].entry->conn) == smpc_wait_socket[k])
 			{
 				by[k] = &pending[i];
 				io = smpc_pending_io(&pending[i]);
@@ -386,11 +389,11 @@ static void
 smpc_peer_wait_once(SmpcPending *pending, int n, long timeout_ms)
 {
 	/* A rebuilt set holds at most n sockets, a kept one smpc_wait_nsockets. */
-	int			room = Max(n, smpc_wait_nsockets) + 2;
+	int			  room = Max(n, smpc_wait_nsockets) + 2;
 	SmpcPending **by = (SmpcPending **) palloc(sizeof(SmpcPending *) * room);
-	WaitEvent  *events = (WaitEvent *) palloc(sizeof(WaitEvent) * room);
-	int			nevents;
-	bool		stale = false;
+	WaitEvent	 *events = (WaitEvent *) palloc(sizeof(WaitEvent) * room);
+	int			  nevents;
+	bool		  stale = false;
 
 	smpc_wait_set_prepare(pending, n, by);
 	nevents = WaitEventSetWait(smpc_wait_set, timeout_ms, events, room, PG_WAIT_EXTENSION);
@@ -404,7 +407,7 @@ smpc_peer_wait_once(SmpcPending *pending, int n, long timeout_ms)
 			CHECK_FOR_INTERRUPTS();
 		}
 		else if (p == NULL)
-			stale = true;		/* an idle connection hung up: build the set anew */
+			stale = true; /* an idle connection hung up: build the set anew */
 		else if (p->state == SMPC_PEER_CONNECTING)
 			smpc_peer_advance_connect(p);
 		else if (p->state == SMPC_PEER_SENDING || p->state == SMPC_PEER_PROBING)
@@ -426,8 +429,8 @@ smpc_peer_wait(SmpcPending *pending, int n, TimestampTz deadline, bool tolerant)
 {
 	for (;;)
 	{
-		int			nwaiting = 0;
-		long		remaining;
+		int	 nwaiting = 0;
+		long remaining;
 
 		for (int i = 0; i < n; i++)
 			if (pending[i].state != SMPC_PEER_DONE)
@@ -441,8 +444,8 @@ smpc_peer_wait(SmpcPending *pending, int n, TimestampTz deadline, bool tolerant)
 				if (pending[i].state != SMPC_PEER_DONE)
 					smpc_peer_fail(&pending[i], ERRCODE_SMPC_PARTNER_TIMEOUT,
 								   pstrdup(pending[i].state == SMPC_PEER_CONNECTING
-										   ? "could not be reached within smpc.timeout"
-										   : "did not accept the message within smpc.timeout"),
+											   ? "could not be reached within smpc.timeout"
+											   : "did not accept the message within smpc.timeout"),
 								   true);
 			return;
 		}
@@ -450,29 +453,29 @@ smpc_peer_wait(SmpcPending *pending, int n, TimestampTz deadline, bool tolerant)
 		{
 			StringInfoData connecting;
 			StringInfoData sending;
-			const char *what = NULL;
+			const char	  *what = NULL;
 
 			initStringInfo(&connecting);
 			initStringInfo(&sending);
 			for (int i = 0; i < n; i++)
 			{
-				bool		in_query = pending[i].state == SMPC_PEER_SENDING ||
-					pending[i].state == SMPC_PEER_PROBING;
-				StringInfo	list = pending[i].state == SMPC_PEER_CONNECTING ? &connecting
-					: in_query ? &sending : NULL;
+				bool in_query =
+					pending[i].state == SMPC_PEER_SENDING || pending[i].state == SMPC_PEER_PROBING;
+				StringInfo list = pending[i].state == SMPC_PEER_CONNECTING ? &connecting
+								  : in_query							   ? &sending
+																		   : NULL;
 
 				if (list)
-					appendStringInfo(list, "%sparty %s", list->len ? ", " : "", pending[i].send->party);
+					appendStringInfo(list, "%sparty %s", list->len ? ", " : "",
+									 pending[i].send->party);
 				if (in_query)
 					what = pending[i].send->what;
 			}
 			if (connecting.len > 0)
-				ereport(ERROR,
-						errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+				ereport(ERROR, errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
 						errmsg("timed out connecting to %s", connecting.data),
 						errhint("Check that the partner's server is up, or raise smpc.timeout."));
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+			ereport(ERROR, errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
 					errmsg("timed out waiting for %s to accept the %s message", sending.data, what),
 					errhint("Check that the partner's server is up, or raise smpc.timeout."));
 		}
@@ -486,15 +489,14 @@ smpc_peer_raise(SmpcPending *p)
 {
 	if (p->error_code == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION ||
 		p->error_code == ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED)
-		ereport(ERROR,
-				errcode(p->error_code),
-				errmsg(SMPC_CONNECT_FAILED_PREFIX "%s\"", p->send->party),
-				errdetail_internal("%s", p->error_message),
-				errhint("Check the options of server \"%s\" and its user mapping.", p->send->party));
-	ereport(ERROR,
-			errcode(p->error_code),
-			errmsg("party \"%s\" rejected the %s message: %s",
-				   p->send->party, p->send->what, p->error_message),
+		ereport(
+			ERROR, errcode(p->error_code),
+			errmsg(SMPC_CONNECT_FAILED_PREFIX "%s\"", p->send->party),
+			errdetail_internal("%s", p->error_message),
+			errhint("Check the options of server \"%s\" and its user mapping.", p->send->party));
+	ereport(ERROR, errcode(p->error_code),
+			errmsg("party \"%s\" rejected the %s message: %s", p->send->party, p->send->what,
+				   p->error_message),
 			p->error_detail ? errdetail_internal("%s", p->error_detail) : 0,
 			p->error_hint ? errhint("%s", p->error_hint) : 0);
 }
@@ -503,7 +505,7 @@ smpc_peer_raise(SmpcPending *p)
 static char *
 smpc_one_line(char *text)
 {
-	char	   *out = text;
+	char *out = text;
 
 	for (char *in = text; *in; in++)
 	{
@@ -529,11 +531,11 @@ smpc_one_line(char *text)
 void
 smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mode)
 {
-	SmpcPending *pending = (SmpcPending *) palloc0(sizeof(SmpcPending) * n);
+	SmpcPending	 *pending = (SmpcPending *) palloc0(sizeof(SmpcPending) * n);
 	MemoryContext cxt = CurrentMemoryContext;
-	bool		tolerant = mode == SMPC_SEND_TOLERANT || mode == SMPC_SEND_COLLECT;
+	bool		  tolerant = mode == SMPC_SEND_TOLERANT || mode == SMPC_SEND_COLLECT;
 
-	uint32		holdoff = InterruptHoldoffCount;
+	uint32 holdoff = InterruptHoldoffCount;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -569,9 +571,10 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 			if (mode == SMPC_SEND_COLLECT)
 			{
 				sends[i].failure_code = pending[i].error_code;
-				sends[i].failure = smpc_one_line(pending[i].broken
-												 ? psprintf("could not be reached: %s", pending[i].error_message)
-												 : pstrdup(pending[i].error_message));
+				sends[i].failure =
+					smpc_one_line(pending[i].broken ? psprintf("could not be reached: %s",
+															   pending[i].error_message)
+													: pstrdup(pending[i].error_message));
 				sends[i].failure_detail = pending[i].error_detail;
 				sends[i].failure_hint = pending[i].error_hint;
 				continue;
@@ -585,14 +588,15 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 				 (pending[i].error_code == ERRCODE_SMPC_JOB_NOT_RUNNING ||
 				  pending[i].error_code == ERRCODE_SMPC_JOB_RELEASED)))
 			{
-				int			code = pending[i].error_code;
+				int code = pending[i].error_code;
 
 				sends[i].failure_code = pending[i].broken ? ERRCODE_CONNECTION_FAILURE : code;
-				sends[i].failure = smpc_one_line(code == ERRCODE_SMPC_JOB_NOT_RUNNING
-												 ? psprintf("no longer runs the job (%s)", pending[i].error_message)
-												 : code == ERRCODE_SMPC_JOB_RELEASED
-												 ? psprintf("already released the job (%s)", pending[i].error_message)
-												 : psprintf("could not be reached: %s", pending[i].error_message));
+				sends[i].failure = smpc_one_line(
+					code == ERRCODE_SMPC_JOB_NOT_RUNNING
+						? psprintf("no longer runs the job (%s)", pending[i].error_message)
+					: code == ERRCODE_SMPC_JOB_RELEASED
+						? psprintf("already released the job (%s)", pending[i].error_message)
+						: psprintf("could not be reached: %s", pending[i].error_message));
 				continue;
 			}
 			smpc_peer_raise(&pending[i]);
@@ -610,7 +614,7 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 		InterruptHoldoffCount = holdoff;
 		MemoryContextSwitchTo(cxt);
 		{
-			ErrorData  *edata = CopyErrorData();
+			ErrorData *edata = CopyErrorData();
 
 			FlushErrorState();
 			for (int i = 0; i < n; i++)

@@ -26,21 +26,34 @@ PG_FUNCTION_INFO_V1(smpc_fdw_validator);
 }
 
 /* libpq connection options a partner server may set, plus peer_role. */
-static const char *const smpc_server_options[] = {
-	"host", "hostaddr", "port", "dbname", "sslmode", "sslrootcert", "sslcrl", "sslcert",
-	"sslkey", "sslsni", "channel_binding", "connect_timeout", "keepalives", "keepalives_idle",
-	"keepalives_interval", "keepalives_count", "tcp_user_timeout", "application_name",
-	"peer_role", "allow_verify_ca", NULL
-};
+static const char *const smpc_server_options[] = {"host",
+												  "hostaddr",
+												  "port",
+												  "dbname",
+												  "sslmode",
+												  "sslrootcert",
+												  "sslcrl",
+												  "sslcert",
+												  "sslkey",
+												  "sslsni",
+												  "channel_binding",
+												  "connect_timeout",
+												  "keepalives",
+												  "keepalives_idle",
+												  "keepalives_interval",
+												  "keepalives_count",
+												  "tcp_user_timeout",
+												  "application_name",
+												  "peer_role",
+												  "allow_verify_ca",
+												  NULL};
 
 /* Credentials a user mapping may hold. */
-static const char *const smpc_mapping_options[] = {
-	"user", "password", "sslcert", "sslkey", "sslpassword", NULL
-};
+static const char *const smpc_mapping_options[] = {"user",	 "password",	"sslcert",
+												   "sslkey", "sslpassword", NULL};
 
-static const char *const smpc_sslmodes[] = {
-	"disable", "allow", "prefer", "require", "verify-ca", "verify-full", NULL
-};
+static const char *const smpc_sslmodes[] = {"disable",	 "allow",		"prefer", "require",
+											"verify-ca", "verify-full", NULL};
 
 SmpcTlsCheck
 smpc_tls_check(const char *sslmode, bool allow_verify_ca)
@@ -75,15 +88,11 @@ smpc_option_list(const char *const *list)
 Datum
 smpc_fdw_validator(PG_FUNCTION_ARGS)
 {
-	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
-	Oid			catalog = PG_GETARG_OID(1);
+	List			  *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid				   catalog = PG_GETARG_OID(1);
 	const char *const *allowed;
-	bool		has_host = false,
-				has_port = false,
-				has_dbname = false,
-				has_peer_role = false,
-				has_user = false,
-				allow_verify_ca = false;
+	bool has_host = false, has_port = false, has_dbname = false, has_peer_role = false,
+		 has_user = false, allow_verify_ca = false;
 	const char *sslmode = "verify-full";
 	ListCell   *lc;
 
@@ -94,33 +103,31 @@ smpc_fdw_validator(PG_FUNCTION_ARGS)
 	else
 	{
 		if (options != NIL)
-			ereport(ERROR,
-					errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			ereport(ERROR, errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					errmsg("the smpc foreign-data wrapper takes no options here"),
-					errhint("Set connection options on CREATE SERVER and credentials on CREATE USER MAPPING."));
+					errhint("Set connection options on CREATE SERVER and credentials on CREATE "
+							"USER MAPPING."));
 		PG_RETURN_VOID();
 	}
 
-	foreach(lc, options)
+	foreach (lc, options)
 	{
-		DefElem    *d = (DefElem *) lfirst(lc);
+		DefElem	   *d = (DefElem *) lfirst(lc);
 		const char *value = defGetString(d);
 
 		if (!smpc_in_list(allowed, d->defname))
-			ereport(ERROR,
-					errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			ereport(ERROR, errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					errmsg("invalid option \"%s\"", d->defname),
 					errhint("Valid options in this context are: %s.", smpc_option_list(allowed)));
 		if (strcmp(d->defname, "host") == 0 || strcmp(d->defname, "hostaddr") == 0)
 			has_host = true;
 		else if (strcmp(d->defname, "port") == 0)
 		{
-			char	   *end;
-			long		port = strtol(value, &end, 10);
+			char *end;
+			long  port = strtol(value, &end, 10);
 
 			if (*value == '\0' || *end != '\0' || port < 1 || port > 65535)
-				ereport(ERROR,
-						errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				ereport(ERROR, errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						errmsg("invalid port \"%s\"", value),
 						errhint("Give a port number between 1 and 65535."));
 			has_port = true;
@@ -134,31 +141,31 @@ smpc_fdw_validator(PG_FUNCTION_ARGS)
 		else if (strcmp(d->defname, "sslmode") == 0)
 		{
 			if (!smpc_in_list(smpc_sslmodes, value))
-				ereport(ERROR,
-						errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-						errmsg("invalid sslmode \"%s\"", value),
-						errhint("Use verify-full."));
+				ereport(ERROR, errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						errmsg("invalid sslmode \"%s\"", value), errhint("Use verify-full."));
 			sslmode = value;
 		}
 		else if (strcmp(d->defname, "allow_verify_ca") == 0)
 		{
 			allow_verify_ca = defGetBoolean(d);
 			if (allow_verify_ca && !superuser())
-				ereport(ERROR,
-						errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						errmsg("only a superuser may set allow_verify_ca"),
-						errdetail("With it, sslmode verify-ca lets any certificate that the partner's CA signed pass as the partner's."));
+						errdetail("With it, sslmode verify-ca lets any certificate that the "
+								  "partner's CA signed pass as the partner's."));
 		}
 	}
 
 	if (catalog == ForeignServerRelationId)
 	{
-		const char *missing = !has_host ? "host" : !has_port ? "port" : !has_dbname ? "dbname"
-			: !has_peer_role ? "peer_role" : NULL;
+		const char *missing = !has_host		   ? "host"
+							  : !has_port	   ? "port"
+							  : !has_dbname	   ? "dbname"
+							  : !has_peer_role ? "peer_role"
+											   : NULL;
 
 		if (missing)
-			ereport(ERROR,
-					errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+			ereport(ERROR, errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					errmsg("smpc server needs option \"%s\"", missing),
 					errhint("Required: host (or hostaddr), port, dbname, and peer_role, the local "
 							"role this partner logs in as."));
@@ -166,31 +173,34 @@ smpc_fdw_validator(PG_FUNCTION_ARGS)
 
 		if (check == SMPC_TLS_NONE && !smpc_allow_insecure_transport &&
 			strcmp(sslmode, "verify-ca") == 0)
-			ereport(ERROR,
-					errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-					errmsg("sslmode \"verify-ca\" does not check that the certificate is this partner's"),
-					errdetail("verify-ca accepts any certificate that the CA in sslrootcert signed, whatever "
-							  "host it names: when that CA signs other partners' certificates too, any of "
-							  "them passes as this partner."),
-					errhint("Use sslmode 'verify-full'. If sslrootcert holds a CA that signs only this "
-							"partner's certificate, a superuser can add the server option allow_verify_ca 'true'."));
+			ereport(
+				ERROR, errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				errmsg(
+					"sslmode \"verify-ca\" does not check that the certificate is this partner's"),
+				errdetail(
+					"verify-ca accepts any certificate that the CA in sslrootcert signed, whatever "
+					"host it names: when that CA signs other partners' certificates too, any of "
+					"them passes as this partner."),
+				errhint("Use sslmode 'verify-full'. If sslrootcert holds a CA that signs only this "
+						"partner's certificate, a superuser can add the server option "
+						"allow_verify_ca 'true'."));
 		if (check == SMPC_TLS_NONE && !smpc_allow_insecure_transport)
-			ereport(ERROR,
-					errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			ereport(ERROR, errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 					errmsg("sslmode \"%s\" does not verify the partner's certificate", sslmode),
 					errhint("Use sslmode 'verify-full' with sslrootcert; a superuser "
 							"can allow this with SET smpc.allow_insecure_transport = on."));
 		if (check == SMPC_TLS_CA_ONLY)
-			ereport(WARNING,
-					errmsg("sslmode \"verify-ca\" accepts any certificate that the CA in sslrootcert signed as this partner's"),
-					errdetail("The host name is not checked: if that CA also signs other partners' "
-							  "certificates, any of those partners can pose as this one."),
-					errhint("Give this server an sslrootcert that holds only the CA of this partner, "
-							"or use sslmode 'verify-full'."));
+			ereport(
+				WARNING,
+				errmsg("sslmode \"verify-ca\" accepts any certificate that the CA in sslrootcert "
+					   "signed as this partner's"),
+				errdetail("The host name is not checked: if that CA also signs other partners' "
+						  "certificates, any of those partners can pose as this one."),
+				errhint("Give this server an sslrootcert that holds only the CA of this partner, "
+						"or use sslmode 'verify-full'."));
 	}
 	else if (!has_user)
-		ereport(ERROR,
-				errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+		ereport(ERROR, errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				errmsg("smpc user mapping needs option \"user\""),
 				errhint("Give the role the partner created for this party, and its password."));
 	PG_RETURN_VOID();

@@ -29,7 +29,7 @@ extern "C" {
 
 static HTAB *smpc_conns = NULL;
 /* Bumped whenever a connection is opened or closed (for delivery.cpp's wait set). */
-uint64		smpc_conn_generation = 0;
+uint64 smpc_conn_generation = 0;
 
 void
 smpc_conn_close(SmpcConn *entry)
@@ -50,7 +50,7 @@ static void
 smpc_peer_xact_callback(XactEvent event, void *arg)
 {
 	HASH_SEQ_STATUS scan;
-	SmpcConn   *entry;
+	SmpcConn	   *entry;
 
 	if (smpc_conns == NULL || (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT))
 		return;
@@ -65,7 +65,7 @@ static void
 smpc_peer_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	HASH_SEQ_STATUS scan;
-	SmpcConn   *entry;
+	SmpcConn	   *entry;
 
 	if (smpc_conns == NULL)
 		return;
@@ -91,19 +91,19 @@ smpc_peer_init(void)
 PGconn *
 smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 {
-	int			nopts = list_length(server->options) + list_length(um->options) + 4;
+	int			 nopts = list_length(server->options) + list_length(um->options) + 4;
 	const char **keywords = (const char **) palloc0(sizeof(char *) * nopts);
 	const char **values = (const char **) palloc0(sizeof(char *) * nopts);
-	const char *sslmode = "verify-full";
-	bool		allow_verify_ca = false;
-	bool		has_password = false;
-	int			n = 0;
-	ListCell   *lc;
-	PGconn	   *conn;
+	const char	*sslmode = "verify-full";
+	bool		 allow_verify_ca = false;
+	bool		 has_password = false;
+	int			 n = 0;
+	ListCell	*lc;
+	PGconn		*conn;
 
-	foreach(lc, server->options)
+	foreach (lc, server->options)
 	{
-		DefElem    *d = (DefElem *) lfirst(lc);
+		DefElem *d = (DefElem *) lfirst(lc);
 
 		if (strcmp(d->defname, "peer_role") == 0)
 			continue;
@@ -120,9 +120,9 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 		keywords[n] = d->defname;
 		values[n++] = defGetString(d);
 	}
-	foreach(lc, um->options)
+	foreach (lc, um->options)
 	{
-		DefElem    *d = (DefElem *) lfirst(lc);
+		DefElem *d = (DefElem *) lfirst(lc);
 
 		if (strcmp(d->defname, "password") == 0 && defGetString(d)[0] != '\0')
 			has_password = true;
@@ -144,52 +144,56 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 		case SMPC_TLS_FULL:
 			break;
 		case SMPC_TLS_CA_ONLY:
-			ereport(LOG,
-					errmsg("smpc: connecting to party \"%s\" with sslmode verify-ca: any certificate its CA "
-						   "signed passes as %s's (server option allow_verify_ca)",
-						   server->servername, server->servername));
+			ereport(LOG, errmsg("smpc: connecting to party \"%s\" with sslmode verify-ca: any "
+								"certificate its CA "
+								"signed passes as %s's (server option allow_verify_ca)",
+								server->servername, server->servername));
 			break;
 		case SMPC_TLS_NONE:
 			if (strcmp(sslmode, "verify-ca") == 0)
 			{
 				if (!smpc_allow_insecure_transport)
-					ereport(ERROR,
-							errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-							errmsg("connection to party \"%s\" would not check that the certificate is %s's",
-								   server->servername, server->servername),
-							errdetail("The server's sslmode is \"verify-ca\", which accepts any certificate "
-									  "its CA signed, and the server does not set allow_verify_ca."),
-							errhint("Use sslmode 'verify-full'. If the server's sslrootcert signs only this "
-									"partner's certificate, a superuser can add the server option allow_verify_ca 'true'."));
-				ereport(LOG,
-						errmsg("smpc: connecting to party \"%s\" with sslmode verify-ca, which does not check "
-							   "that the certificate is %s's, because smpc.allow_insecure_transport is on",
-							   server->servername, server->servername));
+					ereport(
+						ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("connection to party \"%s\" would not check that the certificate is "
+							   "%s's",
+							   server->servername, server->servername),
+						errdetail(
+							"The server's sslmode is \"verify-ca\", which accepts any certificate "
+							"its CA signed, and the server does not set allow_verify_ca."),
+						errhint("Use sslmode 'verify-full'. If the server's sslrootcert signs only "
+								"this "
+								"partner's certificate, a superuser can add the server option "
+								"allow_verify_ca 'true'."));
+				ereport(
+					LOG,
+					errmsg(
+						"smpc: connecting to party \"%s\" with sslmode verify-ca, which does not "
+						"check "
+						"that the certificate is %s's, because smpc.allow_insecure_transport is on",
+						server->servername, server->servername));
 				break;
 			}
 			if (!smpc_allow_insecure_transport)
-				ereport(ERROR,
-						errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						errmsg("connection to party \"%s\" would not verify its certificate",
 							   server->servername),
 						errdetail("The server's sslmode is \"%s\".", sslmode),
 						errhint("Use sslmode 'verify-full' with sslrootcert; "
 								"a superuser can allow this with smpc.allow_insecure_transport."));
-			ereport(LOG,
-					errmsg("smpc: connecting to party \"%s\" without certificate verification (sslmode %s) "
-						   "because smpc.allow_insecure_transport is on",
-						   server->servername, sslmode));
+			ereport(LOG, errmsg("smpc: connecting to party \"%s\" without certificate verification "
+								"(sslmode %s) "
+								"because smpc.allow_insecure_transport is on",
+								server->servername, sslmode));
 			break;
 	}
 	if (!superuser() && !has_password)
-		ereport(ERROR,
-				errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+		ereport(ERROR, errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
 				errmsg("password is required to connect to party \"%s\"", server->servername),
 				errdetail("Non-superusers must give a password in the user mapping."));
 
 	if (!AcquireExternalFD())
-		ereport(ERROR,
-				errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+		ereport(ERROR, errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 				errmsg(SMPC_CONNECT_FAILED_PREFIX "%s\"", server->servername),
 				errdetail("There are too many open files on the local server."),
 				errhint("Raise max_files_per_process and/or \"ulimit -n\"."));
@@ -231,13 +235,13 @@ char *
 smpc_peer_role_of(const char *party)
 {
 	ForeignServer *server = smpc_party_server(party);
-	ListCell   *lc;
+	ListCell	  *lc;
 
 	if (server == NULL)
 		return NULL;
-	foreach(lc, server->options)
+	foreach (lc, server->options)
 	{
-		DefElem    *d = (DefElem *) lfirst(lc);
+		DefElem *d = (DefElem *) lfirst(lc);
 
 		if (strcmp(d->defname, "peer_role") == 0)
 			return defGetString(d);
@@ -260,8 +264,8 @@ smpc_peer_check_partners(const SmpcFederationRow *fed, const bool *needed)
 	for (int i = 0; i < fed->nparties; i++)
 	{
 		ForeignServer *server;
-		char	   *peer_role;
-		AclResult	aclresult;
+		char		  *peer_role;
+		AclResult	   aclresult;
 
 		if (i == fed->self)
 			continue;
@@ -270,15 +274,14 @@ smpc_peer_check_partners(const SmpcFederationRow *fed, const bool *needed)
 		if (server == NULL && !needed[i])
 			continue;
 		if (server == NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_UNDEFINED_OBJECT),
-					errmsg("no smpc server for party \"%s\"", fed->parties[i]),
-					errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (...).",
-							fed->parties[i]));
+			ereport(
+				ERROR, errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("no smpc server for party \"%s\"", fed->parties[i]),
+				errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (...).",
+						fed->parties[i]));
 		peer_role = smpc_peer_role_of(fed->parties[i]);
 		if (peer_role && (strcmp(peer_role, current) == 0 || strcmp(peer_role, login) == 0))
-			ereport(ERROR,
-					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					errmsg("role \"%s\" is the login role of party \"%s\" and may not run jobs",
 						   strcmp(peer_role, current) == 0 ? current : login, fed->parties[i]),
 					errdetail("Partners' login roles may only deliver messages."));
@@ -298,14 +301,13 @@ SmpcConn *
 smpc_peer_entry(const char *party, ForeignServer **server_out, UserMapping **um_out)
 {
 	ForeignServer *server = smpc_party_server(party);
-	UserMapping *um;
-	SmpcConnKey key;
-	SmpcConn   *entry;
-	bool		found;
+	UserMapping	  *um;
+	SmpcConnKey	   key;
+	SmpcConn	  *entry;
+	bool		   found;
 
 	if (server == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
+		ereport(ERROR, errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("no smpc server for party \"%s\"", party),
 				errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (...).",
 						party));
@@ -313,12 +315,13 @@ smpc_peer_entry(const char *party, ForeignServer **server_out, UserMapping **um_
 
 	if (smpc_conns == NULL)
 	{
-		HASHCTL		ctl;
+		HASHCTL ctl;
 
 		ctl.keysize = sizeof(SmpcConnKey);
 		ctl.entrysize = sizeof(SmpcConn);
 		ctl.hcxt = TopMemoryContext;
-		smpc_conns = hash_create("smpc connections", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		smpc_conns =
+			hash_create("smpc connections", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 
 	/*
@@ -342,4 +345,3 @@ smpc_peer_entry(const char *party, ForeignServer **server_out, UserMapping **um_
 	*um_out = um;
 	return entry;
 }
-

@@ -23,35 +23,35 @@
  */
 typedef enum SmpcTlsCheck
 {
-	SMPC_TLS_FULL,				/* verify-full: the CA and the host name */
-	SMPC_TLS_CA_ONLY,			/* verify-ca with allow_verify_ca: the CA only */
-	SMPC_TLS_NONE				/* less: only with smpc.allow_insecure_transport */
+	SMPC_TLS_FULL,	  /* verify-full: the CA and the host name */
+	SMPC_TLS_CA_ONLY, /* verify-ca with allow_verify_ca: the CA only */
+	SMPC_TLS_NONE	  /* less: only with smpc.allow_insecure_transport */
 } SmpcTlsCheck;
 extern SmpcTlsCheck smpc_tls_check(const char *sslmode, bool allow_verify_ca);
 
 /* net/peer.cpp: connections to partners and parallel delivery. */
 typedef struct SmpcSend
 {
-	const char *party;			/* server name = party name */
+	const char	*party; /* server name = party name */
 	const uint8 *data;
-	size_t		len;
-	const char *what;			/* e.g. "round 1 (share)" for errors */
-	char	   *failure;		/* out: why the party was unreachable or gone */
-	int			failure_code;	/* out: the SQLSTATE of that */
-	char	   *failure_detail; /* out, SMPC_SEND_COLLECT: the partner's DETAIL, or NULL */
-	char	   *failure_hint;	/* out, SMPC_SEND_COLLECT: the partner's HINT, or NULL */
-	uint8	   *reply;			/* out: the partner's message handed back (handover.cpp), or NULL */
-	size_t		reply_len;
+	size_t		 len;
+	const char	*what;			 /* e.g. "round 1 (share)" for errors */
+	char		*failure;		 /* out: why the party was unreachable or gone */
+	int			 failure_code;	 /* out: the SQLSTATE of that */
+	char		*failure_detail; /* out, SMPC_SEND_COLLECT: the partner's DETAIL, or NULL */
+	char		*failure_hint;	 /* out, SMPC_SEND_COLLECT: the partner's HINT, or NULL */
+	uint8		*reply; /* out: the partner's message handed back (handover.cpp), or NULL */
+	size_t		 reply_len;
 } SmpcSend;
 
 /* How smpc_peer_send_all treats failures. */
 typedef enum SmpcSendMode
 {
-	SMPC_SEND_STRICT,			/* raise the first failure */
-	SMPC_SEND_BEST_EFFORT,		/* log failures (abort notices) */
-	SMPC_SEND_TOLERANT,			/* unreachable partners go to SmpcSend.failure; a
+	SMPC_SEND_STRICT,	   /* raise the first failure */
+	SMPC_SEND_BEST_EFFORT, /* log failures (abort notices) */
+	SMPC_SEND_TOLERANT,	   /* unreachable partners go to SmpcSend.failure; a
 								 * partner's refusal is raised */
-	SMPC_SEND_COLLECT			/* every failure goes to SmpcSend.failure (requests):
+	SMPC_SEND_COLLECT	   /* every failure goes to SmpcSend.failure (requests):
 								 * a partner's error as it sent it */
 } SmpcSendMode;
 /*
@@ -61,7 +61,7 @@ typedef enum SmpcSendMode
  * reason may still be on its way, or it finished without this party.
  */
 
-extern void smpc_peer_init(void);
+extern void	 smpc_peer_init(void);
 extern char *smpc_peer_role_of(const char *party);
 /* needed[i]: this party will send to party i in this job. */
 extern void smpc_peer_check_partners(const SmpcFederationRow *fed, const bool *needed);
@@ -81,23 +81,23 @@ struct ForeignServer;
 struct UserMapping;
 typedef struct SmpcConnKey
 {
-	Oid			serverid;
-	Oid			userid;
+	Oid serverid;
+	Oid userid;
 } SmpcConnKey;
 
 typedef struct SmpcConn
 {
-	SmpcConnKey key;
-	struct pg_conn *conn;		/* libpq's PGconn */
-	bool		busy;			/* a delivery is in flight */
-	bool		stale;			/* server or mapping changed */
+	SmpcConnKey		key;
+	struct pg_conn *conn;  /* libpq's PGconn */
+	bool			busy;  /* a delivery is in flight */
+	bool			stale; /* server or mapping changed */
 } SmpcConn;
 
-extern uint64 smpc_conn_generation;
-extern void smpc_conn_close(SmpcConn *entry);
-extern struct pg_conn *smpc_peer_connect_start(struct ForeignServer *server,
-											   struct UserMapping *um, char **error);
-extern SmpcConn *smpc_peer_entry(const char *party, struct ForeignServer **server_out,
-								 struct UserMapping **um_out);
+extern uint64		   smpc_conn_generation;
+extern void			   smpc_conn_close(SmpcConn *entry);
+extern struct pg_conn *smpc_peer_connect_start(struct ForeignServer *server, struct UserMapping *um,
+											   char **error);
+extern SmpcConn		  *smpc_peer_entry(const char *party, struct ForeignServer **server_out,
+									   struct UserMapping **um_out);
 
-#endif							/* SMPC_NET_PEER_H */
+#endif /* SMPC_NET_PEER_H */

@@ -22,10 +22,7 @@ PGDLLEXPORT void _PG_init(void);
 
 /* Values of smpc.outside_domain. */
 static const struct config_enum_entry smpc_outside_domain_options[] = {
-	{"reject", SMPC_OUTSIDE_REJECT, false},
-	{"drop", SMPC_OUTSIDE_DROP, false},
-	{NULL, 0, false}
-};
+	{"reject", SMPC_OUTSIDE_REJECT, false}, {"drop", SMPC_OUTSIDE_DROP, false}, {NULL, 0, false}};
 
 #ifdef SMPC_TEST_BUILD
 /* Values of smpc.test_fault: the bridge's fault codes by name. */
@@ -40,8 +37,7 @@ static const struct config_enum_entry smpc_test_fault_options[] = {
 	{"pause_before_confirm", SMPC_FAULT_PAUSE_BEFORE_CONFIRM, false},
 	{"abort_after_open", SMPC_FAULT_ABORT_AFTER_OPEN, false},
 	{"equivocate_key", SMPC_FAULT_EQUIVOCATE_KEY, false},
-	{NULL, 0, false}
-};
+	{NULL, 0, false}};
 #endif
 
 static shmem_request_hook_type smpc_prev_shmem_request_hook = NULL;
@@ -73,72 +69,52 @@ smpc_shmem_startup(void)
 void
 _PG_init(void)
 {
-	DefineCustomIntVariable("smpc.timeout",
-							"How long a job waits for partners in each round.",
+	DefineCustomIntVariable("smpc.timeout", "How long a job waits for partners in each round.",
 							"A partner that has not answered by then makes the job fail "
 							"with an error naming it.",
-							&smpc_timeout_ms,
-							30000, 100, 24 * 3600 * 1000,
-							PGC_USERSET, GUC_UNIT_MS,
-							NULL, NULL, NULL);
-	DefineCustomStringVariable("smpc.federation",
-							   "Federation that smpc aggregates run in.",
-							   "Empty means the only registered federation.",
-							   &smpc_federation_name,
-							   "",
-							   PGC_USERSET, 0,
-							   NULL, NULL, NULL);
+							&smpc_timeout_ms, 30000, 100, 24 * 3600 * 1000, PGC_USERSET,
+							GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("smpc.federation", "Federation that smpc aggregates run in.",
+							   "Empty means the only registered federation.", &smpc_federation_name,
+							   "", PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("smpc.allow_insecure_transport",
 							 "Allows partner connections without TLS certificate verification.",
 							 "Off by default: partner servers must use sslmode verify-full, "
 							 "or verify-ca with the server option allow_verify_ca. Every "
 							 "connection made without them is logged.",
-							 &smpc_allow_insecure_transport,
-							 false,
-							 PGC_SUSET, 0,
-							 NULL, NULL, NULL);
+							 &smpc_allow_insecure_transport, false, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("smpc.audit_server_log",
 							 "Also writes every audit record to the server log.",
 							 "Each job attempt is recorded in smpc.audit_log; with this on, "
 							 "the same record goes to the server log at once.",
-							 &smpc_audit_server_log,
-							 false,
-							 PGC_SUSET, 0,
-							 NULL, NULL, NULL);
+							 &smpc_audit_server_log, false, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("smpc.epsilon",
 							 "Differential privacy budget each new job spends; 0 adds no noise.",
 							 "Input parties add shares of discrete Laplace noise calibrated to "
 							 "the clipping bounds, and the job is charged to this party's "
 							 "privacy budget (smpc.set_privacy_budget). Every party must use "
 							 "the same value.",
-							 &smpc_epsilon,
-							 0, 0, 100,
-							 PGC_USERSET, 0,
-							 NULL, NULL, NULL);
-	DefineCustomEnumVariable("smpc.outside_domain",
-							 "What grouped aggregates do with a row whose key is not in the job's domain.",
-							 "reject fails the query before anything is sent; drop leaves the "
-							 "row out (a NOTICE says how many were left out).",
-							 &smpc_outside_domain,
-							 SMPC_OUTSIDE_REJECT, smpc_outside_domain_options,
-							 PGC_USERSET, 0,
-							 NULL, NULL, NULL);
+							 &smpc_epsilon, 0, 0, 100, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable(
+		"smpc.outside_domain",
+		"What grouped aggregates do with a row whose key is not in the job's domain.",
+		"reject fails the query before anything is sent; drop leaves the "
+		"row out (a NOTICE says how many were left out).",
+		&smpc_outside_domain, SMPC_OUTSIDE_REJECT, smpc_outside_domain_options, PGC_USERSET, 0,
+		NULL, NULL, NULL);
 #ifdef SMPC_TEST_BUILD
-	DefineCustomEnumVariable("smpc.test_fault",
-							 "Makes this party misbehave in jobs (test builds only).",
-							 "equivocate_share sends one partner two different shares; "
-							 "equivocate_count sends one partner a wrong row-count sum; "
-							 "equivocate_partial sends one partner a wrong partial sum; "
-							 "wrong_confirm sends one partner a wrong transcript digest; "
-							 "wrong_partial sends every partner the same wrong partial sum; "
-							 "pause_before_roster and pause_before_confirm stop this party "
-							 "for 3 s when it reaches that round; abort_after_open aborts "
-							 "as soon as this party has opened the result; equivocate_key "
-							 "sends one partner another MAC key part.",
-							 &smpc_test_fault,
-							 0, smpc_test_fault_options,
-							 PGC_SUSET, 0,
-							 NULL, NULL, NULL);
+	DefineCustomEnumVariable(
+		"smpc.test_fault", "Makes this party misbehave in jobs (test builds only).",
+		"equivocate_share sends one partner two different shares; "
+		"equivocate_count sends one partner a wrong row-count sum; "
+		"equivocate_partial sends one partner a wrong partial sum; "
+		"wrong_confirm sends one partner a wrong transcript digest; "
+		"wrong_partial sends every partner the same wrong partial sum; "
+		"pause_before_roster and pause_before_confirm stop this party "
+		"for 3 s when it reaches that round; abort_after_open aborts "
+		"as soon as this party has opened the result; equivocate_key "
+		"sends one partner another MAC key part.",
+		&smpc_test_fault, 0, smpc_test_fault_options, PGC_SUSET, 0, NULL, NULL, NULL);
 #endif
 	smpc_peer_init();
 	smpc_job_records_init();
@@ -155,28 +131,18 @@ _PG_init(void)
 		MarkGUCPrefixReserved("smpc");
 		return;
 	}
-	DefineCustomIntVariable("smpc.max_messages",
-							"Number of partner messages the inbox can hold at once.",
-							NULL,
-							&smpc_max_messages,
-							256, 16, 65536,
-							PGC_POSTMASTER, 0,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("smpc.audit_queue_size",
-							"Shared memory for audit records on their way to smpc.audit_log.",
-							"A record that finds no room is written to the server log instead.",
-							&smpc_audit_queue_kb,
-							1024, 64, 1024 * 1024,
-							PGC_POSTMASTER, GUC_UNIT_KB,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("smpc.max_partner_jobs",
-							"Number of jobs partners may have running here at once.",
-							"Each runs in a background worker (max_worker_processes must "
-							"leave room for them); 0 refuses jobs started by partners.",
-							&smpc_max_partner_jobs,
-							8, 0, 1024,
-							PGC_POSTMASTER, 0,
-							NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smpc.max_messages", "Number of partner messages the inbox can hold at once.", NULL,
+		&smpc_max_messages, 256, 16, 65536, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smpc.audit_queue_size", "Shared memory for audit records on their way to smpc.audit_log.",
+		"A record that finds no room is written to the server log instead.", &smpc_audit_queue_kb,
+		1024, 64, 1024 * 1024, PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smpc.max_partner_jobs", "Number of jobs partners may have running here at once.",
+		"Each runs in a background worker (max_worker_processes must "
+		"leave room for them); 0 refuses jobs started by partners.",
+		&smpc_max_partner_jobs, 8, 0, 1024, PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("smpc");
 	smpc_prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = smpc_shmem_request;

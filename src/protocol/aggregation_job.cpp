@@ -99,7 +99,8 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   // A Byzantine quorum (aggregation_job.hpp, "Dropouts"): any two share t
   // compute parties. Additive sharing needs all of them (t = n_c).
   quorum_ = tolerant_ ? (compute_.size() + threshold_ + 1) / 2 : compute_.size();
-  bool blind_compute = false;  // a compute party that neither supplies an input nor learns the result
+  bool blind_compute =
+      false;  // a compute party that neither supplies an input nor learns the result
   for (std::size_t j = 0; j < n; ++j) {
     vouching_ = vouching_ || ((compute_pos_[j] >= 0) != output_role_[j]);
     blind_compute = blind_compute || (compute_pos_[j] >= 0 && !input_role_[j] && !output_role_[j]);
@@ -112,13 +113,13 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
                         "job input must have 1 to " + std::to_string(kMaxValues) + " values");
   }
   if (is_input_ && input_.size() != width_) {
-    throw ProtocolError(ErrorKind::kInvalidArgument, "an input party's input must have " +
-                                                         std::to_string(width_) + " values");
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "an input party's input must have " + std::to_string(width_) + " values");
   }
   if (!is_input_ && !input_.empty()) {
-    throw ProtocolError(ErrorKind::kInvalidArgument,
-                        "party \"" + fed.parties[params_.self] + "\" supplies no input in federation \"" +
-                            fed.name + "\"");
+    throw ProtocolError(ErrorKind::kInvalidArgument, "party \"" + fed.parties[params_.self] +
+                                                         "\" supplies no input in federation \"" +
+                                                         fed.name + "\"");
   }
   if (params_.count_index && *params_.count_index >= width_) {
     throw ProtocolError(ErrorKind::kInvalidArgument, "the row count index is outside the input");
@@ -136,7 +137,8 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   check_admits(fed, params_.policy);
   if (!params_.noise_exponent.empty()) {
     if (params_.noise_exponent.size() != width_) {
-      throw ProtocolError(ErrorKind::kInvalidArgument, "the noise must name one parameter per value");
+      throw ProtocolError(ErrorKind::kInvalidArgument,
+                          "the noise must name one parameter per value");
     }
     const std::uint32_t parts = noise_parts(fed, params_.policy);
     for (std::size_t k = 0; is_input_ && k < width_; ++k) {

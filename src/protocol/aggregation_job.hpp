@@ -289,7 +289,8 @@ class AggregationJob {
   void acknowledged(std::uint16_t party);
   // The confirm digest this party would compute for an opened vector
   // `values` over input set `included`: public parameters plus the values.
-  crypto::Digest transcript_digest(std::uint64_t included, const std::vector<crypto::Fp>& values) const;
+  crypto::Digest transcript_digest(std::uint64_t included,
+                                   const std::vector<crypto::Fp>& values) const;
 
   // Makes this party misbehave as described by `fault` (tests only).
   void set_fault(Fault fault) { fault_ = fault; }
@@ -422,9 +423,9 @@ class AggregationJob {
   std::size_t threshold_ = 0;  // compute parties needed to reconstruct
   std::size_t quorum_ = 0;     // compute parties needed to go on and release
   bool shamir_ = false;
-  bool tolerant_ = false;   // goes on without parties that drop out
-  bool vouching_ = false;   // compute and output parties differ: a vouch round
-  bool mac_ = false;        // additive, with compute parties outside inputs and outputs
+  bool tolerant_ = false;  // goes on without parties that drop out
+  bool vouching_ = false;  // compute and output parties differ: a vouch round
+  bool mac_ = false;       // additive, with compute parties outside inputs and outputs
   std::uint64_t input_mask_ = 0;
 
   std::vector<MessageType> phases_;  // the rounds of this job, in order
@@ -435,20 +436,20 @@ class AggregationJob {
   // per group (jobs with MAC keys).
   std::size_t wide_ = 0;
   std::size_t mac_groups_ = 0;
-  std::size_t first_tag_ = 0;        // index of group 0's tag
-  bool mac_per_cell_ = false;        // groups: [counts,] then one per cell
-  std::vector<std::size_t> gated_;  // elements opened in the count round
-  std::vector<std::size_t> rest_;   // elements opened in the partial round
-  std::vector<crypto::Fp> gated_open_;  // the opened counts, kept for the MAC check
-  crypto::Fp key_part_;                 // this compute party's part of alpha
-  crypto::Fp key_;                      // alpha (input and output parties)
-  crypto::Digest key_digest_{};         // of the key parts this party received
+  std::size_t first_tag_ = 0;                        // index of group 0's tag
+  bool mac_per_cell_ = false;                        // groups: [counts,] then one per cell
+  std::vector<std::size_t> gated_;                   // elements opened in the count round
+  std::vector<std::size_t> rest_;                    // elements opened in the partial round
+  std::vector<crypto::Fp> gated_open_;               // the opened counts, kept for the MAC check
+  crypto::Fp key_part_;                              // this compute party's part of alpha
+  crypto::Fp key_;                                   // alpha (input and output parties)
+  crypto::Digest key_digest_{};                      // of the key parts this party received
   std::optional<crypto::Digest> shares_key_digest_;  // what the input parties received
   std::vector<crypto::Fp> own_share_;
   std::vector<crypto::Fp> held_;  // this party's sums over S of the shares it holds
   std::uint64_t included_ = 0;    // this party's roster, then S (bit i: party i)
   bool included_fixed_ = false;
-  crypto::Digest vouched_{};      // the outputs' common digest (vouch round)
+  crypto::Digest vouched_{};  // the outputs' common digest (vouch round)
   // Per sender, the message received for each round, if any.
   Slots keys_, shares_, rosters_, agrees_, counts_, partials_, confirms_, vouches_;
   std::vector<std::optional<Nonce>> nonces_;

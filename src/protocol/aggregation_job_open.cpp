@@ -81,8 +81,8 @@ void AggregationJob::open(MessageType type, const std::vector<std::size_t>& inde
     }
     std::vector<crypto::ShamirShare> points;
     for (std::uint16_t c : senders) {
-      points.push_back(crypto::ShamirShare{static_cast<std::uint32_t>(compute_pos_[c] + 1),
-                                           value_of(c, k)});
+      points.push_back(
+          crypto::ShamirShare{static_cast<std::uint32_t>(compute_pos_[c] + 1), value_of(c, k)});
     }
     if (!crypto::shamir_consistent(points, threshold_)) {
       // Which single sender, left out, makes the others consistent? Only
@@ -92,13 +92,12 @@ void AggregationJob::open(MessageType type, const std::vector<std::size_t>& inde
       for (std::uint16_t c : senders) names += (names.empty() ? "" : ", ") + fed.parties[c];
       if (culprit) {
         const std::string& who = fed.parties[senders[*culprit]];
-        throw ProtocolError(
-            ErrorKind::kInconsistent,
-            "party " + who + " sent a " + type_name(type) + " value that does not fit the others (" +
-                round_name(type) + ")",
-            "The values of " + names + " must lie on one polynomial of degree " +
-                std::to_string(threshold_ - 1) + "; without party " + who +
-                "'s they do. No result was released.");
+        throw ProtocolError(ErrorKind::kInconsistent,
+                            "party " + who + " sent a " + type_name(type) +
+                                " value that does not fit the others (" + round_name(type) + ")",
+                            "The values of " + names + " must lie on one polynomial of degree " +
+                                std::to_string(threshold_ - 1) + "; without party " + who +
+                                "'s they do. No result was released.");
       }
       throw ProtocolError(ErrorKind::kInconsistent,
                           "the " + std::string(type_name(type)) + " values of " + names +
@@ -197,15 +196,15 @@ void AggregationJob::fix_key() {
 void AggregationJob::check_share_key(const Message& m) {
   if (fault_ == Fault::kEquivocateKey) return;  // the liar knows (tests only)
   const crypto::Digest want = is_input_ || is_output_ ? key_digest_
-                              : shares_key_digest_     ? *shares_key_digest_
-                                                       : m.digest;
+                              : shares_key_digest_    ? *shares_key_digest_
+                                                      : m.digest;
   if (m.digest != want) {
-    throw ProtocolError(ErrorKind::kInconsistent,
-                        "the input parties of job \"" + params_.job_id +
-                            "\" received different MAC key parts",
-                        "Party " + params_.federation.parties[m.sender] +
-                            "'s share names other key parts than the others: a compute party sent "
-                            "different parts to different parties. Nothing was opened.");
+    throw ProtocolError(
+        ErrorKind::kInconsistent,
+        "the input parties of job \"" + params_.job_id + "\" received different MAC key parts",
+        "Party " + params_.federation.parties[m.sender] +
+            "'s share names other key parts than the others: a compute party sent "
+            "different parts to different parties. Nothing was opened.");
   }
   shares_key_digest_ = want;
 }
@@ -215,14 +214,16 @@ void AggregationJob::check_share_key(const Message& m) {
 void AggregationJob::check_macs() const {
   const FederationDef& fed = params_.federation;
   for (std::uint16_t c : compute_) {
-    const crypto::Digest* d = c == params_.self ? (shares_key_digest_ ? &*shares_key_digest_ : nullptr)
+    const crypto::Digest* d = c == params_.self
+                                  ? (shares_key_digest_ ? &*shares_key_digest_ : nullptr)
                               : partials_[c] ? &partials_[c]->digest
                                              : nullptr;
     if (d != nullptr && *d != key_digest_) {
-      throw ProtocolError(ErrorKind::kInconsistent,
-                          "party " + fed.parties[c] + " summed shares made with other MAC key parts",
-                          "A compute party sent different key parts to different parties. No "
-                          "result was released.");
+      throw ProtocolError(
+          ErrorKind::kInconsistent,
+          "party " + fed.parties[c] + " summed shares made with other MAC key parts",
+          "A compute party sent different key parts to different parties. No "
+          "result was released.");
     }
   }
   std::vector<crypto::Fp> values = result_;
@@ -233,7 +234,8 @@ void AggregationJob::check_macs() const {
     if (is_suppressed(tag)) continue;
     if (sums[g] != result_[tag]) {
       throw ProtocolError(
-          ErrorKind::kInconsistent, "the result of job \"" + params_.job_id + "\" failed its integrity check",
+          ErrorKind::kInconsistent,
+          "the result of job \"" + params_.job_id + "\" failed its integrity check",
           "An opened value does not match its MAC tag: a compute party changed a value it sent. "
           "No result was released.");
     }

@@ -31,16 +31,16 @@ std::size_t values_sent(const Message& m) { return m.seeded != 0 ? m.seeded : m.
 std::vector<Outgoing> AggregationJob::receive(Message m) {
   // A job that ended here (released or refused) has nothing left to learn.
   if (finished_) return {};
-  check_addressed(m);                                   // 1. this job, this party
+  check_addressed(m);  // 1. this job, this party
   std::vector<Outgoing> out;
-  if (!in_current_run(m, out)) return out;              // 2. the sender's current run
+  if (!in_current_run(m, out)) return out;                     // 2. the sender's current run
   if (m.type == MessageType::kAbort) return receive_abort(m);  // 3. an abort
-  check_same_job(m);                                    // 4. same federation, job, policy
+  check_same_job(m);                                           // 4. same federation, job, policy
   const std::optional<Nonce>& known = nonces_[m.sender];
   if (known && *known != m.nonce) return restarted(m.sender);  // 5. a new run
-  check_fits_round(m);                                  // 6. round, role, width
-  if (is_repeat(m)) return {};                          // 7. a duplicate delivery
-  return accept(std::move(m));                          // 8. stored; the job advances
+  check_fits_round(m);                                         // 6. round, role, width
+  if (is_repeat(m)) return {};                                 // 7. a duplicate delivery
+  return accept(std::move(m));                                 // 8. stored; the job advances
 }
 
 void AggregationJob::check_addressed(const Message& m) const {
@@ -123,8 +123,8 @@ std::vector<Outgoing> AggregationJob::receive_abort(const Message& m) {
   // tolerates them; one that saw an inconsistency stops the job everywhere.
   if (!m.fatal && !dropped_[m.sender] && leave(m.sender, "aborted: " + why, out)) return out;
   if (dropped_[m.sender] && !m.fatal) return {};
-  throw ProtocolError(ErrorKind::kAborted, party_name(params_.federation, m.sender) +
-                                               " aborted the job", why);
+  throw ProtocolError(ErrorKind::kAborted,
+                      party_name(params_.federation, m.sender) + " aborted the job", why);
 }
 
 // The sender's federation definition, job descriptor and release policy
@@ -188,11 +188,11 @@ std::vector<Outgoing> AggregationJob::restarted(std::uint16_t sender) {
   std::vector<Outgoing> out;
   if (dropped_[sender]) return {};
   if (leave(sender, "restarted the job while it was running", out)) return out;
-  throw ProtocolError(ErrorKind::kInconsistent,
-                      party_name(params_.federation, sender) +
-                          " restarted the job while it was running",
-                      "A message arrived with a different run nonce than earlier messages "
-                      "from this party.");
+  throw ProtocolError(
+      ErrorKind::kInconsistent,
+      party_name(params_.federation, sender) + " restarted the job while it was running",
+      "A message arrived with a different run nonce than earlier messages "
+      "from this party.");
 }
 
 void AggregationJob::check_fits_round(const Message& m) const {
@@ -205,14 +205,12 @@ void AggregationJob::check_fits_round(const Message& m) const {
   // Only the roles that send a round may send its messages, and only the
   // parties that take part as inputs may be included.
   if (!sends_to_me(m.sender, m.type)) {
-    throw ProtocolError(ErrorKind::kMalformed,
-                        party + " sent a " + std::string(type_name(m.type)) +
-                            " message, which its role in federation \"" + fed.name +
-                            "\" does not send to this party");
+    throw ProtocolError(ErrorKind::kMalformed, party + " sent a " + std::string(type_name(m.type)) +
+                                                   " message, which its role in federation \"" +
+                                                   fed.name + "\" does not send to this party");
   }
   if ((m.included & ~input_mask_) != 0) {
-    throw ProtocolError(ErrorKind::kMalformed,
-                        party + " included parties that supply no input");
+    throw ProtocolError(ErrorKind::kMalformed, party + " included parties that supply no input");
   }
   if (!width_fits(m)) {
     throw ProtocolError(ErrorKind::kMalformed, party + " sent " + std::to_string(values_sent(m)) +

@@ -73,11 +73,11 @@ void AggregationJob::check_digests(MessageType now) const {
 void AggregationJob::check_agreed_inputs() const {
   for (std::uint16_t c : compute_) {
     if (c == params_.self || !agrees_[c] || agrees_[c]->included == included_) continue;
-    throw ProtocolError(ErrorKind::kInconsistent,
-                        "party " + params_.federation.parties[c] +
-                            " includes other inputs than this party",
-                        "Compute parties must open over the same inputs; nothing was opened.",
-                        "Run the job again.");
+    throw ProtocolError(
+        ErrorKind::kInconsistent,
+        "party " + params_.federation.parties[c] + " includes other inputs than this party",
+        "Compute parties must open over the same inputs; nothing was opened.",
+        "Run the job again.");
   }
 }
 
@@ -240,7 +240,8 @@ void AggregationJob::share_input(std::vector<Outgoing>& out) {
   if (shamir_) {
     by_compute = crypto::shamir_split(x, nc, threshold_, rng_);
   } else {
-    if (compute_pos_[params_.self] >= 0) full = static_cast<std::size_t>(compute_pos_[params_.self]);
+    if (compute_pos_[params_.self] >= 0)
+      full = static_cast<std::size_t>(compute_pos_[params_.self]);
     seeded = crypto::additive_split_seeded(x, nc, full, rng_);
   }
   const std::string definition = canonical_text(params_.federation);
@@ -248,8 +249,9 @@ void AggregationJob::share_input(std::vector<Outgoing>& out) {
   const std::size_t first = out.size();
   for (std::size_t c = 0; c < nc; ++c) {
     const std::uint16_t to = compute_[c];
-    std::vector<crypto::Fp> share =
-        shamir_ ? std::move(by_compute[c]) : c == full ? std::move(seeded.full) : std::vector<crypto::Fp>{};
+    std::vector<crypto::Fp> share = shamir_     ? std::move(by_compute[c])
+                                    : c == full ? std::move(seeded.full)
+                                                : std::vector<crypto::Fp>{};
     if (to == params_.self) {
       own_share_ = std::move(share);
       continue;
@@ -314,7 +316,8 @@ void AggregationJob::send_round(MessageType type, std::vector<Outgoing>& out) {
         (fault_ == Fault::kEquivocatePartial && type == MessageType::kPartial && first)) {
       m.values[0] += crypto::Fp::from_signed(1);
     }
-    if (fault_ == Fault::kWrongConfirm && type == MessageType::kConfirm && first) m.digest[0] ^= 0x01;
+    if (fault_ == Fault::kWrongConfirm && type == MessageType::kConfirm && first)
+      m.digest[0] ^= 0x01;
     if (fault_ == Fault::kEquivocateKey && type == MessageType::kKey && first) {
       m.values[0] += crypto::Fp::from_signed(1);
     }
@@ -370,12 +373,12 @@ void AggregationJob::check_min_parties() const {
     throw ProtocolError(ErrorKind::kTooFewParties,
                         "too few parties remain in job \"" + params_.job_id + "\": the inputs of " +
                             std::to_string(count) + " reached every compute party, the release " +
-                            "policy requires at least " + std::to_string(params_.policy.min_parties),
+                            "policy requires at least " +
+                            std::to_string(params_.policy.min_parties),
                         "Missing: " + left_out + ". No result was released.",
                         "Run the job again when the missing parties are back.");
   }
 }
-
 
 // digest_ = H(domain, fingerprints, job id, descriptor, S, the opened values).
 void AggregationJob::finish_transcript() { digest_ = transcript_digest(included_, result_); }
@@ -408,13 +411,12 @@ void AggregationJob::check_own_input_kept() const {
   for (std::uint16_t c : compute_) {
     if (c == params_.self || !acked_[c] || !rosters_[c]) continue;
     if ((rosters_[c]->included & bit(params_.self)) != 0) continue;
-    throw ProtocolError(ErrorKind::kInconsistent,
-                        "party " + fed.parties[c] +
-                            " left this party's input out although it accepted its share",
-                        "Its server accepted this party's share in this run, but its roster names "
-                        "other inputs. Nothing was opened.",
-                        "Run the job again; if it happens again, ask party " + fed.parties[c] +
-                            " why.");
+    throw ProtocolError(
+        ErrorKind::kInconsistent,
+        "party " + fed.parties[c] + " left this party's input out although it accepted its share",
+        "Its server accepted this party's share in this run, but its roster names "
+        "other inputs. Nothing was opened.",
+        "Run the job again; if it happens again, ask party " + fed.parties[c] + " why.");
   }
 }
 

@@ -13,8 +13,8 @@ std::string_view take_line(std::string_view& text, std::string_view key, const c
   text.remove_prefix(key.size() + 1);
   std::size_t end = text.find('\n');
   if (end == std::string_view::npos) {
-    throw ProtocolError(ErrorKind::kMalformed, std::string(what) + ": line \"" +
-                                                   std::string(key) + "\" is not terminated");
+    throw ProtocolError(ErrorKind::kMalformed, std::string(what) + ": line \"" + std::string(key) +
+                                                   "\" is not terminated");
   }
   std::string_view value = text.substr(0, end);
   text.remove_prefix(end + 1);

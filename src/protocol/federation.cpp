@@ -85,8 +85,8 @@ std::vector<PartyIndex> parse_role(const FederationDef& def, std::string_view na
     std::size_t comma = names.find(',');
     int index = party_index(def, names.substr(0, comma));
     if (index < 0) {
-      throw ProtocolError(ErrorKind::kMalformed,
-                          std::string("federation definition: ") + what + " names an unknown party");
+      throw ProtocolError(ErrorKind::kMalformed, std::string("federation definition: ") + what +
+                                                     " names an unknown party");
     }
     role.push_back(static_cast<PartyIndex>(index));
     if (comma == std::string_view::npos) break;
@@ -103,9 +103,13 @@ void normalize(FederationDef& def) {
   }
 }
 
-std::vector<PartyIndex> compute_parties(const FederationDef& def) { return all_or(def, def.compute); }
+std::vector<PartyIndex> compute_parties(const FederationDef& def) {
+  return all_or(def, def.compute);
+}
 std::vector<PartyIndex> input_parties(const FederationDef& def) { return all_or(def, def.inputs); }
-std::vector<PartyIndex> output_parties(const FederationDef& def) { return all_or(def, def.outputs); }
+std::vector<PartyIndex> output_parties(const FederationDef& def) {
+  return all_or(def, def.outputs);
+}
 
 std::size_t reconstruction_threshold(const FederationDef& def) {
   return def.threshold == 0 ? compute_parties(def).size() : def.threshold;
@@ -137,7 +141,8 @@ void validate(const FederationDef& def) {
   validate_role(def, def.outputs, "the output list");
   const std::vector<PartyIndex> compute = compute_parties(def);
   if (compute.size() < 2) {
-    throw ProtocolError(ErrorKind::kInvalidArgument, "a federation needs at least 2 compute parties");
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "a federation needs at least 2 compute parties");
   }
   if (def.threshold == 1 || def.threshold > compute.size()) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
@@ -163,8 +168,9 @@ void validate(const FederationDef& def) {
       return std::find(role.begin(), role.end(), i) != role.end();
     };
     if (!has(compute) && !has(inputs) && !has(outputs)) {
-      throw ProtocolError(ErrorKind::kInvalidArgument,
-                          "party \"" + def.parties[i] + "\" has no role (compute, input or output)");
+      throw ProtocolError(
+          ErrorKind::kInvalidArgument,
+          "party \"" + def.parties[i] + "\" has no role (compute, input or output)");
     }
   }
 }
@@ -210,12 +216,14 @@ FederationDef parse_canonical(std::string_view text) {
     return text.substr(0, key.size()) == key && text.size() > key.size() && text[key.size()] == '=';
   };
   if (next_is("threshold")) {
-    def.threshold =
-        static_cast<std::uint32_t>(parse_count(take_line(text, "threshold", kWhat), 2, kWhat, "threshold"));
+    def.threshold = static_cast<std::uint32_t>(
+        parse_count(take_line(text, "threshold", kWhat), 2, kWhat, "threshold"));
   }
-  if (next_is("compute")) def.compute = parse_role(def, take_line(text, "compute", kWhat), "compute");
+  if (next_is("compute"))
+    def.compute = parse_role(def, take_line(text, "compute", kWhat), "compute");
   if (next_is("inputs")) def.inputs = parse_role(def, take_line(text, "inputs", kWhat), "inputs");
-  if (next_is("outputs")) def.outputs = parse_role(def, take_line(text, "outputs", kWhat), "outputs");
+  if (next_is("outputs"))
+    def.outputs = parse_role(def, take_line(text, "outputs", kWhat), "outputs");
   if (!text.empty()) {
     throw ProtocolError(ErrorKind::kMalformed,
                         "federation definition has text after its last line");

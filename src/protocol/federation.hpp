@@ -37,9 +37,8 @@ struct FederationDef {
   std::vector<PartyIndex> outputs;  // learn the result
 
   bool operator==(const FederationDef& o) const {
-    return name == o.name && parties == o.parties && scale == o.scale &&
-           threshold == o.threshold && compute == o.compute && inputs == o.inputs &&
-           outputs == o.outputs;
+    return name == o.name && parties == o.parties && scale == o.scale && threshold == o.threshold &&
+           compute == o.compute && inputs == o.inputs && outputs == o.outputs;
   }
 };
 

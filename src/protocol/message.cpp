@@ -168,10 +168,9 @@ bool Message::operator==(const Message& o) const {
          receiver == o.receiver && nonce == o.nonce && fingerprint == o.fingerprint &&
          policy == o.policy && descriptor == o.descriptor && definition == o.definition &&
          policy_text == o.policy_text && values == o.values && seeded == o.seeded &&
-         (seeded == 0 || seed == o.seed) && digest == o.digest &&
-         reason == o.reason && refused == o.refused && fatal == o.fatal &&
-         included == o.included && dataset == o.dataset && column == o.column &&
-         stage == o.stage;
+         (seeded == 0 || seed == o.seed) && digest == o.digest && reason == o.reason &&
+         refused == o.refused && fatal == o.fatal && included == o.included &&
+         dataset == o.dataset && column == o.column && stage == o.stage;
 }
 
 std::vector<std::uint8_t> encode(const Message& m) {

@@ -87,13 +87,13 @@ struct Message {
   // MAC key parts the sending input party received; kPartial: that of the
   // input parties' shares the sender summed (jobs with MAC keys only).
   crypto::Digest digest{};
-  std::string reason;       // kAbort; kRequest when failed
-  bool refused = false;     // kAbort: the release policy refused the job (kRequest: when failed)
+  std::string reason;    // kAbort; kRequest when failed
+  bool refused = false;  // kAbort: the release policy refused the job (kRequest: when failed)
   // kAbort: the job must stop everywhere (an inconsistency or mismatch). A
   // job that tolerates dropouts treats other aborts as the sender leaving.
   bool fatal = false;
-  std::string dataset;  // kRequest: the receiver's published dataset
-  std::string column;   // kRequest: its column to aggregate
+  std::string dataset;                        // kRequest: the receiver's published dataset
+  std::string column;                         // kRequest: its column to aggregate
   RequestStage stage = RequestStage::kCheck;  // kRequest
 
   bool operator==(const Message& o) const;

@@ -41,9 +41,8 @@ crypto::Fp add_noise_share(crypto::Fp input, crypto::i128 share, const Federatio
   if (__builtin_add_overflow(input.to_signed(), share, &noisy) || noisy > bound || noisy < -bound) {
     throw ProtocolError(
         ErrorKind::kRange, "this party's input plus its noise share does not fit the field",
-        "With noise a value's magnitude must stay at most " +
-            crypto::i128_to_string(bound) + " for " +
-            std::to_string(summands) + " input parties; nothing was sent.",
+        "With noise a value's magnitude must stay at most " + crypto::i128_to_string(bound) +
+            " for " + std::to_string(summands) + " input parties; nothing was sent.",
         "Use narrower clipping bounds or a larger smpc.epsilon, so that sums and noise stay far "
         "below that.");
   }

@@ -93,8 +93,7 @@ void check_admits(const FederationDef& federation, const ReleasePolicy& policy) 
       "federation \"" + federation.name + "\" has " + std::to_string(n) +
           (all ? " parties" : " input parties") + ", but the release policy requires at least " +
           std::to_string(policy.min_parties),
-      n == 2 ? "With two parties, each party learns the other's input from the joint result."
-             : "",
+      n == 2 ? "With two parties, each party learns the other's input from the joint result." : "",
       "Lower min_parties with smpc.set_policy() at every party if this is acceptable.");
 }
 
@@ -114,9 +113,8 @@ ReleasePolicy parse_policy(std::string_view text) {
   }
   text.remove_prefix(kHeaderLine.size());
   ReleasePolicy policy;
-  policy.min_parties =
-      static_cast<std::uint32_t>(parse_count(take_line(text, "min_parties", kWhat), 2, kWhat,
-                                             "min_parties"));
+  policy.min_parties = static_cast<std::uint32_t>(
+      parse_count(take_line(text, "min_parties", kWhat), 2, kWhat, "min_parties"));
   policy.min_rows = parse_count(take_line(text, "min_rows", kWhat), 19, kWhat, "min_rows");
   policy.bounds = parse_bounds(take_line(text, "bounds", kWhat));
   if (!text.empty()) {
@@ -149,7 +147,8 @@ std::string describe_difference(const ReleasePolicy& here, const ReleasePolicy& 
   if (here.min_rows != there.min_rows) {
     add("min_rows", std::to_string(here.min_rows), std::to_string(there.min_rows));
   }
-  if (!(here.bounds == there.bounds)) add("bounds", bounds_text(here.bounds), bounds_text(there.bounds));
+  if (!(here.bounds == there.bounds))
+    add("bounds", bounds_text(here.bounds), bounds_text(there.bounds));
   return out;
 }
 

@@ -209,9 +209,9 @@ void feed_variants(const Message& m, const FederationDef& def) {
   }
 
   std::vector<Message> variants;
-  for (MessageType type : {MessageType::kShare, MessageType::kRoster, MessageType::kAgree,
-                           MessageType::kCount, MessageType::kPartial, MessageType::kConfirm,
-                           MessageType::kVouch, MessageType::kKey}) {
+  for (MessageType type :
+       {MessageType::kShare, MessageType::kRoster, MessageType::kAgree, MessageType::kCount,
+        MessageType::kPartial, MessageType::kConfirm, MessageType::kVouch, MessageType::kKey}) {
     for (std::uint16_t sender = 1; sender < kParties; ++sender) {
       Message v = base;
       v.type = type;

@@ -169,8 +169,8 @@ int main(int argc, char** argv) {
   write_run(dir, "shamir", "q4-2026", "avg(integer)",
             {avg_input(10000), avg_input(15000), avg_input(20000)}, 12, 0, 2);
   // The hybrid model: a key round, salts and MAC tags.
-  write_run(dir, "hybrid", "h-2026-11", "avg(integer)", {avg_input(7), {}, avg_input(11)}, 15, 0,
-            0, true);
+  write_run(dir, "hybrid", "h-2026-11", "avg(integer)", {avg_input(7), {}, avg_input(11)}, 15, 0, 0,
+            true);
 
   write_requests(dir);
 

@@ -124,8 +124,7 @@ struct Network {
     if (silent[i]) return false;
     for (auto& [to, bytes] : items) {
       SmpcStatus st;
-      if (!smpc_job_receive(jobs[static_cast<std::size_t>(to)], bytes.data(), bytes.size(),
-                            &st)) {
+      if (!smpc_job_receive(jobs[static_cast<std::size_t>(to)], bytes.data(), bytes.size(), &st)) {
         failed_at = to;
         failure = st;
         break;
@@ -162,14 +161,13 @@ TEST(BridgeMessageType, NamesRoundTrip) {
 }
 
 // A message made by smpc_test_message, malloc'd; freed by the caller.
-std::vector<std::uint8_t> test_message(const Fed& fed, int type, int sender = 1,
-                                       int receiver = 0, const char* job_id = "job-7") {
+std::vector<std::uint8_t> test_message(const Fed& fed, int type, int sender = 1, int receiver = 0,
+                                       const char* job_id = "job-7") {
   SmpcFederation f = fed.at(sender);
   std::uint8_t* out = nullptr;
   std::size_t len = 0;
   SmpcStatus st;
-  EXPECT_TRUE(smpc_test_message(&f, job_id, sender, receiver, type, &out, &len, &st))
-      << st.message;
+  EXPECT_TRUE(smpc_test_message(&f, job_id, sender, receiver, type, &out, &len, &st)) << st.message;
   std::vector<std::uint8_t> bytes(out, out + len);
   smpc_free_bytes(out);
   return bytes;
@@ -202,8 +200,8 @@ TEST(BridgeMessageType, RefusesWhatIsNotAHeader) {
   bad = good;
   bad[4] ^= 0x7F;  // version
   EXPECT_EQ(smpc_message_type(bad.data(), bad.size(), &type), SMPC_MALFORMED);
-  for (std::uint8_t t : {std::uint8_t{0}, static_cast<std::uint8_t>(SMPC_MSG_LAST + 1),
-                         std::uint8_t{255}}) {
+  for (std::uint8_t t :
+       {std::uint8_t{0}, static_cast<std::uint8_t>(SMPC_MSG_LAST + 1), std::uint8_t{255}}) {
     bad = good;
     bad[5] = t;
     type = -1;
@@ -330,9 +328,9 @@ TEST(BridgeInspect, ReadsTheHeaderAndFilesByJobKey) {
   EXPECT_STREQ(info.federation, "acme");
   ASSERT_EQ(info.job_id_len, 5u);
   ASSERT_LE(info.job_id_offset + info.job_id_len, m.size());
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(m.data()) + info.job_id_offset,
-                        info.job_id_len),
-            "job-7");
+  EXPECT_EQ(
+      std::string(reinterpret_cast<const char*>(m.data()) + info.job_id_offset, info.job_id_len),
+      "job-7");
   std::uint8_t key[32];
   ASSERT_TRUE(smpc_job_key("acme", "job-7", 5, key, &st));
   EXPECT_EQ(std::memcmp(key, info.job_key, 32), 0);
@@ -531,9 +529,9 @@ TEST(BridgeJob, PeerToPeerSum) {
     EXPECT_TRUE(smpc_job_committed(j));
     EXPECT_TRUE(smpc_job_has_result(j));
     EXPECT_EQ(smpc_job_result(j, 0), 75);
-    EXPECT_EQ(smpc_job_result(j, 1), 0);   // no such slot
+    EXPECT_EQ(smpc_job_result(j, 1), 0);  // no such slot
     EXPECT_EQ(smpc_job_result(j, -1), 0);
-    EXPECT_FALSE(smpc_job_verified(j));    // additive peer to peer has no check
+    EXPECT_FALSE(smpc_job_verified(j));  // additive peer to peer has no check
     EXPECT_EQ(smpc_job_covered(j), 0x7u);
     EXPECT_EQ(smpc_job_round_type(j), 0);
     EXPECT_EQ(smpc_job_missing_mask(j), 0u);
@@ -687,7 +685,7 @@ TEST(BridgeJob, GroupedCellsBelowTheMinimumAreSuppressed) {
   ASSERT_LT(net.failed_at, 0) << net.failure.message;
   for (SmpcJob* j : net.jobs) {
     ASSERT_TRUE(smpc_job_has_result(j));
-    EXPECT_TRUE(smpc_job_suppressed(j, 0));  // 3 rows
+    EXPECT_TRUE(smpc_job_suppressed(j, 0));   // 3 rows
     EXPECT_FALSE(smpc_job_suppressed(j, 1));  // 9 rows
     EXPECT_FALSE(smpc_job_suppressed(j, 2));
     EXPECT_FALSE(smpc_job_suppressed(j, -1));
@@ -813,9 +811,9 @@ TEST(BridgeJob, FaultsMakeAPartyMisbehave) {
       << st.message;
   // The glue's own faults, SMPC_FAULT_NONE and unknown numbers leave the
   // core honest.
-  for (int fault : {static_cast<int>(SMPC_FAULT_NONE),
-                    static_cast<int>(SMPC_FAULT_PAUSE_BEFORE_ROSTER),
-                    static_cast<int>(SMPC_FAULT_PAUSE_BEFORE_CONFIRM), -1, 10, 1000}) {
+  for (int fault :
+       {static_cast<int>(SMPC_FAULT_NONE), static_cast<int>(SMPC_FAULT_PAUSE_BEFORE_ROSTER),
+        static_cast<int>(SMPC_FAULT_PAUSE_BEFORE_CONFIRM), -1, 10, 1000}) {
     st = run_with_fault(0, fault, &result);
     EXPECT_EQ(st.kind, SMPC_OK) << fault << ": " << st.message;
     EXPECT_EQ(result, 6) << fault;

@@ -107,8 +107,8 @@ void expect_fit(const std::string& what, const std::vector<i128>& draws, const B
              std::to_string(expected) + "]";
   }
   const std::size_t df = observed.size() - 1;
-  EXPECT_LT(stat, chi_square_limit(df)) << what << ": chi-square " << stat << " with " << df
-                                        << " degrees of freedom;" << table;
+  EXPECT_LT(stat, chi_square_limit(df))
+      << what << ": chi-square " << stat << " with " << df << " degrees of freedom;" << table;
 }
 
 // The residues of `draws` modulo q against exact probabilities.
@@ -188,8 +188,8 @@ std::complex<Real> polya_pgf(Real r, double x, std::complex<Real> z) {
 
 // P(Y = j mod q) from the generating function f: (1/q) sum over the q-th
 // roots of unity w of w^-j f(w).
-std::vector<Real> residues_from_pgf(unsigned q,
-                                    const std::function<std::complex<Real>(std::complex<Real>)>& f) {
+std::vector<Real> residues_from_pgf(
+    unsigned q, const std::function<std::complex<Real>(std::complex<Real>)>& f) {
   const Real pi = std::acos(static_cast<Real>(-1));
   std::vector<Real> p(q, 0);
   for (unsigned l = 0; l < q; ++l) {
@@ -249,15 +249,16 @@ TEST(RandomBits, UniformBelowAndLessThan) {
       prev = next;
     }
     expect_fit("below(" + std::to_string(static_cast<unsigned>(n)) + ")", v, b);
-    EXPECT_TRUE(std::all_of(v.begin(), v.end(), [n](i128 x) { return x >= 0 && x < static_cast<i128>(n); }));
+    EXPECT_TRUE(std::all_of(v.begin(), v.end(),
+                            [n](i128 x) { return x >= 0 && x < static_cast<i128>(n); }));
   }
   // less_than(u, k): P = u / 2^k, also for u = 2^k and a 100-bit k.
   const u128 big = (static_cast<u128>(1) << 100) / 3;
-  for (auto [u, k, p] : {std::tuple<u128, unsigned, Real>{1, 1, 0.5L},
-                         std::tuple<u128, unsigned, Real>{5, 3, 0.625L},
-                         std::tuple<u128, unsigned, Real>{8, 3, 1.0L},
-                         std::tuple<u128, unsigned, Real>{0, 3, 0.0L},
-                         std::tuple<u128, unsigned, Real>{big, 100, 1.0L / 3}}) {
+  for (auto [u, k, p] :
+       {std::tuple<u128, unsigned, Real>{1, 1, 0.5L},
+        std::tuple<u128, unsigned, Real>{5, 3, 0.625L},
+        std::tuple<u128, unsigned, Real>{8, 3, 1.0L}, std::tuple<u128, unsigned, Real>{0, 3, 0.0L},
+        std::tuple<u128, unsigned, Real>{big, 100, 1.0L / 3}}) {
     std::size_t yes = 0;
     const std::size_t n = 100000;
     for (std::size_t i = 0; i < n; ++i) yes += bits.less_than(u, k) ? 1 : 0;
@@ -287,9 +288,9 @@ TEST(Noise, ExponentIsTheDoublesExactRational) {
   EXPECT_EQ(exact_exponent(0.1).den_log2, 55u);
   EXPECT_EQ(exact_exponent(3).num, 3u);
   EXPECT_EQ(exact_exponent(3).den_log2, 0u);
-  for (double bad : {0.0, -1.0, 0x1.fffffffffffffp-51, 0x1.0000000000001p32,
-                     std::numeric_limits<double>::infinity(),
-                     std::numeric_limits<double>::quiet_NaN()}) {
+  for (double bad :
+       {0.0, -1.0, 0x1.fffffffffffffp-51, 0x1.0000000000001p32,
+        std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
     EXPECT_THROW(exact_exponent(bad), RangeError) << bad;
     EXPECT_THROW(laplace_noise_share(rng, bad, 2), RangeError) << bad;
   }
@@ -301,9 +302,10 @@ TEST(Noise, BernoulliExpIsExact) {
   test::DeterministicRandom rng(3);
   RandomBits bits(rng);
   const u128 third = (static_cast<u128>(1) << 100) / 3;
-  for (auto [num, den] : {std::pair<u128, unsigned>{0, 0}, {1, 2}, {1, 1}, {3, 2}, {1, 0},
-                          {third, 100}}) {
-    const Real gamma = static_cast<Real>(num) / std::ldexp(static_cast<Real>(1), static_cast<int>(den));
+  for (auto [num, den] :
+       {std::pair<u128, unsigned>{0, 0}, {1, 2}, {1, 1}, {3, 2}, {1, 0}, {third, 100}}) {
+    const Real gamma =
+        static_cast<Real>(num) / std::ldexp(static_cast<Real>(1), static_cast<int>(den));
     const Real p = std::exp(-gamma);
     std::vector<i128> v = draw(100000, [&] { return bernoulli_exp(bits, num, den) ? 1 : 0; });
     if (num == 0) {
@@ -366,7 +368,8 @@ TEST(Noise, OneShareFitsThePolyaDifference) {
     std::vector<Real> diff(static_cast<std::size_t>(2 * m - 1), 0);
     for (i128 d = 0; d < m; ++d) {
       Real s = 0;
-      for (i128 k = 0; k + d < m; ++k) s += pmf[static_cast<std::size_t>(k + d)] * pmf[static_cast<std::size_t>(k)];
+      for (i128 k = 0; k + d < m; ++k)
+        s += pmf[static_cast<std::size_t>(k + d)] * pmf[static_cast<std::size_t>(k)];
       diff[static_cast<std::size_t>(m - 1 + d)] = diff[static_cast<std::size_t>(m - 1 - d)] = s;
     }
     test::DeterministicRandom rng(20 + parts);
@@ -416,10 +419,10 @@ TEST(Noise, DiscreteLaplaceAtLargeScales) {
     // 2^-k exactly, and a non-dyadic exponent with a 53-bit numerator.
     for (double x : {std::ldexp(1.0, -k), std::ldexp(1.0, -k) * 1.1}) {
       test::DeterministicRandom rng(40 + k);
-      const std::vector<i128> v =
-          draw(40000, [&] { return laplace_noise_share(rng, x, 1); });
+      const std::vector<i128> v = draw(40000, [&] { return laplace_noise_share(rng, x, 1); });
       const auto cdf = [x](i128 n) { return laplace_cdf(x, n); };
-      const std::string what = "discrete Laplace x=2^-" + std::to_string(k) + (x == std::ldexp(1.0, -k) ? "" : "*1.1");
+      const std::string what =
+          "discrete Laplace x=2^-" + std::to_string(k) + (x == std::ldexp(1.0, -k) ? "" : "*1.1");
       expect_fit(what, v, bins_at(cdf, scale_edges(1 / x, true)));
       for (unsigned q : {2u, 3u, 10u}) expect_residues(what, v, q, laplace_residues(x, q));
     }
@@ -437,8 +440,7 @@ TEST(Noise, SharesAtLargeScalesAddUpToDiscreteLaplace) {
         return total;
       });
       const auto cdf = [x](i128 n) { return laplace_cdf(x, n); };
-      const std::string what =
-          std::to_string(parts) + " shares x=1.3*2^-" + std::to_string(k);
+      const std::string what = std::to_string(parts) + " shares x=1.3*2^-" + std::to_string(k);
       expect_fit(what, v, bins_at(cdf, scale_edges(1 / x, true)));
       for (unsigned q : {2u, 3u}) expect_residues(what, v, q, laplace_residues(x, q));
     }
@@ -506,8 +508,8 @@ TEST(Noise, PolyaAndSharesAtLargeScales) {
 // smallest exponent and at one whose numerator has all 53 bits (the
 // largest intermediate values).
 TEST(Noise, NoDrawFailsAtTheLargestScale) {
-  for (double x : {kMinLaplaceExponent, 0x1.fffffffffffffp-50, 0x1.5555555555555p-50,
-                   kMaxLaplaceExponent}) {
+  for (double x :
+       {kMinLaplaceExponent, 0x1.fffffffffffffp-50, 0x1.5555555555555p-50, kMaxLaplaceExponent}) {
     for (std::uint32_t parts = 1; parts <= 10; ++parts) {
       test::DeterministicRandom rng(80 + parts);
       double sum = 0;

@@ -40,7 +40,7 @@ inline FederationDef federation(std::size_t n) {
 }
 
 inline JobParams params(const FederationDef& def, std::uint16_t self,
-                 const std::string& descriptor = "avg(integer)") {
+                        const std::string& descriptor = "avg(integer)") {
   JobParams p;
   p.federation = def;
   p.self = self;
@@ -118,8 +118,7 @@ class Network {
       // sum comes close to the edge of the field without wrapping.
       if (i % 3 == 1) p.input[1] = -(Fp::kSignedMax / static_cast<i128>(summands));
       if (!inputs.empty()) p.input = inputs[i];
-      p.supplies_input =
-          std::find(input_role.begin(), input_role.end(), i) != input_role.end();
+      p.supplies_input = std::find(input_role.begin(), input_role.end(), i) != input_role.end();
       JobParams params = all[i];
       params.width = p.input.size();
       p.job = std::make_unique<AggregationJob>(
@@ -211,7 +210,8 @@ class Network {
         if (!stuck(p) || std::max(entered[i] + 1, static_cast<double>(round[i])) > clock) continue;
         std::vector<Outgoing> out;
         try {
-          if (!p.job->timeout(out)) p.timed_out = "timed out waiting for " + p.job->describe_missing();
+          if (!p.job->timeout(out))
+            p.timed_out = "timed out waiting for " + p.job->describe_missing();
           if (p.job->refusal()) throw *p.job->refusal();
         } catch (const ProtocolError& e) {
           fail(i, e);
@@ -311,6 +311,5 @@ inline ErrorKind receive_error(AggregationJob& job, const Message& m, std::strin
   ADD_FAILURE() << "receive accepted the message";
   return ErrorKind::kInvalidArgument;
 }
-
 
 }  // namespace smpc::protocol::test_net

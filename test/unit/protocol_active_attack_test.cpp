@@ -37,7 +37,8 @@ bool in(const std::vector<std::uint16_t>& v, std::uint16_t x) {
 std::set<std::uint64_t> opened_sets(const Network& net, const std::vector<std::uint16_t>& honest) {
   std::set<std::uint64_t> sets;
   for (const Message& m : net.sent) {
-    if ((m.type == MessageType::kPartial || m.type == MessageType::kCount) && in(honest, m.sender)) {
+    if ((m.type == MessageType::kPartial || m.type == MessageType::kCount) &&
+        in(honest, m.sender)) {
       sets.insert(m.included);
     }
   }
@@ -189,7 +190,8 @@ TEST(ProtocolActiveAttack, CommittedOnlyFromTheFirstOpeningRound) {
 // candidate results until one matched. It now covers a random salt that
 // only output parties open.
 TEST(ProtocolActiveAttack, ProviderCannotBruteForceTheConfirmDigest) {
-  Network net(make_parties(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}), 41, {{10, 1}, {0, 0}, {20, 1}, {15, 1}});
+  Network net(make_parties(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}), 41,
+              {{10, 1}, {0, 0}, {20, 1}, {15, 1}});
   std::vector<crypto::Digest> digests;
   net.on_send = [&](Message& m) {
     if (m.receiver == 1 && m.type == MessageType::kConfirm) digests.push_back(m.digest);
@@ -237,7 +239,8 @@ TEST(ProtocolActiveAttack, HybridProviderCannotShiftTheResult) {
     EXPECT_GT(noticed, 0) << "no output noticed the shift";
   }
   // Honest: verified.
-  Network ok(make_parties(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}), 5, {{10, 1}, {0, 0}, {20, 1}, {15, 1}});
+  Network ok(make_parties(4, 0, {0, 1}, {0, 2, 3}, {0, 2, 3}), 5,
+             {{10, 1}, {0, 0}, {20, 1}, {15, 1}});
   ok.start_all();
   ok.run();
   for (int i : {0, 2, 3}) {
@@ -261,8 +264,9 @@ TEST(ProtocolActiveAttack, DelegatedAdditiveComputePartyCannotShiftTheResult) {
         p.policy.min_rows = 2;
       }
     }
-    Network net(all, 7,
-                {{10, 1, 5, 1}, {20, 1, 0, 0}, {30, 1, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}});
+    Network net(
+        all, 7,
+        {{10, 1, 5, 1}, {20, 1, 0, 0}, {30, 1, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}});
     net.abort_on_error = true;
     net.parties[5].job->set_fault(Fault::kWrongPartial);
     net.start_all();
@@ -374,10 +378,12 @@ TEST(ProtocolActiveAttack, OwnCountOutweighsAPartnersRefusal) {
   net.start_all();
   net.run();
   ASSERT_FALSE(net.parties[0].job->finished());
-  Message fake = net.parties[2].job->abort_message(0, "the joint row count is below the minimum", false);
+  Message fake =
+      net.parties[2].job->abort_message(0, "the joint row count is below the minimum", false);
   fake.refused = true;
   net.inject(fake);
-  EXPECT_FALSE(net.parties[0].job->refusal()) << "alpha believed a refusal its own count contradicts";
+  EXPECT_FALSE(net.parties[0].job->refusal())
+      << "alpha believed a refusal its own count contradicts";
 }
 
 // An input party that also computes stops the job when a compute party that
@@ -400,8 +406,9 @@ TEST(ProtocolActiveAttack, AcknowledgedShareCannotBeLeftOut) {
   net.run_with_timeouts();
   ASSERT_TRUE(net.parties[0].error);
   EXPECT_EQ(net.parties[0].error->kind(), ErrorKind::kInconsistent);
-  EXPECT_NE(std::string(net.parties[0].error->what()).find("party epsilon left this party's input out"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(net.parties[0].error->what()).find("party epsilon left this party's input out"),
+      std::string::npos)
       << net.parties[0].error->what();
   for (int i = 0; i < 4; ++i) EXPECT_FALSE(net.parties[i].job->has_result()) << i;
 }

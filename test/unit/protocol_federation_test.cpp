@@ -207,19 +207,25 @@ TEST(ProtocolFederation, ThresholdAndRoles) {
   full.compute = {0, 1, 2};
   normalize(full);
   EXPECT_TRUE(full.compute.empty());
-  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
-                   "compute=alpha,beta,gamma\n");
+  expect_malformed(
+      "smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+      "compute=alpha,beta,gamma\n");
   // Out of order, unknown names, threshold 1 or above the compute parties.
-  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
-                   "inputs=beta,alpha\n");
-  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
-                   "outputs=zeta\n");
-  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
-                   "threshold=1\n");
-  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
-                   "threshold=4\n");
-  expect_malformed("smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
-                   "inputs=alpha\nthreshold=2\n");
+  expect_malformed(
+      "smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+      "inputs=beta,alpha\n");
+  expect_malformed(
+      "smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+      "outputs=zeta\n");
+  expect_malformed(
+      "smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+      "threshold=1\n");
+  expect_malformed(
+      "smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+      "threshold=4\n");
+  expect_malformed(
+      "smpc-federation-v1\nname=acme\nparties=alpha,beta,gamma\nscale=6\n"
+      "inputs=alpha\nthreshold=2\n");
 
   FederationDef bad = acme();
   bad.compute = {1};

@@ -36,7 +36,8 @@ Message base(MessageType type) {
       m.definition = "smpc-federation-v1\nname=acme\nparties=a,b,c\nscale=6\n";
       m.policy_text = "smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=none\n";
       m.values = {Fp::from_signed(-5), Fp::from_canonical(Fp::kModulus - 1)};
-      for (std::size_t i = 0; i < m.digest.size(); ++i) m.digest[i] = static_cast<std::uint8_t>(7 * i);
+      for (std::size_t i = 0; i < m.digest.size(); ++i)
+        m.digest[i] = static_cast<std::uint8_t>(7 * i);
       break;
     case MessageType::kKey:
       m.values = {Fp::from_canonical(Fp::kModulus - 2)};
@@ -48,7 +49,8 @@ Message base(MessageType type) {
       m.included = 0x5;
       break;
     case MessageType::kVouch:
-      for (std::size_t i = 0; i < m.digest.size(); ++i) m.digest[i] = static_cast<std::uint8_t>(3 * i);
+      for (std::size_t i = 0; i < m.digest.size(); ++i)
+        m.digest[i] = static_cast<std::uint8_t>(3 * i);
       break;
     case MessageType::kCount:
       m.included = 0x7;
@@ -56,7 +58,8 @@ Message base(MessageType type) {
       break;
     case MessageType::kPartial:
       m.included = 0x6;
-      for (std::size_t i = 0; i < m.digest.size(); ++i) m.digest[i] = static_cast<std::uint8_t>(5 * i);
+      for (std::size_t i = 0; i < m.digest.size(); ++i)
+        m.digest[i] = static_cast<std::uint8_t>(5 * i);
       m.values = {Fp::from_signed(123456789), Fp::from_signed(0), Fp::from_signed(-1)};
       break;
     case MessageType::kConfirm:
@@ -75,11 +78,10 @@ Message base(MessageType type) {
   return m;
 }
 
-const MessageType kAllTypes[] = {MessageType::kShare,   MessageType::kRoster,
-                                 MessageType::kAgree,   MessageType::kCount,
-                                 MessageType::kPartial, MessageType::kConfirm,
-                                 MessageType::kVouch,   MessageType::kAbort,
-                                 MessageType::kRequest, MessageType::kKey};
+const MessageType kAllTypes[] = {MessageType::kShare, MessageType::kRoster,  MessageType::kAgree,
+                                 MessageType::kCount, MessageType::kPartial, MessageType::kConfirm,
+                                 MessageType::kVouch, MessageType::kAbort,   MessageType::kRequest,
+                                 MessageType::kKey};
 
 // The error decoding b[0..len) raises; checking the values only (as the
 // delivery endpoint does) must raise the same.
@@ -270,7 +272,8 @@ TEST(ProtocolMessage, SeededShareRoundTripsAndIsStrict) {
     EXPECT_EQ(decode_error(c, &what), ErrorKind::kMalformed);
     EXPECT_EQ(what, "message has an unknown share form");
   }
-  for (std::uint32_t v : {std::uint32_t{0}, std::uint32_t(kMaxValues + 1), std::uint32_t{0xFFFFFFFF}}) {
+  for (std::uint32_t v :
+       {std::uint32_t{0}, std::uint32_t(kMaxValues + 1), std::uint32_t{0xFFFFFFFF}}) {
     Bytes c = b;
     put_u32(c, form_at + 1, v);
     std::string what;
@@ -373,9 +376,8 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
       put_u16(b, l.job_len, v);
       EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "job id length " << v;
     }
-    for (std::uint8_t v :
-         {std::uint8_t(m.descriptor.size() - 1), std::uint8_t(m.descriptor.size() + 1),
-          std::uint8_t{0xFF}}) {
+    for (std::uint8_t v : {std::uint8_t(m.descriptor.size() - 1),
+                           std::uint8_t(m.descriptor.size() + 1), std::uint8_t{0xFF}}) {
       Bytes b = good;
       b[l.descriptor_len] = v;
       EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "descriptor length " << int(v);

@@ -97,7 +97,8 @@ TEST(NoisyJob, NoiseNeverCarriesTheSumAroundTheField) {
       Network net(all, static_cast<std::uint64_t>(seed), {{bound}, {bound}, {bound}});
       net.start_all();
       net.run();
-      EXPECT_GT(Network::decode_result(*net.parties[0].job)[0], 0) << "the sum wrapped, seed " << seed;
+      EXPECT_GT(Network::decode_result(*net.parties[0].job)[0], 0)
+          << "the sum wrapped, seed " << seed;
     } catch (const ProtocolError& e) {
       EXPECT_EQ(e.kind(), ErrorKind::kRange) << e.what();
       EXPECT_STREQ(e.what(), "this party's input plus its noise share does not fit the field");

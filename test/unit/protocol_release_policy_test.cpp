@@ -39,9 +39,8 @@ TEST(ReleasePolicy, DefaultIsThreePartiesNoRowMinimumNoBounds) {
 }
 
 TEST(ReleasePolicy, CanonicalTextRoundTrips) {
-  for (const ReleasePolicy& p :
-       {ReleasePolicy{}, bounded(0, 100, 0), bounded(-1500, 250000, 2, true),
-        bounded(-5, -5, 18)}) {
+  for (const ReleasePolicy& p : {ReleasePolicy{}, bounded(0, 100, 0),
+                                 bounded(-1500, 250000, 2, true), bounded(-5, -5, 18)}) {
     const std::string text = canonical_text(p);
     EXPECT_EQ(parse_policy(text), p) << text;
     EXPECT_EQ(fingerprint(parse_policy(text)), fingerprint(p));
@@ -85,7 +84,8 @@ TEST(ReleasePolicy, ParserIsStrict) {
       "smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=clip 0\n",
       "smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=clip +0 1\n",
       "smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=clip 0 1 2\n",
-      "smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=clip 0.0000000000000000000 1.0000000000000000000\n",
+      "smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=clip 0.0000000000000000000 "
+      "1.0000000000000000000\n",
       good + " ",
       good.substr(0, good.size() - 1),
   };
@@ -124,8 +124,9 @@ TEST(ReleasePolicy, DescriptionsNameEachDifference) {
             "min_parties: here 3, at the partner 4; min_rows: here 10, at the partner 5; "
             "bounds: here clip 0.00 100000.00, at the partner clip 0.00 50000.00");
   EXPECT_EQ(describe_difference(here, here), "");
-  EXPECT_EQ(describe(here), "at least 3 parties, at least 10 rows, inputs clipped to [0.00, "
-                            "100000.00]");
+  EXPECT_EQ(describe(here),
+            "at least 3 parties, at least 10 rows, inputs clipped to [0.00, "
+            "100000.00]");
   EXPECT_EQ(describe(bounded(-1, 1, 0, true)),
             "at least 3 parties, at least 10 rows, inputs must lie in [-1, 1]");
 }

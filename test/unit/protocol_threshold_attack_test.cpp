@@ -65,7 +65,8 @@ TEST(ProtocolThresholdAttack, LateShareAfterTheRosterIsNotUsed) {
 TEST(ProtocolThresholdAttack, RosterEquivocationOpensNothing) {
   Network net(make_parties(5, 2, {0, 1, 2}, {0, 1, 3, 4}, {0, 1, 2}, 3), 8);
   net.on_send = [](Message& m) {
-    if (m.sender == 2 && m.type == MessageType::kRoster && m.receiver == 1) m.included &= ~bits({0});
+    if (m.sender == 2 && m.type == MessageType::kRoster && m.receiver == 1)
+      m.included &= ~bits({0});
     return true;
   };
   net.start_all();
@@ -85,7 +86,8 @@ TEST(ProtocolThresholdAttack, RosterEquivocationOpensNothing) {
 TEST(ProtocolThresholdAttack, AgreeEquivocationOpensNothing) {
   Network net(make_parties(5, 2, {0, 1, 2}, {0, 1, 3, 4}, {0, 1, 2}, 3), 9);
   net.on_send = [](Message& m) {
-    if (m.sender == 2 && m.type == MessageType::kRoster && m.receiver == 1) m.included &= ~bits({0});
+    if (m.sender == 2 && m.type == MessageType::kRoster && m.receiver == 1)
+      m.included &= ~bits({0});
     if (m.sender == 2 && m.type == MessageType::kAgree && m.receiver == 1) m.included &= ~bits({0});
     return true;
   };

@@ -15,7 +15,6 @@ namespace {
 
 using namespace test_net;  // NOLINT(build/namespaces): the shared harness
 
-
 // Makes party i crash as soon as it is about to send a message of a type in
 // `from` (or at once, for an empty set): it sends and receives nothing more.
 // `reached`: the parties that still get the first such message.
@@ -27,8 +26,7 @@ void crash_at(Network& net, std::size_t i, std::vector<MessageType> from,
   }
   auto previous = net.on_send;
   net.on_send = [&net, i, from, reached, previous](Message& m) {
-    if (m.sender == i &&
-        std::find(from.begin(), from.end(), m.type) != from.end()) {
+    if (m.sender == i && std::find(from.begin(), from.end(), m.type) != from.end()) {
       const bool reaches = std::find(reached.begin(), reached.end(), m.receiver) != reached.end();
       if (!reaches) {
         net.parties[i].silent = true;

@@ -66,7 +66,7 @@ PG_FUNCTION_INFO_V1(smpc_deserialize);
 static __int128
 smpc_pow10(int k)
 {
-	__int128	r = 1;
+	__int128 r = 1;
 
 	for (int i = 0; i < k; i++)
 		r *= 10;
@@ -76,8 +76,7 @@ smpc_pow10(int k)
 void
 smpc_numeric_overflow(void)
 {
-	ereport(ERROR,
-			errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+	ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			errmsg("numeric sum is too large or has too many fractional digits for smpc"),
 			errdetail("Partial sums are kept exactly in 128 bits."));
 }
@@ -199,8 +198,7 @@ smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale)
 	const char *dot;
 
 	if (numeric_is_nan(num) || numeric_is_inf(num))
-		ereport(ERROR,
-				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				errmsg("cannot aggregate NaN or infinity with smpc"));
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
 	dot = strchr(text, '.');
@@ -210,7 +208,7 @@ smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale)
 	pfree(text);
 	if (s->bounds.present)
 	{
-		bool		below = smpc_cmp_scaled(*v, *vscale, s->bounds.lo, s->bounds.scale) < 0;
+		bool below = smpc_cmp_scaled(*v, *vscale, s->bounds.lo, s->bounds.scale) < 0;
 
 		if (below || smpc_cmp_scaled(*v, *vscale, s->bounds.hi, s->bounds.scale) > 0)
 		{
@@ -245,8 +243,8 @@ smpc_accum_numeric(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 	{
-		__int128	v;
-		int			vscale;
+		__int128 v;
+		int		 vscale;
 
 		smpc_clip_numeric(s, PG_GETARG_NUMERIC(1), &v, &vscale);
 		smpc_add_scaled(s, v, vscale);
@@ -258,10 +256,10 @@ smpc_accum_numeric(PG_FUNCTION_ARGS)
 void
 smpc_float8_sum_out_of_range(void)
 {
-	ereport(ERROR,
-			errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+	ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			errmsg("double precision sum is out of range for smpc"),
-			errdetail("Each value times 10^scale must be finite and below 10^37 in magnitude, and their sum must fit in 128 bits."));
+			errdetail("Each value times 10^scale must be finite and below 10^37 in magnitude, and "
+					  "their sum must fit in 128 bits."));
 }
 
 Datum
@@ -271,7 +269,7 @@ smpc_accum_float8(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 	{
-		__int128	v;
+		__int128 v;
 
 		if (!smpc_float8_fixed(s, PG_GETARG_FLOAT8(1), 1.0e37, &v) ||
 			__builtin_add_overflow(s->isum, v, &s->isum))
@@ -314,8 +312,7 @@ smpc_combine(PG_FUNCTION_ARGS)
 	if (!a->bounds.loaded)
 		a->bounds = b->bounds;
 	else if (b->bounds.loaded && !smpc_bounds_equal(&a->bounds, &b->bounds))
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		ereport(ERROR, errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("the bounds of column \"%s\" changed while the query ran", a->bounds.column),
 				errhint("Run the query again."));
 	a->count += b->count;
@@ -329,7 +326,7 @@ Datum
 smpc_serialize(PG_FUNCTION_ARGS)
 {
 	SmpcAggState *s = (SmpcAggState *) PG_GETARG_POINTER(0);
-	bytea	   *out = (bytea *) palloc(VARHDRSZ + sizeof(SmpcAggState));
+	bytea		 *out = (bytea *) palloc(VARHDRSZ + sizeof(SmpcAggState));
 
 	SET_VARSIZE(out, VARHDRSZ + sizeof(SmpcAggState));
 	memcpy(VARDATA(out), s, sizeof(SmpcAggState));
@@ -339,7 +336,7 @@ smpc_serialize(PG_FUNCTION_ARGS)
 Datum
 smpc_deserialize(PG_FUNCTION_ARGS)
 {
-	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	bytea		 *in = PG_GETARG_BYTEA_PP(0);
 	SmpcAggState *s;
 
 	if (VARSIZE_ANY_EXHDR(in) != sizeof(SmpcAggState))
@@ -359,10 +356,10 @@ smpc_deserialize(PG_FUNCTION_ARGS)
 static Aggref *
 smpc_source_aggref(FunctionCallInfo fcinfo)
 {
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	AggState   *aggstate;
-	Expr	   *expr;
-	Plan	   *plan;
+	Aggref	 *aggref = AggGetAggref(fcinfo);
+	AggState *aggstate;
+	Expr	 *expr;
+	Plan	 *plan;
 
 	if (aggref == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState))
 		return NULL;
@@ -397,19 +394,18 @@ smpc_source_aggref(FunctionCallInfo fcinfo)
 static void
 smpc_check_plain_aggregate(FunctionCallInfo fcinfo)
 {
-	AggState   *aggstate;
+	AggState *aggstate;
 
 	if (AggGetAggref(fcinfo) == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState))
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("smpc aggregates cannot be used as window functions"));
 	aggstate = (AggState *) fcinfo->context;
 	if (((Agg *) aggstate->ss.ps.plan)->numCols > 0 || aggstate->maxsets > 1)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("smpc aggregates cannot be used with GROUP BY"),
 				errdetail("Each group would run a separate job under the same job id."),
-				errhint("Run one query per group, each with its own job id, or use a grouped aggregate such as smpc_sum_by."));
+				errhint("Run one query per group, each with its own job id, or use a grouped "
+						"aggregate such as smpc_sum_by."));
 }
 
 /*
@@ -423,26 +419,25 @@ smpc_check_plain_aggregate(FunctionCallInfo fcinfo)
 Datum
 smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 {
-	Aggref	   *source;
-	AggState   *aggstate;
-	Expr	   *expr = NULL;
-	Datum		value;
-	bool		isnull;
+	Aggref	 *source;
+	AggState *aggstate;
+	Expr	 *expr = NULL;
+	Datum	  value;
+	bool	  isnull;
 
 	smpc_check_plain_aggregate(fcinfo);
 	aggstate = (AggState *) fcinfo->context;
 	source = smpc_source_aggref(fcinfo);
 	if (source != NULL)
 	{
-		int			n = list_length(source->args);
-		int			k = argno < 0 ? n + argno : argno;
+		int n = list_length(source->args);
+		int k = argno < 0 ? n + argno : argno;
 
 		if (k >= 0 && k < n)
 			expr = ((TargetEntry *) list_nth(source->args, k))->expr;
 	}
 	if (expr == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("could not find the %s of this smpc aggregate in the query plan", what),
 				errhint("Run the query with max_parallel_workers_per_gather = 0."));
 	if (IsA(expr, Const))
@@ -452,19 +447,17 @@ smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 	}
 	else
 	{
-		ExprState  *state;
+		ExprState *state;
 
 		if (contain_var_clause((Node *) expr) || contain_volatile_functions((Node *) expr))
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("the %s of an smpc aggregate must be the same for every row", what),
 					errhint("Pass a constant or a query parameter as the %s.", what));
 		state = ExecInitExpr(expr, &aggstate->ss.ps);
 		value = ExecEvalExpr(state, aggstate->ss.ps.ps_ExprContext, &isnull);
 	}
 	if (isnull)
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("the %s of an smpc aggregate must not be NULL", what));
 	return value;
 }
@@ -502,7 +495,7 @@ smpc_value_class_of(Oid type)
 SmpcValueClass
 smpc_value_class(FunctionCallInfo fcinfo)
 {
-	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	Oid			   type = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	SmpcValueClass value_class = smpc_value_class_of(type);
 
 	if (value_class == SMPC_VALUE_NONE)
@@ -521,14 +514,16 @@ smpc_fixed_point(__int128 v, int vscale, SmpcValueClass value_class, int scale)
 		return v;
 	if (vscale > scale)
 	{
-		__int128	div = smpc_pow10(vscale - scale);
+		__int128 div = smpc_pow10(vscale - scale);
 
 		if (v % div != 0)
-			ereport(ERROR,
-					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					errmsg("numeric values have more than %d fractional digits", scale),
-					errdetail("The federation's scale is %d; smpc does not round numeric values.", scale),
-					errhint("Round the input, e.g. round(value, %d), or register the federation with a larger scale.", scale));
+					errdetail("The federation's scale is %d; smpc does not round numeric values.",
+							  scale),
+					errhint("Round the input, e.g. round(value, %d), or register the federation "
+							"with a larger scale.",
+							scale));
 		return v / div;
 	}
 	if (__builtin_mul_overflow(v, smpc_pow10(scale - vscale), &v))
@@ -565,8 +560,7 @@ smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, SmpcAggregate a
 		if (s != NULL && s->bounds.loaded)
 			*bounds = s->bounds;
 		else
-			smpc_bounds_load_arg(fcinfo, fed, value_class == SMPC_VALUE_INTEGER, value_arg,
-								 bounds);
+			smpc_bounds_load_arg(fcinfo, fed, value_class == SMPC_VALUE_INTEGER, value_arg, bounds);
 		req->bounds = bounds;
 		req->outside = s ? s->outside : 0;
 	}

@@ -19,9 +19,7 @@ extern "C" {
 
 /* aggregates.cpp: value classes and results shared with smpc_join (join.cpp). */
 extern SmpcValueClass smpc_value_class_of(Oid type);
-extern Datum smpc_to_numeric(__int128 v, int scale);
-
-
+extern Datum		  smpc_to_numeric(__int128 v, int scale);
 
 /*
  * int128 (not __int128): PostgreSQL's typedef is only MAXALIGN-aligned, which
@@ -30,19 +28,19 @@ extern Datum smpc_to_numeric(__int128 v, int scale);
  */
 typedef struct SmpcAggState
 {
-	int64		count;
-	int128		isum;			/* integer sum, or numeric and double precision sum * 10^nscale */
-	int32		nscale;
-	int128		isq;			/* variances: sum of squares * 10^sqscale */
-	int32		sqscale;
-	double		fixed_factor;	/* double precision: 10^scale of the federation (= 10^nscale) */
-	int64		outside;		/* values outside the bounds (clipped or rejected) */
-	SmpcBounds	bounds;
+	int64	   count;
+	int128	   isum; /* integer sum, or numeric and double precision sum * 10^nscale */
+	int32	   nscale;
+	int128	   isq; /* variances: sum of squares * 10^sqscale */
+	int32	   sqscale;
+	double	   fixed_factor; /* double precision: 10^scale of the federation (= 10^nscale) */
+	int64	   outside;		 /* values outside the bounds (clipped or rejected) */
+	SmpcBounds bounds;
 } SmpcAggState;
 
-extern void smpc_numeric_overflow(void) pg_attribute_noreturn();
-extern void smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale);
-extern int	smpc_cmp_scaled(__int128 a, int as, __int128 b, int bs);
+extern void			 smpc_numeric_overflow(void) pg_attribute_noreturn();
+extern void			 smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale);
+extern int			 smpc_cmp_scaled(__int128 a, int as, __int128 b, int bs);
 extern SmpcAggState *smpc_state_create(FunctionCallInfo fcinfo, bool with_bounds,
 									   bool integer_class);
 
@@ -82,8 +80,8 @@ extern double smpc_clip_float8(SmpcAggState *s, double v);
 static inline bool
 smpc_float8_fixed(SmpcAggState *s, double v, double limit, __int128 *out)
 {
-	double		x = smpc_clip_float8(s, v) * s->fixed_factor;
-	__int128	r;
+	double	 x = smpc_clip_float8(s, v) * s->fixed_factor;
+	__int128 r;
 
 	if (unlikely(!(fabs(x) < limit)))
 		return false;
@@ -91,7 +89,9 @@ smpc_float8_fixed(SmpcAggState *s, double v, double limit, __int128 *out)
 	/* The cast to 64 bits is one instruction; to 128 bits a library call. */
 	r = fabs(x) < 9.0e18 ? (__int128) (int64) x : (__int128) x;
 	if (unlikely(s->bounds.present) && !s->bounds.reject)
-		r = r < s->bounds.lo ? (__int128) s->bounds.lo : r > s->bounds.hi ? (__int128) s->bounds.hi : r;
+		r = r < s->bounds.lo   ? (__int128) s->bounds.lo
+			: r > s->bounds.hi ? (__int128) s->bounds.hi
+							   : r;
 	*out = r;
 	return true;
 }
@@ -111,15 +111,14 @@ extern __int128 smpc_fixed_point(__int128 v, int vscale, SmpcValueClass value_cl
 /* Fills what every aggregate's job request shares; returns the federation. */
 extern SmpcFederationRow *smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s,
 										   SmpcAggregate aggregate, SmpcValueClass value_class,
-										   bool with_bounds, int value_arg,
-										   SmpcJobSpec *req, SmpcBounds *bounds);
+										   bool with_bounds, int value_arg, SmpcJobSpec *req,
+										   SmpcBounds *bounds);
 /* moments.cpp: a variance or standard deviation from joint S, Q and n. */
 extern bool smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
 								 int scale, Datum *out);
 /* Array-of-rows results (grouped aggregates, histograms, percentiles). */
 extern TupleDesc smpc_result_rowtype(FunctionCallInfo fcinfo, Oid *elemtype);
-extern Datum smpc_rows_array(Datum *rows, int n, Oid elemtype);
-
+extern Datum	 smpc_rows_array(Datum *rows, int n, Oid elemtype);
 
 /* The most keys a domain may have: the job's vector holds two values per key. */
 #define SMPC_MAX_GROUPS (1024 * 1024)
@@ -129,7 +128,7 @@ typedef struct SmpcKey
 {
 	const char *data;
 	int			len;
-	uint64		prefix;			/* the first 8 bytes, big-endian, zero-padded */
+	uint64		prefix; /* the first 8 bytes, big-endian, zero-padded */
 } SmpcKey;
 
 /*
@@ -140,19 +139,19 @@ typedef struct SmpcKey
  */
 typedef struct SmpcDomainSlot
 {
-	uint64		prefix;
-	uint32		hash;
-	int32		pos;			/* the key's position; -1: empty */
+	uint64 prefix;
+	uint32 hash;
+	int32  pos; /* the key's position; -1: empty */
 } SmpcDomainSlot;
 
 typedef struct SmpcDomain
 {
-	int			n;
-	SmpcKey    *keys;			/* byte order */
-	char		fingerprint[65];	/* SHA-256 of the length-prefixed keys, hex */
-	SmpcDomainSlot *slots;		/* open addressing, at most half full; NULL
+	int				n;
+	SmpcKey		   *keys;			 /* byte order */
+	char			fingerprint[65]; /* SHA-256 of the length-prefixed keys, hex */
+	SmpcDomainSlot *slots;			 /* open addressing, at most half full; NULL
 								 * until smpc_domain_index */
-	uint32		mask;			/* number of slots - 1 (a power of two - 1) */
+	uint32			mask;			 /* number of slots - 1 (a power of two - 1) */
 } SmpcDomain;
 
 /*
@@ -164,6 +163,6 @@ extern void smpc_domain_from_array(ArrayType *array, SmpcDomain *out);
 /* Builds the hash index smpc_domain_find needs (parties that aggregate rows). */
 extern void smpc_domain_index(SmpcDomain *domain);
 /* The position of key (data, len) in an indexed domain, or -1. */
-extern int	smpc_domain_find(const SmpcDomain *domain, const char *data, int len);
+extern int smpc_domain_find(const SmpcDomain *domain, const char *data, int len);
 
-#endif							/* SMPC_PG_AGGREGATES_AGGREGATES_H */
+#endif /* SMPC_PG_AGGREGATES_AGGREGATES_H */

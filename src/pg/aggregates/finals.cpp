@@ -50,15 +50,15 @@ static bool
 smpc_final_run(FunctionCallInfo fcinfo, SmpcAggregate aggregate, SmpcValueClass value_class,
 			   __int128 *out, int *scale)
 {
-	SmpcJobResult res;
-	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
-	SmpcJobSpec req;
-	SmpcBounds	bounds;
-	bool		count = aggregate == SMPC_AGG_COUNT;
-	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, aggregate, value_class, !count, 0, &req,
-											  &bounds);
+	SmpcJobResult	   res;
+	SmpcAggState	  *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
+	SmpcJobSpec		   req;
+	SmpcBounds		   bounds;
+	bool			   count = aggregate == SMPC_AGG_COUNT;
+	SmpcFederationRow *fed =
+		smpc_agg_request(fcinfo, s, aggregate, value_class, !count, 0, &req, &bounds);
 	/* With a minimum row count, the count goes along (and is opened first). */
-	bool		gated = fed->min_rows > 0;
+	bool gated = fed->min_rows > 0;
 
 	*scale = req.scale;
 	req.inputs = smpc_alloc_values(2);
@@ -93,9 +93,9 @@ smpc_result_rowtype(FunctionCallInfo fcinfo, Oid *elemtype)
 Datum
 smpc_rows_array(Datum *rows, int n, Oid elemtype)
 {
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
+	int16 typlen;
+	bool  typbyval;
+	char  typalign;
 
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	return PointerGetDatum(construct_array(rows, n, elemtype, typlen, typbyval, typalign));
@@ -105,12 +105,12 @@ smpc_rows_array(Datum *rows, int n, Oid elemtype)
 Datum
 smpc_to_numeric(__int128 v, int scale)
 {
-	char		buf[64];
+	char buf[64];
 
 	/* Built directly when it fits bigint (numeric_in costs 10x more). */
 	if (v >= PG_INT64_MIN && v <= PG_INT64_MAX && scale >= 0 && scale <= 18)
 		return NumericGetDatum(scale == 0 ? int64_to_numeric((int64) v)
-							   : int64_div_fast_to_numeric((int64) v, scale));
+										  : int64_div_fast_to_numeric((int64) v, scale));
 	smpc_format_scaled(v, scale, buf, sizeof buf);
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
 							   Int32GetDatum(-1));
@@ -119,23 +119,21 @@ smpc_to_numeric(__int128 v, int scale)
 Datum
 smpc_sum_int_final(PG_FUNCTION_ARGS)
 {
-	__int128	out[2];
-	int			scale;
+	__int128 out[2];
+	int		 scale;
 
 	if (!smpc_final_run(fcinfo, SMPC_AGG_SUM, SMPC_VALUE_INTEGER, out, &scale))
 		PG_RETURN_NULL();
 	if (out[0] > PG_INT64_MAX || out[0] < PG_INT64_MIN)
-		ereport(ERROR,
-				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				errmsg("bigint out of range"));
+		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range"));
 	PG_RETURN_INT64((int64) out[0]);
 }
 
 Datum
 smpc_sum_numeric_final(PG_FUNCTION_ARGS)
 {
-	__int128	out[2];
-	int			scale;
+	__int128 out[2];
+	int		 scale;
 
 	if (!smpc_final_run(fcinfo, SMPC_AGG_SUM, smpc_value_class(fcinfo), out, &scale))
 		PG_RETURN_NULL();
@@ -145,8 +143,8 @@ smpc_sum_numeric_final(PG_FUNCTION_ARGS)
 Datum
 smpc_sum_float8_final(PG_FUNCTION_ARGS)
 {
-	__int128	out[2];
-	int			scale;
+	__int128 out[2];
+	int		 scale;
 
 	if (!smpc_final_run(fcinfo, SMPC_AGG_SUM, SMPC_VALUE_FLOAT8, out, &scale))
 		PG_RETURN_NULL();
@@ -156,8 +154,8 @@ smpc_sum_float8_final(PG_FUNCTION_ARGS)
 Datum
 smpc_count_final(PG_FUNCTION_ARGS)
 {
-	__int128	out[2];
-	int			scale;
+	__int128 out[2];
+	int		 scale;
 
 	if (!smpc_final_run(fcinfo, SMPC_AGG_COUNT, SMPC_VALUE_ANY, out, &scale))
 		PG_RETURN_NULL();
@@ -167,8 +165,8 @@ smpc_count_final(PG_FUNCTION_ARGS)
 Datum
 smpc_avg_numeric_final(PG_FUNCTION_ARGS)
 {
-	__int128	out[2];
-	int			scale;
+	__int128 out[2];
+	int		 scale;
 
 	if (!smpc_final_run(fcinfo, SMPC_AGG_AVG, smpc_value_class(fcinfo), out, &scale) || out[1] <= 0)
 		PG_RETURN_NULL();
@@ -179,8 +177,8 @@ smpc_avg_numeric_final(PG_FUNCTION_ARGS)
 Datum
 smpc_avg_float8_final(PG_FUNCTION_ARGS)
 {
-	__int128	out[2];
-	int			scale;
+	__int128 out[2];
+	int		 scale;
 
 	if (!smpc_final_run(fcinfo, SMPC_AGG_AVG, SMPC_VALUE_FLOAT8, out, &scale) || out[1] <= 0)
 		PG_RETURN_NULL();

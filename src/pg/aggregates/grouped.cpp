@@ -56,12 +56,12 @@ PG_FUNCTION_INFO_V1(smpc_join_by);
 
 typedef struct SmpcGroupState
 {
-	SmpcAggState base;			/* bounds, values outside them, rows aggregated */
-	SmpcDomain	domain;
-	int128	   *sums;			/* per key, at scales[k] (integer: 0); NULL for counts */
-	int32	   *scales;			/* numeric and double precision (rounded per row, aggregates.h) only */
-	int64	   *counts;
-	int64		dropped;		/* rows whose key is outside the domain */
+	SmpcAggState base; /* bounds, values outside them, rows aggregated */
+	SmpcDomain	 domain;
+	int128		*sums;	 /* per key, at scales[k] (integer: 0); NULL for counts */
+	int32		*scales; /* numeric and double precision (rounded per row, aggregates.h) only */
+	int64		*counts;
+	int64		 dropped; /* rows whose key is outside the domain */
 } SmpcGroupState;
 
 /* Reads, sorts and checks the domain argument (the one before the job id). */
@@ -78,10 +78,10 @@ smpc_domain_load(FunctionCallInfo fcinfo, SmpcDomain *out)
 static SmpcGroupState *
 smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 {
-	MemoryContext aggcxt;
-	MemoryContext old;
+	MemoryContext	aggcxt;
+	MemoryContext	old;
 	SmpcGroupState *s;
-	int			n;
+	int				n;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "smpc aggregate function called in non-aggregate context");
@@ -90,7 +90,7 @@ smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 	old = MemoryContextSwitchTo(aggcxt);
 	s = (SmpcGroupState *) palloc0(sizeof(SmpcGroupState));
 	smpc_domain_load(fcinfo, &s->domain);
-	smpc_domain_index(&s->domain);	/* only rows need it: not the final function or smpc_join_by */
+	smpc_domain_index(&s->domain); /* only rows need it: not the final function or smpc_join_by */
 	n = s->domain.n;
 	/* Only the arrays the value type uses: a million keys, 36 MB for all. */
 	if (with_bounds)
@@ -114,12 +114,12 @@ smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 static int
 smpc_group_cell(FunctionCallInfo fcinfo, SmpcGroupState *s)
 {
-	SmpcKey		key = {NULL, 0, 0};
+	SmpcKey key = {NULL, 0, 0};
 
 	if (!PG_ARGISNULL(1))
 	{
-		text	   *t = PG_GETARG_TEXT_PP(1);
-		int			c;
+		text *t = PG_GETARG_TEXT_PP(1);
+		int	  c;
 
 		key.data = VARDATA_ANY(t);
 		key.len = VARSIZE_ANY_EXHDR(t);
@@ -133,18 +133,18 @@ smpc_group_cell(FunctionCallInfo fcinfo, SmpcGroupState *s)
 		return -1;
 	}
 	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("a row's group key is NULL, which is not in the job's key domain"),
 				errhint("Filter such rows out, or SET smpc.outside_domain = drop."));
-	ereport(ERROR,
-			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			errmsg("group key \"%.*s\" is not in the job's key domain", key.len, key.data),
-			errdetail_plural("The job's domain has %d key; every party must declare the same ones.",
-							 "The job's domain has %d keys; every party must declare the same ones.",
-							 s->domain.n, s->domain.n),
-			errhint("Add the key to the domain at every party, filter such rows out, or SET smpc.outside_domain = drop."));
-	return -1;					/* not reached */
+	ereport(
+		ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		errmsg("group key \"%.*s\" is not in the job's key domain", key.len, key.data),
+		errdetail_plural("The job's domain has %d key; every party must declare the same ones.",
+						 "The job's domain has %d keys; every party must declare the same ones.",
+						 s->domain.n, s->domain.n),
+		errhint("Add the key to the domain at every party, filter such rows out, or SET "
+				"smpc.outside_domain = drop."));
+	return -1; /* not reached */
 }
 
 /* Shared transition of the integer types: v is the value (argument 2). */
@@ -152,7 +152,7 @@ static Datum
 smpc_group_add_int(FunctionCallInfo fcinfo, int64 v)
 {
 	SmpcGroupState *s = smpc_group_state(fcinfo, true, true);
-	int			c = smpc_group_cell(fcinfo, s);
+	int				c = smpc_group_cell(fcinfo, s);
 
 	if (c >= 0)
 	{
@@ -191,9 +191,9 @@ Datum
 smpc_group_accum_numeric(PG_FUNCTION_ARGS)
 {
 	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
-	int			c;
-	__int128	v;
-	int			vscale;
+	int				c;
+	__int128		v;
+	int				vscale;
 
 	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
 		PG_RETURN_POINTER(s);
@@ -208,9 +208,9 @@ Datum
 smpc_group_accum_float8(PG_FUNCTION_ARGS)
 {
 	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
-	int			c;
+	int				c;
 
-	__int128	v;
+	__int128 v;
 
 	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
 		PG_RETURN_POINTER(s);
@@ -228,7 +228,7 @@ Datum
 smpc_group_count_accum(PG_FUNCTION_ARGS)
 {
 	SmpcGroupState *s = smpc_group_state(fcinfo, false, false);
-	int			c = smpc_group_cell(fcinfo, s);
+	int				c = smpc_group_cell(fcinfo, s);
 
 	if (c >= 0)
 	{
@@ -250,7 +250,9 @@ typedef enum SmpcGroupKind
 static SmpcAggregate
 smpc_group_aggregate(SmpcGroupKind kind)
 {
-	return kind == SMPC_GROUP_SUM ? SMPC_AGG_SUM : kind == SMPC_GROUP_AVG ? SMPC_AGG_AVG : SMPC_AGG_COUNT;
+	return kind == SMPC_GROUP_SUM	? SMPC_AGG_SUM
+		   : kind == SMPC_GROUP_AVG ? SMPC_AGG_AVG
+									: SMPC_AGG_COUNT;
 }
 
 static Datum smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind,
@@ -264,27 +266,27 @@ static Datum smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind,
 static Datum
 smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind)
 {
-	SmpcGroupState *s = PG_ARGISNULL(0) ? NULL : (SmpcGroupState *) PG_GETARG_POINTER(0);
-	SmpcDomain	domain;
-	SmpcValueClass value_class = kind == SMPC_GROUP_COUNT ? SMPC_VALUE_ANY : smpc_value_class_of(
-		get_fn_expr_argtype(fcinfo->flinfo, 2));
-	SmpcJobSpec req;
-	SmpcBounds	bounds;
+	SmpcGroupState	  *s = PG_ARGISNULL(0) ? NULL : (SmpcGroupState *) PG_GETARG_POINTER(0);
+	SmpcDomain		   domain;
+	SmpcValueClass	   value_class = kind == SMPC_GROUP_COUNT
+										 ? SMPC_VALUE_ANY
+										 : smpc_value_class_of(get_fn_expr_argtype(fcinfo->flinfo, 2));
+	SmpcJobSpec		   req;
+	SmpcBounds		   bounds;
 	SmpcFederationRow *fed;
 
 	if (value_class == SMPC_VALUE_NONE)
 		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
-	fed = smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_aggregate(kind), value_class,
-						   kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1, &req,
-						   &bounds);
+	fed =
+		smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_aggregate(kind), value_class,
+						 kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1, &req, &bounds);
 	if (s != NULL)
 		domain = s->domain;
 	else
 		smpc_domain_load(fcinfo, &domain);
 	if (s != NULL && s->dropped > 0)
-		ereport(NOTICE,
-				errmsg("%lld rows with a key outside the job's domain were left out",
-					   (long long) s->dropped));
+		ereport(NOTICE, errmsg("%lld rows with a key outside the job's domain were left out",
+							   (long long) s->dropped));
 	return smpc_group_run(fcinfo, kind, fed, &domain, s, &req);
 }
 
@@ -297,19 +299,18 @@ static Datum
 smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederationRow *fed,
 			   const SmpcDomain *domain_in, const SmpcGroupState *s, SmpcJobSpec *reqp)
 {
-	SmpcDomain	domain = *domain_in;
-	SmpcJobSpec req = *reqp;
+	SmpcDomain	   domain = *domain_in;
+	SmpcJobSpec	   req = *reqp;
 	SmpcValueClass value_class = req.value_class;
-	SmpcJobResult res;
-	bool		gated;
-	int			width;
-	int			sum_at;
-	int			count_at;
-	__int128   *out;
-	Oid			elemtype;
-	TupleDesc	desc;
-	Datum	   *rows;
-
+	SmpcJobResult  res;
+	bool		   gated;
+	int			   width;
+	int			   sum_at;
+	int			   count_at;
+	__int128	  *out;
+	Oid			   elemtype;
+	TupleDesc	   desc;
+	Datum		  *rows;
 
 	/* Cell layout: (sum, count), the sum alone, or the count alone. */
 	gated = fed->min_rows > 0;
@@ -329,28 +330,28 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 	for (int c = 0; s != NULL && c < domain.n; c++)
 	{
 		if (sum_at >= 0)
-			req.inputs[c * width + sum_at] = smpc_fixed_point(s->sums[c], s->scales ? s->scales[c] : 0,
-															  value_class, req.scale);
+			req.inputs[c * width + sum_at] =
+				smpc_fixed_point(s->sums[c], s->scales ? s->scales[c] : 0, value_class, req.scale);
 		if (count_at >= 0)
 			req.inputs[c * width + count_at] = s->counts[c];
 	}
 	out = smpc_alloc_values(req.width);
 	smpc_run_job(fed, &req, out, &res);
 	if (!res.has_result)
-		PG_RETURN_NULL();		/* this party learns no result */
+		PG_RETURN_NULL(); /* this party learns no result */
 
 	/* The rows of the result. */
 	desc = smpc_result_rowtype(fcinfo, &elemtype);
 	rows = (Datum *) palloc(sizeof(Datum) * domain.n);
 	for (int c = 0; c < domain.n; c++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-		bool		suppressed = res.suppressed != NULL && res.suppressed[c * width];
-		__int128	count = count_at >= 0 ? out[c * width + count_at] : 1;
+		Datum	 values[3];
+		bool	 nulls[3] = {false, false, false};
+		bool	 suppressed = res.suppressed != NULL && res.suppressed[c * width];
+		__int128 count = count_at >= 0 ? out[c * width + count_at] : 1;
 
-		values[0] = PointerGetDatum(cstring_to_text_with_len(domain.keys[c].data,
-															 domain.keys[c].len));
+		values[0] =
+			PointerGetDatum(cstring_to_text_with_len(domain.keys[c].data, domain.keys[c].len));
 		values[2] = BoolGetDatum(suppressed);
 		if (suppressed || (kind == SMPC_GROUP_AVG && count <= 0))
 			nulls[1] = true;
@@ -392,18 +393,18 @@ smpc_count_by_final(PG_FUNCTION_ARGS)
 Datum
 smpc_join_by(PG_FUNCTION_ARGS)
 {
-	char	   *aggregate;
-	SmpcGroupKind kind;
-	SmpcValueClass value_class;
+	char			  *aggregate;
+	SmpcGroupKind	   kind;
+	SmpcValueClass	   value_class;
 	SmpcFederationRow *fed;
-	SmpcJobSpec req;
-	SmpcBounds	bounds;
-	SmpcDomain	domain;
+	SmpcJobSpec		   req;
+	SmpcBounds		   bounds;
+	SmpcDomain		   domain;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("aggregate, value type, domain and job id of smpc_join_by must not be NULL"));
+		ereport(
+			ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			errmsg("aggregate, value type, domain and job id of smpc_join_by must not be NULL"));
 	aggregate = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (strcmp(aggregate, "sum_by") == 0)
 		kind = SMPC_GROUP_SUM;
@@ -412,14 +413,12 @@ smpc_join_by(PG_FUNCTION_ARGS)
 	else if (strcmp(aggregate, "count_by") == 0)
 		kind = SMPC_GROUP_COUNT;
 	else
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("smpc_join_by takes part in sum_by, avg_by or count_by jobs, not \"%s\"",
 					   aggregate));
 	value_class = kind == SMPC_GROUP_COUNT ? SMPC_VALUE_ANY : smpc_value_class_of(PG_GETARG_OID(1));
 	if (value_class == SMPC_VALUE_NONE)
-		ereport(ERROR,
-				errcode(ERRCODE_DATATYPE_MISMATCH),
+		ereport(ERROR, errcode(ERRCODE_DATATYPE_MISMATCH),
 				errmsg("smpc_%s does not take values of type %s", aggregate,
 					   format_type_be(PG_GETARG_OID(1))),
 				errhint("Use smallint, integer, bigint, numeric or double precision."));

@@ -61,19 +61,19 @@ PG_FUNCTION_INFO_V1(smpc_join_histogram);
 /* The declared edges: as numeric, as exact scaled integers, as double. */
 typedef struct SmpcEdges
 {
-	int			n;
-	Datum	   *numeric;
-	int128	   *scaled;			/* edge i is scaled[i] * 10^-scales[i] */
-	int32	   *scales;
-	double	   *approx;
-	char		fingerprint[65];
+	int		n;
+	Datum  *numeric;
+	int128 *scaled; /* edge i is scaled[i] * 10^-scales[i] */
+	int32  *scales;
+	double *approx;
+	char	fingerprint[65];
 } SmpcEdges;
 
 typedef struct SmpcHistState
 {
-	SmpcEdges	edges;
-	int64	   *counts;			/* n + 1 buckets */
-	int64		rows;
+	SmpcEdges edges;
+	int64	 *counts; /* n + 1 buckets */
+	int64	  rows;
 } SmpcHistState;
 
 static void smpc_edges_from_array(ArrayType *array, SmpcEdges *out);
@@ -82,20 +82,20 @@ static void smpc_edges_from_array(ArrayType *array, SmpcEdges *out);
 static void
 smpc_edges_load(FunctionCallInfo fcinfo, int edges_arg, SmpcEdges *out)
 {
-	smpc_edges_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, edges_arg, "bucket edges")), out);
+	smpc_edges_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, edges_arg, "bucket edges")),
+						  out);
 }
 
 /* Checks edges given as numeric[] and puts them in the forms comparisons use. */
 static void
 smpc_edges_from_array(ArrayType *array, SmpcEdges *out)
 {
-	bool	   *nulls;
+	bool		  *nulls;
 	StringInfoData canon;
 
 	deconstruct_array(array, NUMERICOID, -1, false, TYPALIGN_INT, &out->numeric, &nulls, &out->n);
 	if (out->n == 0 || out->n > SMPC_MAX_EDGES)
-		ereport(ERROR,
-				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("a histogram needs 1 to %d bucket edges, not %d", SMPC_MAX_EDGES, out->n));
 	out->scaled = (int128 *) palloc(sizeof(int128) * out->n);
 	out->scales = (int32 *) palloc(sizeof(int32) * out->n);
@@ -109,27 +109,24 @@ smpc_edges_from_array(ArrayType *array, SmpcEdges *out)
 		__int128	v;
 
 		if (nulls[i])
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					errmsg("bucket edges must not be NULL"));
 		num = DatumGetNumeric(out->numeric[i]);
 		if (numeric_is_nan(num) || numeric_is_inf(num))
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("bucket edges must be finite numbers"));
 		/* 1.50 and 1.5 are the same edge. */
 		text = numeric_normalize(num);
 		dot = strchr(text, '.');
 		out->scales[i] = dot ? (int32) strlen(dot + 1) : 0;
 		if (out->scales[i] > 38 || !smpc_parse_scaled(text, out->scales[i], &v))
-			ereport(ERROR,
-					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					errmsg("bucket edge %s has too many digits for smpc", text));
 		out->scaled[i] = v;
 		out->approx[i] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, out->numeric[i]));
-		if (i > 0 && smpc_cmp_scaled(out->scaled[i - 1], out->scales[i - 1], v, out->scales[i]) >= 0)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		if (i > 0 &&
+			smpc_cmp_scaled(out->scaled[i - 1], out->scales[i - 1], v, out->scales[i]) >= 0)
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("bucket edges must be in strictly ascending order"),
 					errdetail("Edge %d is not above edge %d.", i + 1, i));
 		appendStringInfo(&canon, "%s\n", text);
@@ -141,8 +138,8 @@ smpc_edges_from_array(ArrayType *array, SmpcEdges *out)
 static SmpcHistState *
 smpc_hist_state(FunctionCallInfo fcinfo)
 {
-	MemoryContext aggcxt;
-	MemoryContext old;
+	MemoryContext  aggcxt;
+	MemoryContext  old;
 	SmpcHistState *s;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
@@ -162,12 +159,12 @@ smpc_hist_state(FunctionCallInfo fcinfo)
 static int
 smpc_bucket_of_scaled(const SmpcEdges *e, __int128 v, int vscale)
 {
-	int			lo = 0;
-	int			hi = e->n;
+	int lo = 0;
+	int hi = e->n;
 
 	while (lo < hi)
 	{
-		int			mid = (lo + hi) / 2;
+		int mid = (lo + hi) / 2;
 
 		if (smpc_cmp_scaled(e->scaled[mid], e->scales[mid], v, vscale) <= 0)
 			lo = mid + 1;
@@ -180,12 +177,12 @@ smpc_bucket_of_scaled(const SmpcEdges *e, __int128 v, int vscale)
 static int
 smpc_bucket_of_double(const SmpcEdges *e, double v)
 {
-	int			lo = 0;
-	int			hi = e->n;
+	int lo = 0;
+	int hi = e->n;
 
 	while (lo < hi)
 	{
-		int			mid = (lo + hi) / 2;
+		int mid = (lo + hi) / 2;
 
 		if (e->approx[mid] <= v)
 			lo = mid + 1;
@@ -233,8 +230,8 @@ Datum
 smpc_hist_accum_numeric(PG_FUNCTION_ARGS)
 {
 	SmpcAggState nobounds;
-	__int128	v;
-	int			vscale;
+	__int128	 v;
+	int			 vscale;
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(smpc_hist_state(fcinfo));
@@ -248,14 +245,13 @@ Datum
 smpc_hist_accum_float8(PG_FUNCTION_ARGS)
 {
 	SmpcHistState *s = smpc_hist_state(fcinfo);
-	double		v;
+	double		   v;
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(s);
 	v = PG_GETARG_FLOAT8(1);
 	if (isnan(v))
-		ereport(ERROR,
-				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				errmsg("cannot aggregate NaN or infinity with smpc"));
 	s->counts[smpc_bucket_of_double(&s->edges, v)]++;
 	s->rows++;
@@ -263,8 +259,8 @@ smpc_hist_accum_float8(PG_FUNCTION_ARGS)
 }
 
 static bool smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobSpec *reqp,
-							   const SmpcEdges *edges, const SmpcHistState *s,
-							   __int128 **counts, bool **suppressed);
+							   const SmpcEdges *edges, const SmpcHistState *s, __int128 **counts,
+							   bool **suppressed);
 
 /*
  * Runs the histogram job: joint counts per bucket (n + 1 values) and which
@@ -273,11 +269,11 @@ static bool smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobSpec *reqp,
 static bool
 smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool **suppressed)
 {
-	SmpcHistState *s = PG_ARGISNULL(0) ? NULL : (SmpcHistState *) PG_GETARG_POINTER(0);
-	SmpcValueClass value_class = smpc_value_class(fcinfo);
-	SmpcAggState base;
-	SmpcJobSpec req;
-	SmpcBounds	bounds;
+	SmpcHistState	  *s = PG_ARGISNULL(0) ? NULL : (SmpcHistState *) PG_GETARG_POINTER(0);
+	SmpcValueClass	   value_class = smpc_value_class(fcinfo);
+	SmpcAggState	   base;
+	SmpcJobSpec		   req;
+	SmpcBounds		   bounds;
 	SmpcFederationRow *fed;
 
 	memset(&base, 0, sizeof base);
@@ -298,9 +294,9 @@ static bool
 smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobSpec *reqp, const SmpcEdges *edges,
 				   const SmpcHistState *s, __int128 **counts, bool **suppressed)
 {
-	SmpcJobSpec req = *reqp;
+	SmpcJobSpec	  req = *reqp;
 	SmpcJobResult res;
-	int			nb;
+	int			  nb;
 
 	nb = edges->n + 1;
 	req.width = nb;
@@ -328,9 +324,9 @@ static Datum smpc_bucket_rows(FunctionCallInfo fcinfo, const SmpcEdges *edgesp,
 Datum
 smpc_histogram_final(PG_FUNCTION_ARGS)
 {
-	SmpcEdges	edges;
-	__int128   *counts;
-	bool	   *suppressed;
+	SmpcEdges edges;
+	__int128 *counts;
+	bool	 *suppressed;
 
 	if (!smpc_hist_run(fcinfo, &edges, &counts, &suppressed))
 		PG_RETURN_NULL();
@@ -343,19 +339,19 @@ smpc_bucket_rows(FunctionCallInfo fcinfo, const SmpcEdges *edgesp, const __int12
 				 const bool *suppressed)
 {
 	const SmpcEdges edges = *edgesp;
-	Oid			elemtype;
-	TupleDesc	desc;
-	Datum	   *rows;
-	int			nb;
+	Oid				elemtype;
+	TupleDesc		desc;
+	Datum		   *rows;
+	int				nb;
 
 	desc = smpc_result_rowtype(fcinfo, &elemtype);
 	nb = edges.n + 1;
 	rows = (Datum *) palloc(sizeof(Datum) * nb);
 	for (int b = 0; b < nb; b++)
 	{
-		Datum		values[4];
-		bool		nulls[4] = {b == 0, b == edges.n, false, false};
-		bool		sup = suppressed != NULL && suppressed[b];
+		Datum values[4];
+		bool  nulls[4] = {b == 0, b == edges.n, false, false};
+		bool  sup = suppressed != NULL && suppressed[b];
 
 		values[0] = b > 0 ? edges.numeric[b - 1] : (Datum) 0;
 		values[1] = b < edges.n ? edges.numeric[b] : (Datum) 0;
@@ -374,24 +370,23 @@ smpc_bucket_rows(FunctionCallInfo fcinfo, const SmpcEdges *edgesp, const __int12
 Datum
 smpc_percentiles_final(PG_FUNCTION_ARGS)
 {
-	ArrayType  *fa = DatumGetArrayTypeP(smpc_plan_arg(fcinfo, 1, "fractions"));
-	Datum	   *fractions;
-	bool	   *fnulls;
-	int			nf;
-	SmpcEdges	edges;
-	__int128   *counts;
-	bool	   *suppressed;
-	Oid			elemtype;
-	TupleDesc	desc;
-	Datum	   *rows;
-	__int128	total = 0;
-	int			nb;
+	ArrayType *fa = DatumGetArrayTypeP(smpc_plan_arg(fcinfo, 1, "fractions"));
+	Datum	  *fractions;
+	bool	  *fnulls;
+	int		   nf;
+	SmpcEdges  edges;
+	__int128  *counts;
+	bool	  *suppressed;
+	Oid		   elemtype;
+	TupleDesc  desc;
+	Datum	  *rows;
+	__int128   total = 0;
+	int		   nb;
 
 	deconstruct_array(fa, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &fractions, &fnulls, &nf);
 	for (int i = 0; i < nf; i++)
 		if (fnulls[i] || !(DatumGetFloat8(fractions[i]) >= 0 && DatumGetFloat8(fractions[i]) <= 1))
-			ereport(ERROR,
-					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					errmsg("percentile fractions must be between 0 and 1"));
 	if (!smpc_hist_run(fcinfo, &edges, &counts, &suppressed))
 		PG_RETURN_NULL();
@@ -402,16 +397,16 @@ smpc_percentiles_final(PG_FUNCTION_ARGS)
 	rows = (Datum *) palloc(sizeof(Datum) * Max(nf, 1));
 	for (int i = 0; i < nf; i++)
 	{
-		double		p = DatumGetFloat8(fractions[i]);
-		Datum		values[4];
-		bool		nulls[4] = {false, true, true, true};
+		double p = DatumGetFloat8(fractions[i]);
+		Datum  values[4];
+		bool   nulls[4] = {false, true, true, true};
 
 		values[0] = fractions[i];
 		if (suppressed == NULL && total > 0)
 		{
-			__int128	rank = Max((__int128) ceil(p * (double) total), 1);
-			__int128	before = 0;
-			int			b = 0;
+			__int128 rank = Max((__int128) ceil(p * (double) total), 1);
+			__int128 before = 0;
+			int		 b = 0;
 
 			while (b < nb - 1 && before + Max(counts[b], 0) < rank)
 			{
@@ -426,17 +421,17 @@ smpc_percentiles_final(PG_FUNCTION_ARGS)
 				values[3] = edges.numeric[b];
 			nulls[1] = false;
 			if (nulls[2] || nulls[3])
-				values[1] = nulls[2] ? values[3] : values[2];	/* the nearest known bound */
+				values[1] = nulls[2] ? values[3] : values[2]; /* the nearest known bound */
 			else
 			{
 				/* lower + width * (rank - before - 1/2) / count */
-				double		frac = ((double) (rank - before) - 0.5) / (double) Max(counts[b], 1);
-				Datum		width = DirectFunctionCall2(numeric_sub, values[3], values[2]);
+				double frac = ((double) (rank - before) - 0.5) / (double) Max(counts[b], 1);
+				Datum  width = DirectFunctionCall2(numeric_sub, values[3], values[2]);
 
-				values[1] = DirectFunctionCall2(numeric_add, values[2],
-												DirectFunctionCall2(numeric_mul, width,
-																	DirectFunctionCall1(float8_numeric,
-																						Float8GetDatum(frac))));
+				values[1] = DirectFunctionCall2(
+					numeric_add, values[2],
+					DirectFunctionCall2(numeric_mul, width,
+										DirectFunctionCall1(float8_numeric, Float8GetDatum(frac))));
 			}
 		}
 		rows[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
@@ -452,21 +447,19 @@ smpc_percentiles_final(PG_FUNCTION_ARGS)
 Datum
 smpc_join_histogram(PG_FUNCTION_ARGS)
 {
-	SmpcValueClass value_class;
+	SmpcValueClass	   value_class;
 	SmpcFederationRow *fed;
-	SmpcJobSpec req;
-	SmpcEdges	edges;
-	__int128   *counts;
-	bool	   *suppressed;
+	SmpcJobSpec		   req;
+	SmpcEdges		   edges;
+	__int128		  *counts;
+	bool			  *suppressed;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("value type, edges and job id of smpc_join_histogram must not be NULL"));
 	value_class = smpc_value_class_of(PG_GETARG_OID(0));
 	if (value_class == SMPC_VALUE_NONE)
-		ereport(ERROR,
-				errcode(ERRCODE_DATATYPE_MISMATCH),
+		ereport(ERROR, errcode(ERRCODE_DATATYPE_MISMATCH),
 				errmsg("smpc_histogram does not take values of type %s",
 					   format_type_be(PG_GETARG_OID(0))),
 				errhint("Use smallint, integer, bigint, numeric or double precision."));

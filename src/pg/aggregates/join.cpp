@@ -31,8 +31,7 @@ smpc_join_value_class(const char *aggregate, SmpcAggregate job_aggregate, Oid ty
 	if (job_aggregate == SMPC_AGG_COUNT)
 		return SMPC_VALUE_ANY;
 	if (value_class == SMPC_VALUE_NONE)
-		ereport(ERROR,
-				errcode(ERRCODE_DATATYPE_MISMATCH),
+		ereport(ERROR, errcode(ERRCODE_DATATYPE_MISMATCH),
 				errmsg("smpc_%s does not take values of type %s", aggregate, format_type_be(type)),
 				errhint("Use smallint, integer, bigint, numeric or double precision."));
 	return value_class;
@@ -41,34 +40,33 @@ smpc_join_value_class(const char *aggregate, SmpcAggregate job_aggregate, Oid ty
 Datum
 smpc_join(PG_FUNCTION_ARGS)
 {
-	char	   *aggregate;
-	SmpcAggregate job_aggregate;
-	bool		moments;
-	Oid			type;
-	SmpcJobSpec req;
-	SmpcJobResult res;
+	char			  *aggregate;
+	SmpcAggregate	   job_aggregate;
+	bool			   moments;
+	Oid				   type;
+	SmpcJobSpec		   req;
+	SmpcJobResult	   res;
 	SmpcFederationRow *fed;
-	SmpcBounds	bounds;
-	__int128	out[3];
-	bool		gated;
-	Datum		stat;
+	SmpcBounds		   bounds;
+	__int128		   out[3];
+	bool			   gated;
+	Datum			   stat;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("aggregate, value type and job id of smpc_join must not be NULL"));
 	aggregate = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	type = PG_GETARG_OID(1);
 	/* The six spread statistics are one job, "variance" (moments.cpp). */
 	moments = strcmp(aggregate, "variance") == 0 || strcmp(aggregate, "var_samp") == 0 ||
-		strcmp(aggregate, "var_pop") == 0 || strcmp(aggregate, "stddev") == 0 ||
-		strcmp(aggregate, "stddev_samp") == 0 || strcmp(aggregate, "stddev_pop") == 0;
+			  strcmp(aggregate, "var_pop") == 0 || strcmp(aggregate, "stddev") == 0 ||
+			  strcmp(aggregate, "stddev_samp") == 0 || strcmp(aggregate, "stddev_pop") == 0;
 	job_aggregate = moments ? SMPC_AGG_VARIANCE : smpc_aggregate_parse(aggregate);
 	if (job_aggregate != SMPC_AGG_SUM && job_aggregate != SMPC_AGG_COUNT &&
 		job_aggregate != SMPC_AGG_AVG && !moments)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("smpc_join takes part in sum, count, avg, variance, var_samp, var_pop, stddev, stddev_samp or stddev_pop jobs, not \"%s\"",
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("smpc_join takes part in sum, count, avg, variance, var_samp, var_pop, "
+					   "stddev, stddev_samp or stddev_pop jobs, not \"%s\"",
 					   aggregate));
 
 	memset(&req, 0, sizeof req);
@@ -78,8 +76,8 @@ smpc_join(PG_FUNCTION_ARGS)
 	req.value_class = smpc_join_value_class(aggregate, job_aggregate, type);
 	req.inputs_present = false;
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
-	req.scale = req.value_class == SMPC_VALUE_INTEGER || job_aggregate == SMPC_AGG_COUNT
-		? 0 : fed->scale;
+	req.scale =
+		req.value_class == SMPC_VALUE_INTEGER || job_aggregate == SMPC_AGG_COUNT ? 0 : fed->scale;
 	gated = fed->min_rows > 0;
 	if (job_aggregate == SMPC_AGG_COUNT)
 	{
@@ -109,7 +107,7 @@ smpc_join(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(smpc_to_numeric(out[0], 0));
 	if (job_aggregate == SMPC_AGG_SUM)
 		PG_RETURN_DATUM(smpc_to_numeric(out[0], req.scale));
-	if (out[1] <= 0)			/* no rows (or, with noise, a count below one) */
+	if (out[1] <= 0) /* no rows (or, with noise, a count below one) */
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(DirectFunctionCall2(numeric_div, smpc_to_numeric(out[0], req.scale),
 										smpc_to_numeric(out[1], 0)));

@@ -23,7 +23,7 @@ extern "C" {
 static uint64
 smpc_key_prefix(const char *data, int len)
 {
-	uint64		be = 0;
+	uint64 be = 0;
 
 	memcpy(&be, data, Min(len, 8));
 	return pg_ntoh64(be);
@@ -33,7 +33,7 @@ smpc_key_prefix(const char *data, int len)
 static inline bool
 smpc_key_less(const SmpcKey &x, const SmpcKey &y)
 {
-	int			c;
+	int c;
 
 	if (x.prefix != y.prefix)
 		return x.prefix < y.prefix;
@@ -52,17 +52,16 @@ smpc_key_hash(const char *data, int len)
 void
 smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
+	Datum		  *elems;
+	bool		  *nulls;
+	int			   n;
 	StringInfoData canon;
 
 	if (ARR_ELEMTYPE(array) != TEXTOID)
 		elog(ERROR, "smpc key domain must be text[]");
 	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	if (n == 0 || n > SMPC_MAX_GROUPS)
-		ereport(ERROR,
-				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("the key domain of a grouped smpc aggregate must have 1 to %d keys, not %d",
 					   SMPC_MAX_GROUPS, n));
 	out->n = n;
@@ -71,11 +70,10 @@ smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 	out->keys = (SmpcKey *) palloc(sizeof(SmpcKey) * n);
 	for (int i = 0; i < n; i++)
 	{
-		text	   *t;
+		text *t;
 
 		if (nulls[i])
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					errmsg("the key domain of a grouped smpc aggregate must not contain NULL"));
 		t = DatumGetTextPP(elems[i]);
 		out->keys[i].data = VARDATA_ANY(t);
@@ -88,11 +86,10 @@ smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 	initStringInfo(&canon);
 	for (int i = 0; i < n; i++)
 	{
-		uint32		len = (uint32) out->keys[i].len;
+		uint32 len = (uint32) out->keys[i].len;
 
 		if (i > 0 && !smpc_key_less(out->keys[i - 1], out->keys[i]))
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("the key domain of a grouped smpc aggregate lists \"%.*s\" twice",
 						   out->keys[i].len, out->keys[i].data));
 		appendBinaryStringInfo(&canon, (const char *) &len, sizeof len);
@@ -105,7 +102,7 @@ smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 void
 smpc_domain_index(SmpcDomain *domain)
 {
-	uint32		nslots = 2;
+	uint32 nslots = 2;
 
 	/* At most half full, so that probes stay short. */
 	while (nslots < (uint32) domain->n * 2)
@@ -116,8 +113,8 @@ smpc_domain_index(SmpcDomain *domain)
 		domain->slots[h].pos = -1;
 	for (int i = 0; i < domain->n; i++)
 	{
-		uint32		hash = smpc_key_hash(domain->keys[i].data, domain->keys[i].len);
-		uint32		h = hash & domain->mask;
+		uint32 hash = smpc_key_hash(domain->keys[i].data, domain->keys[i].len);
+		uint32 h = hash & domain->mask;
 
 		while (domain->slots[h].pos >= 0)
 			h = (h + 1) & domain->mask;
@@ -130,20 +127,20 @@ smpc_domain_index(SmpcDomain *domain)
 int
 smpc_domain_find(const SmpcDomain *domain, const char *data, int len)
 {
-	uint32		hash = smpc_key_hash(data, len);
-	uint64		prefix = smpc_key_prefix(data, len);
+	uint32 hash = smpc_key_hash(data, len);
+	uint64 prefix = smpc_key_prefix(data, len);
 
 	for (uint32 h = hash & domain->mask;; h = (h + 1) & domain->mask)
 	{
 		const SmpcDomainSlot *s = &domain->slots[h];
-		const SmpcKey *k;
+		const SmpcKey		 *k;
 
 		if (s->pos < 0)
 			return -1;
 		if (s->hash != hash || s->prefix != prefix)
 			continue;
 		if (len < 8)
-			return s->pos;		/* the prefix is the whole key, NUL-padded */
+			return s->pos; /* the prefix is the whole key, NUL-padded */
 		k = &domain->keys[s->pos];
 		if (k->len == len && memcmp(k->data + 8, data + 8, len - 8) == 0)
 			return s->pos;

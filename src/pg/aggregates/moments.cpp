@@ -50,8 +50,8 @@ PG_FUNCTION_INFO_V1(smpc_moments_float8_final);
 static void
 smpc_add_int_sq(SmpcAggState *s, int64 raw)
 {
-	int64		v = smpc_clip_int(s, raw);
-	__int128	sq = (__int128) v * (__int128) v;	/* < 2^126: cannot overflow */
+	int64	 v = smpc_clip_int(s, raw);
+	__int128 sq = (__int128) v * (__int128) v; /* < 2^126: cannot overflow */
 
 	s->isum += v;
 	if (__builtin_add_overflow(s->isq, sq, &s->isq))
@@ -96,9 +96,9 @@ smpc_accum_sq_numeric(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 	{
-		__int128	v;
-		__int128	sq;
-		int			vscale;
+		__int128 v;
+		__int128 sq;
+		int		 vscale;
 
 		smpc_clip_numeric(s, PG_GETARG_NUMERIC(1), &v, &vscale);
 		if (2 * vscale > 38 || __builtin_mul_overflow(v, v, &sq))
@@ -123,11 +123,10 @@ smpc_accum_sq_float8(PG_FUNCTION_ARGS)
 		 * precision would lose the digits the variance is made of (values
 		 * near 1e8). Below 10^18 units a square fits 128 bits.
 		 */
-		__int128	v;
+		__int128 v;
 
 		if (!smpc_float8_fixed(s, PG_GETARG_FLOAT8(1), 1.0e18, &v))
-			ereport(ERROR,
-					errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					errmsg("double precision value is out of range for smpc variances"),
 					errdetail("Values times 10^scale must stay below 10^18 in magnitude."));
 		if (__builtin_add_overflow(s->isum, v, &s->isum) ||
@@ -148,23 +147,20 @@ bool
 smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n, int scale,
 					 Datum *out)
 {
-	bool		sample = strstr(name, "_pop") == NULL;
-	bool		root = strncmp(name, "stddev", 6) == 0;
-	Datum		dn;
-	Datum		numerator;
-	Datum		denominator;
-	Datum		var;
+	bool  sample = strstr(name, "_pop") == NULL;
+	bool  root = strncmp(name, "stddev", 6) == 0;
+	Datum dn;
+	Datum numerator;
+	Datum denominator;
+	Datum var;
 
 	if (n <= 0 || (sample && n <= 1))
 		return false;
 	dn = smpc_to_numeric(n, 0);
-	numerator = DirectFunctionCall2(numeric_sub,
-									DirectFunctionCall2(numeric_mul, dn,
-														smpc_to_numeric(sumsq, 2 * scale)),
-									DirectFunctionCall2(numeric_mul, smpc_to_numeric(sum, scale),
-														smpc_to_numeric(sum, scale)));
-	denominator = DirectFunctionCall2(numeric_mul, dn,
-									  sample ? smpc_to_numeric(n - 1, 0) : dn);
+	numerator = DirectFunctionCall2(
+		numeric_sub, DirectFunctionCall2(numeric_mul, dn, smpc_to_numeric(sumsq, 2 * scale)),
+		DirectFunctionCall2(numeric_mul, smpc_to_numeric(sum, scale), smpc_to_numeric(sum, scale)));
+	denominator = DirectFunctionCall2(numeric_mul, dn, sample ? smpc_to_numeric(n - 1, 0) : dn);
 	var = DirectFunctionCall2(numeric_div, numerator, denominator);
 	/* Exact moments never give a negative variance; noisy ones can (its root is 0). */
 	if (root && DatumGetBool(DirectFunctionCall2(numeric_lt, var, smpc_to_numeric(0, 0))))
@@ -177,14 +173,14 @@ smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
 static bool
 smpc_moments_run(FunctionCallInfo fcinfo, SmpcValueClass value_class, Datum *out)
 {
-	SmpcAggState *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
-	SmpcJobSpec req;
-	SmpcJobResult res;
-	SmpcBounds	bounds;
-	SmpcFederationRow *fed = smpc_agg_request(fcinfo, s, SMPC_AGG_VARIANCE, value_class, true, 0, &req,
-											  &bounds);
-	__int128	outv[3];
-	char	   *name = get_func_name(AggGetAggref(fcinfo)->aggfnoid);
+	SmpcAggState	  *s = PG_ARGISNULL(0) ? NULL : (SmpcAggState *) PG_GETARG_POINTER(0);
+	SmpcJobSpec		   req;
+	SmpcJobResult	   res;
+	SmpcBounds		   bounds;
+	SmpcFederationRow *fed =
+		smpc_agg_request(fcinfo, s, SMPC_AGG_VARIANCE, value_class, true, 0, &req, &bounds);
+	__int128 outv[3];
+	char	*name = get_func_name(AggGetAggref(fcinfo)->aggfnoid);
 
 	req.width = 3;
 	req.kinds = "sqc";
@@ -207,7 +203,7 @@ smpc_moments_run(FunctionCallInfo fcinfo, SmpcValueClass value_class, Datum *out
 Datum
 smpc_moments_numeric_final(PG_FUNCTION_ARGS)
 {
-	Datum		out;
+	Datum out;
 
 	if (!smpc_moments_run(fcinfo, smpc_value_class(fcinfo), &out))
 		PG_RETURN_NULL();
@@ -218,7 +214,7 @@ smpc_moments_numeric_final(PG_FUNCTION_ARGS)
 Datum
 smpc_moments_float8_final(PG_FUNCTION_ARGS)
 {
-	Datum		out;
+	Datum out;
 
 	if (!smpc_moments_run(fcinfo, SMPC_VALUE_FLOAT8, &out))
 		PG_RETURN_NULL();

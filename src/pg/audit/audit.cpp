@@ -25,10 +25,10 @@ extern "C" {
 
 /* Column names, in payload order (the writer's INSERT uses the same order). */
 static const char *const smpc_audit_names[SMPC_AUDIT_NTEXT] = {
-	"event_id", "federation", "job_id", "aggregate", "requested_by", "login_role",
-	"query_sha256", "partners", "outcome", "sqlstate", "reason", "result", "policy", "covers",
-	"dropouts", "initiated_by", "epsilon", "budget_dataset", "verified"
-};
+	"event_id",		"federation",	"job_id",		  "aggregate", "requested_by",
+	"login_role",	"query_sha256", "partners",		  "outcome",   "sqlstate",
+	"reason",		"result",		"policy",		  "covers",	   "dropouts",
+	"initiated_by", "epsilon",		"budget_dataset", "verified"};
 
 /* Fixed-size part of a payload; the text fields follow. */
 typedef struct SmpcAuditFixed
@@ -55,7 +55,7 @@ smpc_audit_record_encode(const SmpcAuditRecord *r, StringInfo out)
 	appendBinaryStringInfo(out, (const char *) &f, sizeof f);
 	for (int i = 0; i < SMPC_AUDIT_NTEXT; i++)
 	{
-		uint32		len = r->text[i] ? (uint32) strlen(r->text[i]) : SMPC_AUDIT_NULL_LEN;
+		uint32 len = r->text[i] ? (uint32) strlen(r->text[i]) : SMPC_AUDIT_NULL_LEN;
 
 		appendBinaryStringInfo(out, (const char *) &len, sizeof len);
 		if (r->text[i])
@@ -71,7 +71,7 @@ bool
 smpc_audit_record_decode(const char *payload, Size len, SmpcAuditRecord *r)
 {
 	SmpcAuditFixed f;
-	Size		at = sizeof f;
+	Size		   at = sizeof f;
 
 	memset(r, 0, sizeof *r);
 	if (len < sizeof f)
@@ -83,7 +83,7 @@ smpc_audit_record_decode(const char *payload, Size len, SmpcAuditRecord *r)
 	r->backend_pid = f.backend_pid;
 	for (int i = 0; i < SMPC_AUDIT_NTEXT; i++)
 	{
-		uint32		n;
+		uint32 n;
 
 		if (len - at < sizeof n)
 			return false;
@@ -111,9 +111,9 @@ smpc_audit_record_text(const SmpcAuditRecord *r)
 			appendStringInfo(&buf, "%s%s=%s", i ? " " : "", smpc_audit_names[i],
 							 quote_literal_cstr(r->text[i]));
 	appendStringInfo(&buf, " started_at=%s", quote_literal_cstr(timestamptz_to_str(r->started)));
-	appendStringInfo(&buf, " finished_at=%s",
-					 quote_literal_cstr(timestamptz_to_str(r->finished)));
-	appendStringInfo(&buf, " outside_bounds=" INT64_FORMAT " backend_pid=%d", r->outside, r->backend_pid);
+	appendStringInfo(&buf, " finished_at=%s", quote_literal_cstr(timestamptz_to_str(r->finished)));
+	appendStringInfo(&buf, " outside_bounds=" INT64_FORMAT " backend_pid=%d", r->outside,
+					 r->backend_pid);
 	return buf.data;
 }
 
@@ -121,17 +121,14 @@ smpc_audit_record_text(const SmpcAuditRecord *r)
 void
 smpc_audit_log_record(const SmpcAuditRecord *r, const char *why)
 {
-	ereport(WARNING,
-			errmsg("smpc audit record written to the server log only, because %s", why),
-			errdetail_internal("%s", smpc_audit_record_text(r)),
-			errhidestmt(true));
+	ereport(WARNING, errmsg("smpc audit record written to the server log only, because %s", why),
+			errdetail_internal("%s", smpc_audit_record_text(r)), errhidestmt(true));
 }
 
 void
 smpc_audit_log_payload(Size len, const char *why)
 {
-	ereport(WARNING,
-			errmsg("smpc audit record of %zu bytes dropped, because %s", len, why),
+	ereport(WARNING, errmsg("smpc audit record of %zu bytes dropped, because %s", len, why),
 			errhidestmt(true));
 }
 
@@ -139,17 +136,16 @@ smpc_audit_log_payload(Size len, const char *why)
 static char *
 smpc_audit_event_id(void)
 {
-	uint8		b[16];
+	uint8 b[16];
 
 	if (!pg_strong_random(b, sizeof b))
-		ereport(ERROR,
-				errcode(ERRCODE_INTERNAL_ERROR),
+		ereport(ERROR, errcode(ERRCODE_INTERNAL_ERROR),
 				errmsg("could not generate a random audit event id"));
-	b[6] = (uint8) ((b[6] & 0x0F) | 0x40);	/* version 4 */
-	b[8] = (uint8) ((b[8] & 0x3F) | 0x80);	/* variant 1 */
-	return psprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-					b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-					b[12], b[13], b[14], b[15]);
+	b[6] = (uint8) ((b[6] & 0x0F) | 0x40); /* version 4 */
+	b[8] = (uint8) ((b[8] & 0x3F) | 0x80); /* variant 1 */
+	return psprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+					b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+					b[13], b[14], b[15]);
 }
 
 /*
@@ -190,9 +186,7 @@ smpc_audit_finish(SmpcAuditRecord *r, StringInfo payload)
 {
 	r->finished = GetCurrentTimestamp();
 	if (smpc_audit_server_log)
-		ereport(LOG,
-				errmsg("smpc audit: %s", smpc_audit_record_text(r)),
-				errhidestmt(true));
+		ereport(LOG, errmsg("smpc audit: %s", smpc_audit_record_text(r)), errhidestmt(true));
 	initStringInfo(payload);
 	smpc_audit_record_encode(r, payload);
 }
@@ -207,9 +201,9 @@ bool
 smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms)
 {
 	StringInfoData payload;
-	uint64		position;
-	bool		queued;
-	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	uint64		   position;
+	bool		   queued;
+	TimestampTz	   until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 
 	smpc_audit_finish(r, &payload);
 	queued = smpc_audit_enqueue_at(payload.data, payload.len, &position, true);
@@ -222,12 +216,12 @@ smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms)
 	 */
 	while (!smpc_audit_handled(position))
 	{
-		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+		long left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
 
 		if (left <= 0)
 			return false;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Min(left, 100), PG_WAIT_EXTENSION);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Min(left, 100),
+						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -238,11 +232,11 @@ smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms)
 bool
 smpc_audit_recorded(const char *event_id)
 {
-	static SmpcCachedQuery q = {"SELECT 1 FROM smpc.audit_log WHERE event_id = $1::uuid",
-	1, {TEXTOID}, NULL};
-	Datum		args[1];
+	static SmpcCachedQuery q = {
+		"SELECT 1 FROM smpc.audit_log WHERE event_id = $1::uuid", 1, {TEXTOID}, NULL};
+	Datum			 args[1];
 	SmpcOwnerContext owner;
-	bool		found;
+	bool			 found;
 
 	args[0] = CStringGetTextDatum(event_id);
 	smpc_begin_as_owner(&owner);
@@ -271,9 +265,9 @@ smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const char *result)
 void
 smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata)
 {
-	int			code = edata->sqlerrcode;
-	bool		refused = code == ERRCODE_SMPC_POLICY_REFUSED ||
-		code == ERRCODE_INSUFFICIENT_PRIVILEGE || code == ERRCODE_SMPC_JOB_CONFLICT;
+	int	 code = edata->sqlerrcode;
+	bool refused = code == ERRCODE_SMPC_POLICY_REFUSED || code == ERRCODE_INSUFFICIENT_PRIVILEGE ||
+				   code == ERRCODE_SMPC_JOB_CONFLICT;
 
 	r->text[SMPC_AUDIT_OUTCOME] = refused ? "refused" : "failed";
 	r->text[SMPC_AUDIT_SQLSTATE] = pstrdup(unpack_sql_state(code));
@@ -294,7 +288,7 @@ smpc_audit_emit(SmpcAuditRecord *r)
 	smpc_audit_finish(r, &payload);
 	if (!smpc_audit_enqueue(payload.data, payload.len))
 		smpc_audit_log_record(r, smpc_audit_queue_ready()
-							  ? "the audit queue is full (raise smpc.audit_queue_size)"
-							  : "smpc is not in shared_preload_libraries");
+									 ? "the audit queue is full (raise smpc.audit_queue_size)"
+									 : "smpc is not in shared_preload_libraries");
 	pfree(payload.data);
 }

@@ -21,35 +21,34 @@ enum SmpcAuditText
 	SMPC_AUDIT_REQUESTED_BY,
 	SMPC_AUDIT_LOGIN_ROLE,
 	SMPC_AUDIT_QUERY_SHA256,
-	SMPC_AUDIT_PARTNERS,		/* comma-separated */
-	SMPC_AUDIT_OUTCOME,			/* released, returned, contributed, refused, failed,
+	SMPC_AUDIT_PARTNERS, /* comma-separated */
+	SMPC_AUDIT_OUTCOME,	 /* released, returned, contributed, refused, failed,
 								 * charged, refunded */
 	SMPC_AUDIT_SQLSTATE,
 	SMPC_AUDIT_REASON,
 	SMPC_AUDIT_RESULT,
 	SMPC_AUDIT_POLICY,
-	SMPC_AUDIT_COVERS,			/* comma-separated */
+	SMPC_AUDIT_COVERS, /* comma-separated */
 	SMPC_AUDIT_DROPOUTS,
-	SMPC_AUDIT_INITIATED_BY,	/* the partner that asked for the job, or NULL */
-	SMPC_AUDIT_EPSILON,			/* privacy charged (refunded: negative), as text, or NULL */
-	SMPC_AUDIT_BUDGET,			/* the privacy budget charged, or NULL */
-	SMPC_AUDIT_VERIFIED,		/* released: "true" or "false", else NULL */
+	SMPC_AUDIT_INITIATED_BY, /* the partner that asked for the job, or NULL */
+	SMPC_AUDIT_EPSILON,		 /* privacy charged (refunded: negative), as text, or NULL */
+	SMPC_AUDIT_BUDGET,		 /* the privacy budget charged, or NULL */
+	SMPC_AUDIT_VERIFIED,	 /* released: "true" or "false", else NULL */
 	SMPC_AUDIT_NTEXT
 };
 
 typedef struct SmpcAuditRecord
 {
-	const char *text[SMPC_AUDIT_NTEXT];	/* NULL: no value */
+	const char *text[SMPC_AUDIT_NTEXT]; /* NULL: no value */
 	TimestampTz started;
 	TimestampTz finished;
-	int64		outside;		/* input values outside the clipping bounds */
+	int64		outside; /* input values outside the clipping bounds */
 	int32		backend_pid;
 } SmpcAuditRecord;
 
 /* initiator: the partner that asked for the job, or NULL */
-extern void smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed,
-							 const char *job_id, const char *descriptor, int64 outside,
-							 const char *initiator);
+extern void smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, const char *job_id,
+							 const char *descriptor, int64 outside, const char *initiator);
 extern void smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const char *result);
 extern void smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata);
 extern void smpc_audit_emit(SmpcAuditRecord *r);
@@ -60,7 +59,7 @@ extern void smpc_audit_log_record(const SmpcAuditRecord *r, const char *why);
 extern void smpc_audit_log_payload(Size len, const char *why);
 
 /* audit_queue.cpp: records on their way to smpc.audit_log, and their writers. */
-#define SMPC_AUDIT_MAX_WRITERS 64	/* databases with a writer at once */
+#define SMPC_AUDIT_MAX_WRITERS 64 /* databases with a writer at once */
 extern void smpc_audit_shmem_request(void);
 extern void smpc_audit_shmem_startup(void);
 extern bool smpc_audit_queue_ready(void);
@@ -73,4 +72,4 @@ extern bool smpc_audit_writer_detach(bool force);
 extern int	smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions);
 extern void smpc_audit_mark_taken(const uint64 *positions, int n);
 
-#endif							/* SMPC_PG_AUDIT_AUDIT_H */
+#endif /* SMPC_PG_AUDIT_AUDIT_H */

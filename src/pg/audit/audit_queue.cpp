@@ -50,29 +50,29 @@ typedef enum SmpcWriterState
 typedef struct SmpcAuditWriter
 {
 	Oid			dbid;
-	int			state;			/* SmpcWriterState */
-	int			procno;			/* when running */
+	int			state;	/* SmpcWriterState */
+	int			procno; /* when running */
 	int			pid;
-	TimestampTz since;			/* when it was asked to start */
-	bool		batching;		/* gathering a batch: only urgent records wake it */
+	TimestampTz since;	  /* when it was asked to start */
+	bool		batching; /* gathering a batch: only urgent records wake it */
 } SmpcAuditWriter;
 
 typedef struct SmpcAuditRecordHeader
 {
-	uint32		len;			/* header + payload, MAXALIGNed */
-	uint32		payload;		/* payload bytes */
-	Oid			dbid;
-	int			waiter;			/* procno of a backend waiting for it, or -1 */
-	bool		taken;
+	uint32 len;		/* header + payload, MAXALIGNed */
+	uint32 payload; /* payload bytes */
+	Oid	   dbid;
+	int	   waiter; /* procno of a backend waiting for it, or -1 */
+	bool   taken;
 } SmpcAuditRecordHeader;
 
 typedef struct SmpcAuditQueue
 {
-	LWLock	   *lock;
-	uint64		head;			/* next byte to write */
-	uint64		tail;			/* oldest byte still in use */
-	uint64		size;			/* ring bytes */
-	uint64		dropped;		/* records that did not fit (sent to the log) */
+	LWLock		   *lock;
+	uint64			head;	 /* next byte to write */
+	uint64			tail;	 /* oldest byte still in use */
+	uint64			size;	 /* ring bytes */
+	uint64			dropped; /* records that did not fit (sent to the log) */
 	SmpcAuditWriter writers[SMPC_AUDIT_MAX_WRITERS];
 } SmpcAuditQueue;
 
@@ -106,11 +106,11 @@ smpc_audit_shmem_request(void)
 void
 smpc_audit_shmem_startup(void)
 {
-	bool		found;
+	bool found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	smpc_audit = (SmpcAuditQueue *) ShmemInitStruct("smpc audit queue", smpc_audit_shmem_size(),
-													&found);
+	smpc_audit =
+		(SmpcAuditQueue *) ShmemInitStruct("smpc audit queue", smpc_audit_shmem_size(), &found);
 	if (!found)
 	{
 		memset(smpc_audit, 0, MAXALIGN(sizeof(SmpcAuditQueue)));
@@ -130,8 +130,8 @@ smpc_audit_queue_ready(void)
 static void
 smpc_ring_write(uint64 pos, const void *src, Size len)
 {
-	Size		off = (Size) (pos % smpc_audit->size);
-	Size		first = Min(len, (Size) smpc_audit->size - off);
+	Size off = (Size) (pos % smpc_audit->size);
+	Size first = Min(len, (Size) smpc_audit->size - off);
 
 	memcpy(smpc_audit_ring() + off, src, first);
 	if (first < len)
@@ -142,8 +142,8 @@ smpc_ring_write(uint64 pos, const void *src, Size len)
 static void
 smpc_ring_read(uint64 pos, void *dst, Size len)
 {
-	Size		off = (Size) (pos % smpc_audit->size);
-	Size		first = Min(len, (Size) smpc_audit->size - off);
+	Size off = (Size) (pos % smpc_audit->size);
+	Size first = Min(len, (Size) smpc_audit->size - off);
 
 	memcpy(dst, smpc_audit_ring() + off, first);
 	if (first < len)
@@ -170,8 +170,7 @@ static SmpcAuditWriter *
 smpc_writer_of(Oid dbid)
 {
 	for (int i = 0; i < SMPC_AUDIT_MAX_WRITERS; i++)
-		if (smpc_audit->writers[i].state != SMPC_WRITER_NONE &&
-			smpc_audit->writers[i].dbid == dbid)
+		if (smpc_audit->writers[i].state != SMPC_WRITER_NONE && smpc_audit->writers[i].dbid == dbid)
 			return &smpc_audit->writers[i];
 	return NULL;
 }
@@ -180,7 +179,7 @@ smpc_writer_of(Oid dbid)
 static bool
 smpc_writer_launch(Oid dbid)
 {
-	BackgroundWorker worker;
+	BackgroundWorker		worker;
 	BackgroundWorkerHandle *handle;
 
 	smpc_bgworker_init(&worker, "smpc_audit_writer_main", "smpc audit writer");
@@ -198,7 +197,7 @@ smpc_writer_launch(Oid dbid)
 bool
 smpc_audit_enqueue(const void *payload, Size len)
 {
-	uint64		position;
+	uint64 position;
 
 	return smpc_audit_enqueue_at(payload, len, &position, false);
 }
@@ -208,7 +207,7 @@ bool
 smpc_audit_handled(uint64 position)
 {
 	SmpcAuditRecordHeader h;
-	bool		handled;
+	bool				  handled;
 
 	LWLockAcquire(smpc_audit->lock, LW_SHARED);
 	handled = position < smpc_audit->tail;
@@ -230,11 +229,11 @@ bool
 smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position, bool urgent)
 {
 	SmpcAuditRecordHeader h;
-	SmpcAuditWriter *w;
-	int			wake_procno = -1;
-	bool		launch = false;
-	bool		ok = false;
-	TimestampTz now = GetCurrentTimestamp();
+	SmpcAuditWriter		 *w;
+	int					  wake_procno = -1;
+	bool				  launch = false;
+	bool				  ok = false;
+	TimestampTz			  now = GetCurrentTimestamp();
 
 	if (smpc_audit == NULL)
 		return false;
@@ -261,10 +260,9 @@ smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position, bool urge
 	w = smpc_writer_of(MyDatabaseId);
 	if (w != NULL && w->state == SMPC_WRITER_RUNNING)
 		wake_procno = urgent || !w->batching ? w->procno : -1;
-	else if (w != NULL &&
-			 TimestampDifferenceExceeds(w->since, now, SMPC_AUDIT_START_GRACE_MS))
+	else if (w != NULL && TimestampDifferenceExceeds(w->since, now, SMPC_AUDIT_START_GRACE_MS))
 	{
-		w->since = now;			/* registered but never came up: try again */
+		w->since = now; /* registered but never came up: try again */
 		launch = true;
 	}
 	else if (w == NULL)
@@ -294,8 +292,7 @@ smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position, bool urge
 		if (w != NULL && w->state == SMPC_WRITER_STARTING)
 			w->state = SMPC_WRITER_NONE;
 		LWLockRelease(smpc_audit->lock);
-		ereport(WARNING,
-				errmsg("smpc could not start the audit writer for this database"),
+		ereport(WARNING, errmsg("smpc could not start the audit writer for this database"),
 				errdetail("Audit records wait in shared memory until a writer starts."),
 				errhint("Raise max_worker_processes."));
 	}
@@ -310,7 +307,7 @@ bool
 smpc_audit_writer_attach(void)
 {
 	SmpcAuditWriter *w;
-	bool		ok = true;
+	bool			 ok = true;
 
 	LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
 	w = smpc_writer_of(MyDatabaseId);
@@ -360,7 +357,7 @@ bool
 smpc_audit_writer_detach(bool force)
 {
 	SmpcAuditWriter *w;
-	bool		pending = false;
+	bool			 pending = false;
 
 	LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
 	for (uint64 pos = smpc_audit->tail; pos < smpc_audit->head && !pending;)
@@ -389,11 +386,11 @@ smpc_audit_writer_detach(bool force)
 int
 smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions)
 {
-	uint64		pos;
-	uint64		head;
-	int			want = 0;
-	uint64	   *at = (uint64 *) palloc(sizeof(uint64) * max);
-	uint32	   *sizes = (uint32 *) palloc(sizeof(uint32) * max);
+	uint64	pos;
+	uint64	head;
+	int		want = 0;
+	uint64 *at = (uint64 *) palloc(sizeof(uint64) * max);
+	uint32 *sizes = (uint32 *) palloc(sizeof(uint32) * max);
 
 	/* First find them under a shared lock, then allocate, then copy. */
 	LWLockAcquire(smpc_audit->lock, LW_SHARED);
@@ -436,8 +433,8 @@ smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions)
 void
 smpc_audit_mark_taken(const uint64 *positions, int n)
 {
-	int		   *wake = (int *) palloc(sizeof(int) * Max(n, 1));
-	int			nwake = 0;
+	int *wake = (int *) palloc(sizeof(int) * Max(n, 1));
+	int	 nwake = 0;
 
 	LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < n; i++)

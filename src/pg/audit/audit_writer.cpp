@@ -37,7 +37,7 @@ PGDLLEXPORT void smpc_audit_writer_main(Datum main_arg);
 }
 
 #define SMPC_AUDIT_IDLE_MS 30000
-#define SMPC_AUDIT_BATCH 64
+#define SMPC_AUDIT_BATCH   64
 /*
  * After writing, the writer gathers records this long before its next
  * transaction, so that a busy server commits one batch per interval instead
@@ -67,8 +67,8 @@ static SPIPlanPtr smpc_audit_plan = NULL;
 static SPIPlanPtr
 smpc_audit_prepare_insert(void)
 {
-	Oid			types[SMPC_AUDIT_NARGS];
-	SPIPlanPtr	plan;
+	Oid		   types[SMPC_AUDIT_NARGS];
+	SPIPlanPtr plan;
 
 	if (smpc_audit_plan != NULL)
 		return smpc_audit_plan;
@@ -93,8 +93,8 @@ smpc_audit_prepare_insert(void)
 static void
 smpc_audit_insert_record(SPIPlanPtr plan, const SmpcAuditRecord *r)
 {
-	Datum		values[SMPC_AUDIT_NARGS];
-	char		nulls[SMPC_AUDIT_NARGS];
+	Datum values[SMPC_AUDIT_NARGS];
+	char  nulls[SMPC_AUDIT_NARGS];
 
 	for (int i = 0; i < SMPC_AUDIT_NTEXT; i++)
 	{
@@ -115,15 +115,15 @@ smpc_audit_insert_record(SPIPlanPtr plan, const SmpcAuditRecord *r)
 typedef enum SmpcBatchOutcome
 {
 	SMPC_BATCH_WRITTEN,
-	SMPC_BATCH_FAILED,			/* rolled back, the error logged */
-	SMPC_BATCH_NO_TABLE			/* smpc.audit_log does not exist (extension dropped) */
+	SMPC_BATCH_FAILED,	/* rolled back, the error logged */
+	SMPC_BATCH_NO_TABLE /* smpc.audit_log does not exist (extension dropped) */
 } SmpcBatchOutcome;
 
 /* Inserts the records not marked skip in one transaction. */
 static SmpcBatchOutcome
 smpc_audit_write_batch(const SmpcAuditRecord *records, int n, const bool *skip)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext			  cxt = CurrentMemoryContext;
 	volatile SmpcBatchOutcome outcome = SMPC_BATCH_WRITTEN;
 
 	SetCurrentStatementStartTimestamp();
@@ -136,7 +136,7 @@ smpc_audit_write_batch(const SmpcAuditRecord *records, int n, const bool *skip)
 			outcome = SMPC_BATCH_NO_TABLE;
 		else
 		{
-			SPIPlanPtr	plan;
+			SPIPlanPtr plan;
 
 			SPI_connect();
 			plan = smpc_audit_prepare_insert();
@@ -168,13 +168,13 @@ smpc_audit_write_batch(const SmpcAuditRecord *records, int n, const bool *skip)
 static int
 smpc_audit_drain(MemoryContext batchcxt)
 {
-	char	   *payloads[SMPC_AUDIT_BATCH];
-	Size		lens[SMPC_AUDIT_BATCH];
-	uint64		positions[SMPC_AUDIT_BATCH];
-	SmpcAuditRecord records[SMPC_AUDIT_BATCH];
-	bool		skip[SMPC_AUDIT_BATCH];
-	MemoryContext old = MemoryContextSwitchTo(batchcxt);
-	int			n = smpc_audit_peek(SMPC_AUDIT_BATCH, payloads, lens, positions);
+	char			*payloads[SMPC_AUDIT_BATCH];
+	Size			 lens[SMPC_AUDIT_BATCH];
+	uint64			 positions[SMPC_AUDIT_BATCH];
+	SmpcAuditRecord	 records[SMPC_AUDIT_BATCH];
+	bool			 skip[SMPC_AUDIT_BATCH];
+	MemoryContext	 old = MemoryContextSwitchTo(batchcxt);
+	int				 n = smpc_audit_peek(SMPC_AUDIT_BATCH, payloads, lens, positions);
 	SmpcBatchOutcome outcome;
 
 	for (int i = 0; i < n; i++)
@@ -188,14 +188,15 @@ smpc_audit_drain(MemoryContext batchcxt)
 	{
 		for (int i = 0; i < n; i++)
 			if (!skip[i])
-				smpc_audit_log_record(&records[i], "smpc.audit_log does not exist in this database");
+				smpc_audit_log_record(&records[i],
+									  "smpc.audit_log does not exist in this database");
 	}
 	else if (outcome == SMPC_BATCH_FAILED)
 	{
 		/* One at a time: only the records that fail on their own are dropped. */
 		for (int i = 0; i < n; i++)
 		{
-			bool		one[SMPC_AUDIT_BATCH];
+			bool one[SMPC_AUDIT_BATCH];
 
 			if (skip[i])
 				continue;
@@ -222,9 +223,9 @@ smpc_audit_writer_on_exit(int code, Datum arg)
 void
 smpc_audit_writer_main(Datum main_arg)
 {
-	Oid			dbid = DatumGetObjectId(main_arg);
+	Oid			  dbid = DatumGetObjectId(main_arg);
 	MemoryContext batchcxt;
-	TimestampTz last_work = GetCurrentTimestamp();
+	TimestampTz	  last_work = GetCurrentTimestamp();
 
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -241,11 +242,10 @@ smpc_audit_writer_main(Datum main_arg)
 	if (!smpc_audit_queue_ready() || !smpc_audit_writer_attach())
 		proc_exit(0);
 	before_shmem_exit(smpc_audit_writer_on_exit, 0);
-	batchcxt = AllocSetContextCreate(TopMemoryContext, "smpc audit batch",
-									 ALLOCSET_DEFAULT_SIZES);
+	batchcxt = AllocSetContextCreate(TopMemoryContext, "smpc audit batch", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		int			written;
+		int written;
 
 		ResetLatch(MyLatch);
 		if (ConfigReloadPending)
@@ -257,7 +257,7 @@ smpc_audit_writer_main(Datum main_arg)
 		if (written > 0)
 			last_work = GetCurrentTimestamp();
 		if (written == SMPC_AUDIT_BATCH)
-			continue;			/* more may be queued */
+			continue; /* more may be queued */
 		if (written > 0)
 		{
 			if (!ShutdownRequestPending)

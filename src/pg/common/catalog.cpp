@@ -44,8 +44,8 @@ PG_FUNCTION_INFO_V1(smpc_federation_fingerprint);
 static void
 smpc_require_schema_version(void)
 {
-	static bool smpc_schema_ok = false;
-	char	   *installed = NULL;
+	static bool	  smpc_schema_ok = false;
+	char		 *installed = NULL;
 	MemoryContext callercxt = CurrentMemoryContext;
 
 	if (smpc_schema_ok)
@@ -53,16 +53,15 @@ smpc_require_schema_version(void)
 	SPI_connect();
 	SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'smpc'", true, 1);
 	if (SPI_processed == 1)
-		installed = MemoryContextStrdup(callercxt,
-										SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		installed = MemoryContextStrdup(
+			callercxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 	SPI_finish();
 	if (installed != NULL && strcmp(installed, SMPC_SCHEMA_VERSION) == 0)
 	{
 		smpc_schema_ok = true;
 		return;
 	}
-	ereport(ERROR,
-			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+	ereport(ERROR, errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			errmsg("the smpc library is version %s, but extension smpc in this database is %s",
 				   SMPC_SCHEMA_VERSION, installed ? installed : "not installed"),
 			errhint("Run ALTER EXTENSION smpc UPDATE in this database."));
@@ -78,8 +77,8 @@ smpc_cached_plan(SmpcCachedQuery *q)
 {
 	if (q->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
-											  CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr plan =
+			SPI_prepare_cursor(q->sql, q->nargs, q->argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "smpc: could not prepare \"%s\": %s", q->sql,
@@ -107,13 +106,13 @@ smpc_spi_execute(SmpcCachedQuery *q, Datum *args, const char *nulls, bool read_o
 int
 smpc_spi_execute_now(SmpcCachedQuery *q, Datum *args, const char *nulls, long count)
 {
-	Snapshot	snap;
-	int			rc;
+	Snapshot snap;
+	int		 rc;
 
 	InvalidateCatalogSnapshot();
 	snap = RegisterSnapshot(GetCatalogSnapshot(RelationRelationId));
-	rc = SPI_execute_snapshot(smpc_cached_plan(q), args, nulls, snap, InvalidSnapshot, true,
-							  false, count);
+	rc = SPI_execute_snapshot(smpc_cached_plan(q), args, nulls, snap, InvalidSnapshot, true, false,
+							  count);
 	UnregisterSnapshot(snap);
 	return rc;
 }
@@ -122,9 +121,9 @@ smpc_spi_execute_now(SmpcCachedQuery *q, Datum *args, const char *nulls, long co
 static Oid
 smpc_schema_owner(void)
 {
-	Oid			nsp = get_namespace_oid("smpc", false);
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	Oid			owner;
+	Oid		  nsp = get_namespace_oid("smpc", false);
+	HeapTuple tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid		  owner;
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for schema %u", nsp);
@@ -143,11 +142,11 @@ smpc_schema_owner(void)
 void
 smpc_begin_as_owner(SmpcOwnerContext *ctx)
 {
-	Oid			owner = smpc_schema_owner();
+	Oid owner = smpc_schema_owner();
 
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec);
 	SetUserIdAndSecContext(owner, ctx->save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+									  SECURITY_RESTRICTED_OPERATION);
 	ctx->nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -169,10 +168,10 @@ smpc_end_as_owner(const SmpcOwnerContext *ctx)
 void
 smpc_check_result_grant(const SmpcFederationRow *fed)
 {
-	Oid			userid = GetUserId();
-	Datum		args[1];
+	Oid				 userid = GetUserId();
+	Datum			 args[1];
 	SmpcOwnerContext owner;
-	bool		allowed = false;
+	bool			 allowed = false;
 
 	if (superuser() || has_privs_of_role(userid, get_role_oid("smpc_admin", false)))
 		return;
@@ -180,34 +179,34 @@ smpc_check_result_grant(const SmpcFederationRow *fed)
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	{
-		static SmpcCachedQuery q = {"SELECT role_name FROM smpc.result_grants WHERE federation = $1",
-		1, {TEXTOID}, NULL};
+		static SmpcCachedQuery q = {
+			"SELECT role_name FROM smpc.result_grants WHERE federation = $1", 1, {TEXTOID}, NULL};
 
 		smpc_spi_execute(&q, args, NULL, true, 0);
 	}
 	for (uint64 i = 0; i < SPI_processed && !allowed; i++)
 	{
-		char	   *role = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		Oid			roleid = get_role_oid(role, true);
+		char *role = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		Oid	  roleid = get_role_oid(role, true);
 
 		allowed = OidIsValid(roleid) && has_privs_of_role(userid, roleid);
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
 	if (!allowed)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("permission denied to receive results of federation \"%s\"", fed->name),
-				errdetail("No partner was contacted."),
-				errhint("An smpc_admin can allow it with smpc.grant_results('%s', role).", fed->name));
+		ereport(
+			ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			errmsg("permission denied to receive results of federation \"%s\"", fed->name),
+			errdetail("No partner was contacted."),
+			errhint("An smpc_admin can allow it with smpc.grant_results('%s', role).", fed->name));
 }
 
 /* smpc_check_result_grant for role `role` instead of the current one. */
 void
 smpc_check_result_grant_as(const SmpcFederationRow *fed, Oid role)
 {
-	Oid			save_userid;
-	int			save_sec;
+	Oid save_userid;
+	int save_sec;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
@@ -265,40 +264,36 @@ smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out)
  * party), ascending. `what` names the list in errors.
  */
 static void
-smpc_role_indexes(const SmpcFederationRow *row, ArrayType *arr, const char *what, int *n,
-				  int **out)
+smpc_role_indexes(const SmpcFederationRow *row, ArrayType *arr, const char *what, int *n, int **out)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	bool	   *seen;
+	Datum *elems;
+	bool  *nulls;
+	int	   nelems;
+	bool  *seen;
 
 	*n = 0;
 	*out = NULL;
 	if (arr == NULL)
 		return;
 	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+		ereport(ERROR, errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				errmsg("%s must be a one-dimensional array", what));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
 	seen = (bool *) palloc0(sizeof(bool) * (row->nparties + 1));
 	for (int i = 0; i < nelems; i++)
 	{
-		char	   *party = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
-		int			index = -1;
+		char *party = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+		int	  index = -1;
 
 		for (int k = 0; party && k < row->nparties; k++)
 			if (strcmp(row->parties[k], party) == 0)
 				index = k;
 		if (index < 0)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("%s names \"%s\", which is not in the party list", what,
 						   party ? party : "NULL"));
 		if (seen[index])
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("%s names party \"%s\" twice", what, party));
 		seen[index] = true;
 	}
@@ -312,7 +307,7 @@ smpc_role_indexes(const SmpcFederationRow *row, ArrayType *arr, const char *what
 static Datum
 smpc_role_array(const SmpcFederationRow *row, int n, const int *idx, bool *isnull)
 {
-	Datum	   *elems;
+	Datum *elems;
 
 	*isnull = n == 0;
 	if (n == 0)
@@ -332,10 +327,10 @@ smpc_role_array(const SmpcFederationRow *row, int n, const int *idx, bool *isnul
  * backend. Entries are copied out, so callers own what they get.
  */
 static SmpcFederationRow *smpc_read_federation(const char *name, bool missing_ok);
-static MemoryContext smpc_fed_cache_cxt = NULL;
-static List *smpc_fed_cache = NIL;		/* of SmpcFederationRow * */
-static Oid	smpc_fed_cache_relid = InvalidOid;
-static uint64 smpc_fed_cache_generation = 0;	/* counts invalidations */
+static MemoryContext	  smpc_fed_cache_cxt = NULL;
+static List				 *smpc_fed_cache = NIL; /* of SmpcFederationRow * */
+static Oid				  smpc_fed_cache_relid = InvalidOid;
+static uint64			  smpc_fed_cache_generation = 0; /* counts invalidations */
 
 static void
 smpc_fed_cache_invalidate(Datum arg, Oid relid)
@@ -391,20 +386,20 @@ smpc_federations_changed(PG_FUNCTION_ARGS)
 SmpcFederationRow *
 smpc_load_federation(const char *name, bool missing_ok)
 {
-	ListCell   *lc;
+	ListCell		  *lc;
 	SmpcFederationRow *row;
-	uint64		generation;
+	uint64			   generation;
 
 	smpc_require_schema_version();
 	if (smpc_fed_cache_cxt == NULL)
 	{
-		smpc_fed_cache_cxt = AllocSetContextCreate(TopMemoryContext, "smpc federations",
-												   ALLOCSET_SMALL_SIZES);
+		smpc_fed_cache_cxt =
+			AllocSetContextCreate(TopMemoryContext, "smpc federations", ALLOCSET_SMALL_SIZES);
 		CacheRegisterRelcacheCallback(smpc_fed_cache_invalidate, (Datum) 0);
 	}
 	if (!OidIsValid(smpc_fed_cache_relid))
 	{
-		Oid			relid = get_relname_relid("federations", get_namespace_oid("smpc", false));
+		Oid relid = get_relname_relid("federations", get_namespace_oid("smpc", false));
 
 		/*
 		 * Locking the table takes in every invalidation committed before
@@ -413,7 +408,7 @@ smpc_load_federation(const char *name, bool missing_ok)
 		LockRelationOid(relid, AccessShareLock);
 		smpc_fed_cache_relid = relid;
 	}
-	foreach(lc, smpc_fed_cache)
+	foreach (lc, smpc_fed_cache)
 	{
 		SmpcFederationRow *cached = (SmpcFederationRow *) lfirst(lc);
 
@@ -441,13 +436,16 @@ smpc_load_federation(const char *name, bool missing_ok)
 static SmpcFederationRow *
 smpc_read_federation(const char *name, bool missing_ok)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
-	SmpcFederationRow *row = NULL;
-	SmpcOwnerContext owner;
-	Datum		args[1];
+	MemoryContext		   callercxt = CurrentMemoryContext;
+	SmpcFederationRow	  *row = NULL;
+	SmpcOwnerContext	   owner;
+	Datum				   args[1];
 	static SmpcCachedQuery q = {"SELECT self_name, parties, scale, min_parties, min_rows, "
-		"require_bounds, threshold, compute, inputs, outputs "
-	"FROM smpc.federations WHERE name = $1", 1, {TEXTOID}, NULL};
+								"require_bounds, threshold, compute, inputs, outputs "
+								"FROM smpc.federations WHERE name = $1",
+								1,
+								{TEXTOID},
+								NULL};
 
 	args[0] = CStringGetTextDatum(name);
 	smpc_begin_as_owner(&owner);
@@ -456,20 +454,20 @@ smpc_read_federation(const char *name, bool missing_ok)
 	smpc_spi_execute_now(&q, args, NULL, 1);
 	if (SPI_processed == 1)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *self_name = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-		ArrayType  *arr = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 2, &isnull));
-		int			scale = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-		int			min_parties = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
-		int64		min_rows = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
-		bool		require_bounds = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
-		int			threshold = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
-		ArrayType  *roles[3];
-		Datum	   *elems;
-		bool	   *nulls;
-		int			nelems;
+		HeapTuple	  tup = SPI_tuptable->vals[0];
+		TupleDesc	  desc = SPI_tuptable->tupdesc;
+		bool		  isnull;
+		char		 *self_name = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		ArrayType	 *arr = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 2, &isnull));
+		int			  scale = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		int			  min_parties = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		int64		  min_rows = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+		bool		  require_bounds = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		int			  threshold = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
+		ArrayType	 *roles[3];
+		Datum		 *elems;
+		bool		 *nulls;
+		int			  nelems;
 		MemoryContext spicxt;
 
 		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
@@ -494,9 +492,9 @@ smpc_read_federation(const char *name, bool missing_ok)
 		row->threshold = threshold;
 		for (int r = 0; r < 3; r++)
 		{
-			Datum		d = SPI_getbinval(tup, desc, 8 + r, &isnull);
+			Datum d = SPI_getbinval(tup, desc, 8 + r, &isnull);
 
-			roles[r] = isnull ? NULL : DatumGetArrayTypeP(d);	/* read before SPI_finish */
+			roles[r] = isnull ? NULL : DatumGetArrayTypeP(d); /* read before SPI_finish */
 		}
 		smpc_role_indexes(row, roles[0], "compute", &row->ncompute, &row->compute);
 		smpc_role_indexes(row, roles[1], "inputs", &row->ninputs, &row->inputs);
@@ -507,8 +505,7 @@ smpc_read_federation(const char *name, bool missing_ok)
 	smpc_end_as_owner(&owner);
 
 	if (row == NULL && !missing_ok)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
+		ereport(ERROR, errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("federation \"%s\" does not exist", name),
 				errhint("Register it with smpc.create_federation(name, self, parties)."));
 	return row;
@@ -521,9 +518,9 @@ smpc_read_federation(const char *name, bool missing_ok)
 char *
 smpc_default_federation_name(void)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
-	char	   *result = NULL;
-	uint64		count;
+	MemoryContext	 callercxt = CurrentMemoryContext;
+	char			*result = NULL;
+	uint64			 count;
 	SmpcOwnerContext owner;
 
 	if (smpc_federation_name && smpc_federation_name[0])
@@ -540,13 +537,10 @@ smpc_default_federation_name(void)
 	smpc_end_as_owner(&owner);
 
 	if (count == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("no federation is registered"),
+		ereport(ERROR, errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no federation is registered"),
 				errhint("Register one with smpc.create_federation(name, self, parties)."));
 	if (count > 1)
-		ereport(ERROR,
-				errcode(ERRCODE_AMBIGUOUS_PARAMETER),
+		ereport(ERROR, errcode(ERRCODE_AMBIGUOUS_PARAMETER),
 				errmsg("more than one federation is registered"),
 				errhint("Choose one with SET smpc.federation = 'name'."));
 	return result;
@@ -561,36 +555,33 @@ smpc_default_federation_name(void)
 Datum
 smpc_create_federation(PG_FUNCTION_ARGS)
 {
-	char	   *name;
-	char	   *self_name;
-	ArrayType  *arr;
-	int			scale;
-	int			threshold = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_INT32(4) : 0;
-	ArrayType  *roles[3] = {NULL, NULL, NULL};
+	char			 *name;
+	char			 *self_name;
+	ArrayType		 *arr;
+	int				  scale;
+	int				  threshold = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_INT32(4) : 0;
+	ArrayType		 *roles[3] = {NULL, NULL, NULL};
 	SmpcFederationRow row;
-	SmpcFederation core;
-	SmpcStatus	st;
-	char		hex[65];
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	SmpcOwnerContext owner;
-	Oid			argtypes[8] = {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID, INT4OID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-	Datum		args[8];
-	char		argnulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	SmpcFederation	  core;
+	SmpcStatus		  st;
+	char			  hex[65];
+	Datum			 *elems;
+	bool			 *nulls;
+	int				  nelems;
+	SmpcOwnerContext  owner;
+	Oid				  argtypes[8] = {TEXTOID, TEXTOID,		TEXTARRAYOID, INT4OID,
+									 INT4OID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum			  args[8];
+	char			  argnulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	smpc_require_schema_version();
 	for (int i = 0; i < 4; i++)
 		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					errmsg("name, self, parties and scale must not be NULL"));
 	if (PG_NARGS() > 4 && PG_ARGISNULL(4))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("threshold must not be NULL"),
-				errhint("Use 0 for n-of-n sharing."));
+		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("threshold must not be NULL"), errhint("Use 0 for n-of-n sharing."));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	self_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	arr = PG_GETARG_ARRAYTYPE_P(2);
@@ -600,8 +591,7 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 			roles[r] = PG_GETARG_ARRAYTYPE_P(5 + r);
 
 	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+		ereport(ERROR, errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				errmsg("parties must be a one-dimensional array"));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
 	memset(&row, 0, sizeof row);
@@ -614,16 +604,14 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 	for (int i = 0; i < nelems; i++)
 	{
 		if (nulls[i])
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					errmsg("party names must not be NULL"));
 		row.parties[i] = TextDatumGetCString(elems[i]);
 		if (strcmp(row.parties[i], self_name) == 0)
 			row.self = i;
 	}
 	if (row.self < 0)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("this party's name \"%s\" is not in the party list", self_name),
 				errhint("List every party, this one included, in the same order at every party."));
 	row.threshold = threshold;
@@ -648,7 +636,7 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 	args[3] = Int32GetDatum(scale);
 	args[4] = Int32GetDatum(threshold);
 	{
-		bool		isnull;
+		bool isnull;
 
 		args[5] = smpc_role_array(&row, row.ncompute, row.compute, &isnull);
 		argnulls[5] = isnull ? 'n' : ' ';
@@ -664,8 +652,7 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 						  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING",
 						  8, argtypes, args, argnulls, false, 0);
 	if (SPI_processed != 1)
-		ereport(ERROR,
-				errcode(ERRCODE_DUPLICATE_OBJECT),
+		ereport(ERROR, errcode(ERRCODE_DUPLICATE_OBJECT),
 				errmsg("federation \"%s\" already exists", name),
 				errhint("Drop it first with smpc.drop_federation('%s').", name));
 	SPI_finish();
@@ -677,11 +664,11 @@ smpc_create_federation(PG_FUNCTION_ARGS)
 Datum
 smpc_federation_fingerprint(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char			  *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	SmpcFederationRow *row = smpc_load_federation(name, false);
-	SmpcFederation core;
-	SmpcStatus	st;
-	char		hex[65];
+	SmpcFederation	   core;
+	SmpcStatus		   st;
+	char			   hex[65];
 
 	smpc_federation_as_core(row, &core);
 	if (!smpc_federation_check(&core, hex, &st))

@@ -26,32 +26,32 @@ extern "C" {
 #include "bridge/core_api.hpp"
 
 /* SQLSTATEs of our own (class SM), documented in README.md. */
-#define ERRCODE_SMPC_PARTNER_TIMEOUT MAKE_SQLSTATE('S', 'M', '0', '0', '1')
+#define ERRCODE_SMPC_PARTNER_TIMEOUT	 MAKE_SQLSTATE('S', 'M', '0', '0', '1')
 #define ERRCODE_SMPC_FEDERATION_MISMATCH MAKE_SQLSTATE('S', 'M', '0', '0', '2')
-#define ERRCODE_SMPC_PROTOCOL_VIOLATION MAKE_SQLSTATE('S', 'M', '0', '0', '3')
-#define ERRCODE_SMPC_PARTNER_ABORTED MAKE_SQLSTATE('S', 'M', '0', '0', '4')
-#define ERRCODE_SMPC_JOB_CONFLICT MAKE_SQLSTATE('S', 'M', '0', '0', '5')
-#define ERRCODE_SMPC_POLICY_REFUSED MAKE_SQLSTATE('S', 'M', '0', '0', '6')
-#define ERRCODE_SMPC_POLICY_MISMATCH MAKE_SQLSTATE('S', 'M', '0', '0', '7')
-#define ERRCODE_SMPC_JOB_NOT_RUNNING MAKE_SQLSTATE('S', 'M', '0', '0', '8')
-#define ERRCODE_SMPC_JOB_RELEASED MAKE_SQLSTATE('S', 'M', '0', '0', '9')
+#define ERRCODE_SMPC_PROTOCOL_VIOLATION	 MAKE_SQLSTATE('S', 'M', '0', '0', '3')
+#define ERRCODE_SMPC_PARTNER_ABORTED	 MAKE_SQLSTATE('S', 'M', '0', '0', '4')
+#define ERRCODE_SMPC_JOB_CONFLICT		 MAKE_SQLSTATE('S', 'M', '0', '0', '5')
+#define ERRCODE_SMPC_POLICY_REFUSED		 MAKE_SQLSTATE('S', 'M', '0', '0', '6')
+#define ERRCODE_SMPC_POLICY_MISMATCH	 MAKE_SQLSTATE('S', 'M', '0', '0', '7')
+#define ERRCODE_SMPC_JOB_NOT_RUNNING	 MAKE_SQLSTATE('S', 'M', '0', '0', '8')
+#define ERRCODE_SMPC_JOB_RELEASED		 MAKE_SQLSTATE('S', 'M', '0', '0', '9')
 
 /* Settings (common/settings.cpp; defined as settings by _PG_init, module.cpp) */
-extern int	smpc_timeout_ms;
+extern int	 smpc_timeout_ms;
 extern char *smpc_federation_name;
-extern bool smpc_allow_insecure_transport;
-extern int	smpc_max_messages;
-extern int	smpc_test_fault;	/* test builds (SMPC_TEST_BUILD) only */
+extern bool	 smpc_allow_insecure_transport;
+extern int	 smpc_max_messages;
+extern int	 smpc_test_fault; /* test builds (SMPC_TEST_BUILD) only */
 #define SMPC_OUTSIDE_REJECT 0
-#define SMPC_OUTSIDE_DROP 1
-extern int	smpc_outside_domain;	/* grouped aggregates: keys outside the domain */
-extern double smpc_epsilon;		/* differential privacy per job; 0: off */
-extern int	smpc_audit_queue_kb;
-extern bool smpc_audit_server_log;
+#define SMPC_OUTSIDE_DROP	1
+extern int	  smpc_outside_domain; /* grouped aggregates: keys outside the domain */
+extern double smpc_epsilon;		   /* differential privacy per job; 0: off */
+extern int	  smpc_audit_queue_kb;
+extern bool	  smpc_audit_server_log;
 
 /* errors.cpp: raise a core status as a PostgreSQL error (never returns). */
 extern void smpc_raise_status(const SmpcStatus *st) pg_attribute_noreturn();
-extern void smpc_never_raise(void (*fn) (void *), void *arg);
+extern void smpc_never_raise(void (*fn)(void *), void *arg);
 
 /* settings.cpp: what every smpc background worker shares. */
 struct BackgroundWorker;
@@ -61,34 +61,34 @@ extern void smpc_bgworker_init(struct BackgroundWorker *worker, const char *func
 /* catalog.cpp: federations from smpc.federations. */
 typedef struct SmpcFederationRow
 {
-	char	   *name;
-	char	   *self_name;
-	int			nparties;
-	char	  **parties;
-	int			scale;
-	int			self;
+	char  *name;
+	char  *self_name;
+	int	   nparties;
+	char **parties;
+	int	   scale;
+	int	   self;
 	/* sharing and roles (party indexes, ascending; n 0 = every party) */
-	int			threshold;		/* 0: additive n-of-n */
-	int			ncompute;
-	int		   *compute;
-	int			ninputs;
-	int		   *inputs;
-	int			noutputs;
-	int		   *outputs;
+	int	 threshold; /* 0: additive n-of-n */
+	int	 ncompute;
+	int *compute;
+	int	 ninputs;
+	int *inputs;
+	int	 noutputs;
+	int *outputs;
 	/* release policy */
-	int			min_parties;
-	int64		min_rows;
-	bool		require_bounds;
+	int	  min_parties;
+	int64 min_rows;
+	bool  require_bounds;
 } SmpcFederationRow;
 
 /* The extension version whose SQL objects this library reads. */
 #define SMPC_SCHEMA_VERSION "0.2.0"
 extern SmpcFederationRow *smpc_load_federation(const char *name, bool missing_ok);
-extern char *smpc_default_federation_name(void);
-extern void smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
-extern void smpc_check_result_grant(const SmpcFederationRow *fed);
-extern void smpc_check_result_grant_as(const SmpcFederationRow *fed, Oid role);
-extern bool smpc_party_is_input(const SmpcFederationRow *fed, int party);
+extern char				 *smpc_default_federation_name(void);
+extern void	 smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
+extern void	 smpc_check_result_grant(const SmpcFederationRow *fed);
+extern void	 smpc_check_result_grant_as(const SmpcFederationRow *fed, Oid role);
+extern bool	 smpc_party_is_input(const SmpcFederationRow *fed, int party);
 extern char *smpc_party_list(const SmpcFederationRow *fed, uint64 mask, const char *sep);
 /*
  * A query run through SPI with a plan prepared once per backend (kept with
@@ -103,16 +103,16 @@ typedef struct SmpcCachedQuery
 	Oid			argtypes[10];
 	SPIPlanPtr	plan;
 } SmpcCachedQuery;
-extern int	smpc_spi_execute(SmpcCachedQuery *q, Datum *args, const char *nulls, bool read_only,
-							 long count);
+extern int smpc_spi_execute(SmpcCachedQuery *q, Datum *args, const char *nulls, bool read_only,
+							long count);
 /* Read-only, on what is committed now (a fresh snapshot), also in parallel mode. */
-extern int	smpc_spi_execute_now(SmpcCachedQuery *q, Datum *args, const char *nulls, long count);
+extern int smpc_spi_execute_now(SmpcCachedQuery *q, Datum *args, const char *nulls, long count);
 
 typedef struct SmpcOwnerContext
 {
-	Oid			save_userid;
-	int			save_sec;
-	int			nestlevel;
+	Oid save_userid;
+	int save_sec;
+	int nestlevel;
 } SmpcOwnerContext;
 
 extern void smpc_begin_as_owner(SmpcOwnerContext *ctx);
@@ -126,26 +126,26 @@ extern void smpc_end_as_owner(const SmpcOwnerContext *ctx);
  */
 typedef enum SmpcAggregate
 {
-	SMPC_AGG_NONE = 0,			/* not an aggregate of a job */
+	SMPC_AGG_NONE = 0, /* not an aggregate of a job */
 	SMPC_AGG_SUM,
 	SMPC_AGG_COUNT,
 	SMPC_AGG_AVG,
-	SMPC_AGG_VARIANCE,			/* S, Q and n of variances and standard deviations */
-	SMPC_AGG_HISTOGRAM			/* also percentiles */
+	SMPC_AGG_VARIANCE, /* S, Q and n of variances and standard deviations */
+	SMPC_AGG_HISTOGRAM /* also percentiles */
 } SmpcAggregate;
 
 typedef enum SmpcValueClass
 {
-	SMPC_VALUE_NONE = 0,		/* a type sums and averages do not take */
-	SMPC_VALUE_INTEGER,			/* smallint, integer, bigint: exact, at scale 0 */
-	SMPC_VALUE_NUMERIC,			/* exact, at the federation's scale */
-	SMPC_VALUE_FLOAT8,			/* rounded row by row to the federation's scale */
-	SMPC_VALUE_ANY				/* counts: any type */
+	SMPC_VALUE_NONE = 0, /* a type sums and averages do not take */
+	SMPC_VALUE_INTEGER,	 /* smallint, integer, bigint: exact, at scale 0 */
+	SMPC_VALUE_NUMERIC,	 /* exact, at the federation's scale */
+	SMPC_VALUE_FLOAT8,	 /* rounded row by row to the federation's scale */
+	SMPC_VALUE_ANY		 /* counts: any type */
 } SmpcValueClass;
 
-extern const char *smpc_aggregate_name(SmpcAggregate agg);
-extern SmpcAggregate smpc_aggregate_parse(const char *name);
-extern const char *smpc_value_class_name(SmpcValueClass vc);
+extern const char	 *smpc_aggregate_name(SmpcAggregate agg);
+extern SmpcAggregate  smpc_aggregate_parse(const char *name);
+extern const char	 *smpc_value_class_name(SmpcValueClass vc);
 extern SmpcValueClass smpc_value_class_parse(const char *name);
 
-#endif							/* SMPC_PG_COMMON_H */
+#endif /* SMPC_PG_COMMON_H */

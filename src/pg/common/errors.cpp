@@ -44,9 +44,7 @@ smpc_sqlstate_of(int kind)
 void
 smpc_raise_status(const SmpcStatus *st)
 {
-	ereport(ERROR,
-			errcode(smpc_sqlstate_of(st->kind)),
-			errmsg("%s", st->message),
+	ereport(ERROR, errcode(smpc_sqlstate_of(st->kind)), errmsg("%s", st->message),
 			st->detail[0] ? errdetail("%s", st->detail) : 0,
 			st->hint[0] ? errhint("%s", st->hint) : 0);
 	pg_unreachable();
@@ -59,10 +57,10 @@ smpc_raise_status(const SmpcStatus *st)
  * is restored before going on.
  */
 void
-smpc_never_raise(void (*fn) (void *), void *arg)
+smpc_never_raise(void (*fn)(void *), void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	uint32		holdoff;
+	uint32		  holdoff;
 
 	HOLD_INTERRUPTS();
 	holdoff = InterruptHoldoffCount;

@@ -7,20 +7,11 @@
 
 /* In the order of the enums. */
 static const char *const smpc_aggregate_names[] = {
-	NULL,
-	"sum",
-	"count",
-	"avg",
-	"variance",
-	"histogram",
+	NULL, "sum", "count", "avg", "variance", "histogram",
 };
 
 static const char *const smpc_value_class_names[] = {
-	NULL,
-	"integer",
-	"numeric",
-	"float8",
-	"any",
+	NULL, "integer", "numeric", "float8", "any",
 };
 
 /* The index of name in names[1..n), or 0 (the enums' NONE). */
@@ -37,7 +28,8 @@ smpc_name_index(const char *const *names, int n, const char *name)
 const char *
 smpc_aggregate_name(SmpcAggregate agg)
 {
-	return (int) agg >= 0 && agg < lengthof(smpc_aggregate_names) ? smpc_aggregate_names[agg] : NULL;
+	return (int) agg >= 0 && agg < lengthof(smpc_aggregate_names) ? smpc_aggregate_names[agg]
+																  : NULL;
 }
 
 /* The aggregate named name, or SMPC_AGG_NONE. */
@@ -52,7 +44,8 @@ smpc_aggregate_parse(const char *name)
 const char *
 smpc_value_class_name(SmpcValueClass vc)
 {
-	return (int) vc >= 0 && vc < lengthof(smpc_value_class_names) ? smpc_value_class_names[vc] : NULL;
+	return (int) vc >= 0 && vc < lengthof(smpc_value_class_names) ? smpc_value_class_names[vc]
+																  : NULL;
 }
 
 /* The value class named name, or SMPC_VALUE_NONE. */

@@ -8,15 +8,15 @@ extern "C" {
 #include "postmaster/bgworker.h"
 }
 
-int			smpc_timeout_ms = 30000;
-char	   *smpc_federation_name = NULL;
-bool		smpc_allow_insecure_transport = false;
-int			smpc_max_messages = 256;
-int			smpc_test_fault = 0;
-int			smpc_audit_queue_kb = 1024;
-bool		smpc_audit_server_log = false;
-int			smpc_outside_domain = SMPC_OUTSIDE_REJECT;
-double		smpc_epsilon = 0;
+int	   smpc_timeout_ms = 30000;
+char  *smpc_federation_name = NULL;
+bool   smpc_allow_insecure_transport = false;
+int	   smpc_max_messages = 256;
+int	   smpc_test_fault = 0;
+int	   smpc_audit_queue_kb = 1024;
+bool   smpc_audit_server_log = false;
+int	   smpc_outside_domain = SMPC_OUTSIDE_REJECT;
+double smpc_epsilon = 0;
 
 /*
  * The settings every smpc background worker shares: a database connection,

@@ -38,10 +38,10 @@ PG_FUNCTION_INFO_V1(smpc_publish);
 static List *
 smpc_text_list(ArrayType *arr)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	List	   *out = NIL;
+	Datum *elems;
+	bool  *nulls;
+	int	   n;
+	List  *out = NIL;
 
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
@@ -53,9 +53,9 @@ smpc_text_list(ArrayType *arr)
 static bool
 smpc_list_has(const List *list, const char *s)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	foreach(lc, list)
+	foreach (lc, list)
 		if (strcmp((const char *) lfirst(lc), s) == 0)
 			return true;
 	return false;
@@ -66,10 +66,10 @@ static char *
 smpc_list_text(const List *list)
 {
 	StringInfoData buf;
-	ListCell   *lc;
+	ListCell	  *lc;
 
 	initStringInfo(&buf);
-	foreach(lc, list)
+	foreach (lc, list)
 		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (const char *) lfirst(lc));
 	return buf.data;
 }
@@ -81,11 +81,11 @@ smpc_list_text(const List *list)
 SmpcDataset *
 smpc_dataset_load(const SmpcFederationRow *fed, const char *name)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
-	SmpcDataset *ds = NULL;
+	MemoryContext	 callercxt = CurrentMemoryContext;
+	SmpcDataset		*ds = NULL;
 	SmpcOwnerContext owner;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
+	Oid				 argtypes[2] = {TEXTOID, TEXTOID};
+	Datum			 args[2];
 
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = CStringGetTextDatum(name);
@@ -97,19 +97,19 @@ smpc_dataset_load(const SmpcFederationRow *fed, const char *name)
 						  2, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 1)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		query = SPI_getbinval(tup, desc, 1, &isnull);
-		bool		no_query = isnull;
-		Datum		columns = SPI_getbinval(tup, desc, 2, &isnull);
-		Datum		aggregates = SPI_getbinval(tup, desc, 3, &isnull);
-		Datum		starters = SPI_getbinval(tup, desc, 4, &isnull);
-		bool		all_starters = isnull;
-		Oid			run_as = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
-		Datum		search_path = SPI_getbinval(tup, desc, 6, &isnull);
-		bool		require_bounds = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
-		Datum		kinds = SPI_getbinval(tup, desc, 8, &isnull);
+		HeapTuple	  tup = SPI_tuptable->vals[0];
+		TupleDesc	  desc = SPI_tuptable->tupdesc;
+		bool		  isnull;
+		Datum		  query = SPI_getbinval(tup, desc, 1, &isnull);
+		bool		  no_query = isnull;
+		Datum		  columns = SPI_getbinval(tup, desc, 2, &isnull);
+		Datum		  aggregates = SPI_getbinval(tup, desc, 3, &isnull);
+		Datum		  starters = SPI_getbinval(tup, desc, 4, &isnull);
+		bool		  all_starters = isnull;
+		Oid			  run_as = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
+		Datum		  search_path = SPI_getbinval(tup, desc, 6, &isnull);
+		bool		  require_bounds = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+		Datum		  kinds = SPI_getbinval(tup, desc, 8, &isnull);
 		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
 
 		ds = (SmpcDataset *) palloc0(sizeof(SmpcDataset));
@@ -141,33 +141,31 @@ smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds, const ch
 				   const char *column, const char *starter)
 {
 	if (starter != NULL && !ds->all_starters && !smpc_list_has(ds->starters, starter))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("party \"%s\" may not start jobs on dataset \"%s\" at party \"%s\"",
-					   starter, ds->name, fed->self_name),
-				errhint("The admin of party \"%s\" names the partners that may with smpc.publish(..., starters => ...).",
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("party \"%s\" may not start jobs on dataset \"%s\" at party \"%s\"", starter,
+					   ds->name, fed->self_name),
+				errhint("The admin of party \"%s\" names the partners that may with "
+						"smpc.publish(..., starters => ...).",
 						fed->self_name));
 	if (!smpc_list_has(ds->columns, column))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("dataset \"%s\" at party \"%s\" does not publish column \"%s\"",
-					   ds->name, fed->self_name, column),
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("dataset \"%s\" at party \"%s\" does not publish column \"%s\"", ds->name,
+					   fed->self_name, column),
 				errdetail("Published columns: %s.", smpc_list_text(ds->columns)));
 	if (!smpc_list_has(ds->aggregates, aggregate))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("dataset \"%s\" at party \"%s\" does not allow %s",
-					   ds->name, fed->self_name, aggregate),
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("dataset \"%s\" at party \"%s\" does not allow %s", ds->name, fed->self_name,
+					   aggregate),
 				errdetail("Allowed aggregates: %s.", smpc_list_text(ds->aggregates)));
 	if (ds->require_bounds && strcmp(aggregate, "count") != 0)
 	{
-		SmpcBounds	b;
+		SmpcBounds b;
 
 		smpc_bounds_for_column(fed, column, false, &b);
 		if (!b.present)
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_POLICY_REFUSED),
-					errmsg("dataset \"%s\" at party \"%s\" requires bounds for column \"%s\", and none are declared there",
+			ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+					errmsg("dataset \"%s\" at party \"%s\" requires bounds for column \"%s\", and "
+						   "none are declared there",
 						   ds->name, fed->self_name, column),
 					errhint("Its admin declares them with smpc.set_bounds('%s', '%s', lo, hi).",
 							fed->name, column));
@@ -183,14 +181,13 @@ smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds, const ch
 static const char *
 smpc_dataset_column_kind(const SmpcDataset *ds, const char *column, const char *aggregate)
 {
-	ListCell   *c;
-	ListCell   *k;
+	ListCell *c;
+	ListCell *k;
 
 	if (strcmp(aggregate, "count") == 0)
 		return "any";
-	forboth(c, ds->columns, k, ds->column_kinds)
-		if (strcmp((const char *) lfirst(c), column) == 0)
-			return (const char *) lfirst(k);
+	forboth(c, ds->columns, k, ds->column_kinds) if (strcmp((const char *) lfirst(c), column) ==
+													 0) return (const char *) lfirst(k);
 	return "other";
 }
 
@@ -207,25 +204,26 @@ smpc_dataset_for_partner(const SmpcFederationRow *fed, const char *name, const c
 						 bool from_query, SmpcDataset **out)
 {
 	SmpcDataset *ds = *out = smpc_dataset_load(fed, name);
-	const char *here;
+	const char	*here;
 
 	if (ds == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("dataset \"%s\" is not published to federation \"%s\" at party \"%s\"",
-					   name, fed->name, fed->self_name),
-				errhint("Its admin publishes it with smpc.publish('%s', '%s', ...).", fed->name, name));
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+			errmsg("dataset \"%s\" is not published to federation \"%s\" at party \"%s\"", name,
+				   fed->name, fed->self_name),
+			errhint("Its admin publishes it with smpc.publish('%s', '%s', ...).", fed->name, name));
 	smpc_dataset_admit(fed, ds, aggregate, column, starter);
 	if (ds->query == NULL)
 		return ds;
 	here = from_query ? smpc_dataset_value_class(ds, column, aggregate, InvalidOid)
-		: smpc_dataset_column_kind(ds, column, aggregate);
+					  : smpc_dataset_column_kind(ds, column, aggregate);
 	if (strcmp(here, value_class) != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_MISMATCH),
-				errmsg("column \"%s\" of dataset \"%s\" holds %s values at party \"%s\", but %s values at party \"%s\"",
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_MISMATCH),
+				errmsg("column \"%s\" of dataset \"%s\" holds %s values at party \"%s\", but %s "
+					   "values at party \"%s\"",
 					   column, ds->name, here, fed->self_name, value_class, starter),
-				errhint("Every party's query must give the column the same kind of type (integers, numeric or double precision)."));
+				errhint("Every party's query must give the column the same kind of type (integers, "
+						"numeric or double precision)."));
 	return ds;
 }
 
@@ -241,7 +239,7 @@ smpc_dataset_begin(const SmpcDataset *ds, Oid as_role, SmpcOwnerContext *ctx)
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec);
 	SetUserIdAndSecContext(OidIsValid(as_role) ? as_role : ctx->save_userid,
 						   ctx->save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+							   SECURITY_RESTRICTED_OPERATION);
 	ctx->nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", ds->search_path, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -262,17 +260,17 @@ smpc_dataset_value_class(const SmpcDataset *ds, const char *column, const char *
 						 Oid as_role)
 {
 	SmpcOwnerContext ctx;
-	Oid			type;
-	const char *value_class;
+	Oid				 type;
+	const char		*value_class;
 
 	if (ds->query == NULL)
 		return NULL;
 	smpc_dataset_begin(ds, as_role, &ctx);
 	SPI_connect();
-	if (SPI_execute(psprintf("SELECT d.%s FROM (%s\n) AS d LIMIT 0", quote_identifier(column),
-							 ds->query), true, 0) != SPI_OK_SELECT)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+	if (SPI_execute(
+			psprintf("SELECT d.%s FROM (%s\n) AS d LIMIT 0", quote_identifier(column), ds->query),
+			true, 0) != SPI_OK_SELECT)
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("the query of dataset \"%s\" is not a SELECT", ds->name));
 	type = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
 	SPI_finish();
@@ -283,11 +281,11 @@ smpc_dataset_value_class(const SmpcDataset *ds, const char *column, const char *
 	if (value_class == NULL && strcmp(aggregate, "any") == 0)
 		return "other";
 	if (value_class == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_DATATYPE_MISMATCH),
+		ereport(ERROR, errcode(ERRCODE_DATATYPE_MISMATCH),
 				errmsg("column \"%s\" of dataset \"%s\" is of type %s, which %s does not take",
 					   column, ds->name, format_type_be(type), aggregate),
-				errhint("Sums and averages take smallint, integer, bigint, numeric or double precision; cast the column in the dataset's query."));
+				errhint("Sums and averages take smallint, integer, bigint, numeric or double "
+						"precision; cast the column in the dataset's query."));
 	return value_class;
 }
 
@@ -299,7 +297,7 @@ smpc_join_type_of(const char *value_class)
 		return "numeric";
 	if (strcmp(value_class, "float8") == 0)
 		return "double precision";
-	return "bigint";			/* integer, and "any" for count */
+	return "bigint"; /* integer, and "any" for count */
 }
 
 /*
@@ -313,12 +311,12 @@ Datum
 smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *column,
 				 const char *value_class, const char *job_id, bool *isnull)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
+	MemoryContext	 callercxt = CurrentMemoryContext;
 	SmpcOwnerContext ctx;
-	const char *schema;
-	char	   *sql;
-	Datum		value;
-	SmpcJobContext *jctx = smpc_job_context();
+	const char		*schema;
+	char			*sql;
+	Datum			 value;
+	SmpcJobContext	*jctx = smpc_job_context();
 
 	if (strcmp(aggregate, "sum") != 0 && strcmp(aggregate, "count") != 0 &&
 		strcmp(aggregate, "avg") != 0)
@@ -330,9 +328,8 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 				true, 1);
 	if (SPI_processed != 1)
 		elog(ERROR, "extension smpc is not installed");
-	schema = MemoryContextStrdup(callercxt,
-								 quote_identifier(SPI_getvalue(SPI_tuptable->vals[0],
-															   SPI_tuptable->tupdesc, 1)));
+	schema = MemoryContextStrdup(
+		callercxt, quote_identifier(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)));
 	SPI_finish();
 
 	if (ds->query != NULL)
@@ -350,8 +347,7 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 	{
 		SPI_connect();
 		if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("the query of dataset \"%s\" is not a SELECT", ds->name));
 		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
 		if (!*isnull)
@@ -376,16 +372,14 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 static void
 smpc_check_dataset_name(const char *name, const char *what)
 {
-	size_t		len = strlen(name);
+	size_t len = strlen(name);
 
 	if (len == 0 || len > 63)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("%s must have 1 to 63 bytes", what));
 	for (const char *p = name; *p; p++)
 		if ((unsigned char) *p < 0x20 || *p == 0x7f)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("%s must not contain control characters", what));
 }
 
@@ -393,15 +387,13 @@ smpc_check_dataset_name(const char *name, const char *what)
 static List *
 smpc_arg_list(FunctionCallInfo fcinfo, int arg, const char *what, bool allow_empty)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(arg);
+	ArrayType *arr = PG_GETARG_ARRAYTYPE_P(arg);
 
 	if (array_contains_nulls(arr))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("%s must not contain NULL", what));
 	if (!allow_empty && ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)) == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("%s must not be empty", what));
 	return smpc_text_list(arr);
 }
@@ -416,33 +408,31 @@ smpc_arg_list(FunctionCallInfo fcinfo, int arg, const char *what, bool allow_emp
 Datum
 smpc_publish(PG_FUNCTION_ARGS)
 {
-	char	   *federation;
-	char	   *name;
-	List	   *columns;
-	List	   *aggregates;
-	List	   *starters = NIL;
-	List	   *kinds = NIL;
-	Oid			run_as;
-	Oid			caller = GetUserId();
+	char			  *federation;
+	char			  *name;
+	List			  *columns;
+	List			  *aggregates;
+	List			  *starters = NIL;
+	List			  *kinds = NIL;
+	Oid				   run_as;
+	Oid				   caller = GetUserId();
 	SmpcFederationRow *fed;
-	SmpcDataset ds;
-	HeapTuple	roletup;
-	bool		can_login;
-	ListCell   *lc;
-	SmpcOwnerContext owner;
-	Oid			argtypes[11] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	OIDOID, TEXTOID, BOOLOID, TEXTARRAYOID, NAMEOID};
-	Datum		args[11];
-	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	SmpcDataset		   ds;
+	HeapTuple		   roletup;
+	bool			   can_login;
+	ListCell		  *lc;
+	SmpcOwnerContext   owner;
+	Oid	  argtypes[11] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+						  OIDOID,  TEXTOID, BOOLOID, TEXTARRAYOID, NAMEOID};
+	Datum args[11];
+	char  nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	for (int i = 0; i < 8; i++)
 		if (PG_ARGISNULL(i) && i != 2 && i != 5 && i != 6)
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					errmsg("only query, starters and run_as of smpc.publish may be NULL"));
 	if (!superuser() && !has_privs_of_role(caller, get_role_oid("smpc_admin", false)))
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("permission denied to publish datasets"),
 				errhint("Only superusers and members of smpc_admin may."));
 	federation = text_to_cstring(PG_GETARG_TEXT_PP(0));
@@ -451,21 +441,20 @@ smpc_publish(PG_FUNCTION_ARGS)
 	smpc_check_dataset_name(name, "dataset name");
 	columns = smpc_arg_list(fcinfo, 3, "columns", false);
 	aggregates = smpc_arg_list(fcinfo, 4, "aggregates", false);
-	foreach(lc, columns)
+	foreach (lc, columns)
 		smpc_check_dataset_name((const char *) lfirst(lc), "column name");
-	foreach(lc, aggregates)
+	foreach (lc, aggregates)
 	{
 		const char *a = (const char *) lfirst(lc);
 
 		if (strcmp(a, "sum") != 0 && strcmp(a, "count") != 0 && strcmp(a, "avg") != 0)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("aggregates must be sum, count or avg, not \"%s\"", a));
 	}
 	if (!PG_ARGISNULL(5))
 	{
 		starters = smpc_arg_list(fcinfo, 5, "starters", true);
-		foreach(lc, starters)
+		foreach (lc, starters)
 		{
 			const char *p = (const char *) lfirst(lc);
 			bool		known = false;
@@ -473,28 +462,27 @@ smpc_publish(PG_FUNCTION_ARGS)
 			for (int i = 0; i < fed->nparties; i++)
 				known = known || (i != fed->self && strcmp(fed->parties[i], p) == 0);
 			if (!known)
-				ereport(ERROR,
-						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("starter \"%s\" is not a partner in federation \"%s\"", p, federation));
+				ereport(
+					ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("starter \"%s\" is not a partner in federation \"%s\"", p, federation));
 		}
 	}
 	if (PG_ARGISNULL(2) && smpc_party_is_input(fed, fed->self))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("party \"%s\" supplies an input in federation \"%s\": its dataset needs a query",
-					   fed->self_name, federation));
+		ereport(
+			ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			errmsg("party \"%s\" supplies an input in federation \"%s\": its dataset needs a query",
+				   fed->self_name, federation));
 	if (!PG_ARGISNULL(2) && !smpc_party_is_input(fed, fed->self))
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("party \"%s\" supplies no input in federation \"%s\": publish its dataset without a query",
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("party \"%s\" supplies no input in federation \"%s\": publish its dataset "
+					   "without a query",
 					   fed->self_name, federation),
 				errdetail("It takes part in jobs on the dataset by computing or receiving only."));
 
 	/* The role partners' jobs run as: one the caller may act as, that may log in. */
 	run_as = PG_ARGISNULL(6) ? caller : PG_GETARG_OID(6);
 	if (!has_privs_of_role(caller, run_as))
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("permission denied to publish a dataset that runs as role \"%s\"",
 					   GetUserNameFromId(run_as, false)),
 				errdetail("Only roles whose privileges the caller has may be named."));
@@ -504,13 +492,14 @@ smpc_publish(PG_FUNCTION_ARGS)
 	can_login = ((Form_pg_authid) GETSTRUCT(roletup))->rolcanlogin;
 	ReleaseSysCache(roletup);
 	if (!can_login)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("role \"%s\" cannot run partners' jobs: it does not have the LOGIN attribute",
-					   GetUserNameFromId(run_as, false)),
-				errdetail("Partners' jobs run in background workers that log in as this role."),
-				errhint("ALTER ROLE %s LOGIN; it needs no password, and pg_hba.conf may reject its logins.",
-						quote_identifier(GetUserNameFromId(run_as, false))));
+		ereport(
+			ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			errmsg("role \"%s\" cannot run partners' jobs: it does not have the LOGIN attribute",
+				   GetUserNameFromId(run_as, false)),
+			errdetail("Partners' jobs run in background workers that log in as this role."),
+			errhint(
+				"ALTER ROLE %s LOGIN; it needs no password, and pg_hba.conf may reject its logins.",
+				quote_identifier(GetUserNameFromId(run_as, false))));
 
 	/* What a job will run, tried now as run_as: the query, each column's type. */
 	memset(&ds, 0, sizeof ds);
@@ -519,22 +508,21 @@ smpc_publish(PG_FUNCTION_ARGS)
 	ds.query = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (ds.query != NULL)
 	{
-		List	   *parsed = raw_parser(ds.query, RAW_PARSE_DEFAULT);
+		List *parsed = raw_parser(ds.query, RAW_PARSE_DEFAULT);
 
-		if (list_length(parsed) != 1 ||
-			!IsA(((RawStmt *) linitial(parsed))->stmt, SelectStmt))
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		if (list_length(parsed) != 1 || !IsA(((RawStmt *) linitial(parsed))->stmt, SelectStmt))
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("the query of dataset \"%s\" must be one SELECT statement", name),
 					errhint("For a table or view, publish 'SELECT * FROM name'."));
 	}
 	ds.search_path = GetConfigOptionByName("search_path", NULL, false);
-	foreach(lc, columns)
+	foreach (lc, columns)
 	{
 		const char *column = (const char *) lfirst(lc);
 		bool		sums = smpc_list_has(aggregates, "sum") || smpc_list_has(aggregates, "avg");
-		const char *kind = ds.query == NULL ? "other"
-			: smpc_dataset_value_class(&ds, column, sums ? "sum" : "any", run_as);
+		const char *kind =
+			ds.query == NULL ? "other"
+							 : smpc_dataset_value_class(&ds, column, sums ? "sum" : "any", run_as);
 
 		kinds = lappend(kinds, (void *) kind);
 	}
@@ -557,28 +545,29 @@ smpc_publish(PG_FUNCTION_ARGS)
 	args[7] = CStringGetTextDatum(ds.search_path);
 	args[8] = BoolGetDatum(PG_GETARG_BOOL(7));
 	{
-		Datum	   *elems = (Datum *) palloc(sizeof(Datum) * list_length(kinds));
-		int			n = 0;
+		Datum *elems = (Datum *) palloc(sizeof(Datum) * list_length(kinds));
+		int	   n = 0;
 
-		foreach(lc, kinds)
+		foreach (lc, kinds)
 			elems[n++] = CStringGetTextDatum((const char *) lfirst(lc));
 		args[9] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 	}
 	args[10] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(caller, false)));
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO smpc.datasets AS d (federation, name, query, columns, "
-							  "aggregates, starters, run_as, search_path, require_bounds, "
-							  "column_kinds, published_by) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7::regrole, $8, $9, $10, $11) "
-							  "ON CONFLICT (federation, name) DO UPDATE SET query = excluded.query, "
-							  "columns = excluded.columns, column_kinds = excluded.column_kinds, "
-							  "aggregates = excluded.aggregates, "
-							  "starters = excluded.starters, run_as = excluded.run_as, "
-							  "search_path = excluded.search_path, "
-							  "require_bounds = excluded.require_bounds, "
-							  "published_by = excluded.published_by, published_at = now()",
-							  11, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_with_args(
+			"INSERT INTO smpc.datasets AS d (federation, name, query, columns, "
+			"aggregates, starters, run_as, search_path, require_bounds, "
+			"column_kinds, published_by) "
+			"VALUES ($1, $2, $3, $4, $5, $6, $7::regrole, $8, $9, $10, $11) "
+			"ON CONFLICT (federation, name) DO UPDATE SET query = excluded.query, "
+			"columns = excluded.columns, column_kinds = excluded.column_kinds, "
+			"aggregates = excluded.aggregates, "
+			"starters = excluded.starters, run_as = excluded.run_as, "
+			"search_path = excluded.search_path, "
+			"require_bounds = excluded.require_bounds, "
+			"published_by = excluded.published_by, published_at = now()",
+			11, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store the publication of dataset \"%s\"", name);
 	SPI_finish();
 	smpc_end_as_owner(&owner);

@@ -12,24 +12,24 @@
 /* datasets.cpp: datasets published to a federation (smpc.datasets). */
 typedef struct SmpcDataset
 {
-	char	   *federation;
-	char	   *name;
-	char	   *query;			/* NULL: this party supplies no input */
-	List	   *columns;		/* of char * */
-	List	   *column_kinds;	/* per column: "integer", "numeric", "float8", "other" */
-	List	   *aggregates;		/* "sum", "count", "avg" */
-	bool		all_starters;	/* every partner may start jobs */
-	List	   *starters;
-	Oid			run_as;
-	char	   *search_path;
-	bool		require_bounds;
+	char *federation;
+	char *name;
+	char *query;		/* NULL: this party supplies no input */
+	List *columns;		/* of char * */
+	List *column_kinds; /* per column: "integer", "numeric", "float8", "other" */
+	List *aggregates;	/* "sum", "count", "avg" */
+	bool  all_starters; /* every partner may start jobs */
+	List *starters;
+	Oid	  run_as;
+	char *search_path;
+	bool  require_bounds;
 } SmpcDataset;
 
 extern SmpcDataset *smpc_dataset_load(const SmpcFederationRow *fed, const char *name);
-extern void smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds,
-							   const char *aggregate, const char *column, const char *starter);
-extern const char *smpc_dataset_value_class(const SmpcDataset *ds, const char *column,
-											const char *aggregate, Oid as_role);
+extern void			smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds,
+									   const char *aggregate, const char *column, const char *starter);
+extern const char  *smpc_dataset_value_class(const SmpcDataset *ds, const char *column,
+											 const char *aggregate, Oid as_role);
 extern SmpcDataset *smpc_dataset_for_partner(const SmpcFederationRow *fed, const char *name,
 											 const char *aggregate, const char *column,
 											 const char *value_class, const char *starter,
@@ -44,18 +44,18 @@ extern Datum smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, cons
 #define SMPC_PARTNER_JOB_ID_MAX 1023
 typedef struct SmpcPartnerJob
 {
-	Oid			dbid;
-	Oid			roleid;			/* the dataset's run_as */
-	uint8		key[32];		/* smpc_job_key */
-	uint8		nonce[16];		/* the initiator's call */
-	char		federation[64];
-	char		dataset[64];
-	char		column[64];
-	char		descriptor[64]; /* of the request, e.g. "avg(integer)" */
-	char		initiator[64];	/* party name */
-	char		job_id[SMPC_PARTNER_JOB_ID_MAX + 1];
-	int			pid;			/* the worker, once started */
-	bool		withdrawn;
+	Oid	  dbid;
+	Oid	  roleid;	 /* the dataset's run_as */
+	uint8 key[32];	 /* smpc_job_key */
+	uint8 nonce[16]; /* the initiator's call */
+	char  federation[64];
+	char  dataset[64];
+	char  column[64];
+	char  descriptor[64]; /* of the request, e.g. "avg(integer)" */
+	char  initiator[64];  /* party name */
+	char  job_id[SMPC_PARTNER_JOB_ID_MAX + 1];
+	int	  pid; /* the worker, once started */
+	bool  withdrawn;
 } SmpcPartnerJob;
 
 extern int	smpc_max_partner_jobs;
@@ -82,9 +82,9 @@ extern bool smpc_request_parse_descriptor(const char *descriptor, char *aggregat
 typedef struct SmpcRequestRun
 {
 	const SmpcFederationRow *fed;
-	const char *job_id;
-	SmpcRequest request;
-	bool	   *launched;		/* per party index */
+	const char				*job_id;
+	SmpcRequest				 request;
+	bool					*launched; /* per party index */
 } SmpcRequestRun;
 extern void smpc_request_launch_all(SmpcRequestRun *run);
 extern void smpc_request_withdraw_all(SmpcRequestRun *run);
@@ -103,4 +103,4 @@ extern void smpc_request_audit_failure(const SmpcFederationRow *fed, const char 
 									   const char *descriptor, const char *initiator,
 									   const char *requested_by, const ErrorData *edata);
 
-#endif							/* SMPC_PG_DATASETS_DATASETS_H */
+#endif /* SMPC_PG_DATASETS_DATASETS_H */

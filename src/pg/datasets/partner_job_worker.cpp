@@ -28,7 +28,7 @@ extern "C" {
 PGDLLEXPORT void smpc_partner_job_main(Datum main_arg);
 }
 
-static int	smpc_worker_slot = -1;
+static int	  smpc_worker_slot = -1;
 static uint64 smpc_worker_generation = 0;
 
 static void
@@ -41,11 +41,11 @@ smpc_worker_release(int code, Datum arg)
 static void
 smpc_worker_run(const SmpcFederationRow *fed, const SmpcPartnerJob *job)
 {
-	char		aggregate[16];
-	char		value_class[16];
+	char		 aggregate[16];
+	char		 value_class[16];
 	SmpcDataset *ds;
 	SmpcDataset *loaded;
-	bool		isnull;
+	bool		 isnull;
 
 	if (!smpc_request_parse_descriptor(job->descriptor, aggregate, value_class))
 		elog(ERROR, "invalid smpc job descriptor \"%s\"", job->descriptor);
@@ -53,13 +53,11 @@ smpc_worker_run(const SmpcFederationRow *fed, const SmpcPartnerJob *job)
 	ds = smpc_dataset_for_partner(fed, job->dataset, aggregate, job->column, value_class,
 								  job->initiator, true, &loaded);
 	if (ds->run_as != GetUserId())
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("dataset \"%s\" at party \"%s\" was published again to run as another role",
 					   job->dataset, fed->self_name));
 	if (smpc_partner_job_withdrawn(smpc_worker_slot, smpc_worker_generation))
-		ereport(ERROR,
-				errcode(ERRCODE_QUERY_CANCELED),
+		ereport(ERROR, errcode(ERRCODE_QUERY_CANCELED),
 				errmsg("party \"%s\" withdrew job \"%s\"", job->initiator, job->job_id));
 	smpc_job_context()->initiator = job->initiator;
 	(void) smpc_dataset_run(ds, aggregate, job->column, value_class, job->job_id, &isnull);
@@ -123,9 +121,8 @@ smpc_partner_job_main(Datum main_arg)
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING,
-						   psprintf("smpc job \"%s\" on dataset \"%s\" for party %s",
-									job.job_id, job.dataset, job.initiator));
+	pgstat_report_activity(STATE_RUNNING, psprintf("smpc job \"%s\" on dataset \"%s\" for party %s",
+												   job.job_id, job.dataset, job.initiator));
 	PG_TRY();
 	{
 		SmpcFederationRow *fed;
@@ -137,7 +134,7 @@ smpc_partner_job_main(Datum main_arg)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(TopMemoryContext);
 		edata = CopyErrorData();

@@ -21,20 +21,20 @@ extern "C" {
 #include "storage/shmem.h"
 }
 
-int			smpc_max_partner_jobs = 8;
+int smpc_max_partner_jobs = 8;
 
 typedef struct SmpcPartnerSlot
 {
-	bool		used;
-	uint64		generation;
+	bool		   used;
+	uint64		   generation;
 	SmpcPartnerJob job;
 } SmpcPartnerSlot;
 
 typedef struct SmpcPartnerJobs
 {
-	LWLock	   *lock;
-	int			nslots;
-	uint64		next_generation;
+	LWLock		   *lock;
+	int				nslots;
+	uint64			next_generation;
 	SmpcPartnerSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } SmpcPartnerJobs;
 
@@ -57,11 +57,11 @@ smpc_partner_jobs_shmem_request(void)
 void
 smpc_partner_jobs_shmem_startup(void)
 {
-	bool		found;
+	bool found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	smpc_partner_jobs = (SmpcPartnerJobs *) ShmemInitStruct("smpc partner jobs",
-															smpc_partner_jobs_size(), &found);
+	smpc_partner_jobs =
+		(SmpcPartnerJobs *) ShmemInitStruct("smpc partner jobs", smpc_partner_jobs_size(), &found);
 	if (!found)
 	{
 		memset(smpc_partner_jobs, 0, smpc_partner_jobs_size());
@@ -80,7 +80,7 @@ smpc_partner_jobs_shmem_startup(void)
 int
 smpc_partner_job_claim(const SmpcPartnerJob *job, uint64 *generation)
 {
-	int			found = -1;
+	int found = -1;
 
 	if (smpc_partner_jobs == NULL)
 		return -1;
@@ -116,12 +116,13 @@ smpc_partner_job_claim(const SmpcPartnerJob *job, uint64 *generation)
 bool
 smpc_partner_job_get(int slot, uint64 generation, SmpcPartnerJob *out)
 {
-	bool		ok = false;
+	bool ok = false;
 
 	if (smpc_partner_jobs == NULL || slot < 0 || slot >= smpc_partner_jobs->nslots)
 		return false;
 	LWLockAcquire(smpc_partner_jobs->lock, LW_SHARED);
-	if (smpc_partner_jobs->slots[slot].used && smpc_partner_jobs->slots[slot].generation == generation)
+	if (smpc_partner_jobs->slots[slot].used &&
+		smpc_partner_jobs->slots[slot].generation == generation)
 	{
 		*out = smpc_partner_jobs->slots[slot].job;
 		ok = true;
@@ -135,7 +136,8 @@ void
 smpc_partner_job_started(int slot, uint64 generation, int pid)
 {
 	LWLockAcquire(smpc_partner_jobs->lock, LW_EXCLUSIVE);
-	if (smpc_partner_jobs->slots[slot].used && smpc_partner_jobs->slots[slot].generation == generation)
+	if (smpc_partner_jobs->slots[slot].used &&
+		smpc_partner_jobs->slots[slot].generation == generation)
 		smpc_partner_jobs->slots[slot].job.pid = pid;
 	LWLockRelease(smpc_partner_jobs->lock);
 }
@@ -146,7 +148,8 @@ smpc_partner_job_release(int slot, uint64 generation)
 	if (smpc_partner_jobs == NULL)
 		return;
 	LWLockAcquire(smpc_partner_jobs->lock, LW_EXCLUSIVE);
-	if (smpc_partner_jobs->slots[slot].used && smpc_partner_jobs->slots[slot].generation == generation)
+	if (smpc_partner_jobs->slots[slot].used &&
+		smpc_partner_jobs->slots[slot].generation == generation)
 		smpc_partner_jobs->slots[slot].used = false;
 	LWLockRelease(smpc_partner_jobs->lock);
 }
@@ -160,7 +163,7 @@ smpc_partner_job_release(int slot, uint64 generation)
 int
 smpc_partner_job_withdraw(const uint8 *key, const char *initiator, const uint8 *nonce)
 {
-	int			pid = 0;
+	int pid = 0;
 
 	if (smpc_partner_jobs == NULL)
 		return 0;

@@ -36,7 +36,6 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-
 bool
 smpc_request_parse_descriptor(const char *descriptor, char *aggregate, char *value_class)
 {
@@ -59,7 +58,7 @@ smpc_request_parse_descriptor(const char *descriptor, char *aggregate, char *val
 	if (strcmp(aggregate, "count") == 0)
 		return strcmp(value_class, "any") == 0;
 	return strcmp(value_class, "integer") == 0 || strcmp(value_class, "numeric") == 0 ||
-		strcmp(value_class, "float8") == 0;
+		   strcmp(value_class, "float8") == 0;
 }
 
 /*
@@ -70,15 +69,15 @@ smpc_request_parse_descriptor(const char *descriptor, char *aggregate, char *val
 static bool
 smpc_request_error_is_shareable(const ErrorData *edata)
 {
-	char		state[6];
-	size_t		len = edata->filename ? strlen(edata->filename) : 0;
+	char   state[6];
+	size_t len = edata->filename ? strlen(edata->filename) : 0;
 
 	memcpy(state, unpack_sql_state(edata->sqlerrcode), 6);
 	if (len < 4 || strcmp(edata->filename + len - 4, ".cpp") != 0)
 		return false;
 	return (state[0] == 'S' && state[1] == 'M') ||
-		edata->sqlerrcode == ERRCODE_CONFIGURATION_LIMIT_EXCEEDED ||
-		edata->sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		   edata->sqlerrcode == ERRCODE_CONFIGURATION_LIMIT_EXCEEDED ||
+		   edata->sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 }
 
 /* Refuses text from a partner that is not valid in the database encoding. */
@@ -86,8 +85,7 @@ static void
 smpc_request_check_text(const char *text, const char *what)
 {
 	if (!pg_verifymbstr(text, strlen(text), true))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+		ereport(ERROR, errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
 				errmsg("request holds a %s that is not valid text", what));
 }
 
@@ -96,8 +94,7 @@ static void
 smpc_request_check_job_id(const char *job_id)
 {
 	if (strlen(job_id) > SMPC_PARTNER_JOB_ID_MAX)
-		ereport(ERROR,
-				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("job ids of jobs started by partners have at most %d bytes",
 					   SMPC_PARTNER_JOB_ID_MAX));
 }
@@ -112,12 +109,11 @@ smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char 
 				   const uint8 *key, SmpcDataset **out)
 {
 	SmpcDataset *ds;
-	HeapTuple	role;
-	bool		can_login;
+	HeapTuple	 role;
+	bool		 can_login;
 
 	if (smpc_max_partner_jobs == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("party \"%s\" does not run jobs for partners", fed->self_name),
 				errhint("Its DBA enables them with smpc.max_partner_jobs."));
 	smpc_request_check_job_id(job_id);
@@ -134,22 +130,20 @@ smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char 
 	if (HeapTupleIsValid(role))
 		ReleaseSysCache(role);
 	if (!can_login)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("the role that dataset \"%s\" runs as at party \"%s\" no longer exists or may not log in",
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("the role that dataset \"%s\" runs as at party \"%s\" no longer exists or "
+					   "may not log in",
 					   ds->name, fed->self_name));
 	smpc_check_result_grant_as(fed, ds->run_as);
 	if (smpc_job_is_released(fed, job_id))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_JOB_RELEASED),
+		ereport(ERROR, errcode(ERRCODE_SMPC_JOB_RELEASED),
 				errmsg("job \"%s\" of federation \"%s\" was already released at party \"%s\"",
 					   job_id, fed->name, fed->self_name),
 				errhint("Choose another job id."));
 	if (smpc_inbox_has_waiter(key))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_JOB_CONFLICT),
-				errmsg("job \"%s\" of federation \"%s\" is running at party \"%s\" already",
-					   job_id, fed->name, fed->self_name));
+		ereport(ERROR, errcode(ERRCODE_SMPC_JOB_CONFLICT),
+				errmsg("job \"%s\" of federation \"%s\" is running at party \"%s\" already", job_id,
+					   fed->name, fed->self_name));
 }
 
 /* Starts the background worker of a partner job; raises when it cannot. */
@@ -157,12 +151,12 @@ static void
 smpc_request_start_worker(const SmpcFederationRow *fed, const SmpcDataset *ds, const char *sender,
 						  const char *job_id, const SmpcRequest *rq, const uint8 *key)
 {
-	SmpcPartnerJob job;
-	uint64		generation;
-	int			slot;
-	BackgroundWorker worker;
+	SmpcPartnerJob			job;
+	uint64					generation;
+	int						slot;
+	BackgroundWorker		worker;
 	BackgroundWorkerHandle *handle;
-	pid_t		pid;
+	pid_t					pid;
 
 	memset(&job, 0, sizeof job);
 	job.dbid = MyDatabaseId;
@@ -177,17 +171,17 @@ smpc_request_start_worker(const SmpcFederationRow *fed, const SmpcDataset *ds, c
 	strlcpy(job.job_id, job_id, sizeof job.job_id);
 	slot = smpc_partner_job_claim(&job, &generation);
 	if (slot == -2)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_JOB_CONFLICT),
-				errmsg("job \"%s\" of federation \"%s\" is running at party \"%s\" already",
-					   job_id, fed->name, fed->self_name));
+		ereport(ERROR, errcode(ERRCODE_SMPC_JOB_CONFLICT),
+				errmsg("job \"%s\" of federation \"%s\" is running at party \"%s\" already", job_id,
+					   fed->name, fed->self_name));
 	if (slot < 0)
-		ereport(ERROR,
-				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				errmsg("party \"%s\" already runs %d jobs for partners", fed->self_name,
-					   smpc_max_partner_jobs),
-				errhint("Run the job again later; the DBA of party \"%s\" may raise smpc.max_partner_jobs.",
-						fed->self_name));
+		ereport(
+			ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			errmsg("party \"%s\" already runs %d jobs for partners", fed->self_name,
+				   smpc_max_partner_jobs),
+			errhint(
+				"Run the job again later; the DBA of party \"%s\" may raise smpc.max_partner_jobs.",
+				fed->self_name));
 
 	smpc_bgworker_init(&worker, "smpc_partner_job_main", "smpc partner job");
 	snprintf(worker.bgw_name, BGW_MAXLEN, "smpc job for party %s", sender);
@@ -197,8 +191,7 @@ smpc_request_start_worker(const SmpcFederationRow *fed, const SmpcDataset *ds, c
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
 		smpc_partner_job_release(slot, generation);
-		ereport(ERROR,
-				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+		ereport(ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				errmsg("party \"%s\" could not start a background worker for job \"%s\"",
 					   fed->self_name, job_id),
 				errhint("The DBA of party \"%s\" may raise max_worker_processes.", fed->self_name));
@@ -206,18 +199,16 @@ smpc_request_start_worker(const SmpcFederationRow *fed, const SmpcDataset *ds, c
 	PG_TRY();
 	{
 		BgwHandleStatus status = WaitForBackgroundWorkerStartup(handle, &pid);
-		SmpcPartnerJob still;
+		SmpcPartnerJob	still;
 
 		if (status == BGWH_STARTED)
 			smpc_partner_job_started(slot, generation, pid);
 		else if (status == BGWH_POSTMASTER_DIED)
-			ereport(ERROR,
-					errcode(ERRCODE_ADMIN_SHUTDOWN),
+			ereport(ERROR, errcode(ERRCODE_ADMIN_SHUTDOWN),
 					errmsg("party \"%s\" is shutting down", fed->self_name));
 		/* Stopped: it ran and ended already (it released its slot), or never ran. */
 		else if (smpc_partner_job_get(slot, generation, &still))
-			ereport(ERROR,
-					errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			ereport(ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 					errmsg("party \"%s\" could not start a background worker for job \"%s\"",
 						   fed->self_name, job_id));
 	}
@@ -232,9 +223,8 @@ smpc_request_start_worker(const SmpcFederationRow *fed, const SmpcDataset *ds, c
 }
 
 void
-smpc_request_audit_failure(const SmpcFederationRow *fed, const char *job_id,
-						   const char *descriptor, const char *initiator,
-						   const char *requested_by, const ErrorData *edata)
+smpc_request_audit_failure(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+						   const char *initiator, const char *requested_by, const ErrorData *edata)
 {
 	SmpcAuditRecord audit;
 
@@ -250,15 +240,15 @@ smpc_request_audit_failure(const SmpcFederationRow *fed, const char *job_id,
  * this party started. Refusals are audited here and raised to the sender.
  */
 void
-smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
-					 const uint8 *data, size_t len)
+smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info, const uint8 *data,
+					 size_t len)
 {
-	SmpcRequest rq;
-	SmpcStatus	st;
-	char		aggregate[16];
-	char		value_class[16];
-	const char *sender = fed->parties[info->sender];
-	char	   *job_id = pnstrdup((const char *) data + info->job_id_offset, info->job_id_len);
+	SmpcRequest	  rq;
+	SmpcStatus	  st;
+	char		  aggregate[16];
+	char		  value_class[16];
+	const char	 *sender = fed->parties[info->sender];
+	char		 *job_id = pnstrdup((const char *) data + info->job_id_offset, info->job_id_len);
 	MemoryContext cxt = CurrentMemoryContext;
 	SmpcDataset *volatile ds = NULL;
 
@@ -271,7 +261,7 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 	smpc_request_check_text(rq.reason, "reason");
 	if (rq.stage == SMPC_REQUEST_WITHDRAW)
 	{
-		int			pid = smpc_partner_job_withdraw(info->job_key, sender, rq.nonce);
+		int pid = smpc_partner_job_withdraw(info->job_key, sender, rq.nonce);
 
 		if (pid != 0)
 			(void) kill(pid, SIGINT);
@@ -283,8 +273,7 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 		return;
 	}
 	if (!smpc_request_parse_descriptor(rq.descriptor, aggregate, value_class))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+		ereport(ERROR, errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
 				errmsg("request names an unknown job \"%s\"", rq.descriptor));
 	PG_TRY();
 	{
@@ -305,8 +294,8 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-		char		code[6];
+		ErrorData *edata;
+		char	   code[6];
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
@@ -326,12 +315,14 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 		ereport(LOG_SERVER_ONLY,
 				errmsg("smpc: request of party %s for job \"%s\" on dataset \"%s\" failed: %s",
 					   sender, job_id, rq.dataset, edata->message));
-		ereport(ERROR,
-				errcode(edata->sqlerrcode),
-				errmsg("party \"%s\" cannot run job \"%s\" on dataset \"%s\": an error occurred there (SQLSTATE %s)",
-					   fed->self_name, job_id, rq.dataset, code),
-				errhint("The admin of party \"%s\" finds the error in its server log and smpc.audit_log.",
-						fed->self_name));
+		ereport(
+			ERROR, errcode(edata->sqlerrcode),
+			errmsg("party \"%s\" cannot run job \"%s\" on dataset \"%s\": an error occurred there "
+				   "(SQLSTATE %s)",
+				   fed->self_name, job_id, rq.dataset, code),
+			errhint(
+				"The admin of party \"%s\" finds the error in its server log and smpc.audit_log.",
+				fed->self_name));
 	}
 	PG_END_TRY();
 }
@@ -341,17 +332,17 @@ static int
 smpc_request_send(SmpcRequestRun *run, int stage, const bool *to, SmpcSend *sends, int *party_of)
 {
 	SmpcFederation core;
-	int			n = 0;
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
+	int			   n = 0;
+	TimestampTz	   deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
 
 	smpc_federation_as_core(run->fed, &core);
 	run->request.stage = stage;
 	for (int i = 0; i < run->fed->nparties; i++)
 	{
-		SmpcStatus	st;
-		uint8_t    *bytes;
-		size_t		len;
-		uint8	   *copy;
+		SmpcStatus st;
+		uint8_t	  *bytes;
+		size_t	   len;
+		uint8	  *copy;
 
 		if (!to[i])
 			continue;
@@ -364,8 +355,9 @@ smpc_request_send(SmpcRequestRun *run, int stage, const bool *to, SmpcSend *send
 		sends[n].party = run->fed->parties[i];
 		sends[n].data = copy;
 		sends[n].len = len;
-		sends[n].what = stage == SMPC_REQUEST_CHECK ? "request (check)" : stage == SMPC_REQUEST_LAUNCH ? "request (launch)"
-			: "request (withdraw)";
+		sends[n].what = stage == SMPC_REQUEST_CHECK	   ? "request (check)"
+						: stage == SMPC_REQUEST_LAUNCH ? "request (launch)"
+													   : "request (withdraw)";
 		party_of[n++] = i;
 	}
 	smpc_peer_send_all(sends, n, deadline,
@@ -378,7 +370,7 @@ static bool
 smpc_request_unanswered(const SmpcSend *send)
 {
 	return send->failure_code == ERRCODE_CONNECTION_FAILURE ||
-		send->failure_code == ERRCODE_SMPC_PARTNER_TIMEOUT;
+		   send->failure_code == ERRCODE_SMPC_PARTNER_TIMEOUT;
 }
 
 /* Whether this party's federation tolerates partners that do not take part. */
@@ -397,24 +389,23 @@ static void
 smpc_request_raise_failures(SmpcRequestRun *run, SmpcSend *sends, const int *party_of, int n,
 							bool *to, bool withdraw_first)
 {
-	int			first = -1;
-	int			nfailed = 0;
+	int			   first = -1;
+	int			   nfailed = 0;
 	StringInfoData all;
 
 	initStringInfo(&all);
 	for (int k = 0; k < n; k++)
 	{
-		bool		unreachable;
+		bool unreachable;
 
 		if (sends[k].failure == NULL)
 			continue;
 		unreachable = smpc_request_unanswered(&sends[k]) ||
-			sends[k].failure_code == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION;
+					  sends[k].failure_code == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION;
 		if (unreachable && smpc_request_tolerant(run->fed))
 		{
-			ereport(NOTICE,
-					errmsg("job \"%s\" goes on without party \"%s\", which %s", run->job_id,
-						   sends[k].party, sends[k].failure));
+			ereport(NOTICE, errmsg("job \"%s\" goes on without party \"%s\", which %s", run->job_id,
+								   sends[k].party, sends[k].failure));
 			to[party_of[k]] = false;
 			continue;
 		}
@@ -429,18 +420,15 @@ smpc_request_raise_failures(SmpcRequestRun *run, SmpcSend *sends, const int *par
 	if (withdraw_first)
 		smpc_request_withdraw_all(run);
 	if (nfailed == 1)
-		ereport(ERROR,
-				errcode(sends[first].failure_code),
+		ereport(ERROR, errcode(sends[first].failure_code),
 				errmsg("party \"%s\" refused job \"%s\": %s", sends[first].party, run->job_id,
 					   sends[first].failure),
 				sends[first].failure_detail ? errdetail_internal("%s", sends[first].failure_detail)
-				: errdetail("No partner runs the job."),
+											: errdetail("No partner runs the job."),
 				sends[first].failure_hint ? errhint("%s", sends[first].failure_hint) : 0);
-	ereport(ERROR,
-			errcode(sends[first].failure_code),
+	ereport(ERROR, errcode(sends[first].failure_code),
 			errmsg("%d partners refused job \"%s\"", nfailed, run->job_id),
-			errdetail_internal("%s.", all.data),
-			errhint("No partner runs the job."));
+			errdetail_internal("%s.", all.data), errhint("No partner runs the job."));
 }
 
 /*
@@ -452,10 +440,10 @@ void
 smpc_request_launch_all(SmpcRequestRun *run)
 {
 	const SmpcFederationRow *fed = run->fed;
-	bool	   *to = (bool *) palloc0(sizeof(bool) * fed->nparties);
-	SmpcSend   *sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * fed->nparties);
-	int		   *party_of = (int *) palloc0(sizeof(int) * fed->nparties);
-	int			n;
+	bool					*to = (bool *) palloc0(sizeof(bool) * fed->nparties);
+	SmpcSend				*sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * fed->nparties);
+	int						*party_of = (int *) palloc0(sizeof(int) * fed->nparties);
+	int						 n;
 
 	smpc_request_check_job_id(run->job_id);
 	for (int i = 0; i < fed->nparties; i++)
@@ -475,8 +463,8 @@ static void
 smpc_request_send_withdraw(void *arg)
 {
 	SmpcRequestRun *run = (SmpcRequestRun *) arg;
-	SmpcSend   *sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * run->fed->nparties);
-	int		   *party_of = (int *) palloc0(sizeof(int) * run->fed->nparties);
+	SmpcSend	   *sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * run->fed->nparties);
+	int			   *party_of = (int *) palloc0(sizeof(int) * run->fed->nparties);
 
 	(void) smpc_request_send(run, SMPC_REQUEST_WITHDRAW, run->launched, sends, party_of);
 	memset(run->launched, 0, sizeof(bool) * run->fed->nparties);
@@ -489,7 +477,7 @@ smpc_request_send_withdraw(void *arg)
 void
 smpc_request_withdraw_all(SmpcRequestRun *run)
 {
-	bool		any = false;
+	bool any = false;
 
 	for (int i = 0; i < run->fed->nparties; i++)
 		any = any || run->launched[i];
@@ -501,15 +489,15 @@ void
 smpc_request_take_report(const SmpcFederationRow *fed, const char *job_id, const uint8 *nonce,
 						 const uint8 *data, size_t len)
 {
-	SmpcRequest rq;
+	SmpcRequest		rq;
 	SmpcMessageInfo info;
-	SmpcStatus	st;
+	SmpcStatus		st;
 
-	if (nonce == NULL || !smpc_request_read(data, len, &rq, &st) || rq.stage != SMPC_REQUEST_FAILED ||
-		memcmp(rq.nonce, nonce, 16) != 0 || !smpc_message_inspect(data, len, &info, &st))
-		return;					/* not about this call: a stale report */
-	ereport(ERROR,
-			errcode(rq.refused ? ERRCODE_SMPC_POLICY_REFUSED : ERRCODE_SMPC_PARTNER_ABORTED),
+	if (nonce == NULL || !smpc_request_read(data, len, &rq, &st) ||
+		rq.stage != SMPC_REQUEST_FAILED || memcmp(rq.nonce, nonce, 16) != 0 ||
+		!smpc_message_inspect(data, len, &info, &st))
+		return; /* not about this call: a stale report */
+	ereport(ERROR, errcode(rq.refused ? ERRCODE_SMPC_POLICY_REFUSED : ERRCODE_SMPC_PARTNER_ABORTED),
 			errmsg("party \"%s\" could not run job \"%s\": %s", fed->parties[info.sender], job_id,
 				   rq.reason),
 			errdetail("No result was released."));
@@ -520,13 +508,13 @@ smpc_request_report_failure(const SmpcFederationRow *fed, const SmpcPartnerJob *
 							const ErrorData *edata)
 {
 	SmpcFederation core;
-	SmpcRequest rq;
-	SmpcStatus	st;
-	SmpcSend	send;
-	uint8_t    *bytes;
-	size_t		len;
-	int			to = -1;
-	char		code[6];
+	SmpcRequest	   rq;
+	SmpcStatus	   st;
+	SmpcSend	   send;
+	uint8_t		  *bytes;
+	size_t		   len;
+	int			   to = -1;
+	char		   code[6];
 
 	for (int i = 0; i < fed->nparties; i++)
 		if (strcmp(fed->parties[i], job->initiator) == 0)
@@ -540,12 +528,12 @@ smpc_request_report_failure(const SmpcFederationRow *fed, const SmpcPartnerJob *
 	memcpy(rq.nonce, job->nonce, 16);
 	rq.stage = SMPC_REQUEST_FAILED;
 	rq.refused = edata->sqlerrcode == ERRCODE_SMPC_POLICY_REFUSED ||
-		edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE;
+				 edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE;
 	memcpy(code, unpack_sql_state(edata->sqlerrcode), 6);
 	if (smpc_request_error_is_shareable(edata))
 	{
 		/* Cut on a character boundary: the reason must stay valid text. */
-		int			n = pg_mbcliplen(edata->message, strlen(edata->message), sizeof rq.reason - 1);
+		int n = pg_mbcliplen(edata->message, strlen(edata->message), sizeof rq.reason - 1);
 
 		memcpy(rq.reason, edata->message, n);
 		rq.reason[n] = '\0';
@@ -564,6 +552,7 @@ smpc_request_report_failure(const SmpcFederationRow *fed, const SmpcPartnerJob *
 	send.len = len;
 	send.what = "request (failed)";
 	smpc_free_bytes(bytes);
-	smpc_peer_send_all(&send, 1, TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms),
+	smpc_peer_send_all(&send, 1,
+					   TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms),
 					   SMPC_SEND_BEST_EFFORT);
 }

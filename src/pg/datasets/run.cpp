@@ -31,12 +31,11 @@ PG_FUNCTION_INFO_V1(smpc_run);
 static char *
 smpc_run_new_job_id(const char *dataset, const char *aggregate, const char *column)
 {
-	uint8		r[8];
-	char		hex[17];
+	uint8 r[8];
+	char  hex[17];
 
 	if (!pg_strong_random(r, sizeof r))
-		ereport(ERROR,
-				errcode(ERRCODE_INTERNAL_ERROR),
+		ereport(ERROR, errcode(ERRCODE_INTERNAL_ERROR),
 				errmsg("could not generate a random job id"));
 	for (int i = 0; i < 8; i++)
 		snprintf(hex + 2 * i, 3, "%02x", r[i]);
@@ -47,19 +46,20 @@ smpc_run_new_job_id(const char *dataset, const char *aggregate, const char *colu
 static Datum
 smpc_run_covers(const SmpcFederationRow *fed, const char *job_id, bool *isnull)
 {
-	char	   *covers = smpc_job_stored_covers(fed, job_id);
-	List	   *names = NIL;
-	Datum	   *elems;
-	int			n = 0;
-	ListCell   *lc;
+	char	 *covers = smpc_job_stored_covers(fed, job_id);
+	List	 *names = NIL;
+	Datum	 *elems;
+	int		  n = 0;
+	ListCell *lc;
 
 	*isnull = covers == NULL;
 	if (covers == NULL)
 		return (Datum) 0;
-	for (char *save = NULL, *tok = strtok_r(covers, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	for (char *save = NULL, *tok = strtok_r(covers, ",", &save); tok;
+		 tok = strtok_r(NULL, ",", &save))
 		names = lappend(names, tok);
 	elems = (Datum *) palloc(sizeof(Datum) * Max(list_length(names), 1));
-	foreach(lc, names)
+	foreach (lc, names)
 		elems[n++] = CStringGetTextDatum((const char *) lfirst(lc));
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
@@ -67,27 +67,27 @@ smpc_run_covers(const SmpcFederationRow *fed, const char *job_id, bool *isnull)
 Datum
 smpc_run(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ReturnSetInfo	  *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	SmpcFederationRow *fed;
-	SmpcDataset *ds;
-	char	   *dataset;
-	char	   *aggregate;
-	char	   *column;
-	char	   *job_id;
-	const char *value_class;
-	SmpcRequestRun run;
-	uint8		nonce[16];
-	SmpcJobContext *jctx = smpc_job_context();
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	SmpcDataset		  *ds;
+	char			  *dataset;
+	char			  *aggregate;
+	char			  *column;
+	char			  *job_id;
+	const char		  *value_class;
+	SmpcRequestRun	   run;
+	uint8			   nonce[16];
+	SmpcJobContext	  *jctx = smpc_job_context();
+	Datum			   values[3];
+	bool			   nulls[3] = {false, false, false};
+	MemoryContext	   cxt = CurrentMemoryContext;
+	ResourceOwner	   owner = CurrentResourceOwner;
 
 	for (int i = 0; i < 4; i++)
 		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					errmsg("federation, dataset, aggregate and column of smpc_run must not be NULL"));
+			ereport(
+				ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("federation, dataset, aggregate and column of smpc_run must not be NULL"));
 	smpc_inbox_require();
 	fed = smpc_load_federation(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
 	dataset = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -95,31 +95,31 @@ smpc_run(PG_FUNCTION_ARGS)
 	column = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	if (strcmp(aggregate, "sum") != 0 && strcmp(aggregate, "count") != 0 &&
 		strcmp(aggregate, "avg") != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("smpc_run computes sum, count or avg, not \"%s\"", aggregate));
 	job_id = PG_ARGISNULL(4) ? smpc_run_new_job_id(dataset, aggregate, column)
-		: text_to_cstring(PG_GETARG_TEXT_PP(4));
+							 : text_to_cstring(PG_GETARG_TEXT_PP(4));
 	if (!smpc_party_is_input(fed, fed->self))
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("smpc_run starts jobs at a party that supplies an input, and party \"%s\" supplies none in federation \"%s\"",
+		ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("smpc_run starts jobs at a party that supplies an input, and party \"%s\" "
+					   "supplies none in federation \"%s\"",
 					   fed->self_name, fed->name),
 				errhint("Start the job at a data owner of the federation."));
 	ds = smpc_dataset_load(fed, dataset);
 	if (ds == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("dataset \"%s\" is not published to federation \"%s\" here", dataset, fed->name),
-				errhint("An smpc_admin publishes it at every party with smpc.publish('%s', '%s', query, columns).",
-						fed->name, dataset));
+		ereport(
+			ERROR, errcode(ERRCODE_UNDEFINED_OBJECT),
+			errmsg("dataset \"%s\" is not published to federation \"%s\" here", dataset, fed->name),
+			errhint("An smpc_admin publishes it at every party with smpc.publish('%s', '%s', "
+					"query, columns).",
+					fed->name, dataset));
 	smpc_dataset_admit(fed, ds, aggregate, column, NULL);
 	value_class = smpc_dataset_value_class(ds, column, aggregate, InvalidOid);
 	if (value_class == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		ereport(ERROR, errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("dataset \"%s\" has no query here", dataset),
-				errhint("Publish it again with its query: party \"%s\" supplies an input in federation \"%s\".",
+				errhint("Publish it again with its query: party \"%s\" supplies an input in "
+						"federation \"%s\".",
 						fed->self_name, fed->name));
 	smpc_check_result_grant(fed);
 
@@ -128,12 +128,12 @@ smpc_run(PG_FUNCTION_ARGS)
 	run.fed = fed;
 	run.job_id = job_id;
 	run.launched = (bool *) palloc0(sizeof(bool) * fed->nparties);
-	snprintf(run.request.descriptor, sizeof run.request.descriptor, "%s(%s)", aggregate, value_class);
+	snprintf(run.request.descriptor, sizeof run.request.descriptor, "%s(%s)", aggregate,
+			 value_class);
 	strlcpy(run.request.dataset, dataset, sizeof run.request.dataset);
 	strlcpy(run.request.column, column, sizeof run.request.column);
 	if (!pg_strong_random(nonce, sizeof nonce))
-		ereport(ERROR,
-				errcode(ERRCODE_INTERNAL_ERROR),
+		ereport(ERROR, errcode(ERRCODE_INTERNAL_ERROR),
 				errmsg("could not generate a random nonce"));
 	memcpy(run.request.nonce, nonce, sizeof nonce);
 
@@ -161,7 +161,7 @@ smpc_run(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		jctx->request_nonce = NULL;
 		MemoryContextSwitchTo(cxt);

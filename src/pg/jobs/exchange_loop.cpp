@@ -36,8 +36,8 @@ static TimestampTz
 smpc_round_deadline(TimestampTz job_start, int round)
 {
 	TimestampTz by_entry = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), smpc_timeout_ms);
-	TimestampTz by_round = TimestampTzPlusMilliseconds(job_start,
-													   (int64) smpc_timeout_ms * Max(round, 1));
+	TimestampTz by_round =
+		TimestampTzPlusMilliseconds(job_start, (int64) smpc_timeout_ms * Max(round, 1));
 
 	return Max(by_entry, by_round);
 }
@@ -51,8 +51,8 @@ smpc_show_progress(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 				   SmpcJobStatus *shown)
 {
 	SmpcJobStatus now;
-	int			type = smpc_job_round_type(job);
-	char	   *missing = smpc_party_list(fed, smpc_job_missing_mask(job), ",");
+	int			  type = smpc_job_round_type(job);
+	char		 *missing = smpc_party_list(fed, smpc_job_missing_mask(job), ",");
 
 	memset(&now, 0, sizeof now);
 	now.state = SMPC_JOB_RUNNING;
@@ -71,11 +71,11 @@ smpc_show_progress(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 static void
 smpc_free_messages(List *msgs)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	foreach(lc, msgs)
+	foreach (lc, msgs)
 	{
-		bytea	   *m = (bytea *) lfirst(lc);
+		bytea *m = (bytea *) lfirst(lc);
 
 		explicit_bzero(m, VARSIZE(m));
 	}
@@ -100,21 +100,21 @@ static void
 smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 {
 	const SmpcFederationRow *fed = x->fed;
-	const uint8 *key = x->key;
-	bool		tolerant = x->tolerant;
-	SmpcJobContext *ctx = x->ctx;
-	MemoryContext pass_cxt;
-	SmpcStatus	st;
-	int			round;
-	TimestampTz started = GetCurrentTimestamp();
-	TimestampTz deadline;
-	List	   *waiting;
-	ListCell   *lc;
-	char	   *gone = NULL;	/* a partner for which the job ended */
-	bool		gone_grace = false;
-	bool		last_look = false;	/* the inbox was read after the deadline */
-	bool		shares_closed = false;	/* deliveries of shares are refused now */
-	SmpcJobStatus shown;
+	const uint8				*key = x->key;
+	bool					 tolerant = x->tolerant;
+	SmpcJobContext			*ctx = x->ctx;
+	MemoryContext			 pass_cxt;
+	SmpcStatus				 st;
+	int						 round;
+	TimestampTz				 started = GetCurrentTimestamp();
+	TimestampTz				 deadline;
+	List					*waiting;
+	ListCell				*lc;
+	char					*gone = NULL; /* a partner for which the job ended */
+	bool					 gone_grace = false;
+	bool					 last_look = false;		/* the inbox was read after the deadline */
+	bool					 shares_closed = false; /* deliveries of shares are refused now */
+	SmpcJobStatus			 shown;
 
 	memset(&shown, 0, sizeof shown);
 
@@ -125,9 +125,9 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 	 * partner's retry (protocol/aggregation_job.hpp, "Dead runs").
 	 */
 	waiting = smpc_inbox_take(key);
-	foreach(lc, waiting)
+	foreach (lc, waiting)
 	{
-		bytea	   *m = (bytea *) lfirst(lc);
+		bytea		   *m = (bytea *) lfirst(lc);
 		SmpcMessageInfo info;
 
 		/* Their calls came before this run: they get this party's share sent. */
@@ -149,13 +149,13 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 	/* From now on an abort reaches the partners (they hold this run's first messages). */
 	ctx->exchanged = true;
 
-	pass_cxt = AllocSetContextCreate(CurrentMemoryContext, "smpc exchange pass",
-									 ALLOCSET_DEFAULT_SIZES);
+	pass_cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "smpc exchange pass", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(pass_cxt);
 	while (!smpc_job_finished(job))
 	{
-		List	   *msgs;
-		long		remaining;
+		List *msgs;
+		long  remaining;
 
 		/* What the last pass allocated is done with (gone lives in x->cxt). */
 		MemoryContextReset(pass_cxt);
@@ -167,30 +167,30 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 		}
 		else
 			msgs = smpc_inbox_take(key);
-		foreach(lc, msgs)
+		foreach (lc, msgs)
 		{
-			bytea	   *m = (bytea *) lfirst(lc);
+			bytea *m = (bytea *) lfirst(lc);
 
 			/* A partner's report that the job it was asked to run could not begin. */
 			if (smpc_filed_type(m) == SMPC_MSG_REQUEST)
 			{
 				if (ctx->read_report != NULL && ctx->request_nonce != NULL)
-					ctx->read_report(fed, x->job_id, ctx->request_nonce,
-									 (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ);
+					ctx->read_report(fed, x->job_id, ctx->request_nonce, (const uint8 *) VARDATA(m),
+									 VARSIZE(m) - VARHDRSZ);
 			}
 			else if (!smpc_job_receive(job, (const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ, &st))
 				smpc_raise_status(&st);
 		}
 		smpc_free_messages(msgs);
 		{
-			int			from;
+			int from;
 
 			/* (Only a different federation definition is reported this way.) */
 			if (smpc_handover_rejected(key, &from, &st))
-				ereport(ERROR,
-						errcode(ERRCODE_SMPC_FEDERATION_MISMATCH),
+				ereport(ERROR, errcode(ERRCODE_SMPC_FEDERATION_MISMATCH),
 						errmsg("this party refused a message of party \"%s\": %s",
-							   from >= 0 && from < fed->nparties ? fed->parties[from] : "?", st.message),
+							   from >= 0 && from < fed->nparties ? fed->parties[from] : "?",
+							   st.message),
 						st.detail[0] ? errdetail("%s", st.detail) : 0,
 						st.hint[0] ? errhint("%s", st.hint) : 0);
 		}
@@ -207,8 +207,8 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 		if (gone != NULL && !gone_grace)
 		{
 			gone_grace = true;
-			deadline = Min(deadline, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-																	SMPC_GONE_GRACE_MS));
+			deadline = Min(deadline,
+						   TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_GONE_GRACE_MS));
 		}
 
 		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
@@ -236,18 +236,17 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 			continue;
 		}
 		if (remaining <= 0 && gone != NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_PARTNER_ABORTED),
+			ereport(ERROR, errcode(ERRCODE_SMPC_PARTNER_ABORTED),
 					errmsg("the job ended at a partner while it ran here"),
 					errdetail_internal("%s.", gone),
 					errhint("No result was released here; the job can be run again."));
 		if (remaining <= 0)
 		{
-			char		missing[1024];
-			char		dead[2048];
-			char		dropouts[2048];
+			char		   missing[1024];
+			char		   dead[2048];
+			char		   dropouts[2048];
 			StringInfoData detail;
-			bool		went_on;
+			bool		   went_on;
 
 			smpc_job_describe_missing(job, missing, sizeof missing);
 			/* A job that tolerates dropouts may go on without the late ones. */
@@ -255,9 +254,8 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 				smpc_raise_status(&st);
 			if (went_on)
 			{
-				ereport(LOG,
-						errmsg("smpc: job goes on without %s: no answer within %s", missing,
-							   smpc_format_timeout()));
+				ereport(LOG, errmsg("smpc: job goes on without %s: no answer within %s", missing,
+									smpc_format_timeout()));
 				round = smpc_job_round(job);
 				deadline = smpc_round_deadline(started, round);
 				last_look = false;
@@ -272,17 +270,17 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 			smpc_job_dropouts(job, dropouts, sizeof dropouts);
 			if (dropouts[0])
 				appendStringInfo(&detail, " Without: %s.", dropouts);
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+			ereport(ERROR, errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
 					errmsg("timed out after %s waiting for %s", smpc_format_timeout(), missing),
 					errdetail("%s", detail.data),
-					errhint("The job can be run again once every party runs it within smpc.timeout of the others."));
+					errhint("The job can be run again once every party runs it within smpc.timeout "
+							"of the others."));
 		}
 		if (msgs == NIL)
 		{
 			smpc_show_progress(job, fed, key, &shown);
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 remaining, PG_WAIT_EXTENSION);
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining,
+							 PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 		}
 	}
@@ -302,12 +300,12 @@ void
 smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 {
 	const SmpcFederationRow *fed = x->fed;
-	const SmpcJobSpec *req = x->req;
-	const char *job_id = x->job_id;
-	SmpcFederation core;
-	SmpcStatus	st;
-	SmpcJob    *volatile job;
-	SmpcJobShape shape;
+	const SmpcJobSpec		*req = x->req;
+	const char				*job_id = x->job_id;
+	SmpcFederation			 core;
+	SmpcStatus				 st;
+	SmpcJob *volatile job;
+	SmpcJobShape  shape;
 	MemoryContext cxt = CurrentMemoryContext;
 
 	shape.width = req->width;
@@ -328,9 +326,9 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 
 	PG_TRY();
 	{
-		char		dropouts[2048];
-		uint64		covered;
-		uint64		inputs_all = 0;
+		char   dropouts[2048];
+		uint64 covered;
+		uint64 inputs_all = 0;
 
 		smpc_exchange_loop(job, x);
 		/*
@@ -368,7 +366,7 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();

@@ -41,20 +41,20 @@ typedef struct SmpcPendingJob
 	char	   *federation;
 	char	   *job_id;
 	char	   *descriptor;
-	char	   *result;			/* "v1,v2": joint values in fixed point; NULL: contributed */
-	char	   *covers;			/* "a,b,c": input parties covered, or NULL */
-	char	   *started_by;		/* role that ran the job (row-level security) */
+	char	   *result;		/* "v1,v2": joint values in fixed point; NULL: contributed */
+	char	   *covers;		/* "a,b,c": input parties covered, or NULL */
+	char	   *started_by; /* role that ran the job (row-level security) */
 	uint8		key[32];
 	TimestampTz started;
 	TimestampTz finished;
-	bool		verified;		/* the released result was verified */
+	bool		verified; /* the released result was verified */
 	bool		written;
 } SmpcPendingJob;
 
 /* Jobs released by this transaction (in TopTransactionContext). */
 static List *smpc_pending = NIL;
 /* Set while writing: our own INSERT's ExecutorFinish must not write again. */
-static bool smpc_writing = false;
+static bool						smpc_writing = false;
 static ExecutorFinish_hook_type smpc_prev_executor_finish = NULL;
 
 /* "v1,v2,-" from outputs; "-" marks a suppressed value. */
@@ -66,7 +66,7 @@ smpc_result_text(const __int128 *outputs, int width, const bool *suppressed)
 	initStringInfo(&buf);
 	for (int i = 0; i < width; i++)
 	{
-		char		num[64];
+		char num[64];
 
 		if (suppressed && suppressed[i])
 			strlcpy(num, "-", sizeof num);
@@ -99,8 +99,7 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 		smpc_format_scaled(outputs[0], 0, a, sizeof a);
 		return psprintf("count %s", a);
 	}
-	if ((req->aggregate == SMPC_AGG_SUM || req->aggregate == SMPC_AGG_AVG) &&
-		req->shape == NULL)
+	if ((req->aggregate == SMPC_AGG_SUM || req->aggregate == SMPC_AGG_AVG) && req->shape == NULL)
 	{
 		smpc_format_scaled(outputs[0], req->scale, a, sizeof a);
 		if (req->width < 2)
@@ -110,11 +109,11 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 	}
 	/* As smpc.jobs keeps them (formatted once, when the job was recorded). */
 	values = res->result_text ? res->result_text
-		: smpc_result_text(outputs, req->width, res->suppressed);
+							  : smpc_result_text(outputs, req->width, res->suppressed);
 	/* Long vectors: their digest (smpc.jobs keeps the values). */
 	if (req->width > SMPC_AUDIT_MAX_VALUES)
 	{
-		char		hash[65];
+		char hash[65];
 
 		smpc_sha256_hex(values, strlen(values), hash);
 		return psprintf("%d values, sha256 %s (in smpc.jobs)", req->width, hash);
@@ -131,9 +130,9 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 static void
 smpc_parse_result(const char *text, __int128 *outputs, int width, SmpcJobResult *res)
 {
-	char	   *copy = pstrdup(text);
-	char	   *save = NULL;
-	char	   *tok = strtok_r(copy, ",", &save);
+	char *copy = pstrdup(text);
+	char *save = NULL;
+	char *tok = strtok_r(copy, ",", &save);
 
 	res->suppressed = NULL;
 	for (int i = 0; i < width; i++)
@@ -158,25 +157,24 @@ static void
 smpc_job_conflict(const char *fedname, const char *job_id, const char *used_for,
 				  const char *descriptor)
 {
-	ereport(ERROR,
-			errcode(ERRCODE_SMPC_JOB_CONFLICT),
-			errmsg("job id \"%s\" was already used in federation \"%s\" for %s",
-				   job_id, fedname, used_for),
-			errdetail("This call computes %s. A job id is run once; its result is kept.",
-					  descriptor),
-			errhint("Choose a new job id."));
+	ereport(
+		ERROR, errcode(ERRCODE_SMPC_JOB_CONFLICT),
+		errmsg("job id \"%s\" was already used in federation \"%s\" for %s", job_id, fedname,
+			   used_for),
+		errdetail("This call computes %s. A job id is run once; its result is kept.", descriptor),
+		errhint("Choose a new job id."));
 }
 
 /* The error for a job id used in another federation. */
 static void
 smpc_job_other_federation(const char *job_id, const char *other, bool running)
 {
-	ereport(ERROR,
-			errcode(ERRCODE_SMPC_JOB_CONFLICT),
-			running
-			? errmsg("job id \"%s\" is running in federation \"%s\" at this party", job_id, other)
-			: errmsg("job id \"%s\" was already used in federation \"%s\"", job_id, other),
-			errdetail("A job id is used once across all federations of a party: the same job over other parties would reveal the difference of the two results."),
+	ereport(ERROR, errcode(ERRCODE_SMPC_JOB_CONFLICT),
+			running ? errmsg("job id \"%s\" is running in federation \"%s\" at this party", job_id,
+							 other)
+					: errmsg("job id \"%s\" was already used in federation \"%s\"", job_id, other),
+			errdetail("A job id is used once across all federations of a party: the same job over "
+					  "other parties would reveal the difference of the two results."),
 			errhint("Choose a new job id, e.g. one that names the federation."));
 }
 
@@ -185,9 +183,9 @@ bool
 smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
 						__int128 *outputs, int width, SmpcJobResult *res)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	foreach(lc, smpc_pending)
+	foreach (lc, smpc_pending)
 	{
 		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
 
@@ -215,13 +213,13 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
 char *
 smpc_job_stored_covers(const SmpcFederationRow *fed, const char *job_id)
 {
-	ListCell   *lc;
-	Datum		args[2];
+	ListCell		*lc;
+	Datum			 args[2];
 	SmpcOwnerContext owner;
-	char	   *covers = NULL;
-	MemoryContext callercxt = CurrentMemoryContext;
+	char			*covers = NULL;
+	MemoryContext	 callercxt = CurrentMemoryContext;
 
-	foreach(lc, smpc_pending)
+	foreach (lc, smpc_pending)
 	{
 		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
 
@@ -234,13 +232,16 @@ smpc_job_stored_covers(const SmpcFederationRow *fed, const char *job_id)
 	SPI_connect();
 	{
 		static SmpcCachedQuery q = {"SELECT pg_catalog.array_to_string(covers, ',') FROM smpc.jobs "
-			"WHERE federation = $1 AND job_id = $2", 2, {TEXTOID, TEXTOID}, NULL};
+									"WHERE federation = $1 AND job_id = $2",
+									2,
+									{TEXTOID, TEXTOID},
+									NULL};
 
 		smpc_spi_execute(&q, args, NULL, true, 1);
 	}
 	if (SPI_processed == 1)
 	{
-		char	   *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
 		covers = text ? MemoryContextStrdup(callercxt, text) : NULL;
 	}
@@ -258,15 +259,15 @@ bool
 smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
 					   __int128 *outputs, int width, SmpcJobResult *res)
 {
-	Datum		args[2];
+	Datum			 args[2];
 	SmpcOwnerContext owner;
-	char	   *used_for = NULL;
-	char	   *result = NULL;
-	char	   *started_by = NULL;
-	char	   *covers = NULL;
-	bool		verified = false;
-	char	   *federation = NULL;
-	MemoryContext callercxt = CurrentMemoryContext;
+	char			*used_for = NULL;
+	char			*result = NULL;
+	char			*started_by = NULL;
+	char			*covers = NULL;
+	bool			 verified = false;
+	char			*federation = NULL;
+	MemoryContext	 callercxt = CurrentMemoryContext;
 
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = CStringGetTextDatum(job_id);
@@ -274,18 +275,21 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	SPI_connect();
 	{
 		/* This federation's row, else another's. */
-		static SmpcCachedQuery q = {"SELECT descriptor, result, started_by, "
+		static SmpcCachedQuery q = {
+			"SELECT descriptor, result, started_by, "
 			"pg_catalog.array_to_string(covers, ','), federation, coalesce(verified, false) "
-			"FROM smpc.jobs WHERE job_id = $2 ORDER BY federation <> $1 LIMIT 1", 2,
-		{TEXTOID, TEXTOID}, NULL};
+			"FROM smpc.jobs WHERE job_id = $2 ORDER BY federation <> $1 LIMIT 1",
+			2,
+			{TEXTOID, TEXTOID},
+			NULL};
 
 		smpc_spi_execute(&q, args, NULL, true, 1);
 	}
 	if (SPI_processed == 1)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *text;
+		HeapTuple tup = SPI_tuptable->vals[0];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		char	 *text;
 
 		used_for = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
 		text = SPI_getvalue(tup, desc, 2);
@@ -295,7 +299,7 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 		covers = text ? MemoryContextStrdup(callercxt, text) : NULL;
 		federation = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 5));
 		{
-			bool		isnull;
+			bool isnull;
 
 			verified = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 		}
@@ -310,11 +314,11 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	/* A stored result goes back only to the role that ran the job, or an admin. */
 	if (strcmp(started_by, GetUserNameFromId(GetUserId(), false)) != 0 && !superuser() &&
 		!has_privs_of_role(GetUserId(), get_role_oid("smpc_admin", false)))
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("job \"%s\" of federation \"%s\" was released to another role",
-					   job_id, fed->name),
-				errhint("Only the role that ran a job, or smpc_admin, may read its result; choose a new job id."));
+		ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("job \"%s\" of federation \"%s\" was released to another role", job_id,
+					   fed->name),
+				errhint("Only the role that ran a job, or smpc_admin, may read its result; choose "
+						"a new job id."));
 	if (strcmp(used_for, descriptor) != 0)
 		smpc_job_conflict(fed->name, job_id, used_for, descriptor);
 	res->has_result = result != NULL;
@@ -323,14 +327,14 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 	res->verified = verified;
 	if (result == NULL)
 	{
-		ereport(NOTICE,
-				errmsg("this party already contributed its input to job \"%s\"; it learns no result",
-					   job_id));
+		ereport(
+			NOTICE,
+			errmsg("this party already contributed its input to job \"%s\"; it learns no result",
+				   job_id));
 		return true;
 	}
 	smpc_parse_result(result, outputs, width, res);
-	ereport(NOTICE,
-			errmsg("job \"%s\" was already released; returning the stored result", job_id));
+	ereport(NOTICE, errmsg("job \"%s\" was already released; returning the stored result", job_id));
 	return true;
 }
 
@@ -343,9 +347,9 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 void
 smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, const uint8 *key)
 {
-	uint8		id_key[32];
-	char		running_in[64];
-	SmpcStatus	st;
+	uint8	   id_key[32];
+	char	   running_in[64];
+	SmpcStatus st;
 
 	/* No federation is named "": this key is the id's alone. */
 	if (!smpc_job_key("", job_id, strlen(job_id), id_key, &st))
@@ -355,10 +359,9 @@ smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, const uint8 *ke
 		case SMPC_CLAIM_OK:
 			return;
 		case SMPC_CLAIM_RUNNING:
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_JOB_CONFLICT),
-					errmsg("job \"%s\" of federation \"%s\" is running in another session",
-						   job_id, fed->name),
+			ereport(ERROR, errcode(ERRCODE_SMPC_JOB_CONFLICT),
+					errmsg("job \"%s\" of federation \"%s\" is running in another session", job_id,
+						   fed->name),
 					errhint("Wait for it to finish, or choose another job id."));
 			break;
 		default:
@@ -370,9 +373,9 @@ smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, const uint8 *ke
 bool
 smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
 {
-	Datum		args[2];
+	Datum			 args[2];
 	SmpcOwnerContext owner;
-	bool		found;
+	bool			 found;
 
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = CStringGetTextDatum(job_id);
@@ -380,7 +383,9 @@ smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
 	SPI_connect();
 	{
 		static SmpcCachedQuery q = {"SELECT 1 FROM smpc.jobs WHERE federation = $1 AND job_id = $2",
-		2, {TEXTOID, TEXTOID}, NULL};
+									2,
+									{TEXTOID, TEXTOID},
+									NULL};
 
 		smpc_spi_execute(&q, args, NULL, true, 1);
 	}
@@ -394,9 +399,9 @@ smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
 static void
 smpc_write_pending(void)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	bool		pushed = false;
+	bool pushed = false;
 
 	if (smpc_pending == NIL || smpc_writing || IsInParallelMode())
 		return;
@@ -407,13 +412,13 @@ smpc_write_pending(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pushed = true;
 	}
-	foreach(lc, smpc_pending)
+	foreach (lc, smpc_pending)
 	{
-		SmpcPendingJob *p = (SmpcPendingJob *) lfirst(lc);
-		Datum		args[9];
-		char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		SmpcPendingJob	*p = (SmpcPendingJob *) lfirst(lc);
+		Datum			 args[9];
+		char			 nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 		SmpcOwnerContext owner;
-		uint64		inserted;
+		uint64			 inserted;
 
 		if (p->written)
 			continue;
@@ -432,13 +437,16 @@ smpc_write_pending(void)
 		smpc_begin_as_owner(&owner);
 		SPI_connect();
 		{
-			static SmpcCachedQuery q = {"INSERT INTO smpc.jobs (federation, job_id, descriptor, "
+			static SmpcCachedQuery q = {
+				"INSERT INTO smpc.jobs (federation, job_id, descriptor, "
 				"state, result, started_at, finished_at, started_by, covers, verified) "
 				"VALUES ($1, $2, $3, CASE WHEN $4 IS NULL THEN 'contributed' "
 				"ELSE 'released' END, $4, $5, $6, $7, pg_catalog.string_to_array($8, ','), $9) "
-				"ON CONFLICT DO NOTHING", 9,
+				"ON CONFLICT DO NOTHING",
+				9,
 				{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
-			TEXTOID, BOOLOID}, NULL};
+				 TEXTOID, BOOLOID},
+				NULL};
 
 			smpc_spi_execute(&q, args, nulls, false, 0);
 		}
@@ -446,10 +454,10 @@ smpc_write_pending(void)
 		SPI_finish();
 		smpc_end_as_owner(&owner);
 		if (inserted != 1)
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_JOB_CONFLICT),
-					errmsg("job \"%s\" of federation \"%s\" was recorded by another session meanwhile",
-						   p->job_id, p->federation));
+			ereport(
+				ERROR, errcode(ERRCODE_SMPC_JOB_CONFLICT),
+				errmsg("job \"%s\" of federation \"%s\" was recorded by another session meanwhile",
+					   p->job_id, p->federation));
 		p->written = true;
 	}
 	if (pushed)
@@ -467,7 +475,7 @@ smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *de
 				const uint8 *key, const __int128 *outputs, int width, TimestampTz started,
 				SmpcJobResult *res)
 {
-	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	MemoryContext	old = MemoryContextSwitchTo(TopTransactionContext);
 	SmpcPendingJob *p = (SmpcPendingJob *) palloc0(sizeof(SmpcPendingJob));
 
 	p->federation = pstrdup(fed->name);
@@ -499,7 +507,7 @@ smpc_executor_finish(QueryDesc *queryDesc)
 static void
 smpc_records_xact_callback(XactEvent event, void *arg)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
 	switch (event)
 	{
@@ -510,9 +518,9 @@ smpc_records_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
-			foreach(lc, smpc_pending)
+			foreach (lc, smpc_pending)
 				smpc_inbox_unregister(((SmpcPendingJob *) lfirst(lc))->key);
-			smpc_pending = NIL;	/* memory goes with TopTransactionContext */
+			smpc_pending = NIL; /* memory goes with TopTransactionContext */
 			smpc_writing = false;
 			break;
 		default:

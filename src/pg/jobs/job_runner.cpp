@@ -27,9 +27,9 @@ extern "C" {
  * The job context of this backend (jobs.h), and the privacy charge of the
  * job it runs, if any (policy/privacy.cpp).
  */
-static SmpcJobContext smpc_context;
+static SmpcJobContext	 smpc_context;
 static SmpcPrivacyCharge smpc_charge;
-static volatile bool smpc_charged = false;
+static volatile bool	 smpc_charged = false;
 
 SmpcJobContext *
 smpc_job_context(void)
@@ -40,7 +40,7 @@ smpc_job_context(void)
 __int128 *
 smpc_alloc_values(int n)
 {
-	char	   *raw = (char *) palloc0(sizeof(__int128) * (Size) Max(n, 1) + 16);
+	char *raw = (char *) palloc0(sizeof(__int128) * (Size) Max(n, 1) + 16);
 
 	return (__int128 *) TYPEALIGN(16, raw);
 }
@@ -52,33 +52,34 @@ smpc_alloc_values(int n)
  * checks that a party without an input role aggregated no rows.
  */
 static void
-smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobSpec *req, bool *needed,
-			   bool *tolerant, bool *symmetric)
+smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobSpec *req, bool *needed, bool *tolerant,
+			   bool *symmetric)
 {
 	SmpcFederation core;
-	SmpcStatus	st;
-	bool		self_input;
-	bool		self_compute;
-	bool		self_output;
-	bool		inputs_compute = true;
-	bool		every_role = true;
+	SmpcStatus	   st;
+	bool		   self_input;
+	bool		   self_compute;
+	bool		   self_output;
+	bool		   inputs_compute = true;
+	bool		   every_role = true;
 
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_federation_roles(&core, fed->self, &self_input, &self_compute, &self_output, &st))
 		smpc_raise_status(&st);
 	if (!self_input && req->inputs_present && req->rows > 0)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("party \"%s\" supplies no input in federation \"%s\", but the aggregate read %lld rows",
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("party \"%s\" supplies no input in federation \"%s\", but the aggregate "
+					   "read %lld rows",
 					   fed->self_name, fed->name, (long long) req->rows),
 				errdetail("Its role is to compute or to receive the result."),
 				errhint("Run SELECT smpc_join('%s', '%s', job_id) here instead.",
-						smpc_aggregate_name(req->aggregate), smpc_value_class_name(req->value_class)));
+						smpc_aggregate_name(req->aggregate),
+						smpc_value_class_name(req->value_class)));
 	for (int i = 0; i < fed->nparties; i++)
 	{
-		bool		input;
-		bool		compute;
-		bool		output;
+		bool input;
+		bool compute;
+		bool output;
 
 		if (!smpc_federation_roles(&core, i, &input, &compute, &output, &st))
 			smpc_raise_status(&st);
@@ -107,19 +108,20 @@ smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobSpec *req)
 	 * cell and two more), plus the job id and the federation definition a
 	 * share carries.
 	 */
-	Size		bytes = (Size) (req->width + req->cells + 2) * 16 + strlen(req->job_id) + 8192 + 1024;
-	int			slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
-	int			needed = (fed->nparties - 1) * 2 * slots;
+	Size bytes = (Size) (req->width + req->cells + 2) * 16 + strlen(req->job_id) + 8192 + 1024;
+	int	 slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
+	int	 needed = (fed->nparties - 1) * 2 * slots;
 
 	if (needed > smpc_max_messages)
-		ereport(ERROR,
-				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				errmsg("job \"%s\" needs %d inbox slots, more than smpc.max_messages (%d)",
-					   req->job_id, needed, smpc_max_messages),
-				errdetail("Each of the %d partners may file two messages of %d slots of 32 kB at once.",
-						  fed->nparties - 1, slots),
-				errhint("Raise smpc.max_messages to at least %d at every party (server restart), or use fewer keys or buckets.",
-						needed));
+		ereport(
+			ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			errmsg("job \"%s\" needs %d inbox slots, more than smpc.max_messages (%d)", req->job_id,
+				   needed, smpc_max_messages),
+			errdetail("Each of the %d partners may file two messages of %d slots of 32 kB at once.",
+					  fed->nparties - 1, slots),
+			errhint("Raise smpc.max_messages to at least %d at every party (server restart), or "
+					"use fewer keys or buckets.",
+					needed));
 }
 
 /*
@@ -128,17 +130,17 @@ smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobSpec *req)
  * Sets the audit record's policy.
  */
 static bool
-smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req,
-					 const char *descriptor, SmpcJobContext *ctx, SmpcAuditRecord *audit,
-					 __int128 *outputs, SmpcJobResult *res)
+smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const char *descriptor,
+					 SmpcJobContext *ctx, SmpcAuditRecord *audit, __int128 *outputs,
+					 SmpcJobResult *res)
 {
-	uint8		key[32];
-	SmpcStatus	st;
+	uint8		  key[32];
+	SmpcStatus	  st;
 	volatile bool stored = false;
-	TimestampTz started = GetCurrentTimestamp();
-	bool	   *needed = (bool *) palloc0(sizeof(bool) * fed->nparties);
-	bool		tolerant;
-	bool		symmetric;
+	TimestampTz	  started = GetCurrentTimestamp();
+	bool		 *needed = (bool *) palloc0(sizeof(bool) * fed->nparties);
+	bool		  tolerant;
+	bool		  symmetric;
 
 	/* Everything that can be checked locally is checked before any message leaves. */
 	smpc_job_peers(fed, req, needed, &tolerant, &symmetric);
@@ -185,13 +187,13 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req,
 		stored = smpc_job_lookup_stored(fed, req->job_id, descriptor, outputs, req->width, res);
 		if (!stored)
 		{
-			SmpcPolicy	policy;
+			SmpcPolicy policy;
 
 			/* An earlier attempt that opened anything spent the id. */
 			smpc_spent_check(fed, req->job_id);
-			char		described[512];
-			double	   *noise = NULL;
-			bool		holds_data = req->inputs_present && smpc_party_is_input(fed, fed->self);
+			char	described[512];
+			double *noise = NULL;
+			bool	holds_data = req->inputs_present && smpc_party_is_input(fed, fed->self);
 
 			/* A new computation: this party's release policy must admit it. */
 			smpc_policy_for_job(fed, req->bounds, &policy);
@@ -262,11 +264,11 @@ void
 smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *outputs,
 			 SmpcJobResult *res)
 {
-	char	   *descriptor;
-	size_t		job_id_len = strlen(req->job_id);
+	char		   *descriptor;
+	size_t			job_id_len = strlen(req->job_id);
 	SmpcAuditRecord audit;
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool computed = false;
+	MemoryContext	cxt = CurrentMemoryContext;
+	volatile bool	computed = false;
 	SmpcJobContext *ctx = smpc_job_context();
 
 	memset(res, 0, sizeof *res);
@@ -275,12 +277,10 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 	smpc_charged = false;
 	smpc_inbox_require();
 	if (IsParallelWorker())
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+		ereport(ERROR, errcode(ERRCODE_INVALID_TRANSACTION_STATE),
 				errmsg("smpc jobs cannot run in a parallel worker"));
 	if (job_id_len == 0 || job_id_len > 16384)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("job id must be between 1 and 16384 bytes long"));
 	/*
 	 * A job on a published dataset is named after it: a job id taken by a
@@ -288,16 +288,16 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 	 * under the same id (that is a different computation, SM005).
 	 */
 	if (smpc_epsilon > 0 && (ctx->dataset != NULL || req->kinds == NULL))
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("smpc.epsilon does not apply to %s", ctx->dataset
-					   ? "jobs on published datasets yet" : "this job"),
+		ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("smpc.epsilon does not apply to %s",
+					   ctx->dataset ? "jobs on published datasets yet" : "this job"),
 				errhint("SET smpc.epsilon = 0 for this job."));
-	descriptor = psprintf("%s(%s)%s%s%s%s", smpc_aggregate_name(req->aggregate),
-						  smpc_value_class_name(req->value_class),
-						  req->shape ? req->shape : "", ctx->dataset ? " on " : "",
-						  ctx->dataset ? ctx->dataset : "",
-						  smpc_epsilon > 0 ? psprintf(" with epsilon %s", double_to_shortest_decimal(smpc_epsilon)) : "");
+	descriptor = psprintf(
+		"%s(%s)%s%s%s%s", smpc_aggregate_name(req->aggregate),
+		smpc_value_class_name(req->value_class), req->shape ? req->shape : "",
+		ctx->dataset ? " on " : "", ctx->dataset ? ctx->dataset : "",
+		smpc_epsilon > 0 ? psprintf(" with epsilon %s", double_to_shortest_decimal(smpc_epsilon))
+						 : "");
 	if (strlen(descriptor) > 255)
 		elog(ERROR, "smpc job descriptor \"%s\" is too long", descriptor);
 
@@ -308,7 +308,7 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();

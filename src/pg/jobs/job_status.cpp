@@ -45,9 +45,9 @@ smpc_running_jobs(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	SmpcJobStatus *rows;
-	int		   *pids;
-	int			n;
-	bool		sees_all;
+	int			  *pids;
+	int			   n;
+	bool		   sees_all;
 
 	InitMaterializedSRF(fcinfo, 0);
 	sees_all = smpc_sees_all();
@@ -84,28 +84,27 @@ smpc_running_jobs(PG_FUNCTION_ARGS)
 Datum
 smpc_cancel_job(PG_FUNCTION_ARGS)
 {
-	char	   *federation = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	text	   *job_id = PG_GETARG_TEXT_PP(1);
-	uint8		key[32];
-	SmpcStatus	st;
-	Oid			roleid = InvalidOid;
-	int			pid;
+	char	  *federation = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	text	  *job_id = PG_GETARG_TEXT_PP(1);
+	uint8	   key[32];
+	SmpcStatus st;
+	Oid		   roleid = InvalidOid;
+	int		   pid;
 
 	smpc_inbox_require();
-	(void) smpc_load_federation(federation, false);	/* errors when there is none */
+	(void) smpc_load_federation(federation, false); /* errors when there is none */
 	if (!smpc_job_key(federation, VARDATA_ANY(job_id), VARSIZE_ANY_EXHDR(job_id), key, &st))
 		smpc_raise_status(&st);
 	pid = smpc_inbox_pid_of(key, &roleid);
 	if (pid == 0)
 		PG_RETURN_BOOL(false);
 	if (!smpc_may_see(roleid, smpc_sees_all()))
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("permission denied to cancel job \"%s\" of federation \"%s\"",
 					   text_to_cstring(job_id), federation),
-				errdetail("Only the role that runs a job, an smpc_admin member or a superuser may cancel it."));
+				errdetail("Only the role that runs a job, an smpc_admin member or a superuser may "
+						  "cancel it."));
 	if (kill(pid, SIGINT) != 0)
-		ereport(WARNING,
-				errmsg("could not send a cancel request to process %d: %m", pid));
+		ereport(WARNING, errmsg("could not send a cancel request to process %d: %m", pid));
 	PG_RETURN_BOOL(true);
 }

@@ -17,8 +17,8 @@
  * (datasets/requests.cpp reads it): raises when it is one for the call
  * `nonce`, else ignores it.
  */
-typedef void (*SmpcReportReader) (const SmpcFederationRow *fed, const char *job_id,
-								  const uint8 *nonce, const uint8 *data, size_t len);
+typedef void (*SmpcReportReader)(const SmpcFederationRow *fed, const char *job_id,
+								 const uint8 *nonce, const uint8 *data, size_t len);
 
 /*
  * The job this backend runs next, or runs now. The layers above (datasets/)
@@ -29,12 +29,12 @@ typedef void (*SmpcReportReader) (const SmpcFederationRow *fed, const char *job_
  */
 typedef struct SmpcJobContext
 {
-	const char *initiator;		/* the partner that asked for the job, or NULL */
-	const char *dataset;		/* "dataset.column" of a job on a published dataset, or NULL */
-	const uint8 *request_nonce; /* the call whose partners' failure reports count, or NULL */
+	const char		*initiator;		/* the partner that asked for the job, or NULL */
+	const char		*dataset;		/* "dataset.column" of a job on a published dataset, or NULL */
+	const uint8		*request_nonce; /* the call whose partners' failure reports count, or NULL */
 	SmpcReportReader read_report;	/* reads those reports (with request_nonce) */
-	bool		entered;		/* smpc_run_job was called */
-	bool		exchanged;		/* its round-1 messages went out */
+	bool			 entered;		/* smpc_run_job was called */
+	bool			 exchanged;		/* its round-1 messages went out */
 } SmpcJobContext;
 
 extern SmpcJobContext *smpc_job_context(void);
@@ -50,29 +50,29 @@ extern void smpc_spent_record(const SmpcFederationRow *fed, const char *job_id,
  */
 typedef struct SmpcJobSpec
 {
-	const char *job_id;
-	SmpcAggregate aggregate;
+	const char	  *job_id;
+	SmpcAggregate  aggregate;
 	SmpcValueClass value_class;
 	/* What else the job's descriptor names, e.g. " by 12 groups of domain ab12..." */
-	const char *shape;
-	int			width;
-	int			scale;			/* fixed point of the sum slot */
-	int			count_index;	/* slot holding the row count, or -1 */
-	int			cells;			/* grouped jobs (SmpcJobShape); 0: not grouped */
-	int			cell_width;
-	int			cell_count;
-	__int128   *inputs;			/* width values (smpc_alloc_values) */
-	bool		inputs_present; /* false: this party supplies no input */
-	int64		rows;			/* local rows aggregated (a non-input party must have none) */
-	const SmpcBounds *bounds;	/* that applied to the input (not for count) */
-	int64		outside;		/* input values outside the bounds */
+	const char		 *shape;
+	int				  width;
+	int				  scale;	   /* fixed point of the sum slot */
+	int				  count_index; /* slot holding the row count, or -1 */
+	int				  cells;	   /* grouped jobs (SmpcJobShape); 0: not grouped */
+	int				  cell_width;
+	int				  cell_count;
+	__int128		 *inputs;		  /* width values (smpc_alloc_values) */
+	bool			  inputs_present; /* false: this party supplies no input */
+	int64			  rows;			  /* local rows aggregated (a non-input party must have none) */
+	const SmpcBounds *bounds;		  /* that applied to the input (not for count) */
+	int64			  outside;		  /* input values outside the bounds */
 	/*
 	 * Differential privacy (smpc.epsilon): what each value is, repeated
 	 * for every cell (or once for the whole vector): 'c' a count, 's' a
 	 * sum, 'q' a sum of squares. NULL: the job cannot take noise.
 	 */
-	const char *kinds;
-	const char *column;			/* the column aggregated (for messages), or NULL */
+	const char		  *kinds;
+	const char		  *column;	/* the column aggregated (for messages), or NULL */
 	const SmpcSources *sources; /* what the job reads (privacy budgets); NULL: unknown */
 } SmpcJobSpec;
 
@@ -82,12 +82,12 @@ extern __int128 *smpc_alloc_values(int n);
 /* What a job gave this party. */
 typedef struct SmpcJobResult
 {
-	bool		has_result;		/* false: this party only supplied its input */
-	char	   *covers;			/* input parties covered, comma-separated; NULL: unknown */
-	char	   *dropouts;		/* "party c: ...; ..." or NULL */
-	bool	   *suppressed;		/* per output slot: not released (a small cell); NULL: none */
-	const char *result_text;	/* the values as smpc.jobs keeps them ("v1,v2,-"), or NULL */
-	bool		verified;		/* checked against a compute party that changed a value */
+	bool		has_result;	 /* false: this party only supplied its input */
+	char	   *covers;		 /* input parties covered, comma-separated; NULL: unknown */
+	char	   *dropouts;	 /* "party c: ...; ..." or NULL */
+	bool	   *suppressed;	 /* per output slot: not released (a small cell); NULL: none */
+	const char *result_text; /* the values as smpc.jobs keeps them ("v1,v2,-"), or NULL */
+	bool		verified;	 /* checked against a compute party that changed a value */
 } SmpcJobResult;
 
 /*
@@ -96,8 +96,8 @@ typedef struct SmpcJobResult
  * inputs, when res->has_result. A request without inputs (inputs_present
  * false) is that of a party that supplies none.
  */
-extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req,
-						 __int128 *outputs, SmpcJobResult *res);
+extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *outputs,
+						 SmpcJobResult *res);
 
 /*
  * job_records.cpp: released jobs in smpc.jobs. Lookups only read, so they
@@ -132,16 +132,16 @@ extern char *smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outp
 typedef struct SmpcExchange
 {
 	const SmpcFederationRow *fed;
-	const char *job_id;
-	const char *descriptor;
-	const SmpcJobSpec *req;
-	const SmpcPolicy *policy;
-	const double *noise;		/* per value, the exponent of its noise, or NULL: none */
-	const uint8 *key;			/* smpc_job_key */
-	bool		tolerant;		/* the job may go on without partners that drop out */
-	SmpcJobContext *ctx;
-	bool		spent;			/* its spent job id is recorded (spent_ids.cpp) */
-	MemoryContext cxt;			/* outlives the loop's passes (exchange_loop.cpp) */
+	const char				*job_id;
+	const char				*descriptor;
+	const SmpcJobSpec		*req;
+	const SmpcPolicy		*policy;
+	const double			*noise;	   /* per value, the exponent of its noise, or NULL: none */
+	const uint8				*key;	   /* smpc_job_key */
+	bool					 tolerant; /* the job may go on without partners that drop out */
+	SmpcJobContext			*ctx;
+	bool					 spent; /* its spent job id is recorded (spent_ids.cpp) */
+	MemoryContext			 cxt;	/* outlives the loop's passes (exchange_loop.cpp) */
 } SmpcExchange;
 
 /*
@@ -152,7 +152,7 @@ typedef struct SmpcExchange
 static inline int
 smpc_wire_type(const uint8 *data, size_t len)
 {
-	int			type = 0;
+	int type = 0;
 
 	return smpc_message_type(data, len, &type) == SMPC_OK ? type : 0;
 }
@@ -161,9 +161,9 @@ smpc_wire_type(const uint8 *data, size_t len)
 extern void smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res);
 
 /* outbox.cpp: what the exchange loop sends. */
-extern void smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone);
-extern void smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
-							  const ErrorData *edata);
+extern void	 smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone);
+extern void	 smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
+							   const ErrorData *edata);
 extern char *smpc_format_timeout(void);
 
-#endif							/* SMPC_PG_JOBS_JOBS_H */
+#endif /* SMPC_PG_JOBS_JOBS_H */

@@ -38,13 +38,13 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 				  TimestampTz deadline, SmpcSendMode mode, uint64 *unreachable, char **failures,
 				  int *codes)
 {
-	int			n = smpc_job_outbox_size(job);
-	SmpcSend   *sends;
-	int		   *dest;
-	int		   *types;
-	bool	   *sent;
-	bool	   *in_batch;
-	int			nsent = 0;
+	int		  n = smpc_job_outbox_size(job);
+	SmpcSend *sends;
+	int		 *dest;
+	int		 *types;
+	bool	 *sent;
+	bool	 *in_batch;
+	int		  nsent = 0;
 
 	if (n == 0)
 		return;
@@ -55,9 +55,9 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 	in_batch = (bool *) palloc(sizeof(bool) * fed->nparties);
 	for (int i = 0; i < n; i++)
 	{
-		int			to;
+		int			   to;
 		const uint8_t *data;
-		size_t		len;
+		size_t		   len;
 
 		smpc_job_outbox_item(job, i, &to, &data, &len);
 		if ((mode == SMPC_SEND_BEST_EFFORT && !smpc_peer_has_server(fed->parties[to])) ||
@@ -71,14 +71,14 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 	}
 	while (nsent < n)
 	{
-		int			nbatch = 0;
+		int nbatch = 0;
 
 		memset(in_batch, 0, sizeof(bool) * fed->nparties);
 		for (int i = 0; i < n; i++)
 		{
-			int			to;
+			int			   to;
 			const uint8_t *data;
-			size_t		len;
+			size_t		   len;
 
 			if (sent[i])
 				continue;
@@ -144,7 +144,7 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 static char *
 smpc_abort_reason(const SmpcFederationRow *fed, const ErrorData *edata)
 {
-	char		code[6];
+	char code[6];
 
 	memcpy(code, unpack_sql_state(edata->sqlerrcode), 6);
 	if (code[0] == 'S' && code[1] == 'M')
@@ -157,7 +157,8 @@ smpc_abort_reason(const SmpcFederationRow *fed, const ErrorData *edata)
 	 * names the party and nothing else (libpq's text is in the detail).
 	 */
 	if (edata->sqlerrcode == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION &&
-		strncmp(edata->message, SMPC_CONNECT_FAILED_PREFIX, strlen(SMPC_CONNECT_FAILED_PREFIX)) == 0)
+		strncmp(edata->message, SMPC_CONNECT_FAILED_PREFIX, strlen(SMPC_CONNECT_FAILED_PREFIX)) ==
+			0)
 		return psprintf("party %s %s (SQLSTATE %s)", fed->self_name, edata->message, code);
 	return psprintf("an error occurred at party %s (SQLSTATE %s)", fed->self_name, code);
 }
@@ -171,17 +172,17 @@ static bool
 smpc_abort_is_fatal(const ErrorData *edata)
 {
 	return edata->sqlerrcode == ERRCODE_SMPC_FEDERATION_MISMATCH ||
-		edata->sqlerrcode == ERRCODE_SMPC_PROTOCOL_VIOLATION ||
-		edata->sqlerrcode == ERRCODE_SMPC_JOB_CONFLICT ||
-		edata->sqlerrcode == ERRCODE_SMPC_POLICY_MISMATCH;
+		   edata->sqlerrcode == ERRCODE_SMPC_PROTOCOL_VIOLATION ||
+		   edata->sqlerrcode == ERRCODE_SMPC_JOB_CONFLICT ||
+		   edata->sqlerrcode == ERRCODE_SMPC_POLICY_MISMATCH;
 }
 
 typedef struct SmpcAbortNotice
 {
-	SmpcJob    *job;
+	SmpcJob					*job;
 	const SmpcFederationRow *fed;
-	const uint8 *key;
-	const ErrorData *edata;
+	const uint8				*key;
+	const ErrorData			*edata;
 } SmpcAbortNotice;
 
 /*
@@ -193,16 +194,16 @@ typedef struct SmpcAbortNotice
 static void
 smpc_send_posted(const SmpcFederationRow *fed, const uint8 *key, TimestampTz deadline)
 {
-	SmpcSend   *sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * fed->nparties);
+	SmpcSend *sends = (SmpcSend *) palloc0(sizeof(SmpcSend) * fed->nparties);
 
 	for (;;)
 	{
-		int			n = 0;
+		int n = 0;
 
 		for (int p = 0; p < fed->nparties; p++)
 		{
-			uint8	   *data;
-			size_t		len;
+			uint8 *data;
+			size_t len;
 
 			if (p == fed->self || !smpc_handover_take_posted(key, p, &data, &len))
 				continue;
@@ -223,12 +224,13 @@ static void
 smpc_send_abort(void *arg)
 {
 	SmpcAbortNotice *n = (SmpcAbortNotice *) arg;
-	SmpcStatus	st;
+	SmpcStatus		 st;
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_ABORT_NOTICE_MS);
 
 	if (n->key != NULL)
 		smpc_send_posted(n->fed, n->key, deadline);
-	if (smpc_job_abort(n->job, smpc_abort_reason(n->fed, n->edata), smpc_abort_is_fatal(n->edata), &st))
+	if (smpc_job_abort(n->job, smpc_abort_reason(n->fed, n->edata), smpc_abort_is_fatal(n->edata),
+					   &st))
 		smpc_flush_outbox(n->job, n->fed, NULL, deadline, SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL);
 }
 
@@ -255,15 +257,16 @@ smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 static void
 smpc_test_pause(SmpcJob *job)
 {
-	int			want = smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_ROSTER ? SMPC_MSG_ROSTER
-		: smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_CONFIRM ? SMPC_MSG_CONFIRM : 0;
-	bool		found = false;
+	int	 want = smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_ROSTER	 ? SMPC_MSG_ROSTER
+				: smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_CONFIRM ? SMPC_MSG_CONFIRM
+																	 : 0;
+	bool found = false;
 
 	for (int i = 0; want != 0 && i < smpc_job_outbox_size(job) && !found; i++)
 	{
-		int			to;
+		int			   to;
 		const uint8_t *data;
-		size_t		len;
+		size_t		   len;
 
 		smpc_job_outbox_item(job, i, &to, &data, &len);
 		found = smpc_wire_type(data, len) == want;
@@ -296,10 +299,10 @@ void
 smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone)
 {
 	const SmpcFederationRow *fed = x->fed;
-	bool		tolerant = x->tolerant;
-	uint64		unreachable = 0;
-	char	  **failures;
-	int		   *codes;
+	bool					 tolerant = x->tolerant;
+	uint64					 unreachable = 0;
+	char				   **failures;
+	int						*codes;
 
 #ifdef SMPC_TEST_BUILD
 	smpc_test_pause(job);
@@ -315,28 +318,29 @@ smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone
 	/* Dropping a partner can complete a round and make more to send. */
 	while (smpc_job_outbox_size(job) > 0)
 	{
-		uint64		before = unreachable;
-		bool		sharing = smpc_job_round(job) <= 1;
+		uint64		   before = unreachable;
+		bool		   sharing = smpc_job_round(job) <= 1;
 		StringInfoData lost;
 
-		smpc_flush_outbox(job, fed, x->key, deadline, tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT,
-						  &unreachable, failures, codes);
+		smpc_flush_outbox(job, fed, x->key, deadline,
+						  tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT, &unreachable, failures,
+						  codes);
 		initStringInfo(&lost);
 		for (int i = 0; i < fed->nparties; i++)
 		{
-			SmpcStatus	st;
-			bool		went_on;
+			SmpcStatus st;
+			bool	   went_on;
 
 			if (!(unreachable & ~before & (UINT64CONST(1) << i)))
 				continue;
 			/* A partner that released the job before this party shared: too late. */
 			if (codes[i] == ERRCODE_SMPC_JOB_RELEASED && sharing)
-				ereport(ERROR,
-						errcode(ERRCODE_SMPC_JOB_RELEASED),
+				ereport(ERROR, errcode(ERRCODE_SMPC_JOB_RELEASED),
 						errmsg("job was already released at party \"%s\" without this party",
 							   fed->parties[i]),
 						errdetail_internal("Party %s %s.", fed->parties[i], failures[i]),
-						errhint("This party joined after the others finished; its input is not in their result."));
+						errhint("This party joined after the others finished; its input is not in "
+								"their result."));
 			/*
 			 * A partner for which the job has just ended (refused, aborted,
 			 * released without us) says so at once; why it ended may be on
@@ -347,8 +351,8 @@ smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone
 			if (!tolerant)
 			{
 				if (*gone == NULL)
-					*gone = MemoryContextStrdup(x->cxt, psprintf("party %s %s", fed->parties[i],
-																   failures[i]));
+					*gone = MemoryContextStrdup(
+						x->cxt, psprintf("party %s %s", fed->parties[i], failures[i]));
 				continue;
 			}
 			if (!smpc_job_unreachable(job, i, failures[i], &went_on, &st))
@@ -359,15 +363,15 @@ smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone
 		}
 		if (lost.len > 0)
 		{
-			char		dropouts[2048];
+			char dropouts[2048];
 
 			smpc_job_dropouts(job, dropouts, sizeof dropouts);
-			ereport(ERROR,
-					errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+			ereport(ERROR, errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					errmsg("too few parties remain in job: %s", lost.data),
 					dropouts[0] ? errdetail("The job had already gone on without %s.", dropouts)
-					: errdetail("The job cannot go on without them."),
-					errhint("Check that the partners' servers are up, and the options of their smpc servers and user mappings."));
+								: errdetail("The job cannot go on without them."),
+					errhint("Check that the partners' servers are up, and the options of their "
+							"smpc servers and user mappings."));
 		}
 		if (!tolerant)
 			break;

@@ -40,14 +40,17 @@ smpc_spent_check(const SmpcFederationRow *fed, const char *job_id)
 {
 	/* Job ids are this party's, across its federations (job_records.cpp). */
 	static SmpcCachedQuery q = {"SELECT started_at::text, event_id::text, federation "
-		"FROM smpc.audit_log WHERE job_id = $1 AND outcome = 'opened' "
-	"ORDER BY started_at LIMIT 1", 1, {TEXTOID}, NULL};
-	Datum		args[1];
-	SmpcOwnerContext owner;
-	MemoryContext callercxt = CurrentMemoryContext;
-	char	   *started = NULL;
-	char	   *event = NULL;
-	char	   *where = NULL;
+								"FROM smpc.audit_log WHERE job_id = $1 AND outcome = 'opened' "
+								"ORDER BY started_at LIMIT 1",
+								1,
+								{TEXTOID},
+								NULL};
+	Datum				   args[1];
+	SmpcOwnerContext	   owner;
+	MemoryContext		   callercxt = CurrentMemoryContext;
+	char				  *started = NULL;
+	char				  *event = NULL;
+	char				  *where = NULL;
 
 	args[0] = CStringGetTextDatum(job_id);
 	smpc_begin_as_owner(&owner);
@@ -56,25 +59,28 @@ smpc_spent_check(const SmpcFederationRow *fed, const char *job_id)
 	smpc_spi_execute_now(&q, args, NULL, 1);
 	if (SPI_processed == 1)
 	{
-		started = MemoryContextStrdup(callercxt, SPI_getvalue(SPI_tuptable->vals[0],
-															 SPI_tuptable->tupdesc, 1));
-		event = MemoryContextStrdup(callercxt, SPI_getvalue(SPI_tuptable->vals[0],
-														   SPI_tuptable->tupdesc, 2));
-		where = MemoryContextStrdup(callercxt, SPI_getvalue(SPI_tuptable->vals[0],
-														   SPI_tuptable->tupdesc, 3));
+		started = MemoryContextStrdup(
+			callercxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		event = MemoryContextStrdup(callercxt,
+									SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+		where = MemoryContextStrdup(callercxt,
+									SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3));
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
 	if (started != NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_JOB_CONFLICT),
-				errmsg("job id \"%s\" of federation \"%s\" was spent by an earlier attempt that released nothing here",
-					   job_id, fed->name),
-				errdetail("The attempt started at %s%s%s%s (smpc.audit_log event %s) sent values that open the result before it failed. Running the job again could open it over other inputs, and the two results would give away the difference.",
-						  started, strcmp(where, fed->name) != 0 ? " in federation \"" : "",
-						  strcmp(where, fed->name) != 0 ? where : "",
-						  strcmp(where, fed->name) != 0 ? "\"" : "", event),
-				errhint("Run the job with a new job id at every party."));
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_JOB_CONFLICT),
+			errmsg("job id \"%s\" of federation \"%s\" was spent by an earlier attempt that "
+				   "released nothing here",
+				   job_id, fed->name),
+			errdetail("The attempt started at %s%s%s%s (smpc.audit_log event %s) sent values that "
+					  "open the result before it failed. Running the job again could open it over "
+					  "other inputs, and the two results would give away the difference.",
+					  started, strcmp(where, fed->name) != 0 ? " in federation \"" : "",
+					  strcmp(where, fed->name) != 0 ? where : "",
+					  strcmp(where, fed->name) != 0 ? "\"" : "", event),
+			errhint("Run the job with a new job id at every party."));
 }
 
 /*
@@ -86,16 +92,18 @@ smpc_spent_record(const SmpcFederationRow *fed, const char *job_id, const char *
 				  const char *initiator)
 {
 	SmpcAuditRecord rec;
-	bool		written;
+	bool			written;
 
 	smpc_audit_begin(&rec, fed, job_id, descriptor, 0, initiator);
 	rec.text[SMPC_AUDIT_OUTCOME] = "opened";
 	written = smpc_audit_emit_durably(&rec, SMPC_SPENT_RECORD_TIMEOUT_MS) &&
-		smpc_audit_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);
+			  smpc_audit_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);
 	if (!written)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("could not record in smpc.audit_log that job \"%s\" opens its result", job_id),
-				errdetail("A job sends values that open its result only once that is on disk, so that the job id is never run again over other inputs. Nothing was opened."),
-				errhint("Check the server log for errors of the smpc audit writer, and smpc.audit_queue_size."));
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+			errmsg("could not record in smpc.audit_log that job \"%s\" opens its result", job_id),
+			errdetail("A job sends values that open its result only once that is on disk, so that "
+					  "the job id is never run again over other inputs. Nothing was opened."),
+			errhint("Check the server log for errors of the smpc audit writer, and "
+					"smpc.audit_queue_size."));
 }

@@ -99,12 +99,13 @@ smpc_deliver_check_logging(void)
 	if (setting == NULL && smpc_pgaudit_logs_parameters())
 		setting = "pgaudit.log_parameter and pgaudit.log covering READ or FUNCTION";
 	if (setting != NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("smpc refuses deliveries whose contents the server log would record"),
-				errdetail("With %s, the server log records the parameters of this role's statements, and a delivered message holds a secret share.",
+				errdetail("With %s, the server log records the parameters of this role's "
+						  "statements, and a delivered message holds a secret share.",
 						  setting),
-				errhint("ALTER ROLE %s SET log_parameter_max_length = 0; and leave log_parameter_max_length_on_error at 0.",
+				errhint("ALTER ROLE %s SET log_parameter_max_length = 0; and leave "
+						"log_parameter_max_length_on_error at 0.",
 						quote_identifier(GetUserNameFromId(GetAuthenticatedUserId(), false))));
 }
 
@@ -124,9 +125,9 @@ smpc_deliver_ready(PG_FUNCTION_ARGS)
 typedef enum SmpcSenderCheck
 {
 	SMPC_SENDER_OK,
-	SMPC_SENDER_NO_PEER_ROLE,	/* its server names no peer_role */
-	SMPC_SENDER_OTHER_ROLE,		/* its server names another role than the login */
-	SMPC_SENDER_SHARED_ROLE		/* another party's server names the login role too */
+	SMPC_SENDER_NO_PEER_ROLE, /* its server names no peer_role */
+	SMPC_SENDER_OTHER_ROLE,	  /* its server names another role than the login */
+	SMPC_SENDER_SHARED_ROLE	  /* another party's server names the login role too */
 } SmpcSenderCheck;
 
 /*
@@ -148,7 +149,7 @@ smpc_check_sender(const SmpcFederationRow *fed, int sender, const char *login_ro
 		return SMPC_SENDER_OTHER_ROLE;
 	for (int i = 0; i < fed->nparties; i++)
 	{
-		char	   *role;
+		char *role;
 
 		if (i == sender || i == fed->self)
 			continue;
@@ -169,32 +170,29 @@ smpc_check_sender(const SmpcFederationRow *fed, int sender, const char *login_ro
 static bool
 smpc_receive(bytea *msg, SmpcMessageInfo *out)
 {
-	const uint8 *data = (const uint8 *) VARDATA_ANY(msg);
-	size_t		len = VARSIZE_ANY_EXHDR(msg);
-	SmpcMessageInfo info;
-	SmpcStatus	st;
+	const uint8		  *data = (const uint8 *) VARDATA_ANY(msg);
+	size_t			   len = VARSIZE_ANY_EXHDR(msg);
+	SmpcMessageInfo	   info;
+	SmpcStatus		   st;
 	SmpcFederationRow *fed;
-	SmpcFederation core;
-	const char *sender;
-	char	   *peer_role;
-	char	   *login_role;
-	int			other = -1;
+	SmpcFederation	   core;
+	const char		  *sender;
+	char			  *peer_role;
+	char			  *login_role;
+	int				   other = -1;
 
 	smpc_inbox_require();
 	smpc_deliver_check_logging();
 	if (len > SMPC_MAX_MESSAGE_BYTES)
-		ereport(ERROR,
-				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes",
-					   len, SMPC_MAX_MESSAGE_BYTES));
+		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes", len,
+					   SMPC_MAX_MESSAGE_BYTES));
 	if (!smpc_message_inspect(data, len, &info, &st))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+		ereport(ERROR, errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
 				errmsg("invalid smpc message: %s", st.message));
 	fed = smpc_load_federation(info.federation, true);
 	if (fed == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
+		ereport(ERROR, errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("federation \"%s\" does not exist at this party", info.federation));
 	login_role = GetUserNameFromId(GetAuthenticatedUserId(), false);
 	/* First the definition: a different party order would make the indexes below meaningless. */
@@ -212,15 +210,15 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 		smpc_raise_status(&st);
 	}
 	if (info.receiver != fed->self)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
-				errmsg("message is addressed to party number %d, but this is party \"%s\" (number %d)",
-					   info.receiver, fed->self_name, fed->self));
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+			errmsg("message is addressed to party number %d, but this is party \"%s\" (number %d)",
+				   info.receiver, fed->self_name, fed->self));
 	if (info.sender < 0 || info.sender >= fed->nparties || info.sender == fed->self)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
-				errmsg("message names sender number %d, which is not a partner in federation \"%s\"",
-					   info.sender, fed->name));
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+			errmsg("message names sender number %d, which is not a partner in federation \"%s\"",
+				   info.sender, fed->name));
 
 	sender = fed->parties[info.sender];
 	switch (smpc_check_sender(fed, info.sender, login_role, &peer_role, &other))
@@ -228,22 +226,21 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 		case SMPC_SENDER_OK:
 			break;
 		case SMPC_SENDER_NO_PEER_ROLE:
-			ereport(ERROR,
-					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					errmsg("no smpc server with a peer_role is declared for party \"%s\"", sender),
-					errhint("CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (..., peer_role '...').",
-							sender));
+			ereport(
+				ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("no smpc server with a peer_role is declared for party \"%s\"", sender),
+				errhint(
+					"CREATE SERVER %s FOREIGN DATA WRAPPER smpc OPTIONS (..., peer_role '...').",
+					sender));
 			break;
 		case SMPC_SENDER_OTHER_ROLE:
-			ereport(ERROR,
-					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					errmsg("role \"%s\" may not send messages as party \"%s\"", login_role, sender),
 					errdetail("Server \"%s\" names role \"%s\" as the peer_role of party \"%s\".",
 							  sender, peer_role, sender));
 			break;
 		case SMPC_SENDER_SHARED_ROLE:
-			ereport(ERROR,
-					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					errmsg("role \"%s\" is the peer_role of both party \"%s\" and party \"%s\"",
 						   login_role, sender, fed->parties[other]),
 					errhint("Give every partner its own login role."));
@@ -263,11 +260,10 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 	 */
 	if (!smpc_inbox_has_waiter(info.job_key))
 	{
-		char	   *job_id = pnstrdup((const char *) data + info.job_id_offset, info.job_id_len);
+		char *job_id = pnstrdup((const char *) data + info.job_id_offset, info.job_id_len);
 
 		if (smpc_deliver_hooks.job_is_released(fed, job_id))
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_JOB_RELEASED),
+			ereport(ERROR, errcode(ERRCODE_SMPC_JOB_RELEASED),
 					errmsg("job \"%s\" of federation \"%s\" was already released at party \"%s\"",
 						   job_id, fed->name, fed->self_name),
 					errdetail("A released job takes no more messages."));
@@ -280,12 +276,9 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 		 */
 		if (info.type != SMPC_MSG_SHARE && info.type != SMPC_MSG_KEY &&
 			info.type != SMPC_MSG_ABORT && smpc_party_is_input(fed, fed->self))
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
+			ereport(ERROR, errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
-						   job_id,
-						   smpc_message_type_name(info.type),
-						   fed->self_name));
+						   job_id, smpc_message_type_name(info.type), fed->self_name));
 	}
 	smpc_inbox_put(info.job_key, &info, data, len);
 	*out = info;
@@ -312,7 +305,7 @@ Datum
 smpc_exchange(PG_FUNCTION_ARGS)
 {
 	SmpcMessageInfo info;
-	bytea	   *reply;
+	bytea		   *reply;
 
 	if (!smpc_receive(PG_GETARG_BYTEA_PP(0), &info))
 		PG_RETURN_NULL();
@@ -333,29 +326,31 @@ smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from, con
 				   size_t len)
 {
 	SmpcMessageInfo info;
-	SmpcStatus	st;
-	SmpcFederation core;
-	const char *party = fed->parties[from];
+	SmpcStatus		st;
+	SmpcFederation	core;
+	const char	   *party = fed->parties[from];
 
 	if (len > SMPC_MAX_MESSAGE_BYTES || !smpc_message_inspect(data, len, &info, &st))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+		ereport(ERROR, errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
 				errmsg("party \"%s\" answered a delivery with an invalid smpc message", party),
 				len > SMPC_MAX_MESSAGE_BYTES ? 0 : errdetail_internal("%s", st.message));
 	smpc_federation_as_core(fed, &core);
-	if (strcmp(info.federation, fed->name) != 0 || !smpc_message_check_federation(data, len, &info, &core, &st))
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_FEDERATION_MISMATCH),
-				errmsg("party \"%s\" answered a delivery with a message of another federation definition",
-					   party));
+	if (strcmp(info.federation, fed->name) != 0 ||
+		!smpc_message_check_federation(data, len, &info, &core, &st))
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_FEDERATION_MISMATCH),
+			errmsg(
+				"party \"%s\" answered a delivery with a message of another federation definition",
+				party));
 	if (info.sender != from || info.receiver != fed->self || memcmp(info.job_key, key, 32) != 0 ||
 		info.type == SMPC_MSG_ABORT || info.type == SMPC_MSG_REQUEST)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
-				errmsg("party \"%s\" answered a delivery with a message that is not its own for this job",
-					   party),
-				errdetail("It names sender %d, receiver %d and type %s.", info.sender, info.receiver,
-						  smpc_message_type_name(info.type)));
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+			errmsg(
+				"party \"%s\" answered a delivery with a message that is not its own for this job",
+				party),
+			errdetail("It names sender %d, receiver %d and type %s.", info.sender, info.receiver,
+					  smpc_message_type_name(info.type)));
 	smpc_inbox_put(key, &info, data, len);
 }
 
@@ -363,27 +358,26 @@ smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from, con
 Datum
 smpc_sql_test_message(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *job_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	int			sender = PG_GETARG_INT32(2);
-	int			receiver = PG_GETARG_INT32(3);
-	char	   *type_name = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	int			type = smpc_message_type_of(type_name);
+	char			  *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char			  *job_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int				   sender = PG_GETARG_INT32(2);
+	int				   receiver = PG_GETARG_INT32(3);
+	char			  *type_name = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	int				   type = smpc_message_type_of(type_name);
 	SmpcFederationRow *fed = smpc_load_federation(name, false);
-	SmpcFederation core;
-	SmpcStatus	st;
-	uint8_t    *bytes;
-	size_t		len;
-	bytea	   *out;
+	SmpcFederation	   core;
+	SmpcStatus		   st;
+	uint8_t			  *bytes;
+	size_t			   len;
+	bytea			  *out;
 
 	if (!superuser())
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("only superusers may build test messages"));
 	if (type == 0 || type == SMPC_MSG_REQUEST)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("message type must be share, roster, agree, count, partial, confirm, vouch or abort"));
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("message type must be share, roster, agree, count, partial, confirm, vouch "
+					   "or abort"));
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_test_message(&core, job_id, sender, receiver, type, &bytes, &len, &st))
 		smpc_raise_status(&st);

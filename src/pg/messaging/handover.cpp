@@ -65,14 +65,14 @@ extern "C" {
 }
 
 SmpcHandover *smpc_handover = NULL;
-static bool smpc_handover_exit_registered = false;
+static bool	  smpc_handover_exit_registered = false;
 /* Job entries this backend holds: none, and offers need no lock. */
-static int	smpc_own_jobs = 0;
+static int smpc_own_jobs = 0;
 
 static Size
 smpc_handover_size(void)
 {
-	Size		size = MAXALIGN(sizeof(SmpcHandover));
+	Size size = MAXALIGN(sizeof(SmpcHandover));
 
 	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcHandoverJob), MaxBackends)));
 	size = add_size(size, mul_size(sizeof(SmpcPickup), MaxBackends));
@@ -89,7 +89,7 @@ smpc_handover_shmem_request(void)
 void
 smpc_handover_shmem_startup(void)
 {
-	bool		found;
+	bool found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	smpc_handover = (SmpcHandover *) ShmemInitStruct("smpc handover", smpc_handover_size(), &found);
@@ -121,7 +121,7 @@ bool
 smpc_handover_type(int type, int party)
 {
 	return type > 0 && type < SMPC_HANDOVER_TYPES && type != SMPC_MSG_ABORT && party >= 0 &&
-		party < 64;
+		   party < 64;
 }
 
 /*
@@ -134,8 +134,8 @@ smpc_handover_type(int type, int party)
 bool
 smpc_pair_caller(int party, int other)
 {
-	int			lo = Min(party, other);
-	int			hi = Max(party, other);
+	int lo = Min(party, other);
+	int hi = Max(party, other);
 
 	return party == ((lo + hi) % 2 == 0 ? lo : hi);
 }
@@ -145,12 +145,12 @@ static void
 smpc_handover_on_exit(int code, Datum arg)
 {
 	SmpcHandoverJob *jobs;
-	SmpcPickup *pickups;
+	SmpcPickup		*pickups;
 
 	if (smpc_handover == NULL)
 		return;
-	int			wake[64];
-	int			nwake = 0;
+	int wake[64];
+	int nwake = 0;
 
 	jobs = smpc_handover_jobs();
 	pickups = smpc_pickups();
@@ -382,7 +382,7 @@ void
 smpc_handover_reject(const uint8 *key, int from, const SmpcStatus *why)
 {
 	SmpcHandoverJob *job;
-	int			procno = -1;
+	int				 procno = -1;
 
 	if (smpc_handover == NULL)
 		return;
@@ -404,7 +404,7 @@ bool
 smpc_handover_rejected(const uint8 *key, int *from, SmpcStatus *why)
 {
 	SmpcHandoverJob *job;
-	bool		rejected = false;
+	bool			 rejected = false;
 
 	if (smpc_handover == NULL || smpc_own_jobs == 0)
 		return false;
@@ -429,9 +429,9 @@ void
 smpc_handover_end(const uint8 *key)
 {
 	SmpcHandoverJob *job;
-	SmpcPickup *pickups;
-	int			wake[64];		/* (runs on abort paths: no palloc) */
-	int			nwake = 0;
+	SmpcPickup		*pickups;
+	int				 wake[64]; /* (runs on abort paths: no palloc) */
+	int				 nwake = 0;
 
 	if (smpc_handover == NULL)
 		return;
@@ -472,9 +472,9 @@ bool
 smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_t len)
 {
 	SmpcHandoverJob *job;
-	SmpcPickup *p = NULL;
-	int			procno = -1;
-	bool		handed = false;
+	SmpcPickup		*p = NULL;
+	int				 procno = -1;
+	bool			 handed = false;
 
 	if (smpc_handover == NULL || smpc_own_jobs == 0 || !smpc_handover_type(type, to))
 		return false;

@@ -21,7 +21,7 @@ extern "C" {
 static bytea *
 smpc_pickup_copy(uint8 *data, uint32 len)
 {
-	bytea	   *out = (bytea *) palloc(VARHDRSZ + len);
+	bytea *out = (bytea *) palloc(VARHDRSZ + len);
 
 	SET_VARSIZE(out, VARHDRSZ + len);
 	memcpy(VARDATA(out), data, len);
@@ -73,8 +73,8 @@ smpc_pickup_wait(int slot, int wait_ms)
 	{
 		for (;;)
 		{
-			long		remaining;
-			int			state;
+			long remaining;
+			int	 state;
 
 			LWLockAcquire(smpc_handover->lock, LW_SHARED);
 			state = pickups[slot].state;
@@ -111,12 +111,12 @@ bytea *
 smpc_handover_collect(const uint8 *key, int from, int type)
 {
 	SmpcHandoverJob *job;
-	SmpcPickup *p;
-	int			found = -1;
-	int			wait_ms = SMPC_HANDOVER_WAIT_MS;
-	int			wake_dead = -1;
-	uint8		data[SMPC_HANDOVER_BYTES];
-	uint32		len = 0;
+	SmpcPickup		*p;
+	int				 found = -1;
+	int				 wait_ms = SMPC_HANDOVER_WAIT_MS;
+	int				 wake_dead = -1;
+	uint8			 data[SMPC_HANDOVER_BYTES];
+	uint32			 len = 0;
 
 	if (smpc_handover == NULL || !smpc_handover_type(type, from))
 		return NULL;
@@ -142,7 +142,7 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 		}
 		p = smpc_free_pickup();
 		if (p == NULL)
-			job->refused[type] |= UINT64CONST(1) << from;	/* no room to wait: the job sends it */
+			job->refused[type] |= UINT64CONST(1) << from; /* no room to wait: the job sends it */
 		else
 		{
 			if (job->ordered && smpc_pair_caller(from, job->self))

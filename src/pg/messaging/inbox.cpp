@@ -58,42 +58,42 @@ PG_FUNCTION_INFO_V1(smpc_test_shmem_residue);
 
 typedef struct SmpcWaiter
 {
-	bool		used;
-	Oid			dbid;			/* jobs are per database */
-	int			pid;
-	int			procno;
-	bool		shares_closed;	/* the job takes no more shares (smpc_inbox_close_shares) */
-	uint8		key[32];
-	uint8		id_key[32];		/* the job id's alone (job ids run once per party) */
-	char		federation[64];
+	bool  used;
+	Oid	  dbid; /* jobs are per database */
+	int	  pid;
+	int	  procno;
+	bool  shares_closed; /* the job takes no more shares (smpc_inbox_close_shares) */
+	uint8 key[32];
+	uint8 id_key[32]; /* the job id's alone (job ids run once per party) */
+	char  federation[64];
 } SmpcWaiter;
 
 typedef struct SmpcSlot
 {
 	bool		used;
-	Oid			dbid;			/* database the message was delivered to */
-	Oid			from_role;		/* authenticated role that delivered it */
+	Oid			dbid;	   /* database the message was delivered to */
+	Oid			from_role; /* authenticated role that delivered it */
 	uint8		key[32];
 	int			sender;
 	int			type;
 	uint8		nonce[16];
-	uint64		seq;			/* the message's; all its slots share it */
+	uint64		seq; /* the message's; all its slots share it */
 	TimestampTz received;
-	uint32		total;			/* the message's length */
-	uint16		part;			/* this slot holds bytes [part * payload, ...) */
-	uint32		len;			/* bytes in this slot's payload */
+	uint32		total; /* the message's length */
+	uint16		part;  /* this slot holds bytes [part * payload, ...) */
+	uint32		len;   /* bytes in this slot's payload */
 } SmpcSlot;
 
 typedef struct SmpcInbox
 {
-	LWLock	   *lock;
-	uint64		next_seq;
-	int			nwaiters;
-	int			nslots;
+	LWLock *lock;
+	uint64	next_seq;
+	int		nwaiters;
+	int		nslots;
 } SmpcInbox;
 
 static SmpcInbox *smpc_inbox = NULL;
-static bool smpc_inbox_exit_registered = false;
+static bool		  smpc_inbox_exit_registered = false;
 
 /* Whether an entry belongs to this database's job `key`. */
 #define SMPC_MATCHES(entry, key_) \
@@ -112,7 +112,8 @@ static inline SmpcJobStatus *
 smpc_status_of(int i)
 {
 	return (SmpcJobStatus *) ((char *) smpc_waiters() +
-							  MAXALIGN(sizeof(SmpcWaiter) * smpc_inbox->nwaiters)) + i;
+							  MAXALIGN(sizeof(SmpcWaiter) * smpc_inbox->nwaiters)) +
+		   i;
 }
 
 static inline SmpcSlot *
@@ -127,14 +128,14 @@ static inline uint8 *
 smpc_slot_data(int i)
 {
 	return (uint8 *) smpc_slots() + MAXALIGN(sizeof(SmpcSlot) * smpc_inbox->nslots) +
-		(Size) i * SMPC_SLOT_PAYLOAD;
+		   (Size) i * SMPC_SLOT_PAYLOAD;
 }
 
 /* Frees slot i, zeroing what its payload held (lock held exclusively). */
 static void
 smpc_slot_free(int i)
 {
-	SmpcSlot   *slot = &smpc_slots()[i];
+	SmpcSlot *slot = &smpc_slots()[i];
 
 	explicit_bzero(smpc_slot_data(i), Min(slot->len, (uint32) SMPC_SLOT_PAYLOAD));
 	slot->len = 0;
@@ -144,7 +145,7 @@ smpc_slot_free(int i)
 static Size
 smpc_inbox_size(void)
 {
-	Size		size = MAXALIGN(sizeof(SmpcInbox));
+	Size size = MAXALIGN(sizeof(SmpcInbox));
 
 	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcWaiter), MaxBackends)));
 	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcJobStatus), MaxBackends)));
@@ -163,7 +164,7 @@ smpc_inbox_shmem_request(void)
 void
 smpc_inbox_shmem_startup(void)
 {
-	bool		found;
+	bool found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	smpc_inbox = (SmpcInbox *) ShmemInitStruct("smpc inbox", smpc_inbox_size(), &found);
@@ -183,11 +184,13 @@ void
 smpc_inbox_require(void)
 {
 	if (smpc_inbox == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("smpc must be loaded via shared_preload_libraries"),
-				errdetail("Secure jobs exchange messages through shared memory that is set up at server start."),
-				errhint("Add smpc to shared_preload_libraries in postgresql.conf and restart the server."));
+		ereport(
+			ERROR, errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			errmsg("smpc must be loaded via shared_preload_libraries"),
+			errdetail("Secure jobs exchange messages through shared memory that is set up at "
+					  "server start."),
+			errhint(
+				"Add smpc to shared_preload_libraries in postgresql.conf and restart the server."));
 }
 
 /* On backend exit, drop the waiter entries this backend still holds. */
@@ -213,8 +216,7 @@ smpc_inbox_on_exit(int code, Datum arg)
  * in running_in, 64 bytes) when one runs the same id in another federation.
  */
 int
-smpc_inbox_register(const uint8 *key, const uint8 *id_key, const char *federation,
-					char *running_in)
+smpc_inbox_register(const uint8 *key, const uint8 *id_key, const char *federation, char *running_in)
 {
 	SmpcWaiter *w;
 	int			free_index = -1;
@@ -431,10 +433,9 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 
 	smpc_inbox_require();
 	if (len > SMPC_MAX_MESSAGE_BYTES || len == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes",
-					   len, SMPC_MAX_MESSAGE_BYTES));
+		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes", len,
+					   SMPC_MAX_MESSAGE_BYTES));
 	nparts = (int) ((len + SMPC_SLOT_PAYLOAD - 1) / SMPC_SLOT_PAYLOAD);
 	targets = (int *) palloc(sizeof(int) * nparts);
 	w = smpc_waiters();
@@ -445,26 +446,27 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 		if (info->type == SMPC_MSG_SHARE && SMPC_MATCHES(w[i], key) && w[i].shares_closed)
 		{
 			LWLockRelease(smpc_inbox->lock);
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
+			ereport(ERROR, errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
 					errmsg("the job here takes no more shares: its share round is over"),
-					errdetail("This party went on without the inputs whose shares had not come within smpc.timeout."),
-					errhint("The job goes on without this input; run it again (with a new job id if it released) to include it."));
+					errdetail("This party went on without the inputs whose shares had not come "
+							  "within smpc.timeout."),
+					errhint("The job goes on without this input; run it again (with a new job id "
+							"if it released) to include it."));
 		}
 	}
 	for (int i = 0; i < smpc_inbox->nslots; i++)
 	{
-		if (info->type == SMPC_MSG_SHARE && SMPC_MATCHES(s[i], key) && s[i].sender == info->sender &&
-			memcmp(s[i].nonce, info->nonce, 16) != 0)
-			smpc_slot_free(i);	/* from an earlier run of the job */
+		if (info->type == SMPC_MSG_SHARE && SMPC_MATCHES(s[i], key) &&
+			s[i].sender == info->sender && memcmp(s[i].nonce, info->nonce, 16) != 0)
+			smpc_slot_free(i); /* from an earlier run of the job */
 	}
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
 		if (SMPC_MATCHES(w[i], key))
 			waiter_procno = w[i].procno;
 	if (waiter_procno < 0)
 	{
-		int			unclaimed = 0;
-		Oid			from = GetAuthenticatedUserId();
+		int unclaimed = 0;
+		Oid from = GetAuthenticatedUserId();
 
 		for (int i = 0; i < smpc_inbox->nslots; i++)
 			if (s[i].used && s[i].from_role == from && s[i].dbid == MyDatabaseId &&
@@ -473,12 +475,14 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 		if (unclaimed + nparts > smpc_inbox->nslots / SMPC_UNCLAIMED_SHARE_PER_ROLE)
 		{
 			LWLockRelease(smpc_inbox->lock);
-			ereport(ERROR,
-					errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					errmsg("too many messages from this partner wait for jobs that have not started here"),
-					errdetail("%d message slots hold messages from role \"%s\"; the limit is a quarter of smpc.max_messages.",
-							  unclaimed, GetUserNameFromId(from, false)),
-					errhint("Start the waiting jobs here, or raise smpc.max_messages."));
+			ereport(
+				ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				errmsg(
+					"too many messages from this partner wait for jobs that have not started here"),
+				errdetail("%d message slots hold messages from role \"%s\"; the limit is a quarter "
+						  "of smpc.max_messages.",
+						  unclaimed, GetUserNameFromId(from, false)),
+				errhint("Start the waiting jobs here, or raise smpc.max_messages."));
 		}
 	}
 	for (int i = 0; i < smpc_inbox->nslots && nfree < nparts; i++)
@@ -487,7 +491,7 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 	while (nfree < nparts)
 	{
 		/* Full: evict the oldest message that no running job has claimed. */
-		int			oldest = -1;
+		int oldest = -1;
 
 		for (int i = 0; i < smpc_inbox->nslots; i++)
 		{
@@ -501,7 +505,7 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 		if (oldest < 0)
 			break;
 		{
-			uint64		gone = s[oldest].seq;
+			uint64 gone = s[oldest].seq;
 
 			for (int i = 0; i < smpc_inbox->nslots; i++)
 				if (s[i].used && s[i].seq == gone)
@@ -514,12 +518,12 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 	}
 	if (nfree == nparts)
 	{
-		uint64		seq = smpc_inbox->next_seq++;
+		uint64 seq = smpc_inbox->next_seq++;
 
 		for (int k = 0; k < nparts; k++)
 		{
-			SmpcSlot   *slot = &s[targets[k]];
-			size_t		off = (size_t) k * SMPC_SLOT_PAYLOAD;
+			SmpcSlot *slot = &s[targets[k]];
+			size_t	  off = (size_t) k * SMPC_SLOT_PAYLOAD;
 
 			slot->used = true;
 			slot->dbid = MyDatabaseId;
@@ -539,10 +543,9 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 	LWLockRelease(smpc_inbox->lock);
 
 	if (nfree < nparts)
-		ereport(ERROR,
-				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				errmsg("smpc inbox is full"),
-				errdetail("A message of %zu bytes needs %d of the %d message slots; the others hold messages of running jobs.",
+		ereport(ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED), errmsg("smpc inbox is full"),
+				errdetail("A message of %zu bytes needs %d of the %d message slots; the others "
+						  "hold messages of running jobs.",
 						  len, nparts, smpc_max_messages),
 				errhint("Raise smpc.max_messages and restart the server."));
 	pfree(targets);
@@ -554,8 +557,8 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 bool
 smpc_inbox_pending(const uint8 *key)
 {
-	SmpcSlot   *s = smpc_slots();
-	bool		found = false;
+	SmpcSlot *s = smpc_slots();
+	bool	  found = false;
 
 	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
 	for (int i = 0; i < smpc_inbox->nslots && !found; i++)
@@ -568,14 +571,14 @@ smpc_inbox_pending(const uint8 *key)
 List *
 smpc_inbox_take(const uint8 *key)
 {
-	SmpcSlot   *s;
-	List	   *result = NIL;
-	int		   *found;
-	int			nfound = 0;
-	uint64	   *seqs;
-	bytea	  **copies;
-	uint32	   *copied;
-	int			nmsgs = 0;
+	SmpcSlot *s;
+	List	 *result = NIL;
+	int		 *found;
+	int		  nfound = 0;
+	uint64	 *seqs;
+	bytea	**copies;
+	uint32	 *copied;
+	int		  nmsgs = 0;
 
 	smpc_inbox_require();
 	s = smpc_slots();
@@ -593,7 +596,7 @@ smpc_inbox_take(const uint8 *key)
 			if (s[i].part == 0)
 			{
 				seqs[nmsgs] = s[i].seq;
-				copied[nmsgs] = s[i].total;	/* for now: the length */
+				copied[nmsgs] = s[i].total; /* for now: the length */
 				nmsgs++;
 			}
 		}
@@ -617,14 +620,13 @@ smpc_inbox_take(const uint8 *key)
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
 	for (int k = 0; k < nfound; k++)
 	{
-		SmpcSlot   *slot = &s[found[k]];
+		SmpcSlot	*slot = &s[found[k]];
 		const uint8 *payload = smpc_slot_data(found[k]);
 
 		if (!SMPC_MATCHES(*slot, key))
 			continue;
 		for (int m = 0; m < nmsgs; m++)
-			if (seqs[m] == slot->seq &&
-				VARSIZE(copies[m]) - VARHDRSZ == slot->total)
+			if (seqs[m] == slot->seq && VARSIZE(copies[m]) - VARHDRSZ == slot->total)
 			{
 				memcpy(VARDATA(copies[m]) + (Size) slot->part * SMPC_SLOT_PAYLOAD, payload,
 					   slot->len);
@@ -639,9 +641,9 @@ smpc_inbox_take(const uint8 *key)
 	for (int a = 1; a < nmsgs; a++)
 		for (int b = a; b > 0 && seqs[b - 1] > seqs[b]; b--)
 		{
-			uint64		ts = seqs[b];
-			bytea	   *tc = copies[b];
-			uint32		tn = copied[b];
+			uint64 ts = seqs[b];
+			bytea *tc = copies[b];
+			uint32 tn = copied[b];
 
 			seqs[b] = seqs[b - 1];
 			copies[b] = copies[b - 1];
@@ -676,8 +678,8 @@ smpc_inbox_take(const uint8 *key)
 Datum
 smpc_test_shmem_residue(PG_FUNCTION_ARGS)
 {
-	SmpcSlot   *s;
-	uint64		nonzero = 0;
+	SmpcSlot *s;
+	uint64	  nonzero = 0;
 
 	smpc_inbox_require();
 	s = smpc_slots();

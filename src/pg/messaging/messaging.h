@@ -14,28 +14,28 @@ extern "C" {
 }
 
 /* inbox.cpp: messages from partners, in shared memory. */
-#define SMPC_MAX_MESSAGE_BYTES (34 * 1024 * 1024)	/* per message: vectors up to 2^21 values */
+#define SMPC_MAX_MESSAGE_BYTES (34 * 1024 * 1024) /* per message: vectors up to 2^21 values */
 /* One inbox slot; larger messages take several (inbox.cpp). */
 #define SMPC_INBOX_SLOT_BYTES (32 * 1024)
 extern void smpc_inbox_shmem_request(void);
 extern void smpc_inbox_shmem_startup(void);
 extern void smpc_inbox_require(void);
 /* smpc_inbox_register: the job is now claimed here, or why not. */
-#define SMPC_CLAIM_OK 0
-#define SMPC_CLAIM_RUNNING 1	/* the same job runs in another session */
-#define SMPC_CLAIM_OTHER_FEDERATION 2	/* its id runs in another federation */
+#define SMPC_CLAIM_OK				0
+#define SMPC_CLAIM_RUNNING			1 /* the same job runs in another session */
+#define SMPC_CLAIM_OTHER_FEDERATION 2 /* its id runs in another federation */
 extern int	smpc_inbox_register(const uint8 *key, const uint8 *id_key, const char *federation,
 								char *running_in);
 extern void smpc_inbox_unregister(const uint8 *key);
 extern void smpc_inbox_close_shares(const uint8 *key);
 extern bool smpc_inbox_has_waiter(const uint8 *key);
-extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info,
-						   const uint8 *data, size_t len);
+extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
+						   size_t len);
 extern bool smpc_inbox_pending(const uint8 *key);
 
 /* handover.cpp: a message to a partner goes back on the partner's own call. */
-#define SMPC_HANDOVER_BYTES 4096	/* larger messages are always sent */
-#define SMPC_HANDOVER_WAIT_MS 10	/* how long a call waits for the job's message (unordered) */
+#define SMPC_HANDOVER_BYTES	  4096 /* larger messages are always sent */
+#define SMPC_HANDOVER_WAIT_MS 10   /* how long a call waits for the job's message (unordered) */
 extern void smpc_handover_shmem_request(void);
 extern void smpc_handover_shmem_startup(void);
 extern void smpc_handover_begin(const uint8 *key, bool ordered, int self);
@@ -60,9 +60,9 @@ extern uint64 smpc_handover_residue(void);
  */
 typedef struct SmpcDeliverHooks
 {
-	void		(*request_receive) (const SmpcFederationRow *fed, const SmpcMessageInfo *info,
-									const uint8 *data, size_t len);
-	bool		(*job_is_released) (const SmpcFederationRow *fed, const char *job_id);
+	void (*request_receive)(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
+							const uint8 *data, size_t len);
+	bool (*job_is_released)(const SmpcFederationRow *fed, const char *job_id);
 } SmpcDeliverHooks;
 extern SmpcDeliverHooks smpc_deliver_hooks;
 
@@ -72,16 +72,16 @@ extern void smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, i
 
 /* The status of a running job, kept with its claim (smpc.job_status). */
 #define SMPC_JOB_RUNNING 1
-#define SMPC_JOB_ENDED 2		/* released or failed; the claim ends with the transaction */
+#define SMPC_JOB_ENDED	 2 /* released or failed; the claim ends with the transaction */
 typedef struct SmpcJobStatus
 {
-	int			state;			/* 0: not yet shown */
+	int			state; /* 0: not yet shown */
 	Oid			roleid;
 	TimestampTz started;
 	char		federation[64];
-	char		job_id[256];	/* cut at 255 bytes */
-	char		aggregate[192];	/* descriptor, e.g. "avg(integer) on expenditure.amount" */
-	char		initiated_by[64];	/* party that asked for the job, or "" */
+	char		job_id[256];	  /* cut at 255 bytes */
+	char		aggregate[192];	  /* descriptor, e.g. "avg(integer) on expenditure.amount" */
+	char		initiated_by[64]; /* party that asked for the job, or "" */
 	char		round[64];
 	char		waiting_for[512];
 } SmpcJobStatus;
@@ -98,41 +98,41 @@ extern List *smpc_inbox_take(const uint8 *key);
  */
 /* Round message types are 1..8 (SmpcMessageType); abort (4) never waits. */
 #define SMPC_POSTED_MAX_AGE_MS (10 * 60 * 1000)
-#define SMPC_HANDOVER_TYPES 9
+#define SMPC_HANDOVER_TYPES	   9
 
 typedef struct SmpcHandoverJob
 {
-	bool		used;
-	bool		ordered;		/* rounds after the share round: lower parties call */
-	int			self;			/* this party's index */
-	Oid			dbid;
-	int			pid;
-	uint8		key[32];
-	uint64		sent[SMPC_HANDOVER_TYPES];	/* per type: bit p, sent (or handed) to party p */
-	uint64		refused[SMPC_HANDOVER_TYPES];	/* party p's call gave up waiting: send */
-	int			procno;
-	int			rejected_from;	/* >= 0: this party refused that party's message */
-	SmpcStatus	rejection;		/* why */
+	bool	   used;
+	bool	   ordered; /* rounds after the share round: lower parties call */
+	int		   self;	/* this party's index */
+	Oid		   dbid;
+	int		   pid;
+	uint8	   key[32];
+	uint64	   sent[SMPC_HANDOVER_TYPES];	 /* per type: bit p, sent (or handed) to party p */
+	uint64	   refused[SMPC_HANDOVER_TYPES]; /* party p's call gave up waiting: send */
+	int		   procno;
+	int		   rejected_from; /* >= 0: this party refused that party's message */
+	SmpcStatus rejection;	  /* why */
 } SmpcHandoverJob;
 
 typedef enum SmpcPickupState
 {
 	SMPC_PICKUP_FREE = 0,
-	SMPC_PICKUP_WAITING,		/* a delivery call waits for the job's message */
-	SMPC_PICKUP_FILLED,			/* the job put it into the waiting call's entry */
-	SMPC_PICKUP_POSTED,			/* the job left it for a call still to come */
-	SMPC_PICKUP_GONE			/* the job ended without one */
+	SMPC_PICKUP_WAITING, /* a delivery call waits for the job's message */
+	SMPC_PICKUP_FILLED,	 /* the job put it into the waiting call's entry */
+	SMPC_PICKUP_POSTED,	 /* the job left it for a call still to come */
+	SMPC_PICKUP_GONE	 /* the job ended without one */
 } SmpcPickupState;
 
 typedef struct SmpcPickup
 {
-	int			state;			/* SmpcPickupState */
+	int			state; /* SmpcPickupState */
 	Oid			dbid;
-	int			owner;			/* pid of the waiting call's backend (0 when posted) */
-	int			procno;			/* of a waiting call */
-	TimestampTz posted;			/* when it was posted */
+	int			owner;	/* pid of the waiting call's backend (0 when posted) */
+	int			procno; /* of a waiting call */
+	TimestampTz posted; /* when it was posted */
 	uint8		key[32];
-	int			to;				/* the calling party's index */
+	int			to; /* the calling party's index */
 	int			type;
 	uint32		len;
 	uint8		data[SMPC_HANDOVER_BYTES];
@@ -140,8 +140,8 @@ typedef struct SmpcPickup
 
 typedef struct SmpcHandover
 {
-	LWLock	   *lock;
-	int			n;				/* entries of each kind */
+	LWLock *lock;
+	int		n; /* entries of each kind */
 } SmpcHandover;
 
 extern SmpcHandover *smpc_handover;
@@ -159,12 +159,12 @@ smpc_pickups(void)
 						   MAXALIGN(sizeof(SmpcHandoverJob) * smpc_handover->n));
 }
 
-extern void smpc_pickup_free(SmpcPickup *p);
-extern bool smpc_handover_type(int type, int party);
-extern bool smpc_pair_caller(int party, int other);
-extern void smpc_handover_register_exit(void);
+extern void				smpc_pickup_free(SmpcPickup *p);
+extern bool				smpc_handover_type(int type, int party);
+extern bool				smpc_pair_caller(int party, int other);
+extern void				smpc_handover_register_exit(void);
 extern SmpcHandoverJob *smpc_find_job(const uint8 *key, bool own);
-extern SmpcPickup *smpc_find_pickup(const uint8 *key, int to, int type, int state);
-extern SmpcPickup *smpc_free_pickup(void);
+extern SmpcPickup	   *smpc_find_pickup(const uint8 *key, int to, int type, int state);
+extern SmpcPickup	   *smpc_free_pickup(void);
 
-#endif							/* SMPC_PG_MESSAGING_MESSAGING_H */
+#endif /* SMPC_PG_MESSAGING_MESSAGING_H */

@@ -15,24 +15,24 @@
  */
 typedef struct SmpcBounds
 {
-	bool		loaded;			/* looked up (at the first row, or at the end) */
-	bool		present;		/* bounds apply */
-	bool		reject;			/* values outside refuse the job */
-	int32		scale;			/* fixed point of lo and hi */
-	int128		lo;
-	int128		hi;
-	double		flo;			/* lo and hi as double precision */
-	double		fhi;
-	char		column[NAMEDATALEN];	/* the column the aggregate reads, or "" */
-	char		entry[NAMEDATALEN]; /* the smpc.bounds entry that applies */
+	bool   loaded;	/* looked up (at the first row, or at the end) */
+	bool   present; /* bounds apply */
+	bool   reject;	/* values outside refuse the job */
+	int32  scale;	/* fixed point of lo and hi */
+	int128 lo;
+	int128 hi;
+	double flo; /* lo and hi as double precision */
+	double fhi;
+	char   column[NAMEDATALEN]; /* the column the aggregate reads, or "" */
+	char   entry[NAMEDATALEN];	/* the smpc.bounds entry that applies */
 	/* Why no bounds may apply (sums and averages are refused), or 0. */
-	int32		escape;
-	char		escape_what[2 * NAMEDATALEN];	/* the column(s), or what was not followed */
+	int32 escape;
+	char  escape_what[2 * NAMEDATALEN]; /* the column(s), or what was not followed */
 } SmpcBounds;
 
-#define SMPC_ESCAPE_EXPRESSION 1	/* an expression over a bounded column */
-#define SMPC_ESCAPE_UNKNOWN 2	/* a value not followed, and bounds exist */
-#define SMPC_ESCAPE_MIXED 3		/* renames of columns whose bounds differ */
+#define SMPC_ESCAPE_EXPRESSION 1 /* an expression over a bounded column */
+#define SMPC_ESCAPE_UNKNOWN	   2 /* a value not followed, and bounds exist */
+#define SMPC_ESCAPE_MIXED	   3 /* renames of columns whose bounds differ */
 
 /*
  * sources.cpp: the base columns (a table's own columns) an aggregate's
@@ -42,31 +42,30 @@ typedef struct SmpcBounds
  */
 typedef struct SmpcSources
 {
-	bool		unknown;		/* not everything could be followed: counts as
+	bool  unknown;	 /* not everything could be followed: counts as
 								 * reading every column */
-	char		why[128];		/* what could not be followed */
-	bool		rename;			/* the value is base columns' own values (or casts) */
-	List	   *columns;		/* char *: every base column read, distinct */
-	List	   *values;			/* renames: the base columns the value is */
-	List	   *generated;		/* the stored generated columns among values */
+	char  why[128];	 /* what could not be followed */
+	bool  rename;	 /* the value is base columns' own values (or casts) */
+	List *columns;	 /* char *: every base column read, distinct */
+	List *values;	 /* renames: the base columns the value is */
+	List *generated; /* the stored generated columns among values */
 } SmpcSources;
 
-extern void smpc_value_sources(FunctionCallInfo fcinfo, int argno, SmpcSources *out);
+extern void			smpc_value_sources(FunctionCallInfo fcinfo, int argno, SmpcSources *out);
 extern SmpcSources *smpc_job_sources(FunctionCallInfo fcinfo, int argno);
-extern bool smpc_names_have(const List *names, const char *name);
+extern bool			smpc_names_have(const List *names, const char *name);
 
-extern void smpc_bounds_load(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
-							 bool integer_class, SmpcBounds *out);
+extern void	 smpc_bounds_load(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
+							  bool integer_class, SmpcBounds *out);
 extern char *smpc_input_column(FunctionCallInfo fcinfo, int argno);
-extern void smpc_bounds_load_arg(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
-								 bool integer_class, int argno, SmpcBounds *out);
-extern void smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column,
-								   bool integer_class, SmpcBounds *out);
-extern bool smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b);
-extern void smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id,
-									SmpcAggregate aggregate, const SmpcBounds *b, int64 outside);
-extern void smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *b,
-								SmpcPolicy *out);
+extern void	 smpc_bounds_load_arg(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
+								  bool integer_class, int argno, SmpcBounds *out);
+extern void	 smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column,
+									bool integer_class, SmpcBounds *out);
+extern bool	 smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b);
+extern void	 smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id,
+									 SmpcAggregate aggregate, const SmpcBounds *b, int64 outside);
+extern void smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *b, SmpcPolicy *out);
 
 /* privacy.cpp: differential privacy for a job (smpc.epsilon). */
 /*
@@ -76,18 +75,18 @@ extern void smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *
  */
 typedef struct SmpcNoiseShape
 {
-	const char *kinds;
-	int			width;
+	const char		 *kinds;
+	int				  width;
 	const SmpcBounds *bounds;
-	const char *column;
+	const char		 *column;
 } SmpcNoiseShape;
 extern double *smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcNoiseShape *shape,
 								  double epsilon);
 /* A job's charges to privacy budgets, recorded in smpc.audit_log before it starts. */
 typedef struct SmpcPrivacyCharge
 {
-	List	   *budget_datasets;	/* char *: the budgets charged (a column, or '*') */
-	double		epsilon;
+	List  *budget_datasets; /* char *: the budgets charged (a column, or '*') */
+	double epsilon;
 } SmpcPrivacyCharge;
 /* (initiator: the partner that asked for the job, or NULL, for the audit records) */
 extern void smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id,
@@ -99,4 +98,4 @@ extern void smpc_privacy_refund(const SmpcFederationRow *fed, const char *job_id
 								const char *descriptor, const char *initiator,
 								const SmpcPrivacyCharge *charge);
 
-#endif							/* SMPC_PG_POLICY_POLICY_H */
+#endif /* SMPC_PG_POLICY_POLICY_H */

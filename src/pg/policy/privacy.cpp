@@ -99,8 +99,8 @@ smpc_sensitivity(char kind, const SmpcBounds *b, unsigned __int128 *d)
 static uint64
 smpc_double_parts(double v, int *exp)
 {
-	int			e;
-	double		m = frexp(v, &e);
+	int	   e;
+	double m = frexp(v, &e);
 
 	*exp = e - 53;
 	return (uint64) ldexp(m, 53);
@@ -110,11 +110,11 @@ smpc_double_parts(double v, int *exp)
 static bool
 smpc_privacy_within(double x, uint64 a, double epsilon)
 {
-	int			ex;
-	int			ee;
-	unsigned __int128 lhs = (unsigned __int128) smpc_double_parts(x, &ex) * a;	/* < 2^116 */
-	uint64		me = smpc_double_parts(epsilon, &ee);
-	int			k = ex - ee;
+	int				  ex;
+	int				  ee;
+	unsigned __int128 lhs = (unsigned __int128) smpc_double_parts(x, &ex) * a; /* < 2^116 */
+	uint64			  me = smpc_double_parts(epsilon, &ee);
+	int				  k = ex - ee;
 
 	/* lhs * 2^k <= me */
 	if (k >= 0)
@@ -140,21 +140,21 @@ smpc_privacy_within(double x, uint64 a, double epsilon)
 double *
 smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcNoiseShape *shape, double epsilon)
 {
-	int			stats = (int) strlen(shape->kinds);
-	double	   *per_kind = (double *) palloc0(sizeof(double) * stats);
-	double	   *x = (double *) palloc0(sizeof(double) * shape->width);
+	int		stats = (int) strlen(shape->kinds);
+	double *per_kind = (double *) palloc0(sizeof(double) * stats);
+	double *x = (double *) palloc0(sizeof(double) * shape->width);
 
 	/* One exponent per statistic of a cell; every cell repeats them. */
 	for (int k = 0; k < stats; k++)
 	{
 		unsigned __int128 d;
-		double		xk;
+		double			  xk;
 
 		if (!smpc_sensitivity(shape->kinds[k], shape->bounds, &d))
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_POLICY_REFUSED),
+			ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
 					errmsg("a job with smpc.epsilon needs clipping bounds for the column it sums"),
-					errdetail("Without bounds one row can change a sum without limit, so no noise is enough."),
+					errdetail("Without bounds one row can change a sum without limit, so no noise "
+							  "is enough."),
 					errhint("Declare them with smpc.set_bounds('%s', '%s', lo, hi) at every party.",
 							fed->name, shape->column ? shape->column : "*"));
 		if (d == 0)
@@ -163,16 +163,18 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcNoiseShape *shape, do
 		xk = d > ((unsigned __int128) 1 << 60) ? 0 : (epsilon / stats) / (double) d;
 		while (xk > 0 && !smpc_privacy_within(xk, (uint64) stats * (uint64) d, epsilon))
 			xk = nextafter(xk, 0);
-		while (xk > 0 && smpc_privacy_within(nextafter(xk, HUGE_VAL), (uint64) stats * (uint64) d, epsilon))
+		while (xk > 0 &&
+			   smpc_privacy_within(nextafter(xk, HUGE_VAL), (uint64) stats * (uint64) d, epsilon))
 			xk = nextafter(xk, HUGE_VAL);
 		if (!(xk >= SMPC_PRIVACY_MIN_EXPONENT))
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_POLICY_REFUSED),
-					errmsg("smpc.epsilon %g is too small for the bounds of column \"%s\"", epsilon,
-						   shape->column ? shape->column : "*"),
-					errdetail("The noise scale, the sensitivity divided by epsilon / %d, would exceed 2^50 units of the job's fixed point, the largest that is drawn.",
-							  stats),
-					errhint("Use a larger epsilon or narrower bounds."));
+			ereport(
+				ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("smpc.epsilon %g is too small for the bounds of column \"%s\"", epsilon,
+					   shape->column ? shape->column : "*"),
+				errdetail("The noise scale, the sensitivity divided by epsilon / %d, would exceed "
+						  "2^50 units of the job's fixed point, the largest that is drawn.",
+						  stats),
+				errhint("Use a larger epsilon or narrower bounds."));
 		per_kind[k] = xk;
 	}
 	for (int k = 0; k < shape->width; k++)
@@ -196,11 +198,11 @@ smpc_privacy_locktag(LOCKTAG *tag)
 /* A budget in smpc.privacy_budgets, with its spending once read. */
 typedef struct SmpcBudgetRow
 {
-	char	   *federation;		/* where it was declared */
-	char	   *dataset;		/* a column, or '*' */
-	char	   *role;			/* NULL: the shared budget */
-	double		budget;
-	double		spent;
+	char  *federation; /* where it was declared */
+	char  *dataset;	   /* a column, or '*' */
+	char  *role;	   /* NULL: the shared budget */
+	double budget;
+	double spent;
 } SmpcBudgetRow;
 
 /* Every budget at this party, in any federation, as committed now. */
@@ -209,20 +211,23 @@ smpc_privacy_budget_rows(void)
 {
 	static SmpcCachedQuery q = {
 		"SELECT federation, dataset, role, epsilon FROM smpc.privacy_budgets "
-	"ORDER BY dataset = '*', dataset, role NULLS FIRST, federation", 0, {}, NULL};
+		"ORDER BY dataset = '*', dataset, role NULLS FIRST, federation",
+		0,
+		{},
+		NULL};
 	SmpcOwnerContext owner;
-	MemoryContext callercxt = CurrentMemoryContext;
-	List	   *rows = NIL;
+	MemoryContext	 callercxt = CurrentMemoryContext;
+	List			*rows = NIL;
 
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	smpc_spi_execute_now(&q, NULL, NULL, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+		HeapTuple	   tup = SPI_tuptable->vals[i];
+		TupleDesc	   desc = SPI_tuptable->tupdesc;
 		SmpcBudgetRow *r = (SmpcBudgetRow *) MemoryContextAllocZero(callercxt, sizeof *r);
-		char	   *who = SPI_getvalue(tup, desc, 3);
+		char		  *who = SPI_getvalue(tup, desc, 3);
 
 		r->federation = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
 		r->dataset = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 2));
@@ -239,9 +244,9 @@ smpc_privacy_budget_rows(void)
 static bool
 smpc_privacy_named(List *rows, const char *dataset)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	foreach(lc, rows)
+	foreach (lc, rows)
 		if (strcmp(((SmpcBudgetRow *) lfirst(lc))->dataset, dataset) == 0)
 			return true;
 	return false;
@@ -255,13 +260,13 @@ smpc_privacy_named(List *rows, const char *dataset)
 static const char *
 smpc_privacy_applies_to(List *rows, const SmpcBudgetRow *r, const SmpcSources *src)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
 	if (src == NULL || src->unknown)
 		return "";
 	if (src->columns == NIL)
 		return strcmp(r->dataset, "*") == 0 ? "*" : NULL;
-	foreach(lc, src->columns)
+	foreach (lc, src->columns)
 	{
 		const char *column = (const char *) lfirst(lc);
 
@@ -288,14 +293,17 @@ smpc_privacy_spending(List *rows)
 	static SmpcCachedQuery q = {
 		"SELECT budget_dataset, requested_by::text, sum(epsilon)::text FROM smpc.audit_log "
 		"WHERE outcome IN ('charged', 'refunded') AND budget_dataset = ANY ($1) "
-	"GROUP BY 1, 2", 1, {TEXTARRAYOID}, NULL};
+		"GROUP BY 1, 2",
+		1,
+		{TEXTARRAYOID},
+		NULL};
 	SmpcOwnerContext owner;
-	Datum	   *names = (Datum *) palloc(sizeof(Datum) * Max(list_length(rows), 1));
-	Datum		args[1];
-	ListCell   *lc;
-	int			n = 0;
+	Datum			*names = (Datum *) palloc(sizeof(Datum) * Max(list_length(rows), 1));
+	Datum			 args[1];
+	ListCell		*lc;
+	int				 n = 0;
 
-	foreach(lc, rows)
+	foreach (lc, rows)
 		names[n++] = CStringGetTextDatum(((SmpcBudgetRow *) lfirst(lc))->dataset);
 	args[0] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
 	smpc_begin_as_owner(&owner);
@@ -310,7 +318,7 @@ smpc_privacy_spending(List *rows)
 		const char *who = SPI_getvalue(tup, desc, 2);
 		double		spent = strtod(SPI_getvalue(tup, desc, 3), NULL);
 
-		foreach(lc, rows)
+		foreach (lc, rows)
 		{
 			SmpcBudgetRow *r = (SmpcBudgetRow *) lfirst(lc);
 
@@ -328,8 +336,8 @@ smpc_privacy_spending(List *rows)
 /* Records the charge of epsilon (negative: a refund) to budget `dataset`. */
 static bool
 smpc_privacy_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
-					const char *initiator, const char *outcome, const char *dataset,
-					double epsilon, bool durably)
+					const char *initiator, const char *outcome, const char *dataset, double epsilon,
+					bool durably)
 {
 	SmpcAuditRecord rec;
 
@@ -343,7 +351,7 @@ smpc_privacy_record(const SmpcFederationRow *fed, const char *job_id, const char
 		return true;
 	}
 	return smpc_audit_emit_durably(&rec, SMPC_PRIVACY_CHARGE_TIMEOUT_MS) &&
-		smpc_audit_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);
+		   smpc_audit_recorded(rec.text[SMPC_AUDIT_EVENT_ID]);
 }
 
 /*
@@ -367,10 +375,10 @@ smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id, const char 
 	smpc_privacy_locktag(&tag);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	rows = smpc_privacy_budget_rows();
-	foreach(lc, rows)
+	foreach (lc, rows)
 	{
 		SmpcBudgetRow *r = (SmpcBudgetRow *) lfirst(lc);
-		const char *column = smpc_privacy_applies_to(rows, r, src);
+		const char	  *column = smpc_privacy_applies_to(rows, r, src);
 
 		if (column == NULL || (r->role != NULL && strcmp(r->role, role) != 0))
 			continue;
@@ -381,64 +389,69 @@ smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id, const char 
 	if (applying == NIL)
 	{
 		const char *dataset = src != NULL && !src->unknown && src->columns != NIL
-			? (const char *) linitial(src->columns) : "*";
+								  ? (const char *) linitial(src->columns)
+								  : "*";
 
 		LockRelease(&tag, ExclusiveLock, false);
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("no privacy budget for dataset \"%s\" in federation \"%s\"", dataset, fed->name),
-				src != NULL && !src->unknown
-				? errdetail("A job with smpc.epsilon spends privacy budget, which this party's administrator grants per dataset.")
-				: errdetail("The job's value comes through %s, so it needs a budget for every column, and there is none.",
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+			errmsg("no privacy budget for dataset \"%s\" in federation \"%s\"", dataset, fed->name),
+			src != NULL && !src->unknown
+				? errdetail("A job with smpc.epsilon spends privacy budget, which this party's "
+							"administrator grants per dataset.")
+				: errdetail("The job's value comes through %s, so it needs a budget for every "
+							"column, and there is none.",
 							smpc_privacy_what(src)),
-				errhint("An smpc_admin member runs SELECT smpc.set_privacy_budget('%s', '%s', epsilon).",
-						fed->name, dataset));
+			errhint(
+				"An smpc_admin member runs SELECT smpc.set_privacy_budget('%s', '%s', epsilon).",
+				fed->name, dataset));
 	}
 	smpc_privacy_spending(applying);
-	foreach(lc, applying)
+	foreach (lc, applying)
 	{
 		SmpcBudgetRow *r = (SmpcBudgetRow *) lfirst(lc);
-		double		left = fmax(r->budget - r->spent, 0);
+		double		   left = fmax(r->budget - r->spent, 0);
 
 		if (r->spent + epsilon <= r->budget * (1 + 1e-12))
 			continue;
 		refusal = r->role
-			? psprintf("Role \"%s\" has %g of its budget of %g left on dataset \"%s\"",
-					   r->role, left, r->budget, r->dataset)
-			: psprintf("The shared budget of %g on dataset \"%s\" has %g left",
-					   r->budget, r->dataset, left);
+					  ? psprintf("Role \"%s\" has %g of its budget of %g left on dataset \"%s\"",
+								 r->role, left, r->budget, r->dataset)
+					  : psprintf("The shared budget of %g on dataset \"%s\" has %g left", r->budget,
+								 r->dataset, left);
 		break;
 	}
 	if (refusal != NULL)
 	{
 		LockRelease(&tag, ExclusiveLock, false);
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("privacy budget exhausted: this job needs epsilon %g", epsilon),
 				errdetail("%s.", refusal),
-				errhint("Use a smaller smpc.epsilon, or ask the administrator for more budget (smpc.set_privacy_budget)."));
+				errhint("Use a smaller smpc.epsilon, or ask the administrator for more budget "
+						"(smpc.set_privacy_budget)."));
 	}
 
 	/* The charges, on disk before anything is sent: once per budget name. */
 	charge->budget_datasets = NIL;
 	charge->epsilon = epsilon;
-	foreach(lc, applying)
+	foreach (lc, applying)
 	{
 		const char *dataset = ((SmpcBudgetRow *) lfirst(lc))->dataset;
 
 		if (smpc_names_have(charge->budget_datasets, dataset))
 			continue;
 		charge->budget_datasets = lappend(charge->budget_datasets, pstrdup(dataset));
-		written = written && smpc_privacy_record(fed, job_id, descriptor, initiator, "charged", dataset,
-												 epsilon, true);
+		written = written && smpc_privacy_record(fed, job_id, descriptor, initiator, "charged",
+												 dataset, epsilon, true);
 	}
 	LockRelease(&tag, ExclusiveLock, false);
 	if (!written)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("could not record the privacy charge of job \"%s\" in smpc.audit_log", job_id),
-				errdetail("A job with smpc.epsilon starts only once its charge is on disk."),
-				errhint("Check the server log for errors of the smpc audit writer, and smpc.audit_queue_size."));
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+			errmsg("could not record the privacy charge of job \"%s\" in smpc.audit_log", job_id),
+			errdetail("A job with smpc.epsilon starts only once its charge is on disk."),
+			errhint("Check the server log for errors of the smpc audit writer, and "
+					"smpc.audit_queue_size."));
 }
 
 /*
@@ -448,27 +461,29 @@ smpc_privacy_admit(const SmpcFederationRow *fed, const char *job_id, const char 
 void
 smpc_privacy_require_none(const SmpcFederationRow *fed, const SmpcSources *src)
 {
-	List	   *rows = smpc_privacy_budget_rows();
-	ListCell   *lc;
+	List	 *rows = smpc_privacy_budget_rows();
+	ListCell *lc;
 
-	foreach(lc, rows)
+	foreach (lc, rows)
 	{
 		SmpcBudgetRow *r = (SmpcBudgetRow *) lfirst(lc);
-		const char *column = smpc_privacy_applies_to(rows, r, src);
+		const char	  *column = smpc_privacy_applies_to(rows, r, src);
 
 		if (column == NULL)
 			continue;
 		if (column[0] == '\0')
-			ereport(ERROR,
-					errcode(ERRCODE_SMPC_POLICY_REFUSED),
-					errmsg("smpc cannot tell which columns this job reads, and this party has privacy budgets: it needs smpc.epsilon"),
-					errdetail("The job's value comes through %s, so every budget applies (the first is \"%s\", declared in federation \"%s\").",
+			ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+					errmsg("smpc cannot tell which columns this job reads, and this party has "
+						   "privacy budgets: it needs smpc.epsilon"),
+					errdetail("The job's value comes through %s, so every budget applies (the "
+							  "first is \"%s\", declared in federation \"%s\").",
 							  smpc_privacy_what(src), r->dataset, r->federation),
-					errhint("SET smpc.epsilon to the budget this job may spend, at every party, or aggregate columns of tables directly."));
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
+					errhint("SET smpc.epsilon to the budget this job may spend, at every party, or "
+							"aggregate columns of tables directly."));
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("dataset \"%s\" has a privacy budget: jobs on it need smpc.epsilon", column),
-				errdetail("An exact result spends more than any budget (the budget that applies is \"%s\", declared in federation \"%s\").",
+				errdetail("An exact result spends more than any budget (the budget that applies is "
+						  "\"%s\", declared in federation \"%s\").",
 						  r->dataset, r->federation),
 				errhint("SET smpc.epsilon to the budget this job may spend, at every party."));
 	}
@@ -483,10 +498,9 @@ void
 smpc_privacy_refund(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
 					const char *initiator, const SmpcPrivacyCharge *charge)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	foreach(lc, charge->budget_datasets)
+	foreach (lc, charge->budget_datasets)
 		(void) smpc_privacy_record(fed, job_id, descriptor, initiator, "refunded",
-								   (const char *) lfirst(lc),
-								   -charge->epsilon, false);
+								   (const char *) lfirst(lc), -charge->epsilon, false);
 }

@@ -51,8 +51,8 @@ smpc_input_column(FunctionCallInfo fcinfo, int argno)
 static char *
 smpc_bounds_text(const SmpcBounds *b)
 {
-	char		lo[64];
-	char		hi[64];
+	char lo[64];
+	char hi[64];
 
 	smpc_format_scaled(b->lo, b->scale, lo, sizeof lo);
 	smpc_format_scaled(b->hi, b->scale, hi, sizeof hi);
@@ -107,20 +107,20 @@ smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column, bool in
 /* An smpc.bounds entry, in the job's fixed point (as text: checked when used). */
 typedef struct SmpcBoundsEntry
 {
-	char	   *name;
-	char	   *lo;
-	char	   *hi;
-	bool		reject;
+	char *name;
+	char *lo;
+	char *hi;
+	bool  reject;
 } SmpcBoundsEntry;
 
 /* Every bounds entry of federation fed, at scale `scale`. */
 static List *
 smpc_bounds_entries(const SmpcFederationRow *fed, int scale)
 {
-	Datum		args[2];
+	Datum			 args[2];
 	SmpcOwnerContext owner;
-	MemoryContext callercxt = CurrentMemoryContext;
-	List	   *entries = NIL;
+	MemoryContext	 callercxt = CurrentMemoryContext;
+	List			*entries = NIL;
 
 	args[0] = CStringGetTextDatum(fed->name);
 	args[1] = Int32GetDatum(scale);
@@ -128,15 +128,18 @@ smpc_bounds_entries(const SmpcFederationRow *fed, int scale)
 	SPI_connect();
 	{
 		static SmpcCachedQuery q = {"SELECT column_name, ceil(lo * 10::numeric ^ $2)::text, "
-			"floor(hi * 10::numeric ^ $2)::text, on_violation = 'reject' "
-		"FROM smpc.bounds WHERE federation = $1", 2, {TEXTOID, INT4OID}, NULL};
+									"floor(hi * 10::numeric ^ $2)::text, on_violation = 'reject' "
+									"FROM smpc.bounds WHERE federation = $1",
+									2,
+									{TEXTOID, INT4OID},
+									NULL};
 
 		smpc_spi_execute(&q, args, NULL, true, 0);
 	}
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+		HeapTuple		 tup = SPI_tuptable->vals[i];
+		TupleDesc		 desc = SPI_tuptable->tupdesc;
 		SmpcBoundsEntry *e = (SmpcBoundsEntry *) MemoryContextAlloc(callercxt, sizeof *e);
 
 		e->name = MemoryContextStrdup(callercxt, SPI_getvalue(tup, desc, 1));
@@ -154,9 +157,9 @@ smpc_bounds_entries(const SmpcFederationRow *fed, int scale)
 static SmpcBoundsEntry *
 smpc_bounds_entry(List *entries, const char *name, bool star)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	foreach(lc, entries)
+	foreach (lc, entries)
 	{
 		SmpcBoundsEntry *e = (SmpcBoundsEntry *) lfirst(lc);
 
@@ -170,22 +173,22 @@ smpc_bounds_entry(List *entries, const char *name, bool star)
 static void
 smpc_bounds_apply(const SmpcFederationRow *fed, const SmpcBoundsEntry *e, SmpcBounds *out)
 {
-	__int128	lo;
-	__int128	hi;
+	__int128 lo;
+	__int128 hi;
 
 	if (!smpc_parse_scaled(e->lo, 0, &lo) || !smpc_parse_scaled(e->hi, 0, &hi))
-		ereport(ERROR,
-				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				errmsg("the bounds of column \"%s\" in federation \"%s\" are too large for smpc",
 					   e->name, fed->name));
 	if (lo > hi)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				out->scale == 0
+		ereport(
+			ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			out->scale == 0
 				? errmsg("no integer lies within the bounds of column \"%s\"", e->name)
-				: errmsg("no value with %d fractional digits lies within the bounds of column \"%s\"",
-						 out->scale, e->name),
-				errhint("Widen the bounds with smpc.set_bounds()."));
+				: errmsg(
+					  "no value with %d fractional digits lies within the bounds of column \"%s\"",
+					  out->scale, e->name),
+			errhint("Widen the bounds with smpc.set_bounds()."));
 	out->present = true;
 	out->reject = e->reject;
 	out->lo = lo;
@@ -212,10 +215,10 @@ smpc_bounded_column(List *entries, const List *names)
 {
 	const ListCell *lc;
 
-	foreach(lc, names)
+	foreach (lc, names)
 		if (smpc_bounds_entry(entries, (const char *) lfirst(lc), false) != NULL)
 			return (const char *) lfirst(lc);
-	foreach(lc, names)
+	foreach (lc, names)
 		if (smpc_bounds_entry(entries, (const char *) lfirst(lc), true) != NULL)
 			return (const char *) lfirst(lc);
 	return NULL;
@@ -226,11 +229,11 @@ static void
 smpc_bounds_for_sources(const SmpcFederationRow *fed, const SmpcSources *src, bool integer_class,
 						SmpcBounds *out)
 {
-	List	   *entries;
+	List				  *entries;
 	const SmpcBoundsEntry *chosen = NULL;
-	const char *chosen_column = NULL;
-	bool		rename = src->rename;
-	const ListCell *lc;
+	const char			  *chosen_column = NULL;
+	bool				   rename = src->rename;
+	const ListCell		  *lc;
 
 	memset(out, 0, sizeof *out);
 	out->loaded = true;
@@ -243,7 +246,7 @@ smpc_bounds_for_sources(const SmpcFederationRow *fed, const SmpcSources *src, bo
 		return;
 	}
 	/* A generated column without bounds of its own is the expression it stores. */
-	foreach(lc, src->generated)
+	foreach (lc, src->generated)
 		if (smpc_bounds_entry(entries, (const char *) lfirst(lc), false) == NULL)
 			rename = false;
 	if (!rename)
@@ -256,9 +259,9 @@ smpc_bounds_for_sources(const SmpcFederationRow *fed, const SmpcSources *src, bo
 			smpc_bounds_apply(fed, chosen, out);
 		return;
 	}
-	foreach(lc, src->values)
+	foreach (lc, src->values)
 	{
-		const char *column = (const char *) lfirst(lc);
+		const char			  *column = (const char *) lfirst(lc);
 		const SmpcBoundsEntry *e = smpc_bounds_entry(entries, column, true);
 
 		if (e == NULL)
@@ -288,8 +291,8 @@ smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b)
 	if (a->present != b->present || a->escape != b->escape ||
 		strcmp(a->escape_what, b->escape_what) != 0)
 		return false;
-	return !a->present || (a->lo == b->lo && a->hi == b->hi && a->scale == b->scale &&
-						   a->reject == b->reject);
+	return !a->present ||
+		   (a->lo == b->lo && a->hi == b->hi && a->scale == b->scale && a->reject == b->reject);
 }
 
 /* Refuses (SM006) a sum or average whose input would escape bounds. */
@@ -297,27 +300,32 @@ static void
 smpc_policy_refuse_escape(const SmpcFederationRow *fed, const char *job_id, const SmpcBounds *b)
 {
 	if (b->escape == SMPC_ESCAPE_EXPRESSION)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("the value of job \"%s\" is an expression over column \"%s\", which has clipping bounds",
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("the value of job \"%s\" is an expression over column \"%s\", which has "
+					   "clipping bounds",
 					   job_id, b->escape_what),
-				errdetail("Bounds hold for a column's own values; through an expression one row could move the result past them. No partner was contacted."),
-				errhint("Aggregate the column itself, or have the administrator make the expression a stored generated column and declare its bounds with smpc.set_bounds('%s', column, lo, hi).",
+				errdetail("Bounds hold for a column's own values; through an expression one row "
+						  "could move the result past them. No partner was contacted."),
+				errhint("Aggregate the column itself, or have the administrator make the "
+						"expression a stored generated column and declare its bounds with "
+						"smpc.set_bounds('%s', column, lo, hi).",
 						fed->name));
 	if (b->escape == SMPC_ESCAPE_UNKNOWN)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("smpc cannot tell which columns the value of job \"%s\" reads, and federation \"%s\" has clipping bounds",
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("smpc cannot tell which columns the value of job \"%s\" reads, and "
+					   "federation \"%s\" has clipping bounds",
 					   job_id, fed->name),
-				errdetail("The value comes through %s, so it counts as reading every column. No partner was contacted.",
+				errdetail("The value comes through %s, so it counts as reading every column. No "
+						  "partner was contacted.",
 						  b->escape_what),
-				errhint("Aggregate columns of tables directly or through views, subqueries, CTEs, UNION ALL, joins or SQL functions that the planner inlines."));
-	ereport(ERROR,
-			errcode(ERRCODE_SMPC_POLICY_REFUSED),
-			errmsg("the value of job \"%s\" reads columns %s, whose clipping bounds differ",
-				   job_id, b->escape_what),
-			errdetail("One interval must bound every value of a job. No partner was contacted."),
-			errhint("Aggregate each column in a job of its own, or declare the same bounds for them."));
+				errhint("Aggregate columns of tables directly or through views, subqueries, CTEs, "
+						"UNION ALL, joins or SQL functions that the planner inlines."));
+	ereport(
+		ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+		errmsg("the value of job \"%s\" reads columns %s, whose clipping bounds differ", job_id,
+			   b->escape_what),
+		errdetail("One interval must bound every value of a job. No partner was contacted."),
+		errhint("Aggregate each column in a job of its own, or declare the same bounds for them."));
 }
 
 /*
@@ -344,8 +352,7 @@ smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, SmpcAg
 		smpc_policy_refuse_escape(fed, job_id, b);
 	column = b->column[0] ? psprintf("\"%s\"", b->column) : "(an expression)";
 	if (!b->present && fed->require_bounds)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("the release policy of federation \"%s\" requires bounds for column %s",
 					   fed->name, column),
 				errdetail("No partner was contacted."),
@@ -354,13 +361,15 @@ smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, SmpcAg
 	if (!b->present || outside == 0)
 		return;
 	if (b->reject)
-		ereport(ERROR,
-				errcode(ERRCODE_SMPC_POLICY_REFUSED),
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("column %s holds values outside its bounds %s", column, smpc_bounds_text(b)),
-				errdetail_plural("%lld value lies outside. The release policy rejects such values (bounds \"%s\"); no partner was contacted.",
-								 "%lld values lie outside. The release policy rejects such values (bounds \"%s\"); no partner was contacted.",
+				errdetail_plural("%lld value lies outside. The release policy rejects such values "
+								 "(bounds \"%s\"); no partner was contacted.",
+								 "%lld values lie outside. The release policy rejects such values "
+								 "(bounds \"%s\"); no partner was contacted.",
 								 outside, (long long) outside, b->entry),
-				errhint("Correct or filter the values, or have every party clip them with smpc.set_bounds(..., 'clip')."));
+				errhint("Correct or filter the values, or have every party clip them with "
+						"smpc.set_bounds(..., 'clip')."));
 	ereport(LOG,
 			errmsg("smpc: job \"%s\" of federation \"%s\": %lld values of column %s clipped to %s",
 				   job_id, fed->name, (long long) outside, column, smpc_bounds_text(b)));

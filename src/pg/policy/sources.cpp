@@ -48,17 +48,17 @@ extern "C" {
 /* The walk over one statement's plan. */
 typedef struct SmpcTrace
 {
-	List	   *rtable;			/* the statement's (flattened) range table */
-	List	   *subplans;		/* PlannedStmt.subplans: CTEs and subqueries */
-	Bitmapset  *known_params;	/* PARAM_EXEC ids whose values are traced */
+	List		*rtable;	   /* the statement's (flattened) range table */
+	List		*subplans;	   /* PlannedStmt.subplans: CTEs and subqueries */
+	Bitmapset	*known_params; /* PARAM_EXEC ids whose values are traced */
 	SmpcSources *out;
 } SmpcTrace;
 
 /* An expression walk in the context of the plan node it belongs to. */
 typedef struct SmpcTraceWalk
 {
-	SmpcTrace  *t;
-	Plan	   *plan;
+	SmpcTrace *t;
+	Plan	  *plan;
 } SmpcTraceWalk;
 
 static void smpc_trace_expr(SmpcTrace *t, Plan *plan, Node *node, bool as_value);
@@ -77,9 +77,9 @@ smpc_trace_unknown(SmpcTrace *t, const char *why)
 static void
 smpc_names_add(List **names, const char *name)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	foreach(lc, *names)
+	foreach (lc, *names)
 		if (strcmp((const char *) lfirst(lc), name) == 0)
 			return;
 	*names = lappend(*names, pstrdup(name));
@@ -90,7 +90,7 @@ smpc_names_have(const List *names, const char *name)
 {
 	const ListCell *lc;
 
-	foreach(lc, names)
+	foreach (lc, names)
 		if (strcmp((const char *) lfirst(lc), name) == 0)
 			return true;
 	return false;
@@ -100,10 +100,10 @@ smpc_names_have(const List *names, const char *name)
 static void
 smpc_trace_generated(SmpcTrace *t, Oid relid, AttrNumber attno)
 {
-	Relation	rel = relation_open(relid, AccessShareLock);
+	Relation	 rel = relation_open(relid, AccessShareLock);
 	TupleConstr *constr = RelationGetDescr(rel)->constr;
-	Bitmapset  *attnos = NULL;
-	int			k = -1;
+	Bitmapset	*attnos = NULL;
+	int			 k = -1;
 
 	for (int i = 0; constr != NULL && i < constr->num_defval; i++)
 		if (constr->defval[i].adnum == attno)
@@ -111,7 +111,7 @@ smpc_trace_generated(SmpcTrace *t, Oid relid, AttrNumber attno)
 	relation_close(rel, AccessShareLock);
 	while ((k = bms_next_member(attnos, k)) >= 0)
 	{
-		char	   *name = get_attname(relid, k + FirstLowInvalidHeapAttributeNumber, true);
+		char *name = get_attname(relid, k + FirstLowInvalidHeapAttributeNumber, true);
 
 		if (name != NULL)
 			smpc_names_add(&t->out->columns, name);
@@ -122,14 +122,14 @@ smpc_trace_generated(SmpcTrace *t, Oid relid, AttrNumber attno)
 static void
 smpc_trace_column(SmpcTrace *t, Oid relid, AttrNumber attno, bool as_value)
 {
-	char	   *name;
+	char *name;
 
 	if (attno == 0)
 	{
-		Relation	rel = relation_open(relid, AccessShareLock);
-		TupleDesc	desc = RelationGetDescr(rel);
-		List	   *attnos = NIL;
-		ListCell   *lc;
+		Relation  rel = relation_open(relid, AccessShareLock);
+		TupleDesc desc = RelationGetDescr(rel);
+		List	 *attnos = NIL;
+		ListCell *lc;
 
 		for (int i = 0; i < desc->natts; i++)
 			if (!TupleDescAttr(desc, i)->attisdropped)
@@ -137,7 +137,7 @@ smpc_trace_column(SmpcTrace *t, Oid relid, AttrNumber attno, bool as_value)
 		relation_close(rel, AccessShareLock);
 		if (as_value)
 			t->out->rename = false;
-		foreach(lc, attnos)
+		foreach (lc, attnos)
 			smpc_trace_column(t, relid, (AttrNumber) lfirst_int(lc), false);
 		return;
 	}
@@ -178,11 +178,11 @@ smpc_trace_output(SmpcTrace *t, Plan *plan, AttrNumber attno, bool as_value)
 	}
 	if (attno == 0)
 	{
-		ListCell   *lc;
+		ListCell *lc;
 
 		if (as_value)
 			t->out->rename = false;
-		foreach(lc, plan->targetlist)
+		foreach (lc, plan->targetlist)
 			if (!((TargetEntry *) lfirst(lc))->resjunk)
 				smpc_trace_expr(t, plan, (Node *) ((TargetEntry *) lfirst(lc))->expr, false);
 		return;
@@ -198,13 +198,13 @@ smpc_trace_output(SmpcTrace *t, Plan *plan, AttrNumber attno, bool as_value)
 static void
 smpc_trace_outer(SmpcTrace *t, Plan *plan, AttrNumber attno, bool as_value)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
 	if (IsA(plan, Append))
-		foreach(lc, ((Append *) plan)->appendplans)
+		foreach (lc, ((Append *) plan)->appendplans)
 			smpc_trace_output(t, (Plan *) lfirst(lc), attno, as_value);
 	else if (IsA(plan, MergeAppend))
-		foreach(lc, ((MergeAppend *) plan)->mergeplans)
+		foreach (lc, ((MergeAppend *) plan)->mergeplans)
 			smpc_trace_output(t, (Plan *) lfirst(lc), attno, as_value);
 	else if (IsA(plan, RecursiveUnion))
 		smpc_trace_unknown(t, "a recursive query");
@@ -243,8 +243,8 @@ static void
 smpc_trace_scanned(SmpcTrace *t, Plan *plan, Var *var, bool as_value)
 {
 	RangeTblEntry *rte;
-	bool		scans = false;
-	ListCell   *lc;
+	bool		   scans = false;
+	ListCell	  *lc;
 
 	if (var->varno < 1 || var->varno > (int) list_length(t->rtable))
 	{
@@ -273,7 +273,8 @@ smpc_trace_scanned(SmpcTrace *t, Plan *plan, Var *var, bool as_value)
 	if (!scans)
 	{
 		smpc_trace_unknown(t, rte->rtekind == RTE_CTE && rte->self_reference
-						   ? "a recursive query" : "a plan node smpc does not follow");
+								  ? "a recursive query"
+								  : "a plan node smpc does not follow");
 		return;
 	}
 	switch (nodeTag(plan))
@@ -282,25 +283,27 @@ smpc_trace_scanned(SmpcTrace *t, Plan *plan, Var *var, bool as_value)
 			smpc_trace_output(t, ((SubqueryScan *) plan)->subplan, var->varattno, as_value);
 			break;
 		case T_CteScan:
-			{
-				int			id = ((CteScan *) plan)->ctePlanId;
+		{
+			int id = ((CteScan *) plan)->ctePlanId;
 
-				smpc_trace_output(t, id >= 1 && id <= list_length(t->subplans)
-								  ? (Plan *) list_nth(t->subplans, id - 1) : NULL,
-								  var->varattno, as_value);
-				break;
-			}
+			smpc_trace_output(t,
+							  id >= 1 && id <= list_length(t->subplans)
+								  ? (Plan *) list_nth(t->subplans, id - 1)
+								  : NULL,
+							  var->varattno, as_value);
+			break;
+		}
 		case T_FunctionScan:
 			/* A function the planner inlined is gone; these are expressions. */
 			if (as_value)
 				t->out->rename = false;
-			foreach(lc, ((FunctionScan *) plan)->functions)
+			foreach (lc, ((FunctionScan *) plan)->functions)
 				smpc_trace_reads(t, plan, ((RangeTblFunction *) lfirst(lc))->funcexpr);
 			break;
 		case T_ValuesScan:
-			foreach(lc, ((ValuesScan *) plan)->values_lists)
+			foreach (lc, ((ValuesScan *) plan)->values_lists)
 			{
-				List	   *row = (List *) lfirst(lc);
+				List *row = (List *) lfirst(lc);
 
 				if (var->varattno >= 1 && var->varattno <= list_length(row))
 					smpc_trace_expr(t, plan, (Node *) list_nth(row, var->varattno - 1), as_value);
@@ -361,8 +364,8 @@ smpc_trace_var(SmpcTrace *t, Plan *plan, Var *var, bool as_value)
 static bool
 smpc_opaque_function(Oid funcid, void *context)
 {
-	SmpcTrace  *t = (SmpcTrace *) context;
-	char	   *name = get_func_name(funcid);
+	SmpcTrace *t = (SmpcTrace *) context;
+	char	  *name = get_func_name(funcid);
 
 	if (funcid < FirstNormalObjectId && func_volatile(funcid) != PROVOLATILE_VOLATILE &&
 		(name == NULL || strstr(name, "_to_xml") == NULL))
@@ -375,9 +378,10 @@ smpc_opaque_function(Oid funcid, void *context)
 static void
 smpc_trace_subplan(SmpcTrace *t, Plan *plan, SubPlan *sp)
 {
-	Plan	   *sub = sp->plan_id >= 1 && sp->plan_id <= list_length(t->subplans)
-		? (Plan *) list_nth(t->subplans, sp->plan_id - 1) : NULL;
-	ListCell   *lc;
+	Plan	 *sub = sp->plan_id >= 1 && sp->plan_id <= list_length(t->subplans)
+						? (Plan *) list_nth(t->subplans, sp->plan_id - 1)
+						: NULL;
+	ListCell *lc;
 
 	if (sub == NULL)
 	{
@@ -385,13 +389,13 @@ smpc_trace_subplan(SmpcTrace *t, Plan *plan, SubPlan *sp)
 		return;
 	}
 	/* Values passed in (args) and out (to testexpr) are traced here. */
-	foreach(lc, sp->parParam)
+	foreach (lc, sp->parParam)
 		t->known_params = bms_add_member(t->known_params, lfirst_int(lc));
-	foreach(lc, sp->paramIds)
+	foreach (lc, sp->paramIds)
 		t->known_params = bms_add_member(t->known_params, lfirst_int(lc));
 	smpc_trace_reads(t, plan, (Node *) sp->args);
 	smpc_trace_reads(t, plan, sp->testexpr);
-	foreach(lc, sub->targetlist)
+	foreach (lc, sub->targetlist)
 		if (!((TargetEntry *) lfirst(lc))->resjunk)
 			smpc_trace_expr(t, sub, (Node *) ((TargetEntry *) lfirst(lc))->expr, false);
 }
@@ -408,7 +412,7 @@ smpc_trace_walker(Node *node, SmpcTraceWalk *w)
 	}
 	if (IsA(node, Param))
 	{
-		Param	   *p = (Param *) node;
+		Param *p = (Param *) node;
 
 		if (p->paramkind == PARAM_EXEC && !bms_is_member(p->paramid, w->t->known_params))
 			smpc_trace_unknown(w->t, "a value computed in another part of the query");
@@ -422,7 +426,7 @@ smpc_trace_walker(Node *node, SmpcTraceWalk *w)
 	if (check_functions_in_node(node, smpc_opaque_function, w->t))
 		return false;
 	/* PostgreSQL declares walkers without parameters; void (*)() converts to any. */
-	return expression_tree_walker(node, (bool (*)()) (void (*)()) smpc_trace_walker, w);
+	return expression_tree_walker(node, (bool (*)())(void (*)()) smpc_trace_walker, w);
 }
 
 /* A number type: casts between them keep a value's meaning. */
@@ -430,7 +434,7 @@ static bool
 smpc_number_type(Oid type)
 {
 	return type == INT2OID || type == INT4OID || type == INT8OID || type == NUMERICOID ||
-		type == FLOAT4OID || type == FLOAT8OID;
+		   type == FLOAT4OID || type == FLOAT8OID;
 }
 
 /* node without the casts between number types around it. */
@@ -488,8 +492,8 @@ static void smpc_trace_aggref(SmpcTrace *t, Plan *plan, Aggref *aggref, int argn
 static void
 smpc_trace_partials(SmpcTrace *t, Plan *plan, AttrNumber attno, int argno, bool all_args)
 {
-	List	   *children;
-	ListCell   *lc;
+	List	 *children;
+	ListCell *lc;
 
 	check_stack_depth();
 	if (IsA(plan, Append))
@@ -498,9 +502,9 @@ smpc_trace_partials(SmpcTrace *t, Plan *plan, AttrNumber attno, int argno, bool 
 		children = ((MergeAppend *) plan)->mergeplans;
 	else
 		children = list_make1(outerPlan(plan));
-	foreach(lc, children)
+	foreach (lc, children)
 	{
-		Plan	   *child = (Plan *) lfirst(lc);
+		Plan		*child = (Plan *) lfirst(lc);
 		TargetEntry *tle = child ? get_tle_by_resno(child->targetlist, attno) : NULL;
 
 		if (tle != NULL && IsA(tle->expr, Aggref))
@@ -520,9 +524,9 @@ smpc_trace_partials(SmpcTrace *t, Plan *plan, AttrNumber attno, int argno, bool 
 static void
 smpc_trace_aggref(SmpcTrace *t, Plan *plan, Aggref *aggref, int argno, bool all_args)
 {
-	Expr	   *arg;
-	int			i = 0;
-	ListCell   *lc;
+	Expr	 *arg;
+	int		  i = 0;
+	ListCell *lc;
 
 	if (DO_AGGSPLIT_COMBINE(aggref->aggsplit))
 	{
@@ -533,7 +537,7 @@ smpc_trace_aggref(SmpcTrace *t, Plan *plan, Aggref *aggref, int argno, bool all_
 			smpc_trace_unknown(t, "a plan node smpc does not follow");
 		return;
 	}
-	foreach(lc, aggref->args)
+	foreach (lc, aggref->args)
 	{
 		arg = ((TargetEntry *) lfirst(lc))->expr;
 		if (i == argno)
@@ -550,8 +554,8 @@ smpc_trace_aggref(SmpcTrace *t, Plan *plan, Aggref *aggref, int argno, bool all_
 static void
 smpc_trace(FunctionCallInfo fcinfo, int argno, bool all_args, SmpcSources *out)
 {
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	SmpcTrace	t;
+	Aggref	 *aggref = AggGetAggref(fcinfo);
+	SmpcTrace t;
 
 	memset(out, 0, sizeof *out);
 	out->rename = true;
@@ -563,8 +567,8 @@ smpc_trace(FunctionCallInfo fcinfo, int argno, bool all_args, SmpcSources *out)
 	}
 	else
 	{
-		AggState   *aggstate = (AggState *) fcinfo->context;
-		EState	   *estate = aggstate->ss.ps.state;
+		AggState *aggstate = (AggState *) fcinfo->context;
+		EState	 *estate = aggstate->ss.ps.state;
 
 		t.rtable = estate->es_range_table;
 		t.subplans = estate->es_plannedstmt ? estate->es_plannedstmt->subplans : NIL;
