@@ -109,11 +109,18 @@ my %columns = map { $_ => 1 } rows(qq{
 	JOIN pg_class c ON c.oid = a.attrelid
 	WHERE c.relnamespace = 'smpc'::regnamespace AND c.relkind IN ('r', 'v', 'c')
 	  AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1});
-# Triggers and row-level security policies on the extension's tables.
+# Triggers and row-level security policies on the extension's tables, and
+# the extension's event triggers.
 my @triggers = rows(q{
 	SELECT tgname FROM pg_trigger
 	WHERE tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'smpc'::regnamespace)
-	  AND NOT tgisinternal ORDER BY 1});
+	  AND NOT tgisinternal
+	UNION
+	SELECT evtname FROM pg_event_trigger e
+	JOIN pg_depend d ON d.classid = 'pg_event_trigger'::regclass AND d.objid = e.oid
+	  AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+	JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'smpc'
+	ORDER BY 1});
 my @policies = rows(q{
 	SELECT polname FROM pg_policy
 	WHERE polrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'smpc'::regnamespace)
@@ -187,7 +194,7 @@ for my $name (sort keys %named)
 	}
 	elsif ($name =~ /^smpc_\w+$/)
 	{
-		push @unknown, $name unless $functions{$name} || $roles{$name};
+		push @unknown, $name unless $functions{$name} || $roles{$name} || grep { $_ eq $name } @triggers;
 	}
 	elsif ($name =~ /^SM\d{3}$/)
 	{

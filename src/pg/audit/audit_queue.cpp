@@ -21,7 +21,7 @@
  * after it is released.
  *
  * What is not durable: records still queued when the server stops or a
- * backend crash resets shared memory are lost (README, "Audit trail";
+ * backend crash resets shared memory are lost (docs/dba.md, "Audit trail";
  * smpc.audit_server_log keeps a copy in the server log).
  */
 #include "pg/audit/audit.h"

@@ -25,7 +25,7 @@ extern "C" {
 
 #include "bridge/core_api.hpp"
 
-/* SQLSTATEs of our own (class SM), documented in README.md. */
+/* SQLSTATEs of our own (class SM), documented in docs/reference.md. */
 #define ERRCODE_SMPC_PARTNER_TIMEOUT	 MAKE_SQLSTATE('S', 'M', '0', '0', '1')
 #define ERRCODE_SMPC_FEDERATION_MISMATCH MAKE_SQLSTATE('S', 'M', '0', '0', '2')
 #define ERRCODE_SMPC_PROTOCOL_VIOLATION	 MAKE_SQLSTATE('S', 'M', '0', '0', '3')

@@ -12,7 +12,7 @@
  * abort the claim is released.
  *
  * The row is written in the caller's transaction: rolling it back removes
- * this party's record (README, "Job ids").
+ * this party's record (docs/analyst.md, "Job ids").
  *
  * A job id is used once per party, across all its federations: two
  * federations that share parties could otherwise run one job id over two
