@@ -67,6 +67,25 @@ smpc_peer_fail(SmpcPending *p, int code, char *message, bool broken)
 	p->state = SMPC_PEER_DONE;
 }
 
+/*
+ * Flushes what libpq holds of the query; remembers whether some is still
+ * unsent (the wait then also waits for the socket to take more). False if
+ * the connection broke (the delivery has failed).
+ */
+static bool
+smpc_peer_flush(SmpcPending *p)
+{
+	int rc = PQflush(p->entry->conn);
+
+	p->flushing = rc == 1;
+	if (rc < 0)
+	{
+		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
+		return false;
+	}
+	return true;
+}
+
 /* Sends the delivery query on a connected entry. */
 static void
 smpc_peer_start_send(SmpcPending *p)
@@ -74,7 +93,6 @@ smpc_peer_start_send(SmpcPending *p)
 	const char *values[1] = {(const char *) p->send->data};
 	int			lengths[1] = {(int) p->send->len};
 	int			formats[1] = {1};
-	int			rc;
 
 	p->state = SMPC_PEER_SENDING;
 	p->entry->busy = true;
@@ -87,10 +105,7 @@ smpc_peer_start_send(SmpcPending *p)
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
 		return;
 	}
-	rc = PQflush(p->entry->conn);
-	p->flushing = rc == 1;
-	if (rc < 0)
-		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
+	smpc_peer_flush(p);
 }
 
 /*
@@ -102,8 +117,6 @@ smpc_peer_start_send(SmpcPending *p)
 static void
 smpc_peer_start_probe(SmpcPending *p)
 {
-	int rc;
-
 	p->state = SMPC_PEER_PROBING;
 	/*
 	 * The probe, and (only if it passes) the statement every delivery uses,
@@ -118,10 +131,7 @@ smpc_peer_start_probe(SmpcPending *p)
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
 		return;
 	}
-	rc = PQflush(p->entry->conn);
-	p->flushing = rc == 1;
-	if (rc < 0)
-		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(p->entry->conn)), true);
+	smpc_peer_flush(p);
 }
 
 /* Opens (starts opening) the connection if needed, else sends at once. */
@@ -189,17 +199,8 @@ smpc_peer_consume(SmpcPending *p)
 {
 	PGconn *conn = p->entry->conn;
 
-	if (p->flushing)
-	{
-		int rc = PQflush(conn);
-
-		p->flushing = rc == 1;
-		if (rc < 0)
-		{
-			smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(conn)), true);
-			return;
-		}
-	}
+	if (p->flushing && !smpc_peer_flush(p))
+		return;
 	if (!PQconsumeInput(conn))
 	{
 		smpc_peer_fail(p, ERRCODE_CONNECTION_FAILURE, pchomp(PQerrorMessage(conn)), true);
