@@ -66,7 +66,7 @@ REGRESS_OPTS = --inputdir=test --temp-instance=tmp_check_regress --temp-config=t
 # 15's. The scripts get its full path (SCRIPT_PG_CONFIG): they test it with -x.
 PG_CONFIG ?= $(if $(shell command -v pg_config 2>/dev/null),pg_config,/usr/lib/postgresql/15/bin/pg_config)
 SCRIPT_PG_CONFIG = PG_CONFIG="$$(command -v '$(PG_CONFIG)' || echo '$(PG_CONFIG)')"
-PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir)
+PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir) -DSMPC_SCHEMA_VERSION='"$(EXTVERSION)"'
 
 # `make SMPC_TEST_BUILD=1` builds the test build: it adds the superuser-only
 # fault switch smpc.test_fault that the fault-injection tests use. `make test`

@@ -1,4 +1,5 @@
--- ALTER EXTENSION smpc UPDATE on an installation of 0.1.0 that holds data:
+-- ALTER EXTENSION smpc UPDATE on an installation of 0.1.0 that holds data
+-- (every upgrade script of the chain, one after another):
 -- the data stays, the new settings get their defaults, and the objects are
 -- those of a fresh installation (sql/smpc.sql). The member lists are
 -- compared here; test/t/026_upgrade_compare.pl compares every catalog row.
@@ -19,7 +20,7 @@ SELECT smpc.create_federation('old', 'a', ARRAY['a', 'b', 'c'], 2);
 INSERT INTO smpc.federations (name, self_name, parties, scale) VALUES ('old', 'a', '{a,b,c}', 2);
 INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result)
 VALUES ('old', 'old-1', 'sum(integer)', 'released', '42');
-ALTER EXTENSION smpc UPDATE TO '0.2.0';
+ALTER EXTENSION smpc UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'smpc';
 SELECT 'only after the update' AS where_, object FROM (
     SELECT pg_describe_object(classid, objid, 0) AS object

@@ -81,8 +81,13 @@ typedef struct SmpcFederationRow
 	bool  require_bounds;
 } SmpcFederationRow;
 
-/* The extension version whose SQL objects this library reads. */
-#define SMPC_SCHEMA_VERSION "0.2.0"
+/*
+ * The extension version whose SQL objects this library reads: the Makefile
+ * passes default_version of smpc.control, so the two cannot drift apart.
+ */
+#ifndef SMPC_SCHEMA_VERSION
+#error "SMPC_SCHEMA_VERSION comes from the Makefile (default_version in smpc.control)"
+#endif
 extern SmpcFederationRow *smpc_load_federation(const char *name, bool missing_ok);
 extern char				 *smpc_default_federation_name(void);
 extern void	 smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
