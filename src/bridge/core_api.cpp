@@ -426,14 +426,6 @@ void smpc_job_free(SmpcJob* job) noexcept {
   delete job;
 }
 
-int smpc_noise_parts(const SmpcFederation* fed, const SmpcPolicy* policy) noexcept {
-  try {
-    return static_cast<int>(smpc::protocol::noise_parts(to_def(fed), to_policy(policy)));
-  } catch (...) {
-    return 0;
-  }
-}
-
 bool smpc_federation_roles(const SmpcFederation* fed, int party, bool* is_input, bool* is_compute,
                            bool* is_output, SmpcStatus* st) noexcept {
   return guarded(st, [&] {

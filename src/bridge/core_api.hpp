@@ -189,9 +189,6 @@ struct SmpcJobShape {
   // its noise (0: none), width of them; NULL: no noise (protocol::JobParams).
   const double* noise_exponent;
 };
-// The number of parties each party's noise share is a fraction of
-// (protocol/noise_plan.hpp), for the job's policy; 0 when the federation is invalid.
-int smpc_noise_parts(const SmpcFederation* fed, const SmpcPolicy* policy) noexcept;
 
 // Jobs. inputs are signed, already scaled integers (shape->width of them;
 // they may be only 8-byte aligned), or NULL at a party that supplies no

@@ -482,18 +482,6 @@ TEST(BridgePolicy, DescribeAndRefuse) {
   EXPECT_EQ(st.kind, SMPC_INVALID_ARGUMENT);
 }
 
-TEST(BridgePolicy, NoiseParts) {
-  SmpcFederation f = Fed().at(0);
-  SmpcPolicy p = default_policy();
-  EXPECT_GT(smpc_noise_parts(&f, &p), 0);
-  Fed negative;
-  negative.threshold = -1;
-  SmpcFederation g = negative.at(0);
-  EXPECT_EQ(smpc_noise_parts(&g, &p), 0);
-  p.min_parties = 0;
-  EXPECT_EQ(smpc_noise_parts(&f, &p), 0);
-}
-
 // ---- Jobs ------------------------------------------------------------------------
 
 TEST(BridgeJob, PeerToPeerSum) {
