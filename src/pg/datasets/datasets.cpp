@@ -157,7 +157,7 @@ smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds, const ch
 				errmsg("dataset \"%s\" at party \"%s\" does not allow %s", ds->name, fed->self_name,
 					   aggregate),
 				errdetail("Allowed aggregates: %s.", smpc_list_text(ds->aggregates)));
-	if (ds->require_bounds && strcmp(aggregate, "count") != 0)
+	if (ds->require_bounds && smpc_dataset_aggregate(aggregate) != SMPC_AGG_COUNT)
 	{
 		SmpcBounds b;
 
@@ -172,6 +172,15 @@ smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds, const ch
 	}
 }
 
+SmpcAggregate
+smpc_dataset_aggregate(const char *name)
+{
+	SmpcAggregate agg = smpc_aggregate_parse(name);
+
+	return agg == SMPC_AGG_SUM || agg == SMPC_AGG_COUNT || agg == SMPC_AGG_AVG ? agg
+																			   : SMPC_AGG_NONE;
+}
+
 /*
  * How the values of a published column are encoded, as found when it was
  * published: "integer", "numeric", "float8", or "other" (counts only); for
@@ -184,7 +193,7 @@ smpc_dataset_column_kind(const SmpcDataset *ds, const char *column, const char *
 	ListCell *c;
 	ListCell *k;
 
-	if (strcmp(aggregate, "count") == 0)
+	if (smpc_dataset_aggregate(aggregate) == SMPC_AGG_COUNT)
 		return "any";
 	forboth(c, ds->columns, k, ds->column_kinds) if (strcmp((const char *) lfirst(c), column) ==
 													 0) return (const char *) lfirst(k);
@@ -275,7 +284,7 @@ smpc_dataset_value_class(const SmpcDataset *ds, const char *column, const char *
 	type = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
 	SPI_finish();
 	smpc_end_as_owner(&ctx);
-	if (strcmp(aggregate, "count") == 0)
+	if (smpc_dataset_aggregate(aggregate) == SMPC_AGG_COUNT)
 		return "any";
 	value_class = smpc_value_class_name(smpc_value_class_of(type));
 	if (value_class == NULL && strcmp(aggregate, "any") == 0)
@@ -293,11 +302,15 @@ smpc_dataset_value_class(const SmpcDataset *ds, const char *column, const char *
 static const char *
 smpc_join_type_of(const char *value_class)
 {
-	if (strcmp(value_class, "numeric") == 0)
-		return "numeric";
-	if (strcmp(value_class, "float8") == 0)
-		return "double precision";
-	return "bigint"; /* integer, and "any" for count */
+	switch (smpc_value_class_parse(value_class))
+	{
+		case SMPC_VALUE_NUMERIC:
+			return "numeric";
+		case SMPC_VALUE_FLOAT8:
+			return "double precision";
+		default:
+			return "bigint"; /* integer, and "any" for count */
+	}
 }
 
 /*
@@ -318,8 +331,7 @@ smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *colum
 	Datum			 value;
 	SmpcJobContext	*jctx = smpc_job_context();
 
-	if (strcmp(aggregate, "sum") != 0 && strcmp(aggregate, "count") != 0 &&
-		strcmp(aggregate, "avg") != 0)
+	if (smpc_dataset_aggregate(aggregate) == SMPC_AGG_NONE)
 		elog(ERROR, "unexpected smpc aggregate \"%s\"", aggregate);
 	/* The aggregates are in the extension's schema, whatever the search_path. */
 	SPI_connect();
@@ -447,7 +459,7 @@ smpc_publish(PG_FUNCTION_ARGS)
 	{
 		const char *a = (const char *) lfirst(lc);
 
-		if (strcmp(a, "sum") != 0 && strcmp(a, "count") != 0 && strcmp(a, "avg") != 0)
+		if (smpc_dataset_aggregate(a) == SMPC_AGG_NONE)
 			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("aggregates must be sum, count or avg, not \"%s\"", a));
 	}

@@ -25,15 +25,21 @@ typedef struct SmpcDataset
 	bool  require_bounds;
 } SmpcDataset;
 
-extern SmpcDataset *smpc_dataset_load(const SmpcFederationRow *fed, const char *name);
-extern void			smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds,
-									   const char *aggregate, const char *column, const char *starter);
-extern const char  *smpc_dataset_value_class(const SmpcDataset *ds, const char *column,
-											 const char *aggregate, Oid as_role);
-extern SmpcDataset *smpc_dataset_for_partner(const SmpcFederationRow *fed, const char *name,
-											 const char *aggregate, const char *column,
-											 const char *value_class, const char *starter,
-											 bool from_query, SmpcDataset **out);
+/*
+ * The aggregates a dataset can publish and partners can ask for, parsed
+ * from their SQL and descriptor text: SMPC_AGG_SUM, _COUNT, _AVG, or
+ * SMPC_AGG_NONE for any other name.
+ */
+extern SmpcAggregate smpc_dataset_aggregate(const char *name);
+extern SmpcDataset	*smpc_dataset_load(const SmpcFederationRow *fed, const char *name);
+extern void			 smpc_dataset_admit(const SmpcFederationRow *fed, const SmpcDataset *ds,
+										const char *aggregate, const char *column, const char *starter);
+extern const char	*smpc_dataset_value_class(const SmpcDataset *ds, const char *column,
+											  const char *aggregate, Oid as_role);
+extern SmpcDataset	*smpc_dataset_for_partner(const SmpcFederationRow *fed, const char *name,
+											  const char *aggregate, const char *column,
+											  const char *value_class, const char *starter,
+											  bool from_query, SmpcDataset **out);
 extern Datum smpc_dataset_run(const SmpcDataset *ds, const char *aggregate, const char *column,
 							  const char *value_class, const char *job_id, bool *isnull);
 

@@ -52,13 +52,16 @@ smpc_request_parse_descriptor(const char *descriptor, char *aggregate, char *val
 	aggregate[alen] = '\0';
 	memcpy(value_class, open + 1, len - alen - 2);
 	value_class[len - alen - 2] = '\0';
-	if (strcmp(aggregate, "sum") != 0 && strcmp(aggregate, "count") != 0 &&
-		strcmp(aggregate, "avg") != 0)
-		return false;
-	if (strcmp(aggregate, "count") == 0)
-		return strcmp(value_class, "any") == 0;
-	return strcmp(value_class, "integer") == 0 || strcmp(value_class, "numeric") == 0 ||
-		   strcmp(value_class, "float8") == 0;
+	switch (smpc_dataset_aggregate(aggregate))
+	{
+		case SMPC_AGG_NONE:
+			return false;
+		case SMPC_AGG_COUNT:
+			return smpc_value_class_parse(value_class) == SMPC_VALUE_ANY;
+		default:
+			return smpc_value_class_parse(value_class) != SMPC_VALUE_NONE &&
+				   smpc_value_class_parse(value_class) != SMPC_VALUE_ANY;
+	}
 }
 
 /*

@@ -93,8 +93,7 @@ smpc_run(PG_FUNCTION_ARGS)
 	dataset = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	aggregate = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	column = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	if (strcmp(aggregate, "sum") != 0 && strcmp(aggregate, "count") != 0 &&
-		strcmp(aggregate, "avg") != 0)
+	if (smpc_dataset_aggregate(aggregate) == SMPC_AGG_NONE)
 		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("smpc_run computes sum, count or avg, not \"%s\"", aggregate));
 	job_id = PG_ARGISNULL(4) ? smpc_run_new_job_id(dataset, aggregate, column)
