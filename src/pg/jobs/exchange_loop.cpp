@@ -90,6 +90,37 @@ smpc_filed_type(const bytea *m)
 }
 
 /*
+ * A partner's message for this job that the inbox here refused because it
+ * was full, since this run began or within smpc.timeout before it (a share
+ * may come before the job starts here): the job cannot complete, and the
+ * reason lies here, not with the partner whose message was lost.
+ */
+static void
+smpc_check_inbox_full(const SmpcFederationRow *fed, const uint8 *key, TimestampTz started)
+{
+	SmpcInboxFull full;
+	const char	 *holder;
+
+	if (!smpc_inbox_refused(key, TimestampTzPlusMilliseconds(started, -(int64) smpc_timeout_ms),
+							&full))
+		return;
+	holder = OidIsValid(full.holder) ? GetUserNameFromId(full.holder, true) : NULL;
+	ereport(
+		ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+		errmsg("inbox full at this party: it refused a message of party \"%s\" for this job; "
+			   "role \"%s\" holds %d of its %d message slots",
+			   full.sender >= 0 && full.sender < fed->nparties ? fed->parties[full.sender] : "?",
+			   holder ? holder : "?", full.held, full.nslots),
+		errdetail("%d of the %d slots were in use. A partner's login role may hold a quarter "
+				  "of them; messages for jobs that never start here are evicted when the "
+				  "inbox is full and they are 10 minutes old.",
+				  full.in_use, full.nslots),
+		errhint("No result was released. Raise smpc.max_messages at this party (server "
+				"restart), or ask the partner that logs in as role \"%s\" what it sent.",
+				holder ? holder : "?"));
+}
+
+/*
  * The exchange loop: round 1 out, then feed every message that arrives in
  * the inbox to the state machine and send what it answers, until it
  * finishes. Waits sleep on the latch that the deliver endpoint sets. Every
@@ -182,6 +213,7 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 				smpc_raise_status(&st);
 		}
 		smpc_free_messages(msgs);
+		smpc_check_inbox_full(fed, key, started);
 		{
 			int from;
 

@@ -519,7 +519,7 @@ smpc_records_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
 			foreach (lc, smpc_pending)
-				smpc_inbox_unregister(((SmpcPendingJob *) lfirst(lc))->key);
+				smpc_inbox_unregister(((SmpcPendingJob *) lfirst(lc))->key, true);
 			smpc_pending = NIL; /* memory goes with TopTransactionContext */
 			smpc_writing = false;
 			break;

@@ -96,7 +96,8 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobSpec *req, bool *neede
 /*
  * Whether this party's inbox can hold the job's messages: each partner
  * files up to two rounds' messages of the job's width at once (a share and
- * the next round's), in 32 kB slots. A grouped job with many keys among
+ * the next round's), in 32 kB slots, and may hold at most a quarter of the
+ * slots (SMPC_INBOX_SHARE_PER_ROLE). A grouped job with many keys among
  * many parties can need more than smpc.max_messages; it fails here, before
  * anything is sent, rather than at a partner's delivery.
  */
@@ -110,14 +111,15 @@ smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobSpec *req)
 	 */
 	Size bytes = (Size) (req->width + req->cells + 2) * 16 + strlen(req->job_id) + 8192 + 1024;
 	int	 slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
-	int	 needed = (fed->nparties - 1) * 2 * slots;
+	int	 needed = Max(fed->nparties - 1, SMPC_INBOX_SHARE_PER_ROLE) * 2 * slots;
 
 	if (needed > smpc_max_messages)
 		ereport(
 			ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 			errmsg("job \"%s\" needs %d inbox slots, more than smpc.max_messages (%d)", req->job_id,
 				   needed, smpc_max_messages),
-			errdetail("Each of the %d partners may file two messages of %d slots of 32 kB at once.",
+			errdetail("Each of the %d partners may file two messages of %d slots of 32 kB at once, "
+					  "and may hold at most a quarter of the slots.",
 					  fed->nparties - 1, slots),
 			errhint("Raise smpc.max_messages to at least %d at every party (server restart), or "
 					"use fewer keys or buckets.",
@@ -247,12 +249,12 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 	{
 		/* (A failed run's posted messages must not reach a partner's next run.) */
 		smpc_handover_drop_posted(key);
-		smpc_inbox_unregister(key);
+		smpc_inbox_unregister(key, false);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 	if (stored)
-		smpc_inbox_unregister(key);
+		smpc_inbox_unregister(key, true);
 	return !stored;
 }
 

@@ -21,6 +21,7 @@ extern "C" {
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -280,7 +281,7 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
 						   job_id, smpc_message_type_name(info.type), fed->self_name));
 	}
-	smpc_inbox_put(info.job_key, &info, data, len);
+	smpc_inbox_file(info.job_key, &info, data, len, sender, GetAuthenticatedUserId());
 	*out = info;
 	return true;
 }
@@ -351,7 +352,14 @@ smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from, con
 				party),
 			errdetail("It names sender %d, receiver %d and type %s.", info.sender, info.receiver,
 					  smpc_message_type_name(info.type)));
-	smpc_inbox_put(key, &info, data, len);
+	/* Held against the partner's quota, as its deliveries are (its peer_role here). */
+	{
+		char *role = smpc_peer_role_of(party);
+		Oid	  from = role ? get_role_oid(role, true) : InvalidOid;
+
+		smpc_inbox_file(key, &info, data, len, party,
+						OidIsValid(from) ? from : GetAuthenticatedUserId());
+	}
 }
 
 /* smpc._test_message(federation, job_id, sender, receiver, type) */

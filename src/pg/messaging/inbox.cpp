@@ -19,8 +19,9 @@
  * read a few kB, not one cache line per 32 kB. A larger message (a grouped
  * job's vector) takes as many slots as it needs, all filed at once with one
  * sequence number and a part number each; it is taken or evicted whole. The
- * inbox serves the whole cluster:
- * every match compares the database too.
+ * inbox serves the whole cluster: every match compares the database too.
+ * Filing a message, and the limits that keep one partner from taking the
+ * inbox from the others, is inbox_file.cpp.
  *
  * Wiping: messages hold shares, so a slot's payload is zeroed whenever the
  * slot is freed (taken, replaced by a retry, evicted; smpc_slot_free): a
@@ -45,99 +46,19 @@ PG_FUNCTION_INFO_V1(smpc_test_shmem_residue);
 #endif
 }
 
-/* What one slot holds of a message: a job id up to 16 KiB plus headers fit. */
-#define SMPC_SLOT_PAYLOAD SMPC_INBOX_SLOT_BYTES
-/*
- * One partner's login role may hold at most this share of the slots with
- * messages no running job has claimed: a misbehaving partner cannot fill the
- * inbox for everyone.
- */
-#define SMPC_UNCLAIMED_SHARE_PER_ROLE 4
-/* Unclaimed messages older than this may be evicted when the inbox is full. */
-#define SMPC_UNCLAIMED_MAX_AGE_MS (10 * 60 * 1000)
+SmpcInbox  *smpc_inbox = NULL;
+static bool smpc_inbox_exit_registered = false;
 
-typedef struct SmpcWaiter
-{
-	bool  used;
-	Oid	  dbid; /* jobs are per database */
-	int	  pid;
-	int	  procno;
-	bool  shares_closed; /* the job takes no more shares (smpc_inbox_close_shares) */
-	uint8 key[32];
-	uint8 id_key[32]; /* the job id's alone (job ids run once per party) */
-	char  federation[64];
-} SmpcWaiter;
-
-typedef struct SmpcSlot
-{
-	bool		used;
-	Oid			dbid;	   /* database the message was delivered to */
-	Oid			from_role; /* authenticated role that delivered it */
-	uint8		key[32];
-	int			sender;
-	int			type;
-	uint8		nonce[16];
-	uint64		seq; /* the message's; all its slots share it */
-	TimestampTz received;
-	uint32		total; /* the message's length */
-	uint16		part;  /* this slot holds bytes [part * payload, ...) */
-	uint32		len;   /* bytes in this slot's payload */
-} SmpcSlot;
-
-typedef struct SmpcInbox
-{
-	LWLock *lock;
-	uint64	next_seq;
-	int		nwaiters;
-	int		nslots;
-} SmpcInbox;
-
-static SmpcInbox *smpc_inbox = NULL;
-static bool		  smpc_inbox_exit_registered = false;
-
-/* Whether an entry belongs to this database's job `key`. */
-#define SMPC_MATCHES(entry, key_) \
-	((entry).used && (entry).dbid == MyDatabaseId && memcmp((entry).key, (key_), 32) == 0)
 #define SMPC_MATCHES_ID(entry, id_key_) \
 	((entry).used && (entry).dbid == MyDatabaseId && memcmp((entry).id_key, (id_key_), 32) == 0)
 
-static inline SmpcWaiter *
-smpc_waiters(void)
-{
-	return (SmpcWaiter *) ((char *) smpc_inbox + MAXALIGN(sizeof(SmpcInbox)));
-}
-
-/* The status of waiter i's job, for smpc.job_status (apart: it is large). */
-static inline SmpcJobStatus *
-smpc_status_of(int i)
-{
-	return (SmpcJobStatus *) ((char *) smpc_waiters() +
-							  MAXALIGN(sizeof(SmpcWaiter) * smpc_inbox->nwaiters)) +
-		   i;
-}
-
-static inline SmpcSlot *
-smpc_slots(void)
-{
-	return (SmpcSlot *) ((char *) smpc_status_of(0) +
-						 MAXALIGN(sizeof(SmpcJobStatus) * smpc_inbox->nwaiters));
-}
-
-/* The payload of slot i. */
-static inline uint8 *
-smpc_slot_data(int i)
-{
-	return (uint8 *) smpc_slots() + MAXALIGN(sizeof(SmpcSlot) * smpc_inbox->nslots) +
-		   (Size) i * SMPC_SLOT_PAYLOAD;
-}
-
 /* Frees slot i, zeroing what its payload held (lock held exclusively). */
-static void
+void
 smpc_slot_free(int i)
 {
 	SmpcSlot *slot = &smpc_slots()[i];
 
-	explicit_bzero(smpc_slot_data(i), Min(slot->len, (uint32) SMPC_SLOT_PAYLOAD));
+	explicit_bzero(smpc_slot_data(i), Min(slot->len, (uint32) SMPC_INBOX_SLOT_BYTES));
 	slot->len = 0;
 	slot->used = false;
 }
@@ -150,7 +71,7 @@ smpc_inbox_size(void)
 	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcWaiter), MaxBackends)));
 	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcJobStatus), MaxBackends)));
 	size = add_size(size, MAXALIGN(mul_size(sizeof(SmpcSlot), smpc_max_messages)));
-	size = add_size(size, mul_size(SMPC_SLOT_PAYLOAD, smpc_max_messages));
+	size = add_size(size, mul_size(SMPC_INBOX_SLOT_BYTES, smpc_max_messages));
 	return size;
 }
 
@@ -264,24 +185,53 @@ smpc_inbox_register(const uint8 *key, const uint8 *id_key, const char *federatio
 }
 
 /*
- * Releases the job key. Messages still filed under it are left alone: one
- * may already be a partner's share for the next run of the job (a retry),
- * and leftovers of this run are ignored by any later run (their nonce
- * differs) and replaced when their sender starts a new run.
+ * Whether a later run of a job may take a message of this type that came
+ * before it ended here: a partner's retry begins with its share (or key),
+ * may follow an abort, and a partner's report of a job it could not begin
+ * (a request) is for the job's next run too.
+ */
+static bool
+smpc_for_a_later_run(int type)
+{
+	return type == SMPC_MSG_SHARE || type == SMPC_MSG_KEY || type == SMPC_MSG_ABORT ||
+		   type == SMPC_MSG_REQUEST;
+}
+
+/*
+ * Releases the job key and evicts the messages filed under it that nobody
+ * will take: all of them when the job was released here (released: no
+ * later run can take any), else those a later run cannot use (a retry's
+ * share may already be here; leftovers of this run among what stays are
+ * ignored by a later run, their nonce differs, and replaced when their
+ * sender starts a new run). The refusals noted for the key go too.
  */
 void
-smpc_inbox_unregister(const uint8 *key)
+smpc_inbox_unregister(const uint8 *key, bool released)
 {
-	SmpcWaiter *w;
+	SmpcWaiter	*w;
+	SmpcSlot	*s;
+	SmpcRefusal *r;
+	bool		 held = false;
 
 	if (smpc_inbox == NULL)
 		return;
 	smpc_handover_end(key);
 	w = smpc_waiters();
+	s = smpc_slots();
+	r = smpc_inbox->refusals;
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
 		if (SMPC_MATCHES(w[i], key) && w[i].pid == MyProcPid)
+		{
 			w[i].used = false;
+			held = true;
+		}
+	for (int i = 0; held && i < smpc_inbox->nslots; i++)
+		if (SMPC_MATCHES(s[i], key) && (released || !smpc_for_a_later_run(s[i].type)))
+			smpc_slot_free(i);
+	for (int i = 0; held && i < SMPC_INBOX_REFUSALS; i++)
+		if (SMPC_MATCHES(r[i], key))
+			r[i].used = false;
 	LWLockRelease(smpc_inbox->lock);
 }
 
@@ -401,158 +351,6 @@ smpc_inbox_has_waiter(const uint8 *key)
 	return found;
 }
 
-/* Whether a running job here has claimed the message in slot `slot`. */
-static bool
-smpc_slot_claimed(const SmpcWaiter *w, const SmpcSlot *slot)
-{
-	for (int j = 0; j < smpc_inbox->nwaiters; j++)
-		if (w[j].used && w[j].dbid == slot->dbid && memcmp(w[j].key, slot->key, 32) == 0)
-			return true;
-	return false;
-}
-
-/*
- * Files a message and wakes the backend waiting for its job, if any. A share
- * message (round 1) from a sender replaces that sender's messages from an
- * earlier run of the same job (a retry), so stale rounds are never mixed in.
- * An abort for a job no local backend is running is kept too: when this
- * party starts the job later, it learns that the partner's run died, waits
- * for a retry instead, and says why if none comes. (The job itself also
- * ignores messages of other runs, see protocol/aggregation_job.hpp.)
- */
-void
-smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data, size_t len)
-{
-	SmpcWaiter *w;
-	SmpcSlot   *s;
-	int			nparts;
-	int		   *targets;
-	int			nfree = 0;
-	int			waiter_procno = -1;
-	TimestampTz now = GetCurrentTimestamp();
-
-	smpc_inbox_require();
-	if (len > SMPC_MAX_MESSAGE_BYTES || len == 0)
-		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes", len,
-					   SMPC_MAX_MESSAGE_BYTES));
-	nparts = (int) ((len + SMPC_SLOT_PAYLOAD - 1) / SMPC_SLOT_PAYLOAD);
-	targets = (int *) palloc(sizeof(int) * nparts);
-	w = smpc_waiters();
-	s = smpc_slots();
-	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < smpc_inbox->nwaiters; i++)
-	{
-		if (info->type == SMPC_MSG_SHARE && SMPC_MATCHES(w[i], key) && w[i].shares_closed)
-		{
-			LWLockRelease(smpc_inbox->lock);
-			ereport(ERROR, errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
-					errmsg("the job here takes no more shares: its share round is over"),
-					errdetail("This party went on without the inputs whose shares had not come "
-							  "within smpc.timeout."),
-					errhint("The job goes on without this input; run it again (with a new job id "
-							"if it released) to include it."));
-		}
-	}
-	for (int i = 0; i < smpc_inbox->nslots; i++)
-	{
-		if (info->type == SMPC_MSG_SHARE && SMPC_MATCHES(s[i], key) &&
-			s[i].sender == info->sender && memcmp(s[i].nonce, info->nonce, 16) != 0)
-			smpc_slot_free(i); /* from an earlier run of the job */
-	}
-	for (int i = 0; i < smpc_inbox->nwaiters; i++)
-		if (SMPC_MATCHES(w[i], key))
-			waiter_procno = w[i].procno;
-	if (waiter_procno < 0)
-	{
-		int unclaimed = 0;
-		Oid from = GetAuthenticatedUserId();
-
-		for (int i = 0; i < smpc_inbox->nslots; i++)
-			if (s[i].used && s[i].from_role == from && s[i].dbid == MyDatabaseId &&
-				!smpc_slot_claimed(w, &s[i]))
-				unclaimed++;
-		if (unclaimed + nparts > smpc_inbox->nslots / SMPC_UNCLAIMED_SHARE_PER_ROLE)
-		{
-			LWLockRelease(smpc_inbox->lock);
-			ereport(
-				ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				errmsg(
-					"too many messages from this partner wait for jobs that have not started here"),
-				errdetail("%d message slots hold messages from role \"%s\"; the limit is a quarter "
-						  "of smpc.max_messages.",
-						  unclaimed, GetUserNameFromId(from, false)),
-				errhint("Start the waiting jobs here, or raise smpc.max_messages."));
-		}
-	}
-	for (int i = 0; i < smpc_inbox->nslots && nfree < nparts; i++)
-		if (!s[i].used)
-			targets[nfree++] = i;
-	while (nfree < nparts)
-	{
-		/* Full: evict the oldest message that no running job has claimed. */
-		int oldest = -1;
-
-		for (int i = 0; i < smpc_inbox->nslots; i++)
-		{
-			if (!s[i].used ||
-				!TimestampDifferenceExceeds(s[i].received, now, SMPC_UNCLAIMED_MAX_AGE_MS) ||
-				smpc_slot_claimed(w, &s[i]))
-				continue;
-			if (oldest < 0 || s[i].seq < s[oldest].seq)
-				oldest = i;
-		}
-		if (oldest < 0)
-			break;
-		{
-			uint64 gone = s[oldest].seq;
-
-			for (int i = 0; i < smpc_inbox->nslots; i++)
-				if (s[i].used && s[i].seq == gone)
-				{
-					smpc_slot_free(i);
-					if (nfree < nparts)
-						targets[nfree++] = i;
-				}
-		}
-	}
-	if (nfree == nparts)
-	{
-		uint64 seq = smpc_inbox->next_seq++;
-
-		for (int k = 0; k < nparts; k++)
-		{
-			SmpcSlot *slot = &s[targets[k]];
-			size_t	  off = (size_t) k * SMPC_SLOT_PAYLOAD;
-
-			slot->used = true;
-			slot->dbid = MyDatabaseId;
-			slot->from_role = GetAuthenticatedUserId();
-			memcpy(slot->key, key, 32);
-			slot->sender = info->sender;
-			slot->type = info->type;
-			memcpy(slot->nonce, info->nonce, 16);
-			slot->seq = seq;
-			slot->received = now;
-			slot->total = (uint32) len;
-			slot->part = (uint16) k;
-			slot->len = (uint32) Min(len - off, (size_t) SMPC_SLOT_PAYLOAD);
-			memcpy(smpc_slot_data(targets[k]), data + off, slot->len);
-		}
-	}
-	LWLockRelease(smpc_inbox->lock);
-
-	if (nfree < nparts)
-		ereport(ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED), errmsg("smpc inbox is full"),
-				errdetail("A message of %zu bytes needs %d of the %d message slots; the others "
-						  "hold messages of running jobs.",
-						  len, nparts, smpc_max_messages),
-				errhint("Raise smpc.max_messages and restart the server."));
-	pfree(targets);
-	if (waiter_procno >= 0)
-		SetLatch(&GetPGProcByNumber(waiter_procno)->procLatch);
-}
-
 /* Whether any message is filed under key. */
 bool
 smpc_inbox_pending(const uint8 *key)
@@ -628,7 +426,7 @@ smpc_inbox_take(const uint8 *key)
 		for (int m = 0; m < nmsgs; m++)
 			if (seqs[m] == slot->seq && VARSIZE(copies[m]) - VARHDRSZ == slot->total)
 			{
-				memcpy(VARDATA(copies[m]) + (Size) slot->part * SMPC_SLOT_PAYLOAD, payload,
+				memcpy(VARDATA(copies[m]) + (Size) slot->part * SMPC_INBOX_SLOT_BYTES, payload,
 					   slot->len);
 				copied[m] += slot->len;
 				smpc_slot_free(found[k]);
@@ -690,7 +488,7 @@ smpc_test_shmem_residue(PG_FUNCTION_ARGS)
 
 		if (s[i].used)
 			continue;
-		for (size_t k = 0; k < SMPC_SLOT_PAYLOAD; k++)
+		for (size_t k = 0; k < SMPC_INBOX_SLOT_BYTES; k++)
 			nonzero += payload[k] != 0;
 	}
 	LWLockRelease(smpc_inbox->lock);

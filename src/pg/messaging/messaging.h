@@ -17,6 +17,8 @@ extern "C" {
 #define SMPC_MAX_MESSAGE_BYTES (34 * 1024 * 1024) /* per message: vectors up to 2^21 values */
 /* One inbox slot; larger messages take several (inbox.cpp). */
 #define SMPC_INBOX_SLOT_BYTES (32 * 1024)
+/* A partner's login role may hold at most 1/this of the slots (inbox_file.cpp). */
+#define SMPC_INBOX_SHARE_PER_ROLE 4
 extern void smpc_inbox_shmem_request(void);
 extern void smpc_inbox_shmem_startup(void);
 extern void smpc_inbox_require(void);
@@ -26,12 +28,31 @@ extern void smpc_inbox_require(void);
 #define SMPC_CLAIM_OTHER_FEDERATION 2 /* its id runs in another federation */
 extern int	smpc_inbox_register(const uint8 *key, const uint8 *id_key, const char *federation,
 								char *running_in);
-extern void smpc_inbox_unregister(const uint8 *key);
+extern void smpc_inbox_unregister(const uint8 *key, bool released);
 extern void smpc_inbox_close_shares(const uint8 *key);
 extern bool smpc_inbox_has_waiter(const uint8 *key);
+/*
+ * inbox_file.cpp: files a message of partner info->sender (named sender,
+ * logged in here as role from) under key, within the limits of the inbox.
+ * smpc_inbox_put: the same for a message delivered by the session's own
+ * login role, named by its number.
+ */
+extern void smpc_inbox_file(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
+							size_t len, const char *sender, Oid from);
 extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 						   size_t len);
 extern bool smpc_inbox_pending(const uint8 *key);
+
+/* A message for a job here that the inbox refused because it was full. */
+typedef struct SmpcInboxFull
+{
+	int sender; /* the partner's index in the job's federation */
+	Oid holder; /* the login role that held the most slots */
+	int held;	/* how many */
+	int in_use; /* slots in use then */
+	int nslots;
+} SmpcInboxFull;
+extern bool smpc_inbox_refused(const uint8 *key, TimestampTz since, SmpcInboxFull *out);
 
 /* handover.cpp: a message to a partner goes back on the partner's own call. */
 #define SMPC_HANDOVER_BYTES	  4096 /* larger messages are always sent */
@@ -145,6 +166,99 @@ typedef struct SmpcHandover
 } SmpcHandover;
 
 extern SmpcHandover *smpc_handover;
+
+/*
+ * Inside messaging/ only: the inbox's shared memory, which inbox.cpp (the
+ * claims and the taking) and inbox_file.cpp (the filing and its limits)
+ * share. Layout: header, then MaxBackends waiter entries and as many job
+ * statuses, then smpc.max_messages slot headers, then their payloads.
+ */
+#define SMPC_INBOX_REFUSALS 64 /* refusals for a full inbox kept for the jobs here */
+
+typedef struct SmpcWaiter
+{
+	bool  used;
+	Oid	  dbid; /* jobs are per database */
+	int	  pid;
+	int	  procno;
+	bool  shares_closed; /* the job takes no more shares (smpc_inbox_close_shares) */
+	uint8 key[32];
+	uint8 id_key[32]; /* the job id's alone (job ids run once per party) */
+	char  federation[64];
+} SmpcWaiter;
+
+typedef struct SmpcSlot
+{
+	bool		used;
+	Oid			dbid;	   /* database the message was delivered to */
+	Oid			from_role; /* the partner's login role (its quota) */
+	uint8		key[32];
+	int			sender;
+	int			type;
+	uint8		nonce[16];
+	uint64		seq; /* the message's; all its slots share it */
+	TimestampTz received;
+	uint32		total; /* the message's length */
+	uint16		part;  /* this slot holds bytes [part * payload, ...) */
+	uint32		len;   /* bytes in this slot's payload */
+} SmpcSlot;
+
+/* A message the full inbox refused, for the job it was for (SmpcInboxFull). */
+typedef struct SmpcRefusal
+{
+	bool		  used;
+	Oid			  dbid;
+	uint8		  key[32];
+	TimestampTz	  at;
+	SmpcInboxFull what;
+} SmpcRefusal;
+
+typedef struct SmpcInbox
+{
+	LWLock	   *lock;
+	uint64		next_seq;
+	int			nwaiters;
+	int			nslots;
+	SmpcRefusal refusals[SMPC_INBOX_REFUSALS];
+} SmpcInbox;
+
+extern SmpcInbox *smpc_inbox;
+
+/* Whether an entry belongs to this database's job `key`. */
+#define SMPC_MATCHES(entry, key_) \
+	((entry).used && (entry).dbid == MyDatabaseId && memcmp((entry).key, (key_), 32) == 0)
+
+static inline SmpcWaiter *
+smpc_waiters(void)
+{
+	return (SmpcWaiter *) ((char *) smpc_inbox + MAXALIGN(sizeof(SmpcInbox)));
+}
+
+/* The status of waiter i's job, for smpc.job_status (apart: it is large). */
+static inline SmpcJobStatus *
+smpc_status_of(int i)
+{
+	return (SmpcJobStatus *) ((char *) smpc_waiters() +
+							  MAXALIGN(sizeof(SmpcWaiter) * smpc_inbox->nwaiters)) +
+		   i;
+}
+
+static inline SmpcSlot *
+smpc_slots(void)
+{
+	return (SmpcSlot *) ((char *) smpc_status_of(0) +
+						 MAXALIGN(sizeof(SmpcJobStatus) * smpc_inbox->nwaiters));
+}
+
+/* The payload of slot i. */
+static inline uint8 *
+smpc_slot_data(int i)
+{
+	return (uint8 *) smpc_slots() + MAXALIGN(sizeof(SmpcSlot) * smpc_inbox->nslots) +
+		   (Size) i * SMPC_INBOX_SLOT_BYTES;
+}
+
+extern void smpc_slot_free(int i);
 
 static inline SmpcHandoverJob *
 smpc_handover_jobs(void)

@@ -1,0 +1,394 @@
+/*
+ * Filing a partner's message in the inbox (inbox.cpp holds the layout, the
+ * claims and the taking), within limits that keep one partner from taking
+ * the inbox from everyone else, whatever state the job it names is in:
+ *
+ *   - a job that ended here (released, its claim held until the
+ *     transaction ends) takes nothing more: its messages are refused, and
+ *     those filed are evicted when the claim ends (smpc_inbox_unregister);
+ *   - one run of one job sends a party one message of each type; per
+ *     sender, job, run and type at most two are filed (the second one is
+ *     the evidence of a partner that equivocates, or an honest resend);
+ *   - a partner's login role holds at most a quarter of the slots, for jobs
+ *     running here or not.
+ *
+ * When the inbox is full all the same (four partners at their quarter, or
+ * large honest messages), the refusal is noted for the job it was for, and
+ * the job here fails at once saying so (smpc_inbox_refused), instead of
+ * timing out and blaming the partner whose message it could not take.
+ */
+#include "pg/messaging/messaging.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
+#include "utils/timestamp.h"
+}
+
+/* Messages of one sender, job, run and type filed at once, at most. */
+#define SMPC_PER_RUN_AND_TYPE 2
+/* Messages for jobs not running here older than this may be evicted when the inbox is full. */
+#define SMPC_UNCLAIMED_MAX_AGE_MS (10 * 60 * 1000)
+
+/* Whether a job here has claimed the message in slot `slot` (lock held). */
+static bool
+smpc_slot_claimed(const SmpcWaiter *w, const SmpcSlot *slot)
+{
+	for (int j = 0; j < smpc_inbox->nwaiters; j++)
+		if (w[j].used && w[j].dbid == slot->dbid && memcmp(w[j].key, slot->key, 32) == 0)
+			return true;
+	return false;
+}
+
+/* Slots held by messages of role `role` (lock held). */
+static int
+smpc_slots_of(Oid role)
+{
+	SmpcSlot *s = smpc_slots();
+	int		  n = 0;
+
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+		n += s[i].used && s[i].from_role == role;
+	return n;
+}
+
+/*
+ * Notes that a message of `sender` for job key was refused for a full inbox
+ * (with the role holding the most slots) or because its role holds its
+ * quarter (that role: over, with its slots held), lock held exclusively.
+ * The oldest note makes room.
+ */
+static void
+smpc_note_refusal(const uint8 *key, int sender, TimestampTz now, Oid over, int over_held)
+{
+	SmpcSlot	*s = smpc_slots();
+	SmpcRefusal *r = smpc_inbox->refusals;
+	int			 use = 0;
+	int			 in_use = 0;
+	Oid			 holder = InvalidOid;
+	int			 held = 0;
+
+	if (OidIsValid(over))
+	{
+		holder = over;
+		held = over_held;
+	}
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+	{
+		int n;
+
+		if (!s[i].used)
+			continue;
+		in_use++;
+		if (OidIsValid(over) || s[i].from_role == holder)
+			continue;
+		n = smpc_slots_of(s[i].from_role);
+		if (n > held)
+		{
+			held = n;
+			holder = s[i].from_role;
+		}
+	}
+	for (int i = 0; i < SMPC_INBOX_REFUSALS; i++)
+	{
+		if (SMPC_MATCHES(r[i], key) || !r[i].used)
+		{
+			use = i;
+			break;
+		}
+		if (r[i].at < r[use].at)
+			use = i;
+	}
+	r[use].used = true;
+	r[use].dbid = MyDatabaseId;
+	memcpy(r[use].key, key, 32);
+	r[use].at = now;
+	r[use].what.sender = sender;
+	r[use].what.holder = holder;
+	r[use].what.held = held;
+	r[use].what.in_use = in_use;
+	r[use].what.nslots = smpc_inbox->nslots;
+}
+
+/*
+ * Whether a message for this database's job key was refused for a full
+ * inbox (or a partner's full quarter of it) at `since` or later; if so,
+ * what the note says.
+ */
+bool
+smpc_inbox_refused(const uint8 *key, TimestampTz since, SmpcInboxFull *out)
+{
+	SmpcRefusal *r;
+	bool		 found = false;
+
+	smpc_inbox_require();
+	r = smpc_inbox->refusals;
+	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
+	for (int i = 0; i < SMPC_INBOX_REFUSALS && !found; i++)
+		if (SMPC_MATCHES(r[i], key) && r[i].at >= since)
+		{
+			*out = r[i].what;
+			found = true;
+		}
+	LWLockRelease(smpc_inbox->lock);
+	return found;
+}
+
+/* Why a message is refused before it is filed (smpc_inbox_file). */
+typedef enum SmpcFileRefusal
+{
+	SMPC_FILE_OK,
+	SMPC_FILE_SHARES_CLOSED, /* the job's share round is over */
+	SMPC_FILE_ENDED,		 /* the job ended here */
+	SMPC_FILE_RUN_FULL,		 /* the sender's run already filed its messages of the type */
+	SMPC_FILE_UNCLAIMED,	 /* the role's quarter, with messages for jobs not running here */
+	SMPC_FILE_QUARTER		 /* the role's quarter, with a job running here */
+} SmpcFileRefusal;
+
+/*
+ * The checks before filing (lock held exclusively): the job's state here,
+ * the sender's run, the role's quarter. Sets *waiter_procno (the job's
+ * backend, or -1), *held (the role's slots) and, for an ended job, its id.
+ */
+static SmpcFileRefusal
+smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid from,
+				int *waiter_procno, int *held, char *job_id)
+{
+	SmpcWaiter *w = smpc_waiters();
+	SmpcSlot   *s = smpc_slots();
+	int			same_run = 0;
+
+	*waiter_procno = -1;
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+	{
+		if (!SMPC_MATCHES(w[i], key))
+			continue;
+		if (smpc_status_of(i)->state == SMPC_JOB_ENDED)
+		{
+			strlcpy(job_id, smpc_status_of(i)->job_id, 256);
+			return SMPC_FILE_ENDED;
+		}
+		if (info->type == SMPC_MSG_SHARE && w[i].shares_closed)
+			return SMPC_FILE_SHARES_CLOSED;
+		*waiter_procno = w[i].procno;
+	}
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+	{
+		if (!SMPC_MATCHES(s[i], key) || s[i].sender != info->sender)
+			continue;
+		if (memcmp(s[i].nonce, info->nonce, 16) != 0)
+		{
+			/* A share of a new run replaces the sender's messages of an earlier run (a retry). */
+			if (info->type == SMPC_MSG_SHARE)
+				smpc_slot_free(i);
+		}
+		else if (s[i].type == info->type && s[i].part == 0)
+			same_run++;
+	}
+	if (same_run >= SMPC_PER_RUN_AND_TYPE)
+		return SMPC_FILE_RUN_FULL;
+	*held = smpc_slots_of(from);
+	if (*held + nparts > smpc_inbox->nslots / SMPC_INBOX_SHARE_PER_ROLE)
+		return *waiter_procno < 0 ? SMPC_FILE_UNCLAIMED : SMPC_FILE_QUARTER;
+	return SMPC_FILE_OK;
+}
+
+/*
+ * Finds nparts free slots, evicting the oldest messages for jobs not
+ * running here that are older than SMPC_UNCLAIMED_MAX_AGE_MS if need be
+ * (lock held exclusively). Returns how many it found.
+ */
+static int
+smpc_free_slots(int *targets, int nparts, TimestampTz now)
+{
+	SmpcWaiter *w = smpc_waiters();
+	SmpcSlot   *s = smpc_slots();
+	int			nfree = 0;
+
+	for (int i = 0; i < smpc_inbox->nslots && nfree < nparts; i++)
+		if (!s[i].used)
+			targets[nfree++] = i;
+	while (nfree < nparts)
+	{
+		int	   oldest = -1;
+		uint64 gone;
+
+		for (int i = 0; i < smpc_inbox->nslots; i++)
+		{
+			if (!s[i].used ||
+				!TimestampDifferenceExceeds(s[i].received, now, SMPC_UNCLAIMED_MAX_AGE_MS) ||
+				smpc_slot_claimed(w, &s[i]))
+				continue;
+			if (oldest < 0 || s[i].seq < s[oldest].seq)
+				oldest = i;
+		}
+		if (oldest < 0)
+			break;
+		gone = s[oldest].seq;
+		for (int i = 0; i < smpc_inbox->nslots; i++)
+			if (s[i].used && s[i].seq == gone)
+			{
+				smpc_slot_free(i);
+				if (nfree < nparts)
+					targets[nfree++] = i;
+			}
+	}
+	return nfree;
+}
+
+/* Copies the message into the slots `targets` (lock held exclusively). */
+static void
+smpc_fill_slots(const int *targets, int nparts, const uint8 *key, const SmpcMessageInfo *info,
+				const uint8 *data, size_t len, Oid from, TimestampTz now)
+{
+	SmpcSlot *s = smpc_slots();
+	uint64	  seq = smpc_inbox->next_seq++;
+
+	for (int k = 0; k < nparts; k++)
+	{
+		SmpcSlot *slot = &s[targets[k]];
+		size_t	  off = (size_t) k * SMPC_INBOX_SLOT_BYTES;
+
+		slot->used = true;
+		slot->dbid = MyDatabaseId;
+		slot->from_role = from;
+		memcpy(slot->key, key, 32);
+		slot->sender = info->sender;
+		slot->type = info->type;
+		memcpy(slot->nonce, info->nonce, 16);
+		slot->seq = seq;
+		slot->received = now;
+		slot->total = (uint32) len;
+		slot->part = (uint16) k;
+		slot->len = (uint32) Min(len - off, (size_t) SMPC_INBOX_SLOT_BYTES);
+		memcpy(smpc_slot_data(targets[k]), data + off, slot->len);
+	}
+}
+
+/* The role's name for an error, or its number when it is gone. */
+static const char *
+smpc_role_name(Oid role)
+{
+	const char *name = GetUserNameFromId(role, true);
+
+	return name ? name : psprintf("%u", role);
+}
+
+/*
+ * Files a message and wakes the backend waiting for its job, if any, within
+ * the limits at the top of this file. An abort for a job no local backend
+ * is running is kept too: when this party starts the job later, it learns
+ * that the partner's run died, waits for a retry instead, and says why if
+ * none comes. (The job itself also ignores messages of other runs, see
+ * protocol/aggregation_job.hpp.)
+ */
+void
+smpc_inbox_file(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data, size_t len,
+				const char *sender, Oid from)
+{
+	int				nparts;
+	int			   *targets;
+	int				nfree = 0;
+	int				held = 0;
+	int				in_use = 0;
+	int				waiter_procno = -1;
+	char			ended_id[256];
+	SmpcFileRefusal why;
+	TimestampTz		now = GetCurrentTimestamp();
+
+	smpc_inbox_require();
+	if (len > SMPC_MAX_MESSAGE_BYTES || len == 0)
+		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes", len,
+					   SMPC_MAX_MESSAGE_BYTES));
+	nparts = (int) ((len + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
+	targets = (int *) palloc(sizeof(int) * nparts);
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	why = smpc_file_check(key, info, nparts, from, &waiter_procno, &held, ended_id);
+	if (why == SMPC_FILE_OK)
+	{
+		nfree = smpc_free_slots(targets, nparts, now);
+		if (nfree == nparts)
+			smpc_fill_slots(targets, nparts, key, info, data, len, from, now);
+		else
+		{
+			smpc_note_refusal(key, info->sender, now, InvalidOid, 0);
+			for (int i = 0; i < smpc_inbox->nslots; i++)
+				in_use += smpc_slots()[i].used;
+		}
+	}
+	else if (why == SMPC_FILE_UNCLAIMED || why == SMPC_FILE_QUARTER)
+		smpc_note_refusal(key, info->sender, now, from, held);
+	LWLockRelease(smpc_inbox->lock);
+	/* The job here, if it runs, learns why from smpc_inbox_refused. */
+	if (waiter_procno >= 0 && (why != SMPC_FILE_OK || nfree < nparts))
+		SetLatch(&GetPGProcByNumber(waiter_procno)->procLatch);
+
+	switch (why)
+	{
+		case SMPC_FILE_OK:
+			break;
+		case SMPC_FILE_ENDED:
+			ereport(
+				ERROR, errcode(ERRCODE_SMPC_JOB_RELEASED),
+				errmsg("job \"%s\" was already released here and takes no more messages", ended_id),
+				errdetail("Its transaction is still open here; a released job's messages are "
+						  "refused."));
+			break;
+		case SMPC_FILE_SHARES_CLOSED:
+			ereport(ERROR, errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
+					errmsg("the job here takes no more shares: its share round is over"),
+					errdetail("This party went on without the inputs whose shares had not come "
+							  "within smpc.timeout."),
+					errhint("The job goes on without this input; run it again (with a new job id "
+							"if it released) to include it."));
+			break;
+		case SMPC_FILE_RUN_FULL:
+			ereport(ERROR, errcode(ERRCODE_SMPC_PROTOCOL_VIOLATION),
+					errmsg("party \"%s\" already delivered %d %s messages of this run of job "
+						   "\"%s\"",
+						   sender, SMPC_PER_RUN_AND_TYPE, smpc_message_type_name(info->type),
+						   pnstrdup((const char *) data + info->job_id_offset, info->job_id_len)),
+					errdetail("A run sends a party one message of each type."));
+			break;
+		case SMPC_FILE_UNCLAIMED:
+			ereport(ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					errmsg("too many messages from this partner wait for jobs that have not "
+						   "started here"),
+					errdetail("%d message slots hold messages from role \"%s\"; the limit is a "
+							  "quarter of smpc.max_messages.",
+							  held, smpc_role_name(from)),
+					errhint("Start the waiting jobs here, or raise smpc.max_messages."));
+			break;
+		case SMPC_FILE_QUARTER:
+			ereport(ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					errmsg("inbox full at this party for messages of party \"%s\": role \"%s\" "
+						   "holds %d of its %d message slots, a quarter",
+						   sender, smpc_role_name(from), held, smpc_inbox->nslots),
+					errdetail("A message of %zu bytes needs %d more; a partner's login role may "
+							  "hold a quarter of the slots.",
+							  len, nparts),
+					errhint("Run fewer jobs with this party at once, or raise smpc.max_messages."));
+			break;
+	}
+	if (nfree < nparts)
+		ereport(ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED), errmsg("smpc inbox is full"),
+				errdetail("A message of %zu bytes needs %d of the %d message slots; %d are in use, "
+						  "%d of them by messages from this partner.",
+						  len, nparts, smpc_max_messages, in_use, held),
+				errhint("The job fails at this party too, saying so; its DBA may raise "
+						"smpc.max_messages (server restart)."));
+	pfree(targets);
+	if (waiter_procno >= 0)
+		SetLatch(&GetPGProcByNumber(waiter_procno)->procLatch);
+}
+
+/* smpc_inbox_file for a message delivered by this session's login role. */
+void
+smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data, size_t len)
+{
+	smpc_inbox_file(key, info, data, len, psprintf("#%d", info->sender), GetAuthenticatedUserId());
+}

@@ -1,0 +1,121 @@
+# One partner cannot take the inbox of a party from everyone else, in any
+# state of the job its messages name, and when the inbox is full after all
+# the party's own job says so and names who filled it.
+#
+# Five parties, so that b (the party attacked) has four partners: each may
+# hold a quarter of b's inbox, and only all four together can fill it.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes;
+use SmpcTest;
+
+my @names = qw(a b c d e);
+my %num = (a => 0, b => 1, c => 2, d => 3, e => 4);    # party numbers are 0-based
+my $fed = SmpcTest->new(parties => \@names, timeout => '8s');
+$fed->psql($_, "CREATE TABLE t(x integer); INSERT INTO t VALUES ($num{$_} + 1)") for @names;
+# The deliveries below type messages into SQL text (SmpcTest::quiet_statement_log).
+$fed->quiet_statement_log('b', map { $fed->peer_role($_) } grep { $_ ne 'b' } @names);
+my $sum = '15';    # 1 + 2 + 3 + 4 + 5
+
+# A psql script that delivers, at b as party $from's peer role, $n test
+# messages of $type from $from to b, for job $job (with "%s" in it: a job
+# per message, numbered) without stopping at errors.
+sub flood_script
+{
+	my ($from, $job, $type, $n) = @_;
+	my $lit = SmpcTest::quote_literal($job);
+	return "\\set ON_ERROR_STOP 0\n"
+	  . $fed->psql('b',
+		"SELECT string_agg(format('SELECT smpc.deliver(%L::bytea);', '\\x' || "
+		  . "encode(smpc._test_message('ico', format($lit, g), $num{$from}, $num{b}, '$type'), 'hex')), "
+		  . "E'\\n') FROM generate_series(1, $n) g");
+}
+
+# Delivers as flood_script says; returns (accepted, refused, stderr).
+sub flood
+{
+	my ($from, $job, $type, $n) = @_;
+	my ($rc, $out, $err) =
+	  $fed->psql_connstr($fed->peer_connstr('b', $from), flood_script($from, $job, $type, $n));
+	my $refused = () = $err =~ /^psql:.*ERROR:/mg;
+	return ($n - $refused, $refused, $err);
+}
+
+# 1. The issue's attack. At b, an analyst's transaction keeps the released
+# job held-1 claimed (as a second aggregate of the same query would, while
+# its own job waits). a then delivers 300 well-formed partials for it.
+my $held = $fed->start_psql('b',
+	"BEGIN;\nSELECT smpc_sum(x, 'held-1') FROM t;\nSELECT pg_sleep(120);\nCOMMIT;\n");
+my %others = map { $_ => $fed->start_psql($_, "SELECT smpc_sum(x, 'held-1') FROM t") }
+  grep { $_ ne 'b' } @names;
+for my $p (sort keys %others)
+{
+	my $r = SmpcTest::finish_psql($others{$p});
+	is($r->{stdout}, $sum, "held-1 released at $p") or diag $r->{stderr};
+}
+my $sleeping = '0';
+for (1 .. 300)
+{
+	$sleeping = $fed->psql('b',
+		"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%' "
+		  . "AND state = 'active'");
+	last if $sleeping eq '1';
+	Time::HiRes::sleep(0.1);
+}
+is($sleeping, '1', 'held-1: released at b, its transaction still open');
+
+my ($accepted, $refused, $err) = flood('a', 'held-1', 'partial', 300);
+cmp_ok($accepted, '<=', 2, 'a job that ended here takes no flood of messages')
+  or diag "accepted $accepted of 300";
+like($err, qr/held-1.*released|released.*held-1/, 'flood of an ended job: refused as released');
+unlike($err, qr/inbox is full/, 'flood of an ended job: the inbox did not fill');
+
+# Every other job still runs at b, while held-1 stays claimed.
+my $res = $fed->run_all("SELECT smpc_sum(x, 'after-flood-1') FROM t");
+$fed->expect_all_ok($res, $sum, 'a job after the flood of held-1');
+
+# The analyst's transaction ends (cancelled): held-1's claim goes with it.
+$fed->psql('b',
+	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%'");
+my $r = SmpcTest::finish_psql($held);
+like($r->{stderr}, qr/canceling statement/, 'held-1: the transaction at b ended');
+
+# 2. Messages of one run of one job from one sender are capped at what a
+# run can send, also for a job that has not started here: 40 copies of a
+# share (all of one run) leave at most two filed.
+($accepted, $refused, $err) = flood('a', 'early-1', 'share', 40);
+cmp_ok($accepted, '<=', 2, 'one run of a job that has not started: at most two shares filed')
+  or diag "accepted $accepted of 40";
+like($err, qr/SM003: party "a" already delivered 2 share messages of this run of job "early-1"/,
+	'copies of a share: refused with a clear error');
+
+# 3. Each partner may hold a quarter of b's inbox (smpc.max_messages 256):
+# a, c, d and e each fill theirs with shares for jobs that never start, and
+# the inbox is full. A job then fails at b, and b's own error and audit row
+# say why, instead of blaming the partners whose shares b could not take.
+for my $p (qw(a c d e))
+{
+	($accepted, $refused, $err) = flood($p, "fill-$p-%s", 'share', 70);
+	cmp_ok($accepted, '<=', 64, "fill: $p holds at most a quarter of b's inbox");
+	like($err, qr/53400: too many messages from this partner wait for jobs that have not started here/,
+		"fill: $p is stopped at its quarter") if $refused;
+}
+$res = $fed->run_all("SELECT smpc_sum(x, 'victim-1') FROM t");
+$fed->expect_all_fail($res, [], 'a job at a full inbox');
+like($res->{b}{stderr}, qr/inbox full at this party/, "b's error: inbox full at this party");
+like($res->{b}{stderr}, qr/role "smpc_peer_[acde]" holds \d+/, "b's error: names who filled it");
+unlike($res->{b}{stderr}, qr/timed out/, "b's error: does not blame partners for a timeout");
+for my $p (qw(a c d e))
+{
+	unlike($res->{$p}{stderr}, qr/messages of running jobs/,
+		"$p: the full inbox is not blamed on running jobs");
+}
+$fed->wait_audit('b', "job_id = 'victim-1'", 1);
+like($fed->psql('b', "SELECT reason FROM smpc.audit_log WHERE job_id = 'victim-1' AND outcome = 'failed'"),
+	qr/inbox full at this party.*role "smpc_peer_[acde]" holds/, "b's audit row: inbox full, and who filled it");
+
+$fed->stop_all;
+done_testing();
