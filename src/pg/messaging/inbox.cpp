@@ -114,7 +114,42 @@ smpc_inbox_require(void)
 				"Add smpc to shared_preload_libraries in postgresql.conf and restart the server."));
 }
 
-/* On backend exit, drop the waiter entries this backend still holds. */
+/*
+ * Whether a later run of a job may take a message of this type that came
+ * before it ended here: a partner's retry begins with its share (or key),
+ * may follow an abort, and a partner's report of a job it could not begin
+ * (a request) is for the job's next run too.
+ */
+static bool
+smpc_for_a_later_run(int type)
+{
+	return type == SMPC_MSG_SHARE || type == SMPC_MSG_KEY || type == SMPC_MSG_ABORT ||
+		   type == SMPC_MSG_REQUEST;
+}
+
+/*
+ * Evicts the messages filed under this database's job key that nobody will
+ * take, and the refusals noted for it (lock held exclusively): all of them
+ * when the job was released here (no later run can take any), else those a
+ * later run cannot use (a retry's share may already be here; leftovers of
+ * this run among what stays are ignored by a later run, their nonce
+ * differs, and replaced when their sender starts a new run).
+ */
+static void
+smpc_evict_key(const uint8 *key, bool released)
+{
+	SmpcSlot	*s = smpc_slots();
+	SmpcRefusal *r = smpc_inbox->refusals;
+
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+		if (SMPC_MATCHES(s[i], key) && (released || !smpc_for_a_later_run(s[i].type)))
+			smpc_slot_free(i);
+	for (int i = 0; i < SMPC_INBOX_REFUSALS; i++)
+		if (SMPC_MATCHES(r[i], key))
+			r[i].used = false;
+}
+
+/* On backend exit, drop the waiter entries this backend still holds, and their messages. */
 static void
 smpc_inbox_on_exit(int code, Datum arg)
 {
@@ -126,7 +161,10 @@ smpc_inbox_on_exit(int code, Datum arg)
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
 		if (w[i].used && w[i].pid == MyProcPid)
+		{
 			w[i].used = false;
+			smpc_evict_key(w[i].key, smpc_status_of(i)->state == SMPC_JOB_ENDED);
+		}
 	LWLockRelease(smpc_inbox->lock);
 }
 
@@ -185,40 +223,19 @@ smpc_inbox_register(const uint8 *key, const uint8 *id_key, const char *federatio
 }
 
 /*
- * Whether a later run of a job may take a message of this type that came
- * before it ended here: a partner's retry begins with its share (or key),
- * may follow an abort, and a partner's report of a job it could not begin
- * (a request) is for the job's next run too.
- */
-static bool
-smpc_for_a_later_run(int type)
-{
-	return type == SMPC_MSG_SHARE || type == SMPC_MSG_KEY || type == SMPC_MSG_ABORT ||
-		   type == SMPC_MSG_REQUEST;
-}
-
-/*
- * Releases the job key and evicts the messages filed under it that nobody
- * will take: all of them when the job was released here (released: no
- * later run can take any), else those a later run cannot use (a retry's
- * share may already be here; leftovers of this run among what stays are
- * ignored by a later run, their nonce differs, and replaced when their
- * sender starts a new run). The refusals noted for the key go too.
+ * Releases the job key and evicts what was filed under it that nobody will
+ * take (smpc_evict_key; released: the job was released here).
  */
 void
 smpc_inbox_unregister(const uint8 *key, bool released)
 {
-	SmpcWaiter	*w;
-	SmpcSlot	*s;
-	SmpcRefusal *r;
-	bool		 held = false;
+	SmpcWaiter *w;
+	bool		held = false;
 
 	if (smpc_inbox == NULL)
 		return;
 	smpc_handover_end(key);
 	w = smpc_waiters();
-	s = smpc_slots();
-	r = smpc_inbox->refusals;
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
 		if (SMPC_MATCHES(w[i], key) && w[i].pid == MyProcPid)
@@ -226,12 +243,8 @@ smpc_inbox_unregister(const uint8 *key, bool released)
 			w[i].used = false;
 			held = true;
 		}
-	for (int i = 0; held && i < smpc_inbox->nslots; i++)
-		if (SMPC_MATCHES(s[i], key) && (released || !smpc_for_a_later_run(s[i].type)))
-			smpc_slot_free(i);
-	for (int i = 0; held && i < SMPC_INBOX_REFUSALS; i++)
-		if (SMPC_MATCHES(r[i], key))
-			r[i].used = false;
+	if (held)
+		smpc_evict_key(key, released);
 	LWLockRelease(smpc_inbox->lock);
 }
 
