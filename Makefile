@@ -7,6 +7,9 @@
 #               SMPC_SKIP_FORMAT_CHECK=1 skips only the formatting check
 #   make fuzz   run the libFuzzer targets longer (FUZZ_SECONDS per target,
 #               default 300)
+#   make soak   the load and soak test at full length: 20 analyst sessions
+#               for 5 minutes at 3 servers, a partner killed and one
+#               flooding (bench/soak.sh; SMPC_SOAK_SECONDS, SMPC_SOAK_SESSIONS)
 #   make deb    build the Debian package build-deb/postgresql-15-smpc_<version>_amd64.deb
 #               (release build; debian/, pg_buildext; scripts/build-deb.sh)
 #   make test-deb  install that package into the system PostgreSQL 15, run
@@ -134,7 +137,7 @@ FIXTURE_SQL_grant = REVOKE SELECT ON smpc.bounds FROM smpc_analyst;
 test/upgrade/smpc--$(UPGRADE_FROM)--fixture_%.sql: $(UPGRADE_BASE)
 	{ cat $<; echo "-- test fixture: one deliberate difference"; echo "$(FIXTURE_SQL_$*)"; } >$@
 
-.PHONY: deps demo bench test unit fuzz regress tap clean-all deb test-deb format format-check
+.PHONY: deps demo bench soak test unit fuzz regress tap clean-all deb test-deb format format-check
 
 deps:
 	bash scripts/install-deps.sh
@@ -161,6 +164,14 @@ bench: deps
 	$(MAKE) all
 	$(MAKE) install
 	$(SCRIPT_PG_CONFIG) bash bench/bench.sh
+
+# The load and soak test at full length (bench/soak.sh: test/t/034_soak_short.pl
+# with SMPC_SOAK_SECONDS=300, SMPC_SOAK_SESSIONS=20 unless set; `make test`
+# runs it short). A release build, as for make bench.
+soak: deps
+	$(MAKE) all
+	$(MAKE) install
+	$(SCRIPT_PG_CONFIG) bash bench/soak.sh
 
 # The Debian package, built in a copy of the tree (the checkout stays clean).
 deb: deps

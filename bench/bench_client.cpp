@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "with_job.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -50,19 +52,6 @@ void exec_ok(PGconn* c, const std::string& sql) {
     die("query failed: " + std::string(PQresultErrorMessage(r)) + " [" + sql + "]");
   }
   PQclear(r);
-}
-
-std::string with_job(const std::string& sql, const std::string& job) {
-  std::string out;
-  for (std::size_t i = 0; i < sql.size(); ++i) {
-    if (sql[i] == '%' && i + 1 < sql.size() && sql[i + 1] == 's') {
-      out += job;
-      ++i;
-    } else {
-      out += sql[i];
-    }
-  }
-  return out;
 }
 
 // Sends sql to every connection, then reads every result; returns the

@@ -6,3 +6,14 @@
 -- frozen (test/upgrade/frozen.sha256).
 
 \echo Use "ALTER EXTENSION smpc UPDATE TO '0.3.0'" to load this file. \quit
+
+-- What smpc's shared memory holds (smpc.shmem_usage) ----------------------------
+CREATE FUNCTION smpc.shmem_usage(OUT area text, OUT from_role name, OUT in_use integer,
+    OUT unclaimed integer, OUT capacity integer)
+RETURNS SETOF record
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'smpc_shmem_usage';
+REVOKE ALL ON FUNCTION smpc.shmem_usage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.shmem_usage() TO smpc_admin;
+COMMENT ON FUNCTION smpc.shmem_usage() IS
+    'what smpc''s shared memory holds in this database now: job claims, inbox slots (in total and per delivering role; unclaimed: for jobs no session here runs), handover jobs and pickups. With no job running, every in_use is 0 but slots of messages for jobs that never started here';

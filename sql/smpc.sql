@@ -919,6 +919,16 @@ GRANT EXECUTE ON FUNCTION smpc.cancel_job(text, text) TO smpc_admin, smpc_analys
 COMMENT ON FUNCTION smpc.cancel_job(text, text) IS
     'cancels a running job here (its own role, an smpc_admin member or a superuser may); the partners are told and the attempt is recorded as failed. False when no such job runs';
 
+CREATE FUNCTION smpc.shmem_usage(OUT area text, OUT from_role name, OUT in_use integer,
+    OUT unclaimed integer, OUT capacity integer)
+RETURNS SETOF record
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'smpc_shmem_usage';
+REVOKE ALL ON FUNCTION smpc.shmem_usage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.shmem_usage() TO smpc_admin;
+COMMENT ON FUNCTION smpc.shmem_usage() IS
+    'what smpc''s shared memory holds in this database now: job claims, inbox slots (in total and per delivering role; unclaimed: for jobs no session here runs), handover jobs and pickups. With no job running, every in_use is 0 but slots of messages for jobs that never started here';
+
 -- Published datasets and partner-initiated jobs -------------------------------------
 --
 -- A party's admin publishes a named dataset to a federation: the query that

@@ -119,6 +119,8 @@ is($fed->psql('b', "SELECT count(*) FROM smpc.audit_log WHERE job_id = 'unpub-1'
 	'unpublished at c: b did not start anything');
 is($fed->wait_audit('c', "job_id = 'unpub-1' AND outcome = 'refused' AND initiated_by = 'a'", 1), 1,
 	'c recorded the refused request');
+is($fed->wait_audit('a', "job_id = 'unpub-1' AND outcome = 'refused' AND requested_by = 'alice'", 1), 1,
+	'a recorded its attempt, which c refused');
 publish('c', 'expenditure', 2026);
 
 publish('b', 'expenditure', 2026, ", starters => ARRAY['c']");

@@ -136,9 +136,32 @@ smpc_run(PG_FUNCTION_ARGS)
 				errmsg("could not generate a random nonce"));
 	memcpy(run.request.nonce, nonce, sizeof nonce);
 
-	/* A released job comes back from smpc.jobs; the partners are not asked again. */
+	/*
+	 * A released job comes back from smpc.jobs; the partners are not asked
+	 * again. A partner's refusal (or one that cannot be reached) ends the
+	 * attempt before this party's side starts: it is recorded here as well,
+	 * as the partners record theirs, so every attempt has its audit row.
+	 */
 	if (!smpc_job_is_released(fed, job_id))
-		smpc_request_launch_all(&run);
+	{
+		PG_TRY();
+		{
+			smpc_request_launch_all(&run);
+		}
+		PG_CATCH();
+		{
+			ErrorData *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			smpc_request_audit_failure(
+				fed, job_id, psprintf("%s on %s.%s", run.request.descriptor, dataset, column), NULL,
+				NULL, edata);
+			ReThrowError(edata);
+		}
+		PG_END_TRY();
+	}
 	/* Partners' failure reports for this call end the job here (the exchange loop). */
 	jctx->request_nonce = nonce;
 	jctx->read_report = smpc_request_take_report;

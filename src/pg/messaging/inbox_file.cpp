@@ -392,3 +392,50 @@ smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 {
 	smpc_inbox_file(key, info, data, len, psprintf("#%d", info->sender), GetAuthenticatedUserId());
 }
+
+/*
+ * What the inbox holds in this database now, for smpc.shmem_usage(): after
+ * every job has ended, no claim and no slot should be left but messages a
+ * partner sent for jobs that never started here.
+ */
+void
+smpc_inbox_usage(SmpcInboxUsage *u)
+{
+	SmpcWaiter *w;
+	SmpcSlot   *s;
+
+	smpc_inbox_require();
+	memset(u, 0, sizeof(*u));
+	w = smpc_waiters();
+	s = smpc_slots();
+	u->claims_capacity = smpc_inbox->nwaiters;
+	u->slots_capacity = smpc_inbox->nslots;
+	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
+	for (int i = 0; i < smpc_inbox->nwaiters; i++)
+		if (w[i].used && w[i].dbid == MyDatabaseId)
+			u->claims++;
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+	{
+		int r;
+
+		if (!s[i].used || s[i].dbid != MyDatabaseId)
+			continue;
+		u->slots++;
+		for (r = 0; r < u->nroles; r++)
+			if (u->role[r] == s[i].from_role)
+				break;
+		if (r == u->nroles)
+		{
+			if (u->nroles == SMPC_USAGE_ROLES)
+				r = SMPC_USAGE_ROLES - 1;
+			else
+				u->role[u->nroles++] = s[i].from_role;
+		}
+		if (r == SMPC_USAGE_ROLES - 1 && u->role[r] != s[i].from_role)
+			u->role[r] = InvalidOid; /* more roles than entries: the rest together */
+		u->role_slots[r]++;
+		if (!smpc_slot_claimed(w, &s[i]))
+			u->role_unclaimed[r]++;
+	}
+	LWLockRelease(smpc_inbox->lock);
+}

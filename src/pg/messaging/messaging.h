@@ -2,7 +2,8 @@
  * messaging/: messages between this party and its partners while jobs
  * run: the shared-memory inbox that files them (inbox.cpp), the handover of
  * replies on a partner's own call (handover.cpp) and the SQL endpoint that
- * checks and files what partners send (deliver.cpp).
+ * checks and files what partners send (deliver.cpp); what the shared memory
+ * holds, for smpc.shmem_usage() (usage.cpp).
  */
 #ifndef SMPC_PG_MESSAGING_MESSAGING_H
 #define SMPC_PG_MESSAGING_MESSAGING_H
@@ -53,6 +54,24 @@ typedef struct SmpcInboxFull
 	int nslots;
 } SmpcInboxFull;
 extern bool smpc_inbox_refused(const uint8 *key, TimestampTz since, SmpcInboxFull *out);
+/*
+ * What the shared-memory entries hold right now (usage.cpp, smpc.shmem_usage):
+ * counted under each area's lock, for this database. Slots are counted per
+ * delivering role (up to SMPC_USAGE_ROLES roles; the rest under InvalidOid).
+ */
+#define SMPC_USAGE_ROLES 64
+typedef struct SmpcInboxUsage
+{
+	int claims;			 /* job claims (waiter entries) in use */
+	int claims_capacity; /* MaxBackends */
+	int slots;			 /* inbox slots in use */
+	int slots_capacity;	 /* smpc.max_messages */
+	int nroles;			 /* entries of role/role_slots/role_unclaimed */
+	Oid role[SMPC_USAGE_ROLES];
+	int role_slots[SMPC_USAGE_ROLES];
+	int role_unclaimed[SMPC_USAGE_ROLES]; /* of them, for jobs no session here runs */
+} SmpcInboxUsage;
+extern void smpc_inbox_usage(SmpcInboxUsage *u);
 
 /* handover.cpp: a message to a partner goes back on the partner's own call. */
 #define SMPC_HANDOVER_BYTES	  4096 /* larger messages are always sent */
