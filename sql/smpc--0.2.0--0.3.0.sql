@@ -6,3 +6,11 @@
 -- frozen (test/upgrade/frozen.sha256).
 
 \echo Use "ALTER EXTENSION smpc UPDATE TO '0.3.0'" to load this file. \quit
+
+-- Deliveries that the server log would record ------------------------------
+--
+-- smpc.deliver_ready() also keeps parameters out of the log for the rest of
+-- the session (partners' connections stay open between jobs, and a reload
+-- could otherwise have a later share logged).
+COMMENT ON FUNCTION smpc.deliver_ready() IS
+    'fails when the server log would record what this partner login delivers, else keeps statement parameters out of the log for the session; partners call it on each new connection';
