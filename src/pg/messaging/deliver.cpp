@@ -3,7 +3,8 @@
  * endpoints partners call to hand us a protocol message (exchange may hand
  * one back, handover.cpp), and smpc._test_message() for tests of them.
  *
- * Checks, in order, before anything is stored: the server log would not
+ * Checks, in order, before anything is stored: the session came over TLS
+ * or a Unix socket (peer_transport.cpp); the server log would not
  * record the message (smpc_deliver_check_logging, which also keeps it so
  * for the session: smpc_deliver_pin_logging); the message decodes; its
  * federation exists here; its federation fingerprint equals ours (else the
@@ -138,6 +139,14 @@ smpc_deliver_pin_logging(void)
 								 GUC_ACTION_SET, true, 0, false);
 }
 
+/* Refuses a session that reached this server over TCP without TLS (peer_transport.cpp). */
+static void
+smpc_deliver_check_transport(void)
+{
+	if (!smpc_allow_insecure_transport && smpc_port_is_plain_network(MyProcPort))
+		smpc_refuse_plain_peer(GetUserNameFromId(GetAuthenticatedUserId(), false));
+}
+
 /*
  * smpc.deliver_ready(): what senders call first on a new connection. Fails
  * like smpc.deliver would if the log would record deliveries, before any
@@ -146,6 +155,7 @@ smpc_deliver_pin_logging(void)
 Datum
 smpc_deliver_ready(PG_FUNCTION_ARGS)
 {
+	smpc_deliver_check_transport();
 	smpc_deliver_check_logging();
 	smpc_deliver_pin_logging();
 	PG_RETURN_VOID();
@@ -212,6 +222,7 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 	int				   other = -1;
 
 	smpc_inbox_require();
+	smpc_deliver_check_transport();
 	smpc_deliver_check_logging();
 	/* A caller that skipped smpc.deliver_ready() is covered once this call commits. */
 	smpc_deliver_pin_logging();
