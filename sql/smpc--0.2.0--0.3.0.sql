@@ -17,3 +17,10 @@ REVOKE ALL ON FUNCTION smpc.shmem_usage() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION smpc.shmem_usage() TO smpc_admin;
 COMMENT ON FUNCTION smpc.shmem_usage() IS
     'what smpc''s shared memory holds in this database now: job claims, inbox slots (in total and per delivering role; unclaimed: for jobs no session here runs), handover jobs and pickups. With no job running, every in_use is 0 but slots of messages for jobs that never started here';
+-- Deliveries that the server log would record ------------------------------
+--
+-- smpc.deliver_ready() also keeps parameters out of the log for the rest of
+-- the session (partners' connections stay open between jobs, and a reload
+-- could otherwise have a later share logged).
+COMMENT ON FUNCTION smpc.deliver_ready() IS
+    'fails when the server log would record what this partner login delivers, else keeps statement parameters out of the log for the session; partners call it on each new connection';

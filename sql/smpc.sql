@@ -749,7 +749,9 @@ COMMENT ON EVENT TRIGGER smpc_keep_audit_log IS
 -- A delivered message holds a share. smpc.deliver refuses while the server
 -- log (log_statement, log_min_duration_statement, sampling, pgaudit) would
 -- record its parameter; senders ask smpc.deliver_ready() first on every new
--- connection, so such a refusal costs no share.
+-- connection, so such a refusal costs no share. It then keeps parameters out
+-- of the log for the session (a session-level SET, which no reload of the
+-- configuration overrides): connections stay open between jobs.
 CREATE FUNCTION smpc.deliver_ready()
 RETURNS void
 LANGUAGE C STRICT VOLATILE
@@ -757,7 +759,7 @@ AS 'MODULE_PATHNAME', 'smpc_deliver_ready';
 REVOKE ALL ON FUNCTION smpc.deliver_ready() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION smpc.deliver_ready() TO smpc_peer;
 COMMENT ON FUNCTION smpc.deliver_ready() IS
-    'fails when the server log would record what this partner login delivers; partners call it on each new connection';
+    'fails when the server log would record what this partner login delivers, else keeps statement parameters out of the log for the session; partners call it on each new connection';
 
 -- Deliveries that carry a message back ---------------------------------------
 --

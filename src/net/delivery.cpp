@@ -3,7 +3,9 @@
  * peer.cpp.
  *
  * Delivery is a call of smpc.exchange($1) on the partner, preceded on a new
- * connection by smpc.deliver_ready() (would the partner's log record it?),
+ * connection by smpc.deliver_ready() (would the partner's log record it?
+ * It also keeps parameters out of that log for the session, so a reload
+ * there between jobs cannot log a later share on this cached connection),
  * which also prepares the delivery statement (smpc_deliver) for that
  * connection, so messages are not parsed and planned one by one. The call
  * may return the partner's own message of the round (handover.cpp), which

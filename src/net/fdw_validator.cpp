@@ -119,6 +119,20 @@ smpc_fdw_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR, errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					errmsg("invalid option \"%s\"", d->defname),
 					errhint("Valid options in this context are: %s.", smpc_option_list(allowed)));
+		/*
+		 * libpq reads these files in the server process, with the server's
+		 * rights: a non-superuser could name the server's own key and
+		 * certificate (or any other key the server can read) and present
+		 * them to a partner, or to any host it names, as its own client
+		 * identity.
+		 */
+		if ((strcmp(d->defname, "sslcert") == 0 || strcmp(d->defname, "sslkey") == 0) &&
+			!superuser())
+			ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("only a superuser may set %s", d->defname),
+					errdetail("The server reads the file with its own rights: it could be a key "
+							  "of the server that must not identify this role's connections."),
+					errhint("Ask a superuser to set the client certificate and key."));
 		if (strcmp(d->defname, "host") == 0 || strcmp(d->defname, "hostaddr") == 0)
 			has_host = true;
 		else if (strcmp(d->defname, "port") == 0)

@@ -73,6 +73,18 @@ SET ROLE smpc_regress_other;
 ALTER SERVER x OPTIONS (SET port '2');
 RESET ROLE;
 DROP SERVER x;
+-- Nor name files for the client certificate and key: the server reads them
+-- with its own rights (they could be its own key and certificate).
+SET ROLE smpc_regress_other;
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r', sslkey '/etc/ssl/private/ssl-cert-snakeoil.key');
+CREATE SERVER x FOREIGN DATA WRAPPER smpc OPTIONS (host 'h', port '1', dbname 'd', peer_role 'r');
+CREATE USER MAPPING FOR CURRENT_USER SERVER x OPTIONS (user 'u', password 'p', sslcert 'server.crt');
+CREATE USER MAPPING FOR CURRENT_USER SERVER x OPTIONS (user 'u', password 'p', sslkey 'server.key');
+CREATE USER MAPPING FOR CURRENT_USER SERVER x OPTIONS (user 'u', password 'p');
+ALTER USER MAPPING FOR CURRENT_USER SERVER x OPTIONS (ADD sslkey 'server.key');
+DROP USER MAPPING FOR CURRENT_USER SERVER x;
+RESET ROLE;
+DROP SERVER x;
 REVOKE USAGE ON FOREIGN DATA WRAPPER smpc FROM smpc_regress_other;
 DROP ROLE smpc_regress_other;
 

@@ -3,8 +3,10 @@
  * endpoints partners call to hand us a protocol message (exchange may hand
  * one back, handover.cpp), and smpc._test_message() for tests of them.
  *
- * Checks, in order, before anything is stored: the server log would not
- * record the message (smpc_deliver_check_logging); the message decodes; its
+ * Checks, in order, before anything is stored: the session came over TLS
+ * or a Unix socket (peer_transport.cpp); the server log would not
+ * record the message (smpc_deliver_check_logging, which also keeps it so
+ * for the session: smpc_deliver_pin_logging); the message decodes; its
  * federation exists here; its federation fingerprint equals ours (else the
  * error lists what differs); it is addressed to this party; its sender is a
  * party of the federation and is the party whose foreign server names the
@@ -111,14 +113,52 @@ smpc_deliver_check_logging(void)
 }
 
 /*
+ * Keeps the parameters of this session's statements out of the server log
+ * for the rest of the session, whatever the configuration says later. The
+ * check above sees the settings of one moment, but a delivery is logged
+ * when the server receives it, before smpc.exchange runs and could refuse:
+ * a reload that turns on log_statement = all while a sender keeps its
+ * connection open would have the next share logged. So the settings that
+ * decide whether parameters are logged are set here at session level (as a
+ * SET would), which outranks postgresql.conf, ALTER SYSTEM and a reload of
+ * either; ALTER ROLE and ALTER DATABASE settings apply only to new
+ * sessions, which call smpc.deliver_ready() first. Statements are still
+ * logged as configured, without their parameters. (The peer role cannot
+ * undo log_parameter_max_length or pgaudit.log_parameter: they need
+ * superuser; log_parameter_max_length_on_error only it could, for its own
+ * shares.)
+ */
+static void
+smpc_deliver_pin_logging(void)
+{
+	(void) set_config_option("log_parameter_max_length", "0", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
+	(void) set_config_option("log_parameter_max_length_on_error", "0", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
+	if (GetConfigOption("pgaudit.log_parameter", true, false) != NULL)
+		(void) set_config_option("pgaudit.log_parameter", "off", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SET, true, 0, false);
+}
+
+/* Refuses a session that reached this server over TCP without TLS (peer_transport.cpp). */
+static void
+smpc_deliver_check_transport(void)
+{
+	if (!smpc_allow_insecure_transport && smpc_port_is_plain_network(MyProcPort))
+		smpc_refuse_plain_peer(GetUserNameFromId(GetAuthenticatedUserId(), false));
+}
+
+/*
  * smpc.deliver_ready(): what senders call first on a new connection. Fails
  * like smpc.deliver would if the log would record deliveries, before any
- * share is sent.
+ * share is sent; else keeps it so for the session (smpc_deliver_pin_logging).
  */
 Datum
 smpc_deliver_ready(PG_FUNCTION_ARGS)
 {
+	smpc_deliver_check_transport();
 	smpc_deliver_check_logging();
+	smpc_deliver_pin_logging();
 	PG_RETURN_VOID();
 }
 
@@ -183,7 +223,10 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 	int				   other = -1;
 
 	smpc_inbox_require();
+	smpc_deliver_check_transport();
 	smpc_deliver_check_logging();
+	/* A caller that skipped smpc.deliver_ready() is covered once this call commits. */
+	smpc_deliver_pin_logging();
 	if (len > SMPC_MAX_MESSAGE_BYTES)
 		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes", len,

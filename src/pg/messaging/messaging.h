@@ -106,6 +106,14 @@ typedef struct SmpcDeliverHooks
 } SmpcDeliverHooks;
 extern SmpcDeliverHooks smpc_deliver_hooks;
 
+/*
+ * peer_transport.cpp: whether a session came over TCP without TLS, and the
+ * deliver endpoint's refusal of such a partner session.
+ */
+struct Port;
+extern bool smpc_port_is_plain_network(struct Port *port);
+extern void smpc_refuse_plain_peer(const char *role);
+
 /* deliver.cpp: checks a message handed back by partner `from` and files it. */
 extern void smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from,
 							   const uint8 *data, size_t len);
