@@ -67,8 +67,9 @@ $fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], '8000') }, 'the sch
 $res = $fed->run_all("SELECT smpc_sum(weight, 'b:q4') FROM cars", parties => ['a']);
 $fed->expect_all_fail($res, [qr/SM005: job id "b:q4" is in the namespace of party "b"/],
 	'a local job under a partner-started id');
-is($fed->psql('a', "SELECT count(*) FROM smpc.audit_log WHERE job_id = 'b:q4' AND outcome = 'failed'"), '1',
-	'the refusal is audited');
+is($fed->wait_audit('a', "job_id = 'b:q4'", 1), 1, 'the refusal is audited');
+like($fed->psql('a', "SELECT outcome || ' ' || sqlstate || ' ' || reason FROM smpc.audit_log WHERE job_id = 'b:q4'"),
+	qr/^(refused|failed) SM005 .*namespace of party "b"/, 'with its reason');
 
 # smpc_run with an id already in its own namespace keeps it (so the id it
 # returned can be passed again: the stored result comes back).
