@@ -117,5 +117,10 @@ $fed->expect_all_fail($res, [qr/SM005: job id "tx-col" was already used .* readi
 is($fed->psql('b', "SELECT input FROM smpc.jobs WHERE job_id = 'col-1'"),
 	'reading horsepower clipped to [0, 1000]', 'smpc.jobs.input names the column and the bounds');
 
+# A row of 0.2.0 does not say what it read: its id is refused for any job.
+$fed->psql('a', "UPDATE smpc.jobs SET input = NULL WHERE job_id = 'col-1'");
+$res = $fed->run_all("SELECT smpc_sum(horsepower, 'col-1') FROM cars", parties => ['a']);
+$fed->expect_all_fail($res, [qr/SM005: job id "col-1" was already used .* \(recorded before smpc 0\.3\.0, which did not keep what it read\)/],
+	'a stored result that does not say what it read');
 $fed->stop_all;
 done_testing();
