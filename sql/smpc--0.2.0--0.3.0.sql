@@ -24,3 +24,12 @@ COMMENT ON FUNCTION smpc.shmem_usage() IS
 -- could otherwise have a later share logged).
 COMMENT ON FUNCTION smpc.deliver_ready() IS
     'fails when the server log would record what this partner login delivers, else keeps statement parameters out of the log for the session; partners call it on each new connection';
+-- Stored results only for the same job -------------------------------------------
+--
+-- A stored result is returned only to a job with the same descriptor and the
+-- same input at this party (the base columns it read, the bounds it was
+-- clipped to). Rows of 0.2.0 do not say what they read: their id is refused
+-- for any job (SM005), as it cannot be told whether it is the same job.
+ALTER TABLE smpc.jobs ADD COLUMN input text;
+COMMENT ON COLUMN smpc.jobs.input IS
+    'what this party''s input read (its base columns, the bounds it was clipped to): the stored result is returned only to a job with the same descriptor and input; NULL for jobs recorded before 0.3.0';

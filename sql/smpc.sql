@@ -72,6 +72,7 @@ CREATE TABLE smpc.jobs (
     started_by   name NOT NULL DEFAULT current_user,
     covers       text[],
     verified     boolean,
+    input        text,
     PRIMARY KEY (federation, job_id)
 );
 REVOKE ALL ON smpc.jobs FROM PUBLIC;
@@ -82,6 +83,8 @@ COMMENT ON COLUMN smpc.jobs.state IS
 COMMENT ON COLUMN smpc.jobs.covers IS 'the input parties whose inputs the released result includes';
 COMMENT ON COLUMN smpc.jobs.verified IS
     'true when the released result was checked against a compute party that changed a value; false when the job could not check it (additive peer-to-peer); NULL for contributed jobs';
+COMMENT ON COLUMN smpc.jobs.input IS
+    'what this party''s input read (its base columns, the bounds it was clipped to): the stored result is returned only to a job with the same descriptor and input; NULL for jobs recorded before 0.3.0';
 -- A grouped job's result is a long text (2 million values for a million
 -- keys): lz4 stores it several times faster than the default pglz, where the
 -- server has it.

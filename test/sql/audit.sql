@@ -48,8 +48,8 @@ SELECT smpc.drop_bounds('aud', 'x');
 -- 4. returned: an earlier release given back (the row is written here
 -- directly, as a real release needs partners), inside a transaction that is
 -- rolled back: the record stays.
-INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result, started_by)
-VALUES ('aud', 'aud-4', 'count(any)', 'released', '7', 'regress_aud_alice');
+INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result, started_by, input)
+VALUES ('aud', 'aud-4', 'count(any)', 'released', '7', 'regress_aud_alice', 'reading x');
 BEGIN;
 SET LOCAL ROLE regress_aud_alice;
 SELECT smpc_count(x, 'aud-4') FROM aud_t;

@@ -17,9 +17,9 @@ SELECT name, parties FROM smpc.federations WHERE name = 'roles_fed';
 RESET ROLE;
 
 -- Jobs of two analysts (written here directly; real jobs need partners).
-INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result, started_by)
-VALUES ('roles_fed', 'alice-1', 'sum(integer)', 'released', '42', 'regress_alice'),
-       ('roles_fed', 'bob-1', 'sum(integer)', 'released', '7', 'regress_bob');
+INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result, started_by, input)
+VALUES ('roles_fed', 'alice-1', 'sum(integer)', 'released', '42', 'regress_alice', 'reading no column'),
+       ('roles_fed', 'bob-1', 'sum(integer)', 'released', '7', 'regress_bob', 'reading no column');
 
 -- Row-level security: an analyst sees its own jobs only; the admin sees all.
 SET ROLE regress_alice;

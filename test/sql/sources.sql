@@ -203,8 +203,8 @@ SET smpc.federation = 'src';
 
 -- A job id is used once across every federation of this party: a job
 -- released in src (its row) refuses the same id in src2.
-INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result, started_by)
-VALUES ('src', 'once', 'count(any)', 'released', '3', current_user);
+INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result, started_by, input)
+VALUES ('src', 'once', 'count(any)', 'released', '3', current_user, 'reading amount');
 SET smpc.federation = 'src2';
 SELECT smpc_count(amount, 'once') FROM spend;
 SET smpc.federation = 'src';

@@ -182,22 +182,22 @@ EOS
 $fed->psql('c', "INSERT INTO r SELECT 1000 FROM generate_series(1, $hidden)");
 my %log_at = map { ($_ => -s $fed->node($_)->logfile) } $fed->names;
 my $run = SmpcTest::finish_psql($fed->start_psql('a',
-	"SELECT value FROM smpc_run('ico', 'rdata', 'sum', 'x', 'pol-reject-hidden')", user => 'alice'));
+	"SELECT value FROM smpc_run('ico', 'rdata', 'sum', 'x', 'a:pol-reject-hidden')", user => 'alice'));
 isnt($run->{rc}, 0, 'reject at a partner: the job on a published dataset is refused');
 like($run->{stderr},
-	qr/SM006: party "c" could not run job "pol-reject-hidden": column "x" holds values outside its bounds \[0, 100\]/,
+	qr/SM006: party "c" could not run job "a:pol-reject-hidden": column "x" holds values outside its bounds \[0, 100\]/,
 	'reject at a partner: a learns that c\'s bounds refused');
 # (A verbose error's LOCATION line holds a source line number.)
 (my $said = $run->{stderr}) =~ s/^LOCATION:.*$//mg;
 unlike($said, qr/\b$hidden\b/, 'reject at a partner: a\'s error does not hold c\'s count');
-$fed->wait_audit($_, "job_id = 'pol-reject-hidden'", 1) for $fed->names;
-is($fed->psql('c', "SELECT outcome, outside_bounds FROM smpc.audit_log WHERE job_id = 'pol-reject-hidden'"),
+$fed->wait_audit($_, "job_id = 'a:pol-reject-hidden'", 1) for $fed->names;
+is($fed->psql('c', "SELECT outcome, outside_bounds FROM smpc.audit_log WHERE job_id = 'a:pol-reject-hidden'"),
 	"refused|$hidden", 'reject at a partner: c\'s own audit trail keeps the count');
 for my $p (qw(a b))
 {
 	my $rows = $fed->psql($p,
 		"SELECT string_agg(concat_ws('|', outcome, sqlstate, reason, outside_bounds), E'\\n') "
-		  . "FROM smpc.audit_log WHERE job_id = 'pol-reject-hidden'");
+		  . "FROM smpc.audit_log WHERE job_id = 'a:pol-reject-hidden'");
 	unlike($rows, qr/\b$hidden\b/, "reject at a partner: $p\'s audit trail does not hold c's count");
 	# Every log line about the job, the refusal or bounds, without its prefix.
 	my @lines = grep { /pol-reject-hidden|outside|bounds|could not run/ }
@@ -208,7 +208,7 @@ for my $p (qw(a b))
 }
 like(slurp_file($fed->node('c')->logfile, $log_at{c}), qr/\b$hidden values lie outside/,
 	'reject at a partner: c\'s own server log keeps the count');
-$fed->expect_nothing_released('pol-reject-hidden', 'reject at a partner');
+$fed->expect_nothing_released('a:pol-reject-hidden', 'reject at a partner');
 
 $fed->stop_all;
 done_testing();

@@ -202,13 +202,13 @@ for my $p (qw(org dept1 dept2))
 	$hy->psql($p, "SELECT smpc.publish('hy', 'depts', 'SELECT x FROM t', ARRAY['x'], require_bounds => false)");
 }
 $hy->psql('prov', "SELECT smpc.publish('hy', 'depts', NULL, ARRAY['x'], require_bounds => false)");
-my $run = $hy->psql('dept1', "SELECT value, covers FROM smpc_run('hy', 'depts', 'sum', 'x', 'hy-run')");
+my $run = $hy->psql('dept1', "SELECT value, covers FROM smpc_run('hy', 'depts', 'sum', 'x', 'dept1:hy-run')");
 is($run, '31|{org,dept1,dept2}', 'hybrid: smpc_run at a department gets the sum from one call');
-is($hy->wait_audit('prov', "job_id = 'hy-run' AND initiated_by = 'dept1'", 1), 1,
+is($hy->wait_audit('prov', "job_id = 'dept1:hy-run' AND initiated_by = 'dept1'", 1), 1,
 	'hybrid: the provider took part by itself, started by dept1');
-is($hy->psql('prov', "SELECT state FROM smpc.jobs WHERE job_id = 'hy-run'"), 'contributed',
+is($hy->psql('prov', "SELECT state FROM smpc.jobs WHERE job_id = 'dept1:hy-run'"), 'contributed',
 	'hybrid: and learned nothing');
-is($hy->psql('org', "SELECT initiated_by FROM smpc.audit_log WHERE job_id = 'hy-run' AND outcome = 'released'"),
+is($hy->psql('org', "SELECT initiated_by FROM smpc.audit_log WHERE job_id = 'dept1:hy-run' AND outcome = 'released'"),
 	'dept1', 'hybrid: the organisation took part by itself');
 
 $hy->stop_all;

@@ -62,7 +62,7 @@ my ($rc, $out, $err, $secs) = run_as_alice('a',
 	"SELECT job, value, covers FROM smpc_run('ico', 'expenditure', 'avg', 'amount')");
 is($rc, 0, 'smpc_run at a succeeds') or diag($err);
 my ($job, $value, $covers) = split /\|/, $out;
-like($job, qr{^expenditure/avg/amount/[0-9a-f]{16}$}, "a new job id: $job");
+like($job, qr{^a:expenditure/avg/amount/[0-9a-f]{16}$}, "a new job id, in a's namespace: $job");
 ok($fed->numeric_eq('a', $value, '15000'), "the joint average is 15000 (got $value)");
 is($covers, '{a,b,c}', 'it covers every party');
 for my $p (qw(b c))
@@ -80,20 +80,21 @@ for my $p (qw(b c))
 is($fed->psql('a', "SELECT initiated_by IS NULL, requested_by FROM smpc.audit_log WHERE job_id = '$job' AND outcome <> 'opened'"),
 	't|alice', 'a recorded it as run by alice, started here');
 
-# A chosen job id: a second call returns the stored result and asks nobody.
+# A chosen job id (run as a:hc-2026): a second call returns the stored
+# result and asks nobody.
 ($rc, $out) = run_as_alice('a', "SELECT value FROM smpc_run('ico', 'expenditure', 'sum', 'headcount', 'hc-2026')");
 ok($fed->numeric_eq('a', $out, '60'), "sum of headcount is 60 (got $out)");
 ($rc, $out) = run_as_alice('a', "SELECT value FROM smpc_run('ico', 'expenditure', 'sum', 'headcount', 'hc-2026')");
 ok($fed->numeric_eq('a', $out, '60'), 'again: the stored result');
-$fed->wait_audit('b', "job_id = 'hc-2026'", 1);
+$fed->wait_audit('b', "job_id = 'a:hc-2026'", 1);
 sleep 1;
-is($fed->psql('b', "SELECT count(*) FROM smpc.audit_log WHERE job_id = 'hc-2026' AND outcome <> 'opened'"), '1',
+is($fed->psql('b', "SELECT count(*) FROM smpc.audit_log WHERE job_id = 'a:hc-2026' AND outcome <> 'opened'"), '1',
 	'b took part once');
 
-# A job id a partner's smpc_run took is not a local aggregate's: the
-# computation differs (a dataset's column), so it is refused, not returned.
-($rc, $out, $err) = $fed->try_psql('b', "SELECT smpc_sum(headcount, 'hc-2026') FROM expenses");
-like($err, qr/SM005: job id "hc-2026" was already used in federation "ico" for sum\(integer\) on expenditure\.headcount/,
+# A job id a partner's smpc_run took is not a local aggregate's: it is in
+# the partner's namespace, so it is refused, not returned.
+($rc, $out, $err) = $fed->try_psql('b', "SELECT smpc_sum(headcount, 'a:hc-2026') FROM expenses");
+like($err, qr/SM005: job id "a:hc-2026" is in the namespace of party "a"/,
 	'a local aggregate under the job id of a dataset job is refused');
 
 # Another party starts a job the same way.
@@ -113,11 +114,11 @@ sub expect_refused
 }
 $fed->psql('c', "SELECT smpc.unpublish('ico', 'expenditure')");
 $err = expect_refused('a', "SELECT * FROM smpc_run('ico', 'expenditure', 'avg', 'amount', 'unpub-1')",
-	qr/SM006: party "c" refused job "unpub-1": dataset "expenditure" is not published to federation "ico" at party "c"/,
+	qr/SM006: party "c" refused job "a:unpub-1": dataset "expenditure" is not published to federation "ico" at party "c"/,
 	'unpublished at c');
-is($fed->psql('b', "SELECT count(*) FROM smpc.audit_log WHERE job_id = 'unpub-1'"), '0',
+is($fed->psql('b', "SELECT count(*) FROM smpc.audit_log WHERE job_id = 'a:unpub-1'"), '0',
 	'unpublished at c: b did not start anything');
-is($fed->wait_audit('c', "job_id = 'unpub-1' AND outcome = 'refused' AND initiated_by = 'a'", 1), 1,
+is($fed->wait_audit('c', "job_id = 'a:unpub-1' AND outcome = 'refused' AND initiated_by = 'a'", 1), 1,
 	'c recorded the refused request');
 is($fed->wait_audit('a', "job_id = 'unpub-1' AND outcome = 'refused' AND requested_by = 'alice'", 1), 1,
 	'a recorded its attempt, which c refused');
@@ -146,12 +147,12 @@ publish('a', 'expenditure', 2026);
 # An error at the partner goes back as its SQLSTATE only: its text stays there.
 $fed->psql('b', 'REVOKE SELECT ON expenses FROM reporting');
 $err = expect_refused('a', "SELECT * FROM smpc_run('ico', 'expenditure', 'sum', 'amount', 'noread-1')",
-	qr/SM006: party "b" could not run job "noread-1": an error occurred at party b \(SQLSTATE 42501\)/,
+	qr/SM006: party "b" could not run job "a:noread-1": an error occurred at party b \(SQLSTATE 42501\)/,
 	'b\'s role may not read the table');
 unlike($err, qr/permission denied/, 'the text of the partner\'s error (naming its table) does not leave it');
 like(slurp_file($fed->node('b')->logfile), qr/ERROR:  permission denied for table expenses/,
 	'b logged the error itself');
-is($fed->wait_audit('b', "job_id = 'noread-1' AND outcome = 'refused' AND sqlstate = '42501'", 1), 1,
+is($fed->wait_audit('b', "job_id = 'a:noread-1' AND outcome = 'refused' AND sqlstate = '42501'", 1), 1,
 	'b recorded the attempt');
 $fed->expect_no_backends_left($_, 'after the failed job') for qw(b c);
 $fed->psql('b', 'GRANT SELECT ON expenses TO reporting');
@@ -161,7 +162,7 @@ $fed->psql('b', 'GRANT SELECT ON expenses TO reporting');
 $fed->psql('c', "INSERT INTO expenses (year, amount, headcount) VALUES (2026, 500000, 1);"
 	  . "SELECT smpc.set_bounds('ico', 'amount', 0, 100000, 'reject')");
 expect_refused('a', "SELECT * FROM smpc_run('ico', 'expenditure', 'sum', 'amount', 'reject-1')",
-	qr/SM006: party "c" could not run job "reject-1": column "amount" holds values outside its bounds \[0, 100000\]/,
+	qr/SM006: party "c" could not run job "a:reject-1": column "amount" holds values outside its bounds \[0, 100000\]/,
 	'c\'s reject bounds');
 $fed->psql('c', "DELETE FROM expenses WHERE amount = 500000;"
 	  . "SELECT smpc.set_bounds('ico', 'amount', 0, 100000)");
@@ -174,8 +175,8 @@ expect_refused('a', "SELECT * FROM smpc_run('ico', 'expenditure', 'sum', 'amount
 	'a\'s own reject bounds');
 for my $p (qw(b c))
 {
-	is($fed->wait_audit($p, "job_id = 'withdrawn-1'", 1), 1, "withdrawn: $p recorded its attempt");
-	is($fed->psql($p, "SELECT outcome, sqlstate FROM smpc.audit_log WHERE job_id = 'withdrawn-1'"),
+	is($fed->wait_audit($p, "job_id = 'a:withdrawn-1'", 1), 1, "withdrawn: $p recorded its attempt");
+	is($fed->psql($p, "SELECT outcome, sqlstate FROM smpc.audit_log WHERE job_id = 'a:withdrawn-1'"),
 		'failed|57014', "withdrawn: $p's worker was cancelled");
 }
 $fed->psql('a', "DELETE FROM expenses WHERE amount = 500000;"

@@ -120,6 +120,8 @@ smpc_request_admit(const SmpcFederationRow *fed, const char *sender, const char 
 				errmsg("party \"%s\" does not run jobs for partners", fed->self_name),
 				errhint("Its DBA enables them with smpc.max_partner_jobs."));
 	smpc_request_check_job_id(job_id);
+	/* A partner starts jobs in its own namespace only: it cannot take another job's id. */
+	smpc_job_id_check_namespace(fed, job_id, sender);
 	/*
 	 * Against the publication as stored, with the column kind found when it
 	 * was published: the dataset's query never runs in this session, which

@@ -6,9 +6,11 @@
  * every partner is asked to take part (requests.cpp) and computes its side
  * by itself, within its own publication and policy.
  *
- * Without a job id, a new one is made up: dataset/aggregate/column/16 hex
- * digits. With one, a second call returns the stored result, as for any
- * job, without asking the partners again.
+ * Job ids begin with this party's name and a colon (jobs/job_namespace.cpp):
+ * "a:" is put in front of one that does not. Without a job id, a new one is
+ * made up: a:dataset/aggregate/column/16 hex digits. With one, a second call
+ * returns the stored result, as for any job, without asking the partners
+ * again.
  */
 #include "pg/datasets/datasets.h"
 #include "pg/aggregates/aggregates.h"
@@ -96,8 +98,14 @@ smpc_run(PG_FUNCTION_ARGS)
 	if (smpc_dataset_aggregate(aggregate) == SMPC_AGG_NONE)
 		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("smpc_run computes sum, count or avg, not \"%s\"", aggregate));
-	job_id = PG_ARGISNULL(4) ? smpc_run_new_job_id(dataset, aggregate, column)
-							 : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	/*
+	 * The job runs in this party's namespace ("a:..."): a job started here
+	 * at every party can never take the id of another job, such as a
+	 * scheduled report's (jobs/job_namespace.cpp).
+	 */
+	job_id =
+		smpc_job_id_for_run(fed, PG_ARGISNULL(4) ? smpc_run_new_job_id(dataset, aggregate, column)
+												 : text_to_cstring(PG_GETARG_TEXT_PP(4)));
 	if (!smpc_party_is_input(fed, fed->self))
 		ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("smpc_run starts jobs at a party that supplies an input, and party \"%s\" "

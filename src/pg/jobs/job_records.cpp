@@ -14,6 +14,13 @@
  * The row is written in the caller's transaction: rolling it back removes
  * this party's record (docs/analyst.md, "Job ids").
  *
+ * A stored result goes back only to the same job (SmpcJobIdentity, jobs.h):
+ * the same descriptor and, at this party, the same input (the base columns
+ * the value read and the bounds it was clipped to). The descriptor is what
+ * the parties compare, and names no column (each party's column may have
+ * its own name); without the input, smpc_sum(weight, id) under the id of a
+ * released smpc_sum(horsepower, id) would get the horsepower sum back.
+ *
  * A job id is used once per party, across all its federations: two
  * federations that share parties could otherwise run one job id over two
  * sets of inputs and the shared parties would learn the difference, e.g.
@@ -41,6 +48,7 @@ typedef struct SmpcPendingJob
 	char	   *federation;
 	char	   *job_id;
 	char	   *descriptor;
+	char	   *input;		/* SmpcJobIdentity.input */
 	char	   *result;		/* "v1,v2": joint values in fixed point; NULL: contributed */
 	char	   *covers;		/* "a,b,c": input parties covered, or NULL */
 	char	   *started_by; /* role that ran the job (row-level security) */
@@ -152,17 +160,36 @@ smpc_parse_result(const char *text, __int128 *outputs, int width, SmpcJobResult 
 	}
 }
 
-/* The error for a job id reused for another computation. */
-static void
-smpc_job_conflict(const char *fedname, const char *job_id, const char *used_for,
-				  const char *descriptor)
+/* "sum(integer) reading weight clipped to [0, 10000]": a job as messages name it. */
+static char *
+smpc_job_identity_text(const char *descriptor, const char *input)
 {
-	ereport(
-		ERROR, errcode(ERRCODE_SMPC_JOB_CONFLICT),
-		errmsg("job id \"%s\" was already used in federation \"%s\" for %s", job_id, fedname,
-			   used_for),
-		errdetail("This call computes %s. A job id is run once; its result is kept.", descriptor),
-		errhint("Choose a new job id."));
+	if (input == NULL)
+		return psprintf("%s (recorded before smpc 0.3.0, which did not keep what it read)",
+						descriptor);
+	return psprintf("%s %s", descriptor, input);
+}
+
+/* Whether a job released as (descriptor, input) is the job id describes. */
+static bool
+smpc_job_same(const char *descriptor, const char *input, const SmpcJobIdentity *id)
+{
+	return strcmp(descriptor, id->descriptor) == 0 && input != NULL &&
+		   strcmp(input, id->input) == 0;
+}
+
+/* The error for a job id reused for another computation: names both. */
+static void
+smpc_job_conflict(const char *fedname, const char *job_id, const char *descriptor,
+				  const char *input, const SmpcJobIdentity *id)
+{
+	ereport(ERROR, errcode(ERRCODE_SMPC_JOB_CONFLICT),
+			errmsg("job id \"%s\" was already used in federation \"%s\" for %s", job_id, fedname,
+				   smpc_job_identity_text(descriptor, input)),
+			errdetail("This call computes %s. A job id is run once; its result is kept, and "
+					  "returned only to the same job.",
+					  smpc_job_identity_text(id->descriptor, id->input)),
+			errhint("Choose a new job id."));
 }
 
 /* The error for a job id used in another federation. */
@@ -180,7 +207,7 @@ smpc_job_other_federation(const char *job_id, const char *other, bool running)
 
 /* A job this transaction released already: its result. */
 bool
-smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const SmpcJobIdentity *id,
 						__int128 *outputs, int width, SmpcJobResult *res)
 {
 	ListCell *lc;
@@ -193,8 +220,8 @@ smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id, const 
 			continue;
 		if (strcmp(p->federation, fed->name) != 0)
 			smpc_job_other_federation(job_id, p->federation, false);
-		if (strcmp(p->descriptor, descriptor) != 0)
-			smpc_job_conflict(fed->name, job_id, p->descriptor, descriptor);
+		if (!smpc_job_same(p->descriptor, p->input, id))
+			smpc_job_conflict(fed->name, job_id, p->descriptor, p->input, id);
 		res->has_result = p->result != NULL;
 		res->covers = p->covers ? pstrdup(p->covers) : NULL;
 		res->result_text = p->result;
@@ -256,12 +283,13 @@ smpc_job_stored_covers(const SmpcFederationRow *fed, const char *job_id)
  * it works in parallel mode.
  */
 bool
-smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const SmpcJobIdentity *id,
 					   __int128 *outputs, int width, SmpcJobResult *res)
 {
 	Datum			 args[2];
 	SmpcOwnerContext owner;
 	char			*used_for = NULL;
+	char			*used_input = NULL;
 	char			*result = NULL;
 	char			*started_by = NULL;
 	char			*covers = NULL;
@@ -277,8 +305,8 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 		/* This federation's row, else another's. */
 		static SmpcCachedQuery q = {
 			"SELECT descriptor, result, started_by, "
-			"pg_catalog.array_to_string(covers, ','), federation, coalesce(verified, false) "
-			"FROM smpc.jobs WHERE job_id = $2 ORDER BY federation <> $1 LIMIT 1",
+			"pg_catalog.array_to_string(covers, ','), federation, coalesce(verified, false), "
+			"input FROM smpc.jobs WHERE job_id = $2 ORDER BY federation <> $1 LIMIT 1",
 			2,
 			{TEXTOID, TEXTOID},
 			NULL};
@@ -303,6 +331,8 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 
 			verified = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 		}
+		text = SPI_getvalue(tup, desc, 7);
+		used_input = text ? MemoryContextStrdup(callercxt, text) : NULL;
 	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
@@ -319,8 +349,8 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 					   fed->name),
 				errhint("Only the role that ran a job, or smpc_admin, may read its result; choose "
 						"a new job id."));
-	if (strcmp(used_for, descriptor) != 0)
-		smpc_job_conflict(fed->name, job_id, used_for, descriptor);
+	if (!smpc_job_same(used_for, used_input, id))
+		smpc_job_conflict(fed->name, job_id, used_for, used_input, id);
 	res->has_result = result != NULL;
 	res->covers = covers;
 	res->result_text = result;
@@ -334,7 +364,8 @@ smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id, const c
 		return true;
 	}
 	smpc_parse_result(result, outputs, width, res);
-	ereport(NOTICE, errmsg("job \"%s\" was already released; returning the stored result", job_id));
+	ereport(NOTICE, errmsg("job \"%s\" was already released; returning the stored result of %s",
+						   job_id, smpc_job_identity_text(used_for, used_input)));
 	return true;
 }
 
@@ -415,8 +446,8 @@ smpc_write_pending(void)
 	foreach (lc, smpc_pending)
 	{
 		SmpcPendingJob	*p = (SmpcPendingJob *) lfirst(lc);
-		Datum			 args[9];
-		char			 nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Datum			 args[10];
+		char			 nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 		SmpcOwnerContext owner;
 		uint64			 inserted;
 
@@ -434,18 +465,19 @@ smpc_write_pending(void)
 		nulls[7] = p->covers ? ' ' : 'n';
 		args[8] = BoolGetDatum(p->verified);
 		nulls[8] = p->result ? ' ' : 'n';
+		args[9] = CStringGetTextDatum(p->input);
 		smpc_begin_as_owner(&owner);
 		SPI_connect();
 		{
 			static SmpcCachedQuery q = {
 				"INSERT INTO smpc.jobs (federation, job_id, descriptor, "
-				"state, result, started_at, finished_at, started_by, covers, verified) "
+				"state, result, started_at, finished_at, started_by, covers, verified, input) "
 				"VALUES ($1, $2, $3, CASE WHEN $4 IS NULL THEN 'contributed' "
-				"ELSE 'released' END, $4, $5, $6, $7, pg_catalog.string_to_array($8, ','), $9) "
-				"ON CONFLICT DO NOTHING",
-				9,
+				"ELSE 'released' END, $4, $5, $6, $7, pg_catalog.string_to_array($8, ','), $9, "
+				"$10) ON CONFLICT DO NOTHING",
+				10,
 				{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
-				 TEXTOID, BOOLOID},
+				 TEXTOID, BOOLOID, TEXTOID},
 				NULL};
 
 			smpc_spi_execute(&q, args, nulls, false, 0);
@@ -471,7 +503,7 @@ smpc_write_pending(void)
  * transaction ends.
  */
 void
-smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *descriptor,
+smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const SmpcJobIdentity *id,
 				const uint8 *key, const __int128 *outputs, int width, TimestampTz started,
 				SmpcJobResult *res)
 {
@@ -480,7 +512,8 @@ smpc_job_record(const SmpcFederationRow *fed, const char *job_id, const char *de
 
 	p->federation = pstrdup(fed->name);
 	p->job_id = pstrdup(job_id);
-	p->descriptor = pstrdup(descriptor);
+	p->descriptor = pstrdup(id->descriptor);
+	p->input = pstrdup(id->input);
 	p->result = res->has_result ? smpc_result_text(outputs, width, res->suppressed) : NULL;
 	p->covers = res->covers ? pstrdup(res->covers) : NULL;
 	res->result_text = p->result;

@@ -7,8 +7,9 @@
  * Job ids: the job is claimed in shared memory before any message leaves (a
  * second session running it here is refused) and stays claimed until the
  * transaction ends. A released job id is never computed again: running it
- * again returns the stored result (job_records.cpp). A job that fails leaves
- * no row, so it can simply be run again.
+ * again returns the stored result (job_records.cpp), to the same job only:
+ * the same descriptor and the same input here (smpc_job_input). A job that
+ * fails leaves no row, so it can simply be run again.
  */
 #include "pg/jobs/jobs.h"
 #include "net/peer.h"
@@ -127,6 +128,28 @@ smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobSpec *req)
 }
 
 /*
+ * What this party's input to the job is, as its stored result is bound to
+ * it (SmpcJobIdentity, jobs.h): "reading weight clipped to [0, 10000]",
+ * "no input".
+ */
+static char *
+smpc_job_input(const SmpcJobSpec *req)
+{
+	char *text;
+
+	if (!req->inputs_present)
+		text = pstrdup("no input");
+	else if (req->sources == NULL)
+		text = pstrdup("reading an input not followed");
+	else
+		text = psprintf("reading %s", smpc_sources_text(req->sources));
+	if (req->bounds != NULL && req->bounds->present)
+		text = psprintf("%s clipped to %s%s", text, smpc_bounds_text(req->bounds),
+						req->bounds->reject ? " (values outside refused)" : "");
+	return text;
+}
+
+/*
  * The checks, the claim and the exchange of smpc_run_job. Returns true when
  * the job was computed now, false when an earlier release was returned.
  * Sets the audit record's policy.
@@ -136,15 +159,23 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 					 SmpcJobContext *ctx, SmpcAuditRecord *audit, __int128 *outputs,
 					 SmpcJobResult *res)
 {
-	uint8		  key[32];
-	SmpcStatus	  st;
-	volatile bool stored = false;
-	TimestampTz	  started = GetCurrentTimestamp();
-	bool		 *needed = (bool *) palloc0(sizeof(bool) * fed->nparties);
-	bool		  tolerant;
-	bool		  symmetric;
+	SmpcJobIdentity id = {descriptor, smpc_job_input(req)};
+	uint8			key[32];
+	SmpcStatus		st;
+	volatile bool	stored = false;
+	TimestampTz		started = GetCurrentTimestamp();
+	bool		   *needed = (bool *) palloc0(sizeof(bool) * fed->nparties);
+	bool			tolerant;
+	bool			symmetric;
 
-	/* Everything that can be checked locally is checked before any message leaves. */
+	/*
+	 * Everything that can be checked locally is checked before any message
+	 * leaves. A job on a published dataset was started by smpc_run, at this
+	 * party or the initiator: its id is in that party's namespace.
+	 */
+	smpc_job_id_check_namespace(
+		fed, req->job_id,
+		ctx->dataset == NULL ? NULL : (ctx->initiator ? ctx->initiator : fed->self_name));
 	smpc_job_peers(fed, req, needed, &tolerant, &symmetric);
 	smpc_peer_check_partners(fed, needed);
 	smpc_check_inbox_room(fed, req);
@@ -153,7 +184,7 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 		smpc_raise_status(&st);
 
 	/* Released earlier in this transaction? */
-	if (smpc_job_lookup_pending(fed, req->job_id, descriptor, outputs, req->width, res))
+	if (smpc_job_lookup_pending(fed, req->job_id, &id, outputs, req->width, res))
 		return false;
 
 	/*
@@ -186,7 +217,7 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 	}
 	PG_TRY();
 	{
-		stored = smpc_job_lookup_stored(fed, req->job_id, descriptor, outputs, req->width, res);
+		stored = smpc_job_lookup_stored(fed, req->job_id, &id, outputs, req->width, res);
 		if (!stored)
 		{
 			SmpcPolicy policy;
@@ -235,7 +266,7 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 				x.ctx = ctx;
 				smpc_job_exchange(&x, outputs, res);
 			}
-			smpc_job_record(fed, req->job_id, descriptor, key, outputs, req->width, started, res);
+			smpc_job_record(fed, req->job_id, &id, key, outputs, req->width, started, res);
 		}
 		{
 			SmpcJobStatus ended;

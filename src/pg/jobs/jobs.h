@@ -3,7 +3,8 @@
  * orchestration (job_runner.cpp: checks, claim, privacy, audit), the I/O
  * loop of the exchange with partners (exchange_loop.cpp) and what it sends
  * (outbox.cpp), released jobs in smpc.jobs (job_records.cpp), spent job ids
- * (spent_ids.cpp) and smpc.job_status (job_status.cpp).
+ * (spent_ids.cpp), whose job ids are whose (job_namespace.cpp) and
+ * smpc.job_status (job_status.cpp).
  */
 #ifndef SMPC_PG_JOBS_JOBS_H
 #define SMPC_PG_JOBS_JOBS_H
@@ -43,6 +44,14 @@ extern SmpcJobContext *smpc_job_context(void);
 extern void smpc_spent_check(const SmpcFederationRow *fed, const char *job_id);
 extern void smpc_spent_record(const SmpcFederationRow *fed, const char *job_id,
 							  const char *descriptor, const char *initiator);
+
+/*
+ * job_namespace.cpp: ids of jobs that smpc_run starts begin with the
+ * starting party's name and a colon; no other job may take one.
+ */
+extern char *smpc_job_id_for_run(const SmpcFederationRow *fed, const char *job_id);
+extern void	 smpc_job_id_check_namespace(const SmpcFederationRow *fed, const char *job_id,
+										 const char *starter);
 
 /*
  * job_runner.cpp: the job an aggregate asks to run, with this party's input
@@ -105,11 +114,23 @@ extern void smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, _
  * transaction is written when the query's executor finishes.
  */
 extern void smpc_job_records_init(void);
+/*
+ * Which job a stored result is the result of: the descriptor every party
+ * shares, and what this party's input read (its base columns as the
+ * sources check sees them, and the bounds that applied). A stored result is
+ * returned only to a job that is the same in both.
+ */
+typedef struct SmpcJobIdentity
+{
+	const char *descriptor; /* e.g. "sum(integer)" (compared between parties) */
+	const char *input;		/* e.g. "reading weight clipped to [0, 10000]" (this party's) */
+} SmpcJobIdentity;
+
 extern bool smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id,
-									const char *descriptor, __int128 *outputs, int width,
+									const SmpcJobIdentity *id, __int128 *outputs, int width,
 									SmpcJobResult *res);
 extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id,
-								   const char *descriptor, __int128 *outputs, int width,
+								   const SmpcJobIdentity *id, __int128 *outputs, int width,
 								   SmpcJobResult *res);
 extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
 /* Claims the job here (inbox.cpp), or raises SM005: a job id runs once per party. */
@@ -118,7 +139,7 @@ extern void smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, con
 extern char *smpc_job_stored_covers(const SmpcFederationRow *fed, const char *job_id);
 /* Also sets res->result_text. */
 extern void smpc_job_record(const SmpcFederationRow *fed, const char *job_id,
-							const char *descriptor, const uint8 *key, const __int128 *outputs,
+							const SmpcJobIdentity *id, const uint8 *key, const __int128 *outputs,
 							int width, TimestampTz started, SmpcJobResult *res);
 
 /* The released result as the audit log shows it (job_records.cpp). */

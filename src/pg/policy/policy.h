@@ -54,6 +54,8 @@ typedef struct SmpcSources
 extern void			smpc_value_sources(FunctionCallInfo fcinfo, int argno, SmpcSources *out);
 extern SmpcSources *smpc_job_sources(FunctionCallInfo fcinfo, int argno);
 extern bool			smpc_names_have(const List *names, const char *name);
+/* "weight", "an expression over a, b": what a job's stored result is bound to (jobs.h). */
+extern char *smpc_sources_text(const SmpcSources *s);
 
 extern void	 smpc_bounds_load(FunctionCallInfo fcinfo, const SmpcFederationRow *fed,
 							  bool integer_class, SmpcBounds *out);
@@ -63,6 +65,7 @@ extern void	 smpc_bounds_load_arg(FunctionCallInfo fcinfo, const SmpcFederationR
 extern void	 smpc_bounds_for_column(const SmpcFederationRow *fed, const char *column,
 									bool integer_class, SmpcBounds *out);
 extern bool	 smpc_bounds_equal(const SmpcBounds *a, const SmpcBounds *b);
+extern char *smpc_bounds_text(const SmpcBounds *b);
 extern void	 smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id,
 									 SmpcAggregate aggregate, const SmpcBounds *b, int64 outside);
 extern void smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *b, SmpcPolicy *out);

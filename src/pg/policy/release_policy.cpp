@@ -47,8 +47,8 @@ smpc_input_column(FunctionCallInfo fcinfo, int argno)
 	return (char *) linitial(src.values);
 }
 
-/* "[lo, hi]" of bounds, in their fixed point. */
-static char *
+/* "[lo, hi]" of bounds, in their fixed point (policy.h). */
+char *
 smpc_bounds_text(const SmpcBounds *b)
 {
 	char lo[64];

@@ -602,3 +602,53 @@ smpc_job_sources(FunctionCallInfo fcinfo, int argno)
 	smpc_trace(fcinfo, argno, true, out);
 	return out;
 }
+
+static int
+smpc_name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* names, sorted (plans list them in any order), as "a, b". */
+static char *
+smpc_names_text(const List *names)
+{
+	List		  *sorted = list_copy(names);
+	StringInfoData buf;
+	ListCell	  *lc;
+
+	list_sort(sorted, smpc_name_cmp);
+	initStringInfo(&buf);
+	foreach (lc, sorted)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (const char *) lfirst(lc));
+	return buf.data;
+}
+
+/*
+ * What a job read, as a stored result is bound to it: the base columns the
+ * value is ("weight"), or those an expression over them reads ("an
+ * expression over a, b"), and the other columns the job reads (a grouped
+ * job's key); "no column" for constants. Columns are named as bounds name
+ * them, without their table.
+ */
+char *
+smpc_sources_text(const SmpcSources *s)
+{
+	List	 *others = NIL;
+	ListCell *lc;
+	char	 *text;
+
+	if (s->unknown)
+		return psprintf("an input not followed (%s)", s->why);
+	if (s->columns == NIL)
+		return pstrdup("no column"); /* constants */
+	if (!s->rename)
+		return psprintf("an expression over %s", smpc_names_text(s->columns));
+	foreach (lc, s->columns)
+		if (!smpc_names_have(s->values, (const char *) lfirst(lc)))
+			others = lappend(others, lfirst(lc));
+	text = smpc_names_text(s->values);
+	if (others != NIL)
+		text = psprintf("%s (and %s)", text, smpc_names_text(others));
+	return text;
+}
