@@ -33,3 +33,17 @@ COMMENT ON FUNCTION smpc.deliver_ready() IS
 ALTER TABLE smpc.jobs ADD COLUMN input text;
 COMMENT ON COLUMN smpc.jobs.input IS
     'what this party''s input read (its base columns, the bounds it was clipped to): the stored result is returned only to a job with the same descriptor and input; NULL for jobs recorded before 0.3.0';
+-- Audit records of attempts a server stop cut short --------------------------
+--
+-- Each job attempt's record is on disk while it runs; an attempt that a
+-- server stop or crash cut short is stored at restart as 'interrupted'.
+-- A retry refused because partners released (SM009) records in covers
+-- what they said their result includes.
+
+ALTER TABLE smpc.audit_log DROP CONSTRAINT audit_log_outcome_check;
+ALTER TABLE smpc.audit_log ADD CONSTRAINT audit_log_outcome_check
+    CHECK (outcome IN ('released', 'returned', 'contributed', 'refused', 'failed', 'charged', 'refunded',
+                       'opened', 'interrupted'));
+COMMENT ON COLUMN smpc.audit_log.outcome IS
+    'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else), interrupted (the server stopped or crashed while the job ran; stored at its restart); charged and refunded (privacy budget), opened (the job id was spent: this party sent a value that opens the result)';
+COMMENT ON COLUMN smpc.audit_log.covers IS 'the input parties the released result includes (failed with SM009: what the partners that released without this attempt said their result includes)';

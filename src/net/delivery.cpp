@@ -600,6 +600,9 @@ smpc_peer_send_all(SmpcSend *sends, int n, TimestampTz deadline, SmpcSendMode mo
 					: code == ERRCODE_SMPC_JOB_RELEASED
 						? psprintf("already released the job (%s)", pending[i].error_message)
 						: psprintf("could not be reached: %s", pending[i].error_message));
+				/* (Which says whose inputs the release covers.) */
+				if (code == ERRCODE_SMPC_JOB_RELEASED && !pending[i].broken)
+					sends[i].failure_detail = pending[i].error_detail;
 				continue;
 			}
 			smpc_peer_raise(&pending[i]);

@@ -38,7 +38,8 @@ typedef struct SmpcSend
 	const char	*what;			 /* e.g. "round 1 (share)" for errors */
 	char		*failure;		 /* out: why the party was unreachable or gone */
 	int			 failure_code;	 /* out: the SQLSTATE of that */
-	char		*failure_detail; /* out, SMPC_SEND_COLLECT: the partner's DETAIL, or NULL */
+	char		*failure_detail; /* out, SMPC_SEND_COLLECT and a release (SM009): the
+								  * partner's DETAIL, or NULL */
 	char		*failure_hint;	 /* out, SMPC_SEND_COLLECT: the partner's HINT, or NULL */
 	uint8		*reply; /* out: the partner's message handed back (handover.cpp), or NULL */
 	size_t		 reply_len;

@@ -121,6 +121,7 @@ _PG_init(void)
 	/* What the deliver endpoint hands up (messaging/messaging.h). */
 	smpc_deliver_hooks.request_receive = smpc_request_receive;
 	smpc_deliver_hooks.job_is_released = smpc_job_is_released;
+	smpc_deliver_hooks.job_covers = smpc_job_released_covers;
 
 	/*
 	 * Without preloading there is no inbox (jobs then fail with a clear
@@ -148,4 +149,6 @@ _PG_init(void)
 	shmem_request_hook = smpc_shmem_request;
 	smpc_prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = smpc_shmem_startup;
+	/* Stores the audit records of job attempts a server stop cut short. */
+	smpc_audit_register_replay();
 }

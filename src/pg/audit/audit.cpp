@@ -228,6 +228,42 @@ smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms)
 	return true;
 }
 
+/*
+ * Puts the record of an attempt that has begun on disk (audit_files.cpp)
+ * before anything of it leaves this party, as it reads if the attempt never
+ * ends: outcome 'interrupted'. Once its final record (same event id) is
+ * written, the audit writer deletes it.
+ * Raises when it cannot be made durable.
+ */
+void
+smpc_audit_pledge(const SmpcAuditRecord *r)
+{
+	SmpcAuditRecord pledged = *r;
+	StringInfoData	payload;
+
+	pledged.text[SMPC_AUDIT_OUTCOME] = "interrupted";
+	pledged.text[SMPC_AUDIT_REASON] =
+		"the server stopped or crashed while the job ran here; this record was on disk before "
+		"the job's first message left, and the restarted server stored it (finished_at: then)";
+	initStringInfo(&payload);
+	smpc_audit_record_encode(&pledged, &payload);
+	smpc_audit_file_write(r->text[SMPC_AUDIT_EVENT_ID], payload.data, payload.len);
+	pfree(payload.data);
+}
+
+/* When the attempt of a record's payload started; false if it is too short. */
+bool
+smpc_audit_payload_started(const char *payload, Size len, TimestampTz *started)
+{
+	SmpcAuditFixed f;
+
+	if (len < sizeof f)
+		return false;
+	memcpy(&f, payload, sizeof f);
+	*started = f.started;
+	return true;
+}
+
 /* Whether the audit record event_id is in smpc.audit_log (committed now). */
 bool
 smpc_audit_recorded(const char *event_id)
@@ -287,8 +323,12 @@ smpc_audit_emit(SmpcAuditRecord *r)
 
 	smpc_audit_finish(r, &payload);
 	if (!smpc_audit_enqueue(payload.data, payload.len))
+	{
 		smpc_audit_log_record(r, smpc_audit_queue_ready()
 									 ? "the audit queue is full (raise smpc.audit_queue_size)"
 									 : "smpc is not in shared_preload_libraries");
+		/* The attempt ended, and its record is in the server log. */
+		smpc_audit_file_forget(r->text[SMPC_AUDIT_EVENT_ID]);
+	}
 	pfree(payload.data);
 }

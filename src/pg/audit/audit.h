@@ -1,7 +1,8 @@
 /*
  * audit/: the audit record of every job attempt (audit.cpp), the shared
- * queue that carries records to smpc.audit_log (audit_queue.cpp) and the
- * background writer that inserts them (audit_writer.cpp).
+ * queue that carries records to smpc.audit_log (audit_queue.cpp), the
+ * background writer that inserts them (audit_writer.cpp), and the copy of
+ * each attempt's record on disk while it runs (audit_files.cpp).
  */
 #ifndef SMPC_PG_AUDIT_AUDIT_H
 #define SMPC_PG_AUDIT_AUDIT_H
@@ -23,7 +24,7 @@ enum SmpcAuditText
 	SMPC_AUDIT_QUERY_SHA256,
 	SMPC_AUDIT_PARTNERS, /* comma-separated */
 	SMPC_AUDIT_OUTCOME,	 /* released, returned, contributed, refused, failed,
-								 * charged, refunded */
+								 * charged, refunded, opened, interrupted */
 	SMPC_AUDIT_SQLSTATE,
 	SMPC_AUDIT_REASON,
 	SMPC_AUDIT_RESULT,
@@ -52,6 +53,8 @@ extern void smpc_audit_begin(SmpcAuditRecord *r, const SmpcFederationRow *fed, c
 extern void smpc_audit_released(SmpcAuditRecord *r, const char *outcome, const char *result);
 extern void smpc_audit_failed(SmpcAuditRecord *r, const ErrorData *edata);
 extern void smpc_audit_emit(SmpcAuditRecord *r);
+extern void smpc_audit_pledge(const SmpcAuditRecord *r);
+extern bool smpc_audit_payload_started(const char *payload, Size len, TimestampTz *started);
 extern bool smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms);
 extern bool smpc_audit_recorded(const char *event_id);
 extern bool smpc_audit_record_decode(const char *payload, Size len, SmpcAuditRecord *r);
@@ -71,5 +74,17 @@ extern bool smpc_audit_writer_attach(void);
 extern bool smpc_audit_writer_detach(bool force);
 extern int	smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions);
 extern void smpc_audit_mark_taken(const uint64 *positions, int n);
+extern void smpc_audit_writer_start(Oid dbid);
+extern TimestampTz smpc_audit_life_start(void);
+
+/*
+ * audit_files.cpp: the record of each attempt on disk while it runs, so
+ * that a server stop or crash cannot lose it.
+ */
+extern void smpc_audit_file_write(const char *event_id, const char *payload, Size len);
+extern void smpc_audit_file_forget(const char *event_id);
+extern int	smpc_audit_file_leftovers(TimestampTz before, int max, char **payloads, Size *lens,
+									  char **ids);
+extern void smpc_audit_register_replay(void);
 
 #endif /* SMPC_PG_AUDIT_AUDIT_H */

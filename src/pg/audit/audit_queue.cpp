@@ -22,7 +22,9 @@
  *
  * What is not durable: records still queued when the server stops or a
  * backend crash resets shared memory are lost (docs/dba.md, "Audit trail";
- * smpc.audit_server_log keeps a copy in the server log).
+ * smpc.audit_server_log keeps a copy in the server log). A job attempt's
+ * own record is on disk as well while it runs (audit_files.cpp): a lost
+ * final record leaves an 'interrupted' one.
  */
 #include "pg/audit/audit.h"
 
@@ -73,6 +75,7 @@ typedef struct SmpcAuditQueue
 	uint64			tail;	 /* oldest byte still in use */
 	uint64			size;	 /* ring bytes */
 	uint64			dropped; /* records that did not fit (sent to the log) */
+	TimestampTz		born;	 /* when this shared memory was made (audit_files.cpp) */
 	SmpcAuditWriter writers[SMPC_AUDIT_MAX_WRITERS];
 } SmpcAuditQueue;
 
@@ -116,6 +119,7 @@ smpc_audit_shmem_startup(void)
 		memset(smpc_audit, 0, MAXALIGN(sizeof(SmpcAuditQueue)));
 		smpc_audit->lock = &(GetNamedLWLockTranche("smpc audit"))->lock;
 		smpc_audit->size = smpc_audit_queue_bytes();
+		smpc_audit->born = GetCurrentTimestamp();
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -124,6 +128,17 @@ bool
 smpc_audit_queue_ready(void)
 {
 	return smpc_audit != NULL;
+}
+
+/*
+ * When this life of the server began (the queue was made: at server start,
+ * and again after a crash reset it): attempts that started earlier and
+ * still have a record on disk never ended.
+ */
+TimestampTz
+smpc_audit_life_start(void)
+{
+	return smpc_audit->born;
 }
 
 /* Copies len bytes into the ring at position pos, wrapping at the end. */
@@ -187,6 +202,26 @@ smpc_writer_launch(Oid dbid)
 	worker.bgw_main_arg = ObjectIdGetDatum(dbid);
 	worker.bgw_notify_pid = 0;
 	return RegisterDynamicBackgroundWorker(&worker, &handle);
+}
+
+/*
+ * Launches the writer whose slot was just marked starting; when no worker
+ * slot is free, frees its slot again (the next record, or the next server
+ * start, tries again) and returns false.
+ */
+static bool
+smpc_writer_launch_or_release(Oid dbid)
+{
+	SmpcAuditWriter *w;
+
+	if (smpc_writer_launch(dbid))
+		return true;
+	LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
+	w = smpc_writer_of(dbid);
+	if (w != NULL && w->state == SMPC_WRITER_STARTING)
+		w->state = SMPC_WRITER_NONE;
+	LWLockRelease(smpc_audit->lock);
+	return false;
 }
 
 /*
@@ -284,19 +319,41 @@ smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position, bool urge
 
 	if (wake_procno >= 0)
 		SetLatch(&GetPGProcByNumber(wake_procno)->procLatch);
-	if (launch && !smpc_writer_launch(MyDatabaseId))
-	{
-		/* No worker slot now: the next record tries again. */
-		LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
-		w = smpc_writer_of(MyDatabaseId);
-		if (w != NULL && w->state == SMPC_WRITER_STARTING)
-			w->state = SMPC_WRITER_NONE;
-		LWLockRelease(smpc_audit->lock);
+	if (launch && !smpc_writer_launch_or_release(MyDatabaseId))
 		ereport(WARNING, errmsg("smpc could not start the audit writer for this database"),
 				errdetail("Audit records wait in shared memory until a writer starts."),
 				errhint("Raise max_worker_processes."));
-	}
 	return ok;
+}
+
+/*
+ * Makes sure database dbid has a writer (which, starting, stores the
+ * records of attempts that a server stop cut short: audit_files.cpp).
+ */
+void
+smpc_audit_writer_start(Oid dbid)
+{
+	SmpcAuditWriter *w;
+	bool			 launch = false;
+
+	LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
+	w = smpc_writer_of(dbid);
+	for (int i = 0; i < SMPC_AUDIT_MAX_WRITERS && w == NULL; i++)
+		if (smpc_audit->writers[i].state == SMPC_WRITER_NONE)
+		{
+			w = &smpc_audit->writers[i];
+			w->dbid = dbid;
+			w->state = SMPC_WRITER_STARTING;
+			w->procno = -1;
+			w->pid = 0;
+			w->since = GetCurrentTimestamp();
+			launch = true;
+		}
+	LWLockRelease(smpc_audit->lock);
+	if (launch && !smpc_writer_launch_or_release(dbid))
+		ereport(LOG, errmsg("smpc could not start the audit writer for database %u", dbid),
+				errdetail("Records of interrupted job attempts stay on disk until it starts."),
+				errhint("Raise max_worker_processes."));
 }
 
 /*

@@ -11,6 +11,9 @@
  * makes that harmless. A record that cannot be inserted even on its own is
  * written to the server log in full and dropped, so it can neither be lost
  * silently nor block the queue.
+ *
+ * At its start it also stores the records of attempts that a server stop or
+ * crash cut short, which are on disk (audit_files.cpp).
  */
 #include "pg/audit/audit.h"
 
@@ -162,28 +165,18 @@ smpc_audit_write_batch(const SmpcAuditRecord *records, int n, const bool *skip)
 }
 
 /*
- * Writes what is queued for this database. Returns the number of records
- * handled (written, or logged and dropped).
+ * Inserts decoded records (those not marked skip) in one transaction, else
+ * one at a time; a record that cannot be inserted even alone, or has no
+ * table to go to, is written to the server log. Then the files of the
+ * attempts they end are deleted (audit_files.cpp): each record is in the
+ * table or the server log now.
  */
-static int
-smpc_audit_drain(MemoryContext batchcxt)
+static void
+smpc_audit_write_records(const SmpcAuditRecord *records, int n, const bool *skip)
 {
-	char			*payloads[SMPC_AUDIT_BATCH];
-	Size			 lens[SMPC_AUDIT_BATCH];
-	uint64			 positions[SMPC_AUDIT_BATCH];
-	SmpcAuditRecord	 records[SMPC_AUDIT_BATCH];
-	bool			 skip[SMPC_AUDIT_BATCH];
-	MemoryContext	 old = MemoryContextSwitchTo(batchcxt);
-	int				 n = smpc_audit_peek(SMPC_AUDIT_BATCH, payloads, lens, positions);
-	SmpcBatchOutcome outcome;
+	SmpcBatchOutcome outcome =
+		n > 0 ? smpc_audit_write_batch(records, n, skip) : SMPC_BATCH_WRITTEN;
 
-	for (int i = 0; i < n; i++)
-	{
-		skip[i] = !smpc_audit_record_decode(payloads[i], lens[i], &records[i]);
-		if (skip[i])
-			smpc_audit_log_payload(lens[i], "it could not be decoded");
-	}
-	outcome = n > 0 ? smpc_audit_write_batch(records, n, skip) : SMPC_BATCH_WRITTEN;
 	if (outcome == SMPC_BATCH_NO_TABLE)
 	{
 		for (int i = 0; i < n; i++)
@@ -206,11 +199,83 @@ smpc_audit_drain(MemoryContext batchcxt)
 				smpc_audit_log_record(&records[i], "it could not be inserted");
 		}
 	}
+	for (int i = 0; i < n; i++)
+		if (!skip[i])
+			smpc_audit_file_forget(records[i].text[SMPC_AUDIT_EVENT_ID]);
+}
+
+/*
+ * Writes what is queued for this database. Returns the number of records
+ * handled (written, or logged and dropped).
+ */
+static int
+smpc_audit_drain(MemoryContext batchcxt)
+{
+	char		   *payloads[SMPC_AUDIT_BATCH];
+	Size			lens[SMPC_AUDIT_BATCH];
+	uint64			positions[SMPC_AUDIT_BATCH];
+	SmpcAuditRecord records[SMPC_AUDIT_BATCH];
+	bool			skip[SMPC_AUDIT_BATCH] = {false};
+	MemoryContext	old = MemoryContextSwitchTo(batchcxt);
+	int				n = smpc_audit_peek(SMPC_AUDIT_BATCH, payloads, lens, positions);
+
+	for (int i = 0; i < n; i++)
+	{
+		skip[i] = !smpc_audit_record_decode(payloads[i], lens[i], &records[i]);
+		if (skip[i])
+			smpc_audit_log_payload(lens[i], "it could not be decoded");
+	}
+	smpc_audit_write_records(records, n, skip);
 	if (n > 0)
 		smpc_audit_mark_taken(positions, n);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(batchcxt);
 	return n;
+}
+
+/*
+ * Stores the records of this database's attempts that an earlier life of
+ * the server left on disk unended (audit_files.cpp): 'interrupted', finished
+ * now. An attempt whose final record did reach the table keeps that one
+ * (same event id). Their files are deleted.
+ */
+static void
+smpc_audit_replay(MemoryContext batchcxt)
+{
+	TimestampTz before = smpc_audit_life_start();
+	int			n;
+	int			rounds = 0;
+
+	do
+	{
+		char		   *payloads[SMPC_AUDIT_BATCH];
+		Size			lens[SMPC_AUDIT_BATCH];
+		char		   *ids[SMPC_AUDIT_BATCH];
+		SmpcAuditRecord records[SMPC_AUDIT_BATCH];
+		bool			skip[SMPC_AUDIT_BATCH] = {false};
+		MemoryContext	old = MemoryContextSwitchTo(batchcxt);
+
+		n = smpc_audit_file_leftovers(before, SMPC_AUDIT_BATCH, payloads, lens, ids);
+		for (int i = 0; i < n; i++)
+		{
+			skip[i] = !smpc_audit_record_decode(payloads[i], lens[i], &records[i]) ||
+					  records[i].text[SMPC_AUDIT_EVENT_ID] == NULL ||
+					  strcmp(records[i].text[SMPC_AUDIT_EVENT_ID], ids[i]) != 0;
+			if (skip[i])
+			{
+				smpc_audit_log_payload(lens[i], "the file of an interrupted attempt could not be "
+												"decoded");
+				smpc_audit_file_forget(ids[i]);
+			}
+			else
+				records[i].finished = GetCurrentTimestamp();
+		}
+		smpc_audit_write_records(records, n, skip);
+		if (n > 0)
+			ereport(LOG, errmsg("smpc audit writer stored %d interrupted job attempt(s)", n));
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batchcxt);
+	} while (n == SMPC_AUDIT_BATCH && ++rounds < 1000); /* (files it cannot delete) */
 }
 
 /* However the writer ends (FATAL included), it leaves its registry slot. */
@@ -243,6 +308,7 @@ smpc_audit_writer_main(Datum main_arg)
 		proc_exit(0);
 	before_shmem_exit(smpc_audit_writer_on_exit, 0);
 	batchcxt = AllocSetContextCreate(TopMemoryContext, "smpc audit batch", ALLOCSET_DEFAULT_SIZES);
+	smpc_audit_replay(batchcxt);
 	for (;;)
 	{
 		int written;

@@ -400,12 +400,16 @@ smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, const uint8 *ke
 	}
 }
 
-/* Whether the job has a committed row here (the deliver endpoint asks). */
-bool
-smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
+/*
+ * Whether the job has a committed row here; with covers, also the input
+ * parties it covers as "a, b, c" (NULL when it has none).
+ */
+static bool
+smpc_job_released_row(const SmpcFederationRow *fed, const char *job_id, char **covers)
 {
 	Datum			 args[2];
 	SmpcOwnerContext owner;
+	MemoryContext	 callercxt = CurrentMemoryContext;
 	bool			 found;
 
 	args[0] = CStringGetTextDatum(fed->name);
@@ -413,7 +417,8 @@ smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
 	smpc_begin_as_owner(&owner);
 	SPI_connect();
 	{
-		static SmpcCachedQuery q = {"SELECT 1 FROM smpc.jobs WHERE federation = $1 AND job_id = $2",
+		static SmpcCachedQuery q = {"SELECT array_to_string(covers, ', ') FROM smpc.jobs "
+									"WHERE federation = $1 AND job_id = $2",
 									2,
 									{TEXTOID, TEXTOID},
 									NULL};
@@ -421,9 +426,36 @@ smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
 		smpc_spi_execute(&q, args, NULL, true, 1);
 	}
 	found = SPI_processed == 1;
+	if (found && covers != NULL)
+	{
+		char *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		*covers = v != NULL ? MemoryContextStrdup(callercxt, v) : NULL;
+	}
 	SPI_finish();
 	smpc_end_as_owner(&owner);
 	return found;
+}
+
+/* Whether the job has a committed row here (the deliver endpoint asks). */
+bool
+smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id)
+{
+	return smpc_job_released_row(fed, job_id, NULL);
+}
+
+/*
+ * The input parties a released job here covers, as "a, b, c" (the deliver
+ * endpoint tells a partner that comes too late: it learns whether its input
+ * is in the result), or NULL when the job has no row or no covers.
+ */
+char *
+smpc_job_released_covers(const SmpcFederationRow *fed, const char *job_id)
+{
+	char *covers = NULL;
+
+	(void) smpc_job_released_row(fed, job_id, &covers);
+	return covers;
 }
 
 /* Inserts the rows of released jobs not written yet. */

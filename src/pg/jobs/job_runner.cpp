@@ -307,6 +307,7 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 	memset(res, 0, sizeof *res);
 	ctx->entered = true;
 	ctx->exchanged = false;
+	ctx->released_covers = NULL;
 	smpc_charged = false;
 	smpc_inbox_require();
 	if (IsParallelWorker())
@@ -337,6 +338,12 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 	smpc_audit_begin(&audit, fed, req->job_id, descriptor, req->outside, ctx->initiator);
 	PG_TRY();
 	{
+		/*
+		 * The attempt is on disk before anything of it happens, so that a
+		 * server stop cannot lose it (audit/audit_files.cpp); the audit
+		 * writer deletes that copy once the attempt's final record is in.
+		 */
+		smpc_audit_pledge(&audit);
 		computed = smpc_run_job_checked(fed, req, descriptor, ctx, &audit, outputs, res);
 	}
 	PG_CATCH();
@@ -346,6 +353,9 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
+		/* Partners that released without this attempt said what they cover. */
+		if (ctx->released_covers != NULL)
+			audit.text[SMPC_AUDIT_COVERS] = ctx->released_covers;
 		smpc_audit_failed(&audit, edata);
 		/* Charged, but nothing of this party's input left: give the budget back. */
 		/*

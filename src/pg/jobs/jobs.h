@@ -36,6 +36,11 @@ typedef struct SmpcJobContext
 	SmpcReportReader read_report;	/* reads those reports (with request_nonce) */
 	bool			 entered;		/* smpc_run_job was called */
 	bool			 exchanged;		/* its round-1 messages went out */
+	/*
+	 * A partner had released the job before this attempt shared, and said
+	 * whose inputs its result covers ("a,b,c"; for the audit record), or NULL.
+	 */
+	const char *released_covers;
 } SmpcJobContext;
 
 extern SmpcJobContext *smpc_job_context(void);
@@ -126,13 +131,14 @@ typedef struct SmpcJobIdentity
 	const char *input;		/* e.g. "reading weight clipped to [0, 10000]" (this party's) */
 } SmpcJobIdentity;
 
-extern bool smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id,
+extern bool	 smpc_job_lookup_pending(const SmpcFederationRow *fed, const char *job_id,
+									 const SmpcJobIdentity *id, __int128 *outputs, int width,
+									 SmpcJobResult *res);
+extern bool	 smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id,
 									const SmpcJobIdentity *id, __int128 *outputs, int width,
 									SmpcJobResult *res);
-extern bool smpc_job_lookup_stored(const SmpcFederationRow *fed, const char *job_id,
-								   const SmpcJobIdentity *id, __int128 *outputs, int width,
-								   SmpcJobResult *res);
-extern bool smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
+extern bool	 smpc_job_is_released(const SmpcFederationRow *fed, const char *job_id);
+extern char *smpc_job_released_covers(const SmpcFederationRow *fed, const char *job_id);
 /* Claims the job here (inbox.cpp), or raises SM005: a job id runs once per party. */
 extern void smpc_job_claim(const SmpcFederationRow *fed, const char *job_id, const uint8 *key);
 /* The covers of a released job as smpc.jobs keeps them (not the bridge's smpc_job_covered). */

@@ -31,12 +31,13 @@ smpc_format_timeout(void)
  * in successive batches, in order. Messages to parties without a server
  * (aborts to data owners this party never talks to) are skipped. With
  * SMPC_SEND_TOLERANT, an unreachable partner is marked in *unreachable
- * (bit per party) with its failure in failures[party].
+ * (bit per party) with its failure in failures[party], its SQLSTATE in
+ * codes[party] and its DETAIL in details[party].
  */
 static void
 smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 				  TimestampTz deadline, SmpcSendMode mode, uint64 *unreachable, char **failures,
-				  int *codes)
+				  int *codes, char **details)
 {
 	int		  n = smpc_job_outbox_size(job);
 	SmpcSend *sends;
@@ -114,6 +115,7 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 				*unreachable |= UINT64CONST(1) << dest[b];
 				failures[dest[b]] = sends[b].failure;
 				codes[dest[b]] = sends[b].failure_code;
+				details[dest[b]] = sends[b].failure_detail;
 			}
 			/* The partner's message of the round, handed back: into the inbox. */
 			if (sends[b].reply != NULL && key != NULL)
@@ -231,7 +233,8 @@ smpc_send_abort(void *arg)
 		smpc_send_posted(n->fed, n->key, deadline);
 	if (smpc_job_abort(n->job, smpc_abort_reason(n->fed, n->edata), smpc_abort_is_fatal(n->edata),
 					   &st))
-		smpc_flush_outbox(n->job, n->fed, NULL, deadline, SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL);
+		smpc_flush_outbox(n->job, n->fed, NULL, deadline, SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL,
+						  NULL);
 }
 
 /* Tells every partner that this party aborted the job; never raises. */
@@ -291,6 +294,103 @@ smpc_test_pause(SmpcJob *job)
 #endif
 
 /*
+ * Whose inputs a partner's release covers, from the DETAIL of its refusal
+ * (messaging/deliver.cpp ends it with "covers the inputs of a, b, c."), as
+ * "a, b, c"; NULL when it did not say (an older version, or no list).
+ */
+static char *
+smpc_released_covers(const char *detail)
+{
+	static const char marker[] = "covers the inputs of ";
+	const char		 *at = NULL;
+	char			 *list;
+	size_t			  len;
+
+	for (const char *p = detail; p != NULL && (p = strstr(p, marker)) != NULL; p++)
+		at = p;
+	if (at == NULL)
+		return NULL;
+	list = pstrdup(at + strlen(marker));
+	len = strlen(list);
+	if (len < 2 || list[len - 1] != '.')
+		return NULL;
+	list[len - 1] = '\0';
+	return list;
+}
+
+/* Whether party is in the list "a, b, c" (party names hold no commas). */
+static bool
+smpc_covers_party(const char *covers, const char *party)
+{
+	char *copy = pstrdup(covers);
+	char *save = NULL;
+
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+	{
+		while (*tok == ' ')
+			tok++;
+		if (strcmp(tok, party) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Partner i had released the job before this attempt shared: this attempt
+ * ends. Its error (and, through the job context, its audit record) says
+ * what the partner said its release covers: a party whose server stopped
+ * after its shares of an earlier attempt left is in it; a party that came
+ * too late is not.
+ */
+static void
+smpc_raise_released(SmpcExchange *x, int i, const char *failure, const char *detail)
+{
+	const SmpcFederationRow *fed = x->fed;
+	const char				*party = fed->parties[i];
+	char					*covers = smpc_released_covers(detail);
+	const char				*how;
+	char					*hint;
+
+	if (covers != NULL)
+	{
+		StringInfoData list;
+
+		initStringInfo(&list);
+		for (const char *c = covers; *c; c++)
+			if (!(*c == ' ' && c > covers && c[-1] == ','))
+				appendStringInfoChar(&list, *c);
+		x->ctx->released_covers = MemoryContextStrdup(x->cxt, list.data);
+	}
+	if (covers != NULL && smpc_party_is_input(fed, fed->self) &&
+		smpc_covers_party(covers, fed->self_name))
+	{
+		how = "with this party's input";
+		hint = psprintf("Its result covers the inputs of %s: this party's shares from an earlier "
+						"attempt that did not finish here are in it. The result is released at "
+						"the partners; this party stores none.",
+						covers);
+	}
+	else if (covers != NULL)
+	{
+		how = "without this party";
+		hint = psprintf("This party joined after the others finished; its input is not in their "
+						"result (it covers the inputs of %s).",
+						covers);
+	}
+	else
+	{
+		how = "without this attempt";
+		hint = psprintf("Party %s did not say whose inputs its result covers; its smpc.jobs row "
+						"does. This party's input is in it only if shares of an earlier attempt "
+						"here reached the partners.",
+						party);
+	}
+	ereport(ERROR, errcode(ERRCODE_SMPC_JOB_RELEASED),
+			errmsg("job was already released at party \"%s\" %s", party, how),
+			errdetail_internal("Party %s %s.", party, failure), errhint("%s", hint));
+}
+
+/*
  * Sends the outbox; a partner that cannot be reached gets nothing more in a
  * job that tolerates dropouts (its messages are still awaited), else its
  * failure is raised.
@@ -303,6 +403,7 @@ smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone
 	uint64					 unreachable = 0;
 	char				   **failures;
 	int						*codes;
+	char				   **details;
 
 #ifdef SMPC_TEST_BUILD
 	smpc_test_pause(job);
@@ -315,6 +416,7 @@ smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone
 	}
 	failures = (char **) palloc0(sizeof(char *) * fed->nparties);
 	codes = (int *) palloc0(sizeof(int) * fed->nparties);
+	details = (char **) palloc0(sizeof(char *) * fed->nparties);
 	/* Dropping a partner can complete a round and make more to send. */
 	while (smpc_job_outbox_size(job) > 0)
 	{
@@ -324,7 +426,7 @@ smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone
 
 		smpc_flush_outbox(job, fed, x->key, deadline,
 						  tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT, &unreachable, failures,
-						  codes);
+						  codes, details);
 		initStringInfo(&lost);
 		for (int i = 0; i < fed->nparties; i++)
 		{
@@ -335,12 +437,7 @@ smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone
 				continue;
 			/* A partner that released the job before this party shared: too late. */
 			if (codes[i] == ERRCODE_SMPC_JOB_RELEASED && sharing)
-				ereport(ERROR, errcode(ERRCODE_SMPC_JOB_RELEASED),
-						errmsg("job was already released at party \"%s\" without this party",
-							   fed->parties[i]),
-						errdetail_internal("Party %s %s.", fed->parties[i], failures[i]),
-						errhint("This party joined after the others finished; its input is not in "
-								"their result."));
+				smpc_raise_released(x, i, failures[i], details[i]);
 			/*
 			 * A partner for which the job has just ended (refused, aborted,
 			 * released without us) says so at once; why it ended may be on

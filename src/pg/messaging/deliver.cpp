@@ -307,10 +307,23 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 		char *job_id = pnstrdup((const char *) data + info.job_id_offset, info.job_id_len);
 
 		if (smpc_deliver_hooks.job_is_released(fed, job_id))
+		{
+			/*
+			 * The sender (authenticated above: a party of the federation)
+			 * learns whose inputs the release covers, as every party of the
+			 * job did: a party restarted mid-job learns whether its input
+			 * is in it (jobs/outbox.cpp reads the list at the end).
+			 */
+			char *covers = smpc_deliver_hooks.job_covers(fed, job_id);
+
 			ereport(ERROR, errcode(ERRCODE_SMPC_JOB_RELEASED),
 					errmsg("job \"%s\" of federation \"%s\" was already released at party \"%s\"",
 						   job_id, fed->name, fed->self_name),
-					errdetail("A released job takes no more messages."));
+					covers ? errdetail("A released job takes no more messages. Its result "
+									   "covers the inputs of %s.",
+									   covers)
+						   : errdetail("A released job takes no more messages."));
+		}
 		/*
 		 * Partners send a party with an input nothing but its share's round
 		 * (and, in jobs with MAC keys, the key round before it) before they

@@ -96,13 +96,14 @@ extern uint64 smpc_handover_residue(void);
  * What deliver.cpp asks of the layers above messaging (src/pg/README.md),
  * set once by _PG_init (module.cpp): the handler of requests to start a
  * job (message type 9, datasets/requests.cpp), and whether a job was
- * released here (jobs/job_records.cpp).
+ * released here and whose inputs it covers (jobs/job_records.cpp).
  */
 typedef struct SmpcDeliverHooks
 {
 	void (*request_receive)(const SmpcFederationRow *fed, const SmpcMessageInfo *info,
 							const uint8 *data, size_t len);
 	bool (*job_is_released)(const SmpcFederationRow *fed, const char *job_id);
+	char *(*job_covers)(const SmpcFederationRow *fed, const char *job_id); /* "a, b" or NULL */
 } SmpcDeliverHooks;
 extern SmpcDeliverHooks smpc_deliver_hooks;
 
