@@ -120,7 +120,7 @@ is($fed->psql('b', "SELECT count(*) FROM smpc.audit_log WHERE job_id = 'a:unpub-
 	'unpublished at c: b did not start anything');
 is($fed->wait_audit('c', "job_id = 'a:unpub-1' AND outcome = 'refused' AND initiated_by = 'a'", 1), 1,
 	'c recorded the refused request');
-is($fed->wait_audit('a', "job_id = 'unpub-1' AND outcome = 'refused' AND requested_by = 'alice'", 1), 1,
+is($fed->wait_audit('a', "job_id = 'a:unpub-1' AND outcome = 'refused' AND requested_by = 'alice'", 1), 1,
 	'a recorded its attempt, which c refused');
 publish('c', 'expenditure', 2026);
 
@@ -177,7 +177,7 @@ for my $p (qw(b c))
 {
 	is($fed->wait_audit($p, "job_id = 'a:withdrawn-1'", 1), 1, "withdrawn: $p recorded its attempt");
 	is($fed->psql($p, "SELECT outcome, sqlstate FROM smpc.audit_log WHERE job_id = 'a:withdrawn-1'"),
-		'failed|57014', "withdrawn: $p's worker was cancelled");
+		'failed|57014', "withdrawn: ${p}'s worker was cancelled");
 }
 $fed->psql('a', "DELETE FROM expenses WHERE amount = 500000;"
 	  . "SELECT smpc.set_bounds('ico', 'amount', 0, 100000)");
