@@ -292,7 +292,9 @@ is(scalar(@grew), 0,
 # One row per attempt at each party: for a job run at every party, at each
 # party the client ran it at; for a partner-started one, at the party that
 # started it, and at every partner when it released (a partner the request
-# never reached has none). The audit writer stores rows a little later:
+# never reached has none). smpc_run's jobs are recorded under the starting
+# party's namespace ("a:soak-..."), compared here without it. The audit
+# writer stores rows a little later:
 # wait until the counts stop changing.
 my %rows;
 for my $p (@parties)
@@ -301,7 +303,7 @@ for my $p (@parties)
 	for (1 .. 300)
 	{
 		my $n = $fed->psql($p,
-			"SELECT count(*) FROM smpc.audit_log WHERE job_id LIKE 'soak-%' "
+			"SELECT count(*) FROM smpc.audit_log WHERE regexp_replace(job_id, '^[a-z]+:', '') LIKE 'soak-%' "
 			  . "AND outcome NOT IN ('opened', 'charged', 'refunded')");
 		$same = $n == $last ? $same + 1 : 0;
 		$last = $n;
@@ -309,9 +311,10 @@ for my $p (@parties)
 		sleep 0.2;
 	}
 	for my $row (split /\n/, $fed->psql($p,
-			"SELECT job_id, count(*), string_agg(outcome, ',') FROM smpc.audit_log "
-			  . "WHERE (job_id LIKE 'soak-%' OR job_id LIKE 'flood-%') "
-			  . "AND outcome NOT IN ('opened', 'charged', 'refunded') GROUP BY job_id"))
+			"SELECT id, count(*), string_agg(outcome, ',') FROM ("
+			  . "SELECT regexp_replace(job_id, '^[a-z]+:', '') AS id, outcome FROM smpc.audit_log) r "
+			  . "WHERE (id LIKE 'soak-%' OR id LIKE 'flood-%') "
+			  . "AND outcome NOT IN ('opened', 'charged', 'refunded') GROUP BY id"))
 	{
 		my ($id, $n, $outcomes) = split /\|/, $row;
 		$rows{$p}{$id} = [ $n, $outcomes ];
@@ -331,6 +334,12 @@ for my $id (sort keys %job)
 		elsif ($j->{verdict} eq 'released') { $want = 1 }
 		else { $want = $n <= 1 ? $n : 1 }    # 0 or 1: whether the request reached it
 		next if $n == $want;
+		# A job sent to c after its stop began (the client had not yet seen
+		# the connection die) may never have reached a live backend there:
+		# the client cannot tell whether c began it, so 0 or 1 rows. One sent
+		# before the stop reached c, which recorded it on disk before its
+		# first message (TAP 032 checks that record deterministically).
+		next if $p eq 'c' && $a && $a->{outcome} eq 'lost' && $j->{start} >= $killed_at && $n <= 1;
 		# Say whether the attempt ran while c was killed (a connection to c
 		# lost in a job: the client replaces dead idle ones before a job).
 		my $end = $a ? $a->{end} : $j->{start};
