@@ -411,10 +411,10 @@ smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from, con
 	/* Held against the partner's quota, as its deliveries are (its peer_role here). */
 	{
 		char *role = smpc_peer_role_of(party);
-		Oid	  from = role ? get_role_oid(role, true) : InvalidOid;
+		Oid	  role_oid = role ? get_role_oid(role, true) : InvalidOid;
 
 		smpc_inbox_file(key, &info, data, len, party,
-						OidIsValid(from) ? from : GetAuthenticatedUserId());
+						OidIsValid(role_oid) ? role_oid : GetAuthenticatedUserId());
 	}
 }
 
