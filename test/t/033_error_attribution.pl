@@ -82,8 +82,9 @@ for my $case (@cases)
 	for my $p (qw(b c))
 	{
 		isnt($res->{$p}{rc}, '0', "$job: $p fails");
+		# (From a, or from the other partner, which passes a's reason on.)
 		like($res->{$p}{stderr},
-			qr/SM004: party a aborted the job\nDETAIL:  party a cannot aggregate its input: \Q$class\E/,
+			qr/SM004: party [abc] aborted the job\nDETAIL:  (party a aborted the job: )?party a cannot aggregate its input: \Q$class\E/,
 			"$job: $p names a and the class of its input error");
 		cmp_ok($secs->{$p}, '<', $timeout / 2,
 			"$job: $p stopped at once, not after its timeout of $timeout s");
@@ -120,6 +121,27 @@ for my $p ($fed->names)
 	unlike($reasons, qr/party [ac] holds a different result/,
 		"equivocation: ${p}'s audit trail does not blame an honest party");
 }
+
+# b's own endpoint refuses a's deliveries (b's log would record a's
+# statements with their parameters). a fails at once and cannot tell b; c
+# hears it from a and tells b. b's analyst learns the reason from the job's
+# error, not only from b's server log.
+$fed->psql('b', "ALTER ROLE smpc_peer_a SET log_parameter_max_length = -1; "
+	  . "ALTER ROLE smpc_peer_a SET log_min_duration_statement = 0");
+my %log_run;
+$log_run{$_} = $fed->start_psql($_, "SELECT smpc_sum(x, 'ea-logged') FROM n", timeout => 3 * $timeout)
+  for qw(b c);
+ok(wait_running($_, 'ea-logged'), "logged deliveries: party $_ is running the job") for qw(b c);
+$log_run{a} = $fed->start_psql('a', "SELECT smpc_sum(x, 'ea-logged') FROM n", timeout => 3 * $timeout);
+$res = { map { $_ => SmpcTest::finish_psql($log_run{$_}) } qw(a b c) };
+note "ea-logged $_: $res->{$_}{stderr}" for qw(a b c);
+like($res->{a}{stderr}, qr/party "b" rejected the round 1 \(share\) message: smpc refuses deliveries whose contents the server log would record/,
+	'logged deliveries: a names b\'s refusal');
+like($res->{b}{stderr},
+	qr/DETAIL:  .*party a could not deliver: party "b" rejected the round 1 \(share\) message: smpc refuses deliveries whose contents the server log would record \(SQLSTATE 42501\) With log_[^,]+, the server log records/,
+	'logged deliveries: b\'s own error says that b refused a\'s deliveries, and why');
+$fed->psql('b', "ALTER ROLE smpc_peer_a SET log_parameter_max_length = 0; "
+	  . "ALTER ROLE smpc_peer_a RESET log_min_duration_statement");
 
 # A timeout late in the job: c's job ends (its backend is terminated; its
 # server stays up and takes deliveries) just before its confirm goes out; a

@@ -158,8 +158,26 @@ smpc_abort_reason(const SmpcFederationRow *fed, const ErrorData *edata)
 	char code[6];
 
 	memcpy(code, unpack_sql_state(edata->sqlerrcode), 6);
+	/*
+	 * A partner's abort passes on with its reason, so a party that hears of
+	 * a failure only second-hand (its own endpoint refused the party that
+	 * failed) still learns why.
+	 */
+	if (edata->sqlerrcode == ERRCODE_SMPC_PARTNER_ABORTED && edata->detail != NULL)
+		return psprintf("%s: %s", edata->message, edata->detail);
 	if (code[0] == 'S' && code[1] == 'M')
 		return pstrdup(edata->message);
+	/*
+	 * A partner's server refused a delivery: the text is the partner's own
+	 * (e.g. its endpoint refuses deliveries that its log would record), not
+	 * this party's, and the partner's analyst sees otherwise only the
+	 * SQLSTATE while the reason is in a server log.
+	 */
+	if (strncmp(edata->message, "party \"", 7) == 0 &&
+		strstr(edata->message, SMPC_REJECTED_INFIX) != NULL)
+		return psprintf("party %s could not deliver: %s (SQLSTATE %s)%s%s", fed->self_name,
+						edata->message, code, edata->detail ? " " : "",
+						edata->detail ? edata->detail : "");
 	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		return psprintf("the job was cancelled at party %s", fed->self_name);
 	/*
