@@ -471,6 +471,32 @@ void smpc_job_dead_runs(const SmpcJob* job, char* buf, std::size_t len) noexcept
   }
 }
 
+int smpc_job_runs_of(const SmpcJob* job, int party, std::uint8_t (*nonces)[16], int max) noexcept {
+  try {
+    if (party < 0 || party > 0xffff) return 0;
+    const auto runs = job->job->runs_of(static_cast<std::uint16_t>(party));
+    for (std::size_t i = 0; i < runs.size() && static_cast<int>(i) < max; ++i) {
+      std::memcpy(nonces[i], runs[i].data(), 16);
+    }
+    return static_cast<int>(runs.size());
+  } catch (...) {
+    return 0;
+  }
+}
+
+bool smpc_job_forget_run(SmpcJob* job, int party, const std::uint8_t* nonce,
+                         SmpcStatus* st) noexcept {
+  return guarded(st, [&] {
+    if (party < 0 || party > 0xffff) {
+      throw smpc::protocol::ProtocolError(smpc::protocol::ErrorKind::kMalformed,
+                                          "not a partner of this job");
+    }
+    smpc::protocol::Nonce n{};
+    std::memcpy(n.data(), nonce, n.size());
+    job->job->forget_run(static_cast<std::uint16_t>(party), n);
+  });
+}
+
 bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept {
   return guarded(st, [&] { fill_outbox(job, job->job->start()); });
 }

@@ -210,6 +210,15 @@ bool smpc_job_discard_run(SmpcJob* job, const std::uint8_t* data, std::size_t le
 // "Party b aborted the job before this party started it: <reason>." for each
 // discarded run (empty when none), for the timeout error.
 void smpc_job_dead_runs(const SmpcJob* job, char* buf, std::size_t len) noexcept;
+// The runs of partner `party` this job knew of (16-byte nonces, at most
+// `max` written to `nonces`); returns how many there are. A run that fails
+// keeps them for the next run of the job id (protocol/aggregation_job.hpp,
+// "Bound to their run").
+int smpc_job_runs_of(const SmpcJob* job, int party, std::uint8_t (*nonces)[16], int max) noexcept;
+// Before smpc_job_start only: partner `party`'s run `nonce` (16 bytes) ended
+// here in an earlier run of the job id; its messages are ignored.
+bool smpc_job_forget_run(SmpcJob* job, int party, const std::uint8_t* nonce,
+                         SmpcStatus* st) noexcept;
 // Fills the outbox with the round-1 messages.
 bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept;
 // Feeds one received message; may add messages to the outbox.

@@ -14,6 +14,8 @@
  * the party (job_runner.cpp passes such errors on to partners).
  */
 #define SMPC_CONNECT_FAILED_PREFIX "could not connect to party \""
+/* In the error delivery.cpp raises when a partner refused a delivery: party "b" rejected the ... */
+#define SMPC_REJECTED_INFIX "\" rejected the "
 
 /*
  * fdw_validator.cpp: what a partner server's sslmode checks of the

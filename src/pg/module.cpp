@@ -2,7 +2,7 @@
  * Module entry, the top of the PostgreSQL glue (src/pg/README.md):
  * PG_MODULE_MAGIC, the definitions of the settings (their variables are in
  * common/settings.cpp), the shared-memory hooks (the inbox, the handover,
- * the audit queue and the partner job slots), and the hooks through which
+ * the audit queue, the partner job slots and the ended runs), and the hooks through which
  * lower layers reach upper ones.
  */
 #include "pg/datasets/datasets.h"
@@ -52,6 +52,7 @@ smpc_shmem_request(void)
 	smpc_handover_shmem_request();
 	smpc_audit_shmem_request();
 	smpc_partner_jobs_shmem_request();
+	smpc_ended_runs_shmem_request();
 }
 
 static void
@@ -63,6 +64,7 @@ smpc_shmem_startup(void)
 	smpc_handover_shmem_startup();
 	smpc_audit_shmem_startup();
 	smpc_partner_jobs_shmem_startup();
+	smpc_ended_runs_shmem_startup();
 }
 
 /* Defines the smpc.* settings; installs the inbox when preloaded. */

@@ -201,6 +201,7 @@ AggregationJob::AggregationJob(JobParams params, std::vector<crypto::Fp> input,
   drop_reason_.resize(n);
   early_.resize(n);
   dead_.resize(n);
+  seen_.resize(n);
   dead_reason_.resize(n);
   acked_.assign(n, false);
   rng_.fill(nonce_.data(), nonce_.size());
@@ -390,10 +391,35 @@ void AggregationJob::discard_run(const Message& abort) {
   dead_reason_[abort.sender] = abort.reason.empty() ? "no reason was given" : abort.reason;
 }
 
+std::vector<Nonce> AggregationJob::runs_of(std::uint16_t party) const {
+  std::vector<Nonce> out;
+  if (party >= dead_.size() || party == params_.self) return out;
+  if (nonces_[party]) out.push_back(*nonces_[party]);
+  for (const auto* runs : {&seen_[party], &dead_[party]}) {
+    for (const Nonce& n : *runs) {
+      if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    }
+  }
+  return out;
+}
+
+void AggregationJob::forget_run(std::uint16_t party, const Nonce& nonce) {
+  if (phase_ != 0) throw std::logic_error("AggregationJob::forget_run() after start()");
+  if (party >= dead_.size() || party == params_.self) {
+    throw ProtocolError(ErrorKind::kMalformed, "not a partner of this job");
+  }
+  std::vector<Nonce>& dead = dead_[party];
+  // Bounded like the aborts of dead runs: the oldest run is let go first.
+  if (std::find(dead.begin(), dead.end(), nonce) != dead.end()) return;
+  if (dead.size() >= kMaxEarlyMessages) dead.erase(dead.begin());
+  dead.push_back(nonce);
+}
+
 std::string AggregationJob::dead_runs() const {
   std::string out;
   for (std::size_t j = 0; j < dead_.size(); ++j) {
-    if (dead_[j].empty()) continue;
+    // (Runs forgotten with forget_run() have no reason: nobody aborted them.)
+    if (dead_[j].empty() || dead_reason_[j].empty()) continue;
     if (!out.empty()) out += " ";
     out += "Party " + params_.federation.parties[j] +
            " aborted the job before this party started it: " + dead_reason_[j] + ".";
@@ -474,6 +500,8 @@ Message AggregationJob::abort_message(std::uint16_t to, const std::string& reaso
   m.reason = truncate_reason(reason);
   m.refused = refusal_.has_value();
   m.fatal = fatal && !m.refused;
+  // Before start() this run sent nothing: the abort is all of it.
+  m.withdrawn = phase_ == 0;
   return m;
 }
 

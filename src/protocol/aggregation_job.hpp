@@ -108,6 +108,16 @@
 // treated as dropped out (or, without tolerance, is an error). Messages that
 // arrive before the sender's run is known are held until it is.
 //
+// Bound to their run: a sender's first message cannot carry anything of this
+// party's run (the sender may have started first), so a message of an
+// earlier run of the job id would pass for the sender's current one. A run
+// that fails here hands the runs it knew of to the next run of the job id
+// (runs_of(), forget_run()), which ignores their messages: a share of a
+// failed run, replayed with the sender's credentials, is not taken for the
+// sender's new run. A partner whose run ended before it sent anything (its
+// own input failed) says so in its abort (withdrawn); a run under way acts
+// on that abort at once.
+//
 // Dead runs: an abort that was already waiting here before this run started
 // (before this party sent anything) ends a partner's run that never involved
 // this one, typically a failed attempt this party missed. The caller hands
@@ -216,6 +226,19 @@ class AggregationJob {
   // E.g. "Party b aborted the job before this party started it: <reason>.",
   // one sentence per partner with a dead run; empty when there is none.
   std::string dead_runs() const;
+
+  // Ended runs (see "Runs" above): the runs of partner `party` this job knew
+  // of: every run a message of it came from (also one that failed the job
+  // or was held back), and its dead ones.
+  // When this run of the job fails, the caller keeps them; the next run of
+  // the job id here takes them with forget_run() before start(), so a
+  // message of a run that ended here (a share captured and replayed with the
+  // sender's credentials, a late delivery) is ignored instead of being
+  // taken for the sender's new run.
+  std::vector<Nonce> runs_of(std::uint16_t party) const;
+  // Marks run `nonce` of partner `party` as dead without a reason (it ended
+  // at this party in an earlier run of the job). Only before start().
+  void forget_run(std::uint16_t party, const Nonce& nonce);
 
   // The first round's messages (shares, for an input party). Call once.
   std::vector<Outgoing> start();
@@ -348,6 +371,8 @@ class AggregationJob {
   // receive(), stage by stage (aggregation_job_receive.cpp):
   // 1. the message is for this job and party, from a partner;
   void check_addressed(const Message& m) const;
+  // (every message that passed 1: its run is one runs_of() hands on;)
+  void note_run(std::uint16_t sender, const Nonce& nonce);
   // 2. it belongs to the sender's current run; false when it ends here
   //    (ignored, held back until the run is known, or a departure whose
   //    consequences are in `out`);
@@ -460,6 +485,9 @@ class AggregationJob {
   std::vector<std::vector<Message>> early_;
   // Per sender, runs that died before this run started, and the last reason.
   std::vector<std::vector<Nonce>> dead_;
+  // Per sender, every run a message addressed to this job came from (even
+  // one this run refused or held back): what runs_of() hands on.
+  std::vector<std::vector<Nonce>> seen_;
   std::vector<std::string> dead_reason_;
   std::vector<crypto::Fp> result_;
   std::vector<bool> suppressed_;  // per cell (grouped jobs under min_rows)

@@ -32,6 +32,7 @@ std::vector<Outgoing> AggregationJob::receive(Message m) {
   // A job that ended here (released or refused) has nothing left to learn.
   if (finished_) return {};
   check_addressed(m);  // 1. this job, this party
+  note_run(m.sender, m.nonce);
   std::vector<Outgoing> out;
   if (!in_current_run(m, out)) return out;                     // 2. the sender's current run
   if (m.type == MessageType::kAbort) return receive_abort(m);  // 3. an abort
@@ -62,6 +63,15 @@ void AggregationJob::check_addressed(const Message& m) const {
   }
 }
 
+// Remembers that a message of `sender`'s run `nonce` came here (bounded
+// like the messages held back: the oldest run is let go first).
+void AggregationJob::note_run(std::uint16_t sender, const Nonce& nonce) {
+  std::vector<Nonce>& seen = seen_[sender];
+  if (std::find(seen.begin(), seen.end(), nonce) != seen.end()) return;
+  if (seen.size() >= kMaxEarlyMessages) seen.erase(seen.begin());
+  seen.push_back(nonce);
+}
+
 // Whether a share, count, partial or key message carries this job's number
 // of values (only a share may come as a seed); other types carry none.
 bool AggregationJob::width_fits(const Message& m) const {
@@ -84,6 +94,11 @@ bool AggregationJob::in_current_run(Message& m, std::vector<Outgoing>& out) {
   const std::optional<Nonce>& known = nonces_[m.sender];
   if (m.type == first_type_from(m.sender)) return true;
   if (known) return *known == m.nonce;
+  // A run that ended before it sent anything (its party's input failed
+  // there) while this one is under way: the sender's latest run, since a
+  // later one's messages would follow this abort. Acted on at once, so
+  // partners do not wait out the round for a party that has stopped.
+  if (m.type == MessageType::kAbort && m.withdrawn && phase_ > 0) return true;
   // A tolerant job does not wait for a partner that left before it sent
   // anything here (a non-fatal abort); a fatal one may be stale.
   if (m.type == MessageType::kAbort && !m.fatal && tolerant_ && phase_ > 0) {

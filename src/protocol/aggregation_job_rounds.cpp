@@ -54,18 +54,33 @@ void AggregationJob::check_digests(MessageType now) const {
   // output's digest (all outputs must hold the same result).
   const crypto::Digest* want =
       now == MessageType::kVouch || !vouching_ || is_output_ ? &digest_ : nullptr;
+  std::size_t first = params_.self;  // whose digest `want` is
   for (std::size_t j = 0; j < s.size(); ++j) {
     if (j == params_.self || !s[j]) continue;
     if (want == nullptr) {
       want = &s[j]->digest;
+      first = j;
       continue;
     }
     if (s[j]->digest != *want) {
+      // Only the digests are known to differ, not who made them differ: a
+      // party that sent different values to different partners makes honest
+      // parties open different results, and the digest of an honest party
+      // then differs too. The message names the two digests compared and
+      // blames neither.
+      const std::string& other = params_.federation.parties[j];
+      const std::string compared =
+          first == params_.self
+              ? "this party and party " + other
+              : "party " + params_.federation.parties[first] + " and party " + other;
       throw ProtocolError(ErrorKind::kInconsistent,
-                          "party " + params_.federation.parties[j] +
-                              " holds a different result (transcript digest mismatch)",
-                          "Some party received inconsistent values; no result is "
-                          "released.");
+                          "the parties opened different results (transcript digest mismatch "
+                          "between " +
+                              compared + ")",
+                          "A party sent inconsistent values to different parties, or changed a "
+                          "digest; the digests do not show which party did. No result is "
+                          "released.",
+                          "Check the partners' logs; run the job again with a new job id.");
     }
   }
 }

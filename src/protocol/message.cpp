@@ -15,8 +15,8 @@ namespace {
 constexpr std::uint8_t kMagic[4] = {'S', 'M', 'P', 'C'};
 // Raised with each release that changes the format: parties of different
 // releases then refuse each other's messages with an error naming both.
-// 2: smpc 0.1.0; 3: smpc 0.2.0.
-constexpr std::uint8_t kVersion = 3;
+// 2: smpc 0.1.0; 3: smpc 0.2.0; 4: smpc 0.3.0.
+constexpr std::uint8_t kVersion = 4;
 // The forms of a share's body.
 constexpr std::uint8_t kExplicitShare = 0;
 constexpr std::uint8_t kSeededShare = 1;
@@ -169,8 +169,8 @@ bool Message::operator==(const Message& o) const {
          policy == o.policy && descriptor == o.descriptor && definition == o.definition &&
          policy_text == o.policy_text && values == o.values && seeded == o.seeded &&
          (seeded == 0 || seed == o.seed) && digest == o.digest && reason == o.reason &&
-         refused == o.refused && fatal == o.fatal && included == o.included &&
-         dataset == o.dataset && column == o.column && stage == o.stage;
+         refused == o.refused && fatal == o.fatal && withdrawn == o.withdrawn &&
+         included == o.included && dataset == o.dataset && column == o.column && stage == o.stage;
 }
 
 std::vector<std::uint8_t> encode(const Message& m) {
@@ -230,7 +230,8 @@ std::vector<std::uint8_t> encode(const Message& m) {
       w.bytes(m.digest.data(), m.digest.size());
       break;
     case MessageType::kAbort:
-      w.u8(static_cast<std::uint8_t>((m.refused ? 1 : 0) | (m.fatal ? 2 : 0)));
+      w.u8(static_cast<std::uint8_t>((m.refused ? 1 : 0) | (m.fatal ? 2 : 0) |
+                                     (m.withdrawn ? 4 : 0)));
       w.string16(m.reason, 0, kMaxReasonBytes, "abort reason");
       break;
     case MessageType::kRequest: {
@@ -345,9 +346,10 @@ Message decode(const std::uint8_t* data, std::size_t len, Values values) {
       break;
     case MessageType::kAbort: {
       const std::uint8_t flags = r.u8("abort flags");
-      if (flags > 3) throw ProtocolError(ErrorKind::kMalformed, "message has invalid abort flags");
+      if (flags > 7) throw ProtocolError(ErrorKind::kMalformed, "message has invalid abort flags");
       m.refused = (flags & 1) != 0;
       m.fatal = (flags & 2) != 0;
+      m.withdrawn = (flags & 4) != 0;
       m.reason = r.string16(0, kMaxReasonBytes, "abort reason");
       break;
     }

@@ -1,7 +1,7 @@
 // Wire format of the messages parties deliver to one another (the bytea
 // argument of smpc.deliver). Layout, all integers little-endian:
 //
-//   "SMPC"  magic (4) | version u8 (=3) | type u8
+//   "SMPC"  magic (4) | version u8 (=4) | type u8
 //   federation: u8 length + bytes (<= 63)
 //   job_id:     u16 length + bytes (1..16384)
 //   sender u16 | receiver u16 | nonce (16) | fingerprint (32) | policy (32)
@@ -19,7 +19,7 @@
 //     kPartial: included u64 | key digest (32; zero without MAC keys) | values
 //     kConfirm: digest (32)
 //     kVouch:   digest (32) (the result digest every output sent)
-//     kAbort:   flags u8 (bit 0 refused, bit 1 fatal; others 0) |
+//     kAbort:   flags u8 (bit 0 refused, bit 1 fatal, bit 2 withdrawn; others 0) |
 //               reason u16 length + bytes (<= 1024)
 //     kRequest: dataset u8 length + bytes (1..63) | column u8 length +
 //               bytes (1..63) | stage u8 (1 check, 2 launch, 3 withdraw,
@@ -92,6 +92,11 @@ struct Message {
   // kAbort: the job must stop everywhere (an inconsistency or mismatch). A
   // job that tolerates dropouts treats other aborts as the sender leaving.
   bool fatal = false;
+  // kAbort: the sender's run ended before it sent anything else (e.g. its
+  // own input could not be aggregated): this abort is the whole run, so a
+  // partner whose run is under way acts on it at once instead of holding it
+  // as a possible leftover of an earlier run.
+  bool withdrawn = false;
   std::string dataset;                        // kRequest: the receiver's published dataset
   std::string column;                         // kRequest: its column to aggregate
   RequestStage stage = RequestStage::kCheck;  // kRequest

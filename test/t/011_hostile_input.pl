@@ -71,7 +71,7 @@ rejected('00' . substr($good, 2), qr/SM003: invalid smpc message/, 'wrong magic'
 (my $badver = $good) =~ s/^(.{8}).{2}/${1}09/;
 isnt($badver, $good, 'the version byte was changed');
 rejected($badver,
-	qr/SM003: invalid smpc message: message is in wire format version 9, this party speaks version 3 \(every party must run an smpc release with the same wire format\)/,
+	qr/SM003: invalid smpc message: message is in wire format version 9, this party speaks version 4 \(every party must run an smpc release with the same wire format\)/,
 	'another wire format version: the error names both versions');
 
 # The last 16 bytes are the one share value: make it >= p, and shorten it.

@@ -57,7 +57,7 @@ is($fed->released_count($_, 'fault-share'), '0', "share round: nothing released 
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 3)") for $fed->names;
 $res = job_with_fault('fault-count', 'equivocate_count');
 $fed->expect_all_fail($res, [qr/SM00[348]/], 'b equivocates in the count round');
-ok((grep { $res->{$_}{stderr} =~ /SM003: party \w+ holds a different result/ } qw(a b c)),
+ok((grep { $res->{$_}{stderr} =~ /SM003: the parties opened different results/ } qw(a b c)),
 	'count round: the inconsistency itself is reported');
 is($fed->released_count($_, 'fault-count'), '0', "count round: nothing released at $_")
   for $fed->names;
@@ -69,9 +69,9 @@ $fed->expect_all_fail($res, [qr/SM00[348]/], 'b equivocates in partial round');
 # Each party says why it stopped: it saw the inconsistency, a partner told it
 # that it aborted, or a partner that had already aborted refused its message.
 like($res->{$_}{stderr},
-	qr/holds a different result|aborted the job|rejected the round \d \(\w+\) message: no run of job/,
+	qr/opened different results|aborted the job|rejected the round \d \(\w+\) message: no run of job/,
 	"partial round: party $_ names the inconsistency or the abort") for qw(a b c);
-ok((grep { $res->{$_}{stderr} =~ /SM003: party \w+ holds a different result/ } qw(a b c)),
+ok((grep { $res->{$_}{stderr} =~ /SM003: the parties opened different results/ } qw(a b c)),
 	'partial round: the inconsistency itself is reported');
 is($fed->released_count($_, 'fault-partial'), '0', "partial round: nothing released at $_")
   for $fed->names;
@@ -79,8 +79,9 @@ is($fed->released_count($_, 'fault-partial'), '0', "partial round: nothing relea
 # Confirm round: b sends a a wrong digest.
 $res = job_with_fault('fault-confirm', 'wrong_confirm');
 isnt($res->{a}{rc}, '0', 'confirm round: a, which got the wrong digest, fails');
-like($res->{a}{stderr}, qr/SM003: party b holds a different result \(transcript digest mismatch\)/,
-	'confirm round: a names b and the digest mismatch');
+like($res->{a}{stderr},
+	qr/SM003: the parties opened different results \(transcript digest mismatch between this party and party b\)/,
+	'confirm round: a names the digests compared (its own and b\'s) and the mismatch');
 is($fed->released_count('a', 'fault-confirm'), '0', 'confirm round: nothing released at a');
 for my $p (qw(b c))
 {

@@ -119,7 +119,7 @@ $res = $fed->run_all({
 $fed->expect_all_fail($res, [qr/SM00[348]/], 'b equivocates');
 wait_job($_, 'aud-fault') for $fed->names;
 ok((grep { $fed->psql($_, "SELECT reason FROM smpc.audit_log WHERE job_id = 'aud-fault' AND outcome <> 'opened'")
-			=~ /holds a different result/ } $fed->names),
+			=~ /opened different results/ } $fed->names),
 	'equivocation: the inconsistency is in the audit trail');
 
 # The writer is a background worker; killed, it is replaced by the next

@@ -161,7 +161,7 @@ TEST(ProtocolMessage, EncodingIsExact) {
   Bytes b = encode(m);
   ASSERT_EQ(b.size(), 4 + 1 + 1 + 1 + 4 + 2 + 15 + 2 + 2 + 16 + 32 + 32 + 1 + 12 + 32u);
   EXPECT_EQ(std::memcmp(b.data(), "SMPC", 4), 0);
-  EXPECT_EQ(b[4], 3);    // version
+  EXPECT_EQ(b[4], 4);    // version
   EXPECT_EQ(b[5], 3);    // type
   EXPECT_EQ(b[6], 4);    // federation length
   EXPECT_EQ(b[11], 15);  // job id length, little-endian
@@ -189,6 +189,14 @@ TEST(ProtocolMessage, RoundTripLimits) {
   a.descriptor.clear();
   b = encode(a);
   EXPECT_EQ(decode(b.data(), b.size()), a);
+  // Every combination of the abort's flags (withdrawn: bit 2) comes back.
+  for (int flags = 0; flags < 8; ++flags) {
+    a.refused = (flags & 1) != 0;
+    a.fatal = (flags & 2) != 0;
+    a.withdrawn = (flags & 4) != 0;
+    b = encode(a);
+    EXPECT_EQ(decode(b.data(), b.size()), a) << flags;
+  }
 }
 
 TEST(ProtocolMessage, EncodeRejectsOversizeFields) {
@@ -323,7 +331,9 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
   b = good;
   b[4] = 1;  // version 1, before release policies
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
-  b[4] = 4;
+  b[4] = 3;  // smpc 0.2.0
+  EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
+  b[4] = 5;
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
   for (std::uint8_t type : {0, 11, 0xFF}) {
     b = good;
@@ -339,8 +349,8 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
 TEST(ProtocolMessage, OtherWireVersionNamesBoth) {
   Bytes good = encode(base(MessageType::kShare));
   const int ours = good[4];
-  EXPECT_EQ(ours, 3);
-  for (int theirs : {2, 4, 0, 255}) {
+  EXPECT_EQ(ours, 4);
+  for (int theirs : {2, 3, 5, 0, 255}) {
     Bytes b = good;
     b[4] = static_cast<std::uint8_t>(theirs);
     std::string what;
@@ -413,7 +423,7 @@ TEST(ProtocolMessage, CorruptedLengthFieldsFail) {
       count_at = l.body;
       count = 1;
     } else if (t == MessageType::kAbort) {
-      for (std::uint8_t flags : {std::uint8_t{4}, std::uint8_t{0x80}, std::uint8_t{0xFF}}) {
+      for (std::uint8_t flags : {std::uint8_t{8}, std::uint8_t{0x80}, std::uint8_t{0xFF}}) {
         Bytes b = good;
         b[l.body] = flags;
         EXPECT_EQ(decode_error(b), ErrorKind::kMalformed) << "abort flags " << int{flags};

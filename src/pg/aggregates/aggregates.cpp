@@ -76,29 +76,42 @@ smpc_pow10(int k)
 void
 smpc_numeric_overflow(void)
 {
-	ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			errmsg("numeric sum is too large or has too many fractional digits for smpc"),
-			errdetail("Partial sums are kept exactly in 128 bits."));
+	smpc_raise_input_error(SMPC_INPUT_NUMERIC_OVERFLOW);
 }
 
-/* Rescales *sum (at *scale fractional digits) to at least `scale` digits. */
-static void
+/* Rescales *sum (at *scale fractional digits) to at least `scale` digits; false on overflow. */
+static bool
 smpc_raise_scale(int128 *sum, int32 *sumscale, int scale)
 {
+	int128 r;
+
 	if (scale <= *sumscale)
-		return;
-	if (scale > 38 || __builtin_mul_overflow(*sum, smpc_pow10(scale - *sumscale), sum))
-		smpc_numeric_overflow();
+		return true;
+	if (scale > 38 || __builtin_mul_overflow(*sum, smpc_pow10(scale - *sumscale), &r))
+		return false;
+	*sum = r;
 	*sumscale = scale;
+	return true;
 }
 
 /* Adds v * 10^-vscale to *sum (at *sumscale digits), exactly or not at all. */
+bool
+smpc_try_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale)
+{
+	int128 r;
+
+	if (!smpc_raise_scale(sum, sumscale, vscale) ||
+		__builtin_mul_overflow(v, smpc_pow10(*sumscale - vscale), &v) ||
+		__builtin_add_overflow(*sum, v, &r))
+		return false;
+	*sum = r;
+	return true;
+}
+
 void
 smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale)
 {
-	smpc_raise_scale(sum, sumscale, vscale);
-	if (__builtin_mul_overflow(v, smpc_pow10(*sumscale - vscale), &v) ||
-		__builtin_add_overflow(*sum, v, sum))
+	if (!smpc_try_add_scaled_to(sum, sumscale, v, vscale))
 		smpc_numeric_overflow();
 }
 
@@ -191,21 +204,24 @@ smpc_accum_int8(PG_FUNCTION_ARGS)
 }
 
 /* Parses a numeric input and applies the bounds: v * 10^-vscale. */
-void
+bool
 smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale)
 {
 	char	   *text;
 	const char *dot;
+	bool		fits;
 
-	if (numeric_is_nan(num) || numeric_is_inf(num))
-		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				errmsg("cannot aggregate NaN or infinity with smpc"));
+	if (numeric_is_nan(num))
+		return smpc_input_failed(s, SMPC_INPUT_NAN);
+	if (numeric_is_inf(num))
+		return smpc_input_failed(s, SMPC_INPUT_INFINITY);
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
 	dot = strchr(text, '.');
 	*vscale = dot ? (int) strlen(dot + 1) : 0;
-	if (*vscale > 38 || !smpc_parse_scaled(text, *vscale, v))
-		smpc_numeric_overflow();
+	fits = *vscale <= 38 && smpc_parse_scaled(text, *vscale, v);
 	pfree(text);
+	if (!fits)
+		return smpc_input_failed(s, SMPC_INPUT_NUMERIC_OVERFLOW);
 	if (s->bounds.present)
 	{
 		bool below = smpc_cmp_scaled(*v, *vscale, s->bounds.lo, s->bounds.scale) < 0;
@@ -220,6 +236,7 @@ smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale)
 			}
 		}
 	}
+	return true;
 }
 
 /* Applies the bounds to a double precision input. */
@@ -241,13 +258,15 @@ smpc_accum_numeric(PG_FUNCTION_ARGS)
 {
 	SmpcAggState *s = smpc_state(fcinfo, true, false);
 
-	if (!PG_ARGISNULL(1))
+	if (!PG_ARGISNULL(1) && s->input_error == SMPC_INPUT_OK)
 	{
 		__int128 v;
 		int		 vscale;
 
-		smpc_clip_numeric(s, PG_GETARG_NUMERIC(1), &v, &vscale);
-		smpc_add_scaled(s, v, vscale);
+		if (!smpc_clip_numeric(s, PG_GETARG_NUMERIC(1), &v, &vscale))
+			PG_RETURN_POINTER(s);
+		if (!smpc_try_add_scaled_to(&s->isum, &s->nscale, v, vscale))
+			(void) smpc_input_failed(s, SMPC_INPUT_NUMERIC_OVERFLOW);
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -256,10 +275,7 @@ smpc_accum_numeric(PG_FUNCTION_ARGS)
 void
 smpc_float8_sum_out_of_range(void)
 {
-	ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			errmsg("double precision sum is out of range for smpc"),
-			errdetail("Each value times 10^scale must be finite and below 10^37 in magnitude, and "
-					  "their sum must fit in 128 bits."));
+	smpc_raise_input_error(SMPC_INPUT_FLOAT8_RANGE);
 }
 
 Datum
@@ -267,13 +283,15 @@ smpc_accum_float8(PG_FUNCTION_ARGS)
 {
 	SmpcAggState *s = smpc_state(fcinfo, true, false);
 
-	if (!PG_ARGISNULL(1))
+	if (!PG_ARGISNULL(1) && s->input_error == SMPC_INPUT_OK)
 	{
 		__int128 v;
+		double	 x = PG_GETARG_FLOAT8(1);
 
-		if (!smpc_float8_fixed(s, PG_GETARG_FLOAT8(1), 1.0e37, &v) ||
-			__builtin_add_overflow(s->isum, v, &s->isum))
-			smpc_float8_sum_out_of_range();
+		if (!smpc_float8_fixed(s, x, 1.0e37, &v))
+			(void) smpc_input_failed(s, smpc_float8_error(x, SMPC_INPUT_FLOAT8_RANGE));
+		else if (__builtin_add_overflow(s->isum, v, &s->isum))
+			(void) smpc_input_failed(s, SMPC_INPUT_FLOAT8_RANGE);
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -315,8 +333,13 @@ smpc_combine(PG_FUNCTION_ARGS)
 		ereport(ERROR, errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("the bounds of column \"%s\" changed while the query ran", a->bounds.column),
 				errhint("Run the query again."));
+	if (a->input_error == SMPC_INPUT_OK)
+		a->input_error = b->input_error;
 	a->count += b->count;
 	a->outside += b->outside;
+	/* (A failed input's sums are never used: the final function raises its error.) */
+	if (a->input_error != SMPC_INPUT_OK)
+		PG_RETURN_POINTER(a);
 	smpc_add_scaled(a, b->isum, b->nscale);
 	smpc_add_scaled_to(&a->isq, &a->sqscale, b->isq, b->sqscale);
 	PG_RETURN_POINTER(a);
@@ -552,6 +575,7 @@ smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, SmpcAggregate a
 	req->rows = s ? s->count : 0;
 	req->count_index = -1;
 	req->column = smpc_input_column(fcinfo, value_arg);
+	req->input_error = s ? s->input_error : SMPC_INPUT_OK;
 	req->sources = smpc_job_sources(fcinfo, value_arg);
 	fed = smpc_load_federation(smpc_default_federation_name(), false);
 	req->scale = value_class == SMPC_VALUE_INTEGER || !with_bounds ? 0 : fed->scale;

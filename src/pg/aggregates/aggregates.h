@@ -36,7 +36,21 @@ typedef struct SmpcAggState
 	double	   fixed_factor; /* double precision: 10^scale of the federation (= 10^nscale) */
 	int64	   outside;		 /* values outside the bounds (clipped or rejected) */
 	SmpcBounds bounds;
+	int32	   input_error; /* SmpcInputError (jobs.h): the first; rows after it are skipped */
 } SmpcAggState;
+
+/*
+ * Records that this party's input failed (the first error is kept); the
+ * final function raises it after telling the partners (jobs.h). Returns
+ * false, for `return smpc_input_failed(...)` in checks.
+ */
+static inline bool
+smpc_input_failed(SmpcAggState *s, SmpcInputError e)
+{
+	if (s->input_error == SMPC_INPUT_OK)
+		s->input_error = e;
+	return false;
+}
 
 extern void			 smpc_numeric_overflow(void) pg_attribute_noreturn();
 extern void			 smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale);
@@ -97,7 +111,19 @@ smpc_float8_fixed(SmpcAggState *s, double v, double limit, __int128 *out)
 }
 /* The error of a double precision value or local sum beyond 10^37 units. */
 extern void smpc_float8_sum_out_of_range(void) pg_attribute_noreturn();
-extern void smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale);
+/*
+ * A numeric input after the bounds; false (with s->input_error set) for NaN,
+ * infinity or a value beyond the fixed point.
+ */
+extern bool smpc_clip_numeric(SmpcAggState *s, Numeric num, __int128 *v, int *vscale);
+/* Like smpc_add_scaled_to, false instead of an error on overflow. */
+extern bool smpc_try_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int vscale);
+/* The input error of a double precision value that smpc_float8_fixed refused. */
+static inline SmpcInputError
+smpc_float8_error(double v, SmpcInputError range)
+{
+	return isnan(v) ? SMPC_INPUT_NAN : isinf(v) ? SMPC_INPUT_INFINITY : range;
+}
 /* An argument that is the same for every row, read from the query plan. */
 extern Datum smpc_plan_arg(FunctionCallInfo fcinfo, int argno, const char *what);
 /* The value class ("integer", "numeric", "float8") of argument 1. */

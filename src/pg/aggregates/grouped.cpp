@@ -197,7 +197,8 @@ smpc_group_accum_numeric(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
 		PG_RETURN_POINTER(s);
-	smpc_clip_numeric(&s->base, PG_GETARG_NUMERIC(2), &v, &vscale);
+	if (!smpc_clip_numeric(&s->base, PG_GETARG_NUMERIC(2), &v, &vscale))
+		smpc_raise_input_error(s->base.input_error);
 	smpc_add_scaled_to(&s->sums[c], &s->scales[c], v, vscale);
 	s->counts[c]++;
 	s->base.count++;

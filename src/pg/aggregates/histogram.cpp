@@ -237,7 +237,8 @@ smpc_hist_accum_numeric(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(smpc_hist_state(fcinfo));
 	/* Histograms count: clipping bounds (for sums) do not apply. */
 	memset(&nobounds, 0, sizeof nobounds);
-	smpc_clip_numeric(&nobounds, PG_GETARG_NUMERIC(1), &v, &vscale);
+	if (!smpc_clip_numeric(&nobounds, PG_GETARG_NUMERIC(1), &v, &vscale))
+		smpc_raise_input_error(nobounds.input_error);
 	return smpc_hist_add_scaled(fcinfo, v, vscale);
 }
 
@@ -251,8 +252,7 @@ smpc_hist_accum_float8(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(s);
 	v = PG_GETARG_FLOAT8(1);
 	if (isnan(v))
-		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				errmsg("cannot aggregate NaN or infinity with smpc"));
+		smpc_raise_input_error(SMPC_INPUT_NAN);
 	s->counts[smpc_bucket_of_double(&s->edges, v)]++;
 	s->rows++;
 	PG_RETURN_POINTER(s);

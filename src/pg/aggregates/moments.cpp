@@ -94,17 +94,18 @@ smpc_accum_sq_numeric(PG_FUNCTION_ARGS)
 {
 	SmpcAggState *s = smpc_state(fcinfo, true, false);
 
-	if (!PG_ARGISNULL(1))
+	if (!PG_ARGISNULL(1) && s->input_error == SMPC_INPUT_OK)
 	{
 		__int128 v;
 		__int128 sq;
 		int		 vscale;
 
-		smpc_clip_numeric(s, PG_GETARG_NUMERIC(1), &v, &vscale);
-		if (2 * vscale > 38 || __builtin_mul_overflow(v, v, &sq))
-			smpc_numeric_overflow();
-		smpc_add_scaled_to(&s->isum, &s->nscale, v, vscale);
-		smpc_add_scaled_to(&s->isq, &s->sqscale, sq, 2 * vscale);
+		if (!smpc_clip_numeric(s, PG_GETARG_NUMERIC(1), &v, &vscale))
+			PG_RETURN_POINTER(s);
+		if (2 * vscale > 38 || __builtin_mul_overflow(v, v, &sq) ||
+			!smpc_try_add_scaled_to(&s->isum, &s->nscale, v, vscale) ||
+			!smpc_try_add_scaled_to(&s->isq, &s->sqscale, sq, 2 * vscale))
+			(void) smpc_input_failed(s, SMPC_INPUT_NUMERIC_OVERFLOW);
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);
@@ -115,7 +116,7 @@ smpc_accum_sq_float8(PG_FUNCTION_ARGS)
 {
 	SmpcAggState *s = smpc_state(fcinfo, true, false);
 
-	if (!PG_ARGISNULL(1))
+	if (!PG_ARGISNULL(1) && s->input_error == SMPC_INPUT_OK)
 	{
 		/*
 		 * Each value is rounded to the federation's scale and then summed,
@@ -124,14 +125,13 @@ smpc_accum_sq_float8(PG_FUNCTION_ARGS)
 		 * near 1e8). Below 10^18 units a square fits 128 bits.
 		 */
 		__int128 v;
+		double	 x = PG_GETARG_FLOAT8(1);
 
-		if (!smpc_float8_fixed(s, PG_GETARG_FLOAT8(1), 1.0e18, &v))
-			ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					errmsg("double precision value is out of range for smpc variances"),
-					errdetail("Values times 10^scale must stay below 10^18 in magnitude."));
-		if (__builtin_add_overflow(s->isum, v, &s->isum) ||
-			__builtin_add_overflow(s->isq, v * v, &s->isq))
-			smpc_numeric_overflow();
+		if (!smpc_float8_fixed(s, x, 1.0e18, &v))
+			(void) smpc_input_failed(s, smpc_float8_error(x, SMPC_INPUT_VARIANCE_RANGE));
+		else if (__builtin_add_overflow(s->isum, v, &s->isum) ||
+				 __builtin_add_overflow(s->isq, v * v, &s->isq))
+			(void) smpc_input_failed(s, SMPC_INPUT_NUMERIC_OVERFLOW);
 		s->count++;
 	}
 	PG_RETURN_POINTER(s);

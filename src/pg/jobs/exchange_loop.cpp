@@ -149,6 +149,8 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 
 	memset(&shown, 0, sizeof shown);
 
+	/* Partners' runs that ended here in an earlier run of this job id (ended_runs.cpp). */
+	smpc_ended_runs_apply(job, fed, key);
 	/*
 	 * What partners filed before this run sent anything. An abort among it
 	 * ends a partner's run that never involved this one (an attempt this
@@ -302,11 +304,19 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 			smpc_job_dropouts(job, dropouts, sizeof dropouts);
 			if (dropouts[0])
 				appendStringInfo(&detail, " Without: %s.", dropouts);
-			ereport(ERROR, errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
-					errmsg("timed out after %s waiting for %s", smpc_format_timeout(), missing),
-					errdetail("%s", detail.data),
-					errhint("The job can be run again once every party runs it within smpc.timeout "
-							"of the others."));
+			/*
+			 * The wait is the job's, not one round's: a round's deadline
+			 * can lie several timeouts after the job started here (see the
+			 * file header), and the message says how long the analyst
+			 * actually waited.
+			 */
+			appendStringInfo(&detail, " smpc.timeout is %s per round.", smpc_format_timeout());
+			ereport(
+				ERROR, errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
+				errmsg("timed out after %s waiting for %s", smpc_format_elapsed(started), missing),
+				errdetail("%s", detail.data),
+				errhint("The job can be run again once every party runs it within smpc.timeout "
+						"of the others."));
 		}
 		if (msgs == NIL)
 		{
@@ -362,6 +372,13 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 		uint64 covered;
 		uint64 inputs_all = 0;
 
+		/*
+		 * This party's own input failed (the aggregate recorded why): the
+		 * partners are told now, by the abort below, rather than left to
+		 * time out. Its run sent nothing else, and the abort says so.
+		 */
+		if (req->input_error)
+			smpc_raise_input_error(req->input_error);
 		smpc_exchange_loop(job, x);
 		/*
 		 * Refused after the count round. Our count has gone out, so partners
@@ -404,7 +421,10 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 		edata = CopyErrorData();
 		FlushErrorState();
 		LWLockReleaseAll();
-		smpc_notify_abort(job, fed, x->key, edata);
+		/* The next run of this job id here ignores the runs this one knew of. */
+		smpc_ended_runs_record(job, fed, x->key);
+		smpc_notify_abort(job, fed, x->key, edata,
+						  req->input_error ? smpc_input_error_reason(fed, req->input_error) : NULL);
 		smpc_job_free(job);
 		ReThrowError(edata);
 	}

@@ -47,6 +47,67 @@ smpc_alloc_values(int n)
 }
 
 /*
+ * The input errors (SmpcInputError, jobs.h), by class: the error raised
+ * here, and what partners are told (the class, never a value). In the
+ * order of the enum.
+ */
+static const struct
+{
+	const char *message;
+	const char *detail;
+	const char *hint;
+	const char *partners;
+} smpc_input_errors[] = {
+	/* SMPC_INPUT_OK */ {NULL, NULL, NULL, NULL},
+	/* SMPC_INPUT_NAN */
+	{"cannot aggregate NaN with smpc", NULL, "Leave NaN out, e.g. WHERE value <> 'NaN'.",
+	 "it holds NaN"},
+	/* SMPC_INPUT_INFINITY */
+	{"cannot aggregate infinity with smpc", NULL,
+	 "Leave infinite values out, e.g. WHERE value NOT IN ('Infinity', "
+	 "'-Infinity').",
+	 "it holds infinity"},
+	/* SMPC_INPUT_NUMERIC_OVERFLOW */
+	{"numeric sum is too large or has too many fractional digits "
+	 "for smpc",
+	 "Partial sums are kept exactly in 128 bits.", NULL, "its sum is out of range"},
+	/* SMPC_INPUT_FLOAT8_RANGE */
+	{"double precision sum is out of range for smpc",
+	 "Each value times 10^scale must be finite and below 10^37 in "
+	 "magnitude, and their sum must fit in 128 bits.",
+	 NULL, "its sum is out of range"},
+	/* SMPC_INPUT_VARIANCE_RANGE */
+	{"double precision value is out of range for smpc variances",
+	 "Values times 10^scale must stay below 10^18 in magnitude.", NULL, "a value is out of range"},
+};
+
+StaticAssertDecl(lengthof(smpc_input_errors) == SMPC_INPUT_VARIANCE_RANGE + 1,
+				 "one entry per SmpcInputError");
+
+void
+smpc_raise_input_error(int input_error)
+{
+	if (input_error <= SMPC_INPUT_OK || input_error > SMPC_INPUT_VARIANCE_RANGE)
+		elog(ERROR, "unknown smpc input error %d", input_error);
+	ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			errmsg("%s", smpc_input_errors[input_error].message),
+			smpc_input_errors[input_error].detail
+				? errdetail("%s", smpc_input_errors[input_error].detail)
+				: 0,
+			smpc_input_errors[input_error].hint ? errhint("%s", smpc_input_errors[input_error].hint)
+												: 0);
+}
+
+char *
+smpc_input_error_reason(const SmpcFederationRow *fed, int input_error)
+{
+	bool known = input_error > SMPC_INPUT_OK && input_error <= SMPC_INPUT_VARIANCE_RANGE;
+
+	return psprintf("party %s cannot aggregate its input: %s", fed->self_name,
+					known ? smpc_input_errors[input_error].partners : "it is invalid");
+}
+
+/*
  * The parties this party exchanges messages with in this job, so needs an
  * smpc server for (to send, or to authenticate what they deliver): every
  * party, for a compute party; the compute parties, for any other. Also
@@ -232,9 +293,12 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 			smpc_policy_for_job(fed, req->bounds, &policy);
 			if (smpc_policy_describe(&policy, described, sizeof described, &st))
 				audit->text[SMPC_AUDIT_POLICY] = pstrdup(described);
-			smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds, req->outside);
+			/* (An input that failed is raised by the exchange, which tells partners first.) */
+			if (!req->input_error)
+				smpc_policy_check_input(fed, req->job_id, req->aggregate, req->bounds,
+										req->outside);
 			/* Differential privacy: the noise, and (with data here) the budget. */
-			if (smpc_epsilon > 0)
+			if (smpc_epsilon > 0 && !req->input_error)
 			{
 				{
 					SmpcNoiseShape shape = {req->kinds, req->width, req->bounds, req->column};
@@ -248,7 +312,7 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 					smpc_charged = true;
 				}
 			}
-			else if (holds_data)
+			else if (holds_data && !req->input_error)
 				smpc_privacy_require_none(fed, req->sources);
 			/* (The job refuses a federation smaller than min_parties when it is made.) */
 			{

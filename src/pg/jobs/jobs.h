@@ -86,9 +86,32 @@ typedef struct SmpcJobSpec
 	 * sum, 'q' a sum of squares. NULL: the job cannot take noise.
 	 */
 	const char		  *kinds;
-	const char		  *column;	/* the column aggregated (for messages), or NULL */
-	const SmpcSources *sources; /* what the job reads (privacy budgets); NULL: unknown */
+	const char		  *column;		/* the column aggregated (for messages), or NULL */
+	int				   input_error; /* SmpcInputError: this party's input failed; 0: none */
+	const SmpcSources *sources;		/* what the job reads (privacy budgets); NULL: unknown */
 } SmpcJobSpec;
+
+/*
+ * What can be wrong with this party's own input (NaN, infinity, a sum beyond
+ * the fixed point). The aggregates record the first such error in their
+ * state instead of raising it per row; smpc_run_job then tells the partners
+ * at once (an abort naming the class, never a value) and raises it here, so
+ * partners do not wait out their timeout for a party that has stopped.
+ */
+typedef enum SmpcInputError
+{
+	SMPC_INPUT_OK = 0,
+	SMPC_INPUT_NAN,
+	SMPC_INPUT_INFINITY,
+	SMPC_INPUT_NUMERIC_OVERFLOW, /* a numeric sum beyond 128 bits or 38 fractional digits */
+	SMPC_INPUT_FLOAT8_RANGE,	 /* a double precision value or sum beyond 10^37 units */
+	SMPC_INPUT_VARIANCE_RANGE	 /* a double precision value beyond 10^18 units (variances) */
+} SmpcInputError;
+
+/* Raises the error of an input error class (job_runner.cpp). */
+extern void smpc_raise_input_error(int input_error) pg_attribute_noreturn();
+/* What partners are told: "party a cannot aggregate its input: it holds NaN". */
+extern char *smpc_input_error_reason(const SmpcFederationRow *fed, int input_error);
 
 /* n zeroed 128-bit values, 16-byte aligned (palloc only aligns to 8). */
 extern __int128 *smpc_alloc_values(int n);
@@ -184,13 +207,24 @@ smpc_wire_type(const uint8 *data, size_t len)
 	return smpc_message_type(data, len, &type) == SMPC_OK ? type : 0;
 }
 
+/*
+ * ended_runs.cpp: the partners' runs a failed run knew of, ignored by the
+ * next run of the job id here (messages are bound to their run).
+ */
+extern void smpc_ended_runs_shmem_request(void);
+extern void smpc_ended_runs_shmem_startup(void);
+extern void smpc_ended_runs_record(const SmpcJob *job, const SmpcFederationRow *fed,
+								   const uint8 *key);
+extern void smpc_ended_runs_apply(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key);
+
 /* exchange_loop.cpp: runs the exchange; fills outputs and res. */
 extern void smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res);
 
 /* outbox.cpp: what the exchange loop sends. */
 extern void	 smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone);
 extern void	 smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
-							   const ErrorData *edata);
+							   const ErrorData *edata, const char *reason);
 extern char *smpc_format_timeout(void);
+extern char *smpc_format_elapsed(TimestampTz since);
 
 #endif /* SMPC_PG_JOBS_JOBS_H */

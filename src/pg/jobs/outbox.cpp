@@ -24,6 +24,17 @@ smpc_format_timeout(void)
 	return psprintf("%d ms", smpc_timeout_ms);
 }
 
+/* The time since `since`, as messages name it: "850 ms", "31 s" (whole seconds from 1 s on). */
+char *
+smpc_format_elapsed(TimestampTz since)
+{
+	long ms = TimestampDifferenceMilliseconds(since, GetCurrentTimestamp());
+
+	if (ms < 1000)
+		return psprintf("%ld ms", ms);
+	return psprintf("%ld s", (ms + 500) / 1000);
+}
+
 /*
  * Sends everything in the job's outbox and clears it. Messages to different
  * partners go out in parallel; several messages to one partner (a partial
@@ -149,8 +160,26 @@ smpc_abort_reason(const SmpcFederationRow *fed, const ErrorData *edata)
 	char code[6];
 
 	memcpy(code, unpack_sql_state(edata->sqlerrcode), 6);
+	/*
+	 * A partner's abort passes on with its reason, so a party that hears of
+	 * a failure only second-hand (its own endpoint refused the party that
+	 * failed) still learns why.
+	 */
+	if (edata->sqlerrcode == ERRCODE_SMPC_PARTNER_ABORTED && edata->detail != NULL)
+		return psprintf("%s: %s", edata->message, edata->detail);
 	if (code[0] == 'S' && code[1] == 'M')
 		return pstrdup(edata->message);
+	/*
+	 * A partner's server refused a delivery: the text is the partner's own
+	 * (e.g. its endpoint refuses deliveries that its log would record), not
+	 * this party's, and the partner's analyst sees otherwise only the
+	 * SQLSTATE while the reason is in a server log.
+	 */
+	if (strncmp(edata->message, "party \"", 7) == 0 &&
+		strstr(edata->message, SMPC_REJECTED_INFIX) != NULL)
+		return psprintf("party %s could not deliver: %s (SQLSTATE %s)%s%s", fed->self_name,
+						edata->message, code, edata->detail ? " " : "",
+						edata->detail ? edata->detail : "");
 	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		return psprintf("the job was cancelled at party %s", fed->self_name);
 	/*
@@ -185,6 +214,7 @@ typedef struct SmpcAbortNotice
 	const SmpcFederationRow *fed;
 	const uint8				*key;
 	const ErrorData			*edata;
+	const char				*reason; /* or NULL: from edata */
 } SmpcAbortNotice;
 
 /*
@@ -231,18 +261,21 @@ smpc_send_abort(void *arg)
 
 	if (n->key != NULL)
 		smpc_send_posted(n->fed, n->key, deadline);
-	if (smpc_job_abort(n->job, smpc_abort_reason(n->fed, n->edata), smpc_abort_is_fatal(n->edata),
-					   &st))
+	if (smpc_job_abort(n->job, n->reason ? n->reason : smpc_abort_reason(n->fed, n->edata),
+					   smpc_abort_is_fatal(n->edata), &st))
 		smpc_flush_outbox(n->job, n->fed, NULL, deadline, SMPC_SEND_BEST_EFFORT, NULL, NULL, NULL,
 						  NULL);
 }
 
-/* Tells every partner that this party aborted the job; never raises. */
+/*
+ * Tells every partner that this party aborted the job, with `reason` (NULL:
+ * one made from edata); never raises.
+ */
 void
 smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
-				  const ErrorData *edata)
+				  const ErrorData *edata, const char *reason)
 {
-	SmpcAbortNotice n = {job, fed, key, edata};
+	SmpcAbortNotice n = {job, fed, key, edata, reason};
 
 	smpc_never_raise(smpc_send_abort, &n);
 }

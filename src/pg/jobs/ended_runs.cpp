@@ -1,0 +1,148 @@
+/*
+ * Ended runs: the partners' runs a failed run of a job knew of, kept in
+ * shared memory for the next run of the same job id at this party, which
+ * ignores their messages (protocol/aggregation_job.hpp, "Bound to their
+ * run"). Without this, a message of a failed run that arrives again later
+ * (a share captured and replayed with the sender's peer credentials, or a
+ * delivery that lingered) would be taken for the sender's new run: it would
+ * make the new run fail with a false mismatch, or feed it an old input.
+ *
+ * Layout: a ring of SMPC_ENDED_RUNS entries (database, job key, partner,
+ * run nonce); the oldest entry is overwritten first. A run that ends is
+ * recorded in PG_CATCH, so nothing here raises: one LWLock, held only for
+ * scans and memcpy. Lost at a server restart, like the inbox whose messages
+ * it is about.
+ */
+#include "pg/jobs/jobs.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+}
+
+/* Runs kept: a few hundred failed jobs with a handful of partners each. */
+#define SMPC_ENDED_RUNS 2048
+/* Runs of one partner a job hands on (the core keeps as many per partner). */
+#define SMPC_RUNS_PER_PARTNER 16
+
+typedef struct SmpcEndedRun
+{
+	bool  used;
+	Oid	  dbid;
+	int16 sender;
+	uint8 key[32];
+	uint8 nonce[16];
+} SmpcEndedRun;
+
+typedef struct SmpcEndedRuns
+{
+	LWLock		*lock;
+	uint32		 next; /* the entry written next */
+	SmpcEndedRun runs[SMPC_ENDED_RUNS];
+} SmpcEndedRuns;
+
+static SmpcEndedRuns *smpc_ended = NULL;
+
+void
+smpc_ended_runs_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(SmpcEndedRuns)));
+	RequestNamedLWLockTranche("smpc ended runs", 1);
+}
+
+void
+smpc_ended_runs_shmem_startup(void)
+{
+	bool found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	smpc_ended =
+		(SmpcEndedRuns *) ShmemInitStruct("smpc ended runs", sizeof(SmpcEndedRuns), &found);
+	if (!found)
+	{
+		memset(smpc_ended, 0, sizeof(SmpcEndedRuns));
+		smpc_ended->lock = &(GetNamedLWLockTranche("smpc ended runs"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Whether entry e is partner `sender`'s run `nonce` of this database's job `key`. */
+static bool
+smpc_ended_matches(const SmpcEndedRun *e, const uint8 *key, int sender, const uint8 *nonce)
+{
+	return e->used && e->dbid == MyDatabaseId && e->sender == sender &&
+		   memcmp(e->key, key, 32) == 0 && memcmp(e->nonce, nonce, 16) == 0;
+}
+
+/*
+ * Keeps the partners' runs that job (a run of the job `key` that failed
+ * here) knew of. Never raises.
+ */
+void
+smpc_ended_runs_record(const SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
+{
+	uint8 nonces[SMPC_RUNS_PER_PARTNER][16];
+
+	if (smpc_ended == NULL || job == NULL || key == NULL)
+		return;
+	for (int p = 0; p < fed->nparties; p++)
+	{
+		int n;
+
+		if (p == fed->self)
+			continue;
+		n = Min(smpc_job_runs_of(job, p, nonces, SMPC_RUNS_PER_PARTNER), SMPC_RUNS_PER_PARTNER);
+		LWLockAcquire(smpc_ended->lock, LW_EXCLUSIVE);
+		for (int k = 0; k < n; k++)
+		{
+			bool		  known = false;
+			SmpcEndedRun *e;
+
+			for (int i = 0; i < SMPC_ENDED_RUNS && !known; i++)
+				known = smpc_ended_matches(&smpc_ended->runs[i], key, p, nonces[k]);
+			if (known)
+				continue;
+			e = &smpc_ended->runs[smpc_ended->next];
+			smpc_ended->next = (smpc_ended->next + 1) % SMPC_ENDED_RUNS;
+			e->used = true;
+			e->dbid = MyDatabaseId;
+			e->sender = (int16) p;
+			memcpy(e->key, key, 32);
+			memcpy(e->nonce, nonces[k], 16);
+		}
+		LWLockRelease(smpc_ended->lock);
+	}
+}
+
+/*
+ * Before the job starts: the partners' runs that ended here in earlier runs
+ * of the job `key` are dead to it.
+ */
+void
+smpc_ended_runs_apply(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key)
+{
+	SmpcEndedRun *found;
+	int			  nfound = 0;
+	SmpcStatus	  st;
+
+	if (smpc_ended == NULL)
+		return;
+	found = (SmpcEndedRun *) palloc(sizeof(SmpcEndedRun) * SMPC_ENDED_RUNS);
+	LWLockAcquire(smpc_ended->lock, LW_SHARED);
+	for (int i = 0; i < SMPC_ENDED_RUNS; i++)
+	{
+		const SmpcEndedRun *e = &smpc_ended->runs[i];
+
+		if (e->used && e->dbid == MyDatabaseId && memcmp(e->key, key, 32) == 0)
+			found[nfound++] = *e;
+	}
+	LWLockRelease(smpc_ended->lock);
+	for (int i = 0; i < nfound; i++)
+		if (found[i].sender >= 0 && found[i].sender < fed->nparties &&
+			found[i].sender != fed->self &&
+			!smpc_job_forget_run(job, found[i].sender, found[i].nonce, &st))
+			smpc_raise_status(&st);
+	pfree(found);
+}
