@@ -117,6 +117,30 @@ smpc_ended_runs_record(const SmpcJob *job, const SmpcFederationRow *fed, const u
 }
 
 /*
+ * Whether a failed run of this database's job `key` here knew partner
+ * `sender`'s run `nonce` (the inbox's smpc_inbox_run_ended); with sender < 0,
+ * whether a run of the job failed here at all. Never raises.
+ */
+bool
+smpc_ended_run_known(const uint8 *key, int sender, const uint8 *nonce)
+{
+	bool known = false;
+
+	if (smpc_ended == NULL)
+		return false;
+	LWLockAcquire(smpc_ended->lock, LW_SHARED);
+	for (int i = 0; i < SMPC_ENDED_RUNS && !known; i++)
+	{
+		const SmpcEndedRun *e = &smpc_ended->runs[i];
+
+		known = sender < 0 ? e->used && e->dbid == MyDatabaseId && memcmp(e->key, key, 32) == 0
+						   : smpc_ended_matches(e, key, sender, nonce);
+	}
+	LWLockRelease(smpc_ended->lock);
+	return known;
+}
+
+/*
  * Before the job starts: the partners' runs that ended here in earlier runs
  * of the job `key` are dead to it.
  */

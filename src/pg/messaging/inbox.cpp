@@ -49,6 +49,8 @@ PG_FUNCTION_INFO_V1(smpc_test_shmem_residue);
 SmpcInbox  *smpc_inbox = NULL;
 static bool smpc_inbox_exit_registered = false;
 
+bool (*smpc_inbox_run_ended)(const uint8 *key, int sender, const uint8 *nonce) = NULL;
+
 #define SMPC_MATCHES_ID(entry, id_key_) \
 	((entry).used && (entry).dbid == MyDatabaseId && memcmp((entry).id_key, (id_key_), 32) == 0)
 
@@ -131,9 +133,9 @@ smpc_for_a_later_run(int type)
  * Evicts the messages filed under this database's job key that nobody will
  * take, and the refusals noted for it (lock held exclusively): all of them
  * when the job was released here (no later run can take any), else those a
- * later run cannot use (a retry's share may already be here; leftovers of
- * this run among what stays are ignored by a later run, their nonce
- * differs, and replaced when their sender starts a new run).
+ * later run cannot use (a retry's share may already be here) and those of
+ * partners' runs this failed run knew of (smpc_inbox_run_ended): a later run
+ * ignores them. What stays is for partners' runs this one never saw.
  */
 static void
 smpc_evict_key(const uint8 *key, bool released)
@@ -142,7 +144,9 @@ smpc_evict_key(const uint8 *key, bool released)
 	SmpcRefusal *r = smpc_inbox->refusals;
 
 	for (int i = 0; i < smpc_inbox->nslots; i++)
-		if (SMPC_MATCHES(s[i], key) && (released || !smpc_for_a_later_run(s[i].type)))
+		if (SMPC_MATCHES(s[i], key) &&
+			(released || !smpc_for_a_later_run(s[i].type) ||
+			 (smpc_inbox_run_ended != NULL && smpc_inbox_run_ended(key, s[i].sender, s[i].nonce))))
 			smpc_slot_free(i);
 	for (int i = 0; i < SMPC_INBOX_REFUSALS; i++)
 		if (SMPC_MATCHES(r[i], key))
@@ -244,7 +248,11 @@ smpc_inbox_unregister(const uint8 *key, bool released)
 			held = true;
 		}
 	if (held)
+	{
 		smpc_evict_key(key, released);
+		if (!released)
+			(void) smpc_inbox_evict_dead(InvalidOid);
+	}
 	LWLockRelease(smpc_inbox->lock);
 }
 

@@ -33,6 +33,8 @@ extern "C" {
 /* Messages for jobs not running here older than this may be evicted when the inbox is full. */
 #define SMPC_UNCLAIMED_MAX_AGE_MS (10 * 60 * 1000)
 
+static int smpc_evict_oldest_unclaimed_of(Oid from);
+
 /* Whether a job here has claimed the message in slot `slot` (lock held). */
 static bool
 smpc_slot_claimed(const SmpcWaiter *w, const SmpcSlot *slot)
@@ -191,9 +193,88 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
 	if (same_run >= SMPC_PER_RUN_AND_TYPE)
 		return SMPC_FILE_RUN_FULL;
 	*held = smpc_slots_of(from);
+	if (*held + nparts > smpc_inbox->nslots / SMPC_INBOX_SHARE_PER_ROLE &&
+		smpc_inbox_evict_dead(from) > 0)
+		*held = smpc_slots_of(from);
+	/*
+	 * A message for a job running here makes room in its sender's quarter by
+	 * evicting that sender's oldest messages for jobs not running here: a
+	 * partner that floods this party with messages for jobs that never start
+	 * stops only its own, not its jobs that run here.
+	 */
+	while (*waiter_procno >= 0 && *held + nparts > smpc_inbox->nslots / SMPC_INBOX_SHARE_PER_ROLE &&
+		   smpc_evict_oldest_unclaimed_of(from) > 0)
+		*held = smpc_slots_of(from);
 	if (*held + nparts > smpc_inbox->nslots / SMPC_INBOX_SHARE_PER_ROLE)
 		return *waiter_procno < 0 ? SMPC_FILE_UNCLAIMED : SMPC_FILE_QUARTER;
 	return SMPC_FILE_OK;
+}
+
+/*
+ * Evicts the messages of role `from` (InvalidOid: of every role) that no job
+ * here can take any more (lock held exclusively): those for a job not
+ * running here that failed here (only a retry could take them, and a retry
+ * ignores the runs the failed one knew of; a partner's retry sends its
+ * share again), and those of a partner's run whose abort is here (the run is
+ * dead). Without this, an honest partner's leftovers of failed jobs filled
+ * its quarter within seconds under load and every later job with it failed
+ * until they aged out. Returns the slots freed.
+ */
+int
+smpc_inbox_evict_dead(Oid from)
+{
+	SmpcWaiter *w = smpc_waiters();
+	SmpcSlot   *s = smpc_slots();
+	int			freed = 0;
+
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+	{
+		bool dead;
+
+		if (!s[i].used || (OidIsValid(from) && s[i].from_role != from) ||
+			s[i].dbid != MyDatabaseId || smpc_slot_claimed(w, &s[i]))
+			continue;
+		dead = smpc_inbox_run_ended != NULL && smpc_inbox_run_ended(s[i].key, -1, NULL);
+		for (int j = 0; j < smpc_inbox->nslots && !dead; j++)
+			dead = j != i && s[j].used && s[j].type == SMPC_MSG_ABORT && s[j].dbid == s[i].dbid &&
+				   s[j].sender == s[i].sender && memcmp(s[j].key, s[i].key, 32) == 0 &&
+				   memcmp(s[j].nonce, s[i].nonce, 16) == 0;
+		if (dead)
+		{
+			smpc_slot_free(i);
+			freed++;
+		}
+	}
+	return freed;
+}
+
+/*
+ * Evicts role `from`'s oldest message (all its slots) for a job not running
+ * here (lock held exclusively). Returns the slots freed.
+ */
+static int
+smpc_evict_oldest_unclaimed_of(Oid from)
+{
+	SmpcWaiter *w = smpc_waiters();
+	SmpcSlot   *s = smpc_slots();
+	int			oldest = -1;
+	int			freed = 0;
+	uint64		gone;
+
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+		if (s[i].used && s[i].from_role == from && !smpc_slot_claimed(w, &s[i]) &&
+			(oldest < 0 || s[i].seq < s[oldest].seq))
+			oldest = i;
+	if (oldest < 0)
+		return 0;
+	gone = s[oldest].seq;
+	for (int i = 0; i < smpc_inbox->nslots; i++)
+		if (s[i].used && s[i].seq == gone)
+		{
+			smpc_slot_free(i);
+			freed++;
+		}
+	return freed;
 }
 
 /*
@@ -304,6 +385,9 @@ smpc_inbox_file(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data
 		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("smpc message of %zu bytes exceeds the limit of %d bytes", len,
 					   SMPC_MAX_MESSAGE_BYTES));
+	/* A message of a partner's run that ended here: nothing here would take it. */
+	if (smpc_inbox_run_ended != NULL && smpc_inbox_run_ended(key, info->sender, info->nonce))
+		return;
 	nparts = (int) ((len + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
 	targets = (int *) palloc(sizeof(int) * nparts);
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);

@@ -43,6 +43,15 @@ extern void smpc_inbox_file(const uint8 *key, const SmpcMessageInfo *info, const
 extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 						   size_t len);
 extern bool smpc_inbox_pending(const uint8 *key);
+/*
+ * Whether partner `sender`'s run `nonce` of this database's job `key` is one
+ * a failed run here knew of (sender < 0: whether any run of it failed here) (jobs/ended_runs.cpp, set by module.cpp: the
+ * jobs layer is above this one). Such a message can serve no run here: the
+ * next run ignores it. So it is not filed, and a failed run's own are
+ * evicted with it; otherwise they would hold the sender's quarter of the
+ * inbox until they age out.
+ */
+extern bool (*smpc_inbox_run_ended)(const uint8 *key, int sender, const uint8 *nonce);
 
 /* A message for a job here that the inbox refused because it was full. */
 typedef struct SmpcInboxFull
@@ -214,6 +223,12 @@ typedef struct SmpcWaiter
 	uint8 id_key[32]; /* the job id's alone (job ids run once per party) */
 	char  federation[64];
 } SmpcWaiter;
+
+/*
+ * inbox_file.cpp: evicts the messages of role `from` (InvalidOid: every
+ * role's) that no job here can take any more (lock held exclusively).
+ */
+extern int smpc_inbox_evict_dead(Oid from);
 
 typedef struct SmpcSlot
 {
