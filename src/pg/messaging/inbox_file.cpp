@@ -33,8 +33,6 @@ extern "C" {
 /* Messages for jobs not running here older than this may be evicted when the inbox is full. */
 #define SMPC_UNCLAIMED_MAX_AGE_MS (10 * 60 * 1000)
 
-static int smpc_evict_oldest_unclaimed_of(Oid from);
-
 /* Whether a job here has claimed the message in slot `slot` (lock held). */
 static bool
 smpc_slot_claimed(const SmpcWaiter *w, const SmpcSlot *slot)
@@ -196,15 +194,6 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
 	if (*held + nparts > smpc_inbox->nslots / SMPC_INBOX_SHARE_PER_ROLE &&
 		smpc_inbox_evict_dead(from) > 0)
 		*held = smpc_slots_of(from);
-	/*
-	 * A message for a job running here makes room in its sender's quarter by
-	 * evicting that sender's oldest messages for jobs not running here: a
-	 * partner that floods this party with messages for jobs that never start
-	 * stops only its own, not its jobs that run here.
-	 */
-	while (*waiter_procno >= 0 && *held + nparts > smpc_inbox->nslots / SMPC_INBOX_SHARE_PER_ROLE &&
-		   smpc_evict_oldest_unclaimed_of(from) > 0)
-		*held = smpc_slots_of(from);
 	if (*held + nparts > smpc_inbox->nslots / SMPC_INBOX_SHARE_PER_ROLE)
 		return *waiter_procno < 0 ? SMPC_FILE_UNCLAIMED : SMPC_FILE_QUARTER;
 	return SMPC_FILE_OK;
@@ -245,35 +234,6 @@ smpc_inbox_evict_dead(Oid from)
 			freed++;
 		}
 	}
-	return freed;
-}
-
-/*
- * Evicts role `from`'s oldest message (all its slots) for a job not running
- * here (lock held exclusively). Returns the slots freed.
- */
-static int
-smpc_evict_oldest_unclaimed_of(Oid from)
-{
-	SmpcWaiter *w = smpc_waiters();
-	SmpcSlot   *s = smpc_slots();
-	int			oldest = -1;
-	int			freed = 0;
-	uint64		gone;
-
-	for (int i = 0; i < smpc_inbox->nslots; i++)
-		if (s[i].used && s[i].from_role == from && !smpc_slot_claimed(w, &s[i]) &&
-			(oldest < 0 || s[i].seq < s[oldest].seq))
-			oldest = i;
-	if (oldest < 0)
-		return 0;
-	gone = s[oldest].seq;
-	for (int i = 0; i < smpc_inbox->nslots; i++)
-		if (s[i].used && s[i].seq == gone)
-		{
-			smpc_slot_free(i);
-			freed++;
-		}
 	return freed;
 }
 
