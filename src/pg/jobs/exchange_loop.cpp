@@ -25,6 +25,7 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 }
 
@@ -87,6 +88,31 @@ static int
 smpc_filed_type(const bytea *m)
 {
 	return smpc_wire_type((const uint8 *) VARDATA(m), VARSIZE(m) - VARHDRSZ);
+}
+
+/*
+ * When this party's own deliver endpoint refused a partner since `since`
+ * (a timeout before the job began here) because the server log would record its deliveries, the partners
+ * could not reach this party at all, not even with their aborts: the job's
+ * own error says so (it would otherwise only time out).
+ */
+static void
+smpc_add_log_refusal(ErrorData *edata, TimestampTz since)
+{
+	char role[NAMEDATALEN];
+	char setting[72];
+
+	if (!smpc_inbox_log_refused_since(since, role, setting))
+		return;
+	edata->detail =
+		psprintf("%s%sThis party's own endpoint refused deliveries of partner role "
+				 "\"%s\" during the job: with %s, the server log would record them.",
+				 edata->detail ? edata->detail : "", edata->detail ? " " : "", role, setting);
+	edata->hint =
+		psprintf("%s%sHere, ALTER ROLE %s SET log_parameter_max_length = 0; for every "
+				 "partner's login role (docs/dba.md, \"Keeping shares out of the server "
+				 "log\").",
+				 edata->hint ? edata->hint : "", edata->hint ? " " : "", quote_identifier(role));
 }
 
 /*
@@ -349,6 +375,9 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 	SmpcJob *volatile job;
 	SmpcJobShape  shape;
 	MemoryContext cxt = CurrentMemoryContext;
+	/* Partners may have tried to reach this party up to a timeout before it began. */
+	TimestampTz since =
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), -(int64) smpc_timeout_ms);
 
 	shape.width = req->width;
 	shape.count_index = req->count_index;
@@ -421,6 +450,7 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 		edata = CopyErrorData();
 		FlushErrorState();
 		LWLockReleaseAll();
+		smpc_add_log_refusal(edata, since);
 		/* The next run of this job id here ignores the runs this one knew of. */
 		smpc_ended_runs_record(job, fed, x->key);
 		smpc_notify_abort(job, fed, x->key, edata,

@@ -102,6 +102,8 @@ smpc_deliver_check_logging(void)
 	if (setting == NULL && smpc_pgaudit_logs_parameters())
 		setting = "pgaudit.log_parameter and pgaudit.log covering READ or FUNCTION";
 	if (setting != NULL)
+		smpc_inbox_note_log_refusal(GetUserNameFromId(GetAuthenticatedUserId(), false), setting);
+	if (setting != NULL)
 		ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("smpc refuses deliveries whose contents the server log would record"),
 				errdetail("With %s, the server log records the parameters of this role's "

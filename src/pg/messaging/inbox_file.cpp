@@ -237,6 +237,39 @@ smpc_inbox_evict_dead(Oid from)
 	return freed;
 }
 
+void
+smpc_inbox_note_log_refusal(const char *role, const char *setting)
+{
+	if (smpc_inbox == NULL)
+		return;
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	smpc_inbox->log_refused_at = GetCurrentTimestamp();
+	smpc_inbox->log_refused_db = MyDatabaseId;
+	strlcpy(smpc_inbox->log_refused_role, role, sizeof(smpc_inbox->log_refused_role));
+	strlcpy(smpc_inbox->log_refused_setting, setting, sizeof(smpc_inbox->log_refused_setting));
+	LWLockRelease(smpc_inbox->lock);
+}
+
+/* role: NAMEDATALEN bytes, setting: 72. */
+bool
+smpc_inbox_log_refused_since(TimestampTz since, char *role, char *setting)
+{
+	bool found;
+
+	if (smpc_inbox == NULL)
+		return false;
+	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
+	found = smpc_inbox->log_refused_db == MyDatabaseId && smpc_inbox->log_refused_at >= since &&
+			smpc_inbox->log_refused_at != 0;
+	if (found)
+	{
+		strlcpy(role, smpc_inbox->log_refused_role, NAMEDATALEN);
+		strlcpy(setting, smpc_inbox->log_refused_setting, 72);
+	}
+	LWLockRelease(smpc_inbox->lock);
+	return found;
+}
+
 /*
  * Finds nparts free slots, evicting the oldest messages for jobs not
  * running here that are older than SMPC_UNCLAIMED_MAX_AGE_MS if need be

@@ -44,6 +44,14 @@ extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const 
 						   size_t len);
 extern bool smpc_inbox_pending(const uint8 *key);
 /*
+ * The deliver endpoint refused a partner's login `role` because, with
+ * `setting`, the server log would record its deliveries (deliver.cpp); and
+ * whether it did so in this database since `since`, with what (the job's
+ * own error names it: the partners' aborts cannot reach this party then).
+ */
+extern void smpc_inbox_note_log_refusal(const char *role, const char *setting);
+extern bool smpc_inbox_log_refused_since(TimestampTz since, char *role, char *setting);
+/*
  * Whether partner `sender`'s run `nonce` of this database's job `key` is one
  * a failed run here knew of (sender < 0: whether any run of it failed here) (jobs/ended_runs.cpp, set by module.cpp: the
  * jobs layer is above this one). Such a message can serve no run here: the
@@ -263,6 +271,11 @@ typedef struct SmpcInbox
 	int			nwaiters;
 	int			nslots;
 	SmpcRefusal refusals[SMPC_INBOX_REFUSALS];
+	/* The endpoint's last refusal of a partner because the log would record it. */
+	TimestampTz log_refused_at;
+	Oid			log_refused_db;
+	char		log_refused_role[NAMEDATALEN];
+	char		log_refused_setting[72];
 } SmpcInbox;
 
 extern SmpcInbox *smpc_inbox;
