@@ -98,6 +98,14 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+# Upgrade fixtures left in the extension directory by an earlier test build
+# (of an earlier version) would give ALTER EXTENSION a shorter path to a
+# fixture version than the chain test/t/026_upgrade_compare.pl means to
+# test: every install removes them first; the test build installs today's.
+install: remove-stale-fixtures
+.PHONY: remove-stale-fixtures
+remove-stale-fixtures:
+	rm -f '$(DESTDIR)$(datadir)/extension/'smpc--*--fixture_*.sql
 else
 # On a fresh machine the server headers are not there yet: `make demo` and
 # `make test` install them first and then call make again.
