@@ -498,7 +498,7 @@ smpc_peer_raise(SmpcPending *p)
 			errdetail_internal("%s", p->error_message),
 			errhint("Check the options of server \"%s\" and its user mapping.", p->send->party));
 	ereport(ERROR, errcode(p->error_code),
-			errmsg("party \"%s\" rejected the %s message: %s", p->send->party, p->send->what,
+			errmsg("party \"%s" SMPC_REJECTED_INFIX "%s message: %s", p->send->party, p->send->what,
 				   p->error_message),
 			p->error_detail ? errdetail_internal("%s", p->error_detail) : 0,
 			p->error_hint ? errhint("%s", p->error_hint) : 0);

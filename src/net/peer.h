@@ -14,7 +14,11 @@
  * the party (job_runner.cpp passes such errors on to partners).
  */
 #define SMPC_CONNECT_FAILED_PREFIX "could not connect to party \""
-/* In the error delivery.cpp raises when a partner refused a delivery: party "b" rejected the ... */
+/*
+ * In the error delivery.cpp raises when a partner refused a delivery (party
+ * "b" rejected the ...): delivery.cpp builds its message from it, so the
+ * outbox, which recognises such errors by it, cannot drift from the text.
+ */
 #define SMPC_REJECTED_INFIX "\" rejected the "
 
 /*
