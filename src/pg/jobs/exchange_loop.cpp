@@ -450,12 +450,13 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 		edata = CopyErrorData();
 		FlushErrorState();
 		LWLockReleaseAll();
-		smpc_add_log_refusal(edata, since);
 		/* The next run of this job id here ignores the runs this one knew of. */
 		smpc_ended_runs_record(job, fed, x->key);
 		smpc_notify_abort(job, fed, x->key, edata,
 						  req->input_error ? smpc_input_error_reason(fed, req->input_error) : NULL);
 		smpc_job_free(job);
+		/* After the abort went out and the job is freed: this may allocate. */
+		smpc_add_log_refusal(edata, since);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
