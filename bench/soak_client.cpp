@@ -140,6 +140,11 @@ class Soak {
   explicit Soak(Options o) : o_(std::move(o)), out_(std::fopen(o_.out.c_str(), "w")) {
     if (!out_) die("cannot write " + o_.out);
     t0_ = Clock::now();
+    // The times below count from t0_; this line puts t0_ on the wall clock
+    // so that a caller can place its own events (a party killed) on the
+    // same scale.
+    const auto wall = std::chrono::system_clock::now().time_since_epoch();
+    std::fprintf(out_, "clock\t%.6f\n", std::chrono::duration<double>(wall).count());
   }
 
   void run() {
