@@ -305,6 +305,12 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info, 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
+		/*
+		 * Refused here: the other partners' messages for the job, which no
+		 * job here will claim, are dead (not when it runs here already).
+		 */
+		if (edata->sqlerrcode != ERRCODE_SMPC_JOB_CONFLICT)
+			smpc_ended_job_record(info->job_key);
 		smpc_request_audit_failure(fed, job_id, rq.descriptor, sender,
 								   ds ? GetUserNameFromId(ds->run_as, true) : NULL, edata);
 		if (smpc_request_error_is_shareable(edata))

@@ -7,8 +7,14 @@
  * delivery that lingered) would be taken for the sender's new run: it would
  * make the new run fail with a false mismatch, or feed it an old input.
  *
- * Layout: a ring of SMPC_ENDED_RUNS entries (database, job key, partner,
- * run nonce); the oldest entry is overwritten first. A run that ends is
+ * It also marks the job ids that failed here, or that this party refused to
+ * run for a partner (an entry with no partner): the inbox's messages for
+ * such a job that no job here claims are dead (messaging/inbox_file.cpp,
+ * smpc_inbox_evict_dead), even of partners' runs no job here saw, such as
+ * a share or an abort that came after the job here had failed.
+ *
+ * Layout: a ring of SMPC_ENDED_RUNS entries (database, job key, partner or
+ * -1, run nonce); the oldest entry is overwritten first. A run that ends is
  * recorded in PG_CATCH, so nothing here raises: one LWLock, held only for
  * scans and memcpy. Lost at a server restart, like the inbox whose messages
  * it is about.
@@ -76,6 +82,40 @@ smpc_ended_matches(const SmpcEndedRun *e, const uint8 *key, int sender, const ui
 		   memcmp(e->key, key, 32) == 0 && memcmp(e->nonce, nonce, 16) == 0;
 }
 
+/* Adds an entry unless it is there (lock held exclusively). */
+static void
+smpc_ended_add(const uint8 *key, int sender, const uint8 *nonce)
+{
+	SmpcEndedRun *e;
+
+	for (int i = 0; i < SMPC_ENDED_RUNS; i++)
+		if (smpc_ended_matches(&smpc_ended->runs[i], key, sender, nonce))
+			return;
+	e = &smpc_ended->runs[smpc_ended->next];
+	smpc_ended->next = (smpc_ended->next + 1) % SMPC_ENDED_RUNS;
+	e->used = true;
+	e->dbid = MyDatabaseId;
+	e->sender = (int16) sender;
+	memcpy(e->key, key, 32);
+	memcpy(e->nonce, nonce, 16);
+}
+
+/*
+ * Marks the job `key` as failed here (or refused for a partner), whatever
+ * runs it knew of. Never raises.
+ */
+void
+smpc_ended_job_record(const uint8 *key)
+{
+	static const uint8 none[16] = {0};
+
+	if (smpc_ended == NULL || key == NULL)
+		return;
+	LWLockAcquire(smpc_ended->lock, LW_EXCLUSIVE);
+	smpc_ended_add(key, -1, none);
+	LWLockRelease(smpc_ended->lock);
+}
+
 /*
  * Keeps the partners' runs that job (a run of the job `key` that failed
  * here) knew of. Never raises.
@@ -96,22 +136,7 @@ smpc_ended_runs_record(const SmpcJob *job, const SmpcFederationRow *fed, const u
 		n = Min(smpc_job_runs_of(job, p, nonces, SMPC_RUNS_PER_PARTNER), SMPC_RUNS_PER_PARTNER);
 		LWLockAcquire(smpc_ended->lock, LW_EXCLUSIVE);
 		for (int k = 0; k < n; k++)
-		{
-			bool		  known = false;
-			SmpcEndedRun *e;
-
-			for (int i = 0; i < SMPC_ENDED_RUNS && !known; i++)
-				known = smpc_ended_matches(&smpc_ended->runs[i], key, p, nonces[k]);
-			if (known)
-				continue;
-			e = &smpc_ended->runs[smpc_ended->next];
-			smpc_ended->next = (smpc_ended->next + 1) % SMPC_ENDED_RUNS;
-			e->used = true;
-			e->dbid = MyDatabaseId;
-			e->sender = (int16) p;
-			memcpy(e->key, key, 32);
-			memcpy(e->nonce, nonces[k], 16);
-		}
+			smpc_ended_add(key, p, nonces[k]);
 		LWLockRelease(smpc_ended->lock);
 	}
 }
@@ -119,7 +144,7 @@ smpc_ended_runs_record(const SmpcJob *job, const SmpcFederationRow *fed, const u
 /*
  * Whether a failed run of this database's job `key` here knew partner
  * `sender`'s run `nonce` (the inbox's smpc_inbox_run_ended); with sender < 0,
- * whether a run of the job failed here at all. Never raises.
+ * whether a run of the job failed (or was refused) here at all. Never raises.
  */
 bool
 smpc_ended_run_known(const uint8 *key, int sender, const uint8 *nonce)

@@ -344,6 +344,8 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 	{
 		/* (A failed run's posted messages must not reach a partner's next run.) */
 		smpc_handover_drop_posted(key);
+		/* Partners' messages for it that come later, and no job here claims, are dead. */
+		smpc_ended_job_record(key);
 		smpc_inbox_unregister(key, false);
 		PG_RE_THROW();
 	}

@@ -209,10 +209,12 @@ smpc_wire_type(const uint8 *data, size_t len)
 
 /*
  * ended_runs.cpp: the partners' runs a failed run knew of, ignored by the
- * next run of the job id here (messages are bound to their run).
+ * next run of the job id here (messages are bound to their run), and the
+ * job ids that failed or were refused here.
  */
 extern void smpc_ended_runs_shmem_request(void);
 extern void smpc_ended_runs_shmem_startup(void);
+extern void smpc_ended_job_record(const uint8 *key);
 extern void smpc_ended_runs_record(const SmpcJob *job, const SmpcFederationRow *fed,
 								   const uint8 *key);
 extern bool smpc_ended_run_known(const uint8 *key, int sender, const uint8 *nonce);

@@ -10,7 +10,11 @@
  *     sender, job, run and type at most two are filed (the second one is
  *     the evidence of a partner that equivocates, or an honest resend);
  *   - a partner's login role holds at most a quarter of the slots, for jobs
- *     running here or not.
+ *     running here or not;
+ *   - what no job here can take any more is evicted (smpc_inbox_evict_dead):
+ *     messages for a job that failed or was refused here, and of a
+ *     partner's run whose abort is here; an abort for a job that failed
+ *     here is not filed at all.
  *
  * When the inbox is full all the same (four partners at their quarter, or
  * large honest messages), the refusal is noted for the job it was for, and
@@ -145,7 +149,8 @@ typedef enum SmpcFileRefusal
 	SMPC_FILE_ENDED,		 /* the job ended here */
 	SMPC_FILE_RUN_FULL,		 /* the sender's run already filed its messages of the type */
 	SMPC_FILE_UNCLAIMED,	 /* the role's quarter, with messages for jobs not running here */
-	SMPC_FILE_QUARTER		 /* the role's quarter, with a job running here */
+	SMPC_FILE_QUARTER,		 /* the role's quarter, with a job running here */
+	SMPC_FILE_DEAD			 /* taken but not filed: an abort for a job that failed here */
 } SmpcFileRefusal;
 
 /*
@@ -160,6 +165,7 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
 	SmpcWaiter *w = smpc_waiters();
 	SmpcSlot   *s = smpc_slots();
 	int			same_run = 0;
+	bool		abort_unclaimed;
 
 	*waiter_procno = -1;
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
@@ -175,6 +181,12 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
 			return SMPC_FILE_SHARES_CLOSED;
 		*waiter_procno = w[i].procno;
 	}
+	/*
+	 * The sender's abort for a job no backend here runs: its other messages
+	 * of that run are dead (a job that starts here later needs only the
+	 * abort, to learn that the run died).
+	 */
+	abort_unclaimed = info->type == SMPC_MSG_ABORT && *waiter_procno < 0;
 	for (int i = 0; i < smpc_inbox->nslots; i++)
 	{
 		if (!SMPC_MATCHES(s[i], key) || s[i].sender != info->sender)
@@ -185,11 +197,21 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
 			if (info->type == SMPC_MSG_SHARE)
 				smpc_slot_free(i);
 		}
+		else if (abort_unclaimed && s[i].type != SMPC_MSG_ABORT)
+			smpc_slot_free(i);
 		else if (s[i].type == info->type && s[i].part == 0)
 			same_run++;
 	}
 	if (same_run >= SMPC_PER_RUN_AND_TYPE)
 		return SMPC_FILE_RUN_FULL;
+	/*
+	 * And when the job failed here (or was refused), nothing here needs the
+	 * abort either: a retry here works with the partner's next run. Without
+	 * this, the aborts that come after a job failed here held the partner's
+	 * quarter until they aged out, and the partner's next jobs failed.
+	 */
+	if (abort_unclaimed && smpc_inbox_run_ended != NULL && smpc_inbox_run_ended(key, -1, NULL))
+		return SMPC_FILE_DEAD;
 	*held = smpc_slots_of(from);
 	if (*held + nparts > smpc_inbox->nslots / SMPC_INBOX_SHARE_PER_ROLE &&
 		smpc_inbox_evict_dead(from) > 0)
@@ -202,7 +224,8 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
 /*
  * Evicts the messages of role `from` (InvalidOid: of every role) that no job
  * here can take any more (lock held exclusively): those for a job not
- * running here that failed here (only a retry could take them, and a retry
+ * running here that failed or was refused here (smpc_ended_job_record; only
+ * a retry could take them, and a retry
  * ignores the runs the failed one knew of; a partner's retry sends its
  * share again), and those of a partner's run whose abort is here (the run is
  * dead). Without this, an honest partner's leftovers of failed jobs filled
@@ -354,10 +377,10 @@ smpc_role_name(Oid role)
 /*
  * Files a message and wakes the backend waiting for its job, if any, within
  * the limits at the top of this file. An abort for a job no local backend
- * is running is kept too: when this party starts the job later, it learns
- * that the partner's run died, waits for a retry instead, and says why if
- * none comes. (The job itself also ignores messages of other runs, see
- * protocol/aggregation_job.hpp.)
+ * is running is kept too (unless the job failed here already): when this
+ * party starts the job later, it learns that the partner's run died, waits
+ * for a retry instead, and says why if none comes. (The job itself also
+ * ignores messages of other runs, see protocol/aggregation_job.hpp.)
  */
 void
 smpc_inbox_file(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data, size_t len,
@@ -385,6 +408,12 @@ smpc_inbox_file(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data
 	targets = (int *) palloc(sizeof(int) * nparts);
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
 	why = smpc_file_check(key, info, nparts, from, &waiter_procno, &held, ended_id);
+	if (why == SMPC_FILE_DEAD)
+	{
+		LWLockRelease(smpc_inbox->lock);
+		pfree(targets);
+		return;
+	}
 	if (why == SMPC_FILE_OK)
 	{
 		nfree = smpc_free_slots(targets, nparts, now);
@@ -407,6 +436,7 @@ smpc_inbox_file(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data
 	switch (why)
 	{
 		case SMPC_FILE_OK:
+		case SMPC_FILE_DEAD:
 			break;
 		case SMPC_FILE_ENDED:
 			ereport(
