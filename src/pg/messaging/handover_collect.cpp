@@ -104,7 +104,8 @@ smpc_pickup_wait(int slot, int wait_ms)
  * left it here, or, when the job runs here and has not sent it yet, waits
  * for it: SMPC_HANDOVER_WAIT_MS, or in an ordered job, where a lower party's
  * call is the only way the message travels after the share round, up to
- * half of smpc.timeout (at most 5 s; then the job is told to send it). NULL
+ * half of smpc.timeout (at most 5 s; then the job is told to send it);
+ * when the job has not begun here yet, SMPC_HANDOVER_EARLY_WAIT_MS. NULL
  * when there is none.
  */
 bytea *
@@ -129,9 +130,19 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 		memcpy(data, p->data, len);
 		smpc_pickup_free(p);
 	}
-	else if ((job = smpc_find_job(key, false)) != NULL &&
+	else if ((job = smpc_find_job(key, false)) == NULL ||
 			 !(job->sent[type] & (UINT64CONST(1) << from)))
 	{
+		/*
+		 * job NULL: the job has not begun here yet (its session is still on
+		 * its way to smpc_handover_begin). The call waits a moment for it,
+		 * as for a running job: its first offer of this type to `from` fills
+		 * the pickup. Returning at once would leave this share filed, and
+		 * the job, finding it, would send its own message itself
+		 * (smpc_handover_called_early): in an ordered job over a connection
+		 * to `from` that no earlier job of the session needed, whose TLS
+		 * handshake and authentication cost more than the whole job.
+		 */
 		SmpcPickup *dead = smpc_find_pickup(key, from, type, SMPC_PICKUP_WAITING);
 
 		/* An earlier call for the same message (its connection broke): this one waits instead. */
@@ -142,10 +153,16 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 		}
 		p = smpc_free_pickup();
 		if (p == NULL)
-			job->refused[type] |= UINT64CONST(1) << from; /* no room to wait: the job sends it */
+		{
+			if (job != NULL)
+				job->refused[type] |= UINT64CONST(1)
+									  << from; /* no room to wait: the job sends it */
+		}
 		else
 		{
-			if (job->ordered && smpc_pair_caller(from, job->self))
+			if (job == NULL)
+				wait_ms = SMPC_HANDOVER_EARLY_WAIT_MS;
+			else if (job->ordered && smpc_pair_caller(from, job->self))
 				wait_ms = Min(smpc_timeout_ms / 2, 5000);
 			p->state = SMPC_PICKUP_WAITING;
 			p->dbid = MyDatabaseId;

@@ -91,8 +91,9 @@ typedef struct SmpcInboxUsage
 extern void smpc_inbox_usage(SmpcInboxUsage *u);
 
 /* handover.cpp: a message to a partner goes back on the partner's own call. */
-#define SMPC_HANDOVER_BYTES	  4096 /* larger messages are always sent */
-#define SMPC_HANDOVER_WAIT_MS 10   /* how long a call waits for the job's message (unordered) */
+#define SMPC_HANDOVER_BYTES			4096 /* larger messages are always sent */
+#define SMPC_HANDOVER_EARLY_WAIT_MS 20	 /* how long a call waits for a job not begun here */
+#define SMPC_HANDOVER_WAIT_MS		10 /* how long a call waits for the job's message (unordered) */
 extern void smpc_handover_shmem_request(void);
 extern void smpc_handover_shmem_startup(void);
 extern void smpc_handover_begin(const uint8 *key, bool ordered, int self);
