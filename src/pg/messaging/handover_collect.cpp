@@ -154,9 +154,9 @@ smpc_handover_collect(const uint8 *key, int from, int type)
 		p = smpc_free_pickup();
 		if (p == NULL)
 		{
+			/* No room to wait: the job, if it runs here, sends it. */
 			if (job != NULL)
-				job->refused[type] |= UINT64CONST(1)
-									  << from; /* no room to wait: the job sends it */
+				job->refused[type] |= UINT64CONST(1) << from;
 		}
 		else
 		{

@@ -225,10 +225,10 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
  * Evicts the messages of role `from` (InvalidOid: of every role) that no job
  * here can take any more (lock held exclusively): those for a job not
  * running here that failed or was refused here (smpc_ended_job_record; only
- * a retry could take them, and a retry
- * ignores the runs the failed one knew of; a partner's retry sends its
- * share again), and those of a partner's run whose abort is here (the run is
- * dead). Without this, an honest partner's leftovers of failed jobs filled
+ * a retry could take them, and a retry ignores the runs the failed one knew
+ * of; a partner's retry sends its share again), and those of a partner's
+ * run whose abort is here (the run is dead; smpc_file_check drops them at
+ * once when the abort comes for a job no backend here runs). Without this, an honest partner's leftovers of failed jobs filled
  * its quarter within seconds under load and every later job with it failed
  * until they aged out. Returns the slots freed.
  */
