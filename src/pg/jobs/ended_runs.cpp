@@ -42,10 +42,16 @@ typedef struct SmpcEndedRun
 	uint8 nonce[16];
 } SmpcEndedRun;
 
+/*
+ * The ring fills from entry 0, so the entries written so far are
+ * runs[0..nused). Scans stop there: with no failed jobs, the check of every
+ * filed message costs nothing.
+ */
 typedef struct SmpcEndedRuns
 {
 	LWLock		*lock;
-	uint32		 next; /* the entry written next */
+	uint32		 next;	/* the entry written next */
+	uint32		 nused; /* entries written so far, at most SMPC_ENDED_RUNS */
 	SmpcEndedRun runs[SMPC_ENDED_RUNS];
 } SmpcEndedRuns;
 
@@ -88,10 +94,11 @@ smpc_ended_add(const uint8 *key, int sender, const uint8 *nonce)
 {
 	SmpcEndedRun *e;
 
-	for (int i = 0; i < SMPC_ENDED_RUNS; i++)
+	for (uint32 i = 0; i < smpc_ended->nused; i++)
 		if (smpc_ended_matches(&smpc_ended->runs[i], key, sender, nonce))
 			return;
 	e = &smpc_ended->runs[smpc_ended->next];
+	smpc_ended->nused = Max(smpc_ended->nused, smpc_ended->next + 1);
 	smpc_ended->next = (smpc_ended->next + 1) % SMPC_ENDED_RUNS;
 	e->used = true;
 	e->dbid = MyDatabaseId;
@@ -154,7 +161,7 @@ smpc_ended_run_known(const uint8 *key, int sender, const uint8 *nonce)
 	if (smpc_ended == NULL)
 		return false;
 	LWLockAcquire(smpc_ended->lock, LW_SHARED);
-	for (int i = 0; i < SMPC_ENDED_RUNS && !known; i++)
+	for (uint32 i = 0; i < smpc_ended->nused && !known; i++)
 	{
 		const SmpcEndedRun *e = &smpc_ended->runs[i];
 
@@ -176,11 +183,15 @@ smpc_ended_runs_apply(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *k
 	int			  nfound = 0;
 	SmpcStatus	  st;
 
-	if (smpc_ended == NULL)
+	/*
+	 * Read unlocked (one word): an earlier run of this job recorded its
+	 * entries before it gave up its claim on the job, which this run holds.
+	 */
+	if (smpc_ended == NULL || smpc_ended->nused == 0)
 		return;
 	found = (SmpcEndedRun *) palloc(sizeof(SmpcEndedRun) * SMPC_ENDED_RUNS);
 	LWLockAcquire(smpc_ended->lock, LW_SHARED);
-	for (int i = 0; i < SMPC_ENDED_RUNS; i++)
+	for (uint32 i = 0; i < smpc_ended->nused; i++)
 	{
 		const SmpcEndedRun *e = &smpc_ended->runs[i];
 

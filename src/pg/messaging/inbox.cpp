@@ -63,6 +63,8 @@ smpc_slot_free(int i)
 	explicit_bzero(smpc_slot_data(i), Min(slot->len, (uint32) SMPC_INBOX_SLOT_BYTES));
 	slot->len = 0;
 	slot->used = false;
+	while (smpc_inbox->slots_hi > 0 && !smpc_slots()[smpc_inbox->slots_hi - 1].used)
+		smpc_inbox->slots_hi--;
 }
 
 static Size
@@ -143,7 +145,7 @@ smpc_evict_key(const uint8 *key, bool released)
 	SmpcSlot	*s = smpc_slots();
 	SmpcRefusal *r = smpc_inbox->refusals;
 
-	for (int i = 0; i < smpc_inbox->nslots; i++)
+	for (int i = 0; i < smpc_inbox->slots_hi; i++)
 		if (SMPC_MATCHES(s[i], key) &&
 			(released || !smpc_for_a_later_run(s[i].type) ||
 			 (smpc_inbox_run_ended != NULL && smpc_inbox_run_ended(key, s[i].sender, s[i].nonce))))
@@ -380,7 +382,7 @@ smpc_inbox_pending(const uint8 *key)
 	bool	  found = false;
 
 	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
-	for (int i = 0; i < smpc_inbox->nslots && !found; i++)
+	for (int i = 0; i < smpc_inbox->slots_hi && !found; i++)
 		found = SMPC_MATCHES(s[i], key);
 	LWLockRelease(smpc_inbox->lock);
 	return found;
@@ -404,11 +406,11 @@ smpc_inbox_take(const uint8 *key)
 	found = (int *) palloc(sizeof(int) * smpc_inbox->nslots);
 	seqs = (uint64 *) palloc(sizeof(uint64) * smpc_inbox->nslots);
 	copies = (bytea **) palloc(sizeof(bytea *) * smpc_inbox->nslots);
-	copied = (uint32 *) palloc0(sizeof(uint32) * smpc_inbox->nslots);
+	copied = (uint32 *) palloc(sizeof(uint32) * smpc_inbox->nslots);
 
 	/* Which messages there are, and their lengths (palloc before locking). */
 	LWLockAcquire(smpc_inbox->lock, LW_SHARED);
-	for (int i = 0; i < smpc_inbox->nslots; i++)
+	for (int i = 0; i < smpc_inbox->slots_hi; i++)
 		if (SMPC_MATCHES(s[i], key))
 		{
 			found[nfound++] = i;

@@ -54,7 +54,7 @@ smpc_slots_of(Oid role)
 	SmpcSlot *s = smpc_slots();
 	int		  n = 0;
 
-	for (int i = 0; i < smpc_inbox->nslots; i++)
+	for (int i = 0; i < smpc_inbox->slots_hi; i++)
 		n += s[i].used && s[i].from_role == role;
 	return n;
 }
@@ -80,7 +80,7 @@ smpc_note_refusal(const uint8 *key, int sender, TimestampTz now, Oid over, int o
 		holder = over;
 		held = over_held;
 	}
-	for (int i = 0; i < smpc_inbox->nslots; i++)
+	for (int i = 0; i < smpc_inbox->slots_hi; i++)
 	{
 		int n;
 
@@ -187,7 +187,7 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
 	 * abort, to learn that the run died).
 	 */
 	abort_unclaimed = info->type == SMPC_MSG_ABORT && *waiter_procno < 0;
-	for (int i = 0; i < smpc_inbox->nslots; i++)
+	for (int i = 0; i < smpc_inbox->slots_hi; i++)
 	{
 		if (!SMPC_MATCHES(s[i], key) || s[i].sender != info->sender)
 			continue;
@@ -239,7 +239,7 @@ smpc_inbox_evict_dead(Oid from)
 	SmpcSlot   *s = smpc_slots();
 	int			freed = 0;
 
-	for (int i = 0; i < smpc_inbox->nslots; i++)
+	for (int i = 0; i < smpc_inbox->slots_hi; i++)
 	{
 		bool dead;
 
@@ -247,7 +247,7 @@ smpc_inbox_evict_dead(Oid from)
 			s[i].dbid != MyDatabaseId || smpc_slot_claimed(w, &s[i]))
 			continue;
 		dead = smpc_inbox_run_ended != NULL && smpc_inbox_run_ended(s[i].key, -1, NULL);
-		for (int j = 0; j < smpc_inbox->nslots && !dead; j++)
+		for (int j = 0; j < smpc_inbox->slots_hi && !dead; j++)
 			dead = j != i && s[j].used && s[j].type == SMPC_MSG_ABORT && s[j].dbid == s[i].dbid &&
 				   s[j].sender == s[i].sender && memcmp(s[j].key, s[i].key, 32) == 0 &&
 				   memcmp(s[j].nonce, s[i].nonce, 16) == 0;
@@ -313,7 +313,7 @@ smpc_free_slots(int *targets, int nparts, TimestampTz now)
 		int	   oldest = -1;
 		uint64 gone;
 
-		for (int i = 0; i < smpc_inbox->nslots; i++)
+		for (int i = 0; i < smpc_inbox->slots_hi; i++)
 		{
 			if (!s[i].used ||
 				!TimestampDifferenceExceeds(s[i].received, now, SMPC_UNCLAIMED_MAX_AGE_MS) ||
@@ -325,7 +325,7 @@ smpc_free_slots(int *targets, int nparts, TimestampTz now)
 		if (oldest < 0)
 			break;
 		gone = s[oldest].seq;
-		for (int i = 0; i < smpc_inbox->nslots; i++)
+		for (int i = 0; i < smpc_inbox->slots_hi; i++)
 			if (s[i].used && s[i].seq == gone)
 			{
 				smpc_slot_free(i);
@@ -362,6 +362,7 @@ smpc_fill_slots(const int *targets, int nparts, const uint8 *key, const SmpcMess
 		slot->part = (uint16) k;
 		slot->len = (uint32) Min(len - off, (size_t) SMPC_INBOX_SLOT_BYTES);
 		memcpy(smpc_slot_data(targets[k]), data + off, slot->len);
+		smpc_inbox->slots_hi = Max(smpc_inbox->slots_hi, targets[k] + 1);
 	}
 }
 
@@ -422,7 +423,7 @@ smpc_inbox_file(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data
 		else
 		{
 			smpc_note_refusal(key, info->sender, now, InvalidOid, 0);
-			for (int i = 0; i < smpc_inbox->nslots; i++)
+			for (int i = 0; i < smpc_inbox->slots_hi; i++)
 				in_use += smpc_slots()[i].used;
 		}
 	}
@@ -521,7 +522,7 @@ smpc_inbox_usage(SmpcInboxUsage *u)
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)
 		if (w[i].used && w[i].dbid == MyDatabaseId)
 			u->claims++;
-	for (int i = 0; i < smpc_inbox->nslots; i++)
+	for (int i = 0; i < smpc_inbox->slots_hi; i++)
 	{
 		int r;
 

@@ -265,12 +265,19 @@ typedef struct SmpcRefusal
 	SmpcInboxFull what;
 } SmpcRefusal;
 
+/*
+ * slots_hi: one past the highest slot in use. Scans for filed messages stop
+ * there (smpc_slot_free and smpc_fill_slots keep it). Messages take the
+ * lowest free slots, so with a few jobs in flight a scan covers a few
+ * slots, not all of smpc.max_messages, under the lock, for every message.
+ */
 typedef struct SmpcInbox
 {
 	LWLock	   *lock;
 	uint64		next_seq;
 	int			nwaiters;
 	int			nslots;
+	int			slots_hi;
 	SmpcRefusal refusals[SMPC_INBOX_REFUSALS];
 	/* The endpoint's last refusal of a partner because the log would record it. */
 	TimestampTz log_refused_at;
