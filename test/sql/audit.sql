@@ -18,17 +18,26 @@ INSERT INTO aud_t VALUES (1), (5);
 GRANT SELECT ON aud_t TO smpc_analyst;
 SET smpc.federation = 'aud';
 
--- Waits (up to 10 s) until the writer has stored n records of federation aud.
-CREATE FUNCTION pg_temp.wait_audit(n integer) RETURNS boolean LANGUAGE plpgsql AS $$
+-- Waits (up to 10 s) until a condition holds (statistics read afresh each time).
+CREATE FUNCTION pg_temp.wait_until(cond text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    ok boolean;
 BEGIN
     FOR i IN 1..200 LOOP
-        IF (SELECT count(*) FROM smpc.audit_log WHERE federation = 'aud') >= n THEN
+        PERFORM pg_stat_clear_snapshot();
+        EXECUTE 'SELECT ' || cond INTO ok;
+        IF ok THEN
             RETURN true;
         END IF;
         PERFORM pg_sleep(0.05);
     END LOOP;
     RETURN false;
 END $$;
+-- Waits until the writer has stored n records of federation aud.
+CREATE FUNCTION pg_temp.wait_audit(n integer) RETURNS boolean LANGUAGE sql AS $$
+    SELECT pg_temp.wait_until(
+        format('(SELECT count(*) FROM smpc.audit_log WHERE federation = %L) >= %s', 'aud', n))
+$$;
 
 -- 1. refused: alice may not receive the federation's results yet.
 SET ROLE regress_aud_alice;
@@ -60,6 +69,13 @@ SELECT smpc_count(x, 'aud-4') FROM aud_t;
 RESET ROLE;
 
 SELECT pg_temp.wait_audit(5) AS all_recorded;
+-- The writer reports its inserts to the statistics system: without that,
+-- autovacuum never analyzes or vacuums smpc.audit_log, the planner keeps
+-- taking it for empty, and every job's lookups in it (spent job ids,
+-- privacy charges) scan the whole, ever longer table.
+SELECT pg_temp.wait_until(
+    '(SELECT n_tup_ins FROM pg_stat_all_tables WHERE relid = ''smpc.audit_log''::regclass) >= 5')
+    AS inserts_counted;
 SELECT job_id, aggregate, requested_by, login_role, partners, outcome, sqlstate, reason,
        result, policy, outside_bounds, finished_at >= started_at AS timed,
        backend_pid = pg_backend_pid() AS this_backend

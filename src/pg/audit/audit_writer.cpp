@@ -320,6 +320,14 @@ smpc_audit_writer_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		written = smpc_audit_drain(batchcxt);
+		/*
+		 * Report the inserts to the statistics system, as a backend does
+		 * between statements (at most once a second; forced before this
+		 * writer sleeps). Without it autovacuum never analyzes or vacuums
+		 * smpc.audit_log, and the lookups of every job in it (spent job
+		 * ids, privacy charges) scan the whole table.
+		 */
+		(void) pgstat_report_stat(written == 0);
 		if (written > 0)
 			last_work = GetCurrentTimestamp();
 		if (written == SMPC_AUDIT_BATCH)
