@@ -65,6 +65,15 @@ my @cases = (
 		qr/ERROR:  22003: double precision sum is out of range for smpc/, 'its sum is out of range' ],
 	[ 'ea-var', 'f', "INSERT INTO f VALUES ('-Infinity')", 'smpc_variance',
 		qr/ERROR:  22003: cannot aggregate infinity with smpc/, 'it holds infinity' ],
+	# Grouped aggregates and histograms too (a call with the job id as %s).
+	[ 'ea-grp', 'f', "INSERT INTO f VALUES ('NaN')", "smpc_sum_by('k', x, ARRAY['k'], '%s')",
+		qr/ERROR:  22003: cannot aggregate NaN with smpc/, 'it holds NaN' ],
+	[ 'ea-grp-big', 'n', "INSERT INTO n VALUES (1e40)", "smpc_avg_by('k', x, ARRAY['k'], '%s')",
+		qr/ERROR:  22003: /, 'its sum is out of range' ],
+	[ 'ea-hist', 'n', "INSERT INTO n VALUES ('NaN')", "smpc_histogram(x, ARRAY[1.5], '%s')",
+		qr/ERROR:  22003: cannot aggregate NaN with smpc/, 'it holds NaN' ],
+	[ 'ea-pct', 'f', "INSERT INTO f VALUES ('NaN')", "smpc_percentiles(x, ARRAY[0.5]::float8[], ARRAY[1.5], '%s')",
+		qr/ERROR:  22003: cannot aggregate NaN with smpc/, 'it holds NaN' ],
 );
 for my $case (@cases)
 {
@@ -74,7 +83,8 @@ for my $case (@cases)
 	$fed->psql($_, "CREATE TABLE $t AS SELECT * FROM $table") for $fed->names;
 	(my $insert = $bad) =~ s/INTO \w+/INTO $t/;
 	$fed->psql('a', $insert);
-	my ($res, $secs) = bad_input_at_a($job, "SELECT $agg(x, '$job') FROM $t");
+	my $call = $agg =~ /\(/ ? sprintf($agg, $job) : "$agg(x, '$job')";
+	my ($res, $secs) = bad_input_at_a($job, "SELECT $call FROM $t");
 	isnt($res->{a}{rc}, '0', "$job: a fails");
 	like($res->{a}{stderr}, $a_error, "$job: a names its input error");
 	unlike($res->{a}{stderr}, qr/out of range/, "$job: a's NaN or infinity is not called out of range")

@@ -195,11 +195,17 @@ smpc_group_accum_numeric(PG_FUNCTION_ARGS)
 	__int128		v;
 	int				vscale;
 
-	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
+	/* After an input error the rows are skipped: the final function aborts the job. */
+	if (PG_ARGISNULL(2) || s->base.input_error != SMPC_INPUT_OK ||
+		(c = smpc_group_cell(fcinfo, s)) < 0)
 		PG_RETURN_POINTER(s);
 	if (!smpc_clip_numeric(&s->base, PG_GETARG_NUMERIC(2), &v, &vscale))
-		smpc_raise_input_error(s->base.input_error);
-	smpc_add_scaled_to(&s->sums[c], &s->scales[c], v, vscale);
+		PG_RETURN_POINTER(s);
+	if (!smpc_try_add_scaled_to(&s->sums[c], &s->scales[c], v, vscale))
+	{
+		(void) smpc_input_failed(&s->base, SMPC_INPUT_NUMERIC_OVERFLOW);
+		PG_RETURN_POINTER(s);
+	}
 	s->counts[c]++;
 	s->base.count++;
 	PG_RETURN_POINTER(s);
@@ -210,14 +216,19 @@ smpc_group_accum_float8(PG_FUNCTION_ARGS)
 {
 	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
 	int				c;
+	double			x;
+	__int128		v;
 
-	__int128 v;
-
-	if (PG_ARGISNULL(2) || (c = smpc_group_cell(fcinfo, s)) < 0)
+	if (PG_ARGISNULL(2) || s->base.input_error != SMPC_INPUT_OK ||
+		(c = smpc_group_cell(fcinfo, s)) < 0)
 		PG_RETURN_POINTER(s);
-	if (!smpc_float8_fixed(&s->base, PG_GETARG_FLOAT8(2), 1.0e37, &v) ||
-		__builtin_add_overflow(s->sums[c], v, &s->sums[c]))
-		smpc_float8_sum_out_of_range();
+	x = PG_GETARG_FLOAT8(2);
+	if (!smpc_float8_fixed(&s->base, x, 1.0e37, &v))
+		(void) smpc_input_failed(&s->base, smpc_float8_error(x, SMPC_INPUT_FLOAT8_RANGE));
+	else if (__builtin_add_overflow(s->sums[c], v, &s->sums[c]))
+		(void) smpc_input_failed(&s->base, SMPC_INPUT_FLOAT8_RANGE);
+	if (s->base.input_error != SMPC_INPUT_OK)
+		PG_RETURN_POINTER(s);
 	s->scales[c] = s->base.nscale;
 	s->counts[c]++;
 	s->base.count++;

@@ -74,6 +74,7 @@ typedef struct SmpcHistState
 	SmpcEdges edges;
 	int64	 *counts; /* n + 1 buckets */
 	int64	  rows;
+	int32	  input_error; /* SmpcInputError: the first; the final function aborts the job */
 } SmpcHistState;
 
 static void smpc_edges_from_array(ArrayType *array, SmpcEdges *out);
@@ -238,7 +239,13 @@ smpc_hist_accum_numeric(PG_FUNCTION_ARGS)
 	/* Histograms count: clipping bounds (for sums) do not apply. */
 	memset(&nobounds, 0, sizeof nobounds);
 	if (!smpc_clip_numeric(&nobounds, PG_GETARG_NUMERIC(1), &v, &vscale))
-		smpc_raise_input_error(nobounds.input_error);
+	{
+		SmpcHistState *s = smpc_hist_state(fcinfo);
+
+		if (s->input_error == SMPC_INPUT_OK)
+			s->input_error = nobounds.input_error;
+		PG_RETURN_POINTER(s);
+	}
 	return smpc_hist_add_scaled(fcinfo, v, vscale);
 }
 
@@ -252,7 +259,11 @@ smpc_hist_accum_float8(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(s);
 	v = PG_GETARG_FLOAT8(1);
 	if (isnan(v))
-		smpc_raise_input_error(SMPC_INPUT_NAN);
+	{
+		if (s->input_error == SMPC_INPUT_OK)
+			s->input_error = SMPC_INPUT_NAN;
+		PG_RETURN_POINTER(s);
+	}
 	s->counts[smpc_bucket_of_double(&s->edges, v)]++;
 	s->rows++;
 	PG_RETURN_POINTER(s);
@@ -278,6 +289,8 @@ smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool
 
 	memset(&base, 0, sizeof base);
 	base.count = s ? s->rows : 0;
+	/* This party's input failed: the job tells the partners and raises it. */
+	base.input_error = s ? s->input_error : SMPC_INPUT_OK;
 	fed = smpc_agg_request(fcinfo, &base, SMPC_AGG_HISTOGRAM, value_class, false, 0, &req, &bounds);
 	if (s != NULL)
 		*edges = s->edges;
