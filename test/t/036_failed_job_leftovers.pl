@@ -10,6 +10,10 @@
 #      and is not filed itself (the job failed here);
 #   2. c's share for it alone: it waits (a retry here could take it) until
 #      another job fails at a, which evicts what no job here can take.
+# And an smpc_run call at a that fails at a after b and c launched their
+# side: their workers, withdrawn, report that to a after a's call ended.
+# Such a report is only for the call that asked (its request nonce): none
+# may stay in a's inbox.
 use strict;
 use warnings;
 
@@ -76,5 +80,36 @@ my ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_sum(x, 'later-1') FROM t
 isnt($rc, 0, 'later-1 fails at a');
 like($err, qr/aborted the job before this party started it: test/,
 	"later-1's error says b's run died before a started") or diag $err;
+
+# 3. smpc_run at a; a's own query fails after b and c launched their side.
+for my $p (@names)
+{
+	my $query = $p eq 'a' ? 'SELECT x / (x - x) AS v FROM t' : 'SELECT x AS v FROM t';
+	$fed->psql($p, <<"EOS");
+CREATE ROLE reporting LOGIN IN ROLE smpc_analyst;
+GRANT SELECT ON t TO reporting;
+SELECT smpc.grant_results('ico', 'smpc_analyst');
+SELECT smpc.set_bounds('ico', 'v', 0, 100);
+SELECT smpc.publish('ico', 'failing', '$query', ARRAY['v'], run_as => 'reporting');
+EOS
+}
+my $workers = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'smpc partner job'";
+($rc, $out, $err) = $fed->try_psql('a', "SELECT value FROM smpc_run('ico', 'failing', 'sum', 'v', 'run-1')");
+isnt($rc, 0, 'run-1 fails at a');
+like($err, qr/division by zero/, "run-1: a's own query failed") or diag $err;
+for my $p (qw(b c))
+{
+	my $left = '';
+	for (1 .. 100)
+	{
+		$left = $fed->psql($p, $workers);
+		last if $left eq '0';
+		sleep 0.1;
+	}
+	is($left, '0', "run-1: ${p}'s withdrawn worker ended");
+}
+# The workers' reports travel after they end: give them a moment.
+sleep 1;
+is(slots_of($_), '0', "run-1: no report of $_ is left at a after a's call ended") for qw(b c);
 
 done_testing();

@@ -95,6 +95,11 @@ typedef struct SmpcRequestRun
 extern void smpc_request_launch_all(SmpcRequestRun *run);
 extern void smpc_request_withdraw_all(SmpcRequestRun *run);
 /*
+ * The call ended (released, failed or refused): partners' reports for it,
+ * filed or still to come, are dropped. Never raises.
+ */
+extern void smpc_request_call_ended(SmpcRequestRun *run);
+/*
  * A request message filed for the running job (the job context's
  * read_report, jobs.h): raises when it is a failure report for the call
  * `nonce`, else ignores it.

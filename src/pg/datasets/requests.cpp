@@ -274,7 +274,12 @@ smpc_request_receive(const SmpcFederationRow *fed, const SmpcMessageInfo *info, 
 	}
 	if (rq.stage == SMPC_REQUEST_FAILED)
 	{
-		smpc_inbox_put(info->job_key, info, data, len);
+		/*
+		 * A report is read only by the call that asked (its nonce): once
+		 * that call ended here, nothing would take it from the inbox.
+		 */
+		if (!smpc_ended_call_known(info->job_key, rq.nonce))
+			smpc_inbox_put(info->job_key, info, data, len);
 		return;
 	}
 	if (!smpc_request_parse_descriptor(rq.descriptor, aggregate, value_class))
@@ -479,6 +484,22 @@ smpc_request_send_withdraw(void *arg)
 
 	(void) smpc_request_send(run, SMPC_REQUEST_WITHDRAW, run->launched, sends, party_of);
 	memset(run->launched, 0, sizeof(bool) * run->fed->nparties);
+}
+
+void
+smpc_request_call_ended(SmpcRequestRun *run)
+{
+	uint8	   key[32];
+	SmpcStatus st;
+
+	if (!smpc_job_key(run->fed->name, run->job_id, strlen(run->job_id), key, &st))
+		return;
+	/*
+	 * Recorded first, then the filed ones dropped: a report that comes
+	 * between its check and its filing (a moment) still waits out its age.
+	 */
+	smpc_ended_call_record(key, run->request.nonce);
+	smpc_inbox_drop_reports(key);
 }
 
 /*

@@ -166,6 +166,7 @@ smpc_run(PG_FUNCTION_ARGS)
 			smpc_request_audit_failure(
 				fed, job_id, psprintf("%s on %s.%s", run.request.descriptor, dataset, column), NULL,
 				NULL, edata);
+			smpc_request_call_ended(&run);
 			ReThrowError(edata);
 		}
 		PG_END_TRY();
@@ -203,10 +204,12 @@ smpc_run(PG_FUNCTION_ARGS)
 		/* Once this party's round-1 messages went out, its abort reached the partners. */
 		if (!jctx->exchanged)
 			smpc_request_withdraw_all(&run);
+		smpc_request_call_ended(&run);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
 	jctx->request_nonce = NULL;
+	smpc_request_call_ended(&run);
 	values[0] = CStringGetTextDatum(job_id);
 	values[2] = smpc_run_covers(fed, job_id, &nulls[2]);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

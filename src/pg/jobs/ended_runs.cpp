@@ -7,7 +7,11 @@
  * delivery that lingered) would be taken for the sender's new run: it would
  * make the new run fail with a false mismatch, or feed it an old input.
  *
- * It also marks the job ids that failed here, or that this party refused to
+ * It also keeps the request nonces of the smpc_run calls that ended here
+ * (an entry with SMPC_ENDED_CALL for partner): a partner's report about such
+ * a call is not filed, as no job here would read it.
+ *
+ * And it marks the job ids that failed here, or that this party refused to
  * run for a partner (an entry with no partner): the inbox's messages for
  * such a job that no job here claims are dead (messaging/inbox_file.cpp,
  * smpc_inbox_evict_dead), even of partners' runs no job here saw, such as
@@ -32,6 +36,8 @@ extern "C" {
 #define SMPC_ENDED_RUNS 2048
 /* Runs of one partner a job hands on (the core keeps as many per partner). */
 #define SMPC_RUNS_PER_PARTNER 16
+/* The "partner" of an entry for an smpc_run call of this party. */
+#define SMPC_ENDED_CALL (-2)
 
 typedef struct SmpcEndedRun
 {
@@ -121,6 +127,24 @@ smpc_ended_job_record(const uint8 *key)
 	LWLockAcquire(smpc_ended->lock, LW_EXCLUSIVE);
 	smpc_ended_add(key, -1, none);
 	LWLockRelease(smpc_ended->lock);
+}
+
+/* Keeps the request nonce of an smpc_run call of the job `key` that ended here. Never raises. */
+void
+smpc_ended_call_record(const uint8 *key, const uint8 *nonce)
+{
+	if (smpc_ended == NULL || key == NULL || nonce == NULL)
+		return;
+	LWLockAcquire(smpc_ended->lock, LW_EXCLUSIVE);
+	smpc_ended_add(key, SMPC_ENDED_CALL, nonce);
+	LWLockRelease(smpc_ended->lock);
+}
+
+/* Whether the smpc_run call of the job `key` with request nonce `nonce` ended here. */
+bool
+smpc_ended_call_known(const uint8 *key, const uint8 *nonce)
+{
+	return smpc_ended_run_known(key, SMPC_ENDED_CALL, nonce);
 }
 
 /*

@@ -215,6 +215,12 @@ smpc_wire_type(const uint8 *data, size_t len)
 extern void smpc_ended_runs_shmem_request(void);
 extern void smpc_ended_runs_shmem_startup(void);
 extern void smpc_ended_job_record(const uint8 *key);
+/*
+ * An smpc_run call at this party (its request nonce) that ended: partners'
+ * reports for it come too late (datasets/requests.cpp).
+ */
+extern void smpc_ended_call_record(const uint8 *key, const uint8 *nonce);
+extern bool smpc_ended_call_known(const uint8 *key, const uint8 *nonce);
 extern void smpc_ended_runs_record(const SmpcJob *job, const SmpcFederationRow *fed,
 								   const uint8 *key);
 extern bool smpc_ended_run_known(const uint8 *key, int sender, const uint8 *nonce);

@@ -388,6 +388,21 @@ smpc_inbox_pending(const uint8 *key)
 	return found;
 }
 
+void
+smpc_inbox_drop_reports(const uint8 *key)
+{
+	SmpcSlot *s;
+
+	if (smpc_inbox == NULL)
+		return;
+	s = smpc_slots();
+	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < smpc_inbox->slots_hi; i++)
+		if (SMPC_MATCHES(s[i], key) && s[i].type == SMPC_MSG_REQUEST)
+			smpc_slot_free(i);
+	LWLockRelease(smpc_inbox->lock);
+}
+
 /* Takes every message filed under key, oldest first, as a List of bytea. */
 List *
 smpc_inbox_take(const uint8 *key)

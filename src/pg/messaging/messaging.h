@@ -43,6 +43,8 @@ extern void smpc_inbox_file(const uint8 *key, const SmpcMessageInfo *info, const
 extern void smpc_inbox_put(const uint8 *key, const SmpcMessageInfo *info, const uint8 *data,
 						   size_t len);
 extern bool smpc_inbox_pending(const uint8 *key);
+/* Drops the partners' reports (requests) filed under key; never raises. */
+extern void smpc_inbox_drop_reports(const uint8 *key);
 /*
  * The deliver endpoint refused a partner's login `role` because, with
  * `setting`, the server log would record its deliveries (deliver.cpp); and
