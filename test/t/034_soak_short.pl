@@ -268,17 +268,12 @@ for my $p (@parties)
 		next;
 	}
 	my $flood_role = $p eq 'b' ? 'smpc_peer_a' : '';
-	{
-		# Known gap (issue 15, part 1, open): a partner's messages for a job
-		# that failed here before its run saw them, or that never ran here,
-		# stay until they age out (10 minutes), each partner within its
-		# quarter. Reported as TODO so that the suite shows it without
-		# hiding it; every other check here must pass.
-		local $TODO = 'messages of partners\' runs no job here saw wait until they age out';
-		is(sum0(map { $by_role{$_} } grep { $_ ne $flood_role } keys %by_role), 0,
-			"$p: no inbox slot left" . ($flood_role ? ' but those of the flooding role' : ''))
-		  or diag("$p: " . join(', ', map { "$_ $by_role{$_}" } sort keys %by_role));
-	}
+	# None left but the flood's: leftovers of jobs that failed here are
+	# evicted, and neither aborts nor smpc_run reports for such jobs are
+	# filed (TAP 036). (Until 0.3.0's fixes, 1-128 slots were left here.)
+	is(sum0(map { $by_role{$_} } grep { $_ ne $flood_role } keys %by_role), 0,
+		"$p: no inbox slot left" . ($flood_role ? ' but those of the flooding role' : ''))
+	  or diag("$p: " . join(', ', map { "$_ $by_role{$_}" } sort keys %by_role));
 	cmp_ok($by_role{$_}, '<=', $quota, "$p: slots of messages from $_ within its quota")
 	  for grep { $_ ne $flood_role } sort keys %by_role;
 	if ($flood_role)
