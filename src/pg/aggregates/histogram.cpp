@@ -203,6 +203,15 @@ smpc_hist_add_scaled(FunctionCallInfo fcinfo, __int128 v, int vscale)
 	PG_RETURN_POINTER(s);
 }
 
+/* Records this party's input error (the first is kept); the final function aborts the job. */
+static Datum
+smpc_hist_failed(SmpcHistState *s, SmpcInputError e)
+{
+	if (s->input_error == SMPC_INPUT_OK)
+		s->input_error = e;
+	PG_RETURN_POINTER(s);
+}
+
 Datum
 smpc_hist_accum_int2(PG_FUNCTION_ARGS)
 {
@@ -239,13 +248,7 @@ smpc_hist_accum_numeric(PG_FUNCTION_ARGS)
 	/* Histograms count: clipping bounds (for sums) do not apply. */
 	memset(&nobounds, 0, sizeof nobounds);
 	if (!smpc_clip_numeric(&nobounds, PG_GETARG_NUMERIC(1), &v, &vscale))
-	{
-		SmpcHistState *s = smpc_hist_state(fcinfo);
-
-		if (s->input_error == SMPC_INPUT_OK)
-			s->input_error = nobounds.input_error;
-		PG_RETURN_POINTER(s);
-	}
+		return smpc_hist_failed(smpc_hist_state(fcinfo), (SmpcInputError) nobounds.input_error);
 	return smpc_hist_add_scaled(fcinfo, v, vscale);
 }
 
@@ -259,11 +262,7 @@ smpc_hist_accum_float8(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(s);
 	v = PG_GETARG_FLOAT8(1);
 	if (isnan(v))
-	{
-		if (s->input_error == SMPC_INPUT_OK)
-			s->input_error = SMPC_INPUT_NAN;
-		PG_RETURN_POINTER(s);
-	}
+		return smpc_hist_failed(s, SMPC_INPUT_NAN);
 	s->counts[smpc_bucket_of_double(&s->edges, v)]++;
 	s->rows++;
 	PG_RETURN_POINTER(s);
