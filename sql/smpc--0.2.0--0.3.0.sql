@@ -47,3 +47,9 @@ ALTER TABLE smpc.audit_log ADD CONSTRAINT audit_log_outcome_check
 COMMENT ON COLUMN smpc.audit_log.outcome IS
     'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else), interrupted (the server stopped or crashed while the job ran; stored at its restart); charged and refunded (privacy budget), opened (the job id was spent: this party sent a value that opens the result)';
 COMMENT ON COLUMN smpc.audit_log.covers IS 'the input parties the released result includes (failed with SM009: what the partners that released without this attempt said their result includes)';
+-- Job ids looked up whatever the federation -----------------------------------
+--
+-- Every job start looks up its id in smpc.jobs across federations (a stored
+-- result, or the id used in another federation). Without an index on job_id
+-- alone that read every job ever recorded.
+CREATE INDEX jobs_job_id ON smpc.jobs (job_id);

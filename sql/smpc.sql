@@ -85,6 +85,10 @@ COMMENT ON COLUMN smpc.jobs.verified IS
     'true when the released result was checked against a compute party that changed a value; false when the job could not check it (additive peer-to-peer); NULL for contributed jobs';
 COMMENT ON COLUMN smpc.jobs.input IS
     'what this party''s input read (its base columns, the bounds it was clipped to): the stored result is returned only to a job with the same descriptor and input; NULL for jobs recorded before 0.3.0';
+-- Every job start looks up its id here whatever the federation (a stored
+-- result, or the id used in another federation): without this index that
+-- lookup reads every job ever recorded, so each job cost more than the last.
+CREATE INDEX jobs_job_id ON smpc.jobs (job_id);
 -- A grouped job's result is a long text (2 million values for a million
 -- keys): lz4 stores it several times faster than the default pglz, where the
 -- server has it.

@@ -130,6 +130,24 @@ SELECT count(*) FROM smpc.audit_log WHERE federation = 'aud';
 DELETE FROM smpc.audit_log WHERE federation = 'aud';
 SELECT count(*) FROM smpc.audit_log WHERE federation = 'aud';
 
+-- Every job start looks up its id in smpc.jobs whatever the federation. It
+-- reads by index: a scan of every job ever recorded made each job here
+-- slower than the one before.
+INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result, started_by, input)
+SELECT 'aud', 'aud-filler-' || g, 'count(any)', 'released', '1', 'regress_aud_alice', 'reading x'
+FROM generate_series(1, 5000) g;
+ANALYZE smpc.jobs;
+BEGIN;
+SET LOCAL ROLE regress_aud_alice;
+SELECT smpc_count(x, 'aud-4') FROM aud_t;
+RESET ROLE;
+SELECT seq_scan AS jobs_scanned_whole FROM pg_stat_xact_all_tables
+WHERE relid = 'smpc.jobs'::regclass;
+ROLLBACK;
+SELECT pg_temp.wait_audit(1) AS recorded;
+DELETE FROM smpc.audit_log WHERE federation = 'aud';
+DELETE FROM smpc.jobs WHERE job_id LIKE 'aud-filler-%';
+
 -- Dropping a federation keeps its audit records.
 SELECT smpc_sum(x, 'aud-6') FROM aud_t;
 SELECT pg_temp.wait_audit(1) AS recorded;
