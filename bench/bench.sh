@@ -2,24 +2,33 @@
 # make bench: smpc against native PostgreSQL and an insecure federated
 # baseline (dblink), measured side by side in one run on this machine.
 #
-# Starts ten PostgreSQL servers on loopback (TLS, as in production), one per
-# party p1..p10, registers federations of 3, 5 and 10 of them, and measures:
+# Starts 25 PostgreSQL servers on loopback (TLS, as in production), one per
+# party p1..p25, registers federations of 3, 5, 10 and 25 of them, and
+# measures:
 #   1. the local phase: smpc_sum against sum() over SMPC_BENCH_ROWS bigint
 #      rows at p1 (with 0 and 2 parallel workers);
-#   2. job latency for 3, 5 and 10 parties on a one-row table, from the
+#   2. job latency for 3, 5, 10 and 25 parties on a one-row table, from the
 #      moment the last party was sent the job until every party has its
-#      result, over SMPC_BENCH_JOBS jobs, with warm and cold sessions;
+#      result, with warm and cold sessions;
 #   3. the same joint sum pulled insecurely with dblink from p1 (plain sum()
 #      at every partner), warm (connections kept) and cold (new ones);
 #   4. grouped sums over 1 to 1,000,000 groups at 3 parties (one row per
 #      key and party), beside a plain GROUP BY of the same rows at each
 #      party and the joint grouped sum pulled insecurely with dblink;
 #   5. the peak memory of p1's backend for 1/10 of the rows and all of them.
+# Every comparison is interleaved: the secure and the insecure figure are
+# measured in alternating batches on the same servers, SMPC_BENCH_REPS times
+# (the order swapped each time), and each ratio is the median of the
+# batches' ratios, printed with their range. Timings of the batches are
+# pooled for the medians and 95th percentiles.
 # Prints the table and writes $SMPC_BENCH_DIR/report.md, results.txt and a
 # gnuplot PNG (latency.png). BENCHMARKS.md is made from such a run.
 #
 #   SMPC_BENCH_DIR   where servers and results go (default /tmp/smpc-bench)
-#   SMPC_BENCH_JOBS  jobs per latency measurement (default 200)
+#   SMPC_BENCH_JOBS  warm jobs per latency figure, over all batches (default
+#                    200; a quarter of it cold; at 25 parties a tenth warm
+#                    and a twentieth cold)
+#   SMPC_BENCH_REPS  interleaved batches per figure (default 3)
 #   SMPC_BENCH_ROWS  rows of the local-phase table (default 10000000)
 #   SMPC_BENCH_FSYNC on: the servers flush WAL to disk (fsync and
 #                    synchronous_commit on), so the jobs pay for the records
@@ -29,16 +38,18 @@ set -euo pipefail
 
 BENCH_DIR=${SMPC_BENCH_DIR:-/tmp/smpc-bench}
 JOBS=${SMPC_BENCH_JOBS:-200}
+REPS=${SMPC_BENCH_REPS:-3}
 ROWS=${SMPC_BENCH_ROWS:-10000000}
 FSYNC=${SMPC_BENCH_FSYNC:-off}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-NPARTIES=10
-COUNTS=(3 5 10)
+NPARTIES=25
+COUNTS=(3 5 10 25)
 GROUP_COUNTS=(1 1000 32768 100000 1000000)
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { echo "bench.sh: error: $*" >&2; exit 1; }
 [[ $FSYNC == on || $FSYNC == off ]] || die "SMPC_BENCH_FSYNC must be on or off"
+[[ $REPS =~ ^[1-9][0-9]*$ && $JOBS =~ ^[1-9][0-9]*$ ]] || die "SMPC_BENCH_REPS and SMPC_BENCH_JOBS must be positive integers"
 [[ $BENCH_DIR == /* && $BENCH_DIR != / ]] || die "SMPC_BENCH_DIR must be an absolute path"
 
 # As root: the plotting tool, the client, then hand over to user postgres.
@@ -57,7 +68,7 @@ if [[ $(id -u) -eq 0 ]]; then
 	install -m 0755 "$here/bench.sh" "$here/../scripts/make-certs.sh" "$here/../scripts/free-port.pl" "$BENCH_DIR/bin/"
 	chown -R postgres: "$BENCH_DIR"
 	chmod 0700 "$BENCH_DIR"
-	exec runuser -u postgres -- env SMPC_BENCH_DIR="$BENCH_DIR" SMPC_BENCH_JOBS="$JOBS" \
+	exec runuser -u postgres -- env SMPC_BENCH_DIR="$BENCH_DIR" SMPC_BENCH_JOBS="$JOBS" SMPC_BENCH_REPS="$REPS" \
 		SMPC_BENCH_ROWS="$ROWS" SMPC_BENCH_KEEP="${SMPC_BENCH_KEEP:-0}" PG_CONFIG="$PG_CONFIG" \
 		SMPC_BENCH_FSYNC="$FSYNC" \
 		bash "$BENCH_DIR/bin/bench.sh"
@@ -115,7 +126,7 @@ for p in "${PARTIES[@]}"; do
 		smpc.timeout = '60s'
 		smpc.max_messages = $([[ $p == p[123] ]] && echo 4200 || echo 512)
 		max_connections = 60
-		shared_buffers = $([[ $p == p1 ]] && echo 512MB || echo 32MB)
+		shared_buffers = $(case ${p#p} in 1) echo 512MB ;; [2-9] | 10) echo 32MB ;; *) echo 16MB ;; esac)
 		max_parallel_workers_per_gather = 0
 		fsync = $FSYNC
 		synchronous_commit = $FSYNC
@@ -129,7 +140,7 @@ for p in "${PARTIES[@]}"; do
 		{ tail -n 20 "$BENCH_DIR/$p/server.log" >&2; die "server $p did not start"; }
 done
 
-say "setting up parties, federations of 3, 5 and 10, and the data"
+say "setting up parties, federations of ${COUNTS[*]}, and the data"
 PW=$(openssl rand -hex 16)
 for p in "${PARTIES[@]}"; do
 	"$PGBIN/psql" -X -q -h "$SOCK" -p "${PORT[$p]}" -d postgres -c "CREATE DATABASE org_$p" >/dev/null
@@ -172,52 +183,97 @@ for p in "${PARTIES[@]}"; do psql_at "$p" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/
 
 conns() { local n=$1 i; for i in $(seq 1 "$n"); do printf -- '--conn\n%s\n' "$(local_conn "p$i")"; done; }
 median_of() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# The q-quantile of the numbers in a file (as bench_client computes it).
+quantile_of() { sort -n "$1" | awk -v q="$2" '{ a[NR] = $1 } END { k = int(q * (NR - 1) + 0.5) + 1; print a[k] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+# "median min max" of the numbers given.
+spread() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
+# Runs "$@" (two commands, each one word naming a function) in the order of
+# the batch: as given in odd batches, swapped in even ones.
+in_turn() {
+	local rep=$1 first=$2 second=$3
+	if ((rep % 2)); then "$first"; "$second"; else "$second"; "$first"; fi
+}
+TIMES=$BENCH_DIR/times
+mkdir -p "$TIMES"
 
 # ---- 1. local phase -----------------------------------------------------------
-say "1. local phase over $ROWS bigint rows at p1"
+say "1. local phase over $ROWS bigint rows at p1 ($REPS interleaved batches)"
+mapfile -t c3 < <(conns 3)
 for workers in 0 2; do
 	setup="SET max_parallel_workers_per_gather = $workers; SET smpc.federation = 'fed3'"
-	native=$("$CLIENT" once --repeat 5 --conn "$(local_conn p1)" --setup "$setup" \
-		--sql "SELECT sum(x) FROM big" | cut -d' ' -f1)
-	mapfile -t c < <(conns 3)
-	smpc=$("$CLIENT" jobs --mode warm --jobs 5 --prefix "local$workers" --setup "$setup" "${c[@]}" \
-		--sql "SELECT smpc_sum(x, '%s') FROM big" | cut -d' ' -f1)
-	ratio=$(awk -v a="$smpc" -v b="$native" 'BEGIN { printf "%.3f", a / b }')
-	record "local workers=$workers native_ms=$native smpc_ms=$smpc ratio=$ratio"
+	natives=() smpcs=() ratios=()
+	for rep in $(seq 1 "$REPS"); do
+		native_batch() { native=$("$CLIENT" once --repeat 3 --conn "$(local_conn p1)" --setup "$setup" \
+			--sql "SELECT sum(x) FROM big" | cut -d' ' -f1); }
+		smpc_batch() { smpc=$("$CLIENT" jobs --mode warm --jobs 3 --prefix "local$workers-$rep" --setup "$setup" \
+			"${c3[@]}" --sql "SELECT smpc_sum(x, '%s') FROM big" | cut -d' ' -f1); }
+		in_turn "$rep" native_batch smpc_batch
+		natives+=("$native") smpcs+=("$smpc") ratios+=("$(ratio "$smpc" "$native")")
+	done
+	read -r rm rlo rhi < <(spread "${ratios[@]}")
+	record "local workers=$workers native_ms=$(spread "${natives[@]}" | cut -d' ' -f1) smpc_ms=$(spread "${smpcs[@]}" | cut -d' ' -f1) ratio=$rm ratio_min=$rlo ratio_max=$rhi"
 done
 
 # ---- 2. and 3. latency ---------------------------------------------------------
-say "2./3. latency: $JOBS jobs per measurement, one-row tables"
+# Jobs per batch: JOBS warm and a quarter as many cold (each opens new TLS
+# connections), over REPS batches; 25 parties run a tenth as many warm jobs
+# (each takes ~900 partner calls) and a twentieth cold (~300 connections
+# each). At least 3 per batch.
+say "2./3. latency, secure and insecure interleaved, one-row tables"
+remote() { echo "host=127.0.0.1 port=${PORT[$1]} dbname=org_$1 user=bench_reader password=$PW sslmode=verify-full sslrootcert=$CERTS/ca.crt"; }
 for n in "${COUNTS[@]}"; do
 	mapfile -t c < <(conns "$n")
-	for mode in warm cold; do
-		read -r med p95 lo hi < <("$CLIENT" jobs --mode "$mode" --jobs "$JOBS" --prefix "lat$n$mode" \
-			--setup "SET smpc.federation = 'fed$n'" "${c[@]}" --sql "SELECT smpc_sum(x, '%s') FROM one")
-		record "secure parties=$n mode=$mode median_ms=$med p95_ms=$p95 min_ms=$lo max_ms=$hi"
-	done
 	# Insecure: p1 pulls every partner's plain sum() with dblink (TLS, password).
-	remote() { echo "host=127.0.0.1 port=${PORT[$1]} dbname=org_$1 user=bench_reader password=$PW sslmode=verify-full sslrootcert=$CERTS/ca.crt"; }
 	warm_setup="" warm_sql="SELECT (SELECT sum(x) FROM one)" cold_sql="SELECT (SELECT sum(x) FROM one)"
 	for i in $(seq 2 "$n"); do
 		warm_setup+="SELECT dblink_connect('p$i', '$(remote "p$i")');"
 		warm_sql+=" + (SELECT s FROM dblink('p$i', 'SELECT sum(x) FROM one') AS t(s numeric))"
 		cold_sql+=" + (SELECT s FROM dblink('$(remote "p$i")', 'SELECT sum(x) FROM one') AS t(s numeric))"
 	done
-	read -r med p95 lo hi < <("$CLIENT" jobs --mode warm --jobs "$JOBS" --conn "$(local_conn p1)" \
-		--setup "$warm_setup" --sql "$warm_sql")
-	record "insecure parties=$n mode=warm median_ms=$med p95_ms=$p95 min_ms=$lo max_ms=$hi"
-	read -r med p95 lo hi < <("$CLIENT" jobs --mode warm --jobs "$JOBS" --conn "$(local_conn p1)" \
-		--sql "$cold_sql")
-	record "insecure parties=$n mode=cold median_ms=$med p95_ms=$p95 min_ms=$lo max_ms=$hi"
+	for mode in warm cold; do
+		if ((n >= 25)); then
+			total=$([[ $mode == warm ]] && echo $((JOBS / 10)) || echo $((JOBS / 20)))
+		else
+			total=$([[ $mode == warm ]] && echo "$JOBS" || echo $((JOBS / 4)))
+		fi
+		per=$(((total + REPS - 1) / REPS))
+		((per >= 3)) || per=3
+		warmup=$([[ $mode == warm ]] && echo 1 || echo 0)
+		st=$TIMES/secure-$n-$mode is=$TIMES/insecure-$n-$mode
+		: >"$st"
+		: >"$is"
+		ratios=()
+		for rep in $(seq 1 "$REPS"); do
+			secure_batch() { read -r sm _ < <("$CLIENT" jobs --mode "$mode" --jobs "$per" --warmup "$warmup" \
+				--prefix "lat$n$mode$rep" --times "$st" --setup "SET smpc.federation = 'fed$n'" "${c[@]}" \
+				--sql "SELECT smpc_sum(x, '%s') FROM one"); }
+			if [[ $mode == warm ]]; then
+				insecure_batch() { read -r im _ < <("$CLIENT" jobs --mode warm --jobs "$per" --warmup 1 \
+					--times "$is" --conn "$(local_conn p1)" --setup "$warm_setup" --sql "$warm_sql"); }
+			else
+				insecure_batch() { read -r im _ < <("$CLIENT" jobs --mode warm --jobs "$per" \
+					--times "$is" --conn "$(local_conn p1)" --sql "$cold_sql"); }
+			fi
+			in_turn "$rep" secure_batch insecure_batch
+			ratios+=("$(ratio "$sm" "$im")")
+		done
+		read -r rm rlo rhi < <(spread "${ratios[@]}")
+		for side in secure insecure; do
+			f=$TIMES/$side-$n-$mode
+			record "$side parties=$n mode=$mode jobs=$(wc -l <"$f") median_ms=$(quantile_of "$f" 0.5) p95_ms=$(quantile_of "$f" 0.95) min_ms=$(quantile_of "$f" 0) max_ms=$(quantile_of "$f" 1)"
+		done
+		record "ratio parties=$n mode=$mode batches=$REPS ratio=$rm ratio_min=$rlo ratio_max=$rhi"
+	done
 done
 
 # ---- 4. grouped -----------------------------------------------------------------
-# Beside each smpc_sum_by job: the same rows grouped natively at the three
+# Beside each smpc_sum_by batch: the same rows grouped natively at the three
 # parties at once (each its own GROUP BY, what the local phase costs at
 # best), and the joint grouped sum computed insecurely at p1 from its own
-# GROUP BY and the partners' pulled with dblink (connections open).
+# GROUP BY and the partners' pulled with dblink (connections open); the
+# three in turn, REPS times.
 say "4. grouped sums at 3 parties"
-mapfile -t c < <(conns 3)
 grouped_dblink() {
 	local k=$1 i sql="SELECT key, sum(v) AS s FROM g$k GROUP BY key"
 	for i in 2 3; do
@@ -226,17 +282,31 @@ grouped_dblink() {
 	echo "SELECT count(*) FROM (SELECT key, sum(s) FROM ($sql) u GROUP BY key) x"
 }
 for k in "${GROUP_COUNTS[@]}"; do
-	native=$("$CLIENT" jobs --mode warm --jobs 5 "${c[@]}" \
-		--sql "SELECT count(*) FROM (SELECT key, sum(v) FROM g$k GROUP BY key) x" | cut -d' ' -f1)
-	insecure=$("$CLIENT" jobs --mode warm --jobs 5 --conn "$(local_conn p1)" \
-		--setup "SELECT dblink_connect('p2', '$(remote p2)'); SELECT dblink_connect('p3', '$(remote p3)')" \
-		--sql "$(grouped_dblink "$k")" | cut -d' ' -f1)
-	if r=$("$CLIENT" jobs --mode warm --jobs 5 --prefix "grp$k" --setup "SET smpc.federation = 'fed3'" "${c[@]}" \
-		--sql "SELECT count(*) FROM unnest((SELECT smpc_sum_by(key, v, (SELECT keys FROM g${k}_keys), '%s') FROM g$k))" 2>"$BENCH_DIR/grp$k.err"); then
-		record "grouped groups=$k median_ms=$(echo "$r" | cut -d' ' -f1) native_group_by_ms=$native insecure_dblink_ms=$insecure"
-	else
-		record "grouped groups=$k refused: $(head -c 200 "$BENCH_DIR/grp$k.err" | tr '\n' ' ') native_group_by_ms=$native insecure_dblink_ms=$insecure"
+	nat=() ins=() sec=() r_ins=() r_nat=() refused=""
+	for rep in $(seq 1 "$REPS"); do
+		native_batch() { native=$("$CLIENT" jobs --mode warm --jobs 3 "${c3[@]}" \
+			--sql "SELECT count(*) FROM (SELECT key, sum(v) FROM g$k GROUP BY key) x" | cut -d' ' -f1); }
+		insecure_batch() { insecure=$("$CLIENT" jobs --mode warm --jobs 3 --conn "$(local_conn p1)" \
+			--setup "SELECT dblink_connect('p2', '$(remote p2)'); SELECT dblink_connect('p3', '$(remote p3)')" \
+			--sql "$(grouped_dblink "$k")" | cut -d' ' -f1); }
+		secure_batch() {
+			secure=$("$CLIENT" jobs --mode warm --jobs 3 --prefix "grp$k-$rep" --setup "SET smpc.federation = 'fed3'" "${c3[@]}" \
+				--sql "SELECT count(*) FROM unnest((SELECT smpc_sum_by(key, v, (SELECT keys FROM g${k}_keys), '%s') FROM g$k))" \
+				2>"$BENCH_DIR/grp$k.err" | cut -d' ' -f1) || refused=$(head -c 200 "$BENCH_DIR/grp$k.err" | tr '\n' ' ')
+		}
+		in_turn "$rep" secure_batch insecure_batch
+		native_batch
+		nat+=("$native") ins+=("$insecure")
+		[[ -n $refused ]] && break
+		sec+=("$secure") r_ins+=("$(ratio "$secure" "$insecure")") r_nat+=("$(ratio "$secure" "$native")")
+	done
+	if [[ -n $refused ]]; then
+		record "grouped groups=$k refused: $refused native_group_by_ms=${nat[0]} insecure_dblink_ms=${ins[0]}"
+		continue
 	fi
+	read -r ri rilo rihi < <(spread "${r_ins[@]}")
+	read -r rn rnlo rnhi < <(spread "${r_nat[@]}")
+	record "grouped groups=$k median_ms=$(spread "${sec[@]}" | cut -d' ' -f1) native_group_by_ms=$(spread "${nat[@]}" | cut -d' ' -f1) insecure_dblink_ms=$(spread "${ins[@]}" | cut -d' ' -f1) vs_dblink=$ri vs_dblink_min=$rilo vs_dblink_max=$rihi vs_group_by=$rn vs_group_by_min=$rnlo vs_group_by_max=$rnhi"
 done
 
 # ---- 5. memory --------------------------------------------------------------------
@@ -255,9 +325,13 @@ for t in big_tenth big; do
 done
 
 # ---- report -------------------------------------------------------------------
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p"; }
 val() { grep -E "^$1" "$OUT" | head -n 1 | field "$2"; }
 verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && b != "" && a + 0 <= b + 0) ? "met" : "missed" }'; }
+# "r (lo–hi)": a recorded ratio, the median over the batches, and its range.
+ratio_text() { echo "$(val "$1" "$2")x ($(val "$1" "${2}_min")–$(val "$1" "${2}_max"))"; }
+# "| ≤ tx | verdict" for a target t, or "| — | —" without one.
+target_cells() { if [[ -n $2 ]]; then echo "≤ ${2}x | $(verdict "$1" "$2")"; else echo "— | —"; fi; }
 for n in "${COUNTS[@]}"; do
 	printf '%s %s %s %s %s\n' "$n" "$(val "secure parties=$n mode=warm" median_ms)" \
 		"$(val "secure parties=$n mode=cold" median_ms)" "$(val "insecure parties=$n mode=warm" median_ms)" \
@@ -267,21 +341,20 @@ for k in "${GROUP_COUNTS[@]}"; do
 	ms=$(val "grouped groups=$k " median_ms)
 	[[ -n $ms ]] && echo "$k $ms $(val "grouped groups=$k " native_group_by_ms) $(val "grouped groups=$k " insecure_dblink_ms)"
 done >"$BENCH_DIR/grouped.dat"
-gnuplot <<-EOF
+gnuplot <<-PLOT
 	set terminal pngcairo size 1100,450 noenhanced font ",10"
 	set output '$BENCH_DIR/latency.png'
 	set multiplot layout 1,2 title "smpc on $(nproc) cores, PostgreSQL 15, loopback TLS (make bench)"
-	set logscale y
+	set logscale xy
 	set xlabel 'parties'
 	set ylabel 'median job latency (ms)'
-	set xtics (3, 5, 10)
+	set xtics ($(IFS=,; echo "${COUNTS[*]}"))
 	set key top left
 	set grid
 	plot '$BENCH_DIR/latency.dat' using 1:2 with linespoints title 'smpc, warm', \
 	     '' using 1:3 with linespoints title 'smpc, cold', \
 	     '' using 1:4 with linespoints title 'dblink sum(), warm', \
 	     '' using 1:5 with linespoints title 'dblink sum(), cold'
-	set logscale xy
 	set xlabel 'groups (3 parties)'
 	set xtics auto
 	set ylabel 'median grouped sum latency (ms)'
@@ -289,28 +362,47 @@ gnuplot <<-EOF
 	     '' using 1:3 with linespoints title 'GROUP BY at each party (no exchange)', \
 	     '' using 1:4 with linespoints title 'dblink GROUP BY, warm'
 	unset multiplot
-EOF
-lw0=$(val "local workers=0" ratio) lw2=$(val "local workers=2" ratio)
-w3=$(val "secure parties=3 mode=warm" median_ms) i3=$(val "insecure parties=3 mode=warm" median_ms)
-w10=$(val "secure parties=10 mode=warm" median_ms)
-g1m=$(val "grouped groups=1000000 " median_ms)
+PLOT
+# How latency grows from the smallest federation to the largest: smpc's
+# factor against dblink's, warm and cold.
+lo=${COUNTS[0]} hi=${COUNTS[-1]}
+growth() { ratio "$(val "$1 parties=$hi mode=$2" median_ms)" "$(val "$1 parties=$lo mode=$2" median_ms)"; }
 {
-	echo "| measurement | figure | target | verdict |"
+	echo "| measurement | figure: median over $REPS interleaved batches (range) | target | verdict |"
 	echo "| --- | --- | --- | --- |"
-	echo "| local phase, smpc_sum / sum(), $ROWS rows, 0 workers | ${lw0}x | ≤ 1.05x | $(verdict "$lw0" 1.05) |"
-	echo "| local phase, smpc_sum / sum(), 2 workers | ${lw2}x | ≤ 1.05x | $(verdict "$lw2" 1.05) |"
-	echo "| 3 parties, warm, median | $w3 ms | ≤ 1 ms | $(verdict "$w3" 1) |"
-	echo "| 3 parties, warm, vs dblink warm ($i3 ms) | $(awk -v a="$w3" -v b="$i3" 'BEGIN { printf "%.1f", a / b }')x | ≤ 5x | $(verdict "$(awk -v a="$w3" -v b="$i3" 'BEGIN { print a / b }')" 5) |"
-	echo "| 10 parties, warm, median | $w10 ms | ≤ 3 ms | $(verdict "$w10" 3) |"
+	for w in 0 2; do
+		l="local workers=$w"
+		echo "| local phase, smpc_sum / sum(), $ROWS rows, $w workers ($(val "$l" smpc_ms) / $(val "$l" native_ms) ms) | $(ratio_text "$l" ratio) | $(target_cells "$(val "$l" ratio)" 1.05) |"
+	done
 	for n in "${COUNTS[@]}"; do
-		c=$(val "secure parties=$n mode=cold" median_ms) ic=$(val "insecure parties=$n mode=cold" median_ms)
-		r=$(awk -v a="$c" -v b="$ic" 'BEGIN { printf "%.1f", a / b }')
-		echo "| $n parties, cold, vs dblink cold ($ic ms) | $c ms, ${r}x | ≤ 1.5x | $(verdict "$r" 1.5) |"
+		t=$(case $n in 3) echo 2 ;; 10) echo 3 ;; esac)
+		echo "| $n parties, warm, smpc / dblink ($(val "secure parties=$n mode=warm" median_ms) / $(val "insecure parties=$n mode=warm" median_ms) ms) | $(ratio_text "ratio parties=$n mode=warm" ratio) | $(target_cells "$(val "ratio parties=$n mode=warm" ratio)" "$t") |"
 	done
-	for k in 1000 100000; do
-		echo "| $k groups, 3 parties (GROUP BY at each party: $(val "grouped groups=$k " native_group_by_ms) ms; dblink: $(val "grouped groups=$k " insecure_dblink_ms) ms) | $(val "grouped groups=$k " median_ms) ms | — | — |"
+	for n in "${COUNTS[@]}"; do
+		m=$(val "secure parties=$n mode=warm" median_ms) q=$(val "secure parties=$n mode=warm" p95_ms)
+		echo "| $n parties, warm, smpc p95 / median ($q / $m ms, $(val "secure parties=$n mode=warm" jobs) jobs) | $(ratio "$q" "$m")x | $(target_cells "$(ratio "$q" "$m")" 2) |"
 	done
-	echo "| 1,000,000 groups, 3 parties (GROUP BY at each party: $(val "grouped groups=1000000 " native_group_by_ms) ms; dblink: $(val "grouped groups=1000000 " insecure_dblink_ms) ms) | $(if [[ -n $g1m ]]; then echo "$g1m ms"; else echo "not run: $(grep -E '^grouped groups=1000000 ' "$OUT" | sed 's/.*ERROR: *//' | cut -c1-90)"; fi) | < 1 s | $(verdict "$g1m" 1000) |"
+	for n in "${COUNTS[@]}"; do
+		t=""
+		((n > 10)) || t=1.2
+		echo "| $n parties, cold, smpc / dblink ($(val "secure parties=$n mode=cold" median_ms) / $(val "insecure parties=$n mode=cold" median_ms) ms) | $(ratio_text "ratio parties=$n mode=cold" ratio) | $(target_cells "$(val "ratio parties=$n mode=cold" ratio)" "$t") |"
+	done
+	for mode in warm cold; do
+		gs=$(growth secure $mode) gi=$(growth insecure $mode)
+		echo "| $lo → $hi parties, $mode: smpc's median grows ${gs}x, dblink's ${gi}x; smpc's growth / dblink's | $(ratio "$gs" "$gi")x | $(target_cells "$(ratio "$gs" "$gi")" 1) |"
+	done
+	for k in "${GROUP_COUNTS[@]}"; do
+		g="grouped groups=$k "
+		if [[ -z $(val "$g" median_ms) ]]; then
+			echo "| $k groups, 3 parties | not run: $(grep -E "^$g" "$OUT" | sed 's/.*ERROR: *//' | cut -c1-90) | | missed |"
+			continue
+		fi
+		tg="" tn=""
+		((k < 100000)) || tg=0.5
+		((k < 1000000)) || tn=2
+		echo "| $k groups, 3 parties, smpc / dblink ($(val "$g" median_ms) / $(val "$g" insecure_dblink_ms) ms) | $(ratio_text "$g" vs_dblink) | $(target_cells "$(val "$g" vs_dblink)" "$tg") |"
+		echo "| $k groups, 3 parties, smpc / GROUP BY at each party ($(val "$g" native_group_by_ms) ms) | $(ratio_text "$g" vs_group_by) | $(target_cells "$(val "$g" vs_group_by)" "$tn") |"
+	done
 	# What smpc adds to the backend's private memory beyond what sum() over
 	# the same rows takes (PostgreSQL's own scan memory grows with the table).
 	extra() { grep "^memory table=$1 " "$OUT" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } print v["smpc_anon_kb"] - v["native_anon_kb"] }'; }

@@ -8,7 +8,10 @@
 //       the job until every server has answered. warm: one session per
 //       server for all jobs; cold: new sessions for every job (connecting is
 //       not timed, but whatever the servers connect to during the job is).
-//       Prints "median_ms p95_ms min_ms max_ms".
+//       Prints "median_ms p95_ms min_ms max_ms". --warmup N runs N untimed
+//       jobs first (warm mode: the sessions' partner connections are then
+//       open); --times FILE appends each timed job's ms to FILE, one a line,
+//       so that batches interleaved with other measurements can be pooled.
 //   bench_client once  --sql SQL --conn C [--repeat N] [--setup SQL]
 //       runs SQL N times in one session (after the setup SQL) and prints the
 //       median wall time in ms, then the session backend's peak resident
@@ -127,8 +130,10 @@ struct Options {
   std::string setup;
   std::string prefix = "job";
   std::vector<std::string> conns;
+  std::string times;
   int jobs = 50;
   int repeat = 1;
+  int warmup = 0;
 };
 
 Options parse(int argc, char** argv) {
@@ -146,10 +151,12 @@ Options parse(int argc, char** argv) {
     else if (a == "--conn") o.conns.push_back(v);
     else if (a == "--jobs") o.jobs = std::atoi(v.c_str());
     else if (a == "--repeat") o.repeat = std::atoi(v.c_str());
+    else if (a == "--warmup") o.warmup = std::atoi(v.c_str());
+    else if (a == "--times") o.times = v;
     else die("unknown option " + a);
   }
   if (o.conns.empty() || o.sql.empty()) die("--conn and --sql are required");
-  if (o.jobs < 1 || o.repeat < 1) die("--jobs and --repeat must be positive");
+  if (o.jobs < 1 || o.repeat < 1 || o.warmup < 0) die("--jobs and --repeat must be positive");
   if (o.mode != "warm" && o.mode != "cold") die("--mode is warm or cold");
   return o;
 }
@@ -172,12 +179,19 @@ int main(int argc, char** argv) {
       conns.clear();
     };
     if (o.mode == "warm") open_all();
-    for (int i = 0; i < o.jobs; ++i) {
+    for (int i = 0; i < o.warmup + o.jobs; ++i) {
       if (o.mode == "cold") open_all();
-      ms.push_back(run_everywhere(conns, with_job(o.sql, o.prefix + "-" + std::to_string(i))));
+      const double t = run_everywhere(conns, with_job(o.sql, o.prefix + "-" + std::to_string(i)));
+      if (i >= o.warmup) ms.push_back(t);
       if (o.mode == "cold") close_all();
     }
     close_all();
+    if (!o.times.empty()) {
+      std::FILE* f = std::fopen(o.times.c_str(), "a");
+      if (f == nullptr) die("cannot append to " + o.times);
+      for (double t : ms) std::fprintf(f, "%.3f\n", t);
+      std::fclose(f);
+    }
     std::printf("%.3f %.3f %.3f %.3f\n", percentile(ms, 0.5), percentile(ms, 0.95),
                 percentile(ms, 0.0), percentile(ms, 1.0));
     return 0;
