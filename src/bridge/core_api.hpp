@@ -246,6 +246,8 @@ enum SmpcFault {
   SMPC_FAULT_PAUSE_BEFORE_CONFIRM = 7,  // glue: pause just before its confirm goes out
   SMPC_FAULT_ABORT_AFTER_OPEN = 8,      // abort (fatally) as soon as the result is opened here
   SMPC_FAULT_EQUIVOCATE_KEY = 9,        // key round: the first partner gets another key part
+  SMPC_FAULT_PAUSE_AFTER_FILING =
+      10,  // glue, at the called party: a call pauses after filing a share
 };
 // Makes the job misbehave as `fault` (SmpcFault) says; the glue's own faults
 // and any other value leave it honest.

@@ -141,6 +141,29 @@ for my $p ($fed->names)
 cmp_ok($all_calls, '<=', 12 * $pair_jobs,
 	"pairs: one call per pair and round ($all_calls calls in $pair_jobs jobs)");
 
+# A share that reaches a party just before its job begins there: the call
+# files it and waits for the job's own share. The wait is set up before the
+# share is filed, so the job, which finds the share when it begins, finds
+# the call waiting too and hands its share over. (When the wait was set up
+# after the filing, a job that began in between sent its share itself, over
+# a connection of its own: in a warm 25-party federation about 20 new TLS
+# connections in every job.) a calls c; c's calls from a pause for a second
+# after filing a share (smpc.test_fault), and b and c begin 0.3 s after a.
+$fed->psql('c', "ALTER ROLE " . $fed->peer_role('a') . " SET smpc.test_fault = 'pause_after_filing'");
+%offset = map { $_ => -s $fed->node($_)->logfile } $fed->names;
+$res = $fed->run_all({
+	a => "SELECT smpc_sum(expenditure, 'ico-early') FROM expenses",
+	b => "SELECT smpc_sum(expenditure, 'ico-early') FROM expenses, pg_sleep(0.3)",
+	c => "SELECT smpc_sum(expenditure, 'ico-early') FROM expenses, pg_sleep(0.3)" });
+$fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], '45000') }, 'early share: joint sum');
+$fed->psql('c', "ALTER ROLE " . $fed->peer_role('a') . " RESET smpc.test_fault");
+my $c_log = PostgreSQL::Test::Utils::slurp_file($fed->node('c')->logfile, $offset{c});
+like($c_log, qr/execute smpc_deliver:/, 'early share: a called c');
+my $a_log = PostgreSQL::Test::Utils::slurp_file($fed->node('a')->logfile, $offset{a});
+my $user_c = $fed->peer_role('c');
+unlike($a_log, qr/connection authorized: user=$user_c /,
+	'early share: c handed its share back on the waiting call, opening no connection to a');
+
 # The servers log every statement (log_statement = all in these tests), but
 # partners' login roles have log_parameter_max_length = 0, so no delivered
 # message (they start with "SMPC", hex 534d5043) reaches a server log.

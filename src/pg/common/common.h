@@ -42,6 +42,10 @@ extern char *smpc_federation_name;
 extern bool	 smpc_allow_insecure_transport;
 extern int	 smpc_max_messages;
 extern int	 smpc_test_fault; /* test builds (SMPC_TEST_BUILD) only */
+#ifdef SMPC_TEST_BUILD
+/* settings.cpp: sleeps ms, however often the latch is set meanwhile (test faults' pauses). */
+extern void smpc_test_sleep(long ms);
+#endif
 #define SMPC_OUTSIDE_REJECT 0
 #define SMPC_OUTSIDE_DROP	1
 extern int	  smpc_outside_domain; /* grouped aggregates: keys outside the domain */

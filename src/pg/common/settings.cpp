@@ -5,7 +5,11 @@
 #include "pg/common/common.h"
 
 extern "C" {
+#include "miscadmin.h"
+#include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "storage/latch.h"
+#include "utils/timestamp.h"
 }
 
 int	   smpc_timeout_ms = 30000;
@@ -34,3 +38,26 @@ smpc_bgworker_init(BackgroundWorker *worker, const char *function, const char *t
 	strlcpy(worker->bgw_function_name, function, BGW_MAXLEN);
 	strlcpy(worker->bgw_type, type, BGW_MAXLEN);
 }
+
+#ifdef SMPC_TEST_BUILD
+/*
+ * Test builds: sleeps `ms` (a test fault's pause). Partners' deliveries set
+ * the latch meanwhile: the whole pause is waited out, and the latch is left
+ * reset, so whoever waits next looks at its own condition before sleeping.
+ * Interruptible.
+ */
+void
+smpc_test_sleep(long ms)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+	long		left;
+
+	while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+#endif

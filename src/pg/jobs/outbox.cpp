@@ -310,19 +310,7 @@ smpc_test_pause(SmpcJob *job)
 	if (!found)
 		return;
 	ereport(LOG, errmsg("smpc: test fault: pausing for %d ms", SMPC_TEST_PAUSE_MS));
-	{
-		/* Partners' deliveries set the latch: wait out the whole pause. */
-		TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SMPC_TEST_PAUSE_MS);
-		long		left;
-
-		while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
-		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left,
-							 PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
+	smpc_test_sleep(SMPC_TEST_PAUSE_MS);
 }
 #endif
 

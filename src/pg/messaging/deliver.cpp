@@ -208,10 +208,13 @@ smpc_check_sender(const SmpcFederationRow *fed, int sender, const char *login_ro
 
 /*
  * Checks and files a delivered message (see the top of this file). Returns
- * false for a request (handled at once, not filed).
+ * false for a request (handled at once, not filed). For smpc.exchange
+ * (pickup not NULL), the call's wait for the job's own message is set up
+ * just before the message is filed (smpc_handover_prepare): *pickup and
+ * *wait_ms are for smpc_handover_finish.
  */
 static bool
-smpc_receive(bytea *msg, SmpcMessageInfo *out)
+smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 {
 	const uint8		  *data = (const uint8 *) VARDATA_ANY(msg);
 	size_t			   len = VARSIZE_ANY_EXHDR(msg);
@@ -339,7 +342,19 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out)
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
 						   job_id, smpc_message_type_name(info.type), fed->self_name));
 	}
-	smpc_inbox_file(info.job_key, &info, data, len, sender, GetAuthenticatedUserId());
+	if (pickup != NULL)
+		*pickup = smpc_handover_prepare(info.job_key, info.sender, info.type, wait_ms);
+	PG_TRY();
+	{
+		smpc_inbox_file(info.job_key, &info, data, len, sender, GetAuthenticatedUserId());
+	}
+	PG_CATCH();
+	{
+		if (pickup != NULL)
+			smpc_handover_abandon(*pickup);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	*out = info;
 	return true;
 }
@@ -350,7 +365,7 @@ smpc_deliver(PG_FUNCTION_ARGS)
 	SmpcMessageInfo info;
 
 	/* This caller takes nothing back: the job here must send to it. */
-	if (smpc_receive(PG_GETARG_BYTEA_PP(0), &info))
+	if (smpc_receive(PG_GETARG_BYTEA_PP(0), &info, NULL, NULL))
 		smpc_handover_no_collect(info.job_key, info.sender, info.type);
 	PG_RETURN_VOID();
 }
@@ -365,10 +380,22 @@ smpc_exchange(PG_FUNCTION_ARGS)
 {
 	SmpcMessageInfo info;
 	bytea		   *reply;
+	int				pickup = -1;
+	int				wait_ms = 0;
 
-	if (!smpc_receive(PG_GETARG_BYTEA_PP(0), &info))
+	if (!smpc_receive(PG_GETARG_BYTEA_PP(0), &info, &pickup, &wait_ms))
 		PG_RETURN_NULL();
-	reply = smpc_handover_collect(info.job_key, info.sender, info.type);
+#ifdef SMPC_TEST_BUILD
+	/*
+	 * Test builds: pause_after_filing, set for a partner's login role, holds
+	 * its calls for a second between filing a share and collecting this
+	 * party's (test/t/001_three_parties.pl: a job that begins here meanwhile
+	 * finds the call waiting, and hands its share over).
+	 */
+	if (smpc_test_fault == SMPC_FAULT_PAUSE_AFTER_FILING && info.type == SMPC_MSG_SHARE)
+		smpc_test_sleep(1000);
+#endif
+	reply = smpc_handover_finish(pickup, wait_ms, info.job_key, info.sender, info.type);
 	if (reply == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_BYTEA_P(reply);
