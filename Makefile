@@ -166,8 +166,8 @@ demo: deps
 	$(MAKE) install
 	$(SCRIPT_PG_CONFIG) bash scripts/demo.sh
 
-# Benchmarks against native PostgreSQL and dblink (bench/bench.sh; about
-# 3 minutes on 2 cores). A release build: the test build's hooks stay out.
+# Benchmarks against native PostgreSQL and dblink, interleaved, at 3 to 25
+# parties (bench/bench.sh; about 12 minutes on 2 cores). A release build: the test build's hooks stay out.
 bench: deps
 	$(MAKE) all
 	$(MAKE) install
