@@ -393,7 +393,19 @@ smpc_exchange(PG_FUNCTION_ARGS)
 	 * finds the call waiting, and hands its share over).
 	 */
 	if (smpc_test_fault == SMPC_FAULT_PAUSE_AFTER_FILING && info.type == SMPC_MSG_SHARE)
-		smpc_test_sleep(1000);
+	{
+		/* A cancel during the pause must not leave the call's pickup waiting. */
+		PG_TRY();
+		{
+			smpc_test_sleep(1000);
+		}
+		PG_CATCH();
+		{
+			smpc_handover_abandon(pickup);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 #endif
 	reply = smpc_handover_finish(pickup, wait_ms, info.job_key, info.sender, info.type);
 	if (reply == NULL)
