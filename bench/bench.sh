@@ -188,8 +188,8 @@ quantile_of() { sort -n "$1" | awk -v q="$2" '{ a[NR] = $1 } END { k = int(q * (
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 # "median min max" of the numbers given.
 spread() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
-# Runs "$@" (two commands, each one word naming a function) in the order of
-# the batch: as given in odd batches, swapped in even ones.
+# in_turn REP FIRST SECOND: runs the two functions named, in the order of
+# batch REP: as given in odd batches, swapped in even ones.
 in_turn() {
 	local rep=$1 first=$2 second=$3
 	if ((rep % 2)); then "$first"; "$second"; else "$second"; "$first"; fi

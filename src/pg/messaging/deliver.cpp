@@ -347,6 +347,18 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 	PG_TRY();
 	{
 		smpc_inbox_file(info.job_key, &info, data, len, sender, GetAuthenticatedUserId());
+#ifdef SMPC_TEST_BUILD
+		/*
+		 * Test builds: pause_after_filing, set for a partner's login role,
+		 * holds its smpc.exchange calls for a second between filing a share
+		 * and collecting this party's (test/t/001_three_parties.pl: a job
+		 * that begins here meanwhile finds the call waiting, and hands its
+		 * share over). A cancel meanwhile releases the pickup, below.
+		 */
+		if (pickup != NULL && smpc_test_fault == SMPC_FAULT_PAUSE_AFTER_FILING &&
+			info.type == SMPC_MSG_SHARE)
+			smpc_test_sleep(1000);
+#endif
 	}
 	PG_CATCH();
 	{
@@ -385,28 +397,6 @@ smpc_exchange(PG_FUNCTION_ARGS)
 
 	if (!smpc_receive(PG_GETARG_BYTEA_PP(0), &info, &pickup, &wait_ms))
 		PG_RETURN_NULL();
-#ifdef SMPC_TEST_BUILD
-	/*
-	 * Test builds: pause_after_filing, set for a partner's login role, holds
-	 * its calls for a second between filing a share and collecting this
-	 * party's (test/t/001_three_parties.pl: a job that begins here meanwhile
-	 * finds the call waiting, and hands its share over).
-	 */
-	if (smpc_test_fault == SMPC_FAULT_PAUSE_AFTER_FILING && info.type == SMPC_MSG_SHARE)
-	{
-		/* A cancel during the pause must not leave the call's pickup waiting. */
-		PG_TRY();
-		{
-			smpc_test_sleep(1000);
-		}
-		PG_CATCH();
-		{
-			smpc_handover_abandon(pickup);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-	}
-#endif
 	reply = smpc_handover_finish(pickup, wait_ms, info.job_key, info.sender, info.type);
 	if (reply == NULL)
 		PG_RETURN_NULL();

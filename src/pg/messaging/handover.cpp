@@ -257,7 +257,7 @@ smpc_drop_posted(const uint8 *key)
  * a peer-to-peer job, party `self`. `ordered` (a job without dropout
  * tolerance): a party sends nothing to the partners that call it
  * (smpc_pair_caller); it leaves its messages here for their calls, which
- * wait for them (see smpc_handover_collect). Without a free entry it simply
+ * wait for them (see handover_collect.cpp). Without a free entry it simply
  * sends.
  */
 void

@@ -192,34 +192,19 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, byte
 
 /*
  * A delivery call from party `from` brought a message of `type` for job
- * `key`. Returns the job's own message of that type for `from` when the job
- * left it here, or waits for it (see smpc_handover_claim). NULL when there
- * is none.
- */
-bytea *
-smpc_handover_collect(const uint8 *key, int from, int type)
-{
-	bytea *reply;
-	int	   wait_ms;
-	int	   slot = smpc_handover_claim(key, from, type, true, &reply, &wait_ms);
-
-	if (slot < 0)
-		return reply;
-	return smpc_pickup_wait(slot, wait_ms);
-}
-
-/*
- * The same, in two steps around filing the call's message: the pickup is
- * made before the message is filed (smpc_handover_prepare), so a job that
- * begins here in between and finds the message filed finds the call
- * waiting too, and hands its message over. With the pickup made after the
- * filing, such a job took the call for one that had returned without its
- * message (smpc_handover_called_early) and sent the message itself, over a
- * connection its session had not needed before: in a 25-party federation
- * on two cores, about 20 new TLS connections in every warm job.
- * smpc_handover_finish then waits on the pickup, or, without one, takes
- * what the job posted. A filing that fails releases the pickup
- * (smpc_handover_abandon); the job, if it runs, then sends its message.
+ * `key`: it gets the job's own message of that type for `from` when the job
+ * left it here, or waits for it (see smpc_handover_claim), in two steps
+ * around filing the call's message. smpc_handover_prepare makes the pickup
+ * before the message is filed, so a job that begins here in between and
+ * finds the message filed finds the call waiting too, and hands its message
+ * over. (With the pickup made after the filing, such a job took the call
+ * for one that had returned without its message, smpc_handover_called_early,
+ * and sent the message itself, over a connection its session had not needed
+ * before: in a 25-party federation on two cores, about 20 new TLS
+ * connections in every warm job.) smpc_handover_finish then waits on the
+ * pickup, or, without one, takes what the job posted (NULL when there is
+ * none). A filing that fails releases the pickup (smpc_handover_abandon);
+ * the job, if it runs, then sends its message.
  */
 int
 smpc_handover_prepare(const uint8 *key, int from, int type, int *wait_ms)
@@ -232,8 +217,12 @@ smpc_handover_prepare(const uint8 *key, int from, int type, int *wait_ms)
 bytea *
 smpc_handover_finish(int slot, int wait_ms, const uint8 *key, int from, int type)
 {
+	bytea *posted = NULL;
+
 	if (slot < 0)
-		return smpc_handover_collect(key, from, type);
+		slot = smpc_handover_claim(key, from, type, true, &posted, &wait_ms);
+	if (slot < 0)
+		return posted;
 	return smpc_pickup_wait(slot, wait_ms);
 }
 

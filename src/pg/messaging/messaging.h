@@ -107,8 +107,7 @@ extern void smpc_handover_no_collect(const uint8 *key, int from, int type);
 extern void smpc_handover_reject(const uint8 *key, int from, const SmpcStatus *why);
 extern bool smpc_handover_rejected(const uint8 *key, int *from, SmpcStatus *why);
 extern bool smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_t len);
-extern bytea *smpc_handover_collect(const uint8 *key, int from, int type);
-extern int	  smpc_handover_prepare(const uint8 *key, int from, int type, int *wait_ms);
+extern int	smpc_handover_prepare(const uint8 *key, int from, int type, int *wait_ms);
 extern bytea *smpc_handover_finish(int slot, int wait_ms, const uint8 *key, int from, int type);
 extern void	  smpc_handover_abandon(int slot);
 #ifdef SMPC_TEST_BUILD
