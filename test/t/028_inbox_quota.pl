@@ -92,7 +92,33 @@ cmp_ok($accepted, '<=', 2, 'one run of a job that has not started: at most two s
 like($err, qr/SM003: party "a" already delivered 2 share messages of this run of job "early-1"/,
 	'copies of a share: refused with a clear error');
 
-# 3. Each partner may hold a quarter of b's inbox (smpc.max_messages 256):
+# 3. What a partner hands back on this party's own calls is the answer to
+# the job's call, not a delivery: it never goes through the inbox, so the
+# partner's quarter being full cannot fail the job here. a and b are parties
+# 0 and 1, so b makes the calls between them and a's messages to b all come
+# back on b's calls. Before, b filed them in its inbox under a's quota: with
+# the quarter full the job failed at b, and in the last round it failed at b
+# after b's own message had gone out, while the others released.
+($accepted, $refused, $err) = flood('a', "fill-a-%s", 'share', 70);
+cmp_ok($refused, '>', 0, "fill: a's quarter of b's inbox is full") or diag "accepted $accepted of 70";
+like($err, qr/53400: too many messages from this partner wait for jobs that have not started here/,
+	'fill: a is stopped at its quarter');
+# a begins first: a call of b that came before a's job began would make a
+# send its share on a call of its own, a delivery that the quota refuses.
+my $first = $fed->start_psql('a', "SELECT smpc_sum(x, 'a-quarter-full') FROM t");
+my $running = '0';
+for (1 .. 300)
+{
+	$running = $fed->psql('a', "SELECT count(*) FROM smpc.job_status WHERE job_id = 'a-quarter-full'");
+	last if $running eq '1';
+	Time::HiRes::sleep(0.05);
+}
+is($running, '1', "a's quarter full: a's job runs before the others begin");
+$res = $fed->run_all("SELECT smpc_sum(x, 'a-quarter-full') FROM t", parties => [qw(b c d e)]);
+$res->{a} = SmpcTest::finish_psql($first);
+$fed->expect_all_ok($res, $sum, "a's quarter of b's inbox full: a job with a runs everywhere");
+
+# 4. Each partner may hold a quarter of b's inbox (smpc.max_messages 256):
 # a, c, d and e each fill theirs with shares for jobs that never start, and
 # the inbox is full. A job then fails at b, and b's own error and audit row
 # say why, instead of blaming the partners whose shares b could not take.

@@ -226,6 +226,10 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 		}
 		else
 			msgs = smpc_inbox_take(key);
+		/* And what partners handed back on this party's calls (outbox.cpp). */
+		msgs = list_concat(msgs, x->replies);
+		list_free(x->replies);
+		x->replies = NIL;
 		foreach (lc, msgs)
 		{
 			bytea *m = (bytea *) lfirst(lc);
@@ -277,7 +281,7 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 		 * party was sending (once: a partner that keeps sending cannot hold
 		 * the job past its deadline).
 		 */
-		if (remaining <= 0 && !last_look && smpc_inbox_pending(key))
+		if (remaining <= 0 && !last_look && (x->replies != NIL || smpc_inbox_pending(key)))
 		{
 			last_look = true;
 			continue;
@@ -344,7 +348,7 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 				errhint("The job can be run again once every party runs it within smpc.timeout "
 						"of the others."));
 		}
-		if (msgs == NIL)
+		if (msgs == NIL && x->replies == NIL)
 		{
 			smpc_show_progress(job, fed, key, &shown);
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining,
@@ -392,6 +396,7 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 		smpc_raise_status(&st);
 	x->spent = false;
 	x->cxt = cxt;
+	x->replies = NIL;
 	if (smpc_test_fault != SMPC_FAULT_NONE)
 		smpc_job_set_fault(job, smpc_test_fault);
 
@@ -450,6 +455,8 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 		edata = CopyErrorData();
 		FlushErrorState();
 		LWLockReleaseAll();
+		smpc_free_messages(x->replies);
+		x->replies = NIL;
 		/* The next run of this job id here ignores the runs this one knew of. */
 		smpc_ended_runs_record(job, fed, x->key);
 		smpc_notify_abort(job, fed, x->key, edata,
@@ -460,5 +467,8 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	/* Replies that came with the last round and were not needed: they may hold shares. */
+	smpc_free_messages(x->replies);
+	x->replies = NIL;
 	smpc_job_free(job);
 }

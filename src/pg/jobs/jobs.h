@@ -192,6 +192,8 @@ typedef struct SmpcExchange
 	SmpcJobContext			*ctx;
 	bool					 spent; /* its spent job id is recorded (spent_ids.cpp) */
 	MemoryContext			 cxt;	/* outlives the loop's passes (exchange_loop.cpp) */
+	/* Partners' messages handed back on this party's calls, not yet read (in cxt). */
+	List *replies;
 } SmpcExchange;
 
 /*

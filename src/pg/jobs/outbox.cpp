@@ -43,20 +43,24 @@ smpc_format_elapsed(TimestampTz since)
  * (aborts to data owners this party never talks to) are skipped. With
  * SMPC_SEND_TOLERANT, an unreachable partner is marked in *unreachable
  * (bit per party) with its failure in failures[party], its SQLSTATE in
- * codes[party] and its DETAIL in details[party].
+ * codes[party] and its DETAIL in details[party]. x is the running
+ * exchange, or NULL when an abort goes out: then nothing is handed over
+ * and replies are not read. A partner's message handed back on a call goes
+ * to x->replies, which the exchange loop reads before the inbox.
  */
 static void
-smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
-				  TimestampTz deadline, SmpcSendMode mode, uint64 *unreachable, char **failures,
-				  int *codes, char **details)
+smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, SmpcExchange *x, TimestampTz deadline,
+				  SmpcSendMode mode, uint64 *unreachable, char **failures, int *codes,
+				  char **details)
 {
-	int		  n = smpc_job_outbox_size(job);
-	SmpcSend *sends;
-	int		 *dest;
-	int		 *types;
-	bool	 *sent;
-	bool	 *in_batch;
-	int		  nsent = 0;
+	const uint8 *key = x != NULL ? x->key : NULL;
+	int			 n = smpc_job_outbox_size(job);
+	SmpcSend	*sends;
+	int			*dest;
+	int			*types;
+	bool		*sent;
+	bool		*in_batch;
+	int			 nsent = 0;
 
 	if (n == 0)
 		return;
@@ -128,9 +132,15 @@ smpc_flush_outbox(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 				codes[dest[b]] = sends[b].failure_code;
 				details[dest[b]] = sends[b].failure_detail;
 			}
-			/* The partner's message of the round, handed back: into the inbox. */
-			if (sends[b].reply != NULL && key != NULL)
-				smpc_receive_reply(fed, key, dest[b], sends[b].reply, sends[b].reply_len);
+			/* The partner's message of the round, handed back: the job reads it next. */
+			if (sends[b].reply != NULL && x != NULL)
+			{
+				MemoryContext old = MemoryContextSwitchTo(x->cxt);
+
+				x->replies = lappend(x->replies, smpc_reply_check(fed, key, dest[b], sends[b].reply,
+																  sends[b].reply_len));
+				MemoryContextSwitchTo(old);
+			}
 			if (sends[b].reply != NULL)
 				explicit_bzero(sends[b].reply, sends[b].reply_len);
 			/* A share its server accepted: it may not leave this input out. */
@@ -445,9 +455,8 @@ smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone
 		bool		   sharing = smpc_job_round(job) <= 1;
 		StringInfoData lost;
 
-		smpc_flush_outbox(job, fed, x->key, deadline,
-						  tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT, &unreachable, failures,
-						  codes, details);
+		smpc_flush_outbox(job, fed, x, deadline, tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT,
+						  &unreachable, failures, codes, details);
 		initStringInfo(&lost);
 		for (int i = 0; i < fed->nparties; i++)
 		{

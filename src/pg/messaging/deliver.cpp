@@ -407,12 +407,17 @@ smpc_exchange(PG_FUNCTION_ARGS)
  * A message partner `from` handed back on our delivery call (the result of
  * smpc.exchange there): checked like a delivery, except that the sender is
  * the partner whose server we called (TLS verified its certificate, as for
- * every peer connection), and filed in our own inbox for job `key`.
+ * every peer connection). Returned as a bytea in the current memory context
+ * for the job that made the call (jobs/exchange_loop.cpp), not filed in the
+ * inbox: it answers this party's own call, one per call, so no quota
+ * applies, and a partner whose quarter of the inbox is full cannot make the
+ * job fail here after its last message went out (when the others release).
  */
-void
-smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from, const uint8 *data,
-				   size_t len)
+bytea *
+smpc_reply_check(const SmpcFederationRow *fed, const uint8 *key, int from, const uint8 *data,
+				 size_t len)
 {
+	bytea		   *copy;
 	SmpcMessageInfo info;
 	SmpcStatus		st;
 	SmpcFederation	core;
@@ -439,14 +444,10 @@ smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from, con
 				party),
 			errdetail("It names sender %d, receiver %d and type %s.", info.sender, info.receiver,
 					  smpc_message_type_name(info.type)));
-	/* Held against the partner's quota, as its deliveries are (its peer_role here). */
-	{
-		char *role = smpc_peer_role_of(party);
-		Oid	  role_oid = role ? get_role_oid(role, true) : InvalidOid;
-
-		smpc_inbox_file(key, &info, data, len, party,
-						OidIsValid(role_oid) ? role_oid : GetAuthenticatedUserId());
-	}
+	copy = (bytea *) palloc(VARHDRSZ + len);
+	SET_VARSIZE(copy, VARHDRSZ + len);
+	memcpy(VARDATA(copy), data, len);
+	return copy;
 }
 
 /* smpc._test_message(federation, job_id, sender, receiver, type) */

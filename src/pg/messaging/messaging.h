@@ -137,8 +137,11 @@ struct Port;
 extern bool smpc_port_is_plain_network(struct Port *port);
 extern void smpc_refuse_plain_peer(const char *role);
 
-/* deliver.cpp: checks a message handed back by partner `from` and files it. */
-extern void smpc_receive_reply(const SmpcFederationRow *fed, const uint8 *key, int from,
+/*
+ * deliver.cpp: checks a message handed back by partner `from` on this
+ * party's call and returns it as a bytea, for the job to read directly.
+ */
+extern bytea *smpc_reply_check(const SmpcFederationRow *fed, const uint8 *key, int from,
 							   const uint8 *data, size_t len);
 
 /* The status of a running job, kept with its claim (smpc.job_status). */
