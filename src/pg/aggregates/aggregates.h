@@ -142,9 +142,26 @@ extern SmpcFederationRow *smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAg
 /* moments.cpp: a variance or standard deviation from joint S, Q and n. */
 extern bool smpc_moments_numeric(const char *name, __int128 sum, __int128 sumsq, __int128 n,
 								 int scale, Datum *out);
-/* Array-of-rows results (grouped aggregates, histograms, percentiles). */
-extern TupleDesc smpc_result_rowtype(FunctionCallInfo fcinfo, Oid *elemtype);
-extern Datum	 smpc_rows_array(Datum *rows, int n, Oid elemtype);
+/*
+ * result_rows.cpp: array-of-rows results (grouped aggregates, histograms,
+ * percentiles), built row by row: smpc_rows_begin with the number of rows
+ * expected, then for each row its values made in row_cxt (reset after each
+ * row) and smpc_rows_add, then smpc_rows_end for the array.
+ */
+typedef struct SmpcRows
+{
+	TupleDesc	  desc; /* of the function's result's element type */
+	Oid			  elemtype;
+	char		  typalign;
+	int			  count; /* rows added */
+	char		 *data;	 /* the array: header, then the rows */
+	Size		  used;
+	Size		  size;
+	MemoryContext row_cxt; /* for one row's values */
+} SmpcRows;
+extern void	 smpc_rows_begin(SmpcRows *rows, FunctionCallInfo fcinfo, int n);
+extern void	 smpc_rows_add(SmpcRows *rows, const Datum *values, const bool *nulls);
+extern Datum smpc_rows_end(SmpcRows *rows);
 
 /* The most keys a domain may have: the job's vector holds two values per key. */
 #define SMPC_MAX_GROUPS (1024 * 1024)

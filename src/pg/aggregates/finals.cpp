@@ -3,8 +3,8 @@
  * party's partial aggregate (aggregates.cpp) as signed integers in the
  * federation's fixed point (integers at scale 0; numeric and float8 at the
  * federation's scale), runs the job with the partners once (jobs/), and
- * decodes the joint result. Also the result helpers the other aggregates
- * share (array-of-rows results, numeric from fixed point).
+ * decodes the joint result. Also the numeric from fixed point that the
+ * other aggregates' results share.
  */
 #include "pg/aggregates/aggregates.h"
 
@@ -79,26 +79,6 @@ smpc_final_run(FunctionCallInfo fcinfo, SmpcAggregate aggregate, SmpcValueClass 
 	}
 	smpc_run_job(fed, &req, out, &res);
 	return res.has_result;
-}
-
-/* The element type of this function's array result, and its row descriptor. */
-TupleDesc
-smpc_result_rowtype(FunctionCallInfo fcinfo, Oid *elemtype)
-{
-	*elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
-	return BlessTupleDesc(lookup_rowtype_tupdesc_copy(*elemtype, -1));
-}
-
-/* Rows (of that element type) as the array the function returns. */
-Datum
-smpc_rows_array(Datum *rows, int n, Oid elemtype)
-{
-	int16 typlen;
-	bool  typbyval;
-	char  typalign;
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array(rows, n, elemtype, typlen, typbyval, typalign));
 }
 
 /* A scaled 128-bit value as numeric. */

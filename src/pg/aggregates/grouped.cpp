@@ -320,9 +320,7 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 	int			   sum_at;
 	int			   count_at;
 	__int128	  *out;
-	Oid			   elemtype;
-	TupleDesc	   desc;
-	Datum		  *rows;
+	SmpcRows	   rows;
 
 	/* Cell layout: (sum, count), the sum alone, or the count alone. */
 	gated = fed->min_rows > 0;
@@ -353,14 +351,14 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 		PG_RETURN_NULL(); /* this party learns no result */
 
 	/* The rows of the result. */
-	desc = smpc_result_rowtype(fcinfo, &elemtype);
-	rows = (Datum *) palloc(sizeof(Datum) * domain.n);
+	smpc_rows_begin(&rows, fcinfo, domain.n);
 	for (int c = 0; c < domain.n; c++)
 	{
-		Datum	 values[3];
-		bool	 nulls[3] = {false, false, false};
-		bool	 suppressed = res.suppressed != NULL && res.suppressed[c * width];
-		__int128 count = count_at >= 0 ? out[c * width + count_at] : 1;
+		Datum		  values[3];
+		bool		  nulls[3] = {false, false, false};
+		bool		  suppressed = res.suppressed != NULL && res.suppressed[c * width];
+		__int128	  count = count_at >= 0 ? out[c * width + count_at] : 1;
+		MemoryContext old = MemoryContextSwitchTo(rows.row_cxt);
 
 		values[0] =
 			PointerGetDatum(cstring_to_text_with_len(domain.keys[c].data, domain.keys[c].len));
@@ -374,9 +372,10 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 		else
 			values[1] = DirectFunctionCall2(numeric_div, smpc_to_numeric(out[c * width], req.scale),
 											smpc_to_numeric(count, 0));
-		rows[c] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		MemoryContextSwitchTo(old);
+		smpc_rows_add(&rows, values, nulls);
 	}
-	return smpc_rows_array(rows, domain.n, elemtype);
+	return smpc_rows_end(&rows);
 }
 
 Datum

@@ -351,14 +351,11 @@ smpc_bucket_rows(FunctionCallInfo fcinfo, const SmpcEdges *edgesp, const __int12
 				 const bool *suppressed)
 {
 	const SmpcEdges edges = *edgesp;
-	Oid				elemtype;
-	TupleDesc		desc;
-	Datum		   *rows;
+	SmpcRows		rows;
 	int				nb;
 
-	desc = smpc_result_rowtype(fcinfo, &elemtype);
 	nb = edges.n + 1;
-	rows = (Datum *) palloc(sizeof(Datum) * nb);
+	smpc_rows_begin(&rows, fcinfo, nb);
 	for (int b = 0; b < nb; b++)
 	{
 		Datum values[4];
@@ -370,9 +367,9 @@ smpc_bucket_rows(FunctionCallInfo fcinfo, const SmpcEdges *edgesp, const __int12
 		values[2] = Int64GetDatum((int64) counts[b]);
 		nulls[2] = sup;
 		values[3] = BoolGetDatum(sup);
-		rows[b] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		smpc_rows_add(&rows, values, nulls);
 	}
-	return smpc_rows_array(rows, nb, elemtype);
+	return smpc_rows_end(&rows);
 }
 
 /*
@@ -389,9 +386,7 @@ smpc_percentiles_final(PG_FUNCTION_ARGS)
 	SmpcEdges  edges;
 	__int128  *counts;
 	bool	  *suppressed;
-	Oid		   elemtype;
-	TupleDesc  desc;
-	Datum	  *rows;
+	SmpcRows   rows;
 	__int128   total = 0;
 	int		   nb;
 
@@ -405,8 +400,7 @@ smpc_percentiles_final(PG_FUNCTION_ARGS)
 	nb = edges.n + 1;
 	for (int b = 0; b < nb; b++)
 		total += Max(counts[b], 0);
-	desc = smpc_result_rowtype(fcinfo, &elemtype);
-	rows = (Datum *) palloc(sizeof(Datum) * Max(nf, 1));
+	smpc_rows_begin(&rows, fcinfo, nf);
 	for (int i = 0; i < nf; i++)
 	{
 		double p = DatumGetFloat8(fractions[i]);
@@ -446,9 +440,9 @@ smpc_percentiles_final(PG_FUNCTION_ARGS)
 										DirectFunctionCall1(float8_numeric, Float8GetDatum(frac))));
 			}
 		}
-		rows[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		smpc_rows_add(&rows, values, nulls);
 	}
-	PG_RETURN_DATUM(smpc_rows_array(rows, nf, elemtype));
+	PG_RETURN_DATUM(smpc_rows_end(&rows));
 }
 
 /*
