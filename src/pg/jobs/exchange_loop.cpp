@@ -230,6 +230,8 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 		msgs = list_concat(msgs, x->replies);
 		list_free(x->replies);
 		x->replies = NIL;
+		/* (Where the catch below finds them if reading them fails: they may hold shares.) */
+		x->reading = msgs;
 		foreach (lc, msgs)
 		{
 			bytea *m = (bytea *) lfirst(lc);
@@ -245,6 +247,7 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 				smpc_raise_status(&st);
 		}
 		smpc_free_messages(msgs);
+		x->reading = NIL;
 		smpc_check_inbox_full(fed, key, started);
 		{
 			int from;
@@ -397,6 +400,7 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 	x->spent = false;
 	x->cxt = cxt;
 	x->replies = NIL;
+	x->reading = NIL;
 	if (smpc_test_fault != SMPC_FAULT_NONE)
 		smpc_job_set_fault(job, smpc_test_fault);
 
@@ -457,6 +461,8 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 		LWLockReleaseAll();
 		smpc_free_messages(x->replies);
 		x->replies = NIL;
+		smpc_free_messages(x->reading);
+		x->reading = NIL;
 		/* The next run of this job id here ignores the runs this one knew of. */
 		smpc_ended_runs_record(job, fed, x->key);
 		smpc_notify_abort(job, fed, x->key, edata,

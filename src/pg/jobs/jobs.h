@@ -194,6 +194,8 @@ typedef struct SmpcExchange
 	MemoryContext			 cxt;	/* outlives the loop's passes (exchange_loop.cpp) */
 	/* Partners' messages handed back on this party's calls, not yet read (in cxt). */
 	List *replies;
+	/* The messages the loop's pass is reading (exchange_loop.cpp). */
+	List *reading;
 } SmpcExchange;
 
 /*
