@@ -152,7 +152,7 @@ smpc_peer_begin(SmpcPending *p)
 		smpc_peer_start_send(p);
 		return;
 	}
-	p->entry->conn = smpc_peer_connect_start(server, um, &error);
+	p->entry->conn = smpc_peer_connect_start(server, um, &p->entry->password_required, &error);
 	smpc_conn_generation++;
 	if (p->entry->conn == NULL)
 	{
@@ -179,7 +179,7 @@ smpc_peer_advance_connect(SmpcPending *p)
 	}
 	if (p->poll != PGRES_POLLING_OK)
 		return;
-	if (!superuser() && !PQconnectionUsedPassword(conn))
+	if (!superuser() && p->entry->password_required && !PQconnectionUsedPassword(conn))
 	{
 		smpc_peer_fail(
 			p, ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,

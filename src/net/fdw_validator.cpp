@@ -48,9 +48,9 @@ static const char *const smpc_server_options[] = {"host",
 												  "allow_verify_ca",
 												  NULL};
 
-/* Credentials a user mapping may hold. */
-static const char *const smpc_mapping_options[] = {"user",	 "password",	"sslcert",
-												   "sslkey", "sslpassword", NULL};
+/* Credentials a user mapping may hold, and whether non-superusers must use a password. */
+static const char *const smpc_mapping_options[] = {
+	"user", "password", "sslcert", "sslkey", "sslpassword", "password_required", NULL};
 
 static const char *const smpc_sslmodes[] = {"disable",	 "allow",		"prefer", "require",
 											"verify-ca", "verify-full", NULL};
@@ -158,6 +158,20 @@ smpc_fdw_validator(PG_FUNCTION_ARGS)
 				ereport(ERROR, errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						errmsg("invalid sslmode \"%s\"", value), errhint("Use verify-full."));
 			sslmode = value;
+		}
+		else if (strcmp(d->defname, "password_required") == 0)
+		{
+			/*
+			 * As postgres_fdw's: without the rule a non-superuser's job logs
+			 * in with whatever else the mapping or the server offers, e.g.
+			 * the client certificate a superuser set for cert authentication.
+			 */
+			if (!defGetBoolean(d) && !superuser())
+				ereport(ERROR, errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("only a superuser may set password_required 'false'"),
+						errdetail("Without it, non-superusers' jobs may log in to the partner "
+								  "without a password, e.g. with the client certificate set on "
+								  "the mapping."));
 		}
 		else if (strcmp(d->defname, "allow_verify_ca") == 0)
 		{

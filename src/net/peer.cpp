@@ -86,10 +86,13 @@ smpc_peer_init(void)
  * Starts connecting to the partner (non-blocking; PQconnectPoll finishes it
  * in the wait loop, together with every other partner). Applies the TLS
  * policy and, for non-superusers, dblink's password rule before anything is
- * sent. Returns NULL with *error set when libpq failed at once.
+ * sent, unless a superuser set password_required 'false' on the mapping
+ * (*password_required says which, for the check once connected). Returns
+ * NULL with *error set when libpq failed at once.
  */
 PGconn *
-smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
+smpc_peer_connect_start(ForeignServer *server, UserMapping *um, bool *password_required,
+						char **error)
 {
 	int			 nopts = list_length(server->options) + list_length(um->options) + 4;
 	const char **keywords = (const char **) palloc0(sizeof(char *) * nopts);
@@ -98,8 +101,10 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 	bool		 allow_verify_ca = false;
 	bool		 has_password = false;
 	int			 n = 0;
-	ListCell	*lc;
-	PGconn		*conn;
+
+	*password_required = true;
+	ListCell *lc;
+	PGconn	 *conn;
 
 	foreach (lc, server->options)
 	{
@@ -126,6 +131,12 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 
 		if (strcmp(d->defname, "password") == 0 && defGetString(d)[0] != '\0')
 			has_password = true;
+		/* (Ours, not libpq's.) */
+		if (strcmp(d->defname, "password_required") == 0)
+		{
+			*password_required = defGetBoolean(d);
+			continue;
+		}
 		keywords[n] = d->defname;
 		values[n++] = defGetString(d);
 	}
@@ -187,7 +198,7 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, char **error)
 								server->servername, sslmode));
 			break;
 	}
-	if (!superuser() && !has_password)
+	if (!superuser() && !has_password && *password_required)
 		ereport(ERROR, errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
 				errmsg("password is required to connect to party \"%s\"", server->servername),
 				errdetail("Non-superusers must give a password in the user mapping."));

@@ -95,15 +95,16 @@ typedef struct SmpcConnKey
 typedef struct SmpcConn
 {
 	SmpcConnKey		key;
-	struct pg_conn *conn;  /* libpq's PGconn */
-	bool			busy;  /* a delivery is in flight */
-	bool			stale; /* server or mapping changed */
+	struct pg_conn *conn;			   /* libpq's PGconn */
+	bool			busy;			   /* a delivery is in flight */
+	bool			stale;			   /* server or mapping changed */
+	bool			password_required; /* the mapping's rule for non-superusers */
 } SmpcConn;
 
 extern uint64		   smpc_conn_generation;
 extern void			   smpc_conn_close(SmpcConn *entry);
 extern struct pg_conn *smpc_peer_connect_start(struct ForeignServer *server, struct UserMapping *um,
-											   char **error);
+											   bool *password_required, char **error);
 extern SmpcConn		  *smpc_peer_entry(const char *party, struct ForeignServer **server_out,
 									   struct UserMapping **um_out);
 
