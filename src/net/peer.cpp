@@ -101,11 +101,10 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, bool *password_r
 	bool		 allow_verify_ca = false;
 	bool		 has_password = false;
 	int			 n = 0;
+	ListCell	*lc;
+	PGconn		*conn;
 
 	*password_required = true;
-	ListCell *lc;
-	PGconn	 *conn;
-
 	foreach (lc, server->options)
 	{
 		DefElem *d = (DefElem *) lfirst(lc);
@@ -198,10 +197,21 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, bool *password_r
 								server->servername, sslmode));
 			break;
 	}
+	/*
+	 * A superuser's password_required 'false' holds only for a server a
+	 * superuser owns: the owner of a server can change its host, and would
+	 * otherwise send non-superusers' password-less logins wherever it likes
+	 * (a local socket, say), as the server's operating-system user.
+	 */
+	if (!*password_required && !superuser_arg(server->owner))
+		*password_required = true;
 	if (!superuser() && !has_password && *password_required)
 		ereport(ERROR, errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
 				errmsg("password is required to connect to party \"%s\"", server->servername),
-				errdetail("Non-superusers must give a password in the user mapping."));
+				errdetail("Non-superusers must give a password in the user mapping."),
+				errhint("To let them log in with a client certificate, a superuser can set "
+						"password_required 'false' on the user mapping of a server that a "
+						"superuser owns."));
 
 	if (!AcquireExternalFD())
 		ereport(ERROR, errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
@@ -348,6 +358,7 @@ smpc_peer_entry(const char *party, ForeignServer **server_out, UserMapping **um_
 		entry->conn = NULL;
 		entry->busy = false;
 		entry->stale = false;
+		entry->password_required = true;
 	}
 	if (entry->conn && (entry->stale || PQstatus(entry->conn) != CONNECTION_OK ||
 						PQtransactionStatus(entry->conn) != PQTRANS_IDLE))

@@ -83,6 +83,15 @@ $fed->expect_all_fail($res, [qr/password is required to connect to party "[abc]"
 	'non-superuser, certificates, password_required unset');
 $fed->expect_nothing_released('cert-2', 'non-superuser, password_required unset');
 
+# With a password in the mapping but a partner that logs the role in by
+# certificate and never asks for it: refused once connected (dblink's rule).
+# (a calls c.)
+$fed->psql('a', "ALTER USER MAPPING FOR PUBLIC SERVER c OPTIONS (ADD password 'never-asked-for')");
+$res = $fed->run_all("SET ROLE ann;\nSELECT smpc_sum(x, 'cert-3') FROM t", parties => ['a']);
+$fed->expect_all_fail($res, [qr/did not ask for the password/],
+	'non-superuser, a password the partner does not ask for');
+$fed->psql('a', "ALTER USER MAPPING FOR PUBLIC SERVER c OPTIONS (DROP password)");
+
 # Only a superuser may lift the rule: a non-superuser who owns a server
 # cannot set password_required 'false' on its mappings.
 $fed->psql('a', "CREATE ROLE owner LOGIN; GRANT USAGE ON FOREIGN DATA WRAPPER smpc TO owner;");
@@ -93,6 +102,12 @@ my ($rc, $out, $err) = $fed->try_psql('a',
 	  . "CREATE USER MAPPING FOR owner SERVER x OPTIONS (user 'u', password 'p', password_required 'false');");
 isnt($rc, 0, 'a non-superuser cannot set password_required false');
 like($err, qr/only a superuser may set password_required 'false'/, 'non-superuser: the error says so');
+# Nor on a mapping of its own, in any spelling of false.
+$fed->psql('a', "GRANT USAGE ON FOREIGN SERVER c TO ann");
+($rc, $out, $err) = $fed->try_psql('a',
+	"SET ROLE ann;\nCREATE USER MAPPING FOR ann SERVER c OPTIONS (user 'u', password_required 'off');");
+isnt($rc, 0, "an analyst cannot set password_required 'off' on its own mapping");
+like($err, qr/only a superuser may set password_required 'false'/, 'analyst: the error says so');
 
 # A superuser lifts the rule on every mapping: the non-superuser's job logs
 # in with the certificates.
@@ -102,6 +117,17 @@ for my $p (@names)
 		join('', map { "ALTER USER MAPPING FOR PUBLIC SERVER $_ OPTIONS (ADD password_required 'false');\n" }
 		  grep { $_ ne $p } @names));
 }
+
+# The rule holds only for a server a superuser owns: whoever owns the server
+# can point it at another host. a's server c owned by a non-superuser: the
+# analyst's job at a is refused again.
+$fed->psql('a', "ALTER SERVER c OWNER TO owner");
+$res = $fed->run_all("SET ROLE ann;\nSELECT smpc_sum(x, 'cert-4') FROM t", parties => ['a']);
+$fed->expect_all_fail($res,
+	[qr/password is required to connect to party "c".*\n.*\nHINT:  .*password_required 'false' on the user mapping of a server that a superuser owns/s],
+	'password_required false on a server a non-superuser owns');
+$fed->psql('a', "ALTER SERVER c OWNER TO CURRENT_USER");
+
 $res = $fed->run_all($as_ann);
 $fed->expect_all_ok($res, '6', 'non-superuser, certificates, password_required false');
 
