@@ -91,7 +91,7 @@ smpc_pickup_wait(int slot, int wait_ms)
 	PG_CATCH();
 	{
 		/* A message filled in meanwhile is lost with this call: its caller sees the error. */
-		(void) smpc_pickup_release(slot);
+		smpc_handover_abandon(slot);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -226,6 +226,7 @@ smpc_handover_finish(int slot, int wait_ms, const uint8 *key, int from, int type
 	return smpc_pickup_wait(slot, wait_ms);
 }
 
+/* Frees a pickup the call no longer waits on, zeroing a message filled in meanwhile. */
 void
 smpc_handover_abandon(int slot)
 {
