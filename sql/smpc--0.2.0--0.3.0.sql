@@ -53,3 +53,72 @@ COMMENT ON COLUMN smpc.audit_log.covers IS 'the input parties the released resul
 -- result, or the id used in another federation). Without an index on job_id
 -- alone that read every job ever recorded.
 CREATE INDEX jobs_job_id ON smpc.jobs (job_id);
+-- Grouped aggregates, histograms and percentiles in parallel workers -------
+--
+-- Their local phase gets combine, serialize and deserialize functions, and
+-- the aggregates become PARALLEL SAFE (their final functions stay
+-- PARALLEL RESTRICTED: the job runs in the leader). PostgreSQL has no ALTER
+-- AGGREGATE for either, and DROP AGGREGATE followed by CREATE AGGREGATE
+-- would fail on any view that uses one and lose the grants a DBA gave on
+-- them. So the aggregates' catalog rows are updated in place, with the
+-- dependencies CREATE AGGREGATE records on its support functions: the
+-- result equals a fresh install's (test/t/026_upgrade_compare.pl).
+CREATE FUNCTION smpc._group_combine(internal, internal) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_combine';
+COMMENT ON FUNCTION smpc._group_combine(internal, internal) IS 'smpc grouped aggregates: adds a parallel worker''s partial sums and counts per key';
+CREATE FUNCTION smpc._group_serialize(internal) RETURNS bytea
+LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_serialize';
+COMMENT ON FUNCTION smpc._group_serialize(internal) IS 'smpc grouped aggregates: serializes a parallel worker''s partial sums and counts per key';
+CREATE FUNCTION smpc._group_deserialize(bytea, internal) RETURNS internal
+LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_deserialize';
+COMMENT ON FUNCTION smpc._group_deserialize(bytea, internal) IS 'smpc grouped aggregates: deserializes a parallel worker''s partial sums and counts per key';
+CREATE FUNCTION smpc._hist_combine(internal, internal) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_combine';
+COMMENT ON FUNCTION smpc._hist_combine(internal, internal) IS 'smpc_histogram and smpc_percentiles: adds a parallel worker''s bucket counts';
+CREATE FUNCTION smpc._hist_serialize(internal) RETURNS bytea
+LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_serialize';
+COMMENT ON FUNCTION smpc._hist_serialize(internal) IS 'smpc_histogram and smpc_percentiles: serializes a parallel worker''s bucket counts';
+CREATE FUNCTION smpc._hist_deserialize(bytea, internal) RETURNS internal
+LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_deserialize';
+COMMENT ON FUNCTION smpc._hist_deserialize(bytea, internal) IS 'smpc_histogram and smpc_percentiles: deserializes a parallel worker''s bucket counts';
+REVOKE ALL ON FUNCTION
+    smpc._group_combine(internal, internal),
+    smpc._group_serialize(internal),
+    smpc._group_deserialize(bytea, internal),
+    smpc._hist_combine(internal, internal),
+    smpc._hist_serialize(internal),
+    smpc._hist_deserialize(bytea, internal)
+FROM PUBLIC;
+DO $parallel_grouped$
+DECLARE
+    agg record;
+    fn oid;
+BEGIN
+    FOR agg IN
+        SELECT p.oid, CASE WHEN p.proname IN ('smpc_histogram', 'smpc_percentiles')
+                           THEN '_hist' ELSE '_group' END AS prefix
+        FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
+          AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'smpc')
+          AND p.prokind = 'a'
+          AND p.proname IN ('smpc_sum_by', 'smpc_avg_by', 'smpc_count_by',
+                            'smpc_histogram', 'smpc_percentiles')
+    LOOP
+        UPDATE pg_catalog.pg_aggregate
+        SET aggcombinefn = pg_catalog.format('smpc.%s_combine(internal, internal)', agg.prefix)::pg_catalog.regprocedure,
+            aggserialfn = pg_catalog.format('smpc.%s_serialize(internal)', agg.prefix)::pg_catalog.regprocedure,
+            aggdeserialfn = pg_catalog.format('smpc.%s_deserialize(bytea, internal)', agg.prefix)::pg_catalog.regprocedure
+        WHERE aggfnoid = agg.oid;
+        UPDATE pg_catalog.pg_proc SET proparallel = 's' WHERE oid = agg.oid;
+        FOREACH fn IN ARRAY ARRAY[
+            pg_catalog.format('smpc.%s_combine(internal, internal)', agg.prefix)::pg_catalog.regprocedure::oid,
+            pg_catalog.format('smpc.%s_serialize(internal)', agg.prefix)::pg_catalog.regprocedure::oid,
+            pg_catalog.format('smpc.%s_deserialize(bytea, internal)', agg.prefix)::pg_catalog.regprocedure::oid]
+        LOOP
+            INSERT INTO pg_catalog.pg_depend (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+            VALUES ('pg_catalog.pg_proc'::pg_catalog.regclass, agg.oid, 0,
+                    'pg_catalog.pg_proc'::pg_catalog.regclass, fn, 0, 'n');
+        END LOOP;
+    END LOOP;
+END
+$parallel_grouped$;

@@ -1301,6 +1301,15 @@ COMMENT ON FUNCTION smpc._group_accum_float8(internal, text, double precision, t
 CREATE FUNCTION smpc._group_count_accum(internal, text, text[], text) RETURNS internal
 LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_count_accum';
 COMMENT ON FUNCTION smpc._group_count_accum(internal, text, text[], text) IS 'smpc_count_by: local transition (rows per key)';
+CREATE FUNCTION smpc._group_combine(internal, internal) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_combine';
+COMMENT ON FUNCTION smpc._group_combine(internal, internal) IS 'smpc grouped aggregates: adds a parallel worker''s partial sums and counts per key';
+CREATE FUNCTION smpc._group_serialize(internal) RETURNS bytea
+LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_serialize';
+COMMENT ON FUNCTION smpc._group_serialize(internal) IS 'smpc grouped aggregates: serializes a parallel worker''s partial sums and counts per key';
+CREATE FUNCTION smpc._group_deserialize(bytea, internal) RETURNS internal
+LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_group_deserialize';
+COMMENT ON FUNCTION smpc._group_deserialize(bytea, internal) IS 'smpc grouped aggregates: deserializes a parallel worker''s partial sums and counts per key';
 CREATE FUNCTION smpc._sum_by_final(internal, text, smallint, text[], text) RETURNS smpc.group_value[]
 LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_sum_by_final';
 COMMENT ON FUNCTION smpc._sum_by_final(internal, text, smallint, text[], text) IS 'smpc_sum_by(smallint): runs the job with the partners, returns one row per key';
@@ -1341,6 +1350,9 @@ REVOKE ALL ON FUNCTION
     smpc._group_accum_numeric(internal, text, numeric, text[], text),
     smpc._group_accum_float8(internal, text, double precision, text[], text),
     smpc._group_count_accum(internal, text, text[], text),
+    smpc._group_combine(internal, internal),
+    smpc._group_serialize(internal),
+    smpc._group_deserialize(bytea, internal),
     smpc._sum_by_final(internal, text, smallint, text[], text),
     smpc._sum_by_final(internal, text, integer, text[], text),
     smpc._sum_by_final(internal, text, bigint, text[], text),
@@ -1355,68 +1367,79 @@ REVOKE ALL ON FUNCTION
 FROM PUBLIC;
 CREATE AGGREGATE smpc_sum_by(key text, value smallint, domain text[], job_id text) (
     SFUNC = smpc._group_accum_int2, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_sum_by(text, smallint, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_sum_by(key text, value integer, domain text[], job_id text) (
     SFUNC = smpc._group_accum_int4, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_sum_by(text, integer, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_sum_by(key text, value bigint, domain text[], job_id text) (
     SFUNC = smpc._group_accum_int8, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_sum_by(text, bigint, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_sum_by(key text, value numeric, domain text[], job_id text) (
     SFUNC = smpc._group_accum_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_sum_by(text, numeric, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_sum_by(key text, value double precision, domain text[], job_id text) (
     SFUNC = smpc._group_accum_float8, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_sum_by(text, double precision, text[], text) IS 'joint sum per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_avg_by(key text, value smallint, domain text[], job_id text) (
     SFUNC = smpc._group_accum_int2, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_avg_by(text, smallint, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_avg_by(key text, value integer, domain text[], job_id text) (
     SFUNC = smpc._group_accum_int4, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_avg_by(text, integer, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_avg_by(key text, value bigint, domain text[], job_id text) (
     SFUNC = smpc._group_accum_int8, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_avg_by(text, bigint, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_avg_by(key text, value numeric, domain text[], job_id text) (
     SFUNC = smpc._group_accum_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_avg_by(text, numeric, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_avg_by(key text, value double precision, domain text[], job_id text) (
     SFUNC = smpc._group_accum_float8, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_avg_by(text, double precision, text[], text) IS 'joint average per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 CREATE AGGREGATE smpc_count_by(key text, domain text[], job_id text) (
     SFUNC = smpc._group_count_accum, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize, DESERIALFUNC = smpc._group_deserialize,
     FINALFUNC = smpc._count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_count_by(text, text[], text) IS 'joint row count per key of a declared domain over all parties, in one job: an array of smpc.group_value; cells below min_rows are suppressed';
 
@@ -1487,7 +1510,19 @@ COMMENT ON FUNCTION smpc._histogram_final(internal, double precision, numeric[],
 CREATE FUNCTION smpc._percentiles_final(internal, double precision, double precision[], numeric[], text) RETURNS smpc.percentile[]
 LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_percentiles_final';
 COMMENT ON FUNCTION smpc._percentiles_final(internal, double precision, double precision[], numeric[], text) IS 'smpc_percentiles(double precision): runs the histogram job with the partners, returns the percentiles';
+CREATE FUNCTION smpc._hist_combine(internal, internal) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_combine';
+COMMENT ON FUNCTION smpc._hist_combine(internal, internal) IS 'smpc_histogram and smpc_percentiles: adds a parallel worker''s bucket counts';
+CREATE FUNCTION smpc._hist_serialize(internal) RETURNS bytea
+LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_serialize';
+COMMENT ON FUNCTION smpc._hist_serialize(internal) IS 'smpc_histogram and smpc_percentiles: serializes a parallel worker''s bucket counts';
+CREATE FUNCTION smpc._hist_deserialize(bytea, internal) RETURNS internal
+LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_hist_deserialize';
+COMMENT ON FUNCTION smpc._hist_deserialize(bytea, internal) IS 'smpc_histogram and smpc_percentiles: deserializes a parallel worker''s bucket counts';
 REVOKE ALL ON FUNCTION
+    smpc._hist_combine(internal, internal),
+    smpc._hist_serialize(internal),
+    smpc._hist_deserialize(bytea, internal),
     smpc._hist_accum_int2(internal, smallint, numeric[], text),
     smpc._pct_accum_int2(internal, smallint, double precision[], numeric[], text),
     smpc._histogram_final(internal, smallint, numeric[], text),
@@ -1511,62 +1546,72 @@ REVOKE ALL ON FUNCTION
 FROM PUBLIC;
 CREATE AGGREGATE smpc_histogram(value smallint, edges numeric[], job_id text) (
     SFUNC = smpc._hist_accum_int2, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_histogram(smallint, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
 CREATE AGGREGATE smpc_percentiles(value smallint, fractions double precision[], edges numeric[], job_id text) (
     SFUNC = smpc._pct_accum_int2, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_percentiles(smallint, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
 CREATE AGGREGATE smpc_histogram(value integer, edges numeric[], job_id text) (
     SFUNC = smpc._hist_accum_int4, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_histogram(integer, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
 CREATE AGGREGATE smpc_percentiles(value integer, fractions double precision[], edges numeric[], job_id text) (
     SFUNC = smpc._pct_accum_int4, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_percentiles(integer, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
 CREATE AGGREGATE smpc_histogram(value bigint, edges numeric[], job_id text) (
     SFUNC = smpc._hist_accum_int8, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_histogram(bigint, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
 CREATE AGGREGATE smpc_percentiles(value bigint, fractions double precision[], edges numeric[], job_id text) (
     SFUNC = smpc._pct_accum_int8, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_percentiles(bigint, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
 CREATE AGGREGATE smpc_histogram(value numeric, edges numeric[], job_id text) (
     SFUNC = smpc._hist_accum_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_histogram(numeric, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
 CREATE AGGREGATE smpc_percentiles(value numeric, fractions double precision[], edges numeric[], job_id text) (
     SFUNC = smpc._pct_accum_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_percentiles(numeric, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
 CREATE AGGREGATE smpc_histogram(value double precision, edges numeric[], job_id text) (
     SFUNC = smpc._hist_accum_float8, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._histogram_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_histogram(double precision, numeric[], text) IS 'joint histogram over all parties: counts in the buckets the edges make (as width_bucket numbers them), in one job; buckets below min_rows are suppressed';
 CREATE AGGREGATE smpc_percentiles(value double precision, fractions double precision[], edges numeric[], job_id text) (
     SFUNC = smpc._pct_accum_float8, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize, DESERIALFUNC = smpc._hist_deserialize,
     FINALFUNC = smpc._percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_ONLY,
-    PARALLEL = RESTRICTED
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE smpc_percentiles(double precision, double precision[], numeric[], text) IS 'approximate joint percentiles (e.g. ARRAY[0.5, 0.9]) from the histogram over the edges, with bounds that contain the exact percentile_disc';
 

@@ -138,6 +138,65 @@ DROP TABLE float_rows, serial_states;
 DROP AGGREGATE float8_state(double precision, text);
 DROP AGGREGATE float8_sq_state(double precision, text);
 
+-- Grouped aggregates and histograms in parallel workers: each worker counts
+-- over the domain (here a scalar subquery the leader evaluates once) or the
+-- edges, and the leader adds the workers' arrays. The combined partial
+-- state equals the one one process builds, for every value class (numeric
+-- values of different scales, double precision rounded row by row).
+CREATE AGGREGATE group_state_numeric(text, numeric, text[], text) (
+    SFUNC = smpc._group_accum_numeric, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize,
+    DESERIALFUNC = smpc._group_deserialize, FINALFUNC = smpc._group_serialize, PARALLEL = SAFE);
+CREATE AGGREGATE group_state_float8(text, double precision, text[], text) (
+    SFUNC = smpc._group_accum_float8, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize,
+    DESERIALFUNC = smpc._group_deserialize, FINALFUNC = smpc._group_serialize, PARALLEL = SAFE);
+CREATE AGGREGATE group_state_count(text, text[], text) (
+    SFUNC = smpc._group_count_accum, STYPE = internal,
+    COMBINEFUNC = smpc._group_combine, SERIALFUNC = smpc._group_serialize,
+    DESERIALFUNC = smpc._group_deserialize, FINALFUNC = smpc._group_serialize, PARALLEL = SAFE);
+CREATE AGGREGATE hist_state(bigint, numeric[], text) (
+    SFUNC = smpc._hist_accum_int8, STYPE = internal,
+    COMBINEFUNC = smpc._hist_combine, SERIALFUNC = smpc._hist_serialize,
+    DESERIALFUNC = smpc._hist_deserialize, FINALFUNC = smpc._hist_serialize, PARALLEL = SAFE);
+CREATE TABLE grouped_rows AS
+SELECT 'k' || (i % 1000) AS k, i::bigint AS i,
+       CASE WHEN i % 3 = 0 THEN round(i / 7.0, 1) ELSE round(i / 7.0, 4) END AS n,
+       i / 7.0::float8 AS f
+FROM generate_series(1, 200000) i;
+ANALYZE grouped_rows;
+CREATE TEMP VIEW grouped_states AS
+SELECT group_state_numeric(k, n, (SELECT array_agg('k' || g) FROM generate_series(0, 999) g), 'j') AS n_state,
+       group_state_float8(k, f, (SELECT array_agg('k' || g) FROM generate_series(0, 999) g), 'j') AS f_state,
+       group_state_count(k, (SELECT array_agg('k' || g) FROM generate_series(0, 999) g), 'j') AS c_state,
+       hist_state(i, ARRAY[10, 1000, 150000.5], 'j') AS h_state
+FROM grouped_rows;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_grouped AS SELECT * FROM grouped_states;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;  -- every row goes through a worker's partial state
+EXPLAIN (COSTS OFF) SELECT * FROM grouped_states;
+SELECT g.n_state = s.n_state AS numeric_same_in_parallel,
+       g.f_state = s.f_state AS float8_same_in_parallel,
+       g.c_state = s.c_state AS count_same_in_parallel,
+       g.h_state = s.h_state AS histogram_same_in_parallel,
+       length(g.n_state) > 1000 * 28 AS holds_every_cell
+FROM grouped_states g, serial_grouped s;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+DROP VIEW grouped_states;
+DROP TABLE grouped_rows, serial_grouped;
+DROP AGGREGATE group_state_numeric(text, numeric, text[], text);
+DROP AGGREGATE group_state_float8(text, double precision, text[], text);
+DROP AGGREGATE group_state_count(text, text[], text);
+DROP AGGREGATE hist_state(bigint, numeric[], text);
+
 -- SQLSTATEs a client can act on (README lists them).
 CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

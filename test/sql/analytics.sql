@@ -51,7 +51,8 @@ SELECT smpc_percentiles(amount, ARRAY[-0.1], ARRAY[0, 100], 'p1') FROM sales;
 SELECT smpc_variance(v, 'v1') FROM (VALUES (9000000000000000000::bigint), (9000000000000000000)) x(v);
 SELECT smpc_variance(v, 'v1') FROM (VALUES (1e19::float8)) x(v);
 
--- Every new aggregate, with its result type; grouped ones are not parallel.
+-- Every new aggregate, with its result type; all are parallel safe (the job
+-- runs in the final function, which is parallel restricted).
 SELECT p.oid::regprocedure AS aggregate, p.prorettype::regtype AS returns, p.proparallel
 FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
 WHERE p.proname IN ('smpc_sum_by', 'smpc_avg_by', 'smpc_count_by', 'smpc_histogram', 'smpc_percentiles')

@@ -20,8 +20,27 @@ SELECT smpc.create_federation('old', 'a', ARRAY['a', 'b', 'c'], 2);
 INSERT INTO smpc.federations (name, self_name, parties, scale) VALUES ('old', 'a', '{a,b,c}', 2);
 INSERT INTO smpc.jobs (federation, job_id, descriptor, state, result)
 VALUES ('old', 'old-1', 'sum(integer)', 'released', '42');
+-- Through 0.2.0, with a view over a grouped aggregate and a grant on it:
+-- 0.3.0 makes grouped aggregates and histograms parallel safe in place, so
+-- both stay.
+ALTER EXTENSION smpc UPDATE TO '0.2.0';
+CREATE ROLE upgrade_reader;
+CREATE VIEW sums_by_region AS
+SELECT smpc_sum_by(r, v, ARRAY['n', 's'], 'view-1') AS sums FROM (VALUES ('n', 1)) x(r, v);
+GRANT EXECUTE ON FUNCTION smpc_sum_by(text, integer, text[], text) TO upgrade_reader;
 ALTER EXTENSION smpc UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'smpc';
+SELECT count(*) AS view_kept FROM pg_views WHERE viewname = 'sums_by_region';
+SELECT has_function_privilege('upgrade_reader', 'smpc_sum_by(text, integer, text[], text)', 'EXECUTE')
+       AS grant_kept;
+SELECT p.proname, p.proparallel, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+WHERE a.aggfnoid = 'smpc_sum_by(text, integer, text[], text)'::regprocedure
+   OR a.aggfnoid = 'smpc_histogram(bigint, numeric[], text)'::regprocedure
+ORDER BY 1;
+DROP VIEW sums_by_region;
+REVOKE EXECUTE ON FUNCTION smpc_sum_by(text, integer, text[], text) FROM upgrade_reader;
+DROP ROLE upgrade_reader;
 SELECT 'only after the update' AS where_, object FROM (
     SELECT pg_describe_object(classid, objid, 0) AS object
     FROM pg_depend

@@ -1,7 +1,7 @@
 # Waiting for partners can be interrupted (statement_timeout, query cancel)
 # long before smpc.timeout, the partners learn of it at once, and nothing
 # stays stuck.  The local phase may run in parallel workers and still gives
-# the exact joint result.
+# the exact joint result, for grouped results and histograms too.
 use strict;
 use warnings;
 
@@ -97,6 +97,35 @@ $res = $fed->run_all("SELECT smpc_avg(x, 'parallel-2') FROM t");
 my $want_avg = $fed->psql('a', "SELECT ${want}::numeric / 300003");
 $fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], $want_avg) },
 	'parallel: exact joint average');
+
+# Grouped results and histograms too: a's workers count over the key domain
+# (a scalar subquery, read by every worker) or the edges, and its leader
+# adds their arrays before the job. Known joint results: a holds 1 and
+# 1..300,000, b and c hold 1 each.
+my %by_key;
+$by_key{ $_ % 4 } += $_ for (1, 1, 1, 1 .. 300000);
+my $want_by = join(',', map { "$_=$by_key{$_}" } 0 .. 3);
+my $domain = "(SELECT array_agg(g::text) FROM generate_series(0, 3) g)";
+my $sum_by = "SELECT string_agg(key || '=' || value, ',' ORDER BY key) "
+  . "FROM unnest((SELECT smpc_sum_by((x % 4)::text, x, $domain, '%s') FROM t))";
+$plan = $fed->psql('a', "EXPLAIN (COSTS OFF) " . sprintf($sum_by, 'parallel-3'));
+like($plan, qr/Partial Aggregate/, 'parallel grouped: the local phase runs in workers')
+  or diag $plan;
+$res = $fed->run_all(sprintf($sum_by, 'parallel-3'));
+$fed->expect_all_ok($res, $want_by, 'parallel grouped: exact joint sum per key');
+my $count_by = "SELECT string_agg(key || '=' || value, ',' ORDER BY key) "
+  . "FROM unnest((SELECT smpc_count_by((x % 4)::text, $domain, 'parallel-4') FROM t))";
+$res = $fed->run_all($count_by);
+$fed->expect_all_ok($res, '0=75000,1=75003,2=75000,3=75000',
+	'parallel grouped: exact joint count per key');
+my $hist = "SELECT string_agg(coalesce(lower::text, '-') || ':' || count, ',' ORDER BY lower NULLS FIRST) "
+  . "FROM unnest((SELECT smpc_histogram(x, ARRAY[100, 1000, 100000], 'parallel-5') FROM t))";
+$plan = $fed->psql('a', "EXPLAIN (COSTS OFF) $hist");
+like($plan, qr/Partial Aggregate/, 'parallel histogram: the local phase runs in workers')
+  or diag $plan;
+$res = $fed->run_all($hist);
+$fed->expect_all_ok($res, '-:102,100:900,1000:99000,100000:200001',
+	'parallel histogram: exact joint counts per bucket');
 
 $fed->stop_all;
 done_testing();

@@ -308,6 +308,22 @@ smpc_count_accum(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+bool
+smpc_state_merge(SmpcAggState *a, const SmpcAggState *b)
+{
+	if (!a->bounds.loaded)
+		a->bounds = b->bounds;
+	else if (b->bounds.loaded && !smpc_bounds_equal(&a->bounds, &b->bounds))
+		ereport(ERROR, errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the bounds of column \"%s\" changed while the query ran", a->bounds.column),
+				errhint("Run the query again."));
+	if (a->input_error == SMPC_INPUT_OK)
+		a->input_error = b->input_error;
+	a->count += b->count;
+	a->outside += b->outside;
+	return a->input_error == SMPC_INPUT_OK;
+}
+
 Datum
 smpc_combine(PG_FUNCTION_ARGS)
 {
@@ -327,18 +343,8 @@ smpc_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	}
 	a = (SmpcAggState *) PG_GETARG_POINTER(0);
-	if (!a->bounds.loaded)
-		a->bounds = b->bounds;
-	else if (b->bounds.loaded && !smpc_bounds_equal(&a->bounds, &b->bounds))
-		ereport(ERROR, errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("the bounds of column \"%s\" changed while the query ran", a->bounds.column),
-				errhint("Run the query again."));
-	if (a->input_error == SMPC_INPUT_OK)
-		a->input_error = b->input_error;
-	a->count += b->count;
-	a->outside += b->outside;
 	/* (A failed input's sums are never used: the final function raises its error.) */
-	if (a->input_error != SMPC_INPUT_OK)
+	if (!smpc_state_merge(a, b))
 		PG_RETURN_POINTER(a);
 	smpc_add_scaled(a, b->isum, b->nscale);
 	smpc_add_scaled_to(&a->isq, &a->sqscale, b->isq, b->sqscale);

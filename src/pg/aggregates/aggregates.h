@@ -57,6 +57,13 @@ extern void			 smpc_add_scaled_to(int128 *sum, int32 *sumscale, __int128 v, int 
 extern int			 smpc_cmp_scaled(__int128 a, int as, __int128 b, int bs);
 extern SmpcAggState *smpc_state_create(FunctionCallInfo fcinfo, bool with_bounds,
 									   bool integer_class);
+/*
+ * Combines what every state shares (bounds, the first input error, rows,
+ * values outside the bounds) of b into a, for parallel aggregation. False
+ * when an input failed: the sums need not be combined, the final function
+ * raises the error.
+ */
+extern bool smpc_state_merge(SmpcAggState *a, const SmpcAggState *b);
 
 /*
  * The state of this row's transition: the one passed in, or (first row) a
@@ -162,6 +169,26 @@ typedef struct SmpcRows
 extern void	 smpc_rows_begin(SmpcRows *rows, FunctionCallInfo fcinfo, int n);
 extern void	 smpc_rows_add(SmpcRows *rows, const Datum *values, const bool *nulls);
 extern Datum smpc_rows_end(SmpcRows *rows);
+
+/*
+ * partial_state.cpp: writing and reading the serialized partial states of
+ * grouped aggregates and histograms (parallel workers to their leader).
+ * smpc_packed_new makes a bytea of `size` payload bytes to fill with
+ * smpc_packed_put; smpc_packed_open reads one with smpc_packed_get (and
+ * smpc_packed_get_array, which pallocs), smpc_packed_close checks that
+ * nothing is left over. A short or long state is an internal error.
+ */
+typedef struct SmpcPacked
+{
+	char	   *at;
+	const char *end;
+} SmpcPacked;
+extern bytea *smpc_packed_new(Size size, SmpcPacked *w);
+extern void	  smpc_packed_put(SmpcPacked *w, const void *src, Size len);
+extern void	  smpc_packed_open(bytea *in, SmpcPacked *r);
+extern void	  smpc_packed_get(SmpcPacked *r, void *dst, Size len);
+extern void	 *smpc_packed_get_array(SmpcPacked *r, Size elem, int n);
+extern void	  smpc_packed_close(const SmpcPacked *r);
 
 /* The most keys a domain may have: the job's vector holds two values per key. */
 #define SMPC_MAX_GROUPS (1024 * 1024)

@@ -16,9 +16,14 @@
  * the cells below it: their values are never opened (aggregation_job.hpp).
  *
  * A row whose key is NULL or not in the domain fails the query before
- * anything is sent, or is left out with smpc.outside_domain = drop. The
- * local phase is not parallel (no combine function): grouped states are
- * arrays as long as the domain.
+ * anything is sent, or is left out with smpc.outside_domain = drop.
+ *
+ * The local phase runs in parallel workers like any aggregate's: each
+ * worker reads and indexes the domain itself (it is part of the plan) and
+ * aggregates its rows into arrays as long as the domain; it hands the
+ * leader only those arrays (partial_state.cpp), which the leader adds cell
+ * by cell. The leader's final function reads the domain again from the
+ * plan and checks that it is the one the workers counted over.
  */
 #include "pg/aggregates/aggregates.h"
 
@@ -37,6 +42,9 @@ PGDLLEXPORT Datum smpc_group_accum_int8(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_group_accum_numeric(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_group_accum_float8(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_group_count_accum(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_combine(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_serialize(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_group_deserialize(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_sum_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_avg_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_count_by_final(PG_FUNCTION_ARGS);
@@ -48,6 +56,9 @@ PG_FUNCTION_INFO_V1(smpc_group_accum_int8);
 PG_FUNCTION_INFO_V1(smpc_group_accum_numeric);
 PG_FUNCTION_INFO_V1(smpc_group_accum_float8);
 PG_FUNCTION_INFO_V1(smpc_group_count_accum);
+PG_FUNCTION_INFO_V1(smpc_group_combine);
+PG_FUNCTION_INFO_V1(smpc_group_serialize);
+PG_FUNCTION_INFO_V1(smpc_group_deserialize);
 PG_FUNCTION_INFO_V1(smpc_sum_by_final);
 PG_FUNCTION_INFO_V1(smpc_avg_by_final);
 PG_FUNCTION_INFO_V1(smpc_count_by_final);
@@ -56,12 +67,17 @@ PG_FUNCTION_INFO_V1(smpc_join_by);
 
 typedef struct SmpcGroupState
 {
-	SmpcAggState base; /* bounds, values outside them, rows aggregated */
-	SmpcDomain	 domain;
-	int128		*sums;	 /* per key, at scales[k] (integer: 0); NULL for counts */
-	int32		*scales; /* numeric and double precision (rounded per row, aggregates.h) only */
-	int64		*counts;
-	int64		 dropped; /* rows whose key is outside the domain */
+	SmpcAggState   base;		/* bounds, values outside them, rows aggregated */
+	SmpcValueClass value_class; /* of the values; SMPC_VALUE_ANY: counts */
+	/*
+	 * Its keys and index only where rows were aggregated; a state combined
+	 * from parallel workers' has only the number of keys and fingerprint.
+	 */
+	SmpcDomain domain;
+	int128	  *sums;   /* per key, at scales[k] (integer: 0); NULL for counts */
+	int32	  *scales; /* numeric and double precision (rounded per row, aggregates.h) only */
+	int64	  *counts;
+	int64	   dropped; /* rows whose key is outside the domain */
 } SmpcGroupState;
 
 /* Reads, sorts and checks the domain argument (the one before the job id). */
@@ -76,8 +92,10 @@ smpc_domain_load(FunctionCallInfo fcinfo, SmpcDomain *out)
  * aggregate context, and the bounds of the value column (argument 1).
  */
 static SmpcGroupState *
-smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
+smpc_group_state(FunctionCallInfo fcinfo, SmpcValueClass value_class)
 {
+	bool			with_bounds = value_class != SMPC_VALUE_ANY;
+	bool			integer_class = value_class == SMPC_VALUE_INTEGER;
 	MemoryContext	aggcxt;
 	MemoryContext	old;
 	SmpcGroupState *s;
@@ -89,6 +107,7 @@ smpc_group_state(FunctionCallInfo fcinfo, bool with_bounds, bool integer_class)
 		return (SmpcGroupState *) PG_GETARG_POINTER(0);
 	old = MemoryContextSwitchTo(aggcxt);
 	s = (SmpcGroupState *) palloc0(sizeof(SmpcGroupState));
+	s->value_class = value_class;
 	smpc_domain_load(fcinfo, &s->domain);
 	smpc_domain_index(&s->domain); /* only rows need it: not the final function or smpc_join_by */
 	n = s->domain.n;
@@ -151,7 +170,7 @@ smpc_group_cell(FunctionCallInfo fcinfo, SmpcGroupState *s)
 static Datum
 smpc_group_add_int(FunctionCallInfo fcinfo, int64 v)
 {
-	SmpcGroupState *s = smpc_group_state(fcinfo, true, true);
+	SmpcGroupState *s = smpc_group_state(fcinfo, SMPC_VALUE_INTEGER);
 	int				c = smpc_group_cell(fcinfo, s);
 
 	if (c >= 0)
@@ -167,7 +186,7 @@ Datum
 smpc_group_accum_int2(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(2))
-		PG_RETURN_POINTER(smpc_group_state(fcinfo, true, true));
+		PG_RETURN_POINTER(smpc_group_state(fcinfo, SMPC_VALUE_INTEGER));
 	return smpc_group_add_int(fcinfo, PG_GETARG_INT16(2));
 }
 
@@ -175,7 +194,7 @@ Datum
 smpc_group_accum_int4(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(2))
-		PG_RETURN_POINTER(smpc_group_state(fcinfo, true, true));
+		PG_RETURN_POINTER(smpc_group_state(fcinfo, SMPC_VALUE_INTEGER));
 	return smpc_group_add_int(fcinfo, PG_GETARG_INT32(2));
 }
 
@@ -183,14 +202,14 @@ Datum
 smpc_group_accum_int8(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(2))
-		PG_RETURN_POINTER(smpc_group_state(fcinfo, true, true));
+		PG_RETURN_POINTER(smpc_group_state(fcinfo, SMPC_VALUE_INTEGER));
 	return smpc_group_add_int(fcinfo, PG_GETARG_INT64(2));
 }
 
 Datum
 smpc_group_accum_numeric(PG_FUNCTION_ARGS)
 {
-	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
+	SmpcGroupState *s = smpc_group_state(fcinfo, SMPC_VALUE_NUMERIC);
 	int				c;
 	__int128		v;
 	int				vscale;
@@ -214,7 +233,7 @@ smpc_group_accum_numeric(PG_FUNCTION_ARGS)
 Datum
 smpc_group_accum_float8(PG_FUNCTION_ARGS)
 {
-	SmpcGroupState *s = smpc_group_state(fcinfo, true, false);
+	SmpcGroupState *s = smpc_group_state(fcinfo, SMPC_VALUE_FLOAT8);
 	int				c;
 	double			x;
 	__int128		v;
@@ -239,7 +258,7 @@ smpc_group_accum_float8(PG_FUNCTION_ARGS)
 Datum
 smpc_group_count_accum(PG_FUNCTION_ARGS)
 {
-	SmpcGroupState *s = smpc_group_state(fcinfo, false, false);
+	SmpcGroupState *s = smpc_group_state(fcinfo, SMPC_VALUE_ANY);
 	int				c = smpc_group_cell(fcinfo, s);
 
 	if (c >= 0)
@@ -248,6 +267,131 @@ smpc_group_count_accum(PG_FUNCTION_ARGS)
 		s->base.count++;
 	}
 	PG_RETURN_POINTER(s);
+}
+
+/*
+ * Parallel aggregation. The serialized state: the common state, the value
+ * class, the domain's size and fingerprint, the rows left out, then the
+ * arrays the value class uses (sums, scales, counts), n cells each.
+ */
+Datum
+smpc_group_serialize(PG_FUNCTION_ARGS)
+{
+	SmpcGroupState *s = (SmpcGroupState *) PG_GETARG_POINTER(0);
+	int32			vc = (int32) s->value_class;
+	int32			n = s->domain.n;
+	Size			size;
+	SmpcPacked		w;
+	bytea		   *out;
+
+	size = sizeof s->base + sizeof vc + sizeof n + sizeof s->domain.fingerprint +
+		   sizeof s->dropped +
+		   (Size) n *
+			   (sizeof(int64) + (s->sums ? sizeof(int128) : 0) + (s->scales ? sizeof(int32) : 0));
+	out = smpc_packed_new(size, &w);
+	smpc_packed_put(&w, &s->base, sizeof s->base);
+	smpc_packed_put(&w, &vc, sizeof vc);
+	smpc_packed_put(&w, &n, sizeof n);
+	smpc_packed_put(&w, s->domain.fingerprint, sizeof s->domain.fingerprint);
+	smpc_packed_put(&w, &s->dropped, sizeof s->dropped);
+	if (s->sums)
+		smpc_packed_put(&w, s->sums, sizeof(int128) * n);
+	if (s->scales)
+		smpc_packed_put(&w, s->scales, sizeof(int32) * n);
+	smpc_packed_put(&w, s->counts, sizeof(int64) * n);
+	PG_RETURN_BYTEA_P(out);
+}
+
+Datum
+smpc_group_deserialize(PG_FUNCTION_ARGS)
+{
+	SmpcGroupState *s = (SmpcGroupState *) palloc0(sizeof(SmpcGroupState));
+	SmpcPacked		r;
+	int32			vc;
+	int32			n;
+
+	smpc_packed_open(PG_GETARG_BYTEA_PP(0), &r);
+	smpc_packed_get(&r, &s->base, sizeof s->base);
+	smpc_packed_get(&r, &vc, sizeof vc);
+	smpc_packed_get(&r, &n, sizeof n);
+	smpc_packed_get(&r, s->domain.fingerprint, sizeof s->domain.fingerprint);
+	smpc_packed_get(&r, &s->dropped, sizeof s->dropped);
+	if (vc < SMPC_VALUE_INTEGER || vc > SMPC_VALUE_ANY || n < 1 || n > SMPC_MAX_GROUPS ||
+		s->domain.fingerprint[sizeof s->domain.fingerprint - 1] != '\0')
+		elog(ERROR, "invalid smpc grouped aggregate state");
+	s->value_class = (SmpcValueClass) vc;
+	s->domain.n = n;
+	if (s->value_class != SMPC_VALUE_ANY)
+		s->sums = (int128 *) smpc_packed_get_array(&r, sizeof(int128), n);
+	if (s->value_class == SMPC_VALUE_NUMERIC || s->value_class == SMPC_VALUE_FLOAT8)
+		s->scales = (int32 *) smpc_packed_get_array(&r, sizeof(int32), n);
+	s->counts = (int64 *) smpc_packed_get_array(&r, sizeof(int64), n);
+	smpc_packed_close(&r);
+	PG_RETURN_POINTER(s);
+}
+
+/* A copy of a worker's state in the leader's aggregate context (no keys). */
+static SmpcGroupState *
+smpc_group_copy(const SmpcGroupState *b, MemoryContext cxt)
+{
+	int				n = b->domain.n;
+	SmpcGroupState *a = (SmpcGroupState *) MemoryContextAlloc(cxt, sizeof(SmpcGroupState));
+
+	*a = *b;
+	a->domain.keys = NULL;
+	a->domain.slots = NULL;
+	if (b->sums)
+		a->sums = (int128 *) MemoryContextAlloc(cxt, sizeof(int128) * n);
+	if (b->sums)
+		memcpy(a->sums, b->sums, sizeof(int128) * n);
+	if (b->scales)
+		a->scales = (int32 *) MemoryContextAlloc(cxt, sizeof(int32) * n);
+	if (b->scales)
+		memcpy(a->scales, b->scales, sizeof(int32) * n);
+	a->counts = (int64 *) MemoryContextAlloc(cxt, sizeof(int64) * n);
+	memcpy(a->counts, b->counts, sizeof(int64) * n);
+	return a;
+}
+
+/* Adds worker state b to a, cell by cell. */
+Datum
+smpc_group_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext	aggcxt;
+	SmpcGroupState *a;
+	SmpcGroupState *b;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "smpc aggregate function called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
+	b = (SmpcGroupState *) PG_GETARG_POINTER(1);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_POINTER(smpc_group_copy(b, aggcxt));
+	a = (SmpcGroupState *) PG_GETARG_POINTER(0);
+	if (a->value_class != b->value_class || a->domain.n != b->domain.n ||
+		strcmp(a->domain.fingerprint, b->domain.fingerprint) != 0)
+		elog(ERROR, "smpc grouped aggregate states of different key domains");
+	a->dropped += b->dropped;
+	/* (A failed input's sums are never used: the final function raises its error.) */
+	if (!smpc_state_merge(&a->base, &b->base))
+		PG_RETURN_POINTER(a);
+	for (int c = 0; c < a->domain.n; c++)
+	{
+		a->counts[c] += b->counts[c];
+		if (a->sums == NULL)
+			continue;
+		if (a->scales == NULL)
+			a->sums[c] += b->sums[c]; /* integers: below 2^63 rows of 64 bits each */
+		else if (!smpc_try_add_scaled_to(&a->sums[c], &a->scales[c], b->sums[c], b->scales[c]))
+		{
+			(void) smpc_input_failed(&a->base, a->value_class == SMPC_VALUE_FLOAT8
+												   ? SMPC_INPUT_FLOAT8_RANGE
+												   : SMPC_INPUT_NUMERIC_OVERFLOW);
+			break;
+		}
+	}
+	PG_RETURN_POINTER(a);
 }
 
 /* Which grouped aggregate a final function computes. */
@@ -292,10 +436,14 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind)
 	fed =
 		smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_aggregate(kind), value_class,
 						 kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1, &req, &bounds);
-	if (s != NULL)
+	if (s != NULL && s->domain.keys != NULL)
 		domain = s->domain;
 	else
 		smpc_domain_load(fcinfo, &domain);
+	/* Combined from parallel workers: they counted over the same domain. */
+	if (s != NULL &&
+		(s->domain.n != domain.n || strcmp(s->domain.fingerprint, domain.fingerprint) != 0))
+		elog(ERROR, "the key domain of an smpc grouped aggregate changed while the query ran");
 	if (s != NULL && s->dropped > 0)
 		ereport(NOTICE, errmsg("%lld rows with a key outside the job's domain were left out",
 							   (long long) s->dropped));

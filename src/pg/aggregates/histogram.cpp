@@ -14,6 +14,11 @@
  * with different edges are refused. smpc_percentiles runs the same job
  * (a histogram's job id answers both).
  *
+ * The local phase runs in parallel workers: each reads the edges from the
+ * plan and counts its rows; it hands the leader its counts, the number of
+ * edges and their fingerprint (partial_state.cpp), and the leader's final
+ * function reads the edges again and checks that they are the same.
+ *
  * Percentiles: for fraction p of N counted values, the value of rank
  * r = max(1, ceil(p N)) in ascending order, which is what percentile_disc(p)
  * returns. It lies in the bucket where the running count reaches r, so that
@@ -42,6 +47,9 @@ PGDLLEXPORT Datum smpc_hist_accum_int4(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_hist_accum_int8(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_hist_accum_numeric(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_hist_accum_float8(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_hist_combine(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_hist_serialize(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_hist_deserialize(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_histogram_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_percentiles_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_join_histogram(PG_FUNCTION_ARGS);
@@ -51,6 +59,9 @@ PG_FUNCTION_INFO_V1(smpc_hist_accum_int4);
 PG_FUNCTION_INFO_V1(smpc_hist_accum_int8);
 PG_FUNCTION_INFO_V1(smpc_hist_accum_numeric);
 PG_FUNCTION_INFO_V1(smpc_hist_accum_float8);
+PG_FUNCTION_INFO_V1(smpc_hist_combine);
+PG_FUNCTION_INFO_V1(smpc_hist_serialize);
+PG_FUNCTION_INFO_V1(smpc_hist_deserialize);
 PG_FUNCTION_INFO_V1(smpc_histogram_final);
 PG_FUNCTION_INFO_V1(smpc_percentiles_final);
 PG_FUNCTION_INFO_V1(smpc_join_histogram);
@@ -71,7 +82,7 @@ typedef struct SmpcEdges
 
 typedef struct SmpcHistState
 {
-	SmpcEdges edges;
+	SmpcEdges edges;  /* combined from parallel workers: only n and the fingerprint */
 	int64	 *counts; /* n + 1 buckets */
 	int64	  rows;
 	int32	  input_error; /* SmpcInputError: the first; the final function aborts the job */
@@ -268,6 +279,87 @@ smpc_hist_accum_float8(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+/*
+ * Parallel aggregation. The serialized state: the number of edges, their
+ * fingerprint, the rows counted, the first input error, then the n + 1
+ * bucket counts.
+ */
+Datum
+smpc_hist_serialize(PG_FUNCTION_ARGS)
+{
+	SmpcHistState *s = (SmpcHistState *) PG_GETARG_POINTER(0);
+	int32		   n = s->edges.n;
+	SmpcPacked	   w;
+	bytea		  *out;
+
+	out = smpc_packed_new(sizeof n + sizeof s->edges.fingerprint + sizeof s->rows +
+							  sizeof s->input_error + sizeof(int64) * (n + 1),
+						  &w);
+	smpc_packed_put(&w, &n, sizeof n);
+	smpc_packed_put(&w, s->edges.fingerprint, sizeof s->edges.fingerprint);
+	smpc_packed_put(&w, &s->rows, sizeof s->rows);
+	smpc_packed_put(&w, &s->input_error, sizeof s->input_error);
+	smpc_packed_put(&w, s->counts, sizeof(int64) * (n + 1));
+	PG_RETURN_BYTEA_P(out);
+}
+
+Datum
+smpc_hist_deserialize(PG_FUNCTION_ARGS)
+{
+	SmpcHistState *s = (SmpcHistState *) palloc0(sizeof(SmpcHistState));
+	SmpcPacked	   r;
+	int32		   n;
+
+	smpc_packed_open(PG_GETARG_BYTEA_PP(0), &r);
+	smpc_packed_get(&r, &n, sizeof n);
+	smpc_packed_get(&r, s->edges.fingerprint, sizeof s->edges.fingerprint);
+	smpc_packed_get(&r, &s->rows, sizeof s->rows);
+	smpc_packed_get(&r, &s->input_error, sizeof s->input_error);
+	if (n < 1 || n > SMPC_MAX_EDGES ||
+		s->edges.fingerprint[sizeof s->edges.fingerprint - 1] != '\0')
+		elog(ERROR, "invalid smpc histogram state");
+	s->edges.n = n;
+	s->counts = (int64 *) smpc_packed_get_array(&r, sizeof(int64), n + 1);
+	smpc_packed_close(&r);
+	PG_RETURN_POINTER(s);
+}
+
+/* Adds worker state b's counts to a's. */
+Datum
+smpc_hist_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext  aggcxt;
+	SmpcHistState *a;
+	SmpcHistState *b;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "smpc aggregate function called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
+	b = (SmpcHistState *) PG_GETARG_POINTER(1);
+	if (PG_ARGISNULL(0))
+	{
+		/* A copy in the aggregate context; the edges are read again at the end. */
+		a = (SmpcHistState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcHistState));
+		a->edges.n = b->edges.n;
+		memcpy(a->edges.fingerprint, b->edges.fingerprint, sizeof a->edges.fingerprint);
+		a->rows = b->rows;
+		a->input_error = b->input_error;
+		a->counts = (int64 *) MemoryContextAlloc(aggcxt, sizeof(int64) * (b->edges.n + 1));
+		memcpy(a->counts, b->counts, sizeof(int64) * (b->edges.n + 1));
+		PG_RETURN_POINTER(a);
+	}
+	a = (SmpcHistState *) PG_GETARG_POINTER(0);
+	if (a->edges.n != b->edges.n || strcmp(a->edges.fingerprint, b->edges.fingerprint) != 0)
+		elog(ERROR, "smpc histogram states of different bucket edges");
+	if (a->input_error == SMPC_INPUT_OK)
+		a->input_error = b->input_error;
+	a->rows += b->rows;
+	for (int i = 0; i <= a->edges.n; i++)
+		a->counts[i] += b->counts[i];
+	PG_RETURN_POINTER(a);
+}
+
 static bool smpc_hist_exchange(const SmpcFederationRow *fed, SmpcJobSpec *reqp,
 							   const SmpcEdges *edges, const SmpcHistState *s, __int128 **counts,
 							   bool **suppressed);
@@ -291,10 +383,14 @@ smpc_hist_run(FunctionCallInfo fcinfo, SmpcEdges *edges, __int128 **counts, bool
 	/* This party's input failed: the job tells the partners and raises it. */
 	base.input_error = s ? s->input_error : SMPC_INPUT_OK;
 	fed = smpc_agg_request(fcinfo, &base, SMPC_AGG_HISTOGRAM, value_class, false, 0, &req, &bounds);
-	if (s != NULL)
+	if (s != NULL && s->edges.numeric != NULL)
 		*edges = s->edges;
 	else
 		smpc_edges_load(fcinfo, -2, edges);
+	/* Combined from parallel workers: they counted with the same edges. */
+	if (s != NULL &&
+		(s->edges.n != edges->n || strcmp(s->edges.fingerprint, edges->fingerprint) != 0))
+		elog(ERROR, "the bucket edges of an smpc histogram changed while the query ran");
 	return smpc_hist_exchange(fed, &req, edges, s, counts, suppressed);
 }
 
