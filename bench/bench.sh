@@ -6,7 +6,8 @@
 # party p1..p25, registers federations of 3, 5, 10 and 25 of them, and
 # measures:
 #   1. the local phase: smpc_sum against sum() over SMPC_BENCH_ROWS bigint
-#      rows at p1 (with 0 and 2 parallel workers);
+#      rows at p1 (with 0 and 2 parallel workers), and smpc_sum_by over the
+#      same rows in 1,000 groups against a plain GROUP BY of them;
 #   2. job latency for 3, 5, 10 and 25 parties on a one-row table, from the
 #      moment the last party was sent the job until every party has its
 #      result, with warm and cold sessions;
@@ -215,6 +216,25 @@ for workers in 0 2; do
 	record "local workers=$workers native_ms=$(spread "${natives[@]}" | cut -d' ' -f1) smpc_ms=$(spread "${smpcs[@]}" | cut -d' ' -f1) ratio=$rm ratio_min=$rlo ratio_max=$rhi"
 done
 
+# The grouped local phase: the same rows in 1,000 groups (the key computed
+# the same way in both queries), smpc_sum_by against GROUP BY, with 0 and 2
+# workers: grouped aggregates run their local phase in parallel workers too.
+gdomain="(SELECT array_agg(g::text) FROM generate_series(0, 999) g)"
+for workers in 0 2; do
+	setup="SET max_parallel_workers_per_gather = $workers; SET smpc.federation = 'fed3'"
+	natives=() smpcs=() ratios=()
+	for rep in $(seq 1 "$REPS"); do
+		native_batch() { native=$("$CLIENT" once --repeat 3 --conn "$(local_conn p1)" --setup "$setup" \
+			--sql "SELECT count(*) FROM (SELECT mod(x, 1000)::text, sum(x) FROM big GROUP BY 1) s" | cut -d' ' -f1); }
+		smpc_batch() { smpc=$("$CLIENT" jobs --mode warm --jobs 3 --prefix "glocal$workers-$rep" --setup "$setup" \
+			"${c3[@]}" --sql "SELECT cardinality(smpc_sum_by(mod(x, 1000)::text, x, $gdomain, '%s')) FROM big" | cut -d' ' -f1); }
+		in_turn "$rep" native_batch smpc_batch
+		natives+=("$native") smpcs+=("$smpc") ratios+=("$(ratio "$smpc" "$native")")
+	done
+	read -r rm rlo rhi < <(spread "${ratios[@]}")
+	record "grouped_local workers=$workers native_ms=$(spread "${natives[@]}" | cut -d' ' -f1) smpc_ms=$(spread "${smpcs[@]}" | cut -d' ' -f1) ratio=$rm ratio_min=$rlo ratio_max=$rhi"
+done
+
 # ---- 2. and 3. latency ---------------------------------------------------------
 # Jobs per batch: JOBS warm and a quarter as many cold (each opens new TLS
 # connections), over REPS batches; 25 parties run a tenth as many warm jobs
@@ -373,6 +393,10 @@ growth() { ratio "$(val "$1 parties=$hi mode=$2" median_ms)" "$(val "$1 parties=
 	for w in 0 2; do
 		l="local workers=$w"
 		echo "| local phase, smpc_sum / sum(), $ROWS rows, $w workers ($(val "$l" smpc_ms) / $(val "$l" native_ms) ms) | $(ratio_text "$l" ratio) | $(target_cells "$(val "$l" ratio)" 1.05) |"
+	done
+	for w in 0 2; do
+		l="grouped_local workers=$w"
+		echo "| grouped local phase, smpc_sum_by / GROUP BY, $ROWS rows in 1,000 groups, $w workers ($(val "$l" smpc_ms) / $(val "$l" native_ms) ms) | $(ratio_text "$l" ratio) | $(target_cells "$(val "$l" ratio)" "") |"
 	done
 	for n in "${COUNTS[@]}"; do
 		t=$(case $n in 3) echo 2 ;; 10) echo 3 ;; esac)
