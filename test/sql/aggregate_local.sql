@@ -27,6 +27,12 @@ SELECT smpc_sum(expenditure, repeat('x', 16385)) FROM expenses;
 -- Not with GROUP BY or as a window function (one job per query).
 SELECT label, smpc_sum(expenditure, 'j2') FROM expenses GROUP BY label;
 SELECT smpc_sum(expenditure, 'j3') OVER () FROM expenses;
+-- Nor in a parallel worker: a plan that puts the whole aggregate there
+-- (force_parallel_mode does for any parallel-safe query) is refused, with
+-- what to do.
+SET force_parallel_mode = on;
+SELECT smpc_sum(expenditure, 'j4') FROM expenses;
+RESET force_parallel_mode;
 
 -- Every supported input type resolves.
 SELECT p.oid::regprocedure AS aggregate, p.prorettype::regtype AS returns, p.proparallel

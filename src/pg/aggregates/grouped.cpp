@@ -214,7 +214,12 @@ smpc_group_accum_numeric(PG_FUNCTION_ARGS)
 	__int128		v;
 	int				vscale;
 
-	/* After an input error the rows are skipped: the final function aborts the job. */
+	/*
+	 * After an input error the rows are skipped: the final function aborts
+	 * the job. (In parallel workers only the failing worker's rows are: the
+	 * query may then fail on another worker's error, e.g. a key outside the
+	 * domain, instead; it fails either way.)
+	 */
 	if (PG_ARGISNULL(2) || s->base.input_error != SMPC_INPUT_OK ||
 		(c = smpc_group_cell(fcinfo, s)) < 0)
 		PG_RETURN_POINTER(s);

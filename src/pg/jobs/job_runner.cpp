@@ -377,8 +377,13 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 	smpc_charged = false;
 	smpc_inbox_require();
 	if (IsParallelWorker())
-		ereport(ERROR, errcode(ERRCODE_INVALID_TRANSACTION_STATE),
-				errmsg("smpc jobs cannot run in a parallel worker"));
+		ereport(
+			ERROR, errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+			errmsg("smpc jobs cannot run in a parallel worker"),
+			errdetail("The planner put the whole aggregate, its final function too, in a "
+					  "parallel worker, e.g. in a subquery on the inner side of a parallel join."),
+			errhint("Compute the aggregate in a query or scalar subquery of its own, or SET "
+					"max_parallel_workers_per_gather = 0 for this query."));
 	if (job_id_len == 0 || job_id_len > 16384)
 		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("job id must be between 1 and 16384 bytes long"));
