@@ -88,7 +88,7 @@ $(shell rm -f $(OBJS) smpc.so; echo $(SMPC_BUILD_MODE) > .build-mode)
 endif
 PG_CXXFLAGS = -std=c++17 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-register -Werror
-SHLIB_LINK = -lstdc++ -lcrypto
+SHLIB_LINK = -lstdc++ -lcrypto -lsodium
 SHLIB_LINK_INTERNAL = $(libpq)
 
 # PGXS would also emit LLVM bitcode for JIT inlining; we do not need it and it

@@ -4,7 +4,7 @@
 # in a copy of the tree so the checkout stays clean, and check what it holds:
 #   - the version is smpc.control's default_version (scripts/check-meta.sh),
 #   - it ships smpc.so, smpc.control and every script in the Makefile's DATA,
-#   - it depends on postgresql-15, libpq5 and libssl3,
+#   - it depends on postgresql-15, libpq5, libssl3 and libsodium23,
 #   - it is a release build (no smpc.test_fault, see SMPC_TEST_BUILD).
 #
 #   scripts/build-deb.sh        packages land in $SMPC_DEB_DIR (default build-deb/)
@@ -71,7 +71,7 @@ for f in "${want[@]}"; do
 	grep -qxF "$f" <<<"$contents" || die "$DEB lacks $f"
 done
 depends=$(dpkg-deb -f "$WORK/$DEB" Depends)
-for dep in "postgresql-$PGV" libpq5 libssl3; do
+for dep in "postgresql-$PGV" libpq5 libssl3 libsodium23; do
 	grep -Eq "(^|, )$dep( |,|$)" <<<"$depends" || die "$DEB does not depend on $dep (Depends: $depends)"
 done
 # grep -c reads to the end: with grep -q, pipefail would see tar's SIGPIPE

@@ -14,7 +14,7 @@ set -euo pipefail
 # formatting (scripts/check-format.sh).
 PACKAGES=(
 	build-essential g++ clang libclang-rt-dev llvm cmake make
-	libgtest-dev libssl-dev libpq-dev openssl
+	libgtest-dev libssl-dev libsodium-dev libpq-dev openssl
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-15-cron postgresql-15-pgaudit
 	libipc-run-perl
 	dpkg-dev debhelper postgresql-server-dev-all clang-format
