@@ -1,0 +1,88 @@
+// Hashing, blinding, re-blinding and counting of private set operations.
+#include "protocol/private_set.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "crypto/hash.hpp"
+#include "protocol/protocol_error.hpp"
+
+namespace smpc::protocol::private_set {
+
+namespace {
+
+// Sorted and without two equal elements; else a partner sent a set twice
+// holding one element (or a local caller passed one).
+void require_distinct(const std::vector<Element>& sorted, const char* what) {
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    throw ProtocolError(ErrorKind::kMalformed, std::string(what) + " holds an element twice",
+                        "A party's blinded set holds each of its keys once.");
+  }
+}
+
+}  // namespace
+
+std::string key_tag(std::string_view federation_fingerprint, std::string_view job_id) {
+  crypto::Sha256 h;
+  h.update_field(federation_fingerprint);
+  h.update_field(job_id);
+  return "smpc-psi-v1-" + crypto::to_hex(h.finish());
+}
+
+OwnSet blind_own(const std::vector<std::string>& keys, std::string_view tag, const Scalar& s) {
+  OwnSet out;
+  out.elements.reserve(keys.size());
+  for (const std::string& k : keys) {
+    out.elements.push_back(crypto::group::blind(crypto::group::hash_to_group(k, tag), s));
+  }
+  std::sort(out.elements.begin(), out.elements.end());
+  auto last = std::unique(out.elements.begin(), out.elements.end());
+  out.duplicates = static_cast<std::size_t>(out.elements.end() - last);
+  out.elements.erase(last, out.elements.end());
+  return out;
+}
+
+std::vector<Element> reblind(const std::vector<Element>& set, const Scalar& s) {
+  std::vector<Element> out;
+  out.reserve(set.size());
+  for (const Element& e : set) {
+    if (!crypto::group::is_valid(e)) {
+      throw ProtocolError(ErrorKind::kMalformed,
+                          "a blinded set holds a value that is no group element",
+                          "Every element must be a canonical ristretto255 encoding other than "
+                          "the identity.");
+    }
+    out.push_back(crypto::group::blind(e, s));
+  }
+  std::sort(out.begin(), out.end());
+  require_distinct(out, "a blinded set");
+  return out;
+}
+
+std::uint64_t count_held_by_at_least(const std::vector<std::vector<Element>>& sets, std::size_t k) {
+  if (k < 1 || k > sets.size()) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "an overlap count needs k between 1 and the number of sets");
+  }
+  std::vector<Element> all;
+  std::size_t total = 0;
+  for (const auto& s : sets) total += s.size();
+  all.reserve(total);
+  for (const auto& s : sets) {
+    std::vector<Element> sorted(s);
+    std::sort(sorted.begin(), sorted.end());
+    require_distinct(sorted, "a fully blinded set");
+    all.insert(all.end(), sorted.begin(), sorted.end());
+  }
+  std::sort(all.begin(), all.end());
+  std::uint64_t count = 0;
+  for (std::size_t i = 0; i < all.size();) {
+    std::size_t j = i + 1;
+    while (j < all.size() && all[j] == all[i]) ++j;
+    if (j - i >= k) ++count;
+    i = j;
+  }
+  return count;
+}
+
+}  // namespace smpc::protocol::private_set
