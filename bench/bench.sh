@@ -202,20 +202,27 @@ mkdir -p "$TIMES"
 # ---- 1. local phase -----------------------------------------------------------
 say "1. local phase over $ROWS bigint rows at p1 ($REPS interleaved batches)"
 mapfile -t c3 < <(conns 3)
-for workers in 0 2; do
-	setup="SET max_parallel_workers_per_gather = $workers; SET smpc.federation = 'fed3'"
-	natives=() smpcs=() ratios=()
-	for rep in $(seq 1 "$REPS"); do
-		native_batch() { native=$("$CLIENT" once --repeat 3 --conn "$(local_conn p1)" --setup "$setup" \
-			--sql "SELECT sum(x) FROM big" | cut -d' ' -f1); }
-		smpc_batch() { smpc=$("$CLIENT" jobs --mode warm --jobs 3 --prefix "local$workers-$rep" --setup "$setup" \
-			"${c3[@]}" --sql "SELECT smpc_sum(x, '%s') FROM big" | cut -d' ' -f1); }
-		in_turn "$rep" native_batch smpc_batch
-		natives+=("$native") smpcs+=("$smpc") ratios+=("$(ratio "$smpc" "$native")")
+# local_phase NAME NATIVE_SQL SMPC_SQL: with 0 and 2 workers, REPS interleaved
+# batches of 3 native queries at p1 and 3 smpc jobs at p1..p3 (the job id
+# replaces %s); records "NAME workers=W native_ms= smpc_ms= ratio=...".
+local_phase() {
+	local name=$1 native_sql=$2 smpc_sql=$3 workers rep setup natives smpcs ratios rm rlo rhi
+	for workers in 0 2; do
+		setup="SET max_parallel_workers_per_gather = $workers; SET smpc.federation = 'fed3'"
+		natives=() smpcs=() ratios=()
+		for rep in $(seq 1 "$REPS"); do
+			native_batch() { native=$("$CLIENT" once --repeat 3 --conn "$(local_conn p1)" --setup "$setup" \
+				--sql "$native_sql" | cut -d' ' -f1); }
+			smpc_batch() { smpc=$("$CLIENT" jobs --mode warm --jobs 3 --prefix "$name$workers-$rep" --setup "$setup" \
+				"${c3[@]}" --sql "$smpc_sql" | cut -d' ' -f1); }
+			in_turn "$rep" native_batch smpc_batch
+			natives+=("$native") smpcs+=("$smpc") ratios+=("$(ratio "$smpc" "$native")")
+		done
+		read -r rm rlo rhi < <(spread "${ratios[@]}")
+		record "$name workers=$workers native_ms=$(spread "${natives[@]}" | cut -d' ' -f1) smpc_ms=$(spread "${smpcs[@]}" | cut -d' ' -f1) ratio=$rm ratio_min=$rlo ratio_max=$rhi"
 	done
-	read -r rm rlo rhi < <(spread "${ratios[@]}")
-	record "local workers=$workers native_ms=$(spread "${natives[@]}" | cut -d' ' -f1) smpc_ms=$(spread "${smpcs[@]}" | cut -d' ' -f1) ratio=$rm ratio_min=$rlo ratio_max=$rhi"
-done
+}
+local_phase local "SELECT sum(x) FROM big" "SELECT smpc_sum(x, '%s') FROM big"
 
 # The grouped local phase: the same rows in 1,000 groups (the key computed
 # the same way in both queries), smpc_sum_by against GROUP BY, with 0 and 2
@@ -224,20 +231,8 @@ done
 # groups; without them it expects one per row and never plans GROUP BY in
 # parallel.
 gdomain="(SELECT array_agg(g::text) FROM generate_series(0, 999) g)"
-for workers in 0 2; do
-	setup="SET max_parallel_workers_per_gather = $workers; SET smpc.federation = 'fed3'"
-	natives=() smpcs=() ratios=()
-	for rep in $(seq 1 "$REPS"); do
-		native_batch() { native=$("$CLIENT" once --repeat 3 --conn "$(local_conn p1)" --setup "$setup" \
-			--sql "SELECT count(*) FROM (SELECT mod(x, 1000)::text, sum(x) FROM big GROUP BY 1) s" | cut -d' ' -f1); }
-		smpc_batch() { smpc=$("$CLIENT" jobs --mode warm --jobs 3 --prefix "glocal$workers-$rep" --setup "$setup" \
-			"${c3[@]}" --sql "SELECT cardinality(smpc_sum_by(mod(x, 1000)::text, x, $gdomain, '%s')) FROM big" | cut -d' ' -f1); }
-		in_turn "$rep" native_batch smpc_batch
-		natives+=("$native") smpcs+=("$smpc") ratios+=("$(ratio "$smpc" "$native")")
-	done
-	read -r rm rlo rhi < <(spread "${ratios[@]}")
-	record "grouped_local workers=$workers native_ms=$(spread "${natives[@]}" | cut -d' ' -f1) smpc_ms=$(spread "${smpcs[@]}" | cut -d' ' -f1) ratio=$rm ratio_min=$rlo ratio_max=$rhi"
-done
+local_phase grouped_local "SELECT count(*) FROM (SELECT mod(x, 1000)::text, sum(x) FROM big GROUP BY 1) s" \
+	"SELECT cardinality(smpc_sum_by(mod(x, 1000)::text, x, $gdomain, '%s')) FROM big"
 
 # ---- 2. and 3. latency ---------------------------------------------------------
 # Jobs per batch: JOBS warm and a quarter as many cold (each opens new TLS

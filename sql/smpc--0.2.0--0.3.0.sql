@@ -92,7 +92,7 @@ FROM PUBLIC;
 DO $parallel_grouped$
 DECLARE
     agg record;
-    fn oid;
+    fns oid[];  -- combine, serialize, deserialize
 BEGIN
     FOR agg IN
         SELECT p.oid, CASE WHEN p.proname IN ('smpc_histogram', 'smpc_percentiles')
@@ -104,21 +104,18 @@ BEGIN
           AND p.proname IN ('smpc_sum_by', 'smpc_avg_by', 'smpc_count_by',
                             'smpc_histogram', 'smpc_percentiles')
     LOOP
+        fns := ARRAY[
+            pg_catalog.format('smpc.%s_combine(internal, internal)', agg.prefix)::pg_catalog.regprocedure,
+            pg_catalog.format('smpc.%s_serialize(internal)', agg.prefix)::pg_catalog.regprocedure,
+            pg_catalog.format('smpc.%s_deserialize(bytea, internal)', agg.prefix)::pg_catalog.regprocedure];
         UPDATE pg_catalog.pg_aggregate
-        SET aggcombinefn = pg_catalog.format('smpc.%s_combine(internal, internal)', agg.prefix)::pg_catalog.regprocedure,
-            aggserialfn = pg_catalog.format('smpc.%s_serialize(internal)', agg.prefix)::pg_catalog.regprocedure,
-            aggdeserialfn = pg_catalog.format('smpc.%s_deserialize(bytea, internal)', agg.prefix)::pg_catalog.regprocedure
+        SET aggcombinefn = fns[1], aggserialfn = fns[2], aggdeserialfn = fns[3]
         WHERE aggfnoid = agg.oid;
         UPDATE pg_catalog.pg_proc SET proparallel = 's' WHERE oid = agg.oid;
-        FOREACH fn IN ARRAY ARRAY[
-            pg_catalog.format('smpc.%s_combine(internal, internal)', agg.prefix)::pg_catalog.regprocedure::oid,
-            pg_catalog.format('smpc.%s_serialize(internal)', agg.prefix)::pg_catalog.regprocedure::oid,
-            pg_catalog.format('smpc.%s_deserialize(bytea, internal)', agg.prefix)::pg_catalog.regprocedure::oid]
-        LOOP
-            INSERT INTO pg_catalog.pg_depend (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
-            VALUES ('pg_catalog.pg_proc'::pg_catalog.regclass, agg.oid, 0,
-                    'pg_catalog.pg_proc'::pg_catalog.regclass, fn, 0, 'n');
-        END LOOP;
+        INSERT INTO pg_catalog.pg_depend (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+        SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, agg.oid, 0,
+               'pg_catalog.pg_proc'::pg_catalog.regclass, f, 0, 'n'
+        FROM pg_catalog.unnest(fns) f;
     END LOOP;
 END
 $parallel_grouped$;

@@ -189,6 +189,12 @@ extern void	  smpc_packed_open(bytea *in, SmpcPacked *r);
 extern void	  smpc_packed_get(SmpcPacked *r, void *dst, Size len);
 extern void	 *smpc_packed_get_array(SmpcPacked *r, Size elem, int n);
 extern void	  smpc_packed_close(const SmpcPacked *r);
+/*
+ * A copy of [src, src + size) in cxt, or NULL for NULL: a combine function
+ * keeps the first worker's arrays, which deserialization made in per-tuple
+ * memory.
+ */
+extern void *smpc_copy_in(MemoryContext cxt, const void *src, Size size);
 
 /* The most keys a domain may have: the job's vector holds two values per key. */
 #define SMPC_MAX_GROUPS (1024 * 1024)

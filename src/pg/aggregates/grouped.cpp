@@ -340,21 +340,13 @@ static SmpcGroupState *
 smpc_group_copy(const SmpcGroupState *b, MemoryContext cxt)
 {
 	int				n = b->domain.n;
-	SmpcGroupState *a = (SmpcGroupState *) MemoryContextAlloc(cxt, sizeof(SmpcGroupState));
+	SmpcGroupState *a = (SmpcGroupState *) smpc_copy_in(cxt, b, sizeof(SmpcGroupState));
 
-	*a = *b;
 	a->domain.keys = NULL;
 	a->domain.slots = NULL;
-	if (b->sums)
-		a->sums = (int128 *) MemoryContextAlloc(cxt, sizeof(int128) * n);
-	if (b->sums)
-		memcpy(a->sums, b->sums, sizeof(int128) * n);
-	if (b->scales)
-		a->scales = (int32 *) MemoryContextAlloc(cxt, sizeof(int32) * n);
-	if (b->scales)
-		memcpy(a->scales, b->scales, sizeof(int32) * n);
-	a->counts = (int64 *) MemoryContextAlloc(cxt, sizeof(int64) * n);
-	memcpy(a->counts, b->counts, sizeof(int64) * n);
+	a->sums = (int128 *) smpc_copy_in(cxt, b->sums, sizeof(int128) * n);
+	a->scales = (int32 *) smpc_copy_in(cxt, b->scales, sizeof(int32) * n);
+	a->counts = (int64 *) smpc_copy_in(cxt, b->counts, sizeof(int64) * n);
 	return a;
 }
 

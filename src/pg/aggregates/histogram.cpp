@@ -340,13 +340,8 @@ smpc_hist_combine(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 	{
 		/* A copy in the aggregate context; the edges are read again at the end. */
-		a = (SmpcHistState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcHistState));
-		a->edges.n = b->edges.n;
-		memcpy(a->edges.fingerprint, b->edges.fingerprint, sizeof a->edges.fingerprint);
-		a->rows = b->rows;
-		a->input_error = b->input_error;
-		a->counts = (int64 *) MemoryContextAlloc(aggcxt, sizeof(int64) * (b->edges.n + 1));
-		memcpy(a->counts, b->counts, sizeof(int64) * (b->edges.n + 1));
+		a = (SmpcHistState *) smpc_copy_in(aggcxt, b, sizeof(SmpcHistState));
+		a->counts = (int64 *) smpc_copy_in(aggcxt, b->counts, sizeof(int64) * (b->edges.n + 1));
 		PG_RETURN_POINTER(a);
 	}
 	a = (SmpcHistState *) PG_GETARG_POINTER(0);

@@ -69,6 +69,18 @@ smpc_packed_get_array(SmpcPacked *r, Size elem, int n)
 	return out;
 }
 
+void *
+smpc_copy_in(MemoryContext cxt, const void *src, Size size)
+{
+	void *out;
+
+	if (src == NULL)
+		return NULL;
+	out = MemoryContextAlloc(cxt, size);
+	memcpy(out, src, size);
+	return out;
+}
+
 void
 smpc_packed_close(const SmpcPacked *r)
 {
