@@ -21,6 +21,7 @@
 #include "protocol/noise_plan.hpp"
 #include "protocol/protocol_error.hpp"
 #include "protocol/release_policy.hpp"
+#include "protocol/set_job.hpp"
 
 using smpc::crypto::Fp;
 using smpc::protocol::ErrorKind;
@@ -28,7 +29,11 @@ using smpc::protocol::ProtocolError;
 
 struct SmpcJob {
   smpc::crypto::OpenSslRandom rng;
-  std::unique_ptr<smpc::protocol::AggregationJob> job;
+  // An aggregation job (owned here), or a set job's release job (owned by
+  // `set`): what every call that is not about the set's ring works on.
+  std::unique_ptr<smpc::protocol::AggregationJob> own;
+  smpc::protocol::AggregationJob* job = nullptr;
+  std::unique_ptr<smpc::protocol::SetJob> set;
   std::vector<std::pair<int, std::vector<std::uint8_t>>> outbox;
 };
 
@@ -93,6 +98,8 @@ smpc::protocol::Fault core_fault(int fault) {
       return Fault::kAbortAfterOpen;
     case SMPC_FAULT_EQUIVOCATE_KEY:
       return Fault::kEquivocateKey;
+    case SMPC_FAULT_REPEAT_BLINDED:
+      return Fault::kRepeatBlinded;
     default:
       return Fault::kNone;
   }
@@ -414,11 +421,48 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
       std::memcpy(&v, bytes + sizeof v * static_cast<std::size_t>(i), sizeof v);
       values.push_back(smpc::crypto::encode_summand(v, summands));
     }
-    job->job = std::make_unique<smpc::protocol::AggregationJob>(std::move(params),
+    job->own = std::make_unique<smpc::protocol::AggregationJob>(std::move(params),
                                                                 std::move(values), job->rng);
+    job->job = job->own.get();
     result = job.release();
   });
   return result;
+}
+
+SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
+                          const char* descriptor, const SmpcPolicy* policy,
+                          const double* noise_exponent, const std::uint8_t* keys, std::size_t nkeys,
+                          std::size_t key_bytes, int at_least, SmpcStatus* st) noexcept {
+  SmpcJob* result = nullptr;
+  guarded(st, [&] {
+    auto job = std::make_unique<SmpcJob>();
+    smpc::protocol::SetParams params;
+    params.job.federation = to_def(fed);
+    params.job.self = static_cast<std::uint16_t>(fed->self);
+    params.job.job_id.assign(job_id, job_id_len);
+    params.job.descriptor = descriptor;
+    params.job.policy = to_policy(policy);
+    params.job.width = 1;
+    if (params.job.policy.min_rows > 0) params.job.count_index = 0;
+    if (noise_exponent != nullptr) params.job.noise_exponent.assign(1, *noise_exponent);
+    if (at_least < 1)
+      throw smpc::protocol::ProtocolError(smpc::protocol::ErrorKind::kInvalidArgument,
+                                          "a set job counts keys held by at least one party");
+    params.at_least = static_cast<std::size_t>(at_least);
+    std::vector<std::string> own;
+    own.reserve(nkeys);
+    for (std::size_t i = 0; i < nkeys; ++i)
+      own.emplace_back(reinterpret_cast<const char*>(keys) + i * key_bytes, key_bytes);
+    job->set =
+        std::make_unique<smpc::protocol::SetJob>(std::move(params), std::move(own), job->rng);
+    job->job = &job->set->release();
+    result = job.release();
+  });
+  return result;
+}
+
+std::size_t smpc_job_duplicates(const SmpcJob* job) noexcept {
+  return job->set ? job->set->duplicates() : 0;
 }
 
 void smpc_job_free(SmpcJob* job) noexcept {
@@ -446,7 +490,7 @@ bool smpc_job_timeout(SmpcJob* job, SmpcStatus* st, bool* went_on) noexcept {
   *went_on = false;
   return guarded(st, [&] {
     std::vector<smpc::protocol::Outgoing> out;
-    *went_on = job->job->timeout(out);
+    *went_on = job->set ? job->set->timeout(out) : job->job->timeout(out);
     fill_outbox(job, std::move(out));
   });
 }
@@ -454,13 +498,21 @@ bool smpc_job_timeout(SmpcJob* job, SmpcStatus* st, bool* went_on) noexcept {
 bool smpc_job_unreachable(SmpcJob* job, int party, const char* reason, bool* went_on,
                           SmpcStatus* st) noexcept {
   *went_on = false;
-  return guarded(
-      st, [&] { *went_on = job->job->unreachable(static_cast<std::uint16_t>(party), reason); });
+  return guarded(st, [&] {
+    const auto p = static_cast<std::uint16_t>(party);
+    *went_on = job->set ? job->set->unreachable(p, reason) : job->job->unreachable(p, reason);
+  });
 }
 
 bool smpc_job_discard_run(SmpcJob* job, const std::uint8_t* data, std::size_t len,
                           SmpcStatus* st) noexcept {
-  return guarded(st, [&] { job->job->discard_run(smpc::protocol::decode(data, len)); });
+  return guarded(st, [&] {
+    auto m = smpc::protocol::decode(data, len);
+    if (job->set)
+      job->set->discard_run(m);
+    else
+      job->job->discard_run(m);
+  });
 }
 
 void smpc_job_dead_runs(const SmpcJob* job, char* buf, std::size_t len) noexcept {
@@ -493,27 +545,35 @@ bool smpc_job_forget_run(SmpcJob* job, int party, const std::uint8_t* nonce,
     }
     smpc::protocol::Nonce n{};
     std::memcpy(n.data(), nonce, n.size());
-    job->job->forget_run(static_cast<std::uint16_t>(party), n);
+    if (job->set)
+      job->set->forget_run(static_cast<std::uint16_t>(party), n);
+    else
+      job->job->forget_run(static_cast<std::uint16_t>(party), n);
   });
 }
 
 bool smpc_job_start(SmpcJob* job, SmpcStatus* st) noexcept {
-  return guarded(st, [&] { fill_outbox(job, job->job->start()); });
+  return guarded(st, [&] { fill_outbox(job, job->set ? job->set->start() : job->job->start()); });
 }
 
 bool smpc_job_receive(SmpcJob* job, const std::uint8_t* data, std::size_t len,
                       SmpcStatus* st) noexcept {
   return guarded(st, [&] {
     auto m = smpc::protocol::decode(data, len);
-    fill_outbox(job, job->job->receive(std::move(m)));
+    fill_outbox(job, job->set ? job->set->receive(std::move(m)) : job->job->receive(std::move(m)));
   });
 }
 
 void smpc_job_set_fault(SmpcJob* job, int fault) noexcept {
-  job->job->set_fault(core_fault(fault));
+  if (job->set)
+    job->set->set_fault(core_fault(fault));
+  else
+    job->job->set_fault(core_fault(fault));
 }
 
-bool smpc_job_committed(const SmpcJob* job) noexcept { return job->job->committed(); }
+bool smpc_job_committed(const SmpcJob* job) noexcept {
+  return job->set ? job->set->committed() : job->job->committed();
+}
 
 void smpc_job_acknowledged(SmpcJob* job, int party) noexcept {
   if (party >= 0) job->job->acknowledged(static_cast<std::uint16_t>(party));
@@ -561,16 +621,19 @@ bool smpc_job_refused(const SmpcJob* job, SmpcStatus* st) noexcept {
   return true;
 }
 
-int smpc_job_round(const SmpcJob* job) noexcept { return job->job->round(); }
+int smpc_job_round(const SmpcJob* job) noexcept {
+  return job->set ? job->set->round() : job->job->round();
+}
 
 int smpc_job_round_type(const SmpcJob* job) noexcept {
-  if (job->job->finished() || job->job->round() == 0) return 0;
-  return static_cast<int>(job->job->current_round());
+  if (job->job->finished() || smpc_job_round(job) == 0) return 0;
+  return static_cast<int>(job->set ? job->set->current_round() : job->job->current_round());
 }
 
 void smpc_job_round_name(const SmpcJob* job, int type, char* buf, std::size_t len) noexcept {
   try {
-    copy_text(buf, len, job->job->round_name(static_cast<smpc::protocol::MessageType>(type)));
+    const auto t = static_cast<smpc::protocol::MessageType>(type);
+    copy_text(buf, len, job->set ? job->set->round_name(t) : job->job->round_name(t));
   } catch (...) {
     copy_text(buf, len, "a round");
   }
@@ -613,7 +676,7 @@ void smpc_job_dropouts(const SmpcJob* job, char* buf, std::size_t len) noexcept 
 
 void smpc_job_describe_missing(const SmpcJob* job, char* buf, std::size_t len) noexcept {
   try {
-    copy_text(buf, len, job->job->describe_missing());
+    copy_text(buf, len, job->set ? job->set->describe_missing() : job->job->describe_missing());
   } catch (...) {
     copy_text(buf, len, "(unknown)");
   }
@@ -622,7 +685,8 @@ void smpc_job_describe_missing(const SmpcJob* job, char* buf, std::size_t len) n
 std::uint64_t smpc_job_missing_mask(const SmpcJob* job) noexcept {
   std::uint64_t mask = 0;
   try {
-    for (auto i : job->job->missing()) mask |= std::uint64_t{1} << i;
+    for (auto i : job->set ? job->set->missing() : job->job->missing())
+      mask |= std::uint64_t{1} << i;
   } catch (...) {
   }
   return mask;

@@ -94,6 +94,7 @@ enum SmpcMessageType {
   SMPC_MSG_VOUCH = SMPC_PROTOCOL_TYPE(kVouch),
   SMPC_MSG_REQUEST = SMPC_PROTOCOL_TYPE(kRequest),
   SMPC_MSG_KEY = SMPC_PROTOCOL_TYPE(kKey),
+  SMPC_MSG_BLINDED = SMPC_PROTOCOL_TYPE(kBlinded),
   // Every type lies in [SMPC_MSG_FIRST, SMPC_MSG_LAST].
   SMPC_MSG_FIRST = static_cast<int>(smpc::protocol::kFirstMessageType),
   SMPC_MSG_LAST = static_cast<int>(smpc::protocol::kLastMessageType),
@@ -197,6 +198,18 @@ struct SmpcJobShape {
 SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
                       const char* descriptor, const SmpcPolicy* policy, const SmpcJobShape* shape,
                       const void* inputs, SmpcStatus* st) noexcept;
+// A set job (protocol/set_job.hpp): how many distinct keys at least
+// `at_least` parties hold. keys: this party's nkeys keys, each key_bytes
+// long (the glue's canonical digests of its typed keys; duplicates count
+// once). noise_exponent: that of the count, or NULL. The job's one value is
+// the count (smpc_job_result(job, 0)); every other smpc_job_* call works
+// on it as on an aggregation job.
+SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
+                          const char* descriptor, const SmpcPolicy* policy,
+                          const double* noise_exponent, const std::uint8_t* keys, std::size_t nkeys,
+                          std::size_t key_bytes, int at_least, SmpcStatus* st) noexcept;
+// Set jobs: this party's keys given more than once (known after the start).
+std::size_t smpc_job_duplicates(const SmpcJob* job) noexcept;
 // Roles of party `party` in the federation (for checks before a job).
 bool smpc_federation_roles(const SmpcFederation* fed, int party, bool* is_input, bool* is_compute,
                            bool* is_output, SmpcStatus* st) noexcept;
@@ -247,7 +260,8 @@ enum SmpcFault {
   SMPC_FAULT_ABORT_AFTER_OPEN = 8,      // abort (fatally) as soon as the result is opened here
   SMPC_FAULT_EQUIVOCATE_KEY = 9,        // key round: the first partner gets another key part
   SMPC_FAULT_PAUSE_AFTER_FILING =
-      10,  // glue, at the called party: a call pauses after filing a share
+      10,                          // glue, at the called party: a call pauses after filing a share
+  SMPC_FAULT_REPEAT_BLINDED = 11,  // set jobs: every blinded set sent repeats an element
 };
 // Makes the job misbehave as `fault` (SmpcFault) says; the glue's own faults
 // and any other value leave it honest.

@@ -266,6 +266,7 @@ const AggregationJob::Slots& AggregationJob::slots(MessageType type) const {
       return vouches_;
     case MessageType::kAbort:
     case MessageType::kRequest:
+    case MessageType::kBlinded:
       break;
   }
   throw std::logic_error("no slots for abort messages");
@@ -322,6 +323,7 @@ bool AggregationJob::sends_to_me(std::uint16_t sender, MessageType type) const {
       return is_compute(sender) && is_output_;
     case MessageType::kAbort:
     case MessageType::kRequest:
+    case MessageType::kBlinded:
       break;
   }
   return false;
@@ -347,6 +349,7 @@ bool AggregationJob::sends_to(std::uint16_t to, MessageType type) const {
       return is_compute(self) && output_role_[to];
     case MessageType::kAbort:
     case MessageType::kRequest:
+    case MessageType::kBlinded:
       break;
   }
   return false;
@@ -425,6 +428,13 @@ std::string AggregationJob::dead_runs() const {
            " aborted the job before this party started it: " + dead_reason_[j] + ".";
   }
   return out;
+}
+
+void AggregationJob::add_to_input(std::size_t k, crypto::Fp v) {
+  if (phase_ != 0 || !is_input_ || k >= input_.size()) {
+    throw std::logic_error("AggregationJob::add_to_input() after start() or outside the input");
+  }
+  input_[k] += v;
 }
 
 std::vector<Outgoing> AggregationJob::start() {

@@ -197,6 +197,7 @@ enum class Fault {
   kAbortAfterOpen,     // an output party aborts (fatally) as soon as it has opened the result
   kEquivocateKey,      // key round: the first partner gets a different key part (and this
                        // party does not check the key digests it then sees differ)
+  kRepeatBlinded,      // set jobs: every blinded set this party sends repeats an element
 };
 
 struct Outgoing {
@@ -240,6 +241,11 @@ class AggregationJob {
   // at this party in an earlier run of the job). Only before start().
   void forget_run(std::uint16_t party, const Nonce& nonce);
 
+  // Adds v to value k of this party's input (with its noise share, if any).
+  // Only before start(), at an input party: for a caller that learns its
+  // input while the job's first messages from partners are already
+  // arriving (a set job's count, protocol/set_job.hpp).
+  void add_to_input(std::size_t k, crypto::Fp v);
   // The first round's messages (shares, for an input party). Call once.
   std::vector<Outgoing> start();
   // Feeds one received message; returns what to send as a consequence (maybe

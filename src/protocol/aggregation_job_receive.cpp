@@ -61,6 +61,9 @@ void AggregationJob::check_addressed(const Message& m) const {
   if (m.type == MessageType::kRequest) {
     throw ProtocolError(ErrorKind::kMalformed, "a request is not a message of a running job");
   }
+  if (m.type == MessageType::kBlinded) {
+    throw ProtocolError(ErrorKind::kMalformed, "a blinded set is not a message of this job");
+  }
 }
 
 // Remembers that a message of `sender`'s run `nonce` came here (bounded

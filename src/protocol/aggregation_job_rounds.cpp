@@ -131,7 +131,8 @@ void AggregationJob::finish_round(MessageType now) {
       return;
     case MessageType::kAbort:
     case MessageType::kRequest:
-      return;  // no round of a job
+    case MessageType::kBlinded:
+      return;  // no round of an aggregation job
   }
 }
 

@@ -170,7 +170,8 @@ bool Message::operator==(const Message& o) const {
          policy_text == o.policy_text && values == o.values && seeded == o.seeded &&
          (seeded == 0 || seed == o.seed) && digest == o.digest && reason == o.reason &&
          refused == o.refused && fatal == o.fatal && withdrawn == o.withdrawn &&
-         included == o.included && dataset == o.dataset && column == o.column && stage == o.stage;
+         included == o.included && dataset == o.dataset && column == o.column && stage == o.stage &&
+         origin == o.origin && hops == o.hops && blinded == o.blinded;
 }
 
 std::vector<std::uint8_t> encode(const Message& m) {
@@ -245,6 +246,19 @@ std::vector<std::uint8_t> encode(const Message& m) {
       w.u8(static_cast<std::uint8_t>(m.stage));
       w.u8(m.refused ? 1 : 0);
       w.string16(m.reason, 0, kMaxReasonBytes, "request reason");
+      break;
+    }
+    case MessageType::kBlinded: {
+      const std::size_t count = m.blinded.size() / kSetElementBytes;
+      if (m.blinded.size() % kSetElementBytes != 0 || count > kMaxSetElements || m.hops == 0) {
+        throw ProtocolError(ErrorKind::kInvalidArgument,
+                            "cannot encode a blinded set of " + std::to_string(m.blinded.size()) +
+                                " bytes after " + std::to_string(m.hops) + " hops");
+      }
+      w.u16(m.origin);
+      w.u8(m.hops);
+      w.u32(static_cast<std::uint32_t>(count));
+      w.bytes(m.blinded.data(), m.blinded.size());
       break;
     }
     default:
@@ -370,6 +384,19 @@ Message decode(const std::uint8_t* data, std::size_t len, Values values) {
       m.reason = r.string16(0, failed ? kMaxReasonBytes : 0, "request reason");
       break;
     }
+    case MessageType::kBlinded: {
+      m.origin = r.u16("origin");
+      m.hops = r.u8("hops");
+      if (m.hops == 0) throw ProtocolError(ErrorKind::kMalformed, "a blinded set has no hops");
+      const std::uint32_t count = r.u32("element count");
+      if (count > kMaxSetElements) {
+        throw ProtocolError(ErrorKind::kMalformed, "message has an invalid element count");
+      }
+      const std::size_t bytes = static_cast<std::size_t>(count) * kSetElementBytes;
+      const std::uint8_t* b = r.take(bytes, "elements");
+      if (values == Values::kKeep) m.blinded.assign(b, b + bytes);
+      break;
+    }
   }
   if (r.left() != 0) {
     throw ProtocolError(ErrorKind::kMalformed, "message has trailing bytes");
@@ -399,6 +426,8 @@ const char* type_name(MessageType t) {
       return "request";
     case MessageType::kKey:
       return "key";
+    case MessageType::kBlinded:
+      return "blinded";
   }
   return "unknown";
 }

@@ -27,6 +27,10 @@
 //               reason u16 length + bytes (<= 1024; empty unless failed);
 //               the descriptor names the job, e.g. "avg(integer)", and the
 //               nonce identifies the initiator's call (echoed when failed)
+//     kBlinded: origin u16 (the party whose keys the set holds) | hops u8
+//               (how many parties have blinded it, 1..parties) | u32 count
+//               (0..kMaxSetElements) + count * 32 bytes (ristretto255
+//               encodings; checked by the set job, not here)
 //   values: u32 count (1..kMaxValues) + count * 16 bytes, each < p
 //
 // decode() is strict: trailing bytes, short input, lengths out of range,
@@ -53,6 +57,10 @@ constexpr std::size_t kMaxDefinitionBytes = 8192;
 constexpr std::size_t kMaxReasonBytes = 1024;
 // Two values per key of a grouped job over 2^20 keys: 32 MB of elements.
 constexpr std::size_t kMaxValues = 1 << 21;
+// Elements of one blinded set: 2^20 keys are 32 MB, as large as the
+// largest vector of values.
+constexpr std::size_t kMaxSetElements = 1 << 20;
+constexpr std::size_t kSetElementBytes = 32;
 // Largest valid encoding: fixed fields (104 bytes) and the federation name
 // (63), rounded up to 256, plus the variable parts of the largest (share)
 // message.
@@ -100,6 +108,9 @@ struct Message {
   std::string dataset;                        // kRequest: the receiver's published dataset
   std::string column;                         // kRequest: its column to aggregate
   RequestStage stage = RequestStage::kCheck;  // kRequest
+  std::uint16_t origin = 0;                   // kBlinded: whose keys
+  std::uint8_t hops = 0;                      // kBlinded: parties that blinded them
+  std::vector<std::uint8_t> blinded;          // kBlinded: the elements, 32 bytes each
 
   bool operator==(const Message& o) const;
 };

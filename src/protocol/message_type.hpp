@@ -21,12 +21,15 @@ enum class MessageType : std::uint8_t {
   // published datasets (pg/requests.cpp). Never reaches an AggregationJob.
   kRequest = 9,
   kKey = 10,
+  // Set jobs (protocol/set_job.hpp): a blinded set on its way round the ring
+  // of parties, or fully blinded on its way to the party that counts.
+  kBlinded = 11,
 };
 
 // Every type lies in [kFirstMessageType, kLastMessageType]; decode() refuses
 // any other number.
 constexpr MessageType kFirstMessageType = MessageType::kShare;
-constexpr MessageType kLastMessageType = MessageType::kKey;
+constexpr MessageType kLastMessageType = MessageType::kBlinded;
 
 // The stages of a request: may the receiver run the job (nothing changes
 // there), start it, or stop a job it started for this request; and, back
@@ -40,7 +43,7 @@ enum class RequestStage : std::uint8_t {
 };
 
 // "key", "share", "roster", "agree", "count", "partial", "confirm", "vouch",
-// "abort", "request" (message.cpp)
+// "abort", "request", "blinded" (message.cpp)
 const char* type_name(MessageType t);
 
 }  // namespace smpc::protocol

@@ -68,6 +68,14 @@ Message base(MessageType type) {
     case MessageType::kAbort:
       m.reason = "statement timeout";
       break;
+    case MessageType::kBlinded:
+      m.descriptor = "intersect_count(text)";
+      m.origin = 2;
+      m.hops = 3;
+      m.blinded.assign(3 * kSetElementBytes, 0);
+      for (std::size_t i = 0; i < m.blinded.size(); ++i)
+        m.blinded[i] = static_cast<std::uint8_t>(11 * i);
+      break;
     case MessageType::kRequest:
       m.descriptor = "avg";
       m.dataset = "expenditure";
@@ -335,7 +343,7 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
   b[4] = 5;
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
-  for (std::uint8_t type : {0, 11, 0xFF}) {
+  for (std::uint8_t type : {0, 12, 0xFF}) {
     b = good;
     b[5] = type;
     std::string what;
@@ -620,6 +628,30 @@ TEST(ProtocolMessage, TypeNames) {
   EXPECT_STREQ(type_name(MessageType::kConfirm), "confirm");
   EXPECT_STREQ(type_name(MessageType::kAbort), "abort");
   EXPECT_STREQ(type_name(MessageType::kRequest), "request");
+  EXPECT_STREQ(type_name(MessageType::kBlinded), "blinded");
+}
+
+TEST(ProtocolMessage, BlindedSetsAreStrict) {
+  Message m = base(MessageType::kBlinded);
+  // An empty set travels (a party may hold no keys).
+  m.blinded.clear();
+  std::vector<std::uint8_t> empty = encode(m);
+  EXPECT_EQ(decode(empty.data(), empty.size()), m);
+  // No hops, a ragged element or a count beyond the limit do not.
+  m.hops = 0;
+  EXPECT_THROW(encode(m), ProtocolError);
+  m = base(MessageType::kBlinded);
+  m.blinded.push_back(1);
+  EXPECT_THROW(encode(m), ProtocolError);
+  m = base(MessageType::kBlinded);
+  std::vector<std::uint8_t> bytes = encode(m);
+  // The element count sits 35 bytes before the end (3 elements of 32, then the count).
+  const std::size_t at = bytes.size() - 3 * kSetElementBytes - 4;
+  bytes[at + 3] = 0x7f;
+  EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
+  bytes = encode(m);
+  bytes[at - 1] = 0;  // the hop count
+  EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
 }
 
 }  // namespace

@@ -1,0 +1,149 @@
+// A set job: how many distinct join keys are held by at least k of the n
+// parties (k = n: the intersection count; k = 1: the de-duplicated union
+// count), computed without any party seeing another's keys. Sans-IO like
+// AggregationJob: the caller delivers what it returns and feeds in what it
+// receives.
+//
+// Two phases, under one run nonce:
+//
+//   ring:    each party hashes its keys to ristretto255 under a tag bound to
+//            the federation and the job id, blinds them with a scalar drawn
+//            for this run (private_set.hpp) and sends the sorted set to the
+//            next party (party i to party i + 1 mod n). Every party re-blinds
+//            each set it receives and passes it on, n - 1 hops in all; the
+//            party that adds the last blinding sends the fully blinded set
+//            to the counting party (the federation's first party). A set
+//            travels with its origin and its hop count, so each hop knows
+//            whose set it holds and whom it goes to next; every message is
+//            checked against the ring's order.
+//   release: an AggregationJob (aggregation_job.hpp) of one value, the
+//            overlap count: the counting party supplies the count, every
+//            other party zero. So the count goes out under the same release
+//            policy (a minimum row count applies to the overlap and refuses
+//            the job before anything is opened), differential privacy noise
+//            (each party adds its share; nobody but the counter sees the
+//            exact count), confirm digests and audit as every other job.
+//
+// What each party learns: its partners' set sizes pass through its hands
+// (each hop sees the size of the set it re-blinds); the counting party sees
+// every fully blinded set, so it learns every party's number of distinct
+// keys and the overlap count of every group of parties, exactly, before
+// noise. Nobody learns a key or whether one of its keys is in the overlap
+// (under the decisional Diffie-Hellman assumption). SECURITY.md states it.
+//
+// Deviations caught: a set with an element that is not a group element, or
+// with an element twice; a set out of the ring's order (wrong origin, hop
+// or sender); a second, different set for the same origin (equivocation);
+// another descriptor, federation or release policy. A party that drops or
+// replaces elements of a set it re-blinds changes the count undetected, as
+// the counting party could report a wrong count: the count is an input of
+// the counting party, like any party's input to a sum.
+//
+// Spent at once: the scalar is fresh per run, but a second run over
+// changed keys would let the counting party difference two overlap counts,
+// so committed() is true as soon as this party's set leaves (start()). A set
+// job id runs once; a failed run is not retried under the same id.
+//
+// Only peer-to-peer federations with additive sharing: every party holds
+// keys and all of them must take part (a missing party would silently
+// shrink the overlap).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/group.hpp"
+#include "protocol/aggregation_job.hpp"
+
+namespace smpc::protocol {
+
+struct SetParams {
+  // The release job's parameters: width 1 (the count); count_index 0 under
+  // a minimum row count; the noise of one count, if any.
+  JobParams job;
+  // k: count the keys held by at least this many parties (1..n).
+  std::size_t at_least = 0;
+};
+
+class SetJob {
+ public:
+  // Validates the parameters (a peer-to-peer additive federation, k in
+  // 1..n, at most kMaxSetElements keys) and keeps the keys until start().
+  SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSource& rng);
+  ~SetJob();
+  SetJob(const SetJob&) = delete;
+  SetJob& operator=(const SetJob&) = delete;
+
+  // As AggregationJob's (before start() only).
+  void discard_run(const Message& abort);
+  void forget_run(std::uint16_t party, const Nonce& nonce);
+
+  // Blinds this party's keys and sends the set on its way.
+  std::vector<Outgoing> start();
+  std::vector<Outgoing> receive(Message m);
+  // While the ring runs nothing can go on without a party: false. Then as
+  // AggregationJob's.
+  bool timeout(std::vector<Outgoing>& out);
+  bool unreachable(std::uint16_t party, const std::string& reason);
+
+  // Rounds: 1 is the ring, then the release job's rounds follow (2 is its
+  // round 1).
+  int round() const;
+  MessageType current_round() const;
+  std::string round_name(MessageType t) const;
+  std::vector<std::uint16_t> missing() const;
+  std::string describe_missing() const;
+
+  bool committed() const { return started_; }
+  // Keys this party gave more than once (counted once).
+  std::size_t duplicates() const { return duplicates_; }
+  void set_fault(Fault fault);
+
+  // The release job: its result, refusal, rounds and aborts.
+  AggregationJob& release() { return *release_; }
+  const AggregationJob& release() const { return *release_; }
+
+ private:
+  std::size_t parties() const;
+  std::uint16_t next() const;
+  std::uint16_t previous() const;
+  bool is_counter() const { return params_.job.self == kCounter; }
+  Message header(std::uint16_t to) const;
+  bool dead(std::uint16_t sender, const Nonce& nonce) const;
+  // Checks a blinded set against the ring's order and this job; false for
+  // an identical repeat.
+  bool check_blinded(const Message& m);
+  void take_blinded(const Message& m, std::vector<Outgoing>& out);
+  // The ring is done here: the count goes into the release job, which
+  // starts and takes the messages held for it.
+  void finish_ring(std::vector<Outgoing>& out);
+  [[noreturn]] void aborted(const Message& m) const;
+
+  static constexpr std::uint16_t kCounter = 0;
+
+  SetParams params_;
+  std::vector<std::string> keys_;
+  std::unique_ptr<AggregationJob> release_;
+  std::optional<crypto::group::Scalar> scalar_;
+  std::string tag_;
+  crypto::Digest fingerprint_{};
+  crypto::Digest policy_fingerprint_{};
+  bool started_ = false;
+  bool ring_done_ = false;
+  std::size_t duplicates_ = 0;
+  // Per origin: the set as it came here (to tell a repeat from another set).
+  std::vector<std::optional<std::vector<std::uint8_t>>> received_;
+  std::size_t hops_taken_ = 0;
+  // The counting party: the fully blinded set of each origin.
+  std::vector<std::optional<std::vector<crypto::group::Element>>> full_;
+  std::vector<std::optional<Nonce>> nonces_;
+  std::vector<std::vector<Nonce>> dead_;
+  std::vector<Message> held_;  // the release job's messages before it starts
+  Fault fault_ = Fault::kNone;
+};
+
+}  // namespace smpc::protocol

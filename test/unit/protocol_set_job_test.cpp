@@ -1,0 +1,249 @@
+// SetJob: overlap counts at 2, 3 and 5 parties over the wire encoding, in
+// several delivery orders, with planted overlaps, duplicates and empty sets;
+// the release policy on the overlap; the deviations it catches.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "job_network.hpp"
+#include "protocol/set_job.hpp"
+
+namespace smpc::protocol {
+namespace {
+
+using test_net::DeterministicRandom;
+
+struct SetNet {
+  std::vector<std::unique_ptr<DeterministicRandom>> rngs;
+  std::vector<std::unique_ptr<SetJob>> jobs;
+  std::deque<Outgoing> queue;
+  std::mt19937 order{7};
+  bool shuffle = false;
+
+  SetNet(const std::vector<std::vector<std::string>>& keys, std::size_t at_least,
+         std::uint64_t min_rows = 0, const std::vector<std::string>& descriptors = {}) {
+    const std::size_t n = keys.size();
+    FederationDef def = test_net::federation(n);
+    normalize(def);
+    for (std::size_t i = 0; i < n; ++i) {
+      SetParams p;
+      p.job = test_net::params(def, static_cast<std::uint16_t>(i),
+                               descriptors.empty() ? "intersect_count(text)" : descriptors[i]);
+      p.job.width = 1;
+      p.job.policy.min_rows = min_rows;
+      if (min_rows > 0) p.job.count_index = 0;
+      p.at_least = at_least;
+      rngs.push_back(std::make_unique<DeterministicRandom>(100 + i));
+      jobs.push_back(std::make_unique<SetJob>(p, keys[i], *rngs.back()));
+    }
+  }
+
+  void post(std::vector<Outgoing> out) {
+    for (Outgoing& o : out) {
+      // Through the wire format, as between servers.
+      std::vector<std::uint8_t> bytes = encode(o.message);
+      queue.push_back({o.to, decode(bytes.data(), bytes.size())});
+    }
+  }
+
+  // Starts every party (in the given order) and delivers until quiet.
+  void run(const std::vector<std::size_t>& start_order) {
+    for (std::size_t i : start_order) post(jobs[i]->start());
+    while (!queue.empty()) {
+      std::size_t at = 0;
+      if (shuffle) at = std::uniform_int_distribution<std::size_t>(0, queue.size() - 1)(order);
+      Outgoing o = std::move(queue[at]);
+      queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(at));
+      post(jobs[o.to]->receive(std::move(o.message)));
+    }
+  }
+
+  std::vector<std::size_t> all() const {
+    std::vector<std::size_t> v(jobs.size());
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = i;
+    return v;
+  }
+
+  // The released count, the same at every party.
+  using i128_t = crypto::i128;
+  i128_t count() const {
+    i128_t c = -1;
+    for (const auto& j : jobs) {
+      EXPECT_TRUE(j->release().finished());
+      EXPECT_TRUE(j->release().has_result());
+      const i128_t mine = j->release().result().at(0).to_signed();
+      if (c != -1) {
+        EXPECT_EQ(mine, c);
+      }
+      c = mine;
+    }
+    return c;
+  }
+};
+
+// Keys "k<from>" .. "k<to - 1>".
+std::vector<std::string> range(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i < to; ++i) out.push_back("k" + std::to_string(i));
+  return out;
+}
+
+std::vector<std::string> join(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST(SetJobTest, ThreePartiesCountTheirOverlap) {
+  // Planted: k0..k9 at all three; k10..k19 at a and b only; k20..k29 at c only.
+  std::vector<std::vector<std::string>> keys = {
+      join(range(0, 20), range(100, 130)),
+      join(range(0, 20), range(200, 205)),
+      join(range(0, 10), range(20, 30)),
+  };
+  SetNet all(keys, 3);
+  all.run(all.all());
+  EXPECT_EQ(all.count(), 10);
+
+  SetNet two(keys, 2);
+  two.run({2, 0, 1});
+  EXPECT_EQ(two.count(), 20);
+
+  SetNet any(keys, 1);
+  any.shuffle = true;
+  any.run({1, 2, 0});
+  // Union: 20 + 30 + 5 + 10 distinct keys.
+  EXPECT_EQ(any.count(), 65);
+}
+
+TEST(SetJobTest, FivePartiesInAnyOrder) {
+  std::vector<std::vector<std::string>> keys;
+  for (int p = 0; p < 5; ++p)
+    keys.push_back(join(range(0, 7), range(1000 * (p + 1), 1000 * (p + 1) + 3 * p)));
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    SetNet net(keys, 5);
+    net.shuffle = true;
+    net.order.seed(seed);
+    std::vector<std::size_t> order = net.all();
+    std::shuffle(order.begin(), order.end(), net.order);
+    net.run(order);
+    EXPECT_EQ(net.count(), 7);
+  }
+  // k0..k6 and each party's own extras: at least 1 of 5 is the union.
+  SetNet uni(keys, 1);
+  uni.run(uni.all());
+  EXPECT_EQ(uni.count(), 7 + 0 + 3 + 6 + 9 + 12);
+}
+
+TEST(SetJobTest, DuplicatesCountOnceAndEmptySetsWork) {
+  SetNet net({{"x", "x", "y"}, {"x", "y", "y"}}, 2);
+  net.run(net.all());
+  EXPECT_EQ(net.count(), 2);
+  EXPECT_EQ(net.jobs[0]->duplicates(), 1u);
+  EXPECT_EQ(net.jobs[1]->duplicates(), 1u);
+
+  SetNet empty({{}, {"a"}, {"a"}}, 3);
+  empty.run(empty.all());
+  EXPECT_EQ(empty.count(), 0);
+}
+
+TEST(SetJobTest, MinimumRowsApplyToTheOverlap) {
+  std::vector<std::vector<std::string>> keys = {range(0, 10), range(5, 10), range(8, 20)};
+  SetNet net(keys, 3, /*min_rows=*/5);
+  net.run(net.all());
+  for (const auto& j : net.jobs) {
+    EXPECT_TRUE(j->release().finished());
+    EXPECT_FALSE(j->release().has_result());
+    ASSERT_TRUE(j->release().refusal().has_value());
+    EXPECT_EQ(j->release().refusal()->kind(), ErrorKind::kRefused);
+  }
+  SetNet enough(keys, 2, /*min_rows=*/5);
+  enough.run(enough.all());
+  EXPECT_EQ(enough.count(), 5);  // k5..k9 at a and b; k8, k9 at all three
+}
+
+TEST(SetJobTest, ADifferentKeyTypeIsNamed) {
+  SetNet net({{"1"}, {"1"}, {"1"}}, 3, 0,
+             {"intersect_count(text)", "intersect_count(integer)", "intersect_count(text)"});
+  try {
+    net.run(net.all());
+    FAIL() << "a job over different key types ran";
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kJobMismatch);
+    EXPECT_NE(std::string(e.what()).find("intersect_count(integer)"), std::string::npos);
+  }
+}
+
+TEST(SetJobTest, ARepeatedElementIsRefused) {
+  SetNet net({range(0, 5), range(0, 5), range(0, 5)}, 3);
+  net.jobs[1]->set_fault(Fault::kRepeatBlinded);
+  try {
+    net.run(net.all());
+    FAIL() << "a set with a repeated element was taken";
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kMalformed);
+  }
+}
+
+TEST(SetJobTest, SetsOutOfOrderOrTwiceAreRefused) {
+  SetNet net({range(0, 5), range(0, 5), range(0, 5)}, 3);
+  std::vector<Outgoing> first = net.jobs[0]->start();
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first[0].to, 1);
+  (void)net.jobs[1]->start();
+  // An identical repeat is taken once; another set for the same origin is not.
+  Message m = first[0].message;
+  std::vector<Outgoing> fwd = net.jobs[1]->receive(m);
+  EXPECT_EQ(fwd.size(), 1u);
+  EXPECT_TRUE(net.jobs[1]->receive(m).empty());
+  Message other = m;
+  std::swap_ranges(other.blinded.begin(), other.blinded.begin() + 32, other.blinded.begin() + 32);
+  EXPECT_THROW(net.jobs[1]->receive(other), ProtocolError);
+  // A set that claims another origin than the ring allows.
+  (void)net.jobs[2]->start();
+  Message wrong = m;
+  wrong.receiver = 2;
+  EXPECT_THROW(net.jobs[2]->receive(wrong), ProtocolError);
+  // An element that is not a group element.
+  SetNet bad({range(0, 5), range(0, 5)}, 2);
+  std::vector<Outgoing> out = bad.jobs[0]->start();
+  (void)bad.jobs[1]->start();
+  std::fill(out[0].message.blinded.begin(), out[0].message.blinded.begin() + 32, 0xff);
+  EXPECT_THROW(bad.jobs[1]->receive(out[0].message), ProtocolError);
+}
+
+TEST(SetJobTest, CommittedOnceTheSetLeaves) {
+  SetNet net({range(0, 5), range(0, 5)}, 2);
+  EXPECT_FALSE(net.jobs[0]->committed());
+  net.post(net.jobs[0]->start());
+  EXPECT_TRUE(net.jobs[0]->committed());
+  EXPECT_EQ(net.jobs[0]->round(), 1);
+  EXPECT_EQ(net.jobs[0]->current_round(), MessageType::kBlinded);
+  EXPECT_EQ(net.jobs[0]->missing(), std::vector<std::uint16_t>{1});
+}
+
+TEST(SetJobTest, OnlyPeerToPeerAdditiveFederations) {
+  FederationDef def = test_net::federation(3);
+  def.threshold = 2;
+  normalize(def);
+  SetParams p;
+  p.job = test_net::params(def, 0, "intersect_count(text)");
+  p.job.width = 1;
+  p.at_least = 3;
+  DeterministicRandom rng;
+  EXPECT_THROW(SetJob(p, {"a"}, rng), ProtocolError);
+  FederationDef plain = test_net::federation(3);
+  normalize(plain);
+  p.job = test_net::params(plain, 0, "intersect_count(text)");
+  p.job.width = 1;
+  p.at_least = 4;
+  EXPECT_THROW(SetJob(p, {"a"}, rng), ProtocolError);
+}
+
+}  // namespace
+}  // namespace smpc::protocol
