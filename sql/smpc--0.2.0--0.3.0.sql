@@ -119,3 +119,173 @@ BEGIN
     END LOOP;
 END
 $parallel_grouped$;
+
+-- Private set operations on a join key (aggregates/sets.cpp) ---------------
+--
+-- Every party runs the same aggregate over its own keys; the keys are
+-- blinded round the ring of parties and only the count is released, as a
+-- job's value (the release policy's min_rows applies to it). Integer keys
+-- of any width are bigint here; varchar keys are text.
+CREATE FUNCTION smpc._set_accum(internal, text, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_accum';
+COMMENT ON FUNCTION smpc._set_accum(internal, text, text) IS 'set jobs: local transition (the digest of each text key; NULL keys counted)';
+CREATE FUNCTION smpc._set_accum(internal, text, integer, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_accum';
+COMMENT ON FUNCTION smpc._set_accum(internal, text, integer, text) IS 'smpc_overlap_count: local transition (the digest of each text key; NULL keys counted)';
+CREATE FUNCTION smpc._intersect_count_final(internal, text, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_count_final';
+COMMENT ON FUNCTION smpc._intersect_count_final(internal, text, text) IS 'smpc_intersect_count(text): runs the set job with the partners, returns the count';
+CREATE FUNCTION smpc._overlap_count_final(internal, text, integer, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_count_final';
+COMMENT ON FUNCTION smpc._overlap_count_final(internal, text, integer, text) IS 'smpc_overlap_count(text): runs the set job with the partners, returns the count';
+CREATE FUNCTION smpc._union_count_final(internal, text, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_union_count_final';
+COMMENT ON FUNCTION smpc._union_count_final(internal, text, text) IS 'smpc_union_count(text): runs the set job with the partners, returns the count';
+CREATE AGGREGATE smpc_intersect_count(key text, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_count(text, text) IS 'number of distinct keys every party of the federation holds (private set intersection count; no party sees another''s keys)';
+CREATE AGGREGATE smpc_overlap_count(key text, at_least integer, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_count(text, integer, text) IS 'number of distinct keys held by at least at_least parties of the federation (no party sees another''s keys)';
+CREATE AGGREGATE smpc_union_count(key text, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._union_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_union_count(text, text) IS 'number of distinct keys over all parties of the federation, each counted once (de-duplicated population; no party sees another''s keys)';
+CREATE FUNCTION smpc._set_accum(internal, bytea, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_accum';
+COMMENT ON FUNCTION smpc._set_accum(internal, bytea, text) IS 'set jobs: local transition (the digest of each bytea key; NULL keys counted)';
+CREATE FUNCTION smpc._set_accum(internal, bytea, integer, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_accum';
+COMMENT ON FUNCTION smpc._set_accum(internal, bytea, integer, text) IS 'smpc_overlap_count: local transition (the digest of each bytea key; NULL keys counted)';
+CREATE FUNCTION smpc._intersect_count_final(internal, bytea, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_count_final';
+COMMENT ON FUNCTION smpc._intersect_count_final(internal, bytea, text) IS 'smpc_intersect_count(bytea): runs the set job with the partners, returns the count';
+CREATE FUNCTION smpc._overlap_count_final(internal, bytea, integer, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_count_final';
+COMMENT ON FUNCTION smpc._overlap_count_final(internal, bytea, integer, text) IS 'smpc_overlap_count(bytea): runs the set job with the partners, returns the count';
+CREATE FUNCTION smpc._union_count_final(internal, bytea, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_union_count_final';
+COMMENT ON FUNCTION smpc._union_count_final(internal, bytea, text) IS 'smpc_union_count(bytea): runs the set job with the partners, returns the count';
+CREATE AGGREGATE smpc_intersect_count(key bytea, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_count(bytea, text) IS 'number of distinct keys every party of the federation holds (private set intersection count; no party sees another''s keys)';
+CREATE AGGREGATE smpc_overlap_count(key bytea, at_least integer, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_count(bytea, integer, text) IS 'number of distinct keys held by at least at_least parties of the federation (no party sees another''s keys)';
+CREATE AGGREGATE smpc_union_count(key bytea, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._union_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_union_count(bytea, text) IS 'number of distinct keys over all parties of the federation, each counted once (de-duplicated population; no party sees another''s keys)';
+CREATE FUNCTION smpc._set_accum(internal, bigint, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_accum';
+COMMENT ON FUNCTION smpc._set_accum(internal, bigint, text) IS 'set jobs: local transition (the digest of each bigint key; NULL keys counted)';
+CREATE FUNCTION smpc._set_accum(internal, bigint, integer, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_accum';
+COMMENT ON FUNCTION smpc._set_accum(internal, bigint, integer, text) IS 'smpc_overlap_count: local transition (the digest of each bigint key; NULL keys counted)';
+CREATE FUNCTION smpc._intersect_count_final(internal, bigint, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_count_final';
+COMMENT ON FUNCTION smpc._intersect_count_final(internal, bigint, text) IS 'smpc_intersect_count(bigint): runs the set job with the partners, returns the count';
+CREATE FUNCTION smpc._overlap_count_final(internal, bigint, integer, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_count_final';
+COMMENT ON FUNCTION smpc._overlap_count_final(internal, bigint, integer, text) IS 'smpc_overlap_count(bigint): runs the set job with the partners, returns the count';
+CREATE FUNCTION smpc._union_count_final(internal, bigint, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_union_count_final';
+COMMENT ON FUNCTION smpc._union_count_final(internal, bigint, text) IS 'smpc_union_count(bigint): runs the set job with the partners, returns the count';
+CREATE AGGREGATE smpc_intersect_count(key bigint, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_count(bigint, text) IS 'number of distinct keys every party of the federation holds (private set intersection count; no party sees another''s keys)';
+CREATE AGGREGATE smpc_overlap_count(key bigint, at_least integer, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_count(bigint, integer, text) IS 'number of distinct keys held by at least at_least parties of the federation (no party sees another''s keys)';
+CREATE AGGREGATE smpc_union_count(key bigint, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._union_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_union_count(bigint, text) IS 'number of distinct keys over all parties of the federation, each counted once (de-duplicated population; no party sees another''s keys)';
+CREATE FUNCTION smpc._set_accum(internal, uuid, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_accum';
+COMMENT ON FUNCTION smpc._set_accum(internal, uuid, text) IS 'set jobs: local transition (the digest of each uuid key; NULL keys counted)';
+CREATE FUNCTION smpc._set_accum(internal, uuid, integer, text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_accum';
+COMMENT ON FUNCTION smpc._set_accum(internal, uuid, integer, text) IS 'smpc_overlap_count: local transition (the digest of each uuid key; NULL keys counted)';
+CREATE FUNCTION smpc._intersect_count_final(internal, uuid, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_count_final';
+COMMENT ON FUNCTION smpc._intersect_count_final(internal, uuid, text) IS 'smpc_intersect_count(uuid): runs the set job with the partners, returns the count';
+CREATE FUNCTION smpc._overlap_count_final(internal, uuid, integer, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_count_final';
+COMMENT ON FUNCTION smpc._overlap_count_final(internal, uuid, integer, text) IS 'smpc_overlap_count(uuid): runs the set job with the partners, returns the count';
+CREATE FUNCTION smpc._union_count_final(internal, uuid, text) RETURNS bigint
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_union_count_final';
+COMMENT ON FUNCTION smpc._union_count_final(internal, uuid, text) IS 'smpc_union_count(uuid): runs the set job with the partners, returns the count';
+CREATE AGGREGATE smpc_intersect_count(key uuid, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_count(uuid, text) IS 'number of distinct keys every party of the federation holds (private set intersection count; no party sees another''s keys)';
+CREATE AGGREGATE smpc_overlap_count(key uuid, at_least integer, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_count(uuid, integer, text) IS 'number of distinct keys held by at least at_least parties of the federation (no party sees another''s keys)';
+CREATE AGGREGATE smpc_union_count(key uuid, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._union_count_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_union_count(uuid, text) IS 'number of distinct keys over all parties of the federation, each counted once (de-duplicated population; no party sees another''s keys)';
+CREATE FUNCTION smpc_normalize_key(key text, options text) RETURNS text
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_normalize_key';
+COMMENT ON FUNCTION smpc_normalize_key(text, text) IS 'canonical form of a join key for record linkage: options nfkc, trim, lower, alnum, digits (applied in that order); a set job names them, so parties that normalise differently fail with a mismatch';
+DO $set_grants$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure
+        FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
+          AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'smpc')
+          AND p.proname IN ('smpc_intersect_count', 'smpc_overlap_count', 'smpc_union_count',
+                            'smpc_normalize_key')
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
+    END LOOP;
+    -- Support functions: only through the aggregates.
+    FOR f IN
+        SELECT p.oid::regprocedure
+        FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
+          AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'smpc')
+          AND p.proname IN ('_set_accum', '_intersect_count_final', '_overlap_count_final',
+                            '_union_count_final')
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END
+$set_grants$;

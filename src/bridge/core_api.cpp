@@ -465,6 +465,21 @@ std::size_t smpc_job_duplicates(const SmpcJob* job) noexcept {
   return job->set ? job->set->duplicates() : 0;
 }
 
+bool smpc_key_digest(const char* key_class, const void* data, std::size_t len,
+                     std::uint8_t out[32]) noexcept {
+  try {
+    smpc::crypto::Sha256 h;
+    h.update_field("smpc-key-v1");
+    h.update_field(key_class);
+    h.update_field(std::string_view(static_cast<const char*>(data), len));
+    const auto d = h.finish();
+    std::memcpy(out, d.data(), d.size());
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 void smpc_job_free(SmpcJob* job) noexcept {
   if (job != nullptr) clear_outbox(job);
   delete job;

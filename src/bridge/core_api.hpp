@@ -210,6 +210,12 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
                           std::size_t key_bytes, int at_least, SmpcStatus* st) noexcept;
 // Set jobs: this party's keys given more than once (known after the start).
 std::size_t smpc_job_duplicates(const SmpcJob* job) noexcept;
+// The 32 bytes a set job takes for one key: SHA-256 over "smpc-key-v1",
+// the key's class ("text", "integer", ...) and its canonical bytes, each
+// length-prefixed. Keys of different classes never match; a key of any
+// length costs 32 bytes from here on.
+bool smpc_key_digest(const char* key_class, const void* data, std::size_t len,
+                     std::uint8_t out[32]) noexcept;
 // Roles of party `party` in the federation (for checks before a job).
 bool smpc_federation_roles(const SmpcFederation* fed, int party, bool* is_input, bool* is_compute,
                            bool* is_output, SmpcStatus* st) noexcept;

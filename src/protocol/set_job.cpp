@@ -328,7 +328,9 @@ bool SetJob::unreachable(std::uint16_t party, const std::string& reason) {
 
 int SetJob::round() const {
   if (!started_) return 0;
-  return ring_done_ ? 1 + release_->round() : 1;
+  // Each set re-blinded here is a round of its own: a deadline per hop.
+  return ring_done_ ? static_cast<int>(parties()) + release_->round()
+                    : 1 + static_cast<int>(hops_taken_);
 }
 
 MessageType SetJob::current_round() const {
@@ -336,18 +338,8 @@ MessageType SetJob::current_round() const {
 }
 
 std::string SetJob::round_name(MessageType t) const {
-  if (t == MessageType::kBlinded) return "round 1 (blinded)";
-  std::string inner = release_->round_name(t);
-  // "round 2 (count)" of the release job is this job's round 3.
-  if (inner.rfind("round ", 0) == 0) {
-    std::size_t end = inner.find(' ', 6);
-    try {
-      int k = std::stoi(inner.substr(6, end - 6));
-      return "round " + std::to_string(k + 1) + inner.substr(end);
-    } catch (const std::exception&) {
-    }
-  }
-  return inner;
+  if (t == MessageType::kBlinded) return "the ring (blinded sets)";
+  return "release " + release_->round_name(t);
 }
 
 std::vector<std::uint16_t> SetJob::missing() const {
@@ -370,8 +362,8 @@ std::vector<std::uint16_t> SetJob::missing() const {
 }
 
 std::string SetJob::describe_missing() const {
-  if (ring_done_) return release_->describe_missing();
-  std::string out = "round 1 (blinded) from ";
+  if (ring_done_) return "release " + release_->describe_missing();
+  std::string out = "the ring (blinded sets) from ";
   bool first = true;
   for (std::uint16_t p : missing()) {
     out += (first ? "" : ", ") + party_name(params_.job.federation, p);

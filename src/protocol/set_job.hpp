@@ -90,8 +90,9 @@ class SetJob {
   bool timeout(std::vector<Outgoing>& out);
   bool unreachable(std::uint16_t party, const std::string& reason);
 
-  // Rounds: 1 is the ring, then the release job's rounds follow (2 is its
-  // round 1).
+  // Rounds: 1 + the sets re-blinded here while the ring runs (each hop
+  // renews the caller's deadline), then n + the release job's round.
+  // Names: "the ring (blinded sets)", "release round 2 (count)".
   int round() const;
   MessageType current_round() const;
   std::string round_name(MessageType t) const;

@@ -139,8 +139,12 @@ typedef enum SmpcAggregate
 	SMPC_AGG_SUM,
 	SMPC_AGG_COUNT,
 	SMPC_AGG_AVG,
-	SMPC_AGG_VARIANCE, /* S, Q and n of variances and standard deviations */
-	SMPC_AGG_HISTOGRAM /* also percentiles */
+	SMPC_AGG_VARIANCE,	/* S, Q and n of variances and standard deviations */
+	SMPC_AGG_HISTOGRAM, /* also percentiles */
+	/* Set jobs (aggregates/sets.cpp): distinct keys held by all, by k, by any party. */
+	SMPC_AGG_INTERSECT_COUNT,
+	SMPC_AGG_OVERLAP_COUNT,
+	SMPC_AGG_UNION_COUNT
 } SmpcAggregate;
 
 typedef enum SmpcValueClass
@@ -149,7 +153,11 @@ typedef enum SmpcValueClass
 	SMPC_VALUE_INTEGER,	 /* smallint, integer, bigint: exact, at scale 0 */
 	SMPC_VALUE_NUMERIC,	 /* exact, at the federation's scale */
 	SMPC_VALUE_FLOAT8,	 /* rounded row by row to the federation's scale */
-	SMPC_VALUE_ANY		 /* counts: any type */
+	SMPC_VALUE_ANY,		 /* counts: any type */
+	/* The keys of set jobs (integer keys are SMPC_VALUE_INTEGER): */
+	SMPC_VALUE_TEXT,
+	SMPC_VALUE_BYTEA,
+	SMPC_VALUE_UUID
 } SmpcValueClass;
 
 extern const char	 *smpc_aggregate_name(SmpcAggregate agg);

@@ -7,11 +7,13 @@
 
 /* In the order of the enums. */
 static const char *const smpc_aggregate_names[] = {
-	NULL, "sum", "count", "avg", "variance", "histogram",
+	NULL,		   "sum",		"count",		   "avg",
+	"variance",	   "histogram", "intersect_count", "overlap_count",
+	"union_count",
 };
 
 static const char *const smpc_value_class_names[] = {
-	NULL, "integer", "numeric", "float8", "any",
+	NULL, "integer", "numeric", "float8", "any", "text", "bytea", "uuid",
 };
 
 /* The index of name in names[1..n), or 0 (the enums' NONE). */

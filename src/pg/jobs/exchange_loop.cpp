@@ -393,8 +393,12 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 	shape.cell_count = req->cell_count;
 	shape.noise_exponent = x->noise;
 	smpc_federation_as_core(fed, &core);
-	job = smpc_job_new(&core, job_id, strlen(job_id), x->descriptor, x->policy, &shape,
-					   req->inputs_present ? req->inputs : NULL, &st);
+	if (req->set_at_least > 0)
+		job = smpc_set_job_new(&core, job_id, strlen(job_id), x->descriptor, x->policy, x->noise,
+							   req->set_keys, (size_t) req->set_nkeys, 32, req->set_at_least, &st);
+	else
+		job = smpc_job_new(&core, job_id, strlen(job_id), x->descriptor, x->policy, &shape,
+						   req->inputs_present ? req->inputs : NULL, &st);
 	if (job == NULL)
 		smpc_raise_status(&st);
 	x->spent = false;

@@ -102,6 +102,13 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 	char		b[64];
 	const char *values;
 
+	if (req->set_at_least > 0)
+	{
+		smpc_format_scaled(outputs[0], 0, a, sizeof a);
+		return psprintf("count %s; keys here: %lld distinct, %lld repeated, %lld NULL", a,
+						(long long) req->set_nkeys, (long long) req->set_repeats,
+						(long long) req->set_nulls);
+	}
 	if (req->aggregate == SMPC_AGG_COUNT && req->shape == NULL)
 	{
 		smpc_format_scaled(outputs[0], 0, a, sizeof a);

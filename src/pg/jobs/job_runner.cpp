@@ -175,6 +175,19 @@ smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobSpec *req)
 	int	 slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
 	int	 needed = Max(fed->nparties - 1, SMPC_INBOX_SHARE_PER_ROLE) * 2 * slots;
 
+	/*
+	 * Set jobs: a partner may file up to one blinded set per party (its
+	 * hops and the fully blinded set it hands on) before this party takes
+	 * them; sets are judged by this party's own (partners' sizes are not
+	 * known here).
+	 */
+	if (req->set_at_least > 0)
+	{
+		bytes = (Size) req->set_nkeys * 32 + strlen(req->job_id) + 1024;
+		slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
+		needed = Max(needed, SMPC_INBOX_SHARE_PER_ROLE * fed->nparties * slots);
+	}
+
 	if (needed > smpc_max_messages)
 		ereport(
 			ERROR, errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),

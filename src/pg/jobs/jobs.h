@@ -89,6 +89,17 @@ typedef struct SmpcJobSpec
 	const char		  *column;		/* the column aggregated (for messages), or NULL */
 	int				   input_error; /* SmpcInputError: this party's input failed; 0: none */
 	const SmpcSources *sources;		/* what the job reads (privacy budgets); NULL: unknown */
+	/*
+	 * Set jobs (aggregates/sets.cpp): count the keys held by at least
+	 * set_at_least parties (0: not a set job). set_keys: this party's
+	 * set_nkeys distinct key digests, 32 bytes each; set_nulls and
+	 * set_repeats: the NULL and repeated keys left out (for the audit).
+	 */
+	int			 set_at_least;
+	const uint8 *set_keys;
+	int64		 set_nkeys;
+	int64		 set_nulls;
+	int64		 set_repeats;
 } SmpcJobSpec;
 
 /*

@@ -331,13 +331,15 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 		}
 		/*
 		 * Partners send a party with an input nothing but its share's round
-		 * (and, in jobs with MAC keys, the key round before it) before they
-		 * hold its share; a party without one (a compute or output party of
+		 * (and, in jobs with MAC keys, the key round before it; in set
+		 * jobs, the blinded sets of the ring, which pass through parties
+		 * that have not started yet) before they hold its share; a party without one (a compute or output party of
 		 * the delegated model) may get rosters, partials and confirms before
 		 * it has joined the job.
 		 */
 		if (info.type != SMPC_MSG_SHARE && info.type != SMPC_MSG_KEY &&
-			info.type != SMPC_MSG_ABORT && smpc_party_is_input(fed, fed->self))
+			info.type != SMPC_MSG_BLINDED && info.type != SMPC_MSG_ABORT &&
+			smpc_party_is_input(fed, fed->self))
 			ereport(ERROR, errcode(ERRCODE_SMPC_JOB_NOT_RUNNING),
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
 						   job_id, smpc_message_type_name(info.type), fed->self_name));

@@ -34,6 +34,11 @@ extern "C" {
 
 /* Messages of one sender, job, run and type filed at once, at most. */
 #define SMPC_PER_RUN_AND_TYPE 2
+/*
+ * Blinded sets (set jobs): a partner hands on one set per party of the
+ * ring, so up to one per party (64 at most), each perhaps sent twice.
+ */
+#define SMPC_PER_RUN_BLINDED (2 * 64)
 /* Messages for jobs not running here older than this may be evicted when the inbox is full. */
 #define SMPC_UNCLAIMED_MAX_AGE_MS (10 * 60 * 1000)
 
@@ -202,7 +207,7 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
 		else if (s[i].type == info->type && s[i].part == 0)
 			same_run++;
 	}
-	if (same_run >= SMPC_PER_RUN_AND_TYPE)
+	if (same_run >= (info->type == SMPC_MSG_BLINDED ? SMPC_PER_RUN_BLINDED : SMPC_PER_RUN_AND_TYPE))
 		return SMPC_FILE_RUN_FULL;
 	/*
 	 * And when the job failed here (or was refused), nothing here needs the

@@ -1,0 +1,439 @@
+/*
+ * Private set operations on a join key: smpc_intersect_count (keys every
+ * party holds), smpc_overlap_count (keys at least k parties hold) and
+ * smpc_union_count (distinct keys over all parties), and
+ * smpc_normalize_key, the canonical form parties agree on to link inexact
+ * records.
+ *
+ * The local phase keeps a 32-byte digest of each key (smpc_key_digest: the
+ * key's class and canonical bytes), so a key of any length costs 32 bytes
+ * and keys of different types never match. The final function drops
+ * repeated keys and runs a set job (protocol/set_job.hpp through the
+ * bridge): the sets are blinded round the ring of parties and the count is
+ * released like any job's value, under the release policy, noise and
+ * audit. NULL keys are left out and counted; both counts go into the audit
+ * record.
+ */
+#include "pg/aggregates/aggregates.h"
+
+extern "C" {
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/uuid.h"
+
+PGDLLEXPORT Datum smpc_set_accum(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_intersect_count_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_overlap_count_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_union_count_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_normalize_key(PG_FUNCTION_ARGS);
+
+PG_FUNCTION_INFO_V1(smpc_set_accum);
+PG_FUNCTION_INFO_V1(smpc_intersect_count_final);
+PG_FUNCTION_INFO_V1(smpc_overlap_count_final);
+PG_FUNCTION_INFO_V1(smpc_union_count_final);
+PG_FUNCTION_INFO_V1(smpc_normalize_key);
+}
+
+#define SMPC_KEY_DIGEST_BYTES 32
+/* One blinded set per message: 2^20 keys (protocol/message.hpp, kMaxSetElements). */
+#define SMPC_SET_MAX_KEYS (1 << 20)
+
+typedef struct SmpcSetState
+{
+	uint8		  *digests; /* n digests of SMPC_KEY_DIGEST_BYTES, in the aggregate's context */
+	int64		   n;
+	int64		   cap;
+	int64		   nulls;
+	SmpcValueClass key_class;
+} SmpcSetState;
+
+/* The class of a key type: text, bytea, integer (any width) or uuid. */
+static SmpcValueClass
+smpc_key_class_of(Oid type)
+{
+	switch (type)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+			return SMPC_VALUE_TEXT;
+		case BYTEAOID:
+			return SMPC_VALUE_BYTEA;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return SMPC_VALUE_INTEGER;
+		case UUIDOID:
+			return SMPC_VALUE_UUID;
+		default:
+			elog(ERROR, "smpc set aggregate called with unexpected key type %u", type);
+	}
+	return SMPC_VALUE_NONE;
+}
+
+/* The digest of one key: its class and canonical bytes (UTF-8, big-endian). */
+static void
+smpc_key_digest_of(SmpcValueClass key_class, Oid type, Datum key, uint8 *out)
+{
+	const char *data;
+	size_t		len;
+	uint8		be[8];
+
+	switch (key_class)
+	{
+		case SMPC_VALUE_TEXT:
+		{
+			text *t = DatumGetTextPP(key);
+
+			/* Every party hashes UTF-8, whatever its database encoding. */
+			len = VARSIZE_ANY_EXHDR(t);
+			data = pg_server_to_any(VARDATA_ANY(t), (int) len, PG_UTF8);
+			if (data != VARDATA_ANY(t))
+				len = strlen(data);
+			break;
+		}
+		case SMPC_VALUE_BYTEA:
+		{
+			bytea *b = DatumGetByteaPP(key);
+
+			data = VARDATA_ANY(b);
+			len = VARSIZE_ANY_EXHDR(b);
+			break;
+		}
+		case SMPC_VALUE_INTEGER:
+		{
+			int64 v = type == INT2OID	? DatumGetInt16(key)
+					  : type == INT4OID ? DatumGetInt32(key)
+										: DatumGetInt64(key);
+
+			for (int i = 0; i < 8; i++)
+				be[i] = (uint8) ((uint64) v >> (56 - 8 * i));
+			data = (const char *) be;
+			len = 8;
+			break;
+		}
+		default:
+			data = (const char *) DatumGetUUIDP(key)->data;
+			len = UUID_LEN;
+			break;
+	}
+	if (!smpc_key_digest(smpc_value_class_name(key_class), data, len, out))
+		ereport(ERROR, errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not hash an smpc key"));
+}
+
+/* smpc._set_accum(internal, key, [at_least,] job_id): one key. */
+Datum
+smpc_set_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	SmpcSetState *s;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "smpc_set_accum called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+	{
+		Oid type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+
+		s = (SmpcSetState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcSetState));
+		s->key_class = smpc_key_class_of(type);
+	}
+	else
+		s = (SmpcSetState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(1))
+	{
+		s->nulls++;
+		PG_RETURN_POINTER(s);
+	}
+	if (s->n >= SMPC_SET_MAX_KEYS)
+		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("an smpc set job takes at most %d keys per party", SMPC_SET_MAX_KEYS),
+				errdetail("Each party's keys travel as one set of 32 bytes per key (32 MB at "
+						  "most), and each party keeps every set that passes through it while it "
+						  "re-blinds it. Nothing was sent."),
+				errhint("Pass distinct keys (SELECT DISTINCT), or split the job by a public "
+						"prefix of the key, one job id per part."));
+	if (s->n == s->cap)
+	{
+		int64 cap = Max(s->cap * 2, 1024);
+
+		cap = Min(cap, (int64) SMPC_SET_MAX_KEYS);
+		s->digests = (uint8 *) (s->digests == NULL
+									? MemoryContextAllocHuge(aggcxt, cap * SMPC_KEY_DIGEST_BYTES)
+									: repalloc_huge(s->digests, cap * SMPC_KEY_DIGEST_BYTES));
+		s->cap = cap;
+	}
+	smpc_key_digest_of(s->key_class, get_fn_expr_argtype(fcinfo->flinfo, 1), PG_GETARG_DATUM(1),
+					   s->digests + s->n * SMPC_KEY_DIGEST_BYTES);
+	s->n++;
+	PG_RETURN_POINTER(s);
+}
+
+static int
+smpc_digest_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, SMPC_KEY_DIGEST_BYTES);
+}
+
+/* Sorts the digests and drops repeats; returns how many were dropped. */
+static int64
+smpc_set_distinct(SmpcSetState *s)
+{
+	int64 out = 0;
+
+	if (s->n == 0)
+		return 0;
+	qsort(s->digests, (size_t) s->n, SMPC_KEY_DIGEST_BYTES, smpc_digest_cmp);
+	for (int64 i = 1; i < s->n; i++)
+		if (memcmp(s->digests + i * SMPC_KEY_DIGEST_BYTES, s->digests + out * SMPC_KEY_DIGEST_BYTES,
+				   SMPC_KEY_DIGEST_BYTES) != 0)
+		{
+			out++;
+			if (out != i)
+				memcpy(s->digests + out * SMPC_KEY_DIGEST_BYTES,
+					   s->digests + i * SMPC_KEY_DIGEST_BYTES, SMPC_KEY_DIGEST_BYTES);
+		}
+	out++;
+	{
+		int64 repeats = s->n - out;
+
+		s->n = out;
+		return repeats;
+	}
+}
+
+/* The canonical option list of smpc_normalize_key, e.g. "nfkc,trim,lower". */
+static const char *smpc_normalize_options(const char *options);
+
+/*
+ * How the key argument was normalised, as the descriptor names it: the
+ * options of an smpc_normalize_key call that is the whole key expression,
+ * or NULL. Every party's choice is part of the job, so a party that
+ * normalised differently (or not at all) fails the job with a mismatch
+ * instead of silently shrinking the overlap.
+ */
+static const char *
+smpc_key_normalization(FunctionCallInfo fcinfo)
+{
+	Aggref	 *aggref = AggGetAggref(fcinfo);
+	Expr	 *key;
+	FuncExpr *call;
+	Node	 *options;
+	char	 *name;
+
+	if (aggref == NULL || aggref->args == NIL)
+		return NULL;
+	key = ((TargetEntry *) linitial(aggref->args))->expr;
+	while (key != NULL && IsA(key, RelabelType))
+		key = ((RelabelType *) key)->arg;
+	if (key == NULL || !IsA(key, FuncExpr))
+		return NULL;
+	call = (FuncExpr *) key;
+	name = get_func_name(call->funcid);
+	if (name == NULL || strcmp(name, "smpc_normalize_key") != 0 || list_length(call->args) != 2)
+		return NULL;
+	options = (Node *) lsecond(call->args);
+	if (!IsA(options, Const) || ((Const *) options)->constisnull)
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("the options of smpc_normalize_key must be a constant in a set job"),
+				errdetail("They are part of the job, which every party must run alike."));
+	return smpc_normalize_options(TextDatumGetCString(((Const *) options)->constvalue));
+}
+
+/*
+ * Runs the set job; returns false when this party learns no result. kind:
+ * the aggregate; at_least: 0 for every party (intersection), else k.
+ */
+static bool
+smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, int64 *count)
+{
+	SmpcSetState	  *s = PG_ARGISNULL(0) ? NULL : (SmpcSetState *) PG_GETARG_POINTER(0);
+	SmpcFederationRow *fed = smpc_load_federation(smpc_default_federation_name(), false);
+	const char		  *normalized = smpc_key_normalization(fcinfo);
+	SmpcJobSpec		   req;
+	SmpcJobResult	   res;
+	__int128		   out[1];
+	int64			   repeats = s ? smpc_set_distinct(s) : 0;
+
+	if (at_least == 0)
+		at_least = fed->nparties;
+	if (at_least < 1 || at_least > fed->nparties)
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("at_least must be between 1 and %d, the number of parties of federation "
+					   "\"%s\"",
+					   fed->nparties, fed->name),
+				errhint("%d counts the keys every party holds, 1 the distinct keys of all parties.",
+						fed->nparties));
+	memset(&req, 0, sizeof req);
+	req.job_id = TextDatumGetCString(smpc_plan_arg(fcinfo, -1, "job id"));
+	req.aggregate = kind;
+	req.value_class = s ? s->key_class : smpc_key_class_of(get_fn_expr_argtype(fcinfo->flinfo, 1));
+	req.shape = psprintf(
+		"%s%s%s", kind == SMPC_AGG_OVERLAP_COUNT ? psprintf(" held by at least %d", at_least) : "",
+		normalized ? " normalized by " : "", normalized ? normalized : "");
+	req.width = 1;
+	req.count_index = -1;
+	req.inputs = smpc_alloc_values(1);
+	req.inputs_present = true;
+	req.rows = s ? s->n : 0;
+	req.kinds = "c";
+	req.column = smpc_input_column(fcinfo, 0);
+	req.sources = smpc_job_sources(fcinfo, 0);
+	req.set_keys = s ? s->digests : NULL;
+	req.set_nkeys = s ? s->n : 0;
+	req.set_at_least = at_least;
+	req.set_nulls = s ? s->nulls : 0;
+	req.set_repeats = repeats;
+	smpc_run_job(fed, &req, out, &res);
+	*count = (int64) out[0];
+	return res.has_result;
+}
+
+Datum
+smpc_intersect_count_final(PG_FUNCTION_ARGS)
+{
+	int64 count;
+
+	if (!smpc_set_run(fcinfo, SMPC_AGG_INTERSECT_COUNT, 0, &count))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(count);
+}
+
+Datum
+smpc_overlap_count_final(PG_FUNCTION_ARGS)
+{
+	int64 count;
+	int	  at_least = DatumGetInt32(smpc_plan_arg(fcinfo, -2, "at_least"));
+
+	/* (0 would mean every party: refused like any k outside 1..n.) */
+	if (!smpc_set_run(fcinfo, SMPC_AGG_OVERLAP_COUNT, at_least <= 0 ? -1 : at_least, &count))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(count);
+}
+
+Datum
+smpc_union_count_final(PG_FUNCTION_ARGS)
+{
+	int64 count;
+
+	if (!smpc_set_run(fcinfo, SMPC_AGG_UNION_COUNT, 1, &count))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(count);
+}
+
+/* smpc_normalize_key ------------------------------------------------------ */
+
+/* The options, each once, in the order they are applied. */
+static const char *const smpc_normalize_steps[] = {"nfkc", "trim", "lower", "alnum", "digits"};
+
+static const char *
+smpc_normalize_options(const char *options)
+{
+	bool		   on[lengthof(smpc_normalize_steps)] = {false};
+	char		  *copy = pstrdup(options);
+	char		  *tok;
+	char		  *save = NULL;
+	StringInfoData out;
+
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
+	{
+		size_t i;
+
+		for (i = 0; i < lengthof(smpc_normalize_steps); i++)
+			if (pg_strcasecmp(tok, smpc_normalize_steps[i]) == 0)
+				break;
+		if (i == lengthof(smpc_normalize_steps))
+			ereport(
+				ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("unknown smpc_normalize_key option \"%s\"", tok),
+				errhint("Options are nfkc, trim, lower, alnum and digits, separated by commas."));
+		on[i] = true;
+	}
+	if (on[3] && on[4])
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("smpc_normalize_key options \"alnum\" and \"digits\" exclude each other"));
+	initStringInfo(&out);
+	for (size_t i = 0; i < lengthof(smpc_normalize_steps); i++)
+		if (on[i])
+			appendStringInfo(&out, "%s%s", out.len ? "," : "", smpc_normalize_steps[i]);
+	if (out.len == 0)
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("smpc_normalize_key needs at least one option"),
+				errhint("Options are nfkc, trim, lower, alnum and digits, separated by commas."));
+	return out.data;
+}
+
+/* Keeps the bytes keep() accepts, collapsing runs of whitespace when trim. */
+static text *
+smpc_filter_text(text *in, bool trim, int only)
+{
+	const char	  *p = VARDATA_ANY(in);
+	int			   len = VARSIZE_ANY_EXHDR(in);
+	StringInfoData out;
+	bool		   space = false;
+
+	initStringInfo(&out);
+	for (int i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) p[i];
+		bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+
+		if (only == 'd' && !(c >= '0' && c <= '9'))
+			continue;
+		/* alnum: ASCII letters and digits, and every non-ASCII byte (letters of other scripts). */
+		if (only == 'a' && c < 128 && !isalnum(c))
+			continue;
+		if (trim && ws)
+		{
+			space = out.len > 0;
+			continue;
+		}
+		if (space)
+			appendStringInfoChar(&out, ' ');
+		space = false;
+		appendStringInfoChar(&out, (char) c);
+	}
+	return cstring_to_text_with_len(out.data, out.len);
+}
+
+/*
+ * smpc_normalize_key(key text, options text): the canonical form of a key
+ * for record linkage. Steps, applied in this order whatever the order of
+ * the options: nfkc (Unicode NFKC; UTF-8 databases), trim (no leading or
+ * trailing whitespace, inner runs as one space), lower (lower case under
+ * the database's collation), alnum (ASCII letters and digits and non-ASCII
+ * characters only), digits (ASCII digits only).
+ */
+Datum
+smpc_normalize_key(PG_FUNCTION_ARGS)
+{
+	text	   *key = PG_GETARG_TEXT_PP(0);
+	const char *steps = smpc_normalize_options(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	char	   *copy = pstrdup(steps);
+	char	   *save = NULL;
+
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+	{
+		if (strcmp(tok, "nfkc") == 0)
+		{
+			if (GetDatabaseEncoding() != PG_UTF8)
+				ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("smpc_normalize_key option \"nfkc\" needs a UTF8 database"));
+			key = DatumGetTextPP(DirectFunctionCall2(unicode_normalize_func, PointerGetDatum(key),
+													 CStringGetTextDatum("NFKC")));
+		}
+		else if (strcmp(tok, "trim") == 0)
+			key = smpc_filter_text(key, true, 0);
+		else if (strcmp(tok, "lower") == 0)
+			key = DatumGetTextPP(
+				DirectFunctionCall1Coll(lower, DEFAULT_COLLATION_OID, PointerGetDatum(key)));
+		else if (strcmp(tok, "alnum") == 0)
+			key = smpc_filter_text(key, false, 'a');
+		else
+			key = smpc_filter_text(key, false, 'd');
+	}
+	PG_RETURN_TEXT_P(key);
+}

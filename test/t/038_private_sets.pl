@@ -1,0 +1,178 @@
+# Private set operations at three and five real servers over TLS: overlap
+# counts of random key sets with planted intersections, duplicates, NULLs,
+# skewed sizes and an empty set, for every key type; normalised keys; the
+# errors a mismatch gives; the release policy on the overlap; a job id that
+# runs once; and a party that deviates (a blinded set with a repeated
+# element), which stops the job everywhere with nothing released.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use SmpcTest;
+
+# Deterministic "random" sets (so a failure can be replayed).
+srand(20261203);
+
+my $fed = SmpcTest->new(parties => [qw(a b c)], timeout => '20s');
+
+# Keys: "cust-<n>". Planted: 0..39 at every party, 40..69 at a and b only,
+# 70..89 at b and c only; each party adds keys of its own (skewed sizes:
+# a 2000, b 50, c 300), a few duplicates and NULLs.
+my %own = (a => [ map { 10_000 + $_ } 1 .. 2000 ], b => [ map { 20_000 + $_ } 1 .. 50 ],
+	c => [ map { 30_000 + $_ } 1 .. 300 ]);
+my %keys = (
+	a => [ 0 .. 39, 40 .. 69, @{ $own{a} } ],
+	b => [ 0 .. 39, 40 .. 69, 70 .. 89, @{ $own{b} } ],
+	c => [ 0 .. 39, 70 .. 89, @{ $own{c} } ]);
+my %dups = (a => 5, b => 0, c => 3);
+my %nulls = (a => 2, b => 0, c => 1);
+my %distinct = map { $_ => scalar @{ $keys{$_} } } keys %keys;
+
+for my $p ($fed->names)
+{
+	my @k = @{ $keys{$p} };
+	# Shuffled, so no order of rows is the same at two parties.
+	for (my $i = $#k; $i > 0; $i--)
+	{
+		my $j = int(rand($i + 1));
+		@k[ $i, $j ] = @k[ $j, $i ];
+	}
+	push @k, @k[ 0 .. $dups{$p} - 1 ];
+	$fed->psql($p, qq{
+		CREATE TABLE customers(n bigint, email text, uid uuid, raw bytea, region text);
+		INSERT INTO customers
+		SELECT n, 'cust-' || n || '\@example.org',
+		       md5('cust-' || n)::uuid, decode(md5('cust-' || n), 'hex'),
+		       CASE WHEN n % 2 = 0 THEN 'north' ELSE 'south' END
+		FROM unnest(ARRAY[@{[ join(',', @k) ]}]::bigint[]) AS n;
+		INSERT INTO customers SELECT NULL, NULL, NULL, NULL, 'north'
+		FROM generate_series(1, $nulls{$p});});
+}
+
+my $all3 = 40;
+my $two_of_three = 40 + 30 + 20;
+my $union = 90 + 2000 + 50 + 300;
+
+my $res = $fed->run_all("SELECT smpc_intersect_count(email, 'psi-text') FROM customers");
+$fed->expect_all_ok($res, $all3, 'text keys: the intersection count');
+$res = $fed->run_all("SELECT smpc_overlap_count(n, 2, 'psi-int') FROM customers");
+$fed->expect_all_ok($res, $two_of_three, 'bigint keys: held by at least 2 of 3');
+$res = $fed->run_all("SELECT smpc_union_count(uid, 'psi-uuid') FROM customers");
+$fed->expect_all_ok($res, $union, 'uuid keys: the de-duplicated union');
+$res = $fed->run_all("SELECT smpc_intersect_count(raw, 'psi-bytea') FROM customers");
+$fed->expect_all_ok($res, $all3, 'bytea keys: the intersection count');
+# integer columns are bigint keys: a party's int4 matches another's int8.
+$fed->psql('b', 'CREATE TABLE small AS SELECT n::integer AS n FROM customers');
+$res = $fed->run_all({
+	a => "SELECT smpc_intersect_count(n, 'psi-widths') FROM customers",
+	b => "SELECT smpc_intersect_count(n, 'psi-widths') FROM small",
+	c => "SELECT smpc_intersect_count(n, 'psi-widths') FROM customers" });
+$fed->expect_all_ok($res, $all3, 'integer keys of different widths match');
+
+# The audit row says what the party's keys were (distinct, repeated, NULL).
+for my $p ($fed->names)
+{
+	$fed->wait_audit($p, "job_id = 'psi-text' AND outcome = 'released'", 1);
+	is($fed->psql($p, "SELECT aggregate || ' / ' || result FROM smpc.audit_log "
+		  . "WHERE job_id = 'psi-text' AND outcome = 'released'"),
+		"intersect_count(text) / count $all3; keys here: $distinct{$p} distinct, "
+		  . "$dups{$p} repeated, $nulls{$p} NULL",
+		"audit at $p: the count and this party's keys");
+}
+
+# A party with no keys at all: the overlap is empty, the union is the others'.
+$res = $fed->run_all({
+	a => "SELECT smpc_intersect_count(email, 'psi-empty') FROM customers",
+	b => "SELECT smpc_intersect_count(email, 'psi-empty') FROM customers WHERE false",
+	c => "SELECT smpc_intersect_count(email, 'psi-empty') FROM customers" });
+$fed->expect_all_ok($res, '0', 'an empty set at b');
+
+# Keys of different types: the job fails everywhere, naming both.
+$res = $fed->run_all({
+	a => "SELECT smpc_intersect_count(email, 'psi-types') FROM customers",
+	b => "SELECT smpc_intersect_count(n, 'psi-types') FROM customers",
+	c => "SELECT smpc_intersect_count(email, 'psi-types') FROM customers" });
+$fed->expect_all_fail($res, [], 'different key types');
+like($res->{c}{stderr}, qr/party b computes intersect_count\(integer\) under this job id, this party computes intersect_count\(text\)/,
+	'different key types: the error names the party and both types');
+$fed->expect_nothing_released('psi-types', 'different key types');
+
+# Inexact records: b holds upper-case, padded e-mail addresses.
+$fed->psql('b', "UPDATE customers SET email = '  ' || upper(email) || ' '");
+$res = $fed->run_all("SELECT smpc_intersect_count(email, 'psi-raw') FROM customers");
+$fed->expect_all_ok($res, '0', 'unnormalised inexact keys do not match');
+$res = $fed->run_all(
+	"SELECT smpc_intersect_count(smpc_normalize_key(email, 'lower, trim'), 'psi-norm') FROM customers");
+$fed->expect_all_ok($res, $all3, 'normalised keys match');
+# A party that normalises differently fails the job instead of shrinking it.
+$res = $fed->run_all({
+	a => "SELECT smpc_intersect_count(smpc_normalize_key(email, 'trim,lower'), 'psi-norm2') FROM customers",
+	b => "SELECT smpc_intersect_count(smpc_normalize_key(email, 'lower'), 'psi-norm2') FROM customers",
+	c => "SELECT smpc_intersect_count(smpc_normalize_key(email, 'lower,trim'), 'psi-norm2') FROM customers" });
+$fed->expect_all_fail($res, [], 'different normalisations');
+like($res->{a}{stderr}, qr/party b computes intersect_count\(text\) normalized by lower under this job id, this party computes intersect_count\(text\) normalized by trim,lower/,
+	'different normalisations: the error names both');
+
+# min_rows applies to the overlap: refused at every party, nothing released.
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 41)") for $fed->names;
+$res = $fed->run_all("SELECT smpc_overlap_count(n, 3, 'psi-small') FROM customers");
+$fed->expect_all_fail($res, [qr/SM00[0-9]/, qr/below the minimum of 41|fewer than 41|min_rows/], 'an overlap below min_rows');
+$fed->expect_nothing_released('psi-small', 'an overlap below min_rows');
+$res = $fed->run_all("SELECT smpc_overlap_count(n, 2, 'psi-big') FROM customers");
+$fed->expect_all_ok($res, $two_of_three, 'an overlap above min_rows is released');
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
+
+# Run once: a released job returns its result, a failed one is spent.
+$res = $fed->run_all("SELECT smpc_intersect_count(email, 'psi-text') FROM customers");
+$fed->expect_all_ok($res, $all3, 'a released set job id returns its result');
+$res = $fed->run_all("SELECT smpc_union_count(uid, 'psi-types') FROM customers");
+$fed->expect_all_fail($res, [qr/SM005/], 'a failed set job id is spent');
+
+# A deviating party: b's blinded sets repeat an element. Every party stops.
+$res = $fed->run_all({
+	a => "SELECT smpc_intersect_count(n, 'psi-evil') FROM customers",
+	b => "SET smpc.test_fault = 'repeat_blinded'; SELECT smpc_intersect_count(n, 'psi-evil') FROM customers",
+	c => "SELECT smpc_intersect_count(n, 'psi-evil') FROM customers" });
+$fed->expect_all_fail($res, [], 'a repeated element in a blinded set');
+like($res->{c}{stderr}, qr/a blinded set holds an element twice/,
+	'the party after b refuses its set');
+$fed->expect_nothing_released('psi-evil', 'a repeated element');
+
+# Out of range and misuse.
+my ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_overlap_count(n, 4, 'psi-k') FROM customers");
+like($err, qr/at_least must be between 1 and 3, the number of parties of federation "ico"/,
+	'at_least beyond the federation');
+($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_normalize_key('x', 'soundex')");
+like($err, qr/unknown smpc_normalize_key option "soundex"/, 'an unknown normalisation');
+is($fed->psql('a', "SELECT smpc_normalize_key(E'  Ann\\tMarie  O''Neil ', 'trim,lower,alnum')"),
+	'annmarieoneil', 'normalisation steps apply in their order');
+is($fed->psql('a', "SELECT smpc_normalize_key('+44 (0)20 7946-0018', 'digits')"),
+	'4402079460018', 'digits keeps digits only');
+is($fed->psql('a', "SELECT smpc_normalize_key('ｆｕｌｌ　ｗｉｄｔｈ', 'nfkc,trim')"),
+	'full width', 'nfkc folds compatibility characters');
+
+$fed->stop_all;
+
+# Five parties: the ring has four hops. (Other names: the three servers'
+# data directories stay.)
+my @five = qw(v w x y z);
+my $five = SmpcTest->new(parties => \@five, federation => 'five', timeout => '20s');
+my %k5;
+for my $i (0 .. 4)
+{
+	my $p = $five[$i];
+	# 0..24 everywhere, 100+i.. at parties i and i+1 (mod 5), own keys.
+	my @k = (0 .. 24, map({ 100 * ($i + 1) + $_ } 0 .. 9),
+		map({ 100 * ((($i + 4) % 5) + 1) + $_ } 0 .. 9), map({ 1000 * ($i + 1) + $_ } 0 .. 5 * $i));
+	$five->psql($p, "CREATE TABLE t AS SELECT n::bigint AS n FROM unnest(ARRAY[" . join(',', @k) . "]) n");
+}
+$res = $five->run_all("SELECT smpc_intersect_count(n, 'five-all') FROM t");
+$five->expect_all_ok($res, '25', 'five parties: the intersection count');
+$res = $five->run_all("SELECT smpc_overlap_count(n, 2, 'five-two') FROM t");
+$five->expect_all_ok($res, 25 + 50, 'five parties: held by at least 2');
+$res = $five->run_all("SELECT smpc_union_count(n, 'five-any') FROM t");
+$five->expect_all_ok($res, 25 + 50 + (1 + 6 + 11 + 16 + 21), 'five parties: the union');
+$five->stop_all;
+
+done_testing();
