@@ -123,6 +123,20 @@ $res = $fed->run_all("SELECT smpc_overlap_count(n, 2, 'psi-big') FROM customers"
 $fed->expect_all_ok($res, $two_of_three, 'an overlap above min_rows is released');
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
 
+# Differential privacy: the count gets noise (a count: sensitivity 1) and
+# is charged to the key column's budget at every party; every party gets
+# the same noisy count.
+$fed->psql($_, "SELECT smpc.set_privacy_budget('ico', 'n', 1)") for $fed->names;
+$res = $fed->run_all("SET smpc.epsilon = 0.5; SELECT smpc_intersect_count(n, 'psi-dp') FROM customers");
+my $dp = $fed->expect_all_ok($res, sub { $_[0] =~ /^-?\d+$/ }, 'a noisy intersection count');
+is(scalar(keys %{ { map { $_ => 1 } values %$dp } }), 1, 'every party got the same noisy count');
+cmp_ok(abs(($dp->{a} // 0) - $all3), '<', 200, 'the noisy count is near the overlap');
+is($fed->psql($_, "SELECT sum(epsilon) FROM smpc.privacy_ledger WHERE dataset = 'n'"), '0.5',
+	"the job was charged to n's budget at $_") for $fed->names;
+$res = $fed->run_all("SET smpc.epsilon = 0.6; SELECT smpc_intersect_count(n, 'psi-dp2') FROM customers");
+$fed->expect_all_fail($res, [qr/SM006: privacy budget exhausted/], 'the budget caps set jobs too');
+$fed->psql($_, "SELECT smpc.drop_privacy_budget('ico', 'n')") for $fed->names;
+
 # Run once: a released job returns its result, a failed one is spent.
 $res = $fed->run_all("SELECT smpc_intersect_count(email, 'psi-text') FROM customers");
 $fed->expect_all_ok($res, $all3, 'a released set job id returns its result');
