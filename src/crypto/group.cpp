@@ -152,9 +152,11 @@ bool is_valid(const Element& e) {
 Element blind(const Element& e, const Scalar& s) {
   ensure_sodium();
   Element r;
-  if (!is_valid(e)) throw std::invalid_argument("not a ristretto255 element");
+  // libsodium decodes e strictly (a non-canonical encoding fails) and fails
+  // when the product is the identity (so does e = identity): one decoding,
+  // where checking is_valid(e) first would decode it twice.
   if (crypto_scalarmult_ristretto255(r.data(), s.data(), e.data()) != 0) {
-    throw std::invalid_argument("blinding gave the identity element");
+    throw std::invalid_argument("not a ristretto255 element other than the identity");
   }
   return r;
 }

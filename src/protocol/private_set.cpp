@@ -46,13 +46,15 @@ std::vector<Element> reblind(const std::vector<Element>& set, const Scalar& s) {
   std::vector<Element> out;
   out.reserve(set.size());
   for (const Element& e : set) {
-    if (!crypto::group::is_valid(e)) {
+    // blind() checks the element (one decoding, not two).
+    try {
+      out.push_back(crypto::group::blind(e, s));
+    } catch (const std::invalid_argument&) {
       throw ProtocolError(ErrorKind::kMalformed,
                           "a blinded set holds a value that is no group element",
                           "Every element must be a canonical ristretto255 encoding other than "
                           "the identity.");
     }
-    out.push_back(crypto::group::blind(e, s));
   }
   std::sort(out.begin(), out.end());
   require_distinct(out, "a blinded set");
