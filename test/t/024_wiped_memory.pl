@@ -1,7 +1,8 @@
 # Messages are wiped from shared memory when their slots are freed: after
 # jobs of every kind (peer to peer, whose messages also travel back on
 # partners' calls through the handover table; Shamir; a grouped job whose
-# vectors span many 32 kB inbox slots; a job that fails midway), no free
+# vectors span many 32 kB inbox slots; a set job's blinded sets; a job that
+# fails midway), no free
 # inbox slot and no free handover entry at any party holds a byte that is
 # not zero, so no share outlives its message there.
 #
@@ -53,6 +54,10 @@ $res = $fed->run_all(
 	"${ico}SELECT sum((r).value) FROM unnest((SELECT smpc_sum_by(k, x, $domain, 'wipe-grouped-1') FROM g)) r");
 $fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], 3 * 5000 * 5001 / 2) },
 	'grouped sum over 5000 keys (vectors of many inbox slots)');
+# A set job: 5000 blinded keys per party (sets of several inbox slots) go
+# round the ring, and so through every party's inbox.
+$res = $fed->run_all("${ico}SELECT smpc_intersect_count(k, 'wipe-set-1') FROM g");
+$fed->expect_all_ok($res, '5000', 'set job over 5000 keys');
 # c never joins: a and b send it their shares, then time out and abort.
 $res = $fed->run_all("${ico}SELECT smpc_sum(x, 'wipe-failed-1') FROM t", parties => [qw(a b)]);
 $fed->expect_all_fail($res, [qr/SM00[14]/], 'a job that c never joins');
