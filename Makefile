@@ -61,7 +61,7 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 # changes (a struct in shared memory must have one layout in every object).
 $(OBJS): $(wildcard src/*/*.h src/*/*.hpp src/pg/*/*.h)
 
-REGRESS = share federation fdw aggregate_local roles dba_path policy sources audit reports datasets upgrade analytics drop_guard
+REGRESS = share federation fdw aggregate_local sets_local roles dba_path policy sources audit reports datasets upgrade analytics drop_guard
 REGRESS_OPTS = --inputdir=test --temp-instance=tmp_check_regress --temp-config=test/regress.conf \
 	--load-extension=smpc
 

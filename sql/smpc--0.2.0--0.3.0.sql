@@ -258,6 +258,142 @@ CREATE AGGREGATE smpc_union_count(key uuid, job_id text) (
     PARALLEL = RESTRICTED
 );
 COMMENT ON AGGREGATE smpc_union_count(uuid, text) IS 'number of distinct keys over all parties of the federation, each counted once (de-duplicated population; no party sees another''s keys)';
+-- Overlap counts per group of a public domain (aggregates/sets.cpp): each
+-- party puts each key in a group; a key counts in group g when the parties
+-- put it there. One job, one count per group (smpc.group_value[]); under
+-- min_rows a group below it is suppressed.
+CREATE FUNCTION smpc._set_by_accum(internal, text, text, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_by_accum';
+COMMENT ON FUNCTION smpc._set_by_accum(internal, text, text, text[], text) IS 'grouped set jobs: local transition (the digest of each text key with its group)';
+CREATE FUNCTION smpc._set_by_accum(internal, text, text, integer, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_by_accum';
+COMMENT ON FUNCTION smpc._set_by_accum(internal, text, text, integer, text[], text) IS 'smpc_overlap_count_by: local transition (the digest of each text key with its group)';
+CREATE FUNCTION smpc._intersect_count_by_final(internal, text, text, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_count_by_final';
+COMMENT ON FUNCTION smpc._intersect_count_by_final(internal, text, text, text[], text) IS 'smpc_intersect_count_by(text): runs the set job with the partners, returns one row per group';
+CREATE FUNCTION smpc._overlap_count_by_final(internal, text, text, integer, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_count_by_final';
+COMMENT ON FUNCTION smpc._overlap_count_by_final(internal, text, text, integer, text[], text) IS 'smpc_overlap_count_by(text): runs the set job with the partners, returns one row per group';
+CREATE FUNCTION smpc._union_count_by_final(internal, text, text, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_union_count_by_final';
+COMMENT ON FUNCTION smpc._union_count_by_final(internal, text, text, text[], text) IS 'smpc_union_count_by(text): runs the set job with the partners, returns one row per group';
+CREATE AGGREGATE smpc_intersect_count_by(key text, grp text, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_count_by(text, text, text[], text) IS 'per group of a declared domain, the number of distinct keys every party puts in that group: an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE AGGREGATE smpc_overlap_count_by(key text, grp text, at_least integer, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_count_by(text, text, integer, text[], text) IS 'per group of a declared domain, the number of distinct keys at least at_least parties put in that group: an array of smpc.group_value';
+CREATE AGGREGATE smpc_union_count_by(key text, grp text, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._union_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_union_count_by(text, text, text[], text) IS 'per group of a declared domain, the number of distinct keys any party puts in that group, each counted once: an array of smpc.group_value';
+CREATE FUNCTION smpc._set_by_accum(internal, bytea, text, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_by_accum';
+COMMENT ON FUNCTION smpc._set_by_accum(internal, bytea, text, text[], text) IS 'grouped set jobs: local transition (the digest of each bytea key with its group)';
+CREATE FUNCTION smpc._set_by_accum(internal, bytea, text, integer, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_by_accum';
+COMMENT ON FUNCTION smpc._set_by_accum(internal, bytea, text, integer, text[], text) IS 'smpc_overlap_count_by: local transition (the digest of each bytea key with its group)';
+CREATE FUNCTION smpc._intersect_count_by_final(internal, bytea, text, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_count_by_final';
+COMMENT ON FUNCTION smpc._intersect_count_by_final(internal, bytea, text, text[], text) IS 'smpc_intersect_count_by(bytea): runs the set job with the partners, returns one row per group';
+CREATE FUNCTION smpc._overlap_count_by_final(internal, bytea, text, integer, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_count_by_final';
+COMMENT ON FUNCTION smpc._overlap_count_by_final(internal, bytea, text, integer, text[], text) IS 'smpc_overlap_count_by(bytea): runs the set job with the partners, returns one row per group';
+CREATE FUNCTION smpc._union_count_by_final(internal, bytea, text, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_union_count_by_final';
+COMMENT ON FUNCTION smpc._union_count_by_final(internal, bytea, text, text[], text) IS 'smpc_union_count_by(bytea): runs the set job with the partners, returns one row per group';
+CREATE AGGREGATE smpc_intersect_count_by(key bytea, grp text, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_count_by(bytea, text, text[], text) IS 'per group of a declared domain, the number of distinct keys every party puts in that group: an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE AGGREGATE smpc_overlap_count_by(key bytea, grp text, at_least integer, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_count_by(bytea, text, integer, text[], text) IS 'per group of a declared domain, the number of distinct keys at least at_least parties put in that group: an array of smpc.group_value';
+CREATE AGGREGATE smpc_union_count_by(key bytea, grp text, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._union_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_union_count_by(bytea, text, text[], text) IS 'per group of a declared domain, the number of distinct keys any party puts in that group, each counted once: an array of smpc.group_value';
+CREATE FUNCTION smpc._set_by_accum(internal, bigint, text, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_by_accum';
+COMMENT ON FUNCTION smpc._set_by_accum(internal, bigint, text, text[], text) IS 'grouped set jobs: local transition (the digest of each bigint key with its group)';
+CREATE FUNCTION smpc._set_by_accum(internal, bigint, text, integer, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_by_accum';
+COMMENT ON FUNCTION smpc._set_by_accum(internal, bigint, text, integer, text[], text) IS 'smpc_overlap_count_by: local transition (the digest of each bigint key with its group)';
+CREATE FUNCTION smpc._intersect_count_by_final(internal, bigint, text, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_count_by_final';
+COMMENT ON FUNCTION smpc._intersect_count_by_final(internal, bigint, text, text[], text) IS 'smpc_intersect_count_by(bigint): runs the set job with the partners, returns one row per group';
+CREATE FUNCTION smpc._overlap_count_by_final(internal, bigint, text, integer, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_count_by_final';
+COMMENT ON FUNCTION smpc._overlap_count_by_final(internal, bigint, text, integer, text[], text) IS 'smpc_overlap_count_by(bigint): runs the set job with the partners, returns one row per group';
+CREATE FUNCTION smpc._union_count_by_final(internal, bigint, text, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_union_count_by_final';
+COMMENT ON FUNCTION smpc._union_count_by_final(internal, bigint, text, text[], text) IS 'smpc_union_count_by(bigint): runs the set job with the partners, returns one row per group';
+CREATE AGGREGATE smpc_intersect_count_by(key bigint, grp text, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_count_by(bigint, text, text[], text) IS 'per group of a declared domain, the number of distinct keys every party puts in that group: an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE AGGREGATE smpc_overlap_count_by(key bigint, grp text, at_least integer, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_count_by(bigint, text, integer, text[], text) IS 'per group of a declared domain, the number of distinct keys at least at_least parties put in that group: an array of smpc.group_value';
+CREATE AGGREGATE smpc_union_count_by(key bigint, grp text, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._union_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_union_count_by(bigint, text, text[], text) IS 'per group of a declared domain, the number of distinct keys any party puts in that group, each counted once: an array of smpc.group_value';
+CREATE FUNCTION smpc._set_by_accum(internal, uuid, text, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_by_accum';
+COMMENT ON FUNCTION smpc._set_by_accum(internal, uuid, text, text[], text) IS 'grouped set jobs: local transition (the digest of each uuid key with its group)';
+CREATE FUNCTION smpc._set_by_accum(internal, uuid, text, integer, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_by_accum';
+COMMENT ON FUNCTION smpc._set_by_accum(internal, uuid, text, integer, text[], text) IS 'smpc_overlap_count_by: local transition (the digest of each uuid key with its group)';
+CREATE FUNCTION smpc._intersect_count_by_final(internal, uuid, text, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_count_by_final';
+COMMENT ON FUNCTION smpc._intersect_count_by_final(internal, uuid, text, text[], text) IS 'smpc_intersect_count_by(uuid): runs the set job with the partners, returns one row per group';
+CREATE FUNCTION smpc._overlap_count_by_final(internal, uuid, text, integer, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_count_by_final';
+COMMENT ON FUNCTION smpc._overlap_count_by_final(internal, uuid, text, integer, text[], text) IS 'smpc_overlap_count_by(uuid): runs the set job with the partners, returns one row per group';
+CREATE FUNCTION smpc._union_count_by_final(internal, uuid, text, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_union_count_by_final';
+COMMENT ON FUNCTION smpc._union_count_by_final(internal, uuid, text, text[], text) IS 'smpc_union_count_by(uuid): runs the set job with the partners, returns one row per group';
+CREATE AGGREGATE smpc_intersect_count_by(key uuid, grp text, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_count_by(uuid, text, text[], text) IS 'per group of a declared domain, the number of distinct keys every party puts in that group: an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE AGGREGATE smpc_overlap_count_by(key uuid, grp text, at_least integer, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_count_by(uuid, text, integer, text[], text) IS 'per group of a declared domain, the number of distinct keys at least at_least parties put in that group: an array of smpc.group_value';
+CREATE AGGREGATE smpc_union_count_by(key uuid, grp text, domain text[], job_id text) (
+    SFUNC = smpc._set_by_accum, STYPE = internal,
+    FINALFUNC = smpc._union_count_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_union_count_by(uuid, text, text[], text) IS 'per group of a declared domain, the number of distinct keys any party puts in that group, each counted once: an array of smpc.group_value';
 CREATE FUNCTION smpc_normalize_key(key text, options text) RETURNS text
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_normalize_key';
 COMMENT ON FUNCTION smpc_normalize_key(text, text) IS 'canonical form of a join key for record linkage: options nfkc, trim, lower, alnum, digits (applied in that order); a set job names them, so parties that normalise differently fail with a mismatch';
@@ -271,7 +407,8 @@ BEGIN
         WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
           AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'smpc')
           AND p.proname IN ('smpc_intersect_count', 'smpc_overlap_count', 'smpc_union_count',
-                            'smpc_normalize_key')
+                            'smpc_intersect_count_by', 'smpc_overlap_count_by',
+                            'smpc_union_count_by', 'smpc_normalize_key')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
@@ -283,7 +420,8 @@ BEGIN
         WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
           AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'smpc')
           AND p.proname IN ('_set_accum', '_intersect_count_final', '_overlap_count_final',
-                            '_union_count_final')
+                            '_union_count_final', '_set_by_accum', '_intersect_count_by_final',
+                            '_overlap_count_by_final', '_union_count_by_final')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;

@@ -75,6 +75,8 @@ int kind_of(ErrorKind k) {
       return SMPC_POLICY_MISMATCH;
     case ErrorKind::kTooFewParties:
       return SMPC_TOO_FEW_PARTIES;
+    case ErrorKind::kInterrupted:
+      return SMPC_INTERRUPTED;
   }
   return SMPC_INTERNAL;
 }
@@ -432,7 +434,8 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
 SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
                           const char* descriptor, const SmpcPolicy* policy,
                           const double* noise_exponent, const std::uint8_t* keys, std::size_t nkeys,
-                          std::size_t key_bytes, int at_least, SmpcStatus* st) noexcept {
+                          std::size_t key_bytes, const std::uint32_t* group_sizes, int ngroups,
+                          int at_least, bool (*interrupted)(void), SmpcStatus* st) noexcept {
   SmpcJob* result = nullptr;
   guarded(st, [&] {
     auto job = std::make_unique<SmpcJob>();
@@ -442,19 +445,35 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
     params.job.job_id.assign(job_id, job_id_len);
     params.job.descriptor = descriptor;
     params.job.policy = to_policy(policy);
-    params.job.width = 1;
-    if (params.job.policy.min_rows > 0) params.job.count_index = 0;
-    if (noise_exponent != nullptr) params.job.noise_exponent.assign(1, *noise_exponent);
+    if (ngroups < 0 || (ngroups > 0 && group_sizes == nullptr))
+      throw smpc::protocol::ProtocolError(smpc::protocol::ErrorKind::kInvalidArgument,
+                                          "invalid groups of a set job");
+    const std::size_t width = ngroups == 0 ? 1 : static_cast<std::size_t>(ngroups);
+    params.groups = static_cast<std::size_t>(ngroups);
+    params.job.width = width;
+    if (ngroups > 0) {
+      // One count per group, each a cell that min_rows suppresses alone.
+      params.job.cells = width;
+      params.job.cell_width = 1;
+      params.job.cell_count = 0;
+    } else if (params.job.policy.min_rows > 0) {
+      params.job.count_index = 0;
+    }
+    if (noise_exponent != nullptr)
+      params.job.noise_exponent.assign(noise_exponent, noise_exponent + width);
     if (at_least < 1)
       throw smpc::protocol::ProtocolError(smpc::protocol::ErrorKind::kInvalidArgument,
                                           "a set job counts keys held by at least one party");
     params.at_least = static_cast<std::size_t>(at_least);
+    if (interrupted != nullptr) params.interrupted = interrupted;
     std::vector<std::string> own;
     own.reserve(nkeys);
     for (std::size_t i = 0; i < nkeys; ++i)
       own.emplace_back(reinterpret_cast<const char*>(keys) + i * key_bytes, key_bytes);
-    job->set =
-        std::make_unique<smpc::protocol::SetJob>(std::move(params), std::move(own), job->rng);
+    std::vector<std::uint32_t> sizes;
+    if (ngroups > 0) sizes.assign(group_sizes, group_sizes + ngroups);
+    job->set = std::make_unique<smpc::protocol::SetJob>(std::move(params), std::move(own), job->rng,
+                                                        std::move(sizes));
     job->job = &job->set->release();
     result = job.release();
   });

@@ -30,6 +30,7 @@ enum SmpcStatusKind {
   SMPC_TOO_FEW_PARTIES,
   SMPC_OUT_OF_MEMORY,
   SMPC_INTERNAL,
+  SMPC_INTERRUPTED,  // a long step stopped because the caller's interrupted() said so
 };
 
 struct SmpcStatus {
@@ -201,13 +202,20 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
 // A set job (protocol/set_job.hpp): how many distinct keys at least
 // `at_least` parties hold. keys: this party's nkeys keys, each key_bytes
 // long (the glue's canonical digests of its typed keys; duplicates count
-// once). noise_exponent: that of the count, or NULL. The job's one value is
-// the count (smpc_job_result(job, 0)); every other smpc_job_* call works
-// on it as on an aggregation job.
+// once). Grouped: ngroups groups, group g's keys the next group_sizes[g]
+// of them (ngroups 0: one set, group_sizes NULL). noise_exponent: that of
+// each count (one, or ngroups), or NULL. The job's values are the counts
+// (smpc_job_result(job, g)); under min_rows a grouped job suppresses the
+// groups below it (smpc_job_suppressed). interrupted, if not NULL, is
+// asked every 1,024 keys while the job blinds (smpc_job_start,
+// smpc_job_receive): when it returns true the call fails with
+// SMPC_INTERRUPTED (it must not raise or jump: it only reads a flag). Every
+// other smpc_job_* call works on it as on an aggregation job.
 SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
                           const char* descriptor, const SmpcPolicy* policy,
                           const double* noise_exponent, const std::uint8_t* keys, std::size_t nkeys,
-                          std::size_t key_bytes, int at_least, SmpcStatus* st) noexcept;
+                          std::size_t key_bytes, const std::uint32_t* group_sizes, int ngroups,
+                          int at_least, bool (*interrupted)(void), SmpcStatus* st) noexcept;
 // Set jobs: this party's keys given more than once (known after the start).
 std::size_t smpc_job_duplicates(const SmpcJob* job) noexcept;
 // The 32 bytes a set job takes for one key: SHA-256 over "smpc-key-v1",

@@ -171,7 +171,7 @@ bool Message::operator==(const Message& o) const {
          (seeded == 0 || seed == o.seed) && digest == o.digest && reason == o.reason &&
          refused == o.refused && fatal == o.fatal && withdrawn == o.withdrawn &&
          included == o.included && dataset == o.dataset && column == o.column && stage == o.stage &&
-         origin == o.origin && hops == o.hops && blinded == o.blinded;
+         origin == o.origin && hops == o.hops && blinded == o.blinded && segments == o.segments;
 }
 
 std::vector<std::uint8_t> encode(const Message& m) {
@@ -255,8 +255,16 @@ std::vector<std::uint8_t> encode(const Message& m) {
                             "cannot encode a blinded set of " + std::to_string(m.blinded.size()) +
                                 " bytes after " + std::to_string(m.hops) + " hops");
       }
+      std::uint64_t in_segments = 0;
+      for (std::uint32_t n : m.segments) in_segments += n;
+      if (m.segments.size() > kMaxSetSegments || (!m.segments.empty() && in_segments != count)) {
+        throw ProtocolError(ErrorKind::kInvalidArgument,
+                            "cannot encode a blinded set whose groups do not hold its elements");
+      }
       w.u16(m.origin);
       w.u8(m.hops);
+      w.u32(static_cast<std::uint32_t>(m.segments.size()));
+      for (std::uint32_t n : m.segments) w.u32(n);
       w.u32(static_cast<std::uint32_t>(count));
       w.bytes(m.blinded.data(), m.blinded.size());
       break;
@@ -388,8 +396,23 @@ Message decode(const std::uint8_t* data, std::size_t len, Values values) {
       m.origin = r.u16("origin");
       m.hops = r.u8("hops");
       if (m.hops == 0) throw ProtocolError(ErrorKind::kMalformed, "a blinded set has no hops");
+      const std::uint32_t nseg = r.u32("group count");
+      if (nseg > kMaxSetSegments) {
+        throw ProtocolError(ErrorKind::kMalformed, "message has an invalid group count");
+      }
+      // Check the whole length before allocating anything.
+      const std::uint8_t* sizes = r.take(static_cast<std::size_t>(nseg) * 4, "group sizes");
+      std::uint64_t in_segments = 0;
+      m.segments.resize(nseg);
+      for (std::uint32_t g = 0; g < nseg; ++g) {
+        const std::uint8_t* b4 = sizes + 4 * static_cast<std::size_t>(g);
+        m.segments[g] =
+            static_cast<std::uint32_t>(b4[0]) | (static_cast<std::uint32_t>(b4[1]) << 8) |
+            (static_cast<std::uint32_t>(b4[2]) << 16) | (static_cast<std::uint32_t>(b4[3]) << 24);
+        in_segments += m.segments[g];
+      }
       const std::uint32_t count = r.u32("element count");
-      if (count > kMaxSetElements) {
+      if (count > kMaxSetElements || (nseg != 0 && in_segments != count)) {
         throw ProtocolError(ErrorKind::kMalformed, "message has an invalid element count");
       }
       const std::size_t bytes = static_cast<std::size_t>(count) * kSetElementBytes;

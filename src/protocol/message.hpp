@@ -28,9 +28,12 @@
 //               the descriptor names the job, e.g. "avg(integer)", and the
 //               nonce identifies the initiator's call (echoed when failed)
 //     kBlinded: origin u16 (the party whose keys the set holds) | hops u8
-//               (how many parties have blinded it, 1..parties) | u32 count
-//               (0..kMaxSetElements) + count * 32 bytes (ristretto255
-//               encodings; checked by the set job, not here)
+//               (how many parties have blinded it, 1..parties) | u32
+//               segments (0: one set; else the number of groups, 1..
+//               kMaxSetSegments) + that many u32 sizes, adding up to the
+//               count | u32 count (0..kMaxSetElements) + count * 32 bytes
+//               (ristretto255 encodings, each group's in a run of its own;
+//               checked by the set job, not here)
 //   values: u32 count (1..kMaxValues) + count * 16 bytes, each < p
 //
 // decode() is strict: trailing bytes, short input, lengths out of range,
@@ -61,12 +64,17 @@ constexpr std::size_t kMaxValues = 1 << 21;
 // largest vector of values.
 constexpr std::size_t kMaxSetElements = 1 << 20;
 constexpr std::size_t kSetElementBytes = 32;
+// Groups of a grouped set job: 65,536, so that the largest set with its
+// group sizes stays within kMaxMessageBytes.
+constexpr std::size_t kMaxSetSegments = 1 << 16;
 // Largest valid encoding: fixed fields (104 bytes) and the federation name
 // (63), rounded up to 256, plus the variable parts of the largest (share)
 // message.
+// (The largest blinded set, 2^20 elements of 32 bytes, is as long as the
+// largest vector, plus its group sizes and two counts.)
 constexpr std::size_t kMaxMessageBytes = 256 + kMaxJobIdBytes + kMaxDescriptorBytes +
                                          kMaxDefinitionBytes + kMaxPolicyBytes +
-                                         kMaxValues * crypto::Fp::kBytes;
+                                         kMaxValues * crypto::Fp::kBytes + kMaxSetSegments * 4 + 8;
 
 using Nonce = std::array<std::uint8_t, 16>;
 
@@ -111,6 +119,7 @@ struct Message {
   std::uint16_t origin = 0;                   // kBlinded: whose keys
   std::uint8_t hops = 0;                      // kBlinded: parties that blinded them
   std::vector<std::uint8_t> blinded;          // kBlinded: the elements, 32 bytes each
+  std::vector<std::uint32_t> segments;        // kBlinded: elements per group (empty: one set)
 
   bool operator==(const Message& o) const;
 };

@@ -29,10 +29,12 @@ std::string key_tag(std::string_view federation_fingerprint, std::string_view jo
   return "smpc-psi-v1-" + crypto::to_hex(h.finish());
 }
 
-OwnSet blind_own(const std::vector<std::string>& keys, std::string_view tag, const Scalar& s) {
+OwnSet blind_own(const std::vector<std::string>& keys, std::string_view tag, const Scalar& s,
+                 const std::function<void()>& poll) {
   OwnSet out;
   out.elements.reserve(keys.size());
   for (const std::string& k : keys) {
+    if (poll && out.elements.size() % kPollEvery == 0) poll();
     out.elements.push_back(crypto::group::blind(crypto::group::hash_to_group(k, tag), s));
   }
   std::sort(out.elements.begin(), out.elements.end());
@@ -42,10 +44,12 @@ OwnSet blind_own(const std::vector<std::string>& keys, std::string_view tag, con
   return out;
 }
 
-std::vector<Element> reblind(const std::vector<Element>& set, const Scalar& s) {
+std::vector<Element> reblind(const std::vector<Element>& set, const Scalar& s,
+                             const std::function<void()>& poll) {
   std::vector<Element> out;
   out.reserve(set.size());
   for (const Element& e : set) {
+    if (poll && out.size() % kPollEvery == 0) poll();
     // blind() checks the element (one decoding, not two).
     try {
       out.push_back(crypto::group::blind(e, s));

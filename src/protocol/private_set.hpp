@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,12 +55,17 @@ struct OwnSet {
   std::vector<Element> elements;
   std::size_t duplicates = 0;  // keys given more than once, counted once
 };
-OwnSet blind_own(const std::vector<std::string>& keys, std::string_view tag, const Scalar& s);
+// poll, if given, is called every kPollEvery keys (or elements, below): it
+// may throw to stop a long step (a set of a million keys takes minutes).
+constexpr std::size_t kPollEvery = 1024;
+OwnSet blind_own(const std::vector<std::string>& keys, std::string_view tag, const Scalar& s,
+                 const std::function<void()>& poll = {});
 
 // A set received from a partner, re-blinded by s and sorted. Refuses
 // (ProtocolError kMalformed) an element that is not a valid group element
 // and a set that holds an element twice.
-std::vector<Element> reblind(const std::vector<Element>& set, const Scalar& s);
+std::vector<Element> reblind(const std::vector<Element>& set, const Scalar& s,
+                             const std::function<void()>& poll = {});
 
 // How many distinct elements at least k of the sets hold (k from 1 to the
 // number of sets): k = number of sets is the intersection count, k = 1 the

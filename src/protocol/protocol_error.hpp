@@ -19,6 +19,7 @@ enum class ErrorKind {
   kRefused,             // this party's release policy refuses the job
   kPolicyMismatch,      // a partner applies a different release policy to the job
   kTooFewParties,       // after dropouts, too few parties remain to finish the job
+  kInterrupted,         // the caller asked a long step to stop (query cancel)
 };
 
 class ProtocolError : public std::runtime_error {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "crypto/hash.hpp"
 #include "crypto/wipe.hpp"
 #include "protocol/private_set.hpp"
 
@@ -35,10 +36,31 @@ std::vector<Element> elements_of(const std::vector<std::uint8_t>& bytes) {
   return out;
 }
 
+// What identifies a set as it travels: its group sizes and elements.
+crypto::Digest set_digest(const Message& m) {
+  crypto::Sha256 h;
+  for (std::uint32_t n : m.segments) h.update(&n, sizeof n);
+  h.update_field(
+      std::string_view(reinterpret_cast<const char*>(m.blinded.data()), m.blinded.size()));
+  return h.finish();
+}
+
+// The runs of a grouped set: [begin, end) of each group's elements.
+std::vector<std::pair<std::size_t, std::size_t>> runs(const std::vector<std::uint32_t>& sizes) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t at = 0;
+  for (std::uint32_t n : sizes) {
+    out.emplace_back(at, at + n);
+    at += n;
+  }
+  return out;
+}
+
 }  // namespace
 
-SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSource& rng)
-    : params_(std::move(params)), keys_(std::move(keys)) {
+SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSource& rng,
+               std::vector<std::uint32_t> group_sizes)
+    : params_(std::move(params)), keys_(std::move(keys)), group_sizes_(std::move(group_sizes)) {
   const FederationDef& fed = params_.job.federation;
   validate(fed);
   const std::size_t n = fed.parties.size();
@@ -60,20 +82,37 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
                         "a set job takes at most " + std::to_string(kMaxSetElements) +
                             " keys per party, not " + std::to_string(keys_.size()));
   }
-  if (params_.job.width != 1) {
-    throw ProtocolError(ErrorKind::kInvalidArgument, "a set job releases one value, its count");
+  if (params_.groups > kMaxSetSegments) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "a grouped set job takes at most " + std::to_string(kMaxSetSegments) +
+                            " groups, not " + std::to_string(params_.groups));
   }
+  if (params_.job.width != segments()) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "a set job releases one value per group, its count");
+  }
+  std::uint64_t grouped = 0;
+  for (std::uint32_t n : group_sizes_) grouped += n;
+  if (params_.groups == 0 ? !group_sizes_.empty()
+                          : group_sizes_.size() != params_.groups || grouped != keys_.size()) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "the group sizes of a set job do not add up to its keys");
+  }
+  if (params_.groups == 0) group_sizes_.assign(1, static_cast<std::uint32_t>(keys_.size()));
   // The release job: this party's input is zero (plus its noise share)
-  // until the ring has run; the counting party then adds the count.
-  std::vector<crypto::Fp> zero(1);
+  // until the ring has run; the counting party then adds the counts.
+  std::vector<crypto::Fp> zero(segments());
   release_ = std::make_unique<AggregationJob>(params_.job, std::move(zero), rng);
   fingerprint_ = fingerprint(fed);
   policy_fingerprint_ = fingerprint(params_.job.policy);
   tag_ = private_set::key_tag(
       std::string_view(reinterpret_cast<const char*>(fingerprint_.data()), fingerprint_.size()),
       params_.job.job_id);
-  received_.resize(n);
+  hop_digest_.resize(n);
+  full_digest_.resize(n);
+  held_from_.assign(n, 0);
   full_.resize(n);
+  full_sizes_.resize(n);
   nonces_.resize(n);
   dead_.resize(n);
 }
@@ -116,6 +155,16 @@ void SetJob::forget_run(std::uint16_t party, const Nonce& nonce) {
   if (party < parties()) dead_[party].push_back(nonce);
 }
 
+void SetJob::poll() const {
+  if (params_.interrupted && params_.interrupted()) {
+    throw ProtocolError(ErrorKind::kInterrupted, "the set job was interrupted");
+  }
+}
+
+std::string SetJob::group_tag(std::size_t g) const {
+  return params_.groups == 0 ? tag_ : tag_ + "-g" + std::to_string(g);
+}
+
 bool SetJob::dead(std::uint16_t sender, const Nonce& nonce) const {
   const std::vector<Nonce>& d = dead_[sender];
   return std::find(d.begin(), d.end(), nonce) != d.end();
@@ -125,7 +174,22 @@ std::vector<Outgoing> SetJob::start() {
   if (started_) throw std::logic_error("SetJob::start() called twice");
   started_ = true;
   scalar_ = crypto::group::Scalar::random();
-  private_set::OwnSet own = private_set::blind_own(keys_, tag_, *scalar_);
+  private_set::OwnSet own;
+  std::vector<std::uint32_t> sizes;
+  std::size_t at = 0;
+  const std::function<void()> check = [this] { poll(); };
+  for (std::size_t g = 0; g < group_sizes_.size(); ++g) {
+    const std::uint32_t n = group_sizes_[g];
+    std::vector<std::string> group(
+        std::make_move_iterator(keys_.begin() + static_cast<std::ptrdiff_t>(at)),
+        std::make_move_iterator(keys_.begin() + static_cast<std::ptrdiff_t>(at + n)));
+    at += n;
+    private_set::OwnSet part = private_set::blind_own(group, group_tag(g), *scalar_, check);
+    for (std::string& k : group) crypto::wipe(k);
+    sizes.push_back(static_cast<std::uint32_t>(part.elements.size()));
+    own.duplicates += part.duplicates;
+    own.elements.insert(own.elements.end(), part.elements.begin(), part.elements.end());
+  }
   for (std::string& k : keys_) crypto::wipe(k);
   keys_.clear();
   duplicates_ = own.duplicates;
@@ -133,13 +197,16 @@ std::vector<Outgoing> SetJob::start() {
   const std::uint16_t self = params_.job.self;
   if (parties() == 1) {
     full_[self] = std::move(own.elements);
+    full_sizes_[self] = sizes;
   } else {
     Message m = header(next());
     m.origin = self;
     m.hops = 1;
     m.blinded = flatten(own.elements);
+    if (params_.groups != 0) m.segments = sizes;
     if (fault_ == Fault::kRepeatBlinded && !own.elements.empty()) {
       m.blinded.insert(m.blinded.end(), m.blinded.begin(), m.blinded.begin() + kSetElementBytes);
+      if (!m.segments.empty()) m.segments.back()++;
     }
     out.push_back({m.receiver, std::move(m)});
   }
@@ -163,7 +230,23 @@ void SetJob::aborted(const Message& m) const {
                       party_name(params_.job.federation, m.sender) + " aborted the job", why);
 }
 
+void SetJob::blinded_after_ring(const Message& m) const {
+  const std::size_t n = parties();
+  const std::optional<crypto::Digest>& seen =
+      m.origin >= n ? std::nullopt : (m.hops == n ? full_digest_[m.origin] : hop_digest_[m.origin]);
+  if (m.sender < n && seen && *seen == set_digest(m)) return;  // a repeated delivery
+  throw ProtocolError(
+      ErrorKind::kInconsistent, "a blinded set came after the ring was done at this party",
+      m.sender < n ? "It came from " + party_name(params_.job.federation, m.sender) +
+                         " and differs from every set taken."
+                   : "");
+}
+
 std::vector<Outgoing> SetJob::receive(Message m) {
+  if (ring_done_ && m.type == MessageType::kBlinded) {
+    blinded_after_ring(m);
+    return {};
+  }
   if (ring_done_) return release_->receive(std::move(m));
   const FederationDef& fed = params_.job.federation;
   if (m.federation != fed.name || m.job_id != params_.job.job_id) {
@@ -180,11 +263,13 @@ std::vector<Outgoing> SetJob::receive(Message m) {
   }
   if (m.type != MessageType::kBlinded || !started_) {
     // The release job's first messages (a faster partner finished the
-    // ring), or sets before this party started: kept until they fit.
-    if (held_.size() >= 4 * parties()) {
-      throw ProtocolError(ErrorKind::kMalformed,
-                          party_name(fed, m.sender) + " sent more messages than a set job has");
-    }
+    // ring), or sets before this party started: kept until they fit. An
+    // honest partner sends at most its sets (one per party) and a few of
+    // the release job's messages before this party can take them; more
+    // are dropped, as AggregationJob drops early junk (a repeat is taken
+    // once, a different one is caught when it is taken).
+    if (held_from_[m.sender] >= parties() + 4) return {};
+    ++held_from_[m.sender];
     held_.push_back(std::move(m));
     return {};
   }
@@ -223,6 +308,11 @@ bool SetJob::check_blinded(const Message& m) {
         "The release policy fingerprints differ.",
         "Every party must apply the same release policy to a job.");
   }
+  if (m.segments.size() != params_.groups) {
+    throw ProtocolError(ErrorKind::kInconsistent,
+                        party + " sent a blinded set of " + std::to_string(m.segments.size()) +
+                            " groups to a job of " + std::to_string(params_.groups));
+  }
   const std::size_t n = parties();
   const std::uint16_t self = params_.job.self;
   const bool hop =
@@ -242,34 +332,38 @@ bool SetJob::check_blinded(const Message& m) {
                         "Run it again under a new job id.");
   }
   nonces_[m.sender] = m.nonce;
-  std::optional<std::vector<std::uint8_t>>& before = received_[m.origin];
-  // (At the counting party a set of one origin comes twice only when the
-  // counter is also the hop before the last; the hop count tells them apart.)
-  if (before && m.hops != n) {
-    if (*before == m.blinded) return false;
+  // (At the counting party a set of one origin may come twice: on its way
+  // round and fully blinded. The hop count tells them apart.)
+  std::optional<crypto::Digest>& before =
+      m.hops == n ? full_digest_[m.origin] : hop_digest_[m.origin];
+  const crypto::Digest digest = set_digest(m);
+  if (before) {
+    if (*before == digest) return false;
     throw ProtocolError(ErrorKind::kInconsistent,
                         party + " sent two different blinded sets of one party",
                         "Party index " + std::to_string(m.origin) + "'s set came twice.");
   }
-  if (m.hops == n && full_[m.origin]) {
-    if (flatten(*full_[m.origin]) == m.blinded) return false;
-    throw ProtocolError(ErrorKind::kInconsistent,
-                        party + " sent two different fully blinded sets of one party",
-                        "Party index " + std::to_string(m.origin) + "'s set came twice.");
-  }
-  if (m.hops != n) received_[m.origin] = m.blinded;
+  before = digest;
   return true;
 }
 
 void SetJob::take_blinded(const Message& m, std::vector<Outgoing>& out) {
   std::vector<Element> set = elements_of(m.blinded);
+  const std::vector<std::uint32_t> sizes =
+      params_.groups == 0 ? std::vector<std::uint32_t>{static_cast<std::uint32_t>(set.size())}
+                          : m.segments;
   const std::size_t n = parties();
   if (m.hops == n) {
-    // A fully blinded set, at the counting party: distinct, valid elements.
-    std::sort(set.begin(), set.end());
-    if (std::adjacent_find(set.begin(), set.end()) != set.end()) {
-      throw ProtocolError(ErrorKind::kMalformed, "a fully blinded set holds an element twice",
-                          "A party's blinded set holds each of its keys once.");
+    // A fully blinded set, at the counting party: distinct, valid elements
+    // within each group.
+    for (auto [b, e] : runs(sizes)) {
+      auto first = set.begin() + static_cast<std::ptrdiff_t>(b);
+      auto last = set.begin() + static_cast<std::ptrdiff_t>(e);
+      std::sort(first, last);
+      if (std::adjacent_find(first, last) != last) {
+        throw ProtocolError(ErrorKind::kMalformed, "a fully blinded set holds an element twice",
+                            "A party's blinded set holds each of its keys once.");
+      }
     }
     for (const Element& e : set) {
       if (!crypto::group::is_valid(e)) {
@@ -278,22 +372,34 @@ void SetJob::take_blinded(const Message& m, std::vector<Outgoing>& out) {
       }
     }
     full_[m.origin] = std::move(set);
+    full_sizes_[m.origin] = sizes;
     return;
   }
-  std::vector<Element> again = private_set::reblind(set, *scalar_);
+  std::vector<Element> again;
+  again.reserve(set.size());
+  const std::function<void()> check = [this] { poll(); };
+  for (auto [b, e] : runs(sizes)) {
+    std::vector<Element> part(set.begin() + static_cast<std::ptrdiff_t>(b),
+                              set.begin() + static_cast<std::ptrdiff_t>(e));
+    std::vector<Element> blinded = private_set::reblind(part, *scalar_, check);
+    again.insert(again.end(), blinded.begin(), blinded.end());
+  }
   ++hops_taken_;
   const auto hops = static_cast<std::uint8_t>(m.hops + 1);
   if (hops == n && is_counter()) {
     full_[m.origin] = std::move(again);
+    full_sizes_[m.origin] = sizes;
     return;
   }
   Message fwd = header(hops == n ? kCounter : next());
   fwd.origin = m.origin;
   fwd.hops = hops;
   fwd.blinded = flatten(again);
+  if (params_.groups != 0) fwd.segments = sizes;
   if (fault_ == Fault::kRepeatBlinded && !again.empty()) {
     fwd.blinded.insert(fwd.blinded.end(), fwd.blinded.begin(),
                        fwd.blinded.begin() + kSetElementBytes);
+    if (!fwd.segments.empty()) fwd.segments.back()++;
   }
   out.push_back({fwd.receiver, std::move(fwd)});
 }
@@ -301,14 +407,24 @@ void SetJob::take_blinded(const Message& m, std::vector<Outgoing>& out) {
 void SetJob::finish_ring(std::vector<Outgoing>& out) {
   ring_done_ = true;
   if (is_counter()) {
-    std::vector<std::vector<Element>> sets;
-    sets.reserve(full_.size());
-    for (auto& s : full_) sets.push_back(std::move(*s));
-    const std::uint64_t count = private_set::count_held_by_at_least(sets, params_.at_least);
-    release_->add_to_input(0, crypto::encode_summand(static_cast<crypto::i128>(count), parties()));
+    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> at;
+    for (const auto& sizes : full_sizes_) at.push_back(runs(sizes));
+    for (std::size_t g = 0; g < segments(); ++g) {
+      if (g % 256 == 0) poll();
+      std::vector<std::vector<Element>> sets;
+      sets.reserve(full_.size());
+      for (std::size_t o = 0; o < full_.size(); ++o) {
+        const auto [b, e] = at[o][g];
+        sets.emplace_back(full_[o]->begin() + static_cast<std::ptrdiff_t>(b),
+                          full_[o]->begin() + static_cast<std::ptrdiff_t>(e));
+      }
+      const std::uint64_t count = private_set::count_held_by_at_least(sets, params_.at_least);
+      release_->add_to_input(g,
+                             crypto::encode_summand(static_cast<crypto::i128>(count), parties()));
+    }
   }
   full_.clear();
-  received_.clear();
+  full_sizes_.clear();
   scalar_.reset();
   std::vector<Outgoing> first = release_->start();
   for (Outgoing& o : first) out.push_back(std::move(o));

@@ -39,6 +39,11 @@
 // the counting party could report a wrong count: the count is an input of
 // the counting party, like any party's input to a sum.
 //
+// Grouped: each party's set is a run of elements per group of a public
+// domain (its keys in that group), sorted within the run; the runs travel
+// and are re-blinded together, and the counting party counts each group
+// apart. The group sizes of every set are seen as the set sizes are.
+//
 // Spent at once: the scalar is fresh per run, but a second run over
 // changed keys would let the counting party difference two overlap counts,
 // so committed() is true as soon as this party's set leaves (start()). A set
@@ -50,6 +55,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,23 +63,36 @@
 #include <vector>
 
 #include "crypto/group.hpp"
+#include "crypto/hash.hpp"
 #include "protocol/aggregation_job.hpp"
 
 namespace smpc::protocol {
 
 struct SetParams {
-  // The release job's parameters: width 1 (the count); count_index 0 under
-  // a minimum row count; the noise of one count, if any.
+  // The release job's parameters: width 1 (the count), or one per group;
+  // under a minimum row count, count_index 0 (one count) or cells of one
+  // count each (groups: a group below the minimum is suppressed); the noise
+  // of each count, if any.
   JobParams job;
   // k: count the keys held by at least this many parties (1..n).
   std::size_t at_least = 0;
+  // Grouped set jobs: the number of groups of a public domain (each party
+  // puts each of its keys in a group; a key counts in group g when at least
+  // k parties put it in g). 0: not grouped.
+  std::size_t groups = 0;
+  // Asked every kPollEvery keys while blinding: true stops the step with
+  // ProtocolError kInterrupted (the caller's query was cancelled). Empty:
+  // never.
+  std::function<bool()> interrupted;
 };
 
 class SetJob {
  public:
   // Validates the parameters (a peer-to-peer additive federation, k in
   // 1..n, at most kMaxSetElements keys) and keeps the keys until start().
-  SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSource& rng);
+  // Grouped jobs: keys are in group order, group_sizes[g] of group g.
+  SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSource& rng,
+         std::vector<std::uint32_t> group_sizes = {});
   ~SetJob();
   SetJob(const SetJob&) = delete;
   SetJob& operator=(const SetJob&) = delete;
@@ -113,8 +132,17 @@ class SetJob {
   std::uint16_t next() const;
   std::uint16_t previous() const;
   bool is_counter() const { return params_.job.self == kCounter; }
+  std::size_t segments() const { return params_.groups == 0 ? 1 : params_.groups; }
   Message header(std::uint16_t to) const;
   bool dead(std::uint16_t sender, const Nonce& nonce) const;
+  // Throws kInterrupted when the caller's interrupted() says so.
+  void poll() const;
+  // The tag keys of group g are hashed under (each group its own, so a key
+  // in two groups gives two unrelated elements).
+  std::string group_tag(std::size_t g) const;
+  // A kBlinded message that came after the ring was done here: a repeat of
+  // one taken (dropped) or equivocation (throws).
+  void blinded_after_ring(const Message& m) const;
   // Checks a blinded set against the ring's order and this job; false for
   // an identical repeat.
   bool check_blinded(const Message& m);
@@ -137,13 +165,21 @@ class SetJob {
   bool ring_done_ = false;
   std::size_t duplicates_ = 0;
   // Per origin: the set as it came here (to tell a repeat from another set).
-  std::vector<std::optional<std::vector<std::uint8_t>>> received_;
+  // Per origin: the digest of its set as it came here on its way round the
+  // ring, and (counting party) fully blinded: a repeat is dropped, another
+  // set is equivocation, also after the ring is done here.
+  std::vector<std::optional<crypto::Digest>> hop_digest_;
+  std::vector<std::optional<crypto::Digest>> full_digest_;
   std::size_t hops_taken_ = 0;
-  // The counting party: the fully blinded set of each origin.
+  std::vector<std::uint32_t> group_sizes_;
+  // The counting party: the fully blinded set of each origin, and its
+  // group sizes (grouped jobs).
   std::vector<std::optional<std::vector<crypto::group::Element>>> full_;
+  std::vector<std::vector<std::uint32_t>> full_sizes_;
   std::vector<std::optional<Nonce>> nonces_;
   std::vector<std::vector<Nonce>> dead_;
-  std::vector<Message> held_;  // the release job's messages before it starts
+  std::vector<Message> held_;           // the release job's messages before it starts
+  std::vector<std::size_t> held_from_;  // per sender, messages in held_
   Fault fault_ = Fault::kNone;
 };
 

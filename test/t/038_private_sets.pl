@@ -53,6 +53,7 @@ for my $p ($fed->names)
 my $all3 = 40;
 my $two_of_three = 40 + 30 + 20;
 my $union = 90 + 2000 + 50 + 300;
+my ($rc, $out, $err);
 
 my $res = $fed->run_all("SELECT smpc_intersect_count(email, 'psi-text') FROM customers");
 $fed->expect_all_ok($res, $all3, 'text keys: the intersection count');
@@ -69,6 +70,34 @@ $res = $fed->run_all({
 	b => "SELECT smpc_intersect_count(n, 'psi-widths') FROM small",
 	c => "SELECT smpc_intersect_count(n, 'psi-widths') FROM customers" });
 $fed->expect_all_ok($res, $all3, 'integer keys of different widths match');
+
+# Per group of a public domain: each party's region of a key (n even:
+# north, odd: south). The parties agree on every key's region here, so the
+# counts split the totals; c puts keys 0..9 in 'west' instead, a group the
+# others never use (so those keys count in no group at all three).
+$fed->psql('c', "UPDATE customers SET region = 'west' WHERE n < 10");
+my $dom = "ARRAY['north', 'south', 'west', 'east']";
+$res = $fed->run_all("SELECT string_agg(key || '=' || coalesce(value::text, '-'), ' ' ORDER BY key) "
+	  . "FROM unnest((SELECT smpc_intersect_count_by(email, region, $dom, 'psi-by') FROM customers))");
+$fed->expect_all_ok($res, 'east=0 north=15 south=15 west=0', 'intersection count by region');
+$res = $fed->run_all("SELECT string_agg(key || '=' || coalesce(value::text, '-'), ' ' ORDER BY key) "
+	  . "FROM unnest((SELECT smpc_overlap_count_by(n, region, 2, $dom, 'psi-by2') FROM customers))");
+# Held by at least 2 in a region: 10..39 (30, by parity), 40..69 (30), 70..89 (20),
+# and 0..9 at a and b only (c moved them to west): 40 + 30 + 20 + 10 = 90.
+$fed->expect_all_ok($res, 'east=0 north=45 south=45 west=0', 'held by 2 of 3, by region');
+$res = $fed->run_all("SELECT sum(value) FROM unnest((SELECT smpc_union_count_by(uid, region, $dom, 'psi-by3') FROM customers))");
+# The union by region: c's keys 0..9 are in west and (at a and b) in north or south.
+$fed->expect_all_ok($res, $union + 10, 'the union by region counts a key once per region');
+# min_rows suppresses the small groups only.
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 10)") for $fed->names;
+$res = $fed->run_all("SELECT string_agg(key || '=' || coalesce(value::text, '-') || (CASE WHEN suppressed THEN '!' ELSE '' END), ' ' ORDER BY key) "
+	  . "FROM unnest((SELECT smpc_intersect_count_by(email, region, $dom, 'psi-by4') FROM customers))");
+$fed->expect_all_ok($res, 'east=-! north=15 south=15 west=-!', 'groups below min_rows are suppressed');
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
+# A region outside the domain is refused, or dropped on request.
+($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_intersect_count_by(email, region, ARRAY['north'], 'psi-by5') FROM customers");
+like($err, qr/group key "south" is not in the job's key domain/, 'a group outside the domain is refused');
+$fed->psql('c', "UPDATE customers SET region = CASE WHEN n % 2 = 0 THEN 'north' ELSE 'south' END WHERE n < 10");
 
 # The audit row says what the party's keys were (distinct, repeated, NULL).
 for my $p ($fed->names)
@@ -154,7 +183,7 @@ like($res->{c}{stderr}, qr/a blinded set holds an element twice/,
 $fed->expect_nothing_released('psi-evil', 'a repeated element');
 
 # Out of range and misuse.
-my ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_overlap_count(n, 4, 'psi-k') FROM customers");
+($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_overlap_count(n, 4, 'psi-k') FROM customers");
 like($err, qr/at_least must be between 1 and 3, the number of parties of federation "ico"/,
 	'at_least beyond the federation');
 ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_normalize_key('x', 'soundex')");

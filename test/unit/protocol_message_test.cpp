@@ -650,7 +650,17 @@ TEST(ProtocolMessage, BlindedSetsAreStrict) {
   bytes[at + 3] = 0x7f;
   EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
   bytes = encode(m);
-  bytes[at - 1] = 0;  // the hop count
+  bytes[at - 5] = 0;  // the hop count (before the group count)
+  EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
+  // Grouped: the group sizes travel and must add up to the elements.
+  m.segments = {1, 0, 2};
+  bytes = encode(m);
+  EXPECT_EQ(decode(bytes.data(), bytes.size()), m);
+  m.segments = {1, 1};
+  EXPECT_THROW(encode(m), ProtocolError);
+  m.segments = {1, 0, 2};
+  bytes = encode(m);
+  bytes[at + 4] = 2;  // the second group's size (0 -> 2): 5 in groups, 3 elements
   EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
 }
 

@@ -25,9 +25,12 @@ struct SetNet {
   std::deque<Outgoing> queue;
   std::mt19937 order{7};
   bool shuffle = false;
+  bool twice = false;  // every message is delivered twice (a resend after a broken connection)
 
+  // groups: per party, its keys' group sizes (in order); empty: not grouped.
   SetNet(const std::vector<std::vector<std::string>>& keys, std::size_t at_least,
-         std::uint64_t min_rows = 0, const std::vector<std::string>& descriptors = {}) {
+         std::uint64_t min_rows = 0, const std::vector<std::string>& descriptors = {},
+         const std::vector<std::vector<std::uint32_t>>& groups = {}) {
     const std::size_t n = keys.size();
     FederationDef def = test_net::federation(n);
     normalize(def);
@@ -38,9 +41,18 @@ struct SetNet {
       p.job.width = 1;
       p.job.policy.min_rows = min_rows;
       if (min_rows > 0) p.job.count_index = 0;
+      if (!groups.empty()) {
+        p.groups = groups[i].size();
+        p.job.width = p.groups;
+        p.job.cells = p.groups;
+        p.job.cell_width = 1;
+        p.job.cell_count = 0;
+        p.job.count_index.reset();
+      }
       p.at_least = at_least;
       rngs.push_back(std::make_unique<DeterministicRandom>(100 + i));
-      jobs.push_back(std::make_unique<SetJob>(p, keys[i], *rngs.back()));
+      jobs.push_back(std::make_unique<SetJob>(
+          p, keys[i], *rngs.back(), groups.empty() ? std::vector<std::uint32_t>{} : groups[i]));
     }
   }
 
@@ -49,6 +61,7 @@ struct SetNet {
       // Through the wire format, as between servers.
       std::vector<std::uint8_t> bytes = encode(o.message);
       queue.push_back({o.to, decode(bytes.data(), bytes.size())});
+      if (twice) queue.push_back({o.to, decode(bytes.data(), bytes.size())});
     }
   }
 
@@ -225,6 +238,81 @@ TEST(SetJobTest, CommittedOnceTheSetLeaves) {
   EXPECT_EQ(net.jobs[0]->round(), 1);
   EXPECT_EQ(net.jobs[0]->current_round(), MessageType::kBlinded);
   EXPECT_EQ(net.jobs[0]->missing(), std::vector<std::uint16_t>{1});
+}
+
+TEST(SetJobTest, GroupedCountsPerGroup) {
+  // Three groups. Group 0: k0..k9 at all; group 1: k0..k4 at all three but
+  // c puts k3, k4 in group 2 instead; group 2: nothing else in common.
+  std::vector<std::vector<std::string>> keys = {
+      join(join(range(0, 10), range(0, 5)), range(100, 103)),
+      join(join(range(0, 10), range(0, 5)), range(200, 201)),
+      join(join(range(0, 10), range(0, 3)), join(range(3, 5), range(300, 302))),
+  };
+  std::vector<std::vector<std::uint32_t>> groups = {{10, 5, 3}, {10, 5, 1}, {10, 3, 4}};
+  SetNet net(keys, 3, 0, {}, groups);
+  net.shuffle = true;
+  net.run({2, 1, 0});
+  for (const auto& j : net.jobs) {
+    ASSERT_TRUE(j->release().has_result());
+    const auto& r = j->release().result();
+    EXPECT_EQ(r.at(0).to_signed(), 10);
+    EXPECT_EQ(r.at(1).to_signed(), 3);
+    EXPECT_EQ(r.at(2).to_signed(), 0);
+  }
+  // Under min_rows 5 the groups below it are suppressed, the rest released.
+  SetNet gated(keys, 3, 5, {}, groups);
+  gated.run(gated.all());
+  for (const auto& j : gated.jobs) {
+    ASSERT_TRUE(j->release().has_result());
+    EXPECT_EQ(j->release().result().at(0).to_signed(), 10);
+    EXPECT_EQ(j->release().suppressed(), (std::vector<bool>{false, true, true}));
+  }
+  // A set with another number of groups is refused.
+  SetNet other({range(0, 3), range(0, 3)}, 2, 0, {}, {{3}, {1, 2}});
+  EXPECT_THROW(other.run(other.all()), ProtocolError);
+}
+
+TEST(SetJobTest, RepeatedDeliveriesAreTakenOnce) {
+  // Every message twice, also blinded sets that arrive after the ring is
+  // done at their receiver: an honest resend must not stop the job.
+  std::vector<std::vector<std::string>> keys = {range(0, 30), range(10, 40), range(20, 50)};
+  for (bool shuffle : {false, true}) {
+    SetNet net(keys, 3);
+    net.twice = true;
+    net.shuffle = shuffle;
+    net.run(net.all());
+    EXPECT_EQ(net.count(), 10);
+  }
+  // But another set for an origin after the ring is done is equivocation.
+  SetNet net({range(0, 5), range(0, 5)}, 2);
+  std::vector<Outgoing> a = net.jobs[0]->start();
+  std::vector<Outgoing> b = net.jobs[1]->start();
+  std::vector<Outgoing> from_b = net.jobs[1]->receive(a[0].message);  // the full set to a
+  ASSERT_EQ(from_b.size(), 2u);  // b's ring is done: its share went out too
+  Message other = a[0].message;
+  std::swap_ranges(other.blinded.begin(), other.blinded.begin() + 32, other.blinded.begin() + 32);
+  EXPECT_NO_THROW(net.jobs[1]->receive(a[0].message));
+  EXPECT_THROW(net.jobs[1]->receive(other), ProtocolError);
+}
+
+TEST(SetJobTest, AnInterruptStopsBlinding) {
+  FederationDef def = test_net::federation(2);
+  normalize(def);
+  SetParams p;
+  p.job = test_net::params(def, 0, "intersect_count(text)");
+  p.job.width = 1;
+  p.at_least = 2;
+  int asked = 0;
+  p.interrupted = [&asked] { return ++asked > 2; };
+  DeterministicRandom rng;
+  SetJob job(p, range(0, 5000), rng);
+  try {
+    (void)job.start();
+    FAIL() << "blinding went on after the interrupt";
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInterrupted);
+  }
+  EXPECT_EQ(asked, 3);  // asked every 1,024 keys, stopped at the first yes
 }
 
 TEST(SetJobTest, OnlyPeerToPeerAdditiveFederations) {

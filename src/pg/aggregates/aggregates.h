@@ -240,5 +240,11 @@ extern void smpc_domain_from_array(ArrayType *array, SmpcDomain *out);
 extern void smpc_domain_index(SmpcDomain *domain);
 /* The position of key (data, len) in an indexed domain, or -1. */
 extern int smpc_domain_find(const SmpcDomain *domain, const char *data, int len);
+/*
+ * The cell of a row's group key (NULL: a NULL key) in an indexed domain, or
+ * -1 when smpc.outside_domain = drop leaves the row out (counted in
+ * *dropped); else a key outside the domain is an error.
+ */
+extern int smpc_domain_cell(const SmpcDomain *domain, text *key, int64 *dropped);
 
 #endif /* SMPC_PG_AGGREGATES_AGGREGATES_H */

@@ -133,37 +133,7 @@ smpc_group_state(FunctionCallInfo fcinfo, SmpcValueClass value_class)
 static int
 smpc_group_cell(FunctionCallInfo fcinfo, SmpcGroupState *s)
 {
-	SmpcKey key = {NULL, 0, 0};
-
-	if (!PG_ARGISNULL(1))
-	{
-		text *t = PG_GETARG_TEXT_PP(1);
-		int	  c;
-
-		key.data = VARDATA_ANY(t);
-		key.len = VARSIZE_ANY_EXHDR(t);
-		c = smpc_domain_find(&s->domain, key.data, key.len);
-		if (c >= 0)
-			return c;
-	}
-	if (smpc_outside_domain == SMPC_OUTSIDE_DROP)
-	{
-		s->dropped++;
-		return -1;
-	}
-	if (PG_ARGISNULL(1))
-		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("a row's group key is NULL, which is not in the job's key domain"),
-				errhint("Filter such rows out, or SET smpc.outside_domain = drop."));
-	ereport(
-		ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		errmsg("group key \"%.*s\" is not in the job's key domain", key.len, key.data),
-		errdetail_plural("The job's domain has %d key; every party must declare the same ones.",
-						 "The job's domain has %d keys; every party must declare the same ones.",
-						 s->domain.n, s->domain.n),
-		errhint("Add the key to the domain at every party, filter such rows out, or SET "
-				"smpc.outside_domain = drop."));
-	return -1; /* not reached */
+	return smpc_domain_cell(&s->domain, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1), &s->dropped);
 }
 
 /* Shared transition of the integer types: v is the value (argument 2). */

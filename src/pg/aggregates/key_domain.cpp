@@ -151,3 +151,43 @@ smpc_domain_find(const SmpcDomain *domain, const char *data, int len)
 			return s->pos;
 	}
 }
+
+/*
+ * The cell of a row's key in an indexed domain (key NULL: a NULL key), or
+ * -1 when the row is left out: with smpc.outside_domain = drop a key
+ * outside the domain (or NULL) is counted in *dropped, else it is an error.
+ */
+int
+smpc_domain_cell(const SmpcDomain *domain, text *key_text, int64 *dropped)
+{
+	SmpcKey key = {NULL, 0, 0};
+
+	if (key_text != NULL)
+	{
+		int c;
+
+		key.data = VARDATA_ANY(key_text);
+		key.len = VARSIZE_ANY_EXHDR(key_text);
+		c = smpc_domain_find(domain, key.data, key.len);
+		if (c >= 0)
+			return c;
+	}
+	if (smpc_outside_domain == SMPC_OUTSIDE_DROP)
+	{
+		(*dropped)++;
+		return -1;
+	}
+	if (key_text == NULL)
+		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("a row's group key is NULL, which is not in the job's key domain"),
+				errhint("Filter such rows out, or SET smpc.outside_domain = drop."));
+	ereport(
+		ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		errmsg("group key \"%.*s\" is not in the job's key domain", key.len, key.data),
+		errdetail_plural("The job's domain has %d key; every party must declare the same ones.",
+						 "The job's domain has %d keys; every party must declare the same ones.",
+						 domain->n, domain->n),
+		errhint("Add the key to the domain at every party, filter such rows out, or SET "
+				"smpc.outside_domain = drop."));
+	return -1; /* not reached */
+}

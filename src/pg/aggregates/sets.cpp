@@ -1,9 +1,10 @@
 /*
  * Private set operations on a join key: smpc_intersect_count (keys every
  * party holds), smpc_overlap_count (keys at least k parties hold) and
- * smpc_union_count (distinct keys over all parties), and
- * smpc_normalize_key, the canonical form parties agree on to link inexact
- * records.
+ * smpc_union_count (distinct keys over all parties), their grouped forms
+ * over a public domain (smpc_intersect_count_by, ...: a count per group of
+ * the keys the parties put in that group), and smpc_normalize_key, the
+ * canonical form parties agree on to link inexact records.
  *
  * The local phase keeps a 32-byte digest of each key (smpc_key_digest: the
  * key's class and canonical bytes), so a key of any length costs 32 bytes
@@ -24,33 +25,67 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/uuid.h"
 
 PGDLLEXPORT Datum smpc_set_accum(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_set_by_accum(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_intersect_count_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_overlap_count_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_union_count_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_intersect_count_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_overlap_count_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_union_count_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_normalize_key(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(smpc_set_accum);
+PG_FUNCTION_INFO_V1(smpc_set_by_accum);
 PG_FUNCTION_INFO_V1(smpc_intersect_count_final);
 PG_FUNCTION_INFO_V1(smpc_overlap_count_final);
 PG_FUNCTION_INFO_V1(smpc_union_count_final);
+PG_FUNCTION_INFO_V1(smpc_intersect_count_by_final);
+PG_FUNCTION_INFO_V1(smpc_overlap_count_by_final);
+PG_FUNCTION_INFO_V1(smpc_union_count_by_final);
 PG_FUNCTION_INFO_V1(smpc_normalize_key);
 }
 
 #define SMPC_KEY_DIGEST_BYTES 32
+/* A key as the state keeps it: its group (big-endian, so records sort by group), its digest. */
+#define SMPC_SET_RECORD_BYTES (4 + SMPC_KEY_DIGEST_BYTES)
 /* One blinded set per message: 2^20 keys (protocol/message.hpp, kMaxSetElements). */
 #define SMPC_SET_MAX_KEYS (1 << 20)
+/* Groups of a grouped set job (protocol/message.hpp, kMaxSetSegments). */
+#define SMPC_SET_MAX_GROUPS (1 << 16)
 
 typedef struct SmpcSetState
 {
-	uint8		  *digests; /* n digests of SMPC_KEY_DIGEST_BYTES, in the aggregate's context */
+	uint8		  *records; /* n records of SMPC_SET_RECORD_BYTES, in the aggregate's context */
 	int64		   n;
 	int64		   cap;
-	int64		   nulls;
+	int64		   nulls;	/* rows with a NULL key */
+	int64		   dropped; /* grouped: rows whose group is outside the domain (dropped) */
 	SmpcValueClass key_class;
+	SmpcDomain	   domain;	/* grouped: the group domain, indexed */
+	uint8		  *digests; /* the digests as the job takes them (smpc_set_digests) */
+	int64		   ndigests;
+	/*
+	 * Zeroes the records and digests when the aggregate's memory goes,
+	 * whatever ended the query: they are unsalted hashes of keys such as
+	 * e-mail addresses, which a dictionary reverses.
+	 */
+	MemoryContextCallback wipe;
 } SmpcSetState;
+
+static void
+smpc_set_wipe(void *arg)
+{
+	SmpcSetState *s = (SmpcSetState *) arg;
+
+	if (s->records != NULL)
+		explicit_bzero(s->records, (size_t) s->cap * SMPC_SET_RECORD_BYTES);
+	if (s->digests != NULL)
+		explicit_bzero(s->digests, (size_t) s->ndigests * SMPC_KEY_DIGEST_BYTES);
+}
 
 /* The class of a key type: text, bytea, integer (any width) or uuid. */
 static SmpcValueClass
@@ -125,29 +160,46 @@ smpc_key_digest_of(SmpcValueClass key_class, Oid type, Datum key, uint8 *out)
 		ereport(ERROR, errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not hash an smpc key"));
 }
 
-/* smpc._set_accum(internal, key, [at_least,] job_id): one key. */
-Datum
-smpc_set_accum(PG_FUNCTION_ARGS)
+/* The state, on the first row (grouped: with the group domain, indexed). */
+static SmpcSetState *
+smpc_set_state(FunctionCallInfo fcinfo, bool grouped)
 {
 	MemoryContext aggcxt;
+	MemoryContext old;
 	SmpcSetState *s;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "smpc_set_accum called in non-aggregate context");
-	if (PG_ARGISNULL(0))
+		elog(ERROR, "smpc set aggregate called in non-aggregate context");
+	if (!PG_ARGISNULL(0))
+		return (SmpcSetState *) PG_GETARG_POINTER(0);
+	s = (SmpcSetState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcSetState));
+	s->key_class = smpc_key_class_of(get_fn_expr_argtype(fcinfo->flinfo, 1));
+	s->wipe.func = smpc_set_wipe;
+	s->wipe.arg = s;
+	MemoryContextRegisterResetCallback(aggcxt, &s->wipe);
+	if (grouped)
 	{
-		Oid type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		old = MemoryContextSwitchTo(aggcxt);
+		smpc_domain_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "group domain")),
+							   &s->domain);
+		if (s->domain.n > SMPC_SET_MAX_GROUPS)
+			ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					errmsg("a grouped smpc set job takes at most %d groups, not %d",
+						   SMPC_SET_MAX_GROUPS, s->domain.n));
+		smpc_domain_index(&s->domain);
+		MemoryContextSwitchTo(old);
+	}
+	return s;
+}
 
-		s = (SmpcSetState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcSetState));
-		s->key_class = smpc_key_class_of(type);
-	}
-	else
-		s = (SmpcSetState *) PG_GETARG_POINTER(0);
-	if (PG_ARGISNULL(1))
-	{
-		s->nulls++;
-		PG_RETURN_POINTER(s);
-	}
+/* Adds the key of this row (argument 1) in group `group`. */
+static void
+smpc_set_add(FunctionCallInfo fcinfo, SmpcSetState *s, uint32 group)
+{
+	MemoryContext aggcxt;
+	uint8		 *rec;
+
+	(void) AggCheckCallContext(fcinfo, &aggcxt);
 	if (s->n >= SMPC_SET_MAX_KEYS)
 		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("an smpc set job takes at most %d keys per party", SMPC_SET_MAX_KEYS),
@@ -158,27 +210,71 @@ smpc_set_accum(PG_FUNCTION_ARGS)
 						"prefix of the key, one job id per part."));
 	if (s->n == s->cap)
 	{
-		int64 cap = Max(s->cap * 2, 1024);
+		int64 cap = Min(Max(s->cap * 2, 1024), (int64) SMPC_SET_MAX_KEYS);
 
-		cap = Min(cap, (int64) SMPC_SET_MAX_KEYS);
-		s->digests = (uint8 *) (s->digests == NULL
-									? MemoryContextAllocHuge(aggcxt, cap * SMPC_KEY_DIGEST_BYTES)
-									: repalloc_huge(s->digests, cap * SMPC_KEY_DIGEST_BYTES));
+		uint8 *grown = (uint8 *) MemoryContextAllocHuge(aggcxt, cap * SMPC_SET_RECORD_BYTES);
+
+		/* (Not repalloc: the old block would be freed unwiped.) */
+		if (s->records != NULL)
+		{
+			memcpy(grown, s->records, (size_t) s->n * SMPC_SET_RECORD_BYTES);
+			explicit_bzero(s->records, (size_t) s->cap * SMPC_SET_RECORD_BYTES);
+			pfree(s->records);
+		}
+		s->records = grown;
 		s->cap = cap;
 	}
+	rec = s->records + s->n * SMPC_SET_RECORD_BYTES;
+	rec[0] = (uint8) (group >> 24);
+	rec[1] = (uint8) (group >> 16);
+	rec[2] = (uint8) (group >> 8);
+	rec[3] = (uint8) group;
 	smpc_key_digest_of(s->key_class, get_fn_expr_argtype(fcinfo->flinfo, 1), PG_GETARG_DATUM(1),
-					   s->digests + s->n * SMPC_KEY_DIGEST_BYTES);
+					   rec + 4);
 	s->n++;
+}
+
+/* smpc._set_accum(internal, key, [at_least,] job_id): one key. */
+Datum
+smpc_set_accum(PG_FUNCTION_ARGS)
+{
+	SmpcSetState *s = smpc_set_state(fcinfo, false);
+
+	if (PG_ARGISNULL(1))
+		s->nulls++;
+	else
+		smpc_set_add(fcinfo, s, 0);
+	PG_RETURN_POINTER(s);
+}
+
+/* smpc._set_by_accum(internal, key, group, [at_least,] domain, job_id): one key in its group. */
+Datum
+smpc_set_by_accum(PG_FUNCTION_ARGS)
+{
+	SmpcSetState *s = smpc_set_state(fcinfo, true);
+	int			  g;
+
+	if (PG_ARGISNULL(1))
+	{
+		s->nulls++;
+		PG_RETURN_POINTER(s);
+	}
+	g = smpc_domain_cell(&s->domain, PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2), &s->dropped);
+	if (g >= 0)
+		smpc_set_add(fcinfo, s, (uint32) g);
 	PG_RETURN_POINTER(s);
 }
 
 static int
-smpc_digest_cmp(const void *a, const void *b)
+smpc_record_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, SMPC_KEY_DIGEST_BYTES);
+	return memcmp(a, b, SMPC_SET_RECORD_BYTES);
 }
 
-/* Sorts the digests and drops repeats; returns how many were dropped. */
+/*
+ * Sorts the records (by group, then digest) and drops repeats within a
+ * group; returns how many were dropped.
+ */
 static int64
 smpc_set_distinct(SmpcSetState *s)
 {
@@ -186,15 +282,15 @@ smpc_set_distinct(SmpcSetState *s)
 
 	if (s->n == 0)
 		return 0;
-	qsort(s->digests, (size_t) s->n, SMPC_KEY_DIGEST_BYTES, smpc_digest_cmp);
+	qsort(s->records, (size_t) s->n, SMPC_SET_RECORD_BYTES, smpc_record_cmp);
 	for (int64 i = 1; i < s->n; i++)
-		if (memcmp(s->digests + i * SMPC_KEY_DIGEST_BYTES, s->digests + out * SMPC_KEY_DIGEST_BYTES,
-				   SMPC_KEY_DIGEST_BYTES) != 0)
+		if (memcmp(s->records + i * SMPC_SET_RECORD_BYTES, s->records + out * SMPC_SET_RECORD_BYTES,
+				   SMPC_SET_RECORD_BYTES) != 0)
 		{
 			out++;
 			if (out != i)
-				memcpy(s->digests + out * SMPC_KEY_DIGEST_BYTES,
-					   s->digests + i * SMPC_KEY_DIGEST_BYTES, SMPC_KEY_DIGEST_BYTES);
+				memcpy(s->records + out * SMPC_SET_RECORD_BYTES,
+					   s->records + i * SMPC_SET_RECORD_BYTES, SMPC_SET_RECORD_BYTES);
 		}
 	out++;
 	{
@@ -203,6 +299,33 @@ smpc_set_distinct(SmpcSetState *s)
 		s->n = out;
 		return repeats;
 	}
+}
+
+/*
+ * The digests of the sorted, distinct records as the job takes them (in the
+ * state's context, wiped with it), and (groups > 0) how many fall in each
+ * group, palloc'd.
+ */
+static uint8 *
+smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes)
+{
+	uint8 *out = (uint8 *) MemoryContextAllocExtended(
+		GetMemoryChunkContext(s), Max(s->n, 1) * SMPC_KEY_DIGEST_BYTES, MCXT_ALLOC_HUGE);
+
+	s->digests = out;
+	s->ndigests = s->n;
+	*sizes = groups > 0 ? (uint32 *) palloc0(sizeof(uint32) * groups) : NULL;
+	for (int64 i = 0; i < s->n; i++)
+	{
+		const uint8 *rec = s->records + i * SMPC_SET_RECORD_BYTES;
+		uint32		 g =
+			((uint32) rec[0] << 24) | ((uint32) rec[1] << 16) | ((uint32) rec[2] << 8) | rec[3];
+
+		memcpy(out + i * SMPC_KEY_DIGEST_BYTES, rec + 4, SMPC_KEY_DIGEST_BYTES);
+		if (groups > 0)
+			(*sizes)[g]++;
+	}
+	return out;
 }
 
 /* The canonical option list of smpc_normalize_key, e.g. "nfkc,trim,lower". */
@@ -244,19 +367,22 @@ smpc_key_normalization(FunctionCallInfo fcinfo)
 }
 
 /*
- * Runs the set job; returns false when this party learns no result. kind:
- * the aggregate; at_least: 0 for every party (intersection), else k.
+ * Runs the set job. kind: the aggregate; at_least: 0 for every party
+ * (intersection), else k; grouped: by the group domain (the argument
+ * before the job id). Returns false when this party learns no result; else
+ * out holds one count (or one per group) and *res what the job gave.
  */
 static bool
-smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, int64 *count)
+smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool grouped,
+			 SmpcDomain *domain, __int128 **out, SmpcJobResult *res)
 {
 	SmpcSetState	  *s = PG_ARGISNULL(0) ? NULL : (SmpcSetState *) PG_GETARG_POINTER(0);
 	SmpcFederationRow *fed = smpc_load_federation(smpc_default_federation_name(), false);
 	const char		  *normalized = smpc_key_normalization(fcinfo);
 	SmpcJobSpec		   req;
-	SmpcJobResult	   res;
-	__int128		   out[1];
 	int64			   repeats = s ? smpc_set_distinct(s) : 0;
+	int				   groups = 0;
+	uint32			  *sizes = NULL;
 
 	if (at_least == 0)
 		at_least = fed->nparties;
@@ -267,61 +393,146 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, int64 *c
 					   fed->nparties, fed->name),
 				errhint("%d counts the keys every party holds, 1 the distinct keys of all parties.",
 						fed->nparties));
+	if (grouped)
+	{
+		if (s != NULL)
+			*domain = s->domain;
+		else
+			smpc_domain_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "group domain")),
+								   domain);
+		if (domain->n > SMPC_SET_MAX_GROUPS)
+			ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					errmsg("a grouped smpc set job takes at most %d groups, not %d",
+						   SMPC_SET_MAX_GROUPS, domain->n));
+		groups = domain->n;
+		if (s != NULL && s->dropped > 0)
+			ereport(NOTICE, errmsg("%lld rows with a group outside the job's domain were left out",
+								   (long long) s->dropped));
+	}
 	memset(&req, 0, sizeof req);
 	req.job_id = TextDatumGetCString(smpc_plan_arg(fcinfo, -1, "job id"));
 	req.aggregate = kind;
 	req.value_class = s ? s->key_class : smpc_key_class_of(get_fn_expr_argtype(fcinfo->flinfo, 1));
 	req.shape = psprintf(
-		"%s%s%s", kind == SMPC_AGG_OVERLAP_COUNT ? psprintf(" held by at least %d", at_least) : "",
+		"%s%s%s%s", grouped ? psprintf(" by %d groups %.32s", groups, domain->fingerprint) : "",
+		(kind == SMPC_AGG_OVERLAP_COUNT || kind == SMPC_AGG_OVERLAP_COUNT_BY)
+			? psprintf(" held by at least %d", at_least)
+			: "",
 		normalized ? " normalized by " : "", normalized ? normalized : "");
-	req.width = 1;
+	req.width = Max(groups, 1);
 	req.count_index = -1;
-	req.inputs = smpc_alloc_values(1);
+	/* Grouped: one count per group, each a cell of its own (suppressed alone under min_rows). */
+	req.cells = groups;
+	req.cell_width = groups > 0 ? 1 : 0;
+	req.inputs = smpc_alloc_values(req.width);
 	req.inputs_present = true;
 	req.rows = s ? s->n : 0;
 	req.kinds = "c";
 	req.column = smpc_input_column(fcinfo, 0);
 	req.sources = smpc_job_sources(fcinfo, 0);
-	req.set_keys = s ? s->digests : NULL;
+	req.set_keys = s ? smpc_set_digests(s, groups, &sizes) : NULL;
+	if (grouped && sizes == NULL)
+		sizes = (uint32 *) palloc0(sizeof(uint32) * groups);
 	req.set_nkeys = s ? s->n : 0;
 	req.set_at_least = at_least;
+	req.set_groups = groups;
+	req.set_group_sizes = sizes;
 	req.set_nulls = s ? s->nulls : 0;
 	req.set_repeats = repeats;
-	smpc_run_job(fed, &req, out, &res);
-	*count = (int64) out[0];
-	return res.has_result;
+	*out = smpc_alloc_values(req.width);
+	smpc_run_job(fed, &req, *out, res);
+	/* The job has its own copy (wiped by the core); the rest when the query's memory goes. */
+	if (s != NULL)
+		smpc_set_wipe(s);
+	return res->has_result;
+}
+
+/* A count as bigint. */
+static Datum
+smpc_set_count_result(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least)
+{
+	__int128	 *out;
+	SmpcJobResult res;
+	SmpcDomain	  domain;
+
+	if (!smpc_set_run(fcinfo, kind, at_least, false, &domain, &out, &res))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64((int64) out[0]);
+}
+
+/* The counts per group as smpc.group_value[] (a suppressed group: NULL). */
+static Datum
+smpc_set_group_result(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least)
+{
+	__int128	 *out;
+	SmpcJobResult res;
+	SmpcDomain	  domain;
+	SmpcRows	  rows;
+
+	if (!smpc_set_run(fcinfo, kind, at_least, true, &domain, &out, &res))
+		PG_RETURN_NULL();
+	smpc_rows_begin(&rows, fcinfo, domain.n);
+	for (int g = 0; g < domain.n; g++)
+	{
+		Datum		  values[3];
+		bool		  nulls[3] = {false, false, false};
+		bool		  suppressed = res.suppressed != NULL && res.suppressed[g];
+		MemoryContext old = MemoryContextSwitchTo(rows.row_cxt);
+
+		values[0] =
+			PointerGetDatum(cstring_to_text_with_len(domain.keys[g].data, domain.keys[g].len));
+		values[1] = suppressed ? (Datum) 0 : smpc_to_numeric(out[g], 0);
+		nulls[1] = suppressed;
+		values[2] = BoolGetDatum(suppressed);
+		MemoryContextSwitchTo(old);
+		smpc_rows_add(&rows, values, nulls);
+	}
+	return smpc_rows_end(&rows);
+}
+
+/* at_least of smpc_overlap_count(_by): the argument `argno`; 0 would mean every party. */
+static int
+smpc_at_least_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int at_least = DatumGetInt32(smpc_plan_arg(fcinfo, argno, "at_least"));
+
+	return at_least <= 0 ? -1 : at_least;
 }
 
 Datum
 smpc_intersect_count_final(PG_FUNCTION_ARGS)
 {
-	int64 count;
-
-	if (!smpc_set_run(fcinfo, SMPC_AGG_INTERSECT_COUNT, 0, &count))
-		PG_RETURN_NULL();
-	PG_RETURN_INT64(count);
+	return smpc_set_count_result(fcinfo, SMPC_AGG_INTERSECT_COUNT, 0);
 }
 
 Datum
 smpc_overlap_count_final(PG_FUNCTION_ARGS)
 {
-	int64 count;
-	int	  at_least = DatumGetInt32(smpc_plan_arg(fcinfo, -2, "at_least"));
-
-	/* (0 would mean every party: refused like any k outside 1..n.) */
-	if (!smpc_set_run(fcinfo, SMPC_AGG_OVERLAP_COUNT, at_least <= 0 ? -1 : at_least, &count))
-		PG_RETURN_NULL();
-	PG_RETURN_INT64(count);
+	return smpc_set_count_result(fcinfo, SMPC_AGG_OVERLAP_COUNT, smpc_at_least_arg(fcinfo, -2));
 }
 
 Datum
 smpc_union_count_final(PG_FUNCTION_ARGS)
 {
-	int64 count;
+	return smpc_set_count_result(fcinfo, SMPC_AGG_UNION_COUNT, 1);
+}
 
-	if (!smpc_set_run(fcinfo, SMPC_AGG_UNION_COUNT, 1, &count))
-		PG_RETURN_NULL();
-	PG_RETURN_INT64(count);
+Datum
+smpc_intersect_count_by_final(PG_FUNCTION_ARGS)
+{
+	return smpc_set_group_result(fcinfo, SMPC_AGG_INTERSECT_COUNT_BY, 0);
+}
+
+Datum
+smpc_overlap_count_by_final(PG_FUNCTION_ARGS)
+{
+	return smpc_set_group_result(fcinfo, SMPC_AGG_OVERLAP_COUNT_BY, smpc_at_least_arg(fcinfo, -3));
+}
+
+Datum
+smpc_union_count_by_final(PG_FUNCTION_ARGS)
+{
+	return smpc_set_group_result(fcinfo, SMPC_AGG_UNION_COUNT_BY, 1);
 }
 
 /* smpc_normalize_key ------------------------------------------------------ */

@@ -144,7 +144,11 @@ typedef enum SmpcAggregate
 	/* Set jobs (aggregates/sets.cpp): distinct keys held by all, by k, by any party. */
 	SMPC_AGG_INTERSECT_COUNT,
 	SMPC_AGG_OVERLAP_COUNT,
-	SMPC_AGG_UNION_COUNT
+	SMPC_AGG_UNION_COUNT,
+	/* Their grouped forms: a count per group of a public domain. */
+	SMPC_AGG_INTERSECT_COUNT_BY,
+	SMPC_AGG_OVERLAP_COUNT_BY,
+	SMPC_AGG_UNION_COUNT_BY
 } SmpcAggregate;
 
 typedef enum SmpcValueClass

@@ -44,6 +44,17 @@ smpc_sqlstate_of(int kind)
 void
 smpc_raise_status(const SmpcStatus *st)
 {
+	/*
+	 * A long step of the core stopped for a pending interrupt (a cancel,
+	 * statement_timeout, smpc.cancel_job, a shutdown): that interrupt is
+	 * the error. Interrupts held off here still end the job.
+	 */
+	if (st->kind == SMPC_INTERRUPTED)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR, errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling the smpc job"),
+				errdetail("An interrupt came while the job blinded or re-blinded a set."));
+	}
 	ereport(ERROR, errcode(smpc_sqlstate_of(st->kind)), errmsg("%s", st->message),
 			st->detail[0] ? errdetail("%s", st->detail) : 0,
 			st->hint[0] ? errhint("%s", st->hint) : 0);

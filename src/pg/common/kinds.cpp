@@ -7,9 +7,18 @@
 
 /* In the order of the enums. */
 static const char *const smpc_aggregate_names[] = {
-	NULL,		   "sum",		"count",		   "avg",
-	"variance",	   "histogram", "intersect_count", "overlap_count",
+	NULL,
+	"sum",
+	"count",
+	"avg",
+	"variance",
+	"histogram",
+	"intersect_count",
+	"overlap_count",
 	"union_count",
+	"intersect_count_by",
+	"overlap_count_by",
+	"union_count_by",
 };
 
 static const char *const smpc_value_class_names[] = {

@@ -29,6 +29,17 @@ extern "C" {
 #include "utils/memutils.h"
 }
 
+/*
+ * For the core's long steps (a set job blinding a million keys): whether a
+ * cancel, statement_timeout or shutdown is pending. Only reads the flag the
+ * signal handlers set; smpc_raise_status then raises it.
+ */
+static bool
+smpc_interrupt_pending(void)
+{
+	return InterruptPending;
+}
+
 /* How long a job waits for the reason of a partner that says it ended. */
 #define SMPC_GONE_GRACE_MS 1000
 
@@ -395,7 +406,8 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 	smpc_federation_as_core(fed, &core);
 	if (req->set_at_least > 0)
 		job = smpc_set_job_new(&core, job_id, strlen(job_id), x->descriptor, x->policy, x->noise,
-							   req->set_keys, (size_t) req->set_nkeys, 32, req->set_at_least, &st);
+							   req->set_keys, (size_t) req->set_nkeys, 32, req->set_group_sizes,
+							   req->set_groups, req->set_at_least, smpc_interrupt_pending, &st);
 	else
 		job = smpc_job_new(&core, job_id, strlen(job_id), x->descriptor, x->policy, &shape,
 						   req->inputs_present ? req->inputs : NULL, &st);

@@ -102,6 +102,12 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 	char		b[64];
 	const char *values;
 
+	if (req->set_at_least > 0 && req->set_groups > 0)
+		return psprintf("counts %s; keys here: %lld distinct, %lld repeated, %lld NULL",
+						res->result_text ? res->result_text
+										 : smpc_result_text(outputs, req->width, res->suppressed),
+						(long long) req->set_nkeys, (long long) req->set_repeats,
+						(long long) req->set_nulls);
 	if (req->set_at_least > 0)
 	{
 		smpc_format_scaled(outputs[0], 0, a, sizeof a);

@@ -95,11 +95,13 @@ typedef struct SmpcJobSpec
 	 * set_nkeys distinct key digests, 32 bytes each; set_nulls and
 	 * set_repeats: the NULL and repeated keys left out (for the audit).
 	 */
-	int			 set_at_least;
-	const uint8 *set_keys;
-	int64		 set_nkeys;
-	int64		 set_nulls;
-	int64		 set_repeats;
+	int			  set_at_least;
+	const uint8	 *set_keys;
+	int64		  set_nkeys;
+	int			  set_groups; /* grouped: the number of groups (cells of one count); 0: one set */
+	const uint32 *set_group_sizes; /* grouped: keys per group (set_keys in group order) */
+	int64		  set_nulls;
+	int64		  set_repeats;
 } SmpcJobSpec;
 
 /*
