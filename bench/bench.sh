@@ -16,7 +16,13 @@
 #   4. grouped sums over 1 to 1,000,000 groups at 3 parties (one row per
 #      key and party), beside a plain GROUP BY of the same rows at each
 #      party and the joint grouped sum pulled insecurely with dblink;
-#   5. the peak memory of p1's backend for 1/10 of the rows and all of them.
+#   5. the peak memory of p1's backend for 1/10 of the rows and all of them;
+#   6. private set intersection cardinality at 3 parties (smpc_intersect_count)
+#      over SMPC_BENCH_SET_KEYS keys per party, 10 % of them at every party,
+#      beside the insecure join through dblink and the cost floor (the
+#      group operations the ring needs times one operation's time measured
+#      here, divided by the cores), with the bytes each party's job sent
+#      and its backend's peak memory.
 # Every comparison is interleaved: the secure and the insecure figure are
 # measured in alternating batches on the same servers, SMPC_BENCH_REPS times
 # (the order swapped each time), and each ratio is the median of the
@@ -31,6 +37,9 @@
 #                    and a twentieth cold)
 #   SMPC_BENCH_REPS  interleaved batches per figure (default 3)
 #   SMPC_BENCH_ROWS  rows of the local-phase table (default 10000000)
+#   SMPC_BENCH_SET_KEYS keys per party of the set figure (default 100000;
+#                    several, space-separated, e.g. "100000 1000000": a
+#                    million keys take minutes per job)
 #   SMPC_BENCH_FSYNC on: the servers flush WAL to disk (fsync and
 #                    synchronous_commit on), so the jobs pay for the records
 #                    they wait for (spent job ids, privacy charges); default
@@ -46,6 +55,15 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 NPARTIES=25
 COUNTS=(3 5 10 25)
 GROUP_COUNTS=(1 1000 32768 100000 1000000)
+read -r -a SET_KEYS <<<"${SMPC_BENCH_SET_KEYS:-100000}"
+# Inbox slots the largest set needs at p1..p3: up to one set of 32 bytes per
+# key from each partner per party, in 32 kB slots, a quarter per partner
+# (jobs/job_runner.cpp, smpc_check_inbox_room).
+SET_SLOTS=4200
+for k in "${SET_KEYS[@]}"; do
+	need=$((4 * 3 * ((k * 32 + 1024 + 32767) / 32768) + 64))
+	((need > SET_SLOTS)) && SET_SLOTS=$need
+done
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { echo "bench.sh: error: $*" >&2; exit 1; }
@@ -56,22 +74,23 @@ die() { echo "bench.sh: error: $*" >&2; exit 1; }
 # As root: the plotting tool, the client, then hand over to user postgres.
 if [[ $(id -u) -eq 0 ]]; then
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	if ! command -v gnuplot >/dev/null; then
-		apt-get install -y -q gnuplot-nox >/dev/null 2>&1 ||
-			{ apt-get update -q >/dev/null && apt-get install -y -q gnuplot-nox >/dev/null; } ||
-			die "could not install gnuplot-nox"
+	if ! command -v gnuplot >/dev/null || ! command -v ss >/dev/null; then
+		apt-get install -y -q gnuplot-nox iproute2 >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null && apt-get install -y -q gnuplot-nox iproute2 >/dev/null; } ||
+			die "could not install gnuplot-nox and iproute2"
 	fi
 	id postgres >/dev/null 2>&1 || die "user postgres does not exist: run scripts/install-deps.sh"
 	rm -rf "$BENCH_DIR"
 	mkdir -p "$BENCH_DIR/bin"
-	g++ -O2 -std=c++17 -Wall -Wextra -Werror -I"$("$PG_CONFIG" --includedir)" \
-		"$here/bench_client.cpp" -o "$BENCH_DIR/bin/bench_client" -lpq
+	g++ -O2 -std=c++17 -Wall -Wextra -Werror -I"$("$PG_CONFIG" --includedir)" -I"$here/../src" \
+		"$here/bench_client.cpp" "$here/../src/crypto/group.cpp" "$here/../src/crypto/wipe.cpp" \
+		-o "$BENCH_DIR/bin/bench_client" -lpq -lsodium -lcrypto
 	install -m 0755 "$here/bench.sh" "$here/../scripts/make-certs.sh" "$here/../scripts/free-port.pl" "$BENCH_DIR/bin/"
 	chown -R postgres: "$BENCH_DIR"
 	chmod 0700 "$BENCH_DIR"
 	exec runuser -u postgres -- env SMPC_BENCH_DIR="$BENCH_DIR" SMPC_BENCH_JOBS="$JOBS" SMPC_BENCH_REPS="$REPS" \
 		SMPC_BENCH_ROWS="$ROWS" SMPC_BENCH_KEEP="${SMPC_BENCH_KEEP:-0}" PG_CONFIG="$PG_CONFIG" \
-		SMPC_BENCH_FSYNC="$FSYNC" \
+		SMPC_BENCH_FSYNC="$FSYNC" SMPC_BENCH_SET_KEYS="${SET_KEYS[*]}" \
 		bash "$BENCH_DIR/bin/bench.sh"
 fi
 
@@ -125,7 +144,7 @@ for p in "${PARTIES[@]}"; do
 		ssl_key_file = '$CERTS/$p.key'
 		shared_preload_libraries = 'smpc'
 		smpc.timeout = '60s'
-		smpc.max_messages = $([[ $p == p[123] ]] && echo 4200 || echo 512)
+		smpc.max_messages = $([[ $p == p[123] ]] && echo "$SET_SLOTS" || echo 512)
 		max_connections = 60
 		shared_buffers = $(case ${p#p} in 1) echo 512MB ;; [2-9] | 10) echo 32MB ;; *) echo 16MB ;; esac)
 		max_parallel_workers_per_gather = 0
@@ -176,6 +195,14 @@ for k in "${GROUP_COUNTS[@]}"; do
 		psql_at "$p" -c "CREATE TABLE g$k AS SELECT 'k' || g AS key, g::bigint AS v FROM generate_series(1, $k) g" \
 			-c "CREATE TABLE g${k}_keys AS SELECT array_agg(key) AS keys FROM g$k" -c "ANALYZE g$k" \
 			-c "GRANT SELECT ON g$k TO bench_reader"
+	done
+done
+# Set tables at p1..p3: k keys each, the first tenth the same at every party.
+for k in "${SET_KEYS[@]}"; do
+	for i in 1 2 3; do
+		psql_at "p$i" -c "CREATE TABLE s$k AS SELECT 'cust-' || g AS key FROM generate_series(1, $k / 10) g
+			UNION ALL SELECT 'p$i-' || g FROM generate_series(1, $k - $k / 10) g" -c "ANALYZE s$k" \
+			-c "GRANT SELECT ON s$k TO bench_reader" >/dev/null
 	done
 done
 psql_at p1 -c "SELECT count(*) FROM big" >/dev/null  # into shared buffers and the OS cache
@@ -343,6 +370,38 @@ for t in big_tenth big; do
 	record "memory table=$t rows=$(psql_at p1 -c "SELECT count(*) FROM $t") smpc_hwm_kb=$hwm smpc_anon_kb=$anon native_hwm_kb=$nhwm native_anon_kb=$nanon"
 done
 
+# ---- 6. private set operations ------------------------------------------------------
+# smpc_intersect_count at p1..p3 against the insecure federated join (p1
+# pulls the partners' keys with dblink and joins), in turn, REPS times; and
+# the cost floor. Each party hashes and blinds its k keys and re-blinds the
+# two other parties' sets: 3k group operations per party, 9k in all, which
+# the 3 parties' backends share the cores for.
+say "6. private set intersection cardinality at 3 parties"
+read -r t_hash t_reblind < <("$CLIENT" groupop --count 20000)
+record "groupop hash_blind_us=$t_hash reblind_us=$t_reblind cores=$(nproc)"
+for k in "${SET_KEYS[@]}"; do
+	sec=() ins=() r_ins=()
+	: >"$BENCH_DIR/psi$k.proc"
+	for rep in $(seq 1 "$REPS"); do
+		secure_batch() { secure=$("$CLIENT" jobs --mode warm --jobs 1 --prefix "psi$k-$rep" \
+			--setup "SET smpc.federation = 'fed3'; SET smpc.timeout = '900s'" "${c3[@]}" \
+			--proc-file "$BENCH_DIR/psi$k.proc" --sql "SELECT smpc_intersect_count(key, '%s') FROM s$k" | cut -d' ' -f1); }
+		insecure_batch() { insecure=$("$CLIENT" jobs --mode warm --jobs 1 --conn "$(local_conn p1)" \
+			--setup "SELECT dblink_connect('p2', '$(remote p2)'); SELECT dblink_connect('p3', '$(remote p3)')" \
+			--sql "SELECT count(*) FROM s$k a JOIN dblink('p2', 'SELECT key FROM s$k') b(key text) USING (key)
+				JOIN dblink('p3', 'SELECT key FROM s$k') c(key text) USING (key)" | cut -d' ' -f1); }
+		in_turn "$rep" secure_batch insecure_batch
+		sec+=("$secure") ins+=("$insecure") r_ins+=("$(ratio "$secure" "$insecure")")
+	done
+	floor=$(awk -v k="$k" -v h="$t_hash" -v r="$t_reblind" -v c="$(nproc)" 'BEGIN { printf "%.1f", 3 * k * (h + 2 * r) / 1000 / c }')
+	med=$(spread "${sec[@]}" | cut -d' ' -f1)
+	read -r ri rilo rihi < <(spread "${r_ins[@]}")
+	# Per party: the median bytes written and the largest peak memory over the batches.
+	per_party() { awk -v col="$1" -v f="$2" '{ print $1, $col }' "$BENCH_DIR/psi$k.proc" | sort -k1,1n -k2,2n |
+		awk -v f="$2" '{ v[$1] = v[$1] " " $2 } END { for (p = 1; p <= 3; p++) { n = split(v[p], a, " "); printf "%s%s", (p > 1 ? "/" : ""), (f == "max" ? a[n] : a[int((n + 1) / 2)]) } }'; }
+	record "psi keys=$k median_ms=$med insecure_dblink_ms=$(spread "${ins[@]}" | cut -d' ' -f1) vs_dblink=$ri vs_dblink_min=$rilo vs_dblink_max=$rihi floor_ms=$floor vs_floor=$(ratio "$med" "$floor") sent_bytes=$(per_party 2 median) hwm_kb=$(per_party 3 max)"
+done
+
 # ---- report -------------------------------------------------------------------
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p"; }
 val() { grep -E "^$1" "$OUT" | head -n 1 | field "$2"; }
@@ -425,6 +484,12 @@ growth() { ratio "$(val "$1 parties=$hi mode=$2" median_ms)" "$(val "$1 parties=
 		((k < 1000000)) || tn=2
 		echo "| $k groups, 3 parties, smpc / dblink ($(val "$g" median_ms) / $(val "$g" insecure_dblink_ms) ms) | $(ratio_text "$g" vs_dblink) | $(target_cells "$(val "$g" vs_dblink)" "$tg") |"
 		echo "| $k groups, 3 parties, smpc / GROUP BY at each party ($(val "$g" native_group_by_ms) ms) | $(ratio_text "$g" vs_group_by) | $(target_cells "$(val "$g" vs_group_by)" "$tn") |"
+	done
+	for k in "${SET_KEYS[@]}"; do
+		g="psi keys=$k "
+		echo "| PSI cardinality, $k keys per party, 3 parties, 10 % overlap: smpc / dblink join ($(val "$g" median_ms) / $(val "$g" insecure_dblink_ms) ms) | $(ratio_text "$g" vs_dblink) | $(target_cells "" "") |"
+		echo "| … smpc / cost floor ($((9 * k)) group operations at $(val groupop hash_blind_us) / $(val groupop reblind_us) µs (hash and blind / re-blind), over $(val groupop cores) cores: $(val "$g" floor_ms) ms) | $(val "$g" vs_floor)x | $(target_cells "$(val "$g" vs_floor)" 1.5) |"
+		echo "| … bytes each party's job sent over TCP (p1/p2/p3), and its backend's peak memory (kB) | $(val "$g" sent_bytes); $(val "$g" hwm_kb) | — | — |"
 	done
 	# What smpc adds to the backend's private memory beyond what sum() over
 	# the same rows takes (PostgreSQL's own scan memory grows with the table).

@@ -17,10 +17,24 @@
 //       median wall time in ms, then the session backend's peak resident
 //       memory (VmHWM) and private memory (RssAnon), kB, from /proc (0 when
 //       they cannot be read).
+//   bench_client groupop --count N
+//       times N of each of the group operations of a set job (the core's own
+//       code, src/crypto/group.cpp): hashing a key to ristretto255 and
+//       blinding it, and re-blinding an element (which checks it first, as a
+//       set job checks what it receives). Prints "hash_blind_us reblind_us",
+//       microseconds per operation on one core.
+//
+// jobs --proc-file FILE (warm mode) appends a line per server, "i
+// sent_bytes hwm_kb": the bytes the server's session backend sent over TCP
+// during the timed jobs (its partner connections, TLS included: the
+// kernel's bytes_sent of each socket it holds, read with ss) and its peak
+// resident memory.
 //
 // Any error stops the program with the server's message (exit 1).
+#include <dirent.h>
 #include <libpq-fe.h>
 #include <sys/select.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,9 +42,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "crypto/group.hpp"
 #include "with_job.hpp"
 
 namespace {
@@ -123,6 +139,74 @@ long status_kb(PGconn* c, const char* field) {
   return 0;
 }
 
+// The session backend's pid.
+std::string backend_pid(PGconn* c) {
+  PGresult* r = PQexec(c, "SELECT pg_backend_pid()");
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) die("pg_backend_pid failed");
+  std::string pid = PQgetvalue(r, 0, 0);
+  PQclear(r);
+  return pid;
+}
+
+// Bytes the process has sent over the TCP sockets it holds now: the
+// kernel's bytes_sent of each (ss -tinHe), for the sockets among its file
+// descriptors (/proc/PID/fd). Connections kept across the jobs (a warm
+// session's partner connections) give the bytes of the jobs as a difference.
+long long sent_bytes(const std::string& pid) {
+  std::set<std::string> inodes;
+  DIR* d = opendir(("/proc/" + pid + "/fd").c_str());
+  if (d == nullptr) return 0;
+  while (dirent* e = readdir(d)) {
+    char target[256];
+    const ssize_t n = readlink(("/proc/" + pid + "/fd/" + e->d_name).c_str(), target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    if (std::strncmp(target, "socket:[", 8) == 0) inodes.insert(std::string(target + 8, std::strlen(target) - 9));
+  }
+  closedir(d);
+  std::FILE* ss = popen("ss -tinHe 2>/dev/null", "r");
+  if (ss == nullptr) return 0;
+  std::string all;
+  char buf[4096];
+  while (std::size_t k = std::fread(buf, 1, sizeof buf, ss)) all.append(buf, k);
+  pclose(ss);
+  // One socket per entry: a line that starts with a state, then indented lines.
+  long long total = 0;
+  std::size_t at = 0;
+  while (at < all.size()) {
+    std::size_t end = at;
+    do {
+      end = all.find('\n', end);
+      end = end == std::string::npos ? all.size() : end + 1;
+    } while (end < all.size() && (all[end] == ' ' || all[end] == '\t'));
+    const std::string entry = all.substr(at, end - at);
+    at = end;
+    const std::size_t ino = entry.find(" ino:");
+    const std::size_t sent = entry.find("bytes_sent:");
+    if (ino == std::string::npos || sent == std::string::npos) continue;
+    const std::string id = entry.substr(ino + 5, entry.find_first_not_of("0123456789", ino + 5) - ino - 5);
+    if (inodes.count(id) != 0) total += std::strtoll(entry.c_str() + sent + 11, nullptr, 10);
+  }
+  return total;
+}
+
+// Microseconds per operation of hash-and-blind and of check-and-re-blind.
+void time_group_ops(int count) {
+  using namespace smpc::crypto::group;
+  const Scalar s = Scalar::random();
+  std::vector<Element> blinded;
+  blinded.reserve(static_cast<std::size_t>(count));
+  const Clock::time_point t0 = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    blinded.push_back(blind(hash_to_group("cust-" + std::to_string(i), "smpc-bench"), s));
+  }
+  const Clock::time_point t1 = Clock::now();
+  for (Element& e : blinded) e = blind(e, s);  // (blind() checks the element first)
+  const Clock::time_point t2 = Clock::now();
+  std::printf("%.3f %.3f\n", std::chrono::duration<double, std::micro>(t1 - t0).count() / count,
+              std::chrono::duration<double, std::micro>(t2 - t1).count() / count);
+}
+
 struct Options {
   std::string command;
   std::string mode = "warm";
@@ -131,6 +215,8 @@ struct Options {
   std::string prefix = "job";
   std::vector<std::string> conns;
   std::string times;
+  std::string proc_file;
+  int count = 1000;
   int jobs = 50;
   int repeat = 1;
   int warmup = 0;
@@ -153,7 +239,13 @@ Options parse(int argc, char** argv) {
     else if (a == "--repeat") o.repeat = std::atoi(v.c_str());
     else if (a == "--warmup") o.warmup = std::atoi(v.c_str());
     else if (a == "--times") o.times = v;
+    else if (a == "--proc-file") o.proc_file = v;
+    else if (a == "--count") o.count = std::atoi(v.c_str());
     else die("unknown option " + a);
+  }
+  if (o.command == "groupop") {
+    if (o.count < 1) die("--count must be positive");
+    return o;
   }
   if (o.conns.empty() || o.sql.empty()) die("--conn and --sql are required");
   if (o.jobs < 1 || o.repeat < 1 || o.warmup < 0) die("--jobs and --repeat must be positive");
@@ -165,6 +257,10 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
+  if (o.command == "groupop") {
+    time_group_ops(o.count);
+    return 0;
+  }
   if (o.command == "jobs") {
     std::vector<PGconn*> conns;
     std::vector<double> ms;
@@ -179,11 +275,28 @@ int main(int argc, char** argv) {
       conns.clear();
     };
     if (o.mode == "warm") open_all();
+    std::vector<std::string> pids;
+    std::vector<long long> written;
     for (int i = 0; i < o.warmup + o.jobs; ++i) {
+      if (i == o.warmup && o.mode == "warm" && !o.proc_file.empty()) {
+        for (PGconn* c : conns) {
+          pids.push_back(backend_pid(c));
+          written.push_back(sent_bytes(pids.back()));
+        }
+      }
       if (o.mode == "cold") open_all();
       const double t = run_everywhere(conns, with_job(o.sql, o.prefix + "-" + std::to_string(i)));
       if (i >= o.warmup) ms.push_back(t);
       if (o.mode == "cold") close_all();
+    }
+    if (!pids.empty()) {
+      std::FILE* f = std::fopen(o.proc_file.c_str(), "a");
+      if (f == nullptr) die("cannot append to " + o.proc_file);
+      for (std::size_t k = 0; k < pids.size(); ++k) {
+        std::fprintf(f, "%zu %lld %ld\n", k + 1, sent_bytes(pids[k]) - written[k],
+                     status_kb(conns[k], "VmHWM"));
+      }
+      std::fclose(f);
     }
     close_all();
     if (!o.times.empty()) {
