@@ -9,6 +9,7 @@ use warnings;
 
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes;
 use SmpcTest;
 
 # Deterministic "random" sets (so a failure can be replayed).
@@ -181,6 +182,20 @@ $fed->expect_all_fail($res, [], 'a repeated element in a blinded set');
 like($res->{c}{stderr}, qr/a blinded set holds an element twice/,
 	'the party after b refuses its set');
 $fed->expect_nothing_released('psi-evil', 'a repeated element');
+
+# A set too large for the inbox is refused before anything is sent.
+$fed->psql('a', "CREATE TABLE many AS SELECT g AS n FROM generate_series(1, 60000) g");
+($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_union_count(n, 'psi-big-inbox') FROM many");
+like($err, qr/53400: job "psi-big-inbox" needs 708 inbox slots, more than smpc.max_messages \(256\)/,
+	'a set larger than the inbox holds is refused up front');
+# A cancel stops a party while it blinds: a statement_timeout of 300 ms at
+# a, whose 20,000 keys take more than a second to blind.
+my $t0 = Time::HiRes::time();
+($rc, $out, $err) = $fed->try_psql('a', "SET statement_timeout = '300ms'; "
+	  . "SELECT smpc_union_count(n, 'psi-cancel') FROM many WHERE n <= 20000");
+like($err, qr/canceling statement due to statement timeout/, 'statement_timeout cancels a set job while it blinds');
+cmp_ok(Time::HiRes::time() - $t0, '<', 1.2, 'and at once, not after blinding every key');
+$fed->expect_nothing_released('psi-cancel', 'a cancelled set job');
 
 # Out of range and misuse.
 ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_overlap_count(n, 4, 'psi-k') FROM customers");

@@ -45,9 +45,9 @@ void
 smpc_raise_status(const SmpcStatus *st)
 {
 	/*
-	 * A long step of the core stopped for a pending interrupt (a cancel,
-	 * statement_timeout, smpc.cancel_job, a shutdown): that interrupt is
-	 * the error. Interrupts held off here still end the job.
+	 * A long step of the core stopped for a pending cancel or termination
+	 * (statement_timeout, smpc.cancel_job, a shutdown): that interrupt is
+	 * the error. Held off here, it still ends the job.
 	 */
 	if (st->kind == SMPC_INTERRUPTED)
 	{

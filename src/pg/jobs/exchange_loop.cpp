@@ -31,13 +31,16 @@ extern "C" {
 
 /*
  * For the core's long steps (a set job blinding a million keys): whether a
- * cancel, statement_timeout or shutdown is pending. Only reads the flag the
- * signal handlers set; smpc_raise_status then raises it.
+ * cancel (also statement_timeout, smpc.cancel_job) or a termination is
+ * pending. Only reads the flags the signal handlers set; smpc_raise_status
+ * then raises it. Not InterruptPending: it is also set for requests
+ * CHECK_FOR_INTERRUPTS serves without an error (a barrier, a memory
+ * context dump), and the step the core stopped could not go on.
  */
 static bool
 smpc_interrupt_pending(void)
 {
-	return InterruptPending;
+	return QueryCancelPending || ProcDiePending;
 }
 
 /* How long a job waits for the reason of a partner that says it ended. */
