@@ -40,6 +40,9 @@
 #   SMPC_BENCH_SET_KEYS keys per party of the set figure (default 100000;
 #                    several, space-separated, e.g. "100000 1000000": a
 #                    million keys take minutes per job)
+#   SMPC_BENCH_SECTIONS which of the measurements 1 to 6 run (default "1 2 3
+#                    4 5 6"; e.g. "6" with SMPC_BENCH_SET_KEYS=1000000 for
+#                    the million-key figure alone)
 #   SMPC_BENCH_FSYNC on: the servers flush WAL to disk (fsync and
 #                    synchronous_commit on), so the jobs pay for the records
 #                    they wait for (spent job ids, privacy charges); default
@@ -56,6 +59,9 @@ NPARTIES=25
 COUNTS=(3 5 10 25)
 GROUP_COUNTS=(1 1000 32768 100000 1000000)
 read -r -a SET_KEYS <<<"${SMPC_BENCH_SET_KEYS:-100000}"
+SECTIONS=${SMPC_BENCH_SECTIONS:-1 2 3 4 5 6}
+# runs SECTION: whether measurement SECTION is among SMPC_BENCH_SECTIONS.
+runs() { [[ " $SECTIONS " == *" $1 "* ]]; }
 # Inbox slots the largest set needs at p1..p3: up to one set of 32 bytes per
 # key from each partner per party, in 32 kB slots, a quarter per partner
 # (jobs/job_runner.cpp, smpc_check_inbox_room).
@@ -90,7 +96,7 @@ if [[ $(id -u) -eq 0 ]]; then
 	chmod 0700 "$BENCH_DIR"
 	exec runuser -u postgres -- env SMPC_BENCH_DIR="$BENCH_DIR" SMPC_BENCH_JOBS="$JOBS" SMPC_BENCH_REPS="$REPS" \
 		SMPC_BENCH_ROWS="$ROWS" SMPC_BENCH_KEEP="${SMPC_BENCH_KEEP:-0}" PG_CONFIG="$PG_CONFIG" \
-		SMPC_BENCH_FSYNC="$FSYNC" SMPC_BENCH_SET_KEYS="${SET_KEYS[*]}" \
+		SMPC_BENCH_FSYNC="$FSYNC" SMPC_BENCH_SET_KEYS="${SET_KEYS[*]}" SMPC_BENCH_SECTIONS="$SECTIONS" \
 		bash "$BENCH_DIR/bin/bench.sh"
 fi
 
@@ -226,9 +232,13 @@ in_turn() {
 TIMES=$BENCH_DIR/times
 mkdir -p "$TIMES"
 
-# ---- 1. local phase -----------------------------------------------------------
-say "1. local phase over $ROWS bigint rows at p1 ($REPS interleaved batches)"
 mapfile -t c3 < <(conns 3)
+# A partner's database as p1's dblink reaches it (TLS, password).
+remote() { echo "host=127.0.0.1 port=${PORT[$1]} dbname=org_$1 user=bench_reader password=$PW sslmode=verify-full sslrootcert=$CERTS/ca.crt"; }
+
+# ---- 1. local phase -----------------------------------------------------------
+if runs 1; then
+say "1. local phase over $ROWS bigint rows at p1 ($REPS interleaved batches)"
 # local_phase NAME NATIVE_SQL SMPC_SQL: with 0 and 2 workers, REPS interleaved
 # batches of 3 native queries at p1 and 3 smpc jobs at p1..p3 (the job id
 # replaces %s); records "NAME workers=W native_ms= smpc_ms= ratio=...".
@@ -260,14 +270,15 @@ local_phase local "SELECT sum(x) FROM big" "SELECT smpc_sum(x, '%s') FROM big"
 gdomain="(SELECT array_agg(g::text) FROM generate_series(0, 999) g)"
 local_phase grouped_local "SELECT count(*) FROM (SELECT mod(x, 1000)::text, sum(x) FROM big GROUP BY 1) s" \
 	"SELECT cardinality(smpc_sum_by(mod(x, 1000)::text, x, $gdomain, '%s')) FROM big"
+fi
 
 # ---- 2. and 3. latency ---------------------------------------------------------
 # Jobs per batch: JOBS warm and a quarter as many cold (each opens new TLS
 # connections), over REPS batches; 25 parties run a tenth as many warm jobs
 # (each takes ~900 partner calls) and a twentieth cold (~300 connections
 # each). At least 3 per batch.
+if runs 2 || runs 3; then
 say "2./3. latency, secure and insecure interleaved, one-row tables"
-remote() { echo "host=127.0.0.1 port=${PORT[$1]} dbname=org_$1 user=bench_reader password=$PW sslmode=verify-full sslrootcert=$CERTS/ca.crt"; }
 for n in "${COUNTS[@]}"; do
 	mapfile -t c < <(conns "$n")
 	# Insecure: p1 pulls every partner's plain sum() with dblink (TLS, password).
@@ -312,6 +323,7 @@ for n in "${COUNTS[@]}"; do
 		record "ratio parties=$n mode=$mode batches=$REPS ratio=$rm ratio_min=$rlo ratio_max=$rhi"
 	done
 done
+fi
 
 # ---- 4. grouped -----------------------------------------------------------------
 # Beside each smpc_sum_by batch: the same rows grouped natively at the three
@@ -319,6 +331,7 @@ done
 # best), and the joint grouped sum computed insecurely at p1 from its own
 # GROUP BY and the partners' pulled with dblink (connections open); the
 # three in turn, REPS times.
+if runs 4; then
 say "4. grouped sums at 3 parties"
 grouped_dblink() {
 	local k=$1 i sql="SELECT key, sum(v) AS s FROM g$k GROUP BY key"
@@ -354,8 +367,10 @@ for k in "${GROUP_COUNTS[@]}"; do
 	read -r rn rnlo rnhi < <(spread "${r_nat[@]}")
 	record "grouped groups=$k median_ms=$(spread "${sec[@]}" | cut -d' ' -f1) native_group_by_ms=$(spread "${nat[@]}" | cut -d' ' -f1) insecure_dblink_ms=$(spread "${ins[@]}" | cut -d' ' -f1) vs_dblink=$ri vs_dblink_min=$rilo vs_dblink_max=$rihi vs_group_by=$rn vs_group_by_min=$rnlo vs_group_by_max=$rnhi"
 done
+fi
 
 # ---- 5. memory --------------------------------------------------------------------
+if runs 5; then
 say "5. peak memory of p1's backend (VmHWM) over 1/10 of the rows and all of them"
 for t in big_tenth big; do
 	# The job at p2 and p3 in the background; p1's session measures itself.
@@ -369,6 +384,7 @@ for t in big_tenth big; do
 	read -r nms nhwm nanon < <("$CLIENT" once --conn "$(local_conn p1)" --sql "SELECT sum(x) FROM $t")
 	record "memory table=$t rows=$(psql_at p1 -c "SELECT count(*) FROM $t") smpc_hwm_kb=$hwm smpc_anon_kb=$anon native_hwm_kb=$nhwm native_anon_kb=$nanon"
 done
+fi
 
 # ---- 6. private set operations ------------------------------------------------------
 # smpc_intersect_count at p1..p3 against the insecure federated join (p1
@@ -376,6 +392,7 @@ done
 # the cost floor. Each party hashes and blinds its k keys and re-blinds the
 # two other parties' sets: 3k group operations per party, 9k in all, which
 # the 3 parties' backends share the cores for.
+if runs 6; then
 say "6. private set intersection cardinality at 3 parties"
 read -r t_hash t_reblind < <("$CLIENT" groupop --count 20000)
 record "groupop hash_blind_us=$t_hash reblind_us=$t_reblind cores=$(nproc)"
@@ -401,6 +418,7 @@ for k in "${SET_KEYS[@]}"; do
 		awk -v f="$2" '{ v[$1] = v[$1] " " $2 } END { for (p = 1; p <= 3; p++) { n = split(v[p], a, " "); printf "%s%s", (p > 1 ? "/" : ""), (f == "max" ? a[n] : a[int((n + 1) / 2)]) } }'; }
 	record "psi keys=$k median_ms=$med insecure_dblink_ms=$(spread "${ins[@]}" | cut -d' ' -f1) vs_dblink=$ri vs_dblink_min=$rilo vs_dblink_max=$rihi floor_ms=$floor vs_floor=$(ratio "$med" "$floor") sent_bytes=$(per_party 2 median) hwm_kb=$(per_party 3 max)"
 done
+fi
 
 # ---- report -------------------------------------------------------------------
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p"; }
@@ -419,7 +437,7 @@ for k in "${GROUP_COUNTS[@]}"; do
 	ms=$(val "grouped groups=$k " median_ms)
 	[[ -n $ms ]] && echo "$k $ms $(val "grouped groups=$k " native_group_by_ms) $(val "grouped groups=$k " insecure_dblink_ms)"
 done >"$BENCH_DIR/grouped.dat"
-gnuplot <<-PLOT
+runs 2 && runs 4 && gnuplot <<-PLOT
 	set terminal pngcairo size 1100,450 noenhanced font ",10"
 	set output '$BENCH_DIR/latency.png'
 	set multiplot layout 1,2 title "smpc on $(nproc) cores, PostgreSQL 15, loopback TLS (make bench)"
