@@ -155,6 +155,18 @@ void SetJob::forget_run(std::uint16_t party, const Nonce& nonce) {
   if (party < parties()) dead_[party].push_back(nonce);
 }
 
+bool SetJob::ring_complete() const {
+  return hops_taken_ == parties() - 1 &&
+         (!is_counter() ||
+          std::all_of(full_.begin(), full_.end(), [](const auto& s) { return s; }));
+}
+
+void SetJob::repeat_if_faulty(Message& m) const {
+  if (fault_ != Fault::kRepeatBlinded || m.blinded.empty()) return;
+  m.blinded.insert(m.blinded.end(), m.blinded.begin(), m.blinded.begin() + kSetElementBytes);
+  if (!m.segments.empty()) m.segments.back()++;
+}
+
 void SetJob::poll() const {
   if (params_.interrupted && params_.interrupted()) {
     throw ProtocolError(ErrorKind::kInterrupted, "the set job was interrupted");
@@ -204,10 +216,7 @@ std::vector<Outgoing> SetJob::start() {
     m.hops = 1;
     m.blinded = flatten(own.elements);
     if (params_.groups != 0) m.segments = sizes;
-    if (fault_ == Fault::kRepeatBlinded && !own.elements.empty()) {
-      m.blinded.insert(m.blinded.end(), m.blinded.begin(), m.blinded.begin() + kSetElementBytes);
-      if (!m.segments.empty()) m.segments.back()++;
-    }
+    repeat_if_faulty(m);
     out.push_back({m.receiver, std::move(m)});
   }
   // Sets may have come before this party started.
@@ -217,8 +226,7 @@ std::vector<Outgoing> SetJob::start() {
     std::vector<Outgoing> more = receive(std::move(m));
     for (Outgoing& o : more) out.push_back(std::move(o));
   }
-  if (!ring_done_ && hops_taken_ == parties() - 1 &&
-      (!is_counter() || std::all_of(full_.begin(), full_.end(), [](const auto& s) { return s; }))) {
+  if (!ring_done_ && ring_complete()) {
     finish_ring(out);
   }
   return out;
@@ -276,8 +284,7 @@ std::vector<Outgoing> SetJob::receive(Message m) {
   std::vector<Outgoing> out;
   if (!check_blinded(m)) return out;
   take_blinded(m, out);
-  if (hops_taken_ == parties() - 1 &&
-      (!is_counter() || std::all_of(full_.begin(), full_.end(), [](const auto& s) { return s; }))) {
+  if (ring_complete()) {
     finish_ring(out);
   }
   return out;
@@ -396,11 +403,7 @@ void SetJob::take_blinded(const Message& m, std::vector<Outgoing>& out) {
   fwd.hops = hops;
   fwd.blinded = flatten(again);
   if (params_.groups != 0) fwd.segments = sizes;
-  if (fault_ == Fault::kRepeatBlinded && !again.empty()) {
-    fwd.blinded.insert(fwd.blinded.end(), fwd.blinded.begin(),
-                       fwd.blinded.begin() + kSetElementBytes);
-    if (!fwd.segments.empty()) fwd.segments.back()++;
-  }
+  repeat_if_faulty(fwd);
   out.push_back({fwd.receiver, std::move(fwd)});
 }
 

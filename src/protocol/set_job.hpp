@@ -135,6 +135,11 @@ class SetJob {
   std::size_t segments() const { return params_.groups == 0 ? 1 : params_.groups; }
   Message header(std::uint16_t to) const;
   bool dead(std::uint16_t sender, const Nonce& nonce) const;
+  // Every set this party had to re-blind, and (counting party) every fully
+  // blinded set, is here: the count can be released.
+  bool ring_complete() const;
+  // Fault::kRepeatBlinded: the set repeats its first element (tests only).
+  void repeat_if_faulty(Message& m) const;
   // Throws kInterrupted when the caller's interrupted() says so.
   void poll() const;
   // The tag keys of group g are hashed under (each group its own, so a key

@@ -65,8 +65,9 @@ typedef struct SmpcSetState
 	int64		   nulls;	/* rows with a NULL key */
 	int64		   dropped; /* grouped: rows whose group is outside the domain (dropped) */
 	SmpcValueClass key_class;
-	SmpcDomain	   domain;	/* grouped: the group domain, indexed */
-	uint8		  *digests; /* the digests as the job takes them (smpc_set_digests) */
+	Oid			   key_type; /* of argument 1 (integer keys: the width to read) */
+	SmpcDomain	   domain;	 /* grouped: the group domain, indexed */
+	uint8		  *digests;	 /* the digests as the job takes them (smpc_set_digests) */
 	int64		   ndigests;
 	/*
 	 * Zeroes the records and digests when the aggregate's memory goes,
@@ -160,6 +161,17 @@ smpc_key_digest_of(SmpcValueClass key_class, Oid type, Datum key, uint8 *out)
 		ereport(ERROR, errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not hash an smpc key"));
 }
 
+/* The group domain (the argument before the job id), within the groups a set job takes. */
+static void
+smpc_set_domain_load(FunctionCallInfo fcinfo, SmpcDomain *out)
+{
+	smpc_domain_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "group domain")), out);
+	if (out->n > SMPC_SET_MAX_GROUPS)
+		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("a grouped smpc set job takes at most %d groups, not %d",
+					   SMPC_SET_MAX_GROUPS, out->n));
+}
+
 /* The state, on the first row (grouped: with the group domain, indexed). */
 static SmpcSetState *
 smpc_set_state(FunctionCallInfo fcinfo, bool grouped)
@@ -173,19 +185,15 @@ smpc_set_state(FunctionCallInfo fcinfo, bool grouped)
 	if (!PG_ARGISNULL(0))
 		return (SmpcSetState *) PG_GETARG_POINTER(0);
 	s = (SmpcSetState *) MemoryContextAllocZero(aggcxt, sizeof(SmpcSetState));
-	s->key_class = smpc_key_class_of(get_fn_expr_argtype(fcinfo->flinfo, 1));
+	s->key_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	s->key_class = smpc_key_class_of(s->key_type);
 	s->wipe.func = smpc_set_wipe;
 	s->wipe.arg = s;
 	MemoryContextRegisterResetCallback(aggcxt, &s->wipe);
 	if (grouped)
 	{
 		old = MemoryContextSwitchTo(aggcxt);
-		smpc_domain_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "group domain")),
-							   &s->domain);
-		if (s->domain.n > SMPC_SET_MAX_GROUPS)
-			ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					errmsg("a grouped smpc set job takes at most %d groups, not %d",
-						   SMPC_SET_MAX_GROUPS, s->domain.n));
+		smpc_set_domain_load(fcinfo, &s->domain);
 		smpc_domain_index(&s->domain);
 		MemoryContextSwitchTo(old);
 	}
@@ -196,10 +204,9 @@ smpc_set_state(FunctionCallInfo fcinfo, bool grouped)
 static void
 smpc_set_add(FunctionCallInfo fcinfo, SmpcSetState *s, uint32 group)
 {
-	MemoryContext aggcxt;
+	MemoryContext aggcxt = GetMemoryChunkContext(s);
 	uint8		 *rec;
 
-	(void) AggCheckCallContext(fcinfo, &aggcxt);
 	if (s->n >= SMPC_SET_MAX_KEYS)
 		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("an smpc set job takes at most %d keys per party", SMPC_SET_MAX_KEYS),
@@ -229,8 +236,7 @@ smpc_set_add(FunctionCallInfo fcinfo, SmpcSetState *s, uint32 group)
 	rec[1] = (uint8) (group >> 16);
 	rec[2] = (uint8) (group >> 8);
 	rec[3] = (uint8) group;
-	smpc_key_digest_of(s->key_class, get_fn_expr_argtype(fcinfo->flinfo, 1), PG_GETARG_DATUM(1),
-					   rec + 4);
+	smpc_key_digest_of(s->key_class, s->key_type, PG_GETARG_DATUM(1), rec + 4);
 	s->n++;
 }
 
@@ -398,12 +404,7 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 		if (s != NULL)
 			*domain = s->domain;
 		else
-			smpc_domain_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "group domain")),
-								   domain);
-		if (domain->n > SMPC_SET_MAX_GROUPS)
-			ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					errmsg("a grouped smpc set job takes at most %d groups, not %d",
-						   SMPC_SET_MAX_GROUPS, domain->n));
+			smpc_set_domain_load(fcinfo, domain);
 		groups = domain->n;
 		if (s != NULL && s->dropped > 0)
 			ereport(NOTICE, errmsg("%lld rows with a group outside the job's domain were left out",
