@@ -142,6 +142,20 @@ my %log_run;
 $log_run{$_} = $fed->start_psql($_, "SELECT smpc_sum(x, 'ea-logged') FROM n", timeout => 3 * $timeout)
   for qw(b c);
 ok(wait_running($_, 'ea-logged'), "logged deliveries: party $_ is running the job") for qw(b c);
+# b's round-1 call to a must be over before a starts: a call that arrives
+# while a's job runs carries a's share back as its result (handover), which
+# b's log does not record, and a would never deliver to b. b shows that it
+# waits for a only after its calls of the round returned.
+my $b_called = 0;
+for (1 .. 100)
+{
+	$b_called = $fed->psql('b',
+		"SELECT count(*) FROM smpc.job_status WHERE job_id = 'ea-logged' AND finished_at IS NULL "
+		  . "AND round = 'round 1 (share)' AND 'a' = ANY (waiting_for)") eq '1';
+	last if $b_called;
+	sleep(0.1);
+}
+ok($b_called, 'logged deliveries: b called a before a began, and waits for it');
 $log_run{a} = $fed->start_psql('a', "SELECT smpc_sum(x, 'ea-logged') FROM n", timeout => 3 * $timeout);
 $res = { map { $_ => SmpcTest::finish_psql($log_run{$_}) } qw(a b c) };
 note "ea-logged $_: $res->{$_}{stderr}" for qw(a b c);
