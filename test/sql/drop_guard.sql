@@ -2,6 +2,22 @@
 -- to archive them; after archiving and TRUNCATE it drops, and the archive
 -- stays. Drops of other extensions are not held up.
 SELECT evtname, evtevent, evttags, evtenabled FROM pg_event_trigger WHERE evtname = 'smpc_keep_audit_log';
+-- Earlier files' jobs reach smpc.audit_log through the audit writer, later
+-- and in the order they ended: once a job of this file is stored, theirs
+-- are too, and none can arrive after the TRUNCATE below.
+SELECT smpc.create_federation('dg', 'a', ARRAY['a', 'b']);
+SET smpc.federation = 'dg';
+SELECT smpc_variance(v, 'dg-last') FROM (VALUES (1e19::float8)) x(v);
+DO $wait$
+BEGIN
+    FOR i IN 1..200 LOOP
+        EXIT WHEN EXISTS (SELECT FROM smpc.audit_log WHERE job_id = 'dg-last');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $wait$;
+SELECT count(*) AS stored FROM smpc.audit_log WHERE job_id = 'dg-last';
+RESET smpc.federation;
+SELECT smpc.drop_federation('dg');
 TRUNCATE smpc.audit_log;
 INSERT INTO smpc.audit_log (event_id, federation, job_id, aggregate, requested_by, login_role,
                             query_sha256, partners, outcome, started_at, finished_at, backend_pid)
