@@ -2039,7 +2039,7 @@ CREATE AGGREGATE smpc_union_count_by(key uuid, grp text, domain text[], job_id t
 COMMENT ON AGGREGATE smpc_union_count_by(uuid, text, text[], text) IS 'per group of a declared domain, the number of distinct keys any party puts in that group, each counted once: an array of smpc.group_value';
 CREATE FUNCTION smpc_normalize_key(key text, options text) RETURNS text
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_normalize_key';
-COMMENT ON FUNCTION smpc_normalize_key(text, text) IS 'canonical form of a join key for record linkage: options nfkc, trim, lower, alnum, digits (applied in that order); a set job names them, so parties that normalise differently fail with a mismatch';
+COMMENT ON FUNCTION smpc_normalize_key(text, text) IS 'canonical form of a join key for record linkage: options nfkc, trim, lower, then at most one of alnum, digits, soundex (a phonetic code per word), date_ymd, date_dmy, date_mdy (an ISO date read in that field order), applied in that order; NULL when soundex or a date form finds nothing to encode; a set job names the options, so parties that normalise differently fail with a mismatch';
 DO $set_grants$
 DECLARE
     f regprocedure;

@@ -24,6 +24,12 @@ PGDLLEXPORT void _PG_init(void);
 static const struct config_enum_entry smpc_outside_domain_options[] = {
 	{"reject", SMPC_OUTSIDE_REJECT, false}, {"drop", SMPC_OUTSIDE_DROP, false}, {NULL, 0, false}};
 
+/* Values of smpc.repeated_keys. */
+static const struct config_enum_entry smpc_repeated_keys_options[] = {
+	{"count_once", SMPC_REPEATED_COUNT_ONCE, false},
+	{"refuse", SMPC_REPEATED_REFUSE, false},
+	{NULL, 0, false}};
+
 #ifdef SMPC_TEST_BUILD
 /* Values of smpc.test_fault: the bridge's fault codes by name. */
 static const struct config_enum_entry smpc_test_fault_options[] = {
@@ -105,6 +111,13 @@ _PG_init(void)
 		"reject fails the query before anything is sent; drop leaves the "
 		"row out (a NOTICE says how many were left out).",
 		&smpc_outside_domain, SMPC_OUTSIDE_REJECT, smpc_outside_domain_options, PGC_USERSET, 0,
+		NULL, NULL, NULL);
+	DefineCustomEnumVariable(
+		"smpc.repeated_keys", "What set jobs do with a key this party holds more than once.",
+		"count_once counts it once (the audit record says how many keys were repeated); "
+		"refuse fails the query before anything is sent, for data where a repeated key "
+		"means an error upstream.",
+		&smpc_repeated_keys, SMPC_REPEATED_COUNT_ONCE, smpc_repeated_keys_options, PGC_USERSET, 0,
 		NULL, NULL, NULL);
 #ifdef SMPC_TEST_BUILD
 	DefineCustomEnumVariable(

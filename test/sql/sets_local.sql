@@ -38,8 +38,33 @@ SELECT smpc_normalize_key('+44 (0)20 7946 0018', 'digits');
 SELECT smpc_normalize_key('Ｅｘａｍｐｌｅ①', 'nfkc');
 SELECT smpc_normalize_key(NULL, 'trim');
 SELECT smpc_normalize_key('x', '');
-SELECT smpc_normalize_key('x', 'soundex');
+SELECT smpc_normalize_key('x', 'metaphone');
 SELECT smpc_normalize_key('x', 'alnum,digits');
+SELECT smpc_normalize_key('x', 'soundex,date_dmy');
+SELECT smpc_normalize_key('x', 'date_dmy, date_mdy');
+
+-- soundex: American Soundex per word (the census rules: h and w do not
+-- separate letters of one digit, vowels do); no letters, no key.
+SELECT n, smpc_normalize_key(n, 'soundex') FROM (VALUES ('Robert'), ('Rupert'), ('Ashcraft'),
+  ('Tymczak'), ('Pfister'), ('Honeyman'), ('Ellery'), ('  robert  SMYTH '), ('Lee'),
+  ('O''Brien-Smith'), ('Müller'), ('123'), ('')) v(n);
+
+-- Dates: read in the option's field order whatever DateStyle says, written
+-- as ISO; not a date (or a time, a zone, a word such as today): NULL.
+SET DateStyle = 'SQL, MDY';
+SELECT d, smpc_normalize_key(d, 'date_dmy') AS dmy, smpc_normalize_key(d, 'date_mdy') AS mdy,
+       smpc_normalize_key(d, 'date_ymd') AS ymd
+FROM (VALUES ('03/04/2026'), ('2026-04-03'), ('3 April 2026'), ('20260403'), ('3.4.2026'),
+  ('Friday, 3 Apr 2026'), ('today'), ('epoch'), ('2026-04-03 10:00'), ('2026-04-03 EST'),
+  ('31/02/2026'), ('not a date'), ('0001-01-01 BC'), ('')) v(d);
+RESET DateStyle;
+
+-- smpc.repeated_keys = refuse: a key this party holds twice fails the
+-- query before any partner is contacted (grouped: twice in one group).
+SET smpc.repeated_keys = refuse;
+SELECT smpc_intersect_count(k, 'k7') FROM (VALUES ('a'), ('b'), ('a'), ('a'), (NULL), (NULL)) v(k);
+SELECT smpc_union_count_by(k, g, ARRAY['x', 'y'], 'k7') FROM (VALUES ('a', 'x'), ('a', 'x')) v(k, g);
+RESET smpc.repeated_keys;
 
 -- Every set aggregate and smpc_normalize_key is granted to smpc_analyst only.
 SELECT p.oid::regprocedure AS function, has_function_privilege('smpc_analyst', p.oid, 'EXECUTE') AS analyst,

@@ -1,6 +1,7 @@
 # Private set operations at three and five real servers over TLS: overlap
 # counts of random key sets with planted intersections, duplicates, NULLs,
-# skewed sizes and an empty set, for every key type; normalised keys; the
+# skewed sizes and an empty set, for every key type; normalised keys
+# (case and spaces, phonetic codes, dates written in different orders); the
 # errors a mismatch gives; the release policy on the overlap; a job id that
 # runs once; and a party that deviates (a blinded set with a repeated
 # element), which stops the job everywhere with nothing released.
@@ -144,6 +145,38 @@ $fed->expect_all_fail($res, [], 'different normalisations');
 like($res->{a}{stderr}, qr/party b computes intersect_count\(text\) normalized by lower under this job id, this party computes intersect_count\(text\) normalized by trim,lower/,
 	'different normalisations: the error names both');
 
+# Phonetic keys: spellings that sound alike link (Smith, Smyth, SMITH;
+# Robert, Rupert, Roberts; Ashcraft, Ashcroft); Lee and Leigh do not.
+my %names = (a => [qw(Smith Robert Ashcraft Lee)], b => [qw(Smyth Rupert Ashcroft Leigh)],
+	c => ['SMITH ', 'Roberts', 'Ashcraft', 'Okafor']);
+# Dates: each party writes them its own way and reads them in its own order.
+my %dates = (a => [ 'date_dmy', '03/04/1980', '17/11/1975', '01/02/1990' ],
+	b => [ 'date_mdy', '04/03/1980', '11/17/1975', '02/01/1991' ],
+	c => [ 'date_ymd', '1980-04-03', '17 November 1975', '1990-02-01' ]);
+for my $p ($fed->names)
+{
+	my ($order, @d) = @{ $dates{$p} };
+	$fed->psql($p, "CREATE TABLE people(surname text, born text); INSERT INTO people "
+		  . "SELECT * FROM unnest(ARRAY['" . join("','", @{ $names{$p} }) . "'], ARRAY['"
+		  . join("','", @d) . "'])");
+}
+$res = $fed->run_all("SELECT smpc_intersect_count(surname, 'psi-names-raw') FROM people");
+$fed->expect_all_ok($res, '0', 'names spelt differently do not match as they are');
+$res = $fed->run_all(
+	"SELECT smpc_intersect_count(smpc_normalize_key(surname, 'soundex'), 'psi-soundex') FROM people");
+$fed->expect_all_ok($res, '3', 'soundex links names that sound alike');
+$res = $fed->run_all({ map { my $o = $dates{$_}[0];
+	$_ => "SELECT smpc_intersect_count(smpc_normalize_key(born, '$o'), 'psi-dates') FROM people" }
+	$fed->names });
+$fed->expect_all_ok($res, '2', 'dates written in three orders link, each read in its own order');
+$res = $fed->run_all({
+	a => "SELECT smpc_intersect_count(smpc_normalize_key(surname, 'soundex'), 'psi-forms') FROM people",
+	b => "SELECT smpc_intersect_count(smpc_normalize_key(surname, 'soundex'), 'psi-forms') FROM people",
+	c => "SELECT smpc_intersect_count(smpc_normalize_key(surname, 'lower,trim'), 'psi-forms') FROM people" });
+$fed->expect_all_fail($res, [], 'a phonetic form against a plain one');
+like($res->{a}{stderr}, qr/party c computes intersect_count\(text\) normalized by trim,lower under this job id, this party computes intersect_count\(text\) normalized by soundex/,
+	'a phonetic form against a plain one: the error names both');
+
 # min_rows applies to the overlap: refused at every party, nothing released.
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 41)") for $fed->names;
 $res = $fed->run_all("SELECT smpc_overlap_count(n, 3, 'psi-small') FROM customers");
@@ -201,8 +234,8 @@ $fed->expect_nothing_released('psi-cancel', 'a cancelled set job');
 ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_overlap_count(n, 4, 'psi-k') FROM customers");
 like($err, qr/at_least must be between 1 and 3, the number of parties of federation "ico"/,
 	'at_least beyond the federation');
-($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_normalize_key('x', 'soundex')");
-like($err, qr/unknown smpc_normalize_key option "soundex"/, 'an unknown normalisation');
+($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_normalize_key('x', 'metaphone')");
+like($err, qr/unknown smpc_normalize_key option "metaphone"/, 'an unknown normalisation');
 is($fed->psql('a', "SELECT smpc_normalize_key(E'  Ann\\tMarie  O''Neil ', 'trim,lower,alnum')"),
 	'annmarieoneil', 'normalisation steps apply in their order');
 is($fed->psql('a', "SELECT smpc_normalize_key('+44 (0)20 7946-0018', 'digits')"),

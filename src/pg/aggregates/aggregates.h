@@ -247,4 +247,13 @@ extern int smpc_domain_find(const SmpcDomain *domain, const char *data, int len)
  */
 extern int smpc_domain_cell(const SmpcDomain *domain, text *key, int64 *dropped);
 
+/* key_normalize.cpp: the canonical option list of smpc_normalize_key, e.g. "trim,lower". */
+extern const char *smpc_normalize_options(const char *options);
+/*
+ * The options of an smpc_normalize_key call that is the whole key argument
+ * of this aggregate call, as the job descriptor names them (a date form
+ * whatever its field order as "date"), or NULL.
+ */
+extern const char *smpc_key_normalization(FunctionCallInfo fcinfo);
+
 #endif /* SMPC_PG_AGGREGATES_AGGREGATES_H */

@@ -3,8 +3,8 @@
  * party holds), smpc_overlap_count (keys at least k parties hold) and
  * smpc_union_count (distinct keys over all parties), their grouped forms
  * over a public domain (smpc_intersect_count_by, ...: a count per group of
- * the keys the parties put in that group), and smpc_normalize_key, the
- * canonical form parties agree on to link inexact records.
+ * the keys the parties put in that group). How keys are normalised for
+ * record linkage is key_normalize.cpp.
  *
  * The local phase keeps a 32-byte digest of each key (smpc_key_digest: the
  * key's class and canonical bytes), so a key of any length costs 32 bytes
@@ -36,7 +36,6 @@ PGDLLEXPORT Datum smpc_union_count_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_intersect_count_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_overlap_count_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_union_count_by_final(PG_FUNCTION_ARGS);
-PGDLLEXPORT Datum smpc_normalize_key(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(smpc_set_accum);
 PG_FUNCTION_INFO_V1(smpc_set_by_accum);
@@ -46,7 +45,6 @@ PG_FUNCTION_INFO_V1(smpc_union_count_final);
 PG_FUNCTION_INFO_V1(smpc_intersect_count_by_final);
 PG_FUNCTION_INFO_V1(smpc_overlap_count_by_final);
 PG_FUNCTION_INFO_V1(smpc_union_count_by_final);
-PG_FUNCTION_INFO_V1(smpc_normalize_key);
 }
 
 #define SMPC_KEY_DIGEST_BYTES 32
@@ -334,44 +332,6 @@ smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes)
 	return out;
 }
 
-/* The canonical option list of smpc_normalize_key, e.g. "nfkc,trim,lower". */
-static const char *smpc_normalize_options(const char *options);
-
-/*
- * How the key argument was normalised, as the descriptor names it: the
- * options of an smpc_normalize_key call that is the whole key expression,
- * or NULL. Every party's choice is part of the job, so a party that
- * normalised differently (or not at all) fails the job with a mismatch
- * instead of silently shrinking the overlap.
- */
-static const char *
-smpc_key_normalization(FunctionCallInfo fcinfo)
-{
-	Aggref	 *aggref = AggGetAggref(fcinfo);
-	Expr	 *key;
-	FuncExpr *call;
-	Node	 *options;
-	char	 *name;
-
-	if (aggref == NULL || aggref->args == NIL)
-		return NULL;
-	key = ((TargetEntry *) linitial(aggref->args))->expr;
-	while (key != NULL && IsA(key, RelabelType))
-		key = ((RelabelType *) key)->arg;
-	if (key == NULL || !IsA(key, FuncExpr))
-		return NULL;
-	call = (FuncExpr *) key;
-	name = get_func_name(call->funcid);
-	if (name == NULL || strcmp(name, "smpc_normalize_key") != 0 || list_length(call->args) != 2)
-		return NULL;
-	options = (Node *) lsecond(call->args);
-	if (!IsA(options, Const) || ((Const *) options)->constisnull)
-		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("the options of smpc_normalize_key must be a constant in a set job"),
-				errdetail("They are part of the job, which every party must run alike."));
-	return smpc_normalize_options(TextDatumGetCString(((Const *) options)->constvalue));
-}
-
 /*
  * Runs the set job. kind: the aggregate; at_least: 0 for every party
  * (intersection), else k; grouped: by the group domain (the argument
@@ -389,6 +349,17 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	int64			   repeats = s ? smpc_set_distinct(s) : 0;
 	int				   groups = 0;
 	uint32			  *sizes = NULL;
+
+	if (repeats > 0 && smpc_repeated_keys == SMPC_REPEATED_REFUSE)
+		ereport(ERROR, errcode(ERRCODE_UNIQUE_VIOLATION),
+				errmsg_plural("%lld key of this party's set job repeats an earlier one",
+							  "%lld keys of this party's set job repeat earlier ones", repeats,
+							  (long long) repeats),
+				errdetail("smpc.repeated_keys is refuse. This party holds %lld distinct keys "
+						  "(in a grouped job: distinct within their group). Nothing was sent.",
+						  (long long) s->n),
+				errhint("Find them with GROUP BY key HAVING count(*) > 1, or SET "
+						"smpc.repeated_keys = count_once to count each key once."));
 
 	if (at_least == 0)
 		at_least = fed->nparties;
@@ -534,118 +505,4 @@ Datum
 smpc_union_count_by_final(PG_FUNCTION_ARGS)
 {
 	return smpc_set_group_result(fcinfo, SMPC_AGG_UNION_COUNT_BY, 1);
-}
-
-/* smpc_normalize_key ------------------------------------------------------ */
-
-/* The options, each once, in the order they are applied. */
-static const char *const smpc_normalize_steps[] = {"nfkc", "trim", "lower", "alnum", "digits"};
-
-static const char *
-smpc_normalize_options(const char *options)
-{
-	bool		   on[lengthof(smpc_normalize_steps)] = {false};
-	char		  *copy = pstrdup(options);
-	char		  *tok;
-	char		  *save = NULL;
-	StringInfoData out;
-
-	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
-	{
-		size_t i;
-
-		for (i = 0; i < lengthof(smpc_normalize_steps); i++)
-			if (pg_strcasecmp(tok, smpc_normalize_steps[i]) == 0)
-				break;
-		if (i == lengthof(smpc_normalize_steps))
-			ereport(
-				ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("unknown smpc_normalize_key option \"%s\"", tok),
-				errhint("Options are nfkc, trim, lower, alnum and digits, separated by commas."));
-		on[i] = true;
-	}
-	if (on[3] && on[4])
-		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("smpc_normalize_key options \"alnum\" and \"digits\" exclude each other"));
-	initStringInfo(&out);
-	for (size_t i = 0; i < lengthof(smpc_normalize_steps); i++)
-		if (on[i])
-			appendStringInfo(&out, "%s%s", out.len ? "," : "", smpc_normalize_steps[i]);
-	if (out.len == 0)
-		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("smpc_normalize_key needs at least one option"),
-				errhint("Options are nfkc, trim, lower, alnum and digits, separated by commas."));
-	return out.data;
-}
-
-/* Keeps the bytes keep() accepts, collapsing runs of whitespace when trim. */
-static text *
-smpc_filter_text(text *in, bool trim, int only)
-{
-	const char	  *p = VARDATA_ANY(in);
-	int			   len = VARSIZE_ANY_EXHDR(in);
-	StringInfoData out;
-	bool		   space = false;
-
-	initStringInfo(&out);
-	for (int i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) p[i];
-		bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-
-		if (only == 'd' && !(c >= '0' && c <= '9'))
-			continue;
-		/* alnum: ASCII letters and digits, and every non-ASCII byte (letters of other scripts). */
-		if (only == 'a' && c < 128 && !isalnum(c))
-			continue;
-		if (trim && ws)
-		{
-			space = out.len > 0;
-			continue;
-		}
-		if (space)
-			appendStringInfoChar(&out, ' ');
-		space = false;
-		appendStringInfoChar(&out, (char) c);
-	}
-	return cstring_to_text_with_len(out.data, out.len);
-}
-
-/*
- * smpc_normalize_key(key text, options text): the canonical form of a key
- * for record linkage. Steps, applied in this order whatever the order of
- * the options: nfkc (Unicode NFKC; UTF-8 databases), trim (no leading or
- * trailing whitespace, inner runs as one space), lower (lower case under
- * the database's collation), alnum (ASCII letters and digits and non-ASCII
- * characters only), digits (ASCII digits only).
- */
-Datum
-smpc_normalize_key(PG_FUNCTION_ARGS)
-{
-	text	   *key = PG_GETARG_TEXT_PP(0);
-	const char *steps = smpc_normalize_options(text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	char	   *copy = pstrdup(steps);
-	char	   *save = NULL;
-
-	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
-	{
-		if (strcmp(tok, "nfkc") == 0)
-		{
-			if (GetDatabaseEncoding() != PG_UTF8)
-				ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("smpc_normalize_key option \"nfkc\" needs a UTF8 database"));
-			key = DatumGetTextPP(DirectFunctionCall2(unicode_normalize_func, PointerGetDatum(key),
-													 CStringGetTextDatum("NFKC")));
-		}
-		else if (strcmp(tok, "trim") == 0)
-			key = smpc_filter_text(key, true, 0);
-		else if (strcmp(tok, "lower") == 0)
-			key = DatumGetTextPP(
-				DirectFunctionCall1Coll(lower, DEFAULT_COLLATION_OID, PointerGetDatum(key)));
-		else if (strcmp(tok, "alnum") == 0)
-			key = smpc_filter_text(key, false, 'a');
-		else
-			key = smpc_filter_text(key, false, 'd');
-	}
-	PG_RETURN_TEXT_P(key);
 }

@@ -48,8 +48,11 @@ extern void smpc_test_sleep(long ms);
 #endif
 #define SMPC_OUTSIDE_REJECT 0
 #define SMPC_OUTSIDE_DROP	1
-extern int	  smpc_outside_domain; /* grouped aggregates: keys outside the domain */
-extern double smpc_epsilon;		   /* differential privacy per job; 0: off */
+extern int smpc_outside_domain; /* grouped aggregates: keys outside the domain */
+#define SMPC_REPEATED_COUNT_ONCE 0
+#define SMPC_REPEATED_REFUSE	 1
+extern int	  smpc_repeated_keys; /* set jobs: a party's repeated keys */
+extern double smpc_epsilon;		  /* differential privacy per job; 0: off */
 extern int	  smpc_audit_queue_kb;
 extern bool	  smpc_audit_server_log;
 
