@@ -19,9 +19,14 @@ SELECT smpc_overlap_count(id, 3, 'k3') FROM people;
 SELECT smpc_overlap_count(id, 0, 'k3') FROM people;
 SELECT smpc_overlap_count(id, id::int, 'k3') FROM people;
 
--- At most 1,048,576 keys per party: refused at the next row, before any
--- partner is contacted.
+-- At most 1,048,576 distinct keys per party: refused at the next one,
+-- before any partner is contacted. Repeats beyond it are not refused: more
+-- rows than that get as far as the partners (here: there is no server b).
 SELECT smpc_intersect_count(g, 'k4') FROM generate_series(1, 1048577) g;
+SELECT smpc_intersect_count(g % 1048576, 'k4b') FROM generate_series(1, 1300000) g;
+SET smpc.repeated_keys = refuse;
+SELECT smpc_intersect_count(g % 1048576, 'k4c') FROM generate_series(1, 1300000) g;
+RESET smpc.repeated_keys;
 
 -- Grouped: the domain is declared, a group outside it refused (or dropped).
 SELECT smpc_intersect_count_by(id, region, ARRAY['north'], 'k5') FROM people;

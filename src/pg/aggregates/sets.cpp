@@ -60,6 +60,8 @@ typedef struct SmpcSetState
 	uint8		  *records; /* n records of SMPC_SET_RECORD_BYTES, in the aggregate's context */
 	int64		   n;
 	int64		   cap;
+	int64		   sorted;	/* records[0, sorted) are sorted and distinct (after a compaction) */
+	int64		   repeats; /* rows whose key repeated one already taken */
 	int64		   nulls;	/* rows with a NULL key */
 	int64		   dropped; /* grouped: rows whose group is outside the domain (dropped) */
 	SmpcValueClass key_class;
@@ -198,21 +200,99 @@ smpc_set_state(FunctionCallInfo fcinfo, bool grouped)
 	return s;
 }
 
-/* Adds the key of this row (argument 1) in group `group`. */
+static int
+smpc_record_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, SMPC_SET_RECORD_BYTES);
+}
+
+/*
+ * Sorts the records (by group, then digest) and drops repeats within a
+ * group. Afterwards all records are the sorted prefix.
+ */
+static void
+smpc_set_compact(SmpcSetState *s)
+{
+	int64 out = 0;
+
+	if (s->n > 0)
+	{
+		qsort(s->records, (size_t) s->n, SMPC_SET_RECORD_BYTES, smpc_record_cmp);
+		for (int64 i = 1; i < s->n; i++)
+			if (memcmp(s->records + i * SMPC_SET_RECORD_BYTES,
+					   s->records + out * SMPC_SET_RECORD_BYTES, SMPC_SET_RECORD_BYTES) != 0)
+			{
+				out++;
+				if (out != i)
+					memcpy(s->records + out * SMPC_SET_RECORD_BYTES,
+						   s->records + i * SMPC_SET_RECORD_BYTES, SMPC_SET_RECORD_BYTES);
+			}
+		out++;
+		/* The records dropped hold key digests: zero them. */
+		explicit_bzero(s->records + out * SMPC_SET_RECORD_BYTES,
+					   (size_t) (s->n - out) * SMPC_SET_RECORD_BYTES);
+	}
+	s->repeats += s->n - out;
+	s->n = out;
+	s->sorted = out;
+}
+
+/* Whether the sorted prefix holds rec. */
+static bool
+smpc_set_seen(const SmpcSetState *s, const uint8 *rec)
+{
+	return s->sorted > 0 && bsearch(rec, s->records, (size_t) s->sorted, SMPC_SET_RECORD_BYTES,
+									smpc_record_cmp) != NULL;
+}
+
+/*
+ * Adds the key of this row (argument 1) in group `group`.
+ *
+ * The limit is on distinct keys, not rows: when the records are full they
+ * are sorted and their repeats dropped, and from then on a row whose key
+ * is in that sorted prefix is counted as a repeat without being kept. So a
+ * party with ten million rows of a million customers takes part; one with
+ * more distinct keys than a set carries is refused before anything is sent.
+ */
 static void
 smpc_set_add(FunctionCallInfo fcinfo, SmpcSetState *s, uint32 group)
 {
 	MemoryContext aggcxt = GetMemoryChunkContext(s);
-	uint8		 *rec;
+	uint8		  rec[SMPC_SET_RECORD_BYTES];
 
+	rec[0] = (uint8) (group >> 24);
+	rec[1] = (uint8) (group >> 16);
+	rec[2] = (uint8) (group >> 8);
+	rec[3] = (uint8) group;
+	smpc_key_digest_of(s->key_class, s->key_type, PG_GETARG_DATUM(1), rec + 4);
+	if (smpc_set_seen(s, rec))
+	{
+		s->repeats++;
+		explicit_bzero(rec, sizeof rec);
+		return;
+	}
 	if (s->n >= SMPC_SET_MAX_KEYS)
-		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("an smpc set job takes at most %d keys per party", SMPC_SET_MAX_KEYS),
-				errdetail("Each party's keys travel as one set of 32 bytes per key (32 MB at "
-						  "most), and each party keeps every set that passes through it while it "
-						  "re-blinds it. Nothing was sent."),
-				errhint("Pass distinct keys (SELECT DISTINCT), or split the job by a public "
-						"prefix of the key, one job id per part."));
+	{
+		smpc_set_compact(s);
+		if (smpc_set_seen(s, rec))
+		{
+			s->repeats++;
+			explicit_bzero(rec, sizeof rec);
+			return;
+		}
+	}
+	if (s->n >= SMPC_SET_MAX_KEYS)
+	{
+		explicit_bzero(rec, sizeof rec);
+		ereport(
+			ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			errmsg("an smpc set job takes at most %d distinct keys per party", SMPC_SET_MAX_KEYS),
+			errdetail("This party has more, not counting rows that repeat a key. Each "
+					  "party's keys travel as one set of 32 bytes per key (32 MB at most), "
+					  "and each party keeps every set that passes through it while it "
+					  "re-blinds it. Nothing was sent."),
+			errhint("Split the job by a public prefix of the key, one job id per part."));
+	}
 	if (s->n == s->cap)
 	{
 		int64 cap = Min(Max(s->cap * 2, 1024), (int64) SMPC_SET_MAX_KEYS);
@@ -229,12 +309,8 @@ smpc_set_add(FunctionCallInfo fcinfo, SmpcSetState *s, uint32 group)
 		s->records = grown;
 		s->cap = cap;
 	}
-	rec = s->records + s->n * SMPC_SET_RECORD_BYTES;
-	rec[0] = (uint8) (group >> 24);
-	rec[1] = (uint8) (group >> 16);
-	rec[2] = (uint8) (group >> 8);
-	rec[3] = (uint8) group;
-	smpc_key_digest_of(s->key_class, s->key_type, PG_GETARG_DATUM(1), rec + 4);
+	memcpy(s->records + s->n * SMPC_SET_RECORD_BYTES, rec, sizeof rec);
+	explicit_bzero(rec, sizeof rec);
 	s->n++;
 }
 
@@ -269,40 +345,15 @@ smpc_set_by_accum(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
-static int
-smpc_record_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, SMPC_SET_RECORD_BYTES);
-}
-
 /*
- * Sorts the records (by group, then digest) and drops repeats within a
- * group; returns how many were dropped.
+ * Sorts the records and drops repeats within a group; returns how many rows
+ * repeated a key, here and while the rows were added.
  */
 static int64
 smpc_set_distinct(SmpcSetState *s)
 {
-	int64 out = 0;
-
-	if (s->n == 0)
-		return 0;
-	qsort(s->records, (size_t) s->n, SMPC_SET_RECORD_BYTES, smpc_record_cmp);
-	for (int64 i = 1; i < s->n; i++)
-		if (memcmp(s->records + i * SMPC_SET_RECORD_BYTES, s->records + out * SMPC_SET_RECORD_BYTES,
-				   SMPC_SET_RECORD_BYTES) != 0)
-		{
-			out++;
-			if (out != i)
-				memcpy(s->records + out * SMPC_SET_RECORD_BYTES,
-					   s->records + i * SMPC_SET_RECORD_BYTES, SMPC_SET_RECORD_BYTES);
-		}
-	out++;
-	{
-		int64 repeats = s->n - out;
-
-		s->n = out;
-		return repeats;
-	}
+	smpc_set_compact(s);
+	return s->repeats;
 }
 
 /*
