@@ -141,16 +141,26 @@ Element hash_to_group(std::string_view msg, std::string_view dst) {
   return e;
 }
 
+bool top_bit_clear(const Element& e) {
+  // A canonical encoding is below the field's modulus, so bit 255 is 0;
+  // libsodium 1.0.18 (Debian 12) ignores that bit when it decodes, which
+  // would give every element a second encoding.
+  return (e[kElementBytes - 1] & 0x80) == 0;
+}
+
 bool is_valid(const Element& e) {
   ensure_sodium();
-  // libsodium's check refuses non-canonical encodings, not the identity
-  // (whose only encoding is 32 zero bytes).
-  return crypto_core_ristretto255_is_valid_point(e.data()) == 1 &&
+  // libsodium's check refuses other non-canonical encodings, not the
+  // identity (whose only encoding is 32 zero bytes).
+  return top_bit_clear(e) && crypto_core_ristretto255_is_valid_point(e.data()) == 1 &&
          !sodium_is_zero(e.data(), e.size());
 }
 
 Element blind(const Element& e, const Scalar& s) {
   ensure_sodium();
+  if (!top_bit_clear(e)) {
+    throw std::invalid_argument("not a canonical ristretto255 encoding");
+  }
   Element r;
   // libsodium decodes e strictly (a non-canonical encoding fails) and fails
   // when the product is the identity (so does e = identity): one decoding,

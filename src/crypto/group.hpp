@@ -67,6 +67,9 @@ Element hash_to_group(std::string_view msg, std::string_view dst);
 // Whether e is the canonical encoding of a group element other than the
 // identity (what a partner's element must be).
 bool is_valid(const Element& e);
+// Whether bit 255 of e is clear, as in every canonical encoding (libsodium
+// 1.0.18 does not check it; callers that decode partners' encodings do).
+bool top_bit_clear(const Element& e);
 
 // e raised to s (scalar multiplication). Throws std::invalid_argument when
 // e is not valid or the result would be the identity.
