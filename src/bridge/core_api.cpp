@@ -435,7 +435,8 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
                           const char* descriptor, const SmpcPolicy* policy,
                           const double* noise_exponent, const std::uint8_t* keys, std::size_t nkeys,
                           std::size_t key_bytes, const std::uint32_t* group_sizes, int ngroups,
-                          int at_least, bool (*interrupted)(void), SmpcStatus* st) noexcept {
+                          int at_least, bool sum, const std::uint64_t* values,
+                          bool (*interrupted)(void), SmpcStatus* st) noexcept {
   SmpcJob* result = nullptr;
   guarded(st, [&] {
     auto job = std::make_unique<SmpcJob>();
@@ -448,10 +449,14 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
     if (ngroups < 0 || (ngroups > 0 && group_sizes == nullptr))
       throw smpc::protocol::ProtocolError(smpc::protocol::ErrorKind::kInvalidArgument,
                                           "invalid groups of a set job");
-    const std::size_t width = ngroups == 0 ? 1 : static_cast<std::size_t>(ngroups);
+    const std::size_t width = sum ? 2 : ngroups == 0 ? 1 : static_cast<std::size_t>(ngroups);
     params.groups = static_cast<std::size_t>(ngroups);
     params.job.width = width;
-    if (ngroups > 0) {
+    params.sum = sum;
+    if (sum) {
+      // [sum, count]: min_rows judges the count.
+      if (params.job.policy.min_rows > 0) params.job.count_index = 1;
+    } else if (ngroups > 0) {
       // One count per group, each a cell that min_rows suppresses alone.
       params.job.cells = width;
       params.job.cell_width = 1;
@@ -472,8 +477,10 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
       own.emplace_back(reinterpret_cast<const char*>(keys) + i * key_bytes, key_bytes);
     std::vector<std::uint32_t> sizes;
     if (ngroups > 0) sizes.assign(group_sizes, group_sizes + ngroups);
+    std::vector<std::uint64_t> own_values;
+    if (values != nullptr) own_values.assign(values, values + nkeys);
     job->set = std::make_unique<smpc::protocol::SetJob>(std::move(params), std::move(own), job->rng,
-                                                        std::move(sizes));
+                                                        std::move(sizes), std::move(own_values));
     job->job = &job->set->release();
     result = job.release();
   });

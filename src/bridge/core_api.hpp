@@ -96,6 +96,7 @@ enum SmpcMessageType {
   SMPC_MSG_REQUEST = SMPC_PROTOCOL_TYPE(kRequest),
   SMPC_MSG_KEY = SMPC_PROTOCOL_TYPE(kKey),
   SMPC_MSG_BLINDED = SMPC_PROTOCOL_TYPE(kBlinded),
+  SMPC_MSG_SEALED_SUM = SMPC_PROTOCOL_TYPE(kSealedSum),
   // Every type lies in [SMPC_MSG_FIRST, SMPC_MSG_LAST].
   SMPC_MSG_FIRST = static_cast<int>(smpc::protocol::kFirstMessageType),
   SMPC_MSG_LAST = static_cast<int>(smpc::protocol::kLastMessageType),
@@ -206,7 +207,10 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
 // of them (ngroups 0: one set, group_sizes NULL). noise_exponent: that of
 // each count (one, or ngroups), or NULL. The job's values are the counts
 // (smpc_job_result(job, g)); under min_rows a grouped job suppresses the
-// groups below it (smpc_job_suppressed). interrupted, if not NULL, is
+// groups below it (smpc_job_suppressed).
+// sum: an intersection sum (at_least must be every party; not grouped):
+// the job's values are [sum, count], values (NULL: this party gives none)
+// the value of each key, 0 .. 2^48 - 1. interrupted, if not NULL, is
 // asked every 1,024 keys while the job blinds (smpc_job_start,
 // smpc_job_receive): when it returns true the call fails with
 // SMPC_INTERRUPTED (it must not raise or jump: it only reads a flag). Every
@@ -215,7 +219,8 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
                           const char* descriptor, const SmpcPolicy* policy,
                           const double* noise_exponent, const std::uint8_t* keys, std::size_t nkeys,
                           std::size_t key_bytes, const std::uint32_t* group_sizes, int ngroups,
-                          int at_least, bool (*interrupted)(void), SmpcStatus* st) noexcept;
+                          int at_least, bool sum, const std::uint64_t* values,
+                          bool (*interrupted)(void), SmpcStatus* st) noexcept;
 // Set jobs: this party's keys given more than once (known after the start).
 std::size_t smpc_job_duplicates(const SmpcJob* job) noexcept;
 // The 32 bytes a set job takes for one key: SHA-256 over "smpc-key-v1",

@@ -267,6 +267,7 @@ const AggregationJob::Slots& AggregationJob::slots(MessageType type) const {
     case MessageType::kAbort:
     case MessageType::kRequest:
     case MessageType::kBlinded:
+    case MessageType::kSealedSum:
       break;
   }
   throw std::logic_error("no slots for abort messages");
@@ -324,6 +325,7 @@ bool AggregationJob::sends_to_me(std::uint16_t sender, MessageType type) const {
     case MessageType::kAbort:
     case MessageType::kRequest:
     case MessageType::kBlinded:
+    case MessageType::kSealedSum:
       break;
   }
   return false;
@@ -350,6 +352,7 @@ bool AggregationJob::sends_to(std::uint16_t to, MessageType type) const {
     case MessageType::kAbort:
     case MessageType::kRequest:
     case MessageType::kBlinded:
+    case MessageType::kSealedSum:
       break;
   }
   return false;

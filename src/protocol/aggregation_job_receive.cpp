@@ -61,8 +61,8 @@ void AggregationJob::check_addressed(const Message& m) const {
   if (m.type == MessageType::kRequest) {
     throw ProtocolError(ErrorKind::kMalformed, "a request is not a message of a running job");
   }
-  if (m.type == MessageType::kBlinded) {
-    throw ProtocolError(ErrorKind::kMalformed, "a blinded set is not a message of this job");
+  if (m.type == MessageType::kBlinded || m.type == MessageType::kSealedSum) {
+    throw ProtocolError(ErrorKind::kMalformed, "a set job's message is not a message of this job");
   }
 }
 

@@ -132,6 +132,7 @@ void AggregationJob::finish_round(MessageType now) {
     case MessageType::kAbort:
     case MessageType::kRequest:
     case MessageType::kBlinded:
+    case MessageType::kSealedSum:
       return;  // no round of an aggregation job
   }
 }

@@ -171,7 +171,8 @@ bool Message::operator==(const Message& o) const {
          (seeded == 0 || seed == o.seed) && digest == o.digest && reason == o.reason &&
          refused == o.refused && fatal == o.fatal && withdrawn == o.withdrawn &&
          included == o.included && dataset == o.dataset && column == o.column && stage == o.stage &&
-         origin == o.origin && hops == o.hops && blinded == o.blinded && segments == o.segments;
+         origin == o.origin && hops == o.hops && blinded == o.blinded && segments == o.segments &&
+         value_key == o.value_key && sealed == o.sealed;
 }
 
 std::vector<std::uint8_t> encode(const Message& m) {
@@ -267,8 +268,31 @@ std::vector<std::uint8_t> encode(const Message& m) {
       for (std::uint32_t n : m.segments) w.u32(n);
       w.u32(static_cast<std::uint32_t>(count));
       w.bytes(m.blinded.data(), m.blinded.size());
+      const bool valued = !m.value_key.empty();
+      if (valued && (m.value_key.size() != kValueKeyBytes || count > kMaxSealedElements ||
+                     m.sealed.size() != count * kSealedBytes)) {
+        throw ProtocolError(ErrorKind::kInvalidArgument,
+                            "cannot encode a blinded set whose values do not match its elements");
+      }
+      if (!valued && !m.sealed.empty()) {
+        throw ProtocolError(ErrorKind::kInvalidArgument,
+                            "cannot encode sealed values without their key");
+      }
+      w.u8(valued ? 1 : 0);
+      if (valued) {
+        w.bytes(m.value_key.data(), m.value_key.size());
+        w.bytes(m.sealed.data(), m.sealed.size());
+      }
       break;
     }
+    case MessageType::kSealedSum:
+      if (m.sealed.size() != kSealedBytes) {
+        throw ProtocolError(
+            ErrorKind::kInvalidArgument,
+            "cannot encode a sealed sum of " + std::to_string(m.sealed.size()) + " bytes");
+      }
+      w.bytes(m.sealed.data(), m.sealed.size());
+      break;
     default:
       throw ProtocolError(ErrorKind::kInvalidArgument, "cannot encode a message of unknown type");
   }
@@ -418,6 +442,24 @@ Message decode(const std::uint8_t* data, std::size_t len, Values values) {
       const std::size_t bytes = static_cast<std::size_t>(count) * kSetElementBytes;
       const std::uint8_t* b = r.take(bytes, "elements");
       if (values == Values::kKeep) m.blinded.assign(b, b + bytes);
+      const std::uint8_t valued = r.u8("values flag");
+      if (valued > 1 || (valued == 1 && count > kMaxSealedElements)) {
+        throw ProtocolError(ErrorKind::kMalformed, "message has an invalid values flag");
+      }
+      if (valued == 1) {
+        const std::uint8_t* k = r.take(kValueKeyBytes, "value key");
+        const std::size_t sealed = static_cast<std::size_t>(count) * kSealedBytes;
+        const std::uint8_t* v = r.take(sealed, "sealed values");
+        if (values == Values::kKeep) {
+          m.value_key.assign(k, k + kValueKeyBytes);
+          m.sealed.assign(v, v + sealed);
+        }
+      }
+      break;
+    }
+    case MessageType::kSealedSum: {
+      const std::uint8_t* v = r.take(kSealedBytes, "sealed sum");
+      if (values == Values::kKeep) m.sealed.assign(v, v + kSealedBytes);
       break;
     }
   }
@@ -451,6 +493,8 @@ const char* type_name(MessageType t) {
       return "key";
     case MessageType::kBlinded:
       return "blinded";
+    case MessageType::kSealedSum:
+      return "sealed sum";
   }
   return "unknown";
 }

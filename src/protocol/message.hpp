@@ -33,7 +33,10 @@
 //               kMaxSetSegments) + that many u32 sizes, adding up to the
 //               count | u32 count (0..kMaxSetElements) + count * 32 bytes
 //               (ristretto255 encodings, each group's in a run of its own;
-//               checked by the set job, not here)
+//               checked by the set job, not here) | u8 values (0: none;
+//               1: a value key (96 bytes) and count * 128 bytes of sealed
+//               values, count <= kMaxSealedElements)
+//     kSealedSum: one sealed value (128 bytes)
 //   values: u32 count (1..kMaxValues) + count * 16 bytes, each < p
 //
 // decode() is strict: trailing bytes, short input, lengths out of range,
@@ -64,6 +67,12 @@ constexpr std::size_t kMaxValues = 1 << 21;
 // largest vector of values.
 constexpr std::size_t kMaxSetElements = 1 << 20;
 constexpr std::size_t kSetElementBytes = 32;
+// Sealed values beside a blinded set (crypto/elgamal.hpp): a public key of
+// 96 bytes, a ciphertext of 128 per element; 2^17 elements with their
+// values (21 MB) stay within kMaxMessageBytes.
+constexpr std::size_t kValueKeyBytes = 96;
+constexpr std::size_t kSealedBytes = 128;
+constexpr std::size_t kMaxSealedElements = 1 << 17;
 // Groups of a grouped set job: 65,536, so that the largest set with its
 // group sizes stays within kMaxMessageBytes.
 constexpr std::size_t kMaxSetSegments = 1 << 16;
@@ -120,6 +129,11 @@ struct Message {
   std::uint8_t hops = 0;                      // kBlinded: parties that blinded them
   std::vector<std::uint8_t> blinded;          // kBlinded: the elements, 32 bytes each
   std::vector<std::uint32_t> segments;        // kBlinded: elements per group (empty: one set)
+  // kBlinded with values: the value owner's public key (crypto/elgamal.hpp;
+  // empty: no values); its values sealed under it, one ciphertext per
+  // element in the elements' order. kSealedSum: one ciphertext.
+  std::vector<std::uint8_t> value_key;
+  std::vector<std::uint8_t> sealed;
 
   bool operator==(const Message& o) const;
 };

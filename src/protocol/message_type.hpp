@@ -24,12 +24,15 @@ enum class MessageType : std::uint8_t {
   // Set jobs (protocol/set_job.hpp): a blinded set on its way round the ring
   // of parties, or fully blinded on its way to the party that counts.
   kBlinded = 11,
+  // Set jobs with sums: from the counting party to a party that gave
+  // values, the encryption of the sum of its values over the overlap.
+  kSealedSum = 12,
 };
 
 // Every type lies in [kFirstMessageType, kLastMessageType]; decode() refuses
 // any other number.
 constexpr MessageType kFirstMessageType = MessageType::kShare;
-constexpr MessageType kLastMessageType = MessageType::kBlinded;
+constexpr MessageType kLastMessageType = MessageType::kSealedSum;
 
 // The stages of a request: may the receiver run the job (nothing changes
 // there), start it, or stop a job it started for this request; and, back
@@ -43,7 +46,7 @@ enum class RequestStage : std::uint8_t {
 };
 
 // "key", "share", "roster", "agree", "count", "partial", "confirm", "vouch",
-// "abort", "request", "blinded" (message.cpp)
+// "abort", "request", "blinded", "sealed sum" (message.cpp)
 const char* type_name(MessageType t);
 
 }  // namespace smpc::protocol

@@ -9,6 +9,7 @@
 #include "crypto/hash.hpp"
 #include "crypto/wipe.hpp"
 #include "protocol/private_set.hpp"
+#include "protocol/sealed_set.hpp"
 
 namespace smpc::protocol {
 
@@ -59,8 +60,11 @@ std::vector<std::pair<std::size_t, std::size_t>> runs(const std::vector<std::uin
 }  // namespace
 
 SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSource& rng,
-               std::vector<std::uint32_t> group_sizes)
-    : params_(std::move(params)), keys_(std::move(keys)), group_sizes_(std::move(group_sizes)) {
+               std::vector<std::uint32_t> group_sizes, std::vector<std::uint64_t> values)
+    : params_(std::move(params)),
+      keys_(std::move(keys)),
+      group_sizes_(std::move(group_sizes)),
+      values_(std::move(values)) {
   const FederationDef& fed = params_.job.federation;
   validate(fed);
   const std::size_t n = fed.parties.size();
@@ -87,9 +91,23 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
                         "a grouped set job takes at most " + std::to_string(kMaxSetSegments) +
                             " groups, not " + std::to_string(params_.groups));
   }
-  if (params_.job.width != segments()) {
+  if (params_.sum && (params_.at_least != n || params_.groups != 0 || params_.job.width != 2)) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "an intersection sum releases a sum and a count over the keys every "
+                        "party holds, not grouped");
+  }
+  if (!params_.sum && params_.job.width != segments()) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
                         "a set job releases one value per group, its count");
+  }
+  if (!values_.empty() && (!params_.sum || values_.size() != keys_.size())) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "values go with an intersection sum, one per key");
+  }
+  if (!values_.empty() && keys_.size() > kMaxSealedElements) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "an intersection sum takes at most " + std::to_string(kMaxSealedElements) +
+                            " keys with values per party, not " + std::to_string(keys_.size()));
   }
   std::uint64_t grouped = 0;
   for (std::uint32_t n : group_sizes_) grouped += n;
@@ -101,7 +119,7 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
   if (params_.groups == 0) group_sizes_.assign(1, static_cast<std::uint32_t>(keys_.size()));
   // The release job: this party's input is zero (plus its noise share)
   // until the ring has run; the counting party then adds the counts.
-  std::vector<crypto::Fp> zero(segments());
+  std::vector<crypto::Fp> zero(params_.job.width);
   release_ = std::make_unique<AggregationJob>(params_.job, std::move(zero), rng);
   fingerprint_ = fingerprint(fed);
   policy_fingerprint_ = fingerprint(params_.job.policy);
@@ -113,6 +131,8 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
   held_from_.assign(n, 0);
   full_.resize(n);
   full_sizes_.resize(n);
+  full_keys_.resize(n);
+  full_sealed_.resize(n);
   nonces_.resize(n);
   dead_.resize(n);
 }
@@ -156,9 +176,9 @@ void SetJob::forget_run(std::uint16_t party, const Nonce& nonce) {
 }
 
 bool SetJob::ring_complete() const {
-  return hops_taken_ == parties() - 1 &&
-         (!is_counter() ||
-          std::all_of(full_.begin(), full_.end(), [](const auto& s) { return s; }));
+  if (hops_taken_ != parties() - 1) return false;
+  if (!is_counter()) return !params_.sum || own_sum_.has_value();
+  return std::all_of(full_.begin(), full_.end(), [](const auto& s) { return s; });
 }
 
 void SetJob::repeat_if_faulty(Message& m) const {
@@ -190,7 +210,31 @@ std::vector<Outgoing> SetJob::start() {
   std::vector<std::uint32_t> sizes;
   std::size_t at = 0;
   const std::function<void()> check = [this] { poll(); };
-  for (std::size_t g = 0; g < group_sizes_.size(); ++g) {
+  std::vector<std::uint8_t> value_key;
+  std::vector<std::uint8_t> sealed;
+  if (!values_.empty()) {
+    // (Sum jobs are not grouped: one group, the whole set.)
+    value_key_ = crypto::elgamal::SecretKey::random();
+    const crypto::elgamal::PublicKey pub = value_key_->public_key();
+    for (std::uint64_t v : values_) {
+      const auto l = crypto::elgamal::limbs(v);
+      for (std::size_t i = 0; i < l.size(); ++i) value_totals_[i] += l[i];
+    }
+    sealed_set::SealedSet part =
+        sealed_set::seal_own(keys_, values_, group_tag(0), *scalar_, pub, check);
+    crypto::wipe(values_);
+    values_.clear();
+    sizes.push_back(static_cast<std::uint32_t>(part.elements.size()));
+    own.duplicates = part.duplicates;
+    own.elements = std::move(part.elements);
+    value_key = sealed_set::key_bytes(pub);
+    sealed = sealed_set::sealed_bytes(part.sealed);
+    if (parties() == 1) {
+      full_keys_[params_.job.self] = pub;
+      full_sealed_[params_.job.self] = std::move(part.sealed);
+    }
+  }
+  for (std::size_t g = 0; g < group_sizes_.size() && !value_key_; ++g) {
     const std::uint32_t n = group_sizes_[g];
     std::vector<std::string> group(
         std::make_move_iterator(keys_.begin() + static_cast<std::ptrdiff_t>(at)),
@@ -216,6 +260,8 @@ std::vector<Outgoing> SetJob::start() {
     m.hops = 1;
     m.blinded = flatten(own.elements);
     if (params_.groups != 0) m.segments = sizes;
+    m.value_key = std::move(value_key);
+    m.sealed = std::move(sealed);
     repeat_if_faulty(m);
     out.push_back({m.receiver, std::move(m)});
   }
@@ -255,6 +301,10 @@ std::vector<Outgoing> SetJob::receive(Message m) {
     blinded_after_ring(m);
     return {};
   }
+  if (ring_done_ && m.type == MessageType::kSealedSum) {
+    take_sealed_sum(m);  // a repeat, or another sum (throws)
+    return {};
+  }
   if (ring_done_) return release_->receive(std::move(m));
   const FederationDef& fed = params_.job.federation;
   if (m.federation != fed.name || m.job_id != params_.job.job_id) {
@@ -268,6 +318,12 @@ std::vector<Outgoing> SetJob::receive(Message m) {
     // (An abort of another run than the one whose sets came is stale.)
     if (nonces_[m.sender] && *nonces_[m.sender] != m.nonce) return {};
     aborted(m);
+  }
+  if (m.type == MessageType::kSealedSum && started_) {
+    std::vector<Outgoing> out;
+    take_sealed_sum(m);
+    if (ring_complete()) finish_ring(out);
+    return out;
   }
   if (m.type != MessageType::kBlinded || !started_) {
     // The release job's first messages (a faster partner finished the
@@ -355,6 +411,10 @@ bool SetJob::check_blinded(const Message& m) {
 }
 
 void SetJob::take_blinded(const Message& m, std::vector<Outgoing>& out) {
+  if (!m.value_key.empty()) {
+    take_valued(m, out);
+    return;
+  }
   std::vector<Element> set = elements_of(m.blinded);
   const std::vector<std::uint32_t> sizes =
       params_.groups == 0 ? std::vector<std::uint32_t>{static_cast<std::uint32_t>(set.size())}
@@ -407,9 +467,131 @@ void SetJob::take_blinded(const Message& m, std::vector<Outgoing>& out) {
   out.push_back({fwd.receiver, std::move(fwd)});
 }
 
+void SetJob::take_valued(const Message& m, std::vector<Outgoing>& out) {
+  const std::string party = party_name(params_.job.federation, m.sender);
+  if (!params_.sum) {
+    throw ProtocolError(ErrorKind::kInconsistent,
+                        party + " sent a blinded set with values to a job without sums");
+  }
+  sealed_set::SealedSet set;
+  set.elements = elements_of(m.blinded);
+  set.sealed = sealed_set::sealed_of(m.sealed, set.elements.size());
+  const crypto::elgamal::PublicKey key = sealed_set::key_of(m.value_key);
+  const std::size_t n = parties();
+  const std::function<void()> check = [this] { poll(); };
+  if (m.hops == n) {
+    // Fully blinded, at the counting party: sorted by the last hop (so the
+    // values stay with their elements), distinct, every encoding valid.
+    if (!std::is_sorted(set.elements.begin(), set.elements.end()) ||
+        std::adjacent_find(set.elements.begin(), set.elements.end()) != set.elements.end()) {
+      throw ProtocolError(ErrorKind::kMalformed,
+                          "a fully blinded set with values is not sorted or holds an element twice",
+                          "It came from " + party + ".");
+    }
+    for (std::size_t i = 0; i < set.elements.size(); ++i) {
+      if (i % private_set::kPollEvery == 0) poll();
+      if (!crypto::group::is_valid(set.elements[i]) || !crypto::elgamal::is_valid(set.sealed[i])) {
+        throw ProtocolError(ErrorKind::kMalformed,
+                            "a fully blinded set holds a value that is no group element",
+                            "It came from " + party + ".");
+      }
+    }
+    full_[m.origin] = std::move(set.elements);
+    full_sizes_[m.origin] = {static_cast<std::uint32_t>(full_[m.origin]->size())};
+    full_keys_[m.origin] = key;
+    full_sealed_[m.origin] = std::move(set.sealed);
+    return;
+  }
+  sealed_set::SealedSet again = sealed_set::reblind(set, *scalar_, key, check);
+  ++hops_taken_;
+  const auto hops = static_cast<std::uint8_t>(m.hops + 1);
+  if (hops == n && is_counter()) {
+    full_sizes_[m.origin] = {static_cast<std::uint32_t>(again.elements.size())};
+    full_[m.origin] = std::move(again.elements);
+    full_keys_[m.origin] = key;
+    full_sealed_[m.origin] = std::move(again.sealed);
+    return;
+  }
+  Message fwd = header(hops == n ? kCounter : next());
+  fwd.origin = m.origin;
+  fwd.hops = hops;
+  fwd.blinded = flatten(again.elements);
+  fwd.value_key = m.value_key;
+  fwd.sealed = sealed_set::sealed_bytes(again.sealed);
+  repeat_if_faulty(fwd);
+  out.push_back({fwd.receiver, std::move(fwd)});
+}
+
+void SetJob::send_sealed_sums(std::uint64_t count, std::vector<Outgoing>& out) {
+  const std::size_t n = parties();
+  const std::function<void()> check = [this] { poll(); };
+  // Below the release policy's minimum nothing is opened: every sum is the
+  // empty one (the release job then refuses the count).
+  const bool refused = count < params_.job.policy.min_rows;
+  for (std::size_t o = 0; o < n; ++o) {
+    crypto::elgamal::Ciphertext sum = crypto::elgamal::zero();
+    if (full_keys_[o] && !refused) {
+      sealed_set::SealedSet set;
+      set.elements = *full_[o];
+      set.sealed = std::move(full_sealed_[o]);
+      std::vector<const std::vector<Element>*> others;
+      for (std::size_t p = 0; p < n; ++p) {
+        if (p != o) others.push_back(&*full_[p]);
+      }
+      sum = sealed_set::overlap_sum(set, others, check);
+    }
+    if (o == params_.job.self) {
+      own_sum_ = sum;
+      continue;
+    }
+    Message m = header(static_cast<std::uint16_t>(o));
+    m.type = MessageType::kSealedSum;
+    m.sealed = sealed_set::sealed_bytes({sum});
+    out.push_back({m.receiver, std::move(m)});
+  }
+}
+
+void SetJob::take_sealed_sum(const Message& m) {
+  const std::string party = party_name(params_.job.federation, m.sender);
+  if (!params_.sum || is_counter() || m.sender != kCounter) {
+    throw ProtocolError(ErrorKind::kInconsistent, party + " sent a sealed sum out of turn");
+  }
+  if (m.fingerprint != fingerprint_ || m.descriptor != params_.job.descriptor ||
+      m.policy != policy_fingerprint_ || (nonces_[m.sender] && *nonces_[m.sender] != m.nonce)) {
+    throw ProtocolError(ErrorKind::kInconsistent,
+                        party + " sent a sealed sum of another run, job or federation");
+  }
+  const crypto::elgamal::Ciphertext sum = sealed_set::sealed_of(m.sealed, 1).front();
+  if (own_sum_) {
+    if (*own_sum_ == sum) return;  // a repeated delivery
+    throw ProtocolError(ErrorKind::kInconsistent, party + " sent two different sealed sums");
+  }
+  nonces_[m.sender] = m.nonce;
+  own_sum_ = sum;
+}
+
+void SetJob::open_own_sum() {
+  if (!value_key_) return;
+  const std::optional<unsigned __int128> sum = value_key_->decrypt_sum(*own_sum_, value_totals_);
+  value_key_.reset();
+  if (!sum) {
+    throw ProtocolError(
+        ErrorKind::kInconsistent, "the sealed sum of this party's values does not open",
+        party_name(params_.job.federation, kCounter) +
+            " (the counting party) sent a sealed sum that is no sum of this party's values.");
+  }
+  release_->add_to_input(0, crypto::encode_summand(static_cast<crypto::i128>(*sum), parties()));
+}
+
 void SetJob::finish_ring(std::vector<Outgoing>& out) {
   ring_done_ = true;
-  if (is_counter()) {
+  if (is_counter() && params_.sum) {
+    std::vector<std::vector<Element>> sets;
+    for (const auto& f : full_) sets.push_back(*f);
+    const std::uint64_t count = private_set::count_held_by_at_least(sets, parties());
+    release_->add_to_input(1, crypto::encode_summand(static_cast<crypto::i128>(count), parties()));
+    send_sealed_sums(count, out);
+  } else if (is_counter()) {
     std::vector<std::vector<std::pair<std::size_t, std::size_t>>> at;
     for (const auto& sizes : full_sizes_) at.push_back(runs(sizes));
     for (std::size_t g = 0; g < segments(); ++g) {
@@ -426,8 +608,11 @@ void SetJob::finish_ring(std::vector<Outgoing>& out) {
                              crypto::encode_summand(static_cast<crypto::i128>(count), parties()));
     }
   }
+  if (params_.sum) open_own_sum();
   full_.clear();
   full_sizes_.clear();
+  full_keys_.clear();
+  full_sealed_.clear();
   scalar_.reset();
   std::vector<Outgoing> first = release_->start();
   for (Outgoing& o : first) out.push_back(std::move(o));
@@ -458,6 +643,7 @@ MessageType SetJob::current_round() const {
 
 std::string SetJob::round_name(MessageType t) const {
   if (t == MessageType::kBlinded) return "the ring (blinded sets)";
+  if (t == MessageType::kSealedSum) return "the sealed sum";
   return "release " + release_->round_name(t);
 }
 
@@ -467,6 +653,7 @@ std::vector<std::uint16_t> SetJob::missing() const {
   if (!started_) return out;
   const std::size_t n = parties();
   if (hops_taken_ < n - 1) out.push_back(previous());
+  if (params_.sum && !is_counter() && hops_taken_ == n - 1 && !own_sum_) out.push_back(kCounter);
   if (is_counter()) {
     for (std::size_t o = 0; o < n; ++o) {
       const auto last = static_cast<std::uint16_t>((o + n - 1) % n);

@@ -54,6 +54,7 @@
 // shrink the overlap).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,6 +63,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/elgamal.hpp"
 #include "crypto/group.hpp"
 #include "crypto/hash.hpp"
 #include "protocol/aggregation_job.hpp"
@@ -80,6 +82,12 @@ struct SetParams {
   // puts each of its keys in a group; a key counts in group g when at least
   // k parties put it in g). 0: not grouped.
   std::size_t groups = 0;
+  // Intersection sums: the release job has two values, the sum of the
+  // values the parties gave over the keys every party holds, and that
+  // count (at_least must be every party; not grouped). A party gives
+  // values or not (SetJob's values); each that does learns the sum of its
+  // own values over the overlap (sealed_set.hpp).
+  bool sum = false;
   // Asked every kPollEvery keys while blinding: true stops the step with
   // ProtocolError kInterrupted (the caller's query was cancelled). Empty:
   // never.
@@ -91,8 +99,11 @@ class SetJob {
   // Validates the parameters (a peer-to-peer additive federation, k in
   // 1..n, at most kMaxSetElements keys) and keeps the keys until start().
   // Grouped jobs: keys are in group order, group_sizes[g] of group g.
+  // Sum jobs: values[i] is the value of keys[i] (at most 2^48 - 1; at most
+  // kMaxSealedElements keys), or values is empty when this party gives
+  // none.
   SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSource& rng,
-         std::vector<std::uint32_t> group_sizes = {});
+         std::vector<std::uint32_t> group_sizes = {}, std::vector<std::uint64_t> values = {});
   ~SetJob();
   SetJob(const SetJob&) = delete;
   SetJob& operator=(const SetJob&) = delete;
@@ -152,9 +163,19 @@ class SetJob {
   // an identical repeat.
   bool check_blinded(const Message& m);
   void take_blinded(const Message& m, std::vector<Outgoing>& out);
+  // take_blinded for a set with sealed values (sum jobs).
+  void take_valued(const Message& m, std::vector<Outgoing>& out);
   // The ring is done here: the count goes into the release job, which
   // starts and takes the messages held for it.
   void finish_ring(std::vector<Outgoing>& out);
+  // Sum jobs, at the counting party: each other party's sealed sum goes
+  // out (nothing to open for a party without values, or when the overlap
+  // is below the release policy's minimum), and this party's own is kept.
+  void send_sealed_sums(std::uint64_t count, std::vector<Outgoing>& out);
+  // A sealed sum from the counting party (sum jobs, other parties).
+  void take_sealed_sum(const Message& m);
+  // Sum jobs: opens this party's sealed sum and adds it to its input.
+  void open_own_sum();
   [[noreturn]] void aborted(const Message& m) const;
 
   static constexpr std::uint16_t kCounter = 0;
@@ -186,6 +207,16 @@ class SetJob {
   std::vector<Message> held_;           // the release job's messages before it starts
   std::vector<std::size_t> held_from_;  // per sender, messages in held_
   Fault fault_ = Fault::kNone;
+  // Sum jobs: this party's values (until start()), the key that seals them
+  // and the total of each limb of them (the bound of any sum over part of
+  // them); at the counting party, each origin's sealed values and key; the
+  // sealed sum of this party's values over the overlap.
+  std::vector<std::uint64_t> values_;
+  std::optional<crypto::elgamal::SecretKey> value_key_;
+  std::array<std::uint64_t, crypto::elgamal::kLimbs> value_totals_{};
+  std::vector<std::optional<crypto::elgamal::PublicKey>> full_keys_;
+  std::vector<std::vector<crypto::elgamal::Ciphertext>> full_sealed_;
+  std::optional<crypto::elgamal::Ciphertext> own_sum_;
 };
 
 }  // namespace smpc::protocol

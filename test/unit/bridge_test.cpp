@@ -25,7 +25,7 @@ using smpc::protocol::MessageType;
 static_assert(SMPC_MSG_SHARE == static_cast<int>(MessageType::kShare), "share");
 static_assert(SMPC_MSG_KEY == static_cast<int>(MessageType::kKey), "key");
 static_assert(SMPC_MSG_BLINDED == static_cast<int>(MessageType::kBlinded), "blinded");
-static_assert(SMPC_MSG_FIRST == SMPC_MSG_SHARE && SMPC_MSG_LAST == SMPC_MSG_BLINDED, "range");
+static_assert(SMPC_MSG_FIRST == SMPC_MSG_SHARE && SMPC_MSG_LAST == SMPC_MSG_SEALED_SUM, "range");
 
 const char* const kNames[] = {"alpha", "beta", "gamma", "delta", "epsilon"};
 

@@ -76,6 +76,11 @@ Message base(MessageType type) {
       for (std::size_t i = 0; i < m.blinded.size(); ++i)
         m.blinded[i] = static_cast<std::uint8_t>(11 * i);
       break;
+    case MessageType::kSealedSum:
+      m.descriptor = "intersect_sum(text)";
+      m.sealed.assign(kSealedBytes, 0);
+      for (std::size_t i = 0; i < m.sealed.size(); ++i) m.sealed[i] = static_cast<std::uint8_t>(i);
+      break;
     case MessageType::kRequest:
       m.descriptor = "avg";
       m.dataset = "expenditure";
@@ -86,10 +91,10 @@ Message base(MessageType type) {
   return m;
 }
 
-const MessageType kAllTypes[] = {MessageType::kShare, MessageType::kRoster,  MessageType::kAgree,
-                                 MessageType::kCount, MessageType::kPartial, MessageType::kConfirm,
-                                 MessageType::kVouch, MessageType::kAbort,   MessageType::kRequest,
-                                 MessageType::kKey};
+const MessageType kAllTypes[] = {
+    MessageType::kShare,   MessageType::kRoster,  MessageType::kAgree,   MessageType::kCount,
+    MessageType::kPartial, MessageType::kConfirm, MessageType::kVouch,   MessageType::kAbort,
+    MessageType::kRequest, MessageType::kKey,     MessageType::kBlinded, MessageType::kSealedSum};
 
 // The error decoding b[0..len) raises; checking the values only (as the
 // delivery endpoint does) must raise the same.
@@ -160,6 +165,10 @@ TEST(ProtocolMessage, CheckingValuesKeepsEverythingElse) {
     }
     EXPECT_TRUE(checked.values.empty()) << type_name(t);
     m.values.clear();
+    // A set job's elements and sealed values are its values too.
+    m.blinded.clear();
+    m.value_key.clear();
+    m.sealed.clear();
     EXPECT_EQ(checked, m) << type_name(t);
   }
 }
@@ -343,7 +352,7 @@ TEST(ProtocolMessage, CorruptedHeaderFails) {
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
   b[4] = 5;
   EXPECT_EQ(decode_error(b), ErrorKind::kMalformed);
-  for (std::uint8_t type : {0, 12, 0xFF}) {
+  for (std::uint8_t type : {0, 13, 0xFF}) {
     b = good;
     b[5] = type;
     std::string what;
@@ -629,6 +638,7 @@ TEST(ProtocolMessage, TypeNames) {
   EXPECT_STREQ(type_name(MessageType::kAbort), "abort");
   EXPECT_STREQ(type_name(MessageType::kRequest), "request");
   EXPECT_STREQ(type_name(MessageType::kBlinded), "blinded");
+  EXPECT_STREQ(type_name(MessageType::kSealedSum), "sealed sum");
 }
 
 TEST(ProtocolMessage, BlindedSetsAreStrict) {
@@ -645,8 +655,8 @@ TEST(ProtocolMessage, BlindedSetsAreStrict) {
   EXPECT_THROW(encode(m), ProtocolError);
   m = base(MessageType::kBlinded);
   std::vector<std::uint8_t> bytes = encode(m);
-  // The element count sits 35 bytes before the end (3 elements of 32, then the count).
-  const std::size_t at = bytes.size() - 3 * kSetElementBytes - 4;
+  // The element count sits before the 3 elements of 32 and the values flag.
+  const std::size_t at = bytes.size() - 1 - 3 * kSetElementBytes - 4;
   bytes[at + 3] = 0x7f;
   EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
   bytes = encode(m);
@@ -662,6 +672,32 @@ TEST(ProtocolMessage, BlindedSetsAreStrict) {
   bytes = encode(m);
   bytes[at + 4] = 2;  // the second group's size (0 -> 2): 5 in groups, 3 elements
   EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
+}
+
+TEST(ProtocolMessage, SealedValuesTravelWithTheirElements) {
+  Message m = base(MessageType::kBlinded);
+  m.value_key.assign(kValueKeyBytes, 9);
+  m.sealed.assign(3 * kSealedBytes, 7);
+  std::vector<std::uint8_t> bytes = encode(m);
+  EXPECT_EQ(decode(bytes.data(), bytes.size()), m);
+  // One sealed value per element, and a key with them; a flag of 0 or 1.
+  m.sealed.resize(2 * kSealedBytes);
+  EXPECT_THROW(encode(m), ProtocolError);
+  m.sealed.assign(3 * kSealedBytes, 7);
+  m.value_key.clear();
+  EXPECT_THROW(encode(m), ProtocolError);
+  m = base(MessageType::kBlinded);
+  bytes = encode(m);
+  bytes.back() = 2;
+  EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
+  bytes.back() = 1;  // values announced, none there
+  EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
+  // A sealed sum is one ciphertext.
+  m = base(MessageType::kSealedSum);
+  bytes = encode(m);
+  EXPECT_EQ(decode(bytes.data(), bytes.size()), m);
+  m.sealed.pop_back();
+  EXPECT_THROW(encode(m), ProtocolError);
 }
 
 }  // namespace

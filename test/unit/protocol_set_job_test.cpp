@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <random>
 #include <set>
@@ -28,9 +29,14 @@ struct SetNet {
   bool twice = false;  // every message is delivered twice (a resend after a broken connection)
 
   // groups: per party, its keys' group sizes (in order); empty: not grouped.
+  // Changes a message on its way (after encoding; tests of deviations).
+  std::function<void(Message&)> tamper;
+
+  // values (sum jobs): per party, the value of each key, or none.
   SetNet(const std::vector<std::vector<std::string>>& keys, std::size_t at_least,
          std::uint64_t min_rows = 0, const std::vector<std::string>& descriptors = {},
-         const std::vector<std::vector<std::uint32_t>>& groups = {}) {
+         const std::vector<std::vector<std::uint32_t>>& groups = {},
+         const std::vector<std::vector<std::uint64_t>>* values = nullptr) {
     const std::size_t n = keys.size();
     FederationDef def = test_net::federation(n);
     normalize(def);
@@ -50,9 +56,15 @@ struct SetNet {
         p.job.count_index.reset();
       }
       p.at_least = at_least;
+      if (values != nullptr) {
+        p.sum = true;
+        p.job.width = 2;
+        if (min_rows > 0) p.job.count_index = 1;
+      }
       rngs.push_back(std::make_unique<DeterministicRandom>(100 + i));
       jobs.push_back(std::make_unique<SetJob>(
-          p, keys[i], *rngs.back(), groups.empty() ? std::vector<std::uint32_t>{} : groups[i]));
+          p, keys[i], *rngs.back(), groups.empty() ? std::vector<std::uint32_t>{} : groups[i],
+          values != nullptr ? (*values)[i] : std::vector<std::uint64_t>{}));
     }
   }
 
@@ -61,6 +73,7 @@ struct SetNet {
       // Through the wire format, as between servers.
       std::vector<std::uint8_t> bytes = encode(o.message);
       queue.push_back({o.to, decode(bytes.data(), bytes.size())});
+      if (tamper) tamper(queue.back().message);
       if (twice) queue.push_back({o.to, decode(bytes.data(), bytes.size())});
     }
   }
@@ -85,12 +98,12 @@ struct SetNet {
 
   // The released count, the same at every party.
   using i128_t = crypto::i128;
-  i128_t count() const {
+  i128_t count(std::size_t at = 0) const {
     i128_t c = -1;
     for (const auto& j : jobs) {
       EXPECT_TRUE(j->release().finished());
       EXPECT_TRUE(j->release().has_result());
-      const i128_t mine = j->release().result().at(0).to_signed();
+      const i128_t mine = j->release().result().at(at).to_signed();
       if (c != -1) {
         EXPECT_EQ(mine, c);
       }
@@ -331,6 +344,121 @@ TEST(SetJobTest, OnlyPeerToPeerAdditiveFederations) {
   p.job.width = 1;
   p.at_least = 4;
   EXPECT_THROW(SetJob(p, {"a"}, rng), ProtocolError);
+}
+
+// Sums over the overlap: values of one party, of two, of the counting
+// party; large values (all three limbs); repeated keys add their values.
+TEST(SetJobTest, SumsOverTheOverlap) {
+  // Planted: k0..k9 at all three; k10..k19 at a and b; a holds k3 twice.
+  std::vector<std::vector<std::string>> keys = {
+      join(join(range(0, 20), range(100, 130)), {"k3"}),
+      join(range(0, 20), range(200, 205)),
+      join(range(0, 10), range(20, 30)),
+  };
+  auto value_of = [](const std::string& k, std::uint64_t base) {
+    return base + static_cast<std::uint64_t>(std::stoi(k.substr(1)));
+  };
+  auto values_for = [&](std::size_t p, std::uint64_t base) {
+    std::vector<std::uint64_t> v;
+    for (const std::string& k : keys[p]) v.push_back(value_of(k, base));
+    return v;
+  };
+  const std::uint64_t big = (std::uint64_t{1} << 47) + 12345;  // every limb in use
+  crypto::i128 want_a = value_of("k3", big);                   // k3 twice at a
+  crypto::i128 want_c = 0;
+  for (int i = 0; i < 10; ++i) {
+    want_a += value_of("k" + std::to_string(i), big);
+    want_c += value_of("k" + std::to_string(i), 7);
+  }
+  // Values at b only (not the counting party), at a only (the counting
+  // party), at a and c; every delivery order, shuffled, delivered twice.
+  std::vector<std::vector<std::uint64_t>> at_b = {{}, values_for(1, 500), {}};
+  SetNet b(keys, 3, 0, {}, {}, &at_b);
+  b.run({2, 1, 0});
+  crypto::i128 want_b = 0;
+  for (int i = 0; i < 10; ++i) want_b += value_of("k" + std::to_string(i), 500);
+  EXPECT_EQ(b.count(0), want_b);
+  EXPECT_EQ(b.count(1), 10);
+
+  std::vector<std::vector<std::uint64_t>> at_a = {values_for(0, big), {}, {}};
+  SetNet a(keys, 3, 0, {}, {}, &at_a);
+  a.shuffle = true;
+  a.twice = true;
+  a.run(a.all());
+  EXPECT_EQ(a.count(0), want_a);
+  EXPECT_EQ(a.count(1), 10);
+
+  std::vector<std::vector<std::uint64_t>> at_ac = {values_for(0, big), {}, values_for(2, 7)};
+  SetNet ac(keys, 3, 0, {}, {}, &at_ac);
+  ac.shuffle = true;
+  ac.run({1, 0, 2});
+  EXPECT_EQ(ac.count(0), want_a + want_c);
+}
+
+TEST(SetJobTest, FivePartiesSumTheirOverlap) {
+  std::vector<std::vector<std::string>> keys;
+  for (int p = 0; p < 5; ++p)
+    keys.push_back(join(range(0, 6), range(1000 * (p + 1), 1000 * (p + 1) + 4 * p)));
+  std::vector<std::vector<std::uint64_t>> values(5);
+  for (const std::string& k : keys[3]) values[3].push_back(std::stoull(k.substr(1)) * 3 + 1);
+  SetNet net(keys, 5, 0, {}, {}, &values);
+  net.shuffle = true;
+  net.run({4, 2, 0, 3, 1});
+  EXPECT_EQ(net.count(0), 3 * (0 + 1 + 2 + 3 + 4 + 5) + 6);
+  EXPECT_EQ(net.count(1), 6);
+}
+
+// Below min_rows the count is refused and no sum is opened anywhere.
+TEST(SetJobTest, AnOverlapBelowTheMinimumOpensNoSum) {
+  std::vector<std::vector<std::string>> keys = {range(0, 5), range(0, 8), range(3, 8)};
+  std::vector<std::vector<std::uint64_t>> values = {{}, {10, 11, 12, 13, 14, 15, 16, 17}, {}};
+  SetNet net(keys, 3, 3, {}, {}, &values);
+  net.run(net.all());
+  for (const auto& j : net.jobs) {
+    EXPECT_TRUE(j->release().finished());
+    EXPECT_FALSE(j->release().has_result());
+  }
+  SetNet enough(keys, 3, 2, {}, {}, &values);
+  enough.run(enough.all());
+  EXPECT_EQ(enough.count(0), 13 + 14);
+}
+
+// A counting party that sends the value party something other than a sum
+// of its sealed values: the value party refuses it, and a second, different
+// sealed sum is equivocation.
+TEST(SetJobTest, ASealedSumThatDoesNotOpenIsRefused) {
+  std::vector<std::vector<std::string>> keys = {range(0, 4), range(0, 4), range(0, 4)};
+  std::vector<std::vector<std::uint64_t>> values = {{}, {}, {1, 2, 3, 4}};
+  SetNet net(keys, 3, 0, {}, {}, &values);
+  net.tamper = [](Message& m) {
+    if (m.type == MessageType::kSealedSum && m.receiver == 2) m.sealed[40] ^= 0x01;
+  };
+  try {
+    net.run(net.all());
+    FAIL() << "a tampered sealed sum was opened";
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInconsistent);
+    EXPECT_NE(std::string(e.what()).find("does not open"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SetJobTest, ValuesOnlyInSumJobsAndWithinTheirRange) {
+  FederationDef def = test_net::federation(3);
+  normalize(def);
+  SetParams p;
+  p.job = test_net::params(def, 1, "intersect_count(text)");
+  p.job.width = 1;
+  p.at_least = 3;
+  DeterministicRandom rng;
+  EXPECT_THROW(SetJob(p, {"a"}, rng, {}, {1}), ProtocolError);  // values in a count job
+  p.sum = true;
+  p.job.width = 2;
+  EXPECT_THROW(SetJob(p, {"a", "b"}, rng, {}, {1}), ProtocolError);  // one value short
+  p.at_least = 2;
+  EXPECT_THROW(SetJob(p, {"a"}, rng, {}, {1}), ProtocolError);  // a sum over at least 2 of 3
+  p.at_least = 3;
+  SetJob job(p, {"a"}, rng, {}, {crypto::elgamal::kMaxValue + 1});
+  EXPECT_THROW((void)job.start(), ProtocolError);
 }
 
 }  // namespace

@@ -102,6 +102,12 @@ typedef struct SmpcJobSpec
 	const uint32 *set_group_sizes; /* grouped: keys per group (set_keys in group order) */
 	int64		  set_nulls;
 	int64		  set_repeats;
+	/*
+	 * Intersection sums: the values are [sum, count]; set_values: the
+	 * value of each of set_keys (NULL: this party gives none).
+	 */
+	bool		  set_sum;
+	const uint64 *set_values;
 } SmpcJobSpec;
 
 /*
