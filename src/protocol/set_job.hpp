@@ -39,6 +39,12 @@
 // the counting party could report a wrong count: the count is an input of
 // the counting party, like any party's input to a sum.
 //
+// Sums (SetParams::sum): a party that gives values seals them beside its
+// blinded keys; each hop re-randomises them with the elements; the counting
+// party sends each party the sealed sum of its values over the overlap
+// (message kSealedSum), which only that party opens and adds to its input
+// of the release job, whose values are [sum, count] (sealed_set.hpp).
+//
 // Grouped: each party's set is a run of elements per group of a public
 // domain (its keys in that group), sorted within the run; the runs travel
 // and are re-blinded together, and the counting party counts each group

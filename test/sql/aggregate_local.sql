@@ -37,7 +37,7 @@ RESET force_parallel_mode;
 -- Every supported input type resolves.
 SELECT p.oid::regprocedure AS aggregate, p.prorettype::regtype AS returns, p.proparallel
 FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
-WHERE p.proname LIKE 'smpc\_%' ORDER BY 1::text;
+WHERE p.proname LIKE 'smpc\_%' ORDER BY p.oid;
 SELECT smpc_sum('t'::text, 'x');
 
 -- The deliver endpoint only takes well-formed messages from the role that

@@ -1,7 +1,8 @@
 # Private set operations at three and five real servers over TLS: overlap
 # counts of random key sets with planted intersections, duplicates, NULLs,
 # skewed sizes and an empty set, for every key type; normalised keys
-# (case and spaces, phonetic codes, dates written in different orders); the
+# (case and spaces, phonetic codes, dates written in different orders);
+# intersection sums of one party's values and of two parties'; the
 # errors a mismatch gives; the release policy on the overlap; a job id that
 # runs once; and a party that deviates (a blinded set with a repeated
 # element), which stops the job everywhere with nothing released.
@@ -111,6 +112,36 @@ for my $p ($fed->names)
 		  . "$dups{$p} repeated, $nulls{$p} NULL",
 		"audit at $p: the count and this party's keys");
 }
+
+# Intersection sums: a gives a value per row (its repeated keys add
+# theirs), b and c none; then a and c give values. The expected sums are
+# plain SQL over the planted overlap (keys 0..39) at the party itself.
+my $sum_a = $fed->psql('a', "SELECT sum(n * 10 + 7) FROM customers WHERE n < 40");
+my $sum_c = $fed->psql('c', "SELECT sum(n + 1) FROM customers WHERE n < 40");
+my %sum_sql = (a => "SELECT smpc_intersect_sum(n, n * 10 + 7, '%s') FROM customers",
+	b => "SELECT smpc_intersect_sum(n, NULL::bigint, '%s') FROM customers",
+	c => "SELECT smpc_intersect_sum(n, NULL::bigint, '%s') FROM customers");
+$res = $fed->run_all({ map { $_ => sprintf($sum_sql{$_}, 'psi-sum') } $fed->names });
+$fed->expect_all_ok($res, $sum_a, "intersection sum of a's values");
+for my $p ($fed->names)
+{
+	$fed->wait_audit($p, "job_id = 'psi-sum' AND outcome = 'released'", 1);
+	is($fed->psql($p, "SELECT aggregate || ' / ' || result FROM smpc.audit_log "
+		  . "WHERE job_id = 'psi-sum' AND outcome = 'released'"),
+		"intersect_sum(integer) / sum $sum_a over $all3 keys; keys here: $distinct{$p} distinct, "
+		  . "$dups{$p} repeated, $nulls{$p} NULL, " . ($p eq 'a' ? 'with values' : 'no values'),
+		"intersection sum, audit at $p: the sum, the count and this party's keys");
+}
+$res = $fed->run_all({
+	a => sprintf($sum_sql{a}, 'psi-sum2'), b => sprintf($sum_sql{b}, 'psi-sum2'),
+	c => "SELECT smpc_intersect_sum(n, n + 1, 'psi-sum2') FROM customers" });
+$fed->expect_all_ok($res, $sum_a + $sum_c, "intersection sum of a's and c's values");
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 41)") for $fed->names;
+$res = $fed->run_all({ map { $_ => sprintf($sum_sql{$_}, 'psi-sum-small') } $fed->names });
+$fed->expect_all_fail($res, [qr/SM00[0-9]/, qr/below the minimum of 41|fewer than 41|min_rows/],
+	'an intersection sum over an overlap below min_rows');
+$fed->expect_nothing_released('psi-sum-small', 'an intersection sum below min_rows');
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
 
 # A party with no keys at all: the overlap is empty, the union is the others'.
 $res = $fed->run_all({
@@ -264,6 +295,9 @@ $res = $five->run_all("SELECT smpc_overlap_count(n, 2, 'five-two') FROM t");
 $five->expect_all_ok($res, 25 + 50, 'five parties: held by at least 2');
 $res = $five->run_all("SELECT smpc_union_count(n, 'five-any') FROM t");
 $five->expect_all_ok($res, 25 + 50 + (1 + 6 + 11 + 16 + 21), 'five parties: the union');
+$res = $five->run_all({ map { my $v = $_ eq 'x' ? 'n * 3' : 'NULL::bigint';
+	$_ => "SELECT smpc_intersect_sum(n, $v, 'five-sum') FROM t" } @five });
+$five->expect_all_ok($res, 3 * 300, "five parties: the intersection sum of x's values");
 $five->stop_all;
 
 done_testing();

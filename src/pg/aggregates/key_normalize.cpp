@@ -88,12 +88,25 @@ smpc_normalize_options(const char *options)
 static const char *
 smpc_normalization_named(const char *canonical)
 {
-	const char *date = strstr(canonical, "date_");
+	const char	  *date = strstr(canonical, "date_");
+	StringInfoData out;
+	char		  *copy = pstrdup(canonical);
+	char		  *save = NULL;
+	bool		   form = date != NULL || strstr(canonical, "soundex") != NULL;
 
-	if (date == NULL)
-		return canonical;
-	/* The date form is the last step: "date_xyz" ends the list. */
-	return psprintf("%.*sdate", (int) (date - canonical), canonical);
+	/*
+	 * Nor does trim before soundex or a date: both read words and numbers
+	 * whatever the spaces between them, so keys agree with or without it.
+	 */
+	initStringInfo(&out);
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+	{
+		if (form && strcmp(tok, "trim") == 0)
+			continue;
+		appendStringInfo(&out, "%s%s", out.len ? "," : "",
+						 strncmp(tok, "date_", 5) == 0 ? "date" : tok);
+	}
+	return out.data;
 }
 
 /*
@@ -226,16 +239,18 @@ smpc_soundex_text(text *in)
 	return cstring_to_text_with_len(out.data, out.len);
 }
 
-/* Whether a word of a date is a month or weekday name (not "today", "epoch" and the like). */
+/*
+ * Whether a word of a date is a month name. (Not weekday names: a session's
+ * timezone_abbreviations may make "sat" a time zone, which would make the
+ * same text a date at one party and not at another.)
+ */
 static bool
-smpc_date_word(const char *word)
+smpc_month_word(const char *word)
 {
 	static const char *const names[] = {
-		"jan",	"january",	 "feb",	 "february", "mar",	 "march",	  "apr",	"april",
-		"may",	"jun",		 "june", "jul",		 "july", "aug",		  "august", "sep",
-		"sept", "september", "oct",	 "october",	 "nov",	 "november",  "dec",	"december",
-		"mon",	"monday",	 "tue",	 "tuesday",	 "wed",	 "wednesday", "thu",	"thursday",
-		"fri",	"friday",	 "sat",	 "saturday", "sun",	 "sunday"};
+		"jan",	"january",	 "feb",	 "february", "mar",	 "march",	 "apr",	   "april",
+		"may",	"jun",		 "june", "jul",		 "july", "aug",		 "august", "sep",
+		"sept", "september", "oct",	 "october",	 "nov",	 "november", "dec",	   "december"};
 
 	for (size_t i = 0; i < lengthof(names); i++)
 		if (pg_strcasecmp(word, names[i]) == 0)
@@ -244,14 +259,50 @@ smpc_date_word(const char *word)
 }
 
 /*
+ * Whether the fields ParseDateTime found can only be a calendar date read
+ * the same way at every party: one field written with separators
+ * (2026-04-03, 03/04/2026, 3.4.2026, 03-Apr-2026), or up to three numbers
+ * and month names (3 April 2026, Apr 3 2026, 3 4 2026); a run of five or
+ * more digits (20260403) only alone and only year first (PostgreSQL reads
+ * it as YYYYMMDD or YYMMDD whatever the order). Anything else (a time, a
+ * zone, another word such as today or epoch) is not.
+ */
+static bool
+smpc_date_fields_ok(char **field, const int *ftype, int nf, int order)
+{
+	if (nf < 1 || nf > 3)
+		return false;
+	for (int i = 0; i < nf; i++)
+	{
+		switch (ftype[i])
+		{
+			case DTK_DATE:
+				if (nf != 1)
+					return false;
+				break;
+			case DTK_NUMBER:
+				if (strlen(field[i]) >= 5 && (nf != 1 || order != DATEORDER_YMD))
+					return false;
+				break;
+			case DTK_STRING:
+				if (!smpc_month_word(field[i]))
+					return false;
+				break;
+			default:
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
  * date_ymd, date_dmy, date_mdy: the date the text writes, in ISO form
- * (YYYY-MM-DD), reading numeric dates in the option's field order whatever
- * the session's DateStyle (so "03/04/2026" is the same date at every
- * party). Any input PostgreSQL reads as a date is taken (2026-04-03,
- * 3 April 2026, 20260403, 3.4.2026); a time of day, a time zone, a year
- * before 1 and words other than month and weekday names are not (they
- * would make the key depend on when or where it was read). NULL when the
- * text is no such date: set jobs leave NULL keys out and count them.
+ * (YYYY-MM-DD, years 1 to 9999), reading numeric dates in the option's
+ * field order whatever the session's DateStyle (so "03/04/2026" is the same
+ * date at every party; two-digit years as PostgreSQL reads them, 1970 to
+ * 2069). The forms smpc_date_fields_ok takes; NULL for any other text
+ * (set jobs leave NULL keys out and count them), never an error: a value
+ * such as "n/a" in a date column must not stop a job.
  */
 static text *
 smpc_date_text(text *in, int order)
@@ -262,7 +313,6 @@ smpc_date_text(text *in, int order)
 	int			 ftype[MAXDATEFIELDS];
 	int			 nf;
 	int			 dtype;
-	int			 tz;
 	struct pg_tm tm;
 	fsec_t		 fsec = 0;
 	int			 saved = DateOrder;
@@ -272,27 +322,27 @@ smpc_date_text(text *in, int order)
 		return NULL;
 	if (ParseDateTime(s, workbuf, sizeof workbuf, field, ftype, MAXDATEFIELDS, &nf) != 0)
 		return NULL;
-	for (int i = 0; i < nf; i++)
-	{
-		if (ftype[i] == DTK_TIME || ftype[i] == DTK_TZ)
-			return NULL;
-		if (ftype[i] == DTK_STRING && !smpc_date_word(field[i]))
-			return NULL;
-	}
+	if (!smpc_date_fields_ok(field, ftype, nf, order))
+		return NULL;
 	memset(&tm, 0, sizeof tm);
-	/* The field order of this call only, whatever DateStyle says. */
+	/*
+	 * The field order of this call only, whatever DateStyle says. No time
+	 * zone argument: DecodeDateTime then refuses a zone by its result
+	 * instead of looking the name up (which raises an error for an unknown
+	 * one).
+	 */
 	DateOrder = order;
 	PG_TRY();
 	{
-		err = DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz);
+		err = DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, NULL);
 	}
 	PG_FINALLY();
 	{
 		DateOrder = saved;
 	}
 	PG_END_TRY();
-	if (err != 0 || dtype != DTK_DATE || tm.tm_year < 1 || tm.tm_hour != 0 || tm.tm_min != 0 ||
-		tm.tm_sec != 0 || fsec != 0)
+	if (err != 0 || dtype != DTK_DATE || tm.tm_year < 1 || tm.tm_year > 9999 || tm.tm_hour != 0 ||
+		tm.tm_min != 0 || tm.tm_sec != 0 || fsec != 0)
 		return NULL;
 	return cstring_to_text(psprintf("%04d-%02d-%02d", tm.tm_year, tm.tm_mon, tm.tm_mday));
 }

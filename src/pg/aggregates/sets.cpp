@@ -30,6 +30,8 @@ extern "C" {
 
 PGDLLEXPORT Datum smpc_set_accum(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_set_by_accum(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_set_sum_accum(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_intersect_sum_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_intersect_count_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_overlap_count_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_union_count_final(PG_FUNCTION_ARGS);
@@ -39,6 +41,8 @@ PGDLLEXPORT Datum smpc_union_count_by_final(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(smpc_set_accum);
 PG_FUNCTION_INFO_V1(smpc_set_by_accum);
+PG_FUNCTION_INFO_V1(smpc_set_sum_accum);
+PG_FUNCTION_INFO_V1(smpc_intersect_sum_final);
 PG_FUNCTION_INFO_V1(smpc_intersect_count_final);
 PG_FUNCTION_INFO_V1(smpc_overlap_count_final);
 PG_FUNCTION_INFO_V1(smpc_union_count_final);
@@ -48,10 +52,19 @@ PG_FUNCTION_INFO_V1(smpc_union_count_by_final);
 }
 
 #define SMPC_KEY_DIGEST_BYTES 32
-/* A key as the state keeps it: its group (big-endian, so records sort by group), its digest. */
-#define SMPC_SET_RECORD_BYTES (4 + SMPC_KEY_DIGEST_BYTES)
+/*
+ * A key as the state keeps it: its group (big-endian, so records sort by
+ * group), its digest (records match on these), and the sum of its values
+ * (intersection sums; else 0).
+ */
+#define SMPC_SET_MATCH_BYTES  (4 + SMPC_KEY_DIGEST_BYTES)
+#define SMPC_SET_RECORD_BYTES (SMPC_SET_MATCH_BYTES + 8)
+/* A value summed over an overlap: 0 .. 2^48 - 1 (crypto/elgamal.hpp), also a key's total. */
+#define SMPC_SET_MAX_VALUE ((UINT64CONST(1) << 48) - 1)
 /* One blinded set per message: 2^20 keys (protocol/message.hpp, kMaxSetElements). */
 #define SMPC_SET_MAX_KEYS (1 << 20)
+/* Keys with values of an intersection sum (protocol/message.hpp, kMaxSealedElements). */
+#define SMPC_SET_MAX_VALUED_KEYS (1 << 17)
 /* Groups of a grouped set job (protocol/message.hpp, kMaxSetSegments). */
 #define SMPC_SET_MAX_GROUPS (1 << 16)
 
@@ -61,6 +74,7 @@ typedef struct SmpcSetState
 	int64		   n;
 	int64		   cap;
 	int64		   sorted;	/* records[0, sorted) are sorted and distinct (after a compaction) */
+	bool		   valued;	/* intersection sums: this party gave a value (not NULL) */
 	int64		   repeats; /* rows whose key repeated one already taken */
 	int64		   nulls;	/* rows with a NULL key */
 	int64		   dropped; /* grouped: rows whose group is outside the domain (dropped) */
@@ -69,6 +83,7 @@ typedef struct SmpcSetState
 	SmpcDomain	   domain;	 /* grouped: the group domain, indexed */
 	uint8		  *digests;	 /* the digests as the job takes them (smpc_set_digests) */
 	int64		   ndigests;
+	uint64		  *values; /* intersection sums: the value of each digest, or NULL */
 	/*
 	 * Zeroes the records and digests when the aggregate's memory goes,
 	 * whatever ended the query: they are unsalted hashes of keys such as
@@ -86,6 +101,8 @@ smpc_set_wipe(void *arg)
 		explicit_bzero(s->records, (size_t) s->cap * SMPC_SET_RECORD_BYTES);
 	if (s->digests != NULL)
 		explicit_bzero(s->digests, (size_t) s->ndigests * SMPC_KEY_DIGEST_BYTES);
+	if (s->values != NULL)
+		explicit_bzero(s->values, (size_t) s->ndigests * sizeof(uint64));
 }
 
 /* The class of a key type: text, bytea, integer (any width) or uuid. */
@@ -203,7 +220,32 @@ smpc_set_state(FunctionCallInfo fcinfo, bool grouped)
 static int
 smpc_record_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, SMPC_SET_RECORD_BYTES);
+	return memcmp(a, b, SMPC_SET_MATCH_BYTES);
+}
+
+/* The value of a record, and adding to it (a key's values add up, within the range). */
+static uint64
+smpc_record_value(const uint8 *rec)
+{
+	uint64 v;
+
+	memcpy(&v, rec + SMPC_SET_MATCH_BYTES, sizeof v);
+	return v;
+}
+
+static void
+smpc_record_add_value(uint8 *rec, uint64 add)
+{
+	uint64 v = smpc_record_value(rec);
+
+	if (add > SMPC_SET_MAX_VALUE - v)
+		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				errmsg("the values of one key add up beyond %llu",
+					   (unsigned long long) SMPC_SET_MAX_VALUE),
+				errdetail("smpc_intersect_sum seals each key's total, from 0 to 2^48 - 1."),
+				errhint("Sum in larger units (e.g. whole currency units instead of cents)."));
+	v += add;
+	memcpy(rec + SMPC_SET_MATCH_BYTES, &v, sizeof v);
 }
 
 /*
@@ -220,7 +262,10 @@ smpc_set_compact(SmpcSetState *s)
 		qsort(s->records, (size_t) s->n, SMPC_SET_RECORD_BYTES, smpc_record_cmp);
 		for (int64 i = 1; i < s->n; i++)
 			if (memcmp(s->records + i * SMPC_SET_RECORD_BYTES,
-					   s->records + out * SMPC_SET_RECORD_BYTES, SMPC_SET_RECORD_BYTES) != 0)
+					   s->records + out * SMPC_SET_RECORD_BYTES, SMPC_SET_MATCH_BYTES) == 0)
+				smpc_record_add_value(s->records + out * SMPC_SET_RECORD_BYTES,
+									  smpc_record_value(s->records + i * SMPC_SET_RECORD_BYTES));
+			else
 			{
 				out++;
 				if (out != i)
@@ -237,12 +282,14 @@ smpc_set_compact(SmpcSetState *s)
 	s->sorted = out;
 }
 
-/* Whether the sorted prefix holds rec. */
-static bool
+/* The record in the sorted prefix that matches rec, or NULL. */
+static uint8 *
 smpc_set_seen(const SmpcSetState *s, const uint8 *rec)
 {
-	return s->sorted > 0 && bsearch(rec, s->records, (size_t) s->sorted, SMPC_SET_RECORD_BYTES,
-									smpc_record_cmp) != NULL;
+	if (s->sorted == 0)
+		return NULL;
+	return (uint8 *) bsearch(rec, s->records, (size_t) s->sorted, SMPC_SET_RECORD_BYTES,
+							 smpc_record_cmp);
 }
 
 /*
@@ -255,31 +302,30 @@ smpc_set_seen(const SmpcSetState *s, const uint8 *rec)
  * more distinct keys than a set carries is refused before anything is sent.
  */
 static void
-smpc_set_add(FunctionCallInfo fcinfo, SmpcSetState *s, uint32 group)
+smpc_set_add(FunctionCallInfo fcinfo, SmpcSetState *s, uint32 group, uint64 value)
 {
 	MemoryContext aggcxt = GetMemoryChunkContext(s);
 	uint8		  rec[SMPC_SET_RECORD_BYTES];
+	uint8		 *seen;
 
 	rec[0] = (uint8) (group >> 24);
 	rec[1] = (uint8) (group >> 16);
 	rec[2] = (uint8) (group >> 8);
 	rec[3] = (uint8) group;
 	smpc_key_digest_of(s->key_class, s->key_type, PG_GETARG_DATUM(1), rec + 4);
-	if (smpc_set_seen(s, rec))
-	{
-		s->repeats++;
-		explicit_bzero(rec, sizeof rec);
-		return;
-	}
-	if (s->n >= SMPC_SET_MAX_KEYS)
+	memcpy(rec + SMPC_SET_MATCH_BYTES, &value, sizeof value);
+	seen = smpc_set_seen(s, rec);
+	if (seen == NULL && s->n >= SMPC_SET_MAX_KEYS)
 	{
 		smpc_set_compact(s);
-		if (smpc_set_seen(s, rec))
-		{
-			s->repeats++;
-			explicit_bzero(rec, sizeof rec);
-			return;
-		}
+		seen = smpc_set_seen(s, rec);
+	}
+	if (seen != NULL)
+	{
+		s->repeats++;
+		smpc_record_add_value(seen, value);
+		explicit_bzero(rec, sizeof rec);
+		return;
 	}
 	if (s->n >= SMPC_SET_MAX_KEYS)
 	{
@@ -323,7 +369,36 @@ smpc_set_accum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		s->nulls++;
 	else
-		smpc_set_add(fcinfo, s, 0);
+		smpc_set_add(fcinfo, s, 0, 0);
+	PG_RETURN_POINTER(s);
+}
+
+/*
+ * smpc._set_sum_accum(internal, key, value bigint, job_id): one key and its
+ * value. A party that gives no values passes NULL for every row; a NULL
+ * value of a party that gives some adds nothing (as in SQL's sum), but its
+ * key still takes part in the overlap.
+ */
+Datum
+smpc_set_sum_accum(PG_FUNCTION_ARGS)
+{
+	SmpcSetState *s = smpc_set_state(fcinfo, false);
+	int64		  v = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
+
+	if (v < 0 || (uint64) v > SMPC_SET_MAX_VALUE)
+		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				errmsg("smpc_intersect_sum takes values from 0 to %llu, not %lld",
+					   (unsigned long long) SMPC_SET_MAX_VALUE, (long long) v),
+				errdetail("Each value is sealed in 16-bit parts whose sums the party that gave "
+						  "them opens by a bounded search."),
+				errhint("Shift values by a constant (and subtract it times the overlap's "
+						"smpc_intersect_count), or sum in larger units."));
+	if (!PG_ARGISNULL(2))
+		s->valued = true;
+	if (PG_ARGISNULL(1))
+		s->nulls++;
+	else
+		smpc_set_add(fcinfo, s, 0, (uint64) v);
 	PG_RETURN_POINTER(s);
 }
 
@@ -341,7 +416,7 @@ smpc_set_by_accum(PG_FUNCTION_ARGS)
 	}
 	g = smpc_domain_cell(&s->domain, PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2), &s->dropped);
 	if (g >= 0)
-		smpc_set_add(fcinfo, s, (uint32) g);
+		smpc_set_add(fcinfo, s, (uint32) g, 0);
 	PG_RETURN_POINTER(s);
 }
 
@@ -362,7 +437,7 @@ smpc_set_distinct(SmpcSetState *s)
  * group, palloc'd.
  */
 static uint8 *
-smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes)
+smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes, uint64 **values)
 {
 	uint8 *out = (uint8 *) MemoryContextAllocExtended(
 		GetMemoryChunkContext(s), Max(s->n, 1) * SMPC_KEY_DIGEST_BYTES, MCXT_ALLOC_HUGE);
@@ -370,6 +445,11 @@ smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes)
 	s->digests = out;
 	s->ndigests = s->n;
 	*sizes = groups > 0 ? (uint32 *) palloc0(sizeof(uint32) * groups) : NULL;
+	*values = s->valued ? (uint64 *) MemoryContextAllocExtended(GetMemoryChunkContext(s),
+																Max(s->n, 1) * sizeof(uint64),
+																MCXT_ALLOC_HUGE)
+						: NULL;
+	s->values = *values;
 	for (int64 i = 0; i < s->n; i++)
 	{
 		const uint8 *rec = s->records + i * SMPC_SET_RECORD_BYTES;
@@ -377,6 +457,8 @@ smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes)
 			((uint32) rec[0] << 24) | ((uint32) rec[1] << 16) | ((uint32) rec[2] << 8) | rec[3];
 
 		memcpy(out + i * SMPC_KEY_DIGEST_BYTES, rec + 4, SMPC_KEY_DIGEST_BYTES);
+		if (*values != NULL)
+			(*values)[i] = smpc_record_value(rec);
 		if (groups > 0)
 			(*sizes)[g]++;
 	}
@@ -400,6 +482,7 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	int64			   repeats = s ? smpc_set_distinct(s) : 0;
 	int				   groups = 0;
 	uint32			  *sizes = NULL;
+	uint64			  *values = NULL;
 
 	if (repeats > 0 && smpc_repeated_keys == SMPC_REPEATED_REFUSE)
 		ereport(ERROR, errcode(ERRCODE_UNIQUE_VIOLATION),
@@ -412,6 +495,13 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 				errhint("Find them with GROUP BY key HAVING count(*) > 1, or SET "
 						"smpc.repeated_keys = count_once to count each key once."));
 
+	if (s != NULL && s->valued && s->n > SMPC_SET_MAX_VALUED_KEYS)
+		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("smpc_intersect_sum takes at most %d keys with values per party, not %lld",
+					   SMPC_SET_MAX_VALUED_KEYS, (long long) s->n),
+				errdetail("Each key travels with its sealed value, 160 bytes in all. Nothing "
+						  "was sent."),
+				errhint("Split the job by a public prefix of the key, one job id per part."));
 	if (at_least == 0)
 		at_least = fed->nparties;
 	if (at_least < 1 || at_least > fed->nparties)
@@ -442,18 +532,22 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 			? psprintf(" held by at least %d", at_least)
 			: "",
 		normalized ? " normalized by " : "", normalized ? normalized : "");
-	req.width = Max(groups, 1);
-	req.count_index = -1;
+	req.width = kind == SMPC_AGG_INTERSECT_SUM ? 2 : Max(groups, 1);
+	/* Intersection sums: the sum, then the overlap count, which min_rows judges. */
+	req.count_index = kind == SMPC_AGG_INTERSECT_SUM ? 1 : -1;
 	/* Grouped: one count per group, each a cell of its own (suppressed alone under min_rows). */
 	req.cells = groups;
 	req.cell_width = groups > 0 ? 1 : 0;
 	req.inputs = smpc_alloc_values(req.width);
 	req.inputs_present = true;
 	req.rows = s ? s->n : 0;
-	req.kinds = "c";
+	/* (Noise on a sum needs bounds on the values: not offered for intersection sums.) */
+	req.kinds = kind == SMPC_AGG_INTERSECT_SUM ? NULL : "c";
 	req.column = smpc_input_column(fcinfo, 0);
 	req.sources = smpc_job_sources(fcinfo, 0);
-	req.set_keys = s ? smpc_set_digests(s, groups, &sizes) : NULL;
+	req.set_keys = s ? smpc_set_digests(s, groups, &sizes, &values) : NULL;
+	req.set_values = values;
+	req.set_sum = kind == SMPC_AGG_INTERSECT_SUM;
 	if (grouped && sizes == NULL)
 		sizes = (uint32 *) palloc0(sizeof(uint32) * groups);
 	req.set_nkeys = s ? s->n : 0;
@@ -468,6 +562,23 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	if (s != NULL)
 		smpc_set_wipe(s);
 	return res->has_result;
+}
+
+/*
+ * smpc_intersect_sum: the sum of the values the parties gave over the keys
+ * every party holds, as numeric (the count goes out with it and is in the
+ * audit record and smpc.jobs).
+ */
+Datum
+smpc_intersect_sum_final(PG_FUNCTION_ARGS)
+{
+	__int128	 *out;
+	SmpcJobResult res;
+	SmpcDomain	  domain;
+
+	if (!smpc_set_run(fcinfo, SMPC_AGG_INTERSECT_SUM, 0, false, &domain, &out, &res))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(smpc_to_numeric(out[0], 0));
 }
 
 /* A count as bigint. */

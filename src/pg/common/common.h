@@ -151,7 +151,9 @@ typedef enum SmpcAggregate
 	/* Their grouped forms: a count per group of a public domain. */
 	SMPC_AGG_INTERSECT_COUNT_BY,
 	SMPC_AGG_OVERLAP_COUNT_BY,
-	SMPC_AGG_UNION_COUNT_BY
+	SMPC_AGG_UNION_COUNT_BY,
+	/* The sum of the parties' values over the keys every party holds, and that count. */
+	SMPC_AGG_INTERSECT_SUM
 } SmpcAggregate;
 
 typedef enum SmpcValueClass

@@ -19,6 +19,7 @@ static const char *const smpc_aggregate_names[] = {
 	"intersect_count_by",
 	"overlap_count_by",
 	"union_count_by",
+	"intersect_sum",
 };
 
 static const char *const smpc_value_class_names[] = {

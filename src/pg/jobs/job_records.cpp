@@ -108,6 +108,15 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 										 : smpc_result_text(outputs, req->width, res->suppressed),
 						(long long) req->set_nkeys, (long long) req->set_repeats,
 						(long long) req->set_nulls);
+	if (req->set_sum)
+	{
+		smpc_format_scaled(outputs[0], 0, a, sizeof a);
+		smpc_format_scaled(outputs[1], 0, b, sizeof b);
+		return psprintf("sum %s over %s keys; keys here: %lld distinct, %lld repeated, %lld NULL, "
+						"%s",
+						a, b, (long long) req->set_nkeys, (long long) req->set_repeats,
+						(long long) req->set_nulls, req->set_values ? "with values" : "no values");
+	}
 	if (req->set_at_least > 0)
 	{
 		smpc_format_scaled(outputs[0], 0, a, sizeof a);

@@ -183,7 +183,8 @@ smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobSpec *req)
 	 */
 	if (req->set_at_least > 0)
 	{
-		bytes = (Size) req->set_nkeys * 32 + strlen(req->job_id) + 1024;
+		/* (Intersection sums: each key with its sealed value, 160 bytes.) */
+		bytes = (Size) req->set_nkeys * (req->set_sum ? 160 : 32) + strlen(req->job_id) + 1024;
 		slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
 		needed = Max(needed, SMPC_INBOX_SHARE_PER_ROLE * fed->nparties * slots);
 	}
