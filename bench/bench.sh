@@ -22,7 +22,10 @@
 #      beside the insecure join through dblink and the cost floor (the
 #      group operations the ring needs times one operation's time measured
 #      here, divided by the cores), with the bytes each party's job sent
-#      and its backend's peak memory.
+#      and its backend's peak memory; and the intersection sum of p1's
+#      values (smpc_intersect_sum) over the same keys (up to the 131,072
+#      keys with values it takes), beside the dblink join's sum and its own
+#      cost floor (the sealed values' operations added).
 # Every comparison is interleaved: the secure and the insecure figure are
 # measured in alternating batches on the same servers, SMPC_BENCH_REPS times
 # (the order swapped each time), and each ratio is the median of the
@@ -89,7 +92,8 @@ if [[ $(id -u) -eq 0 ]]; then
 	rm -rf "$BENCH_DIR"
 	mkdir -p "$BENCH_DIR/bin"
 	g++ -O2 -std=c++17 -Wall -Wextra -Werror -I"$("$PG_CONFIG" --includedir)" -I"$here/../src" \
-		"$here/bench_client.cpp" "$here/../src/crypto/group.cpp" "$here/../src/crypto/wipe.cpp" \
+		"$here/bench_client.cpp" "$here/../src/crypto/group.cpp" "$here/../src/crypto/elgamal.cpp" \
+		"$here/../src/crypto/wipe.cpp" \
 		-o "$BENCH_DIR/bin/bench_client" -lpq -lsodium -lcrypto
 	install -m 0755 "$here/bench.sh" "$here/../scripts/make-certs.sh" "$here/../scripts/free-port.pl" "$BENCH_DIR/bin/"
 	chown -R postgres: "$BENCH_DIR"
@@ -206,8 +210,10 @@ done
 # Set tables at p1..p3: k keys each, the first tenth the same at every party.
 for k in "${SET_KEYS[@]}"; do
 	for i in 1 2 3; do
-		psql_at "p$i" -c "CREATE TABLE s$k AS SELECT 'cust-' || g AS key FROM generate_series(1, $k / 10) g
-			UNION ALL SELECT 'p$i-' || g FROM generate_series(1, $k - $k / 10) g" -c "ANALYZE s$k" \
+		# v: p1's values for the intersection sum (the others give none).
+		v="NULL::bigint"; [[ $i == 1 ]] && v="(g % 1000)::bigint"
+		psql_at "p$i" -c "CREATE TABLE s$k AS SELECT 'cust-' || g AS key, $v AS v FROM generate_series(1, $k / 10) g
+			UNION ALL SELECT 'p$i-' || g, $v FROM generate_series(1, $k - $k / 10) g" -c "ANALYZE s$k" \
 			-c "GRANT SELECT ON s$k TO bench_reader" >/dev/null
 	done
 done
@@ -394,8 +400,8 @@ fi
 # the 3 parties' backends share the cores for.
 if runs 6; then
 say "6. private set intersection cardinality at 3 parties"
-read -r t_hash t_reblind < <("$CLIENT" groupop --count 20000)
-record "groupop hash_blind_us=$t_hash reblind_us=$t_reblind cores=$(nproc)"
+read -r t_hash t_reblind t_seal t_reseal t_check t_add < <("$CLIENT" groupop --count 20000)
+record "groupop hash_blind_us=$t_hash reblind_us=$t_reblind seal_us=$t_seal reseal_us=$t_reseal check_us=$t_check add_us=$t_add cores=$(nproc)"
 for k in "${SET_KEYS[@]}"; do
 	sec=() ins=() r_ins=()
 	: >"$BENCH_DIR/psi$k.proc"
@@ -417,6 +423,33 @@ for k in "${SET_KEYS[@]}"; do
 	per_party() { awk -v col="$1" -v f="$2" '{ print $1, $col }' "$BENCH_DIR/psi$k.proc" | sort -k1,1n -k2,2n |
 		awk -v f="$2" '{ v[$1] = v[$1] " " $2 } END { for (p = 1; p <= 3; p++) { n = split(v[p], a, " "); printf "%s%s", (p > 1 ? "/" : ""), (f == "max" ? a[n] : a[int((n + 1) / 2)]) } }'; }
 	record "psi keys=$k median_ms=$med insecure_dblink_ms=$(spread "${ins[@]}" | cut -d' ' -f1) vs_dblink=$ri vs_dblink_min=$rilo vs_dblink_max=$rihi floor_ms=$floor vs_floor=$(ratio "$med" "$floor") sent_bytes=$(per_party 2 median) hwm_kb=$(per_party 3 max)"
+	# The intersection sum of p1's values: the ring as above, plus p1 seals
+	# k values, p2 and p3 each check and re-randomise k, and p1 (counting)
+	# checks k and adds the overlap's k / 10.
+	if ((k > 131072)); then
+		record "psi_sum keys=$k not_run=above_the_131072_keys_an_intersection_sum_takes_with_values"
+		continue
+	fi
+	sec=() ins=() r_ins=()
+	: >"$BENCH_DIR/psum$k.proc"
+	for rep in $(seq 1 "$REPS"); do
+		secure_batch() { secure=$("$CLIENT" jobs --mode warm --jobs 1 --prefix "psum$k-$rep" \
+			--setup "SET smpc.federation = 'fed3'; SET smpc.timeout = '900s'" "${c3[@]}" \
+			--proc-file "$BENCH_DIR/psum$k.proc" --sql "SELECT smpc_intersect_sum(key, v, '%s') FROM s$k" | cut -d' ' -f1); }
+		insecure_batch() { insecure=$("$CLIENT" jobs --mode warm --jobs 1 --conn "$(local_conn p1)" \
+			--setup "SELECT dblink_connect('p2', '$(remote p2)'); SELECT dblink_connect('p3', '$(remote p3)')" \
+			--sql "SELECT sum(a.v) FROM s$k a JOIN dblink('p2', 'SELECT key FROM s$k') b(key text) USING (key)
+				JOIN dblink('p3', 'SELECT key FROM s$k') c(key text) USING (key)" | cut -d' ' -f1); }
+		in_turn "$rep" secure_batch insecure_batch
+		sec+=("$secure") ins+=("$insecure") r_ins+=("$(ratio "$secure" "$insecure")")
+	done
+	floor=$(awk -v k="$k" -v h="$t_hash" -v r="$t_reblind" -v s="$t_seal" -v rs="$t_reseal" -v ck="$t_check" -v a="$t_add" -v c="$(nproc)" \
+		'BEGIN { printf "%.1f", (3 * k * (h + 2 * r) + k * s + 2 * k * rs + k * ck + k / 10 * a) / 1000 / c }')
+	med=$(spread "${sec[@]}" | cut -d' ' -f1)
+	read -r ri rilo rihi < <(spread "${r_ins[@]}")
+	per_party() { awk -v col="$1" -v f="$2" '{ print $1, $col }' "$BENCH_DIR/psum$k.proc" | sort -k1,1n -k2,2n |
+		awk -v f="$2" '{ v[$1] = v[$1] " " $2 } END { for (p = 1; p <= 3; p++) { n = split(v[p], a, " "); printf "%s%s", (p > 1 ? "/" : ""), (f == "max" ? a[n] : a[int((n + 1) / 2)]) } }'; }
+	record "psi_sum keys=$k median_ms=$med insecure_dblink_ms=$(spread "${ins[@]}" | cut -d' ' -f1) vs_dblink=$ri vs_dblink_min=$rilo vs_dblink_max=$rihi floor_ms=$floor vs_floor=$(ratio "$med" "$floor") sent_bytes=$(per_party 2 median) hwm_kb=$(per_party 3 max)"
 done
 fi
 
@@ -508,6 +541,14 @@ growth() { ratio "$(val "$1 parties=$hi mode=$2" median_ms)" "$(val "$1 parties=
 		echo "| PSI cardinality, $k keys per party, 3 parties, 10 % overlap: smpc / dblink join ($(val "$g" median_ms) / $(val "$g" insecure_dblink_ms) ms) | $(ratio_text "$g" vs_dblink) | $(target_cells "" "") |"
 		echo "| … smpc / cost floor ($((9 * k)) group operations at $(val groupop hash_blind_us) / $(val groupop reblind_us) µs (hash and blind / re-blind), over $(val groupop cores) cores: $(val "$g" floor_ms) ms) | $(val "$g" vs_floor)x | $(target_cells "$(val "$g" vs_floor)" 1.5) |"
 		echo "| … bytes each party's job sent over TCP (p1/p2/p3), and its backend's peak memory (kB) | $(val "$g" sent_bytes); $(val "$g" hwm_kb) | — | — |"
+		g="psi_sum keys=$k "
+		if [[ -n $(val "$g" not_run) ]]; then
+			echo "| intersection sum, $k keys per party | not run: above the 131,072 keys with values an intersection sum takes | | — |"
+			continue
+		fi
+		echo "| intersection sum of p1's values, $k keys per party, 3 parties, 10 % overlap: smpc / dblink join ($(val "$g" median_ms) / $(val "$g" insecure_dblink_ms) ms) | $(ratio_text "$g" vs_dblink) | $(target_cells "" "") |"
+		echo "| … smpc / cost floor (the count's operations, and $k values sealed at $(val groupop seal_us) µs, re-randomised twice at $(val groupop reseal_us) µs, checked at $(val groupop check_us) µs, $((k / 10)) added at $(val groupop add_us) µs, over $(val groupop cores) cores: $(val "$g" floor_ms) ms) | $(val "$g" vs_floor)x | $(target_cells "$(val "$g" vs_floor)" 1.5) |"
+		echo "| … bytes sent (p1/p2/p3), peak memory (kB) | $(val "$g" sent_bytes); $(val "$g" hwm_kb) | — | — |"
 	done
 	# What smpc adds to the backend's private memory beyond what sum() over
 	# the same rows takes (PostgreSQL's own scan memory grows with the table).
