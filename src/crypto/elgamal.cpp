@@ -59,31 +59,43 @@ std::uint64_t prefix(const Element& e) {
   return k;
 }
 
-// Baby-step giant-step: n in 0..bound with n · B = m, or nullopt.
-std::optional<std::uint64_t> search(const Element& m, std::uint64_t bound) {
-  const std::uint64_t steps = static_cast<std::uint64_t>(std::sqrt(static_cast<double>(bound))) + 1;
+constexpr std::uint64_t kPollSteps = 1024;
+
+// Baby-step giant-step over every limb at once: for each m[i], the n in
+// 0..bound with n · B = m[i], or nullopt. One table of j · B for all limbs,
+// sized so that the giant steps of three limbs cost about as much as it;
+// every giant step is taken whether or not a limb matched earlier, so the
+// time depends on the bound only.
+std::array<std::optional<std::uint64_t>, kLimbs> search(const std::array<Element, kLimbs>& m,
+                                                        std::uint64_t bound,
+                                                        const std::function<void()>& poll) {
+  const double span = static_cast<double>(bound) + 1;
+  const std::uint64_t steps = static_cast<std::uint64_t>(std::sqrt(kLimbs * span)) + 1;
+  const std::uint64_t giants = static_cast<std::uint64_t>(span / static_cast<double>(steps)) + 1;
   std::unordered_multimap<std::uint64_t, std::pair<std::uint64_t, Element>> baby;
   baby.reserve(steps);
   Element p{};  // j · B
   const Element b = small_base(1);
   for (std::uint64_t j = 0; j < steps; ++j) {
+    if (poll && j % kPollSteps == 0) poll();
     baby.emplace(prefix(p), std::make_pair(j, p));
     p = add(p, b);
   }
   const Element giant = p;  // steps · B
-  Element t = m;            // m − i · steps · B
-  for (std::uint64_t i = 0; i * steps <= bound; ++i) {
-    const auto range = baby.equal_range(prefix(t));
-    for (auto it = range.first; it != range.second; ++it) {
-      if (it->second.second == t) {
+  std::array<std::optional<std::uint64_t>, kLimbs> out{};
+  for (std::size_t l = 0; l < kLimbs; ++l) {
+    Element t = m[l];  // m − i · steps · B
+    for (std::uint64_t i = 0; i < giants; ++i) {
+      if (poll && i % kPollSteps == 0) poll();
+      const auto range = baby.equal_range(prefix(t));
+      for (auto it = range.first; it != range.second; ++it) {
         const std::uint64_t n = i * steps + it->second.first;
-        if (n <= bound) return n;
-        return std::nullopt;
+        if (it->second.second == t && !out[l] && n <= bound) out[l] = n;
       }
+      t = sub(t, giant);
     }
-    t = sub(t, giant);
   }
-  return std::nullopt;
+  return out;
 }
 
 }  // namespace
@@ -150,16 +162,22 @@ void add_into(Ciphertext& acc, const Ciphertext& c) {
   for (std::size_t i = 0; i < kLimbs; ++i) acc.c2[i] = add(acc.c2[i], c.c2[i]);
 }
 
-std::optional<unsigned __int128> SecretKey::decrypt_sum(
-    const Ciphertext& c, const std::array<std::uint64_t, kLimbs>& bound) const {
-  if (!is_valid(c)) return std::nullopt;
-  unsigned __int128 sum = 0;
+std::optional<unsigned __int128> SecretKey::decrypt_sum(const Ciphertext& c, std::uint64_t bound,
+                                                        const std::function<void()>& poll) const {
+  // (An invalid ciphertext still costs the whole search: its time says nothing.)
+  const bool valid = is_valid(c);
+  std::array<Element, kLimbs> m{};
   for (std::size_t i = 0; i < kLimbs; ++i) {
-    const Element m = sub(c.c2[i], mul(x_[i].data(), c.c1));  // limb_i · B
-    const std::optional<std::uint64_t> n = search(m, bound[i]);
-    if (!n) return std::nullopt;
-    sum += static_cast<unsigned __int128>(*n) << (kLimbBits * i);
+    m[i] = valid ? sub(c.c2[i], mul(x_[i].data(), c.c1)) : Element{};  // limb_i · B
   }
+  const std::array<std::optional<std::uint64_t>, kLimbs> n = search(m, bound, poll);
+  unsigned __int128 sum = 0;
+  bool whole = valid;
+  for (std::size_t i = 0; i < kLimbs; ++i) {
+    whole = whole && n[i].has_value();
+    if (n[i]) sum += static_cast<unsigned __int128>(*n[i]) << (kLimbBits * i);
+  }
+  if (!whole) return std::nullopt;
   return sum;
 }
 

@@ -32,6 +32,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "crypto/group.hpp"
@@ -73,13 +74,15 @@ class SecretKey {
   static SecretKey random();
   PublicKey public_key() const { return public_; }
 
-  // The sum a ciphertext holds, when each limb's sum lies in 0..bound[i]
-  // (the caller's own total of that limb is a bound for any sum over part
-  // of its values); nullopt when a limb is not in its range: the ciphertext
-  // was not a sum of this key's encryptions within those bounds. A search
-  // costs about 2·sqrt(bound) group additions.
-  std::optional<unsigned __int128> decrypt_sum(
-      const Ciphertext& c, const std::array<std::uint64_t, kLimbs>& bound) const;
+  // The sum a ciphertext holds, when each limb's sum lies in 0..bound (a
+  // sum of at most m of this key's encryptions: m · (2^16 − 1)); nullopt
+  // otherwise (the ciphertext was no such sum). The search is as long
+  // whatever the ciphertext, about 2·sqrt(3 · bound) group additions, so
+  // its time tells nothing but the bound (which the caller derives from
+  // what is public, e.g. a set's size). poll, if given, is called every
+  // 1,024 steps and may throw to stop it.
+  std::optional<unsigned __int128> decrypt_sum(const Ciphertext& c, std::uint64_t bound,
+                                               const std::function<void()>& poll = {}) const;
 
  private:
   SecretKey(std::array<group::Scalar, kLimbs> x, PublicKey pub);

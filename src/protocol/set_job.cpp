@@ -37,12 +37,14 @@ std::vector<Element> elements_of(const std::vector<std::uint8_t>& bytes) {
   return out;
 }
 
-// What identifies a set as it travels: its group sizes and elements.
+// What identifies a set as it travels: its group sizes, elements and
+// sealed values with their key (a resend with other values is another set).
 crypto::Digest set_digest(const Message& m) {
   crypto::Sha256 h;
   for (std::uint32_t n : m.segments) h.update(&n, sizeof n);
-  h.update_field(
-      std::string_view(reinterpret_cast<const char*>(m.blinded.data()), m.blinded.size()));
+  for (const std::vector<std::uint8_t>* part : {&m.blinded, &m.value_key, &m.sealed}) {
+    h.update_field(std::string_view(reinterpret_cast<const char*>(part->data()), part->size()));
+  }
   return h.finish();
 }
 
@@ -103,6 +105,17 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
   if (!values_.empty() && (!params_.sum || values_.size() != keys_.size())) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
                         "values go with an intersection sum, one per key");
+  }
+  if (!values_.empty() && params_.job.self == kCounter) {
+    // It sees every fully blinded set; holding the key to its own sealed
+    // values, it could open them one by one and so link each of its keys
+    // to the parties that hold it.
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "the counting party gives no values to an intersection sum",
+                        "It sees every fully blinded set; with the key to its own values it "
+                        "would learn which parties hold each of its keys.",
+                        "Give the values at another party (the counting party is the "
+                        "federation's first).");
   }
   if (!values_.empty() && keys_.size() > kMaxSealedElements) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
@@ -184,6 +197,8 @@ bool SetJob::ring_complete() const {
 void SetJob::repeat_if_faulty(Message& m) const {
   if (fault_ != Fault::kRepeatBlinded || m.blinded.empty()) return;
   m.blinded.insert(m.blinded.end(), m.blinded.begin(), m.blinded.begin() + kSetElementBytes);
+  if (!m.sealed.empty())
+    m.sealed.insert(m.sealed.end(), m.sealed.begin(), m.sealed.begin() + kSealedBytes);
   if (!m.segments.empty()) m.segments.back()++;
 }
 
@@ -216,15 +231,15 @@ std::vector<Outgoing> SetJob::start() {
     // (Sum jobs are not grouped: one group, the whole set.)
     value_key_ = crypto::elgamal::SecretKey::random();
     const crypto::elgamal::PublicKey pub = value_key_->public_key();
-    for (std::uint64_t v : values_) {
-      const auto l = crypto::elgamal::limbs(v);
-      for (std::size_t i = 0; i < l.size(); ++i) value_totals_[i] += l[i];
-    }
     sealed_set::SealedSet part =
         sealed_set::seal_own(keys_, values_, group_tag(0), *scalar_, pub, check);
     crypto::wipe(values_);
     values_.clear();
     sizes.push_back(static_cast<std::uint32_t>(part.elements.size()));
+    // Any sum over part of the set: each limb at most 2^16 - 1 per element.
+    // (Its size is public to every hop, so the search it sets the length of
+    // tells nothing new.)
+    value_bound_ = part.elements.size() * ((std::uint64_t{1} << crypto::elgamal::kLimbBits) - 1);
     own.duplicates = part.duplicates;
     own.elements = std::move(part.elements);
     value_key = sealed_set::key_bytes(pub);
@@ -572,13 +587,15 @@ void SetJob::take_sealed_sum(const Message& m) {
 
 void SetJob::open_own_sum() {
   if (!value_key_) return;
-  const std::optional<unsigned __int128> sum = value_key_->decrypt_sum(*own_sum_, value_totals_);
+  const std::optional<unsigned __int128> sum =
+      value_key_->decrypt_sum(*own_sum_, value_bound_, [this] { poll(); });
   value_key_.reset();
   if (!sum) {
     throw ProtocolError(
         ErrorKind::kInconsistent, "the sealed sum of this party's values does not open",
-        party_name(params_.job.federation, kCounter) +
-            " (the counting party) sent a sealed sum that is no sum of this party's values.");
+        "It is no sum of this party's values: " + party_name(params_.job.federation, kCounter) +
+            " (the counting party) sent another, or a party that re-blinded this party's set "
+            "changed its sealed values.");
   }
   release_->add_to_input(0, crypto::encode_summand(static_cast<crypto::i128>(*sum), parties()));
 }

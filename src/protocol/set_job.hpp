@@ -60,7 +60,6 @@
 // shrink the overlap).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -214,12 +213,12 @@ class SetJob {
   std::vector<std::size_t> held_from_;  // per sender, messages in held_
   Fault fault_ = Fault::kNone;
   // Sum jobs: this party's values (until start()), the key that seals them
-  // and the total of each limb of them (the bound of any sum over part of
-  // them); at the counting party, each origin's sealed values and key; the
+  // and the bound of any limb's sum over part of them (the number of its
+  // keys times 2^16 - 1); at the counting party, each origin's sealed values and key; the
   // sealed sum of this party's values over the overlap.
   std::vector<std::uint64_t> values_;
   std::optional<crypto::elgamal::SecretKey> value_key_;
-  std::array<std::uint64_t, crypto::elgamal::kLimbs> value_totals_{};
+  std::uint64_t value_bound_ = 0;
   std::vector<std::optional<crypto::elgamal::PublicKey>> full_keys_;
   std::vector<std::vector<crypto::elgamal::Ciphertext>> full_sealed_;
   std::optional<crypto::elgamal::Ciphertext> own_sum_;

@@ -79,9 +79,11 @@ SELECT smpc_intersect_sum(id, -1, 's1') FROM people;
 SELECT smpc_intersect_sum(id, 281474976710656, 's1') FROM people;
 SELECT smpc_intersect_sum(k, v, 's1') FROM (VALUES ('a', 281474976710655), ('a', 1)) x(k, v);
 SET smpc.epsilon = 1;
-SELECT smpc_intersect_sum(id, id, 's2') FROM people;
+SELECT smpc_intersect_sum(id, NULL::bigint, 's2') FROM people;
 RESET smpc.epsilon;
 SELECT smpc_intersect_sum(g, 1, 's3') FROM generate_series(1, 131073) g;
+-- This party (a) is the federation's first, which counts: no values here.
+SELECT smpc_intersect_sum(id, id, 's4') FROM people;
 
 -- Every set aggregate and smpc_normalize_key is granted to smpc_analyst only.
 SELECT p.oid::regprocedure AS function, has_function_privilege('smpc_analyst', p.oid, 'EXECUTE') AS analyst,

@@ -113,29 +113,30 @@ for my $p ($fed->names)
 		"audit at $p: the count and this party's keys");
 }
 
-# Intersection sums: a gives a value per row (its repeated keys add
-# theirs), b and c none; then a and c give values. The expected sums are
-# plain SQL over the planted overlap (keys 0..39) at the party itself.
-my $sum_a = $fed->psql('a', "SELECT sum(n * 10 + 7) FROM customers WHERE n < 40");
-my $sum_c = $fed->psql('c', "SELECT sum(n + 1) FROM customers WHERE n < 40");
-my %sum_sql = (a => "SELECT smpc_intersect_sum(n, n * 10 + 7, '%s') FROM customers",
+# Intersection sums: c gives a value per row (its repeated keys add
+# theirs), a (the counting party, which may not) and b none; then b and c
+# give values. The expected sums are plain SQL over the planted overlap
+# (keys 0..39) at the party itself.
+my $sum_c = $fed->psql('c', "SELECT sum(n * 10 + 7) FROM customers WHERE n < 40");
+my $sum_b = $fed->psql('b', "SELECT sum(n + 1) FROM customers WHERE n < 40");
+my %sum_sql = (a => "SELECT smpc_intersect_sum(n, NULL::bigint, '%s') FROM customers",
 	b => "SELECT smpc_intersect_sum(n, NULL::bigint, '%s') FROM customers",
-	c => "SELECT smpc_intersect_sum(n, NULL::bigint, '%s') FROM customers");
+	c => "SELECT smpc_intersect_sum(n, n * 10 + 7, '%s') FROM customers");
 $res = $fed->run_all({ map { $_ => sprintf($sum_sql{$_}, 'psi-sum') } $fed->names });
-$fed->expect_all_ok($res, $sum_a, "intersection sum of a's values");
+$fed->expect_all_ok($res, $sum_c, "intersection sum of c's values");
 for my $p ($fed->names)
 {
 	$fed->wait_audit($p, "job_id = 'psi-sum' AND outcome = 'released'", 1);
 	is($fed->psql($p, "SELECT aggregate || ' / ' || result FROM smpc.audit_log "
 		  . "WHERE job_id = 'psi-sum' AND outcome = 'released'"),
-		"intersect_sum(integer) / sum $sum_a over $all3 keys; keys here: $distinct{$p} distinct, "
-		  . "$dups{$p} repeated, $nulls{$p} NULL, " . ($p eq 'a' ? 'with values' : 'no values'),
+		"intersect_sum(integer) / sum $sum_c over $all3 keys; keys here: $distinct{$p} distinct, "
+		  . "$dups{$p} repeated, $nulls{$p} NULL, " . ($p eq 'c' ? 'with values' : 'no values'),
 		"intersection sum, audit at $p: the sum, the count and this party's keys");
 }
 $res = $fed->run_all({
-	a => sprintf($sum_sql{a}, 'psi-sum2'), b => sprintf($sum_sql{b}, 'psi-sum2'),
-	c => "SELECT smpc_intersect_sum(n, n + 1, 'psi-sum2') FROM customers" });
-$fed->expect_all_ok($res, $sum_a + $sum_c, "intersection sum of a's and c's values");
+	a => sprintf($sum_sql{a}, 'psi-sum2'), c => sprintf($sum_sql{c}, 'psi-sum2'),
+	b => "SELECT smpc_intersect_sum(n, n + 1, 'psi-sum2') FROM customers" });
+$fed->expect_all_ok($res, $sum_b + $sum_c, "intersection sum of b's and c's values");
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 41)") for $fed->names;
 $res = $fed->run_all({ map { $_ => sprintf($sum_sql{$_}, 'psi-sum-small') } $fed->names });
 $fed->expect_all_fail($res, [qr/SM00[0-9]/, qr/below the minimum of 41|fewer than 41|min_rows/],

@@ -380,19 +380,64 @@ TEST(SetJobTest, SumsOverTheOverlap) {
   EXPECT_EQ(b.count(0), want_b);
   EXPECT_EQ(b.count(1), 10);
 
-  std::vector<std::vector<std::uint64_t>> at_a = {values_for(0, big), {}, {}};
-  SetNet a(keys, 3, 0, {}, {}, &at_a);
-  a.shuffle = true;
-  a.twice = true;
-  a.run(a.all());
-  EXPECT_EQ(a.count(0), want_a);
-  EXPECT_EQ(a.count(1), 10);
+  // (a's keys, with a repeated one, at c: the counting party gives none.)
+  std::vector<std::vector<std::string>> swapped = {keys[2], keys[1], keys[0]};
+  std::vector<std::vector<std::uint64_t>> at_c = {{}, {}, {}};
+  for (const std::string& k : swapped[2]) at_c[2].push_back(value_of(k, big));
+  SetNet c(swapped, 3, 0, {}, {}, &at_c);
+  c.shuffle = true;
+  c.twice = true;
+  c.run(c.all());
+  EXPECT_EQ(c.count(0), want_a);
+  EXPECT_EQ(c.count(1), 10);
 
-  std::vector<std::vector<std::uint64_t>> at_ac = {values_for(0, big), {}, values_for(2, 7)};
-  SetNet ac(keys, 3, 0, {}, {}, &at_ac);
-  ac.shuffle = true;
-  ac.run({1, 0, 2});
-  EXPECT_EQ(ac.count(0), want_a + want_c);
+  std::vector<std::vector<std::uint64_t>> at_bc = {{}, values_for(1, 500), {}};
+  for (const std::string& k : keys[2]) at_bc[2].push_back(value_of(k, 7));
+  SetNet bc(keys, 3, 0, {}, {}, &at_bc);
+  bc.shuffle = true;
+  bc.run({1, 0, 2});
+  EXPECT_EQ(bc.count(0), want_b + want_c);
+}
+
+// The counting party sees every fully blinded set: with the key to its own
+// sealed values it could open them one by one and link each of its keys to
+// the parties that hold it. It gives no values.
+TEST(SetJobTest, TheCountingPartyGivesNoValues) {
+  std::vector<std::vector<std::string>> keys = {range(0, 4), range(0, 4), range(0, 4)};
+  std::vector<std::vector<std::uint64_t>> values = {{1, 2, 3, 4}, {}, {}};
+  EXPECT_THROW(SetNet(keys, 3, 0, {}, {}, &values), ProtocolError);
+}
+
+// A set with values that repeats an element is refused where it arrives,
+// and a resend of a set with other values than the first is equivocation.
+TEST(SetJobTest, ValuedSetsAreCheckedAsSetsAre) {
+  std::vector<std::vector<std::string>> keys = {range(0, 4), range(0, 6), range(0, 5)};
+  std::vector<std::vector<std::uint64_t>> values = {{}, {1, 2, 3, 4, 5, 6}, {}};
+  SetNet net(keys, 3, 0, {}, {}, &values);
+  net.jobs[1]->set_fault(Fault::kRepeatBlinded);
+  try {
+    net.run(net.all());
+    FAIL() << "a repeated element with its value went through";
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kMalformed);
+  }
+  SetNet twice(keys, 3, 0, {}, {}, &values);
+  bool changed = false;
+  twice.tamper = [&](Message& m) {
+    if (m.type == MessageType::kBlinded && !m.sealed.empty() && m.receiver == 2 && !changed) {
+      changed = true;
+      Message other = m;
+      other.sealed[0] ^= 0x02;  // the same elements, another sealed value
+      twice.queue.push_back({2, other});
+    }
+  };
+  try {
+    twice.run(twice.all());
+    FAIL() << "two sets with other values for one origin went through";
+  } catch (const ProtocolError& e) {
+    EXPECT_TRUE(e.kind() == ErrorKind::kInconsistent || e.kind() == ErrorKind::kMalformed)
+        << e.what();
+  }
 }
 
 TEST(SetJobTest, FivePartiesSumTheirOverlap) {

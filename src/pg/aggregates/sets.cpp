@@ -502,6 +502,16 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 				errdetail("Each key travels with its sealed value, 160 bytes in all. Nothing "
 						  "was sent."),
 				errhint("Split the job by a public prefix of the key, one job id per part."));
+	if (s != NULL && s->valued && fed->self == 0)
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("party \"%s\" counts the overlap of federation \"%s\" and cannot give "
+					   "values to smpc_intersect_sum",
+					   fed->self_name, fed->name),
+				errdetail("The counting party (the federation's first) sees every fully blinded "
+						  "set; with the key to its own values it would learn which parties hold "
+						  "each of its keys. Nothing was sent."),
+				errhint("Pass NULL::bigint as the value here, and give the values at another "
+						"party."));
 	if (at_least == 0)
 		at_least = fed->nparties;
 	if (at_least < 1 || at_least > fed->nparties)
