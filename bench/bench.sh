@@ -22,7 +22,7 @@
 #      beside the insecure join through dblink and the cost floor (the
 #      group operations the ring needs times one operation's time measured
 #      here, divided by the cores), with the bytes each party's job sent
-#      and its backend's peak memory; and the intersection sum of p1's
+#      and its backend's peak memory; and the intersection sum of p2's
 #      values (smpc_intersect_sum) over the same keys (up to the 131,072
 #      keys with values it takes), beside the dblink join's sum and its own
 #      cost floor (the sealed values' operations added).
@@ -66,11 +66,14 @@ SECTIONS=${SMPC_BENCH_SECTIONS:-1 2 3 4 5 6}
 # runs SECTION: whether measurement SECTION is among SMPC_BENCH_SECTIONS.
 runs() { [[ " $SECTIONS " == *" $1 "* ]]; }
 # Inbox slots the largest set needs at p1..p3: up to one set of 32 bytes per
-# key from each partner per party, in 32 kB slots, a quarter per partner
-# (jobs/job_runner.cpp, smpc_check_inbox_room).
+# key (160 with sealed values, up to 131,072 keys) from each partner per
+# party, in 32 kB slots, a quarter per partner (jobs/job_runner.cpp,
+# smpc_check_inbox_room).
 SET_SLOTS=4200
 for k in "${SET_KEYS[@]}"; do
-	need=$((4 * 3 * ((k * 32 + 1024 + 32767) / 32768) + 64))
+	bytes=$((k * 32))
+	((k <= 131072 && k * 160 > bytes)) && bytes=$((k * 160))
+	need=$((4 * 3 * ((bytes + 1024 + 32767) / 32768) + 64))
 	((need > SET_SLOTS)) && SET_SLOTS=$need
 done
 
@@ -210,8 +213,9 @@ done
 # Set tables at p1..p3: k keys each, the first tenth the same at every party.
 for k in "${SET_KEYS[@]}"; do
 	for i in 1 2 3; do
-		# v: p1's values for the intersection sum (the others give none).
-		v="NULL::bigint"; [[ $i == 1 ]] && v="(g % 1000)::bigint"
+		# v: p2's values for the intersection sum (the others give none; p1,
+		# the counting party, may not).
+		v="NULL::bigint"; [[ $i == 2 ]] && v="(g % 1000)::bigint"
 		psql_at "p$i" -c "CREATE TABLE s$k AS SELECT 'cust-' || g AS key, $v AS v FROM generate_series(1, $k / 10) g
 			UNION ALL SELECT 'p$i-' || g, $v FROM generate_series(1, $k - $k / 10) g" -c "ANALYZE s$k" \
 			-c "GRANT SELECT ON s$k TO bench_reader" >/dev/null
@@ -423,8 +427,8 @@ for k in "${SET_KEYS[@]}"; do
 	per_party() { awk -v col="$1" -v f="$2" '{ print $1, $col }' "$BENCH_DIR/psi$k.proc" | sort -k1,1n -k2,2n |
 		awk -v f="$2" '{ v[$1] = v[$1] " " $2 } END { for (p = 1; p <= 3; p++) { n = split(v[p], a, " "); printf "%s%s", (p > 1 ? "/" : ""), (f == "max" ? a[n] : a[int((n + 1) / 2)]) } }'; }
 	record "psi keys=$k median_ms=$med insecure_dblink_ms=$(spread "${ins[@]}" | cut -d' ' -f1) vs_dblink=$ri vs_dblink_min=$rilo vs_dblink_max=$rihi floor_ms=$floor vs_floor=$(ratio "$med" "$floor") sent_bytes=$(per_party 2 median) hwm_kb=$(per_party 3 max)"
-	# The intersection sum of p1's values: the ring as above, plus p1 seals
-	# k values, p2 and p3 each check and re-randomise k, and p1 (counting)
+	# The intersection sum of p2's values: the ring as above, plus p2 seals
+	# k values, p3 and p1 each check and re-randomise k, and p1 (counting)
 	# checks k and adds the overlap's k / 10.
 	if ((k > 131072)); then
 		record "psi_sum keys=$k not_run=above_the_131072_keys_an_intersection_sum_takes_with_values"
@@ -438,7 +442,7 @@ for k in "${SET_KEYS[@]}"; do
 			--proc-file "$BENCH_DIR/psum$k.proc" --sql "SELECT smpc_intersect_sum(key, v, '%s') FROM s$k" | cut -d' ' -f1); }
 		insecure_batch() { insecure=$("$CLIENT" jobs --mode warm --jobs 1 --conn "$(local_conn p1)" \
 			--setup "SELECT dblink_connect('p2', '$(remote p2)'); SELECT dblink_connect('p3', '$(remote p3)')" \
-			--sql "SELECT sum(a.v) FROM s$k a JOIN dblink('p2', 'SELECT key FROM s$k') b(key text) USING (key)
+			--sql "SELECT sum(b.v) FROM s$k a JOIN dblink('p2', 'SELECT key, v FROM s$k') b(key text, v bigint) USING (key)
 				JOIN dblink('p3', 'SELECT key FROM s$k') c(key text) USING (key)" | cut -d' ' -f1); }
 		in_turn "$rep" secure_batch insecure_batch
 		sec+=("$secure") ins+=("$insecure") r_ins+=("$(ratio "$secure" "$insecure")")
@@ -546,7 +550,7 @@ growth() { ratio "$(val "$1 parties=$hi mode=$2" median_ms)" "$(val "$1 parties=
 			echo "| intersection sum, $k keys per party | not run: above the 131,072 keys with values an intersection sum takes | | — |"
 			continue
 		fi
-		echo "| intersection sum of p1's values, $k keys per party, 3 parties, 10 % overlap: smpc / dblink join ($(val "$g" median_ms) / $(val "$g" insecure_dblink_ms) ms) | $(ratio_text "$g" vs_dblink) | $(target_cells "" "") |"
+		echo "| intersection sum of p2's values, $k keys per party, 3 parties, 10 % overlap: smpc / dblink join ($(val "$g" median_ms) / $(val "$g" insecure_dblink_ms) ms) | $(ratio_text "$g" vs_dblink) | $(target_cells "" "") |"
 		echo "| … smpc / cost floor (the count's operations, and $k values sealed at $(val groupop seal_us) µs, re-randomised twice at $(val groupop reseal_us) µs, checked at $(val groupop check_us) µs, $((k / 10)) added at $(val groupop add_us) µs, over $(val groupop cores) cores: $(val "$g" floor_ms) ms) | $(val "$g" vs_floor)x | $(target_cells "$(val "$g" vs_floor)" 1.5) |"
 		echo "| … bytes sent (p1/p2/p3), peak memory (kB) | $(val "$g" sent_bytes); $(val "$g" hwm_kb) | — | — |"
 	done
