@@ -6,6 +6,7 @@
 
 #include "crypto/hash.hpp"
 #include "protocol/protocol_error.hpp"
+#include "protocol/work_split.hpp"
 
 namespace smpc::protocol::private_set {
 
@@ -32,11 +33,15 @@ std::string key_tag(std::string_view federation_fingerprint, std::string_view jo
 OwnSet blind_own(const std::vector<std::string>& keys, std::string_view tag, const Scalar& s,
                  const std::function<void()>& poll) {
   OwnSet out;
-  out.elements.reserve(keys.size());
-  for (const std::string& k : keys) {
-    if (poll && out.elements.size() % kPollEvery == 0) poll();
-    out.elements.push_back(crypto::group::blind(crypto::group::hash_to_group(k, tag), s));
-  }
+  out.elements.resize(keys.size());
+  split_work(
+      keys.size(),
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+          out.elements[i] = crypto::group::blind(crypto::group::hash_to_group(keys[i], tag), s);
+        }
+      },
+      poll);
   std::sort(out.elements.begin(), out.elements.end());
   auto last = std::unique(out.elements.begin(), out.elements.end());
   out.duplicates = static_cast<std::size_t>(out.elements.end() - last);
@@ -46,20 +51,23 @@ OwnSet blind_own(const std::vector<std::string>& keys, std::string_view tag, con
 
 std::vector<Element> reblind(const std::vector<Element>& set, const Scalar& s,
                              const std::function<void()>& poll) {
-  std::vector<Element> out;
-  out.reserve(set.size());
-  for (const Element& e : set) {
-    if (poll && out.size() % kPollEvery == 0) poll();
-    // blind() checks the element (one decoding, not two).
-    try {
-      out.push_back(crypto::group::blind(e, s));
-    } catch (const std::invalid_argument&) {
-      throw ProtocolError(ErrorKind::kMalformed,
-                          "a blinded set holds a value that is no group element",
-                          "Every element must be a canonical ristretto255 encoding other than "
-                          "the identity.");
-    }
-  }
+  std::vector<Element> out(set.size());
+  split_work(
+      set.size(),
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+          // blind() checks the element (one decoding, not two).
+          try {
+            out[i] = crypto::group::blind(set[i], s);
+          } catch (const std::invalid_argument&) {
+            throw ProtocolError(ErrorKind::kMalformed,
+                                "a blinded set holds a value that is no group element",
+                                "Every element must be a canonical ristretto255 encoding other "
+                                "than the identity.");
+          }
+        }
+      },
+      poll);
   std::sort(out.begin(), out.end());
   require_distinct(out, "a blinded set");
   return out;

@@ -55,7 +55,9 @@ struct OwnSet {
   std::vector<Element> elements;
   std::size_t duplicates = 0;  // keys given more than once, counted once
 };
-// poll, if given, is called every kPollEvery keys (or elements, below): it
+// The work is split over the cores (work_split.hpp). poll, if given, is
+// called on the caller's thread before each chunk of kPollEvery keys (or
+// elements, below) it takes: it
 // may throw to stop a long step (a set of a million keys takes minutes).
 constexpr std::size_t kPollEvery = 1024;
 OwnSet blind_own(const std::vector<std::string>& keys, std::string_view tag, const Scalar& s,

@@ -9,6 +9,7 @@
 #include "protocol/message.hpp"
 #include "protocol/private_set.hpp"
 #include "protocol/protocol_error.hpp"
+#include "protocol/work_split.hpp"
 
 namespace smpc::protocol::sealed_set {
 
@@ -54,19 +55,23 @@ SealedSet seal_own(const std::vector<std::string>& keys, const std::vector<std::
   if (values.size() != keys.size()) {
     throw ProtocolError(ErrorKind::kInvalidArgument, "every key of a set with values needs one");
   }
-  std::vector<Element> elements;
-  std::vector<Ciphertext> sealed;
-  elements.reserve(keys.size());
-  sealed.reserve(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (poll && i % private_set::kPollEvery == 0) poll();
-    if (values[i] > crypto::elgamal::kMaxValue) {
+  for (std::uint64_t v : values) {
+    if (v > crypto::elgamal::kMaxValue) {
       throw ProtocolError(ErrorKind::kInvalidArgument,
                           "a value to sum over an overlap lies in 0..2^48 - 1");
     }
-    elements.push_back(crypto::group::blind(crypto::group::hash_to_group(keys[i], tag), s));
-    sealed.push_back(crypto::elgamal::encrypt(key, values[i]));
   }
+  std::vector<Element> elements(keys.size());
+  std::vector<Ciphertext> sealed(keys.size());
+  split_work(
+      keys.size(),
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+          elements[i] = crypto::group::blind(crypto::group::hash_to_group(keys[i], tag), s);
+          sealed[i] = crypto::elgamal::encrypt(key, values[i]);
+        }
+      },
+      poll);
   std::size_t merged = 0;
   SealedSet out = sorted_pairs(std::move(elements), std::move(sealed), &merged);
   out.duplicates = merged;
@@ -75,26 +80,30 @@ SealedSet seal_own(const std::vector<std::string>& keys, const std::vector<std::
 
 SealedSet reblind(const SealedSet& set, const Scalar& s, const PublicKey& key,
                   const std::function<void()>& poll) {
-  std::vector<Element> elements;
-  std::vector<Ciphertext> sealed;
-  elements.reserve(set.elements.size());
-  sealed.reserve(set.elements.size());
-  for (std::size_t i = 0; i < set.elements.size(); ++i) {
-    if (poll && i % private_set::kPollEvery == 0) poll();
-    if (!crypto::elgamal::is_valid(set.sealed[i])) {
-      throw ProtocolError(ErrorKind::kMalformed, "a blinded set holds a sealed value that is none",
-                          "Every sealed value must be four canonical ristretto255 encodings.");
-    }
-    try {
-      elements.push_back(crypto::group::blind(set.elements[i], s));
-    } catch (const std::invalid_argument&) {
-      throw ProtocolError(ErrorKind::kMalformed,
-                          "a blinded set holds a value that is no group element",
-                          "Every element must be a canonical ristretto255 encoding other than "
-                          "the identity.");
-    }
-    sealed.push_back(crypto::elgamal::rerandomize(key, set.sealed[i]));
-  }
+  std::vector<Element> elements(set.elements.size());
+  std::vector<Ciphertext> sealed(set.elements.size());
+  split_work(
+      set.elements.size(),
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+          if (!crypto::elgamal::is_valid(set.sealed[i])) {
+            throw ProtocolError(ErrorKind::kMalformed,
+                                "a blinded set holds a sealed value that is none",
+                                "Every sealed value must be four canonical ristretto255 "
+                                "encodings.");
+          }
+          try {
+            elements[i] = crypto::group::blind(set.elements[i], s);
+          } catch (const std::invalid_argument&) {
+            throw ProtocolError(ErrorKind::kMalformed,
+                                "a blinded set holds a value that is no group element",
+                                "Every element must be a canonical ristretto255 encoding other "
+                                "than the identity.");
+          }
+          sealed[i] = crypto::elgamal::rerandomize(key, set.sealed[i]);
+        }
+      },
+      poll);
   return sorted_pairs(std::move(elements), std::move(sealed), nullptr);
 }
 

@@ -10,6 +10,7 @@
 #include "crypto/wipe.hpp"
 #include "protocol/private_set.hpp"
 #include "protocol/sealed_set.hpp"
+#include "protocol/work_split.hpp"
 
 namespace smpc::protocol {
 
@@ -503,14 +504,19 @@ void SetJob::take_valued(const Message& m, std::vector<Outgoing>& out) {
                           "a fully blinded set with values is not sorted or holds an element twice",
                           "It came from " + party + ".");
     }
-    for (std::size_t i = 0; i < set.elements.size(); ++i) {
-      if (i % private_set::kPollEvery == 0) poll();
-      if (!crypto::group::is_valid(set.elements[i]) || !crypto::elgamal::is_valid(set.sealed[i])) {
-        throw ProtocolError(ErrorKind::kMalformed,
-                            "a fully blinded set holds a value that is no group element",
-                            "It came from " + party + ".");
-      }
-    }
+    split_work(
+        set.elements.size(),
+        [&](std::size_t begin, std::size_t end) {
+          for (std::size_t i = begin; i < end; ++i) {
+            if (!crypto::group::is_valid(set.elements[i]) ||
+                !crypto::elgamal::is_valid(set.sealed[i])) {
+              throw ProtocolError(ErrorKind::kMalformed,
+                                  "a fully blinded set holds a value that is no group element",
+                                  "It came from " + party + ".");
+            }
+          }
+        },
+        check);
     full_[m.origin] = std::move(set.elements);
     full_sizes_[m.origin] = {static_cast<std::uint32_t>(full_[m.origin]->size())};
     full_keys_[m.origin] = key;

@@ -318,14 +318,17 @@ TEST(SetJobTest, AnInterruptStopsBlinding) {
   int asked = 0;
   p.interrupted = [&asked] { return ++asked > 2; };
   DeterministicRandom rng;
-  SetJob job(p, range(0, 5000), rng);
+  // (Enough keys that the caller's thread takes at least three chunks of
+  // 1,024 while helper threads take others.)
+  SetJob job(p, range(0, 40000), rng);
   try {
     (void)job.start();
     FAIL() << "blinding went on after the interrupt";
   } catch (const ProtocolError& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kInterrupted);
   }
-  EXPECT_EQ(asked, 3);  // asked every 1,024 keys, stopped at the first yes
+  EXPECT_EQ(asked,
+            3);  // asked before each chunk the caller's thread takes, stopped at the first yes
 }
 
 TEST(SetJobTest, OnlyPeerToPeerAdditiveFederations) {
