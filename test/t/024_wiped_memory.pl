@@ -1,7 +1,8 @@
 # Messages are wiped from shared memory when their slots are freed: after
 # jobs of every kind (peer to peer, whose messages also travel back on
 # partners' calls through the handover table; Shamir; a grouped job whose
-# vectors span many 32 kB inbox slots; a set job's blinded sets; a job that
+# vectors span many 32 kB inbox slots; a set job's blinded sets; an
+# intersection sum's sealed values and sums; a job that
 # fails midway), no free
 # inbox slot and no free handover entry at any party holds a byte that is
 # not zero, so no share outlives its message there.
@@ -58,6 +59,11 @@ $fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], 3 * 5000 * 5001 / 2
 # round the ring, and so through every party's inbox.
 $res = $fed->run_all("${ico}SELECT smpc_intersect_count(k, 'wipe-set-1') FROM g");
 $fed->expect_all_ok($res, '5000', 'set job over 5000 keys');
+# An intersection sum: c's sealed values travel with its blinded keys, and
+# the sealed sums from the counting party pass through every inbox.
+$res = $fed->run_all({ map { my $v = $_ eq 'c' ? 'x' : 'NULL::bigint';
+	$_ => "${ico}SELECT smpc_intersect_sum(k, $v, 'wipe-sum-1') FROM g WHERE x <= 1000" } $fed->names });
+$fed->expect_all_ok($res, '500500', 'intersection sum over 1000 keys');
 # c never joins: a and b send it their shares, then time out and abort.
 $res = $fed->run_all("${ico}SELECT smpc_sum(x, 'wipe-failed-1') FROM t", parties => [qw(a b)]);
 $fed->expect_all_fail($res, [qr/SM00[14]/], 'a job that c never joins');
