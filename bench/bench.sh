@@ -459,7 +459,9 @@ fi
 
 # ---- report -------------------------------------------------------------------
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p"; }
-val() { grep -E "^$1" "$OUT" | head -n 1 | field "$2"; }
+# (Never fails: a figure a run of some sections lacks is empty, and under
+# set -e with pipefail a failed grep in an assignment would end the script.)
+val() { { grep -E "^$1" "$OUT" || true; } | head -n 1 | field "$2"; }
 verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && b != "" && a + 0 <= b + 0) ? "met" : "missed" }'; }
 # "r (lo–hi)": a recorded ratio, the median over the batches, and its range.
 ratio_text() { echo "$(val "$1" "$2")x ($(val "$1" "${2}_min")–$(val "$1" "${2}_max"))"; }
@@ -472,7 +474,6 @@ for n in "${COUNTS[@]}"; do
 done >"$BENCH_DIR/latency.dat"
 for k in "${GROUP_COUNTS[@]}"; do
 	ms=$(val "grouped groups=$k " median_ms)
-	# (|| not &&: a loop whose last test fails would end the script under set -e.)
 	[[ -z $ms ]] || echo "$k $ms $(val "grouped groups=$k " native_group_by_ms) $(val "grouped groups=$k " insecure_dblink_ms)"
 done >"$BENCH_DIR/grouped.dat"
 runs 2 && runs 4 && gnuplot <<-PLOT
@@ -557,7 +558,7 @@ growth() { ratio "$(val "$1 parties=$hi mode=$2" median_ms)" "$(val "$1 parties=
 	done
 	# What smpc adds to the backend's private memory beyond what sum() over
 	# the same rows takes (PostgreSQL's own scan memory grows with the table).
-	extra() { grep "^memory table=$1 " "$OUT" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } print v["smpc_anon_kb"] - v["native_anon_kb"] }'; }
+	extra() { { grep "^memory table=$1 " "$OUT" || true; } | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } print v["smpc_anon_kb"] - v["native_anon_kb"] }'; }
 	a1=$(extra big_tenth) a2=$(extra big)
 	echo "| backend private memory beyond sum()'s, $((ROWS / 10)) → $ROWS rows | $a1 kB → $a2 kB | flat | $(verdict "$a2" "$(awk -v a="$a1" 'BEGIN { print a + 1024 }')") |"
 } >"$BENCH_DIR/report.md"
