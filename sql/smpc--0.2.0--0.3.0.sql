@@ -445,6 +445,42 @@ CREATE AGGREGATE smpc_intersect_sum(key uuid, value bigint, job_id text) (
     PARALLEL = RESTRICTED
 );
 COMMENT ON AGGREGATE smpc_intersect_sum(uuid, bigint, text) IS 'sum of the values (0 to 2^48 - 1) the parties give over the keys every party holds (private intersection sum; no party sees another''s keys or values; a party that gives values learns its own part of the sum)';
+CREATE FUNCTION smpc._intersect_avg_final(internal, text, bigint, text) RETURNS numeric
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_avg_final';
+COMMENT ON FUNCTION smpc._intersect_avg_final(internal, text, bigint, text) IS 'smpc_intersect_avg(text): runs the set job with sealed values, returns the sum over the count';
+CREATE AGGREGATE smpc_intersect_avg(key text, value bigint, job_id text) (
+    SFUNC = smpc._set_sum_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_avg_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_avg(text, bigint, text) IS 'average, over the keys every party holds, of the values (0 to 2^48 - 1) the parties give to each (their sum over the overlap divided by its count; NULL over an empty overlap)';
+CREATE FUNCTION smpc._intersect_avg_final(internal, bytea, bigint, text) RETURNS numeric
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_avg_final';
+COMMENT ON FUNCTION smpc._intersect_avg_final(internal, bytea, bigint, text) IS 'smpc_intersect_avg(bytea): runs the set job with sealed values, returns the sum over the count';
+CREATE AGGREGATE smpc_intersect_avg(key bytea, value bigint, job_id text) (
+    SFUNC = smpc._set_sum_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_avg_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_avg(bytea, bigint, text) IS 'average, over the keys every party holds, of the values (0 to 2^48 - 1) the parties give to each (their sum over the overlap divided by its count; NULL over an empty overlap)';
+CREATE FUNCTION smpc._intersect_avg_final(internal, bigint, bigint, text) RETURNS numeric
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_avg_final';
+COMMENT ON FUNCTION smpc._intersect_avg_final(internal, bigint, bigint, text) IS 'smpc_intersect_avg(bigint): runs the set job with sealed values, returns the sum over the count';
+CREATE AGGREGATE smpc_intersect_avg(key bigint, value bigint, job_id text) (
+    SFUNC = smpc._set_sum_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_avg_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_avg(bigint, bigint, text) IS 'average, over the keys every party holds, of the values (0 to 2^48 - 1) the parties give to each (their sum over the overlap divided by its count; NULL over an empty overlap)';
+CREATE FUNCTION smpc._intersect_avg_final(internal, uuid, bigint, text) RETURNS numeric
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_avg_final';
+COMMENT ON FUNCTION smpc._intersect_avg_final(internal, uuid, bigint, text) IS 'smpc_intersect_avg(uuid): runs the set job with sealed values, returns the sum over the count';
+CREATE AGGREGATE smpc_intersect_avg(key uuid, value bigint, job_id text) (
+    SFUNC = smpc._set_sum_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_avg_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_avg(uuid, bigint, text) IS 'average, over the keys every party holds, of the values (0 to 2^48 - 1) the parties give to each (their sum over the overlap divided by its count; NULL over an empty overlap)';
 CREATE FUNCTION smpc_normalize_key(key text, options text) RETURNS text
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_normalize_key';
 COMMENT ON FUNCTION smpc_normalize_key(text, text) IS 'canonical form of a join key for record linkage: options nfkc, trim, lower, then at most one of alnum, digits, soundex (a phonetic code per word), date_ymd, date_dmy, date_mdy (an ISO date read in that field order), applied in that order; NULL when soundex or a date form finds nothing to encode; a set job names the options, so parties that normalise differently fail with a mismatch';
@@ -459,7 +495,8 @@ BEGIN
           AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'smpc')
           AND p.proname IN ('smpc_intersect_count', 'smpc_overlap_count', 'smpc_union_count',
                             'smpc_intersect_count_by', 'smpc_overlap_count_by',
-                            'smpc_union_count_by', 'smpc_normalize_key', 'smpc_intersect_sum')
+                            'smpc_union_count_by', 'smpc_normalize_key', 'smpc_intersect_sum',
+                            'smpc_intersect_avg')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
@@ -473,7 +510,7 @@ BEGIN
           AND p.proname IN ('_set_accum', '_intersect_count_final', '_overlap_count_final',
                             '_union_count_final', '_set_by_accum', '_intersect_count_by_final',
                             '_overlap_count_by_final', '_union_count_by_final',
-                            '_set_sum_accum', '_intersect_sum_final')
+                            '_set_sum_accum', '_intersect_sum_final', '_intersect_avg_final')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;

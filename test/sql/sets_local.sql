@@ -84,12 +84,13 @@ RESET smpc.epsilon;
 SELECT smpc_intersect_sum(g, 1, 's3') FROM generate_series(1, 131073) g;
 -- This party (a) is the federation's first, which counts: no values here.
 SELECT smpc_intersect_sum(id, id, 's4') FROM people;
+SELECT smpc_intersect_avg(id, id, 's4') FROM people;
 
 -- Every set aggregate and smpc_normalize_key is granted to smpc_analyst only.
 SELECT p.oid::regprocedure AS function, has_function_privilege('smpc_analyst', p.oid, 'EXECUTE') AS analyst,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public
 FROM pg_proc p
-WHERE p.proname ~ '^smpc_(intersect|overlap|union)_(count|sum)' OR p.proname = 'smpc_normalize_key'
+WHERE p.proname ~ '^smpc_(intersect|overlap|union)_(count|sum|avg)' OR p.proname = 'smpc_normalize_key'
 ORDER BY p.oid::regprocedure::text;
 
 SELECT smpc.drop_federation('pair');

@@ -137,6 +137,18 @@ $res = $fed->run_all({
 	a => sprintf($sum_sql{a}, 'psi-sum2'), c => sprintf($sum_sql{c}, 'psi-sum2'),
 	b => "SELECT smpc_intersect_sum(n, n + 1, 'psi-sum2') FROM customers" });
 $fed->expect_all_ok($res, $sum_b + $sum_c, "intersection sum of b's and c's values");
+# The average over the overlap: the same job, divided by the count (40).
+$res = $fed->run_all({ map { my $v = $_ eq 'c' ? 'n * 10 + 7' : 'NULL::bigint';
+	$_ => "SELECT smpc_intersect_avg(n, $v, 'psi-avg') FROM customers" } $fed->names });
+my $avg_c = $fed->psql('c', "SELECT $sum_c / 40.0");
+$fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], $avg_c) },
+	"intersection average of c's values");
+# A party that runs the sum where the others run the average fails the job.
+$res = $fed->run_all({
+	a => "SELECT smpc_intersect_avg(n, NULL::bigint, 'psi-avg2') FROM customers",
+	b => "SELECT smpc_intersect_sum(n, NULL::bigint, 'psi-avg2') FROM customers",
+	c => "SELECT smpc_intersect_avg(n, n * 10 + 7, 'psi-avg2') FROM customers" });
+$fed->expect_all_fail($res, [qr/SM00[0-9]/], 'a sum against an average');
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 41)") for $fed->names;
 $res = $fed->run_all({ map { $_ => sprintf($sum_sql{$_}, 'psi-sum-small') } $fed->names });
 $fed->expect_all_fail($res, [qr/SM00[0-9]/, qr/below the minimum of 41|fewer than 41|min_rows/],

@@ -32,6 +32,7 @@ PGDLLEXPORT Datum smpc_set_accum(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_set_by_accum(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_set_sum_accum(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_intersect_sum_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_intersect_avg_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_intersect_count_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_overlap_count_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_union_count_final(PG_FUNCTION_ARGS);
@@ -43,6 +44,7 @@ PG_FUNCTION_INFO_V1(smpc_set_accum);
 PG_FUNCTION_INFO_V1(smpc_set_by_accum);
 PG_FUNCTION_INFO_V1(smpc_set_sum_accum);
 PG_FUNCTION_INFO_V1(smpc_intersect_sum_final);
+PG_FUNCTION_INFO_V1(smpc_intersect_avg_final);
 PG_FUNCTION_INFO_V1(smpc_intersect_count_final);
 PG_FUNCTION_INFO_V1(smpc_overlap_count_final);
 PG_FUNCTION_INFO_V1(smpc_union_count_final);
@@ -242,7 +244,7 @@ smpc_record_add_value(uint8 *rec, uint64 add)
 		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				errmsg("the values of one key add up beyond %llu",
 					   (unsigned long long) SMPC_SET_MAX_VALUE),
-				errdetail("smpc_intersect_sum seals each key's total, from 0 to 2^48 - 1."),
+				errdetail("Intersection sums seal each key's total, from 0 to 2^48 - 1."),
 				errhint("Sum in larger units (e.g. whole currency units instead of cents)."));
 	v += add;
 	memcpy(rec + SMPC_SET_MATCH_BYTES, &v, sizeof v);
@@ -387,7 +389,7 @@ smpc_set_sum_accum(PG_FUNCTION_ARGS)
 
 	if (v < 0 || (uint64) v > SMPC_SET_MAX_VALUE)
 		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				errmsg("smpc_intersect_sum takes values from 0 to %llu, not %lld",
+				errmsg("intersection sums take values from 0 to %llu, not %lld",
 					   (unsigned long long) SMPC_SET_MAX_VALUE, (long long) v),
 				errdetail("Each value is sealed in 16-bit parts whose sums the party that gave "
 						  "them opens by a bounded search."),
@@ -465,6 +467,13 @@ smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes, uint64 **values)
 	return out;
 }
 
+/* Whether a set job sums values over the overlap: [sum, count]. */
+static bool
+smpc_set_sums(SmpcAggregate kind)
+{
+	return kind == SMPC_AGG_INTERSECT_SUM || kind == SMPC_AGG_INTERSECT_AVG;
+}
+
 /*
  * Runs the set job. kind: the aggregate; at_least: 0 for every party
  * (intersection), else k; grouped: by the group domain (the argument
@@ -497,7 +506,7 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 
 	if (s != NULL && s->valued && s->n > SMPC_SET_MAX_VALUED_KEYS)
 		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("smpc_intersect_sum takes at most %d keys with values per party, not %lld",
+				errmsg("intersection sums take at most %d keys with values per party, not %lld",
 					   SMPC_SET_MAX_VALUED_KEYS, (long long) s->n),
 				errdetail("Each key travels with its sealed value, 160 bytes in all. Nothing "
 						  "was sent."),
@@ -505,7 +514,7 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	if (s != NULL && s->valued && fed->self == 0)
 		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("party \"%s\" counts the overlap of federation \"%s\" and cannot give "
-					   "values to smpc_intersect_sum",
+					   "values to an intersection sum",
 					   fed->self_name, fed->name),
 				errdetail("The counting party (the federation's first) sees every fully blinded "
 						  "set; with the key to its own values it would learn which parties hold "
@@ -542,9 +551,9 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 			? psprintf(" held by at least %d", at_least)
 			: "",
 		normalized ? " normalized by " : "", normalized ? normalized : "");
-	req.width = kind == SMPC_AGG_INTERSECT_SUM ? 2 : Max(groups, 1);
+	req.width = smpc_set_sums(kind) ? 2 : Max(groups, 1);
 	/* Intersection sums: the sum, then the overlap count, which min_rows judges. */
-	req.count_index = kind == SMPC_AGG_INTERSECT_SUM ? 1 : -1;
+	req.count_index = smpc_set_sums(kind) ? 1 : -1;
 	/* Grouped: one count per group, each a cell of its own (suppressed alone under min_rows). */
 	req.cells = groups;
 	req.cell_width = groups > 0 ? 1 : 0;
@@ -552,12 +561,12 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	req.inputs_present = true;
 	req.rows = s ? s->n : 0;
 	/* (Noise on a sum needs bounds on the values: not offered for intersection sums.) */
-	req.kinds = kind == SMPC_AGG_INTERSECT_SUM ? NULL : "c";
+	req.kinds = smpc_set_sums(kind) ? NULL : "c";
 	req.column = smpc_input_column(fcinfo, 0);
 	req.sources = smpc_job_sources(fcinfo, 0);
 	req.set_keys = s ? smpc_set_digests(s, groups, &sizes, &values) : NULL;
 	req.set_values = values;
-	req.set_sum = kind == SMPC_AGG_INTERSECT_SUM;
+	req.set_sum = smpc_set_sums(kind);
 	if (grouped && sizes == NULL)
 		sizes = (uint32 *) palloc0(sizeof(uint32) * groups);
 	req.set_nkeys = s ? s->n : 0;
@@ -577,7 +586,9 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 /*
  * smpc_intersect_sum: the sum of the values the parties gave over the keys
  * every party holds, as numeric (the count goes out with it and is in the
- * audit record and smpc.jobs).
+ * audit record and smpc.jobs). smpc_intersect_avg: the same job (its own
+ * name in the descriptor, so a party running the other fails it), the sum
+ * divided by the count; NULL over an empty overlap, as avg() over no rows.
  */
 Datum
 smpc_intersect_sum_final(PG_FUNCTION_ARGS)
@@ -589,6 +600,19 @@ smpc_intersect_sum_final(PG_FUNCTION_ARGS)
 	if (!smpc_set_run(fcinfo, SMPC_AGG_INTERSECT_SUM, 0, false, &domain, &out, &res))
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(smpc_to_numeric(out[0], 0));
+}
+
+Datum
+smpc_intersect_avg_final(PG_FUNCTION_ARGS)
+{
+	__int128	 *out;
+	SmpcJobResult res;
+	SmpcDomain	  domain;
+
+	if (!smpc_set_run(fcinfo, SMPC_AGG_INTERSECT_AVG, 0, false, &domain, &out, &res) || out[1] <= 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(
+		DirectFunctionCall2(numeric_div, smpc_to_numeric(out[0], 0), smpc_to_numeric(out[1], 0)));
 }
 
 /* A count as bigint. */

@@ -153,7 +153,8 @@ typedef enum SmpcAggregate
 	SMPC_AGG_OVERLAP_COUNT_BY,
 	SMPC_AGG_UNION_COUNT_BY,
 	/* The sum of the parties' values over the keys every party holds, and that count. */
-	SMPC_AGG_INTERSECT_SUM
+	SMPC_AGG_INTERSECT_SUM,
+	SMPC_AGG_INTERSECT_AVG /* the same job, the sum divided by the count */
 } SmpcAggregate;
 
 typedef enum SmpcValueClass

@@ -20,6 +20,7 @@ static const char *const smpc_aggregate_names[] = {
 	"overlap_count_by",
 	"union_count_by",
 	"intersect_sum",
+	"intersect_avg",
 };
 
 static const char *const smpc_value_class_names[] = {
