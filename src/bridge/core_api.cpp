@@ -160,6 +160,7 @@ smpc::protocol::ReleasePolicy to_policy(const SmpcPolicy* p) {
   smpc::protocol::ReleasePolicy policy;
   policy.min_parties = static_cast<std::uint32_t>(p->min_parties);
   policy.min_rows = p->min_rows;
+  policy.overlap_pairs = p->overlap_pairs;
   if (p->has_bounds) {
     smpc::protocol::ClipBounds b;
     b.lo = p->lo;
@@ -435,7 +436,7 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
                           const char* descriptor, const SmpcPolicy* policy,
                           const double* noise_exponent, const std::uint8_t* keys, std::size_t nkeys,
                           std::size_t key_bytes, const std::uint32_t* group_sizes, int ngroups,
-                          int at_least, bool sum, const std::uint64_t* values,
+                          int at_least, int output, const std::uint64_t* values,
                           bool (*interrupted)(void), SmpcStatus* st) noexcept {
   SmpcJob* result = nullptr;
   guarded(st, [&] {
@@ -449,15 +450,24 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
     if (ngroups < 0 || (ngroups > 0 && group_sizes == nullptr))
       throw smpc::protocol::ProtocolError(smpc::protocol::ErrorKind::kInvalidArgument,
                                           "invalid groups of a set job");
-    const std::size_t width = sum ? 2 : ngroups == 0 ? 1 : static_cast<std::size_t>(ngroups);
+    if (output != SMPC_SET_COUNTS && output != SMPC_SET_SUM && output != SMPC_SET_PAIRS)
+      throw smpc::protocol::ProtocolError(smpc::protocol::ErrorKind::kInvalidArgument,
+                                          "invalid output of a set job");
+    const bool sum = output == SMPC_SET_SUM;
+    const std::size_t n = static_cast<std::size_t>(fed->nparties);
+    const std::size_t width = sum                        ? 2
+                              : output == SMPC_SET_PAIRS ? n * (n - 1) / 2
+                              : ngroups == 0             ? 1
+                                                         : static_cast<std::size_t>(ngroups);
     params.groups = static_cast<std::size_t>(ngroups);
     params.job.width = width;
     params.sum = sum;
+    params.pairs = output == SMPC_SET_PAIRS;
     if (sum) {
       // [sum, count]: min_rows judges the count.
       if (params.job.policy.min_rows > 0) params.job.count_index = 1;
-    } else if (ngroups > 0) {
-      // One count per group, each a cell that min_rows suppresses alone.
+    } else if (ngroups > 0 || params.pairs) {
+      // One count per group (or pair), each a cell that min_rows suppresses alone.
       params.job.cells = width;
       params.job.cell_width = 1;
       params.job.cell_count = 0;

@@ -67,6 +67,7 @@ struct SmpcPolicy {
   int scale;
   __int128 lo;
   __int128 hi;
+  bool overlap_pairs;  // set jobs may release the overlap of each pair of parties
 };
 
 struct SmpcMessageInfo {
@@ -200,6 +201,8 @@ struct SmpcJobShape {
 SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t job_id_len,
                       const char* descriptor, const SmpcPolicy* policy, const SmpcJobShape* shape,
                       const void* inputs, SmpcStatus* st) noexcept;
+// What a set job releases (smpc_set_job_new's output).
+enum SmpcSetOutput { SMPC_SET_COUNTS = 0, SMPC_SET_SUM = 1, SMPC_SET_PAIRS = 2 };
 // A set job (protocol/set_job.hpp): how many distinct keys at least
 // `at_least` parties hold. keys: this party's nkeys keys, each key_bytes
 // long (the glue's canonical digests of its typed keys; duplicates count
@@ -208,9 +211,12 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
 // each count (one, or ngroups), or NULL. The job's values are the counts
 // (smpc_job_result(job, g)); under min_rows a grouped job suppresses the
 // groups below it (smpc_job_suppressed).
-// sum: an intersection sum (at_least must be every party; not grouped):
-// the job's values are [sum, count], values (NULL: this party gives none)
-// the value of each key, 0 .. 2^48 - 1. interrupted, if not NULL, is
+// output SMPC_SET_SUM: an intersection sum (at_least must be every party;
+// not grouped): the job's values are [sum, count], values (NULL: this party
+// gives none) the value of each key, 0 .. 2^48 - 1. SMPC_SET_PAIRS: the
+// overlap matrix (not grouped; the policy must allow overlap_pairs): one
+// count per pair of parties, (0, 1), (0, 2), ..., (1, 2), ..., each
+// suppressed alone under min_rows. interrupted, if not NULL, is
 // asked every 1,024 keys while the job blinds (smpc_job_start,
 // smpc_job_receive): when it returns true the call fails with
 // SMPC_INTERRUPTED (it must not raise or jump: it only reads a flag). Every
@@ -219,7 +225,7 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
                           const char* descriptor, const SmpcPolicy* policy,
                           const double* noise_exponent, const std::uint8_t* keys, std::size_t nkeys,
                           std::size_t key_bytes, const std::uint32_t* group_sizes, int ngroups,
-                          int at_least, bool sum, const std::uint64_t* values,
+                          int at_least, int output, const std::uint64_t* values,
                           bool (*interrupted)(void), SmpcStatus* st) noexcept;
 // Set jobs: this party's keys given more than once (known after the start).
 std::size_t smpc_job_duplicates(const SmpcJob* job) noexcept;

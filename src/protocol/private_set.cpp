@@ -99,4 +99,37 @@ std::uint64_t count_held_by_at_least(const std::vector<std::vector<Element>>& se
   return count;
 }
 
+std::vector<std::uint64_t> pair_overlaps(const std::vector<std::vector<Element>>& sets) {
+  std::vector<std::vector<Element>> sorted;
+  sorted.reserve(sets.size());
+  for (const auto& s : sets) {
+    sorted.emplace_back(s);
+    std::sort(sorted.back().begin(), sorted.back().end());
+    require_distinct(sorted.back(), "a fully blinded set");
+  }
+  std::vector<std::uint64_t> out;
+  out.reserve(sets.size() * (sets.size() - 1) / 2);
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    for (std::size_t j = i + 1; j < sorted.size(); ++j) {
+      // A merge of two sorted, distinct sets: each common element once.
+      std::uint64_t common = 0;
+      auto a = sorted[i].begin();
+      auto b = sorted[j].begin();
+      while (a != sorted[i].end() && b != sorted[j].end()) {
+        if (*a < *b) {
+          ++a;
+        } else if (*b < *a) {
+          ++b;
+        } else {
+          ++common;
+          ++a;
+          ++b;
+        }
+      }
+      out.push_back(common);
+    }
+  }
+  return out;
+}
+
 }  // namespace smpc::protocol::private_set

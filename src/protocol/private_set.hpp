@@ -75,4 +75,9 @@ std::vector<Element> reblind(const std::vector<Element>& set, const Scalar& s,
 // reblind give); a set that repeats one is refused (kMalformed).
 std::uint64_t count_held_by_at_least(const std::vector<std::vector<Element>>& sets, std::size_t k);
 
+// How many elements each pair of sets shares, pairs in order (0, 1), (0, 2),
+// ..., (0, n - 1), (1, 2), ...: n(n - 1) / 2 counts (the overlap matrix above
+// its diagonal). Each set must hold distinct elements (kMalformed).
+std::vector<std::uint64_t> pair_overlaps(const std::vector<std::vector<Element>>& sets);
+
 }  // namespace smpc::protocol::private_set

@@ -102,6 +102,7 @@ std::string canonical_text(const ReleasePolicy& policy) {
   out += "min_parties=" + std::to_string(policy.min_parties) + "\n";
   out += "min_rows=" + std::to_string(policy.min_rows) + "\n";
   out += "bounds=" + bounds_text(policy.bounds) + "\n";
+  if (policy.overlap_pairs) out += "overlap_pairs=allowed\n";
   return out;
 }
 
@@ -118,7 +119,13 @@ ReleasePolicy parse_policy(std::string_view text) {
   policy.min_rows = parse_count(take_line(text, "min_rows", kWhat), 19, kWhat, "min_rows");
   policy.bounds = parse_bounds(take_line(text, "bounds", kWhat));
   if (!text.empty()) {
-    throw ProtocolError(ErrorKind::kMalformed, "release policy has text after the bounds line");
+    if (take_line(text, "overlap_pairs", kWhat) != "allowed") {
+      throw ProtocolError(ErrorKind::kMalformed, "release policy: overlap_pairs is not valid");
+    }
+    policy.overlap_pairs = true;
+  }
+  if (!text.empty()) {
+    throw ProtocolError(ErrorKind::kMalformed, "release policy has text after its last line");
   }
   try {
     validate(policy);
@@ -149,6 +156,10 @@ std::string describe_difference(const ReleasePolicy& here, const ReleasePolicy& 
   }
   if (!(here.bounds == there.bounds))
     add("bounds", bounds_text(here.bounds), bounds_text(there.bounds));
+  if (here.overlap_pairs != there.overlap_pairs) {
+    auto text = [](bool allowed) { return std::string(allowed ? "allowed" : "not allowed"); };
+    add("overlap_pairs", text(here.overlap_pairs), text(there.overlap_pairs));
+  }
   return out;
 }
 
@@ -159,6 +170,7 @@ std::string describe(const ReleasePolicy& policy) {
     out += std::string(policy.bounds->reject ? ", inputs must lie in " : ", inputs clipped to ") +
            interval_text(*policy.bounds);
   }
+  if (policy.overlap_pairs) out += ", overlaps of pairs of parties released";
   return out;
 }
 

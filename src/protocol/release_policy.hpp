@@ -36,9 +36,14 @@ struct ReleasePolicy {
   std::uint32_t min_parties = 3;  // with two parties each learns the other's input
   std::uint64_t min_rows = 0;     // joint count below which nothing is released; 0: off
   std::optional<ClipBounds> bounds;
+  // Set jobs may release the overlap of every pair of parties (a union's
+  // overlap matrix): n(n - 1) / 2 more figures than one count, so only when
+  // the federation's policy says so.
+  bool overlap_pairs = false;
 
   bool operator==(const ReleasePolicy& o) const {
-    return min_parties == o.min_parties && min_rows == o.min_rows && bounds == o.bounds;
+    return min_parties == o.min_parties && min_rows == o.min_rows && bounds == o.bounds &&
+           overlap_pairs == o.overlap_pairs;
   }
 };
 
@@ -49,6 +54,8 @@ void validate(const ReleasePolicy& policy);
 // Canonical text (stable across builds):
 //   smpc-policy-v1\nmin_parties=3\nmin_rows=0\nbounds=none\n
 //   ... bounds=clip 0.00 100.00\n   (or "reject"; decimals with `scale` digits)
+//   ... overlap_pairs=allowed\n   (only when allowed: a policy without it
+//   has the text, and so the fingerprint, it had before the field existed)
 std::string canonical_text(const ReleasePolicy& policy);
 // Strict inverse of canonical_text; throws ProtocolError(kMalformed).
 ReleasePolicy parse_policy(std::string_view text);

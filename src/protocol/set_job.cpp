@@ -99,7 +99,20 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
                         "an intersection sum releases a sum and a count over the keys every "
                         "party holds, not grouped");
   }
-  if (!params_.sum && params_.job.width != segments()) {
+  if (params_.pairs &&
+      (params_.sum || params_.groups != 0 || params_.job.width != n * (n - 1) / 2 ||
+       params_.job.cells != n * (n - 1) / 2)) {
+    throw ProtocolError(ErrorKind::kInvalidArgument,
+                        "an overlap matrix releases one count per pair of parties, not grouped");
+  }
+  if (params_.pairs && !params_.job.policy.overlap_pairs) {
+    throw ProtocolError(ErrorKind::kRefused,
+                        "the release policy does not allow the overlap of pairs of parties",
+                        "An overlap matrix releases how many keys each pair of parties shares.",
+                        "Allow it at every party with smpc.set_policy(..., overlap_pairs => "
+                        "true) if the federation agrees.");
+  }
+  if (!params_.sum && !params_.pairs && params_.job.width != segments()) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
                         "a set job releases one value per group, its count");
   }
@@ -614,6 +627,14 @@ void SetJob::finish_ring(std::vector<Outgoing>& out) {
     const std::uint64_t count = private_set::count_held_by_at_least(sets, parties());
     release_->add_to_input(1, crypto::encode_summand(static_cast<crypto::i128>(count), parties()));
     send_sealed_sums(count, out);
+  } else if (is_counter() && params_.pairs) {
+    std::vector<std::vector<Element>> sets;
+    for (const auto& f : full_) sets.push_back(*f);
+    const std::vector<std::uint64_t> counts = private_set::pair_overlaps(sets);
+    for (std::size_t p = 0; p < counts.size(); ++p) {
+      release_->add_to_input(
+          p, crypto::encode_summand(static_cast<crypto::i128>(counts[p]), parties()));
+    }
   } else if (is_counter()) {
     std::vector<std::vector<std::pair<std::size_t, std::size_t>>> at;
     for (const auto& sizes : full_sizes_) at.push_back(runs(sizes));

@@ -45,6 +45,9 @@
 // (message kSealedSum), which only that party opens and adds to its input
 // of the release job, whose values are [sum, count] (sealed_set.hpp).
 //
+// Pairs (SetParams::pairs): the counting party counts each pair of fully
+// blinded sets' common elements, one count per pair into the release job.
+//
 // Grouped: each party's set is a run of elements per group of a public
 // domain (its keys in that group), sorted within the run; the runs travel
 // and are re-blinded together, and the counting party counts each group
@@ -93,6 +96,13 @@ struct SetParams {
   // values or not (SetJob's values); each that does learns the sum of its
   // own values over the overlap (sealed_set.hpp).
   bool sum = false;
+  // The overlap matrix: the release job has n(n - 1) / 2 values, the number
+  // of keys each pair of parties shares, pairs in order (0, 1), (0, 2), ...,
+  // (1, 2), ... (private_set::pair_overlaps), each a cell of one count that
+  // min_rows suppresses alone. Only under a policy with overlap_pairs (the
+  // counting party sees these counts anyway; the others learn them only
+  // when every party's policy agrees to release them). Not grouped, no sum.
+  bool pairs = false;
   // Asked every kPollEvery keys while blinding: true stops the step with
   // ProtocolError kInterrupted (the caller's query was cancelled). Empty:
   // never.

@@ -80,6 +80,17 @@ TEST(PrivateSet, ThreePartiesPlantedOverlap) {
   EXPECT_EQ(count_held_by_at_least(sets, 1), 100u + 30 + 20 + 150);
   for (std::size_t k = 1; k <= 3; ++k)
     EXPECT_EQ(count_held_by_at_least(sets, k), plain_at_least(keys, k));
+  // Pairs: a&b share all- and ab-, a&c all-, b&c all- and bc-.
+  EXPECT_EQ(pair_overlaps(sets), (std::vector<std::uint64_t>{130, 100, 120}));
+}
+
+TEST(PrivateSet, PairOverlapsRefuseARepeatedElement) {
+  const std::string tag = key_tag("fingerprint-of-fed", "pairs-1");
+  const std::vector<Scalar> s = scalars_for(2);
+  auto sets = run_ring({{"x", "y"}, {"y", "z"}}, tag, s);
+  EXPECT_EQ(pair_overlaps(sets), (std::vector<std::uint64_t>{1}));
+  sets[1].push_back(sets[1].front());
+  EXPECT_THROW(pair_overlaps(sets), ProtocolError);
 }
 
 TEST(PrivateSet, FivePartiesSkewedSizesAndAnEmptySet) {

@@ -49,6 +49,19 @@ TEST(ReleasePolicy, CanonicalTextRoundTrips) {
             "smpc-policy-v1\nmin_parties=3\nmin_rows=10\nbounds=reject -15.00 2500.00\n");
 }
 
+// A policy that allows the overlap matrix says so in a line of its own; one
+// that does not has the text (and fingerprint) of a policy from before the
+// field, so parties that never use it need not agree on a new version.
+TEST(ReleasePolicy, OverlapPairsAreALineOnlyWhenAllowed) {
+  ReleasePolicy p = bounded(0, 100, 0);
+  const std::string before = canonical_text(p);
+  p.overlap_pairs = true;
+  EXPECT_EQ(canonical_text(p), before + "overlap_pairs=allowed\n");
+  EXPECT_EQ(parse_policy(canonical_text(p)), p);
+  EXPECT_FALSE(parse_policy(before).overlap_pairs);
+  EXPECT_NE(fingerprint(p), fingerprint(parse_policy(before)));
+}
+
 TEST(ReleasePolicy, FingerprintCoversEveryField) {
   const ReleasePolicy base = bounded(0, 100, 0);
   ReleasePolicy v[6] = {base, base, base, base, base, base};
@@ -88,6 +101,11 @@ TEST(ReleasePolicy, ParserIsStrict) {
       "1.0000000000000000000\n",
       good + " ",
       good.substr(0, good.size() - 1),
+      good + "overlap_pairs=yes\n",
+      good + "overlap_pairs=\n",
+      good + "overlap_pairs=allowed",
+      good + "overlap_pairs=allowed\noverlap_pairs=allowed\n",
+      good + "overlap_pairs=allowed\nextra=1\n",
   };
   for (const std::string& text : bad) {
     EXPECT_EQ(parse_error(text), ErrorKind::kMalformed) << text;
@@ -124,6 +142,13 @@ TEST(ReleasePolicy, DescriptionsNameEachDifference) {
             "min_parties: here 3, at the partner 4; min_rows: here 10, at the partner 5; "
             "bounds: here clip 0.00 100000.00, at the partner clip 0.00 50000.00");
   EXPECT_EQ(describe_difference(here, here), "");
+  ReleasePolicy pairs = here;
+  pairs.overlap_pairs = true;
+  EXPECT_EQ(describe_difference(here, pairs),
+            "overlap_pairs: here not allowed, at the partner allowed");
+  EXPECT_EQ(describe(pairs),
+            "at least 3 parties, at least 10 rows, inputs clipped to [0.00, 100000.00], "
+            "overlaps of pairs of parties released");
   EXPECT_EQ(describe(here),
             "at least 3 parties, at least 10 rows, inputs clipped to [0.00, "
             "100000.00]");

@@ -36,7 +36,7 @@ struct SetNet {
   SetNet(const std::vector<std::vector<std::string>>& keys, std::size_t at_least,
          std::uint64_t min_rows = 0, const std::vector<std::string>& descriptors = {},
          const std::vector<std::vector<std::uint32_t>>& groups = {},
-         const std::vector<std::vector<std::uint64_t>>* values = nullptr) {
+         const std::vector<std::vector<std::uint64_t>>* values = nullptr, bool pairs = false) {
     const std::size_t n = keys.size();
     FederationDef def = test_net::federation(n);
     normalize(def);
@@ -56,6 +56,15 @@ struct SetNet {
         p.job.count_index.reset();
       }
       p.at_least = at_least;
+      if (pairs) {
+        // The overlap matrix: one cell of one count per pair of parties.
+        p.pairs = true;
+        p.job.policy.overlap_pairs = true;
+        p.job.width = p.job.cells = n * (n - 1) / 2;
+        p.job.cell_width = 1;
+        p.job.cell_count = 0;
+        p.job.count_index.reset();
+      }
       if (values != nullptr) {
         p.sum = true;
         p.job.width = 2;
@@ -283,6 +292,75 @@ TEST(SetJobTest, GroupedCountsPerGroup) {
   // A set with another number of groups is refused.
   SetNet other({range(0, 3), range(0, 3)}, 2, 0, {}, {{3}, {1, 2}});
   EXPECT_THROW(other.run(other.all()), ProtocolError);
+}
+
+// The overlap matrix: every pair's planted overlap, at 3 and 5 parties in
+// any delivery order; min_rows suppresses each pair alone.
+TEST(SetJobTest, PairsCountTheirOverlaps) {
+  // a&b share k0..k19, a&c k0..k9 and k50..k54, b&c k0..k9 and k60..k62.
+  std::vector<std::vector<std::string>> keys = {
+      join(join(range(0, 20), range(50, 55)), range(100, 130)),
+      join(join(range(0, 20), range(60, 63)), range(200, 205)),
+      join(join(range(0, 10), range(50, 55)), join(range(60, 63), range(300, 310))),
+  };
+  SetNet net(keys, 2, 0, {}, {}, nullptr, /*pairs=*/true);
+  net.shuffle = true;
+  net.run({2, 0, 1});
+  for (const auto& j : net.jobs) {
+    ASSERT_TRUE(j->release().has_result());
+    const auto& r = j->release().result();
+    ASSERT_EQ(r.size(), 3u);
+    EXPECT_EQ(r.at(0).to_signed(), 20);  // a & b
+    EXPECT_EQ(r.at(1).to_signed(), 15);  // a & c
+    EXPECT_EQ(r.at(2).to_signed(), 13);  // b & c
+  }
+  SetNet gated(keys, 2, /*min_rows=*/14, {}, {}, nullptr, true);
+  gated.run(gated.all());
+  for (const auto& j : gated.jobs) {
+    ASSERT_TRUE(j->release().has_result());
+    EXPECT_EQ(j->release().suppressed(), (std::vector<bool>{false, false, true}));
+    EXPECT_EQ(j->release().result().at(1).to_signed(), 15);
+  }
+  // Five parties: party p holds k0..k(p+1)*10 - 1, so pair (i, j), i < j,
+  // shares (i + 1) * 10.
+  std::vector<std::vector<std::string>> five;
+  for (int p = 0; p < 5; ++p)
+    five.push_back(join(range(0, (p + 1) * 10), range(1000 * (p + 1), 1000 * (p + 1) + p)));
+  SetNet wide(five, 2, 0, {}, {}, nullptr, true);
+  wide.shuffle = true;
+  wide.run({4, 1, 3, 0, 2});
+  std::vector<crypto::i128> want;
+  for (int i = 0; i < 5; ++i)
+    for (int j = i + 1; j < 5; ++j) want.push_back((i + 1) * 10);
+  for (const auto& j : wide.jobs) {
+    ASSERT_TRUE(j->release().has_result());
+    for (std::size_t c = 0; c < want.size(); ++c)
+      EXPECT_EQ(j->release().result().at(c).to_signed(), want[c]) << c;
+  }
+}
+
+// Without overlap_pairs in the policy, the matrix is refused before
+// anything is sent; so is a grouped one.
+TEST(SetJobTest, PairsOnlyWhenThePolicyAllowsThem) {
+  FederationDef def = test_net::federation(3);
+  normalize(def);
+  SetParams p;
+  p.job = test_net::params(def, 1, "overlap_matrix(text)");
+  p.pairs = true;
+  p.at_least = 2;
+  p.job.width = p.job.cells = 3;
+  p.job.cell_width = 1;
+  DeterministicRandom rng;
+  try {
+    SetJob job(p, {"a"}, rng);
+    ADD_FAILURE() << "an overlap matrix ran under a policy that does not allow it";
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kRefused);
+  }
+  p.job.policy.overlap_pairs = true;
+  EXPECT_NO_THROW(SetJob(p, {"a"}, rng));
+  p.groups = 2;
+  EXPECT_THROW(SetJob(p, {"a", "b"}, rng, {1, 1}), ProtocolError);
 }
 
 TEST(SetJobTest, RepeatedDeliveriesAreTakenOnce) {
