@@ -481,6 +481,48 @@ CREATE AGGREGATE smpc_intersect_avg(key uuid, value bigint, job_id text) (
     PARALLEL = RESTRICTED
 );
 COMMENT ON AGGREGATE smpc_intersect_avg(uuid, bigint, text) IS 'average, over the keys every party holds, of the values (0 to 2^48 - 1) the parties give to each (their sum over the overlap divided by its count; NULL over an empty overlap)';
+-- The overlap matrix: how many keys each pair of parties shares, one job,
+-- one row per pair (smpc.overlap_pair[]); only when every party's release
+-- policy allows it (smpc.set_policy(..., overlap_pairs => true)); a pair
+-- below min_rows is suppressed alone.
+CREATE TYPE smpc.overlap_pair AS (party_a text, party_b text, shared_keys bigint, suppressed boolean);
+COMMENT ON TYPE smpc.overlap_pair IS 'one pair of parties of an overlap matrix: the two party names (in the federation''s order), how many distinct keys both hold (NULL when suppressed), and whether the release policy suppressed it';
+CREATE FUNCTION smpc._overlap_matrix_final(internal, text, text) RETURNS smpc.overlap_pair[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_matrix_final';
+COMMENT ON FUNCTION smpc._overlap_matrix_final(internal, text, text) IS 'smpc_overlap_matrix(text): runs the set job with the partners, returns each pair''s overlap';
+CREATE AGGREGATE smpc_overlap_matrix(key text, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_matrix_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_matrix(text, text) IS 'number of distinct keys each pair of parties of the federation both hold, in one job: an array of smpc.overlap_pair; needs overlap_pairs in every party''s release policy; pairs below min_rows are suppressed (no party sees another''s keys)';
+CREATE FUNCTION smpc._overlap_matrix_final(internal, bytea, text) RETURNS smpc.overlap_pair[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_matrix_final';
+COMMENT ON FUNCTION smpc._overlap_matrix_final(internal, bytea, text) IS 'smpc_overlap_matrix(bytea): runs the set job with the partners, returns each pair''s overlap';
+CREATE AGGREGATE smpc_overlap_matrix(key bytea, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_matrix_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_matrix(bytea, text) IS 'number of distinct keys each pair of parties of the federation both hold, in one job: an array of smpc.overlap_pair; needs overlap_pairs in every party''s release policy; pairs below min_rows are suppressed (no party sees another''s keys)';
+CREATE FUNCTION smpc._overlap_matrix_final(internal, bigint, text) RETURNS smpc.overlap_pair[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_matrix_final';
+COMMENT ON FUNCTION smpc._overlap_matrix_final(internal, bigint, text) IS 'smpc_overlap_matrix(bigint): runs the set job with the partners, returns each pair''s overlap';
+CREATE AGGREGATE smpc_overlap_matrix(key bigint, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_matrix_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_matrix(bigint, text) IS 'number of distinct keys each pair of parties of the federation both hold, in one job: an array of smpc.overlap_pair; needs overlap_pairs in every party''s release policy; pairs below min_rows are suppressed (no party sees another''s keys)';
+CREATE FUNCTION smpc._overlap_matrix_final(internal, uuid, text) RETURNS smpc.overlap_pair[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_matrix_final';
+COMMENT ON FUNCTION smpc._overlap_matrix_final(internal, uuid, text) IS 'smpc_overlap_matrix(uuid): runs the set job with the partners, returns each pair''s overlap';
+CREATE AGGREGATE smpc_overlap_matrix(key uuid, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_matrix_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_matrix(uuid, text) IS 'number of distinct keys each pair of parties of the federation both hold, in one job: an array of smpc.overlap_pair; needs overlap_pairs in every party''s release policy; pairs below min_rows are suppressed (no party sees another''s keys)';
 CREATE FUNCTION smpc_normalize_key(key text, options text) RETURNS text
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_normalize_key';
 COMMENT ON FUNCTION smpc_normalize_key(text, text) IS 'canonical form of a join key for record linkage: options nfkc, trim, lower, then at most one of alnum, digits, soundex (a phonetic code per word), date_ymd, date_dmy, date_mdy (an ISO date read in that field order), applied in that order; NULL when soundex or a date form finds nothing to encode; a set job names the options, so parties that normalise differently fail with a mismatch';
@@ -496,7 +538,7 @@ BEGIN
           AND p.proname IN ('smpc_intersect_count', 'smpc_overlap_count', 'smpc_union_count',
                             'smpc_intersect_count_by', 'smpc_overlap_count_by',
                             'smpc_union_count_by', 'smpc_normalize_key', 'smpc_intersect_sum',
-                            'smpc_intersect_avg')
+                            'smpc_intersect_avg', 'smpc_overlap_matrix')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
@@ -510,9 +552,68 @@ BEGIN
           AND p.proname IN ('_set_accum', '_intersect_count_final', '_overlap_count_final',
                             '_union_count_final', '_set_by_accum', '_intersect_count_by_final',
                             '_overlap_count_by_final', '_union_count_by_final',
-                            '_set_sum_accum', '_intersect_sum_final', '_intersect_avg_final')
+                            '_set_sum_accum', '_intersect_sum_final', '_intersect_avg_final',
+                            '_overlap_matrix_final')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;
 END
 $set_grants$;
+-- The overlap matrix's release policy (smpc.federations.overlap_pairs) --------
+--
+-- set_policy takes a fifth argument. The new function is created beside the
+-- old (a function's arguments cannot be altered), the privileges a DBA
+-- granted on the old one are granted on the new, and the old one dropped.
+ALTER TABLE smpc.federations ADD COLUMN overlap_pairs boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN smpc.federations.overlap_pairs IS
+    'release policy: set jobs may release how many keys each pair of parties shares (smpc_overlap_matrix); every party must allow it';
+CREATE FUNCTION smpc.set_policy(federation text, min_parties integer DEFAULT NULL,
+                                min_rows bigint DEFAULT NULL, require_bounds boolean DEFAULT NULL,
+                                overlap_pairs boolean DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF set_policy.federation IS NULL THEN
+        RAISE EXCEPTION 'federation must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF set_policy.min_parties NOT BETWEEN 2 AND 64 THEN
+        RAISE EXCEPTION 'min_parties must be between 2 and 64'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'With two parties each learns the other''s input from the joint result; use 3 or more.';
+    END IF;
+    IF set_policy.min_rows < 0 THEN
+        RAISE EXCEPTION 'min_rows must not be negative' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE smpc.federations f
+    SET min_parties = coalesce(set_policy.min_parties, f.min_parties),
+        min_rows = coalesce(set_policy.min_rows, f.min_rows),
+        require_bounds = coalesce(set_policy.require_bounds, f.require_bounds),
+        overlap_pairs = coalesce(set_policy.overlap_pairs, f.overlap_pairs)
+    WHERE f.name = set_policy.federation;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'federation "%" does not exist', set_policy.federation
+            USING ERRCODE = 'undefined_object';
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) IS
+    'sets the release policy of a federation (NULL keeps a setting): minimum parties, minimum joint row count, whether bounds are required, whether the overlap of each pair of parties may be released';
+
+DO $set_policy_grants$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN
+        SELECT a.grantee::regrole::text AS grantee, a.is_grantable
+        FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+        WHERE p.oid = 'smpc.set_policy(text, integer, bigint, boolean)'::pg_catalog.regprocedure
+          AND a.grantee <> 0 AND a.grantee <> p.proowner AND a.privilege_type = 'EXECUTE'
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) TO %s%s',
+                                  g.grantee, CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$set_policy_grants$;
+DROP FUNCTION smpc.set_policy(text, integer, bigint, boolean);

@@ -17,7 +17,7 @@ COMMENT ON SCHEMA smpc IS 'smpc configuration, job records and the partner deliv
 
 -- Federations: the agreed, ordered set of parties. Every party registers the
 -- same definition; its fingerprint is compared at the start of each job.
--- The release policy (min_parties, min_rows, require_bounds) is enforced by
+-- The release policy (min_parties, min_rows, require_bounds, overlap_pairs) is enforced by
 -- every party on its own side (see "Release policies" below).
 -- threshold 0 keeps additive n-of-n sharing over the compute parties; t >= 2
 -- uses Shamir t-of-n: any t compute parties reconstruct, t - 1 learn
@@ -41,6 +41,7 @@ CREATE TABLE smpc.federations (
     compute     text[],
     inputs      text[],
     outputs     text[],
+    overlap_pairs boolean NOT NULL DEFAULT false,
     CHECK (self_name = ANY (parties)),
     CHECK (scale BETWEEN 0 AND 18)
 );
@@ -58,6 +59,8 @@ COMMENT ON COLUMN smpc.federations.threshold IS
 COMMENT ON COLUMN smpc.federations.compute IS 'parties that hold shares and compute (NULL: every party)';
 COMMENT ON COLUMN smpc.federations.inputs IS 'parties that supply an input (NULL: every party)';
 COMMENT ON COLUMN smpc.federations.outputs IS 'parties that learn the result (NULL: every party)';
+COMMENT ON COLUMN smpc.federations.overlap_pairs IS
+    'release policy: set jobs may release how many keys each pair of parties shares (smpc_overlap_matrix); every party must allow it';
 
 -- Jobs: one row per job id and federation. A released job is never computed
 -- again: re-running it returns the stored result.
@@ -490,7 +493,8 @@ COMMENT ON TABLE smpc.bounds IS
 SELECT pg_catalog.pg_extension_config_dump('smpc.bounds', '');
 
 CREATE FUNCTION smpc.set_policy(federation text, min_parties integer DEFAULT NULL,
-                                min_rows bigint DEFAULT NULL, require_bounds boolean DEFAULT NULL)
+                                min_rows bigint DEFAULT NULL, require_bounds boolean DEFAULT NULL,
+                                overlap_pairs boolean DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -510,16 +514,17 @@ BEGIN
     UPDATE smpc.federations f
     SET min_parties = coalesce(set_policy.min_parties, f.min_parties),
         min_rows = coalesce(set_policy.min_rows, f.min_rows),
-        require_bounds = coalesce(set_policy.require_bounds, f.require_bounds)
+        require_bounds = coalesce(set_policy.require_bounds, f.require_bounds),
+        overlap_pairs = coalesce(set_policy.overlap_pairs, f.overlap_pairs)
     WHERE f.name = set_policy.federation;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'federation "%" does not exist', set_policy.federation
             USING ERRCODE = 'undefined_object';
     END IF;
 END $$;
-REVOKE ALL ON FUNCTION smpc.set_policy(text, integer, bigint, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION smpc.set_policy(text, integer, bigint, boolean) IS
-    'sets the release policy of a federation (NULL keeps a setting): minimum parties, minimum joint row count, whether bounds are required';
+REVOKE ALL ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) IS
+    'sets the release policy of a federation (NULL keeps a setting): minimum parties, minimum joint row count, whether bounds are required, whether the overlap of each pair of parties may be released';
 
 CREATE FUNCTION smpc.set_bounds(federation text, column_name text, lo numeric, hi numeric,
                                 on_violation text DEFAULT 'clip')
@@ -580,7 +585,7 @@ REVOKE ALL ON FUNCTION smpc.drop_bounds(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION smpc.drop_bounds(text, text) IS
     'removes the bounds of a column; true when there were any';
 
-GRANT EXECUTE ON FUNCTION smpc.set_policy(text, integer, bigint, boolean),
+GRANT EXECUTE ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean),
     smpc.set_bounds(text, text, numeric, numeric, text), smpc.drop_bounds(text, text)
     TO smpc_admin;
 GRANT SELECT ON smpc.bounds TO smpc_admin, smpc_analyst;
@@ -2124,6 +2129,48 @@ CREATE AGGREGATE smpc_intersect_avg(key uuid, value bigint, job_id text) (
     PARALLEL = RESTRICTED
 );
 COMMENT ON AGGREGATE smpc_intersect_avg(uuid, bigint, text) IS 'average, over the keys every party holds, of the values (0 to 2^48 - 1) the parties give to each (their sum over the overlap divided by its count; NULL over an empty overlap)';
+-- The overlap matrix: how many keys each pair of parties shares, one job,
+-- one row per pair (smpc.overlap_pair[]); only when every party's release
+-- policy allows it (smpc.set_policy(..., overlap_pairs => true)); a pair
+-- below min_rows is suppressed alone.
+CREATE TYPE smpc.overlap_pair AS (party_a text, party_b text, shared_keys bigint, suppressed boolean);
+COMMENT ON TYPE smpc.overlap_pair IS 'one pair of parties of an overlap matrix: the two party names (in the federation''s order), how many distinct keys both hold (NULL when suppressed), and whether the release policy suppressed it';
+CREATE FUNCTION smpc._overlap_matrix_final(internal, text, text) RETURNS smpc.overlap_pair[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_matrix_final';
+COMMENT ON FUNCTION smpc._overlap_matrix_final(internal, text, text) IS 'smpc_overlap_matrix(text): runs the set job with the partners, returns each pair''s overlap';
+CREATE AGGREGATE smpc_overlap_matrix(key text, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_matrix_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_matrix(text, text) IS 'number of distinct keys each pair of parties of the federation both hold, in one job: an array of smpc.overlap_pair; needs overlap_pairs in every party''s release policy; pairs below min_rows are suppressed (no party sees another''s keys)';
+CREATE FUNCTION smpc._overlap_matrix_final(internal, bytea, text) RETURNS smpc.overlap_pair[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_matrix_final';
+COMMENT ON FUNCTION smpc._overlap_matrix_final(internal, bytea, text) IS 'smpc_overlap_matrix(bytea): runs the set job with the partners, returns each pair''s overlap';
+CREATE AGGREGATE smpc_overlap_matrix(key bytea, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_matrix_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_matrix(bytea, text) IS 'number of distinct keys each pair of parties of the federation both hold, in one job: an array of smpc.overlap_pair; needs overlap_pairs in every party''s release policy; pairs below min_rows are suppressed (no party sees another''s keys)';
+CREATE FUNCTION smpc._overlap_matrix_final(internal, bigint, text) RETURNS smpc.overlap_pair[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_matrix_final';
+COMMENT ON FUNCTION smpc._overlap_matrix_final(internal, bigint, text) IS 'smpc_overlap_matrix(bigint): runs the set job with the partners, returns each pair''s overlap';
+CREATE AGGREGATE smpc_overlap_matrix(key bigint, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_matrix_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_matrix(bigint, text) IS 'number of distinct keys each pair of parties of the federation both hold, in one job: an array of smpc.overlap_pair; needs overlap_pairs in every party''s release policy; pairs below min_rows are suppressed (no party sees another''s keys)';
+CREATE FUNCTION smpc._overlap_matrix_final(internal, uuid, text) RETURNS smpc.overlap_pair[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_overlap_matrix_final';
+COMMENT ON FUNCTION smpc._overlap_matrix_final(internal, uuid, text) IS 'smpc_overlap_matrix(uuid): runs the set job with the partners, returns each pair''s overlap';
+CREATE AGGREGATE smpc_overlap_matrix(key uuid, job_id text) (
+    SFUNC = smpc._set_accum, STYPE = internal,
+    FINALFUNC = smpc._overlap_matrix_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_overlap_matrix(uuid, text) IS 'number of distinct keys each pair of parties of the federation both hold, in one job: an array of smpc.overlap_pair; needs overlap_pairs in every party''s release policy; pairs below min_rows are suppressed (no party sees another''s keys)';
 CREATE FUNCTION smpc_normalize_key(key text, options text) RETURNS text
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_normalize_key';
 COMMENT ON FUNCTION smpc_normalize_key(text, text) IS 'canonical form of a join key for record linkage: options nfkc, trim, lower, then at most one of alnum, digits, soundex (a phonetic code per word), date_ymd, date_dmy, date_mdy (an ISO date read in that field order), applied in that order; NULL when soundex or a date form finds nothing to encode; a set job names the options, so parties that normalise differently fail with a mismatch';
@@ -2139,7 +2186,7 @@ BEGIN
           AND p.proname IN ('smpc_intersect_count', 'smpc_overlap_count', 'smpc_union_count',
                             'smpc_intersect_count_by', 'smpc_overlap_count_by',
                             'smpc_union_count_by', 'smpc_normalize_key', 'smpc_intersect_sum',
-                            'smpc_intersect_avg')
+                            'smpc_intersect_avg', 'smpc_overlap_matrix')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
@@ -2153,7 +2200,8 @@ BEGIN
           AND p.proname IN ('_set_accum', '_intersect_count_final', '_overlap_count_final',
                             '_union_count_final', '_set_by_accum', '_intersect_count_by_final',
                             '_overlap_count_by_final', '_union_count_by_final',
-                            '_set_sum_accum', '_intersect_sum_final', '_intersect_avg_final')
+                            '_set_sum_accum', '_intersect_sum_final', '_intersect_avg_final',
+                            '_overlap_matrix_final')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;

@@ -86,11 +86,21 @@ SELECT smpc_intersect_sum(g, 1, 's3') FROM generate_series(1, 131073) g;
 SELECT smpc_intersect_sum(id, id, 's4') FROM people;
 SELECT smpc_intersect_avg(id, id, 's4') FROM people;
 
+-- The overlap matrix: only under a release policy that allows it, refused
+-- before any partner is contacted; allowed, the job goes on as any other
+-- (here: there is no server b).
+SELECT smpc_overlap_matrix(email, 'm1') FROM people;
+SELECT smpc.set_policy('pair', overlap_pairs => true);
+SELECT overlap_pairs, min_rows FROM smpc.federations WHERE name = 'pair';
+SELECT smpc_overlap_matrix(email, 'm2') FROM people;
+SELECT smpc.set_policy('pair', min_rows => 5);
+SELECT overlap_pairs, min_rows FROM smpc.federations WHERE name = 'pair';
+
 -- Every set aggregate and smpc_normalize_key is granted to smpc_analyst only.
 SELECT p.oid::regprocedure AS function, has_function_privilege('smpc_analyst', p.oid, 'EXECUTE') AS analyst,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public
 FROM pg_proc p
-WHERE p.proname ~ '^smpc_(intersect|overlap|union)_(count|sum|avg)' OR p.proname = 'smpc_normalize_key'
+WHERE p.proname ~ '^smpc_(intersect|overlap|union)_(count|sum|avg|matrix)' OR p.proname = 'smpc_normalize_key'
 ORDER BY p.oid::regprocedure::text;
 
 SELECT smpc.drop_federation('pair');

@@ -2,7 +2,8 @@
 # counts of random key sets with planted intersections, duplicates, NULLs,
 # skewed sizes and an empty set, for every key type; normalised keys
 # (case and spaces, phonetic codes, dates written in different orders);
-# intersection sums of one party's values and of two parties'; the
+# intersection sums of one party's values and of two parties'; the overlap
+# matrix of pairs, under the policy that allows it; the
 # errors a mismatch gives; the release policy on the overlap; a job id that
 # runs once; and a party that deviates (a blinded set with a repeated
 # element), which stops the job everywhere with nothing released.
@@ -101,6 +102,29 @@ $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
 ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_intersect_count_by(email, region, ARRAY['north'], 'psi-by5') FROM customers");
 like($err, qr/group key "south" is not in the job's key domain/, 'a group outside the domain is refused');
 $fed->psql('c', "UPDATE customers SET region = CASE WHEN n % 2 = 0 THEN 'north' ELSE 'south' END WHERE n < 10");
+
+# The overlap matrix: each pair's overlap, only under a policy that allows
+# it. a&b share 0..69, a&c 0..39, b&c 0..39 and 70..89.
+my $pairs_sql = "SELECT string_agg(party_a || '&' || party_b || '=' || coalesce(shared_keys::text, '-') "
+  . "|| CASE WHEN suppressed THEN '!' ELSE '' END, ' ' ORDER BY party_a, party_b) "
+  . "FROM unnest((SELECT smpc_overlap_matrix(email, '%s') FROM customers))";
+($rc, $out, $err) = $fed->try_psql('a', sprintf($pairs_sql, 'psi-pairs0'));
+like($err, qr/SM006.*release policy of federation "ico" does not allow the overlap of pairs of parties/s,
+	'the overlap matrix is refused unless the policy allows it');
+is($fed->psql('a', "SELECT count(*) FROM smpc.jobs WHERE job_id = 'psi-pairs0'"), '0',
+	'the refused matrix left no job behind');
+$fed->psql($_, "SELECT smpc.set_policy('ico', overlap_pairs => true)") for $fed->names;
+$res = $fed->run_all(sprintf($pairs_sql, 'psi-pairs'));
+$fed->expect_all_ok($res, 'a&b=70 a&c=40 b&c=60', 'the overlap of each pair of parties');
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 50)") for $fed->names;
+$res = $fed->run_all(sprintf($pairs_sql, 'psi-pairs2'));
+$fed->expect_all_ok($res, 'a&b=70 a&c=-! b&c=60', 'a pair below min_rows is suppressed alone');
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0, overlap_pairs => false)") for $fed->names;
+$fed->wait_audit('b', "job_id = 'psi-pairs' AND outcome = 'released'", 1);
+is($fed->psql('b', "SELECT aggregate || ' / ' || result FROM smpc.audit_log "
+	  . "WHERE job_id = 'psi-pairs' AND outcome = 'released'"),
+	"overlap_matrix(text) / pair counts 70,40,60; keys here: $distinct{b} distinct, 0 repeated, 0 NULL",
+	'audit: the pair counts in the federation\'s order');
 
 # The audit row says what the party's keys were (distinct, repeated, NULL).
 for my $p ($fed->names)
@@ -311,6 +335,12 @@ $five->expect_all_ok($res, 25 + 50 + (1 + 6 + 11 + 16 + 21), 'five parties: the 
 $res = $five->run_all({ map { my $v = $_ eq 'x' ? 'n * 3' : 'NULL::bigint';
 	$_ => "SELECT smpc_intersect_sum(n, $v, 'five-sum') FROM t" } @five });
 $five->expect_all_ok($res, 3 * 300, "five parties: the intersection sum of x's values");
+# Neighbours round the ring share 25 + 10 keys, the others 25.
+$five->psql($_, "SELECT smpc.set_policy('five', overlap_pairs => true)") for @five;
+$res = $five->run_all("SELECT string_agg(party_a || party_b || '=' || shared_keys, ' ' ORDER BY party_a, party_b) "
+	  . "FROM unnest((SELECT smpc_overlap_matrix(n, 'five-pairs') FROM t))");
+$five->expect_all_ok($res, 'vw=35 vx=25 vy=25 vz=35 wx=35 wy=25 wz=25 xy=35 xz=25 yz=35',
+	'five parties: the overlap matrix');
 $five->stop_all;
 
 done_testing();

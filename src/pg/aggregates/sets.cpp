@@ -1,7 +1,8 @@
 /*
  * Private set operations on a join key: smpc_intersect_count (keys every
  * party holds), smpc_overlap_count (keys at least k parties hold) and
- * smpc_union_count (distinct keys over all parties), their grouped forms
+ * smpc_union_count (distinct keys over all parties), smpc_overlap_matrix
+ * (the keys each pair of parties shares), their grouped forms
  * over a public domain (smpc_intersect_count_by, ...: a count per group of
  * the keys the parties put in that group). How keys are normalised for
  * record linkage is key_normalize.cpp.
@@ -39,6 +40,7 @@ PGDLLEXPORT Datum smpc_union_count_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_intersect_count_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_overlap_count_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_union_count_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_overlap_matrix_final(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(smpc_set_accum);
 PG_FUNCTION_INFO_V1(smpc_set_by_accum);
@@ -51,6 +53,7 @@ PG_FUNCTION_INFO_V1(smpc_union_count_final);
 PG_FUNCTION_INFO_V1(smpc_intersect_count_by_final);
 PG_FUNCTION_INFO_V1(smpc_overlap_count_by_final);
 PG_FUNCTION_INFO_V1(smpc_union_count_by_final);
+PG_FUNCTION_INFO_V1(smpc_overlap_matrix_final);
 }
 
 #define SMPC_KEY_DIGEST_BYTES 32
@@ -478,11 +481,13 @@ smpc_set_sums(SmpcAggregate kind)
  * Runs the set job. kind: the aggregate; at_least: 0 for every party
  * (intersection), else k; grouped: by the group domain (the argument
  * before the job id). Returns false when this party learns no result; else
- * out holds one count (or one per group) and *res what the job gave.
+ * out holds one count (or one per group) and *res what the job gave, and
+ * *used (if not NULL) the federation the job ran in.
  */
 static bool
 smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool grouped,
-			 SmpcDomain *domain, __int128 **out, SmpcJobResult *res)
+			 SmpcDomain *domain, __int128 **out, SmpcJobResult *res,
+			 SmpcFederationRow **used = NULL)
 {
 	SmpcSetState	  *s = PG_ARGISNULL(0) ? NULL : (SmpcSetState *) PG_GETARG_POINTER(0);
 	SmpcFederationRow *fed = smpc_load_federation(smpc_default_federation_name(), false);
@@ -521,6 +526,20 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 						  "each of its keys. Nothing was sent."),
 				errhint("Pass NULL::bigint as the value here, and give the values at another "
 						"party."));
+	if (kind == SMPC_AGG_OVERLAP_MATRIX && !fed->overlap_pairs)
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("the release policy of federation \"%s\" does not allow the overlap of "
+					   "pairs of parties",
+					   fed->name),
+				errdetail_plural("An overlap matrix releases how many keys each pair of parties "
+								 "shares (%d pair here). Nothing was sent.",
+								 "An overlap matrix releases how many keys each pair of parties "
+								 "shares (%d pairs here). Nothing was sent.",
+								 fed->nparties * (fed->nparties - 1) / 2,
+								 fed->nparties * (fed->nparties - 1) / 2),
+				errhint("If the federation agrees, every party runs SELECT "
+						"smpc.set_policy('%s', overlap_pairs => true).",
+						fed->name));
 	if (at_least == 0)
 		at_least = fed->nparties;
 	if (at_least < 1 || at_least > fed->nparties)
@@ -551,12 +570,18 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 			? psprintf(" held by at least %d", at_least)
 			: "",
 		normalized ? " normalized by " : "", normalized ? normalized : "");
-	req.width = smpc_set_sums(kind) ? 2 : Max(groups, 1);
+	req.set_pairs = kind == SMPC_AGG_OVERLAP_MATRIX;
+	req.width = smpc_set_sums(kind) ? 2
+				: req.set_pairs		? fed->nparties * (fed->nparties - 1) / 2
+									: Max(groups, 1);
 	/* Intersection sums: the sum, then the overlap count, which min_rows judges. */
 	req.count_index = smpc_set_sums(kind) ? 1 : -1;
-	/* Grouped: one count per group, each a cell of its own (suppressed alone under min_rows). */
-	req.cells = groups;
-	req.cell_width = groups > 0 ? 1 : 0;
+	/*
+	 * Grouped: one count per group, each a cell of its own (suppressed alone
+	 * under min_rows); the overlap matrix: one per pair.
+	 */
+	req.cells = req.set_pairs ? req.width : groups;
+	req.cell_width = req.cells > 0 ? 1 : 0;
 	req.inputs = smpc_alloc_values(req.width);
 	req.inputs_present = true;
 	req.rows = s ? s->n : 0;
@@ -577,6 +602,8 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	req.set_repeats = repeats;
 	*out = smpc_alloc_values(req.width);
 	smpc_run_job(fed, &req, *out, res);
+	if (used != NULL)
+		*used = fed;
 	/* The job has its own copy (wiped by the core); the rest when the query's memory goes. */
 	if (s != NULL)
 		smpc_set_wipe(s);
@@ -701,4 +728,41 @@ Datum
 smpc_union_count_by_final(PG_FUNCTION_ARGS)
 {
 	return smpc_set_group_result(fcinfo, SMPC_AGG_UNION_COUNT_BY, 1);
+}
+
+/*
+ * smpc_overlap_matrix: each pair of parties' overlap as smpc.overlap_pair[],
+ * pairs in the federation's order (a suppressed pair: NULL).
+ */
+Datum
+smpc_overlap_matrix_final(PG_FUNCTION_ARGS)
+{
+	__int128		  *out;
+	SmpcJobResult	   res;
+	SmpcDomain		   domain;
+	SmpcRows		   rows;
+	SmpcFederationRow *fed;
+	int				   cell = 0;
+
+	if (!smpc_set_run(fcinfo, SMPC_AGG_OVERLAP_MATRIX, 2, false, &domain, &out, &res, &fed))
+		PG_RETURN_NULL();
+	/* The names of the federation the job ran in (its fingerprint was the partners'). */
+	smpc_rows_begin(&rows, fcinfo, fed->nparties * (fed->nparties - 1) / 2);
+	for (int a = 0; a < fed->nparties; a++)
+		for (int b = a + 1; b < fed->nparties; b++, cell++)
+		{
+			Datum		  values[4];
+			bool		  nulls[4] = {false, false, false, false};
+			bool		  suppressed = res.suppressed != NULL && res.suppressed[cell];
+			MemoryContext old = MemoryContextSwitchTo(rows.row_cxt);
+
+			values[0] = CStringGetTextDatum(fed->parties[a]);
+			values[1] = CStringGetTextDatum(fed->parties[b]);
+			values[2] = suppressed ? (Datum) 0 : Int64GetDatum((int64) out[cell]);
+			nulls[2] = suppressed;
+			values[3] = BoolGetDatum(suppressed);
+			MemoryContextSwitchTo(old);
+			smpc_rows_add(&rows, values, nulls);
+		}
+	return smpc_rows_end(&rows);
 }

@@ -440,12 +440,13 @@ smpc_read_federation(const char *name, bool missing_ok)
 	SmpcFederationRow	  *row = NULL;
 	SmpcOwnerContext	   owner;
 	Datum				   args[1];
-	static SmpcCachedQuery q = {"SELECT self_name, parties, scale, min_parties, min_rows, "
-								"require_bounds, threshold, compute, inputs, outputs "
-								"FROM smpc.federations WHERE name = $1",
-								1,
-								{TEXTOID},
-								NULL};
+	static SmpcCachedQuery q = {
+		"SELECT self_name, parties, scale, min_parties, min_rows, "
+		"require_bounds, threshold, compute, inputs, outputs, overlap_pairs "
+		"FROM smpc.federations WHERE name = $1",
+		1,
+		{TEXTOID},
+		NULL};
 
 	args[0] = CStringGetTextDatum(name);
 	smpc_begin_as_owner(&owner);
@@ -490,6 +491,7 @@ smpc_read_federation(const char *name, bool missing_ok)
 		}
 		row->parties[nelems] = NULL;
 		row->threshold = threshold;
+		row->overlap_pairs = DatumGetBool(SPI_getbinval(tup, desc, 11, &isnull));
 		for (int r = 0; r < 3; r++)
 		{
 			Datum d = SPI_getbinval(tup, desc, 8 + r, &isnull);

@@ -86,6 +86,7 @@ typedef struct SmpcFederationRow
 	int	  min_parties;
 	int64 min_rows;
 	bool  require_bounds;
+	bool  overlap_pairs; /* set jobs may release each pair's overlap (smpc_overlap_matrix) */
 } SmpcFederationRow;
 
 /*
@@ -154,7 +155,9 @@ typedef enum SmpcAggregate
 	SMPC_AGG_UNION_COUNT_BY,
 	/* The sum of the parties' values over the keys every party holds, and that count. */
 	SMPC_AGG_INTERSECT_SUM,
-	SMPC_AGG_INTERSECT_AVG /* the same job, the sum divided by the count */
+	SMPC_AGG_INTERSECT_AVG, /* the same job, the sum divided by the count */
+	/* The distinct keys each pair of parties holds (the overlap matrix). */
+	SMPC_AGG_OVERLAP_MATRIX
 } SmpcAggregate;
 
 typedef enum SmpcValueClass

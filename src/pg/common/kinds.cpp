@@ -21,6 +21,7 @@ static const char *const smpc_aggregate_names[] = {
 	"union_count_by",
 	"intersect_sum",
 	"intersect_avg",
+	"overlap_matrix",
 };
 
 static const char *const smpc_value_class_names[] = {

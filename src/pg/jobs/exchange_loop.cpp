@@ -410,8 +410,11 @@ smpc_job_exchange(SmpcExchange *x, __int128 *outputs, SmpcJobResult *res)
 	if (req->set_at_least > 0)
 		job = smpc_set_job_new(&core, job_id, strlen(job_id), x->descriptor, x->policy, x->noise,
 							   req->set_keys, (size_t) req->set_nkeys, 32, req->set_group_sizes,
-							   req->set_groups, req->set_at_least, req->set_sum, req->set_values,
-							   smpc_interrupt_pending, &st);
+							   req->set_groups, req->set_at_least,
+							   req->set_sum		? SMPC_SET_SUM
+							   : req->set_pairs ? SMPC_SET_PAIRS
+												: SMPC_SET_COUNTS,
+							   req->set_values, smpc_interrupt_pending, &st);
 	else
 		job = smpc_job_new(&core, job_id, strlen(job_id), x->descriptor, x->policy, &shape,
 						   req->inputs_present ? req->inputs : NULL, &st);

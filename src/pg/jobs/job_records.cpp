@@ -102,8 +102,10 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 	char		b[64];
 	const char *values;
 
-	if (req->set_at_least > 0 && req->set_groups > 0)
-		return psprintf("counts %s; keys here: %lld distinct, %lld repeated, %lld NULL",
+	if (req->set_at_least > 0 && (req->set_groups > 0 || req->set_pairs))
+		return psprintf("%s %s; keys here: %lld distinct, %lld repeated, %lld NULL",
+						/* Pairs in the federation's order: (1, 2), (1, 3), ..., (2, 3), ... */
+						req->set_pairs ? "pair counts" : "counts",
 						res->result_text ? res->result_text
 										 : smpc_result_text(outputs, req->width, res->suppressed),
 						(long long) req->set_nkeys, (long long) req->set_repeats,

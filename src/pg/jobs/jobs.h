@@ -108,6 +108,8 @@ typedef struct SmpcJobSpec
 	 */
 	bool		  set_sum;
 	const uint64 *set_values;
+	/* The overlap matrix: one count per pair of parties (cells of one count). */
+	bool set_pairs;
 } SmpcJobSpec;
 
 /*

@@ -382,6 +382,7 @@ smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *b, SmpcPolic
 	memset(out, 0, sizeof *out);
 	out->min_parties = fed->min_parties;
 	out->min_rows = (uint64) fed->min_rows;
+	out->overlap_pairs = fed->overlap_pairs;
 	if (b != NULL && b->present)
 	{
 		out->has_bounds = true;
