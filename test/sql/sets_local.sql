@@ -96,6 +96,28 @@ SELECT smpc_overlap_matrix(email, 'm2') FROM people;
 SELECT smpc.set_policy('pair', min_rows => 5);
 SELECT overlap_pairs, min_rows FROM smpc.federations WHERE name = 'pair';
 
+-- Noise on the overlap matrix: one key of one party changes its n - 1
+-- pairs, so each pair gets epsilon / (n - 1). An epsilon a count can take
+-- (noise scale 1 / 1.5e-15, below 2^50) is too small for the matrix of
+-- three parties (1 / 0.75e-15, above): refused before anything is sent.
+SELECT smpc.create_federation('trio', 'a', ARRAY['a', 'b', 'c']);
+SELECT smpc.set_policy('trio', overlap_pairs => true);
+CREATE SERVER b FOREIGN DATA WRAPPER smpc
+    OPTIONS (host '127.0.0.1', port '1', dbname 'org_b', peer_role 'regress_sets_peer_b');
+CREATE SERVER c FOREIGN DATA WRAPPER smpc
+    OPTIONS (host '127.0.0.1', port '1', dbname 'org_c', peer_role 'regress_sets_peer_c');
+CREATE USER MAPPING FOR PUBLIC SERVER b OPTIONS (user 'peer_a', password 'x');
+CREATE USER MAPPING FOR PUBLIC SERVER c OPTIONS (user 'peer_a', password 'x');
+SET smpc.federation = 'trio';
+SET smpc.epsilon = 1.5e-15;
+SELECT smpc_overlap_matrix(email, 'e1') FROM people;
+RESET smpc.epsilon;
+SET smpc.federation = 'pair';
+SELECT smpc.drop_federation('trio');
+DROP USER MAPPING FOR PUBLIC SERVER b;
+DROP USER MAPPING FOR PUBLIC SERVER c;
+DROP SERVER b, c;
+
 -- Every set aggregate and smpc_normalize_key is granted to smpc_analyst only.
 SELECT p.oid::regprocedure AS function, has_function_privilege('smpc_analyst', p.oid, 'EXECUTE') AS analyst,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public

@@ -166,6 +166,13 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcNoiseShape *shape, do
 		while (xk > 0 &&
 			   smpc_privacy_within(nextafter(xk, HUGE_VAL), (uint64) stats * (uint64) d, epsilon))
 			xk = nextafter(xk, HUGE_VAL);
+		if (!(xk >= SMPC_PRIVACY_MIN_EXPONENT) && shape->kinds[k] == 'c')
+			ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+					errmsg("smpc.epsilon %g is too small for a count", epsilon),
+					errdetail("The noise scale, 1 divided by epsilon / %d, would exceed 2^50, the "
+							  "largest that is drawn.",
+							  stats),
+					errhint("Use a larger epsilon."));
 		if (!(xk >= SMPC_PRIVACY_MIN_EXPONENT))
 			ereport(
 				ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
