@@ -455,15 +455,18 @@ SmpcJob* smpc_set_job_new(const SmpcFederation* fed, const char* job_id, std::si
                                           "invalid output of a set job");
     const bool sum = output == SMPC_SET_SUM;
     const std::size_t n = static_cast<std::size_t>(fed->nparties);
-    const std::size_t width = sum                        ? 2
-                              : output == SMPC_SET_PAIRS ? n * (n - 1) / 2
-                              : ngroups == 0             ? 1
-                                                         : static_cast<std::size_t>(ngroups);
+    const std::size_t cells = ngroups == 0 ? 1 : static_cast<std::size_t>(ngroups);
+    const std::size_t width = sum ? 2 * cells : output == SMPC_SET_PAIRS ? n * (n - 1) / 2 : cells;
     params.groups = static_cast<std::size_t>(ngroups);
     params.job.width = width;
     params.sum = sum;
     params.pairs = output == SMPC_SET_PAIRS;
-    if (sum) {
+    if (sum && ngroups > 0) {
+      // [sum, count] per group, each a cell that min_rows suppresses alone.
+      params.job.cells = cells;
+      params.job.cell_width = 2;
+      params.job.cell_count = 1;
+    } else if (sum) {
       // [sum, count]: min_rows judges the count.
       if (params.job.policy.min_rows > 0) params.job.count_index = 1;
     } else if (ngroups > 0 || params.pairs) {

@@ -211,9 +211,10 @@ enum SmpcSetOutput { SMPC_SET_COUNTS = 0, SMPC_SET_SUM = 1, SMPC_SET_PAIRS = 2 }
 // each count (one, or ngroups), or NULL. The job's values are the counts
 // (smpc_job_result(job, g)); under min_rows a grouped job suppresses the
 // groups below it (smpc_job_suppressed).
-// output SMPC_SET_SUM: an intersection sum (at_least must be every party;
-// not grouped): the job's values are [sum, count], values (NULL: this party
-// gives none) the value of each key, 0 .. 2^48 - 1. SMPC_SET_PAIRS: the
+// output SMPC_SET_SUM: an intersection sum (at_least must be every party):
+// the job's values are [sum, count] (grouped: per group, group g's at 2g
+// and 2g + 1, each group a cell that min_rows suppresses alone), values
+// (NULL: this party gives none) the value of each key, 0 .. 2^48 - 1. SMPC_SET_PAIRS: the
 // overlap matrix (not grouped; the policy must allow overlap_pairs): one
 // count per pair of parties, (0, 1), (0, 2), ..., (1, 2), ..., each
 // suppressed alone under min_rows. interrupted, if not NULL, is

@@ -286,11 +286,13 @@ std::vector<std::uint8_t> encode(const Message& m) {
       break;
     }
     case MessageType::kSealedSum:
-      if (m.sealed.size() != kSealedBytes) {
+      if (m.sealed.empty() || m.sealed.size() % kSealedBytes != 0 ||
+          m.sealed.size() / kSealedBytes > kMaxSetSegments) {
         throw ProtocolError(
             ErrorKind::kInvalidArgument,
             "cannot encode a sealed sum of " + std::to_string(m.sealed.size()) + " bytes");
       }
+      w.u32(static_cast<std::uint32_t>(m.sealed.size() / kSealedBytes));
       w.bytes(m.sealed.data(), m.sealed.size());
       break;
     default:
@@ -458,8 +460,14 @@ Message decode(const std::uint8_t* data, std::size_t len, Values values) {
       break;
     }
     case MessageType::kSealedSum: {
-      const std::uint8_t* v = r.take(kSealedBytes, "sealed sum");
-      if (values == Values::kKeep) m.sealed.assign(v, v + kSealedBytes);
+      const std::uint32_t groups = r.u32("group count");
+      if (groups == 0 || groups > kMaxSetSegments) {
+        throw ProtocolError(ErrorKind::kMalformed,
+                            "sealed sum of " + std::to_string(groups) + " groups");
+      }
+      const std::size_t bytes = static_cast<std::size_t>(groups) * kSealedBytes;
+      const std::uint8_t* v = r.take(bytes, "sealed sum");
+      if (values == Values::kKeep) m.sealed.assign(v, v + bytes);
       break;
     }
   }

@@ -36,7 +36,8 @@
 //               checked by the set job, not here) | u8 values (0: none;
 //               1: a value key (96 bytes) and count * 128 bytes of sealed
 //               values, count <= kMaxSealedElements)
-//     kSealedSum: one sealed value (128 bytes)
+//     kSealedSum: u32 groups (1..kMaxSetSegments) + groups * 128 bytes:
+//               one sealed sum per group of the job (one when not grouped)
 //   values: u32 count (1..kMaxValues) + count * 16 bytes, each < p
 //
 // decode() is strict: trailing bytes, short input, lengths out of range,

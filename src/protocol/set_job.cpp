@@ -94,10 +94,10 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
                         "a grouped set job takes at most " + std::to_string(kMaxSetSegments) +
                             " groups, not " + std::to_string(params_.groups));
   }
-  if (params_.sum && (params_.at_least != n || params_.groups != 0 || params_.job.width != 2)) {
+  if (params_.sum && (params_.at_least != n || params_.job.width != 2 * segments())) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
-                        "an intersection sum releases a sum and a count over the keys every "
-                        "party holds, not grouped");
+                        "an intersection sum releases a sum and a count (per group) over the "
+                        "keys every party holds");
   }
   if (params_.pairs &&
       (params_.sum || params_.groups != 0 || params_.job.width != n * (n - 1) / 2 ||
@@ -240,40 +240,47 @@ std::vector<Outgoing> SetJob::start() {
   std::size_t at = 0;
   const std::function<void()> check = [this] { poll(); };
   std::vector<std::uint8_t> value_key;
-  std::vector<std::uint8_t> sealed;
+  std::vector<crypto::elgamal::Ciphertext> sealed;
+  std::optional<crypto::elgamal::PublicKey> pub;
   if (!values_.empty()) {
-    // (Sum jobs are not grouped: one group, the whole set.)
     value_key_ = crypto::elgamal::SecretKey::random();
-    const crypto::elgamal::PublicKey pub = value_key_->public_key();
-    sealed_set::SealedSet part =
-        sealed_set::seal_own(keys_, values_, group_tag(0), *scalar_, pub, check);
-    crypto::wipe(values_);
-    values_.clear();
-    sizes.push_back(static_cast<std::uint32_t>(part.elements.size()));
-    // Any sum over part of the set: each limb at most 2^16 - 1 per element.
-    // (Its size is public to every hop, so the search it sets the length of
-    // tells nothing new.)
-    value_bound_ = part.elements.size() * ((std::uint64_t{1} << crypto::elgamal::kLimbBits) - 1);
-    own.duplicates = part.duplicates;
-    own.elements = std::move(part.elements);
-    value_key = sealed_set::key_bytes(pub);
-    sealed = sealed_set::sealed_bytes(part.sealed);
-    if (parties() == 1) {
-      full_keys_[params_.job.self] = pub;
-      full_sealed_[params_.job.self] = std::move(part.sealed);
-    }
+    pub = value_key_->public_key();
+    value_key = sealed_set::key_bytes(*pub);
   }
-  for (std::size_t g = 0; g < group_sizes_.size() && !value_key_; ++g) {
+  for (std::size_t g = 0; g < group_sizes_.size(); ++g) {
     const std::uint32_t n = group_sizes_[g];
     std::vector<std::string> group(
         std::make_move_iterator(keys_.begin() + static_cast<std::ptrdiff_t>(at)),
         std::make_move_iterator(keys_.begin() + static_cast<std::ptrdiff_t>(at + n)));
+    if (pub) {
+      std::vector<std::uint64_t> values(values_.begin() + static_cast<std::ptrdiff_t>(at),
+                                        values_.begin() + static_cast<std::ptrdiff_t>(at + n));
+      sealed_set::SealedSet part =
+          sealed_set::seal_own(group, values, group_tag(g), *scalar_, *pub, check);
+      crypto::wipe(values);
+      sizes.push_back(static_cast<std::uint32_t>(part.elements.size()));
+      // Any sum over part of the group: each limb at most 2^16 - 1 per
+      // element. (Its size is public to every hop, so the search it sets
+      // the length of tells nothing new.)
+      value_bounds_.push_back(part.elements.size() *
+                              ((std::uint64_t{1} << crypto::elgamal::kLimbBits) - 1));
+      own.duplicates += part.duplicates;
+      own.elements.insert(own.elements.end(), part.elements.begin(), part.elements.end());
+      sealed.insert(sealed.end(), part.sealed.begin(), part.sealed.end());
+    } else {
+      private_set::OwnSet part = private_set::blind_own(group, group_tag(g), *scalar_, check);
+      sizes.push_back(static_cast<std::uint32_t>(part.elements.size()));
+      own.duplicates += part.duplicates;
+      own.elements.insert(own.elements.end(), part.elements.begin(), part.elements.end());
+    }
     at += n;
-    private_set::OwnSet part = private_set::blind_own(group, group_tag(g), *scalar_, check);
     for (std::string& k : group) crypto::wipe(k);
-    sizes.push_back(static_cast<std::uint32_t>(part.elements.size()));
-    own.duplicates += part.duplicates;
-    own.elements.insert(own.elements.end(), part.elements.begin(), part.elements.end());
+  }
+  crypto::wipe(values_);
+  values_.clear();
+  if (pub && parties() == 1) {
+    full_keys_[params_.job.self] = *pub;
+    full_sealed_[params_.job.self] = sealed;
   }
   for (std::string& k : keys_) crypto::wipe(k);
   keys_.clear();
@@ -290,7 +297,7 @@ std::vector<Outgoing> SetJob::start() {
     m.blinded = flatten(own.elements);
     if (params_.groups != 0) m.segments = sizes;
     m.value_key = std::move(value_key);
-    m.sealed = std::move(sealed);
+    if (pub) m.sealed = sealed_set::sealed_bytes(sealed);
     repeat_if_faulty(m);
     out.push_back({m.receiver, std::move(m)});
   }
@@ -508,14 +515,23 @@ void SetJob::take_valued(const Message& m, std::vector<Outgoing>& out) {
   const crypto::elgamal::PublicKey key = sealed_set::key_of(m.value_key);
   const std::size_t n = parties();
   const std::function<void()> check = [this] { poll(); };
+  const std::vector<std::uint32_t> sizes =
+      params_.groups == 0
+          ? std::vector<std::uint32_t>{static_cast<std::uint32_t>(set.elements.size())}
+          : m.segments;
   if (m.hops == n) {
-    // Fully blinded, at the counting party: sorted by the last hop (so the
-    // values stay with their elements), distinct, every encoding valid.
-    if (!std::is_sorted(set.elements.begin(), set.elements.end()) ||
-        std::adjacent_find(set.elements.begin(), set.elements.end()) != set.elements.end()) {
-      throw ProtocolError(ErrorKind::kMalformed,
-                          "a fully blinded set with values is not sorted or holds an element twice",
-                          "It came from " + party + ".");
+    // Fully blinded, at the counting party: each group's run sorted by the
+    // last hop (so the values stay with their elements), distinct, every
+    // encoding valid.
+    for (auto [b, e] : runs(sizes)) {
+      auto first = set.elements.begin() + static_cast<std::ptrdiff_t>(b);
+      auto last = set.elements.begin() + static_cast<std::ptrdiff_t>(e);
+      if (!std::is_sorted(first, last) || std::adjacent_find(first, last) != last) {
+        throw ProtocolError(
+            ErrorKind::kMalformed,
+            "a fully blinded set with values is not sorted or holds an element twice",
+            "It came from " + party + ".");
+      }
     }
     split_work(
         set.elements.size(),
@@ -531,16 +547,27 @@ void SetJob::take_valued(const Message& m, std::vector<Outgoing>& out) {
         },
         check);
     full_[m.origin] = std::move(set.elements);
-    full_sizes_[m.origin] = {static_cast<std::uint32_t>(full_[m.origin]->size())};
+    full_sizes_[m.origin] = sizes;
     full_keys_[m.origin] = key;
     full_sealed_[m.origin] = std::move(set.sealed);
     return;
   }
-  sealed_set::SealedSet again = sealed_set::reblind(set, *scalar_, key, check);
+  // Each group's run re-blinded and sorted apart (its elements and values).
+  sealed_set::SealedSet again;
+  for (auto [b, e] : runs(sizes)) {
+    sealed_set::SealedSet part;
+    part.elements.assign(set.elements.begin() + static_cast<std::ptrdiff_t>(b),
+                         set.elements.begin() + static_cast<std::ptrdiff_t>(e));
+    part.sealed.assign(set.sealed.begin() + static_cast<std::ptrdiff_t>(b),
+                       set.sealed.begin() + static_cast<std::ptrdiff_t>(e));
+    sealed_set::SealedSet blinded = sealed_set::reblind(part, *scalar_, key, check);
+    again.elements.insert(again.elements.end(), blinded.elements.begin(), blinded.elements.end());
+    again.sealed.insert(again.sealed.end(), blinded.sealed.begin(), blinded.sealed.end());
+  }
   ++hops_taken_;
   const auto hops = static_cast<std::uint8_t>(m.hops + 1);
   if (hops == n && is_counter()) {
-    full_sizes_[m.origin] = {static_cast<std::uint32_t>(again.elements.size())};
+    full_sizes_[m.origin] = sizes;
     full_[m.origin] = std::move(again.elements);
     full_keys_[m.origin] = key;
     full_sealed_[m.origin] = std::move(again.sealed);
@@ -550,37 +577,61 @@ void SetJob::take_valued(const Message& m, std::vector<Outgoing>& out) {
   fwd.origin = m.origin;
   fwd.hops = hops;
   fwd.blinded = flatten(again.elements);
+  if (params_.groups != 0) fwd.segments = sizes;
   fwd.value_key = m.value_key;
   fwd.sealed = sealed_set::sealed_bytes(again.sealed);
   repeat_if_faulty(fwd);
   out.push_back({fwd.receiver, std::move(fwd)});
 }
 
-void SetJob::send_sealed_sums(std::uint64_t count, std::vector<Outgoing>& out) {
+std::vector<std::vector<Element>> SetJob::run_sets(std::size_t g) const {
+  std::vector<std::vector<Element>> sets;
+  sets.reserve(full_.size());
+  for (std::size_t o = 0; o < full_.size(); ++o) {
+    const auto [b, e] = runs(full_sizes_[o]).at(g);
+    sets.emplace_back(full_[o]->begin() + static_cast<std::ptrdiff_t>(b),
+                      full_[o]->begin() + static_cast<std::ptrdiff_t>(e));
+  }
+  return sets;
+}
+
+void SetJob::send_sealed_sums(const std::vector<std::uint64_t>& counts,
+                              std::vector<Outgoing>& out) {
   const std::size_t n = parties();
   const std::function<void()> check = [this] { poll(); };
-  // Below the release policy's minimum nothing is opened: every sum is the
-  // empty one (the release job then refuses the count).
-  const bool refused = count < params_.job.policy.min_rows;
   for (std::size_t o = 0; o < n; ++o) {
-    crypto::elgamal::Ciphertext sum = crypto::elgamal::zero();
-    if (full_keys_[o] && !refused) {
+    std::vector<crypto::elgamal::Ciphertext> sums(segments(), crypto::elgamal::zero());
+    const std::vector<std::pair<std::size_t, std::size_t>> own_runs =
+        full_keys_[o] ? runs(full_sizes_[o]) : std::vector<std::pair<std::size_t, std::size_t>>{};
+    for (std::size_t g = 0; g < segments() && full_keys_[o]; ++g) {
+      // Below the release policy's minimum nothing of a group is opened:
+      // its sum is the empty one (the release job then refuses the job, or
+      // suppresses the group).
+      if (counts[g] < params_.job.policy.min_rows) continue;
+      const auto [b, e] = own_runs[g];
       sealed_set::SealedSet set;
-      set.elements = *full_[o];
-      set.sealed = std::move(full_sealed_[o]);
-      std::vector<const std::vector<Element>*> others;
+      set.elements.assign(full_[o]->begin() + static_cast<std::ptrdiff_t>(b),
+                          full_[o]->begin() + static_cast<std::ptrdiff_t>(e));
+      set.sealed.assign(full_sealed_[o].begin() + static_cast<std::ptrdiff_t>(b),
+                        full_sealed_[o].begin() + static_cast<std::ptrdiff_t>(e));
+      std::vector<std::vector<Element>> others_runs;
       for (std::size_t p = 0; p < n; ++p) {
-        if (p != o) others.push_back(&*full_[p]);
+        if (p == o) continue;
+        const auto [pb, pe] = runs(full_sizes_[p]).at(g);
+        others_runs.emplace_back(full_[p]->begin() + static_cast<std::ptrdiff_t>(pb),
+                                 full_[p]->begin() + static_cast<std::ptrdiff_t>(pe));
       }
-      sum = sealed_set::overlap_sum(set, others, check);
+      std::vector<const std::vector<Element>*> others;
+      for (const auto& r : others_runs) others.push_back(&r);
+      sums[g] = sealed_set::overlap_sum(set, others, check);
     }
     if (o == params_.job.self) {
-      own_sum_ = sum;
+      own_sum_ = sums;
       continue;
     }
     Message m = header(static_cast<std::uint16_t>(o));
     m.type = MessageType::kSealedSum;
-    m.sealed = sealed_set::sealed_bytes({sum});
+    m.sealed = sealed_set::sealed_bytes(sums);
     out.push_back({m.receiver, std::move(m)});
   }
 }
@@ -595,7 +646,13 @@ void SetJob::take_sealed_sum(const Message& m) {
     throw ProtocolError(ErrorKind::kInconsistent,
                         party + " sent a sealed sum of another run, job or federation");
   }
-  const crypto::elgamal::Ciphertext sum = sealed_set::sealed_of(m.sealed, 1).front();
+  if (m.sealed.size() != segments() * kSealedBytes) {
+    throw ProtocolError(ErrorKind::kInconsistent,
+                        party + " sent a sealed sum of " +
+                            std::to_string(m.sealed.size() / kSealedBytes) +
+                            " groups to a job of " + std::to_string(segments()));
+  }
+  const std::vector<crypto::elgamal::Ciphertext> sum = sealed_set::sealed_of(m.sealed, segments());
   if (own_sum_) {
     if (*own_sum_ == sum) return;  // a repeated delivery
     throw ProtocolError(ErrorKind::kInconsistent, party + " sent two different sealed sums");
@@ -606,27 +663,39 @@ void SetJob::take_sealed_sum(const Message& m) {
 
 void SetJob::open_own_sum() {
   if (!value_key_) return;
-  const std::optional<unsigned __int128> sum =
-      value_key_->decrypt_sum(*own_sum_, value_bound_, [this] { poll(); });
+  std::vector<unsigned __int128> opened;
+  for (std::size_t g = 0; g < segments(); ++g) {
+    const std::optional<unsigned __int128> sum =
+        value_key_->decrypt_sum((*own_sum_)[g], value_bounds_.at(g), [this] { poll(); });
+    if (!sum) break;
+    opened.push_back(*sum);
+  }
   value_key_.reset();
-  if (!sum) {
+  if (opened.size() != segments()) {
     throw ProtocolError(
         ErrorKind::kInconsistent, "the sealed sum of this party's values does not open",
         "It is no sum of this party's values: " + party_name(params_.job.federation, kCounter) +
             " (the counting party) sent another, or a party that re-blinded this party's set "
             "changed its sealed values.");
   }
-  release_->add_to_input(0, crypto::encode_summand(static_cast<crypto::i128>(*sum), parties()));
+  for (std::size_t g = 0; g < segments(); ++g) {
+    release_->add_to_input(2 * g,
+                           crypto::encode_summand(static_cast<crypto::i128>(opened[g]), parties()));
+  }
 }
 
 void SetJob::finish_ring(std::vector<Outgoing>& out) {
   ring_done_ = true;
   if (is_counter() && params_.sum) {
-    std::vector<std::vector<Element>> sets;
-    for (const auto& f : full_) sets.push_back(*f);
-    const std::uint64_t count = private_set::count_held_by_at_least(sets, parties());
-    release_->add_to_input(1, crypto::encode_summand(static_cast<crypto::i128>(count), parties()));
-    send_sealed_sums(count, out);
+    // Per group g: its sum at 2g (the parties' own, opened by each), its
+    // overlap count at 2g + 1.
+    std::vector<std::uint64_t> counts(segments());
+    for (std::size_t g = 0; g < segments(); ++g) {
+      counts[g] = private_set::count_held_by_at_least(run_sets(g), parties());
+      release_->add_to_input(
+          2 * g + 1, crypto::encode_summand(static_cast<crypto::i128>(counts[g]), parties()));
+    }
+    send_sealed_sums(counts, out);
   } else if (is_counter() && params_.pairs) {
     std::vector<std::vector<Element>> sets;
     for (const auto& f : full_) sets.push_back(*f);
@@ -636,18 +705,10 @@ void SetJob::finish_ring(std::vector<Outgoing>& out) {
           p, crypto::encode_summand(static_cast<crypto::i128>(counts[p]), parties()));
     }
   } else if (is_counter()) {
-    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> at;
-    for (const auto& sizes : full_sizes_) at.push_back(runs(sizes));
     for (std::size_t g = 0; g < segments(); ++g) {
       if (g % 256 == 0) poll();
-      std::vector<std::vector<Element>> sets;
-      sets.reserve(full_.size());
-      for (std::size_t o = 0; o < full_.size(); ++o) {
-        const auto [b, e] = at[o][g];
-        sets.emplace_back(full_[o]->begin() + static_cast<std::ptrdiff_t>(b),
-                          full_[o]->begin() + static_cast<std::ptrdiff_t>(e));
-      }
-      const std::uint64_t count = private_set::count_held_by_at_least(sets, params_.at_least);
+      const std::uint64_t count =
+          private_set::count_held_by_at_least(run_sets(g), params_.at_least);
       release_->add_to_input(g,
                              crypto::encode_summand(static_cast<crypto::i128>(count), parties()));
     }

@@ -41,9 +41,10 @@
 //
 // Sums (SetParams::sum): a party that gives values seals them beside its
 // blinded keys; each hop re-randomises them with the elements; the counting
-// party sends each party the sealed sum of its values over the overlap
-// (message kSealedSum), which only that party opens and adds to its input
-// of the release job, whose values are [sum, count] (sealed_set.hpp).
+// party sends each party the sealed sum of its values over the overlap, one
+// per group (message kSealedSum), which only that party opens and adds to
+// its input of the release job, whose values are [sum, count] per group
+// (sealed_set.hpp).
 //
 // Pairs (SetParams::pairs): the counting party counts each pair of fully
 // blinded sets' common elements, one count per pair into the release job.
@@ -90,9 +91,11 @@ struct SetParams {
   // puts each of its keys in a group; a key counts in group g when at least
   // k parties put it in g). 0: not grouped.
   std::size_t groups = 0;
-  // Intersection sums: the release job has two values, the sum of the
-  // values the parties gave over the keys every party holds, and that
-  // count (at_least must be every party; not grouped). A party gives
+  // Intersection sums: the release job has two values per group (one
+  // group when not grouped), the sum of the values the parties gave over
+  // the keys every party holds, and that count: group g's at 2g and 2g + 1
+  // (at_least must be every party; grouped, each group is a cell of those
+  // two values whose count min_rows judges). A party gives
   // values or not (SetJob's values); each that does learns the sum of its
   // own values over the overlap (sealed_set.hpp).
   bool sum = false;
@@ -186,7 +189,9 @@ class SetJob {
   // Sum jobs, at the counting party: each other party's sealed sum goes
   // out (nothing to open for a party without values, or when the overlap
   // is below the release policy's minimum), and this party's own is kept.
-  void send_sealed_sums(std::uint64_t count, std::vector<Outgoing>& out);
+  void send_sealed_sums(const std::vector<std::uint64_t>& counts, std::vector<Outgoing>& out);
+  // The counting party: every origin's fully blinded run of group g.
+  std::vector<std::vector<crypto::group::Element>> run_sets(std::size_t g) const;
   // A sealed sum from the counting party (sum jobs, other parties).
   void take_sealed_sum(const Message& m);
   // Sum jobs: opens this party's sealed sum and adds it to its input.
@@ -228,10 +233,10 @@ class SetJob {
   // sealed sum of this party's values over the overlap.
   std::vector<std::uint64_t> values_;
   std::optional<crypto::elgamal::SecretKey> value_key_;
-  std::uint64_t value_bound_ = 0;
+  std::vector<std::uint64_t> value_bounds_;  // per group
   std::vector<std::optional<crypto::elgamal::PublicKey>> full_keys_;
   std::vector<std::vector<crypto::elgamal::Ciphertext>> full_sealed_;
-  std::optional<crypto::elgamal::Ciphertext> own_sum_;
+  std::optional<std::vector<crypto::elgamal::Ciphertext>> own_sum_;  // per group
 };
 
 }  // namespace smpc::protocol

@@ -692,12 +692,25 @@ TEST(ProtocolMessage, SealedValuesTravelWithTheirElements) {
   EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
   bytes.back() = 1;  // values announced, none there
   EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
-  // A sealed sum is one ciphertext.
+  // A sealed sum is one ciphertext per group (at least one).
   m = base(MessageType::kSealedSum);
   bytes = encode(m);
   EXPECT_EQ(decode(bytes.data(), bytes.size()), m);
+  m.sealed.assign(4 * kSealedBytes, 9);
+  bytes = encode(m);
+  EXPECT_EQ(decode(bytes.data(), bytes.size()), m);
+  bytes.pop_back();  // a group count the bytes do not fill
+  EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
   m.sealed.pop_back();
   EXPECT_THROW(encode(m), ProtocolError);
+  m.sealed.clear();
+  EXPECT_THROW(encode(m), ProtocolError);
+  m = base(MessageType::kSealedSum);
+  bytes = encode(m);
+  // The group count sits just before the ciphertext: 0 groups is refused.
+  const std::size_t at = bytes.size() - kSealedBytes - 4;
+  bytes[at] = bytes[at + 1] = bytes[at + 2] = bytes[at + 3] = 0;
+  EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
 }
 
 }  // namespace

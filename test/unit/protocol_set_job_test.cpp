@@ -69,6 +69,14 @@ struct SetNet {
         p.sum = true;
         p.job.width = 2;
         if (min_rows > 0) p.job.count_index = 1;
+        if (!groups.empty()) {
+          // [sum, count] per group, each a cell.
+          p.job.width = 2 * p.groups;
+          p.job.cells = p.groups;
+          p.job.cell_width = 2;
+          p.job.cell_count = 1;
+          p.job.count_index.reset();
+        }
       }
       rngs.push_back(std::make_unique<DeterministicRandom>(100 + i));
       jobs.push_back(std::make_unique<SetJob>(
@@ -483,6 +491,58 @@ TEST(SetJobTest, SumsOverTheOverlap) {
 // The counting party sees every fully blinded set: with the key to its own
 // sealed values it could open them one by one and link each of its keys to
 // the parties that hold it. It gives no values.
+// Grouped sums: per group, the sum of the values the parties gave over the
+// keys every party put in that group, and its count; a key in another group
+// at one party is in no overlap; min_rows suppresses a group alone.
+TEST(SetJobTest, GroupedSumsPerGroup) {
+  // Group 0: k0..k9 at a and b, k0..k4 at c (c puts k5 in group 1).
+  // Group 1: k10..k19 at all three. Group 2: k20 at a and c only.
+  std::vector<std::vector<std::string>> keys = {
+      join(join(range(0, 10), range(10, 20)), {"k20"}),
+      join(join(range(0, 10), range(100, 103)), range(10, 20)),
+      join(join(range(0, 5), join({"k5"}, range(10, 20))), {"k20"}),
+  };
+  std::vector<std::vector<std::uint32_t>> groups = {{10, 10, 1}, {13, 10, 0}, {5, 11, 1}};
+  const std::uint64_t big = (std::uint64_t{1} << 47) + 99;  // every limb in use
+  auto value_of = [](const std::string& k, std::uint64_t base) {
+    return base + static_cast<std::uint64_t>(std::stoi(k.substr(1)));
+  };
+  // b gives big values, c small ones; a (the counting party) none.
+  std::vector<std::vector<std::uint64_t>> values = {{}, {}, {}};
+  for (const std::string& k : keys[1]) values[1].push_back(value_of(k, big));
+  for (const std::string& k : keys[2]) values[2].push_back(value_of(k, 7));
+  crypto::i128 want0 = 0;
+  crypto::i128 want1 = 0;
+  for (int i = 0; i < 5; ++i)
+    want0 += value_of("k" + std::to_string(i), big) + value_of("k" + std::to_string(i), 7);
+  for (int i = 10; i < 20; ++i)
+    want1 += value_of("k" + std::to_string(i), big) + value_of("k" + std::to_string(i), 7);
+  SetNet net(keys, 3, 0, {}, groups, &values);
+  net.shuffle = true;
+  net.run({2, 0, 1});
+  EXPECT_EQ(net.count(0), want0);
+  EXPECT_EQ(net.count(1), 5);
+  EXPECT_EQ(net.count(2), want1);
+  EXPECT_EQ(net.count(3), 10);
+  EXPECT_EQ(net.count(4), 0);
+  EXPECT_EQ(net.count(5), 0);
+  // Under min_rows 6 groups 0 and 2 are suppressed, group 1 released.
+  SetNet gated(keys, 3, 6, {}, groups, &values);
+  gated.run(gated.all());
+  for (const auto& j : gated.jobs) {
+    ASSERT_TRUE(j->release().has_result());
+    EXPECT_EQ(j->release().suppressed(), (std::vector<bool>{true, false, true}));
+    EXPECT_EQ(j->release().result().at(2).to_signed(), want1);
+    EXPECT_EQ(j->release().result().at(3).to_signed(), 10);
+  }
+  // A sealed sum of another number of groups is refused.
+  SetNet short_sum(keys, 3, 0, {}, groups, &values);
+  short_sum.tamper = [](Message& m) {
+    if (m.type == MessageType::kSealedSum) m.sealed.resize(m.sealed.size() - kSealedBytes);
+  };
+  EXPECT_THROW(short_sum.run(short_sum.all()), ProtocolError);
+}
+
 TEST(SetJobTest, TheCountingPartyGivesNoValues) {
   std::vector<std::vector<std::string>> keys = {range(0, 4), range(0, 4), range(0, 4)};
   std::vector<std::vector<std::uint64_t>> values = {{1, 2, 3, 4}, {}, {}};
