@@ -2171,6 +2171,94 @@ CREATE AGGREGATE smpc_overlap_matrix(key uuid, job_id text) (
     PARALLEL = RESTRICTED
 );
 COMMENT ON AGGREGATE smpc_overlap_matrix(uuid, text) IS 'number of distinct keys each pair of parties of the federation both hold, in one job: an array of smpc.overlap_pair; needs overlap_pairs in every party''s release policy; pairs below min_rows are suppressed (no party sees another''s keys)';
+-- Intersection sums per group of a declared domain: each party puts each of
+-- its keys in a group (and gives its value, or NULL); per group, the sum of
+-- the values over the keys every party put in that group, in one job
+-- (smpc.group_value[]); a group below min_rows is suppressed.
+CREATE FUNCTION smpc._set_sum_by_accum(internal, text, text, bigint, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_sum_by_accum';
+COMMENT ON FUNCTION smpc._set_sum_by_accum(internal, text, text, bigint, text[], text) IS 'smpc_intersect_sum_by: local transition (the digest of each text key in its group and the sum of its values; NULL keys counted)';
+CREATE FUNCTION smpc._intersect_sum_by_final(internal, text, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_sum_by_final';
+COMMENT ON FUNCTION smpc._intersect_sum_by_final(internal, text, text, bigint, text[], text) IS 'smpc_intersect_sum_by(text): runs the set job with sealed values per group, returns each group''s sum';
+CREATE AGGREGATE smpc_intersect_sum_by(key text, grp text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._set_sum_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_sum_by(text, text, bigint, text[], text) IS 'per group of a declared domain, the sum of the values (0 to 2^48 - 1) the parties give over the keys every party puts in that group, in one job: an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE FUNCTION smpc._intersect_avg_by_final(internal, text, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_avg_by_final';
+COMMENT ON FUNCTION smpc._intersect_avg_by_final(internal, text, text, bigint, text[], text) IS 'smpc_intersect_avg_by(text): runs the set job with sealed values per group, returns each group''s sum over its count';
+CREATE AGGREGATE smpc_intersect_avg_by(key text, grp text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._set_sum_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_avg_by(text, text, bigint, text[], text) IS 'per group of a declared domain, the average of the values the parties give over the keys every party puts in that group (the group''s sum over its count; NULL for an empty group): an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE FUNCTION smpc._set_sum_by_accum(internal, bytea, text, bigint, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_sum_by_accum';
+COMMENT ON FUNCTION smpc._set_sum_by_accum(internal, bytea, text, bigint, text[], text) IS 'smpc_intersect_sum_by: local transition (the digest of each bytea key in its group and the sum of its values; NULL keys counted)';
+CREATE FUNCTION smpc._intersect_sum_by_final(internal, bytea, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_sum_by_final';
+COMMENT ON FUNCTION smpc._intersect_sum_by_final(internal, bytea, text, bigint, text[], text) IS 'smpc_intersect_sum_by(bytea): runs the set job with sealed values per group, returns each group''s sum';
+CREATE AGGREGATE smpc_intersect_sum_by(key bytea, grp text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._set_sum_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_sum_by(bytea, text, bigint, text[], text) IS 'per group of a declared domain, the sum of the values (0 to 2^48 - 1) the parties give over the keys every party puts in that group, in one job: an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE FUNCTION smpc._intersect_avg_by_final(internal, bytea, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_avg_by_final';
+COMMENT ON FUNCTION smpc._intersect_avg_by_final(internal, bytea, text, bigint, text[], text) IS 'smpc_intersect_avg_by(bytea): runs the set job with sealed values per group, returns each group''s sum over its count';
+CREATE AGGREGATE smpc_intersect_avg_by(key bytea, grp text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._set_sum_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_avg_by(bytea, text, bigint, text[], text) IS 'per group of a declared domain, the average of the values the parties give over the keys every party puts in that group (the group''s sum over its count; NULL for an empty group): an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE FUNCTION smpc._set_sum_by_accum(internal, bigint, text, bigint, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_sum_by_accum';
+COMMENT ON FUNCTION smpc._set_sum_by_accum(internal, bigint, text, bigint, text[], text) IS 'smpc_intersect_sum_by: local transition (the digest of each bigint key in its group and the sum of its values; NULL keys counted)';
+CREATE FUNCTION smpc._intersect_sum_by_final(internal, bigint, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_sum_by_final';
+COMMENT ON FUNCTION smpc._intersect_sum_by_final(internal, bigint, text, bigint, text[], text) IS 'smpc_intersect_sum_by(bigint): runs the set job with sealed values per group, returns each group''s sum';
+CREATE AGGREGATE smpc_intersect_sum_by(key bigint, grp text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._set_sum_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_sum_by(bigint, text, bigint, text[], text) IS 'per group of a declared domain, the sum of the values (0 to 2^48 - 1) the parties give over the keys every party puts in that group, in one job: an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE FUNCTION smpc._intersect_avg_by_final(internal, bigint, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_avg_by_final';
+COMMENT ON FUNCTION smpc._intersect_avg_by_final(internal, bigint, text, bigint, text[], text) IS 'smpc_intersect_avg_by(bigint): runs the set job with sealed values per group, returns each group''s sum over its count';
+CREATE AGGREGATE smpc_intersect_avg_by(key bigint, grp text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._set_sum_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_avg_by(bigint, text, bigint, text[], text) IS 'per group of a declared domain, the average of the values the parties give over the keys every party puts in that group (the group''s sum over its count; NULL for an empty group): an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE FUNCTION smpc._set_sum_by_accum(internal, uuid, text, bigint, text[], text) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_set_sum_by_accum';
+COMMENT ON FUNCTION smpc._set_sum_by_accum(internal, uuid, text, bigint, text[], text) IS 'smpc_intersect_sum_by: local transition (the digest of each uuid key in its group and the sum of its values; NULL keys counted)';
+CREATE FUNCTION smpc._intersect_sum_by_final(internal, uuid, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_sum_by_final';
+COMMENT ON FUNCTION smpc._intersect_sum_by_final(internal, uuid, text, bigint, text[], text) IS 'smpc_intersect_sum_by(uuid): runs the set job with sealed values per group, returns each group''s sum';
+CREATE AGGREGATE smpc_intersect_sum_by(key uuid, grp text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._set_sum_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_sum_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_sum_by(uuid, text, bigint, text[], text) IS 'per group of a declared domain, the sum of the values (0 to 2^48 - 1) the parties give over the keys every party puts in that group, in one job: an array of smpc.group_value; groups below min_rows are suppressed';
+CREATE FUNCTION smpc._intersect_avg_by_final(internal, uuid, text, bigint, text[], text) RETURNS smpc.group_value[]
+LANGUAGE C CALLED ON NULL INPUT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'smpc_intersect_avg_by_final';
+COMMENT ON FUNCTION smpc._intersect_avg_by_final(internal, uuid, text, bigint, text[], text) IS 'smpc_intersect_avg_by(uuid): runs the set job with sealed values per group, returns each group''s sum over its count';
+CREATE AGGREGATE smpc_intersect_avg_by(key uuid, grp text, value bigint, domain text[], job_id text) (
+    SFUNC = smpc._set_sum_by_accum, STYPE = internal,
+    FINALFUNC = smpc._intersect_avg_by_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE smpc_intersect_avg_by(uuid, text, bigint, text[], text) IS 'per group of a declared domain, the average of the values the parties give over the keys every party puts in that group (the group''s sum over its count; NULL for an empty group): an array of smpc.group_value; groups below min_rows are suppressed';
 CREATE FUNCTION smpc_normalize_key(key text, options text) RETURNS text
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'smpc_normalize_key';
 COMMENT ON FUNCTION smpc_normalize_key(text, text) IS 'canonical form of a join key for record linkage: options nfkc, trim, lower, then at most one of alnum, digits, soundex (a phonetic code per word), date_ymd, date_dmy, date_mdy (an ISO date read in that field order), applied in that order; NULL when soundex or a date form finds nothing to encode; a set job names the options, so parties that normalise differently fail with a mismatch';
@@ -2186,7 +2274,8 @@ BEGIN
           AND p.proname IN ('smpc_intersect_count', 'smpc_overlap_count', 'smpc_union_count',
                             'smpc_intersect_count_by', 'smpc_overlap_count_by',
                             'smpc_union_count_by', 'smpc_normalize_key', 'smpc_intersect_sum',
-                            'smpc_intersect_avg', 'smpc_overlap_matrix')
+                            'smpc_intersect_avg', 'smpc_overlap_matrix',
+                            'smpc_intersect_sum_by', 'smpc_intersect_avg_by')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO smpc_analyst', f);
@@ -2201,7 +2290,8 @@ BEGIN
                             '_union_count_final', '_set_by_accum', '_intersect_count_by_final',
                             '_overlap_count_by_final', '_union_count_by_final',
                             '_set_sum_accum', '_intersect_sum_final', '_intersect_avg_final',
-                            '_overlap_matrix_final')
+                            '_overlap_matrix_final', '_set_sum_by_accum',
+                            '_intersect_sum_by_final', '_intersect_avg_by_final')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;

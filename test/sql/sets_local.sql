@@ -85,6 +85,12 @@ SELECT smpc_intersect_sum(g, 1, 's3') FROM generate_series(1, 131073) g;
 -- This party (a) is the federation's first, which counts: no values here.
 SELECT smpc_intersect_sum(id, id, 's4') FROM people;
 SELECT smpc_intersect_avg(id, id, 's4') FROM people;
+-- Grouped: the same rules, per group of a declared domain.
+SELECT smpc_intersect_sum_by(id, region, id, ARRAY['north', 'south'], 's5') FROM people;
+SELECT smpc_intersect_sum_by(id, region, -1, ARRAY['north', 'south'], 's5') FROM people;
+SET smpc.epsilon = 1;
+SELECT smpc_intersect_avg_by(id, region, NULL::bigint, ARRAY['north', 'south'], 's6') FROM people;
+RESET smpc.epsilon;
 
 -- The overlap matrix: only under a release policy that allows it, refused
 -- before any partner is contacted; allowed, the job goes on as any other

@@ -2,7 +2,8 @@
 # counts of random key sets with planted intersections, duplicates, NULLs,
 # skewed sizes and an empty set, for every key type; normalised keys
 # (case and spaces, phonetic codes, dates written in different orders);
-# intersection sums of one party's values and of two parties'; the overlap
+# intersection sums of one party's values and of two parties', and per
+# group of a domain; the overlap
 # matrix of pairs, under the policy that allows it; the
 # errors a mismatch gives; the release policy on the overlap; a job id that
 # runs once; and a party that deviates (a blinded set with a repeated
@@ -178,6 +179,33 @@ $res = $fed->run_all({ map { $_ => sprintf($sum_sql{$_}, 'psi-sum-small') } $fed
 $fed->expect_all_fail($res, [qr/SM00[0-9]/, qr/below the minimum of 41|fewer than 41|min_rows/],
 	'an intersection sum over an overlap below min_rows');
 $fed->expect_nothing_released('psi-sum-small', 'an intersection sum below min_rows');
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
+
+# Intersection sums by region, in one job: per region, c's values (a and b
+# give none) over the keys all three put in that region; west holds none.
+my %by_c = map { split /=/ } split / /, $fed->psql('c',
+	"SELECT string_agg(region || '=' || s, ' ') FROM "
+	  . "(SELECT region, sum(n * 10 + 7) AS s FROM customers WHERE n < 40 GROUP BY region) x");
+my $sum_by_sql = "SELECT string_agg(key || '=' || coalesce(value::text, '-') "
+  . "|| CASE WHEN suppressed THEN '!' ELSE '' END, ' ' ORDER BY key) "
+  . "FROM unnest((SELECT smpc_%s(n, region, %s, ARRAY['north', 'south', 'west'], '%s') FROM customers))";
+my %by_value = (a => 'NULL::bigint', b => 'NULL::bigint', c => 'n * 10 + 7');
+$res = $fed->run_all({ map { $_ => sprintf($sum_by_sql, 'intersect_sum_by', $by_value{$_}, 'psi-sum-by') }
+	  $fed->names });
+$fed->expect_all_ok($res, "north=$by_c{north} south=$by_c{south} west=0",
+	"intersection sums by region of c's values");
+$fed->wait_audit('c', "job_id = 'psi-sum-by' AND outcome = 'released'", 1);
+like($fed->psql('c', "SELECT result FROM smpc.audit_log WHERE job_id = 'psi-sum-by' AND outcome = 'released'"),
+	qr/^sums and counts $by_c{north},20,$by_c{south},20,0,0; keys here: $distinct{c} distinct, $dups{c} repeated, $nulls{c} NULL, with values$/,
+	"intersection sums by region, audit at c: each region's sum and count");
+# The average per region; under min_rows 1 the empty region is suppressed alone.
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 1)") for $fed->names;
+$res = $fed->run_all({ map { $_ => sprintf($sum_by_sql, 'intersect_avg_by', $by_value{$_}, 'psi-avg-by') }
+	  $fed->names });
+my $avg_north = $fed->psql('c', "SELECT $by_c{north} / 20::numeric");
+my $avg_south = $fed->psql('c', "SELECT $by_c{south} / 20::numeric");
+$fed->expect_all_ok($res, "north=$avg_north south=$avg_south west=-!",
+	'intersection averages by region, the empty one suppressed');
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
 
 # A party with no keys at all: the overlap is empty, the union is the others'.

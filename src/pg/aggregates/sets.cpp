@@ -41,6 +41,9 @@ PGDLLEXPORT Datum smpc_intersect_count_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_overlap_count_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_union_count_by_final(PG_FUNCTION_ARGS);
 PGDLLEXPORT Datum smpc_overlap_matrix_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_set_sum_by_accum(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_intersect_sum_by_final(PG_FUNCTION_ARGS);
+PGDLLEXPORT Datum smpc_intersect_avg_by_final(PG_FUNCTION_ARGS);
 
 PG_FUNCTION_INFO_V1(smpc_set_accum);
 PG_FUNCTION_INFO_V1(smpc_set_by_accum);
@@ -54,6 +57,9 @@ PG_FUNCTION_INFO_V1(smpc_intersect_count_by_final);
 PG_FUNCTION_INFO_V1(smpc_overlap_count_by_final);
 PG_FUNCTION_INFO_V1(smpc_union_count_by_final);
 PG_FUNCTION_INFO_V1(smpc_overlap_matrix_final);
+PG_FUNCTION_INFO_V1(smpc_set_sum_by_accum);
+PG_FUNCTION_INFO_V1(smpc_intersect_sum_by_final);
+PG_FUNCTION_INFO_V1(smpc_intersect_avg_by_final);
 }
 
 #define SMPC_KEY_DIGEST_BYTES 32
@@ -384,11 +390,11 @@ smpc_set_accum(PG_FUNCTION_ARGS)
  * value of a party that gives some adds nothing (as in SQL's sum), but its
  * key still takes part in the overlap.
  */
-Datum
-smpc_set_sum_accum(PG_FUNCTION_ARGS)
+/* The value argument argno of a sum's row (NULL: 0, and s->valued unchanged). */
+static uint64
+smpc_set_value_arg(FunctionCallInfo fcinfo, SmpcSetState *s, int argno)
 {
-	SmpcSetState *s = smpc_set_state(fcinfo, false);
-	int64		  v = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
+	int64 v = PG_ARGISNULL(argno) ? 0 : PG_GETARG_INT64(argno);
 
 	if (v < 0 || (uint64) v > SMPC_SET_MAX_VALUE)
 		ereport(ERROR, errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -398,12 +404,43 @@ smpc_set_sum_accum(PG_FUNCTION_ARGS)
 						  "them opens by a bounded search."),
 				errhint("Shift values by a constant (and subtract it times the overlap's "
 						"smpc_intersect_count), or sum in larger units."));
-	if (!PG_ARGISNULL(2))
+	if (!PG_ARGISNULL(argno))
 		s->valued = true;
+	return (uint64) v;
+}
+
+Datum
+smpc_set_sum_accum(PG_FUNCTION_ARGS)
+{
+	SmpcSetState *s = smpc_set_state(fcinfo, false);
+	uint64		  v = smpc_set_value_arg(fcinfo, s, 2);
+
 	if (PG_ARGISNULL(1))
 		s->nulls++;
 	else
-		smpc_set_add(fcinfo, s, 0, (uint64) v);
+		smpc_set_add(fcinfo, s, 0, v);
+	PG_RETURN_POINTER(s);
+}
+
+/*
+ * smpc._set_sum_by_accum(internal, key, group, value bigint, domain, job_id):
+ * one key in its group, and its value (as smpc._set_sum_accum's).
+ */
+Datum
+smpc_set_sum_by_accum(PG_FUNCTION_ARGS)
+{
+	SmpcSetState *s = smpc_set_state(fcinfo, true);
+	uint64		  v = smpc_set_value_arg(fcinfo, s, 3);
+	int			  g;
+
+	if (PG_ARGISNULL(1))
+	{
+		s->nulls++;
+		PG_RETURN_POINTER(s);
+	}
+	g = smpc_domain_cell(&s->domain, PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2), &s->dropped);
+	if (g >= 0)
+		smpc_set_add(fcinfo, s, (uint32) g, v);
 	PG_RETURN_POINTER(s);
 }
 
@@ -474,7 +511,8 @@ smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes, uint64 **values)
 static bool
 smpc_set_sums(SmpcAggregate kind)
 {
-	return kind == SMPC_AGG_INTERSECT_SUM || kind == SMPC_AGG_INTERSECT_AVG;
+	return kind == SMPC_AGG_INTERSECT_SUM || kind == SMPC_AGG_INTERSECT_AVG ||
+		   kind == SMPC_AGG_INTERSECT_SUM_BY || kind == SMPC_AGG_INTERSECT_AVG_BY;
 }
 
 /*
@@ -571,17 +609,19 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 			: "",
 		normalized ? " normalized by " : "", normalized ? normalized : "");
 	req.set_pairs = kind == SMPC_AGG_OVERLAP_MATRIX;
-	req.width = smpc_set_sums(kind) ? 2
+	req.width = smpc_set_sums(kind) ? 2 * Max(groups, 1)
 				: req.set_pairs		? fed->nparties * (fed->nparties - 1) / 2
 									: Max(groups, 1);
 	/* Intersection sums: the sum, then the overlap count, which min_rows judges. */
-	req.count_index = smpc_set_sums(kind) ? 1 : -1;
+	req.count_index = smpc_set_sums(kind) && !grouped ? 1 : -1;
 	/*
 	 * Grouped: one count per group, each a cell of its own (suppressed alone
 	 * under min_rows); the overlap matrix: one per pair.
 	 */
 	req.cells = req.set_pairs ? req.width : groups;
-	req.cell_width = req.cells > 0 ? 1 : 0;
+	req.cell_width = req.cells == 0 ? 0 : smpc_set_sums(kind) ? 2 : 1;
+	/* Grouped sums: each group's [sum, count], its count judged by min_rows. */
+	req.cell_count = smpc_set_sums(kind) && grouped ? 1 : 0;
 	req.inputs = smpc_alloc_values(req.width);
 	req.inputs_present = true;
 	req.rows = s ? s->n : 0;
@@ -782,4 +822,55 @@ smpc_overlap_matrix_final(PG_FUNCTION_ARGS)
 			smpc_rows_add(&rows, values, nulls);
 		}
 	return smpc_rows_end(&rows);
+}
+
+/*
+ * smpc_intersect_sum_by and smpc_intersect_avg_by: per group, the sum of
+ * the values the parties gave over the keys every party put in that group
+ * (or that sum over the group's overlap count: NULL over an empty one), as
+ * smpc.group_value[]; a suppressed group: NULL.
+ */
+static Datum
+smpc_set_group_sums(FunctionCallInfo fcinfo, SmpcAggregate kind)
+{
+	__int128	 *out;
+	SmpcJobResult res;
+	SmpcDomain	  domain;
+	SmpcRows	  rows;
+
+	if (!smpc_set_run(fcinfo, kind, 0, true, &domain, &out, &res))
+		PG_RETURN_NULL();
+	smpc_rows_begin(&rows, fcinfo, domain.n);
+	for (int g = 0; g < domain.n; g++)
+	{
+		Datum		  values[3];
+		bool		  nulls[3] = {false, false, false};
+		bool		  suppressed = res.suppressed != NULL && res.suppressed[2 * g]; /* per value */
+		bool		  avg = kind == SMPC_AGG_INTERSECT_AVG_BY;
+		MemoryContext old = MemoryContextSwitchTo(rows.row_cxt);
+
+		values[0] =
+			PointerGetDatum(cstring_to_text_with_len(domain.keys[g].data, domain.keys[g].len));
+		nulls[1] = suppressed || (avg && out[2 * g + 1] <= 0);
+		if (!nulls[1])
+			values[1] = avg ? DirectFunctionCall2(numeric_div, smpc_to_numeric(out[2 * g], 0),
+												  smpc_to_numeric(out[2 * g + 1], 0))
+							: smpc_to_numeric(out[2 * g], 0);
+		values[2] = BoolGetDatum(suppressed);
+		MemoryContextSwitchTo(old);
+		smpc_rows_add(&rows, values, nulls);
+	}
+	return smpc_rows_end(&rows);
+}
+
+Datum
+smpc_intersect_sum_by_final(PG_FUNCTION_ARGS)
+{
+	return smpc_set_group_sums(fcinfo, SMPC_AGG_INTERSECT_SUM_BY);
+}
+
+Datum
+smpc_intersect_avg_by_final(PG_FUNCTION_ARGS)
+{
+	return smpc_set_group_sums(fcinfo, SMPC_AGG_INTERSECT_AVG_BY);
 }

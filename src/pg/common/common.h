@@ -157,7 +157,10 @@ typedef enum SmpcAggregate
 	SMPC_AGG_INTERSECT_SUM,
 	SMPC_AGG_INTERSECT_AVG, /* the same job, the sum divided by the count */
 	/* The distinct keys each pair of parties holds (the overlap matrix). */
-	SMPC_AGG_OVERLAP_MATRIX
+	SMPC_AGG_OVERLAP_MATRIX,
+	/* Intersection sums and averages per group of a public domain. */
+	SMPC_AGG_INTERSECT_SUM_BY,
+	SMPC_AGG_INTERSECT_AVG_BY
 } SmpcAggregate;
 
 typedef enum SmpcValueClass

@@ -22,6 +22,8 @@ static const char *const smpc_aggregate_names[] = {
 	"intersect_sum",
 	"intersect_avg",
 	"overlap_matrix",
+	"intersect_sum_by",
+	"intersect_avg_by",
 };
 
 static const char *const smpc_value_class_names[] = {

@@ -102,6 +102,14 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 	char		b[64];
 	const char *values;
 
+	if (req->set_sum && req->set_groups > 0)
+		/* Each group's sum and count, in the domain's order. */
+		return psprintf("sums and counts %s; keys here: %lld distinct, %lld repeated, %lld NULL, "
+						"%s",
+						res->result_text ? res->result_text
+										 : smpc_result_text(outputs, req->width, res->suppressed),
+						(long long) req->set_nkeys, (long long) req->set_repeats,
+						(long long) req->set_nulls, req->set_values ? "with values" : "no values");
 	if (req->set_at_least > 0 && (req->set_groups > 0 || req->set_pairs))
 		return psprintf("%s %s; keys here: %lld distinct, %lld repeated, %lld NULL",
 						/* Pairs in the federation's order: (1, 2), (1, 3), ..., (2, 3), ... */
