@@ -483,7 +483,7 @@ CREATE AGGREGATE smpc_intersect_avg(key uuid, value bigint, job_id text) (
 COMMENT ON AGGREGATE smpc_intersect_avg(uuid, bigint, text) IS 'average, over the keys every party holds, of the values (0 to 2^48 - 1) the parties give to each (their sum over the overlap divided by its count; NULL over an empty overlap)';
 -- The overlap matrix: how many keys each pair of parties shares, one job,
 -- one row per pair (smpc.overlap_pair[]); only when every party's release
--- policy allows it (smpc.set_policy(..., overlap_pairs => true)); a pair
+-- policy allows it (smpc.set_overlap_pairs(federation)); a pair
 -- below min_rows is suppressed alone.
 CREATE TYPE smpc.overlap_pair AS (party_a text, party_b text, shared_keys bigint, suppressed boolean);
 COMMENT ON TYPE smpc.overlap_pair IS 'one pair of parties of an overlap matrix: the two party names (in the federation''s order), how many distinct keys both hold (NULL when suppressed), and whether the release policy suppressed it';
@@ -650,60 +650,26 @@ BEGIN
 END
 $set_grants$;
 -- The overlap matrix's release policy (smpc.federations.overlap_pairs) --------
---
--- set_policy takes a fifth argument. The new function is created beside the
--- old (a function's arguments cannot be altered), the privileges a DBA
--- granted on the old one are granted on the new, and the old one dropped.
 ALTER TABLE smpc.federations ADD COLUMN overlap_pairs boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN smpc.federations.overlap_pairs IS
-    'release policy: set jobs may release how many keys each pair of parties shares (smpc_overlap_matrix); every party must allow it';
-CREATE FUNCTION smpc.set_policy(federation text, min_parties integer DEFAULT NULL,
-                                min_rows bigint DEFAULT NULL, require_bounds boolean DEFAULT NULL,
-                                overlap_pairs boolean DEFAULT NULL)
+    'release policy: set jobs may release how many keys each pair of parties shares (smpc_overlap_matrix, smpc.set_overlap_pairs); every party must allow it';
+CREATE FUNCTION smpc.set_overlap_pairs(federation text, allowed boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF set_policy.federation IS NULL THEN
-        RAISE EXCEPTION 'federation must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    IF set_overlap_pairs.federation IS NULL OR set_overlap_pairs.allowed IS NULL THEN
+        RAISE EXCEPTION 'federation and allowed must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF set_policy.min_parties NOT BETWEEN 2 AND 64 THEN
-        RAISE EXCEPTION 'min_parties must be between 2 and 64'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'With two parties each learns the other''s input from the joint result; use 3 or more.';
-    END IF;
-    IF set_policy.min_rows < 0 THEN
-        RAISE EXCEPTION 'min_rows must not be negative' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    UPDATE smpc.federations f
-    SET min_parties = coalesce(set_policy.min_parties, f.min_parties),
-        min_rows = coalesce(set_policy.min_rows, f.min_rows),
-        require_bounds = coalesce(set_policy.require_bounds, f.require_bounds),
-        overlap_pairs = coalesce(set_policy.overlap_pairs, f.overlap_pairs)
-    WHERE f.name = set_policy.federation;
+    UPDATE smpc.federations f SET overlap_pairs = set_overlap_pairs.allowed
+    WHERE f.name = set_overlap_pairs.federation;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'federation "%" does not exist', set_policy.federation
+        RAISE EXCEPTION 'federation "%" does not exist', set_overlap_pairs.federation
             USING ERRCODE = 'undefined_object';
     END IF;
 END $$;
-REVOKE ALL ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) IS
-    'sets the release policy of a federation (NULL keeps a setting): minimum parties, minimum joint row count, whether bounds are required, whether the overlap of each pair of parties may be released';
-
-DO $set_policy_grants$
-DECLARE
-    g record;
-BEGIN
-    FOR g IN
-        SELECT a.grantee::regrole::text AS grantee, a.is_grantable
-        FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-        WHERE p.oid = 'smpc.set_policy(text, integer, bigint, boolean)'::pg_catalog.regprocedure
-          AND a.grantee <> 0 AND a.grantee <> p.proowner AND a.privilege_type = 'EXECUTE'
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) TO %s%s',
-                                  g.grantee, CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-    END LOOP;
-END
-$set_policy_grants$;
-DROP FUNCTION smpc.set_policy(text, integer, bigint, boolean);
+REVOKE ALL ON FUNCTION smpc.set_overlap_pairs(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.set_overlap_pairs(text, boolean) TO smpc_admin;
+COMMENT ON FUNCTION smpc.set_overlap_pairs(text, boolean) IS
+    'release policy: whether smpc_overlap_matrix may release how many keys each pair of parties shares (every party must allow it; part of the matrix jobs'' policy only)';

@@ -60,7 +60,7 @@ COMMENT ON COLUMN smpc.federations.compute IS 'parties that hold shares and comp
 COMMENT ON COLUMN smpc.federations.inputs IS 'parties that supply an input (NULL: every party)';
 COMMENT ON COLUMN smpc.federations.outputs IS 'parties that learn the result (NULL: every party)';
 COMMENT ON COLUMN smpc.federations.overlap_pairs IS
-    'release policy: set jobs may release how many keys each pair of parties shares (smpc_overlap_matrix); every party must allow it';
+    'release policy: set jobs may release how many keys each pair of parties shares (smpc_overlap_matrix, smpc.set_overlap_pairs); every party must allow it';
 
 -- Jobs: one row per job id and federation. A released job is never computed
 -- again: re-running it returns the stored result.
@@ -493,8 +493,7 @@ COMMENT ON TABLE smpc.bounds IS
 SELECT pg_catalog.pg_extension_config_dump('smpc.bounds', '');
 
 CREATE FUNCTION smpc.set_policy(federation text, min_parties integer DEFAULT NULL,
-                                min_rows bigint DEFAULT NULL, require_bounds boolean DEFAULT NULL,
-                                overlap_pairs boolean DEFAULT NULL)
+                                min_rows bigint DEFAULT NULL, require_bounds boolean DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -514,17 +513,37 @@ BEGIN
     UPDATE smpc.federations f
     SET min_parties = coalesce(set_policy.min_parties, f.min_parties),
         min_rows = coalesce(set_policy.min_rows, f.min_rows),
-        require_bounds = coalesce(set_policy.require_bounds, f.require_bounds),
-        overlap_pairs = coalesce(set_policy.overlap_pairs, f.overlap_pairs)
+        require_bounds = coalesce(set_policy.require_bounds, f.require_bounds)
     WHERE f.name = set_policy.federation;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'federation "%" does not exist', set_policy.federation
             USING ERRCODE = 'undefined_object';
     END IF;
 END $$;
-REVOKE ALL ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) IS
-    'sets the release policy of a federation (NULL keeps a setting): minimum parties, minimum joint row count, whether bounds are required, whether the overlap of each pair of parties may be released';
+REVOKE ALL ON FUNCTION smpc.set_policy(text, integer, bigint, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION smpc.set_policy(text, integer, bigint, boolean) IS
+    'sets the release policy of a federation (NULL keeps a setting): minimum parties, minimum joint row count, whether bounds are required';
+
+CREATE FUNCTION smpc.set_overlap_pairs(federation text, allowed boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF set_overlap_pairs.federation IS NULL OR set_overlap_pairs.allowed IS NULL THEN
+        RAISE EXCEPTION 'federation and allowed must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    UPDATE smpc.federations f SET overlap_pairs = set_overlap_pairs.allowed
+    WHERE f.name = set_overlap_pairs.federation;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'federation "%" does not exist', set_overlap_pairs.federation
+            USING ERRCODE = 'undefined_object';
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION smpc.set_overlap_pairs(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION smpc.set_overlap_pairs(text, boolean) TO smpc_admin;
+COMMENT ON FUNCTION smpc.set_overlap_pairs(text, boolean) IS
+    'release policy: whether smpc_overlap_matrix may release how many keys each pair of parties shares (every party must allow it; part of the matrix jobs'' policy only)';
 
 CREATE FUNCTION smpc.set_bounds(federation text, column_name text, lo numeric, hi numeric,
                                 on_violation text DEFAULT 'clip')
@@ -585,7 +604,7 @@ REVOKE ALL ON FUNCTION smpc.drop_bounds(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION smpc.drop_bounds(text, text) IS
     'removes the bounds of a column; true when there were any';
 
-GRANT EXECUTE ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean),
+GRANT EXECUTE ON FUNCTION smpc.set_policy(text, integer, bigint, boolean),
     smpc.set_bounds(text, text, numeric, numeric, text), smpc.drop_bounds(text, text)
     TO smpc_admin;
 GRANT SELECT ON smpc.bounds TO smpc_admin, smpc_analyst;
@@ -2131,7 +2150,7 @@ CREATE AGGREGATE smpc_intersect_avg(key uuid, value bigint, job_id text) (
 COMMENT ON AGGREGATE smpc_intersect_avg(uuid, bigint, text) IS 'average, over the keys every party holds, of the values (0 to 2^48 - 1) the parties give to each (their sum over the overlap divided by its count; NULL over an empty overlap)';
 -- The overlap matrix: how many keys each pair of parties shares, one job,
 -- one row per pair (smpc.overlap_pair[]); only when every party's release
--- policy allows it (smpc.set_policy(..., overlap_pairs => true)); a pair
+-- policy allows it (smpc.set_overlap_pairs(federation)); a pair
 -- below min_rows is suppressed alone.
 CREATE TYPE smpc.overlap_pair AS (party_a text, party_b text, shared_keys bigint, suppressed boolean);
 COMMENT ON TYPE smpc.overlap_pair IS 'one pair of parties of an overlap matrix: the two party names (in the federation''s order), how many distinct keys both hold (NULL when suppressed), and whether the release policy suppressed it';

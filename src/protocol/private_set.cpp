@@ -99,23 +99,31 @@ std::uint64_t count_held_by_at_least(const std::vector<std::vector<Element>>& se
   return count;
 }
 
-std::vector<std::uint64_t> pair_overlaps(const std::vector<std::vector<Element>>& sets) {
-  std::vector<std::vector<Element>> sorted;
-  sorted.reserve(sets.size());
-  for (const auto& s : sets) {
-    sorted.emplace_back(s);
-    std::sort(sorted.back().begin(), sorted.back().end());
-    require_distinct(sorted.back(), "a fully blinded set");
+std::vector<std::uint64_t> pair_overlaps(const std::vector<const std::vector<Element>*>& sets,
+                                         const std::function<void()>& poll) {
+  // The fully blinded sets come sorted (each hop sorts what it sends); one
+  // that does not is sorted here, in a copy.
+  std::vector<std::vector<Element>> copies(sets.size());
+  std::vector<const std::vector<Element>*> sorted(sets.size());
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    sorted[i] = sets[i];
+    if (!std::is_sorted(sets[i]->begin(), sets[i]->end())) {
+      copies[i] = *sets[i];
+      std::sort(copies[i].begin(), copies[i].end());
+      sorted[i] = &copies[i];
+    }
+    require_distinct(*sorted[i], "a fully blinded set");
   }
   std::vector<std::uint64_t> out;
   out.reserve(sets.size() * (sets.size() - 1) / 2);
   for (std::size_t i = 0; i < sorted.size(); ++i) {
     for (std::size_t j = i + 1; j < sorted.size(); ++j) {
+      if (poll) poll();
       // A merge of two sorted, distinct sets: each common element once.
       std::uint64_t common = 0;
-      auto a = sorted[i].begin();
-      auto b = sorted[j].begin();
-      while (a != sorted[i].end() && b != sorted[j].end()) {
+      auto a = sorted[i]->begin();
+      auto b = sorted[j]->begin();
+      while (a != sorted[i]->end() && b != sorted[j]->end()) {
         if (*a < *b) {
           ++a;
         } else if (*b < *a) {

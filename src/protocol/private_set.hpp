@@ -77,7 +77,10 @@ std::uint64_t count_held_by_at_least(const std::vector<std::vector<Element>>& se
 
 // How many elements each pair of sets shares, pairs in order (0, 1), (0, 2),
 // ..., (0, n - 1), (1, 2), ...: n(n - 1) / 2 counts (the overlap matrix above
-// its diagonal). Each set must hold distinct elements (kMalformed).
-std::vector<std::uint64_t> pair_overlaps(const std::vector<std::vector<Element>>& sets);
+// its diagonal). Each set must hold distinct elements (kMalformed); sorted
+// sets are merged in place, others sorted in a copy. poll is called once
+// per pair.
+std::vector<std::uint64_t> pair_overlaps(const std::vector<const std::vector<Element>*>& sets,
+                                         const std::function<void()>& poll = {});
 
 }  // namespace smpc::protocol::private_set

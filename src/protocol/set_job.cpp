@@ -109,8 +109,8 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
     throw ProtocolError(ErrorKind::kRefused,
                         "the release policy does not allow the overlap of pairs of parties",
                         "An overlap matrix releases how many keys each pair of parties shares.",
-                        "Allow it at every party with smpc.set_policy(..., overlap_pairs => "
-                        "true) if the federation agrees.");
+                        "Allow it at every party with smpc.set_overlap_pairs(federation) if the "
+                        "federation agrees.");
   }
   if (!params_.sum && !params_.pairs && params_.job.width != segments()) {
     throw ProtocolError(ErrorKind::kInvalidArgument,
@@ -697,9 +697,9 @@ void SetJob::finish_ring(std::vector<Outgoing>& out) {
     }
     send_sealed_sums(counts, out);
   } else if (is_counter() && params_.pairs) {
-    std::vector<std::vector<Element>> sets;
-    for (const auto& f : full_) sets.push_back(*f);
-    const std::vector<std::uint64_t> counts = private_set::pair_overlaps(sets);
+    std::vector<const std::vector<Element>*> sets;
+    for (const auto& f : full_) sets.push_back(&*f);
+    const std::vector<std::uint64_t> counts = private_set::pair_overlaps(sets, [this] { poll(); });
     for (std::size_t p = 0; p < counts.size(); ++p) {
       release_->add_to_input(
           p, crypto::encode_summand(static_cast<crypto::i128>(counts[p]), parties()));

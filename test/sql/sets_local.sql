@@ -92,22 +92,18 @@ SET smpc.epsilon = 1;
 SELECT smpc_intersect_avg_by(id, region, NULL::bigint, ARRAY['north', 'south'], 's6') FROM people;
 RESET smpc.epsilon;
 
--- The overlap matrix: only under a release policy that allows it, refused
--- before any partner is contacted; allowed, the job goes on as any other
--- (here: there is no server b).
-SELECT smpc_overlap_matrix(email, 'm1') FROM people;
-SELECT smpc.set_policy('pair', overlap_pairs => true);
-SELECT overlap_pairs, min_rows FROM smpc.federations WHERE name = 'pair';
-SELECT smpc_overlap_matrix(email, 'm2') FROM people;
-SELECT smpc.set_policy('pair', min_rows => 5);
-SELECT overlap_pairs, min_rows FROM smpc.federations WHERE name = 'pair';
+-- The overlap matrix: smpc.set_overlap_pairs sets the release policy's
+-- overlap_pairs (off by default).
+SELECT overlap_pairs FROM smpc.federations WHERE name = 'pair';
+SELECT smpc.set_overlap_pairs('pair');
+SELECT overlap_pairs FROM smpc.federations WHERE name = 'pair';
+SELECT smpc.set_overlap_pairs('pair', false);
+SELECT smpc.set_overlap_pairs('pair', NULL);
+SELECT smpc.set_overlap_pairs('nope');
 
--- Noise on the overlap matrix: one key of one party changes its n - 1
--- pairs, so each pair gets epsilon / (n - 1). An epsilon a count can take
--- (noise scale 1 / 1.5e-15, below 2^50) is too small for the matrix of
--- three parties (1 / 0.75e-15, above): refused before anything is sent.
+-- In a federation of three (servers that nobody answers at): the matrix is
+-- refused without overlap_pairs, before any partner is contacted.
 SELECT smpc.create_federation('trio', 'a', ARRAY['a', 'b', 'c']);
-SELECT smpc.set_policy('trio', overlap_pairs => true);
 CREATE SERVER b FOREIGN DATA WRAPPER smpc
     OPTIONS (host '127.0.0.1', port '1', dbname 'org_b', peer_role 'regress_sets_peer_b');
 CREATE SERVER c FOREIGN DATA WRAPPER smpc
@@ -115,6 +111,12 @@ CREATE SERVER c FOREIGN DATA WRAPPER smpc
 CREATE USER MAPPING FOR PUBLIC SERVER b OPTIONS (user 'peer_a', password 'x');
 CREATE USER MAPPING FOR PUBLIC SERVER c OPTIONS (user 'peer_a', password 'x');
 SET smpc.federation = 'trio';
+SELECT smpc_overlap_matrix(email, 'm1') FROM people;
+-- Noise on the overlap matrix: one key of one party changes its n - 1
+-- pairs, so each pair gets epsilon / (n - 1). An epsilon a count can take
+-- (noise scale 1 / 1.5e-15, below 2^50) is too small for the matrix of
+-- three parties (1 / 0.75e-15, above): refused before anything is sent.
+SELECT smpc.set_overlap_pairs('trio');
 SET smpc.epsilon = 1.5e-15;
 SELECT smpc_overlap_matrix(email, 'e1') FROM people;
 RESET smpc.epsilon;

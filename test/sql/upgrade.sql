@@ -28,20 +28,16 @@ CREATE ROLE upgrade_reader;
 CREATE VIEW sums_by_region AS
 SELECT smpc_sum_by(r, v, ARRAY['n', 's'], 'view-1') AS sums FROM (VALUES ('n', 1)) x(r, v);
 GRANT EXECUTE ON FUNCTION smpc_sum_by(text, integer, text[], text) TO upgrade_reader;
--- smpc.set_policy takes a fifth argument in 0.3.0 (a new function): a DBA's
--- grant on the old one is carried over, the old one is gone.
-GRANT EXECUTE ON FUNCTION smpc.set_policy(text, integer, bigint, boolean) TO upgrade_reader WITH GRANT OPTION;
 ALTER EXTENSION smpc UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'smpc';
 SELECT count(*) AS view_kept FROM pg_views WHERE viewname = 'sums_by_region';
 SELECT has_function_privilege('upgrade_reader', 'smpc_sum_by(text, integer, text[], text)', 'EXECUTE')
        AS grant_kept;
-SELECT p.oid::regprocedure AS set_policy,
-       has_function_privilege('upgrade_reader', p.oid, 'EXECUTE WITH GRANT OPTION') AS grant_kept,
-       has_function_privilege('smpc_admin', p.oid, 'EXECUTE') AS admin,
-       has_function_privilege('public', p.oid, 'EXECUTE') AS public
-FROM pg_proc p WHERE p.proname = 'set_policy';
+-- The overlap matrix is off in an upgraded federation; only smpc_admin may
+-- allow it.
 SELECT overlap_pairs FROM smpc.federations WHERE name = 'old';
+SELECT has_function_privilege('smpc_admin', 'smpc.set_overlap_pairs(text, boolean)', 'EXECUTE') AS admin,
+       has_function_privilege('public', 'smpc.set_overlap_pairs(text, boolean)', 'EXECUTE') AS public;
 SELECT p.proname, p.proparallel, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
 WHERE a.aggfnoid = 'smpc_sum_by(text, integer, text[], text)'::regprocedure
@@ -49,7 +45,6 @@ WHERE a.aggfnoid = 'smpc_sum_by(text, integer, text[], text)'::regprocedure
 ORDER BY 1;
 DROP VIEW sums_by_region;
 REVOKE EXECUTE ON FUNCTION smpc_sum_by(text, integer, text[], text) FROM upgrade_reader;
-REVOKE EXECUTE ON FUNCTION smpc.set_policy(text, integer, bigint, boolean, boolean) FROM upgrade_reader CASCADE;
 DROP ROLE upgrade_reader;
 SELECT 'only after the update' AS where_, object FROM (
     SELECT pg_describe_object(classid, objid, 0) AS object

@@ -106,21 +106,31 @@ $fed->psql('c', "UPDATE customers SET region = CASE WHEN n % 2 = 0 THEN 'north' 
 
 # The overlap matrix: each pair's overlap, only under a policy that allows
 # it. a&b share 0..69, a&c 0..39, b&c 0..39 and 70..89.
+# (In the array's order: pairs in the federation's order.)
 my $pairs_sql = "SELECT string_agg(party_a || '&' || party_b || '=' || coalesce(shared_keys::text, '-') "
-  . "|| CASE WHEN suppressed THEN '!' ELSE '' END, ' ' ORDER BY party_a, party_b) "
-  . "FROM unnest((SELECT smpc_overlap_matrix(email, '%s') FROM customers))";
+  . "|| CASE WHEN suppressed THEN '!' ELSE '' END, ' ' ORDER BY i) "
+  . "FROM unnest((SELECT smpc_overlap_matrix(email, '%s') FROM customers)) WITH ORDINALITY "
+  . "AS u(party_a, party_b, shared_keys, suppressed, i)";
 ($rc, $out, $err) = $fed->try_psql('a', sprintf($pairs_sql, 'psi-pairs0'));
 like($err, qr/SM006.*release policy of federation "ico" does not allow the overlap of pairs of parties/s,
 	'the overlap matrix is refused unless the policy allows it');
 is($fed->psql('a', "SELECT count(*) FROM smpc.jobs WHERE job_id = 'psi-pairs0'"), '0',
 	'the refused matrix left no job behind');
-$fed->psql($_, "SELECT smpc.set_policy('ico', overlap_pairs => true)") for $fed->names;
+is($fed->wait_audit('a', "job_id = 'psi-pairs0' AND outcome = 'refused'", 1), 1,
+	'the refused matrix is in the audit trail');
+# Only a matrix job's policy names overlap_pairs: allowing it at one party
+# first changes no other job.
+$fed->psql('a', "SELECT smpc.set_overlap_pairs('ico')");
+$res = $fed->run_all("SELECT smpc_union_count(email, 'psi-pairs-first') FROM customers");
+$fed->expect_all_ok($res, $union, 'other set jobs run while one party alone allows the matrix');
+$fed->psql($_, "SELECT smpc.set_overlap_pairs('ico')") for $fed->names;
 $res = $fed->run_all(sprintf($pairs_sql, 'psi-pairs'));
 $fed->expect_all_ok($res, 'a&b=70 a&c=40 b&c=60', 'the overlap of each pair of parties');
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 50)") for $fed->names;
 $res = $fed->run_all(sprintf($pairs_sql, 'psi-pairs2'));
 $fed->expect_all_ok($res, 'a&b=70 a&c=-! b&c=60', 'a pair below min_rows is suppressed alone');
-$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0, overlap_pairs => false)") for $fed->names;
+$fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
+$fed->psql($_, "SELECT smpc.set_overlap_pairs('ico', false)") for $fed->names;
 $fed->wait_audit('b', "job_id = 'psi-pairs' AND outcome = 'released'", 1);
 is($fed->psql('b', "SELECT aggregate || ' / ' || result FROM smpc.audit_log "
 	  . "WHERE job_id = 'psi-pairs' AND outcome = 'released'"),
@@ -364,9 +374,10 @@ $res = $five->run_all({ map { my $v = $_ eq 'x' ? 'n * 3' : 'NULL::bigint';
 	$_ => "SELECT smpc_intersect_sum(n, $v, 'five-sum') FROM t" } @five });
 $five->expect_all_ok($res, 3 * 300, "five parties: the intersection sum of x's values");
 # Neighbours round the ring share 25 + 10 keys, the others 25.
-$five->psql($_, "SELECT smpc.set_policy('five', overlap_pairs => true)") for @five;
-$res = $five->run_all("SELECT string_agg(party_a || party_b || '=' || shared_keys, ' ' ORDER BY party_a, party_b) "
-	  . "FROM unnest((SELECT smpc_overlap_matrix(n, 'five-pairs') FROM t))");
+$five->psql($_, "SELECT smpc.set_overlap_pairs('five')") for @five;
+$res = $five->run_all("SELECT string_agg(party_a || party_b || '=' || shared_keys, ' ' ORDER BY i) "
+	  . "FROM unnest((SELECT smpc_overlap_matrix(n, 'five-pairs') FROM t)) WITH ORDINALITY "
+	  . "AS u(party_a, party_b, shared_keys, suppressed, i)");
 $five->expect_all_ok($res, 'vw=35 vx=25 vy=25 vz=35 wx=35 wy=25 wz=25 xy=35 xz=25 yz=35',
 	'five parties: the overlap matrix');
 $five->stop_all;

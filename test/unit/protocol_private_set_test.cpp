@@ -81,16 +81,20 @@ TEST(PrivateSet, ThreePartiesPlantedOverlap) {
   for (std::size_t k = 1; k <= 3; ++k)
     EXPECT_EQ(count_held_by_at_least(sets, k), plain_at_least(keys, k));
   // Pairs: a&b share all- and ab-, a&c all-, b&c all- and bc-.
-  EXPECT_EQ(pair_overlaps(sets), (std::vector<std::uint64_t>{130, 100, 120}));
+  EXPECT_EQ(pair_overlaps({&sets[0], &sets[1], &sets[2]}),
+            (std::vector<std::uint64_t>{130, 100, 120}));
 }
 
 TEST(PrivateSet, PairOverlapsRefuseARepeatedElement) {
   const std::string tag = key_tag("fingerprint-of-fed", "pairs-1");
   const std::vector<Scalar> s = scalars_for(2);
-  auto sets = run_ring({{"x", "y"}, {"y", "z"}}, tag, s);
-  EXPECT_EQ(pair_overlaps(sets), (std::vector<std::uint64_t>{1}));
+  auto sets = run_ring({{"x", "y", "w"}, {"y", "z", "w"}}, tag, s);
+  EXPECT_EQ(pair_overlaps({&sets[0], &sets[1]}), (std::vector<std::uint64_t>{2}));
+  // Out of order: counted the same (sorted in a copy).
+  std::reverse(sets[0].begin(), sets[0].end());
+  EXPECT_EQ(pair_overlaps({&sets[0], &sets[1]}), (std::vector<std::uint64_t>{2}));
   sets[1].push_back(sets[1].front());
-  EXPECT_THROW(pair_overlaps(sets), ProtocolError);
+  EXPECT_THROW(pair_overlaps({&sets[0], &sets[1]}), ProtocolError);
 }
 
 TEST(PrivateSet, FivePartiesSkewedSizesAndAnEmptySet) {

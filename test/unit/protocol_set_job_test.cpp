@@ -329,17 +329,26 @@ TEST(SetJobTest, PairsCountTheirOverlaps) {
     EXPECT_EQ(j->release().suppressed(), (std::vector<bool>{false, false, true}));
     EXPECT_EQ(j->release().result().at(1).to_signed(), 15);
   }
-  // Five parties: party p holds k0..k(p+1)*10 - 1, so pair (i, j), i < j,
-  // shares (i + 1) * 10.
-  std::vector<std::vector<std::string>> five;
-  for (int p = 0; p < 5; ++p)
-    five.push_back(join(range(0, (p + 1) * 10), range(1000 * (p + 1), 1000 * (p + 1) + p)));
+  // Five parties: pair (i, j) shares 5i + j + 1 keys of its own (a
+  // different count per pair, so a pair counted in another's place shows),
+  // every party 3 keys with all and a few of its own.
+  std::vector<std::vector<std::string>> five(5, range(0, 3));
+  for (int a = 0; a < 5; ++a) {
+    five[a] = join(five[a], range(1000 * (a + 1), 1000 * (a + 1) + a));
+    for (int b = a + 1; b < 5; ++b) {
+      std::vector<std::string> shared;
+      for (int k = 0; k <= 5 * a + b; ++k)
+        shared.push_back("p" + std::to_string(a) + std::to_string(b) + "-" + std::to_string(k));
+      five[a] = join(five[a], shared);
+      five[b] = join(five[b], shared);
+    }
+  }
   SetNet wide(five, 2, 0, {}, {}, nullptr, true);
   wide.shuffle = true;
   wide.run({4, 1, 3, 0, 2});
   std::vector<crypto::i128> want;
-  for (int i = 0; i < 5; ++i)
-    for (int j = i + 1; j < 5; ++j) want.push_back((i + 1) * 10);
+  for (int a = 0; a < 5; ++a)
+    for (int b = a + 1; b < 5; ++b) want.push_back(3 + 5 * a + b + 1);
   for (const auto& j : wide.jobs) {
     ASSERT_TRUE(j->release().has_result());
     for (std::size_t c = 0; c < want.size(); ++c)

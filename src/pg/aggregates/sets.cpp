@@ -422,6 +422,22 @@ smpc_set_sum_accum(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+/* Adds this row's key (argument 1) in its group (argument 2) with value. */
+static void
+smpc_set_add_in_group(FunctionCallInfo fcinfo, SmpcSetState *s, uint64 value)
+{
+	int g;
+
+	if (PG_ARGISNULL(1))
+	{
+		s->nulls++;
+		return;
+	}
+	g = smpc_domain_cell(&s->domain, PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2), &s->dropped);
+	if (g >= 0)
+		smpc_set_add(fcinfo, s, (uint32) g, value);
+}
+
 /*
  * smpc._set_sum_by_accum(internal, key, group, value bigint, domain, job_id):
  * one key in its group, and its value (as smpc._set_sum_accum's).
@@ -430,17 +446,8 @@ Datum
 smpc_set_sum_by_accum(PG_FUNCTION_ARGS)
 {
 	SmpcSetState *s = smpc_set_state(fcinfo, true);
-	uint64		  v = smpc_set_value_arg(fcinfo, s, 3);
-	int			  g;
 
-	if (PG_ARGISNULL(1))
-	{
-		s->nulls++;
-		PG_RETURN_POINTER(s);
-	}
-	g = smpc_domain_cell(&s->domain, PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2), &s->dropped);
-	if (g >= 0)
-		smpc_set_add(fcinfo, s, (uint32) g, v);
+	smpc_set_add_in_group(fcinfo, s, smpc_set_value_arg(fcinfo, s, 3));
 	PG_RETURN_POINTER(s);
 }
 
@@ -449,16 +456,8 @@ Datum
 smpc_set_by_accum(PG_FUNCTION_ARGS)
 {
 	SmpcSetState *s = smpc_set_state(fcinfo, true);
-	int			  g;
 
-	if (PG_ARGISNULL(1))
-	{
-		s->nulls++;
-		PG_RETURN_POINTER(s);
-	}
-	g = smpc_domain_cell(&s->domain, PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2), &s->dropped);
-	if (g >= 0)
-		smpc_set_add(fcinfo, s, (uint32) g, 0);
+	smpc_set_add_in_group(fcinfo, s, 0);
 	PG_RETURN_POINTER(s);
 }
 
@@ -564,20 +563,6 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 						  "each of its keys. Nothing was sent."),
 				errhint("Pass NULL::bigint as the value here, and give the values at another "
 						"party."));
-	if (kind == SMPC_AGG_OVERLAP_MATRIX && !fed->overlap_pairs)
-		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("the release policy of federation \"%s\" does not allow the overlap of "
-					   "pairs of parties",
-					   fed->name),
-				errdetail_plural("An overlap matrix releases how many keys each pair of parties "
-								 "shares (%d pair here). Nothing was sent.",
-								 "An overlap matrix releases how many keys each pair of parties "
-								 "shares (%d pairs here). Nothing was sent.",
-								 fed->nparties * (fed->nparties - 1) / 2,
-								 fed->nparties * (fed->nparties - 1) / 2),
-				errhint("If the federation agrees, every party runs SELECT "
-						"smpc.set_policy('%s', overlap_pairs => true).",
-						fed->name));
 	if (at_least == 0)
 		at_least = fed->nparties;
 	if (at_least < 1 || at_least > fed->nparties)

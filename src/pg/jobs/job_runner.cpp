@@ -305,6 +305,11 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 
 			/* A new computation: this party's release policy must admit it. */
 			smpc_policy_for_job(fed, req->bounds, &policy);
+			/*
+			 * Only a matrix job's policy names overlap_pairs (checked below),
+			 * so allowing it at one party first changes no other job's.
+			 */
+			policy.overlap_pairs = req->set_pairs && fed->overlap_pairs;
 			if (smpc_policy_describe(&policy, described, sizeof described, &st))
 				audit->text[SMPC_AUDIT_POLICY] = pstrdup(described);
 			/* (An input that failed is raised by the exchange, which tells partners first.) */

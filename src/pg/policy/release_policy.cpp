@@ -346,6 +346,20 @@ smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, SmpcAg
 {
 	const char *column;
 
+	if (aggregate == SMPC_AGG_OVERLAP_MATRIX && !fed->overlap_pairs)
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("the release policy of federation \"%s\" does not allow the overlap of "
+					   "pairs of parties",
+					   fed->name),
+				errdetail_plural("An overlap matrix releases how many keys each pair of parties "
+								 "shares (%d pair here). No partner was contacted.",
+								 "An overlap matrix releases how many keys each pair of parties "
+								 "shares (%d pairs here). No partner was contacted.",
+								 fed->nparties * (fed->nparties - 1) / 2,
+								 fed->nparties * (fed->nparties - 1) / 2),
+				errhint("If the federation agrees, every party runs SELECT "
+						"smpc.set_overlap_pairs('%s').",
+						fed->name));
 	if (b == NULL || aggregate == SMPC_AGG_COUNT)
 		return;
 	if (b->escape != 0)
@@ -382,7 +396,6 @@ smpc_policy_for_job(const SmpcFederationRow *fed, const SmpcBounds *b, SmpcPolic
 	memset(out, 0, sizeof *out);
 	out->min_parties = fed->min_parties;
 	out->min_rows = (uint64) fed->min_rows;
-	out->overlap_pairs = fed->overlap_pairs;
 	if (b != NULL && b->present)
 	{
 		out->has_bounds = true;
