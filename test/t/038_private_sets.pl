@@ -131,6 +131,10 @@ $res = $fed->run_all(sprintf($pairs_sql, 'psi-pairs2'));
 $fed->expect_all_ok($res, 'a&b=70 a&c=-! b&c=60', 'a pair below min_rows is suppressed alone');
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
 $fed->psql($_, "SELECT smpc.set_overlap_pairs('ico', false)") for $fed->names;
+# A released matrix returns its stored result again, also once the setting
+# is off (nothing new is released).
+$res = $fed->run_all(sprintf($pairs_sql, 'psi-pairs2'));
+$fed->expect_all_ok($res, 'a&b=70 a&c=-! b&c=60', 'a released matrix job id returns its stored result');
 $fed->wait_audit('b', "job_id = 'psi-pairs' AND outcome = 'released'", 1);
 is($fed->psql('b', "SELECT aggregate || ' / ' || result FROM smpc.audit_log "
 	  . "WHERE job_id = 'psi-pairs' AND outcome = 'released'"),
@@ -204,6 +208,10 @@ $res = $fed->run_all({ map { $_ => sprintf($sum_by_sql, 'intersect_sum_by', $by_
 	  $fed->names });
 $fed->expect_all_ok($res, "north=$by_c{north} south=$by_c{south} west=0",
 	"intersection sums by region of c's values");
+$res = $fed->run_all({ map { $_ => sprintf($sum_by_sql, 'intersect_sum_by', $by_value{$_}, 'psi-sum-by') }
+	  $fed->names });
+$fed->expect_all_ok($res, "north=$by_c{north} south=$by_c{south} west=0",
+	'a released grouped sum returns its stored result');
 $fed->wait_audit('c', "job_id = 'psi-sum-by' AND outcome = 'released'", 1);
 like($fed->psql('c', "SELECT result FROM smpc.audit_log WHERE job_id = 'psi-sum-by' AND outcome = 'released'"),
 	qr/^sums and counts $by_c{north},20,$by_c{south},20,0,0; keys here: $distinct{c} distinct, $dups{c} repeated, $nulls{c} NULL, with values$/,
