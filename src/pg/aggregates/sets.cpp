@@ -612,23 +612,13 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	req.rows = s ? s->n : 0;
 	/*
 	 * Noise: a row is one key at one party, which changes a count (one per
-	 * group: the group of that row) by at most 1. In the overlap matrix it
-	 * changes each of the n - 1 pairs of its party: n - 1 kinds of one count,
-	 * so that each pair gets epsilon / (n - 1) (privacy.cpp). (Noise on a sum
-	 * needs bounds on the values: not offered for intersection sums.)
+	 * group: the group of that row) by at most 1; in the overlap matrix it
+	 * changes each of the n - 1 pairs of its party, so each pair's noise is
+	 * calibrated to n - 1 (privacy.cpp). (Noise on a sum needs bounds on the
+	 * values: not offered for intersection sums.)
 	 */
-	if (smpc_set_sums(kind))
-		req.kinds = NULL;
-	else if (req.set_pairs)
-	{
-		char *kinds = (char *) palloc(fed->nparties);
-
-		memset(kinds, 'c', fed->nparties - 1);
-		kinds[fed->nparties - 1] = '\0';
-		req.kinds = kinds;
-	}
-	else
-		req.kinds = "c";
+	req.kinds = smpc_set_sums(kind) ? NULL : "c";
+	req.noise_reach = req.set_pairs ? fed->nparties - 1 : 1;
 	req.column = smpc_input_column(fcinfo, 0);
 	req.sources = smpc_job_sources(fcinfo, 0);
 	req.set_keys = s ? smpc_set_digests(s, groups, &sizes, &values) : NULL;

@@ -320,7 +320,8 @@ smpc_run_job_checked(const SmpcFederationRow *fed, const SmpcJobSpec *req, const
 			if (smpc_epsilon > 0 && !req->input_error)
 			{
 				{
-					SmpcNoiseShape shape = {req->kinds, req->width, req->bounds, req->column};
+					SmpcNoiseShape shape = {req->kinds, req->width, req->bounds, req->column,
+											req->noise_reach};
 
 					noise = smpc_privacy_noise(fed, &shape, smpc_epsilon);
 				}

@@ -82,6 +82,12 @@ typedef struct SmpcNoiseShape
 	int				  width;
 	const SmpcBounds *bounds;
 	const char		 *column;
+	/*
+	 * How many values of each kind one row can change at once: 1 (or 0), but
+	 * n - 1 in an overlap matrix, where one key of one party is in the n - 1
+	 * pairs of that party. The sensitivity of each value is multiplied by it.
+	 */
+	int reach;
 } SmpcNoiseShape;
 extern double *smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcNoiseShape *shape,
 								  double epsilon);
