@@ -1,13 +1,13 @@
 # Private set operations at three and five real servers over TLS: overlap
 # counts of random key sets with planted intersections, duplicates, NULLs,
-# skewed sizes and an empty set, for every key type; normalised keys
-# (case and spaces, phonetic codes, dates written in different orders);
-# intersection sums of one party's values and of two parties', and per
-# group of a domain; the overlap
-# matrix of pairs, under the policy that allows it; the
-# errors a mismatch gives; the release policy on the overlap; a job id that
-# runs once; and a party that deviates (a blinded set with a repeated
-# element), which stops the job everywhere with nothing released.
+# skewed sizes, an empty set, a set of NULL keys only and keys of 2 MB, for
+# every key type; normalised keys (case and spaces, phonetic codes, dates
+# written in different orders); intersection sums of one party's values and
+# of two parties', and per group of a domain; the overlap matrix of pairs,
+# under the policy that allows it; the errors a mismatch gives; the release
+# policy on the overlap; a job id that runs once; and a party that deviates
+# (a blinded set with a repeated element), which stops the job everywhere
+# with nothing released.
 use strict;
 use warnings;
 
@@ -232,6 +232,19 @@ $res = $fed->run_all({
 	b => "SELECT smpc_intersect_count(email, 'psi-empty') FROM customers WHERE false",
 	c => "SELECT smpc_intersect_count(email, 'psi-empty') FROM customers" });
 $fed->expect_all_ok($res, '0', 'an empty set at b');
+
+# All of b's keys NULL: an empty set there (the audit row counts them).
+$res = $fed->run_all({
+	a => "SELECT smpc_intersect_count(email, 'psi-allnull') FROM customers",
+	b => "SELECT smpc_intersect_count(CASE WHEN n < 0 THEN email END, 'psi-allnull') FROM customers",
+	c => "SELECT smpc_intersect_count(email, 'psi-allnull') FROM customers" });
+$fed->expect_all_ok($res, '0', 'all keys NULL at b');
+$fed->wait_audit('b', "job_id = 'psi-allnull' AND outcome = 'released'", 1);
+is($fed->psql('b', "SELECT result FROM smpc.audit_log WHERE job_id = 'psi-allnull' AND outcome = 'released'"),
+	"count 0; keys here: 0 distinct, 0 repeated, $distinct{b} NULL", 'all keys NULL at b: the audit row counts them');
+# Keys of 2 MB (a key costs its 32-byte digest from the local phase on).
+$res = $fed->run_all("SELECT smpc_intersect_count(repeat('x', 2000000) || n, 'psi-long') FROM customers WHERE n < 5");
+$fed->expect_all_ok($res, '5', 'keys of 2 MB');
 
 # Keys of different types: the job fails everywhere, naming both.
 $res = $fed->run_all({
