@@ -61,17 +61,17 @@ std::uint64_t prefix(const Element& e) {
 
 constexpr std::uint64_t kPollSteps = 1024;
 
-// Baby-step giant-step over every limb at once: for each m[i], the n in
-// 0..bound with n · B = m[i], or nullopt. One table of j · B for all limbs,
-// sized so that the giant steps of three limbs cost about as much as it;
-// every giant step is taken whether or not a limb matched earlier, so the
-// time depends on the bound only.
-std::array<std::optional<std::uint64_t>, kLimbs> search(const std::array<Element, kLimbs>& m,
-                                                        std::uint64_t bound,
-                                                        const std::function<void()>& poll) {
-  const double span = static_cast<double>(bound) + 1;
-  const std::uint64_t steps = static_cast<std::uint64_t>(std::sqrt(kLimbs * span)) + 1;
-  const std::uint64_t giants = static_cast<std::uint64_t>(span / static_cast<double>(steps)) + 1;
+// Baby-step giant-step over many targets at once: for each m[t], the n in
+// 0..bounds[t] with n · B = m[t], or nullopt. One table of j · B for all
+// targets, sized so that their giant steps cost about as much as it; every
+// giant step of every target is taken whether or not it matched earlier,
+// so the time depends on the bounds only.
+std::vector<std::optional<std::uint64_t>> search(const std::vector<Element>& m,
+                                                 const std::vector<std::uint64_t>& bounds,
+                                                 const std::function<void()>& poll) {
+  double span = 0;
+  for (std::uint64_t b : bounds) span += static_cast<double>(b) + 1;
+  const std::uint64_t steps = static_cast<std::uint64_t>(std::sqrt(span)) + 1;
   std::unordered_multimap<std::uint64_t, std::pair<std::uint64_t, Element>> baby;
   baby.reserve(steps);
   Element p{};  // j · B
@@ -82,17 +82,18 @@ std::array<std::optional<std::uint64_t>, kLimbs> search(const std::array<Element
     p = add(p, b);
   }
   const Element giant = p;  // steps · B
-  std::array<std::optional<std::uint64_t>, kLimbs> out{};
-  for (std::size_t l = 0; l < kLimbs; ++l) {
-    Element t = m[l];  // m − i · steps · B
+  std::vector<std::optional<std::uint64_t>> out(m.size());
+  for (std::size_t t = 0; t < m.size(); ++t) {
+    const std::uint64_t giants = bounds[t] / steps + 1;
+    Element e = m[t];  // m − i · steps · B
     for (std::uint64_t i = 0; i < giants; ++i) {
       if (poll && i % kPollSteps == 0) poll();
-      const auto range = baby.equal_range(prefix(t));
+      const auto range = baby.equal_range(prefix(e));
       for (auto it = range.first; it != range.second; ++it) {
         const std::uint64_t n = i * steps + it->second.first;
-        if (it->second.second == t && !out[l] && n <= bound) out[l] = n;
+        if (it->second.second == e && !out[t] && n <= bounds[t]) out[t] = n;
       }
-      t = sub(t, giant);
+      e = sub(e, giant);
     }
   }
   return out;
@@ -164,21 +165,38 @@ void add_into(Ciphertext& acc, const Ciphertext& c) {
 
 std::optional<unsigned __int128> SecretKey::decrypt_sum(const Ciphertext& c, std::uint64_t bound,
                                                         const std::function<void()>& poll) const {
+  return decrypt_sums({c}, {bound}, poll).front();
+}
+
+std::vector<std::optional<unsigned __int128>> SecretKey::decrypt_sums(
+    const std::vector<Ciphertext>& cs, const std::vector<std::uint64_t>& bounds,
+    const std::function<void()>& poll) const {
+  if (bounds.size() != cs.size()) throw std::invalid_argument("one bound per ciphertext");
   // (An invalid ciphertext still costs the whole search: its time says nothing.)
-  const bool valid = is_valid(c);
-  std::array<Element, kLimbs> m{};
-  for (std::size_t i = 0; i < kLimbs; ++i) {
-    m[i] = valid ? sub(c.c2[i], mul(x_[i].data(), c.c1)) : Element{};  // limb_i · B
+  std::vector<Element> m;
+  std::vector<std::uint64_t> limb_bounds;
+  std::vector<bool> valid;
+  for (std::size_t k = 0; k < cs.size(); ++k) {
+    valid.push_back(is_valid(cs[k]));
+    for (std::size_t i = 0; i < kLimbs; ++i) {
+      m.push_back(valid[k] ? sub(cs[k].c2[i], mul(x_[i].data(), cs[k].c1))
+                           : Element{});  // limb_i · B
+      limb_bounds.push_back(bounds[k]);
+    }
   }
-  const std::array<std::optional<std::uint64_t>, kLimbs> n = search(m, bound, poll);
-  unsigned __int128 sum = 0;
-  bool whole = valid;
-  for (std::size_t i = 0; i < kLimbs; ++i) {
-    whole = whole && n[i].has_value();
-    if (n[i]) sum += static_cast<unsigned __int128>(*n[i]) << (kLimbBits * i);
+  const std::vector<std::optional<std::uint64_t>> n = search(m, limb_bounds, poll);
+  std::vector<std::optional<unsigned __int128>> out(cs.size());
+  for (std::size_t k = 0; k < cs.size(); ++k) {
+    unsigned __int128 sum = 0;
+    bool whole = valid[k];
+    for (std::size_t i = 0; i < kLimbs; ++i) {
+      const auto& limb = n[k * kLimbs + i];
+      whole = whole && limb.has_value();
+      if (limb) sum += static_cast<unsigned __int128>(*limb) << (kLimbBits * i);
+    }
+    if (whole) out[k] = sum;
   }
-  if (!whole) return std::nullopt;
-  return sum;
+  return out;
 }
 
 }  // namespace smpc::crypto::elgamal

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "crypto/group.hpp"
 
@@ -83,6 +84,14 @@ class SecretKey {
   // 1,024 steps and may throw to stop it.
   std::optional<unsigned __int128> decrypt_sum(const Ciphertext& c, std::uint64_t bound,
                                                const std::function<void()>& poll = {}) const;
+  // The same for several ciphertexts (one per group of a job), bounds[k]
+  // that of cs[k], in one search: one table of baby steps for all of them,
+  // about 2·sqrt(3 · Σ bounds) + 3 · count steps in all, every step taken
+  // whatever the ciphertexts (a sum that does not open does not cut the
+  // search short). std::invalid_argument when the sizes differ.
+  std::vector<std::optional<unsigned __int128>> decrypt_sums(
+      const std::vector<Ciphertext>& cs, const std::vector<std::uint64_t>& bounds,
+      const std::function<void()>& poll = {}) const;
 
  private:
   SecretKey(std::array<group::Scalar, kLimbs> x, PublicKey pub);

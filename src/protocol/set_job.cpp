@@ -552,9 +552,12 @@ void SetJob::take_valued(const Message& m, std::vector<Outgoing>& out) {
     full_sealed_[m.origin] = std::move(set.sealed);
     return;
   }
-  // Each group's run re-blinded and sorted apart (its elements and values).
+  // Each group's run re-blinded and sorted apart (its elements and values);
+  // one group: the set as it is, without a copy.
   sealed_set::SealedSet again;
-  for (auto [b, e] : runs(sizes)) {
+  if (sizes.size() == 1) again = sealed_set::reblind(set, *scalar_, key, check);
+  for (auto [b, e] :
+       sizes.size() == 1 ? std::vector<std::pair<std::size_t, std::size_t>>{} : runs(sizes)) {
     sealed_set::SealedSet part;
     part.elements.assign(set.elements.begin() + static_cast<std::ptrdiff_t>(b),
                          set.elements.begin() + static_cast<std::ptrdiff_t>(e));
@@ -584,45 +587,55 @@ void SetJob::take_valued(const Message& m, std::vector<Outgoing>& out) {
   out.push_back({fwd.receiver, std::move(fwd)});
 }
 
-std::vector<std::vector<Element>> SetJob::run_sets(std::size_t g) const {
+std::vector<std::vector<Element>> SetJob::run_sets(std::size_t g, const Runs& at) const {
   std::vector<std::vector<Element>> sets;
   sets.reserve(full_.size());
   for (std::size_t o = 0; o < full_.size(); ++o) {
-    const auto [b, e] = runs(full_sizes_[o]).at(g);
+    const auto [b, e] = at[o][g];
     sets.emplace_back(full_[o]->begin() + static_cast<std::ptrdiff_t>(b),
                       full_[o]->begin() + static_cast<std::ptrdiff_t>(e));
   }
   return sets;
 }
 
-void SetJob::send_sealed_sums(const std::vector<std::uint64_t>& counts,
+void SetJob::send_sealed_sums(const std::vector<std::uint64_t>& counts, const Runs& at,
                               std::vector<Outgoing>& out) {
   const std::size_t n = parties();
   const std::function<void()> check = [this] { poll(); };
+  const bool one_group = segments() == 1;
   for (std::size_t o = 0; o < n; ++o) {
     std::vector<crypto::elgamal::Ciphertext> sums(segments(), crypto::elgamal::zero());
-    const std::vector<std::pair<std::size_t, std::size_t>> own_runs =
-        full_keys_[o] ? runs(full_sizes_[o]) : std::vector<std::pair<std::size_t, std::size_t>>{};
     for (std::size_t g = 0; g < segments() && full_keys_[o]; ++g) {
+      if (g % 256 == 0) poll();
       // Below the release policy's minimum nothing of a group is opened:
       // its sum is the empty one (the release job then refuses the job, or
       // suppresses the group).
       if (counts[g] < params_.job.policy.min_rows) continue;
-      const auto [b, e] = own_runs[g];
+      // One group: the sets themselves; else each origin's run of group g.
       sealed_set::SealedSet set;
+      std::vector<std::vector<Element>> others_runs;
+      std::vector<const std::vector<Element>*> others;
+      const auto [b, e] = at[o][g];
       set.elements.assign(full_[o]->begin() + static_cast<std::ptrdiff_t>(b),
                           full_[o]->begin() + static_cast<std::ptrdiff_t>(e));
-      set.sealed.assign(full_sealed_[o].begin() + static_cast<std::ptrdiff_t>(b),
-                        full_sealed_[o].begin() + static_cast<std::ptrdiff_t>(e));
-      std::vector<std::vector<Element>> others_runs;
+      if (one_group) {
+        set.sealed = std::move(full_sealed_[o]);
+      } else {
+        set.sealed.assign(full_sealed_[o].begin() + static_cast<std::ptrdiff_t>(b),
+                          full_sealed_[o].begin() + static_cast<std::ptrdiff_t>(e));
+      }
+      others_runs.reserve(n);
       for (std::size_t p = 0; p < n; ++p) {
         if (p == o) continue;
-        const auto [pb, pe] = runs(full_sizes_[p]).at(g);
+        if (one_group) {
+          others.push_back(&*full_[p]);
+          continue;
+        }
+        const auto [pb, pe] = at[p][g];
         others_runs.emplace_back(full_[p]->begin() + static_cast<std::ptrdiff_t>(pb),
                                  full_[p]->begin() + static_cast<std::ptrdiff_t>(pe));
+        others.push_back(&others_runs.back());
       }
-      std::vector<const std::vector<Element>*> others;
-      for (const auto& r : others_runs) others.push_back(&r);
       sums[g] = sealed_set::overlap_sum(set, others, check);
     }
     if (o == params_.job.self) {
@@ -663,15 +676,11 @@ void SetJob::take_sealed_sum(const Message& m) {
 
 void SetJob::open_own_sum() {
   if (!value_key_) return;
-  std::vector<unsigned __int128> opened;
-  for (std::size_t g = 0; g < segments(); ++g) {
-    const std::optional<unsigned __int128> sum =
-        value_key_->decrypt_sum((*own_sum_)[g], value_bounds_.at(g), [this] { poll(); });
-    if (!sum) break;
-    opened.push_back(*sum);
-  }
+  // One search for every group's sum, as long whatever they hold.
+  const std::vector<std::optional<unsigned __int128>> opened =
+      value_key_->decrypt_sums(*own_sum_, value_bounds_, [this] { poll(); });
   value_key_.reset();
-  if (opened.size() != segments()) {
+  if (!std::all_of(opened.begin(), opened.end(), [](const auto& v) { return v.has_value(); })) {
     throw ProtocolError(
         ErrorKind::kInconsistent, "the sealed sum of this party's values does not open",
         "It is no sum of this party's values: " + party_name(params_.job.federation, kCounter) +
@@ -679,23 +688,29 @@ void SetJob::open_own_sum() {
             "changed its sealed values.");
   }
   for (std::size_t g = 0; g < segments(); ++g) {
-    release_->add_to_input(2 * g,
-                           crypto::encode_summand(static_cast<crypto::i128>(opened[g]), parties()));
+    release_->add_to_input(
+        2 * g, crypto::encode_summand(static_cast<crypto::i128>(*opened[g]), parties()));
   }
 }
 
 void SetJob::finish_ring(std::vector<Outgoing>& out) {
   ring_done_ = true;
+  // The counting party: each origin's runs, once.
+  Runs at;
+  if (is_counter()) {
+    for (const auto& sizes : full_sizes_) at.push_back(runs(sizes));
+  }
   if (is_counter() && params_.sum) {
     // Per group g: its sum at 2g (the parties' own, opened by each), its
     // overlap count at 2g + 1.
     std::vector<std::uint64_t> counts(segments());
     for (std::size_t g = 0; g < segments(); ++g) {
-      counts[g] = private_set::count_held_by_at_least(run_sets(g), parties());
+      if (g % 256 == 0) poll();
+      counts[g] = private_set::count_held_by_at_least(run_sets(g, at), parties());
       release_->add_to_input(
           2 * g + 1, crypto::encode_summand(static_cast<crypto::i128>(counts[g]), parties()));
     }
-    send_sealed_sums(counts, out);
+    send_sealed_sums(counts, at, out);
   } else if (is_counter() && params_.pairs) {
     std::vector<const std::vector<Element>*> sets;
     for (const auto& f : full_) sets.push_back(&*f);
@@ -708,7 +723,7 @@ void SetJob::finish_ring(std::vector<Outgoing>& out) {
     for (std::size_t g = 0; g < segments(); ++g) {
       if (g % 256 == 0) poll();
       const std::uint64_t count =
-          private_set::count_held_by_at_least(run_sets(g), params_.at_least);
+          private_set::count_held_by_at_least(run_sets(g, at), params_.at_least);
       release_->add_to_input(g,
                              crypto::encode_summand(static_cast<crypto::i128>(count), parties()));
     }

@@ -70,6 +70,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crypto/elgamal.hpp"
@@ -189,9 +190,12 @@ class SetJob {
   // Sum jobs, at the counting party: each other party's sealed sum goes
   // out (nothing to open for a party without values, or when the overlap
   // is below the release policy's minimum), and this party's own is kept.
-  void send_sealed_sums(const std::vector<std::uint64_t>& counts, std::vector<Outgoing>& out);
+  // Per origin, [begin, end) of each group's run in its fully blinded set.
+  using Runs = std::vector<std::vector<std::pair<std::size_t, std::size_t>>>;
+  void send_sealed_sums(const std::vector<std::uint64_t>& counts, const Runs& at,
+                        std::vector<Outgoing>& out);
   // The counting party: every origin's fully blinded run of group g.
-  std::vector<std::vector<crypto::group::Element>> run_sets(std::size_t g) const;
+  std::vector<std::vector<crypto::group::Element>> run_sets(std::size_t g, const Runs& at) const;
   // A sealed sum from the counting party (sum jobs, other parties).
   void take_sealed_sum(const Message& m);
   // Sum jobs: opens this party's sealed sum and adds it to its input.

@@ -82,6 +82,44 @@ TEST(CryptoElgamal, TheSearchTakesEveryStepAndCanBeStopped) {
                std::runtime_error);
 }
 
+// Grouped sums open one sealed sum per group in one search: each with its
+// own bound, a sum that does not open cutting nothing short, and fewer
+// steps than one search per sum (one table of baby steps for all).
+TEST(CryptoElgamal, SeveralSumsShareOneSearch) {
+  const SecretKey key = SecretKey::random();
+  const SecretKey other = SecretKey::random();
+  std::vector<Ciphertext> cs;
+  std::vector<std::uint64_t> bounds_of;
+  for (std::uint64_t k = 0; k < 8; ++k) {
+    Ciphertext c = encrypt(key.public_key(), 1000 * k + (k << 40));
+    add_into(c, encrypt(key.public_key(), 7));
+    cs.push_back(c);
+    bounds_of.push_back(30 * kLimbMax);
+  }
+  long together = 0;
+  const auto out = key.decrypt_sums(cs, bounds_of, [&] { ++together; });
+  for (std::uint64_t k = 0; k < 8; ++k) {
+    ASSERT_TRUE(out[k].has_value()) << k;
+    EXPECT_EQ(*out[k], 1000 * k + (k << 40) + 7) << k;
+  }
+  long apart = 0;
+  for (std::size_t k = 0; k < cs.size(); ++k)
+    (void)key.decrypt_sum(cs[k], bounds_of[k], [&] { ++apart; });
+  EXPECT_LT(together, apart);
+  std::vector<Ciphertext> one_bad = cs;
+  one_bad[0] = encrypt(other.public_key(), 5);
+  long with_bad = 0;
+  const auto partly = key.decrypt_sums(one_bad, bounds_of, [&] { ++with_bad; });
+  EXPECT_FALSE(partly[0].has_value());
+  EXPECT_TRUE(partly[7].has_value());
+  EXPECT_EQ(with_bad, together);
+  // A bound of 0 (a group without keys) opens the empty sum only.
+  const auto empty = key.decrypt_sums({zero(), encrypt(key.public_key(), 1)}, {0, 0});
+  EXPECT_EQ(empty[0], std::optional<unsigned __int128>(0));
+  EXPECT_FALSE(empty[1].has_value());
+  EXPECT_THROW(key.decrypt_sums(cs, {1}), std::invalid_argument);
+}
+
 TEST(CryptoElgamal, OutsideTheBoundsOrUnderAnotherKeyGivesNothing) {
   const SecretKey key = SecretKey::random();
   const SecretKey other = SecretKey::random();

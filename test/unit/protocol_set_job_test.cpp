@@ -497,9 +497,6 @@ TEST(SetJobTest, SumsOverTheOverlap) {
   EXPECT_EQ(bc.count(0), want_b + want_c);
 }
 
-// The counting party sees every fully blinded set: with the key to its own
-// sealed values it could open them one by one and link each of its keys to
-// the parties that hold it. It gives no values.
 // Grouped sums: per group, the sum of the values the parties gave over the
 // keys every party put in that group, and its count; a key in another group
 // at one party is in no overlap; min_rows suppresses a group alone.
@@ -552,6 +549,9 @@ TEST(SetJobTest, GroupedSumsPerGroup) {
   EXPECT_THROW(short_sum.run(short_sum.all()), ProtocolError);
 }
 
+// The counting party sees every fully blinded set: with the key to its own
+// sealed values it could open them one by one and link each of its keys to
+// the parties that hold it. It gives no values.
 TEST(SetJobTest, TheCountingPartyGivesNoValues) {
   std::vector<std::vector<std::string>> keys = {range(0, 4), range(0, 4), range(0, 4)};
   std::vector<std::vector<std::uint64_t>> values = {{1, 2, 3, 4}, {}, {}};

@@ -183,8 +183,14 @@ smpc_check_inbox_room(const SmpcFederationRow *fed, const SmpcJobSpec *req)
 	 */
 	if (req->set_at_least > 0)
 	{
-		/* (Intersection sums: each key with its sealed value, 160 bytes.) */
+		/*
+		 * (Intersection sums: each key with its sealed value, 160 bytes; and
+		 * the sealed sum of each group, 128 bytes, that the counting party
+		 * sends after the ring.)
+		 */
 		bytes = (Size) req->set_nkeys * (req->set_sum ? 160 : 32) + strlen(req->job_id) + 1024;
+		if (req->set_sum)
+			bytes = Max(bytes, (Size) Max(req->set_groups, 1) * 132 + strlen(req->job_id) + 1024);
 		slots = (int) ((bytes + SMPC_INBOX_SLOT_BYTES - 1) / SMPC_INBOX_SLOT_BYTES);
 		needed = Max(needed, SMPC_INBOX_SHARE_PER_ROLE * fed->nparties * slots);
 	}
