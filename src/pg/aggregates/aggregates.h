@@ -247,6 +247,70 @@ extern int smpc_domain_find(const SmpcDomain *domain, const char *data, int len)
  */
 extern int smpc_domain_cell(const SmpcDomain *domain, text *key, int64 *dropped);
 
+/*
+ * set_state.cpp: the local phase of the private set operations, each
+ * party's keys as 32-byte digests in their group, with the total of their
+ * values; and what the final functions (sets.cpp) take from it.
+ */
+#define SMPC_KEY_DIGEST_BYTES 32
+/*
+ * A key as the state keeps it: its group (big-endian, so records sort by
+ * group), its digest (records match on these), and the sum of its values
+ * (intersection sums; else 0).
+ */
+#define SMPC_SET_MATCH_BYTES  (4 + SMPC_KEY_DIGEST_BYTES)
+#define SMPC_SET_RECORD_BYTES (SMPC_SET_MATCH_BYTES + 8)
+/* A value summed over an overlap: 0 .. 2^48 - 1 (crypto/elgamal.hpp), also a key's total. */
+#define SMPC_SET_MAX_VALUE ((UINT64CONST(1) << 48) - 1)
+/* One blinded set per message: 2^20 keys (protocol/message.hpp, kMaxSetElements). */
+#define SMPC_SET_MAX_KEYS (1 << 20)
+/* Keys with values of an intersection sum (protocol/message.hpp, kMaxSealedElements). */
+#define SMPC_SET_MAX_VALUED_KEYS (1 << 17)
+/* Groups of a grouped set job (protocol/message.hpp, kMaxSetSegments). */
+#define SMPC_SET_MAX_GROUPS (1 << 16)
+
+typedef struct SmpcSetState
+{
+	uint8		  *records; /* n records of SMPC_SET_RECORD_BYTES, in the aggregate's context */
+	int64		   n;
+	int64		   cap;
+	int64		   sorted;	/* records[0, sorted) are sorted and distinct (after a compaction) */
+	bool		   valued;	/* intersection sums: this party gave a value (not NULL) */
+	int64		   repeats; /* rows whose key repeated one already taken */
+	int64		   nulls;	/* rows with a NULL key */
+	int64		   dropped; /* grouped: rows whose group is outside the domain (dropped) */
+	SmpcValueClass key_class;
+	Oid			   key_type; /* of argument 1 (integer keys: the width to read) */
+	SmpcDomain	   domain;	 /* grouped: the group domain, indexed */
+	uint8		  *digests;	 /* the digests as the job takes them (smpc_set_digests) */
+	int64		   ndigests;
+	uint64		  *values; /* intersection sums: the value of each digest, or NULL */
+	/*
+	 * Zeroes the records and digests when the aggregate's memory goes,
+	 * whatever ended the query: they are unsalted hashes of keys such as
+	 * e-mail addresses, which a dictionary reverses.
+	 */
+	MemoryContextCallback wipe;
+} SmpcSetState;
+
+/* Zeroes the state's records, digests and values (also its memory's callback). */
+extern void smpc_set_wipe(void *arg);
+/* The class of a key type: text, bytea, integer (any width) or uuid. */
+extern SmpcValueClass smpc_key_class_of(Oid type);
+/* The group domain (the argument before the job id), within the groups a set job takes. */
+extern void smpc_set_domain_load(FunctionCallInfo fcinfo, SmpcDomain *out);
+/*
+ * Sorts the records and drops repeats within a group; returns how many rows
+ * repeated a key, here and while the rows were added.
+ */
+extern int64 smpc_set_distinct(SmpcSetState *s);
+/*
+ * The digests of the sorted, distinct records as the job takes them (in the
+ * state's context, wiped with it), (groups > 0) how many fall in each group,
+ * palloc'd, and (a party that gave values) each digest's value.
+ */
+extern uint8 *smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes, uint64 **values);
+
 /* key_normalize.cpp: the canonical option list of smpc_normalize_key, e.g. "trim,lower". */
 extern const char *smpc_normalize_options(const char *options);
 /*
