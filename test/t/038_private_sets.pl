@@ -269,7 +269,10 @@ $res = $fed->run_all({
 	b => "SELECT smpc_intersect_count(smpc_normalize_key(email, 'lower'), 'psi-norm2') FROM customers",
 	c => "SELECT smpc_intersect_count(smpc_normalize_key(email, 'lower,trim'), 'psi-norm2') FROM customers" });
 $fed->expect_all_fail($res, [], 'different normalisations');
-like($res->{a}{stderr}, qr/party b computes intersect_count\(text\) normalized by lower under this job id, this party computes intersect_count\(text\) normalized by trim,lower/,
+# (b and c each see the other's set first and stop the job; a hears of it
+# from whichever aborts first, with its reason.)
+like($res->{a}{stderr} . $res->{b}{stderr} . $res->{c}{stderr},
+	qr/party b computes intersect_count\(text\) normalized by lower under this job id, this party computes intersect_count\(text\) normalized by trim,lower|party a computes intersect_count\(text\) normalized by trim,lower under this job id, this party computes intersect_count\(text\) normalized by lower/,
 	'different normalisations: the error names both');
 
 # Phonetic keys: spellings that sound alike link (Smith, Smyth, SMITH;
@@ -326,6 +329,38 @@ is($fed->psql($_, "SELECT sum(epsilon) FROM smpc.privacy_ledger WHERE dataset = 
 $res = $fed->run_all("SET smpc.epsilon = 0.6; SELECT smpc_intersect_count(n, 'psi-dp2') FROM customers");
 $fed->expect_all_fail($res, [qr/SM006: privacy budget exhausted/], 'the budget caps set jobs too');
 $fed->psql($_, "SELECT smpc.drop_privacy_budget('ico', 'n')") for $fed->names;
+
+# Intersection sums under bounds: they apply to each key's total at c (a
+# column of its own, spend); a and b pass NULL, which takes the '*' entry,
+# so every party declares '*' (their policies must agree). Exact first,
+# each key's total clipped to 300; then with noise (the sum's sensitivity:
+# 2 parties that may give values times 300), charged to spend's budget at c
+# and to n's at every party.
+$fed->psql('c', "ALTER TABLE customers ADD COLUMN spend bigint; UPDATE customers SET spend = n * 10 + 7");
+$fed->psql($_, "SELECT smpc.set_bounds('ico', '*', 0, 300)") for $fed->names;
+my $clipped = $fed->psql('c', "SELECT sum(least(t, 300)) FROM "
+	  . "(SELECT n, sum(spend) AS t FROM customers WHERE n < 40 GROUP BY n) x");
+my %spend_sql = (a => "SELECT smpc_intersect_sum(n, NULL::bigint, '%s') FROM customers",
+	b => "SELECT smpc_intersect_sum(n, NULL::bigint, '%s') FROM customers",
+	c => "SELECT smpc_intersect_sum(n, spend, '%s') FROM customers");
+$res = $fed->run_all({ map { $_ => sprintf($spend_sql{$_}, 'psi-sum-clip') } $fed->names });
+$fed->expect_all_ok($res, $clipped, "intersection sum of c's key totals, each clipped to 300");
+$fed->psql($_, "SELECT smpc.set_privacy_budget('ico', 'n', 1)") for $fed->names;
+$fed->psql('c', "SELECT smpc.set_privacy_budget('ico', 'spend', 1)");
+$res = $fed->run_all({ map { $_ => 'SET smpc.epsilon = 0.5; ' . sprintf($spend_sql{$_}, 'psi-sum-dp') }
+	  $fed->names });
+$dp = $fed->expect_all_ok($res, sub { $_[0] =~ /^-?\d+$/ }, 'a noisy intersection sum');
+is(scalar(keys %{ { map { $_ => 1 } values %$dp } }), 1, 'every party got the same noisy sum');
+# Scale 2 * 300 / 0.25 per party's share, three shares: a standard deviation
+# of about 2400 * sqrt(6); 20 of them is far enough.
+cmp_ok(abs(($dp->{a} // 0) - $clipped), '<', 20 * 2400 * sqrt(6), 'the noisy sum is near the clipped sum');
+is($fed->psql($_, "SELECT sum(epsilon) FROM smpc.privacy_ledger WHERE dataset = 'n' AND job_id = 'psi-sum-dp'"),
+	'0.5', "the noisy sum was charged to n's budget at $_") for $fed->names;
+is($fed->psql('c', "SELECT sum(epsilon) FROM smpc.privacy_ledger WHERE dataset = 'spend' AND job_id = 'psi-sum-dp'"),
+	'0.5', "the noisy sum was charged to spend's budget at c");
+$fed->psql($_, "SELECT smpc.drop_privacy_budget('ico', 'n')") for $fed->names;
+$fed->psql('c', "SELECT smpc.drop_privacy_budget('ico', 'spend')");
+$fed->psql($_, "SELECT smpc.drop_bounds('ico', '*')") for $fed->names;
 
 # Run once: a released job returns its result, a failed one is spent.
 $res = $fed->run_all("SELECT smpc_intersect_count(email, 'psi-text') FROM customers");

@@ -307,9 +307,11 @@ extern int64 smpc_set_distinct(SmpcSetState *s);
 /*
  * The digests of the sorted, distinct records as the job takes them (in the
  * state's context, wiped with it), (groups > 0) how many fall in each group,
- * palloc'd, and (a party that gave values) each digest's value.
+ * palloc'd, and (a party that gave values) each digest's value: its key's
+ * total, clipped to bounds (if present; *outside counts the totals outside).
  */
-extern uint8 *smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes, uint64 **values);
+extern uint8 *smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes, uint64 **values,
+							   const SmpcBounds *bounds, int64 *outside);
 
 /* key_normalize.cpp: the canonical option list of smpc_normalize_key, e.g. "trim,lower". */
 extern const char *smpc_normalize_options(const char *options);

@@ -396,12 +396,41 @@ smpc_set_distinct(SmpcSetState *s)
 }
 
 /*
+ * A key's total within the bounds of an intersection sum (bounds NULL or
+ * absent: as it is), counting in *outside each total that lay outside:
+ * clipped to [max(lo, 0), hi], or (reject) left for the release policy to
+ * refuse the job before anything is sent (smpc_policy_check_input).
+ */
+static uint64
+smpc_clip_total(uint64 v, const SmpcBounds *b, int64 *outside)
+{
+	__int128 lo;
+
+	if (b == NULL || !b->present)
+		return v;
+	if (b->hi < 0)
+		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+				errmsg("the bounds of column \"%s\" lie below 0, where intersection sums take "
+					   "no values",
+					   b->entry),
+				errhint("Widen the bounds with smpc.set_bounds()."));
+	lo = b->lo < 0 ? 0 : b->lo;
+	if ((__int128) v >= lo && (__int128) v <= b->hi)
+		return v;
+	(*outside)++;
+	if (b->reject)
+		return v;
+	return (uint64) ((__int128) v < lo ? lo : b->hi);
+}
+
+/*
  * The digests of the sorted, distinct records as the job takes them (in the
  * state's context, wiped with it), and (groups > 0) how many fall in each
  * group, palloc'd.
  */
 uint8 *
-smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes, uint64 **values)
+smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes, uint64 **values,
+				 const SmpcBounds *bounds, int64 *outside)
 {
 	uint8 *out = (uint8 *) MemoryContextAllocExtended(
 		GetMemoryChunkContext(s), Max(s->n, 1) * SMPC_KEY_DIGEST_BYTES, MCXT_ALLOC_HUGE);
@@ -422,7 +451,7 @@ smpc_set_digests(SmpcSetState *s, int groups, uint32 **sizes, uint64 **values)
 
 		memcpy(out + i * SMPC_KEY_DIGEST_BYTES, rec + 4, SMPC_KEY_DIGEST_BYTES);
 		if (*values != NULL)
-			(*values)[i] = smpc_record_value(rec);
+			(*values)[i] = smpc_clip_total(smpc_record_value(rec), bounds, outside);
 		if (groups > 0)
 			(*sizes)[g]++;
 	}

@@ -74,7 +74,12 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	int				   groups = 0;
 	uint32			  *sizes = NULL;
 	uint64			  *values = NULL;
+	/* Intersection sums: the value argument, and the bounds of what it reads. */
+	int		   value_arg = grouped ? 2 : 1;
+	SmpcBounds bounds;
+	int64	   outside = 0;
 
+	memset(&bounds, 0, sizeof bounds);
 	if (repeats > 0 && smpc_repeated_keys == SMPC_REPEATED_REFUSE)
 		ereport(ERROR, errcode(ERRCODE_UNIQUE_VIOLATION),
 				errmsg_plural("%lld key of this party's set job repeats an earlier one",
@@ -154,14 +159,41 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	 * Noise: a row is one key at one party, which changes a count (one per
 	 * group: the group of that row) by at most 1; in the overlap matrix it
 	 * changes each of the n - 1 pairs of its party, so each pair's noise is
-	 * calibrated to n - 1 (privacy.cpp). (Noise on a sum needs bounds on the
-	 * values: not offered for intersection sums.)
+	 * calibrated to n - 1 (privacy.cpp). In an intersection sum it can bring
+	 * a key into the overlap with the totals of every other party (the
+	 * counting party gives none): the sum's sensitivity is n - 1 times the
+	 * bound of a key's total.
 	 */
-	req.kinds = smpc_set_sums(kind) ? NULL : "c";
-	req.noise_reach = req.set_pairs ? fed->nparties - 1 : 1;
-	req.column = smpc_input_column(fcinfo, 0);
-	req.sources = smpc_job_sources(fcinfo, 0);
-	req.set_keys = s ? smpc_set_digests(s, groups, &sizes, &values) : NULL;
+	if (smpc_set_sums(kind))
+	{
+		int *reach = (int *) palloc(2 * sizeof(int));
+
+		reach[0] = fed->nparties - 1;
+		reach[1] = 1;
+		req.kinds = "sc";
+		req.noise_reach = reach;
+		/*
+		 * Bounds apply to each key's total at a party that gives values; a
+		 * party that passes NULL takes those of what its NULL reads (the
+		 * '*' entry). Every party's policy names them, so all must agree.
+		 */
+		smpc_bounds_load_arg(fcinfo, fed, true, value_arg, &bounds);
+		req.bounds = &bounds;
+		req.column = smpc_input_column(fcinfo, value_arg);
+		req.sources = smpc_job_sources(fcinfo, value_arg);
+	}
+	else
+	{
+		int *reach = (int *) palloc(sizeof(int));
+
+		reach[0] = req.set_pairs ? fed->nparties - 1 : 1;
+		req.kinds = "c";
+		req.noise_reach = reach;
+		req.column = smpc_input_column(fcinfo, 0);
+		req.sources = smpc_job_sources(fcinfo, 0);
+	}
+	req.set_keys = s ? smpc_set_digests(s, groups, &sizes, &values, &bounds, &outside) : NULL;
+	req.outside = outside;
 	req.set_values = values;
 	req.set_sum = smpc_set_sums(kind);
 	if (grouped && sizes == NULL)

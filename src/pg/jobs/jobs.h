@@ -86,7 +86,7 @@ typedef struct SmpcJobSpec
 	 * sum, 'q' a sum of squares. NULL: the job cannot take noise.
 	 */
 	const char		  *kinds;
-	int				   noise_reach; /* SmpcNoiseShape's reach (policy.h); 0: 1 */
+	const int		  *noise_reach; /* per kind: SmpcNoiseShape's reach (policy.h); NULL: 1 */
 	const char		  *column;		/* the column aggregated (for messages), or NULL */
 	int				   input_error; /* SmpcInputError: this party's input failed; 0: none */
 	const SmpcSources *sources;		/* what the job reads (privacy budgets); NULL: unknown */

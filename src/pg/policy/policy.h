@@ -83,11 +83,13 @@ typedef struct SmpcNoiseShape
 	const SmpcBounds *bounds;
 	const char		 *column;
 	/*
-	 * How many values of each kind one row can change at once: 1 (or 0), but
-	 * n - 1 in an overlap matrix, where one key of one party is in the n - 1
-	 * pairs of that party. The sensitivity of each value is multiplied by it.
+	 * Per kind, how far one row reaches: its sensitivity is multiplied by
+	 * it. n - 1 for the counts of an overlap matrix (one key of one party is
+	 * in the n - 1 pairs of that party) and for the sum of an intersection
+	 * sum (one key can bring every other party's total into the overlap);
+	 * NULL: 1 for every kind.
 	 */
-	int reach;
+	const int *reach;
 } SmpcNoiseShape;
 extern double *smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcNoiseShape *shape,
 								  double epsilon);

@@ -159,7 +159,8 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcNoiseShape *shape, do
 							fed->name, shape->column ? shape->column : "*"));
 		if (d == 0)
 			continue;
-		if (shape->reach > 1 && __builtin_mul_overflow(d, (unsigned __int128) shape->reach, &d))
+		if (shape->reach != NULL && shape->reach[k] > 1 &&
+			__builtin_mul_overflow(d, (unsigned __int128) shape->reach[k], &d))
 			d = ~(unsigned __int128) 0; /* a scale far beyond 2^50: refused below */
 		/* epsilon <= 100 and L * d above 2^60 is a scale far beyond 2^50 */
 		xk = d > ((unsigned __int128) 1 << 60) ? 0 : (epsilon / stats) / (double) d;
@@ -173,7 +174,7 @@ smpc_privacy_noise(const SmpcFederationRow *fed, const SmpcNoiseShape *shape, do
 					errmsg("smpc.epsilon %g is too small for a count", epsilon),
 					errdetail("The noise scale, %d divided by epsilon / %d, would exceed 2^50, the "
 							  "largest that is drawn.",
-							  Max(shape->reach, 1), stats),
+							  shape->reach ? Max(shape->reach[k], 1) : 1, stats),
 					errhint("Use a larger epsilon."));
 		if (!(xk >= SMPC_PRIVACY_MIN_EXPONENT))
 			ereport(
