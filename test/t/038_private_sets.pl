@@ -429,6 +429,13 @@ $five->expect_all_ok($res, 25 + 50 + (1 + 6 + 11 + 16 + 21), 'five parties: the 
 $res = $five->run_all({ map { my $v = $_ eq 'x' ? 'n * 3' : 'NULL::bigint';
 	$_ => "SELECT smpc_intersect_sum(n, $v, 'five-sum') FROM t" } @five });
 $five->expect_all_ok($res, 3 * 300, "five parties: the intersection sum of x's values");
+# By parity, values at x (n * 3) and z (n): 0..24 even sum to 156, odd to 144.
+$res = $five->run_all({ map { my $v = $_ eq 'x' ? 'n * 3' : $_ eq 'z' ? 'n' : 'NULL::bigint';
+	$_ => "SELECT string_agg(key || '=' || value, ' ' ORDER BY key) FROM unnest((SELECT "
+	  . "smpc_intersect_sum_by(n, CASE WHEN n % 2 = 0 THEN 'even' ELSE 'odd' END, $v, "
+	  . "ARRAY['even', 'odd'], 'five-sum-by') FROM t))" } @five });
+$five->expect_all_ok($res, 'even=' . (4 * 156) . ' odd=' . (4 * 144),
+	"five parties: intersection sums by parity of x's and z's values");
 # Neighbours round the ring share 25 + 10 keys, the others 25.
 $five->psql($_, "SELECT smpc.set_overlap_pairs('five')") for @five;
 $res = $five->run_all("SELECT string_agg(party_a || party_b || '=' || shared_keys, ' ' ORDER BY i) "
