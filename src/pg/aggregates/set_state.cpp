@@ -397,15 +397,17 @@ smpc_set_distinct(SmpcSetState *s)
 
 /*
  * A key's total within the bounds of an intersection sum (bounds NULL or
- * absent: as it is), counting in *outside each total that lay outside:
- * clipped to [max(lo, 0), hi], or (reject) left for the release policy to
- * refuse the job before anything is sent (smpc_policy_check_input).
+ * absent: as it is): above hi it is clipped to hi, or (reject) counted in
+ * *outside for the release policy to refuse the job before anything is
+ * sent (smpc_policy_check_input). A total below lo is never raised to it: a
+ * party's keys whose values are all NULL would then add lo each, and
+ * whether a party gives values at all depends on its rows, so one row
+ * could move the sum by lo times the overlap (far beyond the sensitivity
+ * the noise is calibrated to). Under reject it refuses the job.
  */
 static uint64
 smpc_clip_total(uint64 v, const SmpcBounds *b, int64 *outside)
 {
-	__int128 lo;
-
 	if (b == NULL || !b->present)
 		return v;
 	if (b->hi < 0)
@@ -414,13 +416,14 @@ smpc_clip_total(uint64 v, const SmpcBounds *b, int64 *outside)
 					   "no values",
 					   b->entry),
 				errhint("Widen the bounds with smpc.set_bounds()."));
-	lo = b->lo < 0 ? 0 : b->lo;
-	if ((__int128) v >= lo && (__int128) v <= b->hi)
-		return v;
-	(*outside)++;
-	if (b->reject)
-		return v;
-	return (uint64) ((__int128) v < lo ? lo : b->hi);
+	if ((__int128) v > b->hi)
+	{
+		(*outside)++;
+		return b->reject ? v : (uint64) b->hi;
+	}
+	if ((__int128) v < b->lo && b->reject)
+		(*outside)++;
+	return v;
 }
 
 /*
