@@ -99,6 +99,17 @@ $res = $fed->run_all("SELECT string_agg(key || '=' || coalesce(value::text, '-')
 	  . "FROM unnest((SELECT smpc_intersect_count_by(email, region, $dom, 'psi-by4') FROM customers))");
 $fed->expect_all_ok($res, 'east=-! north=15 south=15 west=-!', 'groups below min_rows are suppressed');
 $fed->psql($_, "SELECT smpc.set_policy('ico', min_rows => 0)") for $fed->names;
+# A domain of 100 groups: the audit row gives the counts' digest, as for any
+# job of more than 64 values (smpc.jobs keeps them).
+$res = $fed->run_all("SELECT (SELECT value FROM unnest(smpc_intersect_count_by(email, 'g' || (n % 100), "
+	  . "ARRAY(SELECT 'g' || i FROM generate_series(0, 99) i), 'psi-by100')) WHERE key = 'g7') "
+	  . "FROM customers WHERE n IS NOT NULL");
+# (Of the keys all three hold, 0..39, only 7 is in g7.)
+$fed->expect_all_ok($res, '1', 'a domain of 100 groups');
+$fed->wait_audit('a', "job_id = 'psi-by100' AND outcome = 'released'", 1);
+like($fed->psql('a', "SELECT result FROM smpc.audit_log WHERE job_id = 'psi-by100' AND outcome = 'released'"),
+	qr/^counts 100 values, sha256 [0-9a-f]{64} \(in smpc.jobs\); keys here: /,
+	'a domain of 100 groups: the audit row has the digest of the counts');
 # A region outside the domain is refused, or dropped on request.
 ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_intersect_count_by(email, region, ARRAY['north'], 'psi-by5') FROM customers");
 like($err, qr/group key "south" is not in the job's key domain/, 'a group outside the domain is refused');

@@ -95,29 +95,44 @@ smpc_result_text(const __int128 *outputs, int width, const bool *suppressed)
  */
 #define SMPC_AUDIT_MAX_VALUES 64
 
+/* The job's values as smpc.jobs keeps them, or for long vectors their digest. */
+static const char *
+smpc_audit_values(const SmpcJobSpec *req, const __int128 *outputs, const SmpcJobResult *res)
+{
+	/* As smpc.jobs keeps them (formatted once, when the job was recorded). */
+	const char *values = res->result_text ? res->result_text
+										  : smpc_result_text(outputs, req->width, res->suppressed);
+
+	/* Long vectors: their digest (smpc.jobs keeps the values). */
+	if (req->width > SMPC_AUDIT_MAX_VALUES)
+	{
+		char hash[65];
+
+		smpc_sha256_hex(values, strlen(values), hash);
+		return psprintf("%d values, sha256 %s (in smpc.jobs)", req->width, hash);
+	}
+	return values;
+}
+
 char *
 smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const SmpcJobResult *res)
 {
-	char		a[64];
-	char		b[64];
-	const char *values;
+	char a[64];
+	char b[64];
 
 	if (req->set_sum && req->set_groups > 0)
 		/* Each group's sum and count, in the domain's order. */
 		return psprintf("sums and counts %s; keys here: %lld distinct, %lld repeated, %lld NULL, "
 						"%s",
-						res->result_text ? res->result_text
-										 : smpc_result_text(outputs, req->width, res->suppressed),
-						(long long) req->set_nkeys, (long long) req->set_repeats,
-						(long long) req->set_nulls, req->set_values ? "with values" : "no values");
+						smpc_audit_values(req, outputs, res), (long long) req->set_nkeys,
+						(long long) req->set_repeats, (long long) req->set_nulls,
+						req->set_values ? "with values" : "no values");
 	if (req->set_at_least > 0 && (req->set_groups > 0 || req->set_pairs))
 		return psprintf("%s %s; keys here: %lld distinct, %lld repeated, %lld NULL",
 						/* Pairs in the federation's order: (1, 2), (1, 3), ..., (2, 3), ... */
 						req->set_pairs ? "pair counts" : "counts",
-						res->result_text ? res->result_text
-										 : smpc_result_text(outputs, req->width, res->suppressed),
-						(long long) req->set_nkeys, (long long) req->set_repeats,
-						(long long) req->set_nulls);
+						smpc_audit_values(req, outputs, res), (long long) req->set_nkeys,
+						(long long) req->set_repeats, (long long) req->set_nulls);
 	if (req->set_sum)
 	{
 		smpc_format_scaled(outputs[0], 0, a, sizeof a);
@@ -147,18 +162,7 @@ smpc_audit_result_text(const SmpcJobSpec *req, const __int128 *outputs, const Sm
 		smpc_format_scaled(outputs[1], 0, b, sizeof b);
 		return psprintf("sum %s, count %s", a, b);
 	}
-	/* As smpc.jobs keeps them (formatted once, when the job was recorded). */
-	values = res->result_text ? res->result_text
-							  : smpc_result_text(outputs, req->width, res->suppressed);
-	/* Long vectors: their digest (smpc.jobs keeps the values). */
-	if (req->width > SMPC_AUDIT_MAX_VALUES)
-	{
-		char hash[65];
-
-		smpc_sha256_hex(values, strlen(values), hash);
-		return psprintf("%d values, sha256 %s (in smpc.jobs)", req->width, hash);
-	}
-	return pstrdup(values);
+	return pstrdup(smpc_audit_values(req, outputs, res));
 }
 
 /*
