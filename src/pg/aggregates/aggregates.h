@@ -169,7 +169,6 @@ typedef struct SmpcRows
 extern void	 smpc_rows_begin(SmpcRows *rows, FunctionCallInfo fcinfo, int n);
 extern void	 smpc_rows_add(SmpcRows *rows, const Datum *values, const bool *nulls);
 extern Datum smpc_rows_end(SmpcRows *rows);
-
 /*
  * partial_state.cpp: writing and reading the serialized partial states of
  * grouped aggregates and histograms (parallel workers to their leader).
@@ -246,6 +245,18 @@ extern int smpc_domain_find(const SmpcDomain *domain, const char *data, int len)
  * *dropped); else a key outside the domain is an error.
  */
 extern int smpc_domain_cell(const SmpcDomain *domain, text *key, int64 *dropped);
+
+/* result_rows.cpp: */
+/*
+ * A grouped job's result as smpc.group_value[]: per key of the domain (cell
+ * c of `width` values), the value out[c * width] in fixed point `scale`,
+ * divided by the count out[c * width + count_at] when count_at >= 0 (NULL
+ * when that count is not positive); NULL and suppressed where the job
+ * suppressed the cell (suppressed is per value, NULL: none).
+ */
+extern Datum smpc_group_value_rows(FunctionCallInfo fcinfo, const SmpcDomain *domain,
+								   const __int128 *out, const bool *suppressed, int width,
+								   int scale, int count_at);
 
 /*
  * set_state.cpp: the local phase of the private set operations, each

@@ -435,7 +435,6 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 	int			   sum_at;
 	int			   count_at;
 	__int128	  *out;
-	SmpcRows	   rows;
 
 	/* Cell layout: (sum, count), the sum alone, or the count alone. */
 	gated = fed->min_rows > 0;
@@ -465,32 +464,9 @@ smpc_group_run(FunctionCallInfo fcinfo, SmpcGroupKind kind, const SmpcFederation
 	if (!res.has_result)
 		PG_RETURN_NULL(); /* this party learns no result */
 
-	/* The rows of the result. */
-	smpc_rows_begin(&rows, fcinfo, domain.n);
-	for (int c = 0; c < domain.n; c++)
-	{
-		Datum		  values[3];
-		bool		  nulls[3] = {false, false, false};
-		bool		  suppressed = res.suppressed != NULL && res.suppressed[c * width];
-		__int128	  count = count_at >= 0 ? out[c * width + count_at] : 1;
-		MemoryContext old = MemoryContextSwitchTo(rows.row_cxt);
-
-		values[0] =
-			PointerGetDatum(cstring_to_text_with_len(domain.keys[c].data, domain.keys[c].len));
-		values[2] = BoolGetDatum(suppressed);
-		if (suppressed || (kind == SMPC_GROUP_AVG && count <= 0))
-			nulls[1] = true;
-		else if (kind == SMPC_GROUP_COUNT)
-			values[1] = smpc_to_numeric(out[c * width], 0);
-		else if (kind == SMPC_GROUP_SUM)
-			values[1] = smpc_to_numeric(out[c * width], req.scale);
-		else
-			values[1] = DirectFunctionCall2(numeric_div, smpc_to_numeric(out[c * width], req.scale),
-											smpc_to_numeric(count, 0));
-		MemoryContextSwitchTo(old);
-		smpc_rows_add(&rows, values, nulls);
-	}
-	return smpc_rows_end(&rows);
+	return smpc_group_value_rows(fcinfo, &domain, out, res.suppressed, width,
+								 kind == SMPC_GROUP_COUNT ? 0 : req.scale,
+								 kind == SMPC_GROUP_AVG ? count_at : -1);
 }
 
 Datum

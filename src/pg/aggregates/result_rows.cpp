@@ -19,7 +19,9 @@ extern "C" {
 #include "access/htup_details.h"
 #include "funcapi.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/fmgrprotos.h"
 #include "utils/typcache.h"
 }
 
@@ -95,4 +97,34 @@ smpc_rows_end(SmpcRows *rows)
 	ARR_DIMS(array)[0] = rows->count;
 	ARR_LBOUND(array)[0] = 1;
 	return PointerGetDatum(array);
+}
+
+Datum
+smpc_group_value_rows(FunctionCallInfo fcinfo, const SmpcDomain *domain, const __int128 *out,
+					  const bool *suppressed, int width, int scale, int count_at)
+{
+	SmpcRows rows;
+
+	smpc_rows_begin(&rows, fcinfo, domain->n);
+	for (int c = 0; c < domain->n; c++)
+	{
+		Datum		  values[3];
+		bool		  nulls[3] = {false, false, false};
+		bool		  cut = suppressed != NULL && suppressed[c * width];
+		MemoryContext old = MemoryContextSwitchTo(rows.row_cxt);
+
+		values[0] =
+			PointerGetDatum(cstring_to_text_with_len(domain->keys[c].data, domain->keys[c].len));
+		values[2] = BoolGetDatum(cut);
+		if (cut || (count_at >= 0 && out[c * width + count_at] <= 0))
+			nulls[1] = true;
+		else if (count_at < 0)
+			values[1] = smpc_to_numeric(out[c * width], scale);
+		else
+			values[1] = DirectFunctionCall2(numeric_div, smpc_to_numeric(out[c * width], scale),
+											smpc_to_numeric(out[c * width + count_at], 0));
+		MemoryContextSwitchTo(old);
+		smpc_rows_add(&rows, values, nulls);
+	}
+	return smpc_rows_end(&rows);
 }

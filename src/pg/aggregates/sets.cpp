@@ -266,27 +266,10 @@ smpc_set_group_result(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least)
 	__int128	 *out;
 	SmpcJobResult res;
 	SmpcDomain	  domain;
-	SmpcRows	  rows;
 
 	if (!smpc_set_run(fcinfo, kind, at_least, true, &domain, &out, &res))
 		PG_RETURN_NULL();
-	smpc_rows_begin(&rows, fcinfo, domain.n);
-	for (int g = 0; g < domain.n; g++)
-	{
-		Datum		  values[3];
-		bool		  nulls[3] = {false, false, false};
-		bool		  suppressed = res.suppressed != NULL && res.suppressed[g];
-		MemoryContext old = MemoryContextSwitchTo(rows.row_cxt);
-
-		values[0] =
-			PointerGetDatum(cstring_to_text_with_len(domain.keys[g].data, domain.keys[g].len));
-		values[1] = suppressed ? (Datum) 0 : smpc_to_numeric(out[g], 0);
-		nulls[1] = suppressed;
-		values[2] = BoolGetDatum(suppressed);
-		MemoryContextSwitchTo(old);
-		smpc_rows_add(&rows, values, nulls);
-	}
-	return smpc_rows_end(&rows);
+	return smpc_group_value_rows(fcinfo, &domain, out, res.suppressed, 1, 0, -1);
 }
 
 /* at_least of smpc_overlap_count(_by): the argument `argno`; 0 would mean every party. */
@@ -383,31 +366,12 @@ smpc_set_group_sums(FunctionCallInfo fcinfo, SmpcAggregate kind)
 	__int128	 *out;
 	SmpcJobResult res;
 	SmpcDomain	  domain;
-	SmpcRows	  rows;
 
 	if (!smpc_set_run(fcinfo, kind, 0, true, &domain, &out, &res))
 		PG_RETURN_NULL();
-	smpc_rows_begin(&rows, fcinfo, domain.n);
-	for (int g = 0; g < domain.n; g++)
-	{
-		Datum		  values[3];
-		bool		  nulls[3] = {false, false, false};
-		bool		  suppressed = res.suppressed != NULL && res.suppressed[2 * g]; /* per value */
-		bool		  avg = kind == SMPC_AGG_INTERSECT_AVG_BY;
-		MemoryContext old = MemoryContextSwitchTo(rows.row_cxt);
-
-		values[0] =
-			PointerGetDatum(cstring_to_text_with_len(domain.keys[g].data, domain.keys[g].len));
-		nulls[1] = suppressed || (avg && out[2 * g + 1] <= 0);
-		if (!nulls[1])
-			values[1] = avg ? DirectFunctionCall2(numeric_div, smpc_to_numeric(out[2 * g], 0),
-												  smpc_to_numeric(out[2 * g + 1], 0))
-							: smpc_to_numeric(out[2 * g], 0);
-		values[2] = BoolGetDatum(suppressed);
-		MemoryContextSwitchTo(old);
-		smpc_rows_add(&rows, values, nulls);
-	}
-	return smpc_rows_end(&rows);
+	/* Each group's [sum, count]: the sum, or the sum over the count. */
+	return smpc_group_value_rows(fcinfo, &domain, out, res.suppressed, 2, 0,
+								 kind == SMPC_AGG_INTERSECT_AVG_BY ? 1 : -1);
 }
 
 Datum
