@@ -49,6 +49,18 @@ crypto::Digest set_digest(const Message& m) {
   return h.finish();
 }
 
+// Elements [b, e) of a sealed set with their sealed values (a group's run).
+sealed_set::SealedSet sealed_run(const std::vector<Element>& elements,
+                                 const std::vector<crypto::elgamal::Ciphertext>& sealed,
+                                 std::size_t b, std::size_t e) {
+  sealed_set::SealedSet part;
+  part.elements.assign(elements.begin() + static_cast<std::ptrdiff_t>(b),
+                       elements.begin() + static_cast<std::ptrdiff_t>(e));
+  part.sealed.assign(sealed.begin() + static_cast<std::ptrdiff_t>(b),
+                     sealed.begin() + static_cast<std::ptrdiff_t>(e));
+  return part;
+}
+
 // The runs of a grouped set: [begin, end) of each group's elements.
 std::vector<std::pair<std::size_t, std::size_t>> runs(const std::vector<std::uint32_t>& sizes) {
   std::vector<std::pair<std::size_t, std::size_t>> out;
@@ -555,17 +567,15 @@ void SetJob::take_valued(const Message& m, std::vector<Outgoing>& out) {
   // Each group's run re-blinded and sorted apart (its elements and values);
   // one group: the set as it is, without a copy.
   sealed_set::SealedSet again;
-  if (sizes.size() == 1) again = sealed_set::reblind(set, *scalar_, key, check);
-  for (auto [b, e] :
-       sizes.size() == 1 ? std::vector<std::pair<std::size_t, std::size_t>>{} : runs(sizes)) {
-    sealed_set::SealedSet part;
-    part.elements.assign(set.elements.begin() + static_cast<std::ptrdiff_t>(b),
-                         set.elements.begin() + static_cast<std::ptrdiff_t>(e));
-    part.sealed.assign(set.sealed.begin() + static_cast<std::ptrdiff_t>(b),
-                       set.sealed.begin() + static_cast<std::ptrdiff_t>(e));
-    sealed_set::SealedSet blinded = sealed_set::reblind(part, *scalar_, key, check);
-    again.elements.insert(again.elements.end(), blinded.elements.begin(), blinded.elements.end());
-    again.sealed.insert(again.sealed.end(), blinded.sealed.begin(), blinded.sealed.end());
+  if (sizes.size() == 1) {
+    again = sealed_set::reblind(set, *scalar_, key, check);
+  } else {
+    for (auto [b, e] : runs(sizes)) {
+      sealed_set::SealedSet blinded =
+          sealed_set::reblind(sealed_run(set.elements, set.sealed, b, e), *scalar_, key, check);
+      again.elements.insert(again.elements.end(), blinded.elements.begin(), blinded.elements.end());
+      again.sealed.insert(again.sealed.end(), blinded.sealed.begin(), blinded.sealed.end());
+    }
   }
   ++hops_taken_;
   const auto hops = static_cast<std::uint8_t>(m.hops + 1);
@@ -612,18 +622,10 @@ void SetJob::send_sealed_sums(const std::vector<std::uint64_t>& counts, const Ru
       // suppresses the group).
       if (counts[g] < params_.job.policy.min_rows) continue;
       // One group: the sets themselves; else each origin's run of group g.
-      sealed_set::SealedSet set;
+      const auto [b, e] = at[o][g];
+      sealed_set::SealedSet set = sealed_run(*full_[o], full_sealed_[o], b, e);
       std::vector<std::vector<Element>> others_runs;
       std::vector<const std::vector<Element>*> others;
-      const auto [b, e] = at[o][g];
-      set.elements.assign(full_[o]->begin() + static_cast<std::ptrdiff_t>(b),
-                          full_[o]->begin() + static_cast<std::ptrdiff_t>(e));
-      if (one_group) {
-        set.sealed = std::move(full_sealed_[o]);
-      } else {
-        set.sealed.assign(full_sealed_[o].begin() + static_cast<std::ptrdiff_t>(b),
-                          full_sealed_[o].begin() + static_cast<std::ptrdiff_t>(e));
-      }
       others_runs.reserve(n);
       for (std::size_t p = 0; p < n; ++p) {
         if (p == o) continue;
