@@ -23,9 +23,9 @@
 #      group operations the ring needs times one operation's time measured
 #      here, divided by the cores), with the bytes each party's job sent
 #      and its backend's peak memory; and the intersection sum of p2's
-#      values (smpc_intersect_sum) over the same keys (up to the 131,072
-#      keys with values it takes), beside the dblink join's sum and its own
-#      cost floor (the sealed values' operations added).
+#      values (smpc_intersect_sum) over the same keys, beside the dblink
+#      join's sum and its own cost floor (the sealed values' operations
+#      added).
 # Every comparison is interleaved: the secure and the insecure figure are
 # measured in alternating batches on the same servers, SMPC_BENCH_REPS times
 # (the order swapped each time), and each ratio is the median of the
@@ -65,14 +65,13 @@ read -r -a SET_KEYS <<<"${SMPC_BENCH_SET_KEYS:-100000}"
 SECTIONS=${SMPC_BENCH_SECTIONS:-1 2 3 4 5 6}
 # runs SECTION: whether measurement SECTION is among SMPC_BENCH_SECTIONS.
 runs() { [[ " $SECTIONS " == *" $1 "* ]]; }
-# Inbox slots the largest set needs at p1..p3: up to one set of 32 bytes per
-# key (160 with sealed values, up to 131,072 keys) from each partner per
-# party, in 32 kB slots, a quarter per partner (jobs/job_runner.cpp,
-# smpc_check_inbox_room).
+# Inbox slots the largest set needs at p1..p3: up to one set of 160 bytes
+# per key (a key with its sealed value) from each partner per party, in
+# 32 kB slots, a quarter per partner (jobs/job_runner.cpp,
+# smpc_check_inbox_room): 61,500 slots (1.9 GB) for a million keys.
 SET_SLOTS=4200
 for k in "${SET_KEYS[@]}"; do
-	bytes=$((k * 32))
-	((k <= 131072 && k * 160 > bytes)) && bytes=$((k * 160))
+	bytes=$((k * 160))
 	need=$((4 * 3 * ((bytes + 1024 + 32767) / 32768) + 64))
 	((need > SET_SLOTS)) && SET_SLOTS=$need
 done
@@ -430,15 +429,11 @@ for k in "${SET_KEYS[@]}"; do
 	# The intersection sum of p2's values: the ring as above, plus p2 seals
 	# k values, p3 and p1 each check and re-randomise k, and p1 (counting)
 	# checks k and adds the overlap's k / 10.
-	if ((k > 131072)); then
-		record "psi_sum keys=$k not_run=above_the_131072_keys_an_intersection_sum_takes_with_values"
-		continue
-	fi
 	sec=() ins=() r_ins=()
 	: >"$BENCH_DIR/psum$k.proc"
 	for rep in $(seq 1 "$REPS"); do
 		secure_batch() { secure=$("$CLIENT" jobs --mode warm --jobs 1 --prefix "psum$k-$rep" \
-			--setup "SET smpc.federation = 'fed3'; SET smpc.timeout = '900s'" "${c3[@]}" \
+			--setup "SET smpc.federation = 'fed3'; SET smpc.timeout = '3600s'" "${c3[@]}" \
 			--proc-file "$BENCH_DIR/psum$k.proc" --sql "SELECT smpc_intersect_sum(key, v, '%s') FROM s$k" | cut -d' ' -f1); }
 		insecure_batch() { insecure=$("$CLIENT" jobs --mode warm --jobs 1 --conn "$(local_conn p1)" \
 			--setup "SELECT dblink_connect('p2', '$(remote p2)'); SELECT dblink_connect('p3', '$(remote p3)')" \
@@ -548,10 +543,6 @@ growth() { ratio "$(val "$1 parties=$hi mode=$2" median_ms)" "$(val "$1 parties=
 		echo "| … smpc / cost floor ($((9 * k)) group operations at $(val groupop hash_blind_us) / $(val groupop reblind_us) µs (hash and blind / re-blind), over $(val groupop cores) cores: $(val "$g" floor_ms) ms) | $(val "$g" vs_floor)x | $(target_cells "$(val "$g" vs_floor)" 1.5) |"
 		echo "| … bytes each party's job sent over TCP (p1/p2/p3), and its backend's peak memory (kB) | $(val "$g" sent_bytes); $(val "$g" hwm_kb) | — | — |"
 		g="psi_sum keys=$k "
-		if [[ -n $(val "$g" not_run) ]]; then
-			echo "| intersection sum, $k keys per party | not run: above the 131,072 keys with values an intersection sum takes | | — |"
-			continue
-		fi
 		echo "| intersection sum of p2's values, $k keys per party, 3 parties, 10 % overlap: smpc / dblink join ($(val "$g" median_ms) / $(val "$g" insecure_dblink_ms) ms) | $(ratio_text "$g" vs_dblink) | $(target_cells "" "") |"
 		echo "| … smpc / cost floor (the count's operations, and $k values sealed at $(val groupop seal_us) µs, re-randomised twice at $(val groupop reseal_us) µs, checked at $(val groupop check_us) µs, $((k / 10)) added at $(val groupop add_us) µs, over $(val groupop cores) cores: $(val "$g" floor_ms) ms) | $(val "$g" vs_floor)x | $(target_cells "$(val "$g" vs_floor)" 1.5) |"
 		echo "| … bytes sent (p1/p2/p3), peak memory (kB) | $(val "$g" sent_bytes); $(val "$g" hwm_kb) | — | — |"

@@ -122,7 +122,7 @@ smpc_peer_start_probe(SmpcPending *p)
 	p->state = SMPC_PEER_PROBING;
 	/*
 	 * The probe, and (only if it passes) the statement every delivery uses,
-	 * always with its generic plan: calls pass one bytea of up to 34 MiB,
+	 * always with its generic plan: calls pass one bytea of up to 161 MiB,
 	 * which a custom plan would copy into the plan on every call. (A SET
 	 * here, not a startup option, which poolers such as PgBouncer refuse.)
 	 */

@@ -152,7 +152,7 @@ _PG_init(void)
 	}
 	DefineCustomIntVariable(
 		"smpc.max_messages", "Number of partner messages the inbox can hold at once.", NULL,
-		&smpc_max_messages, 256, 16, 65536, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		&smpc_max_messages, 256, 16, 262144, PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 		"smpc.audit_queue_size", "Shared memory for audit records on their way to smpc.audit_log.",
 		"A record that finds no room is written to the server log instead.", &smpc_audit_queue_kb,

@@ -69,22 +69,27 @@ constexpr std::size_t kMaxValues = 1 << 21;
 constexpr std::size_t kMaxSetElements = 1 << 20;
 constexpr std::size_t kSetElementBytes = 32;
 // Sealed values beside a blinded set (crypto/elgamal.hpp): a public key of
-// 96 bytes, a ciphertext of 128 per element; 2^17 elements with their
-// values (21 MB) stay within kMaxMessageBytes.
+// 96 bytes, a ciphertext of 128 per element; as many elements as a set
+// without values, so the largest valued set is 2^20 * 160 bytes (160 MiB).
 constexpr std::size_t kValueKeyBytes = 96;
 constexpr std::size_t kSealedBytes = 128;
-constexpr std::size_t kMaxSealedElements = 1 << 17;
+constexpr std::size_t kMaxSealedElements = kMaxSetElements;
 // Groups of a grouped set job: 65,536, so that the largest set with its
 // group sizes stays within kMaxMessageBytes.
 constexpr std::size_t kMaxSetSegments = 1 << 16;
 // Largest valid encoding: fixed fields (104 bytes) and the federation name
-// (63), rounded up to 256, plus the variable parts of the largest (share)
-// message.
-// (The largest blinded set, 2^20 elements of 32 bytes, is as long as the
-// largest vector, plus its group sizes and two counts.)
-constexpr std::size_t kMaxMessageBytes = 256 + kMaxJobIdBytes + kMaxDescriptorBytes +
-                                         kMaxDefinitionBytes + kMaxPolicyBytes +
-                                         kMaxValues * crypto::Fp::kBytes + kMaxSetSegments * 4 + 8;
+// (63), rounded up to 256, plus the variable parts of the largest message:
+// a share of kMaxValues values (32 MiB), or a blinded set of kMaxSetElements
+// elements with their sealed values, a value key and kMaxSetSegments group
+// sizes (160 MiB).
+constexpr std::size_t kMaxHeaderBytes =
+    256 + kMaxJobIdBytes + kMaxDescriptorBytes + kMaxDefinitionBytes + kMaxPolicyBytes;
+constexpr std::size_t kMaxShareBytes = kMaxValues * crypto::Fp::kBytes + 4;
+constexpr std::size_t kMaxSetBytes = kMaxSetElements * kSetElementBytes +
+                                     kMaxSealedElements * kSealedBytes + kValueKeyBytes +
+                                     kMaxSetSegments * 4 + 16;
+constexpr std::size_t kMaxMessageBytes =
+    kMaxHeaderBytes + (kMaxShareBytes > kMaxSetBytes ? kMaxShareBytes : kMaxSetBytes);
 
 using Nonce = std::array<std::uint8_t, 16>;
 

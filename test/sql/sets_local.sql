@@ -74,11 +74,11 @@ SELECT smpc_union_count_by(k, g, ARRAY['x', 'y'], 'k7') FROM (VALUES ('a', 'x'),
 RESET smpc.repeated_keys;
 
 -- smpc_intersect_sum: values from 0 to 2^48 - 1 (a key's total too); at
--- most 131,072 keys with values.
+-- most 1,048,576 distinct keys, as for every set job.
 SELECT smpc_intersect_sum(id, -1, 's1') FROM people;
 SELECT smpc_intersect_sum(id, 281474976710656, 's1') FROM people;
 SELECT smpc_intersect_sum(k, v, 's1') FROM (VALUES ('a', 281474976710655), ('a', 1)) x(k, v);
-SELECT smpc_intersect_sum(g, 1, 's3') FROM generate_series(1, 131073) g;
+SELECT smpc_intersect_sum(g, 1, 's3') FROM generate_series(1, 1048577) g;
 -- This party (a) is the federation's first, which counts: no values here.
 SELECT smpc_intersect_sum(id, id, 's4') FROM people;
 SELECT smpc_intersect_avg(id, id, 's4') FROM people;

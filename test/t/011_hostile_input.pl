@@ -59,8 +59,9 @@ $fed->psql('b', "ALTER ROLE smpc_peer_a RESET log_parameter_max_length_on_error"
 
 my $good = message_hex('hostile-1', 'share');
 
-# One byte over the limit (34 MiB: a million-key grouped vector fits).
-my $over = 34 * 1024 * 1024 + 1;
+# One byte over the limit (161 MiB: a million-key blinded set with its
+# sealed values fits).
+my $over = 161 * 1024 * 1024 + 1;
 rejected({ sql => "decode(repeat('00', $over), 'hex')" },
 	qr/54000: smpc message of $over bytes exceeds the limit/, 'oversized payload');
 rejected('', qr/SM003: invalid smpc message: message truncated/, 'empty message');

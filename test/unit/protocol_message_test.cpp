@@ -713,5 +713,27 @@ TEST(ProtocolMessage, SealedValuesTravelWithTheirElements) {
   EXPECT_THROW(decode(bytes.data(), bytes.size()), ProtocolError);
 }
 
+// The largest set a party may send, 2^20 keys of an intersection sum with
+// their sealed values and the most groups, fits in one message: the limit
+// the delivery endpoint applies is at least kMaxMessageBytes.
+TEST(ProtocolMessage, TheLargestValuedSetFits) {
+  Message m = base(MessageType::kBlinded);
+  m.job_id = std::string(kMaxJobIdBytes, 'j');
+  m.descriptor = std::string(kMaxDescriptorBytes, 'd');
+  m.segments.assign(kMaxSetSegments, kMaxSetElements / kMaxSetSegments);
+  m.blinded.assign(kMaxSetElements * kSetElementBytes, 3);
+  m.value_key.assign(kValueKeyBytes, 9);
+  m.sealed.assign(kMaxSealedElements * kSealedBytes, 7);
+  std::vector<std::uint8_t> bytes = encode(m);
+  EXPECT_LE(bytes.size(), kMaxMessageBytes);
+  EXPECT_GT(bytes.size(), std::size_t{160} << 20);
+  EXPECT_EQ(decode(bytes.data(), bytes.size()), m);
+  // One key more is refused, with its sealed value or without.
+  m.segments.clear();
+  m.blinded.resize(m.blinded.size() + kSetElementBytes, 3);
+  m.sealed.resize(m.sealed.size() + kSealedBytes, 7);
+  EXPECT_THROW(encode(m), ProtocolError);
+}
+
 }  // namespace
 }  // namespace smpc::protocol

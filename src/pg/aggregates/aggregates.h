@@ -273,10 +273,11 @@ extern Datum smpc_group_value_rows(FunctionCallInfo fcinfo, const SmpcDomain *do
 #define SMPC_SET_RECORD_BYTES (SMPC_SET_MATCH_BYTES + 8)
 /* A value summed over an overlap: 0 .. 2^48 - 1 (crypto/elgamal.hpp), also a key's total. */
 #define SMPC_SET_MAX_VALUE ((UINT64CONST(1) << 48) - 1)
-/* One blinded set per message: 2^20 keys (protocol/message.hpp, kMaxSetElements). */
+/*
+ * One blinded set per message: 2^20 keys (protocol/message.hpp,
+ * kMaxSetElements), with their sealed values in an intersection sum.
+ */
 #define SMPC_SET_MAX_KEYS (1 << 20)
-/* Keys with values of an intersection sum (protocol/message.hpp, kMaxSealedElements). */
-#define SMPC_SET_MAX_VALUED_KEYS (1 << 17)
 /* Groups of a grouped set job (protocol/message.hpp, kMaxSetSegments). */
 #define SMPC_SET_MAX_GROUPS (1 << 16)
 

@@ -91,13 +91,6 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 				errhint("Find them with GROUP BY key HAVING count(*) > 1, or SET "
 						"smpc.repeated_keys = count_once to count each key once."));
 
-	if (s != NULL && s->valued && s->n > SMPC_SET_MAX_VALUED_KEYS)
-		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("intersection sums take at most %d keys with values per party, not %lld",
-					   SMPC_SET_MAX_VALUED_KEYS, (long long) s->n),
-				errdetail("Each key travels with its sealed value, 160 bytes in all. Nothing "
-						  "was sent."),
-				errhint("Split the job by a public prefix of the key, one job id per part."));
 	if (s != NULL && s->valued && fed->self == 0)
 		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("party \"%s\" counts the overlap of federation \"%s\" and cannot give "

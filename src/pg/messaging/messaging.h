@@ -15,7 +15,12 @@ extern "C" {
 }
 
 /* inbox.cpp: messages from partners, in shared memory. */
-#define SMPC_MAX_MESSAGE_BYTES (34 * 1024 * 1024) /* per message: vectors up to 2^21 values */
+/*
+ * Per message: at least protocol/message.hpp's kMaxMessageBytes, the
+ * largest a partner's message can be (a blinded set of 2^20 keys with their
+ * sealed values, 160 MiB and its header).
+ */
+#define SMPC_MAX_MESSAGE_BYTES (161 * 1024 * 1024)
 /* One inbox slot; larger messages take several (inbox.cpp). */
 #define SMPC_INBOX_SLOT_BYTES (32 * 1024)
 /* A partner's login role may hold at most 1/this of the slots (inbox_file.cpp). */
