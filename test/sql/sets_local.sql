@@ -126,6 +126,18 @@ SELECT smpc.set_bounds('trio', 'id', 0, 1, 'reject');
 SELECT smpc_intersect_sum(id, id, 's8') FROM people;
 SELECT smpc_intersect_sum_by(id, region, id, ARRAY['north', 'south'], 's8') FROM people;
 SELECT smpc_intersect_sum(id, id + 0, 's9') FROM people;
+-- Bounds below 0 hold no key total: refused by the release policy before
+-- anything is sent (SM006), and audited as its refusals are.
+SELECT smpc.set_bounds('trio', 'id', -5, -1);
+SELECT smpc_intersect_sum(id, id, 's11') FROM people;
+DO $$
+BEGIN
+    FOR i IN 1..200 LOOP
+        EXIT WHEN EXISTS (SELECT FROM smpc.audit_log WHERE job_id = 's11');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $$;
+SELECT job_id, outcome, sqlstate, reason FROM smpc.audit_log WHERE job_id = 's11';
 -- The sum's noise is calibrated to n - 1 times the bound of a key's total
 -- (one key can bring every other party's total into the overlap): with
 -- totals up to 2^48, epsilon 0.75 would do for one party's total (a scale

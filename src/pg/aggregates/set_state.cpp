@@ -404,19 +404,15 @@ smpc_set_distinct(SmpcSetState *s)
  * party's keys whose values are all NULL would then add lo each, and
  * whether a party gives values at all depends on its rows, so one row
  * could move the sum by lo times the overlap (far beyond the sensitivity
- * the noise is calibrated to). Under reject it refuses the job.
+ * the noise is calibrated to). Under reject it refuses the job. Bounds
+ * below 0 hold no total: the release policy refuses them before anything
+ * is sent (smpc_policy_check_input), and nothing is clipped here.
  */
 static uint64
 smpc_clip_total(uint64 v, const SmpcBounds *b, int64 *outside)
 {
-	if (b == NULL || !b->present)
+	if (b == NULL || !b->present || b->hi < 0)
 		return v;
-	if (b->hi < 0)
-		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
-				errmsg("the bounds of column \"%s\" lie below 0, where intersection sums take "
-					   "no values",
-					   b->entry),
-				errhint("Widen the bounds with smpc.set_bounds()."));
 	if ((__int128) v > b->hi)
 	{
 		(*outside)++;

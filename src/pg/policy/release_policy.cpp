@@ -339,12 +339,16 @@ smpc_policy_refuse_escape(const SmpcFederationRow *fed, const char *job_id, cons
  * published dataset quotes it to the initiator, whose own error then
  * travels on as its abort reason); the detail stays with the local session
  * and server log, and the audit trail keeps the count (outside_bounds).
+ * Intersection sums bound each key's total at a party that gives values
+ * (aggregates/set_state.cpp): the errors say so.
  */
 void
 smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, SmpcAggregate aggregate,
 						const SmpcBounds *b, int64 outside)
 {
 	const char *column;
+	bool totals = aggregate == SMPC_AGG_INTERSECT_SUM || aggregate == SMPC_AGG_INTERSECT_AVG ||
+				  aggregate == SMPC_AGG_INTERSECT_SUM_BY || aggregate == SMPC_AGG_INTERSECT_AVG_BY;
 
 	if (aggregate == SMPC_AGG_OVERLAP_MATRIX && !fed->overlap_pairs)
 		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
@@ -372,8 +376,30 @@ smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, SmpcAg
 				errdetail("No partner was contacted."),
 				errhint("Declare them with smpc.set_bounds('%s', column, lo, hi) at every party.",
 						fed->name));
+	if (b->present && totals && b->hi < 0)
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+			errmsg("the bounds %s of column %s lie below 0, where intersection sums take no "
+				   "values",
+				   smpc_bounds_text(b), column),
+			errdetail("Intersection sums seal each key's total, from 0 to 2^48 - 1. No partner "
+					  "was contacted."),
+			errhint("Widen the bounds with smpc.set_bounds('%s', ...) at every party.", fed->name));
 	if (!b->present || outside == 0)
 		return;
+	if (b->reject && totals)
+		ereport(
+			ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
+			errmsg("column %s holds key totals outside its bounds %s", column, smpc_bounds_text(b)),
+			errdetail_plural("%lld key's total lies outside. Intersection sums bound each "
+							 "key's total; the release policy rejects such totals (bounds "
+							 "\"%s\"); no partner was contacted.",
+							 "%lld keys' totals lie outside. Intersection sums bound each "
+							 "key's total; the release policy rejects such totals (bounds "
+							 "\"%s\"); no partner was contacted.",
+							 outside, (long long) outside, b->entry),
+			errhint("Correct or filter the values, or have every party clip them with "
+					"smpc.set_bounds(..., 'clip')."));
 	if (b->reject)
 		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
 				errmsg("column %s holds values outside its bounds %s", column, smpc_bounds_text(b)),
@@ -384,9 +410,9 @@ smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, SmpcAg
 								 outside, (long long) outside, b->entry),
 				errhint("Correct or filter the values, or have every party clip them with "
 						"smpc.set_bounds(..., 'clip')."));
-	ereport(LOG,
-			errmsg("smpc: job \"%s\" of federation \"%s\": %lld values of column %s clipped to %s",
-				   job_id, fed->name, (long long) outside, column, smpc_bounds_text(b)));
+	ereport(LOG, errmsg("smpc: job \"%s\" of federation \"%s\": %lld %s of column %s clipped to %s",
+						job_id, fed->name, (long long) outside, totals ? "key totals" : "values",
+						column, smpc_bounds_text(b)));
 }
 
 /* The policy a job runs under at this party. */
