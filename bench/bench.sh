@@ -68,7 +68,7 @@ runs() { [[ " $SECTIONS " == *" $1 "* ]]; }
 # Inbox slots the largest set needs at p1..p3: up to one set of 160 bytes
 # per key (a key with its sealed value) from each partner per party, in
 # 32 kB slots, a quarter per partner (jobs/job_runner.cpp,
-# smpc_check_inbox_room): 61,500 slots (1.9 GB) for a million keys.
+# smpc_check_inbox_room): 58,660 slots (1.8 GB) for a million keys.
 SET_SLOTS=4200
 for k in "${SET_KEYS[@]}"; do
 	bytes=$((k * 160))
