@@ -102,6 +102,8 @@ smpc::protocol::Fault core_fault(int fault) {
       return Fault::kEquivocateKey;
     case SMPC_FAULT_REPEAT_BLINDED:
       return Fault::kRepeatBlinded;
+    case SMPC_FAULT_DROP_BLINDED:
+      return Fault::kDropBlinded;
     default:
       return Fault::kNone;
   }

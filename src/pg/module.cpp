@@ -44,6 +44,7 @@ static const struct config_enum_entry smpc_test_fault_options[] = {
 	{"abort_after_open", SMPC_FAULT_ABORT_AFTER_OPEN, false},
 	{"equivocate_key", SMPC_FAULT_EQUIVOCATE_KEY, false},
 	{"repeat_blinded", SMPC_FAULT_REPEAT_BLINDED, false},
+	{"drop_blinded", SMPC_FAULT_DROP_BLINDED, false},
 	{"pause_after_filing", SMPC_FAULT_PAUSE_AFTER_FILING, false},
 	{NULL, 0, false}};
 #endif

@@ -198,6 +198,7 @@ enum class Fault {
   kEquivocateKey,      // key round: the first partner gets a different key part (and this
                        // party does not check the key digests it then sees differ)
   kRepeatBlinded,      // set jobs: every blinded set this party sends repeats an element
+  kDropBlinded,        // set jobs: every partner's set this party passes on loses an element
 };
 
 struct Outgoing {
@@ -323,6 +324,11 @@ class AggregationJob {
 
   // Makes this party misbehave as described by `fault` (tests only).
   void set_fault(Fault fault) { fault_ = fault; }
+  // Binds what every party must have seen alike outside this job's rounds
+  // (a set job: the size of every set each party saw) into the transcript
+  // digest, so that the job releases nothing where they differ. Before the
+  // confirm round; ordinary jobs bind nothing and their digest is as it was.
+  void bind_context(const crypto::Digest& context) { context_ = context; }
 
   // A kAbort message to party `to` with the given reason; marked as a
   // refusal when the job was refused. `fatal`: the job must stop everywhere
@@ -503,6 +509,7 @@ class AggregationJob {
   std::vector<bool> acked_;  // per compute party: it accepted this party's share
   std::optional<ProtocolError> refusal_;
   Fault fault_ = Fault::kNone;
+  std::optional<crypto::Digest> context_;  // bind_context()
 };
 
 }  // namespace smpc::protocol

@@ -77,9 +77,14 @@ void AggregationJob::check_digests(MessageType now) const {
                           "the parties opened different results (transcript digest mismatch "
                           "between " +
                               compared + ")",
-                          "A party sent inconsistent values to different parties, or changed a "
-                          "digest; the digests do not show which party did. No result is "
-                          "released.",
+                          std::string("A party sent inconsistent values to different parties, or "
+                                      "changed a digest; the digests do not show which party "
+                                      "did.") +
+                              (context_ ? " In a set job they also cover the size of every set "
+                                          "each party saw: a party that dropped or added "
+                                          "elements of a set it re-blinded makes them differ."
+                                        : "") +
+                              " No result is released.",
                           "Check the partners' logs; run the job again with a new job id.");
     }
   }
@@ -397,7 +402,8 @@ void AggregationJob::check_min_parties() const {
   }
 }
 
-// digest_ = H(domain, fingerprints, job id, descriptor, S, the opened values).
+// digest_ = H(domain, fingerprints, job id, descriptor, S, the bound context
+// if any, the opened values).
 void AggregationJob::finish_transcript() { digest_ = transcript_digest(included_, result_); }
 
 crypto::Digest AggregationJob::transcript_digest(std::uint64_t included,
@@ -411,6 +417,7 @@ crypto::Digest AggregationJob::transcript_digest(std::uint64_t included,
   std::uint8_t bytes[crypto::Fp::kBytes];
   for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(included >> (8 * i));
   h.update(bytes, 8);
+  if (context_) h.update(context_->data(), context_->size());
   for (const crypto::Fp& v : values) {
     v.to_bytes(bytes);
     h.update(bytes, sizeof bytes);

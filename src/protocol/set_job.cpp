@@ -172,6 +172,7 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
   full_sizes_.resize(n);
   full_keys_.resize(n);
   full_sealed_.resize(n);
+  shapes_.resize(n);
   nonces_.resize(n);
   dead_.resize(n);
 }
@@ -221,6 +222,18 @@ bool SetJob::ring_complete() const {
 }
 
 void SetJob::repeat_if_faulty(Message& m) const {
+  if (fault_ == Fault::kDropBlinded && m.origin != params_.job.self && !m.blinded.empty()) {
+    m.blinded.resize(m.blinded.size() - kSetElementBytes);
+    if (!m.sealed.empty()) m.sealed.resize(m.sealed.size() - kSealedBytes);
+    // (The last group that holds an element loses it.)
+    for (auto it = m.segments.rbegin(); it != m.segments.rend(); ++it) {
+      if (*it > 0) {
+        --*it;
+        break;
+      }
+    }
+    return;
+  }
   if (fault_ != Fault::kRepeatBlinded || m.blinded.empty()) return;
   m.blinded.insert(m.blinded.end(), m.blinded.begin(), m.blinded.begin() + kSetElementBytes);
   if (!m.sealed.empty())
@@ -299,6 +312,7 @@ std::vector<Outgoing> SetJob::start() {
   duplicates_ = own.duplicates;
   std::vector<Outgoing> out;
   const std::uint16_t self = params_.job.self;
+  saw_set(self, pub.has_value(), sizes, self);
   if (parties() == 1) {
     full_[self] = std::move(own.elements);
     full_sizes_[self] = sizes;
@@ -486,10 +500,12 @@ void SetJob::take_blinded(const Message& m, std::vector<Outgoing>& out) {
                             "a fully blinded set holds a value that is no group element");
       }
     }
+    saw_set(m.origin, false, sizes, m.sender);
     full_[m.origin] = std::move(set);
     full_sizes_[m.origin] = sizes;
     return;
   }
+  saw_set(m.origin, false, sizes, m.sender);
   std::vector<Element> again;
   again.reserve(set.size());
   const std::function<void()> check = [this] { poll(); };
@@ -558,12 +574,14 @@ void SetJob::take_valued(const Message& m, std::vector<Outgoing>& out) {
           }
         },
         check);
+    saw_set(m.origin, true, sizes, m.sender);
     full_[m.origin] = std::move(set.elements);
     full_sizes_[m.origin] = sizes;
     full_keys_[m.origin] = key;
     full_sealed_[m.origin] = std::move(set.sealed);
     return;
   }
+  saw_set(m.origin, true, sizes, m.sender);
   // Each group's run re-blinded and sorted apart (its elements and values);
   // one group: the set as it is, without a copy.
   sealed_set::SealedSet again;
@@ -695,6 +713,51 @@ void SetJob::open_own_sum() {
   }
 }
 
+void SetJob::saw_set(std::uint16_t origin, bool valued, const std::vector<std::uint32_t>& sizes,
+                     std::uint16_t from) {
+  Shape shape{valued, sizes};
+  std::optional<Shape>& seen = shapes_[origin];
+  if (!seen) {
+    seen = std::move(shape);
+    return;
+  }
+  if (*seen == shape) return;
+  const FederationDef& fed = params_.job.federation;
+  auto describe = [](const Shape& s) {
+    std::uint64_t total = 0;
+    for (std::uint32_t n : s.sizes) total += n;
+    return std::to_string(total) + " elements" + (s.sizes.size() > 1 ? " in its groups" : "") +
+           (s.valued ? " with values" : "");
+  };
+  throw ProtocolError(
+      ErrorKind::kInconsistent,
+      "the blinded set of " + party_name(fed, origin) + " changed on its way round the ring",
+      "This party saw it with " + describe(*seen) + ", and fully blinded from " +
+          party_name(fed, from) + " with " + describe(shape) +
+          ": a party on its way dropped or added elements. Nothing was released.",
+      "Check the partners' logs; run the job again with a new job id.");
+}
+
+crypto::Digest SetJob::shapes_digest() const {
+  crypto::Sha256 h;
+  h.update_field("smpc-set-shapes-v1");
+  for (const std::optional<Shape>& s : shapes_) {
+    std::uint8_t b[5] = {0, 0, 0, 0, 0};
+    if (s) {
+      b[0] = s->valued ? 2 : 1;
+      const auto count = static_cast<std::uint32_t>(s->sizes.size());
+      for (int i = 0; i < 4; ++i) b[1 + i] = static_cast<std::uint8_t>(count >> (8 * i));
+    }
+    h.update(b, sizeof b);
+    if (!s) continue;
+    for (std::uint32_t n : s->sizes) {
+      for (int i = 0; i < 4; ++i) b[i] = static_cast<std::uint8_t>(n >> (8 * i));
+      h.update(b, 4);
+    }
+  }
+  return h.finish();
+}
+
 void SetJob::finish_ring(std::vector<Outgoing>& out) {
   ring_done_ = true;
   // The counting party: each origin's runs, once.
@@ -736,6 +799,7 @@ void SetJob::finish_ring(std::vector<Outgoing>& out) {
   full_keys_.clear();
   full_sealed_.clear();
   scalar_.reset();
+  release_->bind_context(shapes_digest());
   std::vector<Outgoing> first = release_->start();
   for (Outgoing& o : first) out.push_back(std::move(o));
   std::vector<Message> held;
@@ -802,7 +866,8 @@ std::string SetJob::describe_missing() const {
 
 void SetJob::set_fault(Fault fault) {
   fault_ = fault;
-  release_->set_fault(fault == Fault::kRepeatBlinded ? Fault::kNone : fault);
+  release_->set_fault(fault == Fault::kRepeatBlinded || fault == Fault::kDropBlinded ? Fault::kNone
+                                                                                     : fault);
 }
 
 }  // namespace smpc::protocol

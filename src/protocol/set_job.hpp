@@ -34,10 +34,16 @@
 // Deviations caught: a set with an element that is not a group element, or
 // with an element twice; a set out of the ring's order (wrong origin, hop
 // or sender); a second, different set for the same origin (equivocation);
-// another descriptor, federation or release policy. A party that drops or
-// replaces elements of a set it re-blinds changes the count undetected, as
-// the counting party could report a wrong count: the count is an input of
-// the counting party, like any party's input to a sum.
+// another descriptor, federation or release policy; a set whose size (per
+// group, with values or not) differs from what another party saw of it:
+// every party binds the shape of every set it saw into the release job's
+// transcript digest, so a party that drops or adds elements of a set it
+// re-blinds makes the honest parties' digests differ and nothing is
+// released (the counting party also compares each fully blinded set with
+// what its own hop saw, and stops at once). A party that replaces elements
+// (as many as it drops) still changes the count undetected, as the
+// counting party could report a wrong count: the count is an input of the
+// counting party, like any party's input to a sum.
 //
 // Sums (SetParams::sum): a party that gives values seals them beside its
 // blinded keys; each hop re-randomises them with the elements; the counting
@@ -168,13 +174,22 @@ class SetJob {
   // Every set this party had to re-blind, and (counting party) every fully
   // blinded set, is here: the count can be released.
   bool ring_complete() const;
-  // Fault::kRepeatBlinded: the set repeats its first element (tests only).
+  // Fault::kRepeatBlinded: the set repeats its first element; (a partner's
+  // set passed on) Fault::kDropBlinded: it loses its last element, and its
+  // sealed value (tests only).
   void repeat_if_faulty(Message& m) const;
   // Throws kInterrupted when the caller's interrupted() says so.
   void poll() const;
   // The tag keys of group g are hashed under (each group its own, so a key
   // in two groups gives two unrelated elements).
   std::string group_tag(std::size_t g) const;
+  // What this party saw of origin's set: its size per group and whether it
+  // came with values. The first time it is kept; a later sight of the same
+  // set (the counting party: fully blinded, from `from`) must match it.
+  void saw_set(std::uint16_t origin, bool valued, const std::vector<std::uint32_t>& sizes,
+               std::uint16_t from);
+  // The digest of every set's shape, bound into the release job.
+  crypto::Digest shapes_digest() const;
   // A kBlinded message that came after the ring was done here: a repeat of
   // one taken (dropped) or equivocation (throws).
   void blinded_after_ring(const Message& m) const;
@@ -221,6 +236,13 @@ class SetJob {
   std::vector<std::optional<crypto::Digest>> hop_digest_;
   std::vector<std::optional<crypto::Digest>> full_digest_;
   std::size_t hops_taken_ = 0;
+  // Per origin: the shape of its set as this party first saw it (saw_set).
+  struct Shape {
+    bool valued = false;
+    std::vector<std::uint32_t> sizes;
+    bool operator==(const Shape& o) const { return valued == o.valued && sizes == o.sizes; }
+  };
+  std::vector<std::optional<Shape>> shapes_;
   std::vector<std::uint32_t> group_sizes_;
   // The counting party: the fully blinded set of each origin, and its
   // group sizes (grouped jobs).

@@ -391,6 +391,18 @@ like($res->{c}{stderr}, qr/a blinded set holds an element twice/,
 	'the party after b refuses its set');
 $fed->expect_nothing_released('psi-evil', 'a repeated element');
 
+# A deviating party that drops an element of each partner's set it passes
+# on (which would shrink the overlap): a, the counting party, sees both
+# sets come back smaller than they went past it. Every party stops.
+$res = $fed->run_all({
+	a => "SELECT smpc_intersect_count(n, 'psi-drop') FROM customers",
+	b => "SET smpc.test_fault = 'drop_blinded'; SELECT smpc_intersect_count(n, 'psi-drop') FROM customers",
+	c => "SELECT smpc_intersect_count(n, 'psi-drop') FROM customers" });
+$fed->expect_all_fail($res, [], 'elements dropped from blinded sets');
+like($res->{a}{stderr}, qr/the blinded set of .* changed on its way round the ring/,
+	'the counting party names the set that shrank');
+$fed->expect_nothing_released('psi-drop', 'elements dropped');
+
 # A set too large for the inbox is refused before anything is sent.
 $fed->psql('a', "CREATE TABLE many AS SELECT g AS n FROM generate_series(1, 60000) g");
 ($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_union_count(n, 'psi-big-inbox') FROM many");

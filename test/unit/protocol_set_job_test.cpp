@@ -233,6 +233,57 @@ TEST(SetJobTest, ARepeatedElementIsRefused) {
   }
 }
 
+// A party that re-blinds another's set and drops an element of it would
+// shrink the overlap, or the union, beyond what a lie about its own keys
+// could: every party binds the size of every set it saw (per group, with
+// or without values) into the release's transcript digest, and the
+// counting party compares each set with its own hop's, so the job stops
+// with nothing released. Dropped by b from a's set (the counting party,
+// a, sees it shrink), and by c from b's set (c hands it to a, which never
+// saw it whole: a's digest and b's differ).
+TEST(SetJobTest, ADroppedElementStopsTheJob) {
+  const std::vector<std::vector<std::string>> same = {range(0, 5), range(0, 5), range(0, 5)};
+  const std::vector<std::vector<std::string>> apart = {range(0, 5), range(10, 15), range(20, 25)};
+  for (const std::size_t at_least : {std::size_t{3}, std::size_t{1}}) {
+    for (const auto& [sender, origin] : {std::pair<int, int>{1, 0}, std::pair<int, int>{2, 1}}) {
+      SetNet net(at_least == 3 ? same : apart, at_least);
+      bool dropped = false;
+      net.tamper = [&, s = sender, o = origin](Message& m) {
+        if (m.type == MessageType::kBlinded && m.sender == s && m.origin == o && !dropped) {
+          dropped = true;
+          m.blinded.resize(m.blinded.size() - kSetElementBytes);
+        }
+      };
+      try {
+        net.run(net.all());
+        FAIL() << "a set with a dropped element went through: " << static_cast<long>(net.count())
+               << " (k = " << at_least << ")";
+      } catch (const ProtocolError& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kInconsistent) << e.what();
+        EXPECT_NE(std::string(e.what()).find(origin == 0 ? "changed on its way round the ring"
+                                                         : "transcript digest mismatch"),
+                  std::string::npos)
+            << e.what();
+      }
+      EXPECT_TRUE(dropped);
+      for (const auto& j : net.jobs) EXPECT_FALSE(j->release().has_result());
+    }
+  }
+  // An intersection sum: c's set loses an element and its sealed value at b.
+  std::vector<std::vector<std::uint64_t>> values = {{}, {}, {1, 2, 3, 4, 5}};
+  SetNet sum(same, 3, 0, {}, {}, &values);
+  bool dropped = false;
+  sum.tamper = [&](Message& m) {
+    if (m.type == MessageType::kBlinded && m.sender == 1 && m.origin == 2 && !dropped) {
+      dropped = true;
+      m.blinded.resize(m.blinded.size() - kSetElementBytes);
+      m.sealed.resize(m.sealed.size() - kSealedBytes);
+    }
+  };
+  EXPECT_THROW(sum.run(sum.all()), ProtocolError);
+  EXPECT_TRUE(dropped);
+}
+
 TEST(SetJobTest, SetsOutOfOrderOrTwiceAreRefused) {
   SetNet net({range(0, 5), range(0, 5), range(0, 5)}, 3);
   std::vector<Outgoing> first = net.jobs[0]->start();
