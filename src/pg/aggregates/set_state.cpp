@@ -268,8 +268,8 @@ smpc_set_add(FunctionCallInfo fcinfo, SmpcSetState *s, uint32 group, uint64 valu
 			ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			errmsg("an smpc set job takes at most %d distinct keys per party", SMPC_SET_MAX_KEYS),
 			errdetail("This party has more, not counting rows that repeat a key. Each "
-					  "party's keys travel as one set of 32 bytes per key (32 MB at most; "
-					  "160 bytes and 160 MB with the values of an intersection sum), "
+					  "party's keys travel as one set of 32 bytes per key (32 MiB at most; "
+					  "160 bytes and 160 MiB with the values of an intersection sum), "
 					  "and each party keeps every set that passes through it while it "
 					  "re-blinds it. Nothing was sent."),
 			errhint("Split the job by a public prefix of the key, one job id per part."));
