@@ -50,6 +50,13 @@
 #                    synchronous_commit on), so the jobs pay for the records
 #                    they wait for (spent job ids, privacy charges); default
 #                    off, which measures computation and messaging only
+#   SMPC_BENCH_MALLOC GLIBC_TUNABLES every server starts with (default
+#                    glibc.malloc.trim_threshold=268435456:glibc.malloc.
+#                    mmap_threshold=33554432: freed memory is kept for the
+#                    next query instead of going back to the kernel, so a
+#                    warm job does not fault in every page of its vectors
+#                    again; docs/dba.md, "Memory"); "default" starts them
+#                    with glibc's own settings
 set -euo pipefail
 
 BENCH_DIR=${SMPC_BENCH_DIR:-/tmp/smpc-bench}
@@ -57,6 +64,7 @@ JOBS=${SMPC_BENCH_JOBS:-200}
 REPS=${SMPC_BENCH_REPS:-3}
 ROWS=${SMPC_BENCH_ROWS:-10000000}
 FSYNC=${SMPC_BENCH_FSYNC:-off}
+MALLOC=${SMPC_BENCH_MALLOC:-glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=33554432}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 NPARTIES=25
 COUNTS=(3 5 10 25)
@@ -102,7 +110,7 @@ if [[ $(id -u) -eq 0 ]]; then
 	chmod 0700 "$BENCH_DIR"
 	exec runuser -u postgres -- env SMPC_BENCH_DIR="$BENCH_DIR" SMPC_BENCH_JOBS="$JOBS" SMPC_BENCH_REPS="$REPS" \
 		SMPC_BENCH_ROWS="$ROWS" SMPC_BENCH_KEEP="${SMPC_BENCH_KEEP:-0}" PG_CONFIG="$PG_CONFIG" \
-		SMPC_BENCH_FSYNC="$FSYNC" SMPC_BENCH_SET_KEYS="${SET_KEYS[*]}" SMPC_BENCH_SECTIONS="$SECTIONS" \
+		SMPC_BENCH_FSYNC="$FSYNC" SMPC_BENCH_MALLOC="$MALLOC" SMPC_BENCH_SET_KEYS="${SET_KEYS[*]}" SMPC_BENCH_SECTIONS="$SECTIONS" \
 		bash "$BENCH_DIR/bin/bench.sh"
 fi
 
@@ -168,10 +176,12 @@ for p in "${PARTIES[@]}"; do
 		echo "local   all all peer"
 		echo "hostssl all all 127.0.0.1/32 scram-sha-256"
 	} >"$dd/pg_hba.conf"
-	"$PGBIN/pg_ctl" -D "$dd" -l "$BENCH_DIR/$p/server.log" -w -t 60 start >/dev/null ||
+	if [[ $MALLOC == default ]]; then malloc_env=(env -u GLIBC_TUNABLES); else malloc_env=(env GLIBC_TUNABLES="$MALLOC"); fi
+	"${malloc_env[@]}" "$PGBIN/pg_ctl" -D "$dd" -l "$BENCH_DIR/$p/server.log" -w -t 60 start >/dev/null ||
 		{ tail -n 20 "$BENCH_DIR/$p/server.log" >&2; die "server $p did not start"; }
 done
 
+record "servers glibc_tunables=$MALLOC fsync=$FSYNC"
 say "setting up parties, federations of ${COUNTS[*]}, and the data"
 PW=$(openssl rand -hex 16)
 for p in "${PARTIES[@]}"; do
