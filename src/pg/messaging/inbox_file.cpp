@@ -80,27 +80,38 @@ smpc_note_refusal(const uint8 *key, int sender, TimestampTz now, Oid over, int o
 	Oid			 holder = InvalidOid;
 	int			 held = 0;
 
+	/* Slots per role, counted in one pass (partners' roles are few). */
+	Oid *roles = (Oid *) palloc(sizeof(Oid) * Max(smpc_inbox->slots_hi, 1));
+	int *counts = (int *) palloc0(sizeof(int) * Max(smpc_inbox->slots_hi, 1));
+	int	 nroles = 0;
+
+	for (int i = 0; i < smpc_inbox->slots_hi; i++)
+	{
+		int k = 0;
+
+		if (!s[i].used)
+			continue;
+		in_use++;
+		while (k < nroles && roles[k] != s[i].from_role)
+			k++;
+		if (k == nroles)
+			roles[nroles++] = s[i].from_role;
+		counts[k]++;
+	}
 	if (OidIsValid(over))
 	{
 		holder = over;
 		held = over_held;
 	}
-	for (int i = 0; i < smpc_inbox->slots_hi; i++)
-	{
-		int n;
-
-		if (!s[i].used)
-			continue;
-		in_use++;
-		if (OidIsValid(over) || s[i].from_role == holder)
-			continue;
-		n = smpc_slots_of(s[i].from_role);
-		if (n > held)
-		{
-			held = n;
-			holder = s[i].from_role;
-		}
-	}
+	else
+		for (int k = 0; k < nroles; k++)
+			if (counts[k] > held)
+			{
+				held = counts[k];
+				holder = roles[k];
+			}
+	pfree(roles);
+	pfree(counts);
 	for (int i = 0; i < SMPC_INBOX_REFUSALS; i++)
 	{
 		if (SMPC_MATCHES(r[i], key) || !r[i].used)
@@ -236,32 +247,104 @@ smpc_file_check(const uint8 *key, const SmpcMessageInfo *info, int nparts, Oid f
  * once when the abort comes for a job no backend here runs). Without this, an honest partner's leftovers of failed jobs filled
  * its quarter within seconds under load and every later job with it failed
  * until they aged out. Returns the slots freed.
+ *
+ * Each message is judged once, by its first slot, and the aborts filed are
+ * sorted first and looked up: with hundreds of thousands of slots (a
+ * million-key set takes 5,000), a scan of every slot against every other
+ * under the exclusive lock took seconds, and a partner could make every
+ * delivery here run one.
  */
+
+/* A partner's run, as its messages' slots name it: what an abort kills. */
+typedef struct SmpcRunName
+{
+	uint8 bytes[4 + 4 + 32 + 16]; /* database, sender, job key, run nonce */
+} SmpcRunName;
+
+static void
+smpc_run_name(const SmpcSlot *slot, SmpcRunName *out)
+{
+	int32 sender = slot->sender;
+
+	memcpy(out->bytes, &slot->dbid, 4);
+	memcpy(out->bytes + 4, &sender, 4);
+	memcpy(out->bytes + 8, slot->key, 32);
+	memcpy(out->bytes + 40, slot->nonce, 16);
+}
+
+static int
+smpc_run_name_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(SmpcRunName));
+}
+
+static int
+smpc_seq_cmp(const void *a, const void *b)
+{
+	uint64 x = *(const uint64 *) a;
+	uint64 y = *(const uint64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
 int
 smpc_inbox_evict_dead(Oid from)
 {
-	SmpcWaiter *w = smpc_waiters();
-	SmpcSlot   *s = smpc_slots();
-	int			freed = 0;
+	SmpcWaiter	*w = smpc_waiters();
+	SmpcSlot	*s = smpc_slots();
+	int			 hi = smpc_inbox->slots_hi;
+	int			 freed = 0;
+	int			 naborts = 0;
+	int			 ndead = 0;
+	SmpcRunName *aborts;
+	uint64		*dead;
 
-	for (int i = 0; i < smpc_inbox->slots_hi; i++)
+	if (hi == 0)
+		return 0;
+	aborts = (SmpcRunName *) palloc(sizeof(SmpcRunName) * hi);
+	dead = (uint64 *) palloc(sizeof(uint64) * hi);
+	for (int i = 0; i < hi; i++)
+		if (s[i].used && s[i].part == 0 && s[i].type == SMPC_MSG_ABORT)
+			smpc_run_name(&s[i], &aborts[naborts++]);
+	qsort(aborts, naborts, sizeof(SmpcRunName), smpc_run_name_cmp);
+	for (int i = 0; i < hi; i++)
 	{
-		bool dead;
+		SmpcRunName run;
+		bool		is_dead;
 
-		if (!s[i].used || (OidIsValid(from) && s[i].from_role != from) ||
+		if (!s[i].used || s[i].part != 0 || (OidIsValid(from) && s[i].from_role != from) ||
 			s[i].dbid != MyDatabaseId || smpc_slot_claimed(w, &s[i]))
 			continue;
-		dead = smpc_inbox_run_ended != NULL && smpc_inbox_run_ended(s[i].key, -1, NULL);
-		for (int j = 0; j < smpc_inbox->slots_hi && !dead; j++)
-			dead = j != i && s[j].used && s[j].type == SMPC_MSG_ABORT && s[j].dbid == s[i].dbid &&
-				   s[j].sender == s[i].sender && memcmp(s[j].key, s[i].key, 32) == 0 &&
-				   memcmp(s[j].nonce, s[i].nonce, 16) == 0;
-		if (dead)
+		is_dead = smpc_inbox_run_ended != NULL && smpc_inbox_run_ended(s[i].key, -1, NULL);
+		if (!is_dead && naborts > 0)
 		{
-			smpc_slot_free(i);
-			freed++;
+			/* An abort kills its run's other messages, and a second abort of it. */
+			SmpcRunName *at;
+
+			smpc_run_name(&s[i], &run);
+			at = (SmpcRunName *) bsearch(&run, aborts, naborts, sizeof(SmpcRunName),
+										 smpc_run_name_cmp);
+			if (at != NULL && s[i].type == SMPC_MSG_ABORT)
+				is_dead = (at > aborts && smpc_run_name_cmp(at - 1, &run) == 0) ||
+						  (at + 1 < aborts + naborts && smpc_run_name_cmp(at + 1, &run) == 0);
+			else
+				is_dead = at != NULL;
 		}
+		if (is_dead)
+			dead[ndead++] = s[i].seq;
 	}
+	if (ndead > 0)
+	{
+		qsort(dead, ndead, sizeof(uint64), smpc_seq_cmp);
+		for (int i = 0; i < hi; i++)
+			if (s[i].used && bsearch(&s[i].seq, dead, ndead, sizeof(uint64), smpc_seq_cmp) != NULL)
+			{
+				smpc_slot_free(i);
+				freed++;
+			}
+	}
+	pfree(aborts);
+	pfree(dead);
 	return freed;
 }
 
