@@ -143,11 +143,8 @@ SetJob::SetJob(SetParams params, std::vector<std::string> keys, crypto::RandomSo
                         "Give the values at another party (the counting party is the "
                         "federation's first).");
   }
-  if (!values_.empty() && keys_.size() > kMaxSealedElements) {
-    throw ProtocolError(ErrorKind::kInvalidArgument,
-                        "an intersection sum takes at most " + std::to_string(kMaxSealedElements) +
-                            " keys with values per party, not " + std::to_string(keys_.size()));
-  }
+  static_assert(kMaxSealedElements == kMaxSetElements,
+                "a set with values takes as many keys as one without (checked above)");
   std::uint64_t grouped = 0;
   for (std::uint32_t n : group_sizes_) grouped += n;
   if (params_.groups == 0 ? !group_sizes_.empty()

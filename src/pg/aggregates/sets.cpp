@@ -46,14 +46,6 @@ PG_FUNCTION_INFO_V1(smpc_intersect_sum_by_final);
 PG_FUNCTION_INFO_V1(smpc_intersect_avg_by_final);
 }
 
-/* Whether a set job sums values over the overlap: [sum, count]. */
-static bool
-smpc_set_sums(SmpcAggregate kind)
-{
-	return kind == SMPC_AGG_INTERSECT_SUM || kind == SMPC_AGG_INTERSECT_AVG ||
-		   kind == SMPC_AGG_INTERSECT_SUM_BY || kind == SMPC_AGG_INTERSECT_AVG_BY;
-}
-
 /*
  * Runs the set job. kind: the aggregate; at_least: 0 for every party
  * (intersection), else k; grouped: by the group domain (the argument
@@ -132,19 +124,19 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 			: "",
 		normalized ? " normalized by " : "", normalized ? normalized : "");
 	req.set_pairs = kind == SMPC_AGG_OVERLAP_MATRIX;
-	req.width = smpc_set_sums(kind) ? 2 * Max(groups, 1)
-				: req.set_pairs		? fed->nparties * (fed->nparties - 1) / 2
-									: Max(groups, 1);
+	req.width = smpc_aggregate_sums_overlap(kind) ? 2 * Max(groups, 1)
+				: req.set_pairs					  ? fed->nparties * (fed->nparties - 1) / 2
+												  : Max(groups, 1);
 	/* Intersection sums: the sum, then the overlap count, which min_rows judges. */
-	req.count_index = smpc_set_sums(kind) && !grouped ? 1 : -1;
+	req.count_index = smpc_aggregate_sums_overlap(kind) && !grouped ? 1 : -1;
 	/*
 	 * Grouped: one count per group, each a cell of its own (suppressed alone
 	 * under min_rows); the overlap matrix: one per pair.
 	 */
 	req.cells = req.set_pairs ? req.width : groups;
-	req.cell_width = req.cells == 0 ? 0 : smpc_set_sums(kind) ? 2 : 1;
+	req.cell_width = req.cells == 0 ? 0 : smpc_aggregate_sums_overlap(kind) ? 2 : 1;
 	/* Grouped sums: each group's [sum, count], its count judged by min_rows. */
-	req.cell_count = smpc_set_sums(kind) && grouped ? 1 : 0;
+	req.cell_count = smpc_aggregate_sums_overlap(kind) && grouped ? 1 : 0;
 	req.inputs = smpc_alloc_values(req.width);
 	req.inputs_present = true;
 	req.rows = s ? s->n : 0;
@@ -157,7 +149,7 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	 * counting party gives none): the sum's sensitivity is n - 1 times the
 	 * bound of a key's total.
 	 */
-	if (smpc_set_sums(kind))
+	if (smpc_aggregate_sums_overlap(kind))
 	{
 		int *reach = (int *) palloc(2 * sizeof(int));
 
@@ -188,7 +180,7 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	req.set_keys = s ? smpc_set_digests(s, groups, &sizes, &values, &bounds, &outside) : NULL;
 	req.outside = outside;
 	req.set_values = values;
-	req.set_sum = smpc_set_sums(kind);
+	req.set_sum = smpc_aggregate_sums_overlap(kind);
 	if (grouped && sizes == NULL)
 		sizes = (uint32 *) palloc0(sizeof(uint32) * groups);
 	req.set_nkeys = s ? s->n : 0;

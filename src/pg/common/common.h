@@ -163,6 +163,14 @@ typedef enum SmpcAggregate
 	SMPC_AGG_INTERSECT_AVG_BY
 } SmpcAggregate;
 
+/* Whether a set job sums values over the overlap (its values: [sum, count] per group). */
+static inline bool
+smpc_aggregate_sums_overlap(SmpcAggregate kind)
+{
+	return kind == SMPC_AGG_INTERSECT_SUM || kind == SMPC_AGG_INTERSECT_AVG ||
+		   kind == SMPC_AGG_INTERSECT_SUM_BY || kind == SMPC_AGG_INTERSECT_AVG_BY;
+}
+
 typedef enum SmpcValueClass
 {
 	SMPC_VALUE_NONE = 0, /* a type sums and averages do not take */

@@ -347,8 +347,7 @@ smpc_policy_check_input(const SmpcFederationRow *fed, const char *job_id, SmpcAg
 						const SmpcBounds *b, int64 outside)
 {
 	const char *column;
-	bool totals = aggregate == SMPC_AGG_INTERSECT_SUM || aggregate == SMPC_AGG_INTERSECT_AVG ||
-				  aggregate == SMPC_AGG_INTERSECT_SUM_BY || aggregate == SMPC_AGG_INTERSECT_AVG_BY;
+	bool		totals = smpc_aggregate_sums_overlap(aggregate);
 
 	if (aggregate == SMPC_AGG_OVERLAP_MATRIX && !fed->overlap_pairs)
 		ereport(ERROR, errcode(ERRCODE_SMPC_POLICY_REFUSED),
