@@ -113,6 +113,12 @@ _PG_init(void)
 		"row out (a NOTICE says how many were left out).",
 		&smpc_outside_domain, SMPC_OUTSIDE_REJECT, smpc_outside_domain_options, PGC_USERSET, 0,
 		NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smpc.key_domain_cache", "Memory a session keeps its last key domain in, across queries.",
+		"Grouped and set jobs whose domain array is the same as the last one's skip reading, "
+		"sorting and indexing it; 0 keeps none.",
+		&smpc_key_domain_cache_kb, 128 * 1024, 0, INT_MAX / 1024, PGC_USERSET, GUC_UNIT_KB, NULL,
+		NULL, NULL);
 	DefineCustomEnumVariable(
 		"smpc.repeated_keys", "What set jobs do with a key this party holds more than once.",
 		"count_once counts it once (the audit record says how many keys were repeated); "

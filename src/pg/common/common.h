@@ -48,7 +48,8 @@ extern void smpc_test_sleep(long ms);
 #endif
 #define SMPC_OUTSIDE_REJECT 0
 #define SMPC_OUTSIDE_DROP	1
-extern int smpc_outside_domain; /* grouped aggregates: keys outside the domain */
+extern int smpc_outside_domain;		 /* grouped aggregates: keys outside the domain */
+extern int smpc_key_domain_cache_kb; /* a key domain kept across queries, at most */
 #define SMPC_REPEATED_COUNT_ONCE 0
 #define SMPC_REPEATED_REFUSE	 1
 extern int	  smpc_repeated_keys; /* set jobs: a party's repeated keys */

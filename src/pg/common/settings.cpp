@@ -20,6 +20,7 @@ int	   smpc_test_fault = 0;
 int	   smpc_audit_queue_kb = 1024;
 bool   smpc_audit_server_log = false;
 int	   smpc_outside_domain = SMPC_OUTSIDE_REJECT;
+int	   smpc_key_domain_cache_kb = 128 * 1024;
 int	   smpc_repeated_keys = SMPC_REPEATED_COUNT_ONCE;
 double smpc_epsilon = 0;
 
