@@ -413,12 +413,21 @@ sub start_psql
 		DIR => $PostgreSQL::Test::Utils::tmp_check, UNLINK => 1);
 	print $fh $sql;
 	close $fh;
+	# Output goes to files too: IPC::Run drains a pipe only while its
+	# harness is pumped, and run_all waits for one party after another, so a
+	# party whose output filled the pipe (a long result) could not send its
+	# next statement while an earlier party was waited for.
 	my $r = { stdout => '', stderr => '' };
+	for my $stream (qw(stdout stderr))
+	{
+		(undef, $r->{"${stream}_file"}) = File::Temp::tempfile("psql_${stream}_XXXX",
+			DIR => $PostgreSQL::Test::Utils::tmp_check, UNLINK => 1);
+	}
 	my @cmd = @{ $self->_psql_cmd($p) };
 	$cmd[-1] = $file;    # -f FILE instead of -f -
 	$cmd[-3] .= " user=$opts{user}" if $opts{user};
-	$r->{h} = IPC::Run::start(\@cmd, '<', '/dev/null', '>', \$r->{stdout},
-		'2>', \$r->{stderr}, IPC::Run::timeout($opts{timeout} // 120));
+	$r->{h} = IPC::Run::start(\@cmd, '<', '/dev/null', '>', $r->{stdout_file},
+		'2>', $r->{stderr_file}, IPC::Run::timeout($opts{timeout} // 120));
 	return $r;
 }
 
@@ -433,8 +442,10 @@ sub finish_psql
 		my $e = $@;
 		$r->{h}->kill_kill;
 		$r->{rc} = 'timeout';
-		$r->{stderr} .= "\n[SmpcTest: $e]";
+		$r->{timeout_error} = "\n[SmpcTest: $e]";
 	};
+	$r->{stdout} = PostgreSQL::Test::Utils::slurp_file($r->{stdout_file});
+	$r->{stderr} = PostgreSQL::Test::Utils::slurp_file($r->{stderr_file}) . ($r->{timeout_error} // '');
 	chomp(my $out = $r->{stdout});
 	_record_client_output($r->{stderr});
 	return { rc => $r->{rc}, stdout => $out, stderr => $r->{stderr} };
