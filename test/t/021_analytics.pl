@@ -256,6 +256,29 @@ for my $p (@names)
 	ok($res->{$p}{stdout} eq $want, "20,000 groups: party $p has every key's exact sum");
 	cmp_ok($res->{$p}{secs}, '<', 10, "20,000 groups: party $p finished in $res->{$p}{secs} s");
 }
+# A session keeps its last key domain (smpc.key_domain_cache) with its
+# index: the same domain again, another domain in the same query (the kept
+# one may not be freed while the query's first aggregate still points into
+# it: test builds wipe a dropped domain's keys), another domain alone (which
+# replaces it), the first again, and none kept. Every result is exact.
+my $other_domain = "($many_domain || ARRAY['zz-extra'])";
+my $rows_of = sub { "(SELECT string_agg(key || '=' || value, ',' ORDER BY key COLLATE \"C\") FROM unnest($_[0]) WHERE key <> 'zz-extra')" };
+$res = $fed->run_all(join(";\n",
+	"SELECT " . $rows_of->("(SELECT smpc_sum_by(key, v, $many_domain, 'g-cache-1') FROM many)"),
+	"SELECT " . $rows_of->("(SELECT smpc_sum_by(key, v, $many_domain, 'g-cache-2') FROM many)"),
+	"SELECT " . $rows_of->('x.a') . " || '/' || " . $rows_of->('x.b')
+	  . " FROM (SELECT smpc_sum_by(key, v, $many_domain, 'g-cache-3') a, smpc_sum_by(key, v, $other_domain, 'g-cache-4') b FROM many) x",
+	"SELECT " . $rows_of->("(SELECT smpc_sum_by(key, v, $other_domain, 'g-cache-5') FROM many)"),
+	"SELECT " . $rows_of->("(SELECT smpc_sum_by(key, v, $many_domain, 'g-cache-6') FROM many)"),
+	"SET smpc.key_domain_cache = 0; SELECT " . $rows_of->("(SELECT smpc_sum_by(key, v, $many_domain, 'g-cache-7') FROM many)")));
+for my $p (@names)
+{
+	is($res->{$p}{rc}, 0, "kept key domains: party $p succeeded") or diag($res->{$p}{stderr});
+	my @lines = split /\n/, $res->{$p}{stdout} // '';
+	is(scalar(@lines), 6, "kept key domains: party $p ran six jobs");
+	ok($lines[$_] eq ($_ == 2 ? "$want/$want" : $want), "kept key domains: party $p, job " . ($_ + 1) . " is exact")
+	  for 0 .. $#lines;
+}
 $fed->wait_audit('a', "job_id = 'g-many'", 1);
 like($fed->psql('a', "SELECT result FROM smpc.audit_log WHERE job_id = 'g-many' AND outcome <> 'opened'"),
 	qr/^20000 values, sha256 [0-9a-f]{64} \(in smpc.jobs\)$/, 'the audit log keeps a digest of long results');
