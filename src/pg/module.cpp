@@ -49,6 +49,13 @@ static const struct config_enum_entry smpc_test_fault_options[] = {
 	{NULL, 0, false}};
 #endif
 
+/* Lowering smpc.key_domain_cache frees a kept domain above it at once (never throws). */
+static void
+smpc_key_domain_cache_assign(int newval, void *extra)
+{
+	smpc_domain_cache_limit(newval);
+}
+
 static shmem_request_hook_type smpc_prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type smpc_prev_shmem_startup_hook = NULL;
 
@@ -118,7 +125,7 @@ _PG_init(void)
 		"Grouped and set jobs whose domain array is the same as the last one's skip reading, "
 		"sorting and indexing it; 0 keeps none.",
 		&smpc_key_domain_cache_kb, 128 * 1024, 0, INT_MAX / 1024, PGC_USERSET, GUC_UNIT_KB, NULL,
-		NULL, NULL);
+		smpc_key_domain_cache_assign, NULL);
 	DefineCustomEnumVariable(
 		"smpc.repeated_keys", "What set jobs do with a key this party holds more than once.",
 		"count_once counts it once (the audit record says how many keys were repeated); "

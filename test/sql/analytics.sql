@@ -26,6 +26,13 @@ SELECT smpc_count_by(region, ARRAY(SELECT 'k' || g FROM generate_series(1, 10485
 -- Keys outside the domain, and NULL keys.
 SELECT smpc_count_by(region, ARRAY['north', 'south'], 'g2') FROM sales;
 SELECT smpc_avg_by(NULL::text, amount, ARRAY['north'], 'g2') FROM sales;
+-- The session keeps the last domain it read (smpc.key_domain_cache), even
+-- for a query that failed after reading it; lowering the setting frees it.
+SELECT name, parent, total_bytes > 0 AS holds FROM pg_backend_memory_contexts
+WHERE name = 'smpc key domain';
+SET smpc.key_domain_cache = 0;
+SELECT count(*) FROM pg_backend_memory_contexts WHERE name = 'smpc key domain';
+RESET smpc.key_domain_cache;
 -- The domain and job id must be the same for every row.
 SELECT smpc_count_by(region, ARRAY[region], 'g3') FROM sales;
 SELECT smpc_count_by(region, ARRAY['north', 'south', 'east'], region) FROM sales;

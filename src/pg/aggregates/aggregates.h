@@ -231,12 +231,16 @@ typedef struct SmpcDomain
 
 /*
  * Reads a text[] domain: sorts it, refuses NULL, duplicates and sizes
- * outside 1..SMPC_MAX_GROUPS and fingerprints it, in CurrentMemoryContext.
- * The keys point into the array.
+ * outside 1..SMPC_MAX_GROUPS and fingerprints it. Its keys and index may be
+ * the session's kept domain (smpc.key_domain_cache, key_domain.cpp), valid
+ * until the transaction ends: callers never change, free or reorder them.
+ * Otherwise they are in CurrentMemoryContext, the keys pointing into the array.
  */
 extern void smpc_domain_from_array(ArrayType *array, SmpcDomain *out);
 /* Builds the hash index smpc_domain_find needs (parties that aggregate rows). */
 extern void smpc_domain_index(SmpcDomain *domain);
+/* smpc.key_domain_cache changed to limit_kb: frees a kept domain above it, if no query holds it. */
+extern void smpc_domain_cache_limit(int limit_kb);
 /* The position of key (data, len) in an indexed domain, or -1. */
 extern int smpc_domain_find(const SmpcDomain *domain, const char *data, int len);
 /*

@@ -169,6 +169,14 @@ smpc_domain_cache_drop(void)
 }
 
 void
+smpc_domain_cache_limit(int limit_kb)
+{
+	if (smpc_domain_cache.cxt != NULL && smpc_domain_cache.bytes > (Size) limit_kb * 1024 &&
+		smpc_domain_cache_free())
+		smpc_domain_cache_drop();
+}
+
+void
 smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 {
 	Size bytes = VARSIZE(array);
@@ -180,9 +188,7 @@ smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 	MemoryContext old;
 	ArrayType	 *copy;
 
-	if (smpc_domain_cache.cxt != NULL && smpc_domain_cache.bytes > limit &&
-		smpc_domain_cache_free())
-		smpc_domain_cache_drop(); /* the setting was lowered */
+	smpc_domain_cache_limit(smpc_key_domain_cache_kb); /* lowered in this transaction */
 	if (smpc_domain_cache.cxt != NULL && VARSIZE(smpc_domain_cache.array) == bytes &&
 		memcmp(smpc_domain_cache.array, array, bytes) == 0)
 	{
