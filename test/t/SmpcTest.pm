@@ -417,7 +417,7 @@ sub start_psql
 	# harness is pumped, and run_all waits for one party after another, so a
 	# party whose output filled the pipe (a long result) could not send its
 	# next statement while an earlier party was waited for.
-	my $r = { stdout => '', stderr => '' };
+	my $r = {};
 	for my $stream (qw(stdout stderr))
 	{
 		(undef, $r->{"${stream}_file"}) = File::Temp::tempfile("psql_${stream}_XXXX",
@@ -434,6 +434,7 @@ sub start_psql
 sub finish_psql
 {
 	my ($r) = @_;
+	my $killed = '';
 	eval {
 		$r->{h}->finish;
 		$r->{rc} = $r->{h}->result(0);
@@ -442,10 +443,10 @@ sub finish_psql
 		my $e = $@;
 		$r->{h}->kill_kill;
 		$r->{rc} = 'timeout';
-		$r->{timeout_error} = "\n[SmpcTest: $e]";
+		$killed = "\n[SmpcTest: $e]";
 	};
 	$r->{stdout} = PostgreSQL::Test::Utils::slurp_file($r->{stdout_file});
-	$r->{stderr} = PostgreSQL::Test::Utils::slurp_file($r->{stderr_file}) . ($r->{timeout_error} // '');
+	$r->{stderr} = PostgreSQL::Test::Utils::slurp_file($r->{stderr_file}) . $killed;
 	chomp(my $out = $r->{stdout});
 	_record_client_output($r->{stderr});
 	return { rc => $r->{rc}, stdout => $out, stderr => $r->{stderr} };
