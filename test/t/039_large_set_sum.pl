@@ -37,7 +37,8 @@ my $t0 = [Time::HiRes::gettimeofday];
 my $res = $fed->run_all({
 	a => "SELECT smpc_intersect_sum(n, NULL::bigint, 'big-sum') FROM t",
 	b => "SELECT smpc_intersect_sum(n, v, 'big-sum') FROM t",
-	c => "SELECT smpc_intersect_sum(n, NULL::bigint, 'big-sum') FROM t" });
+	c => "SELECT smpc_intersect_sum(n, NULL::bigint, 'big-sum') FROM t" },
+	timeout => 600);    # as smpc.timeout: about two minutes on a 2-core test VM, near run_all's default 120 s
 $fed->expect_all_ok($res, $want, "an intersection sum of $big keys with values at b");
 note(sprintf('the job took %.1f s', Time::HiRes::tv_interval($t0)));
 
