@@ -283,6 +283,48 @@ $fed->wait_audit('a', "job_id = 'g-many'", 1);
 like($fed->psql('a', "SELECT result FROM smpc.audit_log WHERE job_id = 'g-many' AND outcome <> 'opened'"),
 	qr/^20000 values, sha256 [0-9a-f]{64} \(in smpc.jobs\)$/, 'the audit log keeps a digest of long results');
 
+# Integer sums and counts look their rows' keys up in batches of 32
+# (row_batch.cpp); a key over 24 bytes is looked up alone, after the rows
+# before it. Rows of short and long keys, NULL keys and keys outside the
+# domain interleaved, at each party a count of rows that no batch fills up:
+# every sum and count is exact, every left-out row counted.
+my $mixed_key = "CASE WHEN i % 10 = 0 THEN NULL WHEN i % 10 = 1 THEN 'outside-' || i % 3 "
+  . "WHEN i % 10 = 2 THEN 'a-long-key-outside-the-domain-' || i % 2 WHEN i % 10 < 7 THEN 'short-' || i % 7 "
+  . "ELSE 'a-key-longer-than-twenty-four-bytes-' || i % 5 END";
+for my $k (1 .. 3)
+{
+	$fed->psql($names[ $k - 1 ], "CREATE TABLE mixed AS SELECT $mixed_key AS key, i * $k AS v FROM generate_series(1, 997 * $k) i");
+}
+$fed->psql('a', 'CREATE TABLE union_mixed AS '
+	  . join(' UNION ALL ', map { "SELECT $mixed_key AS key, i * $_ AS v FROM generate_series(1, 997 * $_) i" } 1 .. 3));
+my $mixed_domain = "(SELECT array_agg('short-' || g) || array_agg('a-key-longer-than-twenty-four-bytes-' || g) "
+  . "|| ARRAY['never-seen'] FROM generate_series(0, 6) g)";
+my $in_mixed = "key IN (SELECT unnest($mixed_domain))";
+$res = $fed->run_all("SET smpc.outside_domain = drop;\n"
+	  . "SELECT string_agg(s.key || '=' || s.value || '/' || c.value, ',' ORDER BY s.key COLLATE \"C\") "
+	  . "FROM unnest((SELECT smpc_sum_by(key, v, $mixed_domain, 'g-batch-sum') FROM mixed)) s "
+	  . "JOIN unnest((SELECT smpc_count_by(key, $mixed_domain, 'g-batch-count') FROM mixed)) c USING (key)");
+$want = $fed->psql('a', "SELECT string_agg(d || '=' || coalesce(s, 0) || '/' || coalesce(c, 0), ',' ORDER BY d COLLATE \"C\") "
+	  . "FROM unnest($mixed_domain) d LEFT JOIN (SELECT key, sum(v) s, count(*) c FROM union_mixed GROUP BY key) x ON x.key = d");
+for my $p (@names)
+{
+	is($res->{$p}{rc}, 0, "batched lookups: party $p succeeded") or diag($res->{$p}{stderr});
+	is($res->{$p}{stdout}, $want, "batched lookups: party $p has every key's exact sum and count");
+	my $left_out = $fed->psql($p, "SELECT count(*) FROM mixed WHERE key IS NULL OR NOT $in_mixed");
+	my @notices = $res->{$p}{stderr} =~ /(\d+) rows with a key outside the job's domain were left out/g;
+	is("@notices", "$left_out $left_out", "batched lookups: party $p left out its $left_out rows, in both jobs");
+}
+# The error names the first key outside the domain in row order, batched or not.
+for my $case ([ 'a-long-key-outside-the-domain', 'outside-y' ], [ 'outside-y', 'a-long-key-outside-the-domain' ])
+{
+	my ($first, $second) = @$case;
+	$fed->psql('a', "DROP TABLE IF EXISTS ordered; CREATE TABLE ordered AS SELECT k FROM (SELECT 'short-1' k, g "
+		  . "FROM generate_series(1, 40) g UNION ALL VALUES ('$first', 41), ('$second', 42)) x ORDER BY g");
+	($rc, $out, $err) = $fed->try_psql('a', "SELECT smpc_count_by(k, $mixed_domain, 'g-batch-order') FROM ordered");
+	like($err, qr/22023: group key "\Q$first\E" is not in the job's key domain/,
+		"batched lookups: the error names \"$first\", the first key outside the domain");
+}
+
 # ---- histograms and percentiles ---------------------------------------------
 
 my %edges = (

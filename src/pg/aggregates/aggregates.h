@@ -244,11 +244,52 @@ extern void smpc_domain_cache_limit(int limit_kb);
 /* The position of key (data, len) in an indexed domain, or -1. */
 extern int smpc_domain_find(const SmpcDomain *domain, const char *data, int len);
 /*
+ * The same in steps, for rows looked up in batches (row_batch.cpp): the
+ * key's hash, a hint to the CPU to load the slot it starts at, and the
+ * lookup itself.
+ */
+extern uint32 smpc_domain_hash(const char *data, int len);
+extern void	  smpc_domain_prefetch(const SmpcDomain *domain, uint32 hash);
+extern int	  smpc_domain_find_hashed(const SmpcDomain *domain, uint32 hash, const char *data,
+									  int len);
+/*
  * The cell of a row's group key (NULL: a NULL key) in an indexed domain, or
  * -1 when smpc.outside_domain = drop leaves the row out (counted in
  * *dropped); else a key outside the domain is an error.
  */
 extern int smpc_domain_cell(const SmpcDomain *domain, text *key, int64 *dropped);
+/* The same for a key found not to be in the domain (data NULL: a NULL key). */
+extern int smpc_domain_miss(const SmpcDomain *domain, const char *data, int len, int64 *dropped);
+
+/* row_batch.cpp: */
+/* Rows of a batch; keys of at most SMPC_ROW_BATCH_KEY bytes are batched. */
+#define SMPC_ROW_BATCH	   32
+#define SMPC_ROW_BATCH_KEY 24
+
+/*
+ * Rows of a grouped integer sum or count whose keys are looked up in the
+ * domain together (row_batch.cpp says why). cell[i] is filled by
+ * smpc_row_batch_lookup.
+ */
+typedef struct SmpcRowBatch
+{
+	int	   n;
+	int32  len[SMPC_ROW_BATCH]; /* -1: a NULL key */
+	uint32 hash[SMPC_ROW_BATCH];
+	int32  cell[SMPC_ROW_BATCH];
+	int64  value[SMPC_ROW_BATCH];
+	char   key[SMPC_ROW_BATCH][SMPC_ROW_BATCH_KEY];
+} SmpcRowBatch;
+
+/*
+ * Adds a row (key NULL: a NULL key) and starts loading its slot of the
+ * domain's index. False, and nothing added, when the key is too long to be
+ * batched. The batch must not be full (n < SMPC_ROW_BATCH).
+ */
+extern bool smpc_row_batch_add(SmpcRowBatch *batch, const SmpcDomain *domain, text *key,
+							   int64 value);
+/* Fills the cells of the batch's rows, in row order, as smpc_domain_cell does. */
+extern void smpc_row_batch_lookup(SmpcRowBatch *batch, const SmpcDomain *domain, int64 *dropped);
 
 /* result_rows.cpp: */
 /*

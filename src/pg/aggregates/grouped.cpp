@@ -78,6 +78,8 @@ typedef struct SmpcGroupState
 	int32	  *scales; /* numeric and double precision (rounded per row, aggregates.h) only */
 	int64	  *counts;
 	int64	   dropped; /* rows whose key is outside the domain */
+	/* Integer sums and counts: rows not yet added (row_batch.cpp). */
+	SmpcRowBatch batch;
 } SmpcGroupState;
 
 /* Reads, sorts and checks the domain argument (the one before the job id). */
@@ -136,20 +138,66 @@ smpc_group_cell(FunctionCallInfo fcinfo, SmpcGroupState *s)
 	return smpc_domain_cell(&s->domain, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1), &s->dropped);
 }
 
+/* Adds integer value v (ignored by counts) of a row to cell c (-1: left out). */
+static inline void
+smpc_group_add_to(SmpcGroupState *s, int c, int64 v)
+{
+	if (c < 0)
+		return;
+	if (s->sums != NULL)
+		s->sums[c] += smpc_clip_int(&s->base, v);
+	s->counts[c]++;
+	s->base.count++;
+}
+
+/*
+ * Adds the batched rows of an integer sum or count to their cells. Every
+ * reader of the per-key arrays calls it first.
+ */
+static void
+smpc_group_flush(SmpcGroupState *s)
+{
+	SmpcRowBatch *b = &s->batch;
+
+	if (b->n == 0)
+		return;
+	smpc_row_batch_lookup(b, &s->domain, &s->dropped);
+	for (int i = 0; i < b->n; i++)
+	{
+		if (b->cell[i] < 0)
+			continue;
+		if (s->sums != NULL)
+			__builtin_prefetch(&s->sums[b->cell[i]], 1);
+		__builtin_prefetch(&s->counts[b->cell[i]], 1);
+	}
+	for (int i = 0; i < b->n; i++)
+		smpc_group_add_to(s, b->cell[i], b->value[i]);
+	b->n = 0;
+}
+
+/* Transition of integer sums and counts: a row with value v (counts: 0). */
+static Datum
+smpc_group_add_row(FunctionCallInfo fcinfo, SmpcGroupState *s, int64 v)
+{
+	text *key = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+
+	if (smpc_row_batch_add(&s->batch, &s->domain, key, v))
+	{
+		if (s->batch.n == SMPC_ROW_BATCH)
+			smpc_group_flush(s);
+		PG_RETURN_POINTER(s);
+	}
+	/* A key too long to batch: the rows before it first, then it alone. */
+	smpc_group_flush(s);
+	smpc_group_add_to(s, smpc_domain_cell(&s->domain, key, &s->dropped), v);
+	PG_RETURN_POINTER(s);
+}
+
 /* Shared transition of the integer types: v is the value (argument 2). */
 static Datum
 smpc_group_add_int(FunctionCallInfo fcinfo, int64 v)
 {
-	SmpcGroupState *s = smpc_group_state(fcinfo, SMPC_VALUE_INTEGER);
-	int				c = smpc_group_cell(fcinfo, s);
-
-	if (c >= 0)
-	{
-		s->sums[c] += smpc_clip_int(&s->base, v);
-		s->counts[c]++;
-		s->base.count++;
-	}
-	PG_RETURN_POINTER(s);
+	return smpc_group_add_row(fcinfo, smpc_group_state(fcinfo, SMPC_VALUE_INTEGER), v);
 }
 
 Datum
@@ -233,15 +281,7 @@ smpc_group_accum_float8(PG_FUNCTION_ARGS)
 Datum
 smpc_group_count_accum(PG_FUNCTION_ARGS)
 {
-	SmpcGroupState *s = smpc_group_state(fcinfo, SMPC_VALUE_ANY);
-	int				c = smpc_group_cell(fcinfo, s);
-
-	if (c >= 0)
-	{
-		s->counts[c]++;
-		s->base.count++;
-	}
-	PG_RETURN_POINTER(s);
+	return smpc_group_add_row(fcinfo, smpc_group_state(fcinfo, SMPC_VALUE_ANY), 0);
 }
 
 /*
@@ -259,6 +299,7 @@ smpc_group_serialize(PG_FUNCTION_ARGS)
 	SmpcPacked		w;
 	bytea		   *out;
 
+	smpc_group_flush(s);
 	size = sizeof s->base + sizeof vc + sizeof n + sizeof s->domain.fingerprint +
 		   sizeof s->dropped +
 		   (Size) n *
@@ -333,9 +374,11 @@ smpc_group_combine(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
 	b = (SmpcGroupState *) PG_GETARG_POINTER(1);
+	smpc_group_flush(b);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_POINTER(smpc_group_copy(b, aggcxt));
 	a = (SmpcGroupState *) PG_GETARG_POINTER(0);
+	smpc_group_flush(a);
 	if (a->value_class != b->value_class || a->domain.n != b->domain.n ||
 		strcmp(a->domain.fingerprint, b->domain.fingerprint) != 0)
 		elog(ERROR, "smpc grouped aggregate states of different key domains");
@@ -400,6 +443,8 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind)
 
 	if (value_class == SMPC_VALUE_NONE)
 		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
+	if (s != NULL)
+		smpc_group_flush(s);
 	fed =
 		smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_aggregate(kind), value_class,
 						 kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1, &req, &bounds);

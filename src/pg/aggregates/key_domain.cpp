@@ -264,10 +264,21 @@ smpc_domain_index(SmpcDomain *domain)
 	domain->mask = c->domain.mask;
 }
 
-int
-smpc_domain_find(const SmpcDomain *domain, const char *data, int len)
+uint32
+smpc_domain_hash(const char *data, int len)
 {
-	uint32 hash = smpc_key_hash(data, len);
+	return smpc_key_hash(data, len);
+}
+
+void
+smpc_domain_prefetch(const SmpcDomain *domain, uint32 hash)
+{
+	__builtin_prefetch(&domain->slots[hash & domain->mask]);
+}
+
+int
+smpc_domain_find_hashed(const SmpcDomain *domain, uint32 hash, const char *data, int len)
+{
 	uint64 prefix = smpc_key_prefix(data, len);
 
 	for (uint32 h = hash & domain->mask;; h = (h + 1) & domain->mask)
@@ -287,42 +298,54 @@ smpc_domain_find(const SmpcDomain *domain, const char *data, int len)
 	}
 }
 
+int
+smpc_domain_find(const SmpcDomain *domain, const char *data, int len)
+{
+	return smpc_domain_find_hashed(domain, smpc_key_hash(data, len), data, len);
+}
+
 /*
- * The cell of a row's key in an indexed domain (key NULL: a NULL key), or
- * -1 when the row is left out: with smpc.outside_domain = drop a key
- * outside the domain (or NULL) is counted in *dropped, else it is an error.
+ * A row whose key (data NULL: a NULL key) is not in the domain: -1 with
+ * smpc.outside_domain = drop (counted in *dropped), else an error.
  */
 int
-smpc_domain_cell(const SmpcDomain *domain, text *key_text, int64 *dropped)
+smpc_domain_miss(const SmpcDomain *domain, const char *data, int len, int64 *dropped)
 {
-	SmpcKey key = {NULL, 0, 0};
-
-	if (key_text != NULL)
-	{
-		int c;
-
-		key.data = VARDATA_ANY(key_text);
-		key.len = VARSIZE_ANY_EXHDR(key_text);
-		c = smpc_domain_find(domain, key.data, key.len);
-		if (c >= 0)
-			return c;
-	}
 	if (smpc_outside_domain == SMPC_OUTSIDE_DROP)
 	{
 		(*dropped)++;
 		return -1;
 	}
-	if (key_text == NULL)
+	if (data == NULL)
 		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("a row's group key is NULL, which is not in the job's key domain"),
 				errhint("Filter such rows out, or SET smpc.outside_domain = drop."));
 	ereport(
 		ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		errmsg("group key \"%.*s\" is not in the job's key domain", key.len, key.data),
+		errmsg("group key \"%.*s\" is not in the job's key domain", len, data),
 		errdetail_plural("The job's domain has %d key; every party must declare the same ones.",
 						 "The job's domain has %d keys; every party must declare the same ones.",
 						 domain->n, domain->n),
 		errhint("Add the key to the domain at every party, filter such rows out, or SET "
 				"smpc.outside_domain = drop."));
 	return -1; /* not reached */
+}
+
+/*
+ * The cell of a row's key in an indexed domain (key NULL: a NULL key), or
+ * -1 when the row is left out (smpc_domain_miss).
+ */
+int
+smpc_domain_cell(const SmpcDomain *domain, text *key_text, int64 *dropped)
+{
+	const char *data;
+	int			len;
+	int			c;
+
+	if (key_text == NULL)
+		return smpc_domain_miss(domain, NULL, 0, dropped);
+	data = VARDATA_ANY(key_text);
+	len = VARSIZE_ANY_EXHDR(key_text);
+	c = smpc_domain_find(domain, data, len);
+	return c >= 0 ? c : smpc_domain_miss(domain, data, len, dropped);
 }
