@@ -31,6 +31,10 @@ RESET smpc.repeated_keys;
 -- Grouped: the domain is declared, a group outside it refused (or dropped).
 SELECT smpc_intersect_count_by(id, region, ARRAY['north'], 'k5') FROM people;
 SELECT smpc_intersect_count_by(id, region, NULL, 'k5') FROM people;
+-- A group domain over the set jobs' limit is refused before it is read:
+-- the session's kept domain (ARRAY['north'], read by k5) stays.
+SELECT smpc_intersect_count_by(id, region, ARRAY(SELECT 'g' || g FROM generate_series(1, 65537) g), 'k5b') FROM people;
+SELECT total_bytes < 65536 AS small_domain_kept FROM pg_backend_memory_contexts WHERE name = 'smpc key domain';
 
 -- The options of smpc_normalize_key, when it is the key, must be constant.
 SELECT smpc_intersect_count(smpc_normalize_key(email, CASE WHEN random() < 2 THEN 'trim' END), 'k6') FROM people;

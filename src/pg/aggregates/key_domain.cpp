@@ -27,6 +27,7 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "miscadmin.h"
 #include "port/pg_bswap.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
@@ -196,7 +197,12 @@ smpc_domain_from_array(ArrayType *array, SmpcDomain *out)
 		smpc_domain_cache.given_in = MyProc->lxid;
 		return;
 	}
-	if (keep > limit || n > SMPC_MAX_GROUPS || !smpc_domain_cache_free())
+	/*
+	 * Parallel workers and partner jobs' workers run one query and exit: a
+	 * copy there would never be used again.
+	 */
+	if (keep > limit || n > SMPC_MAX_GROUPS || !smpc_domain_cache_free() ||
+		MyBackendType != B_BACKEND)
 	{
 		smpc_domain_read(array, out);
 		return;

@@ -116,11 +116,15 @@ smpc_key_digest_of(SmpcValueClass key_class, Oid type, Datum key, uint8 *out)
 void
 smpc_set_domain_load(FunctionCallInfo fcinfo, SmpcDomain *out)
 {
-	smpc_domain_from_array(DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "group domain")), out);
-	if (out->n > SMPC_SET_MAX_GROUPS)
+	ArrayType *array = DatumGetArrayTypeP(smpc_plan_arg(fcinfo, -2, "group domain"));
+	int		   n = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+
+	/* Before it is read: a refused domain must not replace the session's kept one. */
+	if (n > SMPC_SET_MAX_GROUPS)
 		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("a grouped smpc set job takes at most %d groups, not %d",
-					   SMPC_SET_MAX_GROUPS, out->n));
+					   SMPC_SET_MAX_GROUPS, n));
+	smpc_domain_from_array(array, out);
 }
 
 /* The state, on the first row (grouped: with the group domain, indexed). */
