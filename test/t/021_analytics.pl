@@ -324,6 +324,22 @@ for my $case ([ 'a-long-key-outside-the-domain', 'outside-y' ], [ 'outside-y', '
 	like($err, qr/22023: group key "\Q$first\E" is not in the job's key domain/,
 		"batched lookups: the error names \"$first\", the first key outside the domain");
 }
+# PostgreSQL calls an Agg node's final functions one after another, each
+# running its job. A key outside the domain in the last, partial batch of a
+# later aggregate fails the query before the job of an earlier one (a sum,
+# a set job) sends anything: otherwise that job would start alone here and
+# wait for partners that never run it, and the error would be its timeout.
+$fed->psql('a', "CREATE TABLE tail AS SELECT k, 1 AS v FROM (SELECT 'short-1' k, g FROM generate_series(1, 40) g "
+	  . "UNION ALL VALUES ('outside-y', 41)) x ORDER BY g");
+for my $first ("smpc_sum(v, 'g-tail-sum')", "smpc_intersect_count(k, 'g-tail-set')")
+{
+	my $t0 = time;
+	($rc, $out, $err) = $fed->try_psql('a',
+		"SET smpc.timeout = '3s'; SELECT $first, smpc_count_by(k, $mixed_domain, 'g-tail-count') FROM tail");
+	like($err, qr/22023: group key "outside-y" is not in the job's key domain/,
+		"batched lookups: an outside key in a later aggregate's last batch fails the query before $first runs");
+	cmp_ok(time - $t0, '<', 3, "batched lookups: ... at once, without waiting for partners");
+}
 
 # ---- histograms and percentiles ---------------------------------------------
 

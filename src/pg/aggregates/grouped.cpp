@@ -80,7 +80,51 @@ typedef struct SmpcGroupState
 	int64	   dropped; /* rows whose key is outside the domain */
 	/* Integer sums and counts: rows not yet added (row_batch.cpp). */
 	SmpcRowBatch batch;
+	/* States that aggregate rows: in smpc_group_states while their memory lives. */
+	struct SmpcGroupState *prev;
+	struct SmpcGroupState *next;
+	MemoryContextCallback  unlist;
 } SmpcGroupState;
+
+/*
+ * The states of this backend's running queries that may hold batched rows.
+ * Why: PostgreSQL calls the final functions of an Agg node one after
+ * another once every row is in, and a final function runs its job at once.
+ * A key outside the domain in the last, partial batch of a later aggregate
+ * would fail the query only after the jobs of the aggregates before it
+ * had run: every job flushes all batches first (smpc_group_flush_all).
+ * A state leaves the list when its aggregate context is reset or deleted,
+ * an error's cleanup included.
+ */
+static SmpcGroupState *smpc_group_states_head; /* the oldest */
+static SmpcGroupState *smpc_group_states_tail;
+
+static void
+smpc_group_list(SmpcGroupState *s)
+{
+	s->prev = smpc_group_states_tail;
+	s->next = NULL;
+	if (s->prev != NULL)
+		s->prev->next = s;
+	else
+		smpc_group_states_head = s;
+	smpc_group_states_tail = s;
+}
+
+static void
+smpc_group_unlist(void *arg)
+{
+	SmpcGroupState *s = (SmpcGroupState *) arg;
+
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		smpc_group_states_head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		smpc_group_states_tail = s->prev;
+}
 
 /* Reads, sorts and checks the domain argument (the one before the job id). */
 static void
@@ -110,6 +154,10 @@ smpc_group_state(FunctionCallInfo fcinfo, SmpcValueClass value_class)
 	old = MemoryContextSwitchTo(aggcxt);
 	s = (SmpcGroupState *) palloc0(sizeof(SmpcGroupState));
 	s->value_class = value_class;
+	s->unlist.func = smpc_group_unlist;
+	s->unlist.arg = s;
+	MemoryContextRegisterResetCallback(aggcxt, &s->unlist);
+	smpc_group_list(s);
 	smpc_domain_load(fcinfo, &s->domain);
 	smpc_domain_index(&s->domain); /* only rows need it: not the final function or smpc_join_by */
 	n = s->domain.n;
@@ -173,6 +221,13 @@ smpc_group_flush(SmpcGroupState *s)
 	for (int i = 0; i < b->n; i++)
 		smpc_group_add_to(s, b->cell[i], b->value[i]);
 	b->n = 0;
+}
+
+void
+smpc_group_flush_all(void)
+{
+	for (SmpcGroupState *s = smpc_group_states_head; s != NULL; s = s->next)
+		smpc_group_flush(s);
 }
 
 /* Transition of integer sums and counts: a row with value v (counts: 0). */
@@ -355,6 +410,9 @@ smpc_group_copy(const SmpcGroupState *b, MemoryContext cxt)
 
 	a->domain.keys = NULL;
 	a->domain.slots = NULL;
+	/* Not listed: it holds no batched rows (b was flushed). */
+	a->prev = a->next = NULL;
+	memset(&a->unlist, 0, sizeof a->unlist);
 	a->sums = (int128 *) smpc_copy_in(cxt, b->sums, sizeof(int128) * n);
 	a->scales = (int32 *) smpc_copy_in(cxt, b->scales, sizeof(int32) * n);
 	a->counts = (int64 *) smpc_copy_in(cxt, b->counts, sizeof(int64) * n);

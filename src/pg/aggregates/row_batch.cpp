@@ -16,7 +16,9 @@
  * Only integer sums and counts are batched: adding them in another order
  * gives the same result. Rows are still looked up in the order they came,
  * so the first key outside the domain is the one an error names, as
- * without batches. A key longer than SMPC_ROW_BATCH_KEY bytes is not
+ * without batches, and every job of the query first adds every batch
+ * (smpc_group_flush_all), so that error still comes before anything is
+ * sent. A key longer than SMPC_ROW_BATCH_KEY bytes is not
  * copied: the caller adds the batch and then that row on its own.
  */
 #include "pg/aggregates/aggregates.h"
