@@ -572,7 +572,7 @@ smpc_agg_request(FunctionCallInfo fcinfo, const SmpcAggState *s, SmpcAggregate a
 {
 	SmpcFederationRow *fed;
 
-	smpc_group_flush_all();
+	smpc_group_flush_node(fcinfo);
 	memset(req, 0, sizeof *req);
 	memset(bounds, 0, sizeof *bounds);
 	req->job_id = smpc_job_id(fcinfo);

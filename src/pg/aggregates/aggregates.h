@@ -291,12 +291,12 @@ extern bool smpc_row_batch_add(SmpcRowBatch *batch, const SmpcDomain *domain, te
 /* Fills the cells of the batch's rows, in row order, as smpc_domain_cell does. */
 extern void smpc_row_batch_lookup(SmpcRowBatch *batch, const SmpcDomain *domain, int64 *dropped);
 /*
- * grouped.cpp: adds the batched rows of every grouped state of this
- * backend's running queries. Every final function that runs a job calls it
- * first (smpc_agg_request, set jobs), so that a key outside a domain fails
- * the query before any of its jobs sends anything.
+ * grouped.cpp: adds the batched rows of every grouped aggregate of the Agg
+ * node whose final function calls it. Every final function that runs a job
+ * calls it first (smpc_agg_request, set jobs), so that a key outside a
+ * domain fails the query before any of its jobs sends anything.
  */
-extern void smpc_group_flush_all(void);
+extern void smpc_group_flush_node(FunctionCallInfo fcinfo);
 
 /* result_rows.cpp: */
 /*

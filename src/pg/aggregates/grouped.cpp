@@ -80,7 +80,11 @@ typedef struct SmpcGroupState
 	int64	   dropped; /* rows whose key is outside the domain */
 	/* Integer sums and counts: rows not yet added (row_batch.cpp). */
 	SmpcRowBatch batch;
-	/* States that aggregate rows: in smpc_group_states while their memory lives. */
+	/*
+	 * States that aggregate rows: in smpc_group_states while their memory
+	 * lives, with the Agg node that calls them (fcinfo->context).
+	 */
+	void				  *node;
 	struct SmpcGroupState *prev;
 	struct SmpcGroupState *next;
 	MemoryContextCallback  unlist;
@@ -92,9 +96,11 @@ typedef struct SmpcGroupState
  * another once every row is in, and a final function runs its job at once.
  * A key outside the domain in the last, partial batch of a later aggregate
  * would fail the query only after the jobs of the aggregates before it
- * had run: every job flushes all batches first (smpc_group_flush_all).
- * A state leaves the list when its aggregate context is reset or deleted,
- * an error's cleanup included.
+ * had run: every job first flushes the batches of its own Agg node
+ * (smpc_group_flush_node). Only of its own node: another query's state (a
+ * cursor's, one that failed under a savepoint and waits to be closed) is
+ * judged by its own query. A state leaves the list when its aggregate
+ * context is reset or deleted, an error's cleanup included.
  */
 static SmpcGroupState *smpc_group_states_head; /* the oldest */
 static SmpcGroupState *smpc_group_states_tail;
@@ -154,6 +160,7 @@ smpc_group_state(FunctionCallInfo fcinfo, SmpcValueClass value_class)
 	old = MemoryContextSwitchTo(aggcxt);
 	s = (SmpcGroupState *) palloc0(sizeof(SmpcGroupState));
 	s->value_class = value_class;
+	s->node = fcinfo->context;
 	s->unlist.func = smpc_group_unlist;
 	s->unlist.arg = s;
 	MemoryContextRegisterResetCallback(aggcxt, &s->unlist);
@@ -224,10 +231,11 @@ smpc_group_flush(SmpcGroupState *s)
 }
 
 void
-smpc_group_flush_all(void)
+smpc_group_flush_node(FunctionCallInfo fcinfo)
 {
 	for (SmpcGroupState *s = smpc_group_states_head; s != NULL; s = s->next)
-		smpc_group_flush(s);
+		if (s->node == fcinfo->context)
+			smpc_group_flush(s);
 }
 
 /* Transition of integer sums and counts: a row with value v (counts: 0). */
@@ -411,6 +419,7 @@ smpc_group_copy(const SmpcGroupState *b, MemoryContext cxt)
 	a->domain.keys = NULL;
 	a->domain.slots = NULL;
 	/* Not listed: it holds no batched rows (b was flushed). */
+	a->node = NULL;
 	a->prev = a->next = NULL;
 	memset(&a->unlist, 0, sizeof a->unlist);
 	a->sums = (int128 *) smpc_copy_in(cxt, b->sums, sizeof(int128) * n);

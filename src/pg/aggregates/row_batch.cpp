@@ -16,8 +16,8 @@
  * Only integer sums and counts are batched: adding them in another order
  * gives the same result. Rows are still looked up in the order they came,
  * so the first key outside the domain is the one an error names, as
- * without batches, and every job of the query first adds every batch
- * (smpc_group_flush_all), so that error still comes before anything is
+ * without batches, and every job of an Agg node first adds the node's batches
+ * (smpc_group_flush_node), so that error still comes before anything is
  * sent. A key longer than SMPC_ROW_BATCH_KEY bytes is not
  * copied: the caller adds the batch and then that row on its own.
  */

@@ -71,7 +71,7 @@ smpc_set_run(FunctionCallInfo fcinfo, SmpcAggregate kind, int at_least, bool gro
 	SmpcBounds bounds;
 	int64	   outside = 0;
 
-	smpc_group_flush_all();
+	smpc_group_flush_node(fcinfo);
 	memset(&bounds, 0, sizeof bounds);
 	if (repeats > 0 && smpc_repeated_keys == SMPC_REPEATED_REFUSE)
 		ereport(ERROR, errcode(ERRCODE_UNIQUE_VIOLATION),
