@@ -237,29 +237,25 @@ typedef struct SmpcDomain
  * Otherwise they are in CurrentMemoryContext, the keys pointing into the array.
  */
 extern void smpc_domain_from_array(ArrayType *array, SmpcDomain *out);
-/* Builds the hash index smpc_domain_find needs (parties that aggregate rows). */
+/* Builds the hash index smpc_domain_cell needs (parties that aggregate rows). */
 extern void smpc_domain_index(SmpcDomain *domain);
 /* smpc.key_domain_cache changed to limit_kb: frees a kept domain above it, if no query holds it. */
 extern void smpc_domain_cache_limit(int limit_kb);
-/* The position of key (data, len) in an indexed domain, or -1. */
-extern int smpc_domain_find(const SmpcDomain *domain, const char *data, int len);
-/*
- * The same in steps, for rows looked up in batches (row_batch.cpp): the
- * key's hash, a hint to the CPU to load the slot it starts at, and the
- * lookup itself.
- */
-extern uint32 smpc_domain_hash(const char *data, int len);
-extern void	  smpc_domain_prefetch(const SmpcDomain *domain, uint32 hash);
-extern int	  smpc_domain_find_hashed(const SmpcDomain *domain, uint32 hash, const char *data,
-									  int len);
 /*
  * The cell of a row's group key (NULL: a NULL key) in an indexed domain, or
  * -1 when smpc.outside_domain = drop leaves the row out (counted in
  * *dropped); else a key outside the domain is an error.
  */
 extern int smpc_domain_cell(const SmpcDomain *domain, text *key, int64 *dropped);
-/* The same for a key found not to be in the domain (data NULL: a NULL key). */
-extern int smpc_domain_miss(const SmpcDomain *domain, const char *data, int len, int64 *dropped);
+/*
+ * The same in steps, for rows looked up in batches (row_batch.cpp): the
+ * key's hash, a hint to the CPU to load the slot it starts at, and the
+ * cell of key (data, len) with that hash (data NULL: a NULL key).
+ */
+extern uint32 smpc_domain_hash(const char *data, int len);
+extern void	  smpc_domain_prefetch(const SmpcDomain *domain, uint32 hash);
+extern int smpc_domain_cell_hashed(const SmpcDomain *domain, uint32 hash, const char *data, int len,
+								   int64 *dropped);
 
 /* row_batch.cpp: */
 /* Rows of a batch; keys of at most SMPC_ROW_BATCH_KEY bytes are batched. */

@@ -510,8 +510,7 @@ smpc_group_final(FunctionCallInfo fcinfo, SmpcGroupKind kind)
 
 	if (value_class == SMPC_VALUE_NONE)
 		elog(ERROR, "smpc grouped aggregate called with an unexpected type");
-	if (s != NULL)
-		smpc_group_flush(s);
+	/* (smpc_agg_request adds the batched rows of s, and of the node's other states.) */
 	fed =
 		smpc_agg_request(fcinfo, s ? &s->base : NULL, smpc_group_aggregate(kind), value_class,
 						 kind != SMPC_GROUP_COUNT, kind == SMPC_GROUP_COUNT ? 0 : 1, &req, &bounds);

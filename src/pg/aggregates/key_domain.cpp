@@ -73,8 +73,8 @@ smpc_key_less(const SmpcKey &x, const SmpcKey &y)
 	return c != 0 ? c < 0 : x.len < y.len;
 }
 
-static inline uint32
-smpc_key_hash(const char *data, int len)
+uint32
+smpc_domain_hash(const char *data, int len)
 {
 	return hash_bytes((const unsigned char *) data, len);
 }
@@ -238,7 +238,7 @@ smpc_domain_build_index(SmpcDomain *domain)
 		domain->slots[h].pos = -1;
 	for (int i = 0; i < domain->n; i++)
 	{
-		uint32 hash = smpc_key_hash(domain->keys[i].data, domain->keys[i].len);
+		uint32 hash = smpc_domain_hash(domain->keys[i].data, domain->keys[i].len);
 		uint32 h = hash & domain->mask;
 
 		while (domain->slots[h].pos >= 0)
@@ -270,19 +270,14 @@ smpc_domain_index(SmpcDomain *domain)
 	domain->mask = c->domain.mask;
 }
 
-uint32
-smpc_domain_hash(const char *data, int len)
-{
-	return smpc_key_hash(data, len);
-}
-
 void
 smpc_domain_prefetch(const SmpcDomain *domain, uint32 hash)
 {
 	__builtin_prefetch(&domain->slots[hash & domain->mask]);
 }
 
-int
+/* The position of key (data, len) with hash `hash` in an indexed domain, or -1. */
+static int
 smpc_domain_find_hashed(const SmpcDomain *domain, uint32 hash, const char *data, int len)
 {
 	uint64 prefix = smpc_key_prefix(data, len);
@@ -304,17 +299,11 @@ smpc_domain_find_hashed(const SmpcDomain *domain, uint32 hash, const char *data,
 	}
 }
 
-int
-smpc_domain_find(const SmpcDomain *domain, const char *data, int len)
-{
-	return smpc_domain_find_hashed(domain, smpc_key_hash(data, len), data, len);
-}
-
 /*
  * A row whose key (data NULL: a NULL key) is not in the domain: -1 with
  * smpc.outside_domain = drop (counted in *dropped), else an error.
  */
-int
+static int
 smpc_domain_miss(const SmpcDomain *domain, const char *data, int len, int64 *dropped)
 {
 	if (smpc_outside_domain == SMPC_OUTSIDE_DROP)
@@ -337,21 +326,21 @@ smpc_domain_miss(const SmpcDomain *domain, const char *data, int len, int64 *dro
 	return -1; /* not reached */
 }
 
-/*
- * The cell of a row's key in an indexed domain (key NULL: a NULL key), or
- * -1 when the row is left out (smpc_domain_miss).
- */
+int
+smpc_domain_cell_hashed(const SmpcDomain *domain, uint32 hash, const char *data, int len,
+						int64 *dropped)
+{
+	int c = data == NULL ? -1 : smpc_domain_find_hashed(domain, hash, data, len);
+
+	return c >= 0 ? c : smpc_domain_miss(domain, data, len, dropped);
+}
+
 int
 smpc_domain_cell(const SmpcDomain *domain, text *key_text, int64 *dropped)
 {
-	const char *data;
-	int			len;
-	int			c;
+	const char *data = key_text ? VARDATA_ANY(key_text) : NULL;
+	int			len = key_text ? VARSIZE_ANY_EXHDR(key_text) : 0;
 
-	if (key_text == NULL)
-		return smpc_domain_miss(domain, NULL, 0, dropped);
-	data = VARDATA_ANY(key_text);
-	len = VARSIZE_ANY_EXHDR(key_text);
-	c = smpc_domain_find(domain, data, len);
-	return c >= 0 ? c : smpc_domain_miss(domain, data, len, dropped);
+	return smpc_domain_cell_hashed(domain, data ? smpc_domain_hash(data, len) : 0, data, len,
+								   dropped);
 }

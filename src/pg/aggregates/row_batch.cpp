@@ -5,7 +5,7 @@
  * Why: at 100,000 keys the domain's index is 4 MB and the per-key sums and
  * counts 2.4 MB, so every row's probe misses the CPU's caches, and the next
  * row could not start before that miss ended: the executor's work between
- * two rows is too long for the CPU to run ahead. smpc_domain_find was 15 %
+ * two rows is too long for the CPU to run ahead. The lookup was 15 %
  * of all CPU time of a 100,000-group job at each party, 87 % of it on the
  * one load of the slot (BENCHMARKS.md). A batch hashes each row's key as it
  * comes and asks the CPU for its slot at once; when the batch is full it
@@ -30,7 +30,10 @@ smpc_row_batch_add(SmpcRowBatch *batch, const SmpcDomain *domain, text *key, int
 
 	Assert(i < SMPC_ROW_BATCH);
 	if (key == NULL)
+	{
 		batch->len[i] = -1;
+		batch->hash[i] = 0;
+	}
 	else
 	{
 		const char *data = VARDATA_ANY(key);
@@ -52,17 +55,7 @@ void
 smpc_row_batch_lookup(SmpcRowBatch *batch, const SmpcDomain *domain, int64 *dropped)
 {
 	for (int i = 0; i < batch->n; i++)
-	{
-		int c;
-
-		if (batch->len[i] < 0)
-			c = smpc_domain_miss(domain, NULL, 0, dropped);
-		else
-		{
-			c = smpc_domain_find_hashed(domain, batch->hash[i], batch->key[i], batch->len[i]);
-			if (c < 0)
-				c = smpc_domain_miss(domain, batch->key[i], batch->len[i], dropped);
-		}
-		batch->cell[i] = c;
-	}
+		batch->cell[i] = smpc_domain_cell_hashed(domain, batch->hash[i],
+												 batch->len[i] < 0 ? NULL : batch->key[i],
+												 Max(batch->len[i], 0), dropped);
 }
