@@ -5,7 +5,9 @@
 #     seconds instead of waiting out their timeout and blaming it;
 #   - a timeout says how long the job really waited, not one round's timeout;
 #   - after an equivocation, no error and no audit row names an honest party
-#     as the one that holds a different result.
+#     as the one that holds a different result;
+#   - a party whose confirm could not reach a partner that crashed says
+#     that partners may have released.
 use strict;
 use warnings;
 
@@ -217,5 +219,41 @@ for my $p (qw(a b))
 ok((grep { $res->{$_}{stderr} =~ /SM001: timed out after \d+ s .*\nDETAIL:  .*smpc\.timeout is $late s per round/ }
 	  qw(a b)),
 	'late timeout: the party that timed out names the per-round timeout too');
+
+# A split by a crash in the confirm round (SECURITY.md, "Availability"). a
+# pauses just before its confirm goes out; c's confirm has reached b by
+# then (c calls b; a calls c, and b calls a), and c's server stops. a's
+# call to c fails: b holds every confirm and releases, a fails naming c's
+# connection and says that partners may have released. a's retry is
+# refused: the job's values were opened, so its id is spent.
+%late_run = map {
+	$_ => $fed->start_psql($_,
+		($_ eq 'a' ? "SET smpc.test_fault = 'pause_before_confirm'; " : '')
+		  . "SELECT smpc_sum(x, 'ea-split') FROM n", timeout => 10 * $late)
+} qw(a b c);
+my $a_log = -s $fed->node('a')->logfile;
+$paused = 0;
+for (1 .. 600)
+{
+	$paused = slurp_file($fed->node('a')->logfile, $a_log) =~ /smpc: test fault: pausing/;
+	last if $paused;
+	sleep(0.1);
+}
+ok($paused, 'confirm-round crash: a pauses before its confirm');
+sleep(1);
+$fed->node('c')->stop('immediate');
+$res = { map { $_ => SmpcTest::finish_psql($late_run{$_}) } qw(a b) };
+note "ea-split $_: rc=$res->{$_}{rc} stdout=[$res->{$_}{stdout}] stderr=[$res->{$_}{stderr}]" for qw(a b);
+ok($res->{b}{rc} == 0 && $res->{b}{stdout} =~ /^9(\.0+)?$/,
+	'confirm-round crash: b, which had every confirm, released the sum');
+like($res->{a}{stderr}, qr/ERROR:  08\d\d\d: .*party "c"/,
+	'confirm-round crash: a fails naming c\'s connection (SQLSTATE class 08)');
+like($res->{a}{stderr},
+	qr/CONTEXT:  while sending this party's confirm of job "ea-split": partners that received every confirm may have released the result/,
+	'confirm-round crash: a\'s error says that partners may have released');
+like(($fed->try_psql('a', "SELECT smpc_sum(x, 'ea-split') FROM n"))[2], qr/SM005/,
+	'confirm-round crash: a retry at a is refused, the id is spent');
+SmpcTest::finish_psql($late_run{c});
+$fed->node('c')->start;
 $fed->stop_all;
 done_testing();

@@ -320,7 +320,10 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 			ereport(ERROR, errcode(ERRCODE_SMPC_PARTNER_ABORTED),
 					errmsg("the job ended at a partner while it ran here"),
 					errdetail_internal("%s.", gone),
-					errhint("No result was released here; the job can be run again."));
+					x->spent
+						? errhint("No result was released here. Values of the job were opened, "
+								  "so its id is spent: run it again under a new job id.")
+						: errhint("No result was released here; the job can be run again."));
 		if (remaining <= 0)
 		{
 			char		   missing[1024];

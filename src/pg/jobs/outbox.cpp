@@ -290,6 +290,23 @@ smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 	smpc_never_raise(smpc_send_abort, &n);
 }
 
+/* Whether the job's outbox holds a message of type `type`. */
+static bool
+smpc_outbox_holds(SmpcJob *job, int type)
+{
+	for (int i = 0; i < smpc_job_outbox_size(job); i++)
+	{
+		int			   to;
+		const uint8_t *data;
+		size_t		   len;
+
+		smpc_job_outbox_item(job, i, &to, &data, &len);
+		if (smpc_wire_type(data, len) == type)
+			return true;
+	}
+	return false;
+}
+
 #ifdef SMPC_TEST_BUILD
 /*
  * Test builds: smpc.test_fault pause_before_roster or pause_before_confirm
@@ -303,21 +320,11 @@ smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key,
 static void
 smpc_test_pause(SmpcJob *job)
 {
-	int	 want = smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_ROSTER	 ? SMPC_MSG_ROSTER
-				: smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_CONFIRM ? SMPC_MSG_CONFIRM
-																	 : 0;
-	bool found = false;
+	int want = smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_ROSTER	? SMPC_MSG_ROSTER
+			   : smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_CONFIRM ? SMPC_MSG_CONFIRM
+																	: 0;
 
-	for (int i = 0; want != 0 && i < smpc_job_outbox_size(job) && !found; i++)
-	{
-		int			   to;
-		const uint8_t *data;
-		size_t		   len;
-
-		smpc_job_outbox_item(job, i, &to, &data, &len);
-		found = smpc_wire_type(data, len) == want;
-	}
-	if (!found)
+	if (want == 0 || !smpc_outbox_holds(job, want))
 		return;
 	ereport(LOG, errmsg("smpc: test fault: pausing for %d ms", SMPC_TEST_PAUSE_MS));
 	smpc_test_sleep(SMPC_TEST_PAUSE_MS);
@@ -422,6 +429,21 @@ smpc_raise_released(SmpcExchange *x, int i, const char *failure, const char *det
 }
 
 /*
+ * An error while this party's confirms go out: some may have reached their
+ * partners already, and a partner that holds every confirm releases (a
+ * partner's server that stops between two of them splits the parties that
+ * way, SECURITY.md "Availability"). The error says so, since its own text
+ * (a connection to one partner failed) suggests that nothing was released.
+ */
+static void
+smpc_confirm_context(void *arg)
+{
+	errcontext("while sending this party's confirm of job \"%s\": partners that received every "
+			   "confirm may have released the result (smpc.job_status there says whether they did)",
+			   (const char *) arg);
+}
+
+/*
  * Sends the outbox; a partner that cannot be reached gets nothing more in a
  * job that tolerates dropouts (its messages are still awaited), else its
  * failure is raised.
@@ -451,12 +473,19 @@ smpc_send_round(SmpcJob *job, SmpcExchange *x, TimestampTz deadline, char **gone
 	/* Dropping a partner can complete a round and make more to send. */
 	while (smpc_job_outbox_size(job) > 0)
 	{
-		uint64		   before = unreachable;
-		bool		   sharing = smpc_job_round(job) <= 1;
-		StringInfoData lost;
+		uint64				 before = unreachable;
+		bool				 sharing = smpc_job_round(job) <= 1;
+		StringInfoData		 lost;
+		ErrorContextCallback confirming = {error_context_stack, smpc_confirm_context,
+										   (void *) x->job_id};
+		bool				 confirm = smpc_outbox_holds(job, SMPC_MSG_CONFIRM);
 
+		if (confirm)
+			error_context_stack = &confirming;
 		smpc_flush_outbox(job, fed, x, deadline, tolerant ? SMPC_SEND_TOLERANT : SMPC_SEND_STRICT,
 						  &unreachable, failures, codes, details);
+		if (confirm)
+			error_context_stack = confirming.previous;
 		initStringInfo(&lost);
 		for (int i = 0; i < fed->nparties; i++)
 		{
