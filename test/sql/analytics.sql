@@ -56,6 +56,15 @@ SELECT smpc_sum_by(region, amount,
     ARRAY['north', 'south', 'east'] || ARRAY(SELECT 'k' || g FROM generate_series(1, 32765) g), 'g-after')
 FROM sales;
 ROLLBACK;
+-- Rows batched under one smpc.outside_domain are judged by it, not by the
+-- value a later row's function set: outside-y comes under drop and is left
+-- out, north under reject. The job then reaches the inbox check of g5.
+SELECT smpc_count_by(k, ARRAY['north', 'south', 'east'] ||
+    ARRAY(SELECT 'k' || g FROM generate_series(1, 32765) g), 'g-mode')
+FROM (SELECT CASE WHEN set_config('smpc.outside_domain', m, false) IS NOT NULL THEN k END AS k
+      FROM (VALUES (1, 'outside-y', 'drop'), (2, 'north', 'reject')) v(o, k, m)
+      ORDER BY o) x;
+SHOW smpc.outside_domain;
 
 -- Bucket edges: ascending, finite, not NULL, 1 to 32767 of them.
 SELECT smpc_histogram(amount, ARRAY[10, 10], 'h1') FROM sales;

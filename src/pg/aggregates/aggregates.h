@@ -250,12 +250,13 @@ extern int smpc_domain_cell(const SmpcDomain *domain, text *key, int64 *dropped)
 /*
  * The same in steps, for rows looked up in batches (row_batch.cpp): the
  * key's hash, a hint to the CPU to load the slot it starts at, and the
- * cell of key (data, len) with that hash (data NULL: a NULL key).
+ * cell of key (data, len) with that hash (data NULL: a NULL key), keys
+ * outside the domain judged by `outside` (an smpc.outside_domain value).
  */
 extern uint32 smpc_domain_hash(const char *data, int len);
 extern void	  smpc_domain_prefetch(const SmpcDomain *domain, uint32 hash);
 extern int smpc_domain_cell_hashed(const SmpcDomain *domain, uint32 hash, const char *data, int len,
-								   int64 *dropped);
+								   int outside, int64 *dropped);
 
 /* row_batch.cpp: */
 /* Rows of a batch; keys of at most SMPC_ROW_BATCH_KEY bytes are batched. */
@@ -270,6 +271,7 @@ extern int smpc_domain_cell_hashed(const SmpcDomain *domain, uint32 hash, const 
 typedef struct SmpcRowBatch
 {
 	int	   n;
+	int	   outside;				/* smpc.outside_domain when its first row came */
 	int32  len[SMPC_ROW_BATCH]; /* -1: a NULL key */
 	uint32 hash[SMPC_ROW_BATCH];
 	int32  cell[SMPC_ROW_BATCH];
@@ -284,7 +286,11 @@ typedef struct SmpcRowBatch
  */
 extern bool smpc_row_batch_add(SmpcRowBatch *batch, const SmpcDomain *domain, text *key,
 							   int64 value);
-/* Fills the cells of the batch's rows, in row order, as smpc_domain_cell does. */
+/*
+ * Fills the cells of the batch's rows, in row order, as smpc_domain_cell
+ * does, judging keys outside the domain by batch->outside: the caller adds
+ * the batch before a row that comes under another smpc.outside_domain.
+ */
 extern void smpc_row_batch_lookup(SmpcRowBatch *batch, const SmpcDomain *domain, int64 *dropped);
 /*
  * grouped.cpp: adds the batched rows of every grouped aggregate of the Agg

@@ -244,6 +244,9 @@ smpc_group_add_row(FunctionCallInfo fcinfo, SmpcGroupState *s, int64 v)
 {
 	text *key = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
 
+	/* The batch's rows are judged under the smpc.outside_domain they came with. */
+	if (s->batch.n > 0 && s->batch.outside != smpc_outside_domain)
+		smpc_group_flush(s);
 	if (smpc_row_batch_add(&s->batch, &s->domain, key, v))
 	{
 		if (s->batch.n == SMPC_ROW_BATCH)

@@ -300,13 +300,14 @@ smpc_domain_find_hashed(const SmpcDomain *domain, uint32 hash, const char *data,
 }
 
 /*
- * A row whose key (data NULL: a NULL key) is not in the domain: -1 with
- * smpc.outside_domain = drop (counted in *dropped), else an error.
+ * A row whose key (data NULL: a NULL key) is not in the domain: -1 when
+ * `outside` (the row's smpc.outside_domain) is drop (counted in *dropped),
+ * else an error.
  */
 static int
-smpc_domain_miss(const SmpcDomain *domain, const char *data, int len, int64 *dropped)
+smpc_domain_miss(const SmpcDomain *domain, const char *data, int len, int outside, int64 *dropped)
 {
-	if (smpc_outside_domain == SMPC_OUTSIDE_DROP)
+	if (outside == SMPC_OUTSIDE_DROP)
 	{
 		(*dropped)++;
 		return -1;
@@ -328,11 +329,11 @@ smpc_domain_miss(const SmpcDomain *domain, const char *data, int len, int64 *dro
 
 int
 smpc_domain_cell_hashed(const SmpcDomain *domain, uint32 hash, const char *data, int len,
-						int64 *dropped)
+						int outside, int64 *dropped)
 {
 	int c = data == NULL ? -1 : smpc_domain_find_hashed(domain, hash, data, len);
 
-	return c >= 0 ? c : smpc_domain_miss(domain, data, len, dropped);
+	return c >= 0 ? c : smpc_domain_miss(domain, data, len, outside, dropped);
 }
 
 int
@@ -342,5 +343,5 @@ smpc_domain_cell(const SmpcDomain *domain, text *key_text, int64 *dropped)
 	int			len = key_text ? VARSIZE_ANY_EXHDR(key_text) : 0;
 
 	return smpc_domain_cell_hashed(domain, data ? smpc_domain_hash(data, len) : 0, data, len,
-								   dropped);
+								   smpc_outside_domain, dropped);
 }

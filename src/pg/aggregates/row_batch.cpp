@@ -19,7 +19,11 @@
  * without batches, and every job of an Agg node first adds the node's batches
  * (smpc_group_flush_node), so that error still comes before anything is
  * sent. A key longer than SMPC_ROW_BATCH_KEY bytes is not
- * copied: the caller adds the batch and then that row on its own.
+ * copied: the caller adds the batch and then that row on its own. A batch
+ * judges keys outside the domain by the smpc.outside_domain its rows came
+ * under, as each row was judged without batches: a row that comes under
+ * another value (a function called per row changed it) is added after the
+ * batch is.
  */
 #include "pg/aggregates/aggregates.h"
 
@@ -29,6 +33,7 @@ smpc_row_batch_add(SmpcRowBatch *batch, const SmpcDomain *domain, text *key, int
 	int i = batch->n;
 
 	Assert(i < SMPC_ROW_BATCH);
+	Assert(i == 0 || batch->outside == smpc_outside_domain);
 	if (key == NULL)
 	{
 		batch->len[i] = -1;
@@ -47,6 +52,7 @@ smpc_row_batch_add(SmpcRowBatch *batch, const SmpcDomain *domain, text *key, int
 		smpc_domain_prefetch(domain, batch->hash[i]);
 	}
 	batch->value[i] = value;
+	batch->outside = smpc_outside_domain;
 	batch->n = i + 1;
 	return true;
 }
@@ -57,5 +63,5 @@ smpc_row_batch_lookup(SmpcRowBatch *batch, const SmpcDomain *domain, int64 *drop
 	for (int i = 0; i < batch->n; i++)
 		batch->cell[i] = smpc_domain_cell_hashed(domain, batch->hash[i],
 												 batch->len[i] < 0 ? NULL : batch->key[i],
-												 Max(batch->len[i], 0), dropped);
+												 Max(batch->len[i], 0), batch->outside, dropped);
 }
