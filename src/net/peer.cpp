@@ -60,6 +60,23 @@ smpc_peer_xact_callback(XactEvent event, void *arg)
 			smpc_conn_close(entry);
 }
 
+/*
+ * Each party's peer_role as its smpc server names it, kept until a server
+ * changes. Why: every delivered message checks the role against the
+ * sender's server and every other party's (deliver.cpp), so a party of 25
+ * read 24 servers from the catalog per message (a lookup, the options
+ * array turned into a list, the wrapper looked up again): 6 % of all CPU of
+ * a 25-party job.
+ */
+typedef struct SmpcPeerRole
+{
+	char  party[NAMEDATALEN]; /* hash key */
+	char *role;				  /* NULL: no smpc server, or no peer_role */
+} SmpcPeerRole;
+
+static HTAB			*smpc_peer_roles = NULL;
+static MemoryContext smpc_peer_roles_cxt = NULL;
+
 /* Any change to a server or user mapping: reconnect before the next use. */
 static void
 smpc_peer_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -67,6 +84,9 @@ smpc_peer_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	HASH_SEQ_STATUS scan;
 	SmpcConn	   *entry;
 
+	/* (Forgotten, not freed: a caller may be reading an entry; see smpc_peer_role_of.) */
+	if (cacheid == FOREIGNSERVEROID)
+		smpc_peer_roles = NULL;
 	if (smpc_conns == NULL)
 		return;
 	hash_seq_init(&scan, smpc_conns);
@@ -251,9 +271,9 @@ smpc_peer_has_server(const char *party)
 	return smpc_party_server(party) != NULL;
 }
 
-/* peer_role option of the smpc server named party, or NULL. */
-char *
-smpc_peer_role_of(const char *party)
+/* peer_role option of the smpc server named party, or NULL: from the catalog. */
+static char *
+smpc_peer_role_read(const char *party)
 {
 	ForeignServer *server = smpc_party_server(party);
 	ListCell	  *lc;
@@ -268,6 +288,51 @@ smpc_peer_role_of(const char *party)
 			return defGetString(d);
 	}
 	return NULL;
+}
+
+/*
+ * peer_role option of the smpc server named party, or NULL; a copy in the
+ * caller's memory context. Kept per party until a server changes (the
+ * syscache callback above). The table is rebuilt, not updated, after a
+ * change: the callback can run during the catalog read below (invalidations
+ * are taken when a lock is), so an entry filled from a read that began
+ * before the change lands in a table that is already forgotten.
+ */
+char *
+smpc_peer_role_of(const char *party)
+{
+	HTAB		 *roles;
+	SmpcPeerRole *entry;
+	char		 *role;
+	bool		  found;
+
+	if (strlen(party) >= NAMEDATALEN)
+		return smpc_peer_role_read(party); /* no such server: never kept */
+	if (smpc_peer_roles == NULL)
+	{
+		HASHCTL ctl;
+
+		if (smpc_peer_roles_cxt == NULL)
+			smpc_peer_roles_cxt =
+				AllocSetContextCreate(TopMemoryContext, "smpc peer roles", ALLOCSET_SMALL_SIZES);
+		else
+			MemoryContextReset(smpc_peer_roles_cxt);
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = sizeof(SmpcPeerRole);
+		ctl.hcxt = smpc_peer_roles_cxt;
+		smpc_peer_roles =
+			hash_create("smpc peer roles", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	roles = smpc_peer_roles;
+	entry = (SmpcPeerRole *) hash_search(roles, party, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry->role ? pstrdup(entry->role) : NULL;
+	role = smpc_peer_role_read(party);
+	if (smpc_peer_roles != roles)
+		return role; /* a server changed while it was read: not kept */
+	entry = (SmpcPeerRole *) hash_search(roles, party, HASH_ENTER, &found);
+	entry->role = role ? MemoryContextStrdup(smpc_peer_roles_cxt, role) : NULL;
+	return role;
 }
 
 /*

@@ -52,6 +52,20 @@ SELECT smpc.deliver(smpc._test_message('one', 'job', 1, 0));
 -- smpc.exchange (what partners of this version call) checks the same.
 SELECT smpc.exchange('\x00');
 SELECT smpc.exchange(smpc._test_message('one', 'job', 1, 0));
+-- The check follows the servers at once (a session keeps each party's
+-- peer_role until a server changes): once b names this login role its
+-- message passes the check, and it fails again while c names that role
+-- too, or after b names another.
+ALTER SERVER b OPTIONS (SET peer_role 'postgres');
+SELECT smpc.deliver(smpc._test_message('two', 'job', 1, 0));
+CREATE SERVER c FOREIGN DATA WRAPPER smpc
+    OPTIONS (host '127.0.0.1', port '1', dbname 'org_c', peer_role 'postgres');
+SELECT smpc.deliver(smpc._test_message('two', 'job', 1, 0));
+ALTER SERVER c OPTIONS (SET peer_role 'peer_c');
+SELECT smpc.deliver(smpc._test_message('two', 'job', 1, 0));
+DROP SERVER c;
+ALTER SERVER b OPTIONS (SET peer_role 'peer_b');
+SELECT smpc.deliver(smpc._test_message('two', 'job', 1, 0));
 DROP SERVER b;
 
 -- Who may run a job: USAGE on every partner's server and a user mapping are
