@@ -77,15 +77,19 @@ typedef struct SmpcPeerRole
 static HTAB			*smpc_peer_roles = NULL;
 static MemoryContext smpc_peer_roles_cxt = NULL;
 
-/* Any change to a server or user mapping: reconnect before the next use. */
+/* Any change to a server, user mapping or wrapper: reconnect before the next use. */
 static void
 smpc_peer_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	HASH_SEQ_STATUS scan;
 	SmpcConn	   *entry;
 
-	/* (Forgotten, not freed: a caller may be reading an entry; see smpc_peer_role_of.) */
-	if (cacheid == FOREIGNSERVEROID)
+	/*
+	 * (Forgotten, not freed: a caller may be reading an entry; see
+	 * smpc_peer_role_of. The wrapper counts too: a server is a party's only
+	 * while its wrapper is smpc.)
+	 */
+	if (cacheid == FOREIGNSERVEROID || cacheid == FOREIGNDATAWRAPPEROID)
 		smpc_peer_roles = NULL;
 	if (smpc_conns == NULL)
 		return;
@@ -100,6 +104,7 @@ smpc_peer_init(void)
 	RegisterXactCallback(smpc_peer_xact_callback, NULL);
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, smpc_peer_inval_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, smpc_peer_inval_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(FOREIGNDATAWRAPPEROID, smpc_peer_inval_callback, (Datum) 0);
 }
 
 /*
@@ -330,8 +335,13 @@ smpc_peer_role_of(const char *party)
 	role = smpc_peer_role_read(party);
 	if (smpc_peer_roles != roles)
 		return role; /* a server changed while it was read: not kept */
-	entry = (SmpcPeerRole *) hash_search(roles, party, HASH_ENTER, &found);
-	entry->role = role ? MemoryContextStrdup(smpc_peer_roles_cxt, role) : NULL;
+	{
+		/* Copied first: an entry is never left half filled (out of memory). */
+		char *kept = role ? MemoryContextStrdup(smpc_peer_roles_cxt, role) : NULL;
+
+		entry = (SmpcPeerRole *) hash_search(roles, party, HASH_ENTER, &found);
+		entry->role = kept;
+	}
 	return role;
 }
 

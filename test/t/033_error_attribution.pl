@@ -219,6 +219,13 @@ for my $p (qw(a b))
 ok((grep { $res->{$_}{stderr} =~ /SM001: timed out after \d+ s .*\nDETAIL:  .*smpc\.timeout is $late s per round/ }
 	  qw(a b)),
 	'late timeout: the party that timed out names the per-round timeout too');
+# Its confirm had gone out (the job's values were opened): partners may
+# have released, and a retry needs a new job id.
+ok((grep {
+			$res->{$_}{stderr} =~ /SM001: timed out after \d+ s waiting for round \d \(confirm\).*\nDETAIL:  .* This party's confirm went out: partners that received every confirm may have released the result/
+			  && $res->{$_}{stderr} =~ /HINT:  Values of the job were opened, so its id is spent: run it again under a new job id\./
+		} qw(a b)),
+	'late timeout: the party that timed out says partners may have released, and that the id is spent');
 
 # A split by a crash in the confirm round (SECURITY.md, "Availability"). a
 # pauses just before its confirm goes out; c's confirm has reached b by

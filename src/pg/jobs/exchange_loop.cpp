@@ -361,12 +361,20 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 			 * actually waited.
 			 */
 			appendStringInfo(&detail, " smpc.timeout is %s per round.", smpc_format_timeout());
+			/* (A partner stopped between two of its confirms: outbox.cpp.) */
+			if (smpc_job_round_type(job) == SMPC_MSG_CONFIRM)
+				appendStringInfoString(&detail,
+									   " This party's confirm went out: partners that received "
+									   "every confirm may have released the result "
+									   "(smpc.job_status there says whether they did).");
 			ereport(
 				ERROR, errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
 				errmsg("timed out after %s waiting for %s", smpc_format_elapsed(started), missing),
 				errdetail("%s", detail.data),
-				errhint("The job can be run again once every party runs it within smpc.timeout "
-						"of the others."));
+				x->spent ? errhint("Values of the job were opened, so its id is spent: run "
+								   "it again under a new job id.")
+						 : errhint("The job can be run again once every party runs it "
+								   "within smpc.timeout of the others."));
 		}
 		if (msgs == NIL && x->replies == NIL)
 		{
