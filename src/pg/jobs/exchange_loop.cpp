@@ -320,10 +320,8 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 			ereport(ERROR, errcode(ERRCODE_SMPC_PARTNER_ABORTED),
 					errmsg("the job ended at a partner while it ran here"),
 					errdetail_internal("%s.", gone),
-					x->spent
-						? errhint("No result was released here. Values of the job were opened, "
-								  "so its id is spent: run it again under a new job id.")
-						: errhint("No result was released here; the job can be run again."));
+					x->spent ? errhint("No result was released here. " SMPC_SPENT_ID_HINT)
+							 : errhint("No result was released here; the job can be run again."));
 		if (remaining <= 0)
 		{
 			char		   missing[1024];
@@ -363,16 +361,13 @@ smpc_exchange_loop(SmpcJob *job, SmpcExchange *x)
 			appendStringInfo(&detail, " smpc.timeout is %s per round.", smpc_format_timeout());
 			/* (A partner stopped between two of its confirms: outbox.cpp.) */
 			if (smpc_job_round_type(job) == SMPC_MSG_CONFIRM)
-				appendStringInfoString(&detail,
-									   " This party's confirm went out: partners that received "
-									   "every confirm may have released the result "
-									   "(smpc.job_status there says whether they did).");
+				appendStringInfoString(
+					&detail, " This party's confirm went out: " SMPC_CONFIRM_OUT_NOTE ".");
 			ereport(
 				ERROR, errcode(ERRCODE_SMPC_PARTNER_TIMEOUT),
 				errmsg("timed out after %s waiting for %s", smpc_format_elapsed(started), missing),
 				errdetail("%s", detail.data),
-				x->spent ? errhint("Values of the job were opened, so its id is spent: run "
-								   "it again under a new job id.")
+				x->spent ? errhint(SMPC_SPENT_ID_HINT)
 						 : errhint("The job can be run again once every party runs it "
 								   "within smpc.timeout of the others."));
 		}

@@ -261,5 +261,15 @@ extern void	 smpc_notify_abort(SmpcJob *job, const SmpcFederationRow *fed, const
 							   const ErrorData *edata, const char *reason);
 extern char *smpc_format_timeout(void);
 extern char *smpc_format_elapsed(TimestampTz since);
+/*
+ * What errors say once this party's values were opened (its job id is
+ * spent), and once its confirm went out (a partner that holds every
+ * confirm releases: SECURITY.md, "Availability").
+ */
+#define SMPC_SPENT_ID_HINT \
+	"Values of the job were opened, so its id is spent: run it again under a new job id."
+#define SMPC_CONFIRM_OUT_NOTE                                                                   \
+	"partners that received every confirm may have released the result (smpc.job_status there " \
+	"says whether they did)"
 
 #endif /* SMPC_PG_JOBS_JOBS_H */

@@ -438,8 +438,7 @@ smpc_raise_released(SmpcExchange *x, int i, const char *failure, const char *det
 static void
 smpc_confirm_context(void *arg)
 {
-	errcontext("while sending this party's confirm of job \"%s\": partners that received every "
-			   "confirm may have released the result (smpc.job_status there says whether they did)",
+	errcontext("while sending this party's confirm of job \"%s\": " SMPC_CONFIRM_OUT_NOTE,
 			   (const char *) arg);
 }
 
