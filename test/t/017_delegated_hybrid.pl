@@ -35,6 +35,8 @@ for my $p (@owners)
 }
 for my $p (@owners, @compute)
 {
+	# (Test builds only: calls that waited here for a job's own message.)
+	$dg->psql($p, "CREATE FUNCTION smpc_test_handover_waits() RETURNS bigint AS 'smpc', 'smpc_test_handover_waits' LANGUAGE C STRICT");
 	$dg->register_federation($p, federation => 'dg', threshold => 2, compute => \@compute,
 		inputs => \@owners, outputs => \@owners);
 	$dg->register_federation($p, federation => 'dg_out', threshold => 2, compute => \@compute,
@@ -100,6 +102,11 @@ unlike($log, qr/connection authorized: user=smpc_peer_o\d/, 'delegated: no other
 like($log, qr/connection authorized: user=smpc_peer_c\d/, 'delegated: compute parties send o1 the result');
 like(slurp_file($dg->node('c1')->logfile), qr/connection authorized: user=smpc_peer_o3/,
 	'delegated: c1 got o3\'s share');
+# Only peer-to-peer jobs hand a party's message back on its partner's call
+# (handover.cpp): a delivery call in this federation returns at once. It
+# used to wait 20 ms for a job that never offers one, on every call.
+is($dg->psql($_, 'SELECT smpc_test_handover_waits()'), '0',
+	"delegated: no delivery call to $_ waited for a message to take back") for @owners, @compute;
 
 # Only the compute parties learn the result.
 %owner_sql = map { $_ => "SET smpc.federation = 'dg_out';\nSELECT coalesce(smpc_sum(x, 'dg-2')::text, 'no result') FROM t" } @owners;

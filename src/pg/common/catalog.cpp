@@ -241,6 +241,27 @@ smpc_party_is_input(const SmpcFederationRow *fed, int party)
 	return false;
 }
 
+bool
+smpc_federation_peer_to_peer(const SmpcFederationRow *fed)
+{
+	SmpcFederation core;
+
+	smpc_federation_as_core(fed, &core);
+	for (int i = 0; i < fed->nparties; i++)
+	{
+		bool	   input;
+		bool	   compute;
+		bool	   output;
+		SmpcStatus st;
+
+		if (!smpc_federation_roles(&core, i, &input, &compute, &output, &st))
+			smpc_raise_status(&st);
+		if (!input || !compute || !output)
+			return false;
+	}
+	return true;
+}
+
 /* Fills the core's view of a federation (pointers into row). */
 void
 smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out)

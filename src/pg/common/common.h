@@ -99,10 +99,16 @@ typedef struct SmpcFederationRow
 #endif
 extern SmpcFederationRow *smpc_load_federation(const char *name, bool missing_ok);
 extern char				 *smpc_default_federation_name(void);
-extern void	 smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
-extern void	 smpc_check_result_grant(const SmpcFederationRow *fed);
-extern void	 smpc_check_result_grant_as(const SmpcFederationRow *fed, Oid role);
-extern bool	 smpc_party_is_input(const SmpcFederationRow *fed, int party);
+extern void smpc_federation_as_core(const SmpcFederationRow *row, SmpcFederation *out);
+extern void smpc_check_result_grant(const SmpcFederationRow *fed);
+extern void smpc_check_result_grant_as(const SmpcFederationRow *fed, Oid role);
+extern bool smpc_party_is_input(const SmpcFederationRow *fed, int party);
+/*
+ * Whether every party of fed supplies an input, computes and learns the
+ * result (peer to peer): only then do partners' calls hand messages back
+ * (messaging/handover.cpp).
+ */
+extern bool	 smpc_federation_peer_to_peer(const SmpcFederationRow *fed);
 extern char *smpc_party_list(const SmpcFederationRow *fed, uint64 mask, const char *sep);
 /*
  * A query run through SPI with a plan prepared once per backend (kept with

@@ -123,7 +123,6 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobSpec *req, bool *neede
 	bool		   self_compute;
 	bool		   self_output;
 	bool		   inputs_compute = true;
-	bool		   every_role = true;
 
 	smpc_federation_as_core(fed, &core);
 	if (!smpc_federation_roles(&core, fed->self, &self_input, &self_compute, &self_output, &st))
@@ -148,11 +147,10 @@ smpc_job_peers(const SmpcFederationRow *fed, const SmpcJobSpec *req, bool *neede
 		needed[i] = i != fed->self && (self_compute || compute);
 		if (input && !compute)
 			inputs_compute = false;
-		if (!input || !compute || !output)
-			every_role = false;
 	}
 	*tolerant = fed->threshold != 0 || !inputs_compute;
-	*symmetric = every_role;
+	/* (The delivery endpoint asks the same: deliver.cpp.) */
+	*symmetric = smpc_federation_peer_to_peer(fed);
 }
 
 /*

@@ -206,13 +206,17 @@ smpc_check_sender(const SmpcFederationRow *fed, int sender, const char *login_ro
 	return SMPC_SENDER_OK;
 }
 
+#define SMPC_NO_HANDOVER (-2) /* *pickup: the federation hands nothing back */
+
 /*
  * Checks and files a delivered message (see the top of this file). Returns
  * false for a request (handled at once, not filed). For smpc.exchange
  * (pickup not NULL), the call's wait for the job's own message is set up
  * just before the message is filed (smpc_handover_prepare): *pickup and
- * *wait_ms are for smpc_handover_finish.
+ * *wait_ms are for smpc_handover_finish, unless *pickup is
+ * SMPC_NO_HANDOVER.
  */
+
 static bool
 smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 {
@@ -344,7 +348,14 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
 						   job_id, smpc_message_type_name(info.type), fed->self_name));
 	}
-	if (pickup != NULL)
+	/*
+	 * Only a peer-to-peer job hands its messages back (job_runner.cpp): in
+	 * another federation the call would wait for a message that never
+	 * comes, SMPC_HANDOVER_EARLY_WAIT_MS on every call.
+	 */
+	if (pickup != NULL && !smpc_federation_peer_to_peer(fed))
+		*pickup = SMPC_NO_HANDOVER;
+	else if (pickup != NULL)
 		*pickup = smpc_handover_prepare(info.job_key, info.sender, info.type, wait_ms);
 	PG_TRY();
 	{
@@ -397,7 +408,8 @@ smpc_exchange(PG_FUNCTION_ARGS)
 	int				pickup = -1;
 	int				wait_ms = 0;
 
-	if (!smpc_receive(PG_GETARG_BYTEA_PP(0), &info, &pickup, &wait_ms))
+	if (!smpc_receive(PG_GETARG_BYTEA_PP(0), &info, &pickup, &wait_ms) ||
+		pickup == SMPC_NO_HANDOVER)
 		PG_RETURN_NULL();
 	reply = smpc_handover_finish(pickup, wait_ms, info.job_key, info.sender, info.type);
 	if (reply == NULL)

@@ -15,7 +15,11 @@
  * Who may wait: only a call whose message is of a round type, for a job that
  * runs here in a backend that allowed handover (a peer-to-peer job, where
  * every party sends each round's type to every other party), and only while
- * that job has not yet sent a message of that type to the caller. The job
+ * that job has not yet sent a message of that type to the caller. A call
+ * in a federation that is not peer to peer never waits (deliver.cpp asks
+ * before it makes a pickup): its job never comes here, so it would look
+ * like one that has not begun yet, and every call would wait
+ * SMPC_HANDOVER_EARLY_WAIT_MS for nothing. The job
  * notes every message it sends, so a call never waits for a message that
  * left by the network already; the note and the check are made under one
  * lock, so a message is either handed over or sent, never both or neither.

@@ -180,6 +180,7 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, byte
 			p->type = type;
 			p->len = 0;
 			found = (int) (p - smpc_pickups());
+			smpc_handover->waits++;
 		}
 	}
 	LWLockRelease(smpc_handover->lock);
@@ -243,6 +244,31 @@ smpc_handover_abandon(int slot)
 }
 
 #ifdef SMPC_TEST_BUILD
+extern "C" {
+PGDLLEXPORT Datum smpc_test_handover_waits(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(smpc_test_handover_waits);
+}
+
+/*
+ * Test builds: how many delivery calls have waited here for a job's own
+ * message since the server started. No install script declares it; the TAP
+ * test that uses it does (CREATE FUNCTION ... AS 'smpc',
+ * 'smpc_test_handover_waits').
+ */
+Datum
+smpc_test_handover_waits(PG_FUNCTION_ARGS)
+{
+	uint64 waits = 0;
+
+	if (smpc_handover != NULL)
+	{
+		LWLockAcquire(smpc_handover->lock, LW_SHARED);
+		waits = smpc_handover->waits;
+		LWLockRelease(smpc_handover->lock);
+	}
+	PG_RETURN_INT64((int64) waits);
+}
+
 /* Test builds: bytes that are not zero in free entries (see smpc_test_shmem_residue). */
 uint64
 smpc_handover_residue(void)

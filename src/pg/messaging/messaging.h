@@ -220,7 +220,8 @@ typedef struct SmpcPickup
 typedef struct SmpcHandover
 {
 	LWLock *lock;
-	int		n; /* entries of each kind */
+	int		n;	   /* entries of each kind */
+	uint64	waits; /* calls that waited for a job's message (a test build reads it) */
 } SmpcHandover;
 
 extern SmpcHandover *smpc_handover;
