@@ -10,7 +10,9 @@
 #      same rows in 1,000 groups against a plain GROUP BY of them;
 #   2. job latency for 3, 5, 10 and 25 parties on a one-row table, from the
 #      moment the last party was sent the job until every party has its
-#      result, with warm and cold sessions;
+#      result, with warm and cold sessions; peer to peer, and at 5, 10 and
+#      25 parties also in the delegated model (p1..p3 compute, every party
+#      an input and an output);
 #   3. the same joint sum pulled insecurely with dblink from p1 (plain sum()
 #      at every partner), warm (connections kept) and cold (new ones);
 #   4. grouped sums over 1 to 1,000,000 groups at 3 parties (one row per
@@ -203,6 +205,9 @@ for p in "${PARTIES[@]}"; do
 		for n in "${COUNTS[@]}"; do
 			((${p#p} <= n)) || continue
 			echo "SELECT smpc.create_federation('fed$n', '$p', ARRAY(SELECT 'p' || g FROM generate_series(1, $n) g));"
+			# The delegated model: p1..p3 compute, every party an input and an output.
+			((n > 3)) || continue
+			echo "SELECT smpc.create_federation('del$n', '$p', ARRAY(SELECT 'p' || g FROM generate_series(1, $n) g), compute => ARRAY['p1', 'p2', 'p3']);"
 		done
 	} | psql_at "$p" >/dev/null || die "setup of $p failed"
 done
@@ -316,14 +321,21 @@ for n in "${COUNTS[@]}"; do
 		per=$(((total + REPS - 1) / REPS))
 		((per >= 3)) || per=3
 		warmup=$([[ $mode == warm ]] && echo 1 || echo 0)
-		st=$TIMES/secure-$n-$mode is=$TIMES/insecure-$n-$mode
+		st=$TIMES/secure-$n-$mode is=$TIMES/insecure-$n-$mode dt=$TIMES/delegated-$n-$mode
 		: >"$st"
 		: >"$is"
-		ratios=()
+		: >"$dt"
+		ratios=() dratios=()
 		for rep in $(seq 1 "$REPS"); do
 			secure_batch() { read -r sm _ < <("$CLIENT" jobs --mode "$mode" --jobs "$per" --warmup "$warmup" \
 				--prefix "lat$n$mode$rep" --times "$st" --setup "SET smpc.federation = 'fed$n'" "${c[@]}" \
 				--sql "SELECT smpc_sum(x, '%s') FROM one"); }
+			# The same job in the delegated model (p1..p3 compute), run
+			# right after the peer-to-peer batch, against the same dblink one.
+			delegated_batch() { read -r dm _ < <("$CLIENT" jobs --mode "$mode" --jobs "$per" --warmup "$warmup" \
+				--prefix "del$n$mode$rep" --times "$dt" --setup "SET smpc.federation = 'del$n'" "${c[@]}" \
+				--sql "SELECT smpc_sum(x, '%s') FROM one"); }
+			both_batches() { secure_batch; ((n <= 3)) || delegated_batch; }
 			if [[ $mode == warm ]]; then
 				insecure_batch() { read -r im _ < <("$CLIENT" jobs --mode warm --jobs "$per" --warmup 1 \
 					--times "$is" --conn "$(local_conn p1)" --setup "$warm_setup" --sql "$warm_sql"); }
@@ -331,15 +343,21 @@ for n in "${COUNTS[@]}"; do
 				insecure_batch() { read -r im _ < <("$CLIENT" jobs --mode warm --jobs "$per" \
 					--times "$is" --conn "$(local_conn p1)" --sql "$cold_sql"); }
 			fi
-			in_turn "$rep" secure_batch insecure_batch
+			in_turn "$rep" both_batches insecure_batch
 			ratios+=("$(ratio "$sm" "$im")")
+			((n <= 3)) || dratios+=("$(ratio "$dm" "$im")")
 		done
 		read -r rm rlo rhi < <(spread "${ratios[@]}")
-		for side in secure insecure; do
+		for side in secure insecure delegated; do
 			f=$TIMES/$side-$n-$mode
+			[[ -s $f ]] || continue
 			record "$side parties=$n mode=$mode jobs=$(wc -l <"$f") median_ms=$(quantile_of "$f" 0.5) p95_ms=$(quantile_of "$f" 0.95) min_ms=$(quantile_of "$f" 0) max_ms=$(quantile_of "$f" 1)"
 		done
 		record "ratio parties=$n mode=$mode batches=$REPS ratio=$rm ratio_min=$rlo ratio_max=$rhi"
+		if ((n > 3)); then
+			read -r rm rlo rhi < <(spread "${dratios[@]}")
+			record "ratio_delegated parties=$n mode=$mode batches=$REPS ratio=$rm ratio_min=$rlo ratio_max=$rhi"
+		fi
 	done
 done
 fi
@@ -472,10 +490,13 @@ verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && b != "" && a + 0 
 ratio_text() { echo "$(val "$1" "$2")x ($(val "$1" "${2}_min")–$(val "$1" "${2}_max"))"; }
 # "| ≤ tx | verdict" for a target t, or "| — | —" without one.
 target_cells() { if [[ -n $2 ]]; then echo "≤ ${2}x | $(verdict "$1" "$2")"; else echo "— | —"; fi; }
+# (At 3 parties, p1..p3 computing is the peer-to-peer model itself: the
+# delegated column repeats it there.)
+delegated_ms() { if (($1 <= 3)); then val "secure parties=$1 mode=$2" median_ms; else val "delegated parties=$1 mode=$2" median_ms; fi; }
 for n in "${COUNTS[@]}"; do
-	printf '%s %s %s %s %s\n' "$n" "$(val "secure parties=$n mode=warm" median_ms)" \
+	printf '%s %s %s %s %s %s %s\n' "$n" "$(val "secure parties=$n mode=warm" median_ms)" \
 		"$(val "secure parties=$n mode=cold" median_ms)" "$(val "insecure parties=$n mode=warm" median_ms)" \
-		"$(val "insecure parties=$n mode=cold" median_ms)"
+		"$(val "insecure parties=$n mode=cold" median_ms)" "$(delegated_ms "$n" warm)" "$(delegated_ms "$n" cold)"
 done >"$BENCH_DIR/latency.dat"
 for k in "${GROUP_COUNTS[@]}"; do
 	ms=$(val "grouped groups=$k " median_ms)
@@ -494,7 +515,9 @@ runs 2 && runs 4 && gnuplot <<-PLOT
 	plot '$BENCH_DIR/latency.dat' using 1:2 with linespoints title 'smpc, warm', \
 	     '' using 1:3 with linespoints title 'smpc, cold', \
 	     '' using 1:4 with linespoints title 'dblink sum(), warm', \
-	     '' using 1:5 with linespoints title 'dblink sum(), cold'
+	     '' using 1:5 with linespoints title 'dblink sum(), cold', \
+	     '' using 1:6 with linespoints dashtype 2 title 'smpc delegated to p1..p3, warm', \
+	     '' using 1:7 with linespoints dashtype 2 title 'smpc delegated to p1..p3, cold'
 	set xlabel 'groups (3 parties)'
 	set xtics auto
 	set ylabel 'median grouped sum latency (ms)'
@@ -534,6 +557,16 @@ growth() { ratio "$(val "$1 parties=$hi mode=$2" median_ms)" "$(val "$1 parties=
 	for mode in warm cold; do
 		gs=$(growth secure $mode) gi=$(growth insecure $mode)
 		echo "| $lo → $hi parties, $mode: smpc's median grows ${gs}x, dblink's ${gi}x; smpc's growth / dblink's | $(ratio "$gs" "$gi")x | $(target_cells "$(ratio "$gs" "$gi")" 1) |"
+	done
+	# The delegated model, a DBA's choice (docs/dba.md): three compute
+	# parties hold the shares, so it trusts that they do not all collude.
+	for mode in warm cold; do
+		for n in "${COUNTS[@]}"; do
+			((n > 3)) || continue
+			echo "| $n parties, $mode, smpc delegated to p1..p3 / dblink ($(val "delegated parties=$n mode=$mode" median_ms) / $(val "insecure parties=$n mode=$mode" median_ms) ms) | $(ratio_text "ratio_delegated parties=$n mode=$mode" ratio) | — | — |"
+		done
+		gs=$(ratio "$(delegated_ms "$hi" $mode)" "$(delegated_ms "$lo" $mode)") gi=$(growth insecure $mode)
+		echo "| $lo → $hi parties, $mode, delegated to p1..p3: smpc's median grows ${gs}x, dblink's ${gi}x; smpc's growth / dblink's | $(ratio "$gs" "$gi")x | — | — |"
 	done
 	for k in "${GROUP_COUNTS[@]}"; do
 		g="grouped groups=$k "
