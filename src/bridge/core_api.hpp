@@ -289,6 +289,8 @@ enum SmpcFault {
       10,                          // glue, at the called party: a call pauses after filing a share
   SMPC_FAULT_REPEAT_BLINDED = 11,  // set jobs: every blinded set sent repeats an element
   SMPC_FAULT_DROP_BLINDED = 12,    // set jobs: every partner's set passed on loses an element
+  SMPC_FAULT_PAUSE_BEFORE_PICKUP =
+      13,  // glue, at the called party: a confirm's call pauses before it may wait for a reply
 };
 // Makes the job misbehave as `fault` (SmpcFault) says; the glue's own faults
 // and any other value leave it honest.

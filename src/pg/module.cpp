@@ -46,6 +46,7 @@ static const struct config_enum_entry smpc_test_fault_options[] = {
 	{"repeat_blinded", SMPC_FAULT_REPEAT_BLINDED, false},
 	{"drop_blinded", SMPC_FAULT_DROP_BLINDED, false},
 	{"pause_after_filing", SMPC_FAULT_PAUSE_AFTER_FILING, false},
+	{"pause_before_pickup", SMPC_FAULT_PAUSE_BEFORE_PICKUP, false},
 	{NULL, 0, false}};
 #endif
 

@@ -196,6 +196,38 @@ else
 	$res = $fed->run_all("SET smpc.federation = 'ico';\nSELECT smpc_sum(x, 'ico-badcert-2') FROM t");
 	$fed->expect_all_ok($res, '31', 'n-of-n, fixed, id spent: a new job id counts every input once');
 }
+# A late confirm. a pauses before its confirm, so e is ahead and sends its
+# own to a on a call of its own; a's endpoint holds that call (test fault
+# pause_before_pickup), after its check that the job runs there, until a's
+# job has ended: a ends with the confirms of b, c and d (a quorum of four).
+# The call then finds no job at a. It must not wait for one to begin: it
+# did, 20 ms (SMPC_HANDOVER_EARLY_WAIT_MS), holding up e's round, in 2 to
+# 6 % of warm 2-of-5 jobs. a's job runs before anyone else's starts, so no
+# call reaches a before it does.
+$fed->psql('a',
+	"CREATE FUNCTION smpc_test_handover_waits(boolean) RETURNS bigint AS 'smpc', 'smpc_test_handover_waits' LANGUAGE C STRICT");
+$fed->psql('a', "ALTER ROLE " . $fed->peer_role('e') . " SET smpc.test_fault = 'pause_before_pickup'");
+my $early = $fed->psql('a', 'SELECT smpc_test_handover_waits(true)');
+my $late_sql = $use . "SET smpc.timeout = '30s';\n";
+my %late = (a => $fed->start_psql('a',
+		$late_sql . "SET smpc.test_fault = 'pause_before_confirm';\nSELECT smpc_sum(x, 'sh-late') FROM t",
+		timeout => 60));
+my $running = '0';
+for (1 .. 300)
+{
+	$running = $fed->psql('a', "SELECT count(*) FROM smpc.job_status WHERE job_id = 'sh-late'");
+	last if $running eq '1';
+	sleep(0.1);
+}
+is($running, '1', 'late confirm: a\'s job runs before the others start');
+$late{$_} = $fed->start_psql($_, $late_sql . "SELECT smpc_sum(x, 'sh-late') FROM t", timeout => 60)
+  for qw(b c d e);
+$res = { map { $_ => SmpcTest::finish_psql($late{$_}) } @names };
+$fed->expect_all_ok($res, '31', 'late confirm: every party releases the sum');
+is($fed->psql('a', 'SELECT smpc_test_handover_waits(true)'), $early,
+	'late confirm: e\'s call, held at a until a\'s job ended, did not wait for the job to begin');
+$fed->psql('a', "ALTER ROLE " . $fed->peer_role('e') . " RESET smpc.test_fault");
+
 expect_clean('end', @names);
 
 $fed->stop_all;

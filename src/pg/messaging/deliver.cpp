@@ -353,6 +353,18 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 	 * another federation the call would wait for a message that never
 	 * comes, SMPC_HANDOVER_EARLY_WAIT_MS on every call.
 	 */
+#ifdef SMPC_TEST_BUILD
+	/*
+	 * Test builds: pause_before_pickup, set for a partner's login role,
+	 * holds its calls that bring a confirm, after the checks above and
+	 * before the call may wait for a reply, until the job here has ended
+	 * (at most 5 s; test/t/016: it ends with a quorum of other confirms).
+	 */
+	if (pickup != NULL && smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_PICKUP &&
+		info.type == SMPC_MSG_CONFIRM)
+		for (int i = 0; i < 100 && smpc_inbox_has_waiter(info.job_key); i++)
+			smpc_test_sleep(50);
+#endif
 	if (pickup != NULL && !smpc_federation_peer_to_peer(fed))
 		*pickup = SMPC_NO_HANDOVER;
 	else if (pickup != NULL)

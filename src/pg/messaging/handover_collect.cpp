@@ -137,8 +137,8 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, byte
 			smpc_pickup_free(p);
 		}
 	}
-	else if ((job = smpc_find_job(key, false)) == NULL ||
-			 !(job->sent[type] & (UINT64CONST(1) << from)))
+	else if (((job = smpc_find_job(key, false)) == NULL && !smpc_handover_ended_here(key)) ||
+			 (job != NULL && !(job->sent[type] & (UINT64CONST(1) << from))))
 	{
 		/*
 		 * job NULL: the job has not begun here yet (its session is still on
@@ -181,6 +181,8 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, byte
 			p->len = 0;
 			found = (int) (p - smpc_pickups());
 			smpc_handover->waits++;
+			if (job == NULL)
+				smpc_handover->early_waits++;
 		}
 	}
 	LWLockRelease(smpc_handover->lock);
@@ -251,19 +253,21 @@ PG_FUNCTION_INFO_V1(smpc_test_handover_waits);
 
 /*
  * Test builds: how many delivery calls have waited here for a job's own
- * message since the server started. No install script declares it; the TAP
- * test that uses it does (CREATE FUNCTION ... AS 'smpc',
+ * message since the server started; with an argument true, only those for
+ * a job that was not running here. No install script declares it; the TAP
+ * tests that use it do (CREATE FUNCTION ... AS 'smpc',
  * 'smpc_test_handover_waits').
  */
 Datum
 smpc_test_handover_waits(PG_FUNCTION_ARGS)
 {
 	uint64 waits = 0;
+	bool   early = PG_NARGS() > 0 && PG_GETARG_BOOL(0);
 
 	if (smpc_handover != NULL)
 	{
 		LWLockAcquire(smpc_handover->lock, LW_SHARED);
-		waits = smpc_handover->waits;
+		waits = early ? smpc_handover->early_waits : smpc_handover->waits;
 		LWLockRelease(smpc_handover->lock);
 	}
 	PG_RETURN_INT64((int64) waits);

@@ -217,11 +217,19 @@ typedef struct SmpcPickup
 	uint8		data[SMPC_HANDOVER_BYTES];
 } SmpcPickup;
 
+/* How many jobs that ended here the handover remembers (handover.cpp). */
+#define SMPC_HANDOVER_ENDED 64
+
 typedef struct SmpcHandover
 {
 	LWLock *lock;
-	int		n;	   /* entries of each kind */
-	uint64	waits; /* calls that waited for a job's message (a test build reads it) */
+	int		n;			 /* entries of each kind */
+	uint64	waits;		 /* calls that waited for a job's message (a test build reads it) */
+	uint64	early_waits; /* of them, for a job not running here */
+	/* The last SMPC_HANDOVER_ENDED jobs that ended here (keys and databases), a ring. */
+	int	  ended_next;
+	Oid	  ended_db[SMPC_HANDOVER_ENDED];
+	uint8 ended[SMPC_HANDOVER_ENDED][32];
 } SmpcHandover;
 
 extern SmpcHandover *smpc_handover;
@@ -355,6 +363,7 @@ extern bool				smpc_handover_type(int type, int party);
 extern bool				smpc_pair_caller(int party, int other);
 extern void				smpc_handover_register_exit(void);
 extern SmpcHandoverJob *smpc_find_job(const uint8 *key, bool own);
+extern bool				smpc_handover_ended_here(const uint8 *key);
 extern SmpcPickup	   *smpc_find_pickup(const uint8 *key, int to, int type, int state);
 extern SmpcPickup	   *smpc_free_pickup(void);
 
