@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -26,16 +27,25 @@ TEST(WorkSplit, EveryItemOnce) {
 TEST(WorkSplit, PollRunsOnTheCallersThreadAndCanStop) {
   const std::thread::id caller = std::this_thread::get_id();
   std::atomic<bool> elsewhere{false};
-  int polls = 0;
-  EXPECT_THROW(split_work(
-                   1000 * kWorkChunk, [](std::size_t, std::size_t) {},
-                   [&] {
-                     if (std::this_thread::get_id() != caller) elsewhere = true;
-                     if (++polls == 3) throw std::runtime_error("cancelled");
-                   }),
+  std::atomic<int> polls{0};
+  // Helper threads hold their first chunk until the caller has polled three
+  // times (at most 5 s): with work that takes no time they would otherwise
+  // take every chunk before the caller's second poll, and the work would end
+  // without a third (a failure seen once in CI).
+  const auto hold_helpers = [&](std::size_t, std::size_t) {
+    if (std::this_thread::get_id() == caller) return;
+    for (int i = 0; i < 5000 && polls.load() < 3; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  EXPECT_THROW(split_work(1000 * kWorkChunk, hold_helpers,
+                          [&] {
+                            if (std::this_thread::get_id() != caller) elsewhere = true;
+                            if (++polls == 3) throw std::runtime_error("cancelled");
+                          }),
                std::runtime_error);
   EXPECT_FALSE(elsewhere.load());
-  EXPECT_EQ(polls, 3);
+  EXPECT_EQ(polls.load(), 3);
 }
 
 TEST(WorkSplit, AnExceptionInAnyPartReachesTheCaller) {
