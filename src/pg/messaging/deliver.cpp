@@ -216,7 +216,6 @@ smpc_check_sender(const SmpcFederationRow *fed, int sender, const char *login_ro
  * *wait_ms are for smpc_handover_finish, unless *pickup is
  * SMPC_NO_HANDOVER.
  */
-
 static bool
 smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 {
@@ -348,23 +347,23 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 					errmsg("no run of job \"%s\" is waiting for a %s message at party \"%s\"",
 						   job_id, smpc_message_type_name(info.type), fed->self_name));
 	}
-	/*
-	 * Only a peer-to-peer job hands its messages back (job_runner.cpp): in
-	 * another federation the call would wait for a message that never
-	 * comes, SMPC_HANDOVER_EARLY_WAIT_MS on every call.
-	 */
 #ifdef SMPC_TEST_BUILD
 	/*
 	 * Test builds: pause_before_pickup, set for a partner's login role,
 	 * holds its calls that bring a confirm, after the checks above and
 	 * before the call may wait for a reply, until the job here has ended
-	 * (at most 5 s; test/t/016: it ends with a quorum of other confirms).
+	 * (at most 20 s; test/t/016: it ends with a quorum of other confirms).
 	 */
 	if (pickup != NULL && smpc_test_fault == SMPC_FAULT_PAUSE_BEFORE_PICKUP &&
 		info.type == SMPC_MSG_CONFIRM)
-		for (int i = 0; i < 100 && smpc_inbox_has_waiter(info.job_key); i++)
+		for (int i = 0; i < 400 && smpc_inbox_has_waiter(info.job_key); i++)
 			smpc_test_sleep(50);
 #endif
+	/*
+	 * Only a peer-to-peer job hands its messages back (job_runner.cpp): in
+	 * another federation the call would wait for a message that never
+	 * comes, SMPC_HANDOVER_EARLY_WAIT_MS on every call.
+	 */
 	if (pickup != NULL && !smpc_federation_peer_to_peer(fed))
 		*pickup = SMPC_NO_HANDOVER;
 	else if (pickup != NULL)

@@ -205,9 +205,9 @@ smpc_find_job(const uint8 *key, bool own)
 }
 
 /*
- * Whether job key of this database ended here lately (caller holds the
- * lock): a call for it that finds no job running is late, not early, and
- * waits for nothing. Why: a job with dropout tolerance ends once a quorum
+ * Whether job key of this database was released here lately (caller holds
+ * the lock): a call for it that finds no job running is late, not early,
+ * and waits for nothing. Why: a job with dropout tolerance ends once a quorum
  * of partners confirmed, and a slower partner's confirm can pass the
  * endpoint's check that the job runs just before the job ends; the call
  * would then find no job and wait SMPC_HANDOVER_EARLY_WAIT_MS as if it
@@ -451,9 +451,12 @@ smpc_handover_rejected(const uint8 *key, int *from, SmpcStatus *why)
  * The job ended here: calls still waiting for its messages get none. What
  * it posted stays for the calls still to come (a party's last message is
  * often collected after the job here has finished and its session ended).
+ * A released job is remembered (smpc_handover_ended_here); a failed run's
+ * job is not: a retry under the same id may begin here after a partner's
+ * share arrived, and that call should wait for it as before.
  */
 void
-smpc_handover_end(const uint8 *key)
+smpc_handover_end(const uint8 *key, bool released)
 {
 	SmpcHandoverJob *job;
 	SmpcPickup		*pickups;
@@ -471,9 +474,12 @@ smpc_handover_end(const uint8 *key)
 
 		job->used = false;
 		smpc_own_jobs--;
-		smpc_handover->ended_db[k] = MyDatabaseId;
-		memcpy(smpc_handover->ended[k], key, 32);
-		smpc_handover->ended_next = (k + 1) % SMPC_HANDOVER_ENDED;
+		if (released)
+		{
+			smpc_handover->ended_db[k] = MyDatabaseId;
+			memcpy(smpc_handover->ended[k], key, 32);
+			smpc_handover->ended_next = (k + 1) % SMPC_HANDOVER_ENDED;
+		}
 		for (int i = 0; i < smpc_handover->n; i++)
 		{
 			if (pickups[i].state == SMPC_PICKUP_WAITING &&

@@ -107,8 +107,9 @@ smpc_pickup_wait(int slot, int wait_ms)
  * SMPC_HANDOVER_WAIT_MS, or in an ordered job, where a lower party's call is
  * the only way the message travels after the share round, up to half of
  * smpc.timeout (at most 5 s; then the job is told to send it); when the job
- * has not begun here yet, SMPC_HANDOVER_EARLY_WAIT_MS. -1: nothing to wait
- * for (or, without take_posted, a posted message to take later).
+ * has not begun here yet, SMPC_HANDOVER_EARLY_WAIT_MS (not when it was
+ * released here lately: smpc_handover_ended_here). -1: nothing to wait for
+ * (or, without take_posted, a posted message to take later).
  */
 static int
 smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, bytea **reply,
@@ -141,8 +142,9 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, byte
 			 (job != NULL && !(job->sent[type] & (UINT64CONST(1) << from))))
 	{
 		/*
-		 * job NULL: the job has not begun here yet (its session is still on
-		 * its way to smpc_handover_begin). The call waits a moment for it,
+		 * job NULL, and not released here lately: the job has not begun here
+		 * yet (its session is still on its way to smpc_handover_begin), or
+		 * a run of it failed here and a retry may come. The call waits a moment for it,
 		 * as for a running job: its first offer of this type to `from` fills
 		 * the pickup. Returning at once would leave this share filed, and
 		 * the job, finding it, would send its own message itself

@@ -240,7 +240,7 @@ smpc_inbox_unregister(const uint8 *key, bool released)
 
 	if (smpc_inbox == NULL)
 		return;
-	smpc_handover_end(key);
+	smpc_handover_end(key, released);
 	w = smpc_waiters();
 	LWLockAcquire(smpc_inbox->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < smpc_inbox->nwaiters; i++)

@@ -104,7 +104,7 @@ extern void smpc_inbox_usage(SmpcInboxUsage *u);
 extern void smpc_handover_shmem_request(void);
 extern void smpc_handover_shmem_startup(void);
 extern void smpc_handover_begin(const uint8 *key, bool ordered, int self);
-extern void smpc_handover_end(const uint8 *key);
+extern void smpc_handover_end(const uint8 *key, bool released);
 extern void smpc_handover_called_early(const uint8 *key, int type, uint64 mask);
 extern void smpc_handover_drop_posted(const uint8 *key);
 extern bool smpc_handover_take_posted(const uint8 *key, int to, uint8 **data, size_t *len);
@@ -217,7 +217,7 @@ typedef struct SmpcPickup
 	uint8		data[SMPC_HANDOVER_BYTES];
 } SmpcPickup;
 
-/* How many jobs that ended here the handover remembers (handover.cpp). */
+/* How many jobs released here the handover remembers (handover.cpp). */
 #define SMPC_HANDOVER_ENDED 64
 
 typedef struct SmpcHandover
@@ -226,7 +226,7 @@ typedef struct SmpcHandover
 	int		n;			 /* entries of each kind */
 	uint64	waits;		 /* calls that waited for a job's message (a test build reads it) */
 	uint64	early_waits; /* of them, for a job not running here */
-	/* The last SMPC_HANDOVER_ENDED jobs that ended here (keys and databases), a ring. */
+	/* The last SMPC_HANDOVER_ENDED jobs released here (keys and databases), a ring. */
 	int	  ended_next;
 	Oid	  ended_db[SMPC_HANDOVER_ENDED];
 	uint8 ended[SMPC_HANDOVER_ENDED][32];
