@@ -13,6 +13,7 @@ use warnings;
 
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(sleep);
 use SmpcTest;
 
 my @names = qw(a b c d e);
