@@ -205,6 +205,27 @@ smpc_find_job(const uint8 *key, bool own)
 }
 
 /*
+ * Whether the ring of jobs released here holds job key of this database
+ * (lock held; exclusively with forget, which clears every entry of it: a
+ * job whose stored result was returned again is in it more than once).
+ */
+static bool
+smpc_ended_entries(const uint8 *key, bool forget)
+{
+	bool found = false;
+
+	for (int i = 0; i < SMPC_HANDOVER_ENDED; i++)
+		if (smpc_same_job(key, smpc_handover->ended_db[i], smpc_handover->ended[i]))
+		{
+			found = true;
+			if (!forget)
+				break;
+			smpc_handover->ended_db[i] = InvalidOid;
+		}
+	return found;
+}
+
+/*
  * Whether job key of this database was released here lately (caller holds
  * the lock): a call for it that finds no job running is late, not early,
  * and waits for nothing. Why: a job with dropout tolerance ends once a quorum
@@ -217,10 +238,7 @@ smpc_find_job(const uint8 *key, bool own)
 bool
 smpc_handover_ended_here(const uint8 *key)
 {
-	for (int i = 0; i < SMPC_HANDOVER_ENDED; i++)
-		if (smpc_same_job(key, smpc_handover->ended_db[i], smpc_handover->ended[i]))
-			return true;
-	return false;
+	return smpc_ended_entries(key, false);
 }
 
 /* A pickup entry of job key for party `to` and `type` in `state`, or NULL (lock held). */
@@ -295,10 +313,8 @@ smpc_handover_begin(const uint8 *key, bool ordered, int self)
 	LWLockAcquire(smpc_handover->lock, LW_EXCLUSIVE);
 	/* What an earlier run of this job left here is of no use to this one. */
 	smpc_drop_posted(key);
-	/* A new run of a job that ended here: its calls may be early again. */
-	for (int i = 0; i < SMPC_HANDOVER_ENDED; i++)
-		if (smpc_same_job(key, smpc_handover->ended_db[i], smpc_handover->ended[i]))
-			smpc_handover->ended_db[i] = InvalidOid;
+	/* A new run of a job released here: its calls may be early again. */
+	(void) smpc_ended_entries(key, true);
 	if (smpc_find_job(key, true) == NULL)
 		for (int i = 0; i < smpc_handover->n; i++)
 			if (!jobs[i].used)

@@ -144,13 +144,14 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, byte
 		/*
 		 * job NULL, and not released here lately: the job has not begun here
 		 * yet (its session is still on its way to smpc_handover_begin), or
-		 * a run of it failed here and a retry may come. The call waits a moment for it,
-		 * as for a running job: its first offer of this type to `from` fills
-		 * the pickup. Returning at once would leave this share filed, and
-		 * the job, finding it, would send its own message itself
-		 * (smpc_handover_called_early): in an ordered job over a connection
-		 * to `from` that no earlier job of the session needed, whose TLS
-		 * handshake and authentication cost more than the whole job.
+		 * a run of it failed here and a retry may come. The call waits a
+		 * moment for it, as for a running job: its first offer of this type
+		 * to `from` fills the pickup. Returning at once would leave this
+		 * share filed, and the job, finding it, would send its own message
+		 * itself (smpc_handover_called_early): in an ordered job over a
+		 * connection to `from` that no earlier job of the session needed,
+		 * whose TLS handshake and authentication cost more than the whole
+		 * job.
 		 */
 		SmpcPickup *dead = smpc_find_pickup(key, from, type, SMPC_PICKUP_WAITING);
 
