@@ -129,5 +129,140 @@ for (1 .. 50)
 }
 is(scalar(@left), 0, 'no durable audit record is left at e') or diag join(', ', @left);
 
+# Files at e that a crash or the disk left behind, planted as a stopped
+# server would leave them: named <event id>.<life> for a life of the server
+# that has ended (the server draws a random one whenever it starts). An
+# attempt's file is the magic "SMPCaud1", the record (a fixed part, then 19
+# texts, each a 32-bit length and bytes; the layout of
+# src/pg/audit/audit.cpp) and a CRC-32C of both. A crash cuts a file short
+# only before its fsync returned, so before its attempt sent anything.
+# When the writer next starts:
+#   - whole: stored as 'interrupted' (this also checks the planted layout);
+#   - a zeroed stretch inside a text (the lengths still fit, so the record
+#     alone would decode): the CRC does not match, so it is deleted with a
+#     warning;
+#   - cut in the middle, without the magic (a record as it is, with no
+#     frame), empty, or framed but holding no whole record: deleted with a
+#     warning.
+# Whatever their times, files named with the life that runs are left alone.
+sub crc32c
+{
+	my ($data) = @_;
+	my $crc = 0xFFFFFFFF;
+	for my $byte (unpack('C*', $data))
+	{
+		$crc ^= $byte;
+		$crc = ($crc >> 1) ^ (($crc & 1) ? 0x82F63B78 : 0) for 1 .. 8;
+	}
+	return $crc ^ 0xFFFFFFFF;
+}
+
+sub planted_record
+{
+	my ($event, $job) = @_;
+	my @texts = ($event, 'sh', $job, 'sum(integer)', 'postgres', 'postgres', '0' x 64, 'a,b,c,d',
+		'interrupted', undef, 'planted by the test: ' . ('x' x 2000), (undef) x 8);
+	# started_at 2000-01-01 (an earlier life), finished_at, outside_bounds, backend_pid, padding
+	my $record = pack('q<q<q<l<x4', 0, 0, 0, 4242);
+	$record .= defined $_ ? pack('V', length $_) . $_ : pack('V', 0xFFFFFFFF) for @texts;
+	return $record;
+}
+
+sub planted_file
+{
+	my ($record) = @_;
+	my $framed = 'SMPCaud1' . $record;
+	return $framed . pack('V', crc32c($framed));
+}
+
+my $oid = $fed->psql('e', 'SELECT oid FROM pg_database WHERE datname = current_database()');
+my %event = map { $_ => sprintf('00000000-0000-4000-8000-%012d', $_ + 1) } 0 .. 7;
+my ($whole, $bare, $holed, $cut, $empty, $short, $old_name, $old_tmp) = map { $event{$_} } 0 .. 7;
+my %content = (
+	$whole => planted_file(planted_record($whole, 'planted-whole')),
+	$bare => planted_record($bare, 'planted-bare'),
+	$holed => planted_file(planted_record($holed, 'planted-holed')),
+	$cut => substr(planted_file(planted_record($cut, 'planted-cut')), 0, 500),
+	$empty => '',
+	$short => planted_file('too short for a record'),
+	$old_name => planted_file(planted_record($old_name, 'planted-old-name')),
+	$old_tmp => planted_file(planted_record($old_tmp, 'planted-old-tmp')));
+substr($content{$holed}, 1000, 300) = "\0" x 300;    # inside the reason text
+mkdir "$dir/$oid";
+my $life = '00000000000000a1';    # ended: e restarts below, drawing a new one
+# Development builds named them <event id>, and wrote <event id>.tmp first.
+my %name = map { $_ => "$_.$life" } keys %content;
+$name{$old_name} = $old_name;
+$name{$old_tmp} = "$old_tmp.tmp";
+for my $event (keys %content)
+{
+	my $path = "$dir/$oid/$name{$event}";
+	open(my $fh, '>:raw', $path) or die "$path: $!";
+	print $fh $content{$event};
+	close $fh;
+}
+my $log_from = -s $fed->node('e')->logfile;
+$fed->node('e')->restart;
+is($fed->wait_audit('e', "job_id IN ('planted-whole', 'planted-old-name') AND outcome = 'interrupted'", 2), '2',
+	'planted files: a whole file, and one named as development builds did, are stored as interrupted attempts');
+my @gone = ($whole, $bare, $holed, $cut, $empty, $short, $old_name, $old_tmp);
+for (1 .. 100)
+{
+	last unless grep { -e "$dir/$oid/$name{$_}" } @gone;
+	Time::HiRes::sleep(0.1);
+}
+my $log = slurp_file($fed->node('e')->logfile, $log_from);
+for my $case ([ $holed, 'a zeroed stretch', 'its CRC does not match' ],
+	[ $cut, 'cut in the middle', 'its CRC does not match' ],
+	[ $bare, 'no magic', 'it does not start as such a file does' ],
+	[ $empty, 'empty', 'it does not start as such a file does' ],
+	[ $short, 'framed, no whole record', 'it holds no whole record' ])
+{
+	my ($event, $what, $why) = @$case;
+	ok(!-e "$dir/$oid/$event.$life", "planted files: $what: deleted");
+	like($log, qr/smpc audit writer removed "[^"]*\Q$event.$life\E" \(\d+ bytes\): the record of an attempt that was [^\n]*\Q$why\E/,
+		"planted files: $what: the server log says why");
+}
+is($fed->psql('e', "SELECT count(*) FROM smpc.audit_log WHERE job_id LIKE 'planted-%' AND job_id <> 'planted-whole' "
+		  . "AND job_id <> 'planted-old-name' OR event_id IN ('$empty', '$short')"),
+	'0', 'planted files: nothing else is stored (a temporary file neither)');
+ok(!-e "$dir/$oid/$name{$_}", "planted files: $name{$_} is deleted") for ($whole, $old_name, $old_tmp);
+
+# A file named with the life that runs is never touched, however old its
+# times: a writer that starts in this life (after the one above is
+# terminated, for a job's records) leaves it, and stores it only once the
+# server has restarted, in another life.
+my ($life_now) = slurp_file($fed->node('e')->logfile, $log_from)
+  =~ /.*the files of this life of the server end in "\.([0-9a-f]{16})"/s;
+ok(defined $life_now && $life_now ne $life, 'this life: the writer logged its life');
+my $running = sprintf('00000000-0000-4000-8000-%012d', 99);
+my $running_path = "$dir/$oid/$running.$life_now";
+open(my $rfh, '>:raw', $running_path) or die "$running_path: $!";
+print $rfh planted_file(planted_record($running, 'planted-this-life'));
+close $rfh;
+utime(time - 3600, time - 3600, $running_path) or die "$running_path: $!";
+$fed->psql('e', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'smpc audit writer'");
+for (1 .. 100)
+{
+	last if $fed->psql('e', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'smpc audit writer'") eq '0';
+	Time::HiRes::sleep(0.1);
+}
+$res = $fed->run_all($use . "SELECT smpc_sum(x, 'life-1') FROM t");
+$fed->expect_all_ok($res, '31', 'this life: a job');
+$fed->wait_audit('e', "job_id = 'life-1' AND outcome = 'released'", 1);
+ok(-e $running_path, 'this life: a new writer leaves the file of this life alone');
+is($fed->psql('e', "SELECT count(*) FROM smpc.audit_log WHERE job_id = 'planted-this-life'"), '0',
+	'this life: and stores nothing of it');
+$fed->node('e')->restart;
+is($fed->wait_audit('e', "job_id = 'planted-this-life' AND outcome = 'interrupted'", 1), '1',
+	'next life: the file is stored as an interrupted attempt');
+
+# The folder removed by hand between two jobs of one session at e (made
+# durable once in this life of the server): the second job makes it again.
+my $res2 = $fed->run_all({
+	(map { $_ => $use . "SELECT smpc_sum(x, 'dir-1') FROM t;\nSELECT smpc_sum(x, 'dir-2') FROM t" } @others),
+	e => $use . "SELECT smpc_sum(x, 'dir-1') FROM t;\n\\! rm -rf '$dir'\nSELECT smpc_sum(x, 'dir-2') FROM t" });
+$fed->expect_all_ok($res2, "31\n31", 'the directory removed between two jobs: the second makes it again');
+
 $fed->stop_all;
 done_testing();

@@ -63,19 +63,21 @@ extern void smpc_audit_log_payload(Size len, const char *why);
 
 /* audit_queue.cpp: records on their way to smpc.audit_log, and their writers. */
 #define SMPC_AUDIT_MAX_WRITERS 64 /* databases with a writer at once */
-extern void smpc_audit_shmem_request(void);
-extern void smpc_audit_shmem_startup(void);
-extern bool smpc_audit_queue_ready(void);
-extern bool smpc_audit_enqueue(const void *payload, Size len);
-extern bool smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position, bool urgent);
-extern void smpc_audit_writer_batching(bool on);
-extern bool smpc_audit_handled(uint64 position);
-extern bool smpc_audit_writer_attach(void);
-extern bool smpc_audit_writer_detach(bool force);
-extern int	smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions);
-extern void smpc_audit_mark_taken(const uint64 *positions, int n);
-extern void smpc_audit_writer_start(Oid dbid);
-extern TimestampTz smpc_audit_life_start(void);
+extern void	  smpc_audit_shmem_request(void);
+extern void	  smpc_audit_shmem_startup(void);
+extern bool	  smpc_audit_queue_ready(void);
+extern bool	  smpc_audit_enqueue(const void *payload, Size len);
+extern bool	  smpc_audit_enqueue_at(const void *payload, Size len, uint64 *position, bool urgent);
+extern void	  smpc_audit_writer_batching(bool on);
+extern bool	  smpc_audit_handled(uint64 position);
+extern bool	  smpc_audit_writer_attach(void);
+extern bool	  smpc_audit_writer_detach(bool force);
+extern int	  smpc_audit_peek(int max, char **payloads, Size *lens, uint64 *positions);
+extern void	  smpc_audit_mark_taken(const uint64 *positions, int n);
+extern void	  smpc_audit_writer_start(Oid dbid);
+extern uint64 smpc_audit_life(void);
+extern bool	  smpc_audit_dir_durable(Oid dbid);
+extern void	  smpc_audit_dir_set_durable(Oid dbid, bool durable);
 
 /*
  * audit_files.cpp: the record of each attempt on disk while it runs, so
@@ -83,8 +85,9 @@ extern TimestampTz smpc_audit_life_start(void);
  */
 extern void smpc_audit_file_write(const char *event_id, const char *payload, Size len);
 extern void smpc_audit_file_forget(const char *event_id);
-extern int	smpc_audit_file_leftovers(TimestampTz before, int max, char **payloads, Size *lens,
-									  char **ids);
+extern bool smpc_audit_file_remove(const char *name);
+extern int	smpc_audit_file_leftovers(int max, char **payloads, Size *lens, char **ids,
+									  char **names);
 extern void smpc_audit_register_replay(void);
 
 #endif /* SMPC_PG_AUDIT_AUDIT_H */

@@ -16,7 +16,8 @@
  * by its payload and may wrap around the end of the ring. A writer marks the
  * records it has committed as taken; the tail then moves past taken records.
  *
- * Locking: one LWLock guards ring and registry; it is held only for memcpy
+ * Locking: one LWLock guards ring, registry and the list of durable
+ * folders (audit_files.cpp); it is held only for memcpy
  * and scans, never across anything that can raise an error. Latches are set
  * after it is released.
  *
@@ -75,8 +76,11 @@ typedef struct SmpcAuditQueue
 	uint64			tail;	 /* oldest byte still in use */
 	uint64			size;	 /* ring bytes */
 	uint64			dropped; /* records that did not fit (sent to the log) */
-	TimestampTz		born;	 /* when this shared memory was made (audit_files.cpp) */
+	uint64			life;	 /* random, drawn when this shared memory was made (audit_files.cpp) */
 	SmpcAuditWriter writers[SMPC_AUDIT_MAX_WRITERS];
+	/* Databases whose folder of attempts' files is durable in this life (audit_files.cpp). */
+	int ndurable;
+	Oid durable[SMPC_AUDIT_MAX_WRITERS];
 } SmpcAuditQueue;
 
 static SmpcAuditQueue *smpc_audit = NULL;
@@ -119,7 +123,14 @@ smpc_audit_shmem_startup(void)
 		memset(smpc_audit, 0, MAXALIGN(sizeof(SmpcAuditQueue)));
 		smpc_audit->lock = &(GetNamedLWLockTranche("smpc audit"))->lock;
 		smpc_audit->size = smpc_audit_queue_bytes();
-		smpc_audit->born = GetCurrentTimestamp();
+		/* (A clock could not tell lives apart: it can be set back.) */
+		if (!pg_strong_random(&smpc_audit->life, sizeof smpc_audit->life))
+		{
+			/* (Attempts cannot draw event ids either, so none writes a file.) */
+			ereport(LOG, errmsg("smpc audit: could not draw a random id for this life of the "
+								"server"));
+			smpc_audit->life = ((uint64) GetCurrentTimestamp() << 16) ^ (uint64) MyProcPid;
+		}
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -131,14 +142,53 @@ smpc_audit_queue_ready(void)
 }
 
 /*
- * When this life of the server began (the queue was made: at server start,
- * and again after a crash reset it): attempts that started earlier and
- * still have a record on disk never ended.
+ * This life of the server (the queue was made: at server start, and again
+ * after a crash reset it), as a random number: the attempts' files are
+ * named with the life that wrote them, and those of other lives are
+ * attempts that never ended (audit_files.cpp).
  */
-TimestampTz
-smpc_audit_life_start(void)
+uint64
+smpc_audit_life(void)
 {
-	return smpc_audit->born;
+	return smpc_audit != NULL ? smpc_audit->life : 0;
+}
+
+/*
+ * Whether some process of this life made the folder of database dbid's
+ * attempts' files durable, with its parents (audit_files.cpp): then no
+ * other needs to fsync them again. False without the shared memory.
+ */
+bool
+smpc_audit_dir_durable(Oid dbid)
+{
+	bool found = false;
+
+	if (smpc_audit == NULL)
+		return false;
+	LWLockAcquire(smpc_audit->lock, LW_SHARED);
+	for (int i = 0; i < smpc_audit->ndurable && !found; i++)
+		found = smpc_audit->durable[i] == dbid;
+	LWLockRelease(smpc_audit->lock);
+	return found;
+}
+
+/* Says whether that folder is durable (false: it went away). Never raises. */
+void
+smpc_audit_dir_set_durable(Oid dbid, bool durable)
+{
+	int at = -1;
+
+	if (smpc_audit == NULL)
+		return;
+	LWLockAcquire(smpc_audit->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < smpc_audit->ndurable && at < 0; i++)
+		if (smpc_audit->durable[i] == dbid)
+			at = i;
+	if (durable && at < 0 && smpc_audit->ndurable < SMPC_AUDIT_MAX_WRITERS)
+		smpc_audit->durable[smpc_audit->ndurable++] = dbid;
+	else if (!durable && at >= 0)
+		smpc_audit->durable[at] = smpc_audit->durable[--smpc_audit->ndurable];
+	LWLockRelease(smpc_audit->lock);
 }
 
 /* Copies len bytes into the ring at position pos, wrapping at the end. */

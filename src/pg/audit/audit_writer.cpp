@@ -237,25 +237,27 @@ smpc_audit_drain(MemoryContext batchcxt)
  * Stores the records of this database's attempts that an earlier life of
  * the server left on disk unended (audit_files.cpp): 'interrupted', finished
  * now. An attempt whose final record did reach the table keeps that one
- * (same event id). Their files are deleted.
+ * (same event id). Their files are deleted once stored.
  */
 static void
 smpc_audit_replay(MemoryContext batchcxt)
 {
-	TimestampTz before = smpc_audit_life_start();
-	int			n;
-	int			rounds = 0;
+	int n;
+	int removed;
 
 	do
 	{
 		char		   *payloads[SMPC_AUDIT_BATCH];
 		Size			lens[SMPC_AUDIT_BATCH];
 		char		   *ids[SMPC_AUDIT_BATCH];
+		char		   *names[SMPC_AUDIT_BATCH];
 		SmpcAuditRecord records[SMPC_AUDIT_BATCH];
 		bool			skip[SMPC_AUDIT_BATCH] = {false};
 		MemoryContext	old = MemoryContextSwitchTo(batchcxt);
 
-		n = smpc_audit_file_leftovers(before, SMPC_AUDIT_BATCH, payloads, lens, ids);
+		int stored = 0;
+
+		n = smpc_audit_file_leftovers(SMPC_AUDIT_BATCH, payloads, lens, ids, names);
 		for (int i = 0; i < n; i++)
 		{
 			skip[i] = !smpc_audit_record_decode(payloads[i], lens[i], &records[i]) ||
@@ -263,19 +265,31 @@ smpc_audit_replay(MemoryContext batchcxt)
 					  strcmp(records[i].text[SMPC_AUDIT_EVENT_ID], ids[i]) != 0;
 			if (skip[i])
 			{
-				smpc_audit_log_payload(lens[i], "the file of an interrupted attempt could not be "
-												"decoded");
-				smpc_audit_file_forget(ids[i]);
+				/*
+				 * Its CRC matched, yet it is no record of this version, or
+				 * of another attempt than its name says.
+				 */
+				smpc_audit_log_payload(lens[i],
+									   psprintf("the file \"%s\" of an interrupted attempt could "
+												"not be decoded",
+												names[i]));
 			}
 			else
+			{
 				records[i].finished = GetCurrentTimestamp();
+				stored++;
+			}
 		}
 		smpc_audit_write_records(records, n, skip);
-		if (n > 0)
-			ereport(LOG, errmsg("smpc audit writer stored %d interrupted job attempt(s)", n));
+		/* Committed, or in the server log (a file that did not decode: its size and name). */
+		removed = 0;
+		for (int i = 0; i < n; i++)
+			removed += smpc_audit_file_remove(names[i]) ? 1 : 0;
+		if (stored > 0)
+			ereport(LOG, errmsg("smpc audit writer stored %d interrupted job attempt(s)", stored));
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(batchcxt);
-	} while (n == SMPC_AUDIT_BATCH && ++rounds < 1000); /* (files it cannot delete) */
+	} while (n == SMPC_AUDIT_BATCH && removed > 0); /* (not again over files it cannot delete) */
 }
 
 /* However the writer ends (FATAL included), it leaves its registry slot. */
@@ -308,6 +322,9 @@ smpc_audit_writer_main(Datum main_arg)
 		proc_exit(0);
 	before_shmem_exit(smpc_audit_writer_on_exit, 0);
 	batchcxt = AllocSetContextCreate(TopMemoryContext, "smpc audit batch", ALLOCSET_DEFAULT_SIZES);
+	ereport(DEBUG1, errmsg("smpc audit writer: the files of this life of the server end in "
+						   "\".%016" INT64_MODIFIER "x\"",
+						   smpc_audit_life()));
 	smpc_audit_replay(batchcxt);
 	for (;;)
 	{
