@@ -392,6 +392,7 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 	SmpcAuditRecord audit;
 	MemoryContext	cxt = CurrentMemoryContext;
 	volatile bool	computed = false;
+	char *volatile result_text = NULL;
 	SmpcJobContext *ctx = smpc_job_context();
 
 	memset(res, 0, sizeof *res);
@@ -440,6 +441,9 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 		 */
 		smpc_audit_pledge(&audit);
 		computed = smpc_run_job_checked(fed, req, descriptor, ctx, &audit, outputs, res);
+		/* (Here, so that an error making it is the attempt's 'failed' record.) */
+		if (res->has_result)
+			result_text = smpc_audit_result_text(req, outputs, res);
 	}
 	PG_CATCH();
 	{
@@ -471,6 +475,5 @@ smpc_run_job(const SmpcFederationRow *fed, const SmpcJobSpec *req, __int128 *out
 	if (!res->has_result)
 		smpc_audit_released(&audit, computed ? "contributed" : "returned", NULL);
 	else
-		smpc_audit_released(&audit, computed ? "released" : "returned",
-							smpc_audit_result_text(req, outputs, res));
+		smpc_audit_released(&audit, computed ? "released" : "returned", result_text);
 }
