@@ -36,7 +36,8 @@ COMMENT ON COLUMN smpc.jobs.input IS
 -- Audit records of attempts a server stop cut short --------------------------
 --
 -- Each job attempt's record is on disk while it runs; an attempt that a
--- server stop or crash cut short is stored at restart as 'interrupted'.
+-- server stop or crash cut short is stored at restart as 'interrupted' (a
+-- backend that ends mid-job queues that record itself).
 -- A retry refused because partners released (SM009) records in covers
 -- what they said their result includes.
 
@@ -45,7 +46,7 @@ ALTER TABLE smpc.audit_log ADD CONSTRAINT audit_log_outcome_check
     CHECK (outcome IN ('released', 'returned', 'contributed', 'refused', 'failed', 'charged', 'refunded',
                        'opened', 'interrupted'));
 COMMENT ON COLUMN smpc.audit_log.outcome IS
-    'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else), interrupted (the server stopped or crashed while the job ran; stored at its restart); charged and refunded (privacy budget), opened (the job id was spent: this party sent a value that opens the result)';
+    'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else), interrupted (the job''s backend ended, or the server stopped or crashed, while the job ran; queued as the backend ended, else stored at the server''s restart); charged and refunded (privacy budget), opened (the job id was spent: this party sent a value that opens the result)';
 COMMENT ON COLUMN smpc.audit_log.covers IS 'the input parties the released result includes (failed with SM009: what the partners that released without this attempt said their result includes)';
 -- Job ids looked up whatever the federation -----------------------------------
 --

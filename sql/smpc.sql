@@ -617,7 +617,8 @@ GRANT SELECT ON smpc.bounds TO smpc_admin, smpc_analyst;
 -- own, so failed jobs (whose transaction aborts) and released results whose
 -- caller rolls back are recorded too. Each attempt's record is also on disk
 -- (smpc_audit/ in the data directory) while it runs: an attempt a server
--- stop or crash cut short is stored at restart as 'interrupted'. Append-only: nobody may update a row,
+-- stop or crash cut short is stored at restart as 'interrupted' (a backend
+-- that ends mid-job queues that record itself). Append-only: nobody may update a row,
 -- and only superusers may delete rows (retention). smpc_admin reads every
 -- row, smpc_analyst the rows of its own jobs.
 
@@ -669,7 +670,7 @@ COMMENT ON COLUMN smpc.audit_log.login_role IS 'the role that logged in (session
 COMMENT ON COLUMN smpc.audit_log.query_sha256 IS 'SHA-256 (hex) of the text of the query that ran the job; the text itself is not kept';
 COMMENT ON COLUMN smpc.audit_log.partners IS 'the other parties of the federation';
 COMMENT ON COLUMN smpc.audit_log.outcome IS
-    'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else), interrupted (the server stopped or crashed while the job ran; stored at its restart); charged and refunded (privacy budget), opened (the job id was spent: this party sent a value that opens the result)';
+    'released (computed now), returned (an earlier release given back), contributed (this party only supplied its input), refused (a policy, permission or job-id rule of this party), failed (anything else), interrupted (the job''s backend ended, or the server stopped or crashed, while the job ran; queued as the backend ended, else stored at the server''s restart); charged and refunded (privacy budget), opened (the job id was spent: this party sent a value that opens the result)';
 COMMENT ON COLUMN smpc.audit_log.covers IS 'the input parties the released result includes (failed with SM009: what the partners that released without this attempt said their result includes)';
 COMMENT ON COLUMN smpc.audit_log.dropouts IS 'the parties the job went on without, and why';
 COMMENT ON COLUMN smpc.audit_log.initiated_by IS 'the partner that started the job here through a published dataset (smpc_run), or NULL when a session here ran it';

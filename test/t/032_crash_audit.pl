@@ -62,15 +62,19 @@ sub interrupt_e
 # What e's audit trail and its retry say afterwards.
 sub expect_truth_at_e
 {
-	my ($job) = @_;
-	# The interrupted attempt, replayed at startup (no job has run since).
+	my ($job, $why) = @_;
+	$why //= qr/server stopped/;
+	# The interrupted attempt: replayed at startup from its file (no job
+	# has run since), or, where the backend ended with the server up
+	# (terminated; or a fast shutdown that let the writer store it first),
+	# queued by the backend as it ended.
 	is($fed->wait_audit('e', "job_id = '$job' AND outcome = 'interrupted'", 1), '1',
 		"$job: e's audit trail holds the interrupted attempt");
 	like($fed->psql('e',
 			"SELECT aggregate || ' ' || array_to_string(partners, ',') || ' ' || (finished_at >= started_at) "
 			  . "|| ' ' || reason FROM smpc.audit_log WHERE job_id = '$job' AND outcome = 'interrupted'"),
-		qr/^sum\(integer\) a,b,c,d true .*server stopped/,
-		"$job: the interrupted record says what ran, with whom, and that the server stopped");
+		qr/^sum\(integer\) a,b,c,d true .*$why/,
+		"$job: the interrupted record says what ran, with whom, and why it ended ($why)");
 
 	my $res = $fed->run_all($use . "SELECT smpc_sum(x, '$job') FROM t", parties => ['e']);
 	isnt($res->{e}{rc}, '0', "$job: e's retry is refused");
@@ -94,13 +98,52 @@ sub expect_truth_at_e
 	return;
 }
 
-# Fast restart: the backend is terminated, the audit writer shut down.
+# Fast restart: the backend is terminated, the audit writer shut down (the
+# backend's own record, or the file at the next start, whichever is first:
+# both say the server stopped).
 interrupt_e('crash-fast', 'restart_after');
 expect_truth_at_e('crash-fast');
 
-# Immediate stop: no process of e's server gets to do anything more.
+# Immediate stop: no process of e's server gets to do anything more (only
+# the file at the next start can record the attempt).
 interrupt_e('crash-immediate', 'stop_after');
 expect_truth_at_e('crash-immediate');
+
+# A backend terminated in the middle of a job (pg_terminate_backend, as a
+# DBA or a pooler's reaper does, or any FATAL error) ends without the job's
+# error handling, and its server stays up: no restart will come to store
+# the attempt's file. The backend queues the attempt's record as it exits.
+{
+	my $job = 'crash-terminated';
+	my $e_log = -s $fed->node('e')->logfile;
+	my $started = $fed->psql('e', 'SELECT pg_postmaster_start_time()');
+	my %run = map {
+		$_ => $fed->start_psql($_,
+			$use
+			  . ($_ eq 'e' ? "SET smpc.test_fault = 'pause_before_roster';\n" : '')
+			  . "SELECT smpc_sum(x, '$job') FROM t")
+	} @names;
+	my $paused = 0;
+	for (1 .. 600)
+	{
+		$paused = slurp_file($fed->node('e')->logfile, $e_log) =~ /smpc: test fault: pausing/;
+		last if $paused;
+		Time::HiRes::sleep(0.1);
+	}
+	ok($paused, "$job: e pauses after its shares left");
+	is($fed->psql('e',
+			"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+			  . "WHERE query LIKE '%$job%' AND pid <> pg_backend_pid()"),
+		'1', "$job: e's job backend is terminated");
+	my $res = { map { $_ => SmpcTest::finish_psql($run{$_}) } @names };
+	$fed->expect_all_ok({ map { $_ => $res->{$_} } @others }, '31',
+		"$job: the others release over every input");
+	like($res->{e}{stderr}, qr/terminating connection due to administrator command/,
+		"$job: e's attempt ended with its backend");
+	is($fed->psql('e', 'SELECT pg_postmaster_start_time()'), $started,
+		"$job: e's server did not restart");
+	expect_truth_at_e($job, qr/backend ended .*terminated/);
+}
 
 # A job that went on without e (e later than the timeout): e is told that
 # its input is not in the result, and which inputs are.

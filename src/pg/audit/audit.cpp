@@ -17,10 +17,12 @@
 extern "C" {
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
+#include "utils/memutils.h"
 }
 
 /* Column names, in payload order (the writer's INSERT uses the same order). */
@@ -228,27 +230,118 @@ smpc_audit_emit_durably(SmpcAuditRecord *r, int timeout_ms)
 	return true;
 }
 
+/* Appends r's record to out as it reads if its attempt never ends, for the reason given. */
+static void
+smpc_audit_encode_interrupted(const SmpcAuditRecord *r, const char *reason, StringInfo out)
+{
+	SmpcAuditRecord interrupted = *r;
+
+	interrupted.text[SMPC_AUDIT_OUTCOME] = "interrupted";
+	interrupted.text[SMPC_AUDIT_REASON] = reason;
+	smpc_audit_record_encode(&interrupted, out);
+}
+
+/*
+ * The attempt of this backend whose final record is not queued yet, as its
+ * record reads if the backend ends first: a FATAL error or
+ * pg_terminate_backend ends the process without the job's error handling
+ * (PG_CATCH), and the server stays up, so no restart would store the
+ * attempt's file. smpc_audit_on_exit queues it. Kept in TopMemoryContext;
+ * event id "" when none. One attempt at a time: a backend runs its jobs one
+ * after another, each ending (its final record emitted) before the next
+ * pledges.
+ */
+static StringInfoData smpc_audit_unended = {NULL, 0, 0, 0};
+static char			  smpc_audit_unended_id[64] = "";
+static bool			  smpc_audit_exit_hooked = false;
+
+/*
+ * Queues the record of an attempt this backend began and did not end. The
+ * writer stores it and deletes the attempt's file; if the record cannot be
+ * queued, the file stays, and the server's next life stores it.
+ */
+static void
+smpc_audit_on_exit(int code, Datum arg)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (smpc_audit_unended_id[0] == '\0')
+		return;
+	smpc_audit_unended_id[0] = '\0';
+	memcpy(smpc_audit_unended.data + offsetof(SmpcAuditFixed, finished), &now, sizeof now);
+	if (smpc_audit_server_log)
+	{
+		SmpcAuditRecord r;
+
+		if (smpc_audit_record_decode(smpc_audit_unended.data, smpc_audit_unended.len, &r))
+			ereport(LOG, errmsg("smpc audit: %s", smpc_audit_record_text(&r)), errhidestmt(true));
+	}
+	if (!smpc_audit_enqueue(smpc_audit_unended.data, smpc_audit_unended.len))
+		ereport(LOG,
+				errmsg("smpc audit record of an unended job attempt stays on disk until the "
+					   "server's next start"),
+				errdetail("Its backend ended, and the audit queue could not take the record."),
+				errhidestmt(true));
+}
+
+/* The attempt of event_id has its final record queued (or logged): not unended. */
+static void
+smpc_audit_ended(const char *event_id)
+{
+	if (event_id != NULL && strcmp(event_id, smpc_audit_unended_id) == 0)
+		smpc_audit_unended_id[0] = '\0';
+}
+
+/* Keeps r's record as it reads if this backend ends before the attempt does. */
+static void
+smpc_audit_keep_unended(const SmpcAuditRecord *r)
+{
+	const char *id = r->text[SMPC_AUDIT_EVENT_ID];
+
+	if (smpc_audit_unended.data == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		initStringInfo(&smpc_audit_unended);
+		MemoryContextSwitchTo(old);
+	}
+	if (!smpc_audit_exit_hooked)
+	{
+		before_shmem_exit(smpc_audit_on_exit, 0);
+		smpc_audit_exit_hooked = true;
+	}
+	smpc_audit_unended_id[0] = '\0'; /* (until the record below is whole) */
+	resetStringInfo(&smpc_audit_unended);
+	smpc_audit_encode_interrupted(
+		r,
+		"the job's backend ended while the job ran here: it was terminated (pg_terminate_backend, "
+		"or as the server stopped) or hit a fatal error; this record was queued as it ended",
+		&smpc_audit_unended);
+	strlcpy(smpc_audit_unended_id, id, sizeof smpc_audit_unended_id);
+}
+
 /*
  * Puts the record of an attempt that has begun on disk (audit_files.cpp)
  * before anything of it leaves this party, as it reads if the attempt never
  * ends: outcome 'interrupted'. Once its final record (same event id) is
- * written, the audit writer deletes it.
+ * written, the audit writer deletes it. If this backend ends first, it
+ * queues that record itself (smpc_audit_on_exit).
  * Raises when it cannot be made durable.
  */
 void
 smpc_audit_pledge(const SmpcAuditRecord *r)
 {
-	SmpcAuditRecord pledged = *r;
-	StringInfoData	payload;
+	StringInfoData payload;
 
-	pledged.text[SMPC_AUDIT_OUTCOME] = "interrupted";
-	pledged.text[SMPC_AUDIT_REASON] =
-		"the server stopped or crashed while the job ran here; this record was on disk before "
-		"the job's first message left, and the restarted server stored it (finished_at: then)";
 	initStringInfo(&payload);
-	smpc_audit_record_encode(&pledged, &payload);
+	smpc_audit_encode_interrupted(
+		r,
+		"the server stopped or crashed while the job ran here; this record was on disk before "
+		"the job's first message left, and the restarted server stored it (finished_at: then)",
+		&payload);
 	smpc_audit_file_write(r->text[SMPC_AUDIT_EVENT_ID], payload.data, payload.len);
 	pfree(payload.data);
+	smpc_audit_keep_unended(r);
 }
 
 /* When the attempt of a record's payload started; false if it is too short. */
@@ -330,5 +423,10 @@ smpc_audit_emit(SmpcAuditRecord *r)
 		/* The attempt ended, and its record is in the server log. */
 		smpc_audit_file_forget(r->text[SMPC_AUDIT_EVENT_ID]);
 	}
+	/*
+	 * (Were this backend to end before this line, its exit would queue the
+	 * 'interrupted' record too; the event id keeps whichever comes first.)
+	 */
+	smpc_audit_ended(r->text[SMPC_AUDIT_EVENT_ID]);
 	pfree(payload.data);
 }
