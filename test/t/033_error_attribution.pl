@@ -7,7 +7,9 @@
 #   - after an equivocation, no error and no audit row names an honest party
 #     as the one that holds a different result;
 #   - a party whose confirm could not reach a partner that crashed says
-#     that partners may have released.
+#     that partners may have released;
+#   - a job that ended at a partner (its backend terminated) ends at once
+#     at a party that sends to it, naming that partner.
 use strict;
 use warnings;
 
@@ -262,5 +264,47 @@ like(($fed->try_psql('a', "SELECT smpc_sum(x, 'ea-split') FROM n"))[2], qr/SM005
 	'confirm-round crash: a retry at a is refused, the id is spent');
 SmpcTest::finish_psql($late_run{c});
 $fed->node('c')->start;
+
+# The job ended at a partner: a and c pause before their confirms go out;
+# c's backend is terminated while it pauses (its server stays up, and its
+# end sends no abort). a, resuming (its pause is 3 s), sends its confirm to
+# c and is told that the job ended there: a stops within the grace for a
+# reason (a second), not at its timeout, and says which partner it was and
+# that nothing was released; b hears it from a. c's audit trail holds the attempt (its backend queued the
+# record as it ended).
+my $c_log2 = -s $fed->node('c')->logfile;
+my %gone_run = map {
+	$_ => $fed->start_psql($_,
+		($_ ne 'b' ? "SET smpc.test_fault = 'pause_before_confirm'; " : '')
+		  . "SELECT smpc_sum(x, 'ea-gone') FROM n", timeout => 10 * $late)
+} qw(a b c);
+$paused = 0;
+for (1 .. 600)
+{
+	$paused = slurp_file($fed->node('c')->logfile, $c_log2) =~ /smpc: test fault: pausing/;
+	last if $paused;
+	sleep(0.1);
+}
+ok($paused, 'ended at a partner: c pauses before its confirm');
+is($fed->psql('c',
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		  . "WHERE query LIKE '%ea-gone%' AND pid <> pg_backend_pid()"),
+	'1', 'ended at a partner: c\'s job backend is terminated');
+my $t_gone = time;
+$res = { map { $_ => SmpcTest::finish_psql($gone_run{$_}) } qw(a b c) };
+my $gone_secs = time - $t_gone;
+note "ea-gone $_: rc=$res->{$_}{rc} stdout=[$res->{$_}{stdout}] stderr=[$res->{$_}{stderr}]" for qw(a b c);
+like($res->{a}{stderr},
+	qr/ERROR:  SM004: the job ended at a partner while it ran here\nDETAIL:  party c .*\nHINT:  No result was released here/,
+	'ended at a partner: a says the job ended at c, and that nothing was released here');
+like($res->{b}{stderr},
+	qr/ERROR:  SM004: party a aborted the job\nDETAIL:  the job ended at a partner while it ran here: party c /,
+	'ended at a partner: b, which had sent c its confirm, learns from a why the job ended');
+cmp_ok($gone_secs, '<', $late, 'ended at a partner: a and b stop before their timeout');
+is($fed->wait_audit('c', "job_id = 'ea-gone' AND outcome = 'interrupted'", 1), '1',
+	'ended at a partner: c\'s audit trail holds its attempt');
+$fed->wait_audit('a', "job_id = 'ea-gone'", 1);
+is($fed->psql('a', "SELECT outcome || ' ' || sqlstate FROM smpc.audit_log WHERE job_id = 'ea-gone' AND outcome <> 'opened'"),
+	'failed SM004', 'ended at a partner: a\'s audit trail holds the failure');
 $fed->stop_all;
 done_testing();
