@@ -123,14 +123,7 @@ expect_truth_at_e('crash-immediate');
 			  . ($_ eq 'e' ? "SET smpc.test_fault = 'pause_before_roster';\n" : '')
 			  . "SELECT smpc_sum(x, '$job') FROM t")
 	} @names;
-	my $paused = 0;
-	for (1 .. 600)
-	{
-		$paused = slurp_file($fed->node('e')->logfile, $e_log) =~ /smpc: test fault: pausing/;
-		last if $paused;
-		Time::HiRes::sleep(0.1);
-	}
-	ok($paused, "$job: e pauses after its shares left");
+	ok($fed->wait_paused('e', $e_log), "$job: e pauses after its shares left");
 	is($fed->psql('e',
 			"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
 			  . "WHERE query LIKE '%$job%' AND pid <> pg_backend_pid()"),

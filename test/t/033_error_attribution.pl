@@ -185,13 +185,7 @@ my %late_run = map {
 		($_ eq 'c' ? "SET smpc.test_fault = 'pause_before_confirm'; " : '')
 		  . "SELECT smpc_sum(x, 'ea-late') FROM n", timeout => 10 * $late)
 } qw(a b c);
-my $paused = 0;
-for (1 .. 600)
-{
-	$paused = slurp_file($fed->node('c')->logfile, $c_log) =~ /smpc: test fault: pausing/;
-	last if $paused;
-	sleep(0.1);
-}
+my $paused = $fed->wait_paused('c', $c_log);
 ok($paused, 'late timeout: c pauses before its confirm');
 $fed->psql('c',
 	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -241,13 +235,7 @@ ok((grep {
 		  . "SELECT smpc_sum(x, 'ea-split') FROM n", timeout => 10 * $late)
 } qw(a b c);
 my $a_log = -s $fed->node('a')->logfile;
-$paused = 0;
-for (1 .. 600)
-{
-	$paused = slurp_file($fed->node('a')->logfile, $a_log) =~ /smpc: test fault: pausing/;
-	last if $paused;
-	sleep(0.1);
-}
+$paused = $fed->wait_paused('a', $a_log);
 ok($paused, 'confirm-round crash: a pauses before its confirm');
 sleep(1);
 $fed->node('c')->stop('immediate');
@@ -278,13 +266,7 @@ my %gone_run = map {
 		($_ ne 'b' ? "SET smpc.test_fault = 'pause_before_confirm'; " : '')
 		  . "SELECT smpc_sum(x, 'ea-gone') FROM n", timeout => 10 * $late)
 } qw(a b c);
-$paused = 0;
-for (1 .. 600)
-{
-	$paused = slurp_file($fed->node('c')->logfile, $c_log2) =~ /smpc: test fault: pausing/;
-	last if $paused;
-	sleep(0.1);
-}
+$paused = $fed->wait_paused('c', $c_log2);
 ok($paused, 'ended at a partner: c pauses before its confirm');
 is($fed->psql('c',
 		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

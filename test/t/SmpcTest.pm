@@ -360,15 +360,7 @@ sub run_all
 		# A party told to pause (smpc.test_fault pause_before_*) is stopped
 		# while it pauses, however long a loaded machine took to get there.
 		my $in = ref $sql eq 'HASH' ? $sql->{$p} : $sql;
-		if ($in =~ /pause_before_/)
-		{
-			for (1 .. 200)
-			{
-				last if slurp_file($self->{nodes}{$p}->logfile, $log_from{$p})
-				  =~ /smpc: test fault: pausing/;
-				Time::HiRes::sleep(0.1);
-			}
-		}
+		$self->wait_paused($p, $log_from{$p}, 20) if $in =~ /pause_before_/;
 		note "run_all: $what party $p at " . sprintf('%.2f', time - $t0) . 's';
 		if ($what eq 'stop')
 		{
@@ -589,6 +581,21 @@ sub expect_no_backends_left
 	}
 	is($n, '0', "$label: no backend left at $p (no job stuck, no connection leaked)");
 	return;
+}
+
+# Waits (up to $secs seconds, default 60) until party $p's server log, from
+# byte $from on, says that a test fault (smpc.test_fault pause_before_*)
+# pauses its job; true if it does.
+sub wait_paused
+{
+	my ($self, $p, $from, $secs) = @_;
+	for (1 .. 10 * ($secs // 60))
+	{
+		return 1
+		  if slurp_file($self->{nodes}{$p}->logfile, $from) =~ /smpc: test fault: pausing/;
+		Time::HiRes::sleep(0.1);
+	}
+	return 0;
 }
 
 # Waits (up to 30 s) until party $name's audit writer has stored at least $n
