@@ -167,9 +167,9 @@ smpc_audit_write_batch(const SmpcAuditRecord *records, int n, const bool *skip)
 /*
  * Inserts decoded records (those not marked skip) in one transaction, else
  * one at a time; a record that cannot be inserted even alone, or has no
- * table to go to, is written to the server log. Then the files of the
- * attempts they end are deleted (audit_files.cpp): each record is in the
- * table or the server log now.
+ * table to go to, is written to the server log. Afterwards each record is
+ * in the table or the server log, and the caller deletes the files of the
+ * attempts they end.
  */
 static void
 smpc_audit_write_records(const SmpcAuditRecord *records, int n, const bool *skip)
@@ -199,9 +199,6 @@ smpc_audit_write_records(const SmpcAuditRecord *records, int n, const bool *skip
 				smpc_audit_log_record(&records[i], "it could not be inserted");
 		}
 	}
-	for (int i = 0; i < n; i++)
-		if (!skip[i])
-			smpc_audit_file_forget(records[i].text[SMPC_AUDIT_EVENT_ID]);
 }
 
 /*
@@ -226,6 +223,10 @@ smpc_audit_drain(MemoryContext batchcxt)
 			smpc_audit_log_payload(lens[i], "it could not be decoded");
 	}
 	smpc_audit_write_records(records, n, skip);
+	/* The files of the attempts these records end, named with this life (audit_files.cpp). */
+	for (int i = 0; i < n; i++)
+		if (!skip[i])
+			smpc_audit_file_forget(records[i].text[SMPC_AUDIT_EVENT_ID]);
 	if (n > 0)
 		smpc_audit_mark_taken(positions, n);
 	MemoryContextSwitchTo(old);
