@@ -39,6 +39,22 @@ sub wait_running
 	return 0;
 }
 
+# Starts $job (smpc_sum over n) at a, b and c, the parties in @pausing
+# pausing before their confirms (smpc.test_fault), each psql killed after
+# $secs; waits until $waiter pauses. Returns the runs and whether it did.
+sub start_pausing_before_confirm
+{
+	my ($job, $secs, $waiter, @pausing) = @_;
+	my $from = -s $fed->node($waiter)->logfile;
+	my %pause = map { $_ => 1 } @pausing;
+	my %run = map {
+		$_ => $fed->start_psql($_,
+			($pause{$_} ? "SET smpc.test_fault = 'pause_before_confirm'; " : '')
+			  . "SELECT smpc_sum(x, '$job') FROM n", timeout => $secs)
+	} qw(a b c);
+	return (\%run, $fed->wait_paused($waiter, $from));
+}
+
 # b and c start $job first and wait; then a runs it over its bad input.
 # Returns the results and the seconds from a's start to each end.
 sub bad_input_at_a
@@ -179,18 +195,12 @@ $fed->psql('b', "ALTER ROLE smpc_peer_a SET log_parameter_max_length = 0; "
 my $late = 8;
 $fed->psql($_, "ALTER SYSTEM SET smpc.timeout = '${late}s'; SELECT pg_reload_conf()")
   for $fed->names;
-my $c_log = -s $fed->node('c')->logfile;
-my %late_run = map {
-	$_ => $fed->start_psql($_,
-		($_ eq 'c' ? "SET smpc.test_fault = 'pause_before_confirm'; " : '')
-		  . "SELECT smpc_sum(x, 'ea-late') FROM n", timeout => 10 * $late)
-} qw(a b c);
-my $paused = $fed->wait_paused('c', $c_log);
+my ($late_run, $paused) = start_pausing_before_confirm('ea-late', 10 * $late, 'c', 'c');
 ok($paused, 'late timeout: c pauses before its confirm');
 $fed->psql('c',
 	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
 	  . "WHERE query LIKE '%ea-late%' AND pid <> pg_backend_pid()");
-$res = { map { $_ => SmpcTest::finish_psql($late_run{$_}) } qw(a b c) };
+$res = { map { $_ => SmpcTest::finish_psql($late_run->{$_}) } qw(a b c) };
 for my $p (qw(a b))
 {
 	# (Or it hears first that its partner timed out, and says that.)
@@ -229,17 +239,11 @@ ok((grep {
 # call to c fails: b holds every confirm and releases, a fails naming c's
 # connection and says that partners may have released. a's retry is
 # refused: the job's values were opened, so its id is spent.
-%late_run = map {
-	$_ => $fed->start_psql($_,
-		($_ eq 'a' ? "SET smpc.test_fault = 'pause_before_confirm'; " : '')
-		  . "SELECT smpc_sum(x, 'ea-split') FROM n", timeout => 10 * $late)
-} qw(a b c);
-my $a_log = -s $fed->node('a')->logfile;
-$paused = $fed->wait_paused('a', $a_log);
+($late_run, $paused) = start_pausing_before_confirm('ea-split', 10 * $late, 'a', 'a');
 ok($paused, 'confirm-round crash: a pauses before its confirm');
 sleep(1);
 $fed->node('c')->stop('immediate');
-$res = { map { $_ => SmpcTest::finish_psql($late_run{$_}) } qw(a b) };
+$res = { map { $_ => SmpcTest::finish_psql($late_run->{$_}) } qw(a b) };
 note "ea-split $_: rc=$res->{$_}{rc} stdout=[$res->{$_}{stdout}] stderr=[$res->{$_}{stderr}]" for qw(a b);
 ok($res->{b}{rc} == 0 && $res->{b}{stdout} =~ /^9(\.0+)?$/,
 	'confirm-round crash: b, which had every confirm, released the sum');
@@ -250,7 +254,7 @@ like($res->{a}{stderr},
 	'confirm-round crash: a\'s error says that partners may have released');
 like(($fed->try_psql('a', "SELECT smpc_sum(x, 'ea-split') FROM n"))[2], qr/SM005/,
 	'confirm-round crash: a retry at a is refused, the id is spent');
-SmpcTest::finish_psql($late_run{c});
+SmpcTest::finish_psql($late_run->{c});
 $fed->node('c')->start;
 
 # The job ended at a partner: a and c pause before their confirms go out;
@@ -258,22 +262,16 @@ $fed->node('c')->start;
 # end sends no abort). a, resuming (its pause is 3 s), sends its confirm to
 # c and is told that the job ended there: a stops within the grace for a
 # reason (a second), not at its timeout, and says which partner it was and
-# that nothing was released; b hears it from a. c's audit trail holds the attempt (its backend queued the
-# record as it ended).
-my $c_log2 = -s $fed->node('c')->logfile;
-my %gone_run = map {
-	$_ => $fed->start_psql($_,
-		($_ ne 'b' ? "SET smpc.test_fault = 'pause_before_confirm'; " : '')
-		  . "SELECT smpc_sum(x, 'ea-gone') FROM n", timeout => 10 * $late)
-} qw(a b c);
-$paused = $fed->wait_paused('c', $c_log2);
+# that nothing was released; b hears it from a. c's audit trail holds the
+# attempt (its backend queued the record as it ended).
+(my $gone_run, $paused) = start_pausing_before_confirm('ea-gone', 10 * $late, 'c', 'a', 'c');
 ok($paused, 'ended at a partner: c pauses before its confirm');
 is($fed->psql('c',
 		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
 		  . "WHERE query LIKE '%ea-gone%' AND pid <> pg_backend_pid()"),
 	'1', 'ended at a partner: c\'s job backend is terminated');
 my $t_gone = time;
-$res = { map { $_ => SmpcTest::finish_psql($gone_run{$_}) } qw(a b c) };
+$res = { map { $_ => SmpcTest::finish_psql($gone_run->{$_}) } qw(a b c) };
 my $gone_secs = time - $t_gone;
 note "ea-gone $_: rc=$res->{$_}{rc} stdout=[$res->{$_}{stdout}] stderr=[$res->{$_}{stderr}]" for qw(a b c);
 like($res->{a}{stderr},
