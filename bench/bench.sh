@@ -265,7 +265,9 @@ if runs 1; then
 say "1. local phase over $ROWS bigint rows at p1 ($REPS interleaved batches)"
 # local_phase NAME NATIVE_SQL SMPC_SQL: with 0 and 2 workers, REPS interleaved
 # batches of 3 native queries at p1 and 3 smpc jobs at p1..p3 (the job id
-# replaces %s); records "NAME workers=W native_ms= smpc_ms= ratio=...".
+# replaces %s) after an untimed one, which opens the partner connections as
+# a warm session has them; records "NAME workers=W native_ms= smpc_ms=
+# ratio=...".
 local_phase() {
 	local name=$1 native_sql=$2 smpc_sql=$3 workers rep setup natives smpcs ratios rm rlo rhi
 	for workers in 0 2; do
@@ -274,7 +276,7 @@ local_phase() {
 		for rep in $(seq 1 "$REPS"); do
 			native_batch() { native=$("$CLIENT" once --repeat 3 --conn "$(local_conn p1)" --setup "$setup" \
 				--sql "$native_sql" | cut -d' ' -f1); }
-			smpc_batch() { smpc=$("$CLIENT" jobs --mode warm --jobs 3 --prefix "$name$workers-$rep" --setup "$setup" \
+			smpc_batch() { smpc=$("$CLIENT" jobs --mode warm --jobs 3 --warmup 1 --prefix "$name$workers-$rep" --setup "$setup" \
 				"${c3[@]}" --sql "$smpc_sql" | cut -d' ' -f1); }
 			in_turn "$rep" native_batch smpc_batch
 			natives+=("$native") smpcs+=("$smpc") ratios+=("$(ratio "$smpc" "$native")")
@@ -367,7 +369,9 @@ fi
 # parties at once (each its own GROUP BY, what the local phase costs at
 # best), and the joint grouped sum computed insecurely at p1 from its own
 # GROUP BY and the partners' pulled with dblink (connections open); the
-# three in turn, REPS times.
+# three in turn, REPS times. Each batch runs one untimed query first, so
+# that smpc's partner connections are open as dblink's are, and no batch
+# times its session's first query.
 if runs 4; then
 say "4. grouped sums at 3 parties"
 grouped_dblink() {
@@ -380,13 +384,13 @@ grouped_dblink() {
 for k in "${GROUP_COUNTS[@]}"; do
 	nat=() ins=() sec=() r_ins=() r_nat=() refused=""
 	for rep in $(seq 1 "$REPS"); do
-		native_batch() { native=$("$CLIENT" jobs --mode warm --jobs 3 "${c3[@]}" \
+		native_batch() { native=$("$CLIENT" jobs --mode warm --jobs 3 --warmup 1 "${c3[@]}" \
 			--sql "SELECT count(*) FROM (SELECT key, sum(v) FROM g$k GROUP BY key) x" | cut -d' ' -f1); }
-		insecure_batch() { insecure=$("$CLIENT" jobs --mode warm --jobs 3 --conn "$(local_conn p1)" \
+		insecure_batch() { insecure=$("$CLIENT" jobs --mode warm --jobs 3 --warmup 1 --conn "$(local_conn p1)" \
 			--setup "SELECT dblink_connect('p2', '$(remote p2)'); SELECT dblink_connect('p3', '$(remote p3)')" \
 			--sql "$(grouped_dblink "$k")" | cut -d' ' -f1); }
 		secure_batch() {
-			secure=$("$CLIENT" jobs --mode warm --jobs 3 --prefix "grp$k-$rep" --setup "SET smpc.federation = 'fed3'" "${c3[@]}" \
+			secure=$("$CLIENT" jobs --mode warm --jobs 3 --warmup 1 --prefix "grp$k-$rep" --setup "SET smpc.federation = 'fed3'" "${c3[@]}" \
 				--sql "SELECT count(*) FROM unnest((SELECT smpc_sum_by(key, v, (SELECT keys FROM g${k}_keys), '%s') FROM g$k))" \
 				2>"$BENCH_DIR/grp$k.err" | cut -d' ' -f1) || refused=$(head -c 200 "$BENCH_DIR/grp$k.err" | tr '\n' ' ')
 		}
