@@ -119,7 +119,7 @@ PGconn *
 smpc_peer_connect_start(ForeignServer *server, UserMapping *um, bool *password_required,
 						char **error)
 {
-	int			 nopts = list_length(server->options) + list_length(um->options) + 4;
+	int			 nopts = list_length(server->options) + list_length(um->options) + 5;
 	const char **keywords = (const char **) palloc0(sizeof(char *) * nopts);
 	const char **values = (const char **) palloc0(sizeof(char *) * nopts);
 	const char	*sslmode = "verify-full";
@@ -166,6 +166,15 @@ smpc_peer_connect_start(ForeignServer *server, UserMapping *um, bool *password_r
 	}
 	keywords[n] = "sslmode";
 	values[n++] = sslmode;
+	/*
+	 * libpq negotiates GSSAPI encryption in preference to TLS, whatever
+	 * sslmode says, when Kerberos credentials are at hand (or PGGSSENCMODE
+	 * asks for it): the partner's certificate would go unchecked. Partner
+	 * connections are TLS only; this also saves libpq's look for credentials
+	 * at every connection.
+	 */
+	keywords[n] = "gssencmode";
+	values[n++] = "disable";
 	keywords[n] = "fallback_application_name";
 	values[n++] = "smpc";
 	keywords[n] = "client_encoding";

@@ -127,5 +127,22 @@ like(slurp_file($fed->node('a')->logfile, $log_offset),
 	'a logs the verify-ca connection to c');
 $fed->psql('a', "ALTER SERVER c OPTIONS (SET sslmode 'verify-full', DROP allow_verify_ca)");
 
+# libpq negotiates GSSAPI encryption in preference to TLS, whatever sslmode
+# says, whenever Kerberos credentials are at hand (its default gssencmode
+# is "prefer"): the partner's certificate would then go unchecked. smpc
+# turns GSSAPI encryption off on its partner connections. The test has no
+# Kerberos realm; it starts a with PGGSSENCMODE=require in its environment,
+# which libpq reads for any option the connection does not set: unless
+# smpc sets gssencmode itself, a's connections then demand GSSAPI
+# encryption and fail.
+{
+	local $ENV{PGGSSENCMODE} = 'require';
+	$fed->node('a')->restart;
+}
+$res = $fed->run_all("SELECT smpc_sum(x, 'tls-no-gss-1') FROM t");
+$fed->expect_all_ok($res, '3', "a's partner connections use TLS whatever libpq's environment says");
+unlike($res->{a}{stderr} // '', qr/GSSAPI/, 'no GSSAPI error at a');
+$fed->node('a')->restart;
+
 $fed->stop_all;
 done_testing();
