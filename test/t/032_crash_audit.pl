@@ -124,10 +124,7 @@ expect_truth_at_e('crash-immediate');
 			  . "SELECT smpc_sum(x, '$job') FROM t")
 	} @names;
 	ok($fed->wait_paused('e', $e_log), "$job: e pauses after its shares left");
-	is($fed->psql('e',
-			"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-			  . "WHERE query LIKE '%$job%' AND pid <> pg_backend_pid()"),
-		'1', "$job: e's job backend is terminated");
+	is($fed->terminate_job_backend('e', $job), '1', "$job: e's job backend is terminated");
 	my $res = { map { $_ => SmpcTest::finish_psql($run{$_}) } @names };
 	$fed->expect_all_ok({ map { $_ => $res->{$_} } @others }, '31',
 		"$job: the others release over every input");

@@ -197,9 +197,7 @@ $fed->psql($_, "ALTER SYSTEM SET smpc.timeout = '${late}s'; SELECT pg_reload_con
   for $fed->names;
 my ($late_run, $paused) = start_pausing_before_confirm('ea-late', 10 * $late, 'c', 'c');
 ok($paused, 'late timeout: c pauses before its confirm');
-$fed->psql('c',
-	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-	  . "WHERE query LIKE '%ea-late%' AND pid <> pg_backend_pid()");
+$fed->terminate_job_backend('c', 'ea-late');
 $res = { map { $_ => SmpcTest::finish_psql($late_run->{$_}) } qw(a b c) };
 for my $p (qw(a b))
 {
@@ -266,10 +264,8 @@ $fed->node('c')->start;
 # attempt (its backend queued the record as it ended).
 (my $gone_run, $paused) = start_pausing_before_confirm('ea-gone', 10 * $late, 'c', 'a', 'c');
 ok($paused, 'ended at a partner: c pauses before its confirm');
-is($fed->psql('c',
-		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-		  . "WHERE query LIKE '%ea-gone%' AND pid <> pg_backend_pid()"),
-	'1', 'ended at a partner: c\'s job backend is terminated');
+is($fed->terminate_job_backend('c', 'ea-gone'), '1',
+	'ended at a partner: c\'s job backend is terminated');
 my $t_gone = time;
 $res = { map { $_ => SmpcTest::finish_psql($gone_run->{$_}) } qw(a b c) };
 my $gone_secs = time - $t_gone;

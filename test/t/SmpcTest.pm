@@ -598,6 +598,16 @@ sub wait_paused
 	return 0;
 }
 
+# Terminates party $p's backends whose query names job $job (the job's
+# backend, as pg_terminate_backend would end it); returns how many.
+sub terminate_job_backend
+{
+	my ($self, $p, $job) = @_;
+	return $self->psql($p,
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		  . "WHERE query LIKE '%$job%' AND pid <> pg_backend_pid()");
+}
+
 # Waits (up to 30 s) until party $name's audit writer has stored at least $n
 # rows of smpc.audit_log matching the SQL condition $where; returns the
 # count.
