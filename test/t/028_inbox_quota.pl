@@ -118,7 +118,40 @@ $res = $fed->run_all("SELECT smpc_sum(x, 'a-quarter-full') FROM t", parties => [
 $res->{a} = SmpcTest::finish_psql($first);
 $fed->expect_all_ok($res, $sum, "a's quarter of b's inbox full: a job with a runs everywhere");
 
-# 4. Each partner may hold a quarter of b's inbox (smpc.max_messages 256):
+# 4. A share from the partner that calls b in ordered jobs (c: parties 1
+# and 2), for a job that has not begun at b, waits up to 500 ms for it
+# there (SMPC_HANDOVER_EARLY_LONG_WAIT_MS), holding one of b's MaxBackends
+# handover entries. A role may hold at most a quarter of them in such waits;
+# its further calls wait 20 ms, as every other early call does. c's role
+# makes 20 such calls at once, for jobs that never begin.
+$fed->psql('b',
+	"CREATE FUNCTION smpc_test_handover_waits(boolean) RETURNS bigint AS 'smpc', 'smpc_test_handover_waits' LANGUAGE C STRICT;\n"
+	  . "CREATE FUNCTION smpc_test_handover_long_waits() RETURNS bigint AS 'smpc', 'smpc_test_handover_long_waits' LANGUAGE C STRICT");
+# MaxBackends as PostgreSQL 15 counts it, and a quarter of it.
+my $quarter = $fed->psql('b',
+	"SELECT (current_setting('max_connections')::int + current_setting('autovacuum_max_workers')::int + 1 "
+	  . "+ current_setting('max_worker_processes')::int + current_setting('max_wal_senders')::int) / 4");
+my $calls = $quarter + 5;
+my ($early0, $long0) = split /\|/,
+  $fed->psql('b', 'SELECT smpc_test_handover_waits(true), smpc_test_handover_long_waits()');
+# Every session connects first, then all call at the same moment.
+my $at = $fed->psql('b', "SELECT now() + interval '6 s'");
+my @long_calls = map {
+	my $msg = $fed->psql('b', "SELECT encode(smpc._test_message('ico', 'long-wait-$_', $num{c}, $num{b}), 'hex')");
+	$fed->start_psql('b',
+		"SELECT pg_sleep_until('$at');\nSELECT smpc.exchange('\\x$msg'::bytea) IS NULL",
+		user => $fed->peer_role('c'), timeout => 60)
+} 1 .. $calls;
+my @long_res = map { SmpcTest::finish_psql($_) } @long_calls;
+is(scalar(grep { $_->{rc} eq '0' && $_->{stdout} =~ /\bt$/ } @long_res), $calls,
+	'long early waits: every call returns, with nothing back')
+  or diag join("\n", map { $_->{stderr} } @long_res);
+my ($early1, $long1) = split /\|/,
+  $fed->psql('b', 'SELECT smpc_test_handover_waits(true), smpc_test_handover_long_waits()');
+is($early1 - $early0, $calls, "long early waits: each of c's $calls calls waited for its job");
+is($long1 - $long0, $quarter, "long early waits: $quarter of them, a quarter of b's entries, waited long");
+
+# 5. Each partner may hold a quarter of b's inbox (smpc.max_messages 256):
 # a, c, d and e each fill theirs with shares for jobs that never start, and
 # the inbox is full. A job then fails at b, and b's own error and audit row
 # say why, instead of blaming the partners whose shares b could not take.

@@ -367,7 +367,8 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 	if (pickup != NULL && !smpc_federation_peer_to_peer(fed))
 		*pickup = SMPC_NO_HANDOVER;
 	else if (pickup != NULL)
-		*pickup = smpc_handover_prepare(info.job_key, info.sender, info.type, wait_ms);
+		*pickup = smpc_handover_prepare(info.job_key, info.sender, info.type,
+										smpc_pair_caller(info.sender, fed->self), wait_ms);
 	PG_TRY();
 	{
 		smpc_inbox_file(info.job_key, &info, data, len, sender, GetAuthenticatedUserId());

@@ -99,6 +99,43 @@ smpc_pickup_wait(int slot, int wait_ms)
 }
 
 /*
+ * How long a call waits for a job that has not begun here (lock held
+ * exclusively; `p` is the call's pickup, marked when the wait is long).
+ *
+ * In an ordered job only one of a pair calls: when the called party's job
+ * begins after the call gave up, it must send its share itself, over a
+ * connection to the caller that its session may never have needed (a TLS
+ * handshake and a login that cost more than a warm job). Parties' jobs do
+ * not begin at once: at 25 parties on two cores the last begins a few
+ * hundred ms after the first, and a warm session opened about 300 such
+ * connections over its first 20 jobs. So a share from the pair's caller
+ * waits SMPC_HANDOVER_EARLY_LONG_WAIT_MS. The wait holds a pickup entry
+ * (there are MaxBackends) for a job that may never begin here: a partner's
+ * login role may hold at most a quarter of them in long waits, as it may
+ * hold at most a quarter of the inbox; its further calls wait
+ * SMPC_HANDOVER_EARLY_WAIT_MS, as every other early call does, and cost at
+ * most a connection.
+ */
+static int
+smpc_early_wait_ms(int type, bool pair_caller, SmpcPickup *p)
+{
+	SmpcPickup *pickups = smpc_pickups();
+	Oid			role = GetAuthenticatedUserId();
+	int			held = 0;
+
+	if (type != SMPC_MSG_SHARE || !pair_caller)
+		return SMPC_HANDOVER_EARLY_WAIT_MS;
+	for (int i = 0; i < smpc_handover->n; i++)
+		if (pickups[i].state == SMPC_PICKUP_WAITING && pickups[i].long_early &&
+			pickups[i].role == role)
+			held++;
+	if (held >= Max(1, smpc_handover->n / 4))
+		return SMPC_HANDOVER_EARLY_WAIT_MS;
+	p->long_early = true;
+	return SMPC_HANDOVER_EARLY_LONG_WAIT_MS;
+}
+
+/*
  * What a delivery call from party `from`, bringing a message of `type` for
  * job `key`, gets back or waits for (lock taken here). With take_posted, a
  * message the job left for the call is copied into *reply. Otherwise, when
@@ -107,13 +144,14 @@ smpc_pickup_wait(int slot, int wait_ms)
  * SMPC_HANDOVER_WAIT_MS, or in an ordered job, where a lower party's call is
  * the only way the message travels after the share round, up to half of
  * smpc.timeout (at most 5 s; then the job is told to send it); when the job
- * has not begun here yet, SMPC_HANDOVER_EARLY_WAIT_MS (not when it was
- * released here lately: smpc_handover_ended_here). -1: nothing to wait for
- * (or, without take_posted, a posted message to take later).
+ * has not begun here yet, smpc_early_wait_ms (not when it was released here
+ * lately: smpc_handover_ended_here). -1: nothing to wait for (or, without
+ * take_posted, a posted message to take later). pair_caller: `from` is the
+ * one of its pair with this party that calls (smpc_pair_caller).
  */
 static int
-smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, bytea **reply,
-					int *wait_ms)
+smpc_handover_claim(const uint8 *key, int from, int type, bool pair_caller, bool take_posted,
+					bytea **reply, int *wait_ms)
 {
 	SmpcHandoverJob *job;
 	SmpcPickup		*p;
@@ -170,8 +208,9 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, byte
 		}
 		else
 		{
+			p->long_early = false;
 			if (job == NULL)
-				*wait_ms = SMPC_HANDOVER_EARLY_WAIT_MS;
+				*wait_ms = smpc_early_wait_ms(type, pair_caller, p);
 			else if (job->ordered && smpc_pair_caller(from, job->self))
 				*wait_ms = Min(smpc_timeout_ms / 2, 5000);
 			p->state = SMPC_PICKUP_WAITING;
@@ -181,11 +220,14 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, byte
 			memcpy(p->key, key, 32);
 			p->to = from;
 			p->type = type;
+			p->role = GetAuthenticatedUserId();
 			p->len = 0;
 			found = (int) (p - smpc_pickups());
 			smpc_handover->waits++;
 			if (job == NULL)
 				smpc_handover->early_waits++;
+			if (p->long_early)
+				smpc_handover->long_early_waits++;
 		}
 	}
 	LWLockRelease(smpc_handover->lock);
@@ -213,11 +255,11 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool take_posted, byte
  * the job, if it runs, then sends its message.
  */
 int
-smpc_handover_prepare(const uint8 *key, int from, int type, int *wait_ms)
+smpc_handover_prepare(const uint8 *key, int from, int type, bool pair_caller, int *wait_ms)
 {
 	bytea *none;
 
-	return smpc_handover_claim(key, from, type, false, &none, wait_ms);
+	return smpc_handover_claim(key, from, type, pair_caller, false, &none, wait_ms);
 }
 
 bytea *
@@ -226,7 +268,7 @@ smpc_handover_finish(int slot, int wait_ms, const uint8 *key, int from, int type
 	bytea *posted = NULL;
 
 	if (slot < 0)
-		slot = smpc_handover_claim(key, from, type, true, &posted, &wait_ms);
+		slot = smpc_handover_claim(key, from, type, false, true, &posted, &wait_ms);
 	if (slot < 0)
 		return posted;
 	return smpc_pickup_wait(slot, wait_ms);
@@ -252,6 +294,8 @@ smpc_handover_abandon(int slot)
 extern "C" {
 PGDLLEXPORT Datum smpc_test_handover_waits(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_test_handover_waits);
+PGDLLEXPORT Datum smpc_test_handover_long_waits(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(smpc_test_handover_long_waits);
 }
 
 /*
@@ -271,6 +315,21 @@ smpc_test_handover_waits(PG_FUNCTION_ARGS)
 	{
 		LWLockAcquire(smpc_handover->lock, LW_SHARED);
 		waits = early ? smpc_handover->early_waits : smpc_handover->waits;
+		LWLockRelease(smpc_handover->lock);
+	}
+	PG_RETURN_INT64((int64) waits);
+}
+
+/* Test builds: how many of the waits for a job not running here were long ones. */
+Datum
+smpc_test_handover_long_waits(PG_FUNCTION_ARGS)
+{
+	uint64 waits = 0;
+
+	if (smpc_handover != NULL)
+	{
+		LWLockAcquire(smpc_handover->lock, LW_SHARED);
+		waits = smpc_handover->long_early_waits;
 		LWLockRelease(smpc_handover->lock);
 	}
 	PG_RETURN_INT64((int64) waits);

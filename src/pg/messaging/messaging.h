@@ -100,7 +100,9 @@ extern void smpc_inbox_usage(SmpcInboxUsage *u);
 /* handover.cpp: a message to a partner goes back on the partner's own call. */
 #define SMPC_HANDOVER_BYTES			4096 /* larger messages are always sent */
 #define SMPC_HANDOVER_EARLY_WAIT_MS 20	 /* how long a call waits for a job not begun here */
-#define SMPC_HANDOVER_WAIT_MS		10 /* how long a call waits for the job's message (unordered) */
+/* ... when the caller is the one of its pair that calls (handover_collect.cpp) */
+#define SMPC_HANDOVER_EARLY_LONG_WAIT_MS 500
+#define SMPC_HANDOVER_WAIT_MS			 10 /* how long a call waits for the job's message (unordered) */
 extern void smpc_handover_shmem_request(void);
 extern void smpc_handover_shmem_startup(void);
 extern void smpc_handover_begin(const uint8 *key, bool ordered, int self);
@@ -112,7 +114,8 @@ extern void smpc_handover_no_collect(const uint8 *key, int from, int type);
 extern void smpc_handover_reject(const uint8 *key, int from, const SmpcStatus *why);
 extern bool smpc_handover_rejected(const uint8 *key, int *from, SmpcStatus *why);
 extern bool smpc_handover_offer(const uint8 *key, int to, int type, const uint8 *data, size_t len);
-extern int	smpc_handover_prepare(const uint8 *key, int from, int type, int *wait_ms);
+extern int	smpc_handover_prepare(const uint8 *key, int from, int type, bool pair_caller,
+								  int *wait_ms);
 extern bytea *smpc_handover_finish(int slot, int wait_ms, const uint8 *key, int from, int type);
 extern void	  smpc_handover_abandon(int slot);
 #ifdef SMPC_TEST_BUILD
@@ -213,6 +216,8 @@ typedef struct SmpcPickup
 	uint8		key[32];
 	int			to; /* the calling party's index */
 	int			type;
+	Oid			role;		/* the waiting call's login role */
+	bool		long_early; /* it waits the long early wait for a job not begun here */
 	uint32		len;
 	uint8		data[SMPC_HANDOVER_BYTES];
 } SmpcPickup;
@@ -223,9 +228,10 @@ typedef struct SmpcPickup
 typedef struct SmpcHandover
 {
 	LWLock *lock;
-	int		n;			 /* entries of each kind */
-	uint64	waits;		 /* calls that waited for a job's message (a test build reads it) */
-	uint64	early_waits; /* of them, for a job not running here */
+	int		n;				  /* entries of each kind */
+	uint64	waits;			  /* calls that waited for a job's message (a test build reads it) */
+	uint64	early_waits;	  /* of them, for a job not running here */
+	uint64	long_early_waits; /* of those, the long ones */
 	/* The last SMPC_HANDOVER_ENDED jobs released here (keys and databases), a ring. */
 	int	  ended_next;
 	Oid	  ended_db[SMPC_HANDOVER_ENDED];
