@@ -8,7 +8,10 @@
 #include "pg/common/common.h"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_extension.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_class.h"
@@ -20,6 +23,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -44,18 +48,32 @@ PG_FUNCTION_INFO_V1(smpc_federation_fingerprint);
 static void
 smpc_require_schema_version(void)
 {
-	static bool	  smpc_schema_ok = false;
-	char		 *installed = NULL;
-	MemoryContext callercxt = CurrentMemoryContext;
+	static bool smpc_schema_ok = false;
+	char	   *installed = NULL;
 
 	if (smpc_schema_ok)
 		return;
-	SPI_connect();
-	SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'smpc'", true, 1);
-	if (SPI_processed == 1)
-		installed = MemoryContextStrdup(
-			callercxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	SPI_finish();
+	/*
+	 * An index scan of pg_extension, as extension.c reads it: the query
+	 * this used to run was parsed and planned in every new backend, a few
+	 * ms of each cold job at every party.
+	 */
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData skey;
+	ScanKeyInit(&skey, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("smpc"));
+	SysScanDesc scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &skey);
+	HeapTuple	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool  isnull;
+		Datum v = heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			installed = text_to_cstring(DatumGetTextPP(v));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 	if (installed != NULL && strcmp(installed, SMPC_SCHEMA_VERSION) == 0)
 	{
 		smpc_schema_ok = true;
