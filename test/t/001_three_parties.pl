@@ -164,19 +164,26 @@ my $user_c = $fed->peer_role('c');
 unlike($a_log, qr/connection authorized: user=$user_c /,
 	'early share: c handed its share back on the waiting call, opening no connection to a');
 
-# The same without the pause: c's job begins 0.15 s after a's share reached
-# it. a is the only one of the pair that calls, so a's call waits for c's
-# job to begin (up to SMPC_HANDOVER_EARLY_LONG_WAIT_MS) and takes c's share
-# back. When that call waited only 20 ms, it returned empty, and c sent its
-# share itself over a connection to a of its own: at 25 parties, where the
-# last party's job begins a few hundred ms after the first's, a warm
-# session opened about 300 such connections over its first jobs.
+# The same without the pause: c's job begins 0.25 s after a's. a is the
+# only one of the pair that calls, so a's call, which reaches c first,
+# waits for c's job to begin (up to SMPC_HANDOVER_EARLY_LONG_WAIT_MS) and
+# takes c's share back. When that call waited only 20 ms, it returned
+# empty, and c sent its share itself over a connection to a of its own: at
+# 25 parties, where the last party's job begins a few hundred ms after the
+# first's, a warm session opened about 300 such connections over its first
+# jobs. (c counts its long waits: the test is void unless a's share
+# reached c before c's job began.)
+$fed->psql('c',
+	"CREATE FUNCTION smpc_test_handover_long_waits() RETURNS bigint AS 'smpc', 'smpc_test_handover_long_waits' LANGUAGE C STRICT");
+my $long0 = $fed->psql('c', 'SELECT smpc_test_handover_long_waits()');
 %offset = map { $_ => -s $fed->node($_)->logfile } $fed->names;
 $res = $fed->run_all({
 	a => "SELECT smpc_sum(expenditure, 'ico-late-start') FROM expenses",
-	b => "SELECT smpc_sum(expenditure, 'ico-late-start') FROM expenses, pg_sleep(0.15)",
-	c => "SELECT smpc_sum(expenditure, 'ico-late-start') FROM expenses, pg_sleep(0.15)" });
+	b => "SELECT smpc_sum(expenditure, 'ico-late-start') FROM expenses, pg_sleep(0.25)",
+	c => "SELECT smpc_sum(expenditure, 'ico-late-start') FROM expenses, pg_sleep(0.25)" });
 $fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], '45000') }, 'late start: joint sum');
+is($fed->psql('c', 'SELECT smpc_test_handover_long_waits()') - $long0, 1,
+	'late start: a\'s share reached c before its job began, and its call waited long');
 $a_log = PostgreSQL::Test::Utils::slurp_file($fed->node('a')->logfile, $offset{a});
 unlike($a_log, qr/connection authorized: user=$user_c /,
 	'late start: a\'s call waited for c\'s job, which opened no connection to a');

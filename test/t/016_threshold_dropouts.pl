@@ -209,6 +209,18 @@ $fed->psql('a',
 	"CREATE FUNCTION smpc_test_handover_waits(boolean) RETURNS bigint AS 'smpc', 'smpc_test_handover_waits' LANGUAGE C STRICT");
 $fed->psql('a', "ALTER ROLE " . $fed->peer_role('e') . " SET smpc.test_fault = 'pause_before_pickup'");
 my $early = $fed->psql('a', 'SELECT smpc_test_handover_waits(true)');
+# b to e begin after a, so a's calls reach some of them early. In a
+# federation with a threshold both of a pair call each other, so such a
+# call waits 20 ms, never the long wait of ordered jobs (its 500 ms would
+# hold up the caller's round where a party has dropped out).
+my @later = qw(b c d e);
+for my $p (@later)
+{
+	$fed->psql($p,
+		"CREATE FUNCTION smpc_test_handover_waits(boolean) RETURNS bigint AS 'smpc', 'smpc_test_handover_waits' LANGUAGE C STRICT;\n"
+		  . "CREATE FUNCTION smpc_test_handover_long_waits() RETURNS bigint AS 'smpc', 'smpc_test_handover_long_waits' LANGUAGE C STRICT");
+}
+my %waits0 = map { $_ => $fed->psql($_, 'SELECT smpc_test_handover_waits(true) || \' \' || smpc_test_handover_long_waits()') } @later;
 my $late_sql = $use . "SET smpc.timeout = '30s';\n";
 my %late = (a => $fed->start_psql('a',
 		$late_sql . "SET smpc.test_fault = 'pause_before_confirm';\nSELECT smpc_sum(x, 'sh-late') FROM t",
@@ -227,6 +239,16 @@ $res = { map { $_ => SmpcTest::finish_psql($late{$_}) } @names };
 $fed->expect_all_ok($res, '31', 'late confirm: every party releases the sum');
 is($fed->psql('a', 'SELECT smpc_test_handover_waits(true)'), $early,
 	'late confirm: e\'s call, held at a until a\'s job ended, did not wait for the job to begin');
+my ($early_calls, $long_calls) = (0, 0);
+for my $p (@later)
+{
+	my ($e0, $l0) = split / /, $waits0{$p};
+	my ($e1, $l1) = split / /, $fed->psql($p, 'SELECT smpc_test_handover_waits(true) || \' \' || smpc_test_handover_long_waits()');
+	$early_calls += $e1 - $e0;
+	$long_calls += $l1 - $l0;
+}
+cmp_ok($early_calls, '>', 0, 'late confirm: calls reached b to e before their jobs began');
+is($long_calls, 0, 'late confirm: none of them waited long (the federation has a threshold)');
 $fed->psql('a', "ALTER ROLE " . $fed->peer_role('e') . " RESET smpc.test_fault");
 
 expect_clean('end', @names);

@@ -123,25 +123,30 @@ $fed->expect_all_ok($res, $sum, "a's quarter of b's inbox full: a job with a run
 # there (SMPC_HANDOVER_EARLY_LONG_WAIT_MS), holding one of b's MaxBackends
 # handover entries. A role may hold at most a quarter of them in such waits;
 # its further calls wait 20 ms, as every other early call does. c's role
-# makes 20 such calls at once, for jobs that never begin.
+# makes a quarter and 5 more such calls at once, for jobs that never begin.
+# Each session first delivers a share of another such job (its backend has
+# read the catalog then), then all call at the same moment.
 $fed->psql('b',
 	"CREATE FUNCTION smpc_test_handover_waits(boolean) RETURNS bigint AS 'smpc', 'smpc_test_handover_waits' LANGUAGE C STRICT;\n"
-	  . "CREATE FUNCTION smpc_test_handover_long_waits() RETURNS bigint AS 'smpc', 'smpc_test_handover_long_waits' LANGUAGE C STRICT");
-# MaxBackends as PostgreSQL 15 counts it, and a quarter of it.
-my $quarter = $fed->psql('b',
-	"SELECT (current_setting('max_connections')::int + current_setting('autovacuum_max_workers')::int + 1 "
-	  . "+ current_setting('max_worker_processes')::int + current_setting('max_wal_senders')::int) / 4");
+	  . "CREATE FUNCTION smpc_test_handover_long_waits() RETURNS bigint AS 'smpc', 'smpc_test_handover_long_waits' LANGUAGE C STRICT;\n"
+	  . "CREATE FUNCTION smpc_test_handover_entries() RETURNS integer AS 'smpc', 'smpc_test_handover_entries' LANGUAGE C STRICT");
+my $quarter = int($fed->psql('b', 'SELECT smpc_test_handover_entries()') / 4);
 my $calls = $quarter + 5;
+my @msgs = split /\n/,
+  $fed->psql('b',
+	"SELECT encode(smpc._test_message('ico', 'long-warm-' || g, $num{c}, $num{b}), 'hex') || ' ' || "
+	  . "encode(smpc._test_message('ico', 'long-wait-' || g, $num{c}, $num{b}), 'hex') "
+	  . "FROM generate_series(1, $calls) g ORDER BY g");
 my ($early0, $long0) = split /\|/,
   $fed->psql('b', 'SELECT smpc_test_handover_waits(true), smpc_test_handover_long_waits()');
-# Every session connects first, then all call at the same moment.
-my $at = $fed->psql('b', "SELECT now() + interval '6 s'");
+my $at = $fed->psql('b', "SELECT now() + interval '10 s'");
 my @long_calls = map {
-	my $msg = $fed->psql('b', "SELECT encode(smpc._test_message('ico', 'long-wait-$_', $num{c}, $num{b}), 'hex')");
+	my ($warm, $wait) = split / /;
 	$fed->start_psql('b',
-		"SELECT pg_sleep_until('$at');\nSELECT smpc.exchange('\\x$msg'::bytea) IS NULL",
+		"SELECT smpc.deliver('\\x$warm'::bytea);\nSELECT pg_sleep_until('$at');\n"
+		  . "SELECT smpc.exchange('\\x$wait'::bytea) IS NULL",
 		user => $fed->peer_role('c'), timeout => 60)
-} 1 .. $calls;
+} @msgs;
 my @long_res = map { SmpcTest::finish_psql($_) } @long_calls;
 is(scalar(grep { $_->{rc} eq '0' && $_->{stdout} =~ /\bt$/ } @long_res), $calls,
 	'long early waits: every call returns, with nothing back')

@@ -229,6 +229,7 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 	char			  *peer_role;
 	char			  *login_role;
 	int				   other = -1;
+	bool			   running; /* a run of the job waits here */
 
 	smpc_inbox_require();
 	smpc_deliver_check_transport();
@@ -310,7 +311,8 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 	 * that is waiting now: a partial or confirm is only ever sent after the
 	 * sender got this party's share. A job released here takes nothing more.
 	 */
-	if (!smpc_inbox_has_waiter(info.job_key))
+	running = smpc_inbox_has_waiter(info.job_key);
+	if (!running)
 	{
 		char *job_id = pnstrdup((const char *) data + info.job_id_offset, info.job_id_len);
 
@@ -367,8 +369,15 @@ smpc_receive(bytea *msg, SmpcMessageInfo *out, int *pickup, int *wait_ms)
 	if (pickup != NULL && !smpc_federation_peer_to_peer(fed))
 		*pickup = SMPC_NO_HANDOVER;
 	else if (pickup != NULL)
-		*pickup = smpc_handover_prepare(info.job_key, info.sender, info.type,
-										smpc_pair_caller(info.sender, fed->self), wait_ms);
+		/*
+		 * A share may wait long for a job not begun here only where its call
+		 * is the pair's one way (an ordered job: no dropout threshold), and
+		 * not for a job that runs here without a handover entry (its table
+		 * was full), whose offer never comes.
+		 */
+		*pickup = smpc_handover_prepare(
+			info.job_key, info.sender, info.type,
+			fed->threshold == 0 && smpc_pair_caller(info.sender, fed->self) && !running, wait_ms);
 	PG_TRY();
 	{
 		smpc_inbox_file(info.job_key, &info, data, len, sender, GetAuthenticatedUserId());

@@ -109,12 +109,14 @@ smpc_pickup_wait(int slot, int wait_ms)
  * not begin at once: at 25 parties on two cores the last begins a few
  * hundred ms after the first, and a warm session opened about 300 such
  * connections over its first 20 jobs. So a share from the pair's caller
- * waits SMPC_HANDOVER_EARLY_LONG_WAIT_MS. The wait holds a pickup entry
- * (there are MaxBackends) for a job that may never begin here: a partner's
- * login role may hold at most a quarter of them in long waits, as it may
- * hold at most a quarter of the inbox; its further calls wait
- * SMPC_HANDOVER_EARLY_WAIT_MS, as every other early call does, and cost at
- * most a connection.
+ * waits SMPC_HANDOVER_EARLY_LONG_WAIT_MS (it ends as soon as the job
+ * begins here). The wait holds a pickup entry (there are MaxBackends) for a
+ * job that may never begin here: a partner's login role may hold at most a
+ * quarter of them in long waits, as it may hold at most a quarter of the
+ * inbox, and all roles together half, so that other calls always find
+ * entries. Calls beyond that wait SMPC_HANDOVER_EARLY_WAIT_MS, as every
+ * other early call does; what that costs is a connection, not a job (with
+ * no entry at all a call does not wait, and the job sends its message).
  */
 static int
 smpc_early_wait_ms(int type, bool pair_caller, SmpcPickup *p)
@@ -122,14 +124,17 @@ smpc_early_wait_ms(int type, bool pair_caller, SmpcPickup *p)
 	SmpcPickup *pickups = smpc_pickups();
 	Oid			role = GetAuthenticatedUserId();
 	int			held = 0;
+	int			all = 0;
 
 	if (type != SMPC_MSG_SHARE || !pair_caller)
 		return SMPC_HANDOVER_EARLY_WAIT_MS;
 	for (int i = 0; i < smpc_handover->n; i++)
-		if (pickups[i].state == SMPC_PICKUP_WAITING && pickups[i].long_early &&
-			pickups[i].role == role)
-			held++;
-	if (held >= Max(1, smpc_handover->n / 4))
+		if (pickups[i].state == SMPC_PICKUP_WAITING && pickups[i].long_early)
+		{
+			all++;
+			held += pickups[i].role == role;
+		}
+	if (held >= Max(1, smpc_handover->n / 4) || all >= Max(1, smpc_handover->n / 2))
 		return SMPC_HANDOVER_EARLY_WAIT_MS;
 	p->long_early = true;
 	return SMPC_HANDOVER_EARLY_LONG_WAIT_MS;
@@ -146,8 +151,11 @@ smpc_early_wait_ms(int type, bool pair_caller, SmpcPickup *p)
  * smpc.timeout (at most 5 s; then the job is told to send it); when the job
  * has not begun here yet, smpc_early_wait_ms (not when it was released here
  * lately: smpc_handover_ended_here). -1: nothing to wait for (or, without
- * take_posted, a posted message to take later). pair_caller: `from` is the
- * one of its pair with this party that calls (smpc_pair_caller).
+ * take_posted, a posted message to take later). pair_caller: the call is
+ * the only way its pair's messages travel (deliver.cpp: an ordered job,
+ * `from` the one of the pair that calls, and no run of the job here without
+ * an entry). smpc_handover_finish's claim, made only when the first found
+ * nothing to wait on, passes false: at most the short wait.
  */
 static int
 smpc_handover_claim(const uint8 *key, int from, int type, bool pair_caller, bool take_posted,
@@ -296,6 +304,8 @@ PGDLLEXPORT Datum smpc_test_handover_waits(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_test_handover_waits);
 PGDLLEXPORT Datum smpc_test_handover_long_waits(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_test_handover_long_waits);
+PGDLLEXPORT Datum smpc_test_handover_entries(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(smpc_test_handover_entries);
 }
 
 /*
@@ -333,6 +343,13 @@ smpc_test_handover_long_waits(PG_FUNCTION_ARGS)
 		LWLockRelease(smpc_handover->lock);
 	}
 	PG_RETURN_INT64((int64) waits);
+}
+
+/* Test builds: how many pickup entries there are (MaxBackends). */
+Datum
+smpc_test_handover_entries(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(smpc_handover != NULL ? smpc_handover->n : 0);
 }
 
 /* Test builds: bytes that are not zero in free entries (see smpc_test_shmem_residue). */
