@@ -11,6 +11,7 @@ extern "C" {
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 }
 
@@ -61,13 +62,38 @@ smpc_pickup_release(int slot)
 
 /*
  * Waits up to wait_ms for pickup `slot` to be filled or given up by its job;
- * frees it and returns its message, if any. Interruptible.
+ * frees it and returns its message, if any. Interruptible. It also ends when
+ * the caller's connection closes: a partner whose job failed or was
+ * cancelled closes a connection with a call in flight, and its call here
+ * (waiting up to 500 ms for a job that may never begin, or 5 s in an ordered
+ * job's later rounds) should not hold this backend and its entry after that
+ * (test/t/010_interrupts_parallel.pl: no backend still waiting once the
+ * others learned of the cancel).
  */
+static WaitEventSet *
+smpc_pickup_wait_set(void)
+{
+	/* Made once per backend: the latch and the client's socket do not change. */
+	static WaitEventSet *set = NULL;
+	pgsocket			 sock = smpc_client_socket();
+
+	if (set == NULL)
+	{
+		set = CreateWaitEventSet(TopMemoryContext, 3);
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		if (sock != PGINVALID_SOCKET && WaitEventSetCanReportClosed())
+			AddWaitEventToSet(set, WL_SOCKET_CLOSED, sock, NULL, NULL);
+	}
+	return set;
+}
+
 static bytea *
 smpc_pickup_wait(int slot, int wait_ms)
 {
-	SmpcPickup *pickups = smpc_pickups();
-	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+	SmpcPickup	 *pickups = smpc_pickups();
+	TimestampTz	  until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+	WaitEventSet *set = smpc_pickup_wait_set();
 
 	PG_TRY();
 	{
@@ -82,8 +108,11 @@ smpc_pickup_wait(int slot, int wait_ms)
 			remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
 			if (state != SMPC_PICKUP_WAITING || remaining <= 0)
 				break;
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining,
-							 PG_WAIT_EXTENSION);
+			WaitEvent event;
+
+			if (WaitEventSetWait(set, remaining, &event, 1, PG_WAIT_EXTENSION) == 1 &&
+				(event.events & WL_SOCKET_CLOSED))
+				break; /* the caller is gone: nobody takes the reply */
 			ResetLatch(MyLatch);
 			CHECK_FOR_INTERRUPTS();
 		}

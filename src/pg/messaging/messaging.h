@@ -139,11 +139,13 @@ extern SmpcDeliverHooks smpc_deliver_hooks;
 
 /*
  * peer_transport.cpp: whether a session came over TCP without TLS, and the
- * deliver endpoint's refusal of such a partner session.
+ * deliver endpoint's refusal of such a partner session; the client's socket
+ * (a waiting call watches it close).
  */
 struct Port;
-extern bool smpc_port_is_plain_network(struct Port *port);
-extern void smpc_refuse_plain_peer(const char *role);
+extern bool		smpc_port_is_plain_network(struct Port *port);
+extern void		smpc_refuse_plain_peer(const char *role);
+extern pgsocket smpc_client_socket(void);
 
 /*
  * deliver.cpp: checks a message handed back by partner `from` on this

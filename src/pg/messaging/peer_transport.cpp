@@ -58,3 +58,10 @@ smpc_refuse_plain_peer(const char *role)
 			errhint("Let pg_hba.conf admit partners' roles only on hostssl lines; a superuser can "
 					"allow unencrypted partners with smpc.allow_insecure_transport = on."));
 }
+
+/* The socket of this backend's client, or PGINVALID_SOCKET (a background process). */
+pgsocket
+smpc_client_socket(void)
+{
+	return MyProcPort != NULL ? *(const pgsocket *) MyProcPort : PGINVALID_SOCKET;
+}
