@@ -60,20 +60,11 @@ smpc_pickup_release(int slot)
 	return len > 0 ? smpc_pickup_copy(data, len) : NULL;
 }
 
-/*
- * Waits up to wait_ms for pickup `slot` to be filled or given up by its job;
- * frees it and returns its message, if any. Interruptible. It also ends when
- * the caller's connection closes: a partner whose job failed or was
- * cancelled closes a connection with a call in flight, and its call here
- * (waiting up to 500 ms for a job that may never begin, or 5 s in an ordered
- * job's later rounds) should not hold this backend and its entry after that
- * (test/t/010_interrupts_parallel.pl: no backend still waiting once the
- * others learned of the cancel).
- */
+/* The wait set of smpc_pickup_wait: the latch, postmaster death, and the client's socket closing. */
 static WaitEventSet *
 smpc_pickup_wait_set(void)
 {
-	/* Made once per backend: the latch and the client's socket do not change. */
+	/* Made once per backend: its latch and its client's socket do not change. */
 	static WaitEventSet *set = NULL;
 	pgsocket			 sock = smpc_client_socket();
 
@@ -88,6 +79,16 @@ smpc_pickup_wait_set(void)
 	return set;
 }
 
+/*
+ * Waits up to wait_ms for pickup `slot` to be filled or given up by its job;
+ * frees it and returns its message, if any. Interruptible. It also ends when
+ * the caller's connection closes: a partner whose job failed or was
+ * cancelled closes a connection with a call in flight, and its call here
+ * (waiting up to 500 ms for a job that may never begin, or 5 s in an ordered
+ * job's later rounds) should not hold this backend and its entry after that
+ * (test/t/010_interrupts_parallel.pl: no backend still waiting once the
+ * others learned of the cancel).
+ */
 static bytea *
 smpc_pickup_wait(int slot, int wait_ms)
 {
@@ -129,7 +130,8 @@ smpc_pickup_wait(int slot, int wait_ms)
 
 /*
  * How long a call waits for a job that has not begun here (lock held
- * exclusively; `p` is the call's pickup, marked when the wait is long).
+ * exclusively; `p` is the call's pickup, its role set, marked here when
+ * the wait is long).
  *
  * In an ordered job only one of a pair calls: when the called party's job
  * begins after the call gave up, it must send its share itself, over a
@@ -151,7 +153,6 @@ static int
 smpc_early_wait_ms(int type, bool pair_caller, SmpcPickup *p)
 {
 	SmpcPickup *pickups = smpc_pickups();
-	Oid			role = GetAuthenticatedUserId();
 	int			held = 0;
 	int			all = 0;
 
@@ -161,7 +162,7 @@ smpc_early_wait_ms(int type, bool pair_caller, SmpcPickup *p)
 		if (pickups[i].state == SMPC_PICKUP_WAITING && pickups[i].long_early)
 		{
 			all++;
-			held += pickups[i].role == role;
+			held += pickups[i].role == p->role;
 		}
 	if (held >= Max(1, smpc_handover->n / 4) || all >= Max(1, smpc_handover->n / 2))
 		return SMPC_HANDOVER_EARLY_WAIT_MS;
@@ -246,6 +247,7 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool pair_caller, bool
 		else
 		{
 			p->long_early = false;
+			p->role = GetAuthenticatedUserId();
 			if (job == NULL)
 				*wait_ms = smpc_early_wait_ms(type, pair_caller, p);
 			else if (job->ordered && smpc_pair_caller(from, job->self))
@@ -257,7 +259,6 @@ smpc_handover_claim(const uint8 *key, int from, int type, bool pair_caller, bool
 			memcpy(p->key, key, 32);
 			p->to = from;
 			p->type = type;
-			p->role = GetAuthenticatedUserId();
 			p->len = 0;
 			found = (int) (p - smpc_pickups());
 			smpc_handover->waits++;
@@ -337,6 +338,18 @@ PGDLLEXPORT Datum smpc_test_handover_entries(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(smpc_test_handover_entries);
 }
 
+/* Test builds: one of the handover's counters, read under its lock (smpc_handover set). */
+static Datum
+smpc_handover_counter(const uint64 *counter)
+{
+	uint64 n;
+
+	LWLockAcquire(smpc_handover->lock, LW_SHARED);
+	n = *counter;
+	LWLockRelease(smpc_handover->lock);
+	return Int64GetDatum((int64) n);
+}
+
 /*
  * Test builds: how many delivery calls have waited here for a job's own
  * message since the server started; with an argument true, only those for
@@ -347,31 +360,20 @@ PG_FUNCTION_INFO_V1(smpc_test_handover_entries);
 Datum
 smpc_test_handover_waits(PG_FUNCTION_ARGS)
 {
-	uint64 waits = 0;
-	bool   early = PG_NARGS() > 0 && PG_GETARG_BOOL(0);
+	bool early = PG_NARGS() > 0 && PG_GETARG_BOOL(0);
 
-	if (smpc_handover != NULL)
-	{
-		LWLockAcquire(smpc_handover->lock, LW_SHARED);
-		waits = early ? smpc_handover->early_waits : smpc_handover->waits;
-		LWLockRelease(smpc_handover->lock);
-	}
-	PG_RETURN_INT64((int64) waits);
+	if (smpc_handover == NULL)
+		PG_RETURN_INT64(0);
+	return smpc_handover_counter(early ? &smpc_handover->early_waits : &smpc_handover->waits);
 }
 
 /* Test builds: how many of the waits for a job not running here were long ones. */
 Datum
 smpc_test_handover_long_waits(PG_FUNCTION_ARGS)
 {
-	uint64 waits = 0;
-
-	if (smpc_handover != NULL)
-	{
-		LWLockAcquire(smpc_handover->lock, LW_SHARED);
-		waits = smpc_handover->long_early_waits;
-		LWLockRelease(smpc_handover->lock);
-	}
-	PG_RETURN_INT64((int64) waits);
+	if (smpc_handover == NULL)
+		PG_RETURN_INT64(0);
+	return smpc_handover_counter(&smpc_handover->long_early_waits);
 }
 
 /* Test builds: how many pickup entries there are (MaxBackends). */
