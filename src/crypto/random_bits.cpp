@@ -1,13 +1,13 @@
 // Buffered random bits and exact uniform integers; see random_bits.hpp.
 #include "crypto/random_bits.hpp"
 
-#include <openssl/crypto.h>
+#include "crypto/wipe.hpp"
 
 namespace smpc::crypto {
 
 RandomBits::~RandomBits() {
-  OPENSSL_cleanse(block_, sizeof block_);
-  OPENSSL_cleanse(&word_, sizeof word_);
+  wipe(block_, sizeof block_);
+  wipe(&word_, sizeof word_);
 }
 
 void RandomBits::refill() {

@@ -3,7 +3,7 @@
 // behind in freed heap blocks or dead stack frames, where a later over-read,
 // a core dump or swapped-out memory could show them.
 //
-// Three tools, one rule (zero with OPENSSL_cleanse, which the compiler may
+// Three tools, one rule (zero with explicit_bzero, which the compiler may
 // not drop as a dead store):
 //   wipe(p, len), wipe(vector)  zero now (a caller's own buffers);
 //   SecretVector<T>             a std::vector whose every block is zeroed
