@@ -421,10 +421,14 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
     const std::size_t summands = smpc::protocol::input_parties(params.federation).size();
     std::vector<Fp> values;
     const auto* bytes = static_cast<const unsigned char*>(inputs);
-    for (int i = 0; inputs != nullptr && i < shape->width; i++) {
-      __int128 v;
-      std::memcpy(&v, bytes + sizeof v * static_cast<std::size_t>(i), sizeof v);
-      values.push_back(smpc::crypto::encode_summand(v, summands));
+    if (inputs != nullptr) {
+      const smpc::crypto::SummandEncoder encode(summands);
+      values.reserve(static_cast<std::size_t>(shape->width));  // (no unwiped old blocks)
+      for (int i = 0; i < shape->width; i++) {
+        __int128 v;
+        std::memcpy(&v, bytes + sizeof v * static_cast<std::size_t>(i), sizeof v);
+        values.push_back(encode(v));
+      }
     }
     job->own = std::make_unique<smpc::protocol::AggregationJob>(std::move(params),
                                                                 std::move(values), job->rng);

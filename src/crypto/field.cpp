@@ -7,7 +7,6 @@
 // subtraction bring below p.
 #include "crypto/field.hpp"
 
-#include <cstring>
 #include <string>
 
 namespace smpc::crypto {
@@ -57,10 +56,8 @@ u128 mul_mod(u128 a, u128 b) {
 
 }  // namespace
 
-// Accepts an already reduced value.
-Fp Fp::from_canonical(u128 v) {
-  if (v >= kP) throw RangeError("value is not a field element: it must be below 2^127 - 1");
-  return Fp(v);
+void Fp::not_canonical() {
+  throw RangeError("value is not a field element: it must be below 2^127 - 1");
 }
 
 // Embeds a signed value; negatives wrap to the top half of the field.
@@ -73,17 +70,14 @@ Fp Fp::from_signed(i128 v) {
   return Fp(kP - static_cast<u128>(-v));
 }
 
-// Reads 16 little-endian bytes.
+// from_bytes and to_bytes (field.hpp) read and write 16 little-endian bytes.
 // The wire format is little-endian, as are the hosts we build for, so a
 // copy is the conversion: a byte loop was 7% of a grouped job's CPU.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "field byte conversion assumes a little-endian host");
 
-Fp Fp::from_bytes(const std::uint8_t* in) {
-  u128 v;
-  std::memcpy(&v, in, sizeof v);
-  if (v >= kP) throw RangeError("byte string is not a field element: value is at least 2^127 - 1");
-  return Fp(v);
+void Fp::not_an_element() {
+  throw RangeError("byte string is not a field element: value is at least 2^127 - 1");
 }
 
 // Elements above kSignedMax stand for negative values.
@@ -92,20 +86,7 @@ i128 Fp::to_signed() const {
   return -static_cast<i128>(kP - v_);
 }
 
-// Writes 16 little-endian bytes.
-void Fp::to_bytes(std::uint8_t* out) const { std::memcpy(out, &v_, sizeof v_); }
-
-Fp Fp::operator+(Fp o) const {
-  u128 s = v_ + o.v_;  // < 2^128 - 2, cannot overflow
-  if (s >= kP) s -= kP;
-  return Fp(s);
-}
-
-Fp Fp::operator-(Fp o) const { return Fp(v_ >= o.v_ ? v_ - o.v_ : kP - o.v_ + v_); }
-
 Fp Fp::operator*(Fp o) const { return Fp(mul_mod(v_, o.v_)); }
-
-Fp Fp::operator-() const { return Fp(v_ == 0 ? 0 : kP - v_); }
 
 // Fermat: a^(p-2) = a^-1 for a != 0.
 Fp Fp::inverse() const {
@@ -122,15 +103,20 @@ Fp Fp::inverse() const {
 
 // Embeds one party's contribution so that the sum of `parties` of them
 // cannot wrap around the modulus.
-Fp encode_summand(i128 v, std::size_t parties) {
+SummandEncoder::SummandEncoder(std::size_t parties) : parties_(parties) {
   if (parties == 0) throw RangeError("a federation needs at least one party");
-  const i128 bound = Fp::kSignedMax / static_cast<i128>(parties);
-  if (v > bound || v < -bound) {
+  bound_ = Fp::kSignedMax / static_cast<i128>(parties);
+}
+
+Fp SummandEncoder::operator()(i128 v) const {
+  if (v > bound_ || v < -bound_) {
     throw RangeError("value does not fit the field: magnitude must be at most " +
-                     u128_decimal(static_cast<u128>(bound)) + " for a federation of " +
-                     std::to_string(parties) + (parties == 1 ? " party" : " parties"));
+                     u128_decimal(static_cast<u128>(bound_)) + " for a federation of " +
+                     std::to_string(parties_) + (parties_ == 1 ? " party" : " parties"));
   }
   return Fp::from_signed(v);
 }
+
+Fp encode_summand(i128 v, std::size_t parties) { return SummandEncoder(parties)(v); }
 
 }  // namespace smpc::crypto
