@@ -414,13 +414,18 @@ crypto::Digest AggregationJob::transcript_digest(std::uint64_t included,
   h.update(policy_fingerprint_.data(), policy_fingerprint_.size());
   h.update_field(params_.job_id);
   h.update_field(params_.descriptor);
-  std::uint8_t bytes[crypto::Fp::kBytes];
+  std::uint8_t bytes[8];
   for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(included >> (8 * i));
-  h.update(bytes, 8);
+  h.update(bytes, sizeof bytes);
   if (context_) h.update(context_->data(), context_->size());
-  for (const crypto::Fp& v : values) {
-    v.to_bytes(bytes);
-    h.update(bytes, sizeof bytes);
+  // In blocks of 4 kB: one digest update per 16-byte element took nearly
+  // twice as long as hashing the same bytes at once.
+  std::uint8_t block[256 * crypto::Fp::kBytes];
+  for (std::size_t i = 0; i < values.size();) {
+    std::size_t n = 0;
+    for (; n < 256 && i < values.size(); ++n, ++i)
+      values[i].to_bytes(block + n * crypto::Fp::kBytes);
+    h.update(block, n * crypto::Fp::kBytes);
   }
   return h.finish();
 }
