@@ -105,6 +105,20 @@ for my $type (sort keys %data)
 	}
 }
 
+# The stored result (what a retry of the job id returns) is the exact joint
+# sum, within and beyond 64 bits (the bigint sum), which are formatted apart.
+for my $tg (qw(int2 int4 int8))
+{
+	my $want = $fed->psql('a', "SELECT sum(x) FROM union_$tg");
+	for my $p ($fed->names)
+	{
+		my $stored =
+		  $fed->psql($p, "SELECT result FROM smpc.jobs WHERE job_id = 'types-$tg-sum'");
+		like($stored, qr/^\Q$want\E(,[0-9]+)?$/, "party $p: stored $tg sum is $want")
+		  or diag("stored: [$stored]");
+	}
+}
+
 # Several smpc aggregates (distinct job ids) in one query.
 {
 	my $want = $fed->psql('a', 'SELECT sum(x), count(x), avg(x) FROM union_int8');

