@@ -422,12 +422,18 @@ SmpcJob* smpc_job_new(const SmpcFederation* fed, const char* job_id, std::size_t
     std::vector<Fp> values;
     const auto* bytes = static_cast<const unsigned char*>(inputs);
     if (inputs != nullptr) {
-      const smpc::crypto::SummandEncoder encode(summands);
-      values.reserve(static_cast<std::size_t>(shape->width));  // (no unwiped old blocks)
-      for (int i = 0; i < shape->width; i++) {
-        __int128 v;
-        std::memcpy(&v, bytes + sizeof v * static_cast<std::size_t>(i), sizeof v);
-        values.push_back(encode(v));
+      const smpc::crypto::SummandEncoder as_summand(summands);
+      // Reserved: no blocks holding inputs are freed while it grows.
+      values.reserve(static_cast<std::size_t>(shape->width));
+      try {
+        for (int i = 0; i < shape->width; i++) {
+          __int128 v;
+          std::memcpy(&v, bytes + sizeof v * static_cast<std::size_t>(i), sizeof v);
+          values.push_back(as_summand(v));
+        }
+      } catch (...) {
+        smpc::crypto::wipe(values);  // (a value out of range: the ones before it)
+        throw;
       }
     }
     job->own = std::make_unique<smpc::protocol::AggregationJob>(std::move(params),

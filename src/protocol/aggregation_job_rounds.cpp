@@ -421,6 +421,7 @@ crypto::Digest AggregationJob::transcript_digest(std::uint64_t included,
   // In blocks of 4 kB: one digest update per 16-byte element took nearly
   // twice as long as hashing the same bytes at once.
   std::uint8_t block[256 * crypto::Fp::kBytes];
+  const crypto::ScopedWipe wipe_block(block, sizeof block);  // (opened values, as result_)
   for (std::size_t i = 0; i < values.size();) {
     std::size_t n = 0;
     for (; n < 256 && i < values.size(); ++n, ++i)

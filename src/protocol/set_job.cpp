@@ -704,9 +704,9 @@ void SetJob::open_own_sum() {
             " (the counting party) sent another, or a party that re-blinded this party's set "
             "changed its sealed values.");
   }
+  const crypto::SummandEncoder as_summand(parties());
   for (std::size_t g = 0; g < segments(); ++g) {
-    release_->add_to_input(
-        2 * g, crypto::encode_summand(static_cast<crypto::i128>(*opened[g]), parties()));
+    release_->add_to_input(2 * g, as_summand(static_cast<crypto::i128>(*opened[g])));
   }
 }
 
@@ -762,6 +762,7 @@ void SetJob::finish_ring(std::vector<Outgoing>& out) {
   if (is_counter()) {
     for (const auto& sizes : full_sizes_) at.push_back(runs(sizes));
   }
+  const crypto::SummandEncoder as_summand(parties());
   if (is_counter() && params_.sum) {
     // Per group g: its sum at 2g (the parties' own, opened by each), its
     // overlap count at 2g + 1.
@@ -769,8 +770,7 @@ void SetJob::finish_ring(std::vector<Outgoing>& out) {
     for (std::size_t g = 0; g < segments(); ++g) {
       if (g % 256 == 0) poll();
       counts[g] = private_set::count_held_by_at_least(run_sets(g, at), parties());
-      release_->add_to_input(
-          2 * g + 1, crypto::encode_summand(static_cast<crypto::i128>(counts[g]), parties()));
+      release_->add_to_input(2 * g + 1, as_summand(static_cast<crypto::i128>(counts[g])));
     }
     send_sealed_sums(counts, at, out);
   } else if (is_counter() && params_.pairs) {
@@ -778,16 +778,14 @@ void SetJob::finish_ring(std::vector<Outgoing>& out) {
     for (const auto& f : full_) sets.push_back(&*f);
     const std::vector<std::uint64_t> counts = private_set::pair_overlaps(sets, [this] { poll(); });
     for (std::size_t p = 0; p < counts.size(); ++p) {
-      release_->add_to_input(
-          p, crypto::encode_summand(static_cast<crypto::i128>(counts[p]), parties()));
+      release_->add_to_input(p, as_summand(static_cast<crypto::i128>(counts[p])));
     }
   } else if (is_counter()) {
     for (std::size_t g = 0; g < segments(); ++g) {
       if (g % 256 == 0) poll();
       const std::uint64_t count =
           private_set::count_held_by_at_least(run_sets(g, at), params_.at_least);
-      release_->add_to_input(g,
-                             crypto::encode_summand(static_cast<crypto::i128>(count), parties()));
+      release_->add_to_input(g, as_summand(static_cast<crypto::i128>(count)));
     }
   }
   if (params_.sum) open_own_sum();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "crypto/field.hpp"
@@ -217,6 +218,48 @@ TEST(Field, EncodeSummandMessageNamesBoundNotValue) {
     EXPECT_STREQ(e.what(),
                  "value does not fit the field: magnitude must be at most "
                  "28356863910078205288614550619314017621 for a federation of 3 parties");
+  }
+}
+
+// One encoder serves all of a party's values: the same bound for each,
+// values past it refused however many came before, and a message like
+// encode_summand's.
+TEST(Field, SummandEncoderReusedKeepsItsBound) {
+  const SummandEncoder encode(3);
+  const i128 bound = Fp::kSignedMax / 3;
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(encode(bound).to_signed(), bound);
+    EXPECT_EQ(encode(-bound).to_signed(), -bound);
+    EXPECT_EQ(encode(round).to_signed(), round);
+    EXPECT_THROW(encode(bound + 1), RangeError);
+    EXPECT_THROW(encode(-bound - 1), RangeError);
+  }
+  EXPECT_THROW(SummandEncoder{0}, RangeError);
+  try {
+    SummandEncoder{1}(Fp::kSignedMax + 1);
+    FAIL() << "expected RangeError";
+  } catch (const RangeError& e) {
+    EXPECT_STREQ(e.what(),
+                 "value does not fit the field: magnitude must be at most "
+                 "85070591730234615865843651857942052863 for a federation of 1 party");
+  }
+}
+
+// The errors of the inline conversions, raised out of line, keep their text.
+TEST(Field, ConversionErrorsNameTheRule) {
+  try {
+    (void)F(kP);
+    FAIL() << "expected RangeError";
+  } catch (const RangeError& e) {
+    EXPECT_STREQ(e.what(), "value is not a field element: it must be below 2^127 - 1");
+  }
+  std::uint8_t bytes[Fp::kBytes];
+  std::memset(bytes, 0xff, sizeof bytes);
+  try {
+    (void)Fp::from_bytes(bytes);
+    FAIL() << "expected RangeError";
+  } catch (const RangeError& e) {
+    EXPECT_STREQ(e.what(), "byte string is not a field element: value is at least 2^127 - 1");
   }
 }
 
