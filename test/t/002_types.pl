@@ -119,6 +119,28 @@ for my $tg (qw(int2 int4 int8))
 	}
 }
 
+# At the edge of 64 bits: a joint sum of exactly -2^63, and one of 2^63.
+for my $case ([ 'int8-min', '-9223372036854775808', '0', '0' ],
+	[ 'int8-past-max', '9223372036854775807', '1', '0' ])
+{
+	my ($name, @v) = @$case;
+	my @names = $fed->names;
+	$fed->psql($names[$_], "CREATE TABLE edge(x bigint); INSERT INTO edge VALUES ($v[$_])")
+	  for 0 .. 2;
+	my $want = $fed->psql('a', "SELECT $v[0]::numeric + $v[1] + $v[2]");
+	my $res = $fed->run_all("SELECT smpc_sum(x, 'types-$name') FROM edge");
+	$fed->expect_all_ok($res, sub { $fed->numeric_eq('a', $_[0], $want) },
+		"$name: smpc_sum = $want");
+	for my $p (@names)
+	{
+		my $stored =
+		  $fed->psql($p, "SELECT result FROM smpc.jobs WHERE job_id = 'types-$name'");
+		like($stored, qr/^\Q$want\E(,[0-9]+)?$/, "party $p: stored $name sum is $want")
+		  or diag("stored: [$stored]");
+		$fed->psql($p, 'DROP TABLE edge');
+	}
+}
+
 # Several smpc aggregates (distinct job ids) in one query.
 {
 	my $want = $fed->psql('a', 'SELECT sum(x), count(x), avg(x) FROM union_int8');
