@@ -145,7 +145,10 @@ _PG_init(void)
 		"pause_before_roster and pause_before_confirm stop this party "
 		"for 3 s when it reaches that round; abort_after_open aborts "
 		"as soon as this party has opened the result; equivocate_key "
-		"sends one partner another MAC key part; set for a partner's login "
+		"sends one partner another MAC key part; repeat_blinded repeats an "
+		"element in every blinded set this party sends in set jobs; "
+		"drop_blinded drops an element from every partner's set this party "
+		"passes on; set for a partner's login "
 		"role, pause_after_filing holds its calls for a second after filing "
 		"a share, and pause_before_pickup holds its confirm's call until "
 		"the job here has ended.",
