@@ -2,7 +2,8 @@
 # test's COMMENT check does for comments: every function and aggregate,
 # table, view, type, trigger and policy of the extension, every column of its
 # tables and views, every setting (pg_settings, smpc.%) and every SQLSTATE
-# of class SM that the code raises is named in the reference; and every name
+# that the code raises (class SM, and PostgreSQL's own) is named in the
+# reference; and every name
 # the reference gives (`smpc.x`, `smpc.x.column`, `smpc_x`, `SMnnn`) exists.
 #
 # How the reference names things: in backticks. Schema smpc's objects and
@@ -154,12 +155,30 @@ for my $macro (keys %code_of)
 }
 ok(keys %raised >= 5, 'the sources raise SQLSTATEs of class SM: ' . join(', ', sort keys %raised));
 
+# PostgreSQL's own SQLSTATEs that the sources use (ERRCODE_X named outside a
+# #define), by the server's errcodes.h: each needs a row of the error table.
+my $errcodes = PostgreSQL::Test::Utils::slurp_file(
+	$node->config_data('--includedir-server') . '/utils/errcodes.h');
+my %pg_code;
+$pg_code{$1} = "$2$3$4$5$6"
+  while $errcodes =~
+  /#define\s+(ERRCODE_\w+)\s+MAKE_SQLSTATE\('(\w)',\s*'(\w)',\s*'(\w)',\s*'(\w)',\s*'(\w)'\)/g;
+(my $uses_src = $all_src) =~ s/^\s*#define\s+ERRCODE_\w+.*$//mg;
+my %pg_raised;
+for my $macro ($uses_src =~ /\b(ERRCODE_\w+)\b/g)
+{
+	$pg_raised{ $pg_code{$macro} } = 1 if defined $pg_code{$macro};
+}
+ok(keys %pg_raised >= 10,
+	'the sources raise PostgreSQL SQLSTATEs: ' . join(', ', sort keys %pg_raised));
+
 # Everything that exists has an entry in the reference (tables, views and
 # types: a section).
 my @missing;
 push @missing, "function $_" for grep { !$entry{$_} } sort keys %functions;
 push @missing, "setting $_" for grep { !$entry{$_} } sort keys %settings;
 push @missing, "SQLSTATE $_" for grep { !$entry{$_} } sort keys %raised;
+push @missing, "SQLSTATE $_" for grep { !$entry{$_} } sort keys %pg_raised;
 push @missing, "trigger $_" for grep { !$entry{$_} } @triggers;
 push @missing, "policy $_" for grep { !$entry{$_} } @policies;
 for my $rel (sort(keys %relations), sort(keys %types))
@@ -176,7 +195,7 @@ for my $rel (sort(keys %relations), sort(keys %types))
 		push @missing, "column $col" unless $text =~ /^\|[^|]*`\Q$name\E`[^|]*\|/m;
 	}
 }
-is(join("\n", @missing), '', 'docs/reference.md names every object, column, setting and SM SQLSTATE');
+is(join("\n", @missing), '', 'docs/reference.md names every object, column, setting and SQLSTATE raised');
 
 # Everything the reference names exists.
 my @unknown;
