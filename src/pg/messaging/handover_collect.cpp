@@ -60,23 +60,38 @@ smpc_pickup_release(int slot)
 	return len > 0 ? smpc_pickup_copy(data, len) : NULL;
 }
 
-/* The wait set of smpc_pickup_wait: the latch, postmaster death, and the client's socket closing. */
+/*
+ * The wait set of smpc_pickup_wait: the latch, postmaster death, and the
+ * client's socket closing. Made once per backend (its latch and its
+ * client's socket do not change), and kept only once complete: making it
+ * can fail (file descriptors, epoll), and a set kept after a failed add
+ * would stop watching the socket for the backend's life.
+ */
 static WaitEventSet *
 smpc_pickup_wait_set(void)
 {
-	/* Made once per backend: its latch and its client's socket do not change. */
-	static WaitEventSet *set = NULL;
+	static WaitEventSet *kept = NULL;
+	WaitEventSet		*set;
 	pgsocket			 sock = smpc_client_socket();
 
-	if (set == NULL)
+	if (kept != NULL)
+		return kept;
+	set = CreateWaitEventSet(TopMemoryContext, 3);
+	PG_TRY();
 	{
-		set = CreateWaitEventSet(TopMemoryContext, 3);
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		if (sock != PGINVALID_SOCKET && WaitEventSetCanReportClosed())
 			AddWaitEventToSet(set, WL_SOCKET_CLOSED, sock, NULL, NULL);
 	}
-	return set;
+	PG_CATCH();
+	{
+		FreeWaitEventSet(set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	kept = set;
+	return kept;
 }
 
 /*
@@ -92,12 +107,14 @@ smpc_pickup_wait_set(void)
 static bytea *
 smpc_pickup_wait(int slot, int wait_ms)
 {
-	SmpcPickup	 *pickups = smpc_pickups();
-	TimestampTz	  until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
-	WaitEventSet *set = smpc_pickup_wait_set();
+	SmpcPickup *pickups = smpc_pickups();
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
 
 	PG_TRY();
 	{
+		/* (Inside: a set that cannot be made releases the pickup like any error.) */
+		WaitEventSet *set = smpc_pickup_wait_set();
+
 		for (;;)
 		{
 			long remaining;
