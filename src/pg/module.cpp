@@ -161,6 +161,7 @@ _PG_init(void)
 	smpc_deliver_hooks.job_is_released = smpc_job_is_released;
 	smpc_deliver_hooks.job_covers = smpc_job_released_covers;
 	smpc_inbox_run_ended = smpc_ended_run_known;
+	smpc_inbox_ended_keys = smpc_ended_job_keys;
 
 	/*
 	 * Without preloading there is no inbox (jobs then fail with a clear

@@ -196,6 +196,42 @@ smpc_ended_run_known(const uint8 *key, int sender, const uint8 *nonce)
 	return known;
 }
 
+static int
+smpc_key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/*
+ * The job keys of this database's runs that failed (or were refused) here,
+ * each once, sorted by memcmp, in *keys (palloc'd, 32 bytes each); returns
+ * their number. For a scan that asks it of many messages at once (the
+ * inbox's smpc_inbox_evict_dead): one pass over the ring under one lock,
+ * where smpc_ended_run_known per message made a scan of a partner's
+ * quarter of a large inbox cost its size times the ring's.
+ */
+int
+smpc_ended_job_keys(uint8 **keys)
+{
+	uint8 *out = (uint8 *) palloc(32 * SMPC_ENDED_RUNS);
+	int	   n = 0;
+	int	   unique = 0;
+
+	*keys = out;
+	if (smpc_ended == NULL)
+		return 0;
+	LWLockAcquire(smpc_ended->lock, LW_SHARED);
+	for (uint32 i = 0; i < smpc_ended->nused; i++)
+		if (smpc_ended->runs[i].used && smpc_ended->runs[i].dbid == MyDatabaseId)
+			memcpy(out + 32 * n++, smpc_ended->runs[i].key, 32);
+	LWLockRelease(smpc_ended->lock);
+	qsort(out, n, 32, smpc_key_cmp);
+	for (int i = 0; i < n; i++)
+		if (unique == 0 || memcmp(out + 32 * (unique - 1), out + 32 * i, 32) != 0)
+			memmove(out + 32 * unique++, out + 32 * i, 32);
+	return unique;
+}
+
 /*
  * Before the job starts: the partners' runs that ended here in earlier runs
  * of the job `key` are dead to it.

@@ -250,6 +250,7 @@ extern bool smpc_ended_call_known(const uint8 *key, const uint8 *nonce);
 extern void smpc_ended_runs_record(const SmpcJob *job, const SmpcFederationRow *fed,
 								   const uint8 *key);
 extern bool smpc_ended_run_known(const uint8 *key, int sender, const uint8 *nonce);
+extern int	smpc_ended_job_keys(uint8 **keys);
 extern void smpc_ended_runs_apply(SmpcJob *job, const SmpcFederationRow *fed, const uint8 *key);
 
 /* exchange_loop.cpp: runs the exchange; fills outputs and res. */

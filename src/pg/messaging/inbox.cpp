@@ -50,6 +50,7 @@ SmpcInbox  *smpc_inbox = NULL;
 static bool smpc_inbox_exit_registered = false;
 
 bool (*smpc_inbox_run_ended)(const uint8 *key, int sender, const uint8 *nonce) = NULL;
+int (*smpc_inbox_ended_keys)(uint8 **keys) = NULL;
 
 #define SMPC_MATCHES_ID(entry, id_key_) \
 	((entry).used && (entry).dbid == MyDatabaseId && memcmp((entry).id_key, (id_key_), 32) == 0)

@@ -287,6 +287,20 @@ smpc_seq_cmp(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
+static int
+smpc_key32_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/*
+ * Every question of the scan below is answered from sorted lists made once
+ * (the aborts, the jobs claimed here, the jobs that failed here), not by a
+ * search per message: a partner over its quarter makes this scan on every
+ * delivery, under the inbox's exclusive lock, and with smpc.max_messages
+ * raised for large set jobs its quarter is thousands of messages, each of
+ * which searched every waiting job and every ended run.
+ */
 int
 smpc_inbox_evict_dead(Oid from)
 {
@@ -296,26 +310,39 @@ smpc_inbox_evict_dead(Oid from)
 	int			 freed = 0;
 	int			 naborts = 0;
 	int			 ndead = 0;
+	int			 nclaimed = 0;
+	int			 nended = 0;
 	SmpcRunName *aborts;
 	uint64		*dead;
+	uint8		*claimed;
+	uint8		*ended = NULL;
 
 	if (hi == 0)
 		return 0;
 	aborts = (SmpcRunName *) palloc(sizeof(SmpcRunName) * hi);
 	dead = (uint64 *) palloc(sizeof(uint64) * hi);
+	claimed = (uint8 *) palloc(32 * Max(1, smpc_inbox->nwaiters));
 	for (int i = 0; i < hi; i++)
 		if (s[i].used && s[i].part == 0 && s[i].type == SMPC_MSG_ABORT)
 			smpc_run_name(&s[i], &aborts[naborts++]);
 	qsort(aborts, naborts, sizeof(SmpcRunName), smpc_run_name_cmp);
+	/* (Only this database's messages are looked at: its jobs' claims.) */
+	for (int j = 0; j < smpc_inbox->nwaiters; j++)
+		if (w[j].used && w[j].dbid == MyDatabaseId)
+			memcpy(claimed + 32 * nclaimed++, w[j].key, 32);
+	qsort(claimed, nclaimed, 32, smpc_key32_cmp);
+	if (smpc_inbox_ended_keys != NULL)
+		nended = smpc_inbox_ended_keys(&ended);
 	for (int i = 0; i < hi; i++)
 	{
 		SmpcRunName run;
 		bool		is_dead;
 
 		if (!s[i].used || s[i].part != 0 || (OidIsValid(from) && s[i].from_role != from) ||
-			s[i].dbid != MyDatabaseId || smpc_slot_claimed(w, &s[i]))
+			s[i].dbid != MyDatabaseId ||
+			bsearch(s[i].key, claimed, nclaimed, 32, smpc_key32_cmp) != NULL)
 			continue;
-		is_dead = smpc_inbox_run_ended != NULL && smpc_inbox_run_ended(s[i].key, -1, NULL);
+		is_dead = nended > 0 && bsearch(s[i].key, ended, nended, 32, smpc_key32_cmp) != NULL;
 		if (!is_dead && naborts > 0)
 		{
 			/* An abort kills its run's other messages, and a second abort of it. */
@@ -345,6 +372,9 @@ smpc_inbox_evict_dead(Oid from)
 	}
 	pfree(aborts);
 	pfree(dead);
+	pfree(claimed);
+	if (ended != NULL)
+		pfree(ended);
 	return freed;
 }
 

@@ -67,6 +67,13 @@ extern bool smpc_inbox_log_refused_since(TimestampTz since, char *role, char *se
  * inbox until they age out.
  */
 extern bool (*smpc_inbox_run_ended)(const uint8 *key, int sender, const uint8 *nonce);
+/*
+ * The job keys of which any run failed here, sorted and each once, palloc'd
+ * in *keys (32 bytes each); their number (jobs/ended_runs.cpp, set by
+ * module.cpp): what smpc_inbox_run_ended(key, -1, NULL) answers, for many
+ * keys at once.
+ */
+extern int (*smpc_inbox_ended_keys)(uint8 **keys);
 
 /* A message for a job here that the inbox refused because it was full. */
 typedef struct SmpcInboxFull
