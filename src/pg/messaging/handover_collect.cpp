@@ -161,8 +161,10 @@ smpc_pickup_wait(int slot, int wait_ms)
  * begins here). The wait holds a pickup entry (there are MaxBackends) for a
  * job that may never begin here: a partner's login role may hold at most a
  * quarter of them in long waits, as it may hold at most a quarter of the
- * inbox, and all roles together half, so that other calls always find
- * entries. Calls beyond that wait SMPC_HANDOVER_EARLY_WAIT_MS, as every
+ * inbox, and all roles together half, so that long waits leave half the
+ * entries to other calls. (Shorter waits and posted messages are not
+ * counted per role: a partner's connections and its jobs' rounds bound
+ * them.) Calls beyond that wait SMPC_HANDOVER_EARLY_WAIT_MS, as every
  * other early call does; what that costs is a connection, not a job (with
  * no entry at all a call does not wait, and the job sends its message).
  */
