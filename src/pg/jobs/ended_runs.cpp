@@ -204,8 +204,8 @@ smpc_key_cmp(const void *a, const void *b)
 
 /*
  * The job keys of this database's runs that failed (or were refused) here,
- * each once, sorted by memcmp, in *keys (palloc'd, 32 bytes each); returns
- * their number. For a scan that asks it of many messages at once (the
+ * each once, sorted by memcmp, in *keys (palloc'd, 32 bytes each; NULL when
+ * no run failed here); returns their number. For a scan that asks it of many messages at once (the
  * inbox's smpc_inbox_evict_dead): one pass over the ring under one lock,
  * where smpc_ended_run_known per message made a scan of a partner's
  * quarter of a large inbox cost its size times the ring's.
@@ -213,13 +213,16 @@ smpc_key_cmp(const void *a, const void *b)
 int
 smpc_ended_job_keys(uint8 **keys)
 {
-	uint8 *out = (uint8 *) palloc(32 * SMPC_ENDED_RUNS);
+	uint8 *out;
 	int	   n = 0;
 	int	   unique = 0;
 
-	*keys = out;
-	if (smpc_ended == NULL)
+	*keys = NULL;
+	/* Read unlocked (one word, it only grows): with no failed run, nothing to copy. */
+	if (smpc_ended == NULL || smpc_ended->nused == 0)
 		return 0;
+	out = (uint8 *) palloc(32 * SMPC_ENDED_RUNS);
+	*keys = out;
 	LWLockAcquire(smpc_ended->lock, LW_SHARED);
 	for (uint32 i = 0; i < smpc_ended->nused; i++)
 		if (smpc_ended->runs[i].used && smpc_ended->runs[i].dbid == MyDatabaseId)

@@ -23,11 +23,17 @@ extern const char *be_tls_get_version(struct Port *port);
 #endif
 }
 
+/* The socket of `port`: a Port begins with it (libpq-be.h). */
+static pgsocket
+smpc_port_socket(const struct Port *port)
+{
+	return *(const pgsocket *) port;
+}
+
 /*
  * Whether port is a TCP connection without TLS (not a Unix socket, not a
- * background process). A Port begins with its socket (libpq-be.h), whose
- * address family tells TCP from a Unix socket; be_tls_get_version is NULL
- * without TLS.
+ * background process). The address family of its socket tells TCP from a
+ * Unix socket; be_tls_get_version is NULL without TLS.
  */
 bool
 smpc_port_is_plain_network(struct Port *port)
@@ -38,7 +44,7 @@ smpc_port_is_plain_network(struct Port *port)
 	if (port == NULL)
 		return false;
 	/* An address that cannot be read counts as the network's. */
-	if (getsockname(*(const pgsocket *) port, (struct sockaddr *) &addr, &len) == 0 &&
+	if (getsockname(smpc_port_socket(port), (struct sockaddr *) &addr, &len) == 0 &&
 		addr.ss_family == AF_UNIX)
 		return false;
 #ifdef USE_SSL
@@ -63,5 +69,5 @@ smpc_refuse_plain_peer(const char *role)
 pgsocket
 smpc_client_socket(void)
 {
-	return MyProcPort != NULL ? *(const pgsocket *) MyProcPort : PGINVALID_SOCKET;
+	return MyProcPort != NULL ? smpc_port_socket(MyProcPort) : PGINVALID_SOCKET;
 }
