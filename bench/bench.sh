@@ -27,7 +27,10 @@
 #      and its backend's peak memory; and the intersection sum of p2's
 #      values (smpc_intersect_sum) over the same keys, beside the dblink
 #      join's sum and its own cost floor (the sealed values' operations
-#      added).
+#      added);
+#   7. what a job costs the machine, against dblink's query, at 3, 10 and
+#      25 parties, warm and cold: CPU time, context switches and backends
+#      started per job (what bounds the latency figures of 2 and 3).
 # Every comparison is interleaved: the secure and the insecure figure are
 # measured in alternating batches on the same servers, SMPC_BENCH_REPS times
 # (the order swapped each time), and each ratio is the median of the
@@ -45,8 +48,8 @@
 #   SMPC_BENCH_SET_KEYS keys per party of the set figure (default 100000;
 #                    several, space-separated, e.g. "100000 1000000": a
 #                    million keys take minutes per job)
-#   SMPC_BENCH_SECTIONS which of the measurements 1 to 6 run (default "1 2 3
-#                    4 5 6"; e.g. "6" with SMPC_BENCH_SET_KEYS=1000000 for
+#   SMPC_BENCH_SECTIONS which of the measurements 1 to 7 run (default "1 2 3
+#                    4 5 6 7"; e.g. "6" with SMPC_BENCH_SET_KEYS=1000000 for
 #                    the million-key figure alone)
 #   SMPC_BENCH_FSYNC on: the servers flush WAL to disk (fsync and
 #                    synchronous_commit on), so the jobs pay for the records
@@ -72,7 +75,7 @@ NPARTIES=25
 COUNTS=(3 5 10 25)
 GROUP_COUNTS=(1 1000 32768 100000 1000000)
 read -r -a SET_KEYS <<<"${SMPC_BENCH_SET_KEYS:-100000}"
-SECTIONS=${SMPC_BENCH_SECTIONS:-1 2 3 4 5 6}
+SECTIONS=${SMPC_BENCH_SECTIONS:-1 2 3 4 5 6 7}
 # runs SECTION: whether measurement SECTION is among SMPC_BENCH_SECTIONS.
 runs() { [[ " $SECTIONS " == *" $1 "* ]]; }
 # Inbox slots the largest set needs at p1..p3: up to one set of 160 bytes
@@ -299,6 +302,19 @@ local_phase grouped_local "SELECT count(*) FROM (SELECT mod(x, 1000)::text, sum(
 fi
 
 # ---- 2. and 3. latency ---------------------------------------------------------
+# dblink_sums N: the insecure joint sum at p1..pN (sections 3 and 7): p1
+# pulls every partner's plain sum() with dblink (TLS, password). Sets
+# warm_setup and warm_sql (connections opened once per session) and
+# cold_sql (new connections every query).
+dblink_sums() {
+	local i
+	warm_setup="" warm_sql="SELECT (SELECT sum(x) FROM one)" cold_sql="SELECT (SELECT sum(x) FROM one)"
+	for i in $(seq 2 "$1"); do
+		warm_setup+="SELECT dblink_connect('p$i', '$(remote "p$i")');"
+		warm_sql+=" + (SELECT s FROM dblink('p$i', 'SELECT sum(x) FROM one') AS t(s numeric))"
+		cold_sql+=" + (SELECT s FROM dblink('$(remote "p$i")', 'SELECT sum(x) FROM one') AS t(s numeric))"
+	done
+}
 # Jobs per batch: JOBS warm and a quarter as many cold (each opens new TLS
 # connections), over REPS batches; 25 parties run a tenth as many warm jobs
 # (each takes ~900 partner calls) and a twentieth cold (~300 connections
@@ -307,13 +323,7 @@ if runs 2 || runs 3; then
 say "2./3. latency, secure and insecure interleaved, one-row tables"
 for n in "${COUNTS[@]}"; do
 	mapfile -t c < <(conns "$n")
-	# Insecure: p1 pulls every partner's plain sum() with dblink (TLS, password).
-	warm_setup="" warm_sql="SELECT (SELECT sum(x) FROM one)" cold_sql="SELECT (SELECT sum(x) FROM one)"
-	for i in $(seq 2 "$n"); do
-		warm_setup+="SELECT dblink_connect('p$i', '$(remote "p$i")');"
-		warm_sql+=" + (SELECT s FROM dblink('p$i', 'SELECT sum(x) FROM one') AS t(s numeric))"
-		cold_sql+=" + (SELECT s FROM dblink('$(remote "p$i")', 'SELECT sum(x) FROM one') AS t(s numeric))"
-	done
+	dblink_sums "$n"
 	for mode in warm cold; do
 		if ((n >= 25)); then
 			total=$([[ $mode == warm ]] && echo $((JOBS / 10)) || echo $((JOBS / 20)))
@@ -375,7 +385,8 @@ fi
 if runs 4; then
 say "4. grouped sums at 3 parties"
 grouped_dblink() {
-	local k=$1 i sql="SELECT key, sum(v) AS s FROM g$k GROUP BY key"
+	local k=$1 i sql
+	sql="SELECT key, sum(v) AS s FROM g$k GROUP BY key"
 	for i in 2 3; do
 		sql+=" UNION ALL SELECT * FROM dblink('p$i', 'SELECT key, sum(v) FROM g$k GROUP BY key') AS t(key text, s numeric)"
 	done
@@ -481,6 +492,50 @@ for k in "${SET_KEYS[@]}"; do
 	per_party() { awk -v col="$1" -v f="$2" '{ print $1, $col }' "$BENCH_DIR/psum$k.proc" | sort -k1,1n -k2,2n |
 		awk -v f="$2" '{ v[$1] = v[$1] " " $2 } END { for (p = 1; p <= 3; p++) { n = split(v[p], a, " "); printf "%s%s", (p > 1 ? "/" : ""), (f == "max" ? a[n] : a[int((n + 1) / 2)]) } }'; }
 	record "psi_sum keys=$k median_ms=$med insecure_dblink_ms=$(spread "${ins[@]}" | cut -d' ' -f1) vs_dblink=$ri vs_dblink_min=$rilo vs_dblink_max=$rihi floor_ms=$floor vs_floor=$(ratio "$med" "$floor") sent_bytes=$(per_party 2 median) hwm_kb=$(per_party 3 max)"
+done
+fi
+
+# ---- 7. what a job costs ------------------------------------------------------------
+# What bounds the latency figures: per job, the whole machine's CPU time
+# (/proc/stat: user, nice, system, irq and softirq, all cores), its context
+# switches and the processes started (each fork is a new backend), for
+# smpc's job and dblink's query at 3, 10 and 25 parties, warm and cold, run
+# as sections 2 and 3 run them. Each figure is the difference between a
+# batch of 3J jobs and a batch of J, divided by 2J, so that what a batch
+# pays once (its sessions, their first job) cancels out. J is scaled from
+# SMPC_BENCH_JOBS as section 2 scales its batches.
+if runs 7; then
+say "7. what a job costs: CPU time, context switches and backends started, per job"
+machine() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 } /^ctxt/ { c = $2 } /^processes/ { p = $2 } END { print b, c, p }' /proc/stat; }
+# cost_batch N MODE SIDE JOBS: one batch, untimed; prints "jiffies switches forks".
+cost_batch() {
+	local n=$1 mode=$2 side=$3 jobs=$4 b0 c0 f0 b1 c1 f1
+	mapfile -t c < <(conns "$n")
+	dblink_sums "$n"
+	read -r b0 c0 f0 < <(machine)
+	if [[ $side == smpc ]]; then
+		"$CLIENT" jobs --mode "$mode" --jobs "$jobs" --warmup "$([[ $mode == warm ]] && echo 1 || echo 0)" \
+			--prefix "cost$n$mode$jobs" --setup "SET smpc.federation = 'fed$n'" "${c[@]}" \
+			--sql "SELECT smpc_sum(x, '%s') FROM one" >/dev/null
+	elif [[ $mode == warm ]]; then
+		"$CLIENT" jobs --mode warm --jobs "$jobs" --warmup 1 --conn "$(local_conn p1)" --setup "$warm_setup" \
+			--sql "$warm_sql" >/dev/null
+	else
+		"$CLIENT" jobs --mode warm --jobs "$jobs" --conn "$(local_conn p1)" --sql "$cold_sql" >/dev/null
+	fi
+	read -r b1 c1 f1 < <(machine)
+	echo "$((b1 - b0)) $((c1 - c0)) $((f1 - f0))"
+}
+hz=$(getconf CLK_TCK)
+for spec in "3 warm $((2 * JOBS))" "10 warm $((JOBS / 5))" "25 warm $((JOBS / 10))" \
+	"3 cold $((JOBS / 10))" "10 cold $((JOBS / 40))" "25 cold $((JOBS / 100))"; do
+	read -r n mode j <<<"$spec"
+	((j >= 2)) || j=2
+	for side in smpc dblink; do
+		read -r b1 c1 f1 < <(cost_batch "$n" "$mode" "$side" "$j")
+		read -r b3 c3 f3 < <(cost_batch "$n" "$mode" "$side" $((3 * j)))
+		record "cost parties=$n mode=$mode side=$side jobs=$((2 * j)) cpu_ms=$(awk -v a="$b3" -v b="$b1" -v h="$hz" -v j="$((2 * j))" 'BEGIN { printf "%.2f", (a - b) * 1000 / h / j }') switches=$(((c3 - c1) / (2 * j))) backends=$(awk -v a="$f3" -v b="$f1" -v j="$((2 * j))" 'BEGIN { printf "%.1f", (a - b) / j }')"
+	done
 done
 fi
 
@@ -599,6 +654,13 @@ growth() { ratio "$(val "$1 parties=$hi mode=$2" median_ms)" "$(val "$1 parties=
 	extra() { { grep "^memory table=$1 " "$OUT" || true; } | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } print v["smpc_anon_kb"] - v["native_anon_kb"] }'; }
 	a1=$(extra big_tenth) a2=$(extra big)
 	echo "| backend private memory beyond sum()'s, $((ROWS / 10)) → $ROWS rows | $a1 kB → $a2 kB | flat | $(verdict "$a2" "$(awk -v a="$a1" 'BEGIN { print a + 1024 }')") |"
+	for mode in warm cold; do
+		for n in 3 10 25; do
+			s="cost parties=$n mode=$mode side=smpc" d="cost parties=$n mode=$mode side=dblink"
+			[[ -n $(val "$s" cpu_ms) ]] || continue
+			echo "| what a job costs, $n parties, $mode, smpc / dblink: CPU time of all cores ($(val "$s" cpu_ms) / $(val "$d" cpu_ms) ms), context switches ($(val "$s" switches) / $(val "$d" switches)), backends started ($(val "$s" backends) / $(val "$d" backends)) | $(ratio "$(val "$s" cpu_ms)" "$(val "$d" cpu_ms)")x the CPU | — | — |"
+		done
+	done
 } >"$BENCH_DIR/report.md"
 
 say "results in $OUT, report in $BENCH_DIR/report.md, plot in $BENCH_DIR/latency.png"
