@@ -13,6 +13,17 @@
 namespace smpc::crypto {
 namespace {
 
+// Runs `f`, which must throw RangeError with exactly `text`.
+template <class F>
+void expect_range_error(F f, const char* text) {
+  try {
+    f();
+    FAIL() << "expected RangeError";
+  } catch (const RangeError& e) {
+    EXPECT_STREQ(e.what(), text);
+  }
+}
+
 constexpr u128 kP = Fp::kModulus;
 constexpr u128 kOne = 1;
 
@@ -211,14 +222,9 @@ TEST(Field, EncodeSummandBound) {
 
 TEST(Field, EncodeSummandMessageNamesBoundNotValue) {
   const i128 bound = Fp::kSignedMax / 3;  // 28356863910078205288614550619314017621
-  try {
-    encode_summand(bound + 12345, 3);
-    FAIL() << "expected RangeError";
-  } catch (const RangeError& e) {
-    EXPECT_STREQ(e.what(),
-                 "value does not fit the field: magnitude must be at most "
-                 "28356863910078205288614550619314017621 for a federation of 3 parties");
-  }
+  expect_range_error([&] { encode_summand(bound + 12345, 3); },
+                     "value does not fit the field: magnitude must be at most "
+                     "28356863910078205288614550619314017621 for a federation of 3 parties");
 }
 
 // One encoder serves all of a party's values: the same bound for each,
@@ -235,32 +241,19 @@ TEST(Field, SummandEncoderReusedKeepsItsBound) {
     EXPECT_THROW(encode(-bound - 1), RangeError);
   }
   EXPECT_THROW(SummandEncoder{0}, RangeError);
-  try {
-    SummandEncoder{1}(Fp::kSignedMax + 1);
-    FAIL() << "expected RangeError";
-  } catch (const RangeError& e) {
-    EXPECT_STREQ(e.what(),
-                 "value does not fit the field: magnitude must be at most "
-                 "85070591730234615865843651857942052863 for a federation of 1 party");
-  }
+  expect_range_error([] { SummandEncoder{1}(Fp::kSignedMax + 1); },
+                     "value does not fit the field: magnitude must be at most "
+                     "85070591730234615865843651857942052863 for a federation of 1 party");
 }
 
 // The errors of the inline conversions, raised out of line, keep their text.
 TEST(Field, ConversionErrorsNameTheRule) {
-  try {
-    (void)F(kP);
-    FAIL() << "expected RangeError";
-  } catch (const RangeError& e) {
-    EXPECT_STREQ(e.what(), "value is not a field element: it must be below 2^127 - 1");
-  }
+  expect_range_error([] { (void)F(kP); },
+                     "value is not a field element: it must be below 2^127 - 1");
   std::uint8_t bytes[Fp::kBytes];
   std::memset(bytes, 0xff, sizeof bytes);
-  try {
-    (void)Fp::from_bytes(bytes);
-    FAIL() << "expected RangeError";
-  } catch (const RangeError& e) {
-    EXPECT_STREQ(e.what(), "byte string is not a field element: value is at least 2^127 - 1");
-  }
+  expect_range_error([&] { (void)Fp::from_bytes(bytes); },
+                     "byte string is not a field element: value is at least 2^127 - 1");
 }
 
 }  // namespace

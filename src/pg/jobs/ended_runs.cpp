@@ -196,26 +196,20 @@ smpc_ended_run_known(const uint8 *key, int sender, const uint8 *nonce)
 	return known;
 }
 
-static int
-smpc_key_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 32);
-}
-
 /*
  * The job keys of this database's runs that failed (or were refused) here,
- * each once, sorted by memcmp, in *keys (palloc'd, 32 bytes each; NULL when
- * no run failed here); returns their number. For a scan that asks it of many messages at once (the
- * inbox's smpc_inbox_evict_dead): one pass over the ring under one lock,
- * where smpc_ended_run_known per message made a scan of a partner's
- * quarter of a large inbox cost its size times the ring's.
+ * in *keys (palloc'd, 32 bytes each, in the ring's order, a key once per
+ * run; NULL when no run failed here); returns their number. For a scan that
+ * asks it of many messages at once (the inbox's smpc_inbox_evict_dead, which
+ * sorts them): one pass over the ring under one lock, where
+ * smpc_ended_run_known per message made a scan of a partner's quarter of a
+ * large inbox cost its size times the ring's.
  */
 int
 smpc_ended_job_keys(uint8 **keys)
 {
 	uint8 *out;
 	int	   n = 0;
-	int	   unique = 0;
 
 	*keys = NULL;
 	/* Read unlocked (one word, it only grows): with no failed run, nothing to copy. */
@@ -228,11 +222,7 @@ smpc_ended_job_keys(uint8 **keys)
 		if (smpc_ended->runs[i].used && smpc_ended->runs[i].dbid == MyDatabaseId)
 			memcpy(out + 32 * n++, smpc_ended->runs[i].key, 32);
 	LWLockRelease(smpc_ended->lock);
-	qsort(out, n, 32, smpc_key_cmp);
-	for (int i = 0; i < n; i++)
-		if (unique == 0 || memcmp(out + 32 * (unique - 1), out + 32 * i, 32) != 0)
-			memmove(out + 32 * unique++, out + 32 * i, 32);
-	return unique;
+	return n;
 }
 
 /*

@@ -333,6 +333,8 @@ smpc_inbox_evict_dead(Oid from)
 	qsort(claimed, nclaimed, 32, smpc_key32_cmp);
 	if (smpc_inbox_ended_keys != NULL)
 		nended = smpc_inbox_ended_keys(&ended);
+	if (nended > 0)
+		qsort(ended, nended, 32, smpc_key32_cmp);
 	for (int i = 0; i < hi; i++)
 	{
 		SmpcRunName run;

@@ -68,10 +68,10 @@ extern bool smpc_inbox_log_refused_since(TimestampTz since, char *role, char *se
  */
 extern bool (*smpc_inbox_run_ended)(const uint8 *key, int sender, const uint8 *nonce);
 /*
- * The job keys of which any run failed here, sorted and each once, palloc'd
- * in *keys (32 bytes each; NULL when none); their number (jobs/ended_runs.cpp, set by
- * module.cpp): what smpc_inbox_run_ended(key, -1, NULL) answers, for many
- * keys at once.
+ * The job keys of which any run failed here, palloc'd in *keys (32 bytes
+ * each, unsorted, a key once per failed run; NULL when none); their number
+ * (jobs/ended_runs.cpp, set by module.cpp): what
+ * smpc_inbox_run_ended(key, -1, NULL) answers, for many keys at once.
  */
 extern int (*smpc_inbox_ended_keys)(uint8 **keys);
 
